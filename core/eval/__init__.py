@@ -1,0 +1,1 @@
+"""Matting evaluation: standard error metrics and dataset runners."""
