@@ -1,0 +1,287 @@
+"""Information-flow matting (Aksoy, Aydin, Pollefeys, CVPR 2017), the ``best`` trimap solver.
+
+Alpha in the trimap's unknown region U minimises one quadratic energy built
+from four kinds of pixel-to-pixel information flow:
+
+- colour-mixture flow: every unknown pixel is written as an affine mix of its
+  K nearest neighbours in (r, g, b, x, y) space, with LLE weights computed
+  from colours only; the energy is ``sum_p (alpha_p - sum_q w_pq alpha_q)^2``;
+- local flow: the closed-form matting Laplacian (pymatting's ``cf_laplacian``);
+- intra-unknown flow: KNN-matting affinities between similar unknown pixels;
+- known-to-unknown flow: each unknown pixel is mixed from K foreground and K
+  background neighbours; the foreground share is a prior on alpha, weighted
+  by how distinct the mixed foreground and background colours are. It is
+  skipped when the unknown region's colours look like a blend of the known
+  ones (highly transparent subjects), as in the paper.
+
+Known pixels are hard boundary conditions: the system is solved on U only,
+with conjugate gradients preconditioned by pymatting's incomplete Cholesky.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import cv2
+import numpy as np
+import scipy.sparse
+from pymatting.laplacian.cf_laplacian import cf_laplacian
+from pymatting.preconditioner.ichol import ichol
+from pymatting.solver.cg import cg
+from pymatting.util.kdtree import KDTree
+
+from core.alpha._inputs import check_image, check_positive, check_trimap, degenerate_alpha, split_trimap
+from core.errors import ParameterError
+
+logger = logging.getLogger(__name__)
+
+_LLE_CHUNK = 1 << 16  # pixels per batch of LLE solves (bounds temporary memory)
+
+
+def estimate_alpha_info_flow(
+    image: np.ndarray,
+    trimap: np.ndarray,
+    *,
+    cm_neighbors: int = 20,
+    local_epsilon: float = 1e-6,
+    uu_weight: float = 0.01,
+    ku_weight: float = 0.05,
+    known_to_unknown: str = "auto",
+    rtol: float = 1e-6,
+    maxiter: int = 2000,
+) -> np.ndarray:
+    """Estimate alpha from an image and a trimap with information-flow matting.
+
+    Parameters
+    ----------
+    image : (H, W, 3) float32 in [0, 1], RGB
+    trimap : (H, W) uint8; 0 = background, 255 = foreground, any other value = unknown.
+    cm_neighbors : int
+        Neighbours per unknown pixel in the colour-mixture flow.
+    local_epsilon : float
+        Covariance regularisation of the local (closed-form) matting Laplacian.
+    uu_weight : float
+        Weight of the intra-unknown flow (0 disables it).
+    ku_weight : float
+        Weight of the known-to-unknown flow (0 disables it).
+    known_to_unknown : {"auto", "on", "off"}
+        Use the known-to-unknown flow always, never, or unless the unknown
+        region looks highly transparent ("auto", the paper's rule).
+    rtol : float
+        Relative residual at which conjugate gradients stops.
+    maxiter : int
+        Iteration cap for conjugate gradients.
+
+    Returns
+    -------
+    alpha : (H, W) float32 in [0, 1]; known pixels are exactly 0 or 1.
+        A trimap with only one known label yields that label everywhere (the
+        minimiser of every flow term); one with no known pixels raises
+        ``ParameterError``.
+    """
+    check_image(image)
+    check_trimap(trimap, image.shape[:2])
+    check_positive(cm_neighbors, "cm_neighbors", integer=True)
+    check_positive(local_epsilon, "local_epsilon")
+    check_positive(uu_weight, "uu_weight", allow_zero=True)
+    check_positive(ku_weight, "ku_weight", allow_zero=True)
+    check_positive(rtol, "rtol")
+    check_positive(maxiter, "maxiter", integer=True)
+    if known_to_unknown not in ("auto", "on", "off"):
+        raise ParameterError(f"known_to_unknown must be 'auto', 'on' or 'off'; got {known_to_unknown!r}")
+
+    regions = split_trimap(trimap)
+    trivial = degenerate_alpha(regions)
+    if trivial is not None:
+        return trivial
+
+    h, w = trimap.shape
+    n = h * w
+    colors = image.reshape(n, 3).astype(np.float32)
+    unknown = regions.unknown.ravel()
+    fg = regions.fg.ravel()
+    bg = regions.bg.ravel()
+    u_idx = np.flatnonzero(unknown)
+    n_u = u_idx.size
+    # Global pixel index -> row of the unknown system (-1 for known pixels).
+    local = np.full(n, -1, dtype=np.int64)
+    local[u_idx] = np.arange(n_u)
+    alpha_known = fg.astype(np.float64)
+
+    # Colour-mixture flow: energy |A x + c|^2 over the unknown rows.
+    mix_u, mix_c = _color_mixture_rows(colors, h, w, u_idx, local, alpha_known, cm_neighbors)
+    system = (mix_u.T @ mix_u).tocsr()
+    rhs = -(mix_u.T @ mix_c)
+
+    # Local flow: matting Laplacian rows of the unknown pixels (windows that
+    # touch U only), known columns moved to the right-hand side.
+    lap = cf_laplacian(image.astype(np.float64), epsilon=local_epsilon, radius=1, is_known=~regions.unknown)
+    lap_rows = lap[unknown]
+    del lap
+    system = system + lap_rows[:, unknown]
+    rhs -= lap_rows[:, ~unknown] @ alpha_known[~unknown]
+    del lap_rows
+
+    if uu_weight > 0 and n_u > 1:
+        system = system + uu_weight * _intra_unknown_laplacian(colors, h, w, u_idx)
+
+    use_ku = ku_weight > 0 and (
+        known_to_unknown == "on" or (known_to_unknown == "auto" and not _looks_transparent(colors, regions))
+    )
+    if use_ku:
+        prior, confidence = _known_to_unknown_prior(colors, h, w, u_idx, fg, bg)
+        system = system + scipy.sparse.diags(ku_weight * confidence)
+        rhs += ku_weight * confidence * prior
+        x0 = prior
+    else:
+        x0 = None
+    logger.debug("info-flow: %d unknown pixels, %d nnz, known-to-unknown %s", n_u, system.nnz, use_ku)
+
+    system = system.tocsr()
+    x = cg(system, rhs, x0=x0, M=ichol(system.tocsc()), rtol=rtol, maxiter=maxiter)
+
+    alpha = fg.astype(np.float32)
+    alpha[u_idx] = np.clip(x, 0.0, 1.0)
+    return alpha.reshape(h, w)
+
+
+def _features(colors: np.ndarray, h: int, w: int, xy_weight: float, idx: np.ndarray) -> np.ndarray:
+    """(len(idx), 5) float32 features [r, g, b, xy_weight * x / w, xy_weight * y / h]."""
+    y, x = np.divmod(idx, w)
+    out = np.empty((idx.size, 5), dtype=np.float32)
+    out[:, :3] = colors[idx]
+    out[:, 3] = x * (xy_weight / w)
+    out[:, 4] = y * (xy_weight / h)
+    return out
+
+
+def _knn(data: np.ndarray, query: np.ndarray, k: int) -> np.ndarray:
+    """Indices (len(query), k) of the k nearest rows of ``data`` for each query row."""
+    k = min(k, data.shape[0])
+    _, ind = KDTree(data).query(query, k)
+    return ind.reshape(query.shape[0], k)
+
+
+def _lle_weights(centers: np.ndarray, neighbors: np.ndarray, reg: float) -> np.ndarray:
+    """Affine LLE weights reconstructing each centre colour from its neighbours.
+
+    ``centers`` is (n, 3), ``neighbors`` (n, k, 3); returns (n, k) float64 whose
+    rows sum to 1, minimising ``|c - sum_j w_j n_j|^2 + reg |w|^2``. With
+    ``Z = N - c`` the k x k Gram system is solved through its 3 x 3 Woodbury
+    form: ``w ~ 1 - Z (reg I + Z^T Z)^{-1} Z^T 1``.
+    """
+    n, k, d = neighbors.shape
+    out = np.empty((n, k), dtype=np.float64)
+    eye = reg * np.eye(d)
+    for start in range(0, n, _LLE_CHUNK):
+        stop = min(start + _LLE_CHUNK, n)
+        z = neighbors[start:stop].astype(np.float64) - centers[start:stop, None, :].astype(np.float64)
+        gram = np.einsum("nki,nkj->nij", z, z) + eye
+        v = np.linalg.solve(gram, z.sum(axis=1)[:, :, None])[:, :, 0]
+        wts = 1.0 - np.einsum("nkd,nd->nk", z, v)
+        out[start:stop] = wts / wts.sum(axis=1, keepdims=True)
+    return out
+
+
+def _color_mixture_rows(
+    colors: np.ndarray,
+    h: int,
+    w: int,
+    u_idx: np.ndarray,
+    local: np.ndarray,
+    alpha_known: np.ndarray,
+    k: int,
+) -> tuple[scipy.sparse.csr_matrix, np.ndarray]:
+    """Rows ``alpha_p - sum_q w_pq alpha_q`` for p in U, split into unknown and known parts.
+
+    Returns ``(A, c)``: A is (|U|, |U|) sparse acting on the unknown alphas, c is
+    (|U|,) the contribution of known neighbours.
+    """
+    n_u = u_idx.size
+    all_idx = np.arange(h * w)
+    feats = _features(colors, h, w, 1.0, all_idx)
+    neigh = _knn(feats, feats[u_idx], k + 1)
+    # Drop each query's own pixel (features are distinct, so it comes first;
+    # mask it wherever it appears to be safe), keeping k neighbours.
+    self_hit = neigh == u_idx[:, None]
+    keep = ~self_hit
+    keep[~self_hit.any(axis=1), -1] = False
+    neigh = neigh[keep].reshape(n_u, -1)
+    wts = _lle_weights(colors[u_idx], colors[neigh], 1e-10)
+
+    col_local = local[neigh]
+    is_unknown_col = col_local >= 0
+    rows = np.repeat(np.arange(n_u), neigh.shape[1])
+    mask = is_unknown_col.ravel()
+    a = scipy.sparse.csr_matrix(
+        (-wts.ravel()[mask], (rows[mask], col_local.ravel()[mask])), shape=(n_u, n_u)
+    )
+    a = (a + scipy.sparse.identity(n_u, format="csr")).tocsr()
+    c = -(np.where(is_unknown_col, 0.0, wts * alpha_known[neigh])).sum(axis=1)
+    return a, c
+
+
+def _intra_unknown_laplacian(colors: np.ndarray, h: int, w: int, u_idx: np.ndarray) -> scipy.sparse.csr_matrix:
+    """KNN-matting Laplacian among unknown pixels: 5 near-in-space and 1 far colour neighbour."""
+    n_u = u_idx.size
+    rows, cols = [], []
+    for k, xy_weight in ((5, 0.05), (1, 0.0005)):
+        feats = _features(colors, h, w, xy_weight, u_idx)
+        neigh = _knn(feats, feats, k + 1)[:, 1:]
+        rows.append(np.repeat(np.arange(n_u), neigh.shape[1]))
+        cols.append(neigh.ravel())
+    rows = np.concatenate(rows)
+    cols = np.concatenate(cols)
+    cu = colors[u_idx]
+    vals = np.maximum(1.0 - np.abs(cu[rows] - cu[cols]).sum(axis=1) / 5.0, 0.0).astype(np.float64)
+    aff = scipy.sparse.csr_matrix((vals, (rows, cols)), shape=(n_u, n_u))
+    aff = (aff + aff.T) * 0.5
+    return (scipy.sparse.diags(np.asarray(aff.sum(axis=1)).ravel()) - aff).tocsr()
+
+
+def _known_to_unknown_prior(
+    colors: np.ndarray, h: int, w: int, u_idx: np.ndarray, fg: np.ndarray, bg: np.ndarray, k: int = 7
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per unknown pixel: foreground share of an LLE mix of k fg + k bg neighbours, and its confidence.
+
+    Confidence is ``|F - B|^2 / 3`` with F and B the mixed foreground and
+    background colours: a mix of near-identical colours says little about alpha.
+    """
+    xy_weight = 10.0
+    query = _features(colors, h, w, xy_weight, u_idx)
+    parts = []
+    for known in (fg, bg):
+        k_idx = np.flatnonzero(known)
+        parts.append(k_idx[_knn(_features(colors, h, w, xy_weight, k_idx), query, k)])
+    kf = parts[0].shape[1]
+    neigh = np.concatenate(parts, axis=1)
+    wts = _lle_weights(colors[u_idx], colors[neigh], 1e-10)
+    mixed = wts[:, :, None] * colors[neigh]
+    f_col = mixed[:, :kf].sum(axis=1)
+    b_col = mixed[:, kf:].sum(axis=1)
+    prior = np.clip(wts[:, :kf].sum(axis=1), 0.0, 1.0)
+    confidence = ((f_col - b_col) ** 2).sum(axis=1) / 3.0
+    return prior, confidence
+
+
+def _looks_transparent(colors: np.ndarray, regions) -> bool:
+    """True when the unknown region's colours are poorly explained by the known ones.
+
+    The paper's rule: fit the unknown region's per-channel 10-bin histograms as
+    a linear mix of those of the known pixels within 20 px of it. Opaque
+    structure reuses foreground and background colours (small residual); a
+    highly transparent subject creates blended colours (large residual).
+    """
+    unknown = regions.unknown
+    near = cv2.dilate(unknown.astype(np.uint8), np.ones((20, 20), np.uint8)).astype(bool)
+
+    def hist(mask: np.ndarray) -> np.ndarray:
+        px = colors[mask.ravel()]
+        counts = [np.histogram(px[:, c], bins=10, range=(0.0, 1.0))[0] for c in range(3)]
+        return np.concatenate(counts) / max(px.shape[0], 1)
+
+    basis = np.stack([hist(regions.fg & near), hist(regions.bg & near)], axis=1)
+    target = hist(unknown)
+    coef, *_ = np.linalg.lstsq(basis, target, rcond=None)
+    residual = np.sqrt(((basis @ coef - target) ** 2).sum()) / target.size
+    return bool(residual > 0.0099)

@@ -1,0 +1,71 @@
+"""Turning an alpha matte and foreground colours into output pixels."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from core.errors import ParameterError
+from core.imageio import float_to_uint8
+
+
+def cutout_rgba(foreground: np.ndarray, alpha: np.ndarray) -> np.ndarray:
+    """Straight (un-premultiplied) RGBA cut-out.
+
+    Parameters
+    ----------
+    foreground: (H, W, 3) float32 in [0, 1], RGB.
+    alpha: (H, W) float32 in [0, 1].
+
+    Returns
+    -------
+    rgba: (H, W, 4) uint8, RGBA.
+    """
+    _check(foreground, alpha)
+    out = np.empty(alpha.shape + (4,), np.uint8)
+    out[:, :, :3] = float_to_uint8(foreground)
+    out[:, :, 3] = float_to_uint8(alpha)
+    return out
+
+
+def over_colour(foreground: np.ndarray, alpha: np.ndarray, colour: tuple[float, float, float]) -> np.ndarray:
+    """The cut-out composited over a flat colour.
+
+    Parameters
+    ----------
+    foreground: (H, W, 3) float32 in [0, 1], RGB.
+    alpha: (H, W) float32 in [0, 1].
+    colour: RGB in [0, 1].
+
+    Returns
+    -------
+    rgb: (H, W, 3) uint8, RGB.
+    """
+    _check(foreground, alpha)
+    a3 = alpha[:, :, None]
+    out = foreground * a3
+    out += (1.0 - a3) * np.asarray(colour, np.float32)
+    return float_to_uint8(out)
+
+
+def parse_colour(text: str) -> tuple[float, float, float]:
+    """'#rrggbb', 'rrggbb' or 'r,g,b' (0–255) → RGB floats in [0, 1]."""
+    value = text.strip().lstrip("#")
+    try:
+        if "," in value:
+            parts = [int(p) for p in value.split(",")]
+        elif len(value) == 6:
+            parts = [int(value[i : i + 2], 16) for i in (0, 2, 4)]
+        else:
+            raise ValueError(value)
+    except ValueError:
+        raise ParameterError(f"colour: expected '#rrggbb' or 'r,g,b'; got {text!r}") from None
+    if len(parts) != 3 or not all(0 <= p <= 255 for p in parts):
+        raise ParameterError(f"colour: expected three values in 0..255; got {text!r}")
+    return (parts[0] / 255.0, parts[1] / 255.0, parts[2] / 255.0)
+
+
+def _check(foreground: np.ndarray, alpha: np.ndarray) -> None:
+    if foreground.ndim != 3 or foreground.shape[2] != 3 or foreground.shape[:2] != alpha.shape:
+        raise ParameterError(
+            f"foreground (H, W, 3) and alpha (H, W) must match; got {foreground.shape} and {alpha.shape}"
+        )

@@ -1,0 +1,1 @@
+"""Foreground colour estimation (colour decontamination)."""

@@ -1,0 +1,183 @@
+"""The one place where files and bytes become images and images become files.
+
+Core works on one internal format:
+    image: (H, W, 3) float32 in [0, 1], RGB
+    alpha: (H, W) float32 in [0, 1]
+Everything else (8/16-bit, grey, palette, RGBA, CMYK, EXIF orientation) is
+converted here.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import warnings
+from pathlib import Path
+
+import cv2
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from core.errors import ImageDecodeError, ImageTooLargeError, ParameterError
+
+DEFAULT_MAX_PIXELS = 100_000_000
+"""Largest image (width × height) decoded by default: 100 megapixels."""
+
+_TIFF_BITS_PER_SAMPLE = 258
+
+
+def load_image(path: str | os.PathLike, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> np.ndarray:
+    """Read an image file into the internal format.
+
+    Parameters
+    ----------
+    path:
+        PNG, JPEG (EXIF orientation applied, CMYK converted), WebP, TIFF (8 or
+        16 bits), grey, palette or RGBA (any existing alpha is ignored).
+    max_pixels:
+        Images with more pixels are refused from their header, before decoding.
+
+    Returns
+    -------
+    image: (H, W, 3) float32 in [0, 1], RGB.
+
+    Raises
+    ------
+    ImageDecodeError: the file is missing, empty, truncated, corrupt or not an image.
+    ImageTooLargeError: the header announces more than ``max_pixels`` pixels.
+    """
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ImageDecodeError(f"{path}: cannot read file ({exc.strerror or exc})") from exc
+    return decode_image(data, name=str(path), max_pixels=max_pixels)
+
+
+def decode_image(data: bytes, *, name: str = "<bytes>", max_pixels: int = DEFAULT_MAX_PIXELS) -> np.ndarray:
+    """Decode an encoded image (PNG, JPEG, WebP, TIFF, ...) held in memory.
+
+    Same conversions and errors as :func:`load_image`; ``name`` is used in messages.
+
+    Returns
+    -------
+    image: (H, W, 3) float32 in [0, 1], RGB.
+    """
+    if not data:
+        raise ImageDecodeError(f"{name}: empty file, not an image")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            pil = Image.open(io.BytesIO(data))
+            width, height = pil.size
+            check_pixel_count(width, height, name=name, max_pixels=max_pixels)
+            if _is_16bit_colour_tiff(pil):
+                return _decode_16bit_with_opencv(data, name=name)
+            pil.load()
+            pil = ImageOps.exif_transpose(pil)
+            return pil_to_float_rgb(pil)
+    except ImageTooLargeError:
+        raise
+    except Image.DecompressionBombError as exc:
+        raise ImageTooLargeError(f"{name}: {exc}") from exc
+    except UnidentifiedImageError as exc:
+        raise ImageDecodeError(f"{name}: not a recognised image format (PNG, JPEG, WebP or TIFF expected)") from exc
+    except (OSError, ValueError, SyntaxError) as exc:
+        raise ImageDecodeError(f"{name}: corrupt or truncated image ({exc})") from exc
+
+
+def check_pixel_count(width: int, height: int, *, name: str, max_pixels: int = DEFAULT_MAX_PIXELS) -> None:
+    """Raise :class:`ImageTooLargeError` when ``width × height`` exceeds ``max_pixels``."""
+    if width <= 0 or height <= 0:
+        raise ImageDecodeError(f"{name}: image has no pixels ({width}×{height})")
+    if width * height > max_pixels:
+        raise ImageTooLargeError(
+            f"{name}: {width}×{height} = {width * height / 1e6:.1f} MP is over the limit of "
+            f"{max_pixels / 1e6:.0f} MP (raise it with --max-pixels)"
+        )
+
+
+def _is_16bit_colour_tiff(pil: Image.Image) -> bool:
+    if pil.format != "TIFF":
+        return False
+    bits = pil.tag_v2.get(_TIFF_BITS_PER_SAMPLE)
+    if isinstance(bits, int):
+        bits = (bits,)
+    return bool(bits) and len(bits) >= 3 and max(bits) == 16
+
+
+def _decode_16bit_with_opencv(data: bytes, *, name: str) -> np.ndarray:
+    """Pillow reduces 16-bit RGB TIFFs to 8 bits; OpenCV keeps all 16."""
+    buf = np.frombuffer(data, np.uint8)
+    arr = cv2.imdecode(buf, cv2.IMREAD_UNCHANGED)
+    if arr is None or arr.ndim != 3:
+        raise ImageDecodeError(f"{name}: cannot decode 16-bit TIFF")
+    arr = arr[:, :, :3][:, :, ::-1]
+    return (arr.astype(np.float32) / np.float32(np.iinfo(arr.dtype).max if arr.dtype.kind == "u" else 1.0)).clip(0, 1)
+
+
+def pil_to_float_rgb(pil: Image.Image) -> np.ndarray:
+    """Convert a decoded Pillow image of any mode to (H, W, 3) float32 in [0, 1], RGB."""
+    if pil.mode in ("I;16", "I;16B", "I;16L", "I;16N", "I"):
+        grey = np.asarray(pil, dtype=np.float32) / np.float32(65535.0)
+        grey = np.clip(grey, 0.0, 1.0)
+        return np.repeat(grey[:, :, None], 3, axis=2)
+    if pil.mode == "F":
+        grey = np.clip(np.asarray(pil, dtype=np.float32), 0.0, 1.0)
+        return np.repeat(grey[:, :, None], 3, axis=2)
+    if pil.mode != "RGB":
+        pil = pil.convert("RGB")
+    return uint8_to_float(np.asarray(pil))
+
+
+def uint8_to_float(array: np.ndarray) -> np.ndarray:
+    """uint8 in [0, 255] (any shape) → float32 in [0, 1], same shape."""
+    if array.dtype != np.uint8:
+        raise ParameterError(f"array: expected uint8, got {array.dtype}")
+    out = array.astype(np.float32)
+    out *= np.float32(1.0 / 255.0)
+    return out
+
+
+def float_to_uint8(array: np.ndarray) -> np.ndarray:
+    """float in [0, 1] (any shape) → uint8 in [0, 255], rounded, same shape."""
+    out = np.multiply(array, 255.0, dtype=np.float32)
+    out += 0.5
+    np.clip(out, 0.0, 255.0, out=out)
+    return out.astype(np.uint8)
+
+
+def load_grey(path: str | os.PathLike, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> np.ndarray:
+    """Read a mask or trimap file as (H, W) uint8 in [0, 255] (colour files: channel mean)."""
+    image = load_image(path, max_pixels=max_pixels)
+    return float_to_uint8(image.mean(axis=2))
+
+
+def save_png(path: str | os.PathLike, array: np.ndarray) -> None:
+    """Write uint8 pixels as PNG: (H, W) grey, (H, W, 3) RGB or (H, W, 4) RGBA.
+
+    The file is written next to its destination and renamed into place, so a
+    failed write never leaves a half file behind.
+    """
+    path = Path(path)
+    if array.dtype != np.uint8 or array.ndim not in (2, 3) or (array.ndim == 3 and array.shape[2] not in (3, 4)):
+        raise ParameterError(f"array: expected uint8 (H, W), (H, W, 3) or (H, W, 4); got {array.dtype} {array.shape}")
+    data = encode_png(array)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        tmp.write_bytes(data)
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def encode_png(array: np.ndarray, *, compression: int = 3) -> bytes:
+    """Encode uint8 (H, W), (H, W, 3) RGB or (H, W, 4) RGBA pixels as PNG bytes."""
+    if array.ndim == 3:
+        code = cv2.COLOR_RGBA2BGRA if array.shape[2] == 4 else cv2.COLOR_RGB2BGR
+        array = cv2.cvtColor(array, code)
+    ok, buf = cv2.imencode(".png", array, [cv2.IMWRITE_PNG_COMPRESSION, compression])
+    if not ok:
+        raise ParameterError("array: OpenCV could not encode it as PNG")
+    return buf.tobytes()

