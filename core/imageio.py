@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import warnings
 from pathlib import Path
 
@@ -65,6 +66,8 @@ def decode_image(data: bytes, *, name: str = "<bytes>", max_pixels: int = DEFAUL
     """
     if not data:
         raise ImageDecodeError(f"{name}: empty file, not an image")
+    if Image.MAX_IMAGE_PIXELS is not None and max_pixels > Image.MAX_IMAGE_PIXELS:
+        Image.MAX_IMAGE_PIXELS = max_pixels  # our own limit is the one that applies
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
@@ -79,7 +82,11 @@ def decode_image(data: bytes, *, name: str = "<bytes>", max_pixels: int = DEFAUL
     except ImageTooLargeError:
         raise
     except Image.DecompressionBombError as exc:
-        raise ImageTooLargeError(f"{name}: {exc}") from exc
+        found = re.search(r"\((\d+) pixels\)", str(exc))
+        size = f"{int(found.group(1)) / 1e6:.1f} MP" if found else "its size"
+        raise ImageTooLargeError(
+            f"{name}: {size} is over the limit of {max_pixels / 1e6:.0f} MP (raise it with --max-pixels)"
+        ) from exc
     except UnidentifiedImageError as exc:
         raise ImageDecodeError(f"{name}: not a recognised image format (PNG, JPEG, WebP or TIFF expected)") from exc
     except (OSError, ValueError, SyntaxError) as exc:

@@ -1,0 +1,379 @@
+"""The ``softcut`` command line. The only module in core that prints."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+import core
+from core import composite
+from core.edges import EdgeControls
+from core.errors import ParameterError, SoftcutError
+from core.imageio import DEFAULT_MAX_PIXELS, float_to_uint8, load_grey, load_image, save_png
+from core.models import registry, store
+from core.pipeline import DEFAULT_REFINE, REFINE_MODES, MatteOptions, refine_mask, refine_with_trimap, select_subject
+
+log = logging.getLogger("softcut")
+
+
+class ProgressBar:
+    """A one-line stderr progress bar that appears only for work over a second."""
+
+    def __init__(self, label: str, *, enabled: bool) -> None:
+        self.label = label
+        self.enabled = enabled and sys.stderr.isatty() or enabled == "always"
+        self.start = time.monotonic()
+        self.shown = False
+
+    def __call__(self, fraction: float, stage: str) -> None:
+        if not self.enabled or time.monotonic() - self.start < 1.0:
+            return
+        self.shown = True
+        filled = int(round(max(0.0, min(1.0, fraction)) * 24))
+        sys.stderr.write(f"\r{self.label} [{'#' * filled}{'.' * (24 - filled)}] {fraction * 100:3.0f}% {stage:<24}")
+        sys.stderr.flush()
+
+    def close(self) -> None:
+        if self.shown:
+            sys.stderr.write("\n")
+            sys.stderr.flush()
+
+
+class Console:
+    """What the CLI tells the user: messages to stderr, results to stdout (text or JSON)."""
+
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.quiet = getattr(args, "quiet", False)
+        self.json = getattr(args, "json", False)
+
+    def info(self, text: str) -> None:
+        if not self.quiet and not self.json:
+            print(text, file=sys.stderr)
+
+    def warn(self, text: str) -> None:
+        print(f"warning: {text}", file=sys.stderr)
+
+    def error(self, text: str) -> None:
+        print(f"error: {text}", file=sys.stderr)
+
+    def progress(self, label: str) -> ProgressBar:
+        return ProgressBar(label, enabled=not self.quiet and not self.json)
+
+    def result(self, payload: dict, text: str) -> None:
+        if self.json:
+            print(json.dumps(payload))
+        elif not self.quiet:
+            print(text)
+
+
+# ── models ────────────────────────────────────────────────────────────────────
+
+
+def _open_session(args: argparse.Namespace, console: Console):
+    from core.models.session import open_session
+
+    bar = console.progress("model")
+    try:
+        session = open_session(args.model, device=args.device, progress=bar)
+    finally:
+        bar.close()
+    if session.warning:
+        console.warn(session.warning)
+    return session
+
+
+def cmd_models(args: argparse.Namespace, console: Console) -> int:
+    names = [args.name] if getattr(args, "name", None) else list(registry.MODELS)
+    failures = 0
+    for name in names:
+        spec = registry.get_spec(name)
+        path = store.locate(spec)
+        if args.action == "list":
+            state = str(path) if path else ("not fetched" if spec.npm else "not present (rembg's folder)")
+            console.result(
+                {"name": name, "path": str(path) if path else None, "licence": spec.licence, "origin": spec.origin},
+                f"{name:<20} {spec.description}\n{'':<20} from {spec.origin}; licence {spec.licence}\n{'':<20} {state}",
+            )
+        elif args.action == "path":
+            console.result({"name": name, "path": str(path or store.cached_path(spec))}, str(path or store.cached_path(spec)))
+        elif args.action == "fetch":
+            if spec.npm is None and not args.name:
+                continue
+            bar = console.progress(f"fetch {name}")
+            try:
+                fetched = store.ensure(spec, progress=bar)
+            finally:
+                bar.close()
+            console.result({"name": name, "path": str(fetched)}, f"{name}: {fetched}")
+        elif args.action == "verify":
+            if path is None:
+                console.result({"name": name, "ok": None}, f"{name}: not present")
+                continue
+            try:
+                store.verify(spec, path, force=True)
+                console.result({"name": name, "ok": True, "path": str(path)}, f"{name}: ok ({path})")
+            except SoftcutError as exc:
+                failures += 1
+                console.result({"name": name, "ok": False, "error": str(exc)}, f"{name}: FAILED — {exc}")
+    return 1 if failures else 0
+
+
+def cmd_doctor(args: argparse.Namespace, console: Console) -> int:
+    import onnxruntime
+
+    from core.providers import available_providers, choose_providers
+
+    choice = choose_providers(args.device)
+    report = {
+        "softcut": core.__version__,
+        "python": sys.version.split()[0],
+        "onnxruntime": onnxruntime.__version__,
+        "opencv": cv2.__version__,
+        "providers_available": available_providers(),
+        "device": choice.device,
+        "warning": choice.warning,
+        "home": str(store.softcut_home()),
+        "models": {n: str(store.locate(s) or "") for n, s in registry.MODELS.items()},
+    }
+    try:
+        session = _open_session(args, console)
+        report["device"] = session.device
+        report["model"] = f"{session.name} ({session.path})"
+    except SoftcutError as exc:
+        report["model"] = f"unavailable: {exc}"
+    text = "\n".join(f"{k:<20} {v}" for k, v in report.items())
+    console.result(report, text)
+    return 0
+
+
+# ── matting ───────────────────────────────────────────────────────────────────
+
+
+def _edge_controls(args: argparse.Namespace) -> EdgeControls:
+    return EdgeControls(smooth=args.smooth, feather=args.feather, contrast=args.contrast, shift_edge=args.shift_edge)
+
+
+def _output_for(out: Path, source: Path, many: bool, suffix: str = ".png") -> Path:
+    if many:
+        out.mkdir(parents=True, exist_ok=True)
+        return out / (source.stem + suffix)
+    if out.parent and not out.parent.exists():
+        out.parent.mkdir(parents=True, exist_ok=True)
+    return out
+
+
+def cmd_cut(args: argparse.Namespace, console: Console) -> int:
+    options = MatteOptions(refine=args.refine, edges=_edge_controls(args), decontaminate=args.decontaminate)
+    bg = composite.parse_colour(args.bg_color) if args.bg_color else None
+    session = _open_session(args, console)
+    many = len(args.inputs) > 1
+    failures = 0
+    for source in map(Path, args.inputs):
+        try:
+            image = load_image(source, max_pixels=args.max_pixels)
+            bar = console.progress(source.name)
+            try:
+                matte = select_subject(image, session.predict, options, progress=bar)
+            finally:
+                bar.close()
+            target = _output_for(Path(args.output), source, many)
+            if bg is None:
+                save_png(target, composite.cutout_rgba(matte.foreground, matte.alpha))
+            else:
+                save_png(target, composite.over_colour(matte.foreground, matte.alpha, bg))
+            extra = {}
+            if args.alpha_out:
+                extra["alpha"] = _output_for(Path(args.alpha_out), source, many, ".alpha.png")
+                save_png(extra["alpha"], float_to_uint8(matte.alpha))
+            if args.trimap_out:
+                extra["trimap"] = _output_for(Path(args.trimap_out), source, many, ".trimap.png")
+                h, w = image.shape[:2]
+                save_png(extra["trimap"], cv2.resize(matte.trimap, (w, h), interpolation=cv2.INTER_NEAREST))
+            if matte.low_confidence:
+                console.warn(
+                    f"{source}: the model is unsure about the subject (confidence {matte.confidence:.2f}); "
+                    "check the result, or refine a rough selection with `softcut refine`"
+                )
+            console.result(
+                {
+                    "input": str(source),
+                    "output": str(target),
+                    **{k: str(v) for k, v in extra.items()},
+                    "width": image.shape[1],
+                    "height": image.shape[0],
+                    "confidence": round(matte.confidence, 4),
+                    "low_confidence": matte.low_confidence,
+                    "device": session.device,
+                    "timings": {k: round(v, 4) for k, v in matte.timings.items()},
+                },
+                f"{source} -> {target}",
+            )
+        except SoftcutError as exc:
+            failures += 1
+            console.error(str(exc))
+    return 1 if failures else 0
+
+
+def cmd_refine(args: argparse.Namespace, console: Console) -> int:
+    image = load_image(args.image, max_pixels=args.max_pixels)
+    start = time.perf_counter()
+    if args.trimap:
+        trimap = load_grey(args.trimap, max_pixels=args.max_pixels)
+        _check_same_size(trimap, image, args.trimap)
+        alpha = refine_with_trimap(image, trimap, mode=args.refine)
+    else:
+        mask = load_grey(args.mask, max_pixels=args.max_pixels)
+        _check_same_size(mask, image, args.mask)
+        alpha, _ = refine_mask(image, mask.astype(np.float32) / 255.0, mode=args.refine)
+    save_png(Path(args.output), float_to_uint8(alpha))
+    console.result(
+        {"input": str(args.image), "output": str(args.output), "seconds": round(time.perf_counter() - start, 3)},
+        f"{args.image} -> {args.output}",
+    )
+    return 0
+
+
+def cmd_trimap(args: argparse.Namespace, console: Console) -> int:
+    from core.trimap.auto import auto_trimap, trimap_from_mask
+
+    image = load_image(args.image, max_pixels=args.max_pixels)
+    if args.mask:
+        mask = load_grey(args.mask, max_pixels=args.max_pixels)
+        _check_same_size(mask, image, args.mask)
+        trimap = trimap_from_mask(mask.astype(np.float32) / 255.0)
+    else:
+        from core.pipeline import WORKING_PIXELS, resize_image, working_size
+        from core.views import predict_coarse
+
+        session = _open_session(args, console)
+        small = resize_image(image, working_size(image.shape, WORKING_PIXELS["best"]))
+        coarse = predict_coarse(small, session.predict)
+        trimap = cv2.resize(auto_trimap(coarse.alpha), (image.shape[1], image.shape[0]), interpolation=cv2.INTER_NEAREST)
+    save_png(Path(args.output), trimap)
+    console.result({"input": str(args.image), "output": str(args.output)}, f"{args.image} -> {args.output}")
+    return 0
+
+
+def _check_same_size(grey: np.ndarray, image: np.ndarray, name: str) -> None:
+    if grey.shape != image.shape[:2]:
+        raise ParameterError(f"{name}: size {grey.shape[1]}×{grey.shape[0]} differs from the image's {image.shape[1]}×{image.shape[0]}")
+
+
+def cmd_eval(args: argparse.Namespace, console: Console) -> int:
+    from core.eval import alphamatting
+
+    predict = _open_session(args, console).predict if args.mode == "subject" else None
+    names = args.images.split(",") if args.images else None
+    rows = []
+    for row in alphamatting.evaluate(
+        Path(args.data), mode=args.mode, refine=args.refine, trimap_set=args.trimap, predict=predict, names=names
+    ):
+        rows.append(row)
+        console.info(f"{row.image}: SAD {row.sad:.2f}  MSE {row.mse:.4f}  grad {row.grad:.2f}  conn {row.conn:.2f}  {row.seconds:.1f}s")
+    stats = alphamatting.summary(rows)
+    if args.csv:
+        alphamatting.write_csv(rows, Path(args.csv))
+    text = "\n".join(
+        f"{label:<7} SAD {s['sad']:.2f}  MSE {s['mse']:.4f}  grad {s['grad']:.2f}  conn {s['conn']:.2f}  {s['seconds']:.1f}s"
+        for label, s in stats.items()
+    )
+    console.result({"rows": [r.__dict__ for r in rows], **stats}, text)
+    return 0
+
+
+# ── argument parsing ──────────────────────────────────────────────────────────
+
+
+def _add_common(p: argparse.ArgumentParser, *, model: bool = True) -> None:
+    p.add_argument("--quiet", "-q", action="store_true", help="print nothing but errors and warnings")
+    p.add_argument("--json", action="store_true", help="machine-readable results on stdout")
+    p.add_argument("--max-pixels", type=int, default=DEFAULT_MAX_PIXELS, help="refuse larger images (default 100 MP)")
+    if model:
+        p.add_argument("--model", default=registry.DEFAULT_MODEL, help="model name or path to .onnx (default isnet)")
+        p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda", "directml", "coreml"))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="softcut", description="Local Select Subject: soft alpha mattes.")
+    parser.add_argument("--version", action="version", version=f"softcut {core.__version__}")
+    parser.add_argument("--verbose", "-v", action="store_true", help="log details")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    cut = sub.add_parser("cut", help="cut the main subject out of images")
+    cut.add_argument("inputs", nargs="+", metavar="INPUT")
+    cut.add_argument("-o", "--output", required=True, help="RGBA PNG (a folder for several inputs)")
+    cut.add_argument("--alpha-out", help="also write the alpha as 8-bit grey PNG")
+    cut.add_argument("--trimap-out", help="also write the automatic trimap")
+    cut.add_argument("--refine", default=DEFAULT_REFINE, choices=REFINE_MODES)
+    cut.add_argument("--smooth", type=float, default=0.0, help="0-100, smooth the contour")
+    cut.add_argument("--feather", type=float, default=0.0, help="pixels, soften the edge")
+    cut.add_argument("--contrast", type=float, default=0.0, help="0-100 %%, harden the edge")
+    cut.add_argument("--shift-edge", type=float, default=0.0, help="-100..100 %%, move the edge out (+) or in (-)")
+    cut.add_argument("--decontaminate", type=float, default=1.0, help="0-1, clean background colour from edges")
+    cut.add_argument("--bg-color", help="composite over this colour ('#rrggbb' or 'r,g,b') instead of transparency")
+    _add_common(cut)
+    cut.set_defaults(func=cmd_cut)
+
+    refine = sub.add_parser("refine", help="refine a trimap or a rough mask into an alpha matte")
+    refine.add_argument("image")
+    group = refine.add_mutually_exclusive_group(required=True)
+    group.add_argument("--trimap", help="grey PNG: 0 background, 128 unknown, 255 foreground")
+    group.add_argument("--mask", help="a rough selection (grey PNG)")
+    refine.add_argument("-o", "--output", required=True, help="8-bit grey alpha PNG")
+    refine.add_argument("--refine", default=DEFAULT_REFINE, choices=("fast", "best"))
+    _add_common(refine, model=False)
+    refine.set_defaults(func=cmd_refine)
+
+    trimap = sub.add_parser("trimap", help="make a trimap from the model or from a mask")
+    trimap.add_argument("image")
+    trimap.add_argument("--mask", help="build it from this rough selection instead of the model")
+    trimap.add_argument("-o", "--output", required=True)
+    _add_common(trimap)
+    trimap.set_defaults(func=cmd_trimap)
+
+    ev = sub.add_parser("eval", help="score against ground truth")
+    ev.add_argument("dataset", choices=("alphamatting",))
+    ev.add_argument("--data", required=True, help="folder with input/, gt/, trimap1/, trimap2/")
+    ev.add_argument("--mode", required=True, choices=("trimap", "subject"))
+    ev.add_argument("--refine", default=DEFAULT_REFINE, choices=REFINE_MODES)
+    ev.add_argument("--trimap", default="trimap1", choices=("trimap1", "trimap2"))
+    ev.add_argument("--images", help="comma-separated subset, e.g. GT01,GT02")
+    ev.add_argument("--csv", help="write per-image rows and the mean/median here")
+    _add_common(ev)
+    ev.set_defaults(func=cmd_eval)
+
+    models = sub.add_parser("models", help="list, fetch, verify or locate models")
+    models.add_argument("action", choices=("list", "fetch", "verify", "path"))
+    models.add_argument("name", nargs="?", choices=list(registry.MODELS))
+    _add_common(models, model=False)
+    models.set_defaults(func=cmd_models)
+
+    doctor = sub.add_parser("doctor", help="which device and model would run")
+    _add_common(doctor)
+    doctor.set_defaults(func=cmd_doctor)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.ERROR, format="%(levelname)s %(name)s: %(message)s")
+    console = Console(args)
+    try:
+        return args.func(args, console)
+    except SoftcutError as exc:
+        console.error(str(exc))
+        return 2
+    except KeyboardInterrupt:
+        console.error("interrupted")
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

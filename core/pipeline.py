@@ -1,0 +1,282 @@
+"""Select Subject and friends: the stages, one function each, called in order.
+
+    image ──resize──▶ working image ──model views──▶ coarse mask ──▶ auto-trimap
+          ──refine (none | fast | best)──▶ working alpha ──guided upsampling──▶ alpha
+          ──edge controls──▶ alpha ──blur fusion──▶ decontaminated foreground
+
+Heavy solvers run at a bounded working resolution; the result is brought back
+to the input's size edge-aware (the guided filter's linear model, fitted at the
+working size and applied to the full-size image), never by a plain upscale.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+
+from core.alpha.guided_filter import guided_filter, guided_upsample
+from core.alpha.info_flow import estimate_alpha_info_flow
+from core.edges import EdgeControls, apply_edges
+from core.errors import ParameterError
+from core.foreground.blur_fusion import decontaminate
+from core.trimap.auto import auto_trimap, trimap_from_mask
+from core.views import CoarseMask, predict_coarse
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[float, str], None]
+"""``progress(fraction in [0, 1], stage)``."""
+
+REFINE_MODES = ("none", "fast", "best")
+DEFAULT_REFINE = "best"
+
+WORKING_PIXELS = {"none": 2_000_000, "fast": 2_000_000, "best": 1_000_000}
+"""Pixels at which each refinement mode works before upsampling to full size."""
+
+LOW_CONFIDENCE = 0.5
+"""Below this coarse-mask confidence a result is flagged ``low_confidence``."""
+
+
+@dataclass(frozen=True)
+class MatteOptions:
+    """What Select Subject should produce.
+
+    refine: "none" (model output), "fast" (guided filter) or "best" (matting solver).
+    edges: Select-and-Mask edge controls, applied at full resolution.
+    decontaminate: 0–1, how much the foreground colours are cleaned of the
+        background's (0 keeps the image's colours).
+    working_pixels: override of the working resolution (None: per-mode default).
+    """
+
+    refine: str = DEFAULT_REFINE
+    edges: EdgeControls = field(default_factory=EdgeControls)
+    decontaminate: float = 1.0
+    working_pixels: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.refine not in REFINE_MODES:
+            raise ParameterError(f"refine: expected one of {', '.join(REFINE_MODES)}; got {self.refine!r}")
+        if not 0.0 <= self.decontaminate <= 1.0:
+            raise ParameterError(f"decontaminate: expected a value in [0, 1]; got {self.decontaminate}")
+        if self.working_pixels is not None and self.working_pixels < 4096:
+            raise ParameterError(f"working_pixels: expected at least 4096; got {self.working_pixels}")
+
+    @property
+    def pixels(self) -> int:
+        return self.working_pixels or WORKING_PIXELS[self.refine]
+
+
+@dataclass
+class Matte:
+    """A Select Subject result.
+
+    alpha: (H, W) float32 in [0, 1], at the input's size, edge controls applied.
+    foreground: (H, W, 3) float32 in [0, 1], RGB, decontaminated colours.
+    coarse: the model's mask at the working size (with its confidence and views).
+    trimap: (h, w) uint8 in {0, 128, 255} at the working size.
+    refined: (h, w) float32 in [0, 1], the refined alpha at the working size
+        before upsampling and edge controls (what ``adjust_edges`` starts from).
+    timings: seconds per stage.
+    """
+
+    alpha: np.ndarray
+    foreground: np.ndarray
+    coarse: CoarseMask
+    trimap: np.ndarray
+    refined: np.ndarray
+    timings: dict[str, float]
+
+    @property
+    def confidence(self) -> float:
+        return self.coarse.confidence
+
+    @property
+    def low_confidence(self) -> bool:
+        return self.coarse.confidence < LOW_CONFIDENCE
+
+
+def working_size(shape: tuple[int, ...], pixels: int) -> tuple[int, int]:
+    """(height, width) no larger than ``shape`` with at most ``pixels`` pixels, aspect kept."""
+    h, w = shape[:2]
+    scale = min(1.0, (pixels / float(h * w)) ** 0.5)
+    return max(1, round(h * scale)), max(1, round(w * scale))
+
+
+def resize_image(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """Resize (H, W[, C]) float32 to ``size`` = (height, width); area filter when shrinking."""
+    if image.shape[:2] == size:
+        return image
+    shrinking = size[0] < image.shape[0]
+    interp = cv2.INTER_AREA if shrinking else cv2.INTER_LINEAR
+    return cv2.resize(image, (size[1], size[0]), interpolation=interp)
+
+
+def refine_alpha(image: np.ndarray, trimap: np.ndarray, coarse: np.ndarray | None, *, mode: str) -> np.ndarray:
+    """Refine at the working size.
+
+    Parameters
+    ----------
+    image: (h, w, 3) float32 in [0, 1], RGB.
+    trimap: (h, w) uint8, 0 background, 255 foreground, other values unknown.
+    coarse: (h, w) float32 in [0, 1], a soft mask to start from (required for
+        "none" and "fast"; "best" uses only the trimap).
+    mode: "none", "fast" or "best".
+
+    Returns
+    -------
+    alpha: (h, w) float32 in [0, 1]; pixels the trimap marks known are exactly 0 or 1
+        (except in mode "none").
+    """
+    if mode not in REFINE_MODES:
+        raise ParameterError(f"mode: expected one of {', '.join(REFINE_MODES)}; got {mode!r}")
+    if mode == "best":
+        return estimate_alpha_info_flow(image, trimap)
+    if coarse is None:
+        raise ParameterError(f"coarse: refinement mode {mode!r} needs a soft mask")
+    if mode == "none":
+        return coarse.astype(np.float32, copy=True)
+    radius = max(2, round(4 * (trimap.size / 1e6) ** 0.5))
+    alpha = guided_filter(image, coarse.astype(np.float32), radius=radius, eps=1e-3)
+    alpha = np.clip(alpha, 0.0, 1.0)
+    alpha[trimap == 0] = 0.0
+    alpha[trimap == 255] = 1.0
+    return alpha
+
+
+def upsample_alpha(alpha: np.ndarray, image_small: np.ndarray, image: np.ndarray) -> np.ndarray:
+    """Bring a working-size alpha to full size, following the full-size image's edges.
+
+    Parameters
+    ----------
+    alpha: (h, w) float32 in [0, 1].
+    image_small: (h, w, 3) float32 in [0, 1], the working image ``alpha`` belongs to.
+    image: (H, W, 3) float32 in [0, 1], the full-size image.
+
+    Returns
+    -------
+    alpha: (H, W) float32 in [0, 1].
+    """
+    if alpha.shape == image.shape[:2]:
+        return alpha
+    factor = (image.shape[0] * image.shape[1] / float(alpha.size)) ** 0.5
+    radius = max(2, round(factor))
+    up = guided_upsample(alpha, image_small, image, radius=radius, eps=1e-4)
+    return np.clip(up, 0.0, 1.0, out=up)
+
+
+def select_subject(
+    image: np.ndarray,
+    predict: Callable[[np.ndarray], np.ndarray],
+    options: MatteOptions = MatteOptions(),
+    *,
+    progress: Progress | None = None,
+) -> Matte:
+    """One click: the salient subject's soft matte and clean foreground colours.
+
+    Parameters
+    ----------
+    image: (H, W, 3) float32 in [0, 1], RGB.
+    predict: a model's ``predict`` (RGB float32 [0, 1] → (h, w) float32 [0, 1] mask),
+        e.g. :meth:`core.models.session.MaskSession.predict`.
+    options: refinement, edge controls and decontamination.
+    progress: called with (fraction, stage) as stages finish.
+
+    Returns
+    -------
+    :class:`Matte` with full-size alpha and foreground.
+    """
+    _check_image(image)
+    report = progress or (lambda fraction, stage: None)
+    timings: dict[str, float] = {}
+    clock = time.perf_counter()
+
+    def lap(name: str, fraction: float) -> None:
+        nonlocal clock
+        now = time.perf_counter()
+        timings[name] = now - clock
+        clock = now
+        report(fraction, name)
+
+    small = resize_image(image, working_size(image.shape, options.pixels))
+    lap("resize", 0.05)
+    coarse = predict_coarse(small, predict)
+    lap("model", 0.55)
+    trimap = auto_trimap(coarse.alpha)
+    lap("trimap", 0.6)
+    refined = refine_alpha(small, trimap, coarse.alpha, mode=options.refine)
+    lap("refine", 0.8)
+    return _finish(image, small, refined, coarse, trimap, options, timings, lap)
+
+
+def refine_with_trimap(
+    image: np.ndarray,
+    trimap: np.ndarray,
+    *,
+    mode: str = DEFAULT_REFINE,
+    working_pixels: int | None = None,
+) -> np.ndarray:
+    """Alpha from a user's trimap.
+
+    Parameters
+    ----------
+    image: (H, W, 3) float32 in [0, 1], RGB.
+    trimap: (H, W) uint8, 0 background, 255 foreground, anything else unknown.
+    mode: "fast" or "best" ("fast" starts from the trimap itself as the soft mask).
+
+    Returns
+    -------
+    alpha: (H, W) float32 in [0, 1]; known pixels keep their trimap value.
+    """
+    _check_image(image)
+    if trimap.shape != image.shape[:2] or trimap.dtype != np.uint8:
+        raise ParameterError(f"trimap: expected uint8 {image.shape[:2]}; got {trimap.dtype} {trimap.shape}")
+    pixels = working_pixels or WORKING_PIXELS[mode]
+    size = working_size(image.shape, pixels)
+    small = resize_image(image, size)
+    small_trimap = cv2.resize(trimap, (size[1], size[0]), interpolation=cv2.INTER_NEAREST)
+    coarse = small_trimap.astype(np.float32) / 255.0
+    refined = refine_alpha(small, small_trimap, coarse, mode=mode)
+    alpha = upsample_alpha(refined, small, image)
+    alpha[trimap == 0] = 0.0
+    alpha[trimap == 255] = 1.0
+    return alpha
+
+
+def refine_mask(image: np.ndarray, mask: np.ndarray, *, mode: str = DEFAULT_REFINE) -> tuple[np.ndarray, np.ndarray]:
+    """Alpha from a user's rough selection (hard or soft).
+
+    Parameters
+    ----------
+    image: (H, W, 3) float32 in [0, 1], RGB.
+    mask: (H, W) float32 in [0, 1], the rough selection.
+
+    Returns
+    -------
+    (alpha (H, W) float32 in [0, 1], trimap (H, W) uint8 in {0, 128, 255}).
+    """
+    _check_image(image)
+    if mask.shape != image.shape[:2]:
+        raise ParameterError(f"mask: expected shape {image.shape[:2]}; got {mask.shape}")
+    trimap = trimap_from_mask(mask)
+    return refine_with_trimap(image, trimap, mode=mode), trimap
+
+
+def _finish(image, small, refined, coarse, trimap, options, timings, lap) -> Matte:
+    alpha = upsample_alpha(refined, small, image)
+    lap("upsample", 0.85)
+    if not options.edges.is_identity:
+        alpha = apply_edges(alpha, options.edges)
+    lap("edges", 0.88)
+    foreground = decontaminate(image, alpha, amount=options.decontaminate)
+    lap("foreground", 1.0)
+    return Matte(alpha, foreground, coarse, trimap, refined, timings)
+
+
+def _check_image(image: np.ndarray) -> None:
+    if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.float32:
+        raise ParameterError(f"image: expected (H, W, 3) float32 in [0, 1]; got {image.dtype} {image.shape}")
