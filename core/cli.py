@@ -18,9 +18,12 @@ from core.edges import EdgeControls
 from core.errors import ParameterError, SoftcutError
 from core.imageio import DEFAULT_MAX_PIXELS, float_to_uint8, load_grey, load_image, save_png
 from core.models import registry, store
-from core.pipeline import DEFAULT_REFINE, REFINE_MODES, MatteOptions, refine_mask, refine_with_trimap, select_subject
 
 log = logging.getLogger("softcut")
+
+# Kept here, not imported from core.pipeline, so `softcut models` starts fast.
+REFINE_MODES = ("none", "fast", "best")
+DEFAULT_REFINE = "best"
 
 
 class ProgressBar:
@@ -170,6 +173,8 @@ def _output_for(out: Path, source: Path, many: bool, suffix: str = ".png") -> Pa
 
 
 def cmd_cut(args: argparse.Namespace, console: Console) -> int:
+    from core.pipeline import MatteOptions, select_subject
+
     options = MatteOptions(refine=args.refine, edges=_edge_controls(args), decontaminate=args.decontaminate)
     bg = composite.parse_colour(args.bg_color) if args.bg_color else None
     session = _open_session(args, console)
@@ -222,6 +227,8 @@ def cmd_cut(args: argparse.Namespace, console: Console) -> int:
 
 
 def cmd_refine(args: argparse.Namespace, console: Console) -> int:
+    from core.pipeline import refine_mask, refine_with_trimap
+
     image = load_image(args.image, max_pixels=args.max_pixels)
     start = time.perf_counter()
     if args.trimap:
