@@ -295,6 +295,17 @@ def cmd_eval(args: argparse.Namespace, console: Console) -> int:
     return 0
 
 
+def cmd_sample(args: argparse.Namespace, console: Console) -> int:
+    from core.sample import furry_subject
+
+    image, alpha = furry_subject()
+    save_png(Path(args.output), float_to_uint8(image))
+    if args.alpha_out:
+        save_png(Path(args.alpha_out), float_to_uint8(alpha))
+    console.result({"output": str(args.output)}, f"sample photo written to {args.output}")
+    return 0
+
+
 # ── argument parsing ──────────────────────────────────────────────────────────
 
 
@@ -361,6 +372,12 @@ def build_parser() -> argparse.ArgumentParser:
     models.add_argument("name", nargs="?", choices=list(registry.MODELS))
     _add_common(models, model=False)
     models.set_defaults(func=cmd_models)
+
+    sample = sub.add_parser("sample", help="write a generated sample photo (with its true matte)")
+    sample.add_argument("-o", "--output", required=True)
+    sample.add_argument("--alpha-out", help="also write its true alpha")
+    _add_common(sample, model=False)
+    sample.set_defaults(func=cmd_sample)
 
     doctor = sub.add_parser("doctor", help="which device and model would run")
     _add_common(doctor)
