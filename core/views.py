@@ -26,7 +26,7 @@ falls linearly to 0 when it covers all of it (an all-foreground matte has
 certainty 0). An empty matte (no solid pixel) has certainty 0.
 
 ``CoarseMask.confidence`` is the chosen view's certainty, times its agreement
-(soft IoU) with the runner-up view when more than one view was run. So it
+(soft IoU) with the runner-up view when more than one view found something. So it
 is low when the model found nothing, when it hesitated everywhere, and when
 the views it needed disagree about what the subject is.
 """
@@ -282,14 +282,15 @@ def combine_views(results: Sequence[ViewResult]) -> tuple[ViewResult, float]:
         The view with the highest certainty (the earlier one on ties).
     confidence : float in [0, 1]
         ``best.certainty`` times its :func:`agreement` with the most certain
-        of the other views (times 1 when there is only one view).
+        of the other views; an empty view (certainty 0) is no evidence either
+        way, so with no other non-empty view the factor is 1.
     """
     if not results:
         raise ParameterError("combine_views needs at least one view result; got none")
     ranked = sorted(results, key=lambda r: -r.certainty)
     best = ranked[0]
     confidence = best.certainty
-    if len(ranked) > 1:
+    if len(ranked) > 1 and ranked[1].certainty > 0.0:
         confidence *= agreement(best.alpha, ranked[1].alpha)
     return best, float(confidence)
 
