@@ -21,6 +21,7 @@ import numpy as np
 
 from core.alpha.guided_filter import guided_filter, guided_upsample
 from core.alpha.info_flow import estimate_alpha_info_flow
+from core.alpha.projection import estimate_alpha_projection
 from core.edges import EdgeControls, apply_edges
 from core.errors import ParameterError
 from core.foreground.blur_fusion import decontaminate
@@ -226,7 +227,7 @@ def refine_with_trimap(
     ----------
     image: (H, W, 3) float32 in [0, 1], RGB.
     trimap: (H, W) uint8, 0 background, 255 foreground, anything else unknown.
-    mode: "fast" or "best" ("fast" starts from the trimap itself as the soft mask).
+    mode: "fast" (colour projection) or "best" (information-flow matting).
 
     Returns
     -------
@@ -235,12 +236,16 @@ def refine_with_trimap(
     _check_image(image)
     if trimap.shape != image.shape[:2] or trimap.dtype != np.uint8:
         raise ParameterError(f"trimap: expected uint8 {image.shape[:2]}; got {trimap.dtype} {trimap.shape}")
+    if mode not in ("fast", "best"):
+        raise ParameterError(f"mode: trimap refinement is 'fast' or 'best'; got {mode!r}")
     pixels = working_pixels or WORKING_PIXELS[mode]
     size = working_size(image.shape, pixels)
     small = resize_image(image, size)
     small_trimap = cv2.resize(trimap, (size[1], size[0]), interpolation=cv2.INTER_NEAREST)
-    coarse = small_trimap.astype(np.float32) / 255.0
-    refined = refine_alpha(small, small_trimap, coarse, mode=mode)
+    if mode == "best":
+        refined = estimate_alpha_info_flow(small, small_trimap)
+    else:
+        refined = estimate_alpha_projection(small, small_trimap)
     alpha = upsample_alpha(refined, small, image)
     alpha[trimap == 0] = 0.0
     alpha[trimap == 255] = 1.0
