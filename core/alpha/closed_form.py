@@ -38,7 +38,8 @@ def estimate_alpha_cf(
     -------
     alpha : (H, W) float32 in [0, 1]; known pixels are exactly 0 or 1.
         A trimap with only one known label yields that label everywhere; one
-        with no known pixels raises ``ParameterError``.
+        with no known pixels raises ``ParameterError``. Unknown pixels that no
+        (2r + 1)^2 window reaches (images thinner than 2r + 1) come out 0.
     """
     check_image(image)
     check_trimap(trimap, image.shape[:2])
@@ -57,7 +58,9 @@ def estimate_alpha_cf(
     rows = laplacian[unknown]
     l_uu = rows[:, unknown]
     rhs = -(rows[:, known] @ regions.fg.ravel()[known].astype(np.float64))
-    x = cg(l_uu, rhs, M=ichol(l_uu.tocsc()), rtol=rtol, maxiter=maxiter)
+    # atol: a zero right-hand side (every known neighbour background) is solved by
+    # x = 0 at once instead of dividing 0 by 0 in the first CG step.
+    x = cg(l_uu, rhs, M=ichol(l_uu.tocsc()), atol=1e-12, rtol=rtol, maxiter=maxiter)
 
     alpha = regions.fg.astype(np.float32).ravel()
     alpha[unknown] = np.clip(x, 0.0, 1.0)

@@ -159,7 +159,7 @@ def estimate_alpha_info_flow(
     # diagonal of A^T A (the squared column norms of A).
     mix_diag = np.asarray(mix.multiply(mix).sum(axis=0)).ravel()
     precond = ichol((sparse_part + scipy.sparse.diags(mix_diag)).tocsc(), discard_threshold=1e-3)
-    x = cg(apply, rhs, x0=x0, M=precond, rtol=rtol, maxiter=maxiter)
+    x = cg(apply, rhs, x0=x0, M=precond, atol=1e-12, rtol=rtol, maxiter=maxiter)
 
     if stretch > 0:
         x = (x - stretch) / (1.0 - 2.0 * stretch)
