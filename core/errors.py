@@ -65,3 +65,9 @@ class UnknownModelError(ModelError):
     """A model name is neither registered nor a path to an ONNX file."""
 
     code = "unknown_model"
+
+
+class SolverError(SoftcutError):
+    """A matting solver did not converge."""
+
+    code = "solver_failed"

@@ -11,6 +11,7 @@ working size and applied to the full-size image), never by a plain upscale.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from collections.abc import Callable
@@ -39,6 +40,10 @@ DEFAULT_REFINE = "best"
 WORKING_PIXELS = {"none": 2_000_000, "fast": 2_000_000, "best": 1_000_000}
 """Pixels at which each refinement mode works before upsampling to full size."""
 
+MAX_UNKNOWN = 100_000
+"""The ``best`` solver's budget of unknown pixels: a trimap with more is solved
+at a proportionally smaller size (solver time grows with the unknown count)."""
+
 LOW_CONFIDENCE = 0.5
 """Below this coarse-mask confidence a result is flagged ``low_confidence``."""
 
@@ -52,12 +57,15 @@ class MatteOptions:
     decontaminate: 0–1, how much the foreground colours are cleaned of the
         background's (0 keeps the image's colours).
     working_pixels: override of the working resolution (None: per-mode default).
+    max_unknown: ``best`` solves at most this many unknown pixels (the working size
+        shrinks to fit), which bounds its time.
     """
 
     refine: str = DEFAULT_REFINE
     edges: EdgeControls = field(default_factory=EdgeControls)
     decontaminate: float = 1.0
     working_pixels: int | None = None
+    max_unknown: int = MAX_UNKNOWN
 
     def __post_init__(self) -> None:
         if self.refine not in REFINE_MODES:
@@ -149,6 +157,22 @@ def refine_alpha(image: np.ndarray, trimap: np.ndarray, coarse: np.ndarray | Non
     return alpha
 
 
+def fit_unknown_budget(
+    image: np.ndarray, coarse: CoarseMask, trimap: np.ndarray, max_unknown: int
+) -> tuple[np.ndarray, CoarseMask, np.ndarray]:
+    """Shrink the working image, coarse mask and trimap until the trimap has at most
+    ``max_unknown`` unknown pixels (unknown area scales with pixel count).
+
+    image: (h, w, 3) float32 [0, 1]; trimap: (h, w) uint8. Returns them at the new size.
+    """
+    unknown = int(np.count_nonzero((trimap > 0) & (trimap < 255)))
+    if unknown <= max_unknown:
+        return image, coarse, trimap
+    size = working_size(image.shape, int(image.shape[0] * image.shape[1] * max_unknown / unknown))
+    alpha = np.clip(resize_image(coarse.alpha, size), 0.0, 1.0)
+    return resize_image(image, size), dataclasses.replace(coarse, alpha=alpha), auto_trimap(alpha)
+
+
 def upsample_alpha(alpha: np.ndarray, image_small: np.ndarray, image: np.ndarray) -> np.ndarray:
     """Bring a working-size alpha to full size, following the full-size image's edges.
 
@@ -208,10 +232,19 @@ def select_subject(
     coarse = predict_coarse(small, predict)
     lap("model", 0.55)
     trimap = auto_trimap(coarse.alpha)
+    if options.refine == "best":
+        small, coarse, trimap = fit_unknown_budget(small, coarse, trimap, options.max_unknown)
     lap("trimap", 0.6)
     refined = refine_alpha(small, trimap, coarse.alpha, mode=options.refine)
     lap("refine", 0.8)
-    return _finish(image, small, refined, coarse, trimap, options, timings, lap)
+    alpha = upsample_alpha(refined, small, image)
+    lap("upsample", 0.85)
+    if not options.edges.is_identity:
+        alpha = apply_edges(alpha, options.edges)
+    lap("edges", 0.88)
+    foreground = decontaminate(image, alpha, amount=options.decontaminate)
+    lap("foreground", 1.0)
+    return Matte(alpha, foreground, coarse, trimap, refined, timings)
 
 
 def refine_with_trimap(
@@ -269,17 +302,6 @@ def refine_mask(image: np.ndarray, mask: np.ndarray, *, mode: str = DEFAULT_REFI
         raise ParameterError(f"mask: expected shape {image.shape[:2]}; got {mask.shape}")
     trimap = trimap_from_mask(mask)
     return refine_with_trimap(image, trimap, mode=mode), trimap
-
-
-def _finish(image, small, refined, coarse, trimap, options, timings, lap) -> Matte:
-    alpha = upsample_alpha(refined, small, image)
-    lap("upsample", 0.85)
-    if not options.edges.is_identity:
-        alpha = apply_edges(alpha, options.edges)
-    lap("edges", 0.88)
-    foreground = decontaminate(image, alpha, amount=options.decontaminate)
-    lap("foreground", 1.0)
-    return Matte(alpha, foreground, coarse, trimap, refined, timings)
 
 
 def _check_image(image: np.ndarray) -> None:

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 from pymatting.laplacian.cf_laplacian import cf_laplacian
-from pymatting.preconditioner.ichol import ichol
-from pymatting.solver.cg import cg
 
+from core.alpha._solve import solve_spd
 from core.alpha._inputs import check_image, check_positive, check_trimap, degenerate_alpha, split_trimap
 
 
@@ -60,7 +59,7 @@ def estimate_alpha_cf(
     rhs = -(rows[:, known] @ regions.fg.ravel()[known].astype(np.float64))
     # atol: a zero right-hand side (every known neighbour background) is solved by
     # x = 0 at once instead of dividing 0 by 0 in the first CG step.
-    x = cg(l_uu, rhs, M=ichol(l_uu.tocsc()), atol=1e-12, rtol=rtol, maxiter=maxiter)
+    x = solve_spd(l_uu, rhs, preconditioner_of=l_uu, rtol=rtol, maxiter=maxiter)
 
     alpha = regions.fg.astype(np.float32).ravel()
     alpha[unknown] = np.clip(x, 0.0, 1.0)

@@ -28,10 +28,9 @@ import logging
 import numpy as np
 import scipy.sparse
 from pymatting.laplacian.cf_laplacian import cf_laplacian
-from pymatting.preconditioner.ichol import ichol
-from pymatting.solver.cg import cg
 from pymatting.util.kdtree import KDTree
 
+from core.alpha._solve import solve_spd
 from core.alpha.edge_trimming import edge_trim_labels
 from core.alpha._inputs import check_image, check_positive, check_trimap, degenerate_alpha, split_trimap
 from core.errors import ParameterError
@@ -158,8 +157,15 @@ def estimate_alpha_info_flow(
     # Preconditioner: incomplete Cholesky of the sparse terms plus the exact
     # diagonal of A^T A (the squared column norms of A).
     mix_diag = np.asarray(mix.multiply(mix).sum(axis=0)).ravel()
-    precond = ichol((sparse_part + scipy.sparse.diags(mix_diag)).tocsc(), discard_threshold=1e-3)
-    x = cg(apply, rhs, x0=x0, M=precond, atol=1e-12, rtol=rtol, maxiter=maxiter)
+    x = solve_spd(
+        apply,
+        rhs,
+        preconditioner_of=sparse_part + scipy.sparse.diags(mix_diag),
+        x0=x0,
+        discard_threshold=1e-3,
+        rtol=rtol,
+        maxiter=maxiter,
+    )
 
     if stretch > 0:
         x = (x - stretch) / (1.0 - 2.0 * stretch)
