@@ -37,12 +37,14 @@ Progress = Callable[[float, str], None]
 REFINE_MODES = ("none", "fast", "best")
 DEFAULT_REFINE = "best"
 
-WORKING_PIXELS = {"none": 2_000_000, "fast": 2_000_000, "best": 1_000_000}
+WORKING_PIXELS = {"none": 1_000_000, "fast": 1_000_000, "best": 600_000}
 """Pixels at which each refinement mode works before upsampling to full size."""
 
 MAX_UNKNOWN = 100_000
 """The ``best`` solver's budget of unknown pixels: a trimap with more is solved
 at a proportionally smaller size (solver time grows with the unknown count)."""
+
+_SNAP = np.float32(0.5 / 255.0)
 
 LOW_CONFIDENCE = 0.5
 """Below this coarse-mask confidence a result is flagged ``low_confidence``."""
@@ -191,7 +193,12 @@ def upsample_alpha(alpha: np.ndarray, image_small: np.ndarray, image: np.ndarray
     factor = (image.shape[0] * image.shape[1] / float(alpha.size)) ** 0.5
     radius = max(2, round(factor))
     up = guided_upsample(alpha, image_small, image, radius=radius, eps=1e-4)
-    return np.clip(up, 0.0, 1.0, out=up)
+    np.clip(up, 0.0, 1.0, out=up)
+    # Values that round to 0 or 255 in 8 bits become exactly 0 or 1, so that
+    # later stages (decontamination) treat them as solid, as the trimap did.
+    up[up < _SNAP] = 0.0
+    up[up > 1.0 - _SNAP] = 1.0
+    return up
 
 
 def select_subject(

@@ -75,7 +75,7 @@ def test_blur_fusion_recovers_the_foreground_colour_at_soft_edges():
 
 def test_blur_fusion_large_image_uses_reduced_wide_pass():
     image, alpha = red_disc_image(900, 1400)  # 1.26 MP > the 1 MP wide-pass budget
-    fg = estimate_foreground_blur_fusion(image, alpha, wide_scale_pixels=200_000)
+    fg = estimate_foreground_blur_fusion(image, alpha, max_blur_pixels=200_000)
     rim = (alpha > 0.15) & (alpha < 0.85)
     assert np.abs(fg[rim] - np.array([0.9, 0.2, 0.1])).mean() < 0.05
 

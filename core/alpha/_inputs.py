@@ -78,3 +78,25 @@ def degenerate_alpha(regions: TrimapRegions) -> np.ndarray | None:
     if has_fg and has_bg:
         return None
     return np.full(fg.shape, 1.0 if has_fg else 0.0, dtype=np.float32)
+
+
+def unknown_window(regions: TrimapRegions, *, margin: int) -> tuple[slice, slice] | None:
+    """The unknown pixels' bounding box grown by ``margin`` px, where solving there suffices.
+
+    Returns (rows, cols) slices, or None when the box is most of the image
+    (cropping would save little) or when it would lose a known label that the
+    whole trimap has (the solution would change, not just its cost).
+    """
+    rows = np.flatnonzero(regions.unknown.any(axis=1))
+    cols = np.flatnonzero(regions.unknown.any(axis=0))
+    h, w = regions.unknown.shape
+    box = (
+        slice(max(0, rows[0] - margin), min(h, rows[-1] + margin + 1)),
+        slice(max(0, cols[0] - margin), min(w, cols[-1] + margin + 1)),
+    )
+    area = (box[0].stop - box[0].start) * (box[1].stop - box[1].start)
+    if area > 0.8 * h * w:
+        return None
+    if not regions.fg[box].any() or not regions.bg[box].any():
+        return None
+    return box

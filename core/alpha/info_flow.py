@@ -32,7 +32,14 @@ from pymatting.util.kdtree import KDTree
 
 from core.alpha._solve import solve_spd
 from core.alpha.edge_trimming import edge_trim_labels
-from core.alpha._inputs import check_image, check_positive, check_trimap, degenerate_alpha, split_trimap
+from core.alpha._inputs import (
+    check_image,
+    check_positive,
+    check_trimap,
+    degenerate_alpha,
+    split_trimap,
+    unknown_window,
+)
 from core.errors import ParameterError
 
 logger = logging.getLogger(__name__)
@@ -52,6 +59,7 @@ def estimate_alpha_info_flow(
     stretch: float = 0.02,
     rtol: float = 1e-4,
     maxiter: int = 2000,
+    crop_margin: float = 0.03,
 ) -> np.ndarray:
     """Estimate alpha from an image and a trimap with information-flow matting.
 
@@ -78,6 +86,11 @@ def estimate_alpha_info_flow(
         Relative residual at which conjugate gradients stops.
     maxiter : int
         Iteration cap for conjugate gradients.
+    crop_margin : float
+        The system is built only over the unknown pixels' bounding box grown by
+        this fraction of the image's long side (at least 16 px): pixels farther
+        away barely take part, and building over the whole image costs time and
+        memory in proportion to its size.
 
     Returns
     -------
@@ -104,6 +117,23 @@ def estimate_alpha_info_flow(
     trivial = degenerate_alpha(regions)
     if trivial is not None:
         return trivial
+    window = unknown_window(regions, margin=max(16, round(crop_margin * max(trimap.shape))))
+    if window is not None:
+        alpha = regions.fg.astype(np.float32)
+        alpha[window] = estimate_alpha_info_flow(
+            image[window],
+            trimap[window],
+            cm_neighbors=cm_neighbors,
+            local_epsilon=local_epsilon,
+            uu_weight=uu_weight,
+            ku_weight=ku_weight,
+            edge_trim=edge_trim,
+            stretch=stretch,
+            rtol=rtol,
+            maxiter=maxiter,
+            crop_margin=crop_margin,
+        )
+        return alpha
 
     h, w = trimap.shape
     n = h * w

@@ -1,10 +1,16 @@
 """Blur-fusion foreground estimation (Forte & Pitié, "Approximate Fast Foreground
 Colour Estimation", ICIP 2021).
 
-Solves I = αF + (1 − α)B for F with two passes of local box-blur estimates of F
-and B: a wide pass whose blurs are computed at reduced resolution (they are
-smooth anyway) and a narrow pass at full resolution. Linear in the pixel count,
-a handful of full-size float32 buffers.
+Solves I = αF + (1 − α)B for F with two passes of local box-blur estimates:
+
+    F̄ = blur(F α) / blur(α),   B̄ = blur(B (1 − α)) / blur(1 − α)
+    F  = F̄ + α (I − α F̄ − (1 − α) B̄)
+
+a wide pass (F = B = I) then a narrow pass (F and B from the first). The local
+means F̄ and B̄ are smooth, so both passes run at a bounded resolution; only the
+last fusion step runs at full resolution, and only on pixels with 0 < α < 1
+(where α = 1 it gives I itself, where α = 0 it gives F̄). Linear in the pixel
+count, a few full-size float32 buffers.
 """
 
 from __future__ import annotations
@@ -22,8 +28,8 @@ def _box(image: np.ndarray, radius: int) -> np.ndarray:
     return cv2.boxFilter(image, -1, (size, size), normalize=True, borderType=cv2.BORDER_REFLECT)
 
 
-def _blurred_fb(F: np.ndarray, B: np.ndarray, alpha: np.ndarray, radius: int) -> tuple[np.ndarray, np.ndarray]:
-    """Local means of F weighted by α and of B weighted by 1 − α."""
+def _local_means(F: np.ndarray, B: np.ndarray, alpha: np.ndarray, radius: int) -> tuple[np.ndarray, np.ndarray]:
+    """F̄ (α-weighted local mean of F) and B̄ ((1 − α)-weighted local mean of B), (h, w, 3) float32."""
     a3 = alpha[:, :, None]
     mean_a = _box(alpha, radius)[:, :, None]
     blur_f = _box(F * a3, radius)
@@ -34,14 +40,13 @@ def _blurred_fb(F: np.ndarray, B: np.ndarray, alpha: np.ndarray, radius: int) ->
 
 
 def _fuse(image: np.ndarray, alpha: np.ndarray, blur_f: np.ndarray, blur_b: np.ndarray) -> np.ndarray:
-    """F = F̄ + α (I − α F̄ − (1 − α) B̄), clipped to [0, 1], computed in place on ``blur_f``."""
-    a3 = alpha[:, :, None]
-    residual = image - a3 * blur_f
-    residual -= (1.0 - a3) * blur_b
-    residual *= a3
-    blur_f += residual
-    np.clip(blur_f, 0.0, 1.0, out=blur_f)
-    return blur_f
+    """F = F̄ + α (I − α F̄ − (1 − α) B̄), clipped to [0, 1]. Arrays (n, 3) / (n, 1) or (h, w, ...)."""
+    a = alpha[..., None]
+    out = image - a * blur_f
+    out -= (1.0 - a) * blur_b
+    out *= a
+    out += blur_f
+    return np.clip(out, 0.0, 1.0, out=out)
 
 
 def estimate_foreground_blur_fusion(
@@ -50,7 +55,8 @@ def estimate_foreground_blur_fusion(
     *,
     wide_radius: int = 90,
     narrow_radius: int = 6,
-    wide_scale_pixels: int = 1_000_000,
+    reference_pixels: int = 1_000_000,
+    max_blur_pixels: int = 1_000_000,
 ) -> np.ndarray:
     """Estimate the foreground colours of a matted image.
 
@@ -58,36 +64,43 @@ def estimate_foreground_blur_fusion(
     ----------
     image: (H, W, 3) float32 in [0, 1], RGB.
     alpha: (H, W) float32 in [0, 1].
-    wide_radius: radius of the first pass, in pixels of a ``wide_scale_pixels`` image
-        (it scales with the image's size).
-    narrow_radius: radius of the second pass, in full-resolution pixels.
-    wide_scale_pixels: the first pass runs at (at most) this many pixels.
+    wide_radius, narrow_radius: radii of the two passes, in pixels of a
+        ``reference_pixels`` image (they scale with the image's size; the narrow
+        radius is at least 1 px at the size the blurs run at).
+    max_blur_pixels: the local means are computed at (at most) this many pixels.
 
     Returns
     -------
-    foreground: (H, W, 3) float32 in [0, 1], RGB.
+    foreground: (H, W, 3) float32 in [0, 1], RGB. Equal to ``image`` where α = 1.
     """
     if image.ndim != 3 or image.shape[2] != 3 or alpha.shape != image.shape[:2]:
         raise ParameterError(f"image (H, W, 3) and alpha (H, W) must match; got {image.shape} and {alpha.shape}")
     image = image.astype(np.float32, copy=False)
     alpha = alpha.astype(np.float32, copy=False)
     h, w = alpha.shape
-    scale = min(1.0, (wide_scale_pixels / float(h * w)) ** 0.5)
+    scale = min(1.0, (max_blur_pixels / float(h * w)) ** 0.5)
     if scale < 1.0:
         small = (max(1, round(w * scale)), max(1, round(h * scale)))
         image_s = cv2.resize(image, small, interpolation=cv2.INTER_AREA)
-        alpha_s = cv2.resize(alpha, small, interpolation=cv2.INTER_AREA)
+        alpha_s = np.clip(cv2.resize(alpha, small, interpolation=cv2.INTER_AREA), 0.0, 1.0)
     else:
         image_s, alpha_s = image, alpha
-    wide = max(1, round(wide_radius * (image_s.shape[0] * image_s.shape[1] / wide_scale_pixels) ** 0.5))
-    blur_f, blur_b = _blurred_fb(image_s, image_s, alpha_s, wide)
+    px_scale = (image_s.shape[0] * image_s.shape[1] / reference_pixels) ** 0.5
+    wide = max(1, round(wide_radius * px_scale))
+    narrow = max(1, round(narrow_radius * px_scale))
+    blur_f, blur_b = _local_means(image_s, image_s, alpha_s, wide)
     F = _fuse(image_s, alpha_s, blur_f, blur_b)
-    if scale < 1.0:
-        F = cv2.resize(F, (w, h), interpolation=cv2.INTER_LINEAR)
-        blur_b = cv2.resize(blur_b, (w, h), interpolation=cv2.INTER_LINEAR)
-    blur_f, _ = _blurred_fb(F, blur_b, alpha, narrow_radius)
+    blur_f, blur_b = _local_means(F, blur_b, alpha_s, narrow)
     del F
-    return _fuse(image, alpha, blur_f, blur_b)
+    if scale < 1.0:
+        blur_f = cv2.resize(blur_f, (w, h), interpolation=cv2.INTER_LINEAR)
+        blur_b = cv2.resize(blur_b, (w, h), interpolation=cv2.INTER_LINEAR)
+    out = blur_f
+    np.copyto(out, image, where=(alpha >= 1.0)[:, :, None])
+    soft = np.flatnonzero((alpha > 0.0) & (alpha < 1.0))
+    flat_out, flat_b = out.reshape(-1, 3), blur_b.reshape(-1, 3)
+    flat_out[soft] = _fuse(image.reshape(-1, 3)[soft], alpha.ravel()[soft], flat_out[soft], flat_b[soft])
+    return out
 
 
 def decontaminate(image: np.ndarray, alpha: np.ndarray, *, amount: float = 1.0) -> np.ndarray:
