@@ -201,11 +201,7 @@ def cmd_cut(args: argparse.Namespace, console: Console) -> int:
                 extra["trimap"] = _output_for(Path(args.trimap_out), source, many, ".trimap.png")
                 h, w = image.shape[:2]
                 save_png(extra["trimap"], cv2.resize(matte.trimap, (w, h), interpolation=cv2.INTER_NEAREST))
-            if matte.low_confidence:
-                console.warn(
-                    f"{source}: the model is unsure about the subject (confidence {matte.confidence:.2f}); "
-                    "check the result, or refine a rough selection with `softcut refine`"
-                )
+            _warn_if_unsure(console, source, matte.confidence)
             console.result(
                 {
                     "input": str(source),
@@ -224,6 +220,16 @@ def cmd_cut(args: argparse.Namespace, console: Console) -> int:
             failures += 1
             console.error(str(exc))
     return 1 if failures else 0
+
+
+def _warn_if_unsure(console: Console, source: Path | str, confidence: float) -> None:
+    from core.pipeline import LOW_CONFIDENCE
+
+    if confidence < LOW_CONFIDENCE:
+        console.warn(
+            f"{source}: the model is unsure about the subject (confidence {confidence:.2f}); "
+            "check the result, or refine a rough selection with `softcut refine --mask`"
+        )
 
 
 def cmd_refine(args: argparse.Namespace, console: Console) -> int:
@@ -248,21 +254,16 @@ def cmd_refine(args: argparse.Namespace, console: Console) -> int:
 
 
 def cmd_trimap(args: argparse.Namespace, console: Console) -> int:
-    from core.trimap.auto import auto_trimap, trimap_from_mask
+    from core.pipeline import mask_trimap, subject_trimap
 
     image = load_image(args.image, max_pixels=args.max_pixels)
     if args.mask:
         mask = load_grey(args.mask, max_pixels=args.max_pixels)
         _check_same_size(mask, image, args.mask)
-        trimap = trimap_from_mask(mask.astype(np.float32) / 255.0)
+        trimap = mask_trimap(mask.astype(np.float32) / 255.0)
     else:
-        from core.pipeline import WORKING_PIXELS, resize_image, working_size
-        from core.views import predict_coarse
-
-        session = _open_session(args, console)
-        small = resize_image(image, working_size(image.shape, WORKING_PIXELS["best"]))
-        coarse = predict_coarse(small, session.predict)
-        trimap = cv2.resize(auto_trimap(coarse.alpha), (image.shape[1], image.shape[0]), interpolation=cv2.INTER_NEAREST)
+        trimap, coarse = subject_trimap(image, _open_session(args, console).predict)
+        _warn_if_unsure(console, args.image, coarse.confidence)
     save_png(Path(args.output), trimap)
     console.result({"input": str(args.image), "output": str(args.output)}, f"{args.image} -> {args.output}")
     return 0

@@ -307,8 +307,35 @@ def refine_mask(image: np.ndarray, mask: np.ndarray, *, mode: str = DEFAULT_REFI
     _check_image(image)
     if mask.shape != image.shape[:2]:
         raise ParameterError(f"mask: expected shape {image.shape[:2]}; got {mask.shape}")
-    trimap = trimap_from_mask(mask)
+    if mode not in ("fast", "best"):
+        raise ParameterError(f"mode: mask refinement is 'fast' or 'best'; got {mode!r}")
+    trimap = mask_trimap(mask, pixels=WORKING_PIXELS[mode])
     return refine_with_trimap(image, trimap, mode=mode), trimap
+
+
+def subject_trimap(
+    image: np.ndarray, predict: Callable[[np.ndarray], np.ndarray], *, pixels: int = WORKING_PIXELS[DEFAULT_REFINE]
+) -> tuple[np.ndarray, CoarseMask]:
+    """The automatic trimap Select Subject would use, at the image's size.
+
+    image: (H, W, 3) float32 in [0, 1], RGB. Returns (trimap (H, W) uint8 in
+    {0, 128, 255}, the coarse mask at the working size).
+    """
+    _check_image(image)
+    coarse = predict_coarse(resize_image(image, working_size(image.shape, pixels)), predict)
+    trimap = cv2.resize(auto_trimap(coarse.alpha), (image.shape[1], image.shape[0]), interpolation=cv2.INTER_NEAREST)
+    return trimap, coarse
+
+
+def mask_trimap(mask: np.ndarray, *, pixels: int = WORKING_PIXELS[DEFAULT_REFINE]) -> np.ndarray:
+    """Trimap around a rough selection, its band drawn at a working size of ``pixels``
+    so that the band's width follows the image's scale.
+
+    mask: (H, W) float32 in [0, 1]. Returns (H, W) uint8 in {0, 128, 255}.
+    """
+    size = working_size(mask.shape, pixels)
+    small = trimap_from_mask(np.clip(resize_image(mask.astype(np.float32), size), 0.0, 1.0))
+    return cv2.resize(small, (mask.shape[1], mask.shape[0]), interpolation=cv2.INTER_NEAREST)
 
 
 def _check_image(image: np.ndarray) -> None:

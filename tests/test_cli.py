@@ -129,3 +129,23 @@ def test_models_and_sample_commands(tmp_path):
     assert np.asarray(Image.open(tmp_path / "s.png")).shape == (720, 960, 3)
     alpha = load_grey(tmp_path / "sa.png")
     assert 0.1 < (alpha > 0).mean() < 0.9 and ((alpha > 0) & (alpha < 255)).mean() > 0.02
+
+
+def test_trimap_from_the_model(tmp_path, tiny_model, disc_png):
+    out = tmp_path / "t.png"
+    softcut("trimap", disc_png, "-o", out, "--model", tiny_model, check=True)
+    trimap = load_grey(out)
+    _, truth = red_disc_image(150, 200)
+    assert trimap.shape == truth.shape
+    assert (truth[trimap == 255] > 0.9).all() and (truth[trimap == 0] < 0.1).all()
+    assert (trimap == 128).sum() > 0
+
+
+def test_no_subject_is_reported_not_silent(tmp_path, tiny_model):
+    blue = np.zeros((80, 100, 3), np.uint8)
+    blue[..., 2] = 200  # nothing reddish: the tiny model finds no subject in any view
+    save_png(tmp_path / "blue.png", blue)
+    done = softcut("cut", tmp_path / "blue.png", "-o", tmp_path / "c.png", "--model", tiny_model, "--json", check=True)
+    assert "unsure about the subject" in done.stderr
+    result = json.loads(done.stdout)
+    assert result["low_confidence"] is True and result["confidence"] < 0.5
