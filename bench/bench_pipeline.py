@@ -114,10 +114,16 @@ def main() -> None:
     parser.add_argument("--device", default="auto")
     parser.add_argument("--repeat", type=int, default=3, help="runs per configuration (median kept; rembg runs once)")
     parser.add_argument("--out", help="append JSON lines here")
+    parser.add_argument("--report", help="only print the table for the JSON lines in this file")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         print(json.dumps(child(json.loads(args.child))))
+        return
+    if args.report:
+        rows = [json.loads(line) for line in open(args.report) if line.strip()]
+        rows.sort(key=lambda r: (r["megapixels"], ["inference", "fast", "best", "rembg"].index(r["mode"])))
+        print(_markdown(rows))
         return
 
     rows = []

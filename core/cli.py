@@ -175,7 +175,9 @@ def _output_for(out: Path, source: Path, many: bool, suffix: str = ".png") -> Pa
 def cmd_cut(args: argparse.Namespace, console: Console) -> int:
     from core.pipeline import MatteOptions, select_subject
 
-    options = MatteOptions(refine=args.refine, edges=_edge_controls(args), decontaminate=args.decontaminate)
+    options = MatteOptions(
+        refine=args.refine, edges=_edge_controls(args), decontaminate=args.decontaminate, band=args.band
+    )
     bg = composite.parse_colour(args.bg_color) if args.bg_color else None
     session = _open_session(args, console)
     many = len(args.inputs) > 1
@@ -262,7 +264,7 @@ def cmd_trimap(args: argparse.Namespace, console: Console) -> int:
         _check_same_size(mask, image, args.mask)
         trimap = mask_trimap(mask.astype(np.float32) / 255.0)
     else:
-        trimap, coarse = subject_trimap(image, _open_session(args, console).predict)
+        trimap, coarse = subject_trimap(image, _open_session(args, console).predict, band=args.band)
         _warn_if_unsure(console, args.image, coarse.confidence)
     save_png(Path(args.output), trimap)
     console.result({"input": str(args.image), "output": str(args.output)}, f"{args.image} -> {args.output}")
@@ -331,6 +333,7 @@ def build_parser() -> argparse.ArgumentParser:
     cut.add_argument("--alpha-out", help="also write the alpha as 8-bit grey PNG")
     cut.add_argument("--trimap-out", help="also write the automatic trimap")
     cut.add_argument("--refine", default=DEFAULT_REFINE, choices=REFINE_MODES)
+    cut.add_argument("--band", type=float, default=0.015, help="automatic trimap band, fraction of the image scale (widen for hair)")
     cut.add_argument("--smooth", type=float, default=0.0, help="0-100, smooth the contour")
     cut.add_argument("--feather", type=float, default=0.0, help="pixels, soften the edge")
     cut.add_argument("--contrast", type=float, default=0.0, help="0-100 %%, harden the edge")
@@ -353,6 +356,7 @@ def build_parser() -> argparse.ArgumentParser:
     trimap = sub.add_parser("trimap", help="make a trimap from the model or from a mask")
     trimap.add_argument("image")
     trimap.add_argument("--mask", help="build it from this rough selection instead of the model")
+    trimap.add_argument("--band", type=float, default=0.015, help="automatic trimap band, fraction of the image scale")
     trimap.add_argument("-o", "--output", required=True)
     _add_common(trimap)
     trimap.set_defaults(func=cmd_trimap)

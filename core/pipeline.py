@@ -44,6 +44,9 @@ MAX_UNKNOWN = 100_000
 """The ``best`` solver's budget of unknown pixels: a trimap with more is solved
 at a proportionally smaller size (solver time grows with the unknown count)."""
 
+DEFAULT_BAND = 0.015
+"""Automatic trimap band half-width, as a fraction of √(H·W) (10 px at 0.44 MP)."""
+
 _SNAP = np.float32(0.5 / 255.0)
 
 LOW_CONFIDENCE = 0.5
@@ -61,6 +64,8 @@ class MatteOptions:
     working_pixels: override of the working resolution (None: per-mode default).
     max_unknown: ``best`` solves at most this many unknown pixels (the working size
         shrinks to fit), which bounds its time.
+    band: half-width of the automatic trimap's unknown band, as a fraction of
+        √(H·W) (see :func:`core.trimap.auto.auto_trimap`); widen it for hair and fur.
     """
 
     refine: str = DEFAULT_REFINE
@@ -68,12 +73,15 @@ class MatteOptions:
     decontaminate: float = 1.0
     working_pixels: int | None = None
     max_unknown: int = MAX_UNKNOWN
+    band: float = DEFAULT_BAND
 
     def __post_init__(self) -> None:
         if self.refine not in REFINE_MODES:
             raise ParameterError(f"refine: expected one of {', '.join(REFINE_MODES)}; got {self.refine!r}")
         if not 0.0 <= self.decontaminate <= 1.0:
             raise ParameterError(f"decontaminate: expected a value in [0, 1]; got {self.decontaminate}")
+        if not 0.0 <= self.band <= 0.5:
+            raise ParameterError(f"band: expected a fraction in [0, 0.5]; got {self.band}")
         if self.working_pixels is not None and self.working_pixels < 4096:
             raise ParameterError(f"working_pixels: expected at least 4096; got {self.working_pixels}")
 
@@ -119,12 +127,17 @@ def working_size(shape: tuple[int, ...], pixels: int) -> tuple[int, int]:
 
 
 def resize_image(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    """Resize (H, W[, C]) float32 to ``size`` = (height, width); area filter when shrinking."""
+    """Resize (H, W[, C]) float32 in [0, 1] to ``size`` = (height, width).
+
+    Area filter when shrinking, bilinear when growing; the result is clipped to
+    [0, 1] (area filtering can overshoot 1.0 by a rounding error).
+    """
     if image.shape[:2] == size:
         return image
     shrinking = size[0] < image.shape[0]
     interp = cv2.INTER_AREA if shrinking else cv2.INTER_LINEAR
-    return cv2.resize(image, (size[1], size[0]), interpolation=interp)
+    out = cv2.resize(image, (size[1], size[0]), interpolation=interp)
+    return np.clip(out, 0.0, 1.0, out=out)
 
 
 def refine_alpha(image: np.ndarray, trimap: np.ndarray, coarse: np.ndarray | None, *, mode: str) -> np.ndarray:
@@ -160,7 +173,7 @@ def refine_alpha(image: np.ndarray, trimap: np.ndarray, coarse: np.ndarray | Non
 
 
 def fit_unknown_budget(
-    image: np.ndarray, coarse: CoarseMask, trimap: np.ndarray, max_unknown: int
+    image: np.ndarray, coarse: CoarseMask, trimap: np.ndarray, max_unknown: int, *, band: float = DEFAULT_BAND
 ) -> tuple[np.ndarray, CoarseMask, np.ndarray]:
     """Shrink the working image, coarse mask and trimap until the trimap has at most
     ``max_unknown`` unknown pixels (unknown area scales with pixel count).
@@ -171,8 +184,8 @@ def fit_unknown_budget(
     if unknown <= max_unknown:
         return image, coarse, trimap
     size = working_size(image.shape, int(image.shape[0] * image.shape[1] * max_unknown / unknown))
-    alpha = np.clip(resize_image(coarse.alpha, size), 0.0, 1.0)
-    return resize_image(image, size), dataclasses.replace(coarse, alpha=alpha), auto_trimap(alpha)
+    alpha = resize_image(coarse.alpha, size)
+    return resize_image(image, size), dataclasses.replace(coarse, alpha=alpha), auto_trimap(alpha, band=band)
 
 
 def upsample_alpha(alpha: np.ndarray, image_small: np.ndarray, image: np.ndarray) -> np.ndarray:
@@ -238,9 +251,9 @@ def select_subject(
     lap("resize", 0.05)
     coarse = predict_coarse(small, predict)
     lap("model", 0.55)
-    trimap = auto_trimap(coarse.alpha)
+    trimap = auto_trimap(coarse.alpha, band=options.band)
     if options.refine == "best":
-        small, coarse, trimap = fit_unknown_budget(small, coarse, trimap, options.max_unknown)
+        small, coarse, trimap = fit_unknown_budget(small, coarse, trimap, options.max_unknown, band=options.band)
     lap("trimap", 0.6)
     refined = refine_alpha(small, trimap, coarse.alpha, mode=options.refine)
     lap("refine", 0.8)
@@ -314,7 +327,11 @@ def refine_mask(image: np.ndarray, mask: np.ndarray, *, mode: str = DEFAULT_REFI
 
 
 def subject_trimap(
-    image: np.ndarray, predict: Callable[[np.ndarray], np.ndarray], *, pixels: int = WORKING_PIXELS[DEFAULT_REFINE]
+    image: np.ndarray,
+    predict: Callable[[np.ndarray], np.ndarray],
+    *,
+    pixels: int = WORKING_PIXELS[DEFAULT_REFINE],
+    band: float = DEFAULT_BAND,
 ) -> tuple[np.ndarray, CoarseMask]:
     """The automatic trimap Select Subject would use, at the image's size.
 
@@ -323,7 +340,8 @@ def subject_trimap(
     """
     _check_image(image)
     coarse = predict_coarse(resize_image(image, working_size(image.shape, pixels)), predict)
-    trimap = cv2.resize(auto_trimap(coarse.alpha), (image.shape[1], image.shape[0]), interpolation=cv2.INTER_NEAREST)
+    trimap = auto_trimap(coarse.alpha, band=band)
+    trimap = cv2.resize(trimap, (image.shape[1], image.shape[0]), interpolation=cv2.INTER_NEAREST)
     return trimap, coarse
 
 
@@ -334,7 +352,7 @@ def mask_trimap(mask: np.ndarray, *, pixels: int = WORKING_PIXELS[DEFAULT_REFINE
     mask: (H, W) float32 in [0, 1]. Returns (H, W) uint8 in {0, 128, 255}.
     """
     size = working_size(mask.shape, pixels)
-    small = trimap_from_mask(np.clip(resize_image(mask.astype(np.float32), size), 0.0, 1.0))
+    small = trimap_from_mask(resize_image(mask.astype(np.float32), size))
     return cv2.resize(small, (mask.shape[1], mask.shape[0]), interpolation=cv2.INTER_NEAREST)
 
 

@@ -100,3 +100,11 @@ def test_cutout_and_flat_background():
     assert parse_colour("255,0,0") == (1.0, 0.0, 0.0)
     with pytest.raises(ParameterError):
         parse_colour("#12")
+
+
+def test_resizing_a_white_image_stays_in_range():
+    from core.pipeline import resize_image, working_size
+
+    white = np.ones((1999, 2999, 3), np.float32)
+    small = resize_image(white, working_size(white.shape, 600_000))
+    assert small.max() <= 1.0 and small.shape[0] * small.shape[1] <= 600_000

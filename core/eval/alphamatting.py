@@ -26,7 +26,8 @@ METRIC_NAMES = ("sad", "mse", "grad", "conn")
 
 @dataclass(frozen=True)
 class Row:
-    """One image's scores (``seconds``: the method's own time)."""
+    """One image's scores (``seconds``: the method's own time; ``runs`` and
+    ``confidence``: model runs spent and the coarse mask's confidence, subject mode only)."""
 
     image: str
     sad: float
@@ -34,6 +35,8 @@ class Row:
     grad: float
     conn: float
     seconds: float
+    runs: int = 0
+    confidence: float = float("nan")
 
 
 def image_names(data: Path) -> list[str]:
@@ -65,15 +68,17 @@ def evaluate(
         image = load_image(data / "input" / f"{name}.png")
         gt = load_grey(data / "gt" / f"{name}.png").astype(np.float32) / 255.0
         start = time.perf_counter()
+        extra = {}
         if mode == "trimap":
             trimap = load_grey(data / trimap_set / f"{name}.png")
             alpha = refine_with_trimap(image, trimap, mode=refine)
             region = (trimap > 0) & (trimap < 255)
         else:
-            alpha = select_subject(image, predict, MatteOptions(refine=refine, decontaminate=0.0)).alpha
-            region = np.ones(gt.shape, bool)
+            matte = select_subject(image, predict, MatteOptions(refine=refine, decontaminate=0.0))
+            alpha, region = matte.alpha, np.ones(gt.shape, bool)
+            extra = {"runs": len(matte.coarse.views), "confidence": matte.confidence}
         seconds = time.perf_counter() - start
-        yield Row(name, seconds=seconds, **all_metrics(alpha, gt, region))
+        yield Row(name, seconds=seconds, **extra, **all_metrics(alpha, gt, region))
 
 
 def summary(rows: list[Row]) -> dict[str, dict[str, float]]:
@@ -91,8 +96,10 @@ def write_csv(rows: list[Row], path: Path) -> None:
     stats = summary(rows)
     with open(path, "w", newline="") as f:
         writer = csv.writer(f)
-        writer.writerow(("image",) + METRIC_NAMES + ("seconds",))
+        writer.writerow(("image",) + METRIC_NAMES + ("seconds", "runs", "confidence"))
         for r in rows:
-            writer.writerow([r.image] + [f"{getattr(r, k):.4f}" for k in METRIC_NAMES + ("seconds",)])
+            writer.writerow(
+                [r.image] + [f"{getattr(r, k):.4f}" for k in METRIC_NAMES + ("seconds",)] + [r.runs, f"{r.confidence:.3f}"]
+            )
         for label in ("mean", "median"):
             writer.writerow([label] + [f"{stats[label][k]:.4f}" for k in METRIC_NAMES + ("seconds",)])
