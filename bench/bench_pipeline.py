@@ -121,7 +121,12 @@ def main() -> None:
         print(json.dumps(child(json.loads(args.child))))
         return
     if args.report:
-        rows = [json.loads(line) for line in open(args.report) if line.strip()]
+        latest = {}
+        for line in open(args.report):
+            if line.strip():
+                row = json.loads(line)
+                latest[(row["megapixels"], row["mode"])] = row
+        rows = list(latest.values())
         rows.sort(key=lambda r: (r["megapixels"], ["inference", "fast", "best", "rembg"].index(r["mode"])))
         print(_markdown(rows))
         return
@@ -161,7 +166,10 @@ def _markdown(rows: list[dict]) -> str:
         inf = by.get((r["megapixels"], "inference"))
         rem = by.get((r["megapixels"], "rembg"))
         ratio = f"{inf['seconds'] and r['seconds'] / inf['seconds']:.2f}" if inf else ""
-        speedup = f"{rem['seconds'] / r['seconds']:.1f}× faster" if rem and r["mode"] in ("fast", "best") else ""
+        speedup = ""
+        if rem and r["mode"] in ("fast", "best"):
+            ratio_r = rem["seconds"] / r["seconds"]
+            speedup = f"{ratio_r:.1f}× faster" if ratio_r >= 1 else f"{1 / ratio_r:.1f}× slower"
         stages = ", ".join(f"{k} {v:.2f}" for k, v in r.get("stages", {}).items())
         lines.append(
             f"| {r['megapixels']:g} MP ({r['width']}×{r['height']}) | {r['mode']} | {r['seconds']:.2f} | {ratio} | "
