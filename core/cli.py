@@ -27,16 +27,24 @@ DEFAULT_REFINE = "best"
 
 
 class ProgressBar:
-    """A one-line stderr progress bar that appears only for work over a second."""
+    """Progress on stderr for work over a second: a bar on a terminal, a line per
+    stage otherwise (logs, pipes)."""
 
     def __init__(self, label: str, *, enabled: bool) -> None:
         self.label = label
-        self.enabled = enabled and sys.stderr.isatty() or enabled == "always"
+        self.enabled = enabled
+        self.tty = sys.stderr.isatty()
         self.start = time.monotonic()
         self.shown = False
+        self.stage = ""
 
     def __call__(self, fraction: float, stage: str) -> None:
         if not self.enabled or time.monotonic() - self.start < 1.0:
+            return
+        if not self.tty:
+            if stage != self.stage:
+                self.stage = stage
+                sys.stderr.write(f"{self.label}: {stage}\n")
             return
         self.shown = True
         filled = int(round(max(0.0, min(1.0, fraction)) * 24))
@@ -82,6 +90,9 @@ class Console:
 def _open_session(args: argparse.Namespace, console: Console, *, warn: bool = True):
     from core.models.session import open_session
 
+    spec = registry.MODELS.get(args.model)
+    if spec is not None and spec.npm is not None and store.locate(spec) is None:
+        console.info(f"model {spec.name} is not cached yet: fetching it with npm into {store.cached_path(spec)} (first run only)")
     bar = console.progress("model")
     try:
         session = open_session(args.model, device=args.device, progress=bar)
