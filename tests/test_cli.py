@@ -149,3 +149,18 @@ def test_no_subject_is_reported_not_silent(tmp_path, tiny_model):
     assert "unsure about the subject" in done.stderr
     result = json.loads(done.stdout)
     assert result["low_confidence"] is True and result["confidence"] < 0.5
+
+
+def _has_cuda() -> bool:
+    from core.providers import available_providers
+
+    return "CUDAExecutionProvider" in available_providers()
+
+
+@pytest.mark.skipif(_has_cuda(), reason="this onnxruntime has CUDA: nothing is missing")
+def test_asking_for_a_missing_gpu_fails_loudly(tmp_path, tiny_model, disc_png):
+    done = softcut("cut", disc_png, "-o", tmp_path / "c.png", "--model", tiny_model, "--device", "cuda")
+    assert done.returncode == 2
+    assert "cuda requested" in done.stderr and "--device cpu" in done.stderr
+    auto = softcut("cut", disc_png, "-o", tmp_path / "c.png", "--model", tiny_model, "--device", "auto", check=True)
+    assert "running on the CPU" in auto.stderr  # the fall-back is visible, never silent
