@@ -98,8 +98,9 @@ class Matte:
     foreground: (H, W, 3) float32 in [0, 1], RGB, decontaminated colours.
     coarse: the model's mask at the working size (with its confidence and views).
     trimap: (h, w) uint8 in {0, 128, 255} at the working size.
-    refined: (h, w) float32 in [0, 1], the refined alpha at the working size
-        before upsampling and edge controls (what ``adjust_edges`` starts from).
+    refined: (h, w) float32 in [0, 1], the refined alpha at the working size.
+    unedited: (H, W) float32 in [0, 1], the full-size alpha before edge controls
+        (what re-adjusting edges starts from, see :func:`finish_edges`).
     timings: seconds per stage.
     """
 
@@ -108,6 +109,7 @@ class Matte:
     coarse: CoarseMask
     trimap: np.ndarray
     refined: np.ndarray
+    unedited: np.ndarray
     timings: dict[str, float]
 
     @property
@@ -214,6 +216,98 @@ def upsample_alpha(alpha: np.ndarray, image_small: np.ndarray, image: np.ndarray
     return up
 
 
+class _Stopwatch:
+    """Stage timings, reported to a progress callback as each stage ends."""
+
+    def __init__(self, progress: Progress | None, timings: dict[str, float] | None = None) -> None:
+        self.report = progress or (lambda fraction, stage: None)
+        self.timings = {} if timings is None else timings
+        self.clock = time.perf_counter()
+
+    def lap(self, name: str, fraction: float) -> None:
+        now = time.perf_counter()
+        self.timings[name] = now - self.clock
+        self.clock = now
+        self.report(fraction, name)
+
+
+@dataclass
+class Coarse:
+    """The model stage's output, input to :func:`refine_stage`.
+
+    small: (h, w, 3) float32 in [0, 1], RGB, the working image.
+    coarse: the model's mask at the working size.
+    timings: seconds per stage so far.
+    """
+
+    small: np.ndarray
+    coarse: CoarseMask
+    timings: dict[str, float]
+
+
+def model_stage(
+    image: np.ndarray,
+    predict: Callable[[np.ndarray], np.ndarray],
+    options: MatteOptions = MatteOptions(),
+    *,
+    progress: Progress | None = None,
+) -> Coarse:
+    """First half of Select Subject: the working image and the model's views.
+
+    image: (H, W, 3) float32 in [0, 1], RGB. ``predict`` as in :func:`select_subject`.
+    """
+    _check_image(image)
+    watch = _Stopwatch(progress)
+    small = resize_image(image, working_size(image.shape, options.pixels))
+    watch.lap("resize", 0.05)
+    coarse = predict_coarse(small, predict)
+    watch.lap("model", 0.55)
+    return Coarse(small, coarse, watch.timings)
+
+
+def refine_stage(
+    image: np.ndarray, stage: Coarse, options: MatteOptions = MatteOptions(), *, progress: Progress | None = None
+) -> Matte:
+    """Second half of Select Subject: trimap, refinement, upsampling, edges, colours.
+
+    image: (H, W, 3) float32 in [0, 1], RGB, the image ``stage`` was computed from.
+    """
+    watch = _Stopwatch(progress, dict(stage.timings))
+    small, coarse = stage.small, stage.coarse
+    trimap = auto_trimap(coarse.alpha, band=options.band)
+    if options.refine == "best":
+        small, coarse, trimap = fit_unknown_budget(small, coarse, trimap, options.max_unknown, band=options.band)
+    watch.lap("trimap", 0.6)
+    refined = refine_alpha(small, trimap, coarse.alpha, mode=options.refine)
+    watch.lap("refine", 0.8)
+    unedited = upsample_alpha(refined, small, image)
+    watch.lap("upsample", 0.85)
+    alpha, foreground = finish_edges(image, unedited, options.edges, options.decontaminate, progress=watch.lap)
+    return Matte(alpha, foreground, coarse, trimap, refined, unedited, watch.timings)
+
+
+def finish_edges(
+    image: np.ndarray,
+    unedited: np.ndarray,
+    edges: EdgeControls,
+    amount: float,
+    *,
+    progress: Callable[[str, float], None] | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Edge controls and decontamination on a full-size matte (also what re-adjusting
+    an earlier result runs, without the model or the solver).
+
+    image: (H, W, 3) float32 in [0, 1], RGB; unedited: (H, W) float32 in [0, 1], the
+    matte before edge controls. Returns (alpha (H, W), foreground (H, W, 3)), float32 in [0, 1].
+    """
+    lap = progress or (lambda name, fraction: None)
+    alpha = unedited if edges.is_identity else apply_edges(unedited, edges)
+    lap("edges", 0.88)
+    foreground = decontaminate(image, alpha, amount=amount)
+    lap("foreground", 1.0)
+    return alpha, foreground
+
+
 def select_subject(
     image: np.ndarray,
     predict: Callable[[np.ndarray], np.ndarray],
@@ -235,36 +329,8 @@ def select_subject(
     -------
     :class:`Matte` with full-size alpha and foreground.
     """
-    _check_image(image)
-    report = progress or (lambda fraction, stage: None)
-    timings: dict[str, float] = {}
-    clock = time.perf_counter()
-
-    def lap(name: str, fraction: float) -> None:
-        nonlocal clock
-        now = time.perf_counter()
-        timings[name] = now - clock
-        clock = now
-        report(fraction, name)
-
-    small = resize_image(image, working_size(image.shape, options.pixels))
-    lap("resize", 0.05)
-    coarse = predict_coarse(small, predict)
-    lap("model", 0.55)
-    trimap = auto_trimap(coarse.alpha, band=options.band)
-    if options.refine == "best":
-        small, coarse, trimap = fit_unknown_budget(small, coarse, trimap, options.max_unknown, band=options.band)
-    lap("trimap", 0.6)
-    refined = refine_alpha(small, trimap, coarse.alpha, mode=options.refine)
-    lap("refine", 0.8)
-    alpha = upsample_alpha(refined, small, image)
-    lap("upsample", 0.85)
-    if not options.edges.is_identity:
-        alpha = apply_edges(alpha, options.edges)
-    lap("edges", 0.88)
-    foreground = decontaminate(image, alpha, amount=options.decontaminate)
-    lap("foreground", 1.0)
-    return Matte(alpha, foreground, coarse, trimap, refined, timings)
+    stage = model_stage(image, predict, options, progress=progress)
+    return refine_stage(image, stage, options, progress=progress)
 
 
 def refine_with_trimap(
