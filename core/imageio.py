@@ -188,3 +188,34 @@ def encode_png(array: np.ndarray, *, compression: int = 3) -> bytes:
     if not ok:
         raise ParameterError("array: OpenCV could not encode it as PNG")
     return buf.tobytes()
+
+
+RAW_CHANNELS = {"rgba8": 4, "rgb8": 3, "grey8": 1}
+"""Raw 8-bit pixel layouts (row-major, top-down, channels interleaved)."""
+
+
+def raw_to_image(data: bytes | memoryview, width: int, height: int, layout: str) -> np.ndarray:
+    """Raw 8-bit pixels (an editor's buffer) → (H, W, 3) float32 in [0, 1], RGB.
+
+    ``layout``: "rgba8" (alpha ignored), "rgb8" or "grey8".
+    """
+    channels = RAW_CHANNELS.get(layout)
+    if channels is None:
+        raise ParameterError(f"layout: expected one of {', '.join(RAW_CHANNELS)}; got {layout!r}")
+    if len(data) != width * height * channels:
+        raise ImageDecodeError(
+            f"raw {layout} buffer of {len(data)} bytes does not hold {width}×{height}×{channels} pixels"
+        )
+    pixels = np.frombuffer(data, np.uint8).reshape(height, width, channels)
+    if channels == 1:
+        pixels = np.repeat(pixels, 3, axis=2)
+    return uint8_to_float(np.ascontiguousarray(pixels[:, :, :3]))
+
+
+def raw_to_grey(data: bytes | memoryview, width: int, height: int, layout: str) -> np.ndarray:
+    """Raw 8-bit pixels → (H, W) uint8 grey (a trimap or mask; colour layouts: channel mean)."""
+    if layout == "grey8":
+        if len(data) != width * height:
+            raise ImageDecodeError(f"raw grey8 buffer of {len(data)} bytes does not hold {width}×{height} pixels")
+        return np.frombuffer(data, np.uint8).reshape(height, width).copy()
+    return float_to_uint8(raw_to_image(data, width, height, layout).mean(axis=2))
