@@ -1,0 +1,134 @@
+"""Jobs and the queue: an explicit lifecycle, priorities, per-client limits, cancellation.
+
+A job is queued → running → done | failed | cancelled. Interactive jobs go
+ahead of batch ones; each client may have at most ``max_per_client`` jobs
+queued or running, and a full queue answers "busy" instead of growing.
+Cancelling a queued job drops it; cancelling a running one sets its event, and
+the work stops at its next progress report (core reports after every stage).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import heapq
+import itertools
+import threading
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+
+class JobState(enum.Enum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+PRIORITIES = {"interactive": 0, "batch": 1}
+
+
+class JobCancelled(Exception):
+    """Raised inside a job's work when its cancel event is set."""
+
+
+class QueueFull(Exception):
+    """The client (or the engine) has too many jobs queued."""
+
+
+@dataclass(eq=False)
+class Job:
+    """One request's work.
+
+    ``work`` is an async function of the job; it reports progress through
+    :meth:`report`, which also raises :class:`JobCancelled` once cancelled.
+    """
+
+    id: str
+    client: str
+    kind: str
+    priority: int
+    work: Callable[["Job"], Awaitable[None]]
+    on_progress: Callable[[float, str], None] = lambda fraction, stage: None
+    state: JobState = JobState.QUEUED
+    cancel_event: threading.Event = field(default_factory=threading.Event)
+
+    def report(self, fraction: float, stage: str) -> None:
+        """Progress callback for core (called from worker threads)."""
+        if self.cancel_event.is_set():
+            raise JobCancelled(self.id)
+        self.on_progress(fraction, stage)
+
+    def check(self) -> None:
+        if self.cancel_event.is_set():
+            raise JobCancelled(self.id)
+
+
+class JobQueue:
+    """Priority queue of jobs with per-client and total limits (asyncio, single loop)."""
+
+    def __init__(self, *, max_per_client: int = 16, max_total: int = 256) -> None:
+        self.max_per_client = max_per_client
+        self.max_total = max_total
+        self._heap: list[tuple[int, int, Job]] = []
+        self._seq = itertools.count()
+        self._active: dict[str, dict[str, Job]] = {}
+        self._ready = asyncio.Event()
+
+    def active(self, client: str) -> dict[str, Job]:
+        """The client's queued and running jobs by id."""
+        return self._active.get(client, {})
+
+    def submit(self, job: Job) -> int:
+        """Queue ``job``; returns how many queued jobs are ahead of it. Raises :class:`QueueFull`."""
+        mine = self._active.setdefault(job.client, {})
+        if job.id in mine:
+            raise QueueFull(f"a job with id {job.id!r} is already queued or running")
+        if len(mine) >= self.max_per_client:
+            raise QueueFull(f"at most {self.max_per_client} jobs per client may be queued or running")
+        if len(self._heap) >= self.max_total:
+            raise QueueFull(f"the engine has {len(self._heap)} jobs queued; try again shortly")
+        mine[job.id] = job
+        heapq.heappush(self._heap, (job.priority, next(self._seq), job))
+        self._ready.set()
+        return sum(1 for p, _, j in self._heap if j is not job and p <= job.priority and j.state is JobState.QUEUED)
+
+    async def next(self) -> Job:
+        """Wait for the most urgent queued job and mark it running."""
+        while True:
+            while self._heap:
+                _, _, job = heapq.heappop(self._heap)
+                if job.state is JobState.QUEUED:
+                    job.state = JobState.RUNNING
+                    return job
+            self._ready.clear()
+            await self._ready.wait()
+
+    def finish(self, job: Job, state: JobState) -> None:
+        """Record the end of a job and free its client's slot."""
+        job.state = state
+        self._active.get(job.client, {}).pop(job.id, None)
+
+    def cancel(self, client: str, job_id: str) -> Job | None:
+        """Cancel one of ``client``'s jobs; returns it, or None if it has none by that id.
+
+        A queued job is finished as cancelled at once; a running job gets its
+        event set and is finished by its runner when the work stops.
+        """
+        job = self.active(client).get(job_id)
+        if job is None:
+            return None
+        job.cancel_event.set()
+        if job.state is JobState.QUEUED:
+            self.finish(job, JobState.CANCELLED)
+        return job
+
+    def cancel_client(self, client: str) -> list[Job]:
+        """Cancel everything a (disconnected) client has queued or running."""
+        return [job for job_id in list(self.active(client)) if (job := self.cancel(client, job_id))]
+
+    def counts(self) -> dict[str, int]:
+        queued = sum(1 for _, _, j in self._heap if j.state is JobState.QUEUED)
+        running = sum(1 for jobs in self._active.values() for j in jobs.values() if j.state is JobState.RUNNING)
+        return {"queued": queued, "running": running}
