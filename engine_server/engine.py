@@ -1,0 +1,60 @@
+"""The engine's state: the loaded model, its workers, the caches and the limits.
+
+One model worker thread per device (inference is serialised, it uses every
+core already) and a small CPU pool for refinement, so one job's refinement
+overlaps the next job's inference.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from core.imageio import DEFAULT_MAX_PIXELS
+from core.models.session import MaskSession
+from engine_server.results import LruCache
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one client may send and queue."""
+
+    max_pixels: int = DEFAULT_MAX_PIXELS
+    max_frame_bytes: int = 512 * 1024 * 1024
+    max_queued_per_client: int = 16
+
+    def as_dict(self) -> dict[str, int]:
+        return {
+            "max_pixels": self.max_pixels,
+            "max_frame_bytes": self.max_frame_bytes,
+            "max_queued_per_client": self.max_queued_per_client,
+        }
+
+
+@dataclass
+class Engine:
+    """Everything an operation needs. ``session`` is the loaded default model."""
+
+    session: MaskSession
+    limits: Limits = field(default_factory=Limits)
+    cache_bytes: int = 2 * 1024**3
+    cpu_workers: int = max(1, min(2, os.cpu_count() or 1))
+
+    def __post_init__(self) -> None:
+        self.model_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="softcut-model")
+        self.cpu_pool = ThreadPoolExecutor(max_workers=self.cpu_workers, thread_name_prefix="softcut-cpu")
+        self.coarse_cache = LruCache(self.cache_bytes // 8)
+        self.results = LruCache(self.cache_bytes)
+
+    async def on_model(self, fn: Callable[..., Any], *args: Any) -> Any:
+        return await asyncio.get_running_loop().run_in_executor(self.model_pool, fn, *args)
+
+    async def on_cpu(self, fn: Callable[..., Any], *args: Any) -> Any:
+        return await asyncio.get_running_loop().run_in_executor(self.cpu_pool, fn, *args)
+
+    def close(self) -> None:
+        self.model_pool.shutdown(wait=False, cancel_futures=True)
+        self.cpu_pool.shutdown(wait=False, cancel_futures=True)

@@ -1,0 +1,49 @@
+"""Image buffers on the wire ↔ core's arrays (the server's one conversion module).
+
+Incoming buffers are raw 8-bit pixels ("rgba8", "rgb8", "grey8") or PNG;
+outgoing ones are encoded as the client asked: "raw" (grey8 / rgb8 / rgba8 by
+content) or "png".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from core.imageio import RAW_CHANNELS, decode_image, encode_png, float_to_uint8, raw_to_grey, raw_to_image
+
+
+@dataclass(frozen=True)
+class OutBuffer:
+    """An encoded output: its name, wire format, size and bytes."""
+
+    name: str
+    format: str
+    width: int
+    height: int
+    data: bytes
+
+
+def decode_rgb(data: bytes, fmt: str, width: int, height: int, *, max_pixels: int, name: str) -> np.ndarray:
+    """A received buffer → (H, W, 3) float32 in [0, 1], RGB."""
+    if fmt == "png":
+        return decode_image(bytes(data), name=name, max_pixels=max_pixels)
+    return raw_to_image(data, width, height, fmt)
+
+
+def decode_grey(data: bytes, fmt: str, width: int, height: int, *, max_pixels: int, name: str) -> np.ndarray:
+    """A received trimap or mask buffer → (H, W) uint8."""
+    if fmt == "png":
+        return float_to_uint8(decode_image(bytes(data), name=name, max_pixels=max_pixels).mean(axis=2))
+    return raw_to_grey(data, width, height, fmt)
+
+
+def encode(name: str, pixels: np.ndarray, fmt: str) -> OutBuffer:
+    """(H, W) or (H, W, 3|4) uint8 pixels → an :class:`OutBuffer` in "raw" or "png"."""
+    h, w = pixels.shape[:2]
+    if fmt == "png":
+        return OutBuffer(name, "png", w, h, encode_png(pixels))
+    channels = 1 if pixels.ndim == 2 else pixels.shape[2]
+    layout = {c: n for n, c in RAW_CHANNELS.items()}[channels]
+    return OutBuffer(name, layout, w, h, np.ascontiguousarray(pixels).tobytes())

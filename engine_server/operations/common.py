@@ -1,0 +1,67 @@
+"""What the operations share: reading request fields and buffers, building outputs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import cv2
+import numpy as np
+
+from core.composite import cutout_rgba
+from core.edges import EdgeControls
+from core.errors import ParameterError
+from core.imageio import float_to_uint8
+from engine_server import images
+from engine_server.images import OutBuffer
+
+
+@dataclass
+class Reply:
+    """An operation's answer: result fields and output buffers."""
+
+    fields: dict[str, Any]
+    buffers: list[OutBuffer] = field(default_factory=list)
+
+
+def buffer(request: Any, index: int, *, engine: Any, grey: bool = False) -> np.ndarray:
+    """The request's ``index``-th buffer decoded (RGB float image, or uint8 grey)."""
+    if len(request.buffers) <= index:
+        raise ParameterError(f"buffers: this request needs {index + 1} image buffer(s); got {len(request.buffers)}")
+    spec, data = request.buffers[index]
+    decode = images.decode_grey if grey else images.decode_rgb
+    return decode(data, spec.format, spec.width, spec.height, max_pixels=engine.limits.max_pixels, name=spec.name)
+
+
+def edge_controls(fields: dict[str, Any]) -> EdgeControls:
+    edges = fields.get("edges") or {}
+    return EdgeControls(
+        smooth=float(edges.get("smooth", 0.0)),
+        feather=float(edges.get("feather", 0.0)),
+        contrast=float(edges.get("contrast", 0.0)),
+        shift_edge=float(edges.get("shift_edge", 0.0)),
+    )
+
+
+def matte_outputs(names: list[str], fmt: str, *, alpha, foreground, trimap=None, coarse=None) -> list[OutBuffer]:
+    """Encode the requested outputs of a matte, in the order asked.
+
+    alpha (H, W), foreground (H, W, 3) float32 [0, 1]; trimap (h, w) uint8 and coarse
+    (h, w) float32 at the working size (the trimap is sent at full size).
+    """
+    h, w = alpha.shape
+    out = []
+    for name in names:
+        if name == "alpha":
+            out.append(images.encode(name, float_to_uint8(alpha), fmt))
+        elif name == "foreground":
+            out.append(images.encode(name, float_to_uint8(foreground), fmt))
+        elif name == "cutout":
+            out.append(images.encode(name, cutout_rgba(foreground, alpha), fmt))
+        elif name == "trimap" and trimap is not None:
+            out.append(images.encode(name, cv2.resize(trimap, (w, h), interpolation=cv2.INTER_NEAREST), fmt))
+        elif name == "coarse" and coarse is not None:
+            out.append(images.encode(name, float_to_uint8(coarse), fmt))
+        else:
+            raise ParameterError(f"outputs: {name!r} is not available from this request")
+    return out

@@ -1,0 +1,32 @@
+"""``refine``: an image plus a user's trimap or rough mask → alpha."""
+
+from __future__ import annotations
+
+from functools import partial
+
+import numpy as np
+
+from core.errors import ParameterError
+from core.imageio import float_to_uint8
+from core.pipeline import refine_mask, refine_with_trimap
+from engine_server import images
+from engine_server.operations.common import Reply, buffer
+
+
+def _refine(image: np.ndarray, guide: np.ndarray, kind: str, mode: str) -> np.ndarray:
+    if guide.shape != image.shape[:2]:
+        raise ParameterError(f"buffers: the {kind} is {guide.shape[::-1]} but the image {image.shape[1::-1]}")
+    if kind == "trimap":
+        return refine_with_trimap(image, guide, mode=mode)
+    return refine_mask(image, guide.astype(np.float32) / 255.0, mode=mode)[0]
+
+
+async def run(engine, job, request) -> Reply:
+    fields = request.fields
+    image = await engine.on_cpu(partial(buffer, request, 0, engine=engine))
+    guide = await engine.on_cpu(partial(buffer, request, 1, engine=engine, grey=True))
+    job.report(0.1, "decoded")
+    alpha = await engine.on_cpu(partial(_refine, image, guide, fields.get("guide", "trimap"), fields.get("mode", "best")))
+    job.report(0.9, "refine")
+    out = await engine.on_cpu(partial(images.encode, "alpha", float_to_uint8(alpha), fields.get("format", "raw")))
+    return Reply({}, [out])

@@ -1,0 +1,77 @@
+"""``select_subject``: the image's subject as alpha, foreground, cut-out, trimap or coarse mask.
+
+The model stage runs on the model worker and is cached by image content and
+model, so asking again with other refinement or edge settings skips inference;
+the rest runs on the CPU pool. The finished matte is kept under a result id for
+``adjust_edges``.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from functools import partial
+
+import numpy as np
+
+from core.pipeline import MatteOptions, model_stage, refine_stage
+from engine_server.operations.common import Reply, buffer, edge_controls, matte_outputs
+from engine_server.results import content_key
+
+
+@dataclass
+class StoredResult:
+    """What ``adjust_edges`` needs to redo the last steps without model or solver.
+
+    image: (H, W, 3) float32 [0, 1]; unedited: (H, W) float32 [0, 1], alpha before edge controls.
+    """
+
+    image: np.ndarray
+    unedited: np.ndarray
+
+
+def options_from(fields: dict) -> MatteOptions:
+    return MatteOptions(
+        refine=fields.get("refine", "best"),
+        edges=edge_controls(fields),
+        decontaminate=float(fields.get("decontaminate", 1.0)),
+        band=float(fields.get("band", 0.015)),
+    )
+
+
+async def run(engine, job, request) -> Reply:
+    fields = request.fields
+    options = options_from(fields)
+    image = await engine.on_cpu(partial(buffer, request, 0, engine=engine))
+    job.report(0.02, "decoded")
+    spec, data = request.buffers[0]
+    key = content_key(data, spec.format, spec.width, spec.height, engine.session.name, options.pixels)
+    stage = engine.coarse_cache.get(key)
+    if stage is None:
+        stage = await engine.on_model(partial(model_stage, image, engine.session.predict, options, progress=job.report))
+        engine.coarse_cache.put(key, stage)
+    matte = await engine.on_cpu(partial(refine_stage, image, stage, options, progress=job.report))
+    result_id = uuid.uuid4().hex
+    engine.results.put(result_id, StoredResult(image, matte.unedited))
+    outputs = await engine.on_cpu(
+        partial(
+            matte_outputs,
+            list(fields.get("outputs", ["alpha"])),
+            fields.get("format", "raw"),
+            alpha=matte.alpha,
+            foreground=matte.foreground,
+            trimap=matte.trimap,
+            coarse=matte.coarse.alpha,
+        )
+    )
+    return Reply(
+        {
+            "result": result_id,
+            "confidence": round(matte.confidence, 4),
+            "low_confidence": matte.low_confidence,
+            "model_runs": len(matte.coarse.views),
+            "timings": {k: round(v, 4) for k, v in matte.timings.items()},
+            "device": engine.session.device,
+        },
+        outputs,
+    )
