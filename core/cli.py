@@ -7,6 +7,7 @@ import json
 import logging
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import cv2
@@ -333,7 +334,9 @@ def _add_common(p: argparse.ArgumentParser, *, model: bool = True) -> None:
         p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda", "directml", "coreml"))
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(extend: Callable[[argparse._SubParsersAction, Callable], None] | None = None) -> argparse.ArgumentParser:
+    """The ``softcut`` parser; ``extend(subparsers, add_common)`` lets a layer above
+    core (the engine server) add its own commands."""
     parser = argparse.ArgumentParser(prog="softcut", description="Local Select Subject: soft alpha mattes.")
     parser.add_argument("--version", action="version", version=f"softcut {core.__version__}")
     parser.add_argument("--verbose", "-v", action="store_true", help="log details")
@@ -399,11 +402,13 @@ def build_parser() -> argparse.ArgumentParser:
     doctor = sub.add_parser("doctor", help="which device and model would run")
     _add_common(doctor)
     doctor.set_defaults(func=cmd_doctor)
+    if extend is not None:
+        extend(sub, _add_common)
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+def main(argv: list[str] | None = None, *, extend=None) -> int:
+    args = build_parser(extend).parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.ERROR, format="%(levelname)s %(name)s: %(message)s")
     console = Console(args)
     try:

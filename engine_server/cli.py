@@ -1,0 +1,114 @@
+"""``softcut serve`` and ``softcut client …``: the engine's commands on top of core's CLI."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import ipaddress
+import signal
+import sys
+from pathlib import Path
+
+from core import cli as core_cli
+from core.errors import ParameterError
+from engine_server import config
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def cmd_serve(args: argparse.Namespace, console: core_cli.Console) -> int:
+    from engine_server.engine import Engine, Limits
+    from engine_server.server import EngineServer
+
+    host = "0.0.0.0" if args.lan and args.host == config.DEFAULT_HOST else args.host
+    if not _is_loopback(host) and not args.lan:
+        raise ParameterError(f"host: {host} is not a loopback address; add --lan to listen beyond this machine")
+    console.info(f"loading model {args.model}…")
+    session = core_cli._open_session(args, console)
+    token = config.load_or_create_token()
+    limits = Limits(max_pixels=args.max_pixels, max_queued_per_client=args.max_queued)
+    server = EngineServer(
+        Engine(session, limits=limits, cache_bytes=args.cache_mb * 1024 * 1024),
+        token,
+        host=host,
+        port=args.port,
+        allowed_origins=frozenset(args.allow_origin or ()),
+    )
+
+    async def run() -> None:
+        loop = asyncio.get_running_loop()
+        stop = loop.create_future()
+        ready = loop.create_future()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            try:
+                loop.add_signal_handler(sig, lambda: stop.done() or stop.set_result(None))
+            except (NotImplementedError, RuntimeError):  # Windows: Ctrl-C arrives as KeyboardInterrupt
+                pass
+        task = asyncio.create_task(server.run(stop, ready=ready))
+        port = await ready
+        console.info(f"Softcut engine ready on ws://{host}:{port} — model {session.name} on {session.device}")
+        console.info(f"pairing: clients on this machine read the token from {config.token_path()}")
+        sys.stderr.flush()
+        await task
+
+    try:
+        asyncio.run(run())
+    except KeyboardInterrupt:
+        pass
+    console.info("engine stopped")
+    return 0
+
+
+def cmd_client_select_subject(args: argparse.Namespace, console: core_cli.Console) -> int:
+    from engine_server.client import SoftcutClient
+
+    data = Path(args.image).read_bytes()
+    bar = console.progress(Path(args.image).name)
+    with SoftcutClient(host=args.host, port=args.port, timeout=args.timeout) as client:
+        result = client.select_subject(
+            data, outputs=["cutout"], format="png", refine=args.refine, progress=bar
+        )
+    bar.close()
+    Path(args.output).write_bytes(result.buffers["cutout"])
+    console.result({"input": args.image, "output": args.output, **result.fields}, f"{args.image} -> {args.output}")
+    return 0
+
+
+def add_commands(sub: argparse._SubParsersAction, add_common) -> None:
+    serve = sub.add_parser("serve", help="run the engine for editor plug-ins (WebSocket, loopback only)")
+    serve.add_argument("--host", default=config.DEFAULT_HOST)
+    serve.add_argument("--port", type=int, default=config.DEFAULT_PORT, help=f"default {config.DEFAULT_PORT}")
+    serve.add_argument("--lan", action="store_true", help="also listen on the local network (for the phone)")
+    serve.add_argument("--allow-origin", action="append", help="accept this web Origin (repeatable)")
+    serve.add_argument("--cache-mb", type=int, default=2048, help="memory for cached results")
+    serve.add_argument("--max-queued", type=int, default=16, help="jobs each client may queue")
+    add_common(serve)
+    serve.set_defaults(func=cmd_serve)
+
+    client = sub.add_parser("client", help="talk to a running engine")
+    client_sub = client.add_subparsers(dest="client_command", required=True)
+    sel = client_sub.add_parser("select-subject", help="cut out the subject through the engine")
+    sel.add_argument("image")
+    sel.add_argument("-o", "--output", required=True, help="RGBA PNG")
+    sel.add_argument("--host", default=config.DEFAULT_HOST)
+    sel.add_argument("--port", type=int, default=config.DEFAULT_PORT)
+    sel.add_argument("--refine", default="best", choices=("none", "fast", "best"))
+    sel.add_argument("--timeout", type=float, default=300.0)
+    sel.add_argument("--quiet", "-q", action="store_true")
+    sel.add_argument("--json", action="store_true")
+    sel.set_defaults(func=cmd_client_select_subject)
+
+
+def main(argv: list[str] | None = None) -> int:
+    return core_cli.main(argv, extend=add_commands)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

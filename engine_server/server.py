@@ -1,0 +1,296 @@
+"""The asyncio WebSocket server: a thin layer over the protocol codec, the job queue
+and the operations.
+
+Per connection: frames → :class:`~engine_server.protocol.codec.Decoder` →
+messages; ``hello`` first (token checked), then requests become jobs on the
+shared queue. Job runners take the most urgent job, run its operation on the
+engine's workers and send ``progress``, then ``result`` / ``error`` /
+``cancelled``. A client that disconnects has its jobs cancelled.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from websockets.asyncio.server import ServerConnection, serve
+from websockets.exceptions import ConnectionClosed
+
+import core
+from core.errors import ImageInputError, ImageTooLargeError, ModelError, ParameterError, SoftcutError
+from core.models import registry
+from engine_server.engine import Engine
+from engine_server.jobs import PRIORITIES, Job, JobCancelled, JobQueue, JobState, QueueFull
+from engine_server.operations import adjust_edges, refine, select_subject, trimap
+from engine_server.operations.adjust_edges import ResultNotFound
+from engine_server.protocol import codec, messages, schemas
+from engine_server.protocol.errors import ProtocolError
+from engine_server.security import token_matches
+
+log = logging.getLogger(__name__)
+
+OPERATIONS = {
+    "select_subject": select_subject.run,
+    "trimap": trimap.run,
+    "refine": refine.run,
+    "adjust_edges": adjust_edges.run,
+}
+INSTANT = ("models.list", "status", "cancel")
+PROGRESS_INTERVAL_S = 0.1
+
+
+def error_code(exc: BaseException) -> str:
+    """The protocol's error code for an exception raised by an operation."""
+    if isinstance(exc, ImageTooLargeError):
+        return "image_too_large"
+    if isinstance(exc, ImageInputError):
+        return "bad_image"
+    if isinstance(exc, ParameterError):
+        return "bad_parameter"
+    if isinstance(exc, ModelError):
+        return "model_error"
+    if isinstance(exc, ResultNotFound):
+        return "not_found"
+    return "internal"
+
+
+@dataclass(eq=False)
+class Client:
+    """One connection's state."""
+
+    id: str
+    connection: ServerConnection
+    decoder: codec.Decoder
+    ready: bool = False
+    name: str = ""
+    send_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    closed: bool = False
+
+    async def send(self, message: messages.Message) -> None:
+        """Send one message (its JSON frame, then its buffers) without interleaving."""
+        if self.closed:
+            return
+        frames = codec.encode(message)
+        try:
+            async with self.send_lock:
+                for frame in frames:
+                    await self.connection.send(frame)
+        except ConnectionClosed:
+            self.closed = True
+
+
+class EngineServer:
+    """Serve ``engine`` on ``host:port`` to clients holding ``token``."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        token: str,
+        *,
+        host: str,
+        port: int,
+        allowed_origins: frozenset[str] = frozenset(),
+        runners: int = 2,
+    ) -> None:
+        self.engine = engine
+        self.token = token
+        self.host = host
+        self.port = port
+        self.allowed_origins = allowed_origins
+        self.runners = runners
+        self.queue = JobQueue(max_per_client=engine.limits.max_queued_per_client)
+        self.clients: dict[str, Client] = {}
+        self._ids = itertools.count(1)
+        self.started = time.time()
+        self.jobs_done = 0
+
+    async def run(self, stop: asyncio.Future, *, ready: asyncio.Future | None = None) -> None:
+        """Serve until ``stop`` resolves; ``ready`` gets the bound port."""
+        runners = [asyncio.create_task(self._runner()) for _ in range(self.runners)]
+        limits = self.engine.limits
+        async with serve(
+            self._handle,
+            self.host,
+            self.port,
+            origins=[None, *sorted(self.allowed_origins)],
+            max_size=limits.max_frame_bytes,
+            compression=None,
+            ping_interval=20,
+            ping_timeout=60,
+        ) as server:
+            self.port = server.sockets[0].getsockname()[1]
+            if ready is not None and not ready.done():
+                ready.set_result(self.port)
+            await stop
+        for task in runners:
+            task.cancel()
+        for client in list(self.clients.values()):
+            self.queue.cancel_client(client.id)
+        self.engine.close()
+
+    async def _handle(self, connection: ServerConnection) -> None:
+        limits = self.engine.limits
+        client = Client(
+            id=f"c{next(self._ids)}",
+            connection=connection,
+            decoder=codec.Decoder(max_frame_bytes=limits.max_frame_bytes, max_pixels=limits.max_pixels),
+        )
+        self.clients[client.id] = client
+        log.info("client %s connected from %s", client.id, connection.remote_address)
+        try:
+            async for frame in connection:
+                try:
+                    message = client.decoder.feed(frame)
+                except ProtocolError as exc:
+                    await client.send(messages.error(exc.code, str(exc), ref=exc.ref))
+                    continue
+                if message is not None:
+                    await self._dispatch(client, message)
+        except ConnectionClosed:
+            pass
+        finally:
+            client.closed = True
+            cancelled = self.queue.cancel_client(client.id)
+            self.clients.pop(client.id, None)
+            log.info("client %s left; %d job(s) cancelled", client.id, len(cancelled))
+
+    async def _dispatch(self, client: Client, message: messages.Message) -> None:
+        if not client.ready:
+            await self._hello(client, message)
+            return
+        try:
+            schemas.check_request(message)
+        except ProtocolError as exc:
+            await client.send(messages.error(exc.code, str(exc), ref=message.id))
+            return
+        if message.type in INSTANT:
+            await self._instant(client, message)
+            return
+        if message.type not in OPERATIONS:
+            await client.send(messages.error("unknown_type", f"unknown request type {message.type!r}", ref=message.id))
+            return
+        loop = asyncio.get_running_loop()
+        job = Job(
+            id=message.id,
+            client=client.id,
+            kind=message.type,
+            priority=PRIORITIES.get(message.fields.get("priority", "interactive"), 0),
+            work=lambda job, message=message: OPERATIONS[message.type](self.engine, job, message),
+        )
+        job.on_progress = self._progress_sender(client, job, loop)
+        try:
+            position = self.queue.submit(job)
+        except QueueFull as exc:
+            await client.send(messages.error("busy", str(exc), ref=message.id))
+            return
+        await client.send(messages.accepted(message.id, position=position))
+
+    def _progress_sender(self, client: Client, job: Job, loop: asyncio.AbstractEventLoop):
+        last = [0.0]
+
+        def send(fraction: float, stage: str) -> None:  # called from worker threads
+            now = time.monotonic()
+            if now - last[0] < PROGRESS_INTERVAL_S and fraction < 1.0:
+                return
+            last[0] = now
+            msg = messages.progress(job.id, fraction=float(fraction), stage=stage)
+            loop.call_soon_threadsafe(lambda: asyncio.ensure_future(client.send(msg)))
+
+        return send
+
+    async def _hello(self, client: Client, message: messages.Message) -> None:
+        if message.type != "hello":
+            await client.send(messages.error("not_ready", "send hello first", ref=message.id))
+            return
+        try:
+            schemas.check_request(message)
+        except ProtocolError as exc:
+            await client.send(messages.error(exc.code, str(exc), ref=message.id))
+            return
+        if message.fields.get("protocol") != schemas.PROTOCOL_VERSION:
+            await client.send(
+                messages.error(
+                    "unsupported_version",
+                    f"this engine speaks protocol {schemas.PROTOCOL_VERSION}",
+                    ref=message.id,
+                )
+            )
+            return
+        if not token_matches(message.fields.get("token"), self.token):
+            await client.send(messages.error("unauthorized", "wrong or missing token", ref=message.id))
+            await client.connection.close(4001, "unauthorized")
+            return
+        client.ready = True
+        client.name = str((message.fields.get("client") or {}).get("name", ""))
+        await client.send(
+            messages.welcome(
+                message.id,
+                engine={"name": "softcut", "version": core.__version__},
+                device=self.engine.session.device,
+                models=self._models(),
+                capabilities=sorted([*OPERATIONS, *INSTANT]),
+                limits=self.engine.limits.as_dict(),
+            )
+        )
+
+    def _models(self) -> list[dict[str, Any]]:
+        loaded = self.engine.session.name
+        return [
+            {"name": name, "loaded": name == loaded, "licence": spec.licence, "description": spec.description}
+            for name, spec in registry.MODELS.items()
+        ] + ([] if loaded in registry.MODELS else [{"name": loaded, "loaded": True, "licence": "user-provided"}])
+
+    async def _instant(self, client: Client, message: messages.Message) -> None:
+        if message.type == "models.list":
+            await client.send(messages.reply("models", message.id, models=self._models()))
+        elif message.type == "status":
+            await client.send(
+                messages.reply(
+                    "status",
+                    message.id,
+                    device=self.engine.session.device,
+                    model=self.engine.session.name,
+                    jobs=self.queue.counts(),
+                    jobs_done=self.jobs_done,
+                    clients=len(self.clients),
+                    uptime_s=round(time.time() - self.started, 1),
+                    cache_bytes=self.engine.results.bytes + self.engine.coarse_cache.bytes,
+                )
+            )
+        else:  # cancel
+            target = str(message.fields.get("job", ""))
+            job = self.queue.cancel(client.id, target)
+            if job is None:
+                await client.send(messages.error("not_found", f"no queued or running job {target!r}", ref=message.id))
+            elif job.state is JobState.CANCELLED:  # was still queued: done now
+                await client.send(messages.cancelled(job.id))
+
+    async def _runner(self) -> None:
+        while True:
+            job = await self.queue.next()
+            client = self.clients.get(job.client)
+            try:
+                job.check()
+                reply = await job.work(job)
+            except JobCancelled:
+                self.queue.finish(job, JobState.CANCELLED)
+                if client:
+                    await client.send(messages.cancelled(job.id))
+            except (SoftcutError, ResultNotFound) as exc:
+                self.queue.finish(job, JobState.FAILED)
+                if client:
+                    await client.send(messages.error(error_code(exc), str(exc), ref=job.id))
+            except Exception as exc:  # an operation's bug must not take the engine down
+                log.exception("job %s (%s) failed", job.id, job.kind)
+                self.queue.finish(job, JobState.FAILED)
+                if client:
+                    await client.send(messages.error("internal", f"internal error: {exc}", ref=job.id))
+            else:
+                self.queue.finish(job, JobState.DONE)
+                self.jobs_done += 1
+                if client:
+                    await client.send(messages.result(job.id, reply.fields, reply.buffers))
