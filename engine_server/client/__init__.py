@@ -1,0 +1,7 @@
+"""Blocking client for the Softcut engine server, standard library only.
+
+Editor plug-ins run inside GIMP's and Krita's bundled Pythons, which carry no
+third-party packages, so everything here uses the standard library alone.
+``transport`` is an RFC 6455 WebSocket client over a plain socket; the
+high-level client API will sit on top of it.
+"""
