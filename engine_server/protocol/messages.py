@@ -1,0 +1,509 @@
+"""Protocol messages: the :class:`Message` envelope, buffer specs, and constructors.
+
+Constructors for the client's requests (:func:`hello`, :func:`select_subject`, ...) and
+the engine's replies (:func:`welcome`, :func:`accepted`, :func:`progress`,
+:func:`result`, :func:`error`, :func:`cancelled`, :func:`reply`). They build
+messages; :func:`engine_server.protocol.codec.encode` turns them into frames.
+
+Standard library only (editor plug-ins vendor this package).
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+import secrets
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Union
+
+from .errors import ERROR_CODES
+from .schemas import (
+    BUFFER_FORMATS,
+    DEFAULT_MAX_FRAME_BYTES,
+    DEFAULT_MAX_PIXELS,
+    DEFAULT_MAX_QUEUED_PER_CLIENT,
+    DEFAULT_MAX_TEXT_BYTES,
+    ID_CHARACTERS,
+    ID_MAX_LENGTH,
+    PROTOCOL_VERSION,
+    RAW_CHANNELS,
+    REQUEST_TYPES,
+)
+
+ENVELOPE_KEYS = frozenset({"v", "type", "id", "ref", "buffers"})
+"""Keys of the envelope; a message's ``fields`` may not use them."""
+
+_ID_RE = re.compile(f"[{ID_CHARACTERS}]{{1,{ID_MAX_LENGTH}}}")
+
+BytesLike = Union[bytes, bytearray, memoryview]
+
+
+def is_valid_id(value: object) -> bool:
+    """Whether ``value`` is a valid message id (1–64 characters from A–Z a–z 0–9 _ . : -)."""
+    return isinstance(value, str) and _ID_RE.fullmatch(value) is not None
+
+
+def new_id(prefix: str = "m") -> str:
+    """A random message id, ``prefix`` + 16 hex digits (unique without coordination).
+
+    Raises
+    ------
+    ValueError
+        If the id would not be valid (``prefix`` too long or with other characters).
+    """
+    out = f"{prefix}{secrets.token_hex(8)}"
+    if not is_valid_id(out):
+        raise ValueError(f"prefix: expected up to {ID_MAX_LENGTH - 16} characters from {ID_CHARACTERS}; got {prefix!r}")
+    return out
+
+
+class IdGenerator:
+    """Sequential message ids for one sender: ``c1``, ``c2``, ... (deterministic, for logs and tests).
+
+    Parameters
+    ----------
+    prefix : str, optional
+        Prepended to the counter.
+    """
+
+    def __init__(self, prefix: str = "c") -> None:
+        if not is_valid_id(prefix + "0"):
+            raise ValueError(f"prefix: expected characters from {ID_CHARACTERS}; got {prefix!r}")
+        self._prefix = prefix
+        self._counter = itertools.count(1)
+
+    def __call__(self) -> str:
+        return f"{self._prefix}{next(self._counter)}"
+
+
+@dataclass(frozen=True)
+class BufferSpec:
+    """The description of one binary payload.
+
+    Parameters
+    ----------
+    name : str
+        What the payload is (``image``, ``guide``, or an output name such as ``alpha``).
+    format : str
+        ``rgba8``, ``rgb8``, ``grey8`` (raw 8-bit pixels, row-major, top-down, channels
+        interleaved; RGBA is straight, not premultiplied) or ``png``.
+    width, height : int
+        Pixel size (> 0); for ``png`` the size the PNG's header must state.
+    size : int or None, optional
+        Payload bytes. None: filled in from the payload by ``encode``. For raw formats
+        it is ``width * height * channels``.
+
+    Raises
+    ------
+    ValueError
+        If a field is out of range or a raw size does not match the pixel size.
+    """
+
+    name: str
+    format: str
+    width: int
+    height: int
+    size: int | None = None
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.name, str) or not 1 <= len(self.name) <= 128:
+            raise ValueError(f"name: expected a string of 1 to 128 characters; got {self.name!r}")
+        if self.format not in BUFFER_FORMATS:
+            raise ValueError(f"format: expected one of {', '.join(BUFFER_FORMATS)}; got {self.format!r}")
+        for key in ("width", "height"):
+            value = getattr(self, key)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise ValueError(f"{key}: expected an integer > 0; got {value!r}")
+        if self.size is not None:
+            if not isinstance(self.size, int) or isinstance(self.size, bool) or self.size < 1:
+                raise ValueError(f"size: expected an integer > 0; got {self.size!r}")
+            raw = self.raw_size
+            if raw is not None and self.size != raw:
+                raise ValueError(f"size: expected {self.width}x{self.height}x{self.channels} = {raw} for {self.format}; got {self.size}")
+
+    @property
+    def channels(self) -> int | None:
+        """Bytes per pixel of a raw format; None for ``png``."""
+        return RAW_CHANNELS.get(self.format)
+
+    @property
+    def pixels(self) -> int:
+        return self.width * self.height
+
+    @property
+    def raw_size(self) -> int | None:
+        """``width * height * channels`` for raw formats; None for ``png``."""
+        channels = self.channels
+        return None if channels is None else self.width * self.height * channels
+
+    def to_json(self) -> dict[str, Any]:
+        """The spec as it appears in a message's ``buffers`` (``size`` must be known)."""
+        if self.size is None:
+            raise ValueError(f"size: unknown for buffer {self.name!r}; attach the payload or give the size")
+        return {"name": self.name, "format": self.format, "width": self.width, "height": self.height, "size": self.size}
+
+    @classmethod
+    def from_json(cls, obj: Mapping[str, Any]) -> BufferSpec:
+        """A spec from its JSON form (already checked against the schema)."""
+        return cls(str(obj["name"]), str(obj["format"]), int(obj["width"]), int(obj["height"]), int(obj["size"]))
+
+
+Buffer = tuple[BufferSpec, BytesLike]
+"""A buffer spec and its payload."""
+
+
+@dataclass(frozen=True)
+class Message:
+    """One protocol message: the envelope, type-specific fields and attached binary payloads.
+
+    Parameters
+    ----------
+    type : str
+        The message type, e.g. ``select_subject`` or ``result``.
+    id : str
+        Unique per sender (1–64 characters from A–Z a–z 0–9 _ . : -).
+    ref : str or None, optional
+        Replies and events: the id of the request they answer. None on requests
+        (and on ``error`` about a message whose id could not be read).
+    fields : dict, optional
+        The type-specific fields (JSON values), without the envelope keys.
+    buffers : list of (BufferSpec, bytes), optional
+        The payloads sent as binary frames after the JSON frame, in order.
+    """
+
+    type: str
+    id: str
+    ref: str | None = None
+    fields: dict[str, Any] = field(default_factory=dict)
+    buffers: list[Buffer] = field(default_factory=list)
+
+    @property
+    def specs(self) -> list[BufferSpec]:
+        """The buffer specs, in order."""
+        return [spec for spec, _ in self.buffers]
+
+    def buffer(self, name: str) -> Buffer:
+        """The buffer called ``name``.
+
+        Raises
+        ------
+        KeyError
+            If the message has no such buffer.
+        """
+        for spec, data in self.buffers:
+            if spec.name == name:
+                return spec, data
+        raise KeyError(f"message {self.id!r} has no buffer {name!r}; it has {[s.name for s in self.specs]}")
+
+    def to_json(self) -> dict[str, Any]:
+        """The JSON object of the message's text frame (buffer sizes filled in from the payloads).
+
+        Key order: ``v``, ``type``, ``id``, ``ref`` (when not None), ``buffers`` (when
+        any), then ``fields`` in their order.
+
+        Raises
+        ------
+        ValueError
+            If the id is invalid, a field uses an envelope key, or a payload's length
+            disagrees with its spec.
+        """
+        if not is_valid_id(self.id):
+            raise ValueError(f"id: expected 1 to {ID_MAX_LENGTH} characters from {ID_CHARACTERS}; got {self.id!r}")
+        if not isinstance(self.type, str) or not self.type:
+            raise ValueError(f"type: expected a non-empty string; got {self.type!r}")
+        if self.ref is not None and not is_valid_id(self.ref):
+            raise ValueError(f"ref: expected a message id or None; got {self.ref!r}")
+        clash = ENVELOPE_KEYS.intersection(self.fields)
+        if clash:
+            raise ValueError(f"fields: may not contain the envelope keys {sorted(clash)}")
+        obj: dict[str, Any] = {"v": PROTOCOL_VERSION, "type": self.type, "id": self.id}
+        if self.ref is not None:
+            obj["ref"] = self.ref
+        if self.buffers:
+            obj["buffers"] = [_filled(spec, data).to_json() for spec, data in self.buffers]
+        obj.update(self.fields)
+        return obj
+
+
+def payload_size(data: BytesLike) -> int:
+    """Bytes in a payload (``nbytes`` for memoryviews of multi-byte items)."""
+    return data.nbytes if isinstance(data, memoryview) else len(data)
+
+
+def _filled(spec: BufferSpec, data: BytesLike) -> BufferSpec:
+    if not isinstance(data, (bytes, bytearray, memoryview)):
+        raise TypeError(f"buffer {spec.name!r}: expected bytes, bytearray or memoryview; got {type(data).__name__}")
+    n = payload_size(data)
+    if spec.size is None:
+        return BufferSpec(spec.name, spec.format, spec.width, spec.height, n)  # checks raw sizes
+    if spec.size != n:
+        raise ValueError(f"buffer {spec.name!r}: spec says {spec.size} bytes; payload has {n}")
+    return spec
+
+
+def buffer(name: str, data: BytesLike, *, format: str, width: int, height: int) -> Buffer:
+    """A (spec, payload) pair with the size taken from the payload.
+
+    Parameters
+    ----------
+    name : str
+        The buffer's name (``image``, ``guide``, ``alpha``, ...).
+    data : bytes-like
+        Raw pixels (``width * height * channels`` bytes, row-major, top-down) or a PNG file.
+    format : str
+        ``rgba8``, ``rgb8``, ``grey8`` or ``png``.
+    width, height : int
+        The image's size in pixels.
+
+    Raises
+    ------
+    ValueError
+        If a raw payload's length is not ``width * height * channels``.
+    """
+    spec = BufferSpec(name, format, width, height)
+    return _filled(spec, data), data
+
+
+def _as_buffer(item: Any) -> Buffer:
+    """A (spec, data) pair, or any object with name, format, width, height and data attributes."""
+    if isinstance(item, tuple) and len(item) == 2 and isinstance(item[0], BufferSpec):
+        return item
+    try:
+        return buffer(item.name, item.data, format=item.format, width=item.width, height=item.height)
+    except AttributeError:
+        raise TypeError(
+            f"buffers: expected (BufferSpec, bytes) pairs or objects with name, format, width, height, data; "
+            f"got {type(item).__name__}"
+        ) from None
+
+
+def _fresh(id: str | None) -> str:
+    return new_id("c") if id is None else id
+
+
+# ---------------------------------------------------------------- client → engine
+
+
+def hello(*, token: str, client_name: str, client_version: str, id: str | None = None) -> Message:
+    """The handshake request (the first message of a connection)."""
+    fields = {"protocol": PROTOCOL_VERSION, "client": {"name": client_name, "version": client_version}, "token": token}
+    return Message("hello", _fresh(id), fields=fields)
+
+
+def _edges(edges: Mapping[str, float] | None) -> dict[str, float]:
+    return dict(edges) if edges else {}
+
+
+def select_subject(
+    image: Buffer,
+    *,
+    outputs: Sequence[str] = ("alpha",),
+    format: str = "raw",
+    refine: str = "best",
+    edges: Mapping[str, float] | None = None,
+    decontaminate: float = 1.0,
+    band: float = 0.015,
+    priority: str = "interactive",
+    model: str | None = None,
+    id: str | None = None,
+) -> Message:
+    """A Select Subject request for ``image`` (a :func:`buffer` named ``image``).
+
+    ``edges`` maps smooth, feather, contrast, shift_edge to values (absent: 0);
+    ``model`` None means the engine's loaded model. See docs/protocol.md for ranges.
+    """
+    fields: dict[str, Any] = {
+        "outputs": list(outputs),
+        "format": format,
+        "refine": refine,
+        "edges": _edges(edges),
+        "decontaminate": decontaminate,
+        "band": band,
+        "priority": priority,
+    }
+    if model is not None:
+        fields["model"] = model
+    return Message("select_subject", _fresh(id), fields=fields, buffers=[image])
+
+
+def trimap(
+    image: Buffer,
+    *,
+    band: float = 0.015,
+    format: str = "raw",
+    priority: str = "interactive",
+    model: str | None = None,
+    id: str | None = None,
+) -> Message:
+    """A request for the automatic trimap of ``image``."""
+    fields: dict[str, Any] = {"band": band, "format": format, "priority": priority}
+    if model is not None:
+        fields["model"] = model
+    return Message("trimap", _fresh(id), fields=fields, buffers=[image])
+
+
+def refine(
+    image: Buffer,
+    guide: Buffer,
+    *,
+    guide_kind: str = "trimap",
+    mode: str = "best",
+    outputs: Sequence[str] = ("alpha",),
+    format: str = "raw",
+    priority: str = "interactive",
+    id: str | None = None,
+) -> Message:
+    """A request to refine ``guide`` (a trimap or a rough mask, named ``guide``) into an alpha."""
+    fields = {"guide": guide_kind, "mode": mode, "outputs": list(outputs), "format": format, "priority": priority}
+    return Message("refine", _fresh(id), fields=fields, buffers=[image, guide])
+
+
+def adjust_edges(
+    result_id: str,
+    *,
+    edges: Mapping[str, float] | None = None,
+    decontaminate: float = 1.0,
+    outputs: Sequence[str] = ("alpha",),
+    format: str = "raw",
+    priority: str = "interactive",
+    id: str | None = None,
+) -> Message:
+    """A request to re-apply edge controls to the cached result ``result_id``."""
+    fields = {
+        "result": result_id,
+        "edges": _edges(edges),
+        "decontaminate": decontaminate,
+        "outputs": list(outputs),
+        "format": format,
+        "priority": priority,
+    }
+    return Message("adjust_edges", _fresh(id), fields=fields)
+
+
+def models_list(*, id: str | None = None) -> Message:
+    """A request for the engine's models."""
+    return Message("models.list", _fresh(id))
+
+
+def status(*, id: str | None = None) -> Message:
+    """A request for the engine's state."""
+    return Message("status", _fresh(id))
+
+
+def cancel(job: str, *, id: str | None = None) -> Message:
+    """A request to cancel the job started by request ``job``."""
+    return Message("cancel", _fresh(id), fields={"job": job})
+
+
+# ---------------------------------------------------------------- engine → client
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What the engine accepts from one client (sent in ``welcome.limits``)."""
+
+    max_pixels: int = DEFAULT_MAX_PIXELS
+    max_frame_bytes: int = DEFAULT_MAX_FRAME_BYTES
+    max_text_bytes: int = DEFAULT_MAX_TEXT_BYTES
+    max_queued_per_client: int = DEFAULT_MAX_QUEUED_PER_CLIENT
+
+    def __post_init__(self) -> None:
+        for key in ("max_pixels", "max_frame_bytes", "max_text_bytes", "max_queued_per_client"):
+            value = getattr(self, key)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise ValueError(f"{key}: expected an integer > 0; got {value!r}")
+
+    def to_json(self) -> dict[str, int]:
+        return {
+            "max_pixels": self.max_pixels,
+            "max_frame_bytes": self.max_frame_bytes,
+            "max_text_bytes": self.max_text_bytes,
+            "max_queued_per_client": self.max_queued_per_client,
+        }
+
+
+def _engine_id(id: str | None) -> str:
+    return new_id("e") if id is None else id
+
+
+def welcome(
+    ref: str,
+    *,
+    engine: Mapping[str, str],
+    device: str,
+    models: Iterable[Mapping[str, Any]],
+    capabilities: Iterable[str] = REQUEST_TYPES,
+    limits: Limits | Mapping[str, int],
+    id: str | None = None,
+) -> Message:
+    """The answer to ``hello`` (``ref``): engine name and version, device, models, limits."""
+    fields = {
+        "protocol": PROTOCOL_VERSION,
+        "engine": dict(engine),
+        "device": device,
+        "models": [dict(m) for m in models],
+        "capabilities": list(capabilities),
+        "limits": limits.to_json() if isinstance(limits, Limits) else dict(limits),
+    }
+    return Message("welcome", _engine_id(id), ref, fields)
+
+
+def accepted(ref: str, *, position: int, id: str | None = None) -> Message:
+    """Job ``ref`` was queued with ``position`` jobs ahead of it."""
+    return Message("accepted", _engine_id(id), ref, {"position": position})
+
+
+def progress(ref: str, *, fraction: float, stage: str, id: str | None = None) -> Message:
+    """Job ``ref`` reached ``fraction`` (0–1) of its work, now in ``stage``."""
+    if not 0.0 <= fraction <= 1.0:
+        raise ValueError(f"fraction: expected a value in [0, 1]; got {fraction}")
+    return Message("progress", _engine_id(id), ref, {"fraction": fraction, "stage": stage})
+
+
+def result(ref: str, fields: Mapping[str, Any], buffers: Sequence[Any], *, id: str | None = None) -> Message:
+    """Job ``ref`` finished.
+
+    Parameters
+    ----------
+    ref : str
+        The request's id.
+    fields : Mapping
+        ``result`` (the cached result's id) and optionally ``confidence``,
+        ``low_confidence``, ``timings``, ``device`` and further informative fields.
+    buffers : sequence
+        One per output: (BufferSpec, bytes) pairs, or objects with ``name``, ``format``,
+        ``width``, ``height`` and ``data`` attributes.
+    """
+    if "result" not in fields:
+        raise ValueError("fields: expected a 'result' id")
+    return Message("result", _engine_id(id), ref, dict(fields), [_as_buffer(b) for b in buffers])
+
+
+def error(code: str, message: str, *, ref: str | None = None, id: str | None = None) -> Message:
+    """An error about request ``ref`` (None: the offending message had no readable id).
+
+    Raises
+    ------
+    ValueError
+        If ``code`` is not one of the protocol's error codes.
+    """
+    code = getattr(code, "value", code)
+    if code not in ERROR_CODES:
+        raise ValueError(f"code: expected one of {', '.join(ERROR_CODES)}; got {code!r}")
+    return Message("error", _engine_id(id), ref if is_valid_id(ref) else None, {"code": code, "message": message})
+
+
+def error_from(exc: Any, *, id: str | None = None) -> Message:
+    """The ``error`` message for a :class:`~engine_server.protocol.errors.ProtocolError`."""
+    return error(exc.code, exc.message, ref=exc.ref, id=id)
+
+
+def cancelled(ref: str, *, by: str | None = None, id: str | None = None) -> Message:
+    """Job ``ref`` was cancelled; ``by`` is the id of the ``cancel`` request, when there was one."""
+    return Message("cancelled", _engine_id(id), ref, {} if by is None else {"by": by})
+
+
+def reply(type: str, ref: str, /, **fields: Any) -> Message:
+    """Any other engine reply (``models``, ``status``): ``type`` answering ``ref`` with ``fields``."""
+    return Message(type, _engine_id(None), ref, dict(fields))

@@ -1,0 +1,747 @@
+"""The protocol v1 contract: constants, a JSON Schema per message type, and request checks.
+
+The schemas (draft 2020-12, as plain dicts) are the documented contract; they are
+rendered into ``docs/protocol.md`` by :func:`schemas_markdown`. :func:`check_request`
+and :func:`check_reply` validate messages against them with a small interpreter of
+the schema keywords used here (standard library only), then apply the rules a
+schema cannot express (raw buffer sizes, the guide's size matching the image's).
+
+Standard library only: editor plug-ins vendor this package.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from .errors import ERROR_CODES, ERROR_DESCRIPTIONS, ProtocolError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .messages import Message
+
+PROTOCOL_VERSION = 1
+"""The protocol version: the envelope's ``v`` and ``hello.protocol``."""
+
+DEFAULT_PORT = 47841
+"""The engine's default TCP port on 127.0.0.1 (``softcut serve --port`` changes it)."""
+
+ID_MAX_LENGTH = 64
+ID_CHARACTERS = "A-Za-z0-9_.:-"
+"""Message ids: 1–64 characters from this set (regex class syntax)."""
+
+RAW_CHANNELS: dict[str, int] = {"rgba8": 4, "rgb8": 3, "grey8": 1}
+"""Bytes per pixel of each raw buffer format (8 bits per channel, row-major, top-down)."""
+
+BUFFER_FORMATS: tuple[str, ...] = ("rgba8", "rgb8", "grey8", "png")
+IMAGE_FORMATS: tuple[str, ...] = BUFFER_FORMATS
+GUIDE_FORMATS: tuple[str, ...] = ("grey8", "png")
+OUTPUTS: tuple[str, ...] = ("alpha", "foreground", "cutout", "trimap", "coarse")
+REFINE_OUTPUTS: tuple[str, ...] = ("alpha", "foreground", "cutout")
+OUTPUT_FORMATS: tuple[str, ...] = ("raw", "png")
+REFINE_MODES: tuple[str, ...] = ("none", "fast", "best")
+GUIDES: tuple[str, ...] = ("trimap", "mask")
+PRIORITIES: tuple[str, ...] = ("interactive", "batch")
+
+OUTPUT_RAW_FORMAT: dict[str, str] = {
+    "alpha": "grey8",
+    "foreground": "rgb8",
+    "cutout": "rgba8",
+    "trimap": "grey8",
+    "coarse": "grey8",
+}
+"""The raw format of each output when a request asks for ``format: "raw"``."""
+
+MAX_BUFFERS = 8
+"""At most this many buffers in one message."""
+
+DEFAULT_MAX_PIXELS = 100_000_000
+DEFAULT_MAX_FRAME_BYTES = 512 * 1024 * 1024
+DEFAULT_MAX_TEXT_BYTES = 1024 * 1024
+DEFAULT_MAX_QUEUED_PER_CLIENT = 16
+
+DRAFT = "https://json-schema.org/draft/2020-12/schema"
+_BASE = "https://softcut.invalid/protocol/v1/"
+
+# ---------------------------------------------------------------- schema pieces
+
+ID: dict[str, Any] = {
+    "type": "string",
+    "minLength": 1,
+    "maxLength": ID_MAX_LENGTH,
+    "not": {"pattern": f"[^{ID_CHARACTERS}]"},
+    "description": f"1 to {ID_MAX_LENGTH} characters from {ID_CHARACTERS}",
+}
+NAME: dict[str, Any] = {"type": "string", "minLength": 1, "maxLength": 128}
+
+
+def _number(lo: float, hi: float, default: float, description: str) -> dict[str, Any]:
+    return {"type": "number", "minimum": lo, "maximum": hi, "default": default, "description": description}
+
+
+def _enum(values: Sequence[str], default: str | None, description: str) -> dict[str, Any]:
+    out: dict[str, Any] = {"enum": list(values)}
+    if default is not None:
+        out["default"] = default
+    out["description"] = description
+    return out
+
+
+def _buffer_spec(name: str | None, formats: Sequence[str]) -> dict[str, Any]:
+    return {
+        "type": "object",
+        "required": ["name", "format", "width", "height", "size"],
+        "properties": {
+            "name": {"const": name} if name else NAME,
+            "format": {"enum": list(formats)},
+            "width": {"type": "integer", "minimum": 1},
+            "height": {"type": "integer", "minimum": 1},
+            "size": {"type": "integer", "minimum": 1, "description": "bytes; width*height*channels for raw formats"},
+        },
+        "additionalProperties": False,
+    }
+
+
+BUFFER_SPEC = _buffer_spec(None, BUFFER_FORMATS)
+"""Any buffer spec (the envelope's ``buffers`` items)."""
+
+
+def _buffers(*specs: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "array", "prefixItems": list(specs), "items": False, "minItems": len(specs)}
+
+
+EDGES: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "smooth": _number(0, 100, 0, "rounds off jagged contours, 0–100"),
+        "feather": _number(0, 1000, 0, "Gaussian softening of the edge, sigma in pixels"),
+        "contrast": _number(0, 100, 0, "hardens soft edges, 0–100 % (100: binary at 0.5)"),
+        "shift_edge": _number(-100, 100, 0, "moves the edge outwards (+) or inwards (−), −100–100 %"),
+    },
+    "additionalProperties": False,
+    "default": {},
+    "description": "Select-and-Mask edge controls, applied in this order; the defaults change nothing",
+}
+
+
+def _outputs(values: Sequence[str]) -> dict[str, Any]:
+    return {
+        "type": "array",
+        "items": {"enum": list(values)},
+        "minItems": 1,
+        "uniqueItems": True,
+        "default": ["alpha"],
+        "description": "the result buffers to send, in this order (buffer name = output name)",
+    }
+
+
+FORMAT = _enum(OUTPUT_FORMATS, "raw", "encoding of the result buffers: raw pixels or PNG")
+PRIORITY = _enum(PRIORITIES, "interactive", "interactive jobs run before batch jobs")
+DECONTAMINATE = _number(0, 1, 1, "how much foreground colours are cleaned of the background")
+BAND = _number(0, 0.5, 0.015, "half-width of the automatic trimap's unknown band, fraction of sqrt(W*H)")
+MODEL = {**NAME, "description": "model name from models.list; absent: the engine's loaded model"}
+
+
+def _request(type_: str, description: str, properties: dict[str, Any], required: Sequence[str] = (),
+             buffers: dict[str, Any] | None = None) -> dict[str, Any]:
+    props: dict[str, Any] = {"v": {"const": PROTOCOL_VERSION}, "type": {"const": type_}, "id": ID}
+    req = ["v", "type", "id"]
+    if buffers is not None:
+        props["buffers"] = buffers
+        req.append("buffers")
+    props.update(properties)
+    return {
+        "$schema": DRAFT,
+        "$id": f"{_BASE}request/{type_}",
+        "title": f"{type_} (client → engine)",
+        "description": description,
+        "type": "object",
+        "required": req + list(required),
+        "properties": props,
+        "additionalProperties": False,
+    }
+
+
+def _reply(type_: str, description: str, properties: dict[str, Any], required: Sequence[str] = (),
+           *, ref: dict[str, Any] = ID, ref_required: bool = True, buffers: bool = False) -> dict[str, Any]:
+    props: dict[str, Any] = {"v": {"const": PROTOCOL_VERSION}, "type": {"const": type_}, "id": ID, "ref": ref}
+    props["buffers"] = {"type": "array", "items": BUFFER_SPEC, "maxItems": MAX_BUFFERS if buffers else 0}
+    props.update(properties)
+    return {
+        "$schema": DRAFT,
+        "$id": f"{_BASE}reply/{type_}",
+        "title": f"{type_} (engine → client)",
+        "description": description,
+        "type": "object",
+        "required": ["v", "type", "id"] + (["ref"] if ref_required else []) + list(required),
+        "properties": props,
+    }
+
+
+MODEL_INFO: dict[str, Any] = {
+    "type": "object",
+    "required": ["name"],
+    "properties": {
+        "name": NAME,
+        "loaded": {"type": "boolean", "description": "the model the engine has loaded (its default)"},
+        "licence": {"type": "string"},
+        "description": {"type": "string"},
+    },
+}
+
+_IMAGE = _buffer_spec("image", IMAGE_FORMATS)
+_GUIDE = _buffer_spec("guide", GUIDE_FORMATS)
+
+REQUEST_SCHEMAS: dict[str, dict[str, Any]] = {
+    "hello": _request(
+        "hello",
+        "First message of a connection: protocol version, who the client is, and the pairing token.",
+        {
+            "protocol": {"type": "integer", "minimum": 1, "description": "the protocol version the client speaks"},
+            "client": {
+                "type": "object",
+                "required": ["name", "version"],
+                "properties": {"name": NAME, "version": {"type": "string", "maxLength": 64}},
+                "additionalProperties": False,
+            },
+            "token": {"type": "string", "minLength": 1, "maxLength": 256, "description": "the pairing token"},
+        },
+        ["protocol", "client", "token"],
+    ),
+    "select_subject": _request(
+        "select_subject",
+        "Cut out the image's main subject (one job).",
+        {
+            "outputs": _outputs(OUTPUTS),
+            "format": FORMAT,
+            "refine": _enum(REFINE_MODES, "best", "none: model output; fast: guided filter; best: matting solver"),
+            "edges": EDGES,
+            "decontaminate": DECONTAMINATE,
+            "band": BAND,
+            "priority": PRIORITY,
+            "model": MODEL,
+        },
+        buffers=_buffers(_IMAGE),
+    ),
+    "trimap": _request(
+        "trimap",
+        "The automatic trimap around the image's subject (one job): a grey8 buffer named trimap, "
+        "0 background, 128 unknown, 255 foreground.",
+        {"band": BAND, "format": FORMAT, "priority": PRIORITY, "model": MODEL},
+        buffers=_buffers(_IMAGE),
+    ),
+    "refine": _request(
+        "refine",
+        "Refine a given trimap or rough mask into a soft alpha (one job). The guide has the image's size.",
+        {
+            "guide": _enum(GUIDES, "trimap", "trimap: 0 bg, 255 fg, other values unknown; mask: rough alpha 0–255"),
+            "mode": _enum(("fast", "best"), "best", "fast: guided filter; best: matting solver"),
+            "outputs": _outputs(REFINE_OUTPUTS),
+            "format": FORMAT,
+            "priority": PRIORITY,
+        },
+        buffers=_buffers(_IMAGE, _GUIDE),
+    ),
+    "adjust_edges": _request(
+        "adjust_edges",
+        "Re-apply edge controls and decontamination to a cached result, without re-running the model (one job).",
+        {
+            "result": {**ID, "description": "the `result` id of an earlier result on this connection"},
+            "edges": EDGES,
+            "decontaminate": DECONTAMINATE,
+            "outputs": _outputs(REFINE_OUTPUTS),
+            "format": FORMAT,
+            "priority": PRIORITY,
+        },
+        ["result"],
+    ),
+    "models.list": _request("models.list", "List the models the engine can run.", {}),
+    "status": _request("status", "Ask for the engine's state.", {}),
+    "cancel": _request(
+        "cancel",
+        "Cancel a queued or running job of this connection.",
+        {"job": {**ID, "description": "the id of the request that started the job"}},
+        ["job"],
+    ),
+}
+"""Client → engine messages, by type."""
+
+REPLY_SCHEMAS: dict[str, dict[str, Any]] = {
+    "welcome": _reply(
+        "welcome",
+        "Answer to hello: the handshake succeeded.",
+        {
+            "protocol": {"const": PROTOCOL_VERSION},
+            "engine": {
+                "type": "object",
+                "required": ["name", "version"],
+                "properties": {"name": {"type": "string"}, "version": {"type": "string"}},
+            },
+            "device": {"type": "string", "description": "where inference runs, e.g. cpu, cuda"},
+            "models": {"type": "array", "items": MODEL_INFO},
+            "capabilities": {
+                "type": "array",
+                "items": {"type": "string"},
+                "description": "the request types this engine accepts",
+            },
+            "limits": {
+                "type": "object",
+                "required": ["max_pixels", "max_frame_bytes", "max_queued_per_client"],
+                "properties": {
+                    "max_pixels": {"type": "integer", "minimum": 1},
+                    "max_frame_bytes": {"type": "integer", "minimum": 1},
+                    "max_text_bytes": {"type": "integer", "minimum": 1},
+                    "max_queued_per_client": {"type": "integer", "minimum": 1},
+                },
+            },
+        },
+        ["protocol", "engine", "device", "models", "capabilities", "limits"],
+    ),
+    "accepted": _reply(
+        "accepted",
+        "A job was queued.",
+        {"position": {"type": "integer", "minimum": 0, "description": "jobs ahead of it (0: runs next or now)"}},
+        ["position"],
+    ),
+    "progress": _reply(
+        "progress",
+        "A running job's progress; fraction never decreases.",
+        {"fraction": {"type": "number", "minimum": 0, "maximum": 1}, "stage": {"type": "string"}},
+        ["fraction", "stage"],
+    ),
+    "result": _reply(
+        "result",
+        "A job finished: one buffer per requested output, in the order asked.",
+        {
+            "result": {**ID, "description": "id of the cached result, usable by adjust_edges"},
+            "confidence": {"type": ["number", "null"], "minimum": 0, "maximum": 1},
+            "low_confidence": {"type": "boolean"},
+            "timings": {"type": "object", "additionalProperties": {"type": "number", "minimum": 0}},
+            "device": {"type": "string"},
+        },
+        ["result", "buffers"],
+        buffers=True,
+    ),
+    "error": _reply(
+        "error",
+        "A request failed, or a message could not be read (then ref is null or absent).",
+        {"code": {"enum": list(ERROR_CODES)}, "message": {"type": "string"}},
+        ["code", "message"],
+        ref={"anyOf": [ID, {"type": "null"}]},
+        ref_required=False,
+    ),
+    "cancelled": _reply(
+        "cancelled",
+        "A job was cancelled (ref: the job's request id; by: the cancel request's id).",
+        {"by": ID},
+    ),
+    "models": _reply(
+        "models",
+        "Answer to models.list.",
+        {"models": {"type": "array", "items": MODEL_INFO}},
+        ["models"],
+    ),
+    "status": _reply(
+        "status",
+        "Answer to status.",
+        {
+            "device": {"type": "string"},
+            "model": {"type": "string"},
+            "jobs": {
+                "type": "object",
+                "properties": {
+                    "queued": {"type": "integer", "minimum": 0},
+                    "running": {"type": "integer", "minimum": 0},
+                },
+            },
+            "jobs_done": {"type": "integer", "minimum": 0},
+            "clients": {"type": "integer", "minimum": 0},
+            "uptime_s": {"type": "number", "minimum": 0},
+            "cache_bytes": {"type": "integer", "minimum": 0},
+        },
+        ["device", "jobs"],
+    ),
+}
+"""Engine → client messages (replies and events), by type."""
+
+REQUEST_TYPES: tuple[str, ...] = tuple(REQUEST_SCHEMAS)
+REPLY_TYPES: tuple[str, ...] = tuple(REPLY_SCHEMAS)
+JOB_TYPES: tuple[str, ...] = ("select_subject", "trimap", "refine", "adjust_edges")
+"""Requests that become queued jobs (answered by accepted, progress…, then result, error or cancelled)."""
+
+SUPPORTED_KEYWORDS = frozenset(
+    {
+        "$schema", "$id", "title", "description", "default",
+        "type", "const", "enum", "not", "anyOf",
+        "minimum", "maximum", "minLength", "maxLength", "pattern",
+        "minItems", "maxItems", "uniqueItems", "items", "prefixItems",
+        "required", "properties", "additionalProperties",
+    }
+)
+"""The JSON Schema keywords the standard-library validator understands (all this module uses)."""
+
+# ---------------------------------------------------------------- the validator
+
+
+class SchemaViolation(Exception):
+    """An instance does not satisfy a schema at ``path`` (e.g. ``edges.feather``)."""
+
+    def __init__(self, path: str, problem: str) -> None:
+        super().__init__(f"{path or '(message)'}: {problem}")
+        self.path = path
+        self.problem = problem
+
+
+def _show(value: Any) -> str:
+    text = json.dumps(value, ensure_ascii=False, default=repr) if not isinstance(value, float) else repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _json_type(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, (list, tuple)):
+        return "array"
+    if isinstance(value, Mapping):
+        return "object"
+    return type(value).__name__
+
+
+def _has_type(value: Any, name: str) -> bool:
+    actual = _json_type(value)
+    if name == "number":
+        return actual in ("integer", "number")
+    if name == "integer":
+        return actual == "integer" or (actual == "number" and float(value).is_integer())
+    return actual == name
+
+
+def _json_equal(a: Any, b: Any) -> bool:
+    ta, tb = _json_type(a), _json_type(b)
+    if ta in ("integer", "number") and tb in ("integer", "number"):
+        return a == b
+    if ta != tb:
+        return False
+    if ta == "array":
+        return len(a) == len(b) and all(_json_equal(x, y) for x, y in zip(a, b))
+    if ta == "object":
+        return a.keys() == b.keys() and all(_json_equal(a[k], b[k]) for k in a)
+    return a == b
+
+
+def _join(path: str, key: str | int) -> str:
+    if isinstance(key, int):
+        return f"{path}[{key}]"
+    return f"{path}.{key}" if path else key
+
+
+_ARTICLE = {"integer": "an integer", "array": "an array", "object": "an object", "null": "null"}
+
+
+def validate(instance: Any, schema: Mapping[str, Any] | bool, *, path: str = "") -> None:
+    """Check ``instance`` against ``schema`` (the keywords in :data:`SUPPORTED_KEYWORDS`).
+
+    Parameters
+    ----------
+    instance : Any
+        Decoded JSON (dicts, lists, str, int, float, bool, None; tuples count as arrays).
+    schema : Mapping or bool
+        A schema from this module.
+    path : str, optional
+        The instance's location, used in error messages.
+
+    Raises
+    ------
+    SchemaViolation
+        At the first violation found, naming the path, what was expected and what came.
+    """
+    if schema is True:
+        return
+    if schema is False:
+        raise SchemaViolation(path, "not allowed here")
+    kind = _json_type(instance)
+    if "type" in schema:
+        names = schema["type"] if isinstance(schema["type"], list) else [schema["type"]]
+        if not any(_has_type(instance, n) for n in names):
+            want = " or ".join(_ARTICLE.get(n, f"a {n}") for n in names)
+            raise SchemaViolation(path, f"expected {want}; got {_show(instance)}")
+    if "const" in schema and not _json_equal(instance, schema["const"]):
+        raise SchemaViolation(path, f"expected {_show(schema['const'])}; got {_show(instance)}")
+    if "enum" in schema and not any(_json_equal(instance, v) for v in schema["enum"]):
+        choices = ", ".join(_show(v) for v in schema["enum"])
+        raise SchemaViolation(path, f"expected one of {choices}; got {_show(instance)}")
+    if kind in ("integer", "number"):
+        lo, hi = schema.get("minimum"), schema.get("maximum")
+        if (lo is not None and instance < lo) or (hi is not None and instance > hi):
+            if lo is not None and hi is not None:
+                want = f"a value in [{lo:g}, {hi:g}]"
+            else:
+                want = f"a value >= {lo:g}" if lo is not None else f"a value <= {hi:g}"
+            raise SchemaViolation(path, f"expected {want}; got {_show(instance)}")
+    if kind == "string":
+        if len(instance) < schema.get("minLength", 0):
+            raise SchemaViolation(path, f"expected at least {schema['minLength']} character(s); got {_show(instance)}")
+        if "maxLength" in schema and len(instance) > schema["maxLength"]:
+            raise SchemaViolation(path, f"expected at most {schema['maxLength']} characters; got {_show(instance)}")
+        if "pattern" in schema and re.search(schema["pattern"], instance) is None:
+            raise SchemaViolation(path, f"expected a match of {schema['pattern']!r}; got {_show(instance)}")
+    if kind == "array":
+        _validate_array(instance, schema, path)
+    if kind == "object":
+        _validate_object(instance, schema, path)
+    if "not" in schema:
+        try:
+            validate(instance, schema["not"], path=path)
+        except SchemaViolation:
+            pass
+        else:
+            want = schema.get("description", "something else")
+            raise SchemaViolation(path, f"expected {want}; got {_show(instance)}")
+    if "anyOf" in schema:
+        problems = []
+        for option in schema["anyOf"]:
+            try:
+                validate(instance, option, path=path)
+                break
+            except SchemaViolation as exc:
+                problems.append(exc.problem)
+        else:
+            raise SchemaViolation(path, " or ".join(problems))
+
+
+def _validate_array(instance: Sequence[Any], schema: Mapping[str, Any], path: str) -> None:
+    n = len(instance)
+    if n < schema.get("minItems", 0):
+        raise SchemaViolation(path, f"expected at least {schema['minItems']} item(s); got {n}")
+    if "maxItems" in schema and n > schema["maxItems"]:
+        raise SchemaViolation(path, f"expected at most {schema['maxItems']} item(s); got {n}")
+    prefix = schema.get("prefixItems", [])
+    for i, item in enumerate(instance):
+        if i < len(prefix):
+            validate(item, prefix[i], path=_join(path, i))
+        elif "items" in schema:
+            if schema["items"] is False:
+                raise SchemaViolation(path, f"expected {len(prefix)} item(s); got {n}")
+            validate(item, schema["items"], path=_join(path, i))
+    if schema.get("uniqueItems"):
+        for i in range(n):
+            for j in range(i):
+                if _json_equal(instance[i], instance[j]):
+                    raise SchemaViolation(_join(path, i), f"duplicate of item {j}: {_show(instance[i])}")
+
+
+def _validate_object(instance: Mapping[str, Any], schema: Mapping[str, Any], path: str) -> None:
+    for key in schema.get("required", []):
+        if key not in instance:
+            raise SchemaViolation(_join(path, key), "required field is missing")
+    props = schema.get("properties", {})
+    extra = schema.get("additionalProperties", True)
+    for key, value in instance.items():
+        if key in props:
+            validate(value, props[key], path=_join(path, key))
+        elif extra is False:
+            raise SchemaViolation(_join(path, key), "unknown field")
+        else:
+            validate(value, extra, path=_join(path, key))
+
+
+# ---------------------------------------------------------------- checks used by the codec and the server
+
+_ENVELOPE_CODES = {"v": "unsupported_version", "type": "bad_message", "id": "bad_message", "ref": "bad_message"}
+
+
+def _code_for(exc: SchemaViolation, default: str) -> str:
+    head = re.split(r"[.\[]", exc.path, maxsplit=1)[0]
+    code = _ENVELOPE_CODES.get(head, default)
+    if code == "unsupported_version" and exc.problem == "required field is missing":
+        return "bad_message"
+    return code
+
+
+def check_request_object(obj: Mapping[str, Any]) -> None:
+    """Check a request in its JSON form (envelope, fields and buffer specs; no payloads).
+
+    Parameters
+    ----------
+    obj : Mapping
+        The decoded JSON object of a client → engine message.
+
+    Raises
+    ------
+    ProtocolError
+        ``unknown_type`` for a type that is not a request; ``unsupported_version`` for a
+        ``v`` or ``hello.protocol`` other than 1; ``bad_message`` for a malformed envelope
+        (``id``, ``ref``); ``bad_parameter`` naming the field for everything else.
+    """
+    ref = obj.get("id") if isinstance(obj.get("id"), str) else None
+    type_ = obj.get("type")
+    schema = REQUEST_SCHEMAS.get(type_) if isinstance(type_, str) else None
+    if schema is None:
+        if isinstance(type_, str) and type_ in REPLY_SCHEMAS:
+            raise ProtocolError("unknown_type", f"type: {type_!r} is sent by the engine, not a request", ref)
+        raise ProtocolError("unknown_type", f"type: expected one of {', '.join(REQUEST_TYPES)}; got {_show(type_)}", ref)
+    if type_ == "hello" and _has_type(obj.get("protocol"), "integer") and obj["protocol"] != PROTOCOL_VERSION:
+        raise ProtocolError(
+            "unsupported_version", f"protocol: this engine speaks protocol {PROTOCOL_VERSION}; got {obj['protocol']}", ref
+        )
+    try:
+        validate(obj, schema)
+    except SchemaViolation as exc:
+        raise ProtocolError(_code_for(exc, "bad_parameter"), str(exc), ref) from None
+    _check_buffer_rules(obj, ref, "bad_parameter")
+
+
+def check_reply_object(obj: Mapping[str, Any]) -> None:
+    """Check an engine → client message in its JSON form.
+
+    Raises
+    ------
+    ProtocolError
+        ``unknown_type`` for a type that is not an engine message, ``unsupported_version``
+        for a ``v`` other than 1, ``bad_message`` for anything else.
+    """
+    ref = obj.get("ref") if isinstance(obj.get("ref"), str) else None
+    type_ = obj.get("type")
+    schema = REPLY_SCHEMAS.get(type_) if isinstance(type_, str) else None
+    if schema is None:
+        raise ProtocolError("unknown_type", f"type: expected one of {', '.join(REPLY_TYPES)}; got {_show(type_)}", ref)
+    try:
+        validate(obj, schema)
+    except SchemaViolation as exc:
+        raise ProtocolError(_code_for(exc, "bad_message"), str(exc), ref) from None
+    _check_buffer_rules(obj, ref, "bad_message")
+
+
+def _check_buffer_rules(obj: Mapping[str, Any], ref: str | None, code: str) -> None:
+    """The rules a schema cannot say: raw sizes, unique names, the guide's size."""
+    specs = obj.get("buffers") or []
+    seen: set[str] = set()
+    for i, spec in enumerate(specs):
+        channels = RAW_CHANNELS.get(spec["format"])
+        if channels is not None and spec["size"] != spec["width"] * spec["height"] * channels:
+            expected = spec["width"] * spec["height"] * channels
+            raise ProtocolError(
+                "bad_message",
+                f"buffers[{i}].size: expected width*height*{channels} = {expected:.0f} for {spec['format']}; "
+                f"got {spec['size']}",
+                ref,
+            )
+        if spec["name"] in seen:
+            raise ProtocolError(code, f"buffers[{i}].name: duplicate buffer name {spec['name']!r}", ref)
+        seen.add(spec["name"])
+    if obj.get("type") == "refine" and len(specs) == 2:
+        image, guide = specs
+        if (guide["width"], guide["height"]) != (image["width"], image["height"]):
+            raise ProtocolError(
+                code,
+                f"buffers[1]: expected the guide to be {image['width']}x{image['height']} like the image; "
+                f"got {guide['width']}x{guide['height']}",
+                ref,
+            )
+
+
+def check_request(message: Message) -> None:
+    """Check a decoded client → engine message: type, envelope, fields and buffer specs.
+
+    Uses the standard library only; agrees with :data:`REQUEST_SCHEMAS` (the tests check
+    this on valid and invalid examples) and adds the rules a schema cannot express: a raw
+    buffer's size is width*height*channels, buffer names are unique, and ``refine``'s
+    guide has the image's size.
+
+    Parameters
+    ----------
+    message : Message
+        A request (its payloads are not looked at).
+
+    Raises
+    ------
+    ProtocolError
+        See :func:`check_request_object`; ``ref`` is the message's id.
+    """
+    check_request_object(message.to_json())
+
+
+def check_reply(message: Message) -> None:
+    """Check an engine → client message (the client side's counterpart of :func:`check_request`)."""
+    check_reply_object(message.to_json())
+
+
+def defaults(type_: str) -> dict[str, Any]:
+    """The documented defaults of a request type's optional fields.
+
+    Parameters
+    ----------
+    type_ : str
+        A request type.
+
+    Returns
+    -------
+    dict
+        Field → default (``edges`` expanded to its four controls); fields with no
+        default (such as ``model``: the engine's loaded model) are absent.
+
+    Raises
+    ------
+    ValueError
+        If ``type_`` is not a request type.
+    """
+    if type_ not in REQUEST_SCHEMAS:
+        raise ValueError(f"type_: expected one of {', '.join(REQUEST_TYPES)}; got {type_!r}")
+    out: dict[str, Any] = {}
+    for key, prop in REQUEST_SCHEMAS[type_]["properties"].items():
+        if key == "edges":
+            out[key] = {name: p["default"] for name, p in prop["properties"].items()}
+        elif "default" in prop:
+            out[key] = json.loads(json.dumps(prop["default"]))
+    return out
+
+
+def with_defaults(message: Message) -> dict[str, Any]:
+    """A request's fields with every absent optional field set to its default.
+
+    Parameters
+    ----------
+    message : Message
+        A request that passed :func:`check_request`.
+
+    Returns
+    -------
+    dict
+        A new dict (the message is not changed); ``edges`` is completed control by control.
+    """
+    out = defaults(message.type)
+    for key, value in message.fields.items():
+        if key == "edges" and isinstance(value, Mapping):
+            out[key] = {**out["edges"], **value}
+        else:
+            out[key] = value
+    return out
+
+
+# ---------------------------------------------------------------- documentation
+
+
+def schemas_markdown() -> str:
+    """The schema reference section of ``docs/protocol.md`` (the doc must contain it verbatim)."""
+    parts = []
+    for direction, table in (("Client → engine", REQUEST_SCHEMAS), ("Engine → client", REPLY_SCHEMAS)):
+        parts.append(f"### {direction}\n")
+        for type_, schema in table.items():
+            parts.append(f"#### `{type_}`\n\n{schema['description']}\n\n```json schema\n{json.dumps(schema, indent=2, ensure_ascii=False)}\n```\n")
+    return "\n".join(parts)
+
+
+def error_codes_markdown() -> str:
+    """The error code table of ``docs/protocol.md`` (the doc must contain it verbatim)."""
+    rows = ["| code | meaning |", "|---|---|"]
+    rows += [f"| `{code}` | {ERROR_DESCRIPTIONS[code]} |" for code in ERROR_CODES]
+    return "\n".join(rows) + "\n"
