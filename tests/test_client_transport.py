@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from http import HTTPStatus
 
 import pytest
+from websockets.asyncio.server import serve
 
 from engine_server.client.transport import (
     ConnectionClosed,
@@ -31,8 +32,6 @@ from engine_server.client.transport import (
     parse_frame_header,
     parse_handshake_response,
 )
-
-websockets_server = pytest.importorskip("websockets.asyncio.server")
 
 REFUSED_ORIGIN = "http://evil.example"
 BIG = 48 * 1024 * 1024
@@ -133,7 +132,7 @@ class _Server:
 
     async def _serve(self) -> None:
         self._stop = asyncio.Event()
-        async with websockets_server.serve(
+        async with serve(
             self._handler,
             "127.0.0.1",
             0,
@@ -178,11 +177,21 @@ class _Server:
                 await ws.wait_closed()
             elif path == "/close":
                 await ws.close(4001, "server says bye")
-            elif path == "/drop":
-                # Header of a 1 MB binary frame, 1000 bytes of it, then a TCP reset.
+            elif path in ("/drop-reset", "/drop-fin"):
+                # Header of a 1 MB binary frame, 1000 bytes of it, then a TCP reset or FIN,
+                # as when the server process dies mid-message.
                 ws.transport.write(struct.pack("!BBQ", 0x82, 127, 1 << 20) + bytes(1000))
                 await asyncio.sleep(0.05)
-                ws.transport.abort()
+                if path == "/drop-reset":
+                    ws.transport.abort()
+                else:
+                    ws.transport.close()
+            elif path == "/bad-utf8":
+                ws.transport.write(encode_frame(Opcode.TEXT, b"ok \xff", mask=None))
+                await ws.wait_closed()
+            elif path == "/masked":
+                ws.transport.write(encode_frame(Opcode.TEXT, b"masked", mask=b"abcd"))
+                await ws.wait_closed()
             elif path == "/split":
                 # One frame written in two halves half a second apart.
                 frame = encode_frame(Opcode.BINARY, b"x" * 5000, mask=None)
@@ -326,8 +335,9 @@ def test_client_close_handshake_and_idempotence(server: _Server) -> None:
         ws.close(1006)
 
 
-def test_dropped_connection_mid_frame_raises_1006(server: _Server) -> None:
-    with _connect(server, "/drop") as ws:
+@pytest.mark.parametrize("path", ["/drop-reset", "/drop-fin"])
+def test_dropped_connection_mid_frame_raises_1006(server: _Server, path: str) -> None:
+    with _connect(server, path) as ws:
         start = time.monotonic()
         with pytest.raises(ConnectionClosed) as info:
             ws.recv(timeout=3)
@@ -341,7 +351,7 @@ def test_recv_timeout_then_resume_a_half_received_frame(server: _Server) -> None
         start = time.monotonic()
         with pytest.raises(TransportTimeout):
             ws.recv(timeout=0.2)
-        assert 0.15 < time.monotonic() - start < 0.45
+        assert 0.15 < time.monotonic() - start < 1.0
         assert ws.state is ConnectionState.OPEN
         assert ws.recv(timeout=5) == b"x" * 5000
 
@@ -351,8 +361,10 @@ def test_recv_timeout_on_a_silent_server(server: _Server) -> None:
         start = time.monotonic()
         with pytest.raises(TransportTimeout):
             ws.recv(timeout=0.1)
-        assert time.monotonic() - start < 0.5
+        assert time.monotonic() - start < 1.0
         ws.ping()  # still usable
+        with pytest.raises(TransportTimeout):
+            ws.recv(timeout=0)
 
 
 def test_oversized_frame_closes_with_1009(server: _Server) -> None:
@@ -399,3 +411,12 @@ def test_send_from_one_thread_while_another_receives(server: _Server) -> None:
     assert not thread.is_alive()
     assert sorted(received[:-1]) == sorted(payloads)  # type: ignore[type-var]
     assert isinstance(received[-1], ConnectionClosed) and received[-1].code == 1000
+
+
+@pytest.mark.parametrize(("path", "code"), [("/bad-utf8", 1007), ("/masked", 1002)])
+def test_protocol_violations_close_with_the_right_code(server: _Server, path: str, code: int) -> None:
+    ws = _connect(server, path)
+    with pytest.raises(ProtocolError) as info:
+        ws.recv(timeout=5)
+    assert info.value.code == code and ws.close_code == code
+    assert server.closed_with(path) == code

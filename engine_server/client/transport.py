@@ -1069,6 +1069,7 @@ class WebSocketConnection:
         exc: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
+        """Close with 1000, or with 1011 (unexpected condition) when the block raised."""
         self.close(1000 if exc is None else 1011)
 
     def __repr__(self) -> str:
