@@ -284,8 +284,8 @@ def test_echo_48_mb_binary_quickly(server: _Server) -> None:
         assert echoed == data
     send_s, round_trip_s = sent - start, received - start
     print(f"48 MB: send {send_s:.3f} s ({BIG / send_s / 1e6:.0f} MB/s), round trip {round_trip_s:.3f} s")
-    # A per-byte Python masking loop alone takes ~5 s here; the whole round trip must beat that.
-    assert send_s < 3.0
+    # A per-byte Python masking loop alone takes ~3 s here (measured); sending must beat that.
+    assert send_s < 2.0
     assert round_trip_s < 6.0
 
 
