@@ -150,6 +150,8 @@ def _request(type_: str, description: str, properties: dict[str, Any], required:
     if buffers is not None:
         props["buffers"] = buffers
         req.append("buffers")
+    else:
+        props["buffers"] = {"type": "array", "maxItems": 0, "description": "this request carries no buffers"}
     props.update(properties)
     return {
         "$schema": DRAFT,
@@ -559,6 +561,14 @@ def _validate_object(instance: Mapping[str, Any], schema: Mapping[str, Any], pat
 _ENVELOPE_CODES = {"v": "unsupported_version", "type": "bad_message", "id": "bad_message", "ref": "bad_message"}
 
 
+def _is_id(value: Any) -> bool:
+    try:
+        validate(value, ID)
+    except SchemaViolation:
+        return False
+    return True
+
+
 def _code_for(exc: SchemaViolation, default: str) -> str:
     head = re.split(r"[.\[]", exc.path, maxsplit=1)[0]
     code = _ENVELOPE_CODES.get(head, default)
@@ -582,7 +592,7 @@ def check_request_object(obj: Mapping[str, Any]) -> None:
         ``v`` or ``hello.protocol`` other than 1; ``bad_message`` for a malformed envelope
         (``id``, ``ref``); ``bad_parameter`` naming the field for everything else.
     """
-    ref = obj.get("id") if isinstance(obj.get("id"), str) else None
+    ref = obj.get("id") if _is_id(obj.get("id")) else None
     type_ = obj.get("type")
     schema = REQUEST_SCHEMAS.get(type_) if isinstance(type_, str) else None
     if schema is None:
@@ -609,7 +619,7 @@ def check_reply_object(obj: Mapping[str, Any]) -> None:
         ``unknown_type`` for a type that is not an engine message, ``unsupported_version``
         for a ``v`` other than 1, ``bad_message`` for anything else.
     """
-    ref = obj.get("ref") if isinstance(obj.get("ref"), str) else None
+    ref = obj.get("ref") if _is_id(obj.get("ref")) else None
     type_ = obj.get("type")
     schema = REPLY_SCHEMAS.get(type_) if isinstance(type_, str) else None
     if schema is None:
@@ -730,13 +740,26 @@ def with_defaults(message: Message) -> dict[str, Any]:
 # ---------------------------------------------------------------- documentation
 
 
+def _pretty(value: Any, indent: int = 0, width: int = 100) -> str:
+    """JSON with nested containers on one line when they fit in ``width`` columns."""
+    flat = json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
+    if not isinstance(value, (dict, list)) or len(flat) + indent <= width or not value:
+        return flat
+    pad = " " * (indent + 2)
+    if isinstance(value, dict):
+        items = [f"{pad}{json.dumps(k)}: {_pretty(v, indent + 2, width)}" for k, v in value.items()]
+        return "{\n" + ",\n".join(items) + "\n" + " " * indent + "}"
+    items = [pad + _pretty(v, indent + 2, width) for v in value]
+    return "[\n" + ",\n".join(items) + "\n" + " " * indent + "]"
+
+
 def schemas_markdown() -> str:
     """The schema reference section of ``docs/protocol.md`` (the doc must contain it verbatim)."""
     parts = []
     for direction, table in (("Client → engine", REQUEST_SCHEMAS), ("Engine → client", REPLY_SCHEMAS)):
         parts.append(f"### {direction}\n")
         for type_, schema in table.items():
-            parts.append(f"#### `{type_}`\n\n{schema['description']}\n\n```json schema\n{json.dumps(schema, indent=2, ensure_ascii=False)}\n```\n")
+            parts.append(f"#### `{type_}`\n\n{schema['description']}\n\n```json schema\n{_pretty(schema)}\n```\n")
     return "\n".join(parts)
 
 

@@ -1,0 +1,542 @@
+"""The protocol codec, byte for byte and frame by frame, with no server and no sockets."""
+
+from __future__ import annotations
+
+import ast
+import json
+import re
+import struct
+import subprocess
+import sys
+import zlib
+from pathlib import Path
+
+import pytest
+
+from engine_server.protocol import codec, docgen, messages, schemas
+from engine_server.protocol.codec import Decoder, DecoderState, encode
+from engine_server.protocol.errors import ERROR_CODES, ErrorCode, InvalidState, ProtocolError
+from engine_server.protocol.messages import BufferSpec, Message
+
+ROOT = Path(__file__).resolve().parents[1]
+DOC = ROOT / "docs" / "protocol.md"
+PACKAGE = ROOT / "engine_server" / "protocol"
+
+
+def png(width: int, height: int) -> bytes:
+    """A valid grey 8-bit PNG of ``width`` x ``height`` black pixels."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    rows = b"".join(b"\x00" + bytes(width) for _ in range(height))
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    return codec.PNG_SIGNATURE + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
+
+
+def header(type_: str, id_: str = "c1", buffers: list | None = None, **fields) -> str:
+    obj = {"v": 1, "type": type_, "id": id_}
+    if buffers is not None:
+        obj["buffers"] = buffers
+    obj.update(fields)
+    return json.dumps(obj)
+
+
+def spec(name="image", fmt="rgba8", w=2, h=3, size=None) -> dict:
+    if size is None:
+        size = w * h * schemas.RAW_CHANNELS.get(fmt, 1)
+    return {"name": name, "format": fmt, "width": w, "height": h, "size": size}
+
+
+def raises(decoder: Decoder, frame, code: str, ref: str | None = "c1") -> ProtocolError:
+    with pytest.raises(ProtocolError) as info:
+        decoder.feed(frame)
+    assert (info.value.code, info.value.ref) == (code, ref), info.value
+    return info.value
+
+
+# ---------------------------------------------------------------- encode, byte for byte
+
+
+def test_encode_select_subject_exact_frames():
+    pixels = bytes(range(24))
+    image = messages.buffer("image", pixels, format="rgba8", width=2, height=3)
+    frames = encode(messages.select_subject(image, outputs=["alpha", "cutout"], edges={"feather": 1.5}, id="c2"))
+    assert frames == [
+        '{"v":1,"type":"select_subject","id":"c2","buffers":[{"name":"image","format":"rgba8","width":2,"height":3,'
+        '"size":24}],"outputs":["alpha","cutout"],"format":"raw","refine":"best","edges":{"feather":1.5},'
+        '"decontaminate":1.0,"band":0.015,"priority":"interactive"}',
+        pixels,
+    ]
+    assert frames[1] is pixels  # no copy
+
+
+def test_encode_replies_exact():
+    assert encode(messages.accepted("c2", position=0, id="e2")) == ['{"v":1,"type":"accepted","id":"e2","ref":"c2","position":0}']
+    assert encode(messages.progress("c2", fraction=0.5, stage="model", id="e3")) == [
+        '{"v":1,"type":"progress","id":"e3","ref":"c2","fraction":0.5,"stage":"model"}'
+    ]
+    assert encode(messages.error("bad_message", "not JSON", id="e4")) == [
+        '{"v":1,"type":"error","id":"e4","code":"bad_message","message":"not JSON"}'
+    ]
+    assert encode(messages.cancelled("c8", by="c9", id="e5")) == ['{"v":1,"type":"cancelled","id":"e5","ref":"c8","by":"c9"}']
+    assert encode(messages.hello(token="tök", client_name="gimp", client_version="1", id="c1")) == [
+        '{"v":1,"type":"hello","id":"c1","protocol":1,"client":{"name":"gimp","version":"1"},"token":"tök"}'
+    ]
+
+
+def test_encode_result_fills_specs_from_payloads_and_objects():
+    class Out:  # the server's OutBuffer shape
+        name, format, width, height, data = "cutout", "rgba8", 1, 1, b"\x01\x02\x03\x04"
+
+    alpha = (BufferSpec("alpha", "grey8", 2, 1), b"\x00\xff")
+    frames = encode(messages.result("c2", {"result": "r1", "confidence": 0.9}, [alpha, Out()], id="e9"))
+    assert frames == [
+        '{"v":1,"type":"result","id":"e9","ref":"c2","buffers":[{"name":"alpha","format":"grey8","width":2,"height":1,"size":2},'
+        '{"name":"cutout","format":"rgba8","width":1,"height":1,"size":4}],"result":"r1","confidence":0.9}',
+        b"\x00\xff",
+        b"\x01\x02\x03\x04",
+    ]
+
+
+def test_encode_memoryview_is_cast_to_bytes_view():
+    data = memoryview(bytearray(12)).cast("B", (2, 2, 3))  # like a numpy (H, W, 3) buffer
+    frames = encode(messages.select_subject(messages.buffer("image", data, format="rgb8", width=2, height=2), id="c1"))
+    assert isinstance(frames[1], memoryview) and frames[1].nbytes == 12 and frames[1].ndim == 1
+    assert '"size":12' in frames[0]
+
+
+@pytest.mark.parametrize(
+    "make, error",
+    [
+        (lambda: Message("status", "bad id"), ValueError),
+        (lambda: Message("status", "c1", fields={"v": 2}), ValueError),
+        (lambda: Message("progress", "e1", "c1", {"fraction": float("nan"), "stage": "x"}), ValueError),
+        (lambda: Message("result", "e1", "c1", {}, [(BufferSpec("alpha", "grey8", 2, 2), b"abc")]), ValueError),
+        (lambda: Message("status", "c1", fields={"x": object()}), TypeError),
+    ],
+)
+def test_encode_refuses_malformed_messages(make, error):
+    with pytest.raises(error):
+        encode(make())
+
+
+def test_buffer_spec_checks_raw_sizes():
+    with pytest.raises(ValueError, match="size"):
+        messages.buffer("image", bytes(5), format="rgb8", width=2, height=1)
+    with pytest.raises(ValueError, match="format"):
+        BufferSpec("image", "jpeg", 1, 1)
+    assert messages.buffer("image", b"png?", format="png", width=9, height=9)[0].size == 4
+
+
+def test_round_trip_every_constructor():
+    image = messages.buffer("image", bytes(4 * 6), format="rgba8", width=2, height=3)
+    guide = messages.buffer("guide", bytes(6), format="grey8", width=2, height=3)
+    requests = [
+        messages.hello(token="t", client_name="n", client_version="v"),
+        messages.select_subject(image, model="isnet"),
+        messages.trimap(image),
+        messages.refine(image, guide, guide_kind="mask"),
+        messages.adjust_edges("r1", edges={"smooth": 10}),
+        messages.models_list(),
+        messages.status(),
+        messages.cancel("c1"),
+    ]
+    for request in requests:
+        schemas.check_request(request)
+        assert codec.decode_all(encode(request)) == [request]
+    replies = [
+        messages.welcome("c1", engine={"name": "softcut", "version": "0"}, device="cpu", models=[{"name": "isnet"}],
+                         limits=messages.Limits()),
+        messages.accepted("c2", position=3),
+        messages.progress("c2", fraction=1, stage="edges"),
+        messages.result("c2", {"result": "r1", "timings": {"model": 1.0}}, [messages.buffer("alpha", bytes(6), format="grey8", width=2, height=3)]),
+        messages.error("busy", "queue full", ref="c2"),
+        messages.cancelled("c2"),
+        messages.reply("models", "c3", models=[{"name": "isnet", "loaded": True}]),
+        messages.reply("status", "c4", device="cpu", jobs={"queued": 0, "running": 1}),
+    ]
+    for reply in replies:
+        schemas.check_reply(reply)
+        assert codec.decode_all(encode(reply), role="client") == [reply]
+
+
+def test_ids():
+    ids = messages.IdGenerator("c")
+    assert [ids(), ids()] == ["c1", "c2"]
+    a, b = messages.new_id(), messages.new_id()
+    assert a != b and messages.is_valid_id(a) and len(a) == 17
+    assert not messages.is_valid_id("a\n") and not messages.is_valid_id("x" * 65) and not messages.is_valid_id("")
+
+
+# ---------------------------------------------------------------- the decoder
+
+
+def test_decoder_message_without_buffers():
+    d = Decoder()
+    assert d.feed('{"v":1,"type":"status","id":"c7"}') == Message("status", "c7")
+    assert d.state is DecoderState.HEADER
+
+
+def test_decoder_waits_for_buffers_in_order():
+    d = Decoder()
+    image, guide = bytes(range(24)), bytes(6)
+    assert d.feed(header("refine", buffers=[spec(), spec("guide", "grey8")], guide="mask")) is None
+    assert d.state is DecoderState.BUFFERS and d.pending == "c1"
+    assert d.feed(bytearray(image)) is None
+    m = d.feed(memoryview(guide))
+    assert m.type == "refine" and m.fields == {"guide": "mask"}
+    assert [(s.name, type(b), b) for s, b in m.buffers] == [("image", bytes, image), ("guide", bytes, guide)]
+    assert m.buffer("guide")[1] == guide and d.state is DecoderState.HEADER and d.pending is None
+
+
+def test_decoder_split_messages_back_to_back():
+    frames = []
+    for i in range(3):
+        img = messages.buffer("image", bytes([i]) * 24, format="rgba8", width=2, height=3)
+        frames += encode(messages.select_subject(img, id=f"c{i}"))
+    got = codec.decode_all(frames)
+    assert [m.id for m in got] == ["c0", "c1", "c2"]
+    assert [m.buffers[0][1][0] for m in got] == [0, 1, 2]
+
+
+def test_stray_binary_frame_is_one_error_then_skipped():
+    d = Decoder()
+    raises(d, b"xx", "bad_message", None)
+    assert d.state is DecoderState.SKIP
+    assert d.feed(b"more") is None and d.dropped_frames == 1
+    assert d.feed('{"v":1,"type":"status","id":"c2"}').id == "c2"
+
+
+def test_wrong_size_buffer_drops_the_message_and_recovers():
+    d = Decoder()
+    d.feed(header("select_subject", buffers=[spec()]))
+    e = raises(d, bytes(23), "bad_message")
+    assert "expected 24 bytes" in e.message
+    assert d.feed(bytes(24)) is None  # the rest of the broken message is dropped
+    assert d.feed('{"v":1,"type":"status","id":"c2"}').id == "c2"
+
+
+def test_text_frame_where_buffer_is_due():
+    d = Decoder()
+    d.feed(header("refine", buffers=[spec(), spec("guide", "grey8")]))
+    d.feed(bytes(24))
+    e = raises(d, '{"v":1,"type":"status","id":"c2"}', "bad_message", "c1")
+    assert "binary frame 2 of 2" in e.message
+    assert d.feed(bytes(6)) is None
+    assert d.feed('{"v":1,"type":"status","id":"c3"}').id == "c3"
+
+
+def test_truncated_stream():
+    d = Decoder()
+    d.feed(header("select_subject", buffers=[spec()]))
+    with pytest.raises(ProtocolError) as info:
+        d.close()
+    assert info.value.code == "bad_message" and info.value.ref == "c1" and "1 buffer(s)" in info.value.message
+    assert d.state is DecoderState.CLOSED
+    with pytest.raises(InvalidState):
+        d.feed("{}")
+    clean = Decoder()
+    clean.close()  # nothing pending: no error
+
+
+def test_limits_are_checked_before_payloads():
+    d = Decoder(max_pixels=5, max_frame_bytes=20)
+    raises(d, header("select_subject", buffers=[spec()]), "image_too_large")  # 6 pixels
+    assert d.feed(bytes(24)) is None  # its payload is dropped unread
+    raises(d, header("select_subject", buffers=[spec(fmt="png", w=2, h=2, size=21)]), "frame_too_large")
+    d = Decoder(max_text_bytes=40)
+    raises(d, header("status", "c1", x="y" * 40), "frame_too_large", None)
+    raises(Decoder(max_text_bytes=40), '{"v":1,"type":"status","id":"c1","x":"' + "é" * 10 + '"}', "frame_too_large", None)
+
+
+def test_raw_size_mismatch_in_spec():
+    raises(Decoder(), header("select_subject", buffers=[spec(size=25)]), "bad_message")
+
+
+@pytest.mark.parametrize(
+    "frame, code, ref",
+    [
+        ("not json", "bad_message", None),
+        ("[1, 2]", "bad_message", None),
+        ('{"v":1,"type":"status","id":"c1","x":NaN}', "bad_message", None),
+        ('{"v":1,"type":"status","id":"c1","id":"c2"}', "bad_message", None),
+        ('{"v":1,"type":"status"}', "bad_message", None),
+        ('{"v":1,"type":"status","id":""}', "bad_message", None),
+        ('{"v":1,"type":"status","id":7}', "bad_message", None),
+        ('{"type":"status","id":"c1"}', "bad_message", "c1"),
+        ('{"v":2,"type":"status","id":"c1"}', "unsupported_version", "c1"),
+        ('{"v":true,"type":"status","id":"c1"}', "unsupported_version", "c1"),
+        ('{"v":1,"id":"c1"}', "bad_message", "c1"),
+        ('{"v":1,"type":"paint","id":"c1"}', "unknown_type", "c1"),
+        ('{"v":1,"type":"result","id":"c1"}', "unknown_type", "c1"),
+        ('{"v":1,"type":"status","id":"c1","ref":"c0"}', "bad_message", "c1"),
+        ('{"v":1,"type":"status","id":"c1","buffers":{}}', "bad_message", "c1"),
+        ('{"v":1,"type":"select_subject","id":"c1","buffers":[{"name":"image","format":"rgba8","width":"2","height":3,"size":24}]}', "bad_message", "c1"),
+        ('{"v":1,"type":"select_subject","id":"c1","buffers":[{"name":"image","format":"rgba8","width":2,"height":3,"size":24}],"refine":"slow"}', "bad_parameter", "c1"),
+        ('{"v":1,"type":"cancel","id":"c1"}', "bad_parameter", "c1"),
+        ('{"v":1,"type":"hello","id":"c1","protocol":2,"client":{"name":"x","version":"1"},"token":"t"}', "unsupported_version", "c1"),
+        ("[" * 100_000 + "]" * 100_000, "bad_message", None),
+    ],
+)
+def test_decoder_rejects_bad_json(frame, code, ref):
+    d = Decoder()
+    raises(d, frame, code, ref)
+    assert d.feed('{"v":1,"type":"status","id":"ok"}').id == "ok"  # usable afterwards
+
+
+def test_bad_parameter_is_refused_before_payload():
+    d = Decoder()
+    e = raises(d, header("select_subject", buffers=[spec()], edges={"feather": -2}), "bad_parameter")
+    assert e.message == "edges.feather: expected a value in [0, 1000]; got -2"
+    assert d.feed(bytes(24)) is None
+
+
+def test_png_header_is_checked_on_arrival():
+    good = png(3, 2)
+    d = Decoder()
+    d.feed(header("select_subject", buffers=[spec(fmt="png", w=3, h=2, size=len(good))]))
+    assert d.feed(good).buffers[0][1] == good
+    d.feed(header("select_subject", buffers=[spec(fmt="png", w=2, h=2, size=len(good))]))
+    assert "the PNG is 3x2" in raises(d, good, "bad_image").message
+    d.feed(header("select_subject", buffers=[spec(fmt="png", w=2, h=2, size=40)]))
+    raises(d, b"GIF89a" + bytes(34), "bad_image")
+
+
+def test_client_role_decodes_results_and_refuses_requests():
+    frames = [
+        '{"v":1,"type":"result","id":"e4","ref":"c2","buffers":[{"name":"alpha","format":"grey8","width":2,"height":1,"size":2}],'
+        '"result":"r1","future_field":true}',
+        b"\x00\xff",
+    ]
+    d = Decoder(role="client")
+    assert d.feed(frames[0]) is None
+    m = d.feed(frames[1])
+    assert (m.type, m.ref, m.fields["future_field"], m.buffers[0][1]) == ("result", "c2", True, b"\x00\xff")
+    raises(d, '{"v":1,"type":"status","id":"c1"}', "bad_message", None)  # a status reply needs ref, device, jobs
+    raises(d, '{"v":1,"type":"select_subject","id":"c1"}', "unknown_type", None)
+    err = d.feed('{"v":1,"type":"error","id":"e1","ref":null,"code":"bad_message","message":"x"}')
+    assert err.ref is None and err.fields["code"] == "bad_message"
+
+
+def test_decoder_argument_checks():
+    with pytest.raises(ValueError, match="max_pixels"):
+        Decoder(max_pixels=0)
+    with pytest.raises(ValueError, match="role"):
+        Decoder(role="server")
+    with pytest.raises(TypeError):
+        Decoder().feed(42)
+
+
+def test_errors():
+    assert ERROR_CODES[0] == "bad_message" and len(ERROR_CODES) == 14
+    assert ProtocolError(ErrorCode.BUSY, "x").code == "busy"
+    with pytest.raises(ValueError, match="code"):
+        ProtocolError("oops", "x")
+    with pytest.raises(ValueError, match="code"):
+        messages.error("oops", "x")
+    exc = ProtocolError("not_found", "no job", "c3")
+    assert encode(messages.error_from(exc, id="e1")) == [
+        '{"v":1,"type":"error","id":"e1","ref":"c3","code":"not_found","message":"no job"}'
+    ]
+
+
+# ---------------------------------------------------------------- check_request and the schemas agree
+
+IMG = spec()
+VALID_REQUESTS = [
+    {"v": 1, "type": "hello", "id": "c1", "protocol": 1, "client": {"name": "gimp", "version": ""}, "token": "t"},
+    {"v": 1, "type": "select_subject", "id": "c1", "buffers": [IMG]},
+    {"v": 1, "type": "select_subject", "id": "a.b:c-d_9", "buffers": [spec(fmt="png", size=10)], "outputs": ["cutout", "coarse"],
+     "format": "png", "refine": "none", "edges": {"smooth": 100, "feather": 0, "contrast": 50.5, "shift_edge": -100},
+     "decontaminate": 0, "band": 0.5, "priority": "batch", "model": "u2net"},
+    {"v": 1.0, "type": "select_subject", "id": "c1", "buffers": [spec(w=2.0)], "band": 0},
+    {"v": 1, "type": "trimap", "id": "c1", "buffers": [spec(fmt="grey8")], "band": 0.1, "format": "png"},
+    {"v": 1, "type": "refine", "id": "c1", "buffers": [IMG, spec("guide", "grey8")], "guide": "mask", "mode": "fast"},
+    {"v": 1, "type": "adjust_edges", "id": "c1", "result": "r1", "edges": {}, "outputs": ["foreground"]},
+    {"v": 1, "type": "models.list", "id": "c1"},
+    {"v": 1, "type": "status", "id": "c1", "buffers": []},
+    {"v": 1, "type": "cancel", "id": "c1", "job": "c0"},
+]
+INVALID_REQUESTS = [  # (object, code, the field the message names)
+    ({"v": 1, "type": "hello", "id": "c1", "protocol": 1, "client": {"name": "gimp"}, "token": "t"}, "bad_parameter", "client.version"),
+    ({"v": 1, "type": "hello", "id": "c1", "protocol": "1", "client": {"name": "g", "version": "1"}, "token": "t"}, "bad_parameter", "protocol"),
+    ({"v": 1, "type": "hello", "id": "c1", "protocol": 1, "client": {"name": "g", "version": "1"}, "token": ""}, "bad_parameter", "token"),
+    ({"v": 1, "type": "select_subject", "id": "c1"}, "bad_parameter", "buffers"),
+    ({"v": 1, "type": "select_subject", "id": "c1", "buffers": []}, "bad_parameter", "buffers"),
+    ({"v": 1, "type": "select_subject", "id": "c1", "buffers": [IMG, spec("guide", "grey8")]}, "bad_parameter", "buffers"),
+    ({"v": 1, "type": "select_subject", "id": "c1", "buffers": [spec("img")]}, "bad_parameter", "buffers[0].name"),
+    ({"v": 1, "type": "select_subject", "id": "c1", "buffers": [IMG], "outputs": []}, "bad_parameter", "outputs"),
+    ({"v": 1, "type": "select_subject", "id": "c1", "buffers": [IMG], "outputs": ["alpha", "alpha"]}, "bad_parameter", "outputs[1]"),
+    ({"v": 1, "type": "select_subject", "id": "c1", "buffers": [IMG], "outputs": ["mask"]}, "bad_parameter", "outputs[0]"),
+    ({"v": 1, "type": "select_subject", "id": "c1", "buffers": [IMG], "outputs": "alpha"}, "bad_parameter", "outputs"),
+    ({"v": 1, "type": "select_subject", "id": "c1", "buffers": [IMG], "format": "jpeg"}, "bad_parameter", "format"),
+    ({"v": 1, "type": "select_subject", "id": "c1", "buffers": [IMG], "edges": {"feather": 1001}}, "bad_parameter", "edges.feather"),
+    ({"v": 1, "type": "select_subject", "id": "c1", "buffers": [IMG], "edges": {"shift_edge": True}}, "bad_parameter", "edges.shift_edge"),
+    ({"v": 1, "type": "select_subject", "id": "c1", "buffers": [IMG], "edges": {"soft": 1}}, "bad_parameter", "edges.soft"),
+    ({"v": 1, "type": "select_subject", "id": "c1", "buffers": [IMG], "edges": []}, "bad_parameter", "edges"),
+    ({"v": 1, "type": "select_subject", "id": "c1", "buffers": [IMG], "decontaminate": 1.01}, "bad_parameter", "decontaminate"),
+    ({"v": 1, "type": "select_subject", "id": "c1", "buffers": [IMG], "band": -0.1}, "bad_parameter", "band"),
+    ({"v": 1, "type": "select_subject", "id": "c1", "buffers": [IMG], "band": "0.1"}, "bad_parameter", "band"),
+    ({"v": 1, "type": "select_subject", "id": "c1", "buffers": [IMG], "priority": "urgent"}, "bad_parameter", "priority"),
+    ({"v": 1, "type": "select_subject", "id": "c1", "buffers": [IMG], "model": ""}, "bad_parameter", "model"),
+    ({"v": 1, "type": "select_subject", "id": "c1", "buffers": [IMG], "refien": "best"}, "bad_parameter", "refien"),
+    ({"v": 1, "type": "trimap", "id": "c1", "buffers": [IMG], "outputs": ["alpha"]}, "bad_parameter", "outputs"),
+    ({"v": 1, "type": "refine", "id": "c1", "buffers": [IMG, spec("guide", "rgb8")]}, "bad_parameter", "buffers[1].format"),
+    ({"v": 1, "type": "refine", "id": "c1", "buffers": [IMG, spec("guide", "grey8")], "mode": "none"}, "bad_parameter", "mode"),
+    ({"v": 1, "type": "refine", "id": "c1", "buffers": [IMG, spec("guide", "grey8")], "outputs": ["trimap"]}, "bad_parameter", "outputs[0]"),
+    ({"v": 1, "type": "adjust_edges", "id": "c1"}, "bad_parameter", "result"),
+    ({"v": 1, "type": "adjust_edges", "id": "c1", "result": "r 1"}, "bad_parameter", "result"),
+    ({"v": 1, "type": "adjust_edges", "id": "c1", "result": "r1", "buffers": [IMG]}, "bad_parameter", "buffers"),
+    ({"v": 1, "type": "models.list", "id": "c1", "verbose": True}, "bad_parameter", "verbose"),
+    ({"v": 1, "type": "cancel", "id": "c1", "job": 3}, "bad_parameter", "job"),
+    ({"v": 1, "type": "status", "id": "c1", "ref": "c0"}, "bad_message", "ref"),
+    ({"v": 1, "type": "status", "id": "c" * 65}, "bad_message", "id"),
+    ({"v": 1, "type": "status", "id": "c/1"}, "bad_message", "id"),
+    ({"v": 2, "type": "status", "id": "c1"}, "unsupported_version", "v"),
+]
+
+
+@pytest.fixture(scope="module")
+def jsonschema():
+    return pytest.importorskip("jsonschema")
+
+
+def _schema_valid(jsonschema, obj) -> bool:
+    validator = jsonschema.Draft202012Validator(schemas.REQUEST_SCHEMAS[obj["type"]])
+    return validator.is_valid(obj)
+
+
+@pytest.mark.parametrize("obj", VALID_REQUESTS, ids=lambda o: o["type"])
+def test_valid_requests_agree(jsonschema, obj):
+    assert _schema_valid(jsonschema, obj)
+    schemas.check_request_object(obj)
+
+
+@pytest.mark.parametrize("obj, code, field", INVALID_REQUESTS, ids=[f for _, _, f in INVALID_REQUESTS])
+def test_invalid_requests_agree(jsonschema, obj, code, field):
+    assert not _schema_valid(jsonschema, obj)
+    with pytest.raises(ProtocolError) as info:
+        schemas.check_request_object(obj)
+    assert info.value.code == code
+    assert info.value.message.startswith(field + ":"), info.value.message
+    assert info.value.ref == (obj["id"] if messages.is_valid_id(obj["id"]) else None)
+
+
+def test_rules_beyond_the_schema():
+    guide = spec("guide", "grey8", w=3)
+    with pytest.raises(ProtocolError, match=r"buffers\[1\]: expected the guide to be 2x3"):
+        schemas.check_request_object({"v": 1, "type": "refine", "id": "c1", "buffers": [IMG, guide]})
+    with pytest.raises(ProtocolError, match=r"buffers\[0\].size"):
+        schemas.check_request_object({"v": 1, "type": "select_subject", "id": "c1", "buffers": [spec(size=1)]})
+
+
+def test_check_request_on_messages():
+    image = messages.buffer("image", bytes(24), format="rgba8", width=2, height=3)
+    schemas.check_request(messages.select_subject(image, edges={"contrast": 20}))
+    with pytest.raises(ProtocolError) as info:
+        schemas.check_request(messages.select_subject(image, refine="slow", id="c5"))
+    assert (info.value.code, info.value.ref) == ("bad_parameter", "c5")
+    with pytest.raises(ProtocolError) as info:
+        schemas.check_request(messages.accepted("c1", position=0))
+    assert info.value.code == "unknown_type"
+
+
+def test_defaults():
+    assert schemas.defaults("select_subject") == {
+        "outputs": ["alpha"], "format": "raw", "refine": "best",
+        "edges": {"smooth": 0, "feather": 0, "contrast": 0, "shift_edge": 0},
+        "decontaminate": 1, "band": 0.015, "priority": "interactive",
+    }
+    m = codec.decode_all([header("adjust_edges", result="r1", edges={"feather": 2})])[0]
+    full = schemas.with_defaults(m)
+    assert full["edges"] == {"smooth": 0, "feather": 2, "contrast": 0, "shift_edge": 0}
+    assert full["result"] == "r1" and full["outputs"] == ["alpha"] and m.fields["edges"] == {"feather": 2}
+    with pytest.raises(ValueError, match="type_"):
+        schemas.defaults("welcome")
+
+
+def _walk(schema):
+    if isinstance(schema, dict):
+        yield schema
+        for key, value in schema.items():
+            if key in ("properties",):
+                for sub in value.values():
+                    yield from _walk(sub)
+            elif key in ("items", "not", "additionalProperties"):
+                yield from _walk(value)
+            elif key in ("prefixItems", "anyOf"):
+                for sub in value:
+                    yield from _walk(sub)
+
+
+def test_schemas_are_valid_and_use_supported_keywords(jsonschema):
+    for schema in [*schemas.REQUEST_SCHEMAS.values(), *schemas.REPLY_SCHEMAS.values()]:
+        jsonschema.Draft202012Validator.check_schema(schema)
+        for node in _walk(schema):
+            assert set(node) <= schemas.SUPPORTED_KEYWORDS, set(node) - schemas.SUPPORTED_KEYWORDS
+    assert set(schemas.JOB_TYPES) <= set(schemas.REQUEST_TYPES)
+
+
+# ---------------------------------------------------------------- the document
+
+
+def _doc_examples():
+    text = DOC.read_text(encoding="utf-8")
+    return [json.loads(block) for block in re.findall(r"```json\n(.*?)\n```", text, flags=re.S)]
+
+
+def test_doc_generated_sections_are_current():
+    text = DOC.read_text(encoding="utf-8")
+    for name in docgen.SECTIONS:
+        assert docgen.generated_block(name) in text, f"run: python -m engine_server.protocol.docgen {DOC.relative_to(ROOT)}"
+    for type_ in [*schemas.REQUEST_SCHEMAS, *schemas.REPLY_SCHEMAS]:
+        assert f"`{type_}`" in text
+    for code in ERROR_CODES:
+        assert f"| `{code}` |" in text
+
+
+def test_doc_examples_validate(jsonschema):
+    examples = _doc_examples()
+    seen = set()
+    for obj in examples:
+        is_reply = "ref" in obj or obj["type"] not in schemas.REQUEST_SCHEMAS
+        table = schemas.REPLY_SCHEMAS if is_reply else schemas.REQUEST_SCHEMAS
+        errors = list(jsonschema.Draft202012Validator(table[obj["type"]]).iter_errors(obj))
+        assert not errors, (obj, [e.message for e in errors])
+        (schemas.check_reply_object if is_reply else schemas.check_request_object)(obj)
+        seen.add(obj["type"])
+    assert {"hello", "welcome", "select_subject", "result", "adjust_edges", "error", "cancelled"} <= seen
+
+
+def test_doc_worked_example_matches_the_codec():
+    select = next(o for o in _doc_examples() if o["type"] == "select_subject")
+    frames = [json.dumps(select, separators=(",", ":")), bytes(1228800)]
+    (m,) = codec.decode_all(frames)
+    assert m.buffers[0][0] == BufferSpec("image", "rgba8", 640, 480, 1228800)
+    assert encode(m)[0] == frames[0]
+
+
+# ---------------------------------------------------------------- standard library only, no side effects
+
+
+def test_protocol_imports_only_the_standard_library():
+    for path in PACKAGE.glob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                names = [] if node.level else [node.module]
+            else:
+                continue
+            for name in names:
+                top = name.split(".")[0]
+                assert top in sys.stdlib_module_names and top not in ("asyncio", "socket"), f"{path.name}: {name}"
+    code = (
+        "import sys, engine_server.protocol, engine_server.protocol.docgen;"
+        "bad = [m for m in sys.modules if m.split('.')[0] in ('asyncio', 'socket', 'numpy', 'core', 'websockets')];"
+        "print(bad)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
+    assert out.stdout.strip() == "[]"
