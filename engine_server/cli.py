@@ -67,17 +67,24 @@ def cmd_serve(args: argparse.Namespace, console: core_cli.Console) -> int:
 
 
 def cmd_client_select_subject(args: argparse.Namespace, console: core_cli.Console) -> int:
-    from engine_server.client import SoftcutClient
+    from core.imageio import float_to_uint8, load_image
+    from engine_server.client import SoftcutClient, raw_image
 
-    data = Path(args.image).read_bytes()
+    # Decoded here exactly as `softcut cut` decodes it (EXIF, CMYK, 16-bit), sent raw.
+    image = float_to_uint8(load_image(args.image, max_pixels=args.max_pixels))
+    h, w = image.shape[:2]
     bar = console.progress(Path(args.image).name)
-    with SoftcutClient(host=args.host, port=args.port, timeout=args.timeout) as client:
-        result = client.select_subject(
-            data, outputs=["cutout"], format="png", refine=args.refine, progress=bar
-        )
-    bar.close()
+    try:
+        with SoftcutClient(host=args.host, port=args.port, timeout=args.timeout) as client:
+            result = client.select_subject(
+                raw_image(w, h, "rgb8", image.tobytes()), outputs=["cutout"], format="png", refine=args.refine,
+                progress=bar,
+            )
+    finally:
+        bar.close()
     Path(args.output).write_bytes(result.buffers["cutout"])
-    console.result({"input": args.image, "output": args.output, **result.fields}, f"{args.image} -> {args.output}")
+    fields = {k: v for k, v in result.fields.items() if k != "timings"}
+    console.result({"input": args.image, "output": args.output, **fields}, f"{args.image} -> {args.output}")
     return 0
 
 
@@ -101,13 +108,18 @@ def add_commands(sub: argparse._SubParsersAction, add_common) -> None:
     sel.add_argument("--port", type=int, default=config.DEFAULT_PORT)
     sel.add_argument("--refine", default="best", choices=("none", "fast", "best"))
     sel.add_argument("--timeout", type=float, default=300.0)
-    sel.add_argument("--quiet", "-q", action="store_true")
-    sel.add_argument("--json", action="store_true")
+    add_common(sel, model=False)
     sel.set_defaults(func=cmd_client_select_subject)
 
 
 def main(argv: list[str] | None = None) -> int:
-    return core_cli.main(argv, extend=add_commands)
+    from engine_server.client import ClientError
+
+    try:
+        return core_cli.main(argv, extend=add_commands)
+    except ClientError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -11,9 +11,10 @@ import secrets
 import sys
 from pathlib import Path
 
+from engine_server.protocol.schemas import DEFAULT_PORT
+
 DEFAULT_HOST = "127.0.0.1"
-DEFAULT_PORT = 47841
-"""The engine's fixed default port (editor manifests name it)."""
+__all__ = ["DEFAULT_HOST", "DEFAULT_PORT", "config_dir", "load_or_create_token", "read_token", "token_path"]
 
 TOKEN_FILE = "token"
 

@@ -137,7 +137,7 @@ class EngineServer:
         client = Client(
             id=f"c{next(self._ids)}",
             connection=connection,
-            decoder=codec.Decoder(max_frame_bytes=limits.max_frame_bytes, max_pixels=limits.max_pixels),
+            decoder=codec.Decoder(role="engine", max_frame_bytes=limits.max_frame_bytes, max_pixels=limits.max_pixels),
         )
         self.clients[client.id] = client
         log.info("client %s connected from %s", client.id, connection.remote_address)
@@ -146,7 +146,7 @@ class EngineServer:
                 try:
                     message = client.decoder.feed(frame)
                 except ProtocolError as exc:
-                    await client.send(messages.error(exc.code, str(exc), ref=exc.ref))
+                    await client.send(messages.error_from(exc))
                     continue
                 if message is not None:
                     await self._dispatch(client, message)
@@ -162,10 +162,8 @@ class EngineServer:
         if not client.ready:
             await self._hello(client, message)
             return
-        try:
-            schemas.check_request(message)
-        except ProtocolError as exc:
-            await client.send(messages.error(exc.code, str(exc), ref=message.id))
+        if message.type == "hello":
+            await client.send(messages.error("bad_message", "hello was already received", ref=message.id))
             return
         if message.type in INSTANT:
             await self._instant(client, message)
@@ -205,11 +203,6 @@ class EngineServer:
     async def _hello(self, client: Client, message: messages.Message) -> None:
         if message.type != "hello":
             await client.send(messages.error("not_ready", "send hello first", ref=message.id))
-            return
-        try:
-            schemas.check_request(message)
-        except ProtocolError as exc:
-            await client.send(messages.error(exc.code, str(exc), ref=message.id))
             return
         if message.fields.get("protocol") != schemas.PROTOCOL_VERSION:
             await client.send(
@@ -267,7 +260,7 @@ class EngineServer:
             if job is None:
                 await client.send(messages.error("not_found", f"no queued or running job {target!r}", ref=message.id))
             elif job.state is JobState.CANCELLED:  # was still queued: done now
-                await client.send(messages.cancelled(job.id))
+                await client.send(messages.cancelled(job.id, by=message.id))
 
     async def _runner(self) -> None:
         while True:

@@ -2,6 +2,28 @@
 
 Editor plug-ins run inside GIMP's and Krita's bundled Pythons, which carry no
 third-party packages, so everything here uses the standard library alone.
-``transport`` is an RFC 6455 WebSocket client over a plain socket; the
-high-level client API will sit on top of it.
+``transport`` is an RFC 6455 WebSocket client over a plain socket; ``api`` is
+the client: :class:`SoftcutClient`.
 """
+
+from engine_server.client.api import (
+    ClientError,
+    EngineError,
+    EngineUnavailable,
+    JobCancelledError,
+    Result,
+    SoftcutClient,
+    png_image,
+    raw_image,
+)
+
+__all__ = [
+    "ClientError",
+    "EngineError",
+    "EngineUnavailable",
+    "JobCancelledError",
+    "Result",
+    "SoftcutClient",
+    "png_image",
+    "raw_image",
+]

@@ -1,0 +1,252 @@
+"""The blocking Softcut client: connect, hello, requests with progress, results.
+
+Standard library only (over :mod:`engine_server.client.transport` and
+:mod:`engine_server.protocol`), so editor plug-ins can vendor the package.
+
+    with SoftcutClient() as engine:
+        result = engine.select_subject(raw_image(w, h, "rgba8", pixels), outputs=["alpha"])
+        alpha_bytes = result.buffers["alpha"]
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from engine_server import config
+from engine_server.client.transport import TransportError, WebSocketConnection
+from engine_server.protocol import codec, messages
+from engine_server.protocol.errors import ProtocolError
+from engine_server.protocol.messages import Buffer, BufferSpec, Message
+
+log = logging.getLogger(__name__)
+
+CLIENT_VERSION = "0.1.0"
+
+Progress = Callable[[float, str], None]
+
+
+class ClientError(Exception):
+    """Base of the client's errors."""
+
+
+class EngineUnavailable(ClientError):
+    """No engine answers (not running, wrong port) or the connection dropped."""
+
+
+class EngineError(ClientError):
+    """The engine answered a request with an error; ``code`` is the protocol's stable code."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(f"{code}: {message}")
+        self.code = code
+        self.message = message
+
+
+class JobCancelledError(ClientError):
+    """The request's job was cancelled."""
+
+
+@dataclass
+class Result:
+    """A finished request: its reply fields, output payloads by name and their specs."""
+
+    fields: dict[str, Any]
+    buffers: dict[str, bytes] = field(default_factory=dict)
+    specs: dict[str, BufferSpec] = field(default_factory=dict)
+
+    @property
+    def result_id(self) -> str | None:
+        return self.fields.get("result")
+
+
+def raw_image(width: int, height: int, layout: str, pixels: bytes, *, name: str = "image") -> Buffer:
+    """A raw 8-bit image buffer ("rgba8", "rgb8" or "grey8", row-major, top-down)."""
+    return messages.buffer(name, pixels, format=layout, width=width, height=height)
+
+
+def png_image(data: bytes, *, name: str = "image") -> Buffer:
+    """A PNG file's bytes as an image buffer (its size is read from the PNG header)."""
+    if data[:8] != b"\x89PNG\r\n\x1a\n" or len(data) < 24:
+        raise ValueError(f"{name}: not a PNG file")
+    width = int.from_bytes(data[16:20], "big")
+    height = int.from_bytes(data[20:24], "big")
+    return messages.buffer(name, data, format="png", width=width, height=height)
+
+
+class SoftcutClient:
+    """A blocking connection to the engine.
+
+    Parameters
+    ----------
+    host, port: where the engine listens (default 127.0.0.1:47841).
+    token: the pairing token; None reads it from the user's config folder.
+    timeout: seconds to wait for a reply (each request may override it).
+    reconnect: reconnect once (and say hello again) when the connection has dropped
+        between requests.
+    """
+
+    def __init__(
+        self,
+        host: str = config.DEFAULT_HOST,
+        port: int = config.DEFAULT_PORT,
+        *,
+        token: str | None = None,
+        timeout: float = 120.0,
+        name: str = "softcut-python",
+        version: str = CLIENT_VERSION,
+        reconnect: bool = True,
+    ) -> None:
+        self.host, self.port = host, port
+        self.token = token
+        self.timeout = timeout
+        self.name, self.version = name, version
+        self.reconnect = reconnect
+        self.welcome: dict[str, Any] | None = None
+        self._ws: WebSocketConnection | None = None
+        self._decoder: codec.Decoder | None = None
+        self._lock = threading.Lock()
+
+    # ── connection ────────────────────────────────────────────────────────────
+
+    def connect(self) -> dict[str, Any]:
+        """Open the connection and say hello; returns the engine's ``welcome`` fields."""
+        token = self.token or config.read_token()
+        if not token:
+            raise EngineUnavailable(
+                f"no pairing token in {config.token_path()}: start the engine once with `softcut serve`"
+            )
+        try:
+            self._ws = WebSocketConnection.connect(self.host, self.port, timeout=min(self.timeout, 10.0))
+        except (TransportError, OSError) as exc:
+            raise EngineUnavailable(
+                f"no Softcut engine on {self.host}:{self.port} ({exc}); start it with `softcut serve`"
+            ) from exc
+        self._decoder = codec.Decoder(role="client", max_frame_bytes=(1 << 31) - 1, max_pixels=(1 << 31) - 1)
+        hello = messages.hello(token=token, client_name=self.name, client_version=self.version)
+        reply = self._exchange(hello, timeout=min(self.timeout, 30.0))
+        self.welcome = reply.fields
+        return reply.fields
+
+    def close(self) -> None:
+        if self._ws is not None:
+            self._ws.close()
+            self._ws = None
+
+    def __enter__(self) -> SoftcutClient:
+        self.connect()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ── requests ──────────────────────────────────────────────────────────────
+
+    def request(self, message: Message, *, progress: Progress | None = None, timeout: float | None = None) -> Result:
+        """Send a request and wait for its ``result`` (or instant reply)."""
+        with self._lock:
+            if self._ws is None or self._ws.closed:
+                if self._ws is not None and not self.reconnect:
+                    raise EngineUnavailable("the connection to the engine is closed")
+                self.connect()
+            reply = self._exchange(message, progress=progress, timeout=timeout)
+        return Result(
+            reply.fields,
+            {spec.name: bytes(data) for spec, data in reply.buffers},
+            {spec.name: spec for spec, _ in reply.buffers},
+        )
+
+    def cancel(self, job_id: str) -> None:
+        """Ask the engine to cancel a job (safe to call from another thread)."""
+        if self._ws is None:
+            raise EngineUnavailable("not connected")
+        for frame in codec.encode(messages.cancel(job_id)):
+            self._send(frame)
+
+    def select_subject(
+        self,
+        image: Buffer,
+        *,
+        outputs: Sequence[str] = ("alpha",),
+        format: str = "raw",
+        refine: str = "best",
+        edges: Mapping[str, float] | None = None,
+        decontaminate: float = 1.0,
+        band: float = 0.015,
+        priority: str = "interactive",
+        progress: Progress | None = None,
+        timeout: float | None = None,
+        id: str | None = None,
+    ) -> Result:
+        """The subject of ``image`` (see :func:`raw_image`, :func:`png_image`)."""
+        message = messages.select_subject(
+            image, outputs=outputs, format=format, refine=refine, edges=edges,
+            decontaminate=decontaminate, band=band, priority=priority, id=id,
+        )
+        return self.request(message, progress=progress, timeout=timeout)
+
+    def adjust_edges(self, result_id: str, *, edges: Mapping[str, float] | None = None, decontaminate: float = 1.0,
+                     outputs: Sequence[str] = ("alpha",), format: str = "raw", timeout: float | None = None) -> Result:
+        """New edge controls on an earlier ``select_subject`` result."""
+        message = messages.adjust_edges(result_id, edges=edges, decontaminate=decontaminate, outputs=outputs, format=format)
+        return self.request(message, timeout=timeout)
+
+    def trimap(self, image: Buffer, *, band: float = 0.015, format: str = "raw", timeout: float | None = None) -> Result:
+        return self.request(messages.trimap(image, band=band, format=format), timeout=timeout)
+
+    def refine(self, image: Buffer, guide: Buffer, *, guide_kind: str = "trimap", mode: str = "best",
+               format: str = "raw", progress: Progress | None = None, timeout: float | None = None) -> Result:
+        message = messages.refine(image, guide, guide_kind=guide_kind, mode=mode, format=format)
+        return self.request(message, progress=progress, timeout=timeout)
+
+    def models(self) -> list[dict[str, Any]]:
+        return self.request(messages.models_list()).fields.get("models", [])
+
+    def status(self) -> dict[str, Any]:
+        return self.request(messages.status()).fields
+
+    # ── plumbing ──────────────────────────────────────────────────────────────
+
+    def _send(self, frame: str | bytes) -> None:
+        try:
+            if isinstance(frame, str):
+                self._ws.send_text(frame)
+            else:
+                self._ws.send_binary(frame)
+        except TransportError as exc:
+            raise EngineUnavailable(f"the connection to the engine dropped ({exc})") from exc
+
+    def _exchange(self, message: Message, *, progress: Progress | None = None, timeout: float | None = None) -> Message:
+        for frame in codec.encode(message):
+            self._send(frame)
+        deadline = time.monotonic() + (self.timeout if timeout is None else timeout)
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                self.close()
+                raise EngineUnavailable(f"no answer to {message.type} within the timeout")
+            try:
+                frame = self._ws.recv(timeout=left)
+                reply = self._decoder.feed(frame)
+            except ProtocolError as exc:
+                raise EngineError(exc.code, exc.message) from exc
+            except TransportError as exc:
+                self.close()
+                raise EngineUnavailable(f"the connection to the engine dropped ({exc})") from exc
+            if reply is None or reply.ref != message.id:
+                continue
+            if reply.type == "progress":
+                if progress is not None:
+                    progress(float(reply.fields.get("fraction", 0.0)), str(reply.fields.get("stage", "")))
+            elif reply.type == "accepted":
+                continue
+            elif reply.type == "error":
+                raise EngineError(str(reply.fields.get("code")), str(reply.fields.get("message")))
+            elif reply.type == "cancelled":
+                raise JobCancelledError(f"job {message.id} was cancelled")
+            else:
+                return reply
