@@ -14,6 +14,7 @@ import asyncio
 import itertools
 import logging
 import time
+import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,7 +27,7 @@ from core.models import registry
 from engine_server.engine import Engine
 from engine_server.jobs import PRIORITIES, Job, JobCancelled, JobQueue, JobState, QueueFull
 from engine_server.operations import adjust_edges, refine, select_subject, trimap
-from engine_server.operations.adjust_edges import ResultNotFound
+from engine_server.operations.common import NotFound
 from engine_server.protocol import codec, messages, schemas
 from engine_server.protocol.errors import ProtocolError
 from engine_server.security import token_matches
@@ -53,7 +54,7 @@ def error_code(exc: BaseException) -> str:
         return "bad_parameter"
     if isinstance(exc, ModelError):
         return "model_error"
-    if isinstance(exc, ResultNotFound):
+    if isinstance(exc, NotFound):
         return "not_found"
     return "internal"
 
@@ -137,7 +138,12 @@ class EngineServer:
         client = Client(
             id=f"c{next(self._ids)}",
             connection=connection,
-            decoder=codec.Decoder(role="engine", max_frame_bytes=limits.max_frame_bytes, max_pixels=limits.max_pixels),
+            decoder=codec.Decoder(
+                role="engine",
+                max_frame_bytes=limits.max_frame_bytes,
+                max_text_bytes=limits.max_text_bytes,
+                max_pixels=limits.max_pixels,
+            ),
         )
         self.clients[client.id] = client
         log.info("client %s connected from %s", client.id, connection.remote_address)
@@ -265,25 +271,32 @@ class EngineServer:
     async def _runner(self) -> None:
         while True:
             job = await self.queue.next()
-            client = self.clients.get(job.client)
             try:
-                job.check()
-                reply = await job.work(job)
-            except JobCancelled:
-                self.queue.finish(job, JobState.CANCELLED)
-                if client:
-                    await client.send(messages.cancelled(job.id))
-            except (SoftcutError, ResultNotFound) as exc:
+                await self._run(job)
+            except Exception:  # a runner must outlive any one job
+                log.exception("job %s (%s): the engine could not answer", job.id, job.kind)
                 self.queue.finish(job, JobState.FAILED)
-                if client:
-                    await client.send(messages.error(error_code(exc), str(exc), ref=job.id))
-            except Exception as exc:  # an operation's bug must not take the engine down
-                log.exception("job %s (%s) failed", job.id, job.kind)
-                self.queue.finish(job, JobState.FAILED)
-                if client:
-                    await client.send(messages.error("internal", f"internal error: {exc}", ref=job.id))
-            else:
-                self.queue.finish(job, JobState.DONE)
-                self.jobs_done += 1
-                if client:
-                    await client.send(messages.result(job.id, reply.fields, reply.buffers))
+
+    async def _run(self, job: Job) -> None:
+        client = self.clients.get(job.client)
+        try:
+            job.check()
+            reply = await job.work(job)
+        except JobCancelled:
+            self.queue.finish(job, JobState.CANCELLED)
+            if client:
+                await client.send(messages.cancelled(job.id))
+        except (SoftcutError, NotFound) as exc:
+            self.queue.finish(job, JobState.FAILED)
+            if client:
+                await client.send(messages.error(error_code(exc), str(exc), ref=job.id))
+        except Exception as exc:  # an operation's bug must not take the engine down
+            log.exception("job %s (%s) failed", job.id, job.kind)
+            self.queue.finish(job, JobState.FAILED)
+            if client:
+                await client.send(messages.error("internal", f"internal error: {exc}", ref=job.id))
+        else:
+            self.queue.finish(job, JobState.DONE)
+            self.jobs_done += 1
+            if client:
+                await client.send(messages.result(job.id, {"result": uuid.uuid4().hex, **reply.fields}, reply.buffers))

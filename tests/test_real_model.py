@@ -83,3 +83,30 @@ def test_cli_cut_with_the_default_model(tmp_path, real_session, real_home):
     # The CLI writes what the library computes from the same file (within one level).
     library = select_subject(load_image(tmp_path / "sample.png"), real_session.predict).alpha
     assert np.abs(cli_alpha - np.round(library * 255)).max() <= 1
+
+
+def test_engine_client_gives_the_cli_cutout(tmp_path, real_session, real_home):
+    import os
+
+    from core.imageio import float_to_uint8, save_png
+    from test_server import Engine
+
+    image, _ = furry_subject()
+    save_png(tmp_path / "sample.png", float_to_uint8(image))
+    engine = Engine(tmp_path, "isnet", home=real_home)
+    try:
+        env = {**os.environ, "SOFTCUT_HOME": str(real_home), "SOFTCUT_CONFIG": str(engine.config)}
+        run = [sys.executable, "-m", "engine_server.cli"]
+        via_engine = subprocess.run(
+            [*run, "client", "select-subject", str(tmp_path / "sample.png"), "-o", str(tmp_path / "e.png"),
+             "--port", str(engine.port)], capture_output=True, text=True, env=env)
+        assert via_engine.returncode == 0, via_engine.stderr
+    finally:
+        engine.stop()
+    direct = subprocess.run([*run, "cut", str(tmp_path / "sample.png"), "-o", str(tmp_path / "c.png"), "--device", "cpu"],
+                            capture_output=True, text=True, env=env)
+    assert direct.returncode == 0, direct.stderr
+    a = np.asarray(Image.open(tmp_path / "e.png")).astype(int)
+    b = np.asarray(Image.open(tmp_path / "c.png")).astype(int)
+    assert a.shape == b.shape == image.shape[:2] + (4,)
+    assert np.abs(a[..., 3] - b[..., 3]).max() <= 1  # the same alpha within 1/255

@@ -6,18 +6,14 @@ from functools import partial
 
 from core.edges import apply_edges
 from core.pipeline import finish_edges
-from engine_server.operations.common import Reply, edge_controls, matte_outputs
-
-
-class ResultNotFound(LookupError):
-    """The result id is unknown or has left the bounded cache."""
+from engine_server.operations.common import NotFound, Reply, edge_controls, matte_outputs
 
 
 async def run(engine, job, request) -> Reply:
     fields = request.fields
     stored = engine.results.get(str(fields.get("result", "")))
     if stored is None:
-        raise ResultNotFound(f"result {fields.get('result')!r} is unknown or expired; run select_subject again")
+        raise NotFound(f"result {fields.get('result')!r} is unknown or expired; run select_subject again")
     names = list(fields.get("outputs", ["alpha"]))
     edges = edge_controls(fields)
     if {"foreground", "cutout"} & set(names):

@@ -16,6 +16,17 @@ from engine_server import images
 from engine_server.images import OutBuffer
 
 
+class NotFound(LookupError):
+    """A request names something the engine does not have (a result id, a model)."""
+
+
+def check_model(engine: Any, fields: dict[str, Any]) -> None:
+    """Refuse a request for a model other than the one the engine has loaded."""
+    wanted = fields.get("model")
+    if wanted is not None and wanted != engine.session.name:
+        raise NotFound(f"model {wanted!r} is not loaded; this engine runs {engine.session.name!r} (softcut serve --model)")
+
+
 @dataclass
 class Reply:
     """An operation's answer: result fields and output buffers."""

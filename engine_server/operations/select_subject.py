@@ -15,7 +15,7 @@ from functools import partial
 import numpy as np
 
 from core.pipeline import MatteOptions, model_stage, refine_stage
-from engine_server.operations.common import Reply, buffer, edge_controls, matte_outputs
+from engine_server.operations.common import Reply, buffer, check_model, edge_controls, matte_outputs
 from engine_server.results import content_key
 
 
@@ -41,6 +41,7 @@ def options_from(fields: dict) -> MatteOptions:
 
 async def run(engine, job, request) -> Reply:
     fields = request.fields
+    check_model(engine, fields)
     options = options_from(fields)
     image = await engine.on_cpu(partial(buffer, request, 0, engine=engine))
     job.report(0.02, "decoded")

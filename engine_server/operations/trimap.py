@@ -6,11 +6,12 @@ from functools import partial
 
 from core.pipeline import subject_trimap
 from engine_server import images
-from engine_server.operations.common import Reply, buffer
+from engine_server.operations.common import Reply, buffer, check_model
 
 
 async def run(engine, job, request) -> Reply:
     fields = request.fields
+    check_model(engine, fields)
     image = await engine.on_cpu(partial(buffer, request, 0, engine=engine))
     trimap, coarse = await engine.on_model(
         partial(subject_trimap, image, engine.session.predict, band=float(fields.get("band", 0.015)))

@@ -1,0 +1,236 @@
+"""The engine server as a real process on loopback, driven by the real client.
+
+Uses a tiny ONNX model (built in the test) so jobs are quick; the default model
+is exercised in tests/test_server_real_model.py.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from conftest import red_disc_image
+from core.imageio import float_to_uint8
+from engine_server.client import EngineError, EngineUnavailable, SoftcutClient, raw_image
+from engine_server.client.transport import HandshakeError, WebSocketConnection
+from engine_server.protocol import codec, messages
+
+
+class Engine:
+    """A `softcut serve` child process on an OS-assigned loopback port."""
+
+    def __init__(self, tmp: Path, model: Path | str, *extra: str, home: Path | None = None) -> None:
+        self.config = tmp / "config"
+        env = {**os.environ, "SOFTCUT_CONFIG": str(self.config), "SOFTCUT_HOME": str(home or tmp / "home")}
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "engine_server.cli", "serve", "--port", "0", "--model", str(model), "--device", "cpu", *extra],
+            stderr=subprocess.PIPE, text=True, env=env,
+        )
+        self.log: list[str] = []
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            line = self.proc.stderr.readline()
+            if not line:
+                break
+            self.log.append(line)
+            found = re.search(r"ready on ws://127\.0\.0\.1:(\d+)", line)
+            if found:
+                self.port = int(found.group(1))
+                threading.Thread(target=self._drain, daemon=True).start()
+                self.token = (self.config / "token").read_text().strip()
+                return
+        self.proc.kill()
+        raise RuntimeError("engine did not start:\n" + "".join(self.log))
+
+    def _drain(self) -> None:
+        for line in self.proc.stderr:
+            self.log.append(line)
+
+    def client(self, **kw) -> SoftcutClient:
+        return SoftcutClient(port=self.port, token=self.token, timeout=60, **kw)
+
+    def raw(self) -> WebSocketConnection:
+        """A bare WebSocket connection, for speaking (and mis-speaking) the protocol by hand."""
+        return WebSocketConnection.connect("127.0.0.1", self.port, timeout=10)
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+
+
+@pytest.fixture
+def engine(tmp_path, tiny_model):
+    server = Engine(tmp_path, tiny_model, "--allow-origin", "uxp://softcut.test")
+    yield server
+    server.stop()
+
+
+def _disc(h=120, w=160):
+    image, alpha = red_disc_image(h, w)
+    return raw_image(w, h, "rgb8", float_to_uint8(image).tobytes()), alpha
+
+
+def _send(ws: WebSocketConnection, message) -> None:
+    for frame in codec.encode(message):
+        (ws.send_text if isinstance(frame, str) else ws.send_binary)(frame)
+
+
+def _until(ws: WebSocketConnection, ref: str, types: tuple[str, ...], decoder=None, timeout=30.0):
+    decoder = decoder or codec.Decoder(role="client")
+    deadline = time.monotonic() + timeout
+    while True:
+        msg = decoder.feed(ws.recv(timeout=max(0.01, deadline - time.monotonic())))
+        if msg is not None and msg.ref == ref and msg.type in types:
+            return msg
+
+
+def _hello(ws, token):
+    hello = messages.hello(token=token, client_name="test", client_version="0")
+    _send(ws, hello)
+    return _until(ws, hello.id, ("welcome", "error"))
+
+
+def test_token_file_is_private_and_hello_answers_with_engine_facts(engine):
+    assert (engine.config / "token").stat().st_mode & 0o777 == 0o600
+    with engine.client() as client:
+        welcome = client.welcome
+    assert welcome["protocol"] == 1 and welcome["device"] == "cpu"
+    assert {"select_subject", "adjust_edges", "refine", "trimap", "cancel"} <= set(welcome["capabilities"])
+    assert welcome["limits"]["max_pixels"] == 100_000_000
+    assert any(m["loaded"] for m in welcome["models"])
+
+
+def test_wrong_token_web_origins_and_requests_before_hello_are_refused(engine):
+    with pytest.raises(EngineError, match="unauthorized"):
+        SoftcutClient(port=engine.port, token="not-the-token", timeout=10).connect()
+    with pytest.raises(HandshakeError) as refused:
+        WebSocketConnection.connect("127.0.0.1", engine.port, origin="https://evil.example", timeout=10)
+    assert refused.value.status_code == 403
+    WebSocketConnection.connect("127.0.0.1", engine.port, origin="uxp://softcut.test", timeout=10).close()
+    with engine.raw() as ws:
+        status = messages.status()
+        _send(ws, status)
+        assert _until(ws, status.id, ("error",)).fields["code"] == "not_ready"
+
+
+def test_select_subject_outputs_and_adjust_edges(engine):
+    image, truth = _disc()
+    with engine.client() as client:
+        seen = []
+        result = client.select_subject(image, outputs=["alpha", "cutout", "trimap", "coarse"], refine="fast",
+                                       progress=lambda f, s: seen.append(s))
+        alpha = np.frombuffer(result.buffers["alpha"], np.uint8).reshape(120, 160) / 255.0
+        assert np.abs(alpha - truth).mean() < 0.03
+        assert result.specs["cutout"].format == "rgba8" and result.specs["trimap"].width == 160
+        assert result.fields["device"] == "cpu" and result.result_id
+        assert seen and seen[-1] == "foreground"
+        harder = client.adjust_edges(result.result_id, edges={"contrast": 100})
+        hard = np.frombuffer(harder.buffers["alpha"], np.uint8)
+        assert set(np.unique(hard)) <= {0, 255}
+        with pytest.raises(EngineError, match="not_found"):
+            client.adjust_edges("0123456789abcdef")
+        png = client.select_subject(image, outputs=["alpha"], format="png", refine="none")
+        assert png.buffers["alpha"][:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_trimap_refine_models_and_status(engine):
+    image, truth = _disc()
+    with engine.client() as client:
+        trimap = np.frombuffer(client.trimap(image).buffers["trimap"], np.uint8)
+        assert set(np.unique(trimap)) == {0, 128, 255}
+        guide = raw_image(160, 120, "grey8", trimap.tobytes(), name="guide")
+        alpha = np.frombuffer(client.refine(image, guide, mode="best").buffers["alpha"], np.uint8).reshape(120, 160)
+        assert np.abs(alpha / 255.0 - truth).mean() < 0.03
+        assert client.models()
+        status = client.status()
+        assert status["jobs"] == {"queued": 0, "running": 0} and status["jobs_done"] >= 2
+
+
+def test_malformed_messages_get_errors_and_the_engine_stays_up(engine):
+    with engine.raw() as ws:
+        assert _hello(ws, engine.token).type == "welcome"
+        decoder = codec.Decoder(role="client")
+        # A stray binary frame first: after an error the decoder drops binary frames
+        # up to the next text frame (one error per broken message, by design).
+        for bad in (b"\x00" * 10, "{not json", "[]", json.dumps({"v": 1, "type": "select_subject", "id": "x1"}),
+                    json.dumps({"v": 1, "type": "no_such_op", "id": "x2"})):
+            (ws.send_text if isinstance(bad, str) else ws.send_binary)(bad)
+            msg = None
+            while msg is None:
+                msg = decoder.feed(ws.recv(timeout=10))
+            assert msg.type == "error" and msg.fields["code"] in ("bad_message", "bad_parameter", "unknown_type")
+        status = messages.status()
+        _send(ws, status)
+        assert _until(ws, status.id, ("status",), decoder).fields["clients"] == 1
+
+
+def test_queue_limit_cancel_and_disconnect(tmp_path, tiny_model):
+    server = Engine(tmp_path, tiny_model, "--max-queued", "3")
+    try:
+        big, _ = _disc(2400, 3200)  # several seconds with refine=best: jobs stay queued, job 0 runs
+        with server.raw() as ws:
+            _hello(ws, server.token)
+            decoder = codec.Decoder(role="client")
+            jobs = [messages.select_subject(big, refine="best", priority="batch") for _ in range(4)]
+            for job in jobs:
+                _send(ws, job)
+            answers = {}
+            while len(answers) < 4:
+                msg = decoder.feed(ws.recv(timeout=30))
+                if msg is not None and msg.type in ("accepted", "error"):
+                    answers[msg.ref] = msg
+            assert answers[jobs[3].id].fields["code"] == "busy"
+            cancel = messages.cancel(jobs[2].id)  # still queued behind the others
+            _send(ws, cancel)
+            assert _until(ws, jobs[2].id, ("cancelled",), decoder).fields.get("by") == cancel.id
+            _until(ws, jobs[0].id, ("progress",), decoder)  # job 0 is running now
+            _send(ws, messages.cancel(jobs[0].id))  # it stops at its next stage, seconds before its end
+            assert _until(ws, jobs[0].id, ("cancelled", "result"), decoder, timeout=60).type == "cancelled"
+        # The connection is gone with job 1 still queued or running: the engine frees it.
+        with server.client() as client:
+            deadline = time.monotonic() + 60
+            while client.status()["jobs"] != {"queued": 0, "running": 0}:
+                assert time.monotonic() < deadline
+                time.sleep(0.2)
+    finally:
+        server.stop()
+
+
+def test_engine_killed_mid_job_gives_the_client_a_clean_error(tmp_path, tiny_model):
+    server = Engine(tmp_path, tiny_model)
+    big, _ = _disc(1500, 2000)
+    client = server.client()
+    client.connect()
+    killer = threading.Timer(0.5, server.proc.kill)
+    killer.start()
+    try:
+        with pytest.raises(EngineUnavailable):
+            client.select_subject(big, refine="best")
+    finally:
+        killer.cancel()
+        server.stop()
+    with pytest.raises(EngineUnavailable, match="softcut serve"):
+        SoftcutClient(port=server.port, token=server.token, timeout=5).connect()
+
+
+def test_a_model_the_engine_has_not_loaded_is_not_found(engine):
+    image, _ = _disc()
+    with engine.raw() as ws:
+        _hello(ws, engine.token)
+        request = messages.select_subject(image, model="u2net")
+        _send(ws, request)
+        answer = _until(ws, request.id, ("error", "result"))
+        assert answer.type == "error" and answer.fields["code"] == "not_found"
