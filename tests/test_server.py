@@ -7,10 +7,6 @@ is exercised in tests/test_server_real_model.py.
 from __future__ import annotations
 
 import json
-import os
-import re
-import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -22,38 +18,15 @@ from conftest import red_disc_image
 from core.imageio import float_to_uint8
 from engine_server.client import EngineError, EngineUnavailable, SoftcutClient, raw_image
 from engine_server.client.transport import HandshakeError, WebSocketConnection
+from engine_server.launcher import EngineProcess
 from engine_server.protocol import codec, messages
 
 
-class Engine:
-    """A `softcut serve` child process on an OS-assigned loopback port."""
+class Engine(EngineProcess):
+    """A `softcut serve` child process on an OS-assigned loopback port, with its own config."""
 
     def __init__(self, tmp: Path, model: Path | str, *extra: str, home: Path | None = None) -> None:
-        self.config = tmp / "config"
-        env = {**os.environ, "SOFTCUT_CONFIG": str(self.config), "SOFTCUT_HOME": str(home or tmp / "home")}
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "engine_server.cli", "serve", "--port", "0", "--model", str(model), "--device", "cpu", *extra],
-            stderr=subprocess.PIPE, text=True, env=env,
-        )
-        self.log: list[str] = []
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            line = self.proc.stderr.readline()
-            if not line:
-                break
-            self.log.append(line)
-            found = re.search(r"ready on ws://127\.0\.0\.1:(\d+)", line)
-            if found:
-                self.port = int(found.group(1))
-                threading.Thread(target=self._drain, daemon=True).start()
-                self.token = (self.config / "token").read_text().strip()
-                return
-        self.proc.kill()
-        raise RuntimeError("engine did not start:\n" + "".join(self.log))
-
-    def _drain(self) -> None:
-        for line in self.proc.stderr:
-            self.log.append(line)
+        super().__init__(tmp / "config", model, "--device", "cpu", *extra, home=home or tmp / "home", timeout=60)
 
     def client(self, **kw) -> SoftcutClient:
         return SoftcutClient(port=self.port, token=self.token, timeout=60, **kw)
@@ -61,14 +34,6 @@ class Engine:
     def raw(self) -> WebSocketConnection:
         """A bare WebSocket connection, for speaking (and mis-speaking) the protocol by hand."""
         return WebSocketConnection.connect("127.0.0.1", self.port, timeout=10)
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
 
 
 @pytest.fixture

@@ -1,0 +1,91 @@
+"""Start a ``softcut serve`` child process and wait until it listens.
+
+For tests, benchmarks and editor integrations that need a real engine: the
+child runs on an OS-assigned loopback port (``--port 0``) and prints where it
+listens; :class:`EngineProcess` reads that line and the pairing token.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+_READY = re.compile(r"ready on ws://[^:]+:(\d+)")
+
+
+class EngineProcess:
+    """A running engine.
+
+    Parameters
+    ----------
+    config: the engine's config folder (``SOFTCUT_CONFIG``: its token lives there).
+    model: model name or .onnx path.
+    extra: further ``softcut serve`` arguments.
+    home: ``SOFTCUT_HOME`` (the model cache); None keeps the caller's environment.
+    timeout: seconds to wait for the engine to listen.
+    """
+
+    def __init__(
+        self,
+        config: Path,
+        model: str | Path = "isnet",
+        *extra: str,
+        home: Path | None = None,
+        timeout: float = 120.0,
+    ) -> None:
+        self.config = Path(config)
+        env = {**os.environ, "SOFTCUT_CONFIG": str(self.config)}
+        if home is not None:
+            env["SOFTCUT_HOME"] = str(home)
+        command = [sys.executable, "-m", "engine_server.cli", "serve", "--port", "0", "--model", str(model), *extra]
+        self.proc = subprocess.Popen(command, stderr=subprocess.PIPE, text=True, env=env)
+        self.log: list[str] = []
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            line = self.proc.stderr.readline()
+            if not line:
+                break
+            self.log.append(line)
+            found = _READY.search(line)
+            if found:
+                self.port = int(found.group(1))
+                self.token = (self.config / "token").read_text().strip()
+                threading.Thread(target=self._drain, daemon=True).start()
+                return
+        self.stop()
+        raise RuntimeError("the engine did not start:\n" + "".join(self.log))
+
+    def _drain(self) -> None:
+        for line in self.proc.stderr:
+            self.log.append(line)
+
+    def peak_rss_kb(self) -> int:
+        """The engine's peak resident memory so far (Linux: VmHWM), in KiB; 0 if unknown."""
+        try:
+            for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+        except OSError:
+            pass
+        return 0
+
+    def stop(self) -> None:
+        """SIGTERM (a clean stop), then kill after 10 s."""
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+    def __enter__(self) -> EngineProcess:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
