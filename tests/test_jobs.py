@@ -1,0 +1,65 @@
+"""The job queue and the result caches, without a server."""
+
+from __future__ import annotations
+
+import asyncio
+
+import numpy as np
+import pytest
+
+from engine_server.jobs import PRIORITIES, Job, JobCancelled, JobQueue, JobState, QueueFull
+from engine_server.results import LruCache, content_key
+
+
+async def _noop(job):
+    return None
+
+
+def _job(id, client="a", priority="interactive"):
+    return Job(id=id, client=client, kind="select_subject", priority=PRIORITIES[priority], work=_noop)
+
+
+def test_interactive_jobs_go_ahead_of_batch_and_limits_hold():
+    async def scenario():
+        queue = JobQueue(max_per_client=3)
+        queue.submit(_job("b1", priority="batch"))
+        queue.submit(_job("b2", priority="batch"))
+        assert queue.submit(_job("i1")) == 0  # nothing interactive ahead of it
+        with pytest.raises(QueueFull):
+            queue.submit(_job("b3", priority="batch"))
+        queue.submit(_job("x1", client="other"))
+        order = [(await queue.next()).id for _ in range(4)]
+        assert order[:2] == ["i1", "x1"] and order[2:] == ["b1", "b2"]
+
+    asyncio.run(scenario())
+
+
+def test_cancel_queued_running_and_a_whole_client():
+    async def scenario():
+        queue = JobQueue()
+        for i in range(3):
+            queue.submit(_job(f"j{i}"))
+        running = await queue.next()
+        assert running.state is JobState.RUNNING
+        queued = queue.cancel("a", "j1")
+        assert queued.state is JobState.CANCELLED and "j1" not in queue.active("a")
+        assert queue.cancel("a", "j0") is running and running.state is JobState.RUNNING
+        with pytest.raises(JobCancelled):
+            running.report(0.5, "refine")  # the work stops at its next report
+        queue.finish(running, JobState.CANCELLED)
+        assert queue.cancel("a", "nope") is None
+        assert [j.id for j in queue.cancel_client("a")] == ["j2"]
+        assert queue.counts() == {"queued": 0, "running": 0}
+
+    asyncio.run(scenario())
+
+
+def test_lru_cache_is_bounded_by_array_bytes():
+    cache = LruCache(max_bytes=3000)
+    for i in range(5):
+        cache.put(f"k{i}", {"a": np.zeros(1000, np.uint8)})
+    assert len(cache) == 3 and cache.bytes == 3000
+    assert cache.get("k0") is None and cache.get("k4") is not None
+    cache.put("huge", np.zeros(10_000, np.uint8))  # larger than the cache: not kept
+    assert cache.get("huge") is None and cache.bytes <= 3000
+    assert content_key(b"abc", 1, "m") != content_key(b"abd", 1, "m")
