@@ -45,6 +45,7 @@ class EngineProcess:
         command = [sys.executable, "-m", "engine_server.cli", "serve", "--port", "0", "--model", str(model), *extra]
         self.proc = subprocess.Popen(command, stderr=subprocess.PIPE, text=True, env=env)
         self.log: list[str] = []
+        self._drainer: threading.Thread | None = None
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             line = self.proc.stderr.readline()
@@ -55,7 +56,8 @@ class EngineProcess:
             if found:
                 self.port = int(found.group(1))
                 self.token = (self.config / "token").read_text().strip()
-                threading.Thread(target=self._drain, daemon=True).start()
+                self._drainer = threading.Thread(target=self._drain, daemon=True)
+                self._drainer.start()
                 return
         self.stop()
         raise RuntimeError("the engine did not start:\n" + "".join(self.log))
@@ -83,6 +85,8 @@ class EngineProcess:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+        if self._drainer is not None:
+            self._drainer.join(5)  # the child's last lines are in self.log
 
     def __enter__(self) -> EngineProcess:
         return self

@@ -199,3 +199,16 @@ def test_a_model_the_engine_has_not_loaded_is_not_found(engine):
         _send(ws, request)
         answer = _until(ws, request.id, ("error", "result"))
         assert answer.type == "error" and answer.fields["code"] == "not_found"
+
+
+def test_client_reconnects_after_a_dropped_connection_and_sigterm_stops_cleanly(tmp_path, tiny_model):
+    server = Engine(tmp_path, tiny_model)
+    image, _ = _disc()
+    client = server.client()
+    client.connect()
+    client._ws.close()  # the connection drops between two requests
+    assert client.select_subject(image, refine="none").result_id  # reconnected, said hello again
+    client.close()
+    server.stop()
+    assert server.proc.returncode == 0
+    assert any("engine stopped" in line for line in server.log)
