@@ -14,7 +14,7 @@ from functools import partial
 
 import numpy as np
 
-from core.pipeline import MatteOptions, model_stage, refine_stage
+from core.pipeline import Coarse, MatteOptions, model_stage, refine_stage
 from engine_server.operations.common import Reply, buffer, check_model, edge_controls, matte_outputs
 from engine_server.results import content_key
 
@@ -39,18 +39,25 @@ def options_from(fields: dict) -> MatteOptions:
     )
 
 
-async def run(engine, job, request) -> Reply:
-    fields = request.fields
-    check_model(engine, fields)
-    options = options_from(fields)
-    image = await engine.on_cpu(partial(buffer, request, 0, engine=engine))
-    job.report(0.02, "decoded")
+async def cached_model_stage(engine, job, request, image: np.ndarray, options: MatteOptions) -> Coarse:
+    """The model stage for the request's image, from the cache (same content, model and
+    working size) or computed on the model worker and cached."""
     spec, data = request.buffers[0]
     key = content_key(data, spec.format, spec.width, spec.height, engine.session.name, options.pixels)
     stage = engine.coarse_cache.get(key)
     if stage is None:
         stage = await engine.on_model(partial(model_stage, image, engine.session.predict, options, progress=job.report))
         engine.coarse_cache.put(key, stage)
+    return stage
+
+
+async def run(engine, job, request) -> Reply:
+    fields = request.fields
+    check_model(engine, fields)
+    options = options_from(fields)
+    image = await engine.on_cpu(partial(buffer, request, 0, engine=engine))
+    job.report(0.02, "decoded")
+    stage = await cached_model_stage(engine, job, request, image, options)
     matte = await engine.on_cpu(partial(refine_stage, image, stage, options, progress=job.report))
     result_id = uuid.uuid4().hex
     engine.results.put(result_id, StoredResult(image, matte.unedited))

@@ -1,21 +1,31 @@
-"""``trimap``: the automatic trimap Select Subject would use, at the image's size."""
+"""``trimap``: the automatic trimap Select Subject would use, at the image's size.
+
+Shares the model-stage cache with ``select_subject``: asking for the trimap of
+an image already cut out (or cutting out one whose trimap was asked) runs the
+model once.
+"""
 
 from __future__ import annotations
 
 from functools import partial
 
-from core.pipeline import subject_trimap
+import cv2
+
+from core.pipeline import MatteOptions
+from core.trimap.auto import auto_trimap
 from engine_server import images
 from engine_server.operations.common import Reply, buffer, check_model
+from engine_server.operations.select_subject import cached_model_stage
 
 
 async def run(engine, job, request) -> Reply:
     fields = request.fields
     check_model(engine, fields)
     image = await engine.on_cpu(partial(buffer, request, 0, engine=engine))
-    trimap, coarse = await engine.on_model(
-        partial(subject_trimap, image, engine.session.predict, band=float(fields.get("band", 0.015)))
-    )
+    stage = await cached_model_stage(engine, job, request, image, MatteOptions())
+    h, w = image.shape[:2]
+    trimap = auto_trimap(stage.coarse.alpha, band=float(fields.get("band", 0.015)))
+    trimap = cv2.resize(trimap, (w, h), interpolation=cv2.INTER_NEAREST)
     job.report(0.9, "trimap")
     out = await engine.on_cpu(partial(images.encode, "trimap", trimap, fields.get("format", "raw")))
-    return Reply({"confidence": round(coarse.confidence, 4), "device": engine.session.device}, [out])
+    return Reply({"confidence": round(stage.coarse.confidence, 4), "device": engine.session.device}, [out])
