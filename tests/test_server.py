@@ -212,3 +212,18 @@ def test_client_reconnects_after_a_dropped_connection_and_sigterm_stops_cleanly(
     server.stop()
     assert server.proc.returncode == 0
     assert any("engine stopped" in line for line in server.log)
+
+
+def test_pixel_limit_is_enforced_from_the_announcement_before_any_payload(tmp_path, tiny_model):
+    server = Engine(tmp_path, tiny_model, "--max-pixels", "10000")
+    try:
+        with server.raw() as ws:
+            _hello(ws, server.token)
+            big = messages.select_subject(raw_image(200, 100, "grey8", bytes(200 * 100)))
+            frames = codec.encode(big)
+            ws.send_text(frames[0])  # the JSON alone: refused before the payload is sent
+            answer = _until(ws, big.id, ("error",))
+            assert answer.fields["code"] == "image_too_large"
+            assert server.proc.poll() is None
+    finally:
+        server.stop()
