@@ -6,7 +6,8 @@
    a real engine on loopback and through core called in-process on the same raw
    bytes (decode to floats, select_subject, alpha to bytes); the difference is
    the protocol's cost (transfer, framing, hashing for the cache). Each run uses
-   a fresh image so the model-stage cache never answers.
+   a fresh image so the model-stage cache never answers. Then edge-slider tweaks
+   (``adjust_edges``, alpha back raw) on that 12 MP result.
 2. Load: N clients × M mixed jobs (select_subject fast / none, adjust_edges,
    trimap, status) on 0.5 MP images with the default model: jobs/s, p50 and p95
    latency per kind, and the engine's peak RSS.
@@ -60,8 +61,14 @@ def overhead(engine: EngineProcess, megapixels: float, runs: int) -> dict:
             result = client.select_subject(raw_image(w, h, "rgba8", data), outputs=["alpha"], format="raw")
             remote.append(time.perf_counter() - start)
             assert len(result.buffers["alpha"]) == w * h
+        slider = []
+        for i in range(runs):  # edge-slider tweaks on the last 12 MP result, alpha back raw
+            start = time.perf_counter()
+            client.adjust_edges(result.result_id, edges={"feather": 1 + i, "contrast": 10 * i}, outputs=["alpha"])
+            slider.append(time.perf_counter() - start)
     d, r = statistics.median(direct), statistics.median(remote)
-    return {"width": w, "height": h, "direct_s": d, "engine_s": r, "overhead": (r - d) / d}
+    return {"width": w, "height": h, "direct_s": d, "engine_s": r, "overhead": (r - d) / d,
+            "adjust_edges_s": statistics.median(slider)}
 
 
 def load(engine: EngineProcess, clients: int, jobs: int) -> dict:
@@ -126,7 +133,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp, EngineProcess(Path(tmp), "isnet", "--device", "cpu") as engine:
         o = overhead(engine, args.megapixels, args.runs)
         print(f"| {args.megapixels:g} MP ({o['width']}×{o['height']}) | in-process core {o['direct_s']:.2f} s | "
-              f"through the engine {o['engine_s']:.2f} s | overhead {o['overhead'] * 100:+.1f} % |")
+              f"through the engine {o['engine_s']:.2f} s | overhead {o['overhead'] * 100:+.1f} % | "
+              f"adjust_edges {o['adjust_edges_s']:.2f} s |")
         result = load(engine, args.clients, args.jobs)
         print(f"load: {result['clients']} clients, {result['jobs']} jobs in {result['seconds']:.1f} s = "
               f"{result['jobs_per_s']:.2f} jobs/s; p50 {result['p50_s']:.2f} s, p95 {result['p95_s']:.2f} s; "
