@@ -94,7 +94,7 @@ def add_commands(sub: argparse._SubParsersAction, add_common) -> None:
     serve.add_argument("--port", type=int, default=config.DEFAULT_PORT, help=f"default {config.DEFAULT_PORT}")
     serve.add_argument("--lan", action="store_true", help="also listen on the local network (for the phone)")
     serve.add_argument("--allow-origin", action="append", help="accept this web Origin (repeatable)")
-    serve.add_argument("--cache-mb", type=int, default=2048, help="memory for cached results")
+    serve.add_argument("--cache-mb", type=int, default=1024, help="memory for cached results (MB)")
     serve.add_argument("--max-queued", type=int, default=16, help="jobs each client may queue")
     add_common(serve)
     serve.set_defaults(func=cmd_serve)

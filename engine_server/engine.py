@@ -43,7 +43,7 @@ class Engine:
 
     session: MaskSession
     limits: Limits = field(default_factory=Limits)
-    cache_bytes: int = 2 * 1024**3
+    cache_bytes: int = 1024**3
     cpu_workers: int = max(1, min(2, os.cpu_count() or 1))
 
     def __post_init__(self) -> None:
