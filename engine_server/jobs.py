@@ -53,6 +53,8 @@ class Job:
     on_progress: Callable[[float, str], None] = lambda fraction, stage: None
     state: JobState = JobState.QUEUED
     cancel_event: threading.Event = field(default_factory=threading.Event)
+    cancelled_by: str | None = None
+    """The id of the ``cancel`` request that stopped it (None: the engine cancelled it)."""
 
     def report(self, fraction: float, stage: str) -> None:
         """Progress callback for core (called from worker threads)."""

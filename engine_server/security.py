@@ -25,4 +25,5 @@ def origin_allowed(origin: str | None, allowed: frozenset[str] = frozenset()) ->
 
 def token_matches(offered: object, expected: str) -> bool:
     """Constant-time comparison of the token a client offered with ours."""
-    return isinstance(offered, str) and hmac.compare_digest(offered.encode(), expected.encode())
+    # surrogatepass: a JSON string may hold lone surrogates ("\ud800"), which strict UTF-8 refuses
+    return isinstance(offered, str) and hmac.compare_digest(offered.encode("utf-8", "surrogatepass"), expected.encode())

@@ -263,6 +263,8 @@ class EngineServer:
         else:  # cancel
             target = str(message.fields.get("job", ""))
             job = self.queue.cancel(client.id, target)
+            if job is not None:
+                job.cancelled_by = message.id  # a running job's `cancelled` carries `by` too
             if job is None:
                 await client.send(messages.error("not_found", f"no queued or running job {target!r}", ref=message.id))
             elif job.state is JobState.CANCELLED:  # was still queued: done now
@@ -285,7 +287,7 @@ class EngineServer:
         except JobCancelled:
             self.queue.finish(job, JobState.CANCELLED)
             if client:
-                await client.send(messages.cancelled(job.id))
+                await client.send(messages.cancelled(job.id, by=job.cancelled_by))
         except (SoftcutError, NotFound) as exc:
             self.queue.finish(job, JobState.FAILED)
             if client:

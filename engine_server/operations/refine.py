@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import uuid
 from functools import partial
 
 import numpy as np
 
 from core.errors import ParameterError
-from core.imageio import float_to_uint8
+from core.foreground.blur_fusion import decontaminate
 from core.pipeline import refine_mask, refine_with_trimap
-from engine_server import images
-from engine_server.operations.common import Reply, buffer
+from engine_server.operations.common import Reply, buffer, matte_outputs
+from engine_server.operations.select_subject import StoredResult
 
 
 def _refine(image: np.ndarray, guide: np.ndarray, kind: str, mode: str) -> np.ndarray:
@@ -28,5 +29,12 @@ async def run(engine, job, request) -> Reply:
     job.report(0.1, "decoded")
     alpha = await engine.on_cpu(partial(_refine, image, guide, fields.get("guide", "trimap"), fields.get("mode", "best")))
     job.report(0.9, "refine")
-    out = await engine.on_cpu(partial(images.encode, "alpha", float_to_uint8(alpha), fields.get("format", "raw")))
-    return Reply({}, [out])
+    result_id = uuid.uuid4().hex  # kept like select_subject's, so adjust_edges can use it
+    engine.results.put(result_id, StoredResult(image, alpha))
+    names = list(fields.get("outputs", ["alpha"]))
+    foreground = None
+    if {"foreground", "cutout"} & set(names):
+        foreground = await engine.on_cpu(partial(decontaminate, image, alpha))
+        job.report(0.95, "foreground")
+    outputs = await engine.on_cpu(partial(matte_outputs, names, fields.get("format", "raw"), alpha=alpha, foreground=foreground))
+    return Reply({"result": result_id}, outputs)

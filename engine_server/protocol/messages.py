@@ -491,6 +491,9 @@ def error(code: str, message: str, *, ref: str | None = None, id: str | None = N
     code = getattr(code, "value", code)
     if code not in ERROR_CODES:
         raise ValueError(f"code: expected one of {', '.join(ERROR_CODES)}; got {code!r}")
+    # The message may quote what the peer sent, lone surrogates ("\ud800" in its JSON) included,
+    # which no UTF-8 text frame can carry: they are written as \uXXXX escapes instead.
+    message = message.encode("utf-8", "backslashreplace").decode("utf-8")
     return Message("error", _engine_id(id), ref if is_valid_id(ref) else None, {"code": code, "message": message})
 
 
