@@ -281,6 +281,7 @@ class EngineServer:
 
     async def _run(self, job: Job) -> None:
         client = self.clients.get(job.client)
+        started = time.perf_counter()
         try:
             job.check()
             reply = await job.work(job)
@@ -301,4 +302,5 @@ class EngineServer:
             self.queue.finish(job, JobState.DONE)
             self.jobs_done += 1
             if client:
-                await client.send(messages.result(job.id, {"result": uuid.uuid4().hex, **reply.fields}, reply.buffers))
+                fields = {"result": uuid.uuid4().hex, **reply.fields, "job_seconds": round(time.perf_counter() - started, 4)}
+                await client.send(messages.result(job.id, fields, reply.buffers))

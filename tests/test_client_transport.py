@@ -420,3 +420,15 @@ def test_protocol_violations_close_with_the_right_code(server: _Server, path: st
         ws.recv(timeout=5)
     assert info.value.code == code and ws.close_code == code
     assert server.closed_with(path) == code
+
+
+@pytest.mark.parametrize("size", [0, 1, 3, 4, 5, 262_143, 262_144, 262_149, 700_001])
+def test_masking_paths_agree_with_and_without_numpy(size, monkeypatch):
+    """The numpy fast path and the big-integer path (bare Pythons) give the same bytes."""
+    from engine_server.client import transport
+
+    payload, key = os.urandom(size), os.urandom(4)
+    fast = b"".join(transport._masked_chunks(memoryview(payload), key))
+    monkeypatch.setattr(transport, "_numpy", lambda: None)
+    plain = b"".join(transport._masked_chunks(memoryview(payload), key))
+    assert fast == plain == transport.mask_payload(payload, key)
