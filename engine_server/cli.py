@@ -24,7 +24,8 @@ def _is_loopback(host: str) -> bool:
 
 
 def cmd_serve(args: argparse.Namespace, console: core_cli.Console) -> int:
-    from engine_server.engine import Engine, Limits
+    from engine_server.engine import Engine
+    from engine_server.protocol.messages import Limits
     from engine_server.server import EngineServer
 
     host = "0.0.0.0" if args.lan and args.host == config.DEFAULT_HOST else args.host

@@ -13,33 +13,15 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from core.imageio import DEFAULT_MAX_PIXELS
 from core.models.session import MaskSession
-from engine_server.protocol import schemas
+from engine_server.protocol.messages import Limits
 from engine_server.results import LruCache
-
-
-@dataclass(frozen=True)
-class Limits:
-    """What one client may send and queue."""
-
-    max_pixels: int = DEFAULT_MAX_PIXELS
-    max_frame_bytes: int = schemas.DEFAULT_MAX_FRAME_BYTES
-    max_text_bytes: int = schemas.DEFAULT_MAX_TEXT_BYTES
-    max_queued_per_client: int = schemas.DEFAULT_MAX_QUEUED_PER_CLIENT
-
-    def as_dict(self) -> dict[str, int]:
-        return {
-            "max_pixels": self.max_pixels,
-            "max_frame_bytes": self.max_frame_bytes,
-            "max_text_bytes": self.max_text_bytes,
-            "max_queued_per_client": self.max_queued_per_client,
-        }
 
 
 @dataclass
 class Engine:
-    """Everything an operation needs. ``session`` is the loaded default model."""
+    """Everything an operation needs. ``session`` is the loaded default model;
+    ``limits`` are what one client may send and queue (sent in ``welcome``)."""
 
     session: MaskSession
     limits: Limits = field(default_factory=Limits)

@@ -232,7 +232,7 @@ class EngineServer:
                 device=self.engine.session.device,
                 models=self._models(),
                 capabilities=sorted([*OPERATIONS, *INSTANT]),
-                limits=self.engine.limits.as_dict(),
+                limits=self.engine.limits,
             )
         )
 
