@@ -11,7 +11,7 @@ import secrets
 import sys
 from pathlib import Path
 
-from engine_server.protocol.schemas import DEFAULT_PORT
+from .protocol.schemas import DEFAULT_PORT
 
 DEFAULT_HOST = "127.0.0.1"
 __all__ = ["DEFAULT_HOST", "DEFAULT_PORT", "config_dir", "load_or_create_token", "read_token", "token_path"]

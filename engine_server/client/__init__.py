@@ -6,7 +6,7 @@ third-party packages, so everything here uses the standard library alone.
 the client: :class:`SoftcutClient`.
 """
 
-from engine_server.client.api import (
+from .api import (
     ClientError,
     EngineError,
     EngineUnavailable,

@@ -17,11 +17,13 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from engine_server import config
-from engine_server.client.transport import TransportError, WebSocketConnection
-from engine_server.protocol import codec, messages
-from engine_server.protocol.errors import ProtocolError
-from engine_server.protocol.messages import Buffer, BufferSpec, Message
+# Relative imports: plug-ins vendor this package (with ``config`` and ``protocol``)
+# under a name of their own.
+from .. import config
+from ..protocol import codec, messages
+from ..protocol.errors import ProtocolError
+from ..protocol.messages import Buffer, BufferSpec, Message
+from .transport import TransportError, WebSocketConnection
 
 log = logging.getLogger(__name__)
 
