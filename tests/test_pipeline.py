@@ -1,4 +1,4 @@
-"""Pipeline stages: working sizes, unknown budget, upsampling, trimap/mask refinement, fast projection."""
+"""Pipeline stages: working sizes, unknown budget, upsampling, trimap and mask refinement."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ import pytest
 
 from conftest import SHARED_DATA, red_disc_image
 from core.alpha.info_flow import estimate_alpha_info_flow
-from core.alpha.projection import estimate_alpha_projection
 from core.errors import ParameterError
 from core.eval.metrics import sad
 from core.imageio import load_grey, load_image
@@ -28,17 +27,6 @@ def _disc_trimap(alpha: np.ndarray) -> np.ndarray:
     trimap[alpha > 0.99] = 255
     trimap[alpha < 0.01] = 0
     return trimap
-
-
-def test_projection_recovers_a_two_colour_matte():
-    image, alpha = red_disc_image(120, 160)
-    trimap = _disc_trimap(alpha)
-    est = estimate_alpha_projection(image, trimap)
-    unknown = trimap == 128
-    assert np.abs(est - alpha)[unknown].mean() < 0.05
-    assert (est[trimap == 255] == 1).all() and (est[trimap == 0] == 0).all()
-    only_fg = np.where(trimap == 0, 128, trimap).astype(np.uint8)
-    assert (estimate_alpha_projection(image, only_fg) == 1).all()
 
 
 @pytest.mark.skipif(not SHARED_DATA.is_dir(), reason="shared alphamatting data not present")
