@@ -53,7 +53,10 @@ def cmd_serve(args: argparse.Namespace, console: core_cli.Console) -> int:
             except (NotImplementedError, RuntimeError):  # Windows: Ctrl-C arrives as KeyboardInterrupt
                 pass
         task = asyncio.create_task(server.run(stop, ready=ready))
-        port = await ready
+        await asyncio.wait({task, ready}, return_when=asyncio.FIRST_COMPLETED)
+        if not ready.done():  # the server failed before listening (port taken, bad host)
+            await task
+        port = ready.result()
         console.info(f"Softcut engine ready on ws://{host}:{port} — model {session.name} on {session.device}")
         console.info(f"pairing: clients on this machine read the token from {config.token_path()}")
         sys.stderr.flush()
@@ -63,6 +66,8 @@ def cmd_serve(args: argparse.Namespace, console: core_cli.Console) -> int:
         asyncio.run(run())
     except KeyboardInterrupt:
         pass
+    except OSError as exc:
+        raise ParameterError(f"cannot listen on {host}:{args.port}: {exc.strerror or exc}") from exc
     console.info("engine stopped")
     return 0
 

@@ -227,3 +227,16 @@ def test_pixel_limit_is_enforced_from_the_announcement_before_any_payload(tmp_pa
             assert server.proc.poll() is None
     finally:
         server.stop()
+
+
+def test_a_taken_port_is_a_clear_error_not_a_hang(engine, tiny_model, tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "SOFTCUT_CONFIG": str(tmp_path / "other"), "SOFTCUT_HOME": str(tmp_path / "home")}
+    done = subprocess.run(
+        [sys.executable, "-m", "engine_server.cli", "serve", "--port", str(engine.port), "--model", str(tiny_model)],
+        capture_output=True, text=True, env=env, timeout=60,
+    )
+    assert done.returncode == 2 and "cannot listen on 127.0.0.1" in done.stderr
