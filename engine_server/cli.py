@@ -59,6 +59,8 @@ def cmd_serve(args: argparse.Namespace, console: core_cli.Console) -> int:
         port = ready.result()
         console.info(f"Softcut engine ready on ws://{host}:{port} — model {session.name} on {session.device}")
         console.info(f"pairing: clients on this machine read the token from {config.token_path()}")
+        if not _is_loopback(host):
+            console.warn(f"listening beyond this machine ({host}): every client still needs the token")
         sys.stderr.flush()
         await task
 
