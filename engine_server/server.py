@@ -28,7 +28,7 @@ from engine_server.engine import Engine
 from engine_server.jobs import PRIORITIES, Job, JobCancelled, JobQueue, JobState, QueueFull
 from engine_server.operations import adjust_edges, refine, select_subject, trimap
 from engine_server.operations.common import NotFound
-from engine_server.protocol import codec, messages, schemas
+from engine_server.protocol import codec, messages
 from engine_server.protocol.errors import ProtocolError
 from engine_server.security import token_matches
 
@@ -210,21 +210,14 @@ class EngineServer:
         if message.type != "hello":
             await client.send(messages.error("not_ready", "send hello first", ref=message.id))
             return
-        if message.fields.get("protocol") != schemas.PROTOCOL_VERSION:
-            await client.send(
-                messages.error(
-                    "unsupported_version",
-                    f"this engine speaks protocol {schemas.PROTOCOL_VERSION}",
-                    ref=message.id,
-                )
-            )
-            return
+        # The decoder has already refused any other protocol version (unsupported_version).
         if not token_matches(message.fields.get("token"), self.token):
             await client.send(messages.error("unauthorized", "wrong or missing token", ref=message.id))
             await client.connection.close(4001, "unauthorized")
             return
         client.ready = True
         client.name = str((message.fields.get("client") or {}).get("name", ""))
+        log.info("client %s is %s", client.id, client.name or "unnamed")
         await client.send(
             messages.welcome(
                 message.id,
