@@ -96,6 +96,18 @@ def cmd_client_select_subject(args: argparse.Namespace, console: core_cli.Consol
     return 0
 
 
+def cmd_install_plugin(args: argparse.Namespace, console: core_cli.Console) -> int:
+    from engine_server.plugin_install import INSTALLERS
+
+    resource_dir = Path(args.resource_dir) if args.resource_dir else None
+    config_file = Path(args.config_file) if args.config_file else None
+    package = INSTALLERS[args.editor](resource_dir, config_file)
+    console.result({"editor": args.editor, "installed": str(package)},
+                    f"installed the {args.editor} plug-in in {package} and enabled it; restart {args.editor}, "
+                    f"then start the engine with `softcut serve`")
+    return 0
+
+
 def add_commands(sub: argparse._SubParsersAction, add_common) -> None:
     serve = sub.add_parser("serve", help="run the engine for editor plug-ins (WebSocket, loopback only)")
     serve.add_argument("--host", default=config.DEFAULT_HOST)
@@ -118,6 +130,13 @@ def add_commands(sub: argparse._SubParsersAction, add_common) -> None:
     sel.add_argument("--timeout", type=float, default=300.0)
     add_common(sel, model=False)
     sel.set_defaults(func=cmd_client_select_subject)
+
+    install = sub.add_parser("install-plugin", help="install an editor plug-in for this user and enable it")
+    install.add_argument("editor", choices=("krita",))
+    install.add_argument("--resource-dir", help="the editor's resource folder (default: its per-user folder)")
+    install.add_argument("--config-file", help="the editor's settings file to enable the plug-in in (kritarc)")
+    add_common(install, model=False)
+    install.set_defaults(func=cmd_install_plugin)
 
 
 def main(argv: list[str] | None = None) -> int:

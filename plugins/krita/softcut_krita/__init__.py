@@ -1,0 +1,22 @@
+"""Softcut for Krita: Select Subject, Remove Background, Cut Out and Refine Selection.
+
+Installed by ``softcut install-plugin krita``, which also puts the engine's
+standard-library client (``client``, ``protocol``, ``config``) inside this
+package. Outside Krita (unit tests of :mod:`.pixels`) nothing is registered.
+"""
+
+try:
+    from krita import DockWidgetFactory, DockWidgetFactoryBase, Krita
+except ImportError:  # not running inside Krita
+    Krita = None
+
+if Krita is not None:
+    from .docker import SoftcutDocker
+    from .extension import SoftcutExtension
+
+    _app = Krita.instance()
+    extension = SoftcutExtension(_app)
+    _app.addExtension(extension)
+    extension.setup()
+    SoftcutDocker.controller = extension.controller
+    _app.addDockWidgetFactory(DockWidgetFactory("softcut_docker", DockWidgetFactoryBase.DockRight, SoftcutDocker))

@@ -1,0 +1,257 @@
+"""What the plug-in does: read the document, ask the engine, insert the result.
+
+One :class:`Controller` per Krita session, shared by the menu actions and the
+docker. Requests run through :class:`~.worker.EngineWorker`; the document is
+read before a request and written only when its result has arrived, so a failed
+or cancelled request leaves the document as it was.
+"""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass, field
+from typing import Any
+
+from krita import Krita
+from PyQt5.QtCore import QObject, QProcess, pyqtSignal
+
+from . import config, document
+from .client import EngineError, EngineUnavailable, JobCancelledError
+from .protocol import messages
+from .worker import EngineWorker
+
+OUTPUTS = ("selection", "mask", "layer")
+SETTINGS = "softcut"
+START_COMMAND = "softcut serve"
+
+
+@dataclass
+class Inserted:
+    """The last result put into a document, kept for live edge edits."""
+
+    doc: Any
+    output: str
+    rect: tuple[int, int, int, int]
+    result_id: str | None
+    node_id: str | None = None
+    edges: dict[str, float] = field(default_factory=dict)
+
+
+class Controller(QObject):
+    """Actions, engine state and the last result.
+
+    Signals: ``status(str)`` engine state for the docker, ``progress(float, str)``,
+    ``busy(bool)``, ``message(str)`` user-facing news (also shown on the canvas).
+    """
+
+    status = pyqtSignal(str)
+    progress = pyqtSignal(float, str)
+    busy = pyqtSignal(bool)
+    message = pyqtSignal(str)
+    finished = pyqtSignal(bool)
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        app = Krita.instance()
+        host = app.readSetting(SETTINGS, "host", config.DEFAULT_HOST)
+        port = int(app.readSetting(SETTINGS, "port", str(config.DEFAULT_PORT)))
+        self.worker = EngineWorker(host, port, parent=self)
+        self.merged = app.readSetting(SETTINGS, "source", "layer") == "merged"
+        self.refine_mode = app.readSetting(SETTINGS, "refine", "best")
+        self.welcome: dict[str, Any] | None = None
+        self.last: Inserted | None = None
+        self.last_source: document.SourceImage | None = None
+        self.last_message = ""
+        self._pending_edges: dict[str, float] | None = None
+
+    # ── engine ────────────────────────────────────────────────────────────────
+
+    def connect_engine(self, host: str | None = None, port: int | None = None) -> None:
+        """(Re)connect, reporting the engine's device and model through ``status``."""
+        if host is not None or port is not None:
+            self.worker.configure(host or self.worker.host, port or self.worker.port)
+        if self.worker.busy:
+            return
+        self.status.emit(f"connecting to {self.worker.host}:{self.worker.port}…")
+        self.worker.submit(None, self._connected, self._failed)
+
+    def _connected(self, welcome: dict[str, Any]) -> None:
+        self.welcome = welcome
+        models = ", ".join(m.get("name", "?") for m in welcome.get("models", [])) or "?"
+        self.status.emit(f"connected · {welcome.get('device', '?')} · {models}")
+
+    def start_engine(self) -> bool:
+        """Start ``softcut serve`` in the background (when it is on PATH)."""
+        program = shutil.which("softcut")
+        if program is None:
+            self._say(f"`softcut` is not on PATH: install Softcut and run `{START_COMMAND}`")
+            return False
+        started = QProcess.startDetached(program, ["serve", "--port", str(self.worker.port)])
+        self._say("starting the Softcut engine…" if started else f"could not start `{START_COMMAND}`")
+        return bool(started)
+
+    def cancel(self) -> None:
+        self.worker.cancel()
+
+    # ── actions ───────────────────────────────────────────────────────────────
+
+    def select_subject(self, output: str = "selection", edges: dict[str, float] | None = None) -> bool:
+        """Select Subject into ``output``: "selection", "mask" (Remove Background) or "layer" (Cut Out)."""
+        if output not in OUTPUTS:
+            raise ValueError(f"output: expected one of {OUTPUTS}; got {output!r}")
+        doc = self._document()
+        if doc is None:
+            return False
+        try:
+            source = document.read_source(doc, merged=self.merged)
+        except document.DocumentError as exc:
+            self._say(str(exc))
+            return False
+        wanted = ["alpha", "foreground"] if output == "layer" else ["alpha"]
+        image = messages.buffer("image", source.rgba, format="rgba8", width=source.width, height=source.height)
+        edges = dict(edges or {})
+
+        def make(job_id: str):
+            return messages.select_subject(image, outputs=wanted, refine=self.refine_mode, edges=edges, id=job_id)
+
+        return self._start(make, lambda result: self._insert(doc, source, output, result, edges), source)
+
+    def refine_selection(self) -> bool:
+        """The current selection, taken as a rough mask, refined into a soft selection."""
+        doc = self._document()
+        if doc is None:
+            return False
+        try:
+            source = document.read_source(doc, merged=self.merged)
+            rough = document.read_selection(doc, (source.x, source.y, source.width, source.height))
+        except document.DocumentError as exc:
+            self._say(str(exc))
+            return False
+        image = messages.buffer("image", source.rgba, format="rgba8", width=source.width, height=source.height)
+        guide = messages.buffer("guide", rough, format="grey8", width=source.width, height=source.height)
+
+        def make(job_id: str):
+            return messages.refine(image, guide, guide_kind="mask", mode=self.refine_mode, id=job_id)
+
+        return self._start(make, lambda result: self._insert(doc, source, "selection", result, {}), source)
+
+    def adjust_edges(self, edges: dict[str, float]) -> bool:
+        """New edge controls on the last result, written into it in place (live sliders)."""
+        last = self.last
+        if last is None or last.result_id is None:
+            return False
+        if self.worker.busy:
+            self._pending_edges = dict(edges)  # applied when the running request ends
+            return True
+        wanted = ["alpha", "foreground"] if last.output == "layer" else ["alpha"]
+
+        def make(job_id: str):
+            return messages.adjust_edges(last.result_id, edges=edges, outputs=wanted, id=job_id)
+
+        def done(result) -> None:
+            self._rewrite(last, result)
+            last.edges = dict(edges)
+
+        return self._start(make, done, None, quiet=True)
+
+    # ── plumbing ──────────────────────────────────────────────────────────────
+
+    def _document(self):
+        doc = Krita.instance().activeDocument()
+        if doc is None:
+            self._say("open an image first")
+        elif self.worker.busy:
+            self._say("Softcut is still working on the last request")
+            return None
+        return doc
+
+    def _start(self, make, on_result, source, *, quiet: bool = False) -> bool:
+        self.last_source = source if source is not None else self.last_source
+        self.busy.emit(True)
+
+        def done(result) -> None:
+            ok = False
+            try:
+                on_result(result)
+                ok = True
+            except document.DocumentError as exc:
+                self._say(f"the result could not be inserted: {exc}")
+            self._end(ok)
+
+        def failed(exc: Exception) -> None:
+            self._failed(exc)
+            self._end(False)
+
+        def progress(fraction: float, stage: str) -> None:
+            self.progress.emit(fraction, stage)
+
+        self.worker.submit(make, done, failed, progress)
+        if not quiet:
+            self.progress.emit(0.0, "sent")
+        return True
+
+    def _end(self, ok: bool) -> None:
+        self.busy.emit(False)
+        self.finished.emit(ok)
+        pending, self._pending_edges = self._pending_edges, None
+        if pending is not None and ok:
+            self.adjust_edges(pending)
+
+    def _failed(self, exc: Exception) -> None:
+        if isinstance(exc, EngineUnavailable):
+            self.status.emit("not connected")
+            self._say(f"the Softcut engine is not reachable ({exc}). Start it with `{START_COMMAND}`; "
+                      "the document was not changed")
+        elif isinstance(exc, JobCancelledError):
+            self._say("cancelled; the document was not changed")
+        elif isinstance(exc, EngineError):
+            self._say(f"the engine could not do it: {exc.message} ({exc.code}); the document was not changed")
+        else:
+            self._say(f"Softcut failed: {exc}; the document was not changed")
+
+    def _say(self, text: str) -> None:
+        self.last_message = text
+        self.message.emit(text)
+        window = Krita.instance().activeWindow()
+        view = window.activeView() if window is not None else None
+        if view is not None:
+            from PyQt5.QtGui import QIcon
+
+            view.showFloatingMessage(f"Softcut: {text}", QIcon(), 6000, 1)
+
+    def _insert(self, doc, source: document.SourceImage, output: str, result, edges) -> None:
+        rect = (source.x, source.y, source.width, source.height)
+        alpha = result.buffers["alpha"]
+        inserted = Inserted(doc, output, rect, result.result_id, edges=dict(edges))
+        if output == "selection":
+            document.set_selection(doc, rect, alpha)
+        elif output == "mask":
+            layer = document.find_node(doc, source.node_id) if source.node_id else document.source_layer(doc)
+            mask = document.add_transparency_mask(doc, layer, rect, alpha, name="Softcut subject")
+            inserted.node_id = mask.uniqueId()
+        else:
+            above = document.find_node(doc, source.node_id) if source.node_id else document.source_layer(doc)
+            layer = document.add_cutout_layer(doc, above, rect, result.buffers["foreground"], alpha,
+                                              name="Softcut cut-out")
+            inserted.node_id = layer.uniqueId()
+        self.last = inserted
+        self._say({"selection": "subject selected", "mask": "background masked",
+                   "layer": "cut-out added as a new layer"}[output])
+
+    def _rewrite(self, last: Inserted, result) -> None:
+        alpha = result.buffers["alpha"]
+        if last.output == "selection":
+            document.write_selection(last.doc, last.rect, alpha)
+            return
+        node = document.find_node(last.doc, last.node_id)
+        if node is None:
+            raise document.DocumentError("the layer or mask Softcut made is gone")
+        if last.output == "mask":
+            document.write_mask(last.doc, node, last.rect, alpha)
+        else:
+            masks = [c for c in node.childNodes() if c.type() == "transparencymask"]
+            if masks:
+                document.write_mask(last.doc, masks[0], last.rect, alpha)
+            else:
+                raise document.DocumentError("the cut-out layer has no mask to adjust")
+

@@ -1,0 +1,132 @@
+"""The Softcut docker: engine state, source and output, edge sliders, progress and cancel."""
+
+from __future__ import annotations
+
+from krita import DockWidget, Krita
+from PyQt5.QtCore import Qt, QTimer
+from PyQt5.QtWidgets import (QComboBox, QFormLayout, QHBoxLayout, QLabel, QProgressBar, QPushButton, QSlider,
+                             QVBoxLayout, QWidget)
+
+from .controller import SETTINGS, Controller
+
+# (engine name, label, slider range, slider step → value)
+EDGE_SLIDERS = (
+    ("smooth", "Smooth", (0, 100), 1.0),
+    ("feather", "Feather (px)", (0, 500), 0.1),
+    ("contrast", "Contrast (%)", (0, 100), 1.0),
+    ("shift_edge", "Shift edge (%)", (-100, 100), 1.0),
+)
+OUTPUT_LABELS = (("selection", "Selection"), ("mask", "Transparency mask"), ("layer", "New layer (cut-out)"))
+LIVE_DELAY_MS = 150
+
+
+class SoftcutDocker(DockWidget):
+    """Created by Krita for each window; all of them share the one :class:`Controller`."""
+
+    controller: Controller | None = None  # set by the extension before Krita creates dockers
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setWindowTitle("Softcut")
+        self.ctl = SoftcutDocker.controller
+        root = QWidget(self)
+        layout = QVBoxLayout(root)
+
+        self.status = QLabel("not connected")
+        self.status.setWordWrap(True)
+        connect, start = QPushButton("Connect"), QPushButton("Start engine")
+        connect.clicked.connect(lambda: self.ctl.connect_engine())
+        start.clicked.connect(self.ctl.start_engine)
+        row = QHBoxLayout()
+        row.addWidget(connect)
+        row.addWidget(start)
+        layout.addWidget(self.status)
+        layout.addLayout(row)
+
+        form = QFormLayout()
+        self.source = QComboBox()
+        self.source.addItem("Active layer", "layer")
+        self.source.addItem("Merged image", "merged")
+        self.source.setCurrentIndex(1 if self.ctl.merged else 0)
+        self.source.currentIndexChanged.connect(self._source_changed)
+        self.output = QComboBox()
+        for key, label in OUTPUT_LABELS:
+            self.output.addItem(label, key)
+        self.quality = QComboBox()
+        self.quality.addItem("Best edges", "best")
+        self.quality.addItem("Fast", "fast")
+        self.quality.setCurrentIndex(1 if self.ctl.refine_mode == "fast" else 0)
+        self.quality.currentIndexChanged.connect(self._quality_changed)
+        form.addRow("Source", self.source)
+        form.addRow("Output", self.output)
+        form.addRow("Quality", self.quality)
+        layout.addLayout(form)
+
+        self.select = QPushButton("Select Subject")
+        self.select.clicked.connect(lambda: self.ctl.select_subject(self.output.currentData(), self.edges()))
+        self.refine = QPushButton("Refine Selection")
+        self.refine.clicked.connect(self.ctl.refine_selection)
+        row = QHBoxLayout()
+        row.addWidget(self.select)
+        row.addWidget(self.refine)
+        layout.addLayout(row)
+
+        edges = QFormLayout()
+        self.sliders: dict[str, tuple[QSlider, float]] = {}
+        for name, label, (lo, hi), step in EDGE_SLIDERS:
+            slider = QSlider(Qt.Horizontal)
+            slider.setRange(lo, hi)
+            slider.valueChanged.connect(self._edges_changed)
+            self.sliders[name] = (slider, step)
+            edges.addRow(label, slider)
+        layout.addLayout(edges)
+        self.live = QTimer(self)
+        self.live.setSingleShot(True)
+        self.live.setInterval(LIVE_DELAY_MS)
+        self.live.timeout.connect(lambda: self.ctl.adjust_edges(self.edges()))
+
+        self.bar = QProgressBar()
+        self.bar.setRange(0, 100)
+        self.cancel = QPushButton("Cancel")
+        self.cancel.setEnabled(False)
+        self.cancel.clicked.connect(self.ctl.cancel)
+        row = QHBoxLayout()
+        row.addWidget(self.bar)
+        row.addWidget(self.cancel)
+        layout.addLayout(row)
+        self.news = QLabel("")
+        self.news.setWordWrap(True)
+        layout.addWidget(self.news)
+        layout.addStretch(1)
+        self.setWidget(root)
+
+        self.ctl.status.connect(self.status.setText)
+        self.ctl.message.connect(self.news.setText)
+        self.ctl.progress.connect(lambda fraction, stage: (self.bar.setValue(int(100 * fraction)),
+                                                          self.bar.setFormat(f"{stage} %p%")))
+        self.ctl.busy.connect(self._busy)
+
+    def edges(self) -> dict[str, float]:
+        """The sliders' values, in the engine's units."""
+        return {name: slider.value() * step for name, (slider, step) in self.sliders.items()}
+
+    def canvasChanged(self, canvas) -> None:
+        pass
+
+    def _edges_changed(self) -> None:
+        self.live.start()
+
+    def _busy(self, busy: bool) -> None:
+        self.cancel.setEnabled(busy)
+        self.select.setEnabled(not busy)
+        self.refine.setEnabled(not busy)
+        if not busy:
+            self.bar.setValue(100)
+
+    def _source_changed(self) -> None:
+        self.ctl.merged = self.source.currentData() == "merged"
+        Krita.instance().writeSetting(SETTINGS, "source", self.source.currentData())
+
+    def _quality_changed(self) -> None:
+        self.ctl.refine_mode = self.quality.currentData()
+        Krita.instance().writeSetting(SETTINGS, "refine", self.ctl.refine_mode)

@@ -1,0 +1,311 @@
+"""The only module that touches Krita's documents: read pixels, write results.
+
+Reading gives the engine ``rgba8``; documents of any colour model and depth are
+converted by Krita itself (a clone converted to RGBA/U8/sRGB), except RGBA U8
+and U16, which are read directly.
+
+Writing keeps the user's undo history honest on Krita 5.1, whose Python API
+records adding and removing nodes but not pixel writes or selection changes:
+
+- a new node (the cut-out layer) is filled while detached and added in one step;
+- a transparency mask is added by Krita's own "Add Transparency Mask" action
+  (one step) and then filled: undoing the step removes the mask and what was
+  written into it;
+- a selection is set right after one of Krita's own selection steps ("Deselect",
+  or "Select All" when nothing was selected), so one Ctrl+Z brings back the
+  selection the user had.
+
+Every function here runs on the GUI thread.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from krita import Krita, Selection
+from PyQt5.QtWidgets import QApplication
+
+from . import pixels
+
+SCRATCH_NAME = "softcut-scratch"
+
+
+class DocumentError(Exception):
+    """The document cannot take this operation (no layer, locked layer, nothing selected)."""
+
+
+@dataclass
+class SourceImage:
+    """What is sent to the engine: ``rgba`` (width * height * 4 bytes, RGBA8) at (x, y) on the canvas."""
+
+    x: int
+    y: int
+    width: int
+    height: int
+    rgba: bytes
+    node_id: str | None  # the layer's uniqueId, None for the merged image
+
+
+def settle(doc) -> None:
+    """Let Krita finish its queued strokes and update its widgets."""
+    doc.waitForDone()
+    QApplication.instance().processEvents()
+    doc.waitForDone()
+
+
+def find_node(doc, unique_id: str):
+    """The node of ``doc`` with this uniqueId, or None."""
+    stack = list(doc.topLevelNodes())
+    while stack:
+        node = stack.pop()
+        if node.uniqueId() == unique_id:
+            return node
+        stack.extend(node.childNodes())
+    return None
+
+
+def source_layer(doc):
+    """The layer the user is working on: the active node, or a mask's layer."""
+    node = doc.activeNode()
+    if node is None:
+        raise DocumentError("no active layer")
+    while node.type().endswith("mask"):
+        node = node.parentNode()
+    return node
+
+
+def _node_path(node) -> list[int]:
+    path = []
+    while node.parentNode() is not None:
+        parent = node.parentNode()
+        ids = [child.uniqueId() for child in parent.childNodes()]
+        path.append(ids.index(node.uniqueId()))
+        node = parent
+    return path[::-1]
+
+
+def _node_at(doc, path: list[int]):
+    node = doc.rootNode()
+    for index in path:
+        node = node.childNodes()[index]
+    return node
+
+
+def _read_rgba(doc, node, rect: tuple[int, int, int, int]) -> bytes:
+    x, y, w, h = rect
+    model, depth = doc.colorModel(), doc.colorDepth()
+    if model == "RGBA" and depth in ("U8", "U16"):
+        data = bytes(node.projectionPixelData(x, y, w, h) if node is not None else doc.pixelData(x, y, w, h))
+        if depth == "U16":
+            data = pixels.u16_to_u8(data)
+        return pixels.swap_red_blue(data)
+    # Any other model or depth: let Krita convert a copy of the document.
+    copy = doc.clone()
+    try:
+        copy.setColorSpace("RGBA", "U8", "")
+        copy.waitForDone()
+        if node is None:
+            copy.refreshProjection()
+            copy.waitForDone()
+            data = bytes(copy.pixelData(x, y, w, h))
+        else:
+            data = bytes(_node_at(copy, _node_path(node)).projectionPixelData(x, y, w, h))
+    finally:
+        copy.close()
+    return pixels.swap_red_blue(data)
+
+
+def read_source(doc, *, merged: bool) -> SourceImage:
+    """The active layer (its part on the canvas) or the merged image, as RGBA8."""
+    settle(doc)
+    if merged:
+        rect = (0, 0, doc.width(), doc.height())
+        node = None
+    else:
+        node = source_layer(doc)
+        bounds = node.bounds()
+        rect = pixels.clip_rect(bounds.x(), bounds.y(), bounds.width(), bounds.height(), doc.width(), doc.height())
+        if rect[2] < 2 or rect[3] < 2:
+            raise DocumentError(f"layer '{node.name()}' has no pixels on the canvas")
+    return SourceImage(*rect, _read_rgba(doc, node, rect), None if node is None else node.uniqueId())
+
+
+def read_selection(doc, rect: tuple[int, int, int, int]) -> bytes:
+    """The global selection inside ``rect`` as grey8 (0 outside the selection)."""
+    selection = doc.selection()
+    if selection is None:
+        raise DocumentError("nothing is selected: draw a rough selection around the subject first")
+    return bytes(selection.pixelData(*rect))
+
+
+def from_bgra8(doc, bgra: bytes, width: int, height: int) -> bytes:
+    """BGRA8 pixels (Krita's RGBA/U8 layout) in ``doc``'s own colour model and depth (Krita converts)."""
+    model, depth = doc.colorModel(), doc.colorDepth()
+    if model == "RGBA" and depth == "U8":
+        return bgra
+    scratch = Krita.instance().createDocument(width, height, SCRATCH_NAME, "RGBA", "U8", "", 72.0)
+    try:
+        layer = scratch.topLevelNodes()[0]
+        layer.setPixelData(bgra, 0, 0, width, height)
+        scratch.setColorSpace(model, depth, doc.colorProfile())
+        scratch.waitForDone()
+        return bytes(layer.pixelData(0, 0, width, height))
+    finally:
+        scratch.close()
+
+
+# ── writing ──────────────────────────────────────────────────────────────────
+
+
+def _action(doc, name: str) -> None:
+    Krita.instance().action(name).trigger()
+    settle(doc)
+
+
+def _activate(doc, node) -> None:
+    doc.setActiveNode(node)
+    settle(doc)
+    active = doc.activeNode()
+    if active is None or active.uniqueId() != node.uniqueId():
+        raise DocumentError(f"Krita did not make '{node.name()}' the active layer")
+
+
+class _SelectionKept:
+    """Takes the global selection away for the span of a block and gives it back unchanged."""
+
+    def __init__(self, doc) -> None:
+        self.doc = doc
+
+    def __enter__(self):
+        current = self.doc.selection()
+        self.saved = current.duplicate() if current is not None else None
+        self.doc.setSelection(None)
+        settle(self.doc)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.doc.setSelection(self.saved)
+        settle(self.doc)
+
+
+def _new_mask(doc, layer):
+    """Krita's own "Add Transparency Mask" on ``layer`` (one undo step); the new mask."""
+    before = {child.uniqueId() for child in layer.childNodes()}
+    _activate(doc, layer)
+    _action(doc, "add_new_transparency_mask")
+    added = [c for c in layer.childNodes() if c.uniqueId() not in before and c.type() == "transparencymask"]
+    if not added:
+        raise DocumentError(f"Krita did not add a transparency mask to '{layer.name()}' (is it locked?)")
+    return added[0]
+
+
+def _full_mask_bytes(node, rect: tuple[int, int, int, int], alpha: bytes) -> tuple[tuple[int, int, int, int], bytes]:
+    """``alpha`` (grey8 over ``rect``) padded with 0 to cover ``node``'s bounds as well."""
+    b = node.bounds()
+    left, top = min(b.x(), rect[0]), min(b.y(), rect[1])
+    right, bottom = max(b.x() + b.width(), rect[0] + rect[2]), max(b.y() + b.height(), rect[1] + rect[3])
+    width, height = right - left, bottom - top
+    out = bytearray(width * height)
+    x, y, w, h = rect
+    for row in range(h):
+        start = (y - top + row) * width + (x - left)
+        out[start:start + w] = alpha[row * w:(row + 1) * w]
+    return (left, top, width, height), bytes(out)
+
+
+def add_transparency_mask(doc, layer, rect: tuple[int, int, int, int], alpha: bytes, *, name: str):
+    """A new transparency mask on ``layer`` holding ``alpha`` (grey8 over ``rect``; 0 elsewhere). One undo step."""
+    with _SelectionKept(doc):
+        mask = _new_mask(doc, layer)
+        full_rect, full = _full_mask_bytes(layer, rect, alpha)
+        mask.setPixelData(full, *full_rect)
+        mask.setName(name)
+    settle(doc)
+    return mask
+
+
+def _layer_template(doc, host):
+    """A detached paint layer carrying one initialised transparency mask, made with no net undo step.
+
+    Krita 5.1's Python API cannot give a new transparency mask its pixels, so the
+    mask comes from Krita's own action on ``host``, is copied with a copy of
+    ``host``, and the action is undone at once.
+    """
+    with _SelectionKept(doc):
+        mask = _new_mask(doc, host)
+        copy = host.duplicate()
+        _action(doc, "edit_undo")
+        if find_node(doc, mask.uniqueId()) is not None:
+            raise DocumentError("Krita did not undo its temporary mask")
+    return copy
+
+
+def _childless_paint_layer(doc, prefer):
+    candidates = [prefer] + list(doc.topLevelNodes())
+    while candidates:
+        node = candidates.pop(0)
+        if node.type() == "paintlayer" and not node.childNodes() and not node.locked():
+            return node
+        candidates.extend(node.childNodes())
+    return None
+
+
+def add_cutout_layer(doc, above, rect: tuple[int, int, int, int], rgb: bytes, alpha: bytes, *, name: str):
+    """A new paint layer above ``above``: ``rgb`` (RGB8 colours over ``rect``, opaque) under a
+    transparency mask holding ``alpha`` (grey8). One undo step ("Add Layer").
+
+    Where the document has no plain paint layer to borrow a mask from, the layer
+    carries ``alpha`` as its own transparency instead of a mask.
+    """
+    x, y, w, h = rect
+    host = _childless_paint_layer(doc, above)
+    if host is not None:
+        layer = _layer_template(doc, host)
+        b = layer.bounds()
+        if b.width() > 0 and b.height() > 0:
+            pixel_size = len(bytes(layer.pixelData(b.x(), b.y(), 1, 1)))
+            layer.setPixelData(bytes(pixel_size * b.width() * b.height()), b.x(), b.y(), b.width(), b.height())
+        for setter, value in (("setOpacity", 255), ("setBlendingMode", "normal"), ("setVisible", True),
+                              ("setLocked", False), ("setAlphaLocked", False), ("setInheritAlpha", False),
+                              ("setColorLabel", 0)):
+            getattr(layer, setter)(value)
+        mask = layer.childNodes()[0]
+        full_rect, full = _full_mask_bytes(layer, rect, alpha)
+        mask.setPixelData(full, *full_rect)
+        mask.setName(f"{name} mask")
+        bgra = pixels.bgra_with_alpha(rgb)
+    else:
+        layer = doc.createNode(name, "paintlayer")
+        bgra = pixels.bgra_with_alpha(rgb, alpha)
+    layer.setName(name)
+    layer.setPixelData(from_bgra8(doc, bgra, w, h), x, y, w, h)
+    parent = above.parentNode() or doc.rootNode()
+    parent.addChildNode(layer, above)
+    settle(doc)
+    return layer
+
+
+def set_selection(doc, rect: tuple[int, int, int, int], alpha: bytes) -> None:
+    """Replace the global selection by ``alpha`` (grey8 over ``rect``, 0 elsewhere). One undo step.
+
+    The step is Krita's own "Deselect" (or "Select All" when nothing was selected),
+    whose undo brings back the user's selection; the soft selection is written
+    right after it.
+    """
+    _action(doc, "deselect" if doc.selection() is not None else "select_all")
+    write_selection(doc, rect, alpha)
+
+
+def write_selection(doc, rect: tuple[int, int, int, int], alpha: bytes) -> None:
+    """Overwrite the global selection (no undo step of its own: used by :func:`set_selection` and live edits)."""
+    selection = Selection()
+    selection.setPixelData(alpha, *rect)
+    doc.setSelection(selection)
+    settle(doc)
+
+
+def write_mask(doc, mask, rect: tuple[int, int, int, int], alpha: bytes) -> None:
+    """Overwrite a mask this plug-in made (live edge edits; its undo step stays the one that added it)."""
+    full_rect, full = _full_mask_bytes(mask.parentNode(), rect, alpha)
+    mask.setPixelData(full, *full_rect)
+    settle(doc)

@@ -1,0 +1,49 @@
+"""Pixel buffers between Krita's layouts and the engine's (pure Python, no Krita).
+
+Krita's RGBA/U8 and RGBA/U16 pixels are stored B, G, R, A (U16 little-endian);
+the engine speaks ``rgba8`` (R, G, B, A, 8 bits) and ``grey8``. Every function
+takes and returns ``bytes`` of ``width * height`` pixels, row-major, top-down.
+"""
+
+from __future__ import annotations
+
+
+def swap_red_blue(pixels: bytes) -> bytes:
+    """BGRA8 ↔ RGBA8 (the same swap both ways): 4 bytes a pixel."""
+    out = bytearray(pixels)
+    out[0::4] = pixels[2::4]
+    out[2::4] = pixels[0::4]
+    return bytes(out)
+
+
+def u16_to_u8(pixels: bytes) -> bytes:
+    """Little-endian 16-bit channels → 8-bit, keeping the high byte (exact for v8 * 257)."""
+    return bytes(pixels[1::2])
+
+
+def u8_to_u16(pixels: bytes) -> bytes:
+    """8-bit channels → little-endian 16-bit (v * 257: both bytes equal v)."""
+    out = bytearray(2 * len(pixels))
+    out[0::2] = pixels
+    out[1::2] = pixels
+    return bytes(out)
+
+
+def bgra_with_alpha(rgb: bytes, alpha: bytes | None = None) -> bytes:
+    """RGB8 colours (3 bytes a pixel) and a grey8 alpha (opaque when None) → BGRA8."""
+    count = len(rgb) // 3
+    if alpha is not None and len(alpha) != count:
+        raise ValueError(f"alpha: expected {count} bytes; got {len(alpha)}")
+    out = bytearray(4 * count)
+    out[0::4] = rgb[2::3]
+    out[1::4] = rgb[1::3]
+    out[2::4] = rgb[0::3]
+    out[3::4] = alpha if alpha is not None else b"\xff" * count
+    return bytes(out)
+
+
+def clip_rect(x: int, y: int, width: int, height: int, canvas_width: int, canvas_height: int) -> tuple[int, int, int, int]:
+    """The part of a rectangle inside the canvas (``(x, y, 0, 0)`` when they do not meet)."""
+    left, top = max(x, 0), max(y, 0)
+    right, bottom = min(x + width, canvas_width), min(y + height, canvas_height)
+    return left, top, max(right - left, 0), max(bottom - top, 0)

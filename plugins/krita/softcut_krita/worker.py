@@ -1,0 +1,142 @@
+"""Engine requests off Krita's GUI thread.
+
+A request runs on a daemon thread with the blocking client; its progress and its
+outcome come back through a queue that a 30 ms QTimer drains on the GUI thread,
+where the callbacks run. Krita's event loop never waits on the network.
+"""
+
+from __future__ import annotations
+
+import itertools
+import queue
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from PyQt5.QtCore import QObject, QTimer
+
+from .client import EngineUnavailable, SoftcutClient
+from .protocol.messages import Message
+
+POLL_MS = 30
+_ids = itertools.count(1)
+
+
+class EngineWorker(QObject):
+    """Runs one engine request at a time; callbacks come back on the GUI thread.
+
+    Parameters
+    ----------
+    host, port: where the engine listens.
+    token: the pairing token (None: the engine's config folder).
+    """
+
+    def __init__(self, host: str, port: int, *, token: str | None = None, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.host, self.port, self.token = host, port, token
+        self._events: queue.Queue = queue.Queue()
+        self._timer = QTimer(self)
+        self._timer.setInterval(POLL_MS)
+        self._timer.timeout.connect(self._drain)
+        self._client: SoftcutClient | None = None
+        self._busy_id: str | None = None
+        self._callbacks: dict[str, tuple[Callable, Callable, Callable | None]] = {}
+
+    @property
+    def busy(self) -> bool:
+        return self._busy_id is not None
+
+    def configure(self, host: str, port: int, token: str | None = None) -> None:
+        """Talk to another engine from the next request on."""
+        self.host, self.port, self.token = host, port, token
+        client, self._client = self._client, None
+        if client is not None:
+            client.close()
+
+    def submit(
+        self,
+        make_message: Callable[[str], Message] | None,
+        on_done: Callable[[Any], None],
+        on_error: Callable[[Exception], None],
+        on_progress: Callable[[float, str], None] | None = None,
+        *,
+        timeout: float = 600.0,
+    ) -> str:
+        """Send ``make_message(job_id)`` (None: just connect and return the welcome) on a thread."""
+        if self.busy:
+            raise RuntimeError("a request is already running")
+        job_id = f"krita-{next(_ids)}"
+        self._busy_id = job_id
+        self._callbacks[job_id] = (on_done, on_error, on_progress)
+        thread = threading.Thread(target=self._run, args=(job_id, make_message, timeout), daemon=True)
+        thread.start()
+        self._timer.start()
+        return job_id
+
+    def cancel(self) -> None:
+        """Ask the engine to stop the running request (the reply comes as JobCancelledError)."""
+        job_id, client = self._busy_id, self._client
+        if job_id is None or client is None:
+            return
+        threading.Thread(target=self._cancel, args=(client, job_id), daemon=True).start()
+
+    def close(self) -> None:
+        client, self._client = self._client, None
+        if client is not None:
+            client.close()
+
+    # ── worker thread ─────────────────────────────────────────────────────────
+
+    def _connected(self) -> SoftcutClient:
+        if self._client is None:
+            client = SoftcutClient(self.host, self.port, token=self.token, name="softcut-krita")
+            client.connect()
+            self._client = client
+        return self._client
+
+    def _run(self, job_id: str, make_message, timeout: float) -> None:
+        try:
+            client = self._connected()
+            if make_message is None:
+                outcome = client.welcome
+            else:
+                def progress(fraction: float, stage: str) -> None:
+                    self._events.put((job_id, "progress", (fraction, stage)))
+
+                outcome = client.request(make_message(job_id), progress=progress, timeout=timeout)
+            self._events.put((job_id, "done", outcome))
+        except EngineUnavailable as exc:
+            self._client = None
+            self._events.put((job_id, "error", exc))
+        except Exception as exc:  # every failure reaches the GUI as a message
+            self._events.put((job_id, "error", exc))
+
+    @staticmethod
+    def _cancel(client: SoftcutClient, job_id: str) -> None:
+        try:
+            client.cancel(job_id)
+        except EngineUnavailable:
+            pass  # the request itself reports the dropped connection
+
+    # ── GUI thread ────────────────────────────────────────────────────────────
+
+    def _drain(self) -> None:
+        while True:
+            try:
+                job_id, kind, payload = self._events.get_nowait()
+            except queue.Empty:
+                break
+            on_done, on_error, on_progress = self._callbacks.get(job_id, (None, None, None))
+            if kind == "progress":
+                if on_progress is not None:
+                    on_progress(*payload)
+                continue
+            self._callbacks.pop(job_id, None)
+            if job_id == self._busy_id:
+                self._busy_id = None
+            if kind == "done":
+                on_done(payload)
+            else:
+                on_error(payload)
+        if not self.busy and self._events.empty():
+            self._timer.stop()
