@@ -1,8 +1,8 @@
 """The only module that touches Krita's documents: read pixels, write results.
 
-Reading gives the engine ``rgba8``; documents of any colour model and depth are
-converted by Krita itself (a clone converted to RGBA/U8/sRGB), except RGBA U8
-and U16, which are read directly.
+Reading gives the engine ``rgba8``: RGBA U8 documents are read directly, any
+other colour model, depth or linear profile is converted by Krita itself (a
+clone of the document converted to RGBA/U8/sRGB).
 
 Writing keeps the user's undo history honest on Krita 5.1, whose Python API
 records adding and removing nodes but not pixel writes or selection changes:
@@ -94,10 +94,8 @@ def _node_at(doc, path: list[int]):
 def _read_rgba(doc, node, rect: tuple[int, int, int, int]) -> bytes:
     x, y, w, h = rect
     model, depth = doc.colorModel(), doc.colorDepth()
-    if model == "RGBA" and depth in ("U8", "U16"):
+    if model == "RGBA" and depth == "U8":
         data = bytes(node.projectionPixelData(x, y, w, h) if node is not None else doc.pixelData(x, y, w, h))
-        if depth == "U16":
-            data = pixels.u16_to_u8(data)
         return pixels.swap_red_blue(data)
     # Any other model or depth: let Krita convert a copy of the document.
     copy = doc.clone()
@@ -240,11 +238,17 @@ def _layer_template(doc, host):
     return copy
 
 
-def _childless_paint_layer(doc, prefer):
+def _plain_paint_layer(doc, prefer):
+    """A paint layer whose copy can become the cut-out without an undo step of its own.
+
+    Only pixels, names and flags can be changed on a detached copy without Krita
+    recording it, so the host has no children, normal blending and full opacity.
+    """
     candidates = [prefer] + list(doc.topLevelNodes())
     while candidates:
         node = candidates.pop(0)
-        if node.type() == "paintlayer" and not node.childNodes() and not node.locked():
+        if (node.type() == "paintlayer" and not node.childNodes() and not node.locked()
+                and node.blendingMode() == "normal" and node.opacity() == 255):
             return node
         candidates.extend(node.childNodes())
     return None
@@ -258,17 +262,17 @@ def add_cutout_layer(doc, above, rect: tuple[int, int, int, int], rgb: bytes, al
     carries ``alpha`` as its own transparency instead of a mask.
     """
     x, y, w, h = rect
-    host = _childless_paint_layer(doc, above)
+    host = _plain_paint_layer(doc, above)
     if host is not None:
         layer = _layer_template(doc, host)
         b = layer.bounds()
         if b.width() > 0 and b.height() > 0:
             pixel_size = len(bytes(layer.pixelData(b.x(), b.y(), 1, 1)))
             layer.setPixelData(bytes(pixel_size * b.width() * b.height()), b.x(), b.y(), b.width(), b.height())
-        for setter, value in (("setOpacity", 255), ("setBlendingMode", "normal"), ("setVisible", True),
-                              ("setLocked", False), ("setAlphaLocked", False), ("setInheritAlpha", False),
-                              ("setColorLabel", 0)):
-            getattr(layer, setter)(value)
+        for getter, setter, value in (("visible", "setVisible", True), ("alphaLocked", "setAlphaLocked", False),
+                                      ("inheritAlpha", "setInheritAlpha", False), ("colorLabel", "setColorLabel", 0)):
+            if getattr(layer, getter)() != value:
+                getattr(layer, setter)(value)
         mask = layer.childNodes()[0]
         full_rect, full = _full_mask_bytes(layer, rect, alpha)
         mask.setPixelData(full, *full_rect)

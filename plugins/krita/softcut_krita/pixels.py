@@ -1,6 +1,6 @@
 """Pixel buffers between Krita's layouts and the engine's (pure Python, no Krita).
 
-Krita's RGBA/U8 and RGBA/U16 pixels are stored B, G, R, A (U16 little-endian);
+Krita's RGBA/U8 pixels are stored B, G, R, A;
 the engine speaks ``rgba8`` (R, G, B, A, 8 bits) and ``grey8``. Every function
 takes and returns ``bytes`` of ``width * height`` pixels, row-major, top-down.
 """
@@ -13,19 +13,6 @@ def swap_red_blue(pixels: bytes) -> bytes:
     out = bytearray(pixels)
     out[0::4] = pixels[2::4]
     out[2::4] = pixels[0::4]
-    return bytes(out)
-
-
-def u16_to_u8(pixels: bytes) -> bytes:
-    """Little-endian 16-bit channels → 8-bit, keeping the high byte (exact for v8 * 257)."""
-    return bytes(pixels[1::2])
-
-
-def u8_to_u16(pixels: bytes) -> bytes:
-    """8-bit channels → little-endian 16-bit (v * 257: both bytes equal v)."""
-    out = bytearray(2 * len(pixels))
-    out[0::2] = pixels
-    out[1::2] = pixels
     return bytes(out)
 
 

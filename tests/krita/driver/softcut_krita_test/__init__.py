@@ -1,0 +1,29 @@
+"""Test driver: once Krita's first window exists, run $SOFTCUT_KRITA_SCENARIOS, then leave Krita."""
+
+import os
+import traceback
+from pathlib import Path
+
+from krita import Extension, Krita
+from PyQt5.QtCore import QTimer
+
+
+class Driver(Extension):
+    def setup(self):
+        pass
+
+    def createActions(self, window):
+        QTimer.singleShot(1000, self.run)
+
+    def run(self):
+        out = Path(os.environ["SOFTCUT_KRITA_OUT"])
+        try:
+            code = Path(os.environ["SOFTCUT_KRITA_SCENARIOS"]).read_text()
+            exec(compile(code, "scenarios.py", "exec"), {"__name__": "scenarios", "OUT": out})
+        except BaseException:
+            (out / "driver_error.txt").write_text(traceback.format_exc())
+        finally:
+            os._exit(0)
+
+
+Krita.instance().addExtension(Driver(Krita.instance()))

@@ -1,0 +1,273 @@
+"""Runs inside real Krita (started by test_krita_plugin.py): drives the installed plug-in's own
+actions on real documents and writes what it reads back to ``OUT`` for pytest to check.
+
+``OUT/spec.json`` says where the engines are and which images to use; each scenario writes
+``OUT/<name>.json`` (facts) and ``OUT/<name>.<what>.bin`` (raw pixels).
+"""
+
+import hashlib
+import json
+import os
+import signal
+import time
+
+from krita import Krita, Selection
+from PyQt5.QtCore import QEventLoop, QObject, QTimer
+from PyQt5.QtWidgets import QApplication
+
+import softcut_krita
+from softcut_krita import document
+
+spec = json.loads((OUT / "spec.json").read_text())
+app = Krita.instance()
+qapp = QApplication.instance()
+window = app.activeWindow()
+ctl = softcut_krita.extension.controller
+ctl.worker.configure("127.0.0.1", spec["port"], spec["token"])
+ctl.refine_mode = spec["refine"]
+undo_view = [o for w in qapp.topLevelWidgets() for o in w.findChildren(QObject)
+             if o.metaObject().className() == "KisUndoView"][0]
+
+
+def settle(doc):
+    for _ in range(3):
+        doc.waitForDone()
+        qapp.processEvents()
+
+
+def undo_index():
+    qapp.processEvents()
+    return undo_view.selectionModel().currentIndex().row()
+
+
+def image_bytes(name):
+    return (OUT / name).read_bytes()
+
+
+def new_document(name, model, depth, layers, width, height):
+    """A document with a white background and ``layers``: (name, x, y, w, h, rgba file), converted to model/depth."""
+    doc = app.createDocument(width, height, name, "RGBA", "U8", "", 72.0)
+    background = doc.topLevelNodes()[0]
+    background.setPixelData(b"\xff" * (4 * width * height), 0, 0, width, height)
+    top = None
+    for layer_name, x, y, w, h, source in layers:
+        node = doc.createNode(layer_name, "paintlayer")
+        rgba = image_bytes(source)
+        bgra = bytearray(rgba)
+        bgra[0::4], bgra[2::4] = rgba[2::4], rgba[0::4]
+        node.setPixelData(bytes(bgra), x, y, w, h)
+        doc.rootNode().addChildNode(node, None)
+        top = node
+    if (model, depth) != ("RGBA", "U8"):
+        doc.setColorSpace(model, depth, "")
+    window.addView(doc)
+    app.setActiveDocument(doc)
+    settle(doc)
+    if top is not None:
+        doc.setActiveNode(document.find_node(doc, top.uniqueId()))
+    settle(doc)
+    return doc
+
+
+def snapshot(doc):
+    """Everything an operation could change: the node tree with each node's pixels, and the selection."""
+    settle(doc)
+    nodes = []
+    stack = [(n, 0) for n in doc.topLevelNodes()]
+    while stack:
+        node, depth = stack.pop(0)
+        b = node.bounds()
+        data = bytes(node.pixelData(b.x(), b.y(), b.width(), b.height())) if b.width() > 0 else b""
+        nodes.append([depth, node.name(), node.type(), b.x(), b.y(), b.width(), b.height(),
+                      hashlib.sha1(data).hexdigest()])
+        stack = [(c, depth + 1) for c in node.childNodes()] + stack
+    selection = doc.selection()
+    sel = hashlib.sha1(bytes(selection.pixelData(0, 0, doc.width(), doc.height()))).hexdigest() if selection else None
+    return {"nodes": nodes, "selection": sel}
+
+
+def run(action=None, call=None, on_progress=None, timeout=240.0):
+    """Trigger a plug-in action and keep Krita's event loop running until it reports; facts about the wait."""
+    ticks = [0]
+    timer = QTimer()
+    timer.setInterval(10)
+    timer.timeout.connect(lambda: ticks.__setitem__(0, ticks[0] + 1))
+    loop = QEventLoop()
+    outcome = {}
+
+    def finished(ok):
+        outcome["ok"] = ok
+        loop.quit()
+
+    ctl.finished.connect(finished)
+    if on_progress is not None:
+        ctl.progress.connect(on_progress)
+    timer.start()
+    t0 = time.monotonic()
+    if action is not None:
+        app.action(action).trigger()
+    else:
+        call()
+    returned_after = time.monotonic() - t0
+    busy_after_trigger = ctl.worker.busy
+    ticks_at_return = ticks[0]
+    QTimer.singleShot(int(timeout * 1000), loop.quit)
+    if "ok" not in outcome and ctl.worker.busy:
+        loop.exec_()
+    timer.stop()
+    ctl.finished.disconnect(finished)
+    if on_progress is not None:
+        ctl.progress.disconnect(on_progress)
+    return {"ok": outcome.get("ok"), "trigger_returned_s": returned_after, "busy_after_trigger": busy_after_trigger,
+            "ticks_while_waiting": ticks[0] - ticks_at_return, "wait_s": time.monotonic() - t0,
+            "message": ctl.last_message}
+
+
+def record(name, facts, **buffers):
+    for what, data in buffers.items():
+        (OUT / f"{name}.{what}.bin").write_bytes(data)
+    (OUT / f"{name}.json").write_text(json.dumps(facts, indent=1))
+
+
+def source_facts():
+    s = ctl.last_source
+    return {"rect": [s.x, s.y, s.width, s.height]}, s.rgba
+
+
+def new_nodes(doc, before):
+    known = {tuple(n[1:3]) for n in before["nodes"]}
+    found = []
+    stack = list(doc.topLevelNodes())
+    while stack:
+        node = stack.pop(0)
+        if (node.name(), node.type()) not in known:
+            found.append(node)
+        stack = list(node.childNodes()) + stack
+    return found
+
+
+def undo_and_compare(doc, before, facts):
+    facts["undo_steps_added"] = undo_index() - facts["undo_index_before"]
+    model = undo_view.model()
+    facts["history"] = [model.data(model.index(i, 0)) for i in range(model.rowCount())]
+    facts["profile"] = doc.colorProfile()
+    app.action("edit_undo").trigger()
+    settle(doc)
+    facts["undo_restores"] = snapshot(doc) == before
+    if not facts["undo_restores"]:
+        facts["after_undo"] = snapshot(doc)
+        facts["before"] = before
+
+
+def scenario(name, doc, output, *, live_edges=None):
+    """Select Subject into ``output`` through the plug-in's action; read back; undo."""
+    before = snapshot(doc)
+    facts = {"undo_index_before": undo_index(), "output": output, "size": [doc.width(), doc.height()],
+             "model": doc.colorModel(), "depth": doc.colorDepth()}
+    action = {"selection": "softcut_select_subject", "mask": "softcut_remove_background",
+              "layer": "softcut_cut_out"}[output]
+    facts["run"] = run(action)
+    src, rgba = source_facts()
+    facts.update(src)
+    x, y, w, h = facts["rect"]
+    buffers = {"source": rgba}
+    if output == "selection":
+        buffers["alpha"] = bytes(doc.selection().pixelData(x, y, w, h))
+        buffers["canvas_selection"] = bytes(doc.selection().pixelData(0, 0, doc.width(), doc.height()))
+    else:
+        added = new_nodes(doc, before)
+        facts["added"] = [[n.name(), n.type(), n.parentNode().name()] for n in added]
+        masks = [n for n in added if n.type() == "transparencymask"]
+        buffers["alpha"] = bytes(masks[0].pixelData(x, y, w, h)) if masks else b""
+        if output == "layer":
+            layer = [n for n in added if n.type() == "paintlayer"][0]
+            buffers["layer"] = bytes(layer.pixelData(x, y, w, h))
+    if live_edges is not None:
+        facts["live"] = run(call=lambda: ctl.adjust_edges(live_edges))
+        if output == "selection":
+            buffers["live_alpha"] = bytes(doc.selection().pixelData(x, y, w, h))
+        else:
+            masks = [n for n in new_nodes(doc, before) if n.type() == "transparencymask"]
+            buffers["live_alpha"] = bytes(masks[0].pixelData(x, y, w, h))
+        facts["live_undo_steps"] = undo_index() - facts["undo_index_before"]
+    undo_and_compare(doc, before, facts)
+    record(name, facts, **buffers)
+
+
+def failure_scenario(name, doc, *, port, kill_pid=None):
+    """An engine that is not there, or dies mid-job: a message, and the document untouched."""
+    before = snapshot(doc)
+    facts = {"undo_index_before": undo_index()}
+    ctl.worker.configure("127.0.0.1", port, spec["token"])
+    stages = []
+
+    def on_progress(fraction, stage):
+        stages.append(stage)
+        if kill_pid is not None and len(stages) == 1:
+            os.kill(kill_pid, signal.SIGKILL)
+
+    facts["run"] = run("softcut_select_subject", on_progress=on_progress)
+    facts["stages"] = stages
+    facts["undo_steps_added"] = undo_index() - facts["undo_index_before"]
+    facts["unchanged"] = snapshot(doc) == before
+    ctl.worker.configure("127.0.0.1", spec["port"], spec["token"])
+    record(name, facts)
+
+
+W, H = spec["width"], spec["height"]
+full = [("subject", 0, 0, W, H, "disc.rgba")]
+
+doc = new_document("rgba8", "RGBA", "U8", full, W, H)
+scenario("rgba8_selection", doc, "selection", live_edges={"feather": 3.0})
+scenario("rgba8_mask", doc, "mask", live_edges={"contrast": 50.0})
+scenario("rgba8_layer", doc, "layer")
+
+# Refine Selection: a rough rectangle around the disc.
+rough = Selection()
+box = bytearray(W * H)
+for row in range(H // 5, H - H // 5):
+    box[row * W + W // 5: row * W + W - W // 5] = b"\xff" * (W - 2 * (W // 5))
+rough.setPixelData(bytes(box), 0, 0, W, H)
+doc.setSelection(rough)
+settle(doc)
+before = snapshot(doc)
+facts = {"undo_index_before": undo_index()}
+facts["run"] = run("softcut_refine_selection")
+src, rgba = source_facts()
+facts.update(src)
+refined = bytes(doc.selection().pixelData(0, 0, W, H))
+undo_and_compare(doc, before, facts)
+record("refine", facts, source=rgba, guide=bytes(box), alpha=refined)
+
+for model, depth in (("RGBA", "U16"), ("RGBA", "F32"), ("GRAYA", "U8")):
+    name = f"{model.lower()}_{depth.lower()}"
+    doc = new_document(name, model, depth, full, W, H)
+    scenario(f"{name}_selection", doc, "selection")
+    if model == "RGBA":
+        scenario(f"{name}_layer", doc, "layer")
+
+# A layer smaller than the canvas and partly off it.
+ow, oh = spec["offset_size"]
+doc = new_document("offset", "RGBA", "U8", [("subject", -ow // 4, H - oh // 2, ow, oh, "small.rgba")], W, H)
+scenario("offset_mask", doc, "mask")
+scenario("offset_selection", doc, "selection")
+
+# The merged image: two layers, each half the picture.
+doc = new_document("merged", "RGBA", "U8", [("left", 0, 0, W, H, "disc.rgba"), ("veil", 0, 0, W // 2, H, "veil.rgba")], W, H)
+ctl.merged = True
+scenario("merged_selection", doc, "selection")
+ctl.merged = False
+
+# A larger job on the working engine: Krita's event loop keeps turning while it runs.
+BW, BH = spec["big_size"]
+doc = new_document("responsive", "RGBA", "U8", [("subject", 0, 0, BW, BH, "big.rgba")], BW, BH)
+ctl.refine_mode = "best"
+record("responsive", {"run": run("softcut_select_subject")})
+ctl.refine_mode = spec["refine"]
+
+doc = new_document("dead", "RGBA", "U8", full, W, H)
+failure_scenario("no_engine", doc, port=spec["dead_port"])
+doc = new_document("dies", "RGBA", "U8", [("subject", 0, 0, BW, BH, "big.rgba")], BW, BH)
+failure_scenario("engine_dies", doc, port=spec["kill_port"], kill_pid=spec["kill_pid"])
+
+(OUT / "done").write_text("ok")

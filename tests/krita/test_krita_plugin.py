@@ -1,0 +1,277 @@
+"""The Krita plug-in in real Krita (under Xvfb) against a real engine.
+
+One Krita session runs ``scenarios.py`` through a small driver plug-in; the
+Softcut plug-in is installed with ``softcut install-plugin krita`` into a
+private resource folder. Every result read back from Krita is compared with
+what the engine returns when asked directly for the same pixels.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from conftest import build_tiny_model, red_disc_image, write_sidecar
+from core.imageio import float_to_uint8
+from engine_server.client import SoftcutClient, raw_image
+from engine_server.launcher import EngineProcess
+
+HERE = Path(__file__).resolve().parent
+REFINE = "fast"
+W, H = 160, 120
+SMALL = (100, 80)
+BIG = (1600, 1200)
+TOLERANCE = 1  # 1/255
+
+missing = [tool for tool in ("krita", "xvfb-run") if shutil.which(tool) is None]
+if missing and not os.environ.get("CI"):
+    pytest.skip(f"needs {' and '.join(missing)} (CI installs them: see .ci/run)", allow_module_level=True)
+
+
+def _rgba(image: np.ndarray) -> bytes:
+    rgb = float_to_uint8(image)
+    return np.dstack([rgb, np.full(rgb.shape[:2], 255, np.uint8)]).tobytes()
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def krita_run(tmp_path_factory):
+    """Run every scenario in one Krita session; yields (OUT folder, engine client factory)."""
+    tmp = tmp_path_factory.mktemp("krita")
+    model = build_tiny_model(tmp / "tiny.onnx")
+    write_sidecar(model)
+    config = tmp / "config"
+    engine = EngineProcess(config, model, "--device", "cpu", home=tmp / "home", timeout=60)
+    doomed = EngineProcess(config, model, "--device", "cpu", home=tmp / "home", timeout=60)
+    out = tmp / "out"
+    out.mkdir()
+    disc, _ = red_disc_image(H, W)
+    (out / "disc.rgba").write_bytes(_rgba(disc))
+    small, _ = red_disc_image(SMALL[1], SMALL[0])
+    (out / "small.rgba").write_bytes(_rgba(small))
+    veil = np.zeros((H, W // 2, 4), np.uint8)
+    veil[..., 1] = 200
+    veil[..., 3] = 90
+    (out / "veil.rgba").write_bytes(veil.tobytes())
+    big, _ = red_disc_image(BIG[1], BIG[0])
+    (out / "big.rgba").write_bytes(_rgba(big))
+    spec = {"port": engine.port, "token": engine.token, "refine": REFINE, "width": W, "height": H,
+            "offset_size": list(SMALL), "big_size": list(BIG), "dead_port": _free_port(),
+            "kill_port": doomed.port, "kill_pid": doomed.proc.pid}
+    (out / "spec.json").write_text(json.dumps(spec))
+
+    data, xdg_config, home = tmp / "xdg-data", tmp / "xdg-config", tmp / "home-dir"
+    home.mkdir()
+    env = {**os.environ, "XDG_DATA_HOME": str(data), "XDG_CONFIG_HOME": str(xdg_config), "HOME": str(home),
+           "SOFTCUT_CONFIG": str(config), "SOFTCUT_KRITA_OUT": str(out),
+           "SOFTCUT_KRITA_SCENARIOS": str(HERE / "scenarios.py")}
+    # The plug-in goes in through the user's command; the driver beside it.
+    installed = subprocess.run([sys.executable, "-m", "engine_server.cli", "install-plugin", "krita"],
+                               env=env, capture_output=True, text=True, timeout=60)
+    assert installed.returncode == 0, installed.stderr
+    pykrita = data / "krita" / "pykrita"
+    shutil.copytree(HERE / "driver" / "softcut_krita_test", pykrita / "softcut_krita_test")
+    shutil.copy(HERE / "driver" / "softcut_krita_test.desktop", pykrita)
+    with open(xdg_config / "kritarc", "a") as rc:
+        rc.write("enable_softcut_krita_test=true\n")
+    try:
+        done = subprocess.run(["xvfb-run", "-a", "krita", "--nosplash"], env=env, capture_output=True, text=True,
+                              timeout=600)
+        if (out / "driver_error.txt").exists() or not (out / "done").exists():
+            error = (out / "driver_error.txt").read_text() if (out / "driver_error.txt").exists() else ""
+            pytest.fail(f"the Krita session did not finish:\n{error}\n{done.stderr[-3000:]}")
+
+        def client() -> SoftcutClient:
+            return SoftcutClient(port=engine.port, token=engine.token, timeout=120)
+
+        yield out, client
+    finally:
+        engine.stop()
+        doomed.stop()
+
+
+def facts(out: Path, name: str) -> dict:
+    return json.loads((out / f"{name}.json").read_text())
+
+
+def grey(out: Path, name: str, what: str, shape) -> np.ndarray:
+    return np.frombuffer((out / f"{name}.{what}.bin").read_bytes(), np.uint8).reshape(shape).astype(int)
+
+
+def direct_select(client, source: bytes, w: int, h: int, outputs=("alpha",), edges=None):
+    with client() as engine:
+        result = engine.select_subject(raw_image(w, h, "rgba8", source), outputs=list(outputs), refine=REFINE)
+        if edges:
+            result = engine.adjust_edges(result.result_id, edges=edges, outputs=list(outputs))
+    return result
+
+
+def check_common(f: dict) -> None:
+    assert f["run"]["ok"] is True, f["run"]["message"]
+    assert f["undo_steps_added"] == 1, "one action must be one undo step"
+    assert f["undo_restores"], "undo must give back the document as it was"
+    assert f["run"]["busy_after_trigger"], "the action returns to Krita while the engine works"
+
+
+SELECTIONS = ["rgba8_selection", "rgba_u16_selection", "rgba_f32_selection", "graya_u8_selection",
+              "offset_selection", "merged_selection"]
+
+
+@pytest.mark.parametrize("name", SELECTIONS + ["rgba8_mask", "offset_mask"])
+def test_action_matches_the_engine(krita_run, name):
+    out, client = krita_run
+    f = facts(out, name)
+    check_common(f)
+    x, y, w, h = f["rect"]
+    source = (out / f"{name}.source.bin").read_bytes()
+    assert len(source) == w * h * 4
+    expected = np.frombuffer(direct_select(client, source, w, h).buffers["alpha"], np.uint8).reshape(h, w)
+    got = grey(out, name, "alpha", (h, w))
+    assert np.abs(got - expected.astype(int)).max() <= TOLERANCE
+    if f.get("model") != "GRAYA":  # the test model finds reddish subjects: none in grey
+        assert expected.min() < 30 and expected.max() > 225  # a real subject, not a blank matte
+
+
+@pytest.mark.parametrize("name", ["rgba8_selection", "offset_selection"])
+def test_the_engine_gets_the_pixels_krita_holds(krita_run, name):
+    """8-bit layers reach the engine exactly; an offset layer is clipped to the canvas."""
+    out, _ = krita_run
+    f = facts(out, name)
+    x, y, w, h = f["rect"]
+    sent = np.frombuffer((out / f"{name}.source.bin").read_bytes(), np.uint8).reshape(h, w, 4)
+    if name == "offset_selection":
+        assert [x, y, w, h] == [0, H - SMALL[1] // 2, SMALL[0] - SMALL[0] // 4, SMALL[1] // 2]
+        image, _ = red_disc_image(SMALL[1], SMALL[0])
+        original = np.frombuffer(_rgba(image), np.uint8).reshape(SMALL[1], SMALL[0], 4)
+        original = original[: SMALL[1] // 2, SMALL[0] // 4:]
+    else:
+        image, _ = red_disc_image(H, W)
+        original = np.frombuffer(_rgba(image), np.uint8).reshape(H, W, 4)
+    assert np.array_equal(sent, original)
+
+
+@pytest.mark.parametrize("name", ["rgba_u16_selection", "rgba_f32_selection"])
+def test_linear_16_bit_and_float_documents_are_converted_to_srgb(krita_run, name):
+    out, _ = krita_run
+    assert "g10" in facts(out, name)["profile"]  # Krita's default for these depths is linear light
+    image, _ = red_disc_image(H, W)
+    original = np.frombuffer(_rgba(image), np.uint8).reshape(H, W, 4).astype(int)
+    sent = np.frombuffer((out / f"{name}.source.bin").read_bytes(), np.uint8).reshape(H, W, 4)
+    assert np.abs(sent.astype(int) - original).max() <= 1
+
+
+def test_grey_documents_are_sent_as_grey(krita_run):
+    out, _ = krita_run
+    g = np.frombuffer((out / "graya_u8_selection.source.bin").read_bytes(), np.uint8).reshape(H, W, 4)
+    assert np.array_equal(g[..., 0], g[..., 1]) and np.array_equal(g[..., 1], g[..., 2])
+
+
+def test_selection_outside_the_layer_is_empty(krita_run):
+    out, _ = krita_run
+    canvas = grey(out, "offset_selection", "canvas_selection", (H, W))
+    x, y, w, h = facts(out, "offset_selection")["rect"]
+    outside = canvas.copy()
+    outside[y:y + h, x:x + w] = 0
+    assert outside.max() == 0
+
+
+@pytest.mark.parametrize("name", ["rgba8_layer", "rgba_u16_layer", "rgba_f32_layer"])
+def test_cut_out_layer_holds_the_decontaminated_foreground_and_its_mask(krita_run, name):
+    out, client = krita_run
+    f = facts(out, name)
+    check_common(f)
+    assert [a[1] for a in f["added"]] == ["paintlayer", "transparencymask"]
+    x, y, w, h = f["rect"]
+    source = (out / f"{name}.source.bin").read_bytes()
+    result = direct_select(client, source, w, h, outputs=("alpha", "foreground"))
+    alpha = np.frombuffer(result.buffers["alpha"], np.uint8).reshape(h, w).astype(int)
+    assert np.abs(grey(out, name, "alpha", (h, w)) - alpha).max() <= TOLERANCE
+    fg = np.frombuffer(result.buffers["foreground"], np.uint8).reshape(h, w, 3).astype(int)
+    layer = (out / f"{name}.layer.bin").read_bytes()
+    if f["depth"] == "U8":
+        bgra = np.frombuffer(layer, np.uint8).reshape(h, w, 4).astype(int)
+        rgb, a = bgra[..., [2, 1, 0]], bgra[..., 3]
+    else:  # U16 (B, G, R, A) or F32 (R, G, B, A), in linear light: back to sRGB
+        assert "g10" in f["profile"]
+        if f["depth"] == "U16":
+            rgba = np.frombuffer(layer, "<u2").reshape(h, w, 4)[..., [2, 1, 0, 3]].astype(float) / 65535
+        else:
+            rgba = np.frombuffer(layer, "<f4").reshape(h, w, 4).astype(float)
+        lin = np.clip(rgba[..., :3], 0, 1)
+        srgb = np.where(lin <= 0.0031308, 12.92 * lin, 1.055 * lin ** (1 / 2.4) - 0.055)
+        rgb, a = np.rint(srgb * 255).astype(int), np.rint(rgba[..., 3] * 255).astype(int)
+    assert a.min() == 255, "the layer is opaque: its mask holds the alpha"
+    tolerance = TOLERANCE if f["depth"] == "U8" else 2  # 8-bit sRGB → linear → 8-bit sRGB
+    assert np.abs(rgb - fg).max() <= tolerance
+
+
+@pytest.mark.parametrize("name, edges", [("rgba8_selection", {"feather": 3.0}), ("rgba8_mask", {"contrast": 50.0})])
+def test_live_edge_sliders_rewrite_the_result_in_place(krita_run, name, edges):
+    out, client = krita_run
+    f = facts(out, name)
+    assert f["live"]["ok"] is True, f["live"]["message"]
+    assert f["live_undo_steps"] == 1, "live edits stay inside the action's one undo step"
+    x, y, w, h = f["rect"]
+    source = (out / f"{name}.source.bin").read_bytes()
+    expected = np.frombuffer(direct_select(client, source, w, h, edges=edges).buffers["alpha"], np.uint8)
+    got = grey(out, name, "live_alpha", (h, w))
+    assert np.abs(got - expected.reshape(h, w).astype(int)).max() <= TOLERANCE
+    assert np.abs(got - grey(out, name, "alpha", (h, w))).max() > 20  # the sliders did change it
+
+
+def test_refine_selection(krita_run):
+    out, client = krita_run
+    f = facts(out, "refine")
+    check_common(f)
+    x, y, w, h = f["rect"]
+    source = (out / "refine.source.bin").read_bytes()
+    guide = (out / "refine.guide.bin").read_bytes()
+    with client() as engine:
+        result = engine.refine(raw_image(w, h, "rgba8", source), raw_image(w, h, "grey8", guide, name="guide"),
+                               guide_kind="mask", mode=REFINE)
+    expected = np.frombuffer(result.buffers["alpha"], np.uint8).reshape(h, w).astype(int)
+    got = grey(out, "refine", "alpha", (H, W))[y:y + h, x:x + w]
+    assert np.abs(got - expected).max() <= TOLERANCE
+    assert ((got > 0) & (got < 255)).any(), "the refined selection is soft"
+
+
+def test_krita_keeps_running_during_a_job(krita_run):
+    """A 2 MP Select Subject: the action returns at once and a 10 ms timer keeps firing until the result."""
+    out, _ = krita_run
+    run = facts(out, "responsive")["run"]
+    assert run["ok"] is True, run["message"]
+    assert run["busy_after_trigger"]
+    assert run["ticks_while_waiting"] >= 10
+    # most of the wait was spent turning the event loop, not blocked in the plug-in
+    assert run["ticks_while_waiting"] * 0.010 > 0.2 * (run["wait_s"] - run["trigger_returned_s"])
+
+
+def test_engine_not_running_leaves_the_document_alone(krita_run):
+    out, _ = krita_run
+    f = facts(out, "no_engine")
+    assert f["run"]["ok"] is False
+    assert "softcut serve" in f["run"]["message"]
+    assert f["unchanged"] and f["undo_steps_added"] == 0
+
+
+def test_engine_dying_mid_job_leaves_the_document_alone(krita_run):
+    out, _ = krita_run
+    f = facts(out, "engine_dies")
+    assert f["stages"], "the job had started"
+    assert f["run"]["ok"] is False
+    assert "not reachable" in f["run"]["message"] or "dropped" in f["run"]["message"]
+    assert f["unchanged"] and f["undo_steps_added"] == 0
