@@ -17,12 +17,13 @@ from PyQt5.QtWidgets import QApplication
 
 import softcut_krita
 from softcut_krita import document
+from softcut_krita.extension import ACTIONS
 
 spec = json.loads((OUT / "spec.json").read_text())
 app = Krita.instance()
 qapp = QApplication.instance()
 window = app.activeWindow()
-ctl = softcut_krita.extension.controller
+ctl = softcut_krita.softcut_extension.controller
 ctl.worker.configure("127.0.0.1", spec["port"], spec["token"])
 ctl.refine_mode = spec["refine"]
 undo_view = [o for w in qapp.topLevelWidgets() for o in w.findChildren(QObject)
@@ -213,6 +214,14 @@ def failure_scenario(name, doc, *, port, kill_pid=None):
     ctl.worker.configure("127.0.0.1", spec["port"], spec["token"])
     record(name, facts)
 
+
+from PyQt5.QtWidgets import QMenu
+
+menus = {action_id: [m.title().replace("&", "") for m in window.qwindow().findChildren(QMenu)
+                     if app.action(action_id) in m.actions()]
+         for action_id, _, _ in ACTIONS}
+docker = [d.windowTitle() for d in app.dockers() if d.objectName() == "softcut_docker"]
+record("ui", {"menus": menus, "dockers": docker})
 
 W, H = spec["width"], spec["height"]
 full = [("subject", 0, 0, W, H, "disc.rgba")]

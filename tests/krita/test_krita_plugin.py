@@ -249,6 +249,16 @@ def test_refine_selection(krita_run):
     assert ((got > 0) & (got < 255)).any(), "the refined selection is soft"
 
 
+def test_actions_sit_in_the_select_menu_and_the_docker_exists(krita_run):
+    out, _ = krita_run
+    ui = facts(out, "ui")
+    assert set(ui["menus"]) == {"softcut_select_subject", "softcut_remove_background", "softcut_cut_out",
+                                "softcut_refine_selection"}
+    for action_id, titles in ui["menus"].items():
+        assert "Select" in titles, (action_id, titles)
+    assert ui["dockers"] == ["Softcut"]
+
+
 def test_krita_keeps_running_during_a_job(krita_run):
     """A 2 MP Select Subject: the action returns at once and a 10 ms timer keeps firing until the result."""
     out, _ = krita_run

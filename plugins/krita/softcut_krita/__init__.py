@@ -15,8 +15,8 @@ if Krita is not None:
     from .extension import SoftcutExtension
 
     _app = Krita.instance()
-    extension = SoftcutExtension(_app)
-    _app.addExtension(extension)
-    extension.setup()
-    SoftcutDocker.controller = extension.controller
+    softcut_extension = SoftcutExtension(_app)
+    _app.addExtension(softcut_extension)
+    softcut_extension.setup()
+    SoftcutDocker.controller = softcut_extension.controller
     _app.addDockWidgetFactory(DockWidgetFactory("softcut_docker", DockWidgetFactoryBase.DockRight, SoftcutDocker))
