@@ -274,6 +274,25 @@ ctl.refine_mode = "best"
 record("responsive", {"run": run("softcut_select_subject")})
 ctl.refine_mode = spec["refine"]
 
+# Cancel (the docker's button calls ctl.cancel) as soon as the job reports progress.
+before = snapshot(doc)
+facts = {"undo_index_before": undo_index()}
+ctl.refine_mode = "best"
+cancelled = []
+
+
+def cancel_once(fraction, stage):
+    if not cancelled:
+        cancelled.append(stage)
+        ctl.cancel()
+
+
+facts["run"] = run("softcut_select_subject", on_progress=cancel_once)
+ctl.refine_mode = spec["refine"]
+facts["undo_steps_added"] = undo_index() - facts["undo_index_before"]
+facts["unchanged"] = snapshot(doc) == before
+record("cancel", facts)
+
 doc = new_document("dead", "RGBA", "U8", full, W, H)
 failure_scenario("no_engine", doc, port=spec["dead_port"])
 doc = new_document("dies", "RGBA", "U8", [("subject", 0, 0, BW, BH, "big.rgba")], BW, BH)

@@ -270,6 +270,14 @@ def test_krita_keeps_running_during_a_job(krita_run):
     assert run["ticks_while_waiting"] * 0.010 > 0.2 * (run["wait_s"] - run["trigger_returned_s"])
 
 
+def test_cancel_leaves_the_document_alone(krita_run):
+    out, _ = krita_run
+    f = facts(out, "cancel")
+    assert f["run"]["ok"] is False
+    assert "cancelled" in f["run"]["message"]
+    assert f["unchanged"] and f["undo_steps_added"] == 0
+
+
 def test_engine_not_running_leaves_the_document_alone(krita_run):
     out, _ = krita_run
     f = facts(out, "no_engine")
