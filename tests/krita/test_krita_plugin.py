@@ -90,7 +90,7 @@ def krita_run(tmp_path_factory):
         rc.write("enable_softcut_krita_test=true\n")
     try:
         done = subprocess.run(["xvfb-run", "-a", "krita", "--nosplash"], env=env, capture_output=True, text=True,
-                              timeout=600)
+                              timeout=300)
         if (out / "driver_error.txt").exists() or not (out / "done").exists():
             error = (out / "driver_error.txt").read_text() if (out / "driver_error.txt").exists() else ""
             pytest.fail(f"the Krita session did not finish:\n{error}\n{done.stderr[-3000:]}")
