@@ -13,7 +13,7 @@ import time
 
 from krita import Krita, Selection
 from PyQt5.QtCore import QEventLoop, QObject, QTimer
-from PyQt5.QtWidgets import QApplication
+from PyQt5.QtWidgets import QApplication, QMenu
 
 import softcut_krita
 from softcut_krita import document
@@ -195,17 +195,18 @@ def scenario(name, doc, output, *, live_edges=None):
     record(name, facts, **buffers)
 
 
-def failure_scenario(name, doc, *, port, kill_pid=None):
-    """An engine that is not there, or dies mid-job: a message, and the document untouched."""
+def untouched_scenario(name, doc, *, port=None, on_first_progress=None):
+    """A request that must fail (no engine on ``port``, or ``on_first_progress`` cancels or kills it):
+    a message, and the document and its history untouched."""
     before = snapshot(doc)
     facts = {"undo_index_before": undo_index()}
-    ctl.worker.configure("127.0.0.1", port, spec["token"])
+    ctl.worker.configure("127.0.0.1", port or spec["port"], spec["token"])
     stages = []
 
     def on_progress(fraction, stage):
         stages.append(stage)
-        if kill_pid is not None and len(stages) == 1:
-            os.kill(kill_pid, signal.SIGKILL)
+        if on_first_progress is not None and len(stages) == 1:
+            on_first_progress()
 
     facts["run"] = run("softcut_select_subject", on_progress=on_progress)
     facts["stages"] = stages
@@ -214,8 +215,6 @@ def failure_scenario(name, doc, *, port, kill_pid=None):
     ctl.worker.configure("127.0.0.1", spec["port"], spec["token"])
     record(name, facts)
 
-
-from PyQt5.QtWidgets import QMenu
 
 menus = {action_id: [m.title().replace("&", "") for m in window.qwindow().findChildren(QMenu)
                      if app.action(action_id) in m.actions()]
@@ -275,27 +274,14 @@ record("responsive", {"run": run("softcut_select_subject")})
 ctl.refine_mode = spec["refine"]
 
 # Cancel (the docker's button calls ctl.cancel) as soon as the job reports progress.
-before = snapshot(doc)
-facts = {"undo_index_before": undo_index()}
 ctl.refine_mode = "best"
-cancelled = []
-
-
-def cancel_once(fraction, stage):
-    if not cancelled:
-        cancelled.append(stage)
-        ctl.cancel()
-
-
-facts["run"] = run("softcut_select_subject", on_progress=cancel_once)
+untouched_scenario("cancel", doc, on_first_progress=ctl.cancel)
 ctl.refine_mode = spec["refine"]
-facts["undo_steps_added"] = undo_index() - facts["undo_index_before"]
-facts["unchanged"] = snapshot(doc) == before
-record("cancel", facts)
 
 doc = new_document("dead", "RGBA", "U8", full, W, H)
-failure_scenario("no_engine", doc, port=spec["dead_port"])
+untouched_scenario("no_engine", doc, port=spec["dead_port"])
 doc = new_document("dies", "RGBA", "U8", [("subject", 0, 0, BW, BH, "big.rgba")], BW, BH)
-failure_scenario("engine_dies", doc, port=spec["kill_port"], kill_pid=spec["kill_pid"])
+untouched_scenario("engine_dies", doc, port=spec["kill_port"],
+                   on_first_progress=lambda: os.kill(spec["kill_pid"], signal.SIGKILL))
 
 (OUT / "done").write_text("ok")

@@ -266,30 +266,18 @@ def test_krita_keeps_running_during_a_job(krita_run):
     assert run["ok"] is True, run["message"]
     assert run["busy_after_trigger"]
     assert run["ticks_while_waiting"] >= 10
-    # most of the wait was spent turning the event loop, not blocked in the plug-in
-    assert run["ticks_while_waiting"] * 0.010 > 0.2 * (run["wait_s"] - run["trigger_returned_s"])
 
 
-def test_cancel_leaves_the_document_alone(krita_run):
+@pytest.mark.parametrize("name, says", [
+    ("cancel", "cancelled"),
+    ("no_engine", "Start it with `softcut serve`"),
+    ("engine_dies", "not reachable"),
+])
+def test_a_failed_request_leaves_the_document_alone(krita_run, name, says):
     out, _ = krita_run
-    f = facts(out, "cancel")
+    f = facts(out, name)
     assert f["run"]["ok"] is False
-    assert "cancelled" in f["run"]["message"]
+    assert says in f["run"]["message"] and "the document was not changed" in f["run"]["message"]
     assert f["unchanged"] and f["undo_steps_added"] == 0
-
-
-def test_engine_not_running_leaves_the_document_alone(krita_run):
-    out, _ = krita_run
-    f = facts(out, "no_engine")
-    assert f["run"]["ok"] is False
-    assert "softcut serve" in f["run"]["message"]
-    assert f["unchanged"] and f["undo_steps_added"] == 0
-
-
-def test_engine_dying_mid_job_leaves_the_document_alone(krita_run):
-    out, _ = krita_run
-    f = facts(out, "engine_dies")
-    assert f["stages"], "the job had started"
-    assert f["run"]["ok"] is False
-    assert "not reachable" in f["run"]["message"] or "dropped" in f["run"]["message"]
-    assert f["unchanged"] and f["undo_steps_added"] == 0
+    if name != "no_engine":
+        assert f["stages"], "the job had started before it was stopped"

@@ -9,14 +9,15 @@ or cancelled request leaves the document as it was.
 from __future__ import annotations
 
 import shutil
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from krita import Krita
 from PyQt5.QtCore import QObject, QProcess, pyqtSignal
+from PyQt5.QtGui import QIcon
 
 from . import config, document
-from .client import EngineError, EngineUnavailable, JobCancelledError
+from .client import EngineError, EngineUnavailable, JobCancelledError, raw_image
 from .protocol import messages
 from .worker import EngineWorker
 
@@ -34,7 +35,6 @@ class Inserted:
     rect: tuple[int, int, int, int]
     result_id: str | None
     node_id: str | None = None
-    edges: dict[str, float] = field(default_factory=dict)
 
 
 class Controller(QObject):
@@ -108,13 +108,13 @@ class Controller(QObject):
             self._say(str(exc))
             return False
         wanted = ["alpha", "foreground"] if output == "layer" else ["alpha"]
-        image = messages.buffer("image", source.rgba, format="rgba8", width=source.width, height=source.height)
+        image = raw_image(source.width, source.height, "rgba8", source.rgba)
         edges = dict(edges or {})
 
         def make(job_id: str):
             return messages.select_subject(image, outputs=wanted, refine=self.refine_mode, edges=edges, id=job_id)
 
-        return self._start(make, lambda result: self._insert(doc, source, output, result, edges), source)
+        return self._start(make, lambda result: self._insert(doc, source, output, result), source)
 
     def refine_selection(self) -> bool:
         """The current selection, taken as a rough mask, refined into a soft selection."""
@@ -127,13 +127,13 @@ class Controller(QObject):
         except document.DocumentError as exc:
             self._say(str(exc))
             return False
-        image = messages.buffer("image", source.rgba, format="rgba8", width=source.width, height=source.height)
-        guide = messages.buffer("guide", rough, format="grey8", width=source.width, height=source.height)
+        image = raw_image(source.width, source.height, "rgba8", source.rgba)
+        guide = raw_image(source.width, source.height, "grey8", rough, name="guide")
 
         def make(job_id: str):
             return messages.refine(image, guide, guide_kind="mask", mode=self.refine_mode, id=job_id)
 
-        return self._start(make, lambda result: self._insert(doc, source, "selection", result, {}), source)
+        return self._start(make, lambda result: self._insert(doc, source, "selection", result), source)
 
     def adjust_edges(self, edges: dict[str, float]) -> bool:
         """New edge controls on the last result, written into it in place (live sliders)."""
@@ -148,11 +148,7 @@ class Controller(QObject):
         def make(job_id: str):
             return messages.adjust_edges(last.result_id, edges=edges, outputs=wanted, id=job_id)
 
-        def done(result) -> None:
-            self._rewrite(last, result)
-            last.edges = dict(edges)
-
-        return self._start(make, done, None, quiet=True)
+        return self._start(make, lambda result: self._rewrite(last, result), None, quiet=True)
 
     # ── plumbing ──────────────────────────────────────────────────────────────
 
@@ -215,25 +211,25 @@ class Controller(QObject):
         window = Krita.instance().activeWindow()
         view = window.activeView() if window is not None else None
         if view is not None:
-            from PyQt5.QtGui import QIcon
-
             view.showFloatingMessage(f"Softcut: {text}", QIcon(), 6000, 1)
 
-    def _insert(self, doc, source: document.SourceImage, output: str, result, edges) -> None:
+    def _insert(self, doc, source: document.SourceImage, output: str, result) -> None:
         rect = (source.x, source.y, source.width, source.height)
         alpha = result.buffers["alpha"]
-        inserted = Inserted(doc, output, rect, result.result_id, edges=dict(edges))
+        inserted = Inserted(doc, output, rect, result.result_id)
         if output == "selection":
             document.set_selection(doc, rect, alpha)
-        elif output == "mask":
-            layer = document.find_node(doc, source.node_id) if source.node_id else document.source_layer(doc)
-            mask = document.add_transparency_mask(doc, layer, rect, alpha, name="Softcut subject")
-            inserted.node_id = mask.uniqueId()
         else:
-            above = document.find_node(doc, source.node_id) if source.node_id else document.source_layer(doc)
-            layer = document.add_cutout_layer(doc, above, rect, result.buffers["foreground"], alpha,
-                                              name="Softcut cut-out")
-            inserted.node_id = layer.uniqueId()
+            # the layer that was read (for the merged image: the active one)
+            layer = document.find_node(doc, source.node_id) if source.node_id else document.source_layer(doc)
+            if layer is None:
+                raise document.DocumentError("the layer Softcut read is gone")
+            if output == "mask":
+                node = document.add_transparency_mask(doc, layer, rect, alpha, name="Softcut subject")
+            else:
+                node = document.add_cutout_layer(doc, layer, rect, result.buffers["foreground"], alpha,
+                                                 name="Softcut cut-out")
+            inserted.node_id = node.uniqueId()
         self.last = inserted
         self._say({"selection": "subject selected", "mask": "background masked",
                    "layer": "cut-out added as a new layer"}[output])

@@ -39,12 +39,12 @@ class EngineWorker(QObject):
         self._timer.setInterval(POLL_MS)
         self._timer.timeout.connect(self._drain)
         self._client: SoftcutClient | None = None
-        self._busy_id: str | None = None
-        self._callbacks: dict[str, tuple[Callable, Callable, Callable | None]] = {}
+        # the running request: (job id, on_done, on_error, on_progress)
+        self._job: tuple[str, Callable, Callable, Callable | None] | None = None
 
     @property
     def busy(self) -> bool:
-        return self._busy_id is not None
+        return self._job is not None
 
     def configure(self, host: str, port: int, token: str | None = None) -> None:
         """Talk to another engine from the next request on."""
@@ -66,8 +66,7 @@ class EngineWorker(QObject):
         if self.busy:
             raise RuntimeError("a request is already running")
         job_id = f"krita-{next(_ids)}"
-        self._busy_id = job_id
-        self._callbacks[job_id] = (on_done, on_error, on_progress)
+        self._job = (job_id, on_done, on_error, on_progress)
         thread = threading.Thread(target=self._run, args=(job_id, make_message, timeout), daemon=True)
         thread.start()
         self._timer.start()
@@ -75,10 +74,10 @@ class EngineWorker(QObject):
 
     def cancel(self) -> None:
         """Ask the engine to stop the running request (the reply comes as JobCancelledError)."""
-        job_id, client = self._busy_id, self._client
-        if job_id is None or client is None:
+        job, client = self._job, self._client
+        if job is None or client is None:
             return
-        threading.Thread(target=self._cancel, args=(client, job_id), daemon=True).start()
+        threading.Thread(target=self._cancel, args=(client, job[0]), daemon=True).start()
 
     def close(self) -> None:
         client, self._client = self._client, None
@@ -105,10 +104,9 @@ class EngineWorker(QObject):
 
                 outcome = client.request(make_message(job_id), progress=progress, timeout=timeout)
             self._events.put((job_id, "done", outcome))
-        except EngineUnavailable as exc:
-            self._client = None
-            self._events.put((job_id, "error", exc))
         except Exception as exc:  # every failure reaches the GUI as a message
+            if isinstance(exc, EngineUnavailable):
+                self._client = None  # reconnect on the next request
             self._events.put((job_id, "error", exc))
 
     @staticmethod
@@ -126,17 +124,14 @@ class EngineWorker(QObject):
                 job_id, kind, payload = self._events.get_nowait()
             except queue.Empty:
                 break
-            on_done, on_error, on_progress = self._callbacks.get(job_id, (None, None, None))
+            if self._job is None or self._job[0] != job_id:
+                continue  # from a request that has already ended
+            _, on_done, on_error, on_progress = self._job
             if kind == "progress":
                 if on_progress is not None:
                     on_progress(*payload)
                 continue
-            self._callbacks.pop(job_id, None)
-            if job_id == self._busy_id:
-                self._busy_id = None
-            if kind == "done":
-                on_done(payload)
-            else:
-                on_error(payload)
+            self._job = None
+            (on_done if kind == "done" else on_error)(payload)
         if not self.busy and self._events.empty():
             self._timer.stop()
