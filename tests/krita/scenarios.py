@@ -196,7 +196,7 @@ def scenario(name, doc, output, *, live_edges=None):
 
 
 def untouched_scenario(name, doc, *, port=None, on_first_progress=None):
-    """A request that must fail (no engine on ``port``, or ``on_first_progress`` cancels or kills it):
+    """A request that must fail (no engine on ``port``, or ``on_first_progress`` from the engine cancels or kills it):
     a message, and the document and its history untouched."""
     before = snapshot(doc)
     facts = {"undo_index_before": undo_index()}
@@ -204,6 +204,8 @@ def untouched_scenario(name, doc, *, port=None, on_first_progress=None):
     stages = []
 
     def on_progress(fraction, stage):
+        if stage == "sent":  # the plug-in's own report; the rest come from the engine
+            return
         stages.append(stage)
         if on_first_progress is not None and len(stages) == 1:
             on_first_progress()
@@ -273,7 +275,9 @@ ctl.refine_mode = "best"
 record("responsive", {"run": run("softcut_select_subject")})
 ctl.refine_mode = spec["refine"]
 
-# Cancel (the docker's button calls ctl.cancel) as soon as the job reports progress.
+# Cancel (the docker's button calls ctl.cancel) as soon as the job reports progress. Other pixels
+# than the last job's, so that the engine's caches cannot answer before the cancel arrives.
+doc = new_document("cancel", "RGBA", "U8", [("subject", BW // 8, 0, BW, BH, "big.rgba")], BW, BH)
 ctl.refine_mode = "best"
 untouched_scenario("cancel", doc, on_first_progress=ctl.cancel)
 ctl.refine_mode = spec["refine"]

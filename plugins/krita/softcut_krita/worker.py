@@ -41,6 +41,7 @@ class EngineWorker(QObject):
         self._client: SoftcutClient | None = None
         # the running request: (job id, on_done, on_error, on_progress)
         self._job: tuple[str, Callable, Callable, Callable | None] | None = None
+        self._cancel_wanted: str | None = None  # a job to cancel once its connection is up
 
     @property
     def busy(self) -> bool:
@@ -73,11 +74,16 @@ class EngineWorker(QObject):
         return job_id
 
     def cancel(self) -> None:
-        """Ask the engine to stop the running request (the reply comes as JobCancelledError)."""
+        """Ask the engine to stop the running request (the reply comes as JobCancelledError).
+
+        Before the request has reached the engine, the cancel goes out with its first progress report.
+        """
         job, client = self._job, self._client
-        if job is None or client is None:
+        if job is None:
             return
-        threading.Thread(target=self._cancel, args=(client, job[0]), daemon=True).start()
+        self._cancel_wanted = job[0]
+        if client is not None:
+            threading.Thread(target=self._cancel, args=(client, job[0]), daemon=True).start()
 
     def close(self) -> None:
         client, self._client = self._client, None
@@ -100,6 +106,9 @@ class EngineWorker(QObject):
                 outcome = client.welcome
             else:
                 def progress(fraction: float, stage: str) -> None:
+                    if self._cancel_wanted == job_id:
+                        self._cancel_wanted = None
+                        self._cancel(client, job_id)
                     self._events.put((job_id, "progress", (fraction, stage)))
 
                 outcome = client.request(make_message(job_id), progress=progress, timeout=timeout)
