@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -76,7 +77,11 @@ def krita_run(tmp_path_factory):
 
     data, xdg_config, home = tmp / "xdg-data", tmp / "xdg-config", tmp / "home-dir"
     home.mkdir()
-    env = {**os.environ, "XDG_DATA_HOME": str(data), "XDG_CONFIG_HOME": str(xdg_config), "HOME": str(home),
+    # Krita's embedded Python must not see this virtualenv (its bin on PATH, VIRTUAL_ENV): with an
+    # activated venv Krita hung before the plug-ins ran.
+    path = os.pathsep.join(p for p in os.environ.get("PATH", "").split(os.pathsep)
+                           if Path(p).resolve() != Path(sys.executable).parent.resolve())
+    env = {**{k: v for k, v in os.environ.items() if k != "VIRTUAL_ENV"}, "PATH": path, "XDG_DATA_HOME": str(data), "XDG_CONFIG_HOME": str(xdg_config), "HOME": str(home),
            "SOFTCUT_CONFIG": str(config), "SOFTCUT_KRITA_OUT": str(out),
            "SOFTCUT_KRITA_SCENARIOS": str(HERE / "scenarios.py")}
     # The plug-in goes in through the user's command; the driver beside it.
@@ -89,11 +94,16 @@ def krita_run(tmp_path_factory):
     with open(xdg_config / "kritarc", "a") as rc:
         rc.write("enable_softcut_krita_test=true\n")
     try:
-        done = subprocess.run(["xvfb-run", "-a", "krita", "--nosplash"], env=env, capture_output=True, text=True,
-                              timeout=300)
+        krita = subprocess.Popen(["xvfb-run", "-a", "krita", "--nosplash"], env=env, stdout=subprocess.PIPE,
+                                 stderr=subprocess.STDOUT, text=True, start_new_session=True)
+        try:
+            log, _ = krita.communicate(timeout=300)
+        except subprocess.TimeoutExpired:
+            os.killpg(krita.pid, signal.SIGKILL)  # xvfb-run, Xvfb and Krita together
+            log, _ = krita.communicate()
         if (out / "driver_error.txt").exists() or not (out / "done").exists():
             error = (out / "driver_error.txt").read_text() if (out / "driver_error.txt").exists() else ""
-            pytest.fail(f"the Krita session did not finish:\n{error}\n{done.stderr[-3000:]}")
+            pytest.fail(f"the Krita session did not finish:\n{error}\n{log[-3000:]}")
 
         def client() -> SoftcutClient:
             return SoftcutClient(port=engine.port, token=engine.token, timeout=120)
