@@ -132,8 +132,8 @@ def add_commands(sub: argparse._SubParsersAction, add_common) -> None:
     sel.set_defaults(func=cmd_client_select_subject)
 
     install = sub.add_parser("install-plugin", help="install an editor plug-in for this user and enable it")
-    install.add_argument("editor", choices=("krita",))
-    install.add_argument("--resource-dir", help="the editor's resource folder (default: its per-user folder)")
+    install.add_argument("editor", choices=("krita", "gimp"))
+    install.add_argument("--resource-dir", help="the editor's per-user folder (Krita: where pykrita/ goes; GIMP: where plug-ins/ goes)")
     install.add_argument("--config-file", help="the editor's settings file to enable the plug-in in (kritarc)")
     add_common(install, model=False)
     install.set_defaults(func=cmd_install_plugin)

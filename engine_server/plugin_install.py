@@ -89,4 +89,32 @@ def install_krita(resource_dir: Path | None = None, config_file: Path | None = N
     return package
 
 
-INSTALLERS = {"krita": install_krita}
+def gimp_resource_dir() -> Path:
+    """GIMP 3's per-user folder (where ``plug-ins/`` lives) on this platform."""
+    if sys.platform == "win32":
+        return Path(os.environ.get("APPDATA", Path.home() / "AppData" / "Roaming")) / "GIMP" / "3.0"
+    if sys.platform == "darwin":
+        return Path.home() / "Library" / "Application Support" / "GIMP" / "3.0"
+    return Path(os.environ.get("XDG_CONFIG_HOME", Path.home() / ".config")) / "GIMP" / "3.0"
+
+
+def install_gimp(resource_dir: Path | None = None, config_file: Path | None = None) -> Path:
+    """Install the GIMP 3 plug-in (GIMP loads every folder in ``plug-ins``); returns its folder.
+
+    ``config_file`` is unused: GIMP needs no setting to load a plug-in.
+    """
+    source = plugin_source("gimp") / "softcut_gimp"
+    target = (resource_dir or gimp_resource_dir()) / "plug-ins" / "softcut_gimp"
+    if target.exists():
+        shutil.rmtree(target)
+    shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    if (source.parent / "README.md").exists():
+        shutil.copy2(source.parent / "README.md", target / "README.md")
+    vendor_client(target / "softcut_plugin")
+    entry = target / "softcut_gimp.py"
+    entry.chmod(entry.stat().st_mode | 0o755)  # GIMP runs only executable plug-ins on Linux and macOS
+    entry.touch()  # GIMP re-reads a plug-in's procedures only when its file is newer than its cache (pluginrc)
+    return target
+
+
+INSTALLERS = {"krita": install_krita, "gimp": install_gimp}

@@ -1,0 +1,187 @@
+"""The only code that reads or writes GIMP images.
+
+Pixels go through GEGL in fixed formats, whatever the image's precision (8, 16,
+32-bit integer or float, linear or perceptual) or mode (RGB, grey, indexed):
+colours are read as ``"R'G'B'A u8"`` (sRGB, 8 bits, babl converts), masks and
+selections are written and read as linear ``"Y u8"`` so a soft value v lands as
+v/255 of coverage (``"Y' u8"`` would bend it through the sRGB curve).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import gi
+
+gi.require_version("Gimp", "3.0")
+gi.require_version("Gegl", "0.4")
+from gi.repository import Gegl, Gimp  # noqa: E402
+
+from . import pixels  # noqa: E402
+
+COLOUR = "R'G'B'A u8"
+COVERAGE = "Y u8"
+
+
+class DocumentError(Exception):
+    """The image cannot be used as asked; the message says why and what to do."""
+
+
+@dataclass
+class Source:
+    """What was read: ``rgba`` (rgba8 bytes) covering ``rect`` (canvas pixels) of ``layer``.
+
+    ``layer`` is the layer read, or for the merged image the selected layer (None
+    when no single layer is selected).
+    """
+
+    layer: Gimp.Layer | None
+    rect: tuple
+    rgba: bytes
+
+    @property
+    def width(self) -> int:
+        return self.rect[2]
+
+    @property
+    def height(self) -> int:
+        return self.rect[3]
+
+
+def canvas(image) -> tuple:
+    return 0, 0, image.get_width(), image.get_height()
+
+
+def _offsets(drawable) -> tuple:
+    got = drawable.get_offsets()  # (ok, x, y)
+    return got[-2], got[-1]
+
+
+def extent(drawable) -> tuple:
+    """The drawable's rectangle in canvas pixels."""
+    x, y = _offsets(drawable)
+    return x, y, drawable.get_width(), drawable.get_height()
+
+
+def _read(drawable, rect: tuple, fmt: str) -> bytes:
+    """``fmt`` pixels of ``rect`` (canvas pixels, inside the drawable)."""
+    x, y = _offsets(drawable)
+    area = Gegl.Rectangle.new(rect[0] - x, rect[1] - y, rect[2], rect[3])
+    return bytes(drawable.get_buffer().get(area, 1.0, fmt, Gegl.AbyssPolicy.CLAMP))
+
+
+def _write(drawable, rect: tuple, fmt: str, data: bytes) -> None:
+    """Write ``fmt`` pixels covering ``rect`` (canvas pixels) into the part of the drawable they meet."""
+    inside = pixels.intersect(rect, extent(drawable))
+    if inside[2] == 0 or inside[3] == 0:
+        return
+    bpp = len(data) // (rect[2] * rect[3])
+    x, y = _offsets(drawable)
+    buffer = drawable.get_buffer()
+    buffer.set(Gegl.Rectangle.new(inside[0] - x, inside[1] - y, inside[2], inside[3]), fmt,
+               pixels.crop(data, rect, inside, bpp))
+    buffer.flush()
+    drawable.update(inside[0] - x, inside[1] - y, inside[2], inside[3])
+
+
+def selected_layer(image, drawables) -> Gimp.Layer:
+    """The one pixel layer the user picked (a picked layer mask means its layer)."""
+    if len(drawables) != 1:
+        raise DocumentError(f"{len(drawables)} layers are selected: select one layer, or use Sample merged")
+    drawable = drawables[0]
+    if drawable.is_layer_mask():
+        drawable = Gimp.Layer.from_mask(drawable)
+    if drawable.is_group_layer():
+        raise DocumentError(f"“{drawable.get_name()}” is a layer group: select one layer inside it, "
+                            "or use Sample merged")
+    if not drawable.is_layer():
+        raise DocumentError(f"“{drawable.get_name()}” is a channel, not a layer: select a layer")
+    return drawable
+
+
+def read_source(image, drawables, merged: bool) -> Source:
+    """The pixels Softcut works on: the selected layer's part on the canvas, or the merged image."""
+    if not merged:
+        layer = selected_layer(image, drawables)
+        rect = pixels.intersect(extent(layer), canvas(image))
+        if rect[2] == 0 or rect[3] == 0:
+            raise DocumentError(f"the layer “{layer.get_name()}” lies outside the canvas")
+        return Source(layer, rect, _read(layer, rect, COLOUR))
+    try:
+        layer = selected_layer(image, drawables)
+    except DocumentError:
+        layer = None
+    copy = image.duplicate()
+    try:
+        copy.undo_disable()
+        flat = copy.merge_visible_layers(Gimp.MergeType.CLIP_TO_IMAGE)
+        if flat is None:
+            raise DocumentError("no layer is visible: nothing to sample")
+        rect = canvas(image)
+        rgba = _read(flat, rect, COLOUR) if extent(flat) == rect else _read_padded(flat, rect)
+    finally:
+        copy.delete()
+    return Source(layer, rect, rgba)
+
+
+def _read_padded(drawable, rect: tuple) -> bytes:
+    """rgba8 of ``rect``, transparent where ``drawable`` does not reach."""
+    inside = pixels.intersect(extent(drawable), rect)
+    out = bytearray(4 * rect[2] * rect[3])
+    piece = _read(drawable, inside, COLOUR) if inside[2] and inside[3] else b""
+    row = 4 * inside[2]
+    for r in range(inside[3]):
+        start = 4 * ((inside[1] - rect[1] + r) * rect[2] + inside[0] - rect[0])
+        out[start:start + row] = piece[r * row:(r + 1) * row]
+    return bytes(out)
+
+
+def read_selection(image, rect: tuple) -> bytes:
+    """The selection's coverage over ``rect`` (grey8)."""
+    return _read(image.get_selection(), rect, COVERAGE)
+
+
+def set_selection(image, rect: tuple, alpha: bytes) -> None:
+    """Replace the selection with ``alpha`` (grey8 covering ``rect``); nothing is selected elsewhere."""
+    selection = image.get_selection()
+    whole = canvas(image)
+    shadow = selection.get_shadow_buffer()
+    shadow.set(Gegl.Rectangle.new(*whole), COVERAGE, pixels.place(alpha, rect, whole))
+    shadow.flush()
+    selection.merge_shadow(True)
+    selection.update(*whole)
+
+
+def add_layer_mask(layer, rect: tuple, alpha: bytes):
+    """A new layer mask on ``layer`` holding ``alpha`` (grey8 over ``rect``), hiding what lies outside it."""
+    if layer.get_mask() is not None:
+        raise DocumentError(f"the layer “{layer.get_name()}” already has a layer mask: apply or delete it first")
+    if not layer.has_alpha():
+        layer.add_alpha()
+    mask = layer.create_mask(Gimp.AddMaskType.BLACK)
+    layer.add_mask(mask)
+    _write(mask, rect, COVERAGE, alpha)
+    return mask
+
+
+def add_cutout_layer(image, above, rect: tuple, foreground: bytes, alpha: bytes, name: str):
+    """A new layer over ``rect``: the opaque ``foreground`` (rgb8) with ``alpha`` (grey8) as its mask.
+
+    It goes above ``above`` (or on top when None). An indexed image is converted
+    to RGB first, since a palette cannot hold the cleaned colours.
+    """
+    base = image.get_base_type()
+    if base == Gimp.ImageBaseType.INDEXED:
+        image.convert_rgb()
+        base = Gimp.ImageBaseType.RGB
+    kind = Gimp.ImageType.GRAYA_IMAGE if base == Gimp.ImageBaseType.GRAY else Gimp.ImageType.RGBA_IMAGE
+    layer = Gimp.Layer.new(image, name, rect[2], rect[3], kind, 100.0, Gimp.LayerMode.NORMAL)
+    parent = above.get_parent() if above is not None else None
+    position = image.get_item_position(above) if above is not None else 0
+    image.insert_layer(layer, parent, position)
+    layer.set_offsets(rect[0], rect[1])
+    _write(layer, rect, COLOUR, pixels.rgba_opaque(foreground))
+    mask = layer.create_mask(Gimp.AddMaskType.BLACK)
+    layer.add_mask(mask)
+    _write(mask, rect, COVERAGE, alpha)
+    return layer

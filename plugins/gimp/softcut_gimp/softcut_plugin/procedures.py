@@ -1,0 +1,128 @@
+"""The PDB procedures, their parameters and their dialog.
+
+Every procedure takes the same parameters, so a script can call any of them
+non-interactively with the values the dialog would offer; they differ in the
+menu they sit in, the default output and whether the selection is the guide.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import gi
+
+gi.require_version("Gimp", "3.0")
+from gi.repository import GLib, GObject, Gimp  # noqa: E402
+
+from . import actions, config  # noqa: E402
+
+
+@dataclass(frozen=True)
+class Entry:
+    menu: str
+    label: str
+    blurb: str
+    output: str
+    refine_selection: bool = False
+
+
+PROCEDURES = {
+    "softcut-select-subject": Entry(
+        "<Image>/Select/", "Su_bject (Softcut)…",
+        "Select the main subject of the layer as a soft selection (hair and fur kept)", "selection"),
+    "softcut-refine-selection": Entry(
+        "<Image>/Select/", "Refine Selection (Softcut)…",
+        "Turn a rough selection around the subject into a soft, precise one", "selection", True),
+    "softcut-remove-background": Entry(
+        "<Image>/Layer/", "Remove Background (Softcut)…",
+        "Hide the layer's background with a layer mask holding the subject's soft matte", "mask"),
+    "softcut-cut-out": Entry(
+        "<Image>/Layer/", "Cut Out to New Layer (Softcut)…",
+        "Put the subject, its colours cleaned of the background, on a new layer with a mask", "layer"),
+}
+
+READWRITE = GObject.ParamFlags.READWRITE
+EDGES = (  # name, label, help, min, max
+    ("smooth", "S_mooth", "Round off jagged contours (0–100)", 0.0, 100.0),
+    ("feather", "_Feather", "Soften the edge: Gaussian sigma in pixels", 0.0, 1000.0),
+    ("contrast", "_Contrast", "Harden soft edges, % (100: a hard edge)", 0.0, 100.0),
+    ("shift-edge", "S_hift edge", "Move the edge outwards (+) or inwards (−), %", -100.0, 100.0),
+)
+
+
+def _choice(*items: tuple) -> Gimp.Choice:
+    choice = Gimp.Choice.new()
+    for number, (nick, label, help_text) in enumerate(items):
+        choice.add(nick, number, label, help_text)
+    return choice
+
+
+def create(plugin: Gimp.PlugIn, name: str) -> Gimp.Procedure:
+    entry = PROCEDURES[name]
+    procedure = Gimp.ImageProcedure.new(plugin, name, Gimp.PDBProcType.PLUGIN, _run, entry)
+    procedure.set_image_types("*")
+    procedure.set_sensitivity_mask(Gimp.ProcedureSensitivityMask.DRAWABLE)
+    procedure.set_menu_label(entry.label)
+    procedure.add_menu_path(entry.menu)
+    procedure.set_documentation(entry.blurb, entry.blurb + ". Needs the Softcut engine (`softcut serve`).", name)
+    procedure.set_attribution("Softcut", "Softcut", "2026")
+    procedure.add_choice_argument(
+        "output", "_Output to", "Where the result goes",
+        _choice(("selection", "Selection", "replace the selection"),
+                ("mask", "Layer mask", "a new layer mask on the layer"),
+                ("layer", "New layer", "a new layer with the cleaned colours and a mask")),
+        entry.output, READWRITE)
+    procedure.add_boolean_argument("sample-merged", "Sample _merged", "Work on the visible image, not the layer",
+                                   False, READWRITE)
+    procedure.add_choice_argument(
+        "quality", "_Quality", "Edge refinement",
+        _choice(("best", "Best", "matting solver: hair and fur"), ("fast", "Fast", "guided filter")),
+        "best", READWRITE)
+    for key, label, help_text, low, high in EDGES:
+        procedure.add_double_argument(key, label, help_text, low, high, 0.0, READWRITE)
+    procedure.add_double_argument("decontaminate", "_Decontaminate colours",
+                                  "How much the new layer's colours are cleaned of the background (0–1)",
+                                  0.0, 1.0, 1.0, READWRITE)
+    procedure.add_string_argument("engine-host", "Engine _host", "Where `softcut serve` listens",
+                                      config.DEFAULT_HOST, READWRITE)
+    procedure.add_int_argument("engine-port", "Engine _port", "The engine's port", 1, 65535,
+                                   config.DEFAULT_PORT, READWRITE)
+    return procedure
+
+
+def options(settings) -> actions.Options:
+    """The parameters of a run, read from its ``Gimp.ProcedureConfig``."""
+    get = settings.get_property
+    return actions.Options(
+        output=get("output"),
+        merged=bool(get("sample-merged")),
+        quality=get("quality"),
+        edges={key.replace("-", "_"): float(get(key)) for key, *_ in EDGES},
+        decontaminate=float(get("decontaminate")),
+        host=get("engine-host") or config.DEFAULT_HOST,
+        port=int(get("engine-port")),
+    )
+
+
+def _dialog(procedure, settings, title: str) -> bool:
+    gi.require_version("GimpUi", "3.0")
+    from gi.repository import GimpUi
+
+    GimpUi.init("softcut_gimp")
+    dialog = GimpUi.ProcedureDialog.new(procedure, settings, title)
+    dialog.fill(None)
+    try:
+        return bool(dialog.run())
+    finally:
+        dialog.destroy()
+
+
+def _run(procedure, run_mode, image, drawables, settings, entry: Entry):
+    title = entry.label.replace("_", "").rstrip("…")
+    if run_mode == Gimp.RunMode.INTERACTIVE and not _dialog(procedure, settings, title):
+        return procedure.new_return_values(Gimp.PDBStatusType.CANCEL, None)
+    try:
+        actions.run(image, drawables, options(settings), refine_selection=entry.refine_selection)
+    except actions.Refused as exc:
+        return procedure.new_return_values(Gimp.PDBStatusType.EXECUTION_ERROR, GLib.Error(f"Softcut: {exc}"))
+    return procedure.new_return_values(Gimp.PDBStatusType.SUCCESS, None)
