@@ -1,0 +1,276 @@
+"""Scenarios run inside a real GIMP 3 (GUI, under Xvfb) by ``test_gimp_plugin.py``.
+
+Executed by GIMP's ``python-fu-eval`` batch interpreter. Each scenario builds an
+image with a display, calls a Softcut procedure through the PDB exactly as a
+script would, and writes what GIMP then holds to ``$SOFTCUT_GIMP_OUT``:
+``NAME.json`` (facts) and ``NAME.WHAT.bin`` (raw pixels). Undo and redo are
+GIMP's own, pressed as Ctrl+Z / Ctrl+Y on the image's window with xdotool. The
+pytest side compares the pixels with the engine's direct answers.
+"""
+
+import hashlib
+import json
+import os
+import subprocess
+import time
+import traceback
+
+import gi
+
+gi.require_version("Gimp", "3.0")
+gi.require_version("Gegl", "0.4")
+from gi.repository import Gegl, Gimp  # noqa: E402
+
+OUT = os.environ["SOFTCUT_GIMP_OUT"]
+SPEC = json.load(open(os.path.join(OUT, "spec.json")))
+W, H = SPEC["width"], SPEC["height"]
+PDB = Gimp.get_pdb()
+COLOUR, COVERAGE = "R'G'B'A u8", "Y u8"
+
+
+def rect(x, y, w, h):
+    return Gegl.Rectangle.new(x, y, w, h)
+
+
+def read(drawable, fmt, area=None):
+    area = area or (0, 0, drawable.get_width(), drawable.get_height())
+    return bytes(drawable.get_buffer().get(rect(*area), 1.0, fmt, Gegl.AbyssPolicy.CLAMP))
+
+
+def write(drawable, fmt, data):
+    buffer = drawable.get_buffer()
+    buffer.set(rect(0, 0, drawable.get_width(), drawable.get_height()), fmt, data)
+    buffer.flush()
+    drawable.update(0, 0, drawable.get_width(), drawable.get_height())
+
+
+def dump(name, what, data):
+    with open(os.path.join(OUT, f"{name}.{what}.bin"), "wb") as f:
+        f.write(data)
+
+
+def offsets(item):
+    got = item.get_offsets()
+    return [got[-2], got[-1]]
+
+
+def new_image(base=Gimp.ImageBaseType.RGB, precision=Gimp.Precision.U8_NON_LINEAR, size=(W, H)):
+    return Gimp.Image.new_with_precision(size[0], size[1], base, precision)
+
+
+def add_layer(image, pixels_file, size, name="photo", offset=(0, 0), parent=None, kind=None):
+    if kind is None:
+        kind = {Gimp.ImageBaseType.RGB: Gimp.ImageType.RGBA_IMAGE,
+                Gimp.ImageBaseType.GRAY: Gimp.ImageType.GRAYA_IMAGE}[image.get_base_type()]
+    layer = Gimp.Layer.new(image, name, size[0], size[1], kind, 100.0, Gimp.LayerMode.NORMAL)
+    image.insert_layer(layer, parent, 0)
+    layer.set_offsets(*offset)
+    with open(os.path.join(OUT, pixels_file), "rb") as f:
+        write(layer, COLOUR, f.read())
+    return layer
+
+
+def state(image):
+    """A digest of everything a procedure could change: layers (tree, pixels, masks), selection, mode."""
+    def item(layer):
+        mask = layer.get_mask()
+        entry = {"name": layer.get_name(), "offsets": offsets(layer), "size": [layer.get_width(), layer.get_height()],
+                 "pixels": hashlib.sha1(read(layer, COLOUR)).hexdigest(),
+                 "mask": hashlib.sha1(read(mask, COVERAGE)).hexdigest() if mask else None}
+        if layer.is_group_layer():
+            entry["children"] = [item(child) for child in layer.get_children()]
+        return entry
+
+    return {"layers": [item(layer) for layer in image.get_layers()],
+            "selection": hashlib.sha1(read(image.get_selection(), COVERAGE)).hexdigest(),
+            "base": int(image.get_base_type()), "precision": int(image.get_precision())}
+
+
+def xdotool(*args):
+    return subprocess.run(["xdotool", *args], capture_output=True, text=True, timeout=20).stdout
+
+
+def press(image, keys, before):
+    """Press ``keys`` on the image's window; wait until its state leaves ``before`` (≤ 10 s)."""
+    windows = xdotool("search", "--name", r"\]-%d\.0 " % image.get_id()).split()
+    if not windows:
+        raise RuntimeError(f"no window for image {image.get_id()}")
+    xdotool("windowfocus", "--sync", windows[0])
+    time.sleep(0.2)
+    xdotool("key", keys)
+    deadline = time.time() + 10
+    while time.time() < deadline:
+        now = state(image)
+        if now != before:
+            time.sleep(0.3)  # let a partial undo finish, if it were partial
+            return state(image)
+        time.sleep(0.1)
+    return state(image)
+
+
+def call(procedure, image, drawables, **args):
+    proc = PDB.lookup_procedure(procedure)
+    if proc is None:
+        raise RuntimeError(f"procedure {procedure} is not registered")
+    config = proc.create_config()
+    config.set_property("image", image)
+    config.set_core_object_array("drawables", drawables)
+    config.set_property("engine-port", SPEC["port"])
+    config.set_property("quality", SPEC["refine"])
+    for key, value in args.items():
+        config.set_property(key.replace("_", "-"), value)
+    started = time.time()
+    values = proc.run(config)
+    status = values.index(0)
+    return {"ok": status == Gimp.PDBStatusType.SUCCESS, "status": status.value_nick,
+            "message": "" if status == Gimp.PDBStatusType.SUCCESS else (PDB.get_last_error() or ""),
+            "seconds": round(time.time() - started, 2)}
+
+
+def scenario(name, procedure, make, *, user_edit=True, keep=None, **args):
+    """Build with ``make()`` → (image, drawables, source drawable), run, record, undo, redo."""
+    image, drawables, source = make()
+    display = Gimp.Display.new(image)
+    Gimp.displays_flush()
+    if user_edit:  # the user's own last step, which undoing Softcut must leave in place
+        image.undo_group_start()
+        image.select_rectangle(Gimp.ChannelOps.REPLACE, 3, 4, 20, 10)
+        image.undo_group_end()
+    facts = {"base": int(image.get_base_type()), "precision": int(image.get_precision())}
+    if source is not None:
+        area = [*offsets(source), source.get_width(), source.get_height()]
+        x0, y0 = max(area[0], 0), max(area[1], 0)
+        x1, y1 = min(area[0] + area[2], W), min(area[1] + area[3], H)
+        facts["rect"] = [x0, y0, x1 - x0, y1 - y0]
+        dump(name, "source", read(source, COLOUR, (x0 - area[0], y0 - area[1], x1 - x0, y1 - y0)))
+    dump(name, "guide", read(image.get_selection(), COVERAGE, (0, 0, W, H)))
+    layers_before = [layer.get_id() for layer in image.get_layers()]
+    before = state(image)
+    facts["run"] = call(procedure, image, drawables, **args)
+    after = state(image)
+    facts["changed"] = after != before
+    dump(name, "selection", read(image.get_selection(), COVERAGE, (0, 0, W, H)))
+    if source is not None and source.get_mask() is not None:
+        facts["mask"] = True
+        dump(name, "mask", read(source.get_mask(), COVERAGE))
+    new = [layer for layer in image.get_layers() if layer.get_id() not in layers_before]
+    facts["new_layers"] = [{"name": layer.get_name(), "offsets": offsets(layer),
+                            "size": [layer.get_width(), layer.get_height()],
+                            "has_mask": layer.get_mask() is not None} for layer in new]
+    if new:
+        dump(name, "layer", read(new[0], COLOUR))
+        if new[0].get_mask() is not None:
+            dump(name, "layer_mask", read(new[0].get_mask(), COVERAGE))
+    facts["base_after"] = int(image.get_base_type())
+    if facts["changed"]:
+        undone = press(image, "ctrl+z", after)
+        facts["undo_restores"] = undone == before
+        redone = press(image, "ctrl+y", undone)
+        facts["redo_restores"] = redone == after
+    if keep:
+        keep(image, facts)
+    with open(os.path.join(OUT, f"{name}.json"), "w") as f:
+        json.dump(facts, f)
+    display.delete()
+    image.delete()
+
+
+def disc_image(base=Gimp.ImageBaseType.RGB, precision=Gimp.Precision.U8_NON_LINEAR, indexed=False):
+    def make():
+        image = new_image(base, precision)
+        layer = add_layer(image, "disc.rgba", (W, H))
+        if indexed:
+            image.convert_indexed(Gimp.ConvertDitherType.NONE, Gimp.ConvertPaletteType.GENERATE, 255,
+                                  False, False, "")
+            layer = image.get_layers()[0]
+        return image, [layer], layer
+    return make
+
+
+def offset_image():
+    small = SPEC["offset_size"]
+
+    def make():
+        image = new_image()
+        add_layer(image, "disc.rgba", (W, H), name="ground")
+        layer = add_layer(image, "small.rgba", small, name="offset", offset=(-small[0] // 4, H - small[1] // 2))
+        return image, [layer], layer
+    return make
+
+
+def merged_image():
+    def make():
+        image = new_image()
+        ground = add_layer(image, "disc.rgba", (W, H), name="ground")
+        add_layer(image, "veil.rgba", (W // 2, H), name="veil")
+        copy = image.duplicate()  # GIMP's own composite, by another road than the plug-in's
+        dump("merged_selection", "source", read(copy.flatten(), COLOUR))
+        copy.delete()
+        return image, [ground], None
+    return make
+
+
+def group_image():
+    def make():
+        image = new_image()
+        group = Gimp.GroupLayer.new(image, "People")
+        image.insert_layer(group, None, 0)
+        add_layer(image, "disc.rgba", (W, H), parent=group)
+        return image, [group], None
+    return make
+
+
+def run_all():
+    make = disc_image()
+    scenario("rgb8_selection", "softcut-select-subject", make)
+    scenario("rgb16_selection", "softcut-select-subject",
+             disc_image(precision=Gimp.Precision.U16_LINEAR))
+    scenario("f32_selection", "softcut-select-subject",
+             disc_image(precision=Gimp.Precision.FLOAT_LINEAR))
+    scenario("grey_selection", "softcut-select-subject", disc_image(base=Gimp.ImageBaseType.GRAY))
+    scenario("indexed_selection", "softcut-select-subject", disc_image(indexed=True))
+    scenario("offset_selection", "softcut-select-subject", offset_image())
+    scenario("merged_selection", "softcut-select-subject", merged_image(), sample_merged=True)
+    scenario("edges_selection", "softcut-select-subject", make, feather=3.0, contrast=20.0)
+    scenario("rgb8_mask", "softcut-remove-background", make)
+    scenario("offset_mask", "softcut-remove-background", offset_image())
+    scenario("rgb16_mask", "softcut-remove-background", disc_image(precision=Gimp.Precision.U16_LINEAR))
+    scenario("rgb8_layer", "softcut-cut-out", make)
+    scenario("f32_layer", "softcut-cut-out", disc_image(precision=Gimp.Precision.FLOAT_LINEAR))
+    scenario("indexed_layer", "softcut-cut-out", disc_image(indexed=True))
+    scenario("selection_as_mask", "softcut-select-subject", make, output="mask")
+
+    def rough_selection():
+        image, drawables, layer = make()
+        image.select_ellipse(Gimp.ChannelOps.REPLACE, W // 2 - 45, H // 2 - 45, 90, 90)
+        return image, drawables, layer
+    scenario("refine", "softcut-refine-selection", rough_selection, user_edit=False)
+    scenario("refine_edges", "softcut-refine-selection", rough_selection, user_edit=False, shift_edge=30.0)
+
+    def empty_selection():
+        image, drawables, layer = make()
+        Gimp.Selection.none(image)
+        return image, drawables, layer
+    scenario("refine_nothing_selected", "softcut-refine-selection", empty_selection, user_edit=False)
+    scenario("group_refused", "softcut-select-subject", group_image())
+    scenario("no_engine", "softcut-remove-background", make, engine_port=SPEC["dead_port"])
+    big = SPEC["big_size"]
+
+    def big_image():
+        image = new_image(size=big)
+        layer = add_layer(image, "big.rgba", big)
+        return image, [layer], None
+    scenario("engine_dies", "softcut-cut-out", big_image, engine_port=SPEC["kill_port"], quality="best")
+
+
+try:
+    run_all()
+except Exception:
+    with open(os.path.join(OUT, "driver_error.txt"), "w") as f:
+        f.write(traceback.format_exc())
+finally:
+    open(os.path.join(OUT, "done"), "w").close()
+    quit_proc = PDB.lookup_procedure("gimp-quit")
+    quit_config = quit_proc.create_config()
+    quit_config.set_property("force", True)
+    quit_proc.run(quit_config)

@@ -1,0 +1,315 @@
+"""The GIMP 3 plug-in in real GIMP 3.0 (GUI, under Xvfb, in a Debian 13 chroot) against a real engine.
+
+``tests/gimp/make_chroot.sh`` builds the chroot once (CI runs it); GIMP runs
+``scenarios.py`` through its ``python-fu-eval`` batch interpreter, which calls
+the Softcut procedures through the PDB. The plug-in goes in with
+``softcut install-plugin gimp``. The engines run here, outside the chroot, on
+loopback (which the chroot shares). Every result read back from GIMP is compared
+with what the engine returns when asked directly for the same pixels.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from conftest import build_tiny_model, red_disc_image, write_sidecar
+from core.imageio import float_to_uint8
+from engine_server.client import SoftcutClient, raw_image
+from engine_server.launcher import EngineProcess
+
+HERE = Path(__file__).resolve().parent
+ROOT = Path(os.environ.get("SOFTCUT_GIMP_ROOT")
+            or Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "softcut" / "gimp3-trixie")
+REFINE = "fast"
+W, H = 160, 120
+SMALL = (100, 80)
+BIG = (1600, 1200)
+TOLERANCE = 1  # 1/255
+
+if not (ROOT / ".softcut-gimp3-ready").exists() and not os.environ.get("CI"):
+    pytest.skip(f"needs the GIMP 3 chroot: run `sh tests/gimp/make_chroot.sh` (as root) first",
+                allow_module_level=True)
+
+
+def _rgba(image: np.ndarray) -> bytes:
+    rgb = float_to_uint8(image)
+    return np.dstack([rgb, np.full(rgb.shape[:2], 255, np.uint8)]).tobytes()
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _kill_when_busy(engine: EngineProcess, stop: threading.Event, seen: dict) -> None:
+    """SIGKILL ``engine`` as soon as it reports a running job (the plug-in's request)."""
+    while not stop.is_set():
+        try:
+            with SoftcutClient(port=engine.port, token=engine.token, timeout=5) as probe:
+                while not stop.is_set():
+                    if probe.status().get("jobs", {}).get("running", 0) > 0:
+                        seen["running"] = True
+                        engine.proc.send_signal(signal.SIGKILL)
+                        return
+                    stop.wait(0.02)
+        except Exception:  # not up yet, or gone
+            stop.wait(0.2)
+
+
+@pytest.fixture(scope="module")
+def gimp_run():
+    """Run every scenario in one GIMP session; yields (OUT folder, engine client factory, watcher facts)."""
+    assert (ROOT / ".softcut-gimp3-ready").exists(), "CI must build the chroot: sh tests/gimp/make_chroot.sh"
+    (ROOT / "tmp").mkdir(exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix="softcut-gimp-", dir=ROOT / "tmp"))
+    inside = Path("/tmp") / tmp.name  # the same folder as the chroot sees it
+    try:
+        model = build_tiny_model(tmp / "tiny.onnx")
+        write_sidecar(model)
+        config = tmp / "config"
+        engine = EngineProcess(config, model, "--device", "cpu", home=tmp / "softcut-home", timeout=60)
+        doomed = EngineProcess(config, model, "--device", "cpu", home=tmp / "softcut-home", timeout=60)
+        out = tmp / "out"
+        out.mkdir()
+        disc, _ = red_disc_image(H, W)
+        (out / "disc.rgba").write_bytes(_rgba(disc))
+        small, _ = red_disc_image(SMALL[1], SMALL[0])
+        (out / "small.rgba").write_bytes(_rgba(small))
+        veil = np.zeros((H, W // 2, 4), np.uint8)
+        veil[..., 1] = 200
+        veil[..., 3] = 200  # strong enough to move the matte: the merged image is not the layer
+        (out / "veil.rgba").write_bytes(veil.tobytes())
+        big, _ = red_disc_image(BIG[1], BIG[0])
+        (out / "big.rgba").write_bytes(_rgba(big))
+        spec = {"port": engine.port, "refine": REFINE, "width": W, "height": H, "offset_size": list(SMALL),
+                "big_size": list(BIG), "dead_port": _free_port(), "kill_port": doomed.port}
+        (out / "spec.json").write_text(json.dumps(spec))
+        shutil.copy(HERE / "scenarios.py", tmp / "scenarios.py")
+
+        home = tmp / "home"
+        installed = subprocess.run(
+            [sys.executable, "-m", "engine_server.cli", "install-plugin", "gimp",
+             "--resource-dir", str(home / ".config" / "GIMP" / "3.0")],
+            capture_output=True, text=True, timeout=60)
+        assert installed.returncode == 0, installed.stderr
+
+        env = ["env", "-i", f"HOME={inside / 'home'}", "PATH=/usr/bin:/bin", "LANG=C.UTF-8",
+               f"SOFTCUT_CONFIG={inside / 'config'}", f"SOFTCUT_GIMP_OUT={inside / 'out'}"]
+        command = ["chroot", str(ROOT), *env, "xvfb-run", "-a", "-s", "-screen 0 1280x1024x24",
+                   "gimp-3.0", "-d", "-f", "--batch-interpreter", "python-fu-eval",
+                   "-b", f"exec(open('{inside / 'scenarios.py'}').read())"]
+        stop, seen = threading.Event(), {}
+        watcher = threading.Thread(target=_kill_when_busy, args=(doomed, stop, seen), daemon=True)
+        watcher.start()
+        gimp = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                start_new_session=True)
+        try:
+            log, _ = gimp.communicate(timeout=300)
+        except subprocess.TimeoutExpired:
+            os.killpg(gimp.pid, signal.SIGKILL)  # xvfb-run, Xvfb, GIMP and its plug-ins together
+            log, _ = gimp.communicate()
+        finally:
+            stop.set()
+        error = (out / "driver_error.txt").read_text() if (out / "driver_error.txt").exists() else ""
+        if error or not (out / "done").exists():
+            pytest.fail(f"the GIMP session did not finish:\n{error}\n{log[-3000:]}")
+
+        def client() -> SoftcutClient:
+            return SoftcutClient(port=engine.port, token=engine.token, timeout=120)
+
+        yield out, client, seen
+    finally:
+        for process in ("engine", "doomed"):
+            if process in locals():
+                locals()[process].stop()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def facts(out: Path, name: str) -> dict:
+    return json.loads((out / f"{name}.json").read_text())
+
+
+def grey(out: Path, name: str, what: str, shape) -> np.ndarray:
+    return np.frombuffer((out / f"{name}.{what}.bin").read_bytes(), np.uint8).reshape(shape).astype(int)
+
+
+def direct_select(client, source: bytes, w: int, h: int, outputs=("alpha",), edges=None) -> dict:
+    with client() as engine:
+        result = engine.select_subject(raw_image(w, h, "rgba8", source), outputs=list(outputs), refine=REFINE,
+                                       edges=edges)
+    return {k: np.frombuffer(v, np.uint8) for k, v in result.buffers.items()}
+
+
+def direct_refine(client, source: bytes, guide: bytes, w: int, h: int, edges=None) -> np.ndarray:
+    with client() as engine:
+        result = engine.refine(raw_image(w, h, "rgba8", source), raw_image(w, h, "grey8", guide, name="guide"),
+                               guide_kind="mask", mode=REFINE)
+        if edges:
+            result = engine.adjust_edges(result.result_id, edges=edges)
+    return np.frombuffer(result.buffers["alpha"], np.uint8).reshape(h, w).astype(int)
+
+
+def check_undo(f: dict) -> None:
+    assert f["run"]["ok"] is True, f["run"]["message"]
+    assert f["changed"]
+    assert f["undo_restores"], "one Ctrl+Z must give back the image as it was before the procedure"
+    assert f["redo_restores"], "one Ctrl+Y must bring the whole result back"
+
+
+def canvas_alpha(f: dict, alpha: np.ndarray) -> np.ndarray:
+    """The engine's alpha over the source rectangle, placed on an empty canvas."""
+    x, y, w, h = f["rect"]
+    canvas = np.zeros((H, W), int)
+    canvas[y:y + h, x:x + w] = alpha.reshape(h, w)
+    return canvas
+
+
+SELECTIONS = ["rgb8_selection", "rgb16_selection", "f32_selection", "grey_selection", "indexed_selection",
+              "offset_selection"]
+
+
+@pytest.mark.parametrize("name", SELECTIONS)
+def test_select_subject_gives_the_engines_matte_as_the_selection(gimp_run, name):
+    out, client, _ = gimp_run
+    f = facts(out, name)
+    check_undo(f)
+    x, y, w, h = f["rect"]
+    source = (out / f"{name}.source.bin").read_bytes()
+    assert len(source) == w * h * 4
+    expected = direct_select(client, source, w, h)["alpha"]
+    got = grey(out, name, "selection", (H, W))
+    assert np.abs(got - canvas_alpha(f, expected)).max() <= TOLERANCE  # nothing selected outside the layer
+    if name != "grey_selection":  # the test model finds reddish subjects: none in grey
+        assert expected.min() < 30 and expected.max() > 225, "a real subject, not a blank matte"
+        assert ((got > 10) & (got < 245)).any(), "soft values survive"
+
+
+def test_the_engine_gets_the_pixels_gimp_holds(gimp_run):
+    """8-bit layers go out exactly; 16-bit and float linear layers within 1/255; grey as grey."""
+    out, _, _ = gimp_run
+    image, _ = red_disc_image(H, W)
+    original = np.frombuffer(_rgba(image), np.uint8).reshape(H, W, 4).astype(int)
+    for name, tolerance in (("rgb8_selection", 0), ("rgb16_selection", 1), ("f32_selection", 1)):
+        sent = grey(out, name, "source", (H, W, 4))
+        assert np.abs(sent - original).max() <= tolerance, name
+    g = grey(out, "grey_selection", "source", (H, W, 4))
+    assert np.array_equal(g[..., 0], g[..., 1]) and np.array_equal(g[..., 1], g[..., 2])
+    indexed = grey(out, "indexed_selection", "source", (H, W, 4))
+    assert np.abs(indexed - original).mean() < 4, "an indexed image is read through its palette"
+
+
+def test_offset_layer_is_clipped_to_the_canvas(gimp_run):
+    out, _, _ = gimp_run
+    f = facts(out, "offset_selection")
+    assert f["rect"] == [0, H - SMALL[1] // 2, SMALL[0] - SMALL[0] // 4, SMALL[1] // 2]
+    image, _ = red_disc_image(SMALL[1], SMALL[0])
+    original = np.frombuffer(_rgba(image), np.uint8).reshape(SMALL[1], SMALL[0], 4)
+    sent = grey(out, "offset_selection", "source", (SMALL[1] // 2, SMALL[0] - SMALL[0] // 4, 4))
+    assert np.array_equal(sent, original[: SMALL[1] // 2, SMALL[0] // 4:])
+
+
+def test_sample_merged_reads_the_visible_image(gimp_run):
+    out, client, _ = gimp_run
+    f = facts(out, "merged_selection")
+    check_undo(f)
+    merged = (out / "merged_selection.source.bin").read_bytes()  # GIMP's flattened copy
+    expected = direct_select(client, merged, W, H)["alpha"].reshape(H, W).astype(int)
+    got = grey(out, "merged_selection", "selection", (H, W))
+    assert np.abs(got - expected).max() <= TOLERANCE
+    disc, _ = red_disc_image(H, W)
+    layer_only = direct_select(client, _rgba(disc), W, H)["alpha"].reshape(H, W).astype(int)
+    assert np.abs(got - layer_only).max() > 20, "the veil changed the result: the merged image was read"
+
+
+def test_edge_controls_are_applied(gimp_run):
+    out, client, _ = gimp_run
+    f = facts(out, "edges_selection")
+    check_undo(f)
+    source = (out / "edges_selection.source.bin").read_bytes()
+    edges = {"feather": 3.0, "contrast": 20.0}
+    expected = direct_select(client, source, W, H, edges=edges)["alpha"].reshape(H, W).astype(int)
+    got = grey(out, "edges_selection", "selection", (H, W))
+    assert np.abs(got - expected).max() <= TOLERANCE
+    assert np.abs(got - grey(out, "rgb8_selection", "selection", (H, W))).max() > 20
+
+
+@pytest.mark.parametrize("name", ["rgb8_mask", "offset_mask", "rgb16_mask", "selection_as_mask"])
+def test_remove_background_adds_the_matte_as_a_layer_mask(gimp_run, name):
+    out, client, _ = gimp_run
+    f = facts(out, name)
+    check_undo(f)
+    assert f.get("mask") and not f["new_layers"]
+    x, y, w, h = f["rect"]
+    expected = direct_select(client, (out / f"{name}.source.bin").read_bytes(), w, h)["alpha"]
+    if name == "offset_mask":  # the mask covers the whole layer; outside the canvas it hides
+        mask = grey(out, name, "mask", (SMALL[1], SMALL[0]))
+        inside = mask[: SMALL[1] // 2, SMALL[0] // 4:]
+        assert np.abs(inside - expected.reshape(h, w)).max() <= TOLERANCE
+        outside = mask.copy()
+        outside[: SMALL[1] // 2, SMALL[0] // 4:] = 0
+        assert outside.max() == 0
+    else:
+        assert np.abs(grey(out, name, "mask", (h, w)) - expected.reshape(h, w)).max() <= TOLERANCE
+
+
+@pytest.mark.parametrize("name", ["rgb8_layer", "f32_layer", "indexed_layer"])
+def test_cut_out_adds_a_layer_with_clean_colours_and_the_matte_as_its_mask(gimp_run, name):
+    out, client, _ = gimp_run
+    f = facts(out, name)
+    check_undo(f)
+    assert [(layer["name"], layer["has_mask"]) for layer in f["new_layers"]] == [("Softcut cut-out", True)]
+    x, y, w, h = f["rect"]
+    assert f["new_layers"][0]["offsets"] == [x, y] and f["new_layers"][0]["size"] == [w, h]
+    result = direct_select(client, (out / f"{name}.source.bin").read_bytes(), w, h, outputs=("alpha", "foreground"))
+    assert np.abs(grey(out, name, "layer_mask", (h, w)) - result["alpha"].reshape(h, w)).max() <= TOLERANCE
+    layer = grey(out, name, "layer", (h, w, 4))
+    assert layer[..., 3].min() == 255, "the layer is opaque: its mask holds the alpha"
+    tolerance = TOLERANCE if name != "f32_layer" else 1  # 8-bit sRGB → linear float → 8-bit sRGB
+    assert np.abs(layer[..., :3] - result["foreground"].reshape(h, w, 3)).max() <= tolerance
+    if name == "indexed_layer":  # a palette cannot hold the cleaned colours: RGB now, indexed after undo
+        assert f["base"] == 2 and f["base_after"] == 0
+
+
+@pytest.mark.parametrize("name, edges", [("refine", None), ("refine_edges", {"shift_edge": 30.0})])
+def test_refine_selection_turns_a_rough_selection_into_a_soft_one(gimp_run, name, edges):
+    out, client, _ = gimp_run
+    f = facts(out, name)
+    check_undo(f)
+    source = (out / f"{name}.source.bin").read_bytes()
+    guide = (out / f"{name}.guide.bin").read_bytes()
+    assert 0 < np.frombuffer(guide, np.uint8).mean() < 255
+    expected = direct_refine(client, source, guide, W, H, edges)
+    got = grey(out, name, "selection", (H, W))
+    assert np.abs(got - expected).max() <= TOLERANCE
+    assert ((got > 10) & (got < 245)).any(), "the refined selection is soft"
+    assert np.abs(got - np.frombuffer(guide, np.uint8).reshape(H, W)).max() > 100, "it is not the rough one"
+
+
+@pytest.mark.parametrize("name, says", [
+    ("refine_nothing_selected", "draw a rough selection"),
+    ("group_refused", "is a layer group"),
+    ("no_engine", "Start it with `softcut serve`"),
+    ("engine_dies", "not reachable"),
+])
+def test_a_refused_or_failed_call_leaves_the_image_alone(gimp_run, name, says):
+    out, _, seen = gimp_run
+    f = facts(out, name)
+    assert f["run"]["ok"] is False and f["run"]["status"] == "execution-error"
+    assert says in f["run"]["message"] and "the image was not changed" in f["run"]["message"]
+    assert not f["changed"] and not f["new_layers"]
+    if name == "engine_dies":
+        assert seen.get("running"), "the engine was killed while it ran the plug-in's job"
