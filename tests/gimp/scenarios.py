@@ -108,6 +108,15 @@ def press(image, keys, before):
     return state(image)
 
 
+def answer_dialog(title, keys):
+    """In the background: wait for the window called ``title``, record its size, press ``keys`` in it."""
+    pattern = "^" + "".join("\\" + c if c in "()[].*+?" else c for c in title) + "$"
+    script = ('for i in $(seq 300); do w=$(xdotool search --name "%s" | head -1); [ -n "$w" ] && break; sleep 0.1; '
+              'done; xdotool getwindowgeometry "$w" > "%s"; sleep 0.5; xdotool windowfocus --sync "$w"; '
+              'xdotool key %s' % (pattern, os.path.join(OUT, "dialog-%s.txt" % keys), keys))
+    return subprocess.Popen(["sh", "-c", script])
+
+
 def call(procedure, image, drawables, **args):
     proc = PDB.lookup_procedure(procedure)
     if proc is None:
@@ -118,10 +127,16 @@ def call(procedure, image, drawables, **args):
     config.set_property("engine-port", SPEC["port"])
     config.set_property("quality", SPEC["refine"])
     for key, value in args.items():
+        if key == "dialog":  # (title, keys): run interactively and answer the dialog
+            config.set_property("run-mode", Gimp.RunMode.INTERACTIVE)
+            helper = answer_dialog(*value)
+            continue
         config.set_property(key.replace("_", "-"), value)
     started = time.time()
     values = proc.run(config)
     status = values.index(0)
+    if "dialog" in args:
+        helper.wait(timeout=30)
     return {"ok": status == Gimp.PDBStatusType.SUCCESS, "status": status.value_nick,
             "message": "" if status == Gimp.PDBStatusType.SUCCESS else (PDB.get_last_error() or ""),
             "seconds": round(time.time() - started, 2)}
@@ -239,6 +254,8 @@ def run_all():
     scenario("f32_layer", "softcut-cut-out", disc_image(precision=Gimp.Precision.FLOAT_LINEAR))
     scenario("indexed_layer", "softcut-cut-out", disc_image(indexed=True))
     scenario("selection_as_mask", "softcut-select-subject", make, output="mask")
+    scenario("dialog_ok", "softcut-cut-out", make, dialog=("Cut Out to New Layer (Softcut)", "Return"))
+    scenario("dialog_cancel", "softcut-select-subject", make, dialog=("Subject (Softcut)", "Escape"))
 
     def rough_selection():
         image, drawables, layer = make()

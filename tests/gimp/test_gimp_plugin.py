@@ -313,3 +313,15 @@ def test_a_refused_or_failed_call_leaves_the_image_alone(gimp_run, name, says):
     assert not f["changed"] and not f["new_layers"]
     if name == "engine_dies":
         assert seen.get("running"), "the engine was killed while it ran the plug-in's job"
+
+
+def test_the_dialog_runs_the_procedure_and_cancel_changes_nothing(gimp_run):
+    """Interactive mode: GimpUi's dialog opens, OK (Return) cuts out, Cancel (Escape) leaves the image alone."""
+    out, client, _ = gimp_run
+    ok = facts(out, "dialog_ok")
+    check_undo(ok)
+    assert "Geometry:" in (out / "dialog-Return.txt").read_text(), "the dialog window was shown"
+    assert [layer["name"] for layer in ok["new_layers"]] == ["Softcut cut-out"]
+    cancelled = facts(out, "dialog_cancel")
+    assert "Geometry:" in (out / "dialog-Escape.txt").read_text()
+    assert cancelled["run"]["status"] == "cancel" and not cancelled["changed"]

@@ -42,11 +42,12 @@ PROCEDURES = {
 }
 
 READWRITE = GObject.ParamFlags.READWRITE
+# Mnemonics are unique within the dialog, whose buttons take h, r, c and o.
 EDGES = (  # name, label, help, min, max
-    ("smooth", "S_mooth", "Round off jagged contours (0–100)", 0.0, 100.0),
+    ("smooth", "_Smooth", "Round off jagged contours (0–100)", 0.0, 100.0),
     ("feather", "_Feather", "Soften the edge: Gaussian sigma in pixels", 0.0, 1000.0),
-    ("contrast", "_Contrast", "Harden soft edges, % (100: a hard edge)", 0.0, 100.0),
-    ("shift-edge", "S_hift edge", "Move the edge outwards (+) or inwards (−), %", -100.0, 100.0),
+    ("contrast", "Co_ntrast", "Harden soft edges, % (100: a hard edge)", 0.0, 100.0),
+    ("shift-edge", "Shift _edge", "Move the edge outwards (+) or inwards (−), %", -100.0, 100.0),
 )
 
 
@@ -67,7 +68,7 @@ def create(plugin: Gimp.PlugIn, name: str) -> Gimp.Procedure:
     procedure.set_documentation(entry.blurb, entry.blurb + ". Needs the Softcut engine (`softcut serve`).", name)
     procedure.set_attribution("Softcut", "Softcut", "2026")
     procedure.add_choice_argument(
-        "output", "_Output to", "Where the result goes",
+        "output", "Out_put to", "Where the result goes",
         _choice(("selection", "Selection", "replace the selection"),
                 ("mask", "Layer mask", "a new layer mask on the layer"),
                 ("layer", "New layer", "a new layer with the cleaned colours and a mask")),
@@ -83,9 +84,9 @@ def create(plugin: Gimp.PlugIn, name: str) -> Gimp.Procedure:
     procedure.add_double_argument("decontaminate", "_Decontaminate colours",
                                   "How much the new layer's colours are cleaned of the background (0–1)",
                                   0.0, 1.0, 1.0, READWRITE)
-    procedure.add_string_argument("engine-host", "Engine _host", "Where `softcut serve` listens",
+    procedure.add_string_argument("engine-host", "Engine hos_t", "Where `softcut serve` listens",
                                       config.DEFAULT_HOST, READWRITE)
-    procedure.add_int_argument("engine-port", "Engine _port", "The engine's port", 1, 65535,
+    procedure.add_int_argument("engine-port", "Eng_ine port", "The engine's port", 1, 65535,
                                    config.DEFAULT_PORT, READWRITE)
     return procedure
 
