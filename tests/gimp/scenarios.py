@@ -278,6 +278,8 @@ def run_all():
         layer = add_layer(image, "big.rgba", big)
         return image, [layer], None
     scenario("engine_dies", "softcut-cut-out", big_image, engine_port=SPEC["kill_port"], quality="best")
+    scenario("plugin_killed", "softcut-select-subject", big_image, engine_port=SPEC["abandoned_port"],
+             quality="best")
 
 
 try:

@@ -55,15 +55,21 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _kill_when_busy(engine: EngineProcess, stop: threading.Event, seen: dict) -> None:
-    """SIGKILL ``engine`` as soon as it reports a running job (the plug-in's request)."""
+def _on_first_job(engine: EngineProcess, act, stop: threading.Event, seen: dict) -> None:
+    """Call ``act()`` as soon as ``engine`` reports a running job (the plug-in's request), then watch it idle."""
     while not stop.is_set():
         try:
             with SoftcutClient(port=engine.port, token=engine.token, timeout=5) as probe:
                 while not stop.is_set():
                     if probe.status().get("jobs", {}).get("running", 0) > 0:
                         seen["running"] = True
-                        engine.proc.send_signal(signal.SIGKILL)
+                        act()
+                        for _ in range(200):
+                            status = probe.status()
+                            if status.get("jobs", {}).get("running", 0) == 0:
+                                seen["idle"], seen["jobs_done"] = True, status.get("jobs_done")
+                                return
+                            stop.wait(0.05)
                         return
                     stop.wait(0.02)
         except Exception:  # not up yet, or gone
@@ -83,6 +89,7 @@ def gimp_run():
         config = tmp / "config"
         engine = EngineProcess(config, model, "--device", "cpu", home=tmp / "softcut-home", timeout=60)
         doomed = EngineProcess(config, model, "--device", "cpu", home=tmp / "softcut-home", timeout=60)
+        abandoned = EngineProcess(config, model, "--device", "cpu", home=tmp / "softcut-home", timeout=60)
         out = tmp / "out"
         out.mkdir()
         disc, _ = red_disc_image(H, W)
@@ -96,7 +103,8 @@ def gimp_run():
         big, _ = red_disc_image(BIG[1], BIG[0])
         (out / "big.rgba").write_bytes(_rgba(big))
         spec = {"port": engine.port, "refine": REFINE, "width": W, "height": H, "offset_size": list(SMALL),
-                "big_size": list(BIG), "dead_port": _free_port(), "kill_port": doomed.port}
+                "big_size": list(BIG), "dead_port": _free_port(), "kill_port": doomed.port,
+                "abandoned_port": abandoned.port}
         (out / "spec.json").write_text(json.dumps(spec))
         shutil.copy(HERE / "scenarios.py", tmp / "scenarios.py")
 
@@ -112,9 +120,14 @@ def gimp_run():
         command = ["chroot", str(ROOT), *env, "xvfb-run", "-a", "-s", "-screen 0 1280x1024x24",
                    "gimp-3.0", "-d", "-f", "--batch-interpreter", "python-fu-eval",
                    "-b", f"exec(open('{inside / 'scenarios.py'}').read())"]
-        stop, seen = threading.Event(), {}
-        watcher = threading.Thread(target=_kill_when_busy, args=(doomed, stop, seen), daemon=True)
-        watcher.start()
+        plugin = inside / "home" / ".config" / "GIMP" / "3.0" / "plug-ins" / "softcut_gimp" / "softcut_gimp.py"
+        stop, seen = threading.Event(), {"engine_dies": {}, "plugin_killed": {}}
+        watchers = [  # the engine dies mid-job; the plug-in dies mid-job (what GIMP's cancel does to it)
+            (doomed, lambda: doomed.proc.send_signal(signal.SIGKILL), seen["engine_dies"]),
+            (abandoned, lambda: subprocess.run(["pkill", "-KILL", "-f", str(plugin)]), seen["plugin_killed"]),
+        ]
+        for engine_, act, record in watchers:
+            threading.Thread(target=_on_first_job, args=(engine_, act, stop, record), daemon=True).start()
         gimp = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                                 start_new_session=True)
         try:
@@ -133,7 +146,7 @@ def gimp_run():
 
         yield out, client, seen
     finally:
-        for process in ("engine", "doomed"):
+        for process in ("engine", "doomed", "abandoned"):
             if process in locals():
                 locals()[process].stop()
         shutil.rmtree(tmp, ignore_errors=True)
@@ -312,7 +325,16 @@ def test_a_refused_or_failed_call_leaves_the_image_alone(gimp_run, name, says):
     assert says in f["run"]["message"] and "the image was not changed" in f["run"]["message"]
     assert not f["changed"] and not f["new_layers"]
     if name == "engine_dies":
-        assert seen.get("running"), "the engine was killed while it ran the plug-in's job"
+        assert seen["engine_dies"].get("running"), "the engine was killed while it ran the plug-in's job"
+
+
+def test_a_plugin_killed_mid_job_leaves_the_image_alone_and_the_engine_drops_the_job(gimp_run):
+    out, _, seen = gimp_run
+    f = facts(out, "plugin_killed")
+    assert f["run"]["ok"] is False and not f["changed"] and not f["new_layers"]
+    watched = seen["plugin_killed"]
+    assert watched.get("running") and watched.get("idle"), "the job ran, then stopped"
+    assert watched["jobs_done"] == 0, "the engine cancelled the job of the client that left"
 
 
 def test_the_dialog_runs_the_procedure_and_cancel_changes_nothing(gimp_run):
