@@ -1,15 +1,23 @@
-"""`softcut install-plugin krita` and the plug-in's pure byte conversions."""
+"""`softcut install-plugin krita|gimp` and the plug-ins' pure byte conversions."""
 
 from __future__ import annotations
 
+import ast
+import os
 import sys
 from pathlib import Path
+
+import pytest
 
 from engine_server.cli import main
 from engine_server.plugin_install import enable_krita_plugin
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "plugins" / "krita"))
 from softcut_krita import pixels  # noqa: E402  (outside Krita the package registers nothing)
+
+GIMP_PLUGIN = Path(__file__).resolve().parents[1] / "plugins" / "gimp" / "softcut_gimp"
+sys.path.insert(0, str(GIMP_PLUGIN))
+from softcut_plugin import pixels as gimp_pixels  # noqa: E402  (pure: no GIMP needed)
 
 
 def test_install_copies_plugin_and_client_and_keeps_kritarc(tmp_path):
@@ -34,3 +42,63 @@ def test_pixel_layouts():
     assert pixels.bgra_with_alpha(bytes([1, 2, 3])) == bytes([3, 2, 1, 255])
     assert pixels.clip_rect(-5, 3, 20, 20, 10, 10) == (0, 3, 10, 7)
     assert pixels.clip_rect(20, 20, 5, 5, 10, 10)[2:] == (0, 0)
+
+
+def test_install_gimp_copies_plugin_and_client_and_marks_it_new(tmp_path):
+    gimp_dir = tmp_path / "GIMP" / "3.0"
+    assert main(["install-plugin", "gimp", "--resource-dir", str(gimp_dir)]) == 0
+    folder = gimp_dir / "plug-ins" / "softcut_gimp"
+    entry = folder / "softcut_gimp.py"
+    assert os.access(entry, os.X_OK), "GIMP runs only executable plug-ins"
+    for name in ("procedures.py", "actions.py", "document.py", "config.py", "client/api.py", "protocol/messages.py"):
+        assert (folder / "softcut_plugin" / name).is_file(), name
+    # a reinstall replaces the copy and makes the entry newer than GIMP's cache of its procedures
+    os.utime(entry, (1_000_000_000, 1_000_000_000))
+    (folder / "softcut_plugin" / "stale.py").write_text("")
+    assert main(["install-plugin", "gimp", "--resource-dir", str(gimp_dir)]) == 0
+    assert entry.stat().st_mtime > 1_000_000_000 + 10
+    assert not (folder / "softcut_plugin" / "stale.py").exists()
+
+
+def _imports(path: Path) -> set[str]:
+    """Top-level packages ``path`` imports, leaving out optional ones (``try: … except ImportError``)."""
+    names: set[str] = set()
+
+    def visit(node: ast.AST) -> None:
+        if isinstance(node, ast.Try) and any(
+                isinstance(h.type, ast.Name) and h.type.id in ("ImportError", "ModuleNotFoundError")
+                for h in node.handlers):
+            return
+        if isinstance(node, ast.Import):
+            names.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0:
+            names.add(node.module.split(".")[0])
+        for child in ast.iter_child_nodes(node):
+            visit(child)
+
+    visit(ast.parse(path.read_text(encoding="utf-8")))
+    return names
+
+
+@pytest.mark.parametrize("folder", [GIMP_PLUGIN, GIMP_PLUGIN.parents[2] / "engine_server" / "client",
+                                    GIMP_PLUGIN.parents[2] / "engine_server" / "protocol"])
+def test_gimp_plugin_and_its_client_need_only_gimps_own_python(folder):
+    """GIMP's bundled Python (Windows, macOS) has the standard library and PyGObject, nothing else."""
+    allowed = set(sys.stdlib_module_names) | {"gi", "softcut_plugin"}
+    files = list(folder.rglob("*.py")) + ([folder.parent / "config.py"] if folder.name != "softcut_gimp" else [])
+    for path in files:
+        assert _imports(path) <= allowed, (path, _imports(path) - allowed)
+
+
+def test_gimp_pixel_rectangles():
+    assert gimp_pixels.intersect((-5, 3, 20, 20), (0, 0, 10, 10)) == (0, 3, 10, 7)
+    assert gimp_pixels.intersect((20, 20, 5, 5), (0, 0, 10, 10))[2:] == (0, 0)
+    image = bytes(range(12))  # 4 × 3 grey, covering (10, 20, 4, 3)
+    assert gimp_pixels.crop(image, (10, 20, 4, 3), (11, 21, 2, 2)) == bytes([5, 6, 9, 10])
+    assert gimp_pixels.crop(image, (10, 20, 4, 3), (10, 21, 4, 2)) == bytes(range(4, 12))
+    with pytest.raises(ValueError):
+        gimp_pixels.crop(image, (10, 20, 4, 3), (9, 20, 2, 2))
+    placed = gimp_pixels.place(bytes([1, 2, 3, 4]), (-1, 1, 2, 2), (0, 0, 3, 3))
+    assert placed == bytes([0, 0, 0, 2, 0, 0, 4, 0, 0])
+    assert gimp_pixels.rgba_opaque(bytes([1, 2, 3, 4, 5, 6])) == bytes([1, 2, 3, 255, 4, 5, 6, 255])
+    assert gimp_pixels.is_blank(bytes(5)) and not gimp_pixels.is_blank(bytes([0, 0, 1]))
