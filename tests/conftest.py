@@ -82,6 +82,23 @@ def red_disc_image(h: int = 120, w: int = 160) -> tuple[np.ndarray, np.ndarray]:
     return image.astype(np.float32), alpha
 
 
+def opaque_rgba8(image: np.ndarray) -> bytes:
+    """(h, w, 3) float [0, 1] RGB → rgba8 bytes, alpha 255 (what editor tests put in a layer)."""
+    from core.imageio import float_to_uint8
+
+    rgb = float_to_uint8(image)
+    return np.dstack([rgb, np.full(rgb.shape[:2], 255, np.uint8)]).tobytes()
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on (for the "no engine" tests)."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 @pytest.fixture(scope="session")
 def real_home(tmp_path_factory) -> Path:
     """SOFTCUT_HOME for real-model tests: $SOFTCUT_TEST_HOME (a persistent cache) or a temp dir."""

@@ -17,7 +17,7 @@ if [ -f "$STAMP" ]; then
     exit 0
 fi
 if ! command -v debootstrap >/dev/null 2>&1; then
-    apt-get install -y -q debootstrap >&2
+    apt-get update -q >&2 && apt-get install -y -q debootstrap >&2
 fi
 rm -rf "$ROOT.part"
 mkdir -p "$(dirname "$ROOT")"

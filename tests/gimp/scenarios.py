@@ -270,6 +270,19 @@ def run_all():
         return image, drawables, layer
     scenario("refine_nothing_selected", "softcut-refine-selection", empty_selection, user_edit=False)
     scenario("group_refused", "softcut-select-subject", group_image())
+
+    def masked_layer():  # the user picked the layer's mask: Softcut works on its layer, which has a mask already
+        image, drawables, layer = make()
+        mask = layer.create_mask(Gimp.AddMaskType.WHITE)
+        layer.add_mask(mask)
+        return image, [mask], layer
+    scenario("mask_exists", "softcut-remove-background", masked_layer)
+
+    def opaque_layer():  # no alpha channel: Remove Background adds one, in the same undo step
+        image = new_image()
+        layer = add_layer(image, "disc.rgba", (W, H), kind=Gimp.ImageType.RGB_IMAGE)
+        return image, [layer], layer
+    scenario("no_alpha_mask", "softcut-remove-background", opaque_layer)
     scenario("no_engine", "softcut-remove-background", make, engine_port=SPEC["dead_port"])
     big = SPEC["big_size"]
 

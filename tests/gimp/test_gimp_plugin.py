@@ -23,8 +23,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import build_tiny_model, red_disc_image, write_sidecar
-from core.imageio import float_to_uint8
+from conftest import build_tiny_model, free_port, opaque_rgba8, red_disc_image, write_sidecar
 from engine_server.client import SoftcutClient, raw_image
 from engine_server.launcher import EngineProcess
 
@@ -38,21 +37,8 @@ BIG = (1600, 1200)
 TOLERANCE = 1  # 1/255
 
 if not (ROOT / ".softcut-gimp3-ready").exists() and not os.environ.get("CI"):
-    pytest.skip(f"needs the GIMP 3 chroot: run `sh tests/gimp/make_chroot.sh` (as root) first",
+    pytest.skip("needs the GIMP 3 chroot: run `sh tests/gimp/make_chroot.sh` (as root) first",
                 allow_module_level=True)
-
-
-def _rgba(image: np.ndarray) -> bytes:
-    rgb = float_to_uint8(image)
-    return np.dstack([rgb, np.full(rgb.shape[:2], 255, np.uint8)]).tobytes()
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _on_first_job(engine: EngineProcess, act, stop: threading.Event, seen: dict) -> None:
@@ -93,17 +79,17 @@ def gimp_run():
         out = tmp / "out"
         out.mkdir()
         disc, _ = red_disc_image(H, W)
-        (out / "disc.rgba").write_bytes(_rgba(disc))
+        (out / "disc.rgba").write_bytes(opaque_rgba8(disc))
         small, _ = red_disc_image(SMALL[1], SMALL[0])
-        (out / "small.rgba").write_bytes(_rgba(small))
+        (out / "small.rgba").write_bytes(opaque_rgba8(small))
         veil = np.zeros((H, W // 2, 4), np.uint8)
         veil[..., 1] = 200
         veil[..., 3] = 200  # strong enough to move the matte: the merged image is not the layer
         (out / "veil.rgba").write_bytes(veil.tobytes())
         big, _ = red_disc_image(BIG[1], BIG[0])
-        (out / "big.rgba").write_bytes(_rgba(big))
+        (out / "big.rgba").write_bytes(opaque_rgba8(big))
         spec = {"port": engine.port, "refine": REFINE, "width": W, "height": H, "offset_size": list(SMALL),
-                "big_size": list(BIG), "dead_port": _free_port(), "kill_port": doomed.port,
+                "big_size": list(BIG), "dead_port": free_port(), "kill_port": doomed.port,
                 "abandoned_port": abandoned.port}
         (out / "spec.json").write_text(json.dumps(spec))
         shutil.copy(HERE / "scenarios.py", tmp / "scenarios.py")
@@ -215,7 +201,7 @@ def test_the_engine_gets_the_pixels_gimp_holds(gimp_run):
     """8-bit layers go out exactly; 16-bit and float linear layers within 1/255; grey as grey."""
     out, _, _ = gimp_run
     image, _ = red_disc_image(H, W)
-    original = np.frombuffer(_rgba(image), np.uint8).reshape(H, W, 4).astype(int)
+    original = np.frombuffer(opaque_rgba8(image), np.uint8).reshape(H, W, 4).astype(int)
     for name, tolerance in (("rgb8_selection", 0), ("rgb16_selection", 1), ("f32_selection", 1)):
         sent = grey(out, name, "source", (H, W, 4))
         assert np.abs(sent - original).max() <= tolerance, name
@@ -230,7 +216,7 @@ def test_offset_layer_is_clipped_to_the_canvas(gimp_run):
     f = facts(out, "offset_selection")
     assert f["rect"] == [0, H - SMALL[1] // 2, SMALL[0] - SMALL[0] // 4, SMALL[1] // 2]
     image, _ = red_disc_image(SMALL[1], SMALL[0])
-    original = np.frombuffer(_rgba(image), np.uint8).reshape(SMALL[1], SMALL[0], 4)
+    original = np.frombuffer(opaque_rgba8(image), np.uint8).reshape(SMALL[1], SMALL[0], 4)
     sent = grey(out, "offset_selection", "source", (SMALL[1] // 2, SMALL[0] - SMALL[0] // 4, 4))
     assert np.array_equal(sent, original[: SMALL[1] // 2, SMALL[0] // 4:])
 
@@ -244,7 +230,7 @@ def test_sample_merged_reads_the_visible_image(gimp_run):
     got = grey(out, "merged_selection", "selection", (H, W))
     assert np.abs(got - expected).max() <= TOLERANCE
     disc, _ = red_disc_image(H, W)
-    layer_only = direct_select(client, _rgba(disc), W, H)["alpha"].reshape(H, W).astype(int)
+    layer_only = direct_select(client, opaque_rgba8(disc), W, H)["alpha"].reshape(H, W).astype(int)
     assert np.abs(got - layer_only).max() > 20, "the veil changed the result: the merged image was read"
 
 
@@ -260,7 +246,7 @@ def test_edge_controls_are_applied(gimp_run):
     assert np.abs(got - grey(out, "rgb8_selection", "selection", (H, W))).max() > 20
 
 
-@pytest.mark.parametrize("name", ["rgb8_mask", "offset_mask", "rgb16_mask", "selection_as_mask"])
+@pytest.mark.parametrize("name", ["rgb8_mask", "offset_mask", "rgb16_mask", "selection_as_mask", "no_alpha_mask"])
 def test_remove_background_adds_the_matte_as_a_layer_mask(gimp_run, name):
     out, client, _ = gimp_run
     f = facts(out, name)
@@ -315,6 +301,7 @@ def test_refine_selection_turns_a_rough_selection_into_a_soft_one(gimp_run, name
 @pytest.mark.parametrize("name, says", [
     ("refine_nothing_selected", "draw a rough selection"),
     ("group_refused", "is a layer group"),
+    ("mask_exists", "already has a layer mask"),
     ("no_engine", "Start it with `softcut serve`"),
     ("engine_dies", "not reachable"),
 ])

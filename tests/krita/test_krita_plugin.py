@@ -19,8 +19,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import build_tiny_model, red_disc_image, write_sidecar
-from core.imageio import float_to_uint8
+from conftest import build_tiny_model, free_port, opaque_rgba8, red_disc_image, write_sidecar
 from engine_server.client import SoftcutClient, raw_image
 from engine_server.launcher import EngineProcess
 
@@ -36,19 +35,6 @@ if missing and not os.environ.get("CI"):
     pytest.skip(f"needs {' and '.join(missing)} (CI installs them: see .ci/run)", allow_module_level=True)
 
 
-def _rgba(image: np.ndarray) -> bytes:
-    rgb = float_to_uint8(image)
-    return np.dstack([rgb, np.full(rgb.shape[:2], 255, np.uint8)]).tobytes()
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def krita_run(tmp_path_factory):
     """Run every scenario in one Krita session; yields (OUT folder, engine client factory)."""
@@ -61,17 +47,17 @@ def krita_run(tmp_path_factory):
     out = tmp / "out"
     out.mkdir()
     disc, _ = red_disc_image(H, W)
-    (out / "disc.rgba").write_bytes(_rgba(disc))
+    (out / "disc.rgba").write_bytes(opaque_rgba8(disc))
     small, _ = red_disc_image(SMALL[1], SMALL[0])
-    (out / "small.rgba").write_bytes(_rgba(small))
+    (out / "small.rgba").write_bytes(opaque_rgba8(small))
     veil = np.zeros((H, W // 2, 4), np.uint8)
     veil[..., 1] = 200
     veil[..., 3] = 90
     (out / "veil.rgba").write_bytes(veil.tobytes())
     big, _ = red_disc_image(BIG[1], BIG[0])
-    (out / "big.rgba").write_bytes(_rgba(big))
+    (out / "big.rgba").write_bytes(opaque_rgba8(big))
     spec = {"port": engine.port, "token": engine.token, "refine": REFINE, "width": W, "height": H,
-            "offset_size": list(SMALL), "big_size": list(BIG), "dead_port": _free_port(),
+            "offset_size": list(SMALL), "big_size": list(BIG), "dead_port": free_port(),
             "kill_port": doomed.port, "kill_pid": doomed.proc.pid}
     (out / "spec.json").write_text(json.dumps(spec))
 
@@ -166,11 +152,11 @@ def test_the_engine_gets_the_pixels_krita_holds(krita_run, name):
     if name == "offset_selection":
         assert [x, y, w, h] == [0, H - SMALL[1] // 2, SMALL[0] - SMALL[0] // 4, SMALL[1] // 2]
         image, _ = red_disc_image(SMALL[1], SMALL[0])
-        original = np.frombuffer(_rgba(image), np.uint8).reshape(SMALL[1], SMALL[0], 4)
+        original = np.frombuffer(opaque_rgba8(image), np.uint8).reshape(SMALL[1], SMALL[0], 4)
         original = original[: SMALL[1] // 2, SMALL[0] // 4:]
     else:
         image, _ = red_disc_image(H, W)
-        original = np.frombuffer(_rgba(image), np.uint8).reshape(H, W, 4)
+        original = np.frombuffer(opaque_rgba8(image), np.uint8).reshape(H, W, 4)
     assert np.array_equal(sent, original)
 
 
@@ -179,7 +165,7 @@ def test_linear_16_bit_and_float_documents_are_converted_to_srgb(krita_run, name
     out, _ = krita_run
     assert "g10" in facts(out, name)["profile"]  # Krita's default for these depths is linear light
     image, _ = red_disc_image(H, W)
-    original = np.frombuffer(_rgba(image), np.uint8).reshape(H, W, 4).astype(int)
+    original = np.frombuffer(opaque_rgba8(image), np.uint8).reshape(H, W, 4).astype(int)
     sent = np.frombuffer((out / f"{name}.source.bin").read_bytes(), np.uint8).reshape(H, W, 4)
     assert np.abs(sent.astype(int) - original).max() <= 1
 

@@ -52,6 +52,8 @@ def run(image, drawables, options: Options, *, refine_selection: bool = False) -
         guide = document.read_selection(image, source.rect) if refine_selection else None
         if options.output != "selection" and source.layer is None:
             raise document.DocumentError("select the layer the mask or cut-out belongs to")
+        if options.output == "mask":  # known before the engine runs, so it does not run for nothing
+            document.check_can_take_mask(source.layer)
     except document.DocumentError as exc:
         raise Refused(f"{exc}; {UNCHANGED}") from exc
     if guide is not None and pixels.is_blank(guide):

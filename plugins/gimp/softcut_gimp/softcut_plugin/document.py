@@ -152,10 +152,15 @@ def set_selection(image, rect: tuple, alpha: bytes) -> None:
     selection.update(*whole)
 
 
-def add_layer_mask(layer, rect: tuple, alpha: bytes):
-    """A new layer mask on ``layer`` holding ``alpha`` (grey8 over ``rect``), hiding what lies outside it."""
+def check_can_take_mask(layer) -> None:
+    """Raise :class:`DocumentError` when ``layer`` cannot take a new layer mask."""
     if layer.get_mask() is not None:
         raise DocumentError(f"the layer “{layer.get_name()}” already has a layer mask: apply or delete it first")
+
+
+def add_layer_mask(layer, rect: tuple, alpha: bytes):
+    """A new layer mask on ``layer`` holding ``alpha`` (grey8 over ``rect``), hiding what lies outside it."""
+    check_can_take_mask(layer)
     if not layer.has_alpha():
         layer.add_alpha()
     mask = layer.create_mask(Gimp.AddMaskType.BLACK)
