@@ -177,6 +177,7 @@ def scenario(name, procedure, make, *, user_edit=True, keep=None, **args):
         if new[0].get_mask() is not None:
             dump(name, "layer_mask", read(new[0].get_mask(), COVERAGE))
     facts["base_after"] = int(image.get_base_type())
+    facts["top_layer"] = image.get_layers()[0].get_name()
     if facts["changed"]:
         undone = press(image, "ctrl+z", after)
         facts["undo_restores"] = undone == before
@@ -277,6 +278,12 @@ def run_all():
         layer.add_mask(mask)
         return image, [mask], layer
     scenario("mask_exists", "softcut-remove-background", masked_layer)
+
+    def two_layers():  # two layers picked: Sample merged works on the visible image, a cut-out goes on top
+        image, _drawables, _ = merged_image()()
+        return image, image.get_layers(), None
+    scenario("two_layers_refused", "softcut-select-subject", two_layers)
+    scenario("two_layers_merged_cutout", "softcut-cut-out", two_layers, sample_merged=True)
 
     def opaque_layer():  # no alpha channel: Remove Background adds one, in the same undo step
         image = new_image()

@@ -41,6 +41,20 @@ if not (ROOT / ".softcut-gimp3-ready").exists() and not os.environ.get("CI"):
                 allow_module_level=True)
 
 
+def _free_display() -> int:
+    """An X display number no server uses, on the host or in any chroot.
+
+    X servers listen on abstract sockets, which a chroot shares with the host, while
+    ``xvfb-run -a`` only looks at lock files in its own /tmp: two of them could pick the same.
+    """
+    used = set()
+    for line in Path("/proc/net/unix").read_text().splitlines():
+        name = line.rsplit(" ", 1)[-1]
+        if "/.X11-unix/X" in name:
+            used.add(name.rsplit("X", 1)[-1])
+    return next(n for n in range(150, 1000) if str(n) not in used)
+
+
 def _on_first_job(engine: EngineProcess, act, stop: threading.Event, seen: dict) -> None:
     """Call ``act()`` as soon as ``engine`` reports a running job (the plug-in's request), then watch it idle."""
     while not stop.is_set():
@@ -103,7 +117,7 @@ def gimp_run():
 
         env = ["env", "-i", f"HOME={inside / 'home'}", "PATH=/usr/bin:/bin", "LANG=C.UTF-8",
                f"SOFTCUT_CONFIG={inside / 'config'}", f"SOFTCUT_GIMP_OUT={inside / 'out'}"]
-        command = ["chroot", str(ROOT), *env, "xvfb-run", "-a", "-s", "-screen 0 1280x1024x24",
+        command = ["chroot", str(ROOT), *env, "xvfb-run", "-n", str(_free_display()), "-s", "-screen 0 1280x1024x24",
                    "gimp-3.0", "-d", "-f", "--batch-interpreter", "python-fu-eval",
                    "-b", f"exec(open('{inside / 'scenarios.py'}').read())"]
         plugin = inside / "home" / ".config" / "GIMP" / "3.0" / "plug-ins" / "softcut_gimp" / "softcut_gimp.py"
@@ -234,6 +248,19 @@ def test_sample_merged_reads_the_visible_image(gimp_run):
     assert np.abs(got - layer_only).max() > 20, "the veil changed the result: the merged image was read"
 
 
+def test_sample_merged_with_several_layers_picked_puts_the_cut_out_on_top(gimp_run):
+    out, client, _ = gimp_run
+    f = facts(out, "two_layers_merged_cutout")
+    check_undo(f)
+    assert [(layer["name"], layer["offsets"], layer["size"]) for layer in f["new_layers"]] == [
+        ("Softcut cut-out", [0, 0], [W, H])]
+    assert f["top_layer"] == "Softcut cut-out"
+    merged = (out / "merged_selection.source.bin").read_bytes()  # the same two layers, flattened by GIMP
+    expected = direct_select(client, merged, W, H, outputs=("alpha", "foreground"))
+    assert np.abs(grey(out, "two_layers_merged_cutout", "layer_mask", (H, W))
+                  - expected["alpha"].reshape(H, W)).max() <= TOLERANCE
+
+
 def test_edge_controls_are_applied(gimp_run):
     out, client, _ = gimp_run
     f = facts(out, "edges_selection")
@@ -302,6 +329,7 @@ def test_refine_selection_turns_a_rough_selection_into_a_soft_one(gimp_run, name
     ("refine_nothing_selected", "draw a rough selection"),
     ("group_refused", "is a layer group"),
     ("mask_exists", "already has a layer mask"),
+    ("two_layers_refused", "2 layers are selected: select one layer, or use Sample merged"),
     ("no_engine", "Start it with `softcut serve`"),
     ("engine_dies", "not reachable"),
 ])

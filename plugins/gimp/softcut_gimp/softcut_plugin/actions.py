@@ -50,9 +50,9 @@ def run(image, drawables, options: Options, *, refine_selection: bool = False) -
     try:
         source = document.read_source(image, drawables, options.merged)
         guide = document.read_selection(image, source.rect) if refine_selection else None
-        if options.output != "selection" and source.layer is None:
-            raise document.DocumentError("select the layer the mask or cut-out belongs to")
         if options.output == "mask":  # known before the engine runs, so it does not run for nothing
+            if source.layer is None:
+                raise document.DocumentError("select the one layer the mask belongs to")
             document.check_can_take_mask(source.layer)
     except document.DocumentError as exc:
         raise Refused(f"{exc}; {UNCHANGED}") from exc

@@ -87,7 +87,8 @@ def _write(drawable, rect: tuple, fmt: str, data: bytes) -> None:
 def selected_layer(image, drawables) -> Gimp.Layer:
     """The one pixel layer the user picked (a picked layer mask means its layer)."""
     if len(drawables) != 1:
-        raise DocumentError(f"{len(drawables)} layers are selected: select one layer, or use Sample merged")
+        picked = "no layer is" if not drawables else f"{len(drawables)} layers are"
+        raise DocumentError(f"{picked} selected: select one layer, or use Sample merged")
     drawable = drawables[0]
     if drawable.is_layer_mask():
         drawable = Gimp.Layer.from_mask(drawable)

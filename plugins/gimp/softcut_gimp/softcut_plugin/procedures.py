@@ -42,9 +42,10 @@ PROCEDURES = {
 }
 
 READWRITE = GObject.ParamFlags.READWRITE
-# Mnemonics are unique within the dialog, whose buttons take h, r, c and o.
+SLIDER_MAX = 50.0  # feather's slider span in the dialog (pixels); larger values are typed
+# Mnemonics are unique within the dialog, whose buttons take h, r, c, o, s and l.
 EDGES = (  # name, label, help, min, max
-    ("smooth", "_Smooth", "Round off jagged contours (0–100)", 0.0, 100.0),
+    ("smooth", "S_mooth", "Round off jagged contours (0–100)", 0.0, 100.0),
     ("feather", "_Feather", "Soften the edge: Gaussian sigma in pixels", 0.0, 1000.0),
     ("contrast", "Co_ntrast", "Harden soft edges, % (100: a hard edge)", 0.0, 100.0),
     ("shift-edge", "Shift _edge", "Move the edge outwards (+) or inwards (−), %", -100.0, 100.0),
@@ -62,7 +63,9 @@ def create(plugin: Gimp.PlugIn, name: str) -> Gimp.Procedure:
     entry = PROCEDURES[name]
     procedure = Gimp.ImageProcedure.new(plugin, name, Gimp.PDBProcType.PLUGIN, _run, entry)
     procedure.set_image_types("*")
-    procedure.set_sensitivity_mask(Gimp.ProcedureSensitivityMask.DRAWABLE)
+    # several or no layers selected: allowed, for Sample merged (the call says what it needs otherwise)
+    procedure.set_sensitivity_mask(Gimp.ProcedureSensitivityMask.DRAWABLE | Gimp.ProcedureSensitivityMask.DRAWABLES
+                                   | Gimp.ProcedureSensitivityMask.NO_DRAWABLES)
     procedure.set_menu_label(entry.label)
     procedure.add_menu_path(entry.menu)
     procedure.set_documentation(entry.blurb, entry.blurb + ". Needs the Softcut engine (`softcut serve`).", name)
@@ -73,7 +76,7 @@ def create(plugin: Gimp.PlugIn, name: str) -> Gimp.Procedure:
                 ("mask", "Layer mask", "a new layer mask on the layer"),
                 ("layer", "New layer", "a new layer with the cleaned colours and a mask")),
         entry.output, READWRITE)
-    procedure.add_boolean_argument("sample-merged", "Sample _merged", "Work on the visible image, not the layer",
+    procedure.add_boolean_argument("sample-merged", "Sample mer_ged", "Work on the visible image, not the layer",
                                    False, READWRITE)
     procedure.add_choice_argument(
         "quality", "_Quality", "Edge refinement",
@@ -111,7 +114,18 @@ def _dialog(procedure, settings, title: str) -> bool:
 
     GimpUi.init("softcut_gimp")
     dialog = GimpUi.ProcedureDialog.new(procedure, settings, title)
-    dialog.fill(None)
+    for key, _label, _help, _low, high in EDGES:
+        scale = dialog.get_scale_entry(key, 1.0)
+        if high > SLIDER_MAX:  # the slider covers the useful range; the number field takes the rest
+            scale.set_bounds(0.0, SLIDER_MAX, False)
+    dialog.get_scale_entry("decontaminate", 1.0)
+    dialog.fill_box("edge-box", [key for key, *_ in EDGES])
+    dialog.get_label("edge-title", "Edges", False, False)
+    dialog.fill_frame("edge-frame", "edge-title", False, "edge-box")
+    dialog.fill_box("engine-box", ["engine-host", "engine-port"])
+    dialog.get_label("engine-title", "Engine (softcut serve)", False, False)
+    dialog.fill_frame("engine-frame", "engine-title", True, "engine-box")
+    dialog.fill(["output", "sample-merged", "quality", "edge-frame", "decontaminate", "engine-frame"])
     try:
         return bool(dialog.run())
     finally:
