@@ -16,7 +16,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import threading
 from pathlib import Path
 
@@ -27,32 +26,19 @@ from conftest import build_tiny_model, free_port, opaque_rgba8, red_disc_image, 
 from engine_server.client import SoftcutClient, raw_image
 from engine_server.launcher import EngineProcess
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import gimp_session as session  # noqa: E402  (GIMP in the chroot)
+
 HERE = Path(__file__).resolve().parent
-ROOT = Path(os.environ.get("SOFTCUT_GIMP_ROOT")
-            or Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "softcut" / "gimp3-trixie")
 REFINE = "fast"
 W, H = 160, 120
 SMALL = (100, 80)
 BIG = (1600, 1200)
 TOLERANCE = 1  # 1/255
 
-if not (ROOT / ".softcut-gimp3-ready").exists() and not os.environ.get("CI"):
+if not session.READY.exists() and not os.environ.get("CI"):
     pytest.skip("needs the GIMP 3 chroot: run `sh tests/gimp/make_chroot.sh` (as root) first",
                 allow_module_level=True)
-
-
-def _free_display() -> int:
-    """An X display number no server uses, on the host or in any chroot.
-
-    X servers listen on abstract sockets, which a chroot shares with the host, while
-    ``xvfb-run -a`` only looks at lock files in its own /tmp: two of them could pick the same.
-    """
-    used = set()
-    for line in Path("/proc/net/unix").read_text().splitlines():
-        name = line.rsplit(" ", 1)[-1]
-        if "/.X11-unix/X" in name:
-            used.add(name.rsplit("X", 1)[-1])
-    return next(n for n in range(150, 1000) if str(n) not in used)
 
 
 def _on_first_job(engine: EngineProcess, act, stop: threading.Event, seen: dict) -> None:
@@ -79,10 +65,8 @@ def _on_first_job(engine: EngineProcess, act, stop: threading.Event, seen: dict)
 @pytest.fixture(scope="module")
 def gimp_run():
     """Run every scenario in one GIMP session; yields (OUT folder, engine client factory, watcher facts)."""
-    assert (ROOT / ".softcut-gimp3-ready").exists(), "CI must build the chroot: sh tests/gimp/make_chroot.sh"
-    (ROOT / "tmp").mkdir(exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix="softcut-gimp-", dir=ROOT / "tmp"))
-    inside = Path("/tmp") / tmp.name  # the same folder as the chroot sees it
+    assert session.READY.exists(), "CI must build the chroot: sh tests/gimp/make_chroot.sh"
+    tmp, inside = session.shared_folder("softcut-gimp-")
     try:
         model = build_tiny_model(tmp / "tiny.onnx")
         write_sidecar(model)
@@ -108,33 +92,18 @@ def gimp_run():
         (out / "spec.json").write_text(json.dumps(spec))
         shutil.copy(HERE / "scenarios.py", tmp / "scenarios.py")
 
-        home = tmp / "home"
-        installed = subprocess.run(
-            [sys.executable, "-m", "engine_server.cli", "install-plugin", "gimp",
-             "--resource-dir", str(home / ".config" / "GIMP" / "3.0")],
-            capture_output=True, text=True, timeout=60)
-        assert installed.returncode == 0, installed.stderr
-
-        env = ["env", "-i", f"HOME={inside / 'home'}", "PATH=/usr/bin:/bin", "LANG=C.UTF-8",
-               f"SOFTCUT_CONFIG={inside / 'config'}", f"SOFTCUT_GIMP_OUT={inside / 'out'}"]
-        command = ["chroot", str(ROOT), *env, "xvfb-run", "-n", str(_free_display()), "-s", "-screen 0 1280x1024x24",
-                   "gimp-3.0", "-d", "-f", "--batch-interpreter", "python-fu-eval",
-                   "-b", f"exec(open('{inside / 'scenarios.py'}').read())"]
+        session.install_plugin(tmp)
         plugin = inside / "home" / ".config" / "GIMP" / "3.0" / "plug-ins" / "softcut_gimp" / "softcut_gimp.py"
         stop, seen = threading.Event(), {"engine_dies": {}, "plugin_killed": {}}
-        watchers = [  # the engine dies mid-job; the plug-in dies mid-job (what GIMP's cancel does to it)
+        watchers = [  # the engine dies mid-job; the plug-in process dies mid-job
             (doomed, lambda: doomed.proc.send_signal(signal.SIGKILL), seen["engine_dies"]),
             (abandoned, lambda: subprocess.run(["pkill", "-KILL", "-f", str(plugin)]), seen["plugin_killed"]),
         ]
         for engine_, act, record in watchers:
             threading.Thread(target=_on_first_job, args=(engine_, act, stop, record), daemon=True).start()
-        gimp = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                                start_new_session=True)
         try:
-            log, _ = gimp.communicate(timeout=300)
-        except subprocess.TimeoutExpired:
-            os.killpg(gimp.pid, signal.SIGKILL)  # xvfb-run, Xvfb, GIMP and its plug-ins together
-            log, _ = gimp.communicate()
+            log = session.run_script(inside, inside / "scenarios.py", {
+                "SOFTCUT_CONFIG": str(inside / "config"), "SOFTCUT_GIMP_OUT": str(inside / "out")}, timeout=300)
         finally:
             stop.set()
         error = (out / "driver_error.txt").read_text() if (out / "driver_error.txt").exists() else ""

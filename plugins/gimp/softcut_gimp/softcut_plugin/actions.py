@@ -40,10 +40,11 @@ class Options:
     port: int = config.DEFAULT_PORT
 
 
-def run(image, drawables, options: Options, *, refine_selection: bool = False) -> str:
-    """Run Select Subject (or Refine Selection) into ``options.output``; returns what was done.
+def run(image, drawables, options: Options, *, refine_selection: bool = False) -> None:
+    """Run Select Subject (or Refine Selection) into ``options.output``, as one undo group.
 
-    Raises :class:`Refused` with a message for the user when nothing was changed.
+    Raises :class:`Refused` with a message for the user: the image is untouched when
+    the image cannot be used or the engine fails (the message says so).
     """
     if options.output not in OUTPUTS:
         raise Refused(f"output: expected one of {', '.join(OUTPUTS)}; got {options.output!r}")
@@ -62,13 +63,12 @@ def run(image, drawables, options: Options, *, refine_selection: bool = False) -
     buffers = _ask_engine(source, guide, options)
     image.undo_group_start()
     try:
-        done = _insert(image, source, options.output, buffers)
+        _insert(image, source, options.output, buffers)
     except document.DocumentError as exc:
         raise Refused(f"the result could not be inserted: {exc}") from exc
     finally:
         image.undo_group_end()
         Gimp.displays_flush()
-    return done
 
 
 def _ask_engine(source: document.Source, guide: bytes | None, options: Options) -> dict:
@@ -107,13 +107,11 @@ def _ask_engine(source: document.Source, guide: bytes | None, options: Options) 
     return result.buffers
 
 
-def _insert(image, source: document.Source, output: str, buffers: dict) -> str:
+def _insert(image, source: document.Source, output: str, buffers: dict) -> None:
     alpha = buffers["alpha"]
     if output == "selection":
         document.set_selection(image, source.rect, alpha)
-        return "subject selected"
-    if output == "mask":
+    elif output == "mask":
         document.add_layer_mask(source.layer, source.rect, alpha)
-        return "background hidden by a layer mask"
-    document.add_cutout_layer(image, source.layer, source.rect, buffers["foreground"], alpha, "Softcut cut-out")
-    return "cut-out added as a new layer"
+    else:
+        document.add_cutout_layer(image, source.layer, source.rect, buffers["foreground"], alpha, "Softcut cut-out")
