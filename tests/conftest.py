@@ -90,6 +90,20 @@ def opaque_rgba8(image: np.ndarray) -> bytes:
     return np.dstack([rgb, np.full(rgb.shape[:2], 255, np.uint8)]).tobytes()
 
 
+def write_editor_inputs(out: Path, size: tuple, small: tuple, big: tuple, veil_alpha: int) -> None:
+    """The rgba8 files editor tests load into layers (sizes are (width, height)).
+
+    disc.rgba / small.rgba / big.rgba: :func:`red_disc_image` at ``size``, ``small``, ``big``;
+    veil.rgba: a green veil of ``veil_alpha`` over the left half of ``size``.
+    """
+    for name, (w, h) in (("disc", size), ("small", small), ("big", big)):
+        (out / f"{name}.rgba").write_bytes(opaque_rgba8(red_disc_image(h, w)[0]))
+    veil = np.zeros((size[1], size[0] // 2, 4), np.uint8)
+    veil[..., 1] = 200
+    veil[..., 3] = veil_alpha
+    (out / "veil.rgba").write_bytes(veil.tobytes())
+
+
 def free_port() -> int:
     """A loopback port nothing listens on (for the "no engine" tests)."""
     import socket

@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import build_tiny_model, free_port, opaque_rgba8, red_disc_image, write_sidecar
+from conftest import build_tiny_model, free_port, opaque_rgba8, red_disc_image, write_editor_inputs, write_sidecar
 from engine_server.client import SoftcutClient, raw_image
 from engine_server.launcher import EngineProcess
 
@@ -76,16 +76,7 @@ def gimp_run():
         abandoned = EngineProcess(config, model, "--device", "cpu", home=tmp / "softcut-home", timeout=60)
         out = tmp / "out"
         out.mkdir()
-        disc, _ = red_disc_image(H, W)
-        (out / "disc.rgba").write_bytes(opaque_rgba8(disc))
-        small, _ = red_disc_image(SMALL[1], SMALL[0])
-        (out / "small.rgba").write_bytes(opaque_rgba8(small))
-        veil = np.zeros((H, W // 2, 4), np.uint8)
-        veil[..., 1] = 200
-        veil[..., 3] = 200  # strong enough to move the matte: the merged image is not the layer
-        (out / "veil.rgba").write_bytes(veil.tobytes())
-        big, _ = red_disc_image(BIG[1], BIG[0])
-        (out / "big.rgba").write_bytes(opaque_rgba8(big))
+        write_editor_inputs(out, (W, H), SMALL, BIG, veil_alpha=200)  # a veil that moves the matte
         spec = {"port": engine.port, "refine": REFINE, "width": W, "height": H, "offset_size": list(SMALL),
                 "big_size": list(BIG), "dead_port": free_port(), "kill_port": doomed.port,
                 "abandoned_port": abandoned.port}
