@@ -21,10 +21,7 @@ import sys
 import time
 from pathlib import Path
 
-import cv2
-import numpy as np
-
-from core.imageio import float_to_uint8, load_image
+from bench_server import photo_rgba  # the same photo, one pixel changed per seed
 from engine_server.client import SoftcutClient, raw_image
 from engine_server.launcher import EngineProcess
 
@@ -32,25 +29,8 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "tests" / "gimp"))
 import gimp_session  # noqa: E402
 
-SOURCE = HERE.parents[1] / "shared" / "data" / "alphamatting" / "input" / "GT05.png"
 PROCEDURES = {"softcut-select-subject": ["alpha"], "softcut-remove-background": ["alpha"],
               "softcut-cut-out": ["alpha", "foreground"]}
-
-
-def photo(megapixels: float) -> np.ndarray:
-    """GT05 resized to ``megapixels``: (h, w, 4) uint8 RGBA, opaque."""
-    image = load_image(SOURCE)
-    h, w = image.shape[:2]
-    scale = (megapixels * 1e6 / (h * w)) ** 0.5
-    big = cv2.resize(image, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_CUBIC).clip(0, 1)
-    return np.dstack([float_to_uint8(big), np.full(big.shape[:2], 255, np.uint8)])
-
-
-def variant(rgba: np.ndarray, seed: int) -> bytes:
-    changed = rgba.copy()
-    changed[0, 0, 0] = seed % 256  # one pixel: a new image for the engine's cache
-    changed[0, 1, 0] = seed // 256
-    return changed.tobytes()
 
 
 def main() -> None:
@@ -62,8 +42,7 @@ def main() -> None:
     args = parser.parse_args()
     if not gimp_session.READY.exists():
         sys.exit("no GIMP chroot: run `sh tests/gimp/make_chroot.sh` as root first")
-    rgba = photo(args.megapixels)
-    h, w = rgba.shape[:2]
+    _, w, h = photo_rgba(args.megapixels, 0)
     here, inside = gimp_session.shared_folder("softcut-bench-")
     engine = None
     try:
@@ -74,7 +53,7 @@ def main() -> None:
         for procedure in PROCEDURES:
             runs[procedure] = []
             for _ in range(args.runs):
-                (out / f"{seed}.rgba").write_bytes(variant(rgba, seed))
+                (out / f"{seed}.rgba").write_bytes(photo_rgba(args.megapixels, seed)[0])
                 runs[procedure].append(str(inside / "out" / f"{seed}.rgba"))
                 seed += 1
         spec = {"port": engine.port, "quality": args.quality, "width": w, "height": h, "runs": runs}
@@ -94,7 +73,7 @@ def main() -> None:
             for procedure, outputs in PROCEDURES.items():
                 direct = []
                 for _ in range(args.runs):
-                    data = variant(rgba, seed)
+                    data = photo_rgba(args.megapixels, seed)[0]
                     seed += 1
                     start = time.perf_counter()
                     client.select_subject(raw_image(w, h, "rgba8", data), outputs=outputs, refine=args.quality)

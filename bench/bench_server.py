@@ -36,7 +36,8 @@ from engine_server.launcher import EngineProcess
 SOURCE = Path(__file__).resolve().parents[2] / "shared" / "data" / "alphamatting" / "input" / "GT05.png"
 
 
-def _rgba(megapixels: float, seed: int) -> tuple[bytes, int, int]:
+def photo_rgba(megapixels: float, seed: int) -> tuple[bytes, int, int]:
+    """GT05 resized to ``megapixels``, as rgba8 bytes (opaque), width, height; ``seed`` changes one pixel."""
     image = load_image(SOURCE)
     h, w = image.shape[:2]
     scale = (megapixels * 1e6 / (h * w)) ** 0.5
@@ -51,13 +52,13 @@ def overhead(engine: EngineProcess, megapixels: float, runs: int) -> dict:
     direct, remote, protocol = [], [], []
     with SoftcutClient(port=engine.port, token=engine.token, timeout=600) as client:
         for i in range(runs):
-            data, w, h = _rgba(megapixels, 2 * i)
+            data, w, h = photo_rgba(megapixels, 2 * i)
             start = time.perf_counter()
             image = raw_to_image(data, w, h, "rgba8")
             matte = select_subject(image, session.predict, MatteOptions())
             float_to_uint8(matte.alpha).tobytes()
             direct.append(time.perf_counter() - start)
-            data, w, h = _rgba(megapixels, 2 * i + 1)
+            data, w, h = photo_rgba(megapixels, 2 * i + 1)
             start = time.perf_counter()
             result = client.select_subject(raw_image(w, h, "rgba8", data), outputs=["alpha"], format="raw")
             remote.append(time.perf_counter() - start)
@@ -77,7 +78,7 @@ def overhead(engine: EngineProcess, megapixels: float, runs: int) -> dict:
 def load(engine: EngineProcess, clients: int, jobs: int) -> dict:
     pool = []
     for k in range(4):
-        data, w, h = _rgba(0.5, 1000 + k)
+        data, w, h = photo_rgba(0.5, 1000 + k)
         pool.append(raw_image(w, h, "rgba8", data))
     latencies: dict[str, list[float]] = defaultdict(list)
     lock = threading.Lock()

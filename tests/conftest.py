@@ -82,37 +82,6 @@ def red_disc_image(h: int = 120, w: int = 160) -> tuple[np.ndarray, np.ndarray]:
     return image.astype(np.float32), alpha
 
 
-def opaque_rgba8(image: np.ndarray) -> bytes:
-    """(h, w, 3) float [0, 1] RGB → rgba8 bytes, alpha 255 (what editor tests put in a layer)."""
-    from core.imageio import float_to_uint8
-
-    rgb = float_to_uint8(image)
-    return np.dstack([rgb, np.full(rgb.shape[:2], 255, np.uint8)]).tobytes()
-
-
-def write_editor_inputs(out: Path, size: tuple, small: tuple, big: tuple, veil_alpha: int) -> None:
-    """The rgba8 files editor tests load into layers (sizes are (width, height)).
-
-    disc.rgba / small.rgba / big.rgba: :func:`red_disc_image` at ``size``, ``small``, ``big``;
-    veil.rgba: a green veil of ``veil_alpha`` over the left half of ``size``.
-    """
-    for name, (w, h) in (("disc", size), ("small", small), ("big", big)):
-        (out / f"{name}.rgba").write_bytes(opaque_rgba8(red_disc_image(h, w)[0]))
-    veil = np.zeros((size[1], size[0] // 2, 4), np.uint8)
-    veil[..., 1] = 200
-    veil[..., 3] = veil_alpha
-    (out / "veil.rgba").write_bytes(veil.tobytes())
-
-
-def free_port() -> int:
-    """A loopback port nothing listens on (for the "no engine" tests)."""
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="session")
 def real_home(tmp_path_factory) -> Path:
     """SOFTCUT_HOME for real-model tests: $SOFTCUT_TEST_HOME (a persistent cache) or a temp dir."""

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from engine_server.cli import main
-from engine_server.plugin_install import enable_krita_plugin
+from engine_server.plugin_install import ENGINE_DIR, VENDORED, enable_krita_plugin
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "plugins" / "krita"))
 from softcut_krita import pixels  # noqa: E402  (outside Krita the package registers nothing)
@@ -80,13 +80,11 @@ def _imports(path: Path) -> set[str]:
     return names
 
 
-@pytest.mark.parametrize("folder", [GIMP_PLUGIN, GIMP_PLUGIN.parents[2] / "engine_server" / "client",
-                                    GIMP_PLUGIN.parents[2] / "engine_server" / "protocol"])
-def test_gimp_plugin_and_its_client_need_only_gimps_own_python(folder):
+@pytest.mark.parametrize("source", [GIMP_PLUGIN, *(ENGINE_DIR / name for name in VENDORED)], ids=lambda p: p.name)
+def test_gimp_plugin_and_its_client_need_only_gimps_own_python(source):
     """GIMP's bundled Python (Windows, macOS) has the standard library and PyGObject, nothing else."""
     allowed = set(sys.stdlib_module_names) | {"gi", "softcut_plugin"}
-    files = list(folder.rglob("*.py")) + ([folder.parent / "config.py"] if folder.name != "softcut_gimp" else [])
-    for path in files:
+    for path in source.rglob("*.py") if source.is_dir() else [source]:
         assert _imports(path) <= allowed, (path, _imports(path) - allowed)
 
 
@@ -100,5 +98,8 @@ def test_gimp_pixel_rectangles():
         gimp_pixels.crop(image, (10, 20, 4, 3), (9, 20, 2, 2))
     placed = gimp_pixels.place(bytes([1, 2, 3, 4]), (-1, 1, 2, 2), (0, 0, 3, 3))
     assert placed == bytes([0, 0, 0, 2, 0, 0, 4, 0, 0])
+    rgba = bytes(range(1, 9))  # 2 × 1 rgba8 at (1, 0), on a 3 × 2 canvas: transparent where it does not reach
+    assert gimp_pixels.place(rgba, (1, 0, 2, 1), (0, 0, 3, 2), bpp=4) == bytes(4) + rgba + bytes(12)
+    assert gimp_pixels.place(rgba, (0, 0, 2, 1), (0, 0, 2, 1), bpp=4) == rgba
     assert gimp_pixels.rgba_opaque(bytes([1, 2, 3, 4, 5, 6])) == bytes([1, 2, 3, 255, 4, 5, 6, 255])
     assert gimp_pixels.is_blank(bytes(5)) and not gimp_pixels.is_blank(bytes([0, 0, 1]))

@@ -205,35 +205,28 @@ def disc_image(base=Gimp.ImageBaseType.RGB, precision=Gimp.Precision.U8_NON_LINE
 
 def offset_image():
     small = SPEC["offset_size"]
-
-    def make():
-        image = new_image()
-        add_layer(image, "disc.rgba", (W, H), name="ground")
-        layer = add_layer(image, "small.rgba", small, name="offset", offset=(-small[0] // 4, H - small[1] // 2))
-        return image, [layer], layer
-    return make
+    image = new_image()
+    add_layer(image, "disc.rgba", (W, H), name="ground")
+    layer = add_layer(image, "small.rgba", small, name="offset", offset=(-small[0] // 4, H - small[1] // 2))
+    return image, [layer], layer
 
 
 def merged_image():
-    def make():
-        image = new_image()
-        ground = add_layer(image, "disc.rgba", (W, H), name="ground")
-        add_layer(image, "veil.rgba", (W // 2, H), name="veil")
-        copy = image.duplicate()  # GIMP's own composite, by another road than the plug-in's
-        dump("merged_selection", "source", read(copy.flatten(), COLOUR))
-        copy.delete()
-        return image, [ground], None
-    return make
+    image = new_image()
+    ground = add_layer(image, "disc.rgba", (W, H), name="ground")
+    add_layer(image, "veil.rgba", (W // 2, H), name="veil")
+    copy = image.duplicate()  # GIMP's own composite, by another road than the plug-in's
+    dump("merged_selection", "source", read(copy.flatten(), COLOUR))
+    copy.delete()
+    return image, [ground], None
 
 
 def group_image():
-    def make():
-        image = new_image()
-        group = Gimp.GroupLayer.new(image, "People")
-        image.insert_layer(group, None, 0)
-        add_layer(image, "disc.rgba", (W, H), parent=group)
-        return image, [group], None
-    return make
+    image = new_image()
+    group = Gimp.GroupLayer.new(image, "People")
+    image.insert_layer(group, None, 0)
+    add_layer(image, "disc.rgba", (W, H), parent=group)
+    return image, [group], None
 
 
 def run_all():
@@ -245,11 +238,11 @@ def run_all():
              disc_image(precision=Gimp.Precision.FLOAT_LINEAR))
     scenario("grey_selection", "softcut-select-subject", disc_image(base=Gimp.ImageBaseType.GRAY))
     scenario("indexed_selection", "softcut-select-subject", disc_image(indexed=True))
-    scenario("offset_selection", "softcut-select-subject", offset_image())
-    scenario("merged_selection", "softcut-select-subject", merged_image(), sample_merged=True)
+    scenario("offset_selection", "softcut-select-subject", offset_image)
+    scenario("merged_selection", "softcut-select-subject", merged_image, sample_merged=True)
     scenario("edges_selection", "softcut-select-subject", make, feather=3.0, contrast=20.0)
     scenario("rgb8_mask", "softcut-remove-background", make)
-    scenario("offset_mask", "softcut-remove-background", offset_image())
+    scenario("offset_mask", "softcut-remove-background", offset_image)
     scenario("rgb16_mask", "softcut-remove-background", disc_image(precision=Gimp.Precision.U16_LINEAR))
     scenario("rgb8_layer", "softcut-cut-out", make)
     scenario("f32_layer", "softcut-cut-out", disc_image(precision=Gimp.Precision.FLOAT_LINEAR))
@@ -270,7 +263,7 @@ def run_all():
         Gimp.Selection.none(image)
         return image, drawables, layer
     scenario("refine_nothing_selected", "softcut-refine-selection", empty_selection, user_edit=False)
-    scenario("group_refused", "softcut-select-subject", group_image())
+    scenario("group_refused", "softcut-select-subject", group_image)
 
     def masked_layer():  # the user picked the layer's mask: Softcut works on its layer, which has a mask already
         image, drawables, layer = make()
@@ -280,7 +273,7 @@ def run_all():
     scenario("mask_exists", "softcut-remove-background", masked_layer)
 
     def two_layers():  # two layers picked: Sample merged works on the visible image, a cut-out goes on top
-        image, _drawables, _ = merged_image()()
+        image, _drawables, _ = merged_image()
         return image, image.get_layers(), None
     scenario("two_layers_refused", "softcut-select-subject", two_layers)
     scenario("two_layers_merged_cutout", "softcut-cut-out", two_layers, sample_merged=True)

@@ -22,7 +22,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import build_tiny_model, free_port, opaque_rgba8, red_disc_image, write_editor_inputs, write_sidecar
+from conftest import build_tiny_model, red_disc_image, write_sidecar
+from editor_files import BIG, REFINE, SIZE, SMALL, TOLERANCE, facts, free_port, grey, opaque_rgba8, write_inputs
 from engine_server.client import SoftcutClient, raw_image
 from engine_server.launcher import EngineProcess
 
@@ -30,11 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import gimp_session as session  # noqa: E402  (GIMP in the chroot)
 
 HERE = Path(__file__).resolve().parent
-REFINE = "fast"
-W, H = 160, 120
-SMALL = (100, 80)
-BIG = (1600, 1200)
-TOLERANCE = 1  # 1/255
+W, H = SIZE
 
 if not session.READY.exists() and not os.environ.get("CI"):
     pytest.skip("needs the GIMP 3 chroot: run `sh tests/gimp/make_chroot.sh` (as root) first",
@@ -67,16 +64,17 @@ def gimp_run():
     """Run every scenario in one GIMP session; yields (OUT folder, engine client factory, watcher facts)."""
     assert session.READY.exists(), "CI must build the chroot: sh tests/gimp/make_chroot.sh"
     tmp, inside = session.shared_folder("softcut-gimp-")
+    engines: list[EngineProcess] = []
     try:
         model = build_tiny_model(tmp / "tiny.onnx")
         write_sidecar(model)
-        config = tmp / "config"
-        engine = EngineProcess(config, model, "--device", "cpu", home=tmp / "softcut-home", timeout=60)
-        doomed = EngineProcess(config, model, "--device", "cpu", home=tmp / "softcut-home", timeout=60)
-        abandoned = EngineProcess(config, model, "--device", "cpu", home=tmp / "softcut-home", timeout=60)
+        for _ in range(3):  # the one that answers, one killed mid-job, one whose client is killed mid-job
+            engines.append(EngineProcess(tmp / "config", model, "--device", "cpu", home=tmp / "softcut-home",
+                                         timeout=60))
+        engine, doomed, abandoned = engines
         out = tmp / "out"
         out.mkdir()
-        write_editor_inputs(out, (W, H), SMALL, BIG, veil_alpha=200)  # a veil that moves the matte
+        write_inputs(out, veil_alpha=200)  # a veil that moves the matte
         spec = {"port": engine.port, "refine": REFINE, "width": W, "height": H, "offset_size": list(SMALL),
                 "big_size": list(BIG), "dead_port": free_port(), "kill_port": doomed.port,
                 "abandoned_port": abandoned.port}
@@ -106,18 +104,9 @@ def gimp_run():
 
         yield out, client, seen
     finally:
-        for process in ("engine", "doomed", "abandoned"):
-            if process in locals():
-                locals()[process].stop()
+        for process in engines:
+            process.stop()
         shutil.rmtree(tmp, ignore_errors=True)
-
-
-def facts(out: Path, name: str) -> dict:
-    return json.loads((out / f"{name}.json").read_text())
-
-
-def grey(out: Path, name: str, what: str, shape) -> np.ndarray:
-    return np.frombuffer((out / f"{name}.{what}.bin").read_bytes(), np.uint8).reshape(shape).astype(int)
 
 
 def direct_select(client, source: bytes, w: int, h: int, outputs=("alpha",), edges=None) -> dict:
@@ -172,7 +161,11 @@ def test_select_subject_gives_the_engines_matte_as_the_selection(gimp_run, name)
 
 
 def test_the_engine_gets_the_pixels_gimp_holds(gimp_run):
-    """8-bit layers go out exactly; 16-bit and float linear layers within 1/255; grey as grey."""
+    """GIMP hands out the layer's pixels as put in: 8-bit exactly, 16-bit and float linear within 1/255.
+
+    ``NAME.source.bin`` is read by the driver the way the plug-in reads; that the plug-in
+    sent these very pixels is what the matte comparisons with the engine show.
+    """
     out, _, _ = gimp_run
     image, _ = red_disc_image(H, W)
     original = np.frombuffer(opaque_rgba8(image), np.uint8).reshape(H, W, 4).astype(int)

@@ -19,16 +19,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import build_tiny_model, free_port, opaque_rgba8, red_disc_image, write_editor_inputs, write_sidecar
+from conftest import build_tiny_model, red_disc_image, write_sidecar
+from editor_files import BIG, REFINE, SIZE, SMALL, TOLERANCE, facts, free_port, grey, opaque_rgba8, write_inputs
 from engine_server.client import SoftcutClient, raw_image
 from engine_server.launcher import EngineProcess
 
 HERE = Path(__file__).resolve().parent
-REFINE = "fast"
-W, H = 160, 120
-SMALL = (100, 80)
-BIG = (1600, 1200)
-TOLERANCE = 1  # 1/255
+W, H = SIZE
 
 missing = [tool for tool in ("krita", "xvfb-run") if shutil.which(tool) is None]
 if missing and not os.environ.get("CI"):
@@ -46,7 +43,7 @@ def krita_run(tmp_path_factory):
     doomed = EngineProcess(config, model, "--device", "cpu", home=tmp / "home", timeout=60)
     out = tmp / "out"
     out.mkdir()
-    write_editor_inputs(out, (W, H), SMALL, BIG, veil_alpha=90)
+    write_inputs(out, veil_alpha=90)
     spec = {"port": engine.port, "token": engine.token, "refine": REFINE, "width": W, "height": H,
             "offset_size": list(SMALL), "big_size": list(BIG), "dead_port": free_port(),
             "kill_port": doomed.port, "kill_pid": doomed.proc.pid}
@@ -89,14 +86,6 @@ def krita_run(tmp_path_factory):
     finally:
         engine.stop()
         doomed.stop()
-
-
-def facts(out: Path, name: str) -> dict:
-    return json.loads((out / f"{name}.json").read_text())
-
-
-def grey(out: Path, name: str, what: str, shape) -> np.ndarray:
-    return np.frombuffer((out / f"{name}.{what}.bin").read_bytes(), np.uint8).reshape(shape).astype(int)
 
 
 def direct_select(client, source: bytes, w: int, h: int, outputs=("alpha",), edges=None):

@@ -119,22 +119,11 @@ def read_source(image, drawables, merged: bool) -> Source:
         if flat is None:
             raise DocumentError("no layer is visible: nothing to sample")
         rect = canvas(image)
-        rgba = _read(flat, rect, COLOUR) if extent(flat) == rect else _read_padded(flat, rect)
+        inside = pixels.intersect(extent(flat), rect)  # visible layers need not cover the canvas
+        piece = _read(flat, inside, COLOUR) if inside[2] and inside[3] else b""
     finally:
         copy.delete()
-    return Source(layer, rect, rgba)
-
-
-def _read_padded(drawable, rect: tuple) -> bytes:
-    """rgba8 of ``rect``, transparent where ``drawable`` does not reach."""
-    inside = pixels.intersect(extent(drawable), rect)
-    out = bytearray(4 * rect[2] * rect[3])
-    piece = _read(drawable, inside, COLOUR) if inside[2] and inside[3] else b""
-    row = 4 * inside[2]
-    for r in range(inside[3]):
-        start = 4 * ((inside[1] - rect[1] + r) * rect[2] + inside[0] - rect[0])
-        out[start:start + row] = piece[r * row:(r + 1) * row]
-    return bytes(out)
+    return Source(layer, rect, pixels.place(piece, inside, rect, bpp=4))
 
 
 def read_selection(image, rect: tuple) -> bytes:

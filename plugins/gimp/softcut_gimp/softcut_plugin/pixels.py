@@ -30,15 +30,17 @@ def crop(data: bytes, rect: Rect, part: Rect, bpp: int = 1) -> bytes:
     return b"".join(data[(y0 + r) * stride + x0 * bpp:(y0 + r) * stride + x0 * bpp + row] for r in range(part[3]))
 
 
-def place(data: bytes, rect: Rect, canvas: Rect, fill: int = 0) -> bytes:
-    """A grey8 image covering ``canvas``: ``data`` (covering ``rect``) where they meet, ``fill`` elsewhere."""
+def place(data: bytes, rect: Rect, canvas: Rect, bpp: int = 1) -> bytes:
+    """An image covering ``canvas``: ``data`` (covering ``rect``) where they meet, zero bytes elsewhere."""
     inside = intersect(rect, canvas)
-    piece = crop(data, rect, inside)
-    out = bytearray([fill]) * (canvas[2] * canvas[3])
-    x0, y0, width = inside[0] - canvas[0], inside[1] - canvas[1], inside[2]
+    piece = crop(data, rect, inside, bpp)
+    if inside == tuple(canvas):
+        return piece
+    out = bytearray(canvas[2] * canvas[3] * bpp)
+    x0, y0, row = inside[0] - canvas[0], inside[1] - canvas[1], inside[2] * bpp
     for r in range(inside[3]):
-        start = (y0 + r) * canvas[2] + x0
-        out[start:start + width] = piece[r * width:(r + 1) * width]
+        start = ((y0 + r) * canvas[2] + x0) * bpp
+        out[start:start + row] = piece[r * row:(r + 1) * row]
     return bytes(out)
 
 

@@ -1,0 +1,60 @@
+"""What the editor tests (tests/krita, tests/gimp) share: one geometry, the input files, the driver's output files.
+
+Each editor session runs a driver inside the editor that writes ``NAME.json`` (facts)
+and ``NAME.WHAT.bin`` (raw pixels) to an output folder; the tests read them here.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from conftest import red_disc_image
+from core.imageio import float_to_uint8
+
+REFINE = "fast"  # the quality the editors are asked for, and the direct requests compared with
+SIZE = (160, 120)  # (width, height) of the test canvas
+SMALL = (100, 80)  # the offset layer
+BIG = (1600, 1200)  # a 2 MP layer, for jobs long enough to act on mid-way
+TOLERANCE = 1  # 1/255
+
+
+def opaque_rgba8(image: np.ndarray) -> bytes:
+    """(h, w, 3) float [0, 1] RGB → rgba8 bytes, alpha 255 (what editor tests put in a layer)."""
+    rgb = float_to_uint8(image)
+    return np.dstack([rgb, np.full(rgb.shape[:2], 255, np.uint8)]).tobytes()
+
+
+def write_inputs(out: Path, veil_alpha: int) -> None:
+    """The rgba8 files the drivers load into layers.
+
+    disc.rgba / small.rgba / big.rgba: :func:`red_disc_image` at SIZE, SMALL, BIG;
+    veil.rgba: a green veil of ``veil_alpha`` over the left half of SIZE.
+    """
+    for name, (w, h) in (("disc", SIZE), ("small", SMALL), ("big", BIG)):
+        (out / f"{name}.rgba").write_bytes(opaque_rgba8(red_disc_image(h, w)[0]))
+    veil = np.zeros((SIZE[1], SIZE[0] // 2, 4), np.uint8)
+    veil[..., 1] = 200
+    veil[..., 3] = veil_alpha
+    (out / "veil.rgba").write_bytes(veil.tobytes())
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on (for the "no engine" tests)."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def facts(out: Path, name: str) -> dict:
+    """A scenario's facts (``NAME.json``)."""
+    return json.loads((out / f"{name}.json").read_text())
+
+
+def grey(out: Path, name: str, what: str, shape) -> np.ndarray:
+    """``NAME.WHAT.bin`` as a uint8 array of ``shape``, widened to int for differences."""
+    return np.frombuffer((out / f"{name}.{what}.bin").read_bytes(), np.uint8).reshape(shape).astype(int)
