@@ -26,6 +26,7 @@ def _is_loopback(host: str) -> bool:
 def cmd_serve(args: argparse.Namespace, console: core_cli.Console) -> int:
     from engine_server.engine import Engine
     from engine_server.protocol.messages import Limits
+    from engine_server.security import PairingCodes
     from engine_server.server import EngineServer
 
     host = "0.0.0.0" if args.lan and args.host == config.DEFAULT_HOST else args.host
@@ -35,12 +36,15 @@ def cmd_serve(args: argparse.Namespace, console: core_cli.Console) -> int:
     session = core_cli._open_session(args, console)
     token = config.load_or_create_token()
     limits = Limits(max_pixels=args.max_pixels, max_queued_per_client=args.max_queued)
+    # Replaced after each use, on expiry and after repeated wrong guesses: each new one is printed.
+    pairing = PairingCodes(on_new=lambda code: console.info(f"new pairing code: {code}"))
     server = EngineServer(
         Engine(session, limits=limits, cache_bytes=args.cache_mb * 1024 * 1024),
         token,
         host=host,
         port=args.port,
         allowed_origins=frozenset(args.allow_origin or ()),
+        pairing=pairing,
     )
 
     async def run() -> None:
@@ -59,6 +63,8 @@ def cmd_serve(args: argparse.Namespace, console: core_cli.Console) -> int:
         port = ready.result()
         console.info(f"Softcut engine ready on ws://{host}:{port} — model {session.name} on {session.device}")
         console.info(f"pairing: clients on this machine read the token from {config.token_path()}")
+        minutes = round(pairing.lifetime_s / 60)
+        console.info(f"pairing code: {pairing.current} (for the Photoshop panel; valid {minutes} minutes, once)")
         if not _is_loopback(host):
             console.warn(f"listening beyond this machine ({host}): every client still needs the token")
         sys.stderr.flush()

@@ -2,7 +2,8 @@
 
 For tests, benchmarks and editor integrations that need a real engine: the
 child runs on an OS-assigned loopback port (``--port 0``) and prints where it
-listens; :class:`EngineProcess` reads that line and the pairing token.
+listens; :class:`EngineProcess` reads that line, the pairing token and the
+pairing codes it prints.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ import time
 from pathlib import Path
 
 _READY = re.compile(r"ready on ws://[^:]+:(\d+)")
+PAIRING_CODE = re.compile(r"pairing code: (\d{6})")
+"""How ``softcut serve`` prints each pairing code on stderr (the first, and every replacement)."""
 
 
 class EngineProcess:
@@ -27,7 +30,7 @@ class EngineProcess:
     model: model name or .onnx path.
     extra: further ``softcut serve`` arguments.
     home: ``SOFTCUT_HOME`` (the model cache); None keeps the caller's environment.
-    timeout: seconds to wait for the engine to listen.
+    timeout: seconds to wait for the engine to listen and print its first pairing code.
     """
 
     def __init__(
@@ -45,6 +48,7 @@ class EngineProcess:
         command = [sys.executable, "-m", "engine_server.cli", "serve", "--port", "0", "--model", str(model), *extra]
         self.proc = subprocess.Popen(command, stderr=subprocess.PIPE, text=True, env=env)
         self.log: list[str] = []
+        self.port: int | None = None
         self._drainer: threading.Thread | None = None
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -56,6 +60,7 @@ class EngineProcess:
             if found:
                 self.port = int(found.group(1))
                 self.token = (self.config / "token").read_text().strip()
+            if self.port is not None and PAIRING_CODE.search(line):  # printed just after the ready line
                 self._drainer = threading.Thread(target=self._drain, daemon=True)
                 self._drainer.start()
                 return
@@ -65,6 +70,10 @@ class EngineProcess:
     def _drain(self) -> None:
         for line in self.proc.stderr:
             self.log.append(line)
+
+    def pairing_codes(self) -> list[str]:
+        """Every pairing code the engine has printed so far, oldest first (the last is current)."""
+        return PAIRING_CODE.findall("".join(self.log))
 
     def peak_rss_kb(self) -> int:
         """The engine's peak resident memory so far (Linux: VmHWM), in KiB; 0 if unknown."""

@@ -2,8 +2,8 @@
 and the operations.
 
 Per connection: frames → :class:`~engine_server.protocol.codec.Decoder` →
-messages; ``hello`` first (token checked), then requests become jobs on the
-shared queue. Job runners take the most urgent job, run its operation on the
+messages; ``hello`` first (token checked; before it, ``pair`` may trade a
+pairing code for the token), then requests become jobs on the shared queue. Job runners take the most urgent job, run its operation on the
 engine's workers and send ``progress``, then ``result`` / ``error`` /
 ``cancelled``. A client that disconnects has its jobs cancelled.
 """
@@ -16,9 +16,11 @@ import logging
 import time
 import uuid
 from dataclasses import dataclass, field
+from http import HTTPStatus
 from typing import Any
 
 from websockets.asyncio.server import ServerConnection, serve
+from websockets.http11 import Request, Response
 from websockets.exceptions import ConnectionClosed
 
 import core
@@ -30,7 +32,7 @@ from engine_server.operations import adjust_edges, refine, select_subject, trima
 from engine_server.operations.common import NotFound
 from engine_server.protocol import codec, messages
 from engine_server.protocol.errors import ProtocolError
-from engine_server.security import token_matches
+from engine_server.security import PairingCodes, origin_allowed, token_matches
 
 log = logging.getLogger(__name__)
 
@@ -85,7 +87,11 @@ class Client:
 
 
 class EngineServer:
-    """Serve ``engine`` on ``host:port`` to clients holding ``token``."""
+    """Serve ``engine`` on ``host:port`` to clients holding ``token``.
+
+    ``pairing``: the pairing codes clients may trade for the token with ``pair``;
+    None turns pairing off (``pair`` is refused as ``unauthorized``).
+    """
 
     def __init__(
         self,
@@ -96,6 +102,7 @@ class EngineServer:
         port: int,
         allowed_origins: frozenset[str] = frozenset(),
         runners: int = 2,
+        pairing: PairingCodes | None = None,
     ) -> None:
         self.engine = engine
         self.token = token
@@ -103,6 +110,7 @@ class EngineServer:
         self.port = port
         self.allowed_origins = allowed_origins
         self.runners = runners
+        self.pairing = pairing
         self.queue = JobQueue(max_per_client=engine.limits.max_queued_per_client)
         self.clients: dict[str, Client] = {}
         self._ids = itertools.count(1)
@@ -117,7 +125,7 @@ class EngineServer:
             self._handle,
             self.host,
             self.port,
-            origins=[None, *sorted(self.allowed_origins)],
+            process_request=self._check_origin,
             max_size=limits.max_frame_bytes,
             compression=None,
             ping_interval=20,
@@ -132,6 +140,14 @@ class EngineServer:
         for client in list(self.clients.values()):
             self.queue.cancel_client(client.id)
         self.engine.close()
+
+    def _check_origin(self, connection: ServerConnection, request: Request) -> Response | None:
+        """Refuse the upgrade (403) for an Origin :func:`~engine_server.security.origin_allowed` refuses."""
+        origins = request.headers.get_all("Origin")
+        if len(origins) <= 1 and origin_allowed(origins[0] if origins else None, self.allowed_origins):
+            return None
+        log.info("refused a connection from Origin %s", ", ".join(origins))
+        return connection.respond(HTTPStatus.FORBIDDEN, "Origin not allowed\n")
 
     async def _handle(self, connection: ServerConnection) -> None:
         limits = self.engine.limits
@@ -166,10 +182,10 @@ class EngineServer:
 
     async def _dispatch(self, client: Client, message: messages.Message) -> None:
         if not client.ready:
-            await self._hello(client, message)
+            await self._handshake(client, message)
             return
-        if message.type == "hello":
-            await client.send(messages.error("bad_message", "hello was already received", ref=message.id))
+        if message.type in ("hello", "pair"):
+            await client.send(messages.error("bad_message", f"{message.type} after hello: the handshake is done", ref=message.id))
             return
         if message.type in INSTANT:
             await self._instant(client, message)
@@ -206,14 +222,38 @@ class EngineServer:
 
         return send
 
-    async def _hello(self, client: Client, message: messages.Message) -> None:
-        if message.type != "hello":
-            await client.send(messages.error("not_ready", "send hello first", ref=message.id))
+    async def _refuse(self, client: Client, message: messages.Message, reason: str) -> None:
+        """``unauthorized``, then close the connection (4001)."""
+        await client.send(messages.error("unauthorized", reason, ref=message.id))
+        await client.connection.close(4001, "unauthorized")
+
+    async def _handshake(self, client: Client, message: messages.Message) -> None:
+        if message.type == "pair":
+            await self._pair(client, message)
+        elif message.type == "hello":
+            await self._hello(client, message)
+        else:
+            await client.send(messages.error("not_ready", "send hello (or pair) first", ref=message.id))
+
+    async def _pair(self, client: Client, message: messages.Message) -> None:
+        name = str(message.fields["client"]["name"])
+        if self.pairing is None:
+            await self._refuse(client, message, "pairing is off on this engine: use the token file")
             return
+        if not self.pairing.redeem(message.fields["code"]):
+            log.info("client %s (%s) offered a wrong or expired pairing code", client.id, name)
+            await self._refuse(
+                client, message,
+                "wrong or expired pairing code: `softcut serve` prints the current one on its console",
+            )
+            return
+        log.info("client %s (%s) paired", client.id, name)
+        await client.send(messages.paired(self.token, ref=message.id))
+
+    async def _hello(self, client: Client, message: messages.Message) -> None:
         # The decoder has already refused any other protocol version (unsupported_version).
         if not token_matches(message.fields.get("token"), self.token):
-            await client.send(messages.error("unauthorized", "wrong or missing token", ref=message.id))
-            await client.connection.close(4001, "unauthorized")
+            await self._refuse(client, message, "wrong or missing token")
             return
         client.ready = True
         client.name = str((message.fields.get("client") or {}).get("name", ""))
@@ -224,7 +264,7 @@ class EngineServer:
                 engine={"name": "softcut", "version": core.__version__},
                 device=self.engine.session.device,
                 models=self._models(),
-                capabilities=sorted([*OPERATIONS, *INSTANT]),
+                capabilities=sorted([*OPERATIONS, *INSTANT, *(["pair"] if self.pairing else [])]),
                 limits=self.engine.limits,
             )
         )

@@ -80,6 +80,10 @@ def test_encode_replies_exact():
         '{"v":1,"type":"error","id":"e4","code":"bad_message","message":"not JSON"}'
     ]
     assert encode(messages.cancelled("c8", by="c9", id="e5")) == ['{"v":1,"type":"cancelled","id":"e5","ref":"c8","by":"c9"}']
+    assert encode(messages.paired("t0k", ref="c0", id="e0")) == ['{"v":1,"type":"paired","id":"e0","ref":"c0","token":"t0k"}']
+    assert encode(messages.pair("123456", client={"name": "ps", "version": "1"}, id="c0")) == [
+        '{"v":1,"type":"pair","id":"c0","code":"123456","client":{"name":"ps","version":"1"}}'
+    ]
     assert encode(messages.hello(token="tök", client_name="gimp", client_version="1", id="c1")) == [
         '{"v":1,"type":"hello","id":"c1","protocol":1,"client":{"name":"gimp","version":"1"},"token":"tök"}'
     ]
@@ -134,6 +138,7 @@ def test_round_trip_every_constructor():
     guide = messages.buffer("guide", bytes(6), format="grey8", width=2, height=3)
     requests = [
         messages.hello(token="t", client_name="n", client_version="v"),
+        messages.pair("012345", client={"name": "softcut-photoshop", "version": "0.1.0"}),
         messages.select_subject(image, model="isnet"),
         messages.trimap(image),
         messages.refine(image, guide, guide_kind="mask"),
@@ -146,6 +151,7 @@ def test_round_trip_every_constructor():
         schemas.check_request(request)
         assert codec.decode_all(encode(request)) == [request]
     replies = [
+        messages.paired("tok-en_1", ref="c0"),
         messages.welcome("c1", engine={"name": "softcut", "version": "0"}, device="cpu", models=[{"name": "isnet"}],
                          limits=messages.Limits()),
         messages.accepted("c2", position=3),
@@ -357,6 +363,7 @@ VALID_REQUESTS = [
     {"v": 1, "type": "models.list", "id": "c1"},
     {"v": 1, "type": "status", "id": "c1", "buffers": []},
     {"v": 1, "type": "cancel", "id": "c1", "job": "c0"},
+    {"v": 1, "type": "pair", "id": "c1", "code": "000042", "client": {"name": "ps", "version": "1"}},
 ]
 INVALID_REQUESTS = [  # (object, code, the field the message names)
     ({"v": 1, "type": "hello", "id": "c1", "protocol": 1, "client": {"name": "gimp"}, "token": "t"}, "bad_parameter", "client.version"),
@@ -394,6 +401,15 @@ INVALID_REQUESTS = [  # (object, code, the field the message names)
     ({"v": 1, "type": "status", "id": "c" * 65}, "bad_message", "id"),
     ({"v": 1, "type": "status", "id": "c/1"}, "bad_message", "id"),
     ({"v": 2, "type": "status", "id": "c1"}, "unsupported_version", "v"),
+    ({"v": 1, "type": "pair", "id": "c1", "code": "12345", "client": {"name": "p", "version": "1"}}, "bad_parameter", "code"),
+    ({"v": 1, "type": "pair", "id": "c1", "code": "12345\n", "client": {"name": "p", "version": "1"}}, "bad_parameter", "code"),
+    ({"v": 1, "type": "pair", "id": "c1", "code": "12a456", "client": {"name": "p", "version": "1"}}, "bad_parameter", "code"),
+    ({"v": 1, "type": "pair", "id": "c1", "code": "\u0661\u0662\u0663\u0664\u0665\u0666", "client": {"name": "p", "version": "1"}},
+     "bad_parameter", "code"),
+    ({"v": 1, "type": "pair", "id": "c1", "code": 123456, "client": {"name": "p", "version": "1"}}, "bad_parameter", "code"),
+    ({"v": 1, "type": "pair", "id": "c1", "code": "123456"}, "bad_parameter", "client"),
+    ({"v": 1, "type": "pair", "id": "c1", "code": "123456", "client": {"name": "p", "version": "1"}, "token": "t"},
+     "bad_parameter", "token"),
 ]
 
 
@@ -506,7 +522,7 @@ def test_doc_examples_validate(jsonschema):
         assert not errors, (obj, [e.message for e in errors])
         (schemas.check_reply_object if is_reply else schemas.check_request_object)(obj)
         seen.add(obj["type"])
-    assert {"hello", "welcome", "select_subject", "result", "adjust_edges", "error", "cancelled"} <= seen
+    assert {"hello", "pair", "paired", "welcome", "select_subject", "result", "adjust_edges", "error", "cancelled"} <= seen
 
 
 def test_doc_worked_example_matches_the_codec():

@@ -6,6 +6,7 @@ is exercised in tests/test_server_real_model.py.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import threading
 import time
@@ -17,9 +18,11 @@ import pytest
 from conftest import red_disc_image
 from core.imageio import float_to_uint8
 from engine_server.client import EngineError, EngineUnavailable, SoftcutClient, raw_image
-from engine_server.client.transport import HandshakeError, WebSocketConnection
+from engine_server.client.transport import ConnectionClosed, HandshakeError, WebSocketConnection
 from engine_server.launcher import EngineProcess
 from engine_server.protocol import codec, messages
+from engine_server.security import PairingCodes
+from engine_server.server import EngineServer
 
 
 class Engine(EngineProcess):
@@ -240,3 +243,147 @@ def test_a_taken_port_is_a_clear_error_not_a_hang(engine, tiny_model, tmp_path):
         capture_output=True, text=True, env=env, timeout=60,
     )
     assert done.returncode == 2 and "cannot listen on 127.0.0.1" in done.stderr
+
+
+# ---------------------------------------------------------------- pairing codes
+
+
+class InProcessEngine:
+    """An EngineServer in this process (its own thread and event loop) on a loopback port, built with
+    options `softcut serve` does not expose: a chosen token and pairing codes, or none."""
+
+    TOKEN = "in-process-token"
+
+    def __init__(self, model: Path, pairing: PairingCodes | None) -> None:
+        from core.models.session import open_session
+        from engine_server.engine import Engine as Core
+
+        self.pairing = pairing
+        self.server = EngineServer(Core(open_session(str(model), device="cpu")), self.TOKEN,
+                                   host="127.0.0.1", port=0, pairing=pairing)
+        self.loop = asyncio.new_event_loop()
+        self.stop_future = self.loop.create_future()
+        ready = self.loop.create_future()
+        self.thread = threading.Thread(
+            target=self.loop.run_until_complete, args=(self.server.run(self.stop_future, ready=ready),), daemon=True)
+        self.thread.start()
+        self.port = asyncio.run_coroutine_threadsafe(asyncio.wait_for(asyncio.shield(ready), 30), self.loop).result(35)
+
+    def raw(self) -> WebSocketConnection:
+        return WebSocketConnection.connect("127.0.0.1", self.port, timeout=10)
+
+    def stop(self) -> None:
+        self.loop.call_soon_threadsafe(lambda: self.stop_future.done() or self.stop_future.set_result(None))
+        self.thread.join(30)
+        self.loop.close()
+
+
+@pytest.fixture
+def paired_engine(tiny_model):
+    server = InProcessEngine(tiny_model, PairingCodes())
+    yield server
+    server.stop()
+
+
+def _pair(ws, code):
+    pair = messages.pair(code, client={"name": "test-panel", "version": "0"})
+    _send(ws, pair)
+    return _until(ws, pair.id, ("paired", "error"))
+
+
+def _closed_with(ws) -> int:
+    with pytest.raises(ConnectionClosed) as closed:
+        while True:
+            ws.recv(timeout=10)
+    return closed.value.code
+
+
+def test_pair_then_hello_on_the_same_connection(paired_engine):
+    code = paired_engine.pairing.current
+    with paired_engine.raw() as ws:
+        paired = _pair(ws, code)
+        assert paired.type == "paired" and paired.fields["token"] == InProcessEngine.TOKEN
+        welcome = _hello(ws, paired.fields["token"])
+        assert welcome.type == "welcome" and "pair" in welcome.fields["capabilities"]
+        again = _pair(ws, paired_engine.pairing.current)  # the handshake is over
+        assert again.type == "error" and again.fields["code"] == "bad_message"
+        status = messages.status()
+        _send(ws, status)
+        assert _until(ws, status.id, ("status",)).fields["clients"] == 1
+
+
+def test_a_wrong_code_is_unauthorized_and_closes_the_connection(paired_engine):
+    code = paired_engine.pairing.current
+    with paired_engine.raw() as ws:
+        answer = _pair(ws, f"{(int(code) + 1) % 1_000_000:06d}")
+        assert answer.type == "error" and answer.fields["code"] == "unauthorized"
+        assert "wrong or expired" in answer.fields["message"] and "softcut serve" in answer.fields["message"]
+        assert _closed_with(ws) == 4001
+
+
+def test_a_used_code_is_refused_the_second_time(paired_engine):
+    code = paired_engine.pairing.current
+    with paired_engine.raw() as ws:
+        assert _pair(ws, code).type == "paired"
+    if paired_engine.pairing.current == code:  # the replacement drew the same digits (1 in a million)
+        pytest.skip("the new code repeats the old one")
+    with paired_engine.raw() as ws:
+        answer = _pair(ws, code)
+        assert answer.fields["code"] == "unauthorized" and _closed_with(ws) == 4001
+
+
+def test_five_wrong_codes_over_the_wire_replace_the_code(tiny_model):
+    announced = []
+    server = InProcessEngine(tiny_model, PairingCodes(on_new=announced.append))
+    try:
+        first = server.pairing.current
+        for _ in range(5):
+            with server.raw() as ws:
+                assert _pair(ws, f"{(int(first) + 1) % 1_000_000:06d}").fields["code"] == "unauthorized"
+        assert announced == [server.pairing.current]
+        with server.raw() as ws:
+            assert _pair(ws, announced[0]).type == "paired"
+    finally:
+        server.stop()
+
+
+def test_a_malformed_code_is_a_bad_parameter_and_costs_no_try(paired_engine):
+    code = paired_engine.pairing.current
+    with paired_engine.raw() as ws:
+        answer = _pair(ws, "12345")
+        assert answer.fields["code"] == "bad_parameter" and answer.fields["message"].startswith("code:")
+        assert _pair(ws, code).type == "paired"  # same connection, still open
+
+
+def test_an_engine_without_pairing_refuses_pair(tiny_model):
+    server = InProcessEngine(tiny_model, None)
+    try:
+        with server.raw() as ws:
+            answer = _pair(ws, "123456")
+            assert answer.fields["code"] == "unauthorized" and "pairing is off" in answer.fields["message"]
+            assert _closed_with(ws) == 4001
+        with server.raw() as ws:
+            welcome = _hello(ws, InProcessEngine.TOKEN)
+            assert welcome.type == "welcome" and "pair" not in welcome.fields["capabilities"]
+    finally:
+        server.stop()
+
+
+def test_softcut_serve_prints_a_pairing_code_that_pairs_and_then_a_new_one(tmp_path, tiny_model):
+    server = Engine(tmp_path, tiny_model)
+    try:
+        (first,) = server.pairing_codes()
+        assert any(f"pairing code: {first}" in line for line in server.log)
+        client = SoftcutClient(port=server.port, timeout=30, name="test-panel")
+        assert client.pair(first) == server.token
+        assert client.welcome["protocol"] == 1 and client.status()["clients"] == 1
+        client.close()
+        deadline = time.monotonic() + 10
+        while len(server.pairing_codes()) < 2:  # the used code was replaced, and the new one printed
+            assert time.monotonic() < deadline, server.log
+            time.sleep(0.05)
+        assert SoftcutClient(port=server.port, timeout=30).pair(server.pairing_codes()[1]) == server.token
+        with pytest.raises(EngineError, match="unauthorized: wrong or expired pairing code"):
+            SoftcutClient(port=server.port, timeout=30).pair(f"{(int(first) + 1) % 1_000_000:06d}")
+    finally:
+        server.stop()

@@ -122,6 +122,32 @@ class SoftcutClient:
             raise EngineUnavailable(
                 f"no pairing token in {config.token_path()}: start the engine once with `softcut serve`"
             )
+        self._open()
+        return self._hello(token)
+
+    def pair(self, code: str) -> str:
+        """Pair with the code ``softcut serve`` prints (for a client that cannot read the token file).
+
+        Opens a connection, trades ``code`` for the token, keeps it (:attr:`token`,
+        used by later reconnects) and says hello with it; returns the token.
+
+        Raises
+        ------
+        EngineError
+            ``unauthorized`` for a wrong, expired or already used code (the engine
+            closes the connection), ``bad_parameter`` for a code that is not 6 digits.
+        """
+        with self._lock:
+            self._open()
+            request = messages.pair(code, client={"name": self.name, "version": self.version})
+            reply = self._exchange(request, timeout=min(self.timeout, 30.0))
+            self.token = str(reply.fields["token"])
+            self._hello(self.token)
+        return self.token
+
+    def _open(self) -> None:
+        """A fresh WebSocket connection (closing any previous one) and decoder."""
+        self.close()
         try:
             self._ws = WebSocketConnection.connect(self.host, self.port, timeout=min(self.timeout, 10.0))
         except (TransportError, OSError) as exc:
@@ -129,6 +155,8 @@ class SoftcutClient:
                 f"no Softcut engine on {self.host}:{self.port} ({exc}); start it with `softcut serve`"
             ) from exc
         self._decoder = codec.Decoder(role="client", max_frame_bytes=(1 << 31) - 1, max_pixels=(1 << 31) - 1)
+
+    def _hello(self, token: str) -> dict[str, Any]:
         hello = messages.hello(token=token, client_name=self.name, client_version=self.version)
         reply = self._exchange(hello, timeout=min(self.timeout, 30.0))
         self.welcome = reply.fields

@@ -39,8 +39,9 @@ ERROR_DESCRIPTIONS: dict[str, str] = {
     "malformed envelope field (`v`, `type`, `id`, `ref`, `buffers`), a binary frame nobody announced, "
     "a binary frame of the wrong size, or a text frame where a binary frame was due.",
     "unsupported_version": "`v` (or `hello.protocol`) is not a protocol version this peer speaks.",
-    "unauthorized": "`hello` carried a wrong token. The engine closes the connection (close code 4001).",
-    "not_ready": "A request other than `hello` arrived before the handshake completed.",
+    "unauthorized": "`hello` carried a wrong token, or `pair` a wrong, expired or used code (or the engine offers "
+    "no pairing codes). The engine closes the connection (close code 4001).",
+    "not_ready": "A request other than `hello` or `pair` arrived before the handshake completed.",
     "unknown_type": "`type` names no message of this protocol version (or a reply type sent as a request).",
     "bad_parameter": "A request field (or buffer spec) is missing, of the wrong type, out of range or "
     "unknown; the message names the field, e.g. `edges.feather`.",

@@ -1,7 +1,7 @@
 """Protocol messages: the :class:`Message` envelope, buffer specs, and constructors.
 
-Constructors for the client's requests (:func:`hello`, :func:`select_subject`, ...) and
-the engine's replies (:func:`welcome`, :func:`accepted`, :func:`progress`,
+Constructors for the client's requests (:func:`hello`, :func:`pair`, :func:`select_subject`, ...) and
+the engine's replies (:func:`welcome`, :func:`paired`, :func:`accepted`, :func:`progress`,
 :func:`result`, :func:`error`, :func:`cancelled`, :func:`reply`). They build
 messages; :func:`engine_server.protocol.codec.encode` turns them into frames.
 
@@ -291,6 +291,14 @@ def hello(*, token: str, client_name: str, client_version: str, id: str | None =
     return Message("hello", _fresh(id), fields=fields)
 
 
+def pair(code: str, *, client: Mapping[str, str], id: str | None = None) -> Message:
+    """Trade the pairing code ``softcut serve`` prints for the token (only before ``hello``).
+
+    ``client``: {"name": ..., "version": ...}, as in ``hello``.
+    """
+    return Message("pair", _fresh(id), fields={"code": code, "client": dict(client)})
+
+
 def _edges(edges: Mapping[str, float] | None) -> dict[str, float]:
     return dict(edges) if edges else {}
 
@@ -447,6 +455,11 @@ def welcome(
         "limits": limits.to_json() if isinstance(limits, Limits) else dict(limits),
     }
     return Message("welcome", _engine_id(id), ref, fields)
+
+
+def paired(token: str, *, ref: str, id: str | None = None) -> Message:
+    """The answer to ``pair`` (``ref``): the code was right; ``token`` is what ``hello`` must carry."""
+    return Message("paired", _engine_id(id), ref, {"token": token})
 
 
 def accepted(ref: str, *, position: int, id: str | None = None) -> Message:

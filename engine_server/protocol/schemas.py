@@ -195,21 +195,43 @@ MODEL_INFO: dict[str, Any] = {
 _IMAGE = _buffer_spec("image", IMAGE_FORMATS)
 _GUIDE = _buffer_spec("guide", GUIDE_FORMATS)
 
+CLIENT_INFO: dict[str, Any] = {
+    "type": "object",
+    "required": ["name", "version"],
+    "properties": {"name": NAME, "version": {"type": "string", "maxLength": 64}},
+    "additionalProperties": False,
+}
+
+PAIRING_CODE_DIGITS = 6
+"""A pairing code (``pair.code``) is this many decimal digits."""
+
 REQUEST_SCHEMAS: dict[str, dict[str, Any]] = {
     "hello": _request(
         "hello",
-        "First message of a connection: protocol version, who the client is, and the pairing token.",
+        "First message of a connection (or the first after pair): protocol version, who the client is, "
+        "and the pairing token.",
         {
             "protocol": {"type": "integer", "minimum": 1, "description": "the protocol version the client speaks"},
-            "client": {
-                "type": "object",
-                "required": ["name", "version"],
-                "properties": {"name": NAME, "version": {"type": "string", "maxLength": 64}},
-                "additionalProperties": False,
-            },
+            "client": CLIENT_INFO,
             "token": {"type": "string", "minLength": 1, "maxLength": 256, "description": "the pairing token"},
         },
         ["protocol", "client", "token"],
+    ),
+    "pair": _request(
+        "pair",
+        "Before hello, for clients that cannot read the token file: trade the pairing code `softcut serve` "
+        "prints for the token.",
+        {
+            "code": {
+                "type": "string",
+                "minLength": PAIRING_CODE_DIGITS,
+                "maxLength": PAIRING_CODE_DIGITS,
+                "not": {"pattern": "[^0-9]"},
+                "description": f"{PAIRING_CODE_DIGITS} digits, as `softcut serve` prints them",
+            },
+            "client": CLIENT_INFO,
+        },
+        ["code", "client"],
     ),
     "select_subject": _request(
         "select_subject",
@@ -270,6 +292,12 @@ REQUEST_SCHEMAS: dict[str, dict[str, Any]] = {
 """Client → engine messages, by type."""
 
 REPLY_SCHEMAS: dict[str, dict[str, Any]] = {
+    "paired": _reply(
+        "paired",
+        "Answer to pair: the code was right; send hello with this token (on this connection or any later one).",
+        {"token": {"type": "string", "minLength": 1, "maxLength": 256, "description": "the pairing token"}},
+        ["token"],
+    ),
     "welcome": _reply(
         "welcome",
         "Answer to hello: the handshake succeeded.",

@@ -1,0 +1,109 @@
+"""The Origin check and the pairing codes, without a server (the clock is injected)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from engine_server import security
+from engine_server.security import PairingCodes, origin_allowed
+
+
+class Clock:
+    """A monotonic clock the test moves by hand."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class CountingDigits:
+    """Stands in for ``secrets`` in the module: codes come out 111111, 222222, ... (never repeating by chance)."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def choice(self, digits: str) -> str:
+        self.calls += 1
+        return digits[((self.calls - 1) // 6 + 1) % 10]
+
+
+@pytest.fixture
+def codes(monkeypatch):
+    monkeypatch.setattr(security, "secrets", CountingDigits())
+
+    def make(**kw) -> tuple[PairingCodes, Clock, list[str]]:
+        clock, announced = Clock(), []
+        return PairingCodes(on_new=announced.append, clock=clock, **kw), clock, announced
+
+    return make
+
+
+def test_origins_browsers_cannot_send_are_allowed_web_pages_are_not():
+    assert origin_allowed(None)
+    assert origin_allowed("uxp://com.softcut.photoshop") and origin_allowed(" uxp://anything ")
+    assert not origin_allowed("https://evil.example")
+    assert not origin_allowed("null")
+    assert not origin_allowed("http://uxp://x")  # the scheme must be uxp itself
+    assert not origin_allowed("uxp:")
+    assert origin_allowed("https://phone.example", frozenset({"https://phone.example"}))
+
+
+def test_codes_are_six_random_digits():
+    drawn = {PairingCodes().current for _ in range(20)}
+    assert all(re.fullmatch(r"[0-9]{6}", code) for code in drawn)
+    assert len(drawn) > 1
+
+
+def test_a_code_works_once_and_its_successor_is_announced(codes):
+    pairing, _, announced = codes()
+    assert pairing.current == "111111" and announced == []  # the first code is read, not announced
+    assert pairing.redeem("111111")
+    assert announced == ["222222"] == [pairing.current]
+    assert not pairing.redeem("111111")  # used
+
+
+def test_an_expired_code_is_refused_and_replaced_when_offered(codes):
+    pairing, clock, announced = codes(lifetime_s=600)
+    clock.now += 599.9
+    assert pairing.current == "111111" and announced == []  # expiry is only looked at when a code comes
+    clock.now += 0.1
+    assert not pairing.redeem("111111")
+    assert announced == ["222222"]
+    assert pairing.redeem("222222", now=clock.now + 599)  # a new lifetime from its own creation
+    assert not pairing.redeem("333333", now=clock.now + 1200)
+
+
+def test_five_wrong_codes_replace_the_code(codes):
+    pairing, _, announced = codes(max_failures=5)
+    for _ in range(4):
+        assert not pairing.redeem("999999")
+    assert pairing.current == "111111" and announced == []
+    assert not pairing.redeem("123456")
+    assert announced == ["222222"]
+    assert not pairing.redeem("111111")  # the guessed-at code is gone
+    assert pairing.redeem("222222")
+
+
+def test_success_resets_the_failure_count(codes):
+    pairing, _, announced = codes(max_failures=2)
+    assert not pairing.redeem("999999")
+    assert pairing.redeem("111111")
+    assert not pairing.redeem("999999")
+    assert pairing.current == "222222" and announced == ["222222"]
+
+
+@pytest.mark.parametrize("offered", [None, 123456, "", "\ud800\ud800\ud800"])
+def test_non_codes_are_just_wrong(codes, offered):
+    pairing, _, _ = codes()
+    assert not pairing.redeem(offered)
+
+
+def test_arguments_are_checked():
+    with pytest.raises(ValueError):
+        PairingCodes(lifetime_s=0)
+    with pytest.raises(ValueError):
+        PairingCodes(max_failures=0)
