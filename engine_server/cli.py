@@ -114,6 +114,15 @@ def cmd_install_plugin(args: argparse.Namespace, console: core_cli.Console) -> i
     return 0
 
 
+def cmd_photoshop_place(args: argparse.Namespace, console: core_cli.Console) -> int:
+    from engine_server.photoshop_com import place_png
+
+    answer = place_png(args.cutout, args.x, args.y, args.name)
+    console.result({"cutout": args.cutout, "x": args.x, "y": args.y, "name": args.name, "photoshop": answer},
+                   f"placed {args.cutout} in Photoshop as layer {args.name!r} at ({args.x}, {args.y})")
+    return 0
+
+
 def add_commands(sub: argparse._SubParsersAction, add_common) -> None:
     serve = sub.add_parser("serve", help="run the engine for editor plug-ins (WebSocket, loopback only)")
     serve.add_argument("--host", default=config.DEFAULT_HOST)
@@ -143,6 +152,14 @@ def add_commands(sub: argparse._SubParsersAction, add_common) -> None:
     install.add_argument("--config-file", help="the editor's settings file to enable the plug-in in (kritarc)")
     add_common(install, model=False)
     install.set_defaults(func=cmd_install_plugin)
+
+    place = sub.add_parser("photoshop-place", help="place a cut-out PNG as a new layer in Photoshop (Windows only, COM)")
+    place.add_argument("cutout", help="the cut-out PNG (softcut cut … -o cut.png)")
+    place.add_argument("--x", type=int, required=True, help="document pixels from the left for the PNG's left edge")
+    place.add_argument("--y", type=int, required=True, help="document pixels from the top for the PNG's top edge")
+    place.add_argument("--name", default="Softcut cut-out", help="the new layer's name")
+    add_common(place, model=False)
+    place.set_defaults(func=cmd_photoshop_place)
 
 
 def main(argv: list[str] | None = None) -> int:
