@@ -1,0 +1,125 @@
+/**
+ * What a panel button does: read the document, ask the engine, insert the result.
+ *
+ * The document is only read until the engine's answer is in; the answer is then written
+ * as one history state (see `photoshop_document.js`). A refused document, a missing,
+ * failing or cancelled engine leave the document exactly as it was, and the error's
+ * message says so.
+ */
+"use strict";
+
+const document_ = require("./photoshop_document");
+const pixels = require("./pixels");
+const { EngineUnavailable, EngineError, JobCancelled } = require("./client");
+
+const UNCHANGED = "the document was not changed";
+const START_COMMAND = "softcut serve";
+const OUTPUTS = ["selection", "mask", "layer"];
+const HISTORY_NAMES = {
+  selection: "Softcut: Select Subject",
+  mask: "Softcut: Remove Background",
+  layer: "Softcut: Cut Out",
+};
+const EDGE_KEYS = ["smooth", "feather", "contrast", "shift_edge"];
+
+/**
+ * The user's message for any failure of an action.
+ * @param {Error} error what the action threw.
+ * @param {string} [unchanged] what happened to the document.
+ * @returns {string}
+ */
+function describeFailure(error, unchanged = UNCHANGED) {
+  if (error instanceof document_.Refused) return `${error.message}; ${unchanged}`;
+  if (error instanceof JobCancelled) return `cancelled; ${unchanged}`;
+  if (error instanceof EngineUnavailable) {
+    return `the Softcut engine is not reachable (${error.message}): start it with \`${START_COMMAND}\`, then Connect; ${unchanged}`;
+  }
+  if (error instanceof EngineError) {
+    if (error.code === "unauthorized") return `the engine refused the pairing: pair again with the code \`${START_COMMAND}\` prints; ${unchanged}`;
+    return `the engine could not do it (${error.code}: ${error.message}); ${unchanged}`;
+  }
+  return `could not write the result (${error && error.message ? error.message : error}); ${unchanged}`;
+}
+
+/** Only the edge controls that change something (the engine treats absent ones as 0). */
+function activeEdges(edges) {
+  const out = {};
+  for (const key of EDGE_KEYS) if (edges && edges[key]) out[key] = Number(edges[key]);
+  return out;
+}
+
+function wantedOutputs(output) {
+  return output === "layer" ? ["alpha", "foreground"] : ["alpha"];
+}
+
+function unpack(result) {
+  const buffers = {};
+  for (const [name, entry] of Object.entries(result.buffers)) buffers[name] = entry.data;
+  return { id: result.fields.result, buffers };
+}
+
+/**
+ * Run one engine request, reporting its progress and handing the job to `onJob` (for Cancel).
+ * @returns {Promise<{id: string, buffers: Object<string, Uint8Array>}>}
+ */
+async function ask(client, type, fields, buffers, hooks) {
+  const job = client.request(type, fields, { buffers, onProgress: hooks.onProgress });
+  if (hooks.onJob) hooks.onJob(job);
+  return unpack(await job.promise);
+}
+
+/**
+ * Select Subject (or Refine Selection) into `options.output`, as one history state.
+ * @param client a connected `EngineClient`.
+ * @param {{output: string, merged: boolean, quality: string, edges: object, decontaminate: number}} options
+ * @param {{refineSelection?: boolean, onProgress?: function(number, string), onJob?: function(object)}} hooks
+ * @returns {Promise<{resultId: string, target: object}>} what `adjust` needs for live edge edits.
+ */
+async function run(client, options, hooks = {}) {
+  if (!OUTPUTS.includes(options.output)) throw new TypeError(`output: expected one of ${OUTPUTS.join(", ")}`);
+  const source = await document_.readSource(options.merged);
+  let guide = null;
+  if (hooks.refineSelection) {
+    guide = await document_.readSelection(source);
+    if (pixels.isBlank(guide)) {
+      throw new document_.Refused("nothing is selected over the layer: draw a rough selection around the subject first");
+    }
+  }
+  if (options.output === "mask") await document_.checkCanTakeMask(source);
+
+  const { width, height } = source.image;
+  const image = { name: "image", format: source.image.format, width, height, data: source.image.data };
+  const edges = activeEdges(options.edges);
+  const decontaminate = options.decontaminate === undefined ? 1 : Number(options.decontaminate);
+  const outputs = wantedOutputs(options.output);
+  let answer;
+  if (guide) {
+    answer = await ask(client, "refine", { guide: "mask", mode: options.quality, outputs, format: "raw" },
+      [image, { name: "guide", format: "grey8", width, height, data: guide }], hooks);
+    if (Object.keys(edges).length || decontaminate !== 1) {
+      answer = await ask(client, "adjust_edges", { result: answer.id, edges, decontaminate, outputs, format: "raw" }, [], hooks);
+    }
+  } else {
+    answer = await ask(client, "select_subject",
+      { outputs, format: "raw", refine: options.quality, edges, decontaminate }, [image], hooks);
+  }
+  const name = hooks.refineSelection ? "Softcut: Refine Selection" : HISTORY_NAMES[options.output];
+  const target = await document_.insert(source, options.output, answer.buffers, name);
+  return { resultId: answer.id, target };
+}
+
+/**
+ * Re-apply edge controls to the last result and rewrite what it inserted (live sliders).
+ * @param last what `run` returned.
+ * @returns {Promise<void>}
+ */
+async function adjust(client, last, edges, decontaminate, hooks = {}) {
+  const fields = {
+    result: last.resultId, edges: activeEdges(edges), decontaminate: Number(decontaminate),
+    outputs: wantedOutputs(last.target.output), format: "raw",
+  };
+  const answer = await ask(client, "adjust_edges", fields, [], hooks);
+  await document_.rewrite(last.target, answer.buffers, "Softcut: Adjust Edges");
+}
+
+module.exports = { OUTPUTS, UNCHANGED, describeFailure, activeEdges, run, adjust };

@@ -1,0 +1,254 @@
+/**
+ * The panel's controls: engine status and pairing, the four actions, live edge sliders,
+ * progress and Cancel. It holds no Photoshop or pixel code: buttons call `actions.js`,
+ * the engine is reached through `client.js`, settings live in `settings.js`.
+ */
+"use strict";
+
+const actions = require("./actions");
+const settingsStore = require("./settings");
+const { EngineClient, EngineUnavailable, EngineError, CLIENT_VERSION } = require("./client");
+
+const START_COMMAND = "softcut serve";
+const BUTTONS = {
+  "select-subject": { output: null, refineSelection: false },
+  "refine-selection": { output: null, refineSelection: true },
+  "remove-background": { output: "mask", refineSelection: false },
+  "cut-out": { output: "layer", refineSelection: false },
+};
+
+class Panel {
+  /**
+   * @param {Document} page the panel's HTML document.
+   * @param {{WebSocket?: Function}} [options] the WebSocket constructor (UXP's global by default).
+   */
+  constructor(page, { WebSocket = globalThis.WebSocket } = {}) {
+    this.page = page;
+    this.WebSocket = WebSocket;
+    this.settings = { ...settingsStore.DEFAULTS };
+    this.client = null;
+    this.welcome = null;
+    this.job = null;
+    this.busy = false;
+    this.last = null; // what the last action inserted, for live edge edits
+    this.pendingAdjust = false;
+    this.el = (id) => page.getElementById(id);
+  }
+
+  /** Wire the controls, load the settings and connect when a token is known. */
+  async start() {
+    for (const [id, how] of Object.entries(BUTTONS)) {
+      this.el(id).addEventListener("click", () => this.runAction(how));
+    }
+    this.el("connect").addEventListener("click", () => this.connect());
+    this.el("pair").addEventListener("click", () => this.pair());
+    this.el("show-pairing").addEventListener("click", () => this.showPairing(!this.el("pairing").classList.contains("open")));
+    this.el("cancel").addEventListener("click", () => this.cancel());
+    for (const slider of this.page.querySelectorAll(".edges input")) {
+      slider.addEventListener("input", () => this.showSliderValue(slider));
+      slider.addEventListener("change", () => this.adjust());
+    }
+    this.settings = await settingsStore.load();
+    this.el("port").value = String(this.settings.port);
+    if (this.settings.token) {
+      await this.connect();
+    } else {
+      this.setStatus("Not paired", "bad");
+      this.showPairing(true);
+      this.say(`Pair with the engine: run \`${START_COMMAND}\` and enter the pairing code it prints.`);
+    }
+  }
+
+  // ── engine ────────────────────────────────────────────────────────────────
+
+  newClient() {
+    if (this.client) this.client.close();
+    const port = Number(this.el("port").value) || this.settings.port;
+    this.settings.port = port;
+    this.client = new EngineClient({
+      host: this.settings.host, port, WebSocket: this.WebSocket,
+      client: { name: "softcut-photoshop", version: CLIENT_VERSION },
+      onClose: () => {
+        this.welcome = null;
+        this.setStatus(`Engine stopped: start \`${START_COMMAND}\`, then Connect`, "bad");
+      },
+    });
+    return this.client;
+  }
+
+  /** Connect with the saved token; the status line says how it went. */
+  async connect() {
+    if (!this.settings.token) {
+      this.showPairing(true);
+      this.say(`Not paired yet: enter the pairing code that \`${START_COMMAND}\` prints.`, true);
+      return false;
+    }
+    this.setStatus(`Connecting to ${this.settings.host}:${this.el("port").value}…`);
+    try {
+      this.connected(await this.newClient().connect(this.settings.token));
+      await settingsStore.save(this.settings);
+      return true;
+    } catch (error) {
+      this.connectFailed(error);
+      return false;
+    }
+  }
+
+  /** Pair with the code (or token) typed in, keep the token, and connect. */
+  async pair() {
+    const typed = settingsStore.parsePairingInput(this.el("pair-input").value);
+    if (!typed) {
+      this.say(`Enter the 6-digit pairing code that \`${START_COMMAND}\` prints, or the engine's token.`, true);
+      return false;
+    }
+    this.setStatus("Pairing…");
+    try {
+      const client = this.newClient();
+      if (typed.code) {
+        const paired = await client.pair(typed.code);
+        this.settings.token = paired.token;
+        this.connected(paired.welcome);
+      } else {
+        this.connected(await client.connect(typed.token));
+        this.settings.token = typed.token;
+      }
+      await settingsStore.save(this.settings);
+      this.el("pair-input").value = "";
+      this.showPairing(false);
+      this.say("Paired: the panel remembers the engine from now on.");
+      return true;
+    } catch (error) {
+      this.connectFailed(error);
+      return false;
+    }
+  }
+
+  connected(welcome) {
+    this.welcome = welcome;
+    const model = (welcome.models || []).find((m) => m.loaded) || (welcome.models || [])[0];
+    this.setStatus(`Connected: ${model ? model.name : "?"} on ${welcome.device}`, "ok");
+  }
+
+  connectFailed(error) {
+    this.welcome = null;
+    if (error instanceof EngineError && error.code === "unauthorized") {
+      this.setStatus("Pairing refused", "bad");
+      this.showPairing(true);
+      this.say(`The engine refused the ${error.message.includes("code") ? "code" : "token"}: enter the current pairing code that \`${START_COMMAND}\` prints.`, true);
+    } else if (error instanceof EngineUnavailable) {
+      this.setStatus("Engine not running", "bad");
+      this.say(`Start the engine with \`${START_COMMAND}\`, then press Connect.`, true);
+    } else {
+      this.setStatus("Not connected", "bad");
+      this.say(`Could not connect: ${error.message}`, true);
+    }
+  }
+
+  // ── actions ───────────────────────────────────────────────────────────────
+
+  options(output) {
+    const edges = {};
+    for (const slider of this.page.querySelectorAll(".edges input[data-edge]")) edges[slider.dataset.edge] = Number(slider.value);
+    return {
+      output: output || this.el("output").value,
+      merged: this.el("source").value === "merged",
+      quality: this.el("quality").value,
+      edges,
+      decontaminate: Number(this.el("edge-decontaminate").value) / 100,
+    };
+  }
+
+  hooks(extra = {}) {
+    return {
+      ...extra,
+      onJob: (job) => { this.job = job; this.el("cancel").disabled = false; },
+      onProgress: (fraction, stage) => this.progress(fraction, stage),
+    };
+  }
+
+  /** Run one of the panel's actions; resolves true when the document got the result. */
+  async runAction({ output, refineSelection }) {
+    if (this.busy) return false;
+    if (!this.welcome && !(await this.connect())) return false;
+    this.setBusy(true);
+    try {
+      const chosen = this.options(output);
+      this.last = await actions.run(this.client, chosen, this.hooks({ refineSelection }));
+      this.say(`Done: the result is in the document as a ${chosen.output === "mask" ? "layer mask" : chosen.output === "layer" ? "new layer" : "selection"} (one history step). Move the Edges sliders to adjust it.`);
+      return true;
+    } catch (error) {
+      this.say(actions.describeFailure(error), true);
+      return false;
+    } finally {
+      this.setBusy(false);
+    }
+  }
+
+  /** Re-apply the Edges sliders to the last result (latest values win while one runs). */
+  async adjust() {
+    if (!this.last) return false;
+    if (this.busy) {
+      this.pendingAdjust = true;
+      return false;
+    }
+    this.setBusy(true);
+    let ok = false;
+    try {
+      const chosen = this.options(this.last.target.output);
+      await actions.adjust(this.client, this.last, chosen.edges, chosen.decontaminate, this.hooks());
+      this.say("Edges adjusted (one history step).");
+      ok = true;
+    } catch (error) {
+      this.say(actions.describeFailure(error, "the last result was kept as it was"), true);
+    } finally {
+      this.setBusy(false);
+    }
+    if (this.pendingAdjust) {
+      this.pendingAdjust = false;
+      return this.adjust();
+    }
+    return ok;
+  }
+
+  cancel() {
+    if (this.job) this.job.cancel();
+  }
+
+  // ── display ───────────────────────────────────────────────────────────────
+
+  setBusy(busy) {
+    this.busy = busy;
+    for (const button of this.page.querySelectorAll("button.action")) button.disabled = busy;
+    if (!busy) {
+      this.job = null;
+      this.el("cancel").disabled = true;
+      this.progress(0, "");
+    }
+  }
+
+  progress(fraction, stage) {
+    this.el("progress-fill").style.width = `${Math.round(Math.max(0, Math.min(1, fraction)) * 100)}%`;
+    this.el("stage").textContent = stage ? `${stage}… ${Math.round(fraction * 100)}%` : "";
+  }
+
+  setStatus(text, state = "") {
+    this.el("engine-status").textContent = text;
+    this.el("engine-dot").className = `dot ${state}`;
+  }
+
+  say(text, isError = false) {
+    const message = this.el("message");
+    message.textContent = text;
+    message.className = isError ? "message error" : "message";
+  }
+
+  showPairing(open) {
+    this.el("pairing").classList.toggle("open", open);
+  }
+
+  showSliderValue(slider) {
+    this.el(`${slider.id}-value`).textContent = slider.value;
+  }
+}
+
+module.exports = { Panel, BUTTONS };

@@ -1,0 +1,243 @@
+/**
+ * The only module that touches Photoshop: reads the source pixels and the selection, writes
+ * selections, layer masks and new layers.
+ *
+ * Reads happen before the engine is asked; every write happens inside `core.executeAsModal`
+ * with the document's history suspended, so one action is one history state, and a failure
+ * part-way rolls the document back to where it was.
+ *
+ * Images handed in and out are engine images (see `pixels.js`): Uint8Array, 0–255,
+ * `rect = {left, top, width, height}` in document pixels.
+ */
+"use strict";
+
+const { app, core, imaging, action, constants } = require("photoshop");
+const pixels = require("./pixels");
+
+/** The action did nothing; the message is for the user. */
+class Refused extends Error {}
+
+const GREY_MASK = { components: 1, chunky: true, colorSpace: "Grayscale", colorProfile: "Gray Gamma 2.2" };
+
+/** The active document, or Refused. */
+function activeDocument() {
+  const doc = app.activeDocument;
+  if (!doc) throw new Refused("open a document first");
+  return doc;
+}
+
+/** The document's bits per component: 8 or 16 (32-bit documents are refused). */
+function depthOf(doc) {
+  const bits = doc.bitsPerChannel;
+  if (bits === constants.BitsPerChannelType.EIGHT) return 8;
+  if (bits === constants.BitsPerChannelType.SIXTEEN) return 16;
+  throw new Refused("32-bit documents are not supported: convert to 16 Bits/Channel (Image › Mode) first");
+}
+
+/** True for a greyscale document, false for RGB; other modes are refused. */
+function isGrey(doc) {
+  if (doc.mode === constants.DocumentMode.GRAYSCALE) return true;
+  if (doc.mode === constants.DocumentMode.RGB) return false;
+  throw new Refused(`${doc.mode} documents are not supported: convert to RGB Color or Grayscale (Image › Mode) first`);
+}
+
+function canvasOf(doc) {
+  return { left: 0, top: 0, width: doc.width, height: doc.height };
+}
+
+function boundsOf(rect) {
+  return { left: rect.left, top: rect.top, right: rect.left + rect.width, bottom: rect.top + rect.height };
+}
+
+/**
+ * The pixels the engine works on: the picked layer's part on the canvas, or the whole
+ * composite image (`merged`).
+ * @param {boolean} merged use the document composite instead of the picked layer.
+ * @returns {Promise<{doc, layer, merged: boolean, rect, depth: number, grey: boolean,
+ *   image: {format: string, width: number, height: number, data: Uint8Array}}>}
+ *   `layer` is the picked layer (null when merged without exactly one picked layer).
+ */
+async function readSource(merged) {
+  const doc = activeDocument();
+  const depth = depthOf(doc);
+  const grey = isGrey(doc);
+  const picked = doc.activeLayers;
+  let layer = picked.length === 1 ? picked[0] : null;
+  if (!merged) {
+    if (!layer) throw new Refused("select exactly one layer, or choose Source: Whole image");
+    if (layer.kind !== constants.LayerKind.NORMAL) {
+      throw new Refused(`"${layer.name}" is not a pixel layer; pick a pixel layer or choose Source: Whole image`);
+    }
+  } else if (layer && layer.kind !== constants.LayerKind.NORMAL) {
+    layer = null;
+  }
+  const options = { documentID: doc.id, sourceBounds: boundsOf(canvasOf(doc)), componentSize: depth };
+  if (!merged) options.layerID = layer.id;
+  const got = await imaging.getPixels(options);
+  try {
+    const rect = pixels.rectFromBounds(got.sourceBounds);
+    if (rect.width <= 0 || rect.height <= 0) throw new Refused("the layer has no pixels on the canvas");
+    const data = await got.imageData.getData({ chunky: true });
+    const image = pixels.engineImage(pixels.toEightBit(data), got.imageData.components);
+    return { doc, layer, merged, rect, depth, grey, image: { ...image, width: rect.width, height: rect.height } };
+  } finally {
+    got.imageData.dispose();
+  }
+}
+
+/**
+ * The selection over the source's rectangle, as a grey8 image of that size (0 = not selected).
+ * @returns {Promise<Uint8Array>}
+ */
+async function readSelection(source) {
+  const got = await imaging.getSelection({ documentID: source.doc.id, sourceBounds: boundsOf(source.rect) });
+  if (!got || !got.imageData) return new Uint8Array(source.rect.width * source.rect.height);
+  try {
+    const data = pixels.toEightBit(await got.imageData.getData({ chunky: true }));
+    return pixels.place(data, pixels.rectFromBounds(got.sourceBounds), source.rect);
+  } finally {
+    got.imageData.dispose();
+  }
+}
+
+async function hasUserMask(doc, layer) {
+  const [reply] = await action.batchPlay([{
+    _obj: "get",
+    _target: [{ _property: "hasUserMask" }, { _ref: "layer", _id: layer.id }, { _ref: "document", _id: doc.id }],
+  }], {});
+  return Boolean(reply && reply.hasUserMask);
+}
+
+/** Refused unless `source.layer` can take a new layer mask (checked before the engine runs). */
+async function checkCanTakeMask(source) {
+  if (!source.layer) throw new Refused("select the one layer the mask belongs to");
+  if (await hasUserMask(source.doc, source.layer)) {
+    throw new Refused(`"${source.layer.name}" already has a layer mask: apply or delete it first`);
+  }
+}
+
+/** Select `layer` and give it a mask that hides everything (so only the matte shows). */
+async function addHidingMask(doc, layer) {
+  await action.batchPlay([
+    { _obj: "select", _target: [{ _ref: "layer", _id: layer.id }, { _ref: "document", _id: doc.id }], makeVisible: false },
+    {
+      _obj: "make",
+      new: { _class: "channel" },
+      at: { _ref: "channel", _enum: "channel", _value: "mask" },
+      using: { _enum: "userMaskEnabled", _value: "hideAll" },
+    },
+  ], {});
+}
+
+/** The Background layer as a normal layer (a Background cannot have a mask); returns the layer. */
+async function unlockBackground(doc, layer) {
+  if (!layer.isBackgroundLayer) return layer;
+  await action.batchPlay([{
+    _obj: "set",
+    _target: [{ _ref: "layer", _id: layer.id }, { _ref: "document", _id: doc.id }],
+    to: { _obj: "layer", name: layer.name },
+  }], {});
+  return doc.activeLayers[0];
+}
+
+async function imageData(data, width, height, options, depth) {
+  return imaging.createImageDataFromBuffer(pixels.fromEightBit(data, depth), { width, height, ...options });
+}
+
+async function putGrey(put, target, grey, rect, depth, extra) {
+  const data = await imageData(grey, rect.width, rect.height, GREY_MASK, depth);
+  try {
+    await put({ documentID: target.documentID, imageData: data, targetBounds: { left: rect.left, top: rect.top }, ...extra });
+  } finally {
+    data.dispose();
+  }
+}
+
+async function putColours(target, foreground, rect, depth, grey) {
+  const opaque = pixels.opaqueLayerPixels(foreground, grey);
+  const colourSpace = grey ? "Grayscale" : "RGB";
+  const data = await imageData(opaque.data, rect.width, rect.height,
+    { components: opaque.components, chunky: true, colorSpace: colourSpace }, depth);
+  try {
+    await imaging.putPixels({
+      documentID: target.documentID, layerID: target.layerID, imageData: data, replace: true,
+      targetBounds: { left: rect.left, top: rect.top },
+    });
+  } finally {
+    data.dispose();
+  }
+}
+
+/**
+ * Write `buffers` into an existing target (a selection, a layer's mask, a cut-out layer).
+ * Must run inside a modal scope.
+ */
+async function writeInto(target, buffers) {
+  const { rect, depth } = target;
+  if (target.output === "selection") {
+    await putGrey(imaging.putSelection, target, buffers.alpha, rect, depth, { replace: true });
+    return;
+  }
+  if (target.output === "layer" && buffers.foreground) {
+    await putColours(target, buffers.foreground, rect, depth, target.grey);
+  }
+  await putGrey(imaging.putLayerMask, target, buffers.alpha, rect, depth, { layerID: target.layerID, kind: "user", replace: false });
+}
+
+/**
+ * Run `body(context)` in a modal scope with the document's history suspended: one history
+ * state named `name`, rolled back when `body` throws.
+ */
+async function asOneStep(doc, name, body) {
+  return core.executeAsModal(async (context) => {
+    const suspension = await context.hostControl.suspendHistory({ documentID: doc.id, name });
+    let result;
+    try {
+      result = await body(context);
+    } catch (error) {
+      await context.hostControl.resumeHistory(suspension, false);
+      throw error;
+    }
+    await context.hostControl.resumeHistory(suspension, true);
+    return result;
+  }, { commandName: name });
+}
+
+/**
+ * Insert an engine result as one history state.
+ * @param source what `readSource` returned.
+ * @param {"selection"|"mask"|"layer"} output
+ * @param {{alpha: Uint8Array, foreground?: Uint8Array}} buffers grey8 alpha (and rgb8
+ *   decontaminated colours for "layer"), both of `source.rect`'s size.
+ * @param {string} name the history state's name.
+ * @returns {Promise<object>} the target, for later edits with `rewrite`.
+ */
+async function insert(source, output, buffers, name) {
+  const { doc, rect, depth, grey } = source;
+  const target = { documentID: doc.id, output, rect, depth, grey, layerID: null };
+  await asOneStep(doc, name, async () => {
+    if (output === "mask") {
+      const layer = await unlockBackground(doc, source.layer);
+      target.layerID = layer.id;
+      await addHidingMask(doc, layer);
+    } else if (output === "layer") {
+      const baseName = source.layer && !source.merged ? source.layer.name : doc.title;
+      const layer = await doc.createPixelLayer({ name: `${baseName} (cut-out)` });
+      if (source.layer) await layer.move(source.layer, constants.ElementPlacement.PLACEBEFORE);
+      target.layerID = layer.id;
+      await addHidingMask(doc, layer);
+    }
+    await writeInto(target, buffers);
+  });
+  return target;
+}
+
+/** Replace what `insert` put in `target` with new `buffers` (live edge edits), as one history state. */
+async function rewrite(target, buffers, name) {
+  let doc = null;
+  for (let i = 0; i < app.documents.length; i++) if (app.documents[i].id === target.documentID) doc = app.documents[i];
+  if (!doc) throw new Refused("the document of the last result was closed");
+  await asOneStep(doc, name, () => writeInto(target, buffers));
+}
+
+module.exports = { Refused, readSource, readSelection, checkCanTakeMask, insert, rewrite };

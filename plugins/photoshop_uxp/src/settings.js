@@ -1,0 +1,59 @@
+/**
+ * The panel's settings, kept as JSON in the plug-in's own data folder (UXP storage):
+ * the engine's host and port and the pairing token the engine handed out.
+ */
+"use strict";
+
+const { storage } = require("uxp");
+const { DEFAULT_PORT } = require("./protocol");
+
+const FILE_NAME = "softcut-engine.json";
+const DEFAULTS = Object.freeze({ host: "127.0.0.1", port: DEFAULT_PORT, token: null });
+
+/**
+ * The saved settings, or the defaults when none were saved (or the file cannot be read).
+ * @returns {Promise<{host: string, port: number, token: string|null}>}
+ */
+async function load() {
+  const folder = await storage.localFileSystem.getDataFolder();
+  let text;
+  try {
+    text = await (await folder.getEntry(FILE_NAME)).read();
+  } catch (missing) {
+    return { ...DEFAULTS };
+  }
+  try {
+    const saved = JSON.parse(text);
+    return {
+      host: typeof saved.host === "string" ? saved.host : DEFAULTS.host,
+      port: Number.isInteger(saved.port) ? saved.port : DEFAULTS.port,
+      token: typeof saved.token === "string" ? saved.token : null,
+    };
+  } catch (corrupt) {
+    return { ...DEFAULTS };
+  }
+}
+
+/**
+ * Save `settings` (host, port, token) in the data folder, replacing what was there.
+ * @returns {Promise<void>}
+ */
+async function save(settings) {
+  const folder = await storage.localFileSystem.getDataFolder();
+  const file = await folder.createFile(FILE_NAME, { overwrite: true });
+  await file.write(JSON.stringify({ host: settings.host, port: settings.port, token: settings.token }));
+}
+
+/**
+ * What the user typed in the pairing box: a 6-digit code (spaces and dashes allowed) or a token.
+ * @returns {{code: string}|{token: string}|null}
+ */
+function parsePairingInput(text) {
+  const trimmed = String(text || "").trim();
+  if (!trimmed) return null;
+  const digits = trimmed.replace(/[\s-]/g, "");
+  if (/^\d{6}$/.test(digits)) return { code: digits };
+  return { token: trimmed };
+}
+
+module.exports = { FILE_NAME, DEFAULTS, load, save, parsePairingInput };

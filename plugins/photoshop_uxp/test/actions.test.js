@@ -1,0 +1,322 @@
+/**
+ * The shipped panel modules (actions → photoshop_document → imaging) against a real engine,
+ * with Photoshop replaced by the in-memory document model of test/mock/photoshop.js.
+ *
+ * Each test builds a document, runs an action as the panel does, and compares what landed in
+ * the selection, mask or layer with the engine's own answer for the same pixels (asked
+ * directly through the same client), within 1/255.
+ */
+"use strict";
+
+const { photoshop } = require("./mock/install");
+const { test, before, after, beforeEach } = require("node:test");
+const assert = require("node:assert/strict");
+
+const actions = require("../src/actions");
+const { EngineClient } = require("../src/client");
+const { startEngine } = require("./engine");
+
+const { app, constants, calls, FULL } = photoshop;
+const GREY = constants.DocumentMode.GRAYSCALE;
+const BASE = { output: "selection", merged: false, quality: "best", edges: {}, decontaminate: 1 };
+
+let engine;
+let client;
+
+before(async () => {
+  engine = await startEngine();
+  client = new EngineClient({ port: engine.port, WebSocket });
+  await client.connect(engine.token);
+});
+
+after(async () => {
+  if (client) client.close();
+  if (engine) await engine.stop();
+});
+
+beforeEach(() => app.reset());
+
+/** Red disc (the test model's subject) on blue, as 8-bit RGBA values. */
+function disc(x, y, cx, cy, r) {
+  const d = Math.hypot(x - cx, y - cy);
+  const t = Math.max(0, Math.min(1, (r - d) / 3 + 0.5)); // soft edge
+  return [Math.round(40 + 190 * t), 30, Math.round(200 - 170 * t), 255];
+}
+
+/** Layer data at the document's depth and mode from an 8-bit RGBA painter `fn(x, y)`. */
+function paint(doc, rect, fn) {
+  const n = doc.channels, full = FULL[doc.depth];
+  const data = doc.depth === 16 ? new Uint16Array(rect.width * rect.height * n) : new Uint8Array(rect.width * rect.height * n);
+  for (let y = 0; y < rect.height; y++) {
+    for (let x = 0; x < rect.width; x++) {
+      const [r, g, b, a] = fn(x + rect.left, y + rect.top);
+      const values = n === 2 ? [Math.round((r + g + b) / 3), a] : [r, g, b, a];
+      values.forEach((v, c) => { data[(y * rect.width + x) * n + c] = Math.round((v * full) / 255); });
+    }
+  }
+  return data;
+}
+
+/** What the engine should receive for `part` of a layer: 8-bit values converted independently. */
+function expectedInput(doc, data, rect, part) {
+  const n = doc.channels, full = FULL[doc.depth];
+  const channels = n === 2 ? 1 : 4;
+  const out = new Uint8Array(part.width * part.height * channels);
+  for (let y = 0; y < part.height; y++) {
+    for (let x = 0; x < part.width; x++) {
+      const at = ((y + part.top - rect.top) * rect.width + x + part.left - rect.left) * n;
+      for (let c = 0; c < channels; c++) out[(y * part.width + x) * channels + c] = Math.round((data[at + c] * 255) / full);
+    }
+  }
+  return { format: channels === 1 ? "grey8" : "rgba8", data: out };
+}
+
+async function direct(type, fields, buffers = []) {
+  const result = await client.request(type, { format: "raw", ...fields }, { buffers }).promise;
+  const out = { id: result.fields.result };
+  for (const [name, entry] of Object.entries(result.buffers)) out[name] = entry.data;
+  return out;
+}
+
+function engineImage(doc, data, rect, part) {
+  const input = expectedInput(doc, data, rect, part);
+  return { name: "image", format: input.format, width: part.width, height: part.height, data: input.data };
+}
+
+/** Assert `actual` (doc depth, covering the canvas) equals `expected` (0–255) inside `part`, `outside` elsewhere. */
+function assertMatte(doc, actual, expected, part, outside = 0) {
+  const full = FULL[doc.depth];
+  let worst = 0, inside = 0;
+  for (let y = 0; y < doc.height; y++) {
+    for (let x = 0; x < doc.width; x++) {
+      const inPart = x >= part.left && x < part.left + part.width && y >= part.top && y < part.top + part.height;
+      const want = inPart ? expected[(y - part.top) * part.width + x - part.left] / 255 : outside;
+      worst = Math.max(worst, Math.abs(actual[y * doc.width + x] / full - want));
+      if (inPart) inside++;
+    }
+  }
+  assert.ok(inside > 0);
+  assert.ok(worst <= 1 / 255 + 1e-9, `largest difference ${(worst * 255).toFixed(2)}/255`);
+}
+
+function histogramSpread(values) {
+  let lo = Infinity, hi = -Infinity;
+  for (const v of values) { lo = Math.min(lo, v); hi = Math.max(hi, v); }
+  return hi - lo;
+}
+
+test("Select Subject → selection: an offset layer partly off the canvas, 8-bit RGB", async () => {
+  const doc = app.newDocument({ width: 64, height: 48 });
+  const rect = { left: -8, top: 4, width: 56, height: 40 };
+  const data = paint(doc, rect, (x, y) => disc(x, y, 24, 24, 12));
+  doc.addLayer({ name: "Photo", rect, data });
+  const part = { left: 0, top: 4, width: 48, height: 40 };
+  const want = await direct("select_subject", { outputs: ["alpha"], refine: "best" }, [engineImage(doc, data, rect, part)]);
+  assert.ok(histogramSpread(want.alpha) > 200, "the engine should find the red disc");
+
+  const before = doc.history.length;
+  const last = await actions.run(client, BASE);
+  assertMatte(doc, doc.selection, want.alpha, part);
+  assert.equal(doc.history.length, before + 1);
+  assert.equal(doc.history.at(-1).name, "Softcut: Select Subject");
+  assert.equal(last.target.output, "selection");
+  const sent = calls.find((c) => c.api === "getPixels");
+  assert.deepEqual(sent.options.sourceBounds, { left: 0, top: 0, right: 64, bottom: 48 });
+
+  doc.undo();
+  assert.equal(doc.selection, null, "one undo step takes the selection away");
+  doc.redo();
+  assertMatte(doc, doc.selection, want.alpha, part);
+});
+
+test("Remove Background → layer mask on a 16-bit Background layer (made a normal layer in the same step)", async () => {
+  const doc = app.newDocument({ width: 40, height: 32, depth: 16 });
+  const rect = { left: 0, top: 0, width: 40, height: 32 };
+  const data = paint(doc, rect, (x, y) => disc(x, y, 18, 15, 9));
+  const layer = doc.addLayer({ name: "Background", rect, data, isBackgroundLayer: true });
+  const want = await direct("select_subject", { outputs: ["alpha"], refine: "best" }, [engineImage(doc, data, rect, rect)]);
+
+  const before = doc.history.length;
+  await actions.run(client, { ...BASE, output: "mask" });
+  assert.equal(layer.isBackgroundLayer, false);
+  assert.ok(layer.mask.data instanceof Uint16Array);
+  assertMatte(doc, layer.mask.data, want.alpha, rect);
+  assert.equal(doc.history.length, before + 1);
+  assert.equal(doc.history.at(-1).name, "Softcut: Remove Background");
+  assert.deepEqual(Array.from(layer.data.subarray(0, 8)), Array.from(data.subarray(0, 8)), "the layer's pixels are untouched");
+
+  doc.undo();
+  assert.equal(layer.mask, null);
+  assert.equal(layer.isBackgroundLayer, true);
+});
+
+test("Cut Out → new layer above the source: decontaminated colours and the matte as its mask, greyscale 8-bit", async () => {
+  const doc = app.newDocument({ width: 48, height: 40, mode: GREY });
+  const bottom = doc.addLayer({ name: "Paper", rect: { left: 0, top: 0, width: 48, height: 40 },
+    data: paint(doc, { left: 0, top: 0, width: 48, height: 40 }, () => [128, 128, 128, 255]) });
+  const rect = { left: 6, top: 5, width: 36, height: 30 };
+  // greyscale loses red versus blue; the test model sees grey as R=G=B, so give it a bright/dark pattern
+  const data = paint(doc, rect, (x, y) => disc(x, y, 24, 20, 10));
+  const source = doc.addLayer({ name: "Subject", rect, data });
+  const want = await direct("select_subject", { outputs: ["alpha", "foreground"], refine: "best" }, [engineImage(doc, data, rect, rect)]);
+
+  const before = doc.history.length;
+  await actions.run(client, { ...BASE, output: "layer" });
+  assert.equal(doc.layers.length, 3);
+  const cut = doc.layers[0];
+  assert.equal(cut.name, "Subject (cut-out)");
+  assert.deepEqual(doc.layers.slice(1), [source, bottom], "inserted directly above the source");
+  assert.deepEqual(cut.rect, rect);
+  for (let i = 0; i < rect.width * rect.height; i++) {
+    const fg = want.foreground.subarray(3 * i, 3 * i + 3);
+    assert.ok(Math.abs(cut.data[2 * i] - Math.round((fg[0] + fg[1] + fg[2]) / 3)) <= 1);
+    assert.equal(cut.data[2 * i + 1], 255);
+  }
+  assertMatte(doc, cut.mask.data, want.alpha, rect);
+  assert.equal(doc.history.length, before + 1);
+  doc.undo();
+  assert.equal(doc.layers.length, 2);
+});
+
+test("Select Subject from the whole image (merged) of two layers, 16-bit RGB", async () => {
+  const doc = app.newDocument({ width: 40, height: 30, depth: 16 });
+  const all = { left: 0, top: 0, width: 40, height: 30 };
+  doc.addLayer({ name: "Blue", rect: all, data: paint(doc, all, () => [30, 30, 200, 255]) });
+  const rect = { left: 10, top: 5, width: 20, height: 20 };
+  doc.addLayer({ name: "Disc", rect, data: paint(doc, rect, (x, y) => { const [r, g, b] = disc(x, y, 20, 15, 8); return [r, g, b, r > 120 ? 255 : 0]; }) });
+  doc.pick(...doc.layers); // two layers picked: only Whole image can work
+  await assert.rejects(actions.run(client, BASE), /select exactly one layer/);
+
+  const composite = doc.composite();
+  const want = await direct("select_subject", { outputs: ["alpha"], refine: "best" }, [engineImage(doc, composite, all, all)]);
+  await actions.run(client, { ...BASE, merged: true });
+  assertMatte(doc, doc.selection, want.alpha, all);
+});
+
+test("Refine Selection: the rough selection guides the engine; edges are applied after", async () => {
+  const doc = app.newDocument({ width: 48, height: 40 });
+  const rect = { left: 0, top: 0, width: 48, height: 40 };
+  const data = paint(doc, rect, (x, y) => disc(x, y, 22, 20, 11));
+  doc.addLayer({ name: "Photo", rect, data });
+  const rough = new Uint8Array(48 * 40);
+  for (let y = 6; y < 34; y++) for (let x = 8; x < 36; x++) rough[y * 48 + x] = 255;
+  doc.selection = rough.slice();
+  const image = engineImage(doc, data, rect, rect);
+  const refined = await direct("refine", { guide: "mask", mode: "fast", outputs: ["alpha"] },
+    [image, { name: "guide", format: "grey8", width: 48, height: 40, data: rough }]);
+  const want = await direct("adjust_edges", { result: refined.id, edges: { feather: 2 }, decontaminate: 1, outputs: ["alpha"] });
+
+  await actions.run(client, { ...BASE, quality: "fast", edges: { feather: 2 } }, { refineSelection: true });
+  assertMatte(doc, doc.selection, want.alpha, rect);
+  assert.equal(doc.history.at(-1).name, "Softcut: Refine Selection");
+
+  doc.selection = null;
+  await assert.rejects(actions.run(client, BASE, { refineSelection: true }), /nothing is selected/);
+});
+
+test("live edges: adjust rewrites the same mask from the cached result, one history state each", async () => {
+  const doc = app.newDocument({ width: 40, height: 32 });
+  const rect = { left: 0, top: 0, width: 40, height: 32 };
+  const data = paint(doc, rect, (x, y) => disc(x, y, 20, 16, 9));
+  const layer = doc.addLayer({ name: "Photo", rect, data });
+  const last = await actions.run(client, { ...BASE, output: "mask" });
+  const want = await direct("adjust_edges", { result: last.resultId, edges: { feather: 3, shift_edge: 20 }, decontaminate: 1, outputs: ["alpha"] });
+
+  const before = doc.history.length;
+  await actions.adjust(client, last, { feather: 3, shift_edge: 20, smooth: 0 }, 1);
+  assertMatte(doc, layer.mask.data, want.alpha, rect);
+  assert.equal(doc.history.length, before + 1);
+  assert.equal(doc.history.at(-1).name, "Softcut: Adjust Edges");
+  assert.equal(doc.layers.length, 1, "no new layer");
+});
+
+test("refused documents: nothing is asked of the engine and nothing changes", async () => {
+  await assert.rejects(actions.run(client, BASE), (e) => /open a document first/.test(actions.describeFailure(e)));
+
+  const doc = app.newDocument({ width: 16, height: 16 });
+  const rect = { left: 0, top: 0, width: 16, height: 16 };
+  const layer = doc.addLayer({ name: "Masked", rect, data: paint(doc, rect, () => [200, 20, 20, 255]) });
+  layer.mask = { data: new Uint8Array(256).fill(255) };
+  const jobsBefore = (await client.status()).jobs_done;
+  await assert.rejects(actions.run(client, { ...BASE, output: "mask" }), /already has a layer mask/);
+  const group = doc.addLayer({ name: "Group", kind: constants.LayerKind.GROUP, rect: { left: 0, top: 0, width: 0, height: 0 } });
+  await assert.rejects(actions.run(client, BASE), /"Group" is not a pixel layer/);
+  group.kind = constants.LayerKind.NORMAL;
+  doc.layers.shift();
+  doc.pick(layer);
+
+  const thirtyTwo = app.newDocument({ width: 8, height: 8 });
+  thirtyTwo.bitsPerChannel = constants.BitsPerChannelType.THIRTYTWO;
+  await assert.rejects(actions.run(client, BASE), /32-bit documents are not supported/);
+  const cmyk = app.newDocument({ width: 8, height: 8 });
+  cmyk.mode = constants.DocumentMode.CMYK;
+  await assert.rejects(actions.run(client, BASE), /convert to RGB Color or Grayscale/);
+
+  assert.equal((await client.status()).jobs_done, jobsBefore, "the engine ran nothing");
+  assert.equal(calls.filter((c) => /^put/.test(c.api)).length, 0);
+  assert.equal(doc.history.length, 1);
+});
+
+test("cancel while queued: the job ends cancelled and the document is untouched", async () => {
+  const doc = app.newDocument({ width: 32, height: 32 });
+  const rect = { left: 0, top: 0, width: 32, height: 32 };
+  doc.addLayer({ name: "Photo", rect, data: paint(doc, rect, (x, y) => disc(x, y, 16, 16, 8)) });
+  // A second connection keeps the engine busy so the action's job waits in the queue.
+  const other = new EngineClient({ port: engine.port, WebSocket });
+  await other.connect(engine.token);
+  const side = 1600;
+  const busy = other.request("select_subject", { outputs: ["alpha"], refine: "best", format: "raw" },
+    { buffers: [{ name: "image", format: "grey8", width: side, height: side, data: new Uint8Array(side * side).fill(90) }] });
+  let job = null;
+  const running = actions.run(client, BASE, { onJob: (j) => { job = j; j.cancel(); } });
+  await assert.rejects(running, (e) => {
+    assert.match(actions.describeFailure(e), /^cancelled; the document was not changed/);
+    return true;
+  });
+  assert.ok(job);
+  assert.equal(doc.selection, null);
+  assert.equal(doc.history.length, 1);
+  await busy.promise;
+  other.close();
+});
+
+test("a write that fails part-way is rolled back: the layer vanished while the engine worked", async () => {
+  const doc = app.newDocument({ width: 24, height: 24 });
+  const rect = { left: 0, top: 0, width: 24, height: 24 };
+  doc.addLayer({ name: "Keep", rect, data: paint(doc, rect, () => [20, 20, 200, 255]) });
+  const layer = doc.addLayer({ name: "Photo", rect, data: paint(doc, rect, (x, y) => disc(x, y, 12, 12, 6)) });
+  const running = actions.run(client, { ...BASE, output: "layer" }, {
+    onJob: () => { doc.layers.splice(doc.layers.indexOf(layer), 1); doc.pick(doc.layers[0]); },
+  });
+  await assert.rejects(running, (e) => {
+    assert.match(actions.describeFailure(e), /could not write the result .*the document was not changed/);
+    return true;
+  });
+  assert.equal(doc.layers.length, 1, "the half-made cut-out layer was rolled back");
+  assert.equal(doc.history.length, 1);
+});
+
+test("engine gone: a clear message, and nothing written", async () => {
+  const doomed = await startEngine();
+  const lonely = new EngineClient({ port: doomed.port, WebSocket });
+  await lonely.connect(doomed.token);
+  await doomed.stop();
+  const doc = app.newDocument({ width: 16, height: 16 });
+  const rect = { left: 0, top: 0, width: 16, height: 16 };
+  doc.addLayer({ name: "Photo", rect, data: paint(doc, rect, () => [200, 20, 20, 255]) });
+  await assert.rejects(actions.run(lonely, BASE), (e) => {
+    const message = actions.describeFailure(e);
+    assert.match(message, /not reachable/);
+    assert.match(message, /softcut serve/);
+    assert.match(message, /the document was not changed$/);
+    return true;
+  });
+  assert.equal(doc.selection, null);
+  assert.equal(doc.history.length, 1);
+});
+
+test("the stand-in enforces Photoshop's rule: document changes outside executeAsModal throw", async () => {
+  const doc = app.newDocument({ width: 4, height: 4 });
+  const grey = await photoshop.imaging.createImageDataFromBuffer(new Uint8Array(16), { width: 4, height: 4, components: 1, colorSpace: "Grayscale" });
+  await assert.rejects(photoshop.imaging.putSelection({ documentID: doc.id, imageData: grey }), /executeAsModal/);
+});
