@@ -103,11 +103,18 @@ def cmd_client_select_subject(args: argparse.Namespace, console: core_cli.Consol
 
 
 def cmd_install_plugin(args: argparse.Namespace, console: core_cli.Console) -> int:
-    from engine_server.plugin_install import INSTALLERS
+    from engine_server.plugin_install import INSTALLERS, PHOTOSHOP_PLUGIN, plugin_source
 
     resource_dir = Path(args.resource_dir) if args.resource_dir else None
     config_file = Path(args.config_file) if args.config_file else None
     package = INSTALLERS[args.editor](resource_dir, config_file)
+    if args.editor == "photoshop":
+        folder = plugin_source(PHOTOSHOP_PLUGIN)
+        console.result({"editor": args.editor, "installed": str(package), "plugin_folder": str(folder)},
+                       f"wrote {package}: double-click {package.name} (Creative Cloud installs it), or in the "
+                       f"UXP Developer Tool choose Add Plugin and pick manifest.json in {folder}; then open "
+                       f"Plugins › Softcut in Photoshop, start `softcut serve`, and enter the pairing code it prints")
+        return 0
     console.result({"editor": args.editor, "installed": str(package)},
                     f"installed the {args.editor} plug-in in {package} and enabled it; restart {args.editor}, "
                     f"then start the engine with `softcut serve`")
@@ -147,8 +154,9 @@ def add_commands(sub: argparse._SubParsersAction, add_common) -> None:
     sel.set_defaults(func=cmd_client_select_subject)
 
     install = sub.add_parser("install-plugin", help="install an editor plug-in for this user and enable it")
-    install.add_argument("editor", choices=("krita", "gimp"))
-    install.add_argument("--resource-dir", help="the editor's per-user folder (Krita: where pykrita/ goes; GIMP: where plug-ins/ goes)")
+    install.add_argument("editor", choices=("krita", "gimp", "photoshop"))
+    install.add_argument("--resource-dir", help="the editor's per-user folder (Krita: where pykrita/ goes; GIMP: where "
+                         "plug-ins/ goes; Photoshop: where softcut-photoshop.ccx is written)")
     install.add_argument("--config-file", help="the editor's settings file to enable the plug-in in (kritarc)")
     add_common(install, model=False)
     install.set_defaults(func=cmd_install_plugin)

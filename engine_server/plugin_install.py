@@ -3,18 +3,24 @@
 The plug-in's files come from the source checkout (``plugins/``) or, in an
 installed package, from ``<prefix>/share/softcut/plugins``. The standard-library
 client (``config``, ``protocol``, ``client``) is copied inside the plug-in's
-package, so the editor's own Python needs nothing else.
+package, so the editor's own Python needs nothing else. Photoshop installs
+UXP plug-ins itself: for it the installer writes the ``.ccx`` package that
+Creative Cloud installs (see :func:`install_photoshop`).
 """
 
 from __future__ import annotations
 
 import configparser
+import json
 import os
 import shutil
 import sys
+import tempfile
+import zipfile
 from pathlib import Path
 
 import engine_server
+from core.errors import SoftcutError
 
 ENGINE_DIR = Path(engine_server.__file__).resolve().parent
 VENDORED = ("config.py", "protocol", "client")
@@ -117,4 +123,103 @@ def install_gimp(resource_dir: Path | None = None, config_file: Path | None = No
     return target
 
 
-INSTALLERS = {"krita": install_krita, "gimp": install_gimp}
+PHOTOSHOP_PLUGIN = "photoshop_uxp"
+PHOTOSHOP_PACKAGE = "softcut-photoshop.ccx"
+"""The UXP package's file name, in the plug-in's ``dist/`` (``npm run package``) and where we write it."""
+
+
+class PluginPackageError(SoftcutError):
+    """The Photoshop plug-in's folder cannot be packaged (a listed file is missing, no manifest.json)."""
+
+    code = "plugin_package_failed"
+
+
+def photoshop_data_dir() -> Path:
+    """Where ``softcut install-plugin photoshop`` writes the package: ``<user data dir>/softcut/photoshop``."""
+    if sys.platform == "win32":
+        base = Path(os.environ.get("APPDATA", Path.home() / "AppData" / "Roaming"))
+    elif sys.platform == "darwin":
+        base = Path.home() / "Library" / "Application Support"
+    else:
+        base = Path(os.environ.get("XDG_DATA_HOME", Path.home() / ".local" / "share"))
+    return base / "softcut" / "photoshop"
+
+
+def uxp_files(source: Path) -> list[str]:
+    """The files package.json's ``files`` ships, relative to ``source``, with forward slashes.
+
+    A listed folder stands for every file under it except hidden ones (``.DS_Store``,
+    editor swap files), as npm packs it; manifest.json comes first.
+
+    Raises
+    ------
+    PluginPackageError
+        If package.json cannot be read or lists no manifest.json, or a listed file or folder is missing.
+    """
+    try:
+        listed = json.loads((source / "package.json").read_text(encoding="utf-8"))["files"]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise PluginPackageError(f"{source / 'package.json'}: cannot read its \"files\" list ({exc})") from exc
+    if not isinstance(listed, list) or not all(isinstance(entry, str) for entry in listed):
+        raise PluginPackageError(f"{source / 'package.json'}: \"files\" must be a list of paths")
+    root = source.resolve()
+    out: list[str] = []
+    for entry in listed:
+        path = (root / entry).resolve()
+        if not path.is_relative_to(root):
+            raise PluginPackageError(f"{source / 'package.json'} lists {entry!r}, which is outside {source}")
+        if path.is_dir():
+            found = (f.relative_to(root) for f in path.rglob("*") if f.is_file())
+            out += sorted(f.as_posix() for f in found if not any(part.startswith(".") for part in f.parts))
+        elif path.is_file():
+            out.append(path.relative_to(root).as_posix())
+        else:
+            raise PluginPackageError(f"{source / 'package.json'} lists {entry!r}, which is missing from {source}")
+    if "manifest.json" not in out:
+        raise PluginPackageError(f"{source / 'package.json'}: \"files\" must list manifest.json (the plug-in's root)")
+    return ["manifest.json", *(name for name in dict.fromkeys(out) if name != "manifest.json")]
+
+
+def build_ccx(source: Path, target: Path) -> Path:
+    """Zip the shipped files of the UXP plug-in in ``source`` into the package ``target`` (deflated).
+
+    manifest.json sits at the archive's root; the archive is written next to
+    ``target`` and moved into place, so a failed build leaves no partial file.
+    """
+    files = uxp_files(source)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, partial = tempfile.mkstemp(prefix=".softcut-", suffix=".ccx", dir=target.parent)
+    os.close(fd)
+    try:
+        with zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+            for name in files:
+                archive.write(source / name, name)
+        os.replace(partial, target)
+    finally:
+        if os.path.exists(partial):
+            os.unlink(partial)
+    return target
+
+
+def install_photoshop(resource_dir: Path | None = None, config_file: Path | None = None,
+                      source: Path | None = None) -> Path:
+    """Write the Photoshop plug-in's package, ``softcut-photoshop.ccx``; returns its path.
+
+    A package built with ``npm run package`` (``dist/softcut-photoshop.ccx`` in the
+    plug-in's folder) is copied as is; otherwise one is zipped from the files
+    package.json lists. It goes to ``resource_dir`` (default
+    :func:`photoshop_data_dir`); Creative Cloud installs it when the user opens it.
+    ``config_file`` is unused: Photoshop keeps its own list of plug-ins.
+    ``source``: the plug-in's folder (default: the one shipped with Softcut).
+    """
+    source = source or plugin_source(PHOTOSHOP_PLUGIN)
+    target = (resource_dir or photoshop_data_dir()) / PHOTOSHOP_PACKAGE
+    built = source / "dist" / PHOTOSHOP_PACKAGE
+    if built.is_file():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(built, target)
+        return target
+    return build_ccx(source, target)
+
+
+INSTALLERS = {"krita": install_krita, "gimp": install_gimp, "photoshop": install_photoshop}

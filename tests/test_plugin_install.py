@@ -1,16 +1,26 @@
-"""`softcut install-plugin krita|gimp` and the plug-ins' pure byte conversions."""
+"""`softcut install-plugin krita|gimp|photoshop` and the plug-ins' pure byte conversions."""
 
 from __future__ import annotations
 
 import ast
+import json
 import os
 import sys
+import zipfile
 from pathlib import Path
 
 import pytest
 
+from engine_server import plugin_install
 from engine_server.cli import main
-from engine_server.plugin_install import ENGINE_DIR, VENDORED, enable_krita_plugin
+from engine_server.plugin_install import (
+    ENGINE_DIR,
+    VENDORED,
+    PluginPackageError,
+    enable_krita_plugin,
+    install_photoshop,
+    uxp_files,
+)
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "plugins" / "krita"))
 from softcut_krita import pixels  # noqa: E402  (outside Krita the package registers nothing)
@@ -103,3 +113,84 @@ def test_gimp_pixel_rectangles():
     assert gimp_pixels.place(rgba, (0, 0, 2, 1), (0, 0, 2, 1), bpp=4) == rgba
     assert gimp_pixels.rgba_opaque(bytes([1, 2, 3, 4, 5, 6])) == bytes([1, 2, 3, 255, 4, 5, 6, 255])
     assert gimp_pixels.is_blank(bytes(5)) and not gimp_pixels.is_blank(bytes([0, 0, 1]))
+
+
+# ---------------------------------------------------------------- Photoshop: the .ccx package
+
+
+def _uxp_plugin(root: Path, files: list[str]) -> Path:
+    """A stand-in UXP plug-in folder: manifest.json, package.json listing ``files``, a few sources, test files."""
+    root.mkdir(parents=True)
+    (root / "manifest.json").write_text(json.dumps({"manifestVersion": 5, "id": "com.softcut.test", "main": "index.html"}))
+    (root / "index.html").write_text("<script src='src/main.js'></script>")
+    (root / "src" / "lib").mkdir(parents=True)
+    (root / "src" / "main.js").write_text("require('./lib/ws.js');")
+    (root / "src" / "lib" / "ws.js").write_text("module.exports = 1;")
+    (root / "src" / ".DS_Store").write_bytes(b"\0")
+    (root / "test").mkdir()
+    (root / "test" / "main.test.js").write_text("// not shipped")
+    (root / "package.json").write_text(json.dumps({"name": "softcut-photoshop", "files": files}))
+    return root
+
+
+def test_photoshop_package_holds_exactly_the_listed_files_with_manifest_at_the_root(tmp_path):
+    source = _uxp_plugin(tmp_path / "photoshop_uxp", ["index.html", "src/", "manifest.json"])
+    package = install_photoshop(tmp_path / "out", source=source)
+    assert package == tmp_path / "out" / "softcut-photoshop.ccx"
+    with zipfile.ZipFile(package) as archive:
+        names = archive.namelist()
+        assert names[0] == "manifest.json"
+        assert sorted(names) == ["index.html", "manifest.json", "src/lib/ws.js", "src/main.js"]
+        assert all(info.compress_type == zipfile.ZIP_DEFLATED for info in archive.infolist())
+        assert archive.read("src/lib/ws.js") == (source / "src" / "lib" / "ws.js").read_bytes()
+        assert json.loads(archive.read("manifest.json"))["id"] == "com.softcut.test"
+
+
+def test_photoshop_package_refuses_a_missing_listed_file_and_leaves_nothing_behind(tmp_path):
+    source = _uxp_plugin(tmp_path / "photoshop_uxp", ["manifest.json", "index.html", "icons/"])
+    with pytest.raises(PluginPackageError, match=r"lists 'icons/', which is missing"):
+        install_photoshop(tmp_path / "out", source=source)
+    assert not (tmp_path / "out" / "softcut-photoshop.ccx").exists()
+    (source / "package.json").write_text(json.dumps({"files": ["index.html"]}))
+    with pytest.raises(PluginPackageError, match="must list manifest.json"):
+        install_photoshop(tmp_path / "out", source=source)
+    (source / "package.json").write_text(json.dumps({"files": ["manifest.json", "../outside.txt"]}))
+    (tmp_path / "outside.txt").write_text("")
+    with pytest.raises(PluginPackageError, match="outside"):
+        install_photoshop(tmp_path / "out", source=source)
+    assert not (tmp_path / "out").exists()  # checked before anything is written
+
+
+def test_photoshop_package_built_by_npm_is_used_as_is(tmp_path):
+    source = _uxp_plugin(tmp_path / "photoshop_uxp", ["manifest.json", "missing.js"])  # would not build
+    (source / "dist").mkdir()
+    (source / "dist" / "softcut-photoshop.ccx").write_bytes(b"PK built by npm run package")
+    package = install_photoshop(tmp_path / "out", source=source)
+    assert package.read_bytes() == b"PK built by npm run package"
+
+
+def test_install_plugin_photoshop_tells_how_to_install_and_pair(tmp_path, capsys, monkeypatch):
+    source = _uxp_plugin(tmp_path / "plugins" / "photoshop_uxp", ["manifest.json", "index.html", "src/"])
+    monkeypatch.setattr(plugin_install, "ENGINE_DIR", tmp_path / "engine_server")  # plugin_source looks next to it
+    assert main(["install-plugin", "photoshop", "--resource-dir", str(tmp_path / "out")]) == 0
+    out = capsys.readouterr().out
+    assert "double-click softcut-photoshop.ccx (Creative Cloud installs it)" in out
+    assert f"pick manifest.json in {source}" in out and "enter the pairing code it prints" in out
+    assert zipfile.is_zipfile(tmp_path / "out" / "softcut-photoshop.ccx")
+
+
+def test_the_wheel_ships_what_the_real_photoshop_plugin_lists():
+    """pyproject's data-files must carry every file package.json ships (install-plugin zips them)."""
+    tomllib = pytest.importorskip("tomllib")  # Python 3.11+
+    canonic_data_files = pytest.importorskip("setuptools.config.expand").canonic_data_files
+    root = Path(__file__).resolve().parents[1]
+    source = root / "plugins" / "photoshop_uxp"
+    if not (source / "package.json").is_file():
+        pytest.skip("the Photoshop plug-in is not in this checkout")
+    tables = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]["data-files"]
+    shipped = {
+        f"{dest}/{Path(name).name}"
+        for dest, names in canonic_data_files(tables, root) for name in names
+    }
+    prefix = "share/softcut/plugins/photoshop_uxp/"
+    assert {prefix + name for name in uxp_files(source)} <= shipped
