@@ -1,0 +1,266 @@
+"use strict";
+// EngineClient over Node's built-in WebSocket against a real `softcut serve`
+// (the tiny test model: reddish pixels are the subject).
+
+const { after, before, describe, test } = require("node:test");
+const assert = require("node:assert/strict");
+const fs = require("node:fs");
+const net = require("node:net");
+const path = require("node:path");
+
+const { CLIENT_VERSION, EngineClient, EngineError, EngineUnavailable, JobCancelled } = require("../src/client");
+const { rawImage } = require("../src/protocol");
+const { startEngine } = require("./engine");
+
+/** An rgba8 image, red on the left half and blue on the right. */
+function redBlue(width, height) {
+  const data = new Uint8Array(width * height * 4);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const i = (y * width + x) * 4;
+      data[i + (x < width / 2 ? 0 : 2)] = 255;
+      data[i + 3] = 255;
+    }
+  }
+  return rawImage("image", "rgba8", width, height, data);
+}
+
+/** Mean of a grey8 buffer's columns [x0, x1). */
+function columnMean({ spec, data }, x0, x1) {
+  let sum = 0;
+  for (let y = 0; y < spec.height; y++) for (let x = x0; x < x1; x++) sum += data[y * spec.width + x];
+  return sum / (spec.height * (x1 - x0));
+}
+
+/** A loopback port nothing listens on. */
+async function freePort() {
+  const server = net.createServer();
+  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address();
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+test("the client's version is package.json's", () => {
+  const pkg = JSON.parse(fs.readFileSync(path.join(__dirname, "..", "package.json"), "utf8"));
+  assert.equal(CLIENT_VERSION, pkg.version);
+  assert.deepEqual(new EngineClient().client, { name: "softcut-photoshop", version: pkg.version });
+});
+
+test("nothing listening: EngineUnavailable naming the address and `softcut serve`", async () => {
+  const port = await freePort();
+  const client = new EngineClient({ port });
+  await assert.rejects(client.connect("any"), (error) => {
+    assert.ok(error instanceof EngineUnavailable, error);
+    assert.match(error.message, new RegExp(`engine at ws://127\\.0\\.0\\.1:${port} is not reachable`));
+    assert.match(error.message, /softcut serve/);
+    return true;
+  });
+  assert.equal(client.connected, false);
+});
+
+test("a server that never answers the upgrade: EngineUnavailable after connectTimeoutMs", async () => {
+  const sockets = [];
+  const server = net.createServer((socket) => sockets.push(socket)); // accepts, says nothing
+  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+  try {
+    const client = new EngineClient({ port: server.address().port, connectTimeoutMs: 300 });
+    const started = Date.now();
+    await assert.rejects(client.connect("any"), (error) => error instanceof EngineUnavailable && /did not answer within 300 ms/.test(error.message));
+    assert.ok(Date.now() - started < 3000);
+    assert.equal(client.connected, false);
+  } finally {
+    for (const socket of sockets) socket.destroy();
+    await new Promise((resolve) => server.close(resolve));
+  }
+});
+
+test("a request before connect rejects with EngineUnavailable", async () => {
+  const client = new EngineClient({ port: await freePort() });
+  await assert.rejects(client.request("status").promise, (error) => error instanceof EngineUnavailable && /connect first/.test(error.message));
+  await assert.rejects(client.status(), EngineUnavailable);
+});
+
+describe("against a running engine", () => {
+  let engine;
+  const clients = [];
+
+  before(async () => {
+    engine = await startEngine();
+  });
+
+  after(async () => {
+    for (const client of clients) client.close();
+    if (engine) await engine.stop();
+  });
+
+  /** A client connected with the engine's token (closed after the tests). */
+  async function connected(options = {}) {
+    const client = new EngineClient({ port: engine.port, ...options });
+    clients.push(client);
+    await client.connect(engine.token);
+    return client;
+  }
+
+  test("connect with the token: welcome with device, models and capabilities", async () => {
+    const client = new EngineClient({ port: engine.port });
+    clients.push(client);
+    assert.equal(client.connected, false);
+    const welcome = await client.connect(engine.token);
+    assert.equal(client.connected, true);
+    assert.equal(welcome.protocol, 1);
+    assert.equal(welcome.engine.name, "softcut");
+    assert.equal(welcome.device, "cpu");
+    assert.deepEqual(welcome.models.filter((m) => m.loaded).map((m) => m.name), ["tiny"]);
+    for (const type of ["select_subject", "adjust_edges", "cancel", "status"]) assert.ok(welcome.capabilities.includes(type), type);
+    assert.ok(welcome.limits.max_pixels > 0);
+    assert.equal(client.welcome, welcome);
+
+    const status = await client.status();
+    assert.equal(status.model, "tiny");
+    assert.ok(status.clients >= 1);
+
+    await assert.rejects(client.connect(engine.token), /already connected/);
+    client.close();
+    assert.equal(client.connected, false);
+    await assert.rejects(client.status(), EngineUnavailable);
+    await client.connect(engine.token); // a closed client connects again
+    assert.equal((await client.status()).model, "tiny");
+  });
+
+  test("a wrong token: EngineError unauthorized, and no connection", async () => {
+    let closes = 0;
+    const client = new EngineClient({ port: engine.port, onClose: () => closes++ });
+    await assert.rejects(client.connect("not-the-token"), (error) => {
+      assert.ok(error instanceof EngineError, error);
+      assert.equal(error.code, "unauthorized");
+      return true;
+    });
+    assert.equal(client.connected, false);
+    assert.equal(closes, 0, "onClose is for connections that were up");
+  });
+
+  test("select_subject: the red half is the subject; progress never decreases", async () => {
+    const client = await connected();
+    const fractions = [];
+    const positions = [];
+    const job = client.request(
+      "select_subject",
+      { outputs: ["alpha", "cutout"], refine: "fast" },
+      { buffers: [redBlue(64, 48)], onProgress: (fraction, stage) => fractions.push([fraction, stage]), onAccepted: (p) => positions.push(p) },
+    );
+    assert.match(job.id, /^p\d+$/);
+    const result = await job.promise;
+    assert.equal(result.type, "result");
+    assert.equal(result.ref, job.id);
+    assert.match(result.fields.result, /^[A-Za-z0-9_.:-]+$/);
+    const { alpha, cutout } = result.buffers;
+    assert.deepEqual(alpha.spec, { name: "alpha", format: "grey8", width: 64, height: 48, size: 64 * 48 });
+    assert.ok(alpha.data instanceof Uint8Array);
+    assert.equal(cutout.spec.format, "rgba8");
+    assert.equal(cutout.data.byteLength, 64 * 48 * 4);
+    assert.ok(columnMean(alpha, 0, 24) > 200, `left ${columnMean(alpha, 0, 24)}`);
+    assert.ok(columnMean(alpha, 40, 64) < 55, `right ${columnMean(alpha, 40, 64)}`);
+
+    assert.deepEqual(positions, [0]);
+    assert.ok(fractions.length >= 1, "at least one progress report");
+    for (const [fraction, stage] of fractions) {
+      assert.ok(fraction >= 0 && fraction <= 1, String(fraction));
+      assert.equal(typeof stage, "string");
+    }
+    for (let i = 1; i < fractions.length; i++) assert.ok(fractions[i][0] >= fractions[i - 1][0], JSON.stringify(fractions));
+  });
+
+  test("adjust_edges on the result id: a feathered alpha of the same size", async () => {
+    const client = await connected();
+    const first = await client.request("select_subject", { refine: "fast" }, { buffers: [redBlue(64, 48)] }).promise;
+    const adjusted = await client.request("adjust_edges", { result: first.fields.result, edges: { feather: 6 } }).promise;
+    const before = first.buffers.alpha;
+    const after = adjusted.buffers.alpha;
+    assert.deepEqual(after.spec, before.spec);
+    assert.notDeepEqual(after.data, before.data);
+    // Feathering softens the edge: the columns next to it move towards grey.
+    assert.ok(columnMean(after, 28, 32) < columnMean(before, 28, 32), "inside the edge gets darker");
+    assert.ok(columnMean(after, 32, 36) > columnMean(before, 32, 36), "outside the edge gets lighter");
+
+    await assert.rejects(
+      client.request("adjust_edges", { result: "no-such-result" }).promise,
+      (error) => error instanceof EngineError && error.code === "not_found",
+    );
+    await assert.rejects(
+      client.request("adjust_edges", { result: first.fields.result, edges: { feather: -1 } }).promise,
+      (error) => error instanceof EngineError && error.code === "bad_parameter" && /feather/.test(error.message),
+    );
+  });
+
+  test("cancel a queued batch job: JobCancelled; the job ahead of it finishes", async () => {
+    const client = await connected();
+    const first = client.request("select_subject", { priority: "batch" }, { buffers: [redBlue(1024, 1024)] });
+    const second = client.request("select_subject", { priority: "batch" }, { buffers: [redBlue(64, 48)] });
+    second.cancel();
+    await assert.rejects(second.promise, (error) => {
+      assert.ok(error instanceof JobCancelled, error);
+      assert.equal(error.job, second.id);
+      assert.match(error.by, /^p\d+$/);
+      return true;
+    });
+    const result = await first.promise;
+    assert.equal(result.buffers.alpha.spec.width, 1024);
+    second.cancel(); // an ended job: nothing is sent, nothing breaks
+    first.cancel();
+    assert.equal((await client.status()).jobs.queued, 0);
+  });
+
+  test("pairing: the printed code works once; a used or wrong code is unauthorized", async (t) => {
+    const probe = await connected();
+    if (!probe.welcome.capabilities.includes("pair")) {
+      t.skip("this engine offers no pairing codes");
+      return;
+    }
+    const code = await engine.nextPairingCode();
+    const client = new EngineClient({ port: engine.port });
+    clients.push(client);
+    const { token, welcome } = await client.pair(code);
+    assert.equal(token, engine.token);
+    assert.equal(welcome.device, "cpu");
+    assert.equal(client.connected, true);
+    assert.equal((await client.status()).model, "tiny");
+
+    const again = new EngineClient({ port: engine.port });
+    await assert.rejects(again.pair(code), (error) => error instanceof EngineError && error.code === "unauthorized");
+    assert.equal(again.connected, false);
+    const fresh = await engine.nextPairingCode(code);
+    const wrong = String((Number(fresh) + 1) % 1_000_000).padStart(6, "0");
+    await assert.rejects(again.pair(wrong), (error) => error instanceof EngineError && error.code === "unauthorized");
+
+    const later = await connected(); // the token it got works for later connections
+    assert.equal(later.welcome.device, "cpu");
+  });
+});
+
+describe("an engine that dies mid-request", () => {
+  let engine;
+  before(async () => {
+    engine = await startEngine();
+  });
+  after(async () => {
+    if (engine) await engine.stop();
+  });
+
+  test("the job rejects with EngineUnavailable and onClose is called", async () => {
+    const closes = [];
+    const client = new EngineClient({ port: engine.port, onClose: (event) => closes.push(event) });
+    await client.connect(engine.token);
+    const job = client.request("select_subject", {}, { buffers: [redBlue(1024, 1024)], onAccepted: () => engine.process.kill("SIGKILL") });
+    await assert.rejects(job.promise, (error) => {
+      assert.ok(error instanceof EngineUnavailable, error);
+      assert.match(error.message, /connection to the Softcut engine at ws:\/\/127\.0\.0\.1:\d+ was lost/);
+      return true;
+    });
+    assert.equal(closes.length, 1);
+    assert.equal(typeof closes[0].code, "number");
+    assert.equal(client.connected, false);
+    await assert.rejects(client.request("status").promise, EngineUnavailable);
+    await assert.rejects(client.connect(engine.token), EngineUnavailable);
+  });
+});

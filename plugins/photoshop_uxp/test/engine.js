@@ -1,0 +1,154 @@
+"use strict";
+/**
+ * Test helper: start a real `softcut serve` on a free loopback port with the tiny
+ * test model (tests/conftest.py: reddish pixels are the subject), as
+ * engine_server/launcher.py does for the Python tests.
+ */
+
+const { spawn, execFile } = require("node:child_process");
+const fs = require("node:fs");
+const os = require("node:os");
+const path = require("node:path");
+const readline = require("node:readline");
+
+/** The repository root (plugins/photoshop_uxp/test → ../../..). */
+const REPO_ROOT = path.resolve(__dirname, "..", "..", "..");
+const READY = /ready on ws:\/\/[^:]+:(\d+)/;
+const PAIRING_CODE = /pairing code: (\d{6})/;
+const START_TIMEOUT_MS = 120_000;
+const STOP_GRACE_MS = 10_000;
+
+/**
+ * The Python that runs the engine: $SOFTCUT_PYTHON, else the repository's .venv, else python3.
+ * @returns {string}
+ */
+function pythonPath() {
+  if (process.env.SOFTCUT_PYTHON) return process.env.SOFTCUT_PYTHON;
+  const venv = path.join(REPO_ROOT, ".venv", "bin", "python");
+  return fs.existsSync(venv) ? venv : "python3";
+}
+
+let tinyModel = null; // Promise<string>: built once per process
+
+const BUILD_MODEL = [
+  "import sys",
+  "from pathlib import Path",
+  'sys.path.insert(0, "tests")',
+  "from conftest import build_tiny_model, write_sidecar",
+  "p = build_tiny_model(Path(sys.argv[1]))",
+  "write_sidecar(p)",
+].join("\n");
+
+/**
+ * The tiny ONNX model (with its sidecar), built on first use in a temp folder.
+ * @returns {Promise<string>} the .onnx path
+ */
+function tinyModelPath() {
+  if (tinyModel === null) {
+    tinyModel = new Promise((resolve, reject) => {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), "softcut-model-"));
+      const out = path.join(dir, "tiny.onnx");
+      execFile(pythonPath(), ["-c", BUILD_MODEL, out], { cwd: REPO_ROOT }, (error, _stdout, stderr) => {
+        if (error) reject(new Error(`building the tiny test model failed: ${error.message}\n${stderr}`));
+        else resolve(out);
+      });
+    });
+    tinyModel.catch(() => {
+      tinyModel = null; // let a later call try again
+    });
+  }
+  return tinyModel;
+}
+
+/**
+ * Start a real engine (`python -m engine_server.cli serve --port 0`) with the tiny model on the CPU,
+ * a fresh config folder (its own token) and a fresh SOFTCUT_HOME.
+ * @param {{extraArgs?: string[]}} [options] further `softcut serve` arguments
+ * @returns {Promise<{port: number, token: string, readonly pairingCode: (string|null), nextPairingCode: (previous?: string|null, timeoutMs?: number) => Promise<string>, log: string[], process: import("node:child_process").ChildProcess, stop: () => Promise<void>}>}
+ *   pairingCode is the latest code the engine printed (null before any; the first comes just after
+ *   the "ready" line); stop() ends the engine (SIGTERM, SIGKILL after 10 s) and removes its folders
+ * @throws {Error} with the engine's log when it exits or does not listen within 120 s
+ */
+async function startEngine({ extraArgs = [] } = {}) {
+  const model = await tinyModelPath();
+  const config = fs.mkdtempSync(path.join(os.tmpdir(), "softcut-config-"));
+  const home = fs.mkdtempSync(path.join(os.tmpdir(), "softcut-home-"));
+  const child = spawn(
+    pythonPath(),
+    ["-m", "engine_server.cli", "serve", "--port", "0", "--model", model, "--device", "cpu", ...extraArgs],
+    { cwd: REPO_ROOT, env: { ...process.env, SOFTCUT_CONFIG: config, SOFTCUT_HOME: home }, stdio: ["ignore", "ignore", "pipe"] },
+  );
+  const log = [];
+  let pairingCode = null;
+  let exited = false;
+  const exit = new Promise((resolve) => {
+    child.once("exit", () => {
+      exited = true;
+      resolve();
+    });
+  });
+
+  async function stop() {
+    if (!exited) {
+      child.kill("SIGTERM");
+      const timer = setTimeout(() => child.kill("SIGKILL"), STOP_GRACE_MS);
+      await exit;
+      clearTimeout(timer);
+    }
+    for (const dir of [config, home]) fs.rmSync(dir, { recursive: true, force: true });
+  }
+
+  let settled = false;
+  const port = await new Promise((resolve, reject) => {
+    const fail = (why) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      stop().then(() => reject(new Error(`the engine did not start (${why}):\n${log.join("\n")}`)));
+    };
+    const timer = setTimeout(() => fail(`no "ready" line within ${START_TIMEOUT_MS / 1000} s`), START_TIMEOUT_MS);
+    child.once("error", (error) => fail(error.message));
+    exit.then(() => fail(`it exited with code ${child.exitCode}, signal ${child.signalCode}`));
+    readline.createInterface({ input: child.stderr }).on("line", (line) => {
+      log.push(line);
+      const code = PAIRING_CODE.exec(line);
+      if (code) pairingCode = code[1];
+      const ready = READY.exec(line);
+      if (ready && !settled) {
+        settled = true;
+        clearTimeout(timer);
+        resolve(Number(ready[1]));
+      }
+    });
+  });
+  const token = fs.readFileSync(path.join(config, "token"), "utf8").trim();
+
+  /**
+   * Wait until the engine has printed a pairing code other than `previous`.
+   * @param {string|null} [previous] a code already used
+   * @param {number} [timeoutMs=10000]
+   * @returns {Promise<string>}
+   */
+  async function nextPairingCode(previous = null, timeoutMs = 10_000) {
+    const deadline = Date.now() + timeoutMs;
+    while (pairingCode === null || pairingCode === previous) {
+      if (Date.now() > deadline || exited) throw new Error(`the engine printed no new pairing code:\n${log.join("\n")}`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    return pairingCode;
+  }
+
+  return {
+    port,
+    token,
+    get pairingCode() {
+      return pairingCode;
+    },
+    nextPairingCode,
+    log,
+    process: child,
+    stop,
+  };
+}
+
+module.exports = { REPO_ROOT, pythonPath, startEngine };
