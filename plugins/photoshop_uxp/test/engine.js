@@ -24,8 +24,8 @@ const STOP_GRACE_MS = 10_000;
  */
 function pythonPath() {
   if (process.env.SOFTCUT_PYTHON) return process.env.SOFTCUT_PYTHON;
-  const venv = path.join(REPO_ROOT, ".venv", "bin", "python");
-  return fs.existsSync(venv) ? venv : "python3";
+  const venvs = [path.join(REPO_ROOT, ".venv", "bin", "python"), path.join(REPO_ROOT, ".venv", "Scripts", "python.exe")];
+  return venvs.find((venv) => fs.existsSync(venv)) || "python3";
 }
 
 let tinyModel = null; // Promise<string>: built once per process
@@ -47,6 +47,7 @@ function tinyModelPath() {
   if (tinyModel === null) {
     tinyModel = new Promise((resolve, reject) => {
       const dir = fs.mkdtempSync(path.join(os.tmpdir(), "softcut-model-"));
+      process.once("exit", () => fs.rmSync(dir, { recursive: true, force: true }));
       const out = path.join(dir, "tiny.onnx");
       execFile(pythonPath(), ["-c", BUILD_MODEL, out], { cwd: REPO_ROOT }, (error, _stdout, stderr) => {
         if (error) reject(new Error(`building the tiny test model failed: ${error.message}\n${stderr}`));
