@@ -140,6 +140,7 @@ class EngineClient {
    * @returns {Promise<object>} the `welcome` fields: protocol, engine, device, models, capabilities, limits
    * @throws {EngineUnavailable} nothing listens, the connection closed, or no answer within connectTimeoutMs
    * @throws {EngineError} the engine refused (code `unauthorized` for a wrong token)
+   * @throws {ProtocolError} the peer sent frames that break the protocol (it is not a Softcut engine)
    */
   async connect(token) {
     return this._handshake(async () => this._hello(token));

@@ -8,7 +8,7 @@ const fs = require("node:fs");
 const net = require("node:net");
 const path = require("node:path");
 
-const { CLIENT_VERSION, EngineClient, EngineError, EngineUnavailable, JobCancelled } = require("../src/client");
+const { CLIENT_VERSION, EngineClient, EngineError, EngineUnavailable, JobCancelled, ProtocolError } = require("../src/client");
 const { rawImage } = require("../src/protocol");
 const { startEngine } = require("./engine");
 
@@ -79,6 +79,72 @@ test("a request before connect rejects with EngineUnavailable", async () => {
   const client = new EngineClient({ port: await freePort() });
   await assert.rejects(client.request("status").promise, (error) => error instanceof EngineUnavailable && /connect first/.test(error.message));
   await assert.rejects(client.status(), EngineUnavailable);
+});
+
+/** A scripted stand-in for the WebSocket constructor: records what is sent, answers through `reply`. */
+function scriptedSocket(answer) {
+  const sockets = [];
+  class FakeSocket {
+    constructor(url) {
+      this.url = url;
+      this.sent = [];
+      sockets.push(this);
+      setTimeout(() => this.onopen(), 0);
+    }
+    send(data) {
+      this.sent.push(data);
+      answer(this, typeof data === "string" ? JSON.parse(data) : data);
+    }
+    close() {
+      this.closed = true;
+    }
+    reply(...frames) {
+      setTimeout(() => frames.forEach((frame) => this.onmessage({ data: frame })), 0);
+    }
+  }
+  return { FakeSocket, sockets };
+}
+
+const WELCOME = (ref) => JSON.stringify({ v: 1, type: "welcome", id: "e1", ref, protocol: 1, device: "cpu", models: [], capabilities: [], limits: {} });
+
+test("a message's frames go out back to back: JSON text, then each payload as an ArrayBuffer", async () => {
+  const { FakeSocket, sockets } = scriptedSocket((socket, message) => {
+    if (message.type === "hello") socket.reply(WELCOME(message.id));
+  });
+  const client = new EngineClient({ port: 1234, WebSocket: FakeSocket });
+  await client.connect("t0k3n");
+  const [socket] = sockets;
+  assert.equal(socket.url, "ws://127.0.0.1:1234/");
+  assert.equal(socket.binaryType, "arraybuffer");
+  const backing = new Uint8Array(100).fill(7);
+  const image = rawImage("image", "grey8", 4, 2, backing.subarray(10, 18)); // a view into a larger buffer
+  const guide = rawImage("guide", "grey8", 4, 2, new Uint8Array(8));
+  const job = client.request("select_subject", { refine: "fast" }, { buffers: [image, guide] });
+  const [hello, text, first, second] = socket.sent;
+  assert.deepEqual(JSON.parse(hello), { v: 1, type: "hello", id: "p1", protocol: 1, client: { name: "softcut-photoshop", version: CLIENT_VERSION }, token: "t0k3n" });
+  assert.equal(JSON.parse(text).id, "p2");
+  assert.deepEqual(JSON.parse(text).buffers.map((b) => b.size), [8, 8]);
+  assert.ok(first instanceof ArrayBuffer && second instanceof ArrayBuffer);
+  assert.equal(first.byteLength, 8, "only the view's bytes");
+  assert.deepEqual(new Uint8Array(first), new Uint8Array(8).fill(7));
+  assert.equal(second, guide.data.buffer, "a payload that spans its buffer goes without a copy");
+  client.close();
+  await assert.rejects(job.promise, (error) => error instanceof EngineUnavailable && /closed by the client/.test(error.message));
+});
+
+test("an engine that breaks the protocol: pending requests reject with ProtocolError, onClose is called", async () => {
+  const { FakeSocket, sockets } = scriptedSocket((socket, message) => {
+    if (message.type === "hello") socket.reply(WELCOME(message.id));
+    if (message.type === "status") socket.reply(new Uint8Array(3).buffer); // a binary frame nobody announced
+  });
+  const closes = [];
+  const client = new EngineClient({ WebSocket: FakeSocket, onClose: (event) => closes.push(event) });
+  await client.connect("t");
+  await assert.rejects(client.status(), (error) => error instanceof ProtocolError && /no message announced/.test(error.message));
+  assert.equal(client.connected, false);
+  assert.equal(sockets[0].closed, true);
+  assert.equal(closes.length, 1);
+  assert.match(closes[0].reason, /protocol error/);
 });
 
 describe("against a running engine", () => {
