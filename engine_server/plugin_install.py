@@ -180,6 +180,11 @@ def uxp_files(source: Path) -> list[str]:
     return ["manifest.json", *(name for name in dict.fromkeys(out) if name != "manifest.json")]
 
 
+def _newer_than_sources(package: Path, source: Path) -> bool:
+    newest = max((source / name).stat().st_mtime for name in [*uxp_files(source), "package.json"])
+    return package.stat().st_mtime >= newest
+
+
 def build_ccx(source: Path, target: Path) -> Path:
     """Zip the shipped files of the UXP plug-in in ``source`` into the package ``target`` (deflated).
 
@@ -206,8 +211,8 @@ def install_photoshop(resource_dir: Path | None = None, config_file: Path | None
     """Write the Photoshop plug-in's package, ``softcut-photoshop.ccx``; returns its path.
 
     A package built with ``npm run package`` (``dist/softcut-photoshop.ccx`` in the
-    plug-in's folder) is copied as is; otherwise one is zipped from the files
-    package.json lists. It goes to ``resource_dir`` (default
+    plug-in's folder) is copied as is when it is newer than every file it holds;
+    otherwise (none, or a stale one) a package is zipped from the files package.json lists. It goes to ``resource_dir`` (default
     :func:`photoshop_data_dir`); Creative Cloud installs it when the user opens it.
     ``config_file`` is unused: Photoshop keeps its own list of plug-ins.
     ``source``: the plug-in's folder (default: the one shipped with Softcut).
@@ -215,7 +220,7 @@ def install_photoshop(resource_dir: Path | None = None, config_file: Path | None
     source = source or plugin_source(PHOTOSHOP_PLUGIN)
     target = (resource_dir or photoshop_data_dir()) / PHOTOSHOP_PACKAGE
     built = source / "dist" / PHOTOSHOP_PACKAGE
-    if built.is_file():
+    if built.is_file() and _newer_than_sources(built, source):
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(built, target)
         return target

@@ -161,12 +161,21 @@ def test_photoshop_package_refuses_a_missing_listed_file_and_leaves_nothing_behi
     assert not (tmp_path / "out").exists()  # checked before anything is written
 
 
-def test_photoshop_package_built_by_npm_is_used_as_is(tmp_path):
-    source = _uxp_plugin(tmp_path / "photoshop_uxp", ["manifest.json", "missing.js"])  # would not build
+def test_photoshop_package_built_by_npm_is_used_as_is_unless_a_source_is_newer(tmp_path):
+    source = _uxp_plugin(tmp_path / "photoshop_uxp", ["manifest.json", "index.html"])
     (source / "dist").mkdir()
-    (source / "dist" / "softcut-photoshop.ccx").write_bytes(b"PK built by npm run package")
+    built = source / "dist" / "softcut-photoshop.ccx"
+    built.write_bytes(b"PK built by npm run package")
+    old = built.stat().st_mtime - 100
+    for name in ("manifest.json", "index.html", "package.json"):
+        os.utime(source / name, (old, old))
     package = install_photoshop(tmp_path / "out", source=source)
     assert package.read_bytes() == b"PK built by npm run package"
+
+    os.utime(source / "index.html", (old + 200, old + 200))  # edited after the build: the package is stale
+    package = install_photoshop(tmp_path / "out", source=source)
+    with zipfile.ZipFile(package) as archive:
+        assert archive.namelist() == ["manifest.json", "index.html"]
 
 
 def test_install_plugin_photoshop_tells_how_to_install_and_pair(tmp_path, capsys, monkeypatch):

@@ -264,9 +264,10 @@ test("cancel while queued: the job ends cancelled and the document is untouched"
   // A second connection keeps the engine busy so the action's job waits in the queue.
   const other = new EngineClient({ port: engine.port, WebSocket });
   await other.connect(engine.token);
-  const side = 1600;
-  const busy = other.request("select_subject", { outputs: ["alpha"], refine: "best", format: "raw" },
-    { buffers: [{ name: "image", format: "grey8", width: side, height: side, data: new Uint8Array(side * side).fill(90) }] });
+  const side = 2000;
+  // The engine runs two jobs at once: two big ones keep both runners busy.
+  const busy = [0, 1].map(() => other.request("select_subject", { outputs: ["alpha"], refine: "best", format: "raw" },
+    { buffers: [{ name: "image", format: "grey8", width: side, height: side, data: new Uint8Array(side * side).fill(90) }] }));
   let job = null;
   const running = actions.run(client, BASE, { onJob: (j) => { job = j; j.cancel(); } });
   await assert.rejects(running, (e) => {
@@ -276,7 +277,7 @@ test("cancel while queued: the job ends cancelled and the document is untouched"
   assert.ok(job);
   assert.equal(doc.selection, null);
   assert.equal(doc.history.length, 1);
-  await busy.promise;
+  await Promise.all(busy.map((job) => job.promise));
   other.close();
 });
 

@@ -1,0 +1,229 @@
+/**
+ * The shipped panel page in headless Chromium, at the panel's minimum size, against a real
+ * engine: pairing (refused, then accepted), Select Subject on the in-memory Photoshop
+ * document, a live Edges slider, Cancel, the engine stopping; a screenshot, layout checks
+ * and no console errors.
+ *
+ * The page is index.html as shipped, served over loopback with two scripts put in front of
+ * its own: a small CommonJS `require` (UXP has one; browsers do not) that hands out the
+ * stand-ins of test/mock for `photoshop` and `uxp`, and the document set-up.
+ */
+"use strict";
+
+const { test, before, after } = require("node:test");
+const assert = require("node:assert/strict");
+const fs = require("node:fs");
+const http = require("node:http");
+const os = require("node:os");
+const path = require("node:path");
+const { chromium } = require("playwright-core");
+
+const { startEngine } = require("./engine");
+const { EngineClient } = require("../src/client");
+
+const PLUGIN = path.resolve(__dirname, "..");
+const MANIFEST = JSON.parse(fs.readFileSync(path.join(PLUGIN, "manifest.json"), "utf8"));
+const MIN = MANIFEST.entrypoints[0].minimumSize;
+const CHROMIUM = process.env.SOFTCUT_CHROMIUM || "/usr/bin/chromium";
+const SCREENSHOT_DIR = process.env.SOFTCUT_SCREENSHOT_DIR || fs.mkdtempSync(path.join(os.tmpdir(), "softcut-panel-"));
+
+/** A CommonJS `require` for the page: synchronous loads from this server, stand-ins for the host modules. */
+const LOADER = `(() => {
+  const standIns = { photoshop: "/test/mock/photoshop.js", uxp: "/test/mock/uxp.js" };
+  const cache = {};
+  function resolve(dir, request) {
+    if (standIns[request]) return standIns[request];
+    let p = new URL(request, location.origin + dir).pathname;
+    return p.endsWith(".js") ? p : p + ".js";
+  }
+  function load(file) {
+    if (cache[file]) return cache[file].exports;
+    const xhr = new XMLHttpRequest();
+    xhr.open("GET", file, false);
+    xhr.send();
+    if (xhr.status !== 200) throw new Error("cannot load " + file);
+    const module = { exports: {} };
+    cache[file] = module;
+    const dir = file.slice(0, file.lastIndexOf("/") + 1);
+    new Function("require", "module", "exports", xhr.responseText + "\\n//# sourceURL=" + file)(
+      (request) => load(resolve(dir, request)), module, module.exports);
+    return module.exports;
+  }
+  window.require = (request) => load(resolve("/", request));
+})();`;
+
+/** An RGB document with one layer: a red disc (the test model's subject) on blue. */
+const DOCUMENT = `(() => {
+  const { app } = require("photoshop");
+  const doc = app.newDocument({ width: 64, height: 48, title: "Portrait" });
+  const rect = { left: 0, top: 0, width: 64, height: 48 };
+  const data = new Uint8Array(64 * 48 * 4);
+  for (let y = 0; y < 48; y++) for (let x = 0; x < 64; x++) {
+    const t = Math.max(0, Math.min(1, (14 - Math.hypot(x - 30, y - 24)) / 3 + 0.5));
+    data.set([Math.round(40 + 190 * t), 30, Math.round(200 - 170 * t), 255], (y * 64 + x) * 4);
+  }
+  doc.addLayer({ name: "Photo", rect, data });
+  window.softcutTestDocument = doc;
+})();`;
+
+let engine;
+let server;
+let browser;
+
+function serve() {
+  return new Promise((resolve) => {
+    const types = { ".html": "text/html", ".js": "text/javascript", ".css": "text/css", ".png": "image/png" };
+    const srv = http.createServer((req, res) => {
+      const url = new URL(req.url, "http://127.0.0.1");
+      if (url.pathname === "/" || url.pathname === "/index.html") {
+        const page = fs.readFileSync(path.join(PLUGIN, "index.html"), "utf8").replace(
+          '<script src="index.js"></script>',
+          `<script>${LOADER}</script><script>${DOCUMENT}</script><script src="index.js"></script>`);
+        assert.notEqual(page.indexOf("softcutTestDocument"), -1, "index.html should load index.js");
+        res.writeHead(200, { "content-type": types[".html"] });
+        res.end(page);
+        return;
+      }
+      if (url.pathname === "/favicon.ico") {
+        res.writeHead(204);
+        res.end();
+        return;
+      }
+      const file = path.join(PLUGIN, path.normalize(url.pathname));
+      if (!file.startsWith(PLUGIN) || !fs.existsSync(file) || !fs.statSync(file).isFile()) {
+        res.writeHead(404);
+        res.end();
+        return;
+      }
+      res.writeHead(200, { "content-type": types[path.extname(file)] || "application/octet-stream" });
+      res.end(fs.readFileSync(file));
+    });
+    srv.listen(0, "127.0.0.1", () => resolve(srv));
+  });
+}
+
+before(async () => {
+  server = await serve();
+  const origin = `http://127.0.0.1:${server.address().port}`;
+  engine = await startEngine({ extraArgs: ["--allow-origin", origin] });
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+      "--disable-component-update", "--disable-sync"],
+  });
+});
+
+after(async () => {
+  if (browser) await browser.close();
+  if (engine) await engine.stop();
+  if (server) server.close();
+});
+
+async function statusText(page) {
+  return page.textContent("#engine-status");
+}
+
+test("the panel at its minimum size: pair, select, adjust, cancel, engine stop; no console errors", async () => {
+  const page = await browser.newPage({ viewport: { width: MIN.width, height: MIN.height } });
+  page.setDefaultTimeout(180_000); // a cold engine compiles its numeric kernels on the first job
+  const problems = [];
+  page.on("console", (message) => { if (message.type() === "error") problems.push(message.text()); });
+  page.on("pageerror", (error) => problems.push(String(error)));
+  await page.goto(`http://127.0.0.1:${server.address().port}/`);
+
+  // Not paired yet: the pairing box is open and says what to do.
+  await page.waitForFunction(() => document.getElementById("engine-status").textContent === "Not paired");
+  assert.match(await page.textContent("#message"), /pairing code/);
+  assert.ok(await page.isVisible("#pair-input"));
+  await page.screenshot({ path: path.join(SCREENSHOT_DIR, "panel-unpaired.png") });
+
+  // A wrong code is refused by the engine.
+  await page.fill("#port", String(engine.port));
+  const wrong = engine.pairingCode === "000000" ? "111111" : "000000";
+  await page.fill("#pair-input", wrong);
+  await page.click("#pair");
+  await page.waitForFunction(() => document.getElementById("engine-status").textContent === "Pairing refused");
+  assert.match(await page.textContent("#message"), /refused the code/);
+
+  // The code the engine printed pairs, and the token lands in the data folder.
+  await page.fill("#pair-input", engine.pairingCode.replace(/(\d{3})(\d{3})/, "$1 $2"));
+  await page.click("#pair");
+  await page.waitForFunction(() => /^Connected: /.test(document.getElementById("engine-status").textContent));
+  assert.match(await statusText(page), /on cpu$/);
+  const saved = await page.evaluate(async () => {
+    const folder = await require("uxp").storage.localFileSystem.getDataFolder();
+    return JSON.parse(await (await folder.getEntry("softcut-engine.json")).read());
+  });
+  assert.equal(saved.token, engine.token);
+  assert.equal(await page.isVisible("#pair-input"), false, "the pairing box closes once paired");
+
+  // Select Subject into a selection of the document.
+  await page.click("#select-subject");
+  await page.waitForFunction(() => /^Done/.test(document.getElementById("message").textContent));
+  const selected = await page.evaluate(() => {
+    const doc = window.softcutTestDocument;
+    return { history: doc.history.map((h) => h.name), centre: doc.selection[24 * 64 + 30], corner: doc.selection[0] };
+  });
+  assert.deepEqual(selected.history, ["Open", "Softcut: Select Subject"]);
+  assert.ok(selected.centre > 200 && selected.corner < 50, JSON.stringify(selected));
+
+  // A slider change re-applies the edges to the same selection, one more history state.
+  await page.$eval("#edge-feather", (slider) => {
+    slider.value = "4";
+    slider.dispatchEvent(new Event("input"));
+    slider.dispatchEvent(new Event("change"));
+  });
+  await page.waitForFunction(() => /^Edges adjusted/.test(document.getElementById("message").textContent));
+  assert.equal(await page.textContent("#edge-feather-value"), "4");
+  assert.deepEqual(await page.evaluate(() => window.softcutTestDocument.history.map((h) => h.name)),
+    ["Open", "Softcut: Select Subject", "Softcut: Adjust Edges"]);
+
+  // Layout at the minimum size: nothing sticks out sideways, controls are whole and apart.
+  await page.screenshot({ path: path.join(SCREENSHOT_DIR, "panel-minimum-size.png"), fullPage: true });
+  const layout = await page.evaluate(() => {
+    const controls = [...document.querySelectorAll("button, select, input")].filter((e) => e.offsetParent !== null);
+    const boxes = controls.map((e) => ({ id: e.id, r: e.getBoundingClientRect(), clipped: e.scrollWidth > e.clientWidth + 1 && e.tagName === "BUTTON" }));
+    const overlaps = [];
+    for (let i = 0; i < boxes.length; i++) for (let j = i + 1; j < boxes.length; j++) {
+      const a = boxes[i].r, b = boxes[j].r;
+      if (a.left < b.right - 1 && b.left < a.right - 1 && a.top < b.bottom - 1 && b.top < a.bottom - 1) overlaps.push(`${boxes[i].id}/${boxes[j].id}`);
+    }
+    return {
+      scrollWidth: document.documentElement.scrollWidth,
+      outside: boxes.filter((b) => b.r.left < 0 || b.r.right > window.innerWidth + 0.5).map((b) => b.id),
+      tiny: boxes.filter((b) => b.r.width < 16 || b.r.height < 12).map((b) => b.id),
+      clipped: boxes.filter((b) => b.clipped).map((b) => b.id),
+      overlaps,
+      count: boxes.length,
+    };
+  });
+  assert.ok(layout.count >= 13, `expected the panel's controls; saw ${layout.count}`);
+  assert.ok(layout.scrollWidth <= MIN.width, `horizontal overflow: ${layout.scrollWidth}px in ${MIN.width}px`);
+  assert.deepEqual(layout.outside, []);
+  assert.deepEqual(layout.tiny, []);
+  assert.deepEqual(layout.clipped, []);
+  assert.deepEqual(layout.overlaps, []);
+
+  // Cancel: a job waiting behind another client's big job is cancelled from the panel.
+  const other = new EngineClient({ port: engine.port, WebSocket });
+  await other.connect(engine.token);
+  const side = 2000;
+  // The engine runs two jobs at once: two big ones keep both runners busy.
+  const busy = [0, 1].map(() => other.request("select_subject", { outputs: ["alpha"], format: "raw" },
+    { buffers: [{ name: "image", format: "grey8", width: side, height: side, data: new Uint8Array(side * side).fill(90) }] }));
+  await page.click("#remove-background");
+  await page.waitForFunction(() => !document.getElementById("cancel").disabled);
+  await page.click("#cancel");
+  await page.waitForFunction(() => /^cancelled/.test(document.getElementById("message").textContent));
+  assert.match(await page.textContent("#message"), /the document was not changed/);
+  assert.equal(await page.evaluate(() => window.softcutTestDocument.layers[0].mask), null);
+  await Promise.all(busy.map((job) => job.promise));
+  other.close();
+
+  assert.deepEqual(problems, [], "console errors");
+
+  // The engine stops: the status line says so.
+  await engine.stop();
+  await page.waitForFunction(() => /^Engine stopped/.test(document.getElementById("engine-status").textContent));
+  await page.close();
+});
