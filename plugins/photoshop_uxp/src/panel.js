@@ -199,7 +199,7 @@ class Panel {
       this.say("Edges adjusted (one history step).");
       ok = true;
     } catch (error) {
-      this.say(actions.describeFailure(error, "the last result was kept as it was"), true);
+      this.say(actions.describeFailure(error), true);
     } finally {
       this.setBusy(false);
     }

@@ -178,6 +178,23 @@ test("Cut Out → new layer above the source: decontaminated colours and the mat
   assert.equal(doc.layers.length, 2);
 });
 
+test("Remove Background on an offset layer of a 16-bit greyscale document: the mask hides all but the matte", async () => {
+  const doc = app.newDocument({ width: 40, height: 30, mode: GREY, depth: 16 });
+  const rect = { left: 12, top: -6, width: 24, height: 30 };
+  const data = paint(doc, rect, (x, y) => { const v = 60 + ((x * 7 + y * 3) % 150); return [v, v, v, 255]; });
+  const layer = doc.addLayer({ name: "Grey", rect, data });
+  const part = { left: 12, top: 0, width: 24, height: 24 };
+  const want = await direct("select_subject", { outputs: ["alpha"], refine: "best" }, [engineImage(doc, data, rect, part)]);
+  assert.equal(engineImage(doc, data, rect, part).format, "grey8");
+
+  await actions.run(client, { ...BASE, output: "mask" });
+  assert.ok(layer.mask.data instanceof Uint16Array);
+  assertMatte(doc, layer.mask.data, want.alpha, part, 0);
+  const sent = calls.find((c) => c.api === "putLayerMask").options;
+  assert.deepEqual(sent.targetBounds, { left: 12, top: 0 });
+  assert.equal(sent.imageData.componentSize, 16);
+});
+
 test("Select Subject from the whole image (merged) of two layers, 16-bit RGB", async () => {
   const doc = app.newDocument({ width: 40, height: 30, depth: 16 });
   const all = { left: 0, top: 0, width: 40, height: 30 };

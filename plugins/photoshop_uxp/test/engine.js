@@ -64,16 +64,18 @@ function tinyModelPath() {
 /**
  * Start a real engine (`python -m engine_server.cli serve --port 0`) with the tiny model on the CPU,
  * a fresh config folder (its own token) and a fresh SOFTCUT_HOME.
- * @param {{extraArgs?: string[]}} [options] further `softcut serve` arguments
+ * @param {{extraArgs?: string[], model?: string, home?: string}} [options] further `softcut serve`
+ *   arguments; `model`: a model name or .onnx path instead of the tiny test model; `home`: the
+ *   SOFTCUT_HOME to use (its model cache) instead of a fresh one, kept at stop()
  * @returns {Promise<{port: number, token: string, readonly pairingCode: (string|null), nextPairingCode: (previous?: string|null, timeoutMs?: number) => Promise<string>, log: string[], process: import("node:child_process").ChildProcess, stop: () => Promise<void>}>}
  *   pairingCode is the latest code the engine printed (null before any; the first comes just after
  *   the "ready" line); stop() ends the engine (SIGTERM, SIGKILL after 10 s) and removes its folders
  * @throws {Error} with the engine's log when it exits or does not listen within 120 s
  */
-async function startEngine({ extraArgs = [] } = {}) {
-  const model = await tinyModelPath();
+async function startEngine({ extraArgs = [], model = null, home: givenHome = null } = {}) {
+  model = model || await tinyModelPath();
   const config = fs.mkdtempSync(path.join(os.tmpdir(), "softcut-config-"));
-  const home = fs.mkdtempSync(path.join(os.tmpdir(), "softcut-home-"));
+  const home = givenHome || fs.mkdtempSync(path.join(os.tmpdir(), "softcut-home-"));
   const child = spawn(
     pythonPath(),
     ["-m", "engine_server.cli", "serve", "--port", "0", "--model", model, "--device", "cpu", ...extraArgs],
@@ -96,7 +98,7 @@ async function startEngine({ extraArgs = [] } = {}) {
       await exit;
       clearTimeout(timer);
     }
-    for (const dir of [config, home]) fs.rmSync(dir, { recursive: true, force: true });
+    for (const dir of givenHome ? [config] : [config, home]) fs.rmSync(dir, { recursive: true, force: true });
   }
 
   let settled = false;
