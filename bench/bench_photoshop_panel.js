@@ -7,7 +7,8 @@
  *
  * What it shows is the panel's own cost (reading and converting pixels, the request, writing
  * results); the stand-in's getPixels/put* are memory copies, so Photoshop's own imaging time
- * is not in these figures. Prints one JSON line per case (median seconds over --repeat runs).
+ * is not in these figures. Every call gets a different first pixel, so the engine's cache of
+ * model outputs (by image content) never answers. Prints one JSON line per case (median seconds over --repeat runs).
  */
 "use strict";
 
@@ -64,17 +65,22 @@ async function main() {
   try {
     for (const depth of [8, 16]) {
       const data = photo(depth);
-      const eight = pixels.toEightBit(data);
-      const image = { name: "image", format: "rgba8", width: WIDTH, height: HEIGHT, data: eight };
+      const full = depth === 16 ? 32768 : 255;
+      let fresh = 0;
+      // The engine caches the model stage by image content: each call gets a different first pixel.
+      const freshen = () => { fresh += 1; data[0] = Math.round((((fresh * 37) % 256) * full) / 255); };
       const direct = [];
       const convert = [];
       const outputs = { selection: [], mask: [], layer: [] };
       let last = null;
       const adjusts = [];
       for (let run = 0; run < repeat; run++) {
+        freshen();
+        const image = { name: "image", format: "rgba8", width: WIDTH, height: HEIGHT, data: pixels.toEightBit(data) };
         direct.push(await time(() => client.request("select_subject", { outputs: ["alpha"], format: "raw" }, { buffers: [image] }).promise));
         convert.push(await time(async () => pixels.toEightBit(data)));
         for (const output of Object.keys(outputs)) {
+          freshen();
           photoshop.app.reset();
           const doc = photoshop.app.newDocument({ width: WIDTH, height: HEIGHT, depth });
           doc.history = [{ name: "Open", state: null }]; // the stand-in's undo copies are not Photoshop's cost
