@@ -44,6 +44,22 @@ function dosTime(date) {
 }
 
 /**
+ * The fields a local header (from byte 4) and a central directory entry (from byte 6) share:
+ * version needed 2.0, UTF-8 names, deflate, DOS time and date, CRC-32, sizes, name length.
+ */
+function writeEntryFields(buffer, at, { time, day, crc, packedSize, size, nameLength }) {
+  buffer.writeUInt16LE(20, at);
+  buffer.writeUInt16LE(0x0800, at + 2);
+  buffer.writeUInt16LE(8, at + 4);
+  buffer.writeUInt16LE(time, at + 6);
+  buffer.writeUInt16LE(day, at + 8);
+  buffer.writeUInt32LE(crc, at + 10);
+  buffer.writeUInt32LE(packedSize, at + 14);
+  buffer.writeUInt32LE(size, at + 18);
+  buffer.writeUInt16LE(nameLength, at + 22);
+}
+
+/**
  * A ZIP archive (deflated entries, no ZIP64) of `files` read from `root`.
  * @returns {Buffer}
  */
@@ -57,30 +73,15 @@ function zip(root, files) {
     const crc = zlib.crc32(data);
     const { time, day } = dosTime(fs.statSync(path.join(root, name)).mtime);
     const fileName = Buffer.from(name, "utf8");
+    const fields = { time, day, crc, packedSize: packed.length, size: data.length, nameLength: fileName.length };
     const header = Buffer.alloc(30);
     header.writeUInt32LE(0x04034b50, 0);
-    header.writeUInt16LE(20, 4); // version needed
-    header.writeUInt16LE(0x0800, 6); // UTF-8 names
-    header.writeUInt16LE(8, 8); // deflate
-    header.writeUInt16LE(time, 10);
-    header.writeUInt16LE(day, 12);
-    header.writeUInt32LE(crc, 14);
-    header.writeUInt32LE(packed.length, 18);
-    header.writeUInt32LE(data.length, 22);
-    header.writeUInt16LE(fileName.length, 26);
+    writeEntryFields(header, 4, fields);
     locals.push(header, fileName, packed);
     const entry = Buffer.alloc(46);
     entry.writeUInt32LE(0x02014b50, 0);
-    entry.writeUInt16LE(20, 4); // made by
-    entry.writeUInt16LE(20, 6);
-    entry.writeUInt16LE(0x0800, 8);
-    entry.writeUInt16LE(8, 10);
-    entry.writeUInt16LE(time, 12);
-    entry.writeUInt16LE(day, 14);
-    entry.writeUInt32LE(crc, 16);
-    entry.writeUInt32LE(packed.length, 20);
-    entry.writeUInt32LE(data.length, 24);
-    entry.writeUInt16LE(fileName.length, 28);
+    entry.writeUInt16LE(20, 4); // made by: version 2.0
+    writeEntryFields(entry, 6, fields);
     entry.writeUInt32LE(offset, 42);
     central.push(entry, fileName);
     offset += header.length + fileName.length + packed.length;

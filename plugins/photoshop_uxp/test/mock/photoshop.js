@@ -270,6 +270,20 @@ function checkImageData(doc, imageData, components, what) {
   if (imageData.components !== components) fail(`${what}: expected ${components} components; got ${imageData.components}`);
 }
 
+/** The rectangle `options.imageData` covers when put at `options.targetBounds` (default the origin). */
+function targetRect(options) {
+  const at = options.targetBounds || { left: 0, top: 0 };
+  return { left: at.left, top: at.top, width: options.imageData.width, height: options.imageData.height };
+}
+
+/** Put one-component image data into `plane` (canvas-size), clipped to the canvas; one document change. */
+function putOnCanvas(doc, options, plane) {
+  const canvas = { left: 0, top: 0, width: doc.width, height: doc.height };
+  const rect = targetRect(options);
+  blit(options.imageData._data, rect, plane, canvas, meet(rect, canvas), 1);
+  doc._changed(options.commandName);
+}
+
 const imaging = {
   async getPixels(options) {
     calls.push({ api: "getPixels", options });
@@ -320,12 +334,8 @@ const imaging = {
     requireModal("putSelection");
     const doc = documentById(options.documentID);
     checkImageData(doc, options.imageData, 1, "putSelection");
-    const canvas = { left: 0, top: 0, width: doc.width, height: doc.height };
     if (options.replace !== false || !doc.selection) doc.selection = typedFor(doc.depth, doc.width * doc.height);
-    const at = options.targetBounds || { left: 0, top: 0 };
-    const rect = { left: at.left, top: at.top, width: options.imageData.width, height: options.imageData.height };
-    blit(options.imageData._data, rect, doc.selection, canvas, meet(rect, canvas), 1);
-    doc._changed(options.commandName);
+    putOnCanvas(doc, options, doc.selection);
   },
 
   async putLayerMask(options) {
@@ -338,11 +348,7 @@ const imaging = {
     if (options.replace !== false || !layer.mask) {
       layer.mask = { data: typedFor(doc.depth, doc.width * doc.height).fill(FULL[doc.depth]) };
     }
-    const canvas = { left: 0, top: 0, width: doc.width, height: doc.height };
-    const at = options.targetBounds || { left: 0, top: 0 };
-    const rect = { left: at.left, top: at.top, width: options.imageData.width, height: options.imageData.height };
-    blit(options.imageData._data, rect, layer.mask.data, canvas, meet(rect, canvas), 1);
-    doc._changed(options.commandName);
+    putOnCanvas(doc, options, layer.mask.data);
   },
 
   async putPixels(options) {
@@ -352,8 +358,7 @@ const imaging = {
     const layer = layerById(doc, options.layerID);
     checkImageData(doc, options.imageData, doc.channels, "putPixels");
     if (options.replace === false) fail("putPixels: replace=false is not modelled");
-    const at = options.targetBounds || { left: 0, top: 0 };
-    layer.rect = { left: at.left, top: at.top, width: options.imageData.width, height: options.imageData.height };
+    layer.rect = targetRect(options);
     layer.data = options.imageData._data.slice();
     doc._changed(options.commandName);
   },
