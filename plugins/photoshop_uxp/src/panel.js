@@ -148,7 +148,7 @@ class Panel {
 
   options(output) {
     const edges = {};
-    for (const slider of this.page.querySelectorAll(".edges input[data-edge]")) edges[slider.dataset.edge] = Number(slider.value);
+    for (const slider of this.page.querySelectorAll(".edges input[data-edge]")) edges[slider.getAttribute("data-edge")] = Number(slider.value);
     return {
       output: output || this.el("output").value,
       merged: this.el("source").value === "merged",
@@ -243,7 +243,9 @@ class Panel {
   }
 
   showPairing(open) {
-    this.el("pairing").classList.toggle("open", open);
+    const box = this.el("pairing").classList; // add/remove: UXP's classList may lack toggle's second argument
+    if (open) box.add("open");
+    else box.remove("open");
   }
 
   showSliderValue(slider) {
