@@ -14,7 +14,7 @@ const assert = require("node:assert/strict");
 
 const actions = require("../src/actions");
 const { EngineClient } = require("../src/client");
-const { startEngine } = require("./engine");
+const { startEngine, occupyEngine } = require("./engine");
 
 const { app, constants, calls, FULL } = photoshop;
 const GREY = constants.DocumentMode.GRAYSCALE;
@@ -278,13 +278,7 @@ test("cancel while queued: the job ends cancelled and the document is untouched"
   const doc = app.newDocument({ width: 32, height: 32 });
   const rect = { left: 0, top: 0, width: 32, height: 32 };
   doc.addLayer({ name: "Photo", rect, data: paint(doc, rect, (x, y) => disc(x, y, 16, 16, 8)) });
-  // A second connection keeps the engine busy so the action's job waits in the queue.
-  const other = new EngineClient({ port: engine.port, WebSocket });
-  await other.connect(engine.token);
-  const side = 2000;
-  // The engine runs two jobs at once: two big ones keep both runners busy.
-  const busy = [0, 1].map(() => other.request("select_subject", { outputs: ["alpha"], refine: "best", format: "raw" },
-    { buffers: [{ name: "image", format: "grey8", width: side, height: side, data: new Uint8Array(side * side).fill(90) }] }));
+  const busy = await occupyEngine(engine); // the action's job will wait in the queue
   let job = null;
   const running = actions.run(client, BASE, { onJob: (j) => { job = j; j.cancel(); } });
   await assert.rejects(running, (e) => {
@@ -294,8 +288,7 @@ test("cancel while queued: the job ends cancelled and the document is untouched"
   assert.ok(job);
   assert.equal(doc.selection, null);
   assert.equal(doc.history.length, 1);
-  await Promise.all(busy.map((job) => job.promise));
-  other.close();
+  await busy.finished();
 });
 
 test("a write that fails part-way is rolled back: the layer vanished while the engine worked", async () => {

@@ -10,7 +10,7 @@ const path = require("node:path");
 
 const { CLIENT_VERSION, EngineClient, EngineError, EngineUnavailable, JobCancelled, ProtocolError } = require("../src/client");
 const { rawImage } = require("../src/protocol");
-const { startEngine } = require("./engine");
+const { startEngine, occupyEngine } = require("./engine");
 
 /** An rgba8 image, red on the left half and blue on the right. */
 function redBlue(width, height) {
@@ -261,6 +261,7 @@ describe("against a running engine", () => {
 
   test("cancel a queued batch job: JobCancelled; the job ahead of it finishes", async () => {
     const client = await connected();
+    const busy = await occupyEngine(engine); // both runners busy: the two jobs below wait in the queue
     const first = client.request("select_subject", { priority: "batch" }, { buffers: [redBlue(1024, 1024)] });
     const second = client.request("select_subject", { priority: "batch" }, { buffers: [redBlue(64, 48)] });
     second.cancel();
@@ -274,6 +275,7 @@ describe("against a running engine", () => {
     assert.equal(result.buffers.alpha.spec.width, 1024);
     second.cancel(); // an ended job: nothing is sent, nothing breaks
     first.cancel();
+    await busy.finished();
     assert.equal((await client.status()).jobs.queued, 0);
   });
 

@@ -154,4 +154,38 @@ async function startEngine({ extraArgs = [], model = null, home: givenHome = nul
   };
 }
 
-module.exports = { REPO_ROOT, pythonPath, startEngine };
+/**
+ * Keep every job runner of a running engine busy, so that the next job anyone sends waits in
+ * the queue (for testing Cancel without a race). Sends, from a second connection, one big
+ * job per runner (each image different, so the engine's model-output cache cannot answer),
+ * and resolves once the engine reports them all running.
+ * @param {{port: number, token: string}} engine
+ * @param {{runners?: number, side?: number}} [options] the engine's runners (softcut serve runs 2)
+ * @returns {Promise<{finished: () => Promise<void>}>} finished() waits for the big jobs and closes the connection
+ */
+async function occupyEngine(engine, { runners = 2, side = 2000 } = {}) {
+  const { EngineClient } = require("../src/client");
+  const other = new EngineClient({ port: engine.port, WebSocket });
+  await other.connect(engine.token);
+  const jobs = [];
+  for (let i = 0; i < runners; i++) {
+    const data = new Uint8Array(side * side).fill(90 + i);
+    jobs.push(other.request("select_subject", { outputs: ["alpha"], refine: "best", format: "raw" },
+      { buffers: [{ name: "image", format: "grey8", width: side, height: side, data }] }));
+  }
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const status = await other.status();
+    if (status.jobs.running >= runners) break;
+    if (Date.now() > deadline) throw new Error(`the engine did not start ${runners} jobs: ${JSON.stringify(status.jobs)}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  return {
+    async finished() {
+      await Promise.all(jobs.map((job) => job.promise));
+      other.close();
+    },
+  };
+}
+
+module.exports = { REPO_ROOT, pythonPath, startEngine, occupyEngine };

@@ -18,8 +18,7 @@ const os = require("node:os");
 const path = require("node:path");
 const { chromium } = require("playwright-core");
 
-const { startEngine } = require("./engine");
-const { EngineClient } = require("../src/client");
+const { startEngine, occupyEngine } = require("./engine");
 
 const PLUGIN = path.resolve(__dirname, "..");
 const MANIFEST = JSON.parse(fs.readFileSync(path.join(PLUGIN, "manifest.json"), "utf8"));
@@ -208,20 +207,14 @@ test("the panel at its minimum size: pair, select, adjust, cancel, engine stop; 
   assert.deepEqual(layout.overlaps, []);
 
   // Cancel: a job waiting behind another client's big job is cancelled from the panel.
-  const other = new EngineClient({ port: engine.port, WebSocket });
-  await other.connect(engine.token);
-  const side = 2000;
-  // The engine runs two jobs at once: two big ones keep both runners busy.
-  const busy = [0, 1].map(() => other.request("select_subject", { outputs: ["alpha"], format: "raw" },
-    { buffers: [{ name: "image", format: "grey8", width: side, height: side, data: new Uint8Array(side * side).fill(90) }] }));
+  const busy = await occupyEngine(engine); // the action's job will wait in the queue
   await page.click("#remove-background");
   await page.waitForFunction(() => !document.getElementById("cancel").disabled);
   await page.click("#cancel");
   await page.waitForFunction(() => /^cancelled/.test(document.getElementById("message").textContent));
   assert.match(await page.textContent("#message"), /the document was not changed/);
   assert.equal(await page.evaluate(() => window.softcutTestDocument.layers[0].mask), null);
-  await Promise.all(busy.map((job) => job.promise));
-  other.close();
+  await busy.finished();
 
   assert.deepEqual(problems, [], "console errors");
 
