@@ -26,6 +26,53 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _PNG_HEADER_BYTES = 33  # signature (8) + IHDR chunk (4 length + 4 type + 13 data + 4 CRC)
 
 
+# SOFn markers carry the frame size; C4 (DHT), C8 (JPG) and CC (DAC) share the range but do not.
+_JPEG_SOF = frozenset(range(0xC0, 0xD0)) - {0xC4, 0xC8, 0xCC}
+_JPEG_STANDALONE = frozenset(range(0xD0, 0xD8)) | {0x01}  # RSTn and TEM: no length field
+
+
+def jpeg_size(data: BytesLike) -> tuple[int, int]:
+    """(width, height) of a JPEG file as stored, read from its SOF marker (no decoding).
+
+    These are the stored dimensions: a viewer that applies the EXIF orientation may
+    show the image turned by 90° (width and height swapped).
+
+    Raises
+    ------
+    ValueError
+        If ``data`` is not a JPEG file or ends before its SOF marker.
+    """
+    view = bytes(data[:2])
+    if view != b"\xff\xd8":
+        raise ValueError("not a JPEG file (no SOI marker)")
+    i, n = 2, payload_size(data)
+    while i + 4 <= n:
+        if data[i] != 0xFF:
+            raise ValueError(f"not a JPEG file (no marker at byte {i})")
+        marker = data[i + 1]
+        if marker == 0xFF:  # fill byte
+            i += 1
+            continue
+        if marker in _JPEG_STANDALONE:
+            i += 2
+            continue
+        if marker in (0xD9, 0xDA):  # EOI, or SOS before any SOF
+            break
+        length = (data[i + 2] << 8) | data[i + 3]
+        if length < 2:
+            raise ValueError(f"not a JPEG file (segment length {length} at byte {i})")
+        if marker in _JPEG_SOF:
+            if i + 9 > n or length < 7:
+                break
+            height = (data[i + 5] << 8) | data[i + 6]
+            width = (data[i + 7] << 8) | data[i + 8]
+            if width == 0 or height == 0:
+                raise ValueError(f"the JPEG's frame header gives no size ({width}x{height})")
+            return width, height
+        i += 2 + length
+    raise ValueError("no JPEG frame header (SOF) before the image data")
+
+
 def encode(message: Message) -> list[Frame]:
     """The frames that carry ``message``: its JSON text frame, then one binary frame per buffer.
 
@@ -110,9 +157,11 @@ class Decoder:
     Parameters
     ----------
     role : {"engine", "client"}, optional
-        Who is decoding: the engine decodes requests (checked with
-        :func:`~engine_server.protocol.schemas.check_request_object`, so bad fields are
-        refused before their payloads arrive); a client decodes replies and events.
+        Who is decoding: the engine decodes requests and editors' answers to engine
+        requests (``snapshot``, ``placed``, ``error`` with a ref; checked with
+        :func:`~engine_server.protocol.schemas.check_from_client`, so bad fields are
+        refused before their payloads arrive); a client decodes replies, events and
+        engine requests (``canvas_snapshot``, ``place_layer``).
     max_frame_bytes : int, optional
         Largest binary frame (and announced buffer) accepted.
     max_text_bytes : int, optional
@@ -144,6 +193,7 @@ class Decoder:
         self._header: dict[str, Any] | None = None
         self._specs: list[BufferSpec] = []
         self._payloads: list[bytes] = []
+        self._ref: str | None = None
         self.dropped_frames = 0
         """Binary frames dropped silently in the SKIP state (for logs)."""
 
@@ -257,7 +307,10 @@ class Decoder:
         if not is_valid_id(raw_id):
             problem = "required field is missing" if "id" not in obj else f"expected 1 to 64 characters from A-Z a-z 0-9 _ . : -; got {raw_id!r}"[:160]
             raise self._fail("bad_message", f"id: {problem}", None)
-        ref = raw_id if self.role == "engine" else (obj.get("ref") if is_valid_id(obj.get("ref")) else None)
+        if self.role == "engine" or (obj.get("type") in schemas.ENGINE_REQUEST_SCHEMAS and "ref" not in obj):
+            ref = raw_id  # errors about a request name the request
+        else:
+            ref = obj.get("ref") if is_valid_id(obj.get("ref")) else None
         if "v" not in obj:
             raise self._fail("bad_message", "v: required field is missing", ref)
         if obj["v"] != schemas.PROTOCOL_VERSION or isinstance(obj["v"], bool):
@@ -268,12 +321,13 @@ class Decoder:
         specs = self._read_specs(obj.get("buffers", []), ref)
         try:
             if self.role == "engine":
-                schemas.check_request_object(obj)
+                schemas.check_from_client(obj)
             else:
-                schemas.check_reply_object(obj)
+                schemas.check_from_engine(obj)
         except ProtocolError as exc:
             raise self._fail(exc.code, exc.message, ref) from None
         self._header = obj
+        self._ref = ref
         self._specs = specs
         if not specs:
             return self._finish()
@@ -314,7 +368,7 @@ class Decoder:
 
     def _binary(self, frame: BytesLike) -> Message | None:
         header = self._header
-        ref = header["id"] if self.role == "engine" else header.get("ref")
+        ref = self._ref
         index = len(self._payloads)
         spec = self._specs[index]
         n = payload_size(frame)
@@ -326,6 +380,8 @@ class Decoder:
         data = frame if isinstance(frame, bytes) else bytes(frame)
         if spec.format == "png":
             self._check_png(data, spec, where, ref)
+        elif spec.format == "jpeg":
+            self._check_jpeg(data, spec, where, ref)
         self._payloads.append(data)
         if len(self._payloads) < len(self._specs):
             return None
@@ -338,6 +394,16 @@ class Decoder:
         if (width, height) != (spec.width, spec.height):
             raise self._fail(
                 "bad_image", f"{where}: the PNG is {width}x{height}; the spec says {spec.width}x{spec.height}", ref
+            )
+
+    def _check_jpeg(self, data: bytes, spec: BufferSpec, where: str, ref: str | None) -> None:
+        try:
+            width, height = jpeg_size(data)
+        except ValueError as exc:
+            raise self._fail("bad_image", f"{where}: {exc}", ref) from None
+        if (width, height) != (spec.width, spec.height):
+            raise self._fail(
+                "bad_image", f"{where}: the JPEG is {width}x{height}; the spec says {spec.width}x{spec.height}", ref
             )
 
     def _finish(self) -> Message:

@@ -20,6 +20,9 @@ from typing import Any, Union
 from .errors import ERROR_CODES
 from .schemas import (
     BUFFER_FORMATS,
+    DEFAULT_LAYER_NAME,
+    DEFAULT_PREVIEW_MAX,
+    DEFAULT_SNAPSHOT_MAX_SIDE,
     DEFAULT_MAX_FRAME_BYTES,
     DEFAULT_MAX_PIXELS,
     DEFAULT_MAX_QUEUED_PER_CLIENT,
@@ -87,9 +90,10 @@ class BufferSpec:
         What the payload is (``image``, ``guide``, or an output name such as ``alpha``).
     format : str
         ``rgba8``, ``rgb8``, ``grey8`` (raw 8-bit pixels, row-major, top-down, channels
-        interleaved; RGBA is straight, not premultiplied) or ``png``.
+        interleaved; RGBA is straight, not premultiplied), ``png`` or ``jpeg``.
     width, height : int
-        Pixel size (> 0); for ``png`` the size the PNG's header must state.
+        Pixel size (> 0); for ``png`` the size the PNG's header must state, for ``jpeg``
+        the stored size its SOF marker states (before any EXIF rotation).
     size : int or None, optional
         Payload bytes. None: filled in from the payload by ``encode``. For raw formats
         it is ``width * height * channels``.
@@ -285,9 +289,21 @@ def _fresh(id: str | None) -> str:
 # ---------------------------------------------------------------- client → engine
 
 
-def hello(*, token: str, client_name: str, client_version: str, id: str | None = None) -> Message:
-    """The handshake request (the first message of a connection)."""
-    fields = {"protocol": PROTOCOL_VERSION, "client": {"name": client_name, "version": client_version}, "token": token}
+def hello(*, token: str, client_name: str, client_version: str, accepts: Sequence[str] = (),
+          cutout_format: str | None = None, id: str | None = None) -> Message:
+    """The handshake request (the first message of a connection).
+
+    ``accepts``: the engine requests this client answers (``place_layer``, ``canvas_snapshot``);
+    a client that accepts ``place_layer`` is an editor connection. ``cutout_format``: "png"
+    (the default) or "rgba8", how it wants place_layer's cut-out.
+    """
+    fields: dict[str, Any] = {
+        "protocol": PROTOCOL_VERSION, "client": {"name": client_name, "version": client_version}, "token": token,
+    }
+    if accepts:
+        fields["accepts"] = list(accepts)
+    if cutout_format is not None:
+        fields["cutout_format"] = cutout_format
     return Message("hello", _fresh(id), fields=fields)
 
 
@@ -387,6 +403,29 @@ def adjust_edges(
         "priority": priority,
     }
     return Message("adjust_edges", _fresh(id), fields=fields)
+
+
+def phone_cut(image: Buffer, *, preview_max: int = DEFAULT_PREVIEW_MAX, priority: str = "interactive",
+              id: str | None = None) -> Message:
+    """Cut out a phone photo's subject (``image``: jpeg, png or raw); the result's ``cut`` names the kept cut-out."""
+    return Message("phone_cut", _fresh(id), fields={"preview_max": preview_max, "priority": priority}, buffers=[image])
+
+
+def phone_paste(cut: str, photo: Buffer, *, target: str | None = None, name: str = DEFAULT_LAYER_NAME,
+                priority: str = "interactive", id: str | None = None) -> Message:
+    """Paste the cut-out ``cut`` where ``photo`` (a buffer named ``photo``: the editor's screen) points.
+
+    ``target``: an editor's client name (None: the last active editor).
+    """
+    fields: dict[str, Any] = {"cut": cut, "name": name, "priority": priority}
+    if target is not None:
+        fields["target"] = target
+    return Message("phone_paste", _fresh(id), fields=fields, buffers=[photo])
+
+
+def phone_link(*, id: str | None = None) -> Message:
+    """A request for the phone's pairing URL and its QR code."""
+    return Message("phone_link", _fresh(id))
 
 
 def models_list(*, id: str | None = None) -> Message:
@@ -518,6 +557,42 @@ def error_from(exc: Any, *, id: str | None = None) -> Message:
 def cancelled(ref: str, *, by: str | None = None, id: str | None = None) -> Message:
     """Job ``ref`` was cancelled; ``by`` is the id of the ``cancel`` request, when there was one."""
     return Message("cancelled", _engine_id(id), ref, {} if by is None else {"by": by})
+
+
+def phone_link_reply(ref: str, *, url: str, qr: Buffer, id: str | None = None) -> Message:
+    """The answer to ``phone_link`` (``ref``): the URL and its QR code (a png buffer named ``qr``)."""
+    return Message("phone_link", _engine_id(id), ref, {"url": url}, [qr])
+
+
+# ---------------------------------------------------------------- engine → editor, and the editor's answers
+
+
+def canvas_snapshot(*, max_side: int = DEFAULT_SNAPSHOT_MAX_SIDE, id: str | None = None) -> Message:
+    """The engine asks an editor for its active document as displayed (answered by :func:`snapshot`)."""
+    return Message("canvas_snapshot", _engine_id(id), fields={"max_side": max_side})
+
+
+def place_layer(delivery: str, cutout: Buffer, *, name: str, x: int | None, y: int | None,
+                id: str | None = None) -> Message:
+    """The engine asks an editor to insert ``cutout`` (a png or rgba8 buffer named ``cutout``) as a new layer
+    with its top-left at (``x``, ``y``) document pixels (both None: centred); answered by :func:`placed`."""
+    if (x is None) != (y is None):
+        raise ValueError(f"x, y: expected both integers or both None; got {x!r}, {y!r}")
+    return Message("place_layer", _engine_id(id), fields={"delivery": delivery, "name": name, "x": x, "y": y},
+                   buffers=[cutout])
+
+
+def snapshot(ref: str, image: Buffer, *, document: Mapping[str, int], view: Mapping[str, int] | None = None,
+             id: str | None = None) -> Message:
+    """An editor's answer to ``canvas_snapshot`` ``ref``: the composite (``image``: rgb8 or png, named
+    ``image``), the document's full ``{width, height}`` and the canvas's place on the screen (or None)."""
+    fields = {"document": dict(document), "view": None if view is None else dict(view)}
+    return Message("snapshot", _fresh(id), ref, fields, [image])
+
+
+def placed(ref: str, *, delivery: str, ok: bool, message: str = "", id: str | None = None) -> Message:
+    """An editor's answer to ``place_layer`` ``ref``: whether delivery ``delivery`` is in the document."""
+    return Message("placed", _fresh(id), ref, {"delivery": delivery, "ok": bool(ok), "message": message})
 
 
 def reply(type: str, ref: str, /, **fields: Any) -> Message:

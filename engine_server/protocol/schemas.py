@@ -34,8 +34,11 @@ ID_CHARACTERS = "A-Za-z0-9_.:-"
 RAW_CHANNELS: dict[str, int] = {"rgba8": 4, "rgb8": 3, "grey8": 1}
 """Bytes per pixel of each raw buffer format (8 bits per channel, row-major, top-down)."""
 
-BUFFER_FORMATS: tuple[str, ...] = ("rgba8", "rgb8", "grey8", "png")
-IMAGE_FORMATS: tuple[str, ...] = BUFFER_FORMATS
+BUFFER_FORMATS: tuple[str, ...] = ("rgba8", "rgb8", "grey8", "png", "jpeg")
+IMAGE_FORMATS: tuple[str, ...] = ("rgba8", "rgb8", "grey8", "png")
+PHOTO_FORMATS: tuple[str, ...] = ("rgba8", "rgb8", "grey8", "png", "jpeg")
+"""Buffers that may be a camera's JPEG: ``phone_cut.image``, ``phone_paste.photo``, ``select_subject.image``."""
+SNAPSHOT_FORMATS: tuple[str, ...] = ("rgb8", "png")
 GUIDE_FORMATS: tuple[str, ...] = ("grey8", "png")
 OUTPUTS: tuple[str, ...] = ("alpha", "foreground", "cutout", "trimap", "coarse")
 REFINE_OUTPUTS: tuple[str, ...] = ("alpha", "foreground", "cutout")
@@ -193,6 +196,7 @@ MODEL_INFO: dict[str, Any] = {
 }
 
 _IMAGE = _buffer_spec("image", IMAGE_FORMATS)
+_PHOTO_IMAGE = _buffer_spec("image", PHOTO_FORMATS)
 _GUIDE = _buffer_spec("guide", GUIDE_FORMATS)
 
 CLIENT_INFO: dict[str, Any] = {
@@ -204,6 +208,19 @@ CLIENT_INFO: dict[str, Any] = {
 
 PAIRING_CODE_DIGITS = 6
 """A pairing code (``pair.code``) is this many decimal digits."""
+LINK_TOKEN_LENGTH = (20, 64)
+"""A phone link's one-time token (``pair.code`` too) has this many URL-safe characters (min, max)."""
+
+ENGINE_REQUEST_TYPES: tuple[str, ...] = ("place_layer", "canvas_snapshot")
+"""Requests the engine sends to editors (``hello.accepts`` lists those a client handles)."""
+
+PHONE_NAME_MAX = 256
+DEFAULT_PREVIEW_MAX = 1024
+DEFAULT_SNAPSHOT_MAX_SIDE = 1600
+DEFAULT_LAYER_NAME = "Phone cut-out"
+PASTE_STATUSES: tuple[str, ...] = ("placed", "placed_at_centre", "kept")
+CUTOUT_FORMATS: tuple[str, ...] = ("png", "rgba8")
+"""place_layer's cutout: a PNG file, or raw straight RGBA for editors that cannot decode PNG (UXP)."""
 
 REQUEST_SCHEMAS: dict[str, dict[str, Any]] = {
     "hello": _request(
@@ -214,6 +231,14 @@ REQUEST_SCHEMAS: dict[str, dict[str, Any]] = {
             "protocol": {"type": "integer", "minimum": 1, "description": "the protocol version the client speaks"},
             "client": CLIENT_INFO,
             "token": {"type": "string", "minLength": 1, "maxLength": 256, "description": "the pairing token"},
+            "accepts": {
+                "type": "array",
+                "items": {"enum": list(ENGINE_REQUEST_TYPES)},
+                "uniqueItems": True,
+                "default": [],
+                "description": "engine-initiated requests this client answers; place_layer makes it an editor connection",
+            },
+            "cutout_format": _enum(CUTOUT_FORMATS, "png", "the buffer format this editor wants place_layer's cutout in"),
         },
         ["protocol", "client", "token"],
     ),
@@ -223,11 +248,22 @@ REQUEST_SCHEMAS: dict[str, dict[str, Any]] = {
         "prints for the token.",
         {
             "code": {
-                "type": "string",
-                "minLength": PAIRING_CODE_DIGITS,
-                "maxLength": PAIRING_CODE_DIGITS,
-                "not": {"pattern": "[^0-9]"},
-                "description": f"{PAIRING_CODE_DIGITS} digits, as `softcut serve` prints them",
+                "anyOf": [
+                    {
+                        "type": "string",
+                        "minLength": PAIRING_CODE_DIGITS,
+                        "maxLength": PAIRING_CODE_DIGITS,
+                        "not": {"pattern": "[^0-9]"},
+                        "description": f"{PAIRING_CODE_DIGITS} digits, as `softcut serve` prints them",
+                    },
+                    {
+                        "type": "string",
+                        "minLength": LINK_TOKEN_LENGTH[0],
+                        "maxLength": LINK_TOKEN_LENGTH[1],
+                        "not": {"pattern": "[^A-Za-z0-9_-]"},
+                        "description": "a phone link's one-time token (URL-safe characters)",
+                    },
+                ],
             },
             "client": CLIENT_INFO,
         },
@@ -246,7 +282,7 @@ REQUEST_SCHEMAS: dict[str, dict[str, Any]] = {
             "priority": PRIORITY,
             "model": MODEL,
         },
-        buffers=_buffers(_IMAGE),
+        buffers=_buffers(_PHOTO_IMAGE),
     ),
     "trimap": _request(
         "trimap",
@@ -287,6 +323,40 @@ REQUEST_SCHEMAS: dict[str, dict[str, Any]] = {
         "Cancel a queued or running job of this connection.",
         {"job": {**ID, "description": "the id of the request that started the job"}},
         ["job"],
+    ),
+    "phone_cut": _request(
+        "phone_cut",
+        "Cut out the subject of a phone's photo (one job): a quick preview back, the full-resolution cut-out "
+        "kept by the engine (staged in its outbox) for phone_paste.",
+        {
+            "preview_max": {
+                "type": "integer",
+                "minimum": 16,
+                "maximum": 8192,
+                "default": DEFAULT_PREVIEW_MAX,
+                "description": "longest side of the preview, pixels",
+            },
+            "priority": PRIORITY,
+        },
+        buffers=_buffers(_PHOTO_IMAGE),
+    ),
+    "phone_paste": _request(
+        "phone_paste",
+        "Paste a phone_cut's cut-out into an editor where the photo of its screen points (one job).",
+        {
+            "cut": {**ID, "description": "the `cut` id of a phone_cut result"},
+            "target": {**NAME, "description": "an editor connection's client name; absent: the last active editor"},
+            "name": {"type": "string", "minLength": 1, "maxLength": PHONE_NAME_MAX, "default": DEFAULT_LAYER_NAME,
+                     "description": "the new layer's name"},
+            "priority": PRIORITY,
+        },
+        ["cut"],
+        buffers=_buffers(_buffer_spec("photo", PHOTO_FORMATS)),
+    ),
+    "phone_link": _request(
+        "phone_link",
+        "Ask for the phone's pairing URL (with a one-time token) and its QR code; not_found without --lan.",
+        {},
     ),
 }
 """Client → engine messages, by type."""
@@ -350,7 +420,7 @@ REPLY_SCHEMAS: dict[str, dict[str, Any]] = {
             "timings": {"type": "object", "additionalProperties": {"type": "number", "minimum": 0}},
             "device": {"type": "string"},
         },
-        ["result", "buffers"],
+        ["result"],
         buffers=True,
     ),
     "error": _reply(
@@ -392,12 +462,113 @@ REPLY_SCHEMAS: dict[str, dict[str, Any]] = {
         },
         ["device", "jobs"],
     ),
+    "phone_link": _reply(
+        "phone_link",
+        "Answer to phone_link: the URL the phone opens, and one buffer `qr` (png): its QR code.",
+        {"url": {"type": "string", "minLength": 1, "description": "http://<lan ip>:<port>/phone#t=<one-time token>"}},
+        ["url", "buffers"],
+        buffers=True,
+    ),
 }
 """Engine → client messages (replies and events), by type."""
 
+NULLABLE_INT: dict[str, Any] = {"type": ["integer", "null"]}
+
+
+def _engine_request(type_: str, description: str, properties: dict[str, Any], required: Sequence[str] = (),
+                    buffers: dict[str, Any] | None = None) -> dict[str, Any]:
+    schema = _request(type_, description, properties, required, buffers)
+    schema["$id"] = f"{_BASE}engine-request/{type_}"
+    schema["title"] = f"{type_} (engine → editor)"
+    schema["additionalProperties"] = True  # later engine releases may add fields; editors ignore them
+    return schema
+
+
+def _editor_reply(type_: str, description: str, properties: dict[str, Any], required: Sequence[str] = (),
+                  buffers: dict[str, Any] | None = None) -> dict[str, Any]:
+    schema = _request(type_, description, {"ref": {**ID, "description": "the engine request's id"}, **properties},
+                      ["ref", *required], buffers)
+    schema["$id"] = f"{_BASE}editor-reply/{type_}"
+    schema["title"] = f"{type_} (editor → engine)"
+    return schema
+
+
+ENGINE_REQUEST_SCHEMAS: dict[str, dict[str, Any]] = {
+    "canvas_snapshot": _engine_request(
+        "canvas_snapshot",
+        "The engine asks an editor (hello.accepts canvas_snapshot) for its active document as displayed; "
+        "answered by snapshot or error not_found (no document open).",
+        {"max_side": {"type": "integer", "minimum": 16, "default": DEFAULT_SNAPSHOT_MAX_SIDE,
+                      "description": "longest side of the snapshot image, pixels"}},
+    ),
+    "place_layer": _engine_request(
+        "place_layer",
+        "The engine asks an editor (hello.accepts place_layer) to insert a cut-out as a new layer of its active "
+        "document, as one undo step; answered by placed. A delivery id seen before is answered ok without placing.",
+        {
+            "delivery": {**ID, "description": "the outbox id; editors remember the ones they placed"},
+            "name": {"type": "string", "minLength": 1, "maxLength": PHONE_NAME_MAX, "description": "the layer's name"},
+            "x": {**NULLABLE_INT, "description": "document pixels of the cut-out's left edge; null: centre it"},
+            "y": {**NULLABLE_INT, "description": "document pixels of the cut-out's top edge; null: centre it"},
+        },
+        ["delivery", "name", "x", "y"],
+        buffers=_buffers(_buffer_spec("cutout", CUTOUT_FORMATS)),
+    ),
+}
+"""Engine → editor requests (ids are the engine's own), by type."""
+
+RECT: dict[str, Any] = {
+    "type": "object",
+    "required": ["x", "y", "width", "height"],
+    "properties": {
+        "x": {"type": "integer"},
+        "y": {"type": "integer"},
+        "width": {"type": "integer", "minimum": 1},
+        "height": {"type": "integer", "minimum": 1},
+    },
+    "additionalProperties": False,
+}
+
+EDITOR_REPLY_SCHEMAS: dict[str, dict[str, Any]] = {
+    "snapshot": _editor_reply(
+        "snapshot",
+        "Answer to canvas_snapshot: the document's full size, where its canvas is on the screen (or null), and "
+        "one buffer `image` (rgb8 or png): the composite as displayed, longest side <= max_side.",
+        {
+            "document": {
+                "type": "object",
+                "required": ["width", "height"],
+                "properties": {"width": {"type": "integer", "minimum": 1}, "height": {"type": "integer", "minimum": 1}},
+                "additionalProperties": False,
+            },
+            "view": {"anyOf": [RECT, {"type": "null"}], "description": "the canvas on the screen, screen pixels"},
+        },
+        ["document"],
+        buffers=_buffers(_buffer_spec("image", SNAPSHOT_FORMATS)),
+    ),
+    "placed": _editor_reply(
+        "placed",
+        "Answer to place_layer: whether the layer is in the document (ok also for a delivery placed before).",
+        {
+            "delivery": {**ID, "description": "the place_layer's delivery id"},
+            "ok": {"type": "boolean"},
+            "message": {"type": "string", "maxLength": 1024},
+        },
+        ["delivery", "ok"],
+    ),
+    "error": _editor_reply(
+        "error",
+        "An editor could not answer an engine request (not_found: no document open).",
+        {"code": {"enum": list(ERROR_CODES)}, "message": {"type": "string", "maxLength": 1024}},
+        ["code", "message"],
+    ),
+}
+"""Editor → engine answers to engine requests (ref = the engine request's id), by type."""
+
 REQUEST_TYPES: tuple[str, ...] = tuple(REQUEST_SCHEMAS)
 REPLY_TYPES: tuple[str, ...] = tuple(REPLY_SCHEMAS)
-JOB_TYPES: tuple[str, ...] = ("select_subject", "trimap", "refine", "adjust_edges")
+EDITOR_REPLY_TYPES: tuple[str, ...] = tuple(EDITOR_REPLY_SCHEMAS)
+JOB_TYPES: tuple[str, ...] = ("select_subject", "trimap", "refine", "adjust_edges", "phone_cut", "phone_paste")
 """Requests that become queued jobs (answered by accepted, progress…, then result, error or cancelled)."""
 
 SUPPORTED_KEYWORDS = frozenset(
@@ -659,6 +830,49 @@ def check_reply_object(obj: Mapping[str, Any]) -> None:
     _check_buffer_rules(obj, ref, "bad_message")
 
 
+def check_from_client(obj: Mapping[str, Any]) -> None:
+    """Check any client → engine message in its JSON form: a request, or an editor's answer to an
+    engine request (``snapshot``, ``placed``, or ``error`` with a ``ref``).
+
+    Raises
+    ------
+    ProtocolError
+        As :func:`check_request_object`; answers are checked against :data:`EDITOR_REPLY_SCHEMAS`
+        (``bad_parameter`` naming the field, ``bad_message`` for the envelope).
+    """
+    type_ = obj.get("type")
+    if not isinstance(type_, str) or type_ not in EDITOR_REPLY_SCHEMAS or (type_ == "error" and "ref" not in obj):
+        check_request_object(obj)
+        return
+    ref = obj.get("id") if _is_id(obj.get("id")) else None
+    try:
+        validate(obj, EDITOR_REPLY_SCHEMAS[type_])
+    except SchemaViolation as exc:
+        raise ProtocolError(_code_for(exc, "bad_parameter"), str(exc), ref) from None
+    _check_buffer_rules(obj, ref, "bad_parameter")
+
+
+def check_from_engine(obj: Mapping[str, Any]) -> None:
+    """Check any engine → client message in its JSON form: a reply or event, or an engine request
+    (``canvas_snapshot``, ``place_layer``: no ``ref``).
+
+    Raises
+    ------
+    ProtocolError
+        As :func:`check_reply_object` (``bad_message`` for a malformed engine request).
+    """
+    type_ = obj.get("type")
+    if not isinstance(type_, str) or type_ not in ENGINE_REQUEST_SCHEMAS or "ref" in obj:
+        check_reply_object(obj)
+        return
+    ref = obj.get("id") if _is_id(obj.get("id")) else None
+    try:
+        validate(obj, ENGINE_REQUEST_SCHEMAS[type_])
+    except SchemaViolation as exc:
+        raise ProtocolError(_code_for(exc, "bad_message"), str(exc), ref) from None
+    _check_buffer_rules(obj, ref, "bad_message")
+
+
 def _check_buffer_rules(obj: Mapping[str, Any], ref: str | None, code: str) -> None:
     """The rules a schema cannot say: raw sizes, unique names, the guide's size."""
     specs = obj.get("buffers") or []
@@ -784,7 +998,13 @@ def _pretty(value: Any, indent: int = 0, width: int = 100) -> str:
 def schemas_markdown() -> str:
     """The schema reference section of ``docs/protocol.md`` (the doc must contain it verbatim)."""
     parts = []
-    for direction, table in (("Client → engine", REQUEST_SCHEMAS), ("Engine → client", REPLY_SCHEMAS)):
+    tables = (
+        ("Client → engine", REQUEST_SCHEMAS),
+        ("Engine → client", REPLY_SCHEMAS),
+        ("Engine → editor (engine requests)", ENGINE_REQUEST_SCHEMAS),
+        ("Editor → engine (answers to engine requests)", EDITOR_REPLY_SCHEMAS),
+    )
+    for direction, table in tables:
         parts.append(f"### {direction}\n")
         for type_, schema in table.items():
             parts.append(f"#### `{type_}`\n\n{schema['description']}\n\n```json schema\n{_pretty(schema)}\n```\n")
