@@ -249,7 +249,7 @@
    */
   function findElements(document) {
     const ids = ["connection", "status", "cut-step", "photo-input", "take-label", "progress-box", "progress",
-      "preview-box", "preview", "cut-actions", "paste-step", "screen-input", "paste-result", "cut-another", "to-paste"];
+      "preview-box", "preview", "cut-actions", "paste-step", "screen-input", "screen-label", "paste-result", "cut-another", "to-paste"];
     const elements = {};
     for (const id of ids) {
       elements[id] = document.getElementById(id);
@@ -274,6 +274,8 @@
       this.client = null;
       /** The id of the current cut (phone_cut's `cut`), null before one. */
       this.cut = null;
+      /** Whether the current cut went to the engine's outbox (placed or kept): it cannot be pasted again. */
+      this.pasted = false;
       this.previewUrl = null;
       this.busy = false;
     }
@@ -458,7 +460,8 @@
     updateControls() {
       const idle = !this.busy && this.modules !== null;
       this.el["photo-input"].disabled = !idle;
-      this.el["screen-input"].disabled = !idle;
+      this.el["screen-input"].disabled = !idle || this.pasted;
+      this.el["screen-label"].hidden = this.pasted;
       this.el["to-paste"].disabled = !idle || this.cut === null;
       this.el["cut-another"].disabled = !idle;
       for (const label of this.window.document.querySelectorAll("label.button")) {
@@ -484,6 +487,7 @@
     /** "Cut another": forget the cut and go back to step 1. */
     resetCut() {
       this.cut = null;
+      this.pasted = false;
       this.setPreview(null);
       this.showStep("cut");
       this.updateControls();
@@ -558,6 +562,7 @@
       const result = await this.runJob({ type: "phone_cut", fields: {}, bufferName: "image", file, verb: "Cutting out", during: "the cut" });
       if (result === null) return;
       this.cut = result.fields.cut;
+      this.pasted = false;
       this.setPreview(result.buffers.preview.data);
       this.showStatus(`Cut out ${result.fields.width} × ${result.fields.height}. Paste it into your editor, or retake.`);
       this.updateControls();
@@ -583,6 +588,8 @@
       const outcome = pasteOutcome(result.fields);
       resultLine.dataset.state = outcome.state;
       resultLine.textContent = outcome.text;
+      this.pasted = true;
+      this.updateControls();
     }
   }
 
