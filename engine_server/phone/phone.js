@@ -272,6 +272,8 @@
       this.host = window.location.host;
       this.modules = modules;
       this.client = null;
+      /** The connection attempt under way (a promise of whether it succeeded), else null. */
+      this.connecting = null;
       /** The id of the current cut (phone_cut's `cut`), null before one. */
       this.cut = null;
       /** Whether the current cut went to the engine's outbox (placed or kept): it cannot be pasted again. */
@@ -357,13 +359,16 @@
     /** @returns {object} a new EngineClient for the engine that served the page */
     newClient() {
       const { host, port } = engineAddress(this.window.location);
-      return new this.modules.client.EngineClient({
+      const client = new this.modules.client.EngineClient({
         host,
         port,
         WebSocket: this.window.WebSocket,
         client: CLIENT,
-        onClose: () => this.connectionLost(),
+        onClose: () => {
+          if (this.client === client) this.connectionLost();
+        },
       });
+      return client;
     }
 
     /**
@@ -379,6 +384,8 @@
         this.connected(client);
       } catch (error) {
         if (error instanceof this.modules.client.EngineError && error.code === "unauthorized") {
+          // An old link on a phone that is paired already: its saved token still does.
+          if (this.window.localStorage.getItem(TOKEN_KEY) && (await this.reconnect())) return;
           this.showConnection("unpaired", "Not paired: this link was already used or has expired — scan the new QR code `softcut serve --lan` shows.");
         } else {
           this.connectionFailed(error);
@@ -387,11 +394,24 @@
     }
 
     /**
-     * Connect with the saved token unless already connected.
+     * Connect with the saved token unless already connected (one attempt at a time).
      * @returns {Promise<boolean>} whether the page is connected now
      */
-    async reconnect() {
-      if (this.client !== null && this.client.connected) return true;
+    reconnect() {
+      if (this.client !== null && this.client.connected) return Promise.resolve(true);
+      if (this.connecting === null) {
+        this.connecting = this.connectWithSavedToken().finally(() => {
+          this.connecting = null;
+        });
+      }
+      return this.connecting;
+    }
+
+    /**
+     * Connect with the saved token; the connection line says how it went.
+     * @returns {Promise<boolean>} whether the page is connected now
+     */
+    async connectWithSavedToken() {
       const token = this.window.localStorage.getItem(TOKEN_KEY);
       if (!token) {
         this.showConnection("unpaired", "Not paired: scan the QR code `softcut serve --lan` shows.");
