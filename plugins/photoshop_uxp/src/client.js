@@ -53,6 +53,8 @@ class JobCancelled extends Error {
 
 /** Replies that do not end a request: it goes on until another message with its ref arrives. */
 const INTERIM_TYPES = new Set(["accepted", "progress"]);
+/** The requests the engine may send to a client, and the type of the answer to each. */
+const ANSWERS = Object.freeze({ place_layer: "placed", canvas_snapshot: "snapshot" });
 
 /** Copy-free ArrayBuffer for a payload when it spans its whole buffer, else an exact copy. */
 function wireBytes(frame) {
@@ -93,6 +95,12 @@ class EngineClient {
    * @param {number} [options.connectTimeoutMs=5000] for opening the socket and the handshake
    * @param {(event: {code: number, reason: string}) => void} [options.onClose] called when an established
    *   connection ends other than by close()
+   * @param {Object<string, (message: object) => Promise<{fields?: object, buffers?: Array}>>} [options.accepts]
+   *   handlers for requests the engine sends (`place_layer`, `canvas_snapshot`), announced in hello;
+   *   a handler's {fields, buffers} become the answer (`placed`, `snapshot`); a handler that throws
+   *   is answered with `error` {code: error.code or "internal", message}
+   * @param {object} [options.hello] further hello fields, e.g. {cutout_format: "rgba8"} (how place_layer's
+   *   cut-out should come)
    */
   constructor({
     host = "127.0.0.1",
@@ -101,6 +109,8 @@ class EngineClient {
     client = { name: CLIENT_NAME, version: CLIENT_VERSION },
     connectTimeoutMs = 5000,
     onClose = null,
+    accepts = {},
+    hello = {},
   } = {}) {
     if (typeof WebSocket !== "function") {
       throw new TypeError("WebSocket: no WebSocket constructor (in Node 20, run with --experimental-websocket)");
@@ -112,6 +122,12 @@ class EngineClient {
     this.connectTimeoutMs = connectTimeoutMs;
     /** Called with {code, reason} when an established connection ends other than by close(). */
     this.onClose = onClose;
+    for (const type of Object.keys(accepts)) {
+      if (!ANSWERS[type]) throw new RangeError(`accepts: the engine sends no request ${JSON.stringify(type)}; known: ${Object.keys(ANSWERS).join(", ")}`);
+    }
+    /** Handlers for the requests the engine sends, by type. */
+    this.accepts = accepts;
+    this.helloFields = hello;
     /** The `welcome` fields of the current connection (null before the handshake). */
     this.welcome = null;
     this._WebSocket = WebSocket;
@@ -234,7 +250,10 @@ class EngineClient {
   }
 
   async _hello(token) {
-    const reply = await this._call("hello", { protocol: PROTOCOL_VERSION, client: this.client, token });
+    const accepts = Object.keys(this.accepts);
+    const reply = await this._call("hello", {
+      ...this.helloFields, protocol: PROTOCOL_VERSION, client: this.client, token, ...(accepts.length ? { accepts } : {}),
+    });
     this.welcome = reply.fields;
     return reply.fields;
   }
@@ -326,6 +345,10 @@ class EngineClient {
 
   _dispatch(message) {
     const { type, ref, fields } = message;
+    if (ref === null && Object.prototype.hasOwnProperty.call(this.accepts, type)) {
+      this._answer(message);
+      return;
+    }
     if (type === "cancelled" && typeof fields.by === "string") this._cancels.delete(fields.by);
     if (type === "error" && this._cancels.delete(ref)) return; // cancel of a job that had ended: not_found
     const entry = ref === null ? undefined : this._pending.get(ref);
@@ -344,6 +367,21 @@ class EngineClient {
     } else {
       entry.resolve(message);
     }
+  }
+
+  /** Run the handler for a request the engine sent, and send its answer (or an error) back. */
+  async _answer(message) {
+    const socket = this._socket;
+    let reply;
+    try {
+      const answer = (await this.accepts[message.type](message)) || {};
+      reply = { ...(answer.fields || {}), type: ANSWERS[message.type], buffers: answer.buffers || [] };
+    } catch (error) {
+      reply = { type: "error", code: (error && error.code) || "internal", message: String((error && error.message) || error) };
+    }
+    if (this._socket !== socket || socket === null) return; // the connection ended meanwhile
+    const frames = encode({ ...reply, id: this._nextId(), ref: message.id });
+    for (const frame of frames) socket.send(wireBytes(frame));
   }
 
   /** Forget the connection: reject everything pending with `error`. */

@@ -8,6 +8,7 @@
 const actions = require("./actions");
 const settingsStore = require("./settings");
 const { EngineClient, EngineUnavailable, EngineError, CLIENT_VERSION } = require("./client");
+const phonePaste = require("./phone_paste");
 
 const START_COMMAND = "softcut serve";
 const BUTTONS = {
@@ -68,6 +69,13 @@ class Panel {
     this.client = new EngineClient({
       host: this.settings.host, port, WebSocket: this.WebSocket,
       client: { name: "softcut-photoshop", version: CLIENT_VERSION },
+      hello: { cutout_format: "rgba8" }, // the panel has no PNG decoder
+      accepts: {
+        canvas_snapshot: phonePaste.answerSnapshot,
+        place_layer: (message) => phonePaste.answerPlaceLayer(message, (placed) => {
+          this.say(`Phone cut-out "${placed.name}" pasted at (${placed.x}, ${placed.y}) as a new layer (one history step).`);
+        }),
+      },
       onClose: () => {
         this.welcome = null;
         this.setStatus(`Engine stopped: start \`${START_COMMAND}\`, then Connect`, "bad");

@@ -240,4 +240,56 @@ async function rewrite(target, buffers, name) {
   await asOneStep(doc, name, () => writeInto(target, buffers));
 }
 
-module.exports = { Refused, readSource, readSelection, checkCanTakeMask, insert, rewrite };
+/**
+ * The active document's composite as displayed, for locating a phone photo on it.
+ * @param {number} maxSide longest side of the returned image.
+ * @returns {Promise<{document: {width: number, height: number}, image: {width: number, height: number, data: Uint8Array}}>}
+ *   image: rgb8 (transparency matted on white, converted to RGB by Photoshop), scaled to fit maxSide.
+ */
+async function snapshot(maxSide) {
+  const doc = activeDocument();
+  const size = pixels.fitWithin(doc.width, doc.height, maxSide);
+  const got = await imaging.getPixels({
+    documentID: doc.id, targetSize: size, componentSize: 8, colorSpace: "RGB", applyAlpha: true,
+  });
+  try {
+    const data = await got.imageData.getData({ chunky: true });
+    if (got.imageData.components !== 3) throw new Error(`expected RGB snapshot pixels; got ${got.imageData.components} components`);
+    return { document: { width: doc.width, height: doc.height }, image: { width: got.imageData.width, height: got.imageData.height, data } };
+  } finally {
+    got.imageData.dispose();
+  }
+}
+
+/**
+ * A new layer at the top of the active document holding an engine cut-out, as one history state.
+ * @param {{name: string, x: number|null, y: number|null, width: number, height: number, rgba: Uint8Array}} cut
+ *   rgba8 pixels (straight alpha) with their top-left at (x, y) in document pixels; x and y null: centred.
+ * @returns {Promise<{x: number, y: number, layerID: number}>} where it went.
+ */
+async function placeLayer(cut) {
+  const doc = activeDocument();
+  const depth = depthOf(doc);
+  const grey = isGrey(doc);
+  const x = cut.x === null || cut.x === undefined ? Math.round((doc.width - cut.width) / 2) : cut.x;
+  const y = cut.y === null || cut.y === undefined ? Math.round((doc.height - cut.height) / 2) : cut.y;
+  const layerData = pixels.layerPixels(cut.rgba, grey);
+  let layerID = null;
+  await asOneStep(doc, `Softcut: ${cut.name}`, async () => {
+    const layers = doc.layers;
+    const top = layers.length ? layers[0] : null;
+    const layer = await doc.createPixelLayer({ name: cut.name });
+    if (top && top !== layer) await layer.move(top, constants.ElementPlacement.PLACEBEFORE);
+    layerID = layer.id;
+    const data = await imageData(layerData.data, cut.width, cut.height,
+      { components: layerData.components, chunky: true, colorSpace: grey ? "Grayscale" : "RGB" }, depth);
+    try {
+      await imaging.putPixels({ documentID: doc.id, layerID, imageData: data, replace: true, targetBounds: { left: x, top: y } });
+    } finally {
+      data.dispose();
+    }
+  });
+  return { x, y, layerID };
+}
+
+module.exports = { Refused, readSource, readSelection, checkCanTakeMask, insert, rewrite, snapshot, placeLayer };

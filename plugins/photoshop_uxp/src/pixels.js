@@ -116,6 +116,32 @@ function opaqueLayerPixels(rgb, grey) {
 }
 
 /**
+ * Layer pixels from an engine cut-out, alpha kept.
+ * @param {Uint8Array} rgba rgba8, straight alpha, 0–255.
+ * @param {boolean} grey true for a greyscale document: grey (the mean of R, G, B) + alpha.
+ * @returns {{data: Uint8Array, components: number}} RGBA (4) or grey + alpha (2).
+ */
+function layerPixels(rgba, grey) {
+  if (!grey) return { data: rgba, components: 4 };
+  const count = rgba.length / 4;
+  const out = new Uint8Array(count * 2);
+  for (let i = 0; i < count; i++) {
+    out[2 * i] = Math.round((rgba[4 * i] + rgba[4 * i + 1] + rgba[4 * i + 2]) / 3);
+    out[2 * i + 1] = rgba[4 * i + 3];
+  }
+  return { data: out, components: 2 };
+}
+
+/**
+ * The size of an image scaled down (never up) so its longest side is at most `maxSide`.
+ * @returns {{width: number, height: number}}
+ */
+function fitWithin(width, height, maxSide) {
+  const scale = Math.min(1, maxSide / Math.max(width, height));
+  return { width: Math.max(1, Math.round(width * scale)), height: Math.max(1, Math.round(height * scale)) };
+}
+
+/**
  * An image covering `canvas`: `data` (covering `rect`) where they meet, zeros elsewhere.
  * @param {Uint8Array} data `rect.width × rect.height × bpp` bytes.
  * @param {{left:number, top:number, width:number, height:number}} rect where `data` lies.
@@ -147,4 +173,6 @@ function isBlank(grey) {
   return true;
 }
 
-module.exports = { MAX16, intersect, rectFromBounds, toEightBit, fromEightBit, engineImage, opaqueLayerPixels, place, isBlank };
+module.exports = {
+  MAX16, intersect, rectFromBounds, toEightBit, fromEightBit, engineImage, opaqueLayerPixels, layerPixels, fitWithin, place, isBlank,
+};

@@ -13,9 +13,9 @@
 const PROTOCOL_VERSION = 1;
 /** The port `softcut serve` listens on by default. */
 const DEFAULT_PORT = 47841;
-/** Buffer formats and the channels of the raw ones (png has none: its size is the file's). */
+/** Buffer formats and the channels of the raw ones (png and jpeg have none: their size is the file's). */
 const RAW_CHANNELS = Object.freeze({ rgba8: 4, rgb8: 3, grey8: 1 });
-const BUFFER_FORMATS = Object.freeze(["rgba8", "rgb8", "grey8", "png"]);
+const BUFFER_FORMATS = Object.freeze(["rgba8", "rgb8", "grey8", "png", "jpeg"]);
 /** At most this many buffers (binary frames) follow one message. */
 const MAX_BUFFERS = 8;
 const MAX_NAME_LENGTH = 128;

@@ -8,6 +8,8 @@ const { storage } = require("uxp");
 const { DEFAULT_PORT } = require("./protocol");
 
 const FILE_NAME = "softcut-engine.json";
+const DELIVERED_FILE = "softcut-delivered.json";
+const DELIVERED_KEPT = 500; // the most recent delivery ids remembered
 const DEFAULTS = Object.freeze({ host: "127.0.0.1", port: DEFAULT_PORT, token: null });
 
 /**
@@ -56,4 +58,34 @@ function parsePairingInput(text) {
   return { token: trimmed };
 }
 
-module.exports = { FILE_NAME, DEFAULTS, load, save, parsePairingInput };
+async function readDelivered(folder) {
+  try {
+    const ids = JSON.parse(await (await folder.getEntry(DELIVERED_FILE)).read());
+    return Array.isArray(ids) ? ids.filter((id) => typeof id === "string") : [];
+  } catch (missingOrCorrupt) {
+    return [];
+  }
+}
+
+/**
+ * Whether the phone cut-out `delivery` was already placed (ids kept in the data folder).
+ * @returns {Promise<boolean>}
+ */
+async function wasDelivered(delivery) {
+  const folder = await storage.localFileSystem.getDataFolder();
+  return (await readDelivered(folder)).includes(delivery);
+}
+
+/**
+ * Remember that `delivery` was placed (the last 500 ids are kept).
+ * @returns {Promise<void>}
+ */
+async function markDelivered(delivery) {
+  const folder = await storage.localFileSystem.getDataFolder();
+  const ids = (await readDelivered(folder)).filter((id) => id !== delivery);
+  ids.push(delivery);
+  const file = await folder.createFile(DELIVERED_FILE, { overwrite: true });
+  await file.write(JSON.stringify(ids.slice(-DELIVERED_KEPT)));
+}
+
+module.exports = { FILE_NAME, DEFAULTS, load, save, parsePairingInput, wasDelivered, markDelivered };

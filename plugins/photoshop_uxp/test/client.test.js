@@ -147,6 +147,46 @@ test("an engine that breaks the protocol: pending requests reject with ProtocolE
   assert.match(closes[0].reason, /protocol error/);
 });
 
+test("requests the engine sends: announced in hello, answered by the handlers (or with an error)", async () => {
+  const { FakeSocket, sockets } = scriptedSocket((socket, message) => {
+    if (message.type === "hello") socket.reply(WELCOME(message.id));
+  });
+  const seen = [];
+  const client = new EngineClient({
+    WebSocket: FakeSocket,
+    hello: { cutout_format: "rgba8" },
+    accepts: {
+      place_layer: async (message) => {
+        seen.push([message.fields.delivery, message.buffers.cutout.data.length]);
+        return { fields: { delivery: message.fields.delivery, ok: true, message: "placed" } };
+      },
+      canvas_snapshot: async () => {
+        const error = new Error("no document is open");
+        error.code = "not_found";
+        throw error;
+      },
+    },
+  });
+  await client.connect("t");
+  const [socket] = sockets;
+  assert.deepEqual(JSON.parse(socket.sent[0]).accepts, ["place_layer", "canvas_snapshot"]);
+  assert.equal(JSON.parse(socket.sent[0]).cutout_format, "rgba8");
+  const sentBefore = socket.sent.length;
+  socket.reply(
+    JSON.stringify({ v: 1, type: "place_layer", id: "e5", buffers: [{ name: "cutout", format: "rgba8", width: 2, height: 1, size: 8 }], delivery: "d9", name: "Mug", x: 3, y: 4 }),
+    new Uint8Array(8).buffer,
+    JSON.stringify({ v: 1, type: "canvas_snapshot", id: "e6", max_side: 800 }),
+  );
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  const answers = socket.sent.slice(sentBefore).map((frame) => JSON.parse(frame));
+  assert.deepEqual(seen, [["d9", 8]]);
+  assert.deepEqual(answers.map((a) => [a.type, a.ref]), [["placed", "e5"], ["error", "e6"]]);
+  assert.deepEqual([answers[0].delivery, answers[0].ok], ["d9", true]);
+  assert.deepEqual([answers[1].code, answers[1].message], ["not_found", "no document is open"]);
+  assert.throws(() => new EngineClient({ WebSocket: FakeSocket, accepts: { make_coffee: () => ({}) } }), /engine sends no request "make_coffee"/);
+  client.close();
+});
+
 describe("against a running engine", () => {
   let engine;
   const clients = [];

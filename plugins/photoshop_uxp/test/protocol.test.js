@@ -225,6 +225,17 @@ describe("Decoder", () => {
   });
 });
 
+/** A payload for a documented buffer spec: a PNG header with the spec's size for png, else bytes. */
+function payloadFor(spec) {
+  const data = pixels(spec.size);
+  if (spec.format === "png") {
+    data.set([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13, 0x49, 0x48, 0x44, 0x52]);
+    new DataView(data.buffer, data.byteOffset).setUint32(16, spec.width);
+    new DataView(data.buffer, data.byteOffset).setUint32(20, spec.height);
+  }
+  return data;
+}
+
 describe("the examples of docs/protocol.md", () => {
   const examples = documentedExamples();
 
@@ -239,7 +250,7 @@ describe("the examples of docs/protocol.md", () => {
     const { type, id } = JSON.parse(text);
     test(`${type} ${id} decodes, and encodes back to the same JSON`, () => {
       const specs = JSON.parse(text).buffers || [];
-      const payloads = specs.map((s) => pixels(s.size));
+      const payloads = specs.map(payloadFor);
       const [message] = decodeAll([text, ...payloads]);
       assert.equal(message.type, type);
       assert.equal(message.id, id);

@@ -284,19 +284,52 @@ function putOnCanvas(doc, options, plane) {
   doc._changed(options.commandName);
 }
 
+function colourSpaceOf(doc) {
+  return doc.mode === constants.DocumentMode.GRAYSCALE ? "Grayscale" : "RGB";
+}
+
+/**
+ * What getPixels returns when asked for 8-bit RGB, matted on white (applyAlpha) and scaled to
+ * targetSize (an area average, standing in for Photoshop's pyramid levels).
+ */
+function converted(doc, data, part, options) {
+  if (options.componentSize !== 8 || options.colorSpace !== "RGB" || !options.applyAlpha) {
+    fail("getPixels: only 8-bit RGB with applyAlpha is modelled as a conversion");
+  }
+  const n = doc.channels, full = FULL[doc.depth];
+  const target = options.targetSize || { width: part.width, height: part.height };
+  const out = new Uint8Array(target.width * target.height * 3);
+  const sx = part.width / target.width, sy = part.height / target.height;
+  for (let ty = 0; ty < target.height; ty++) {
+    for (let tx = 0; tx < target.width; tx++) {
+      const sum = [0, 0, 0];
+      let count = 0;
+      for (let y = Math.floor(ty * sy); y < Math.max(Math.floor((ty + 1) * sy), Math.floor(ty * sy) + 1); y++) {
+        for (let x = Math.floor(tx * sx); x < Math.max(Math.floor((tx + 1) * sx), Math.floor(tx * sx) + 1); x++) {
+          const at = (y * part.width + x) * n;
+          const a = data[at + n - 1] / full;
+          for (let c = 0; c < 3; c++) sum[c] += (data[at + (n === 2 ? 0 : c)] / full) * a + (1 - a);
+          count++;
+        }
+      }
+      for (let c = 0; c < 3; c++) out[(ty * target.width + tx) * 3 + c] = Math.round((sum[c] / count) * 255);
+    }
+  }
+  return new ImageData(out, { width: target.width, height: target.height, components: 3, colorSpace: "RGB" });
+}
+
 const imaging = {
   async getPixels(options) {
     calls.push({ api: "getPixels", options });
     const doc = documentById(options.documentID);
-    if (options.componentSize !== undefined && options.componentSize !== -1 && options.componentSize !== doc.depth) {
-      fail("getPixels: depth conversion is not modelled");
-    }
-    if (options.targetSize) fail("getPixels: scaling is not modelled");
+    const converting = options.targetSize || options.applyAlpha || (options.colorSpace && options.colorSpace !== colourSpaceOf(doc))
+      || (options.componentSize !== undefined && options.componentSize !== -1 && options.componentSize !== doc.depth);
     const canvas = { left: 0, top: 0, width: doc.width, height: doc.height };
     const wanted = options.sourceBounds ? rectOf(options.sourceBounds) : canvas;
     const n = doc.channels;
     let source, sourceRect;
     if (options.layerID !== undefined) {
+      if (converting) fail("getPixels: conversions are modelled for the composite only");
       const layer = layerById(doc, options.layerID);
       if (layer.kind !== constants.LayerKind.NORMAL) fail("getPixels: not a pixel layer");
       source = layer.data;
@@ -308,10 +341,11 @@ const imaging = {
     const part = meet(wanted, sourceRect);
     const data = typedFor(doc.depth, part.width * part.height * n);
     blit(source, sourceRect, data, part, part, n);
-    const colorSpace = doc.mode === constants.DocumentMode.GRAYSCALE ? "Grayscale" : "RGB";
+    const sourceBounds = { left: part.left, top: part.top, right: part.left + part.width, bottom: part.top + part.height };
+    if (converting) return { imageData: converted(doc, data, part, options), sourceBounds, level: 0 };
     return {
-      imageData: new ImageData(data, { width: part.width, height: part.height, components: n, colorSpace }),
-      sourceBounds: { left: part.left, top: part.top, right: part.left + part.width, bottom: part.top + part.height },
+      imageData: new ImageData(data, { width: part.width, height: part.height, components: n, colorSpace: colourSpaceOf(doc) }),
+      sourceBounds,
       level: 0,
     };
   },
