@@ -45,6 +45,7 @@ class Panel {
     this.el("pair").addEventListener("click", () => this.pair());
     this.el("show-pairing").addEventListener("click", () => this.showPairing(!this.el("pairing").classList.contains("open")));
     this.el("cancel").addEventListener("click", () => this.cancel());
+    this.el("phone-link").addEventListener("click", () => this.showPhoneLink());
     for (const slider of this.page.querySelectorAll(".edges input")) {
       slider.addEventListener("input", () => this.showSliderValue(slider));
       slider.addEventListener("change", () => this.adjust());
@@ -222,6 +223,27 @@ class Panel {
     if (this.job) this.job.cancel();
   }
 
+  /** Ask the engine for the phone's pairing link and show it with its QR code. */
+  async showPhoneLink() {
+    if (!this.welcome && !(await this.connect())) return false;
+    try {
+      const reply = await this.client.request("phone_link").promise;
+      this.el("phone-qr").src = `data:image/png;base64,${base64(reply.buffers.qr.data)}`;
+      this.el("phone-url").textContent = reply.fields.url;
+      this.el("phone-box").classList.add("open");
+      this.say("Scan the code with the phone, take a photo of an object, then aim the phone at this document: the cut-out lands where it points.");
+      return true;
+    } catch (error) {
+      this.el("phone-box").classList.remove("open");
+      if (error instanceof EngineError && error.code === "not_found") {
+        this.say(`The engine is not on the local network: restart it with \`${START_COMMAND} --lan\` to paste from a phone.`, true);
+      } else {
+        this.say(actions.describeFailure(error, "nothing was changed"), true);
+      }
+      return false;
+    }
+  }
+
   // ── display ───────────────────────────────────────────────────────────────
 
   setBusy(busy) {
@@ -261,4 +283,18 @@ class Panel {
   }
 }
 
-module.exports = { Panel, BUTTONS };
+const BASE64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+/** Standard base64 of bytes (for a data: URL; UXP may lack btoa). */
+function base64(bytes) {
+  let out = "";
+  for (let i = 0; i < bytes.length; i += 3) {
+    const n = (bytes[i] << 16) | ((bytes[i + 1] || 0) << 8) | (bytes[i + 2] || 0);
+    out += BASE64[(n >> 18) & 63] + BASE64[(n >> 12) & 63];
+    out += i + 1 < bytes.length ? BASE64[(n >> 6) & 63] : "=";
+    out += i + 2 < bytes.length ? BASE64[n & 63] : "=";
+  }
+  return out;
+}
+
+module.exports = { Panel, BUTTONS, base64 };

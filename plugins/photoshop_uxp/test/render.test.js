@@ -180,6 +180,12 @@ test("the panel at its minimum size: pair, select, adjust, cancel, engine stop; 
   assert.deepEqual(await page.evaluate(() => window.softcutTestDocument.history.map((h) => h.name)),
     ["Open", "Softcut: Select Subject", "Softcut: Adjust Edges"]);
 
+  // Without --lan the engine has no phone link: the panel says how to get one.
+  await page.click("#phone-link");
+  await page.waitForFunction(() => /not on the local network/.test(document.getElementById("message").textContent));
+  assert.match(await page.textContent("#message"), /softcut serve --lan/);
+  assert.equal(await page.isVisible("#phone-qr"), false);
+
   // Layout at the minimum size: nothing sticks out sideways, controls are whole and apart.
   await page.screenshot({ path: path.join(SCREENSHOT_DIR, "panel-minimum-size.png"), fullPage: true });
   const layout = await page.evaluate(() => {
@@ -222,4 +228,33 @@ test("the panel at its minimum size: pair, select, adjust, cancel, engine stop; 
   await engine.stop();
   await page.waitForFunction(() => /^Engine stopped/.test(document.getElementById("engine-status").textContent));
   await page.close();
+});
+
+test("Paste from phone… shows the engine's phone link and its QR code (softcut serve --lan)", { skip: SKIP }, async () => {
+  const origin = `http://127.0.0.1:${server.address().port}`;
+  const lan = await startEngine({ extraArgs: ["--lan", "--allow-origin", origin] });
+  const page = await browser.newPage({ viewport: { width: MIN.width, height: MIN.height } });
+  page.setDefaultTimeout(180_000);
+  const problems = [];
+  page.on("console", (message) => { if (message.type() === "error") problems.push(message.text()); });
+  page.on("pageerror", (error) => problems.push(String(error)));
+  try {
+    await page.goto(`${origin}/`);
+    await page.waitForFunction(() => document.getElementById("engine-status").textContent === "Not paired");
+    await page.fill("#port", String(lan.port));
+    await page.fill("#pair-input", lan.pairingCode);
+    await page.click("#pair");
+    await page.waitForFunction(() => /^Connected: /.test(document.getElementById("engine-status").textContent));
+    await page.click("#phone-link");
+    await page.waitForFunction(() => /^Scan the code/.test(document.getElementById("message").textContent));
+    assert.match(await page.textContent("#phone-url"), /^http:\/\/[\d.]+:\d+\/phone#t=[\w-]{20,}$/);
+    const qr = await page.$eval("#phone-qr", (img) => ({ width: img.naturalWidth, height: img.naturalHeight, shown: img.getBoundingClientRect().width }));
+    assert.ok(qr.width >= 21 && qr.width === qr.height, `a square QR image: ${JSON.stringify(qr)}`);
+    assert.ok(qr.shown > 100 && qr.shown <= MIN.width);
+    await page.screenshot({ path: path.join(SCREENSHOT_DIR, "panel-phone-link.png"), fullPage: true });
+    assert.deepEqual(problems, [], "console errors");
+  } finally {
+    await page.close();
+    await lan.stop();
+  }
 });
