@@ -1,6 +1,6 @@
 """Image buffers on the wire ↔ core's arrays (the server's one conversion module).
 
-Incoming buffers are raw 8-bit pixels ("rgba8", "rgb8", "grey8") or PNG;
+Incoming buffers are raw 8-bit pixels ("rgba8", "rgb8", "grey8"), PNG or JPEG;
 outgoing ones are encoded as the client asked: "raw" (grey8 / rgb8 / rgba8 by
 content) or "png".
 """
@@ -9,9 +9,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
+import io
 
-from core.imageio import RAW_CHANNELS, decode_image, encode_png, float_to_uint8, raw_to_grey, raw_to_image
+import numpy as np
+from PIL import Image, ImageOps
+
+from core.errors import ImageDecodeError, ImageTooLargeError
+from core.imageio import (
+    RAW_CHANNELS,
+    check_pixel_count,
+    decode_image,
+    encode_png,
+    float_to_uint8,
+    raw_to_grey,
+    raw_to_image,
+)
 
 
 @dataclass(frozen=True)
@@ -26,10 +38,28 @@ class OutBuffer:
 
 
 def decode_rgb(data: bytes, fmt: str, width: int, height: int, *, max_pixels: int, name: str) -> np.ndarray:
-    """A received buffer → (H, W, 3) float32 in [0, 1], RGB."""
-    if fmt == "png":
+    """A received buffer → (H, W, 3) float32 in [0, 1], RGB (a JPEG's EXIF orientation applied:
+    the result may be ``width`` x ``height`` turned by 90°)."""
+    if fmt in ("png", "jpeg"):
         return decode_image(bytes(data), name=name, max_pixels=max_pixels)
     return raw_to_image(data, width, height, fmt)
+
+
+def decode_rgb8(data: bytes, fmt: str, width: int, height: int, *, max_pixels: int, name: str) -> np.ndarray:
+    """A received buffer → (H, W, 3) uint8 RGB, without the float round trip (a phone's photo
+    for locating; a JPEG's EXIF orientation applied)."""
+    if fmt not in ("png", "jpeg"):
+        return float_to_uint8(raw_to_image(data, width, height, fmt))
+    try:
+        with Image.open(io.BytesIO(bytes(data))) as pil:
+            check_pixel_count(*pil.size, name=name, max_pixels=max_pixels)
+            pil.load()
+            upright = ImageOps.exif_transpose(pil)
+            return np.asarray(upright.convert("RGB"))
+    except ImageTooLargeError:
+        raise
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
+        raise ImageDecodeError(f"{name}: cannot decode the {fmt} ({exc})") from exc
 
 
 def decode_grey(data: bytes, fmt: str, width: int, height: int, *, max_pixels: int, name: str) -> np.ndarray:

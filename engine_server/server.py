@@ -3,9 +3,14 @@ and the operations.
 
 Per connection: frames → :class:`~engine_server.protocol.codec.Decoder` →
 messages; ``hello`` first (token checked; before it, ``pair`` may trade a
-pairing code for the token), then requests become jobs on the shared queue. Job runners take the most urgent job, run its operation on the
-engine's workers and send ``progress``, then ``result`` / ``error`` /
-``cancelled``. A client that disconnects has its jobs cancelled.
+pairing code or a phone link's one-time token for the token), then requests become
+jobs on the shared queue. Job runners take the most urgent job, run its operation on
+the engine's workers and send ``progress``, then ``result`` / ``error`` /
+``cancelled``. A client that disconnects has its jobs cancelled. Editor connections
+(hello accepts ``place_layer``) also answer the engine's own requests
+(:mod:`engine_server.connections`) and get the outbox's pending deliveries when they
+say hello (:mod:`engine_server.deliveries`). Plain HTTP GETs on the same port serve
+the phone's page (:mod:`engine_server.phone_http`).
 """
 
 from __future__ import annotations
@@ -15,8 +20,8 @@ import itertools
 import logging
 import time
 import uuid
-from dataclasses import dataclass, field
 from http import HTTPStatus
+from pathlib import Path
 from typing import Any
 
 from websockets.asyncio.server import ServerConnection, serve
@@ -26,13 +31,18 @@ from websockets.exceptions import ConnectionClosed
 import core
 from core.errors import ImageInputError, ImageTooLargeError, ModelError, ParameterError, SoftcutError
 from core.models import registry
+from engine_server import config, lan, phone_http
+from engine_server.connections import Client
+from engine_server.deliveries import Deliveries
 from engine_server.engine import Engine
 from engine_server.jobs import PRIORITIES, Job, JobCancelled, JobQueue, JobState, QueueFull
-from engine_server.operations import adjust_edges, refine, select_subject, trimap
+from engine_server.operations import adjust_edges, phone_cut, phone_paste, refine, select_subject, trimap
 from engine_server.operations.common import NotFound
+from engine_server.outbox import Outbox
 from engine_server.protocol import codec, messages
 from engine_server.protocol.errors import ProtocolError
-from engine_server.security import PairingCodes, origin_allowed, token_matches
+from engine_server.protocol.schemas import EDITOR_REPLY_TYPES, PAIRING_CODE_DIGITS
+from engine_server.security import PairingCodes, PhoneLinks, origin_allowed, same_origin_ip_page, token_matches
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +52,9 @@ OPERATIONS = {
     "refine": refine.run,
     "adjust_edges": adjust_edges.run,
 }
-INSTANT = ("models.list", "status", "cancel")
+PHONE_OPERATIONS = {"phone_cut": phone_cut.run, "phone_paste": phone_paste.run}
+"""Jobs that also need the deliveries (outbox, editors)."""
+INSTANT = ("models.list", "status", "cancel", "phone_link")
 PROGRESS_INTERVAL_S = 0.1
 
 
@@ -61,36 +73,15 @@ def error_code(exc: BaseException) -> str:
     return "internal"
 
 
-@dataclass(eq=False)
-class Client:
-    """One connection's state."""
-
-    id: str
-    connection: ServerConnection
-    decoder: codec.Decoder
-    ready: bool = False
-    name: str = ""
-    send_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
-    closed: bool = False
-
-    async def send(self, message: messages.Message) -> None:
-        """Send one message (its JSON frame, then its buffers) without interleaving."""
-        if self.closed:
-            return
-        frames = codec.encode(message)
-        try:
-            async with self.send_lock:
-                for frame in frames:
-                    await self.connection.send(frame)
-        except ConnectionClosed:
-            self.closed = True
-
-
 class EngineServer:
     """Serve ``engine`` on ``host:port`` to clients holding ``token``.
 
     ``pairing``: the pairing codes clients may trade for the token with ``pair``;
     None turns pairing off (``pair`` is refused as ``unauthorized``).
+    ``phone_links``: the one-time tokens of the phone's URL (LAN mode), also accepted by
+    ``pair``; None: LAN mode is off (``phone_link`` is ``not_found``).
+    ``lan_host``: the address the phone's URL names (LAN mode).
+    ``outbox_dir``: where phone cut-outs wait for an editor (default ``<config dir>/outbox``).
     """
 
     def __init__(
@@ -103,6 +94,9 @@ class EngineServer:
         allowed_origins: frozenset[str] = frozenset(),
         runners: int = 2,
         pairing: PairingCodes | None = None,
+        phone_links: PhoneLinks | None = None,
+        lan_host: str | None = None,
+        outbox_dir: Path | None = None,
     ) -> None:
         self.engine = engine
         self.token = token
@@ -111,6 +105,10 @@ class EngineServer:
         self.allowed_origins = allowed_origins
         self.runners = runners
         self.pairing = pairing
+        self.phone_links = phone_links
+        self.lan_host = lan_host
+        self.outbox = Outbox(outbox_dir if outbox_dir is not None else config.config_dir() / "outbox")
+        self.deliveries = Deliveries(self.outbox, lambda: list(self.clients.values()), engine.on_cpu)
         self.queue = JobQueue(max_per_client=engine.limits.max_queued_per_client)
         self.clients: dict[str, Client] = {}
         self._ids = itertools.count(1)
@@ -120,12 +118,15 @@ class EngineServer:
     async def run(self, stop: asyncio.Future, *, ready: asyncio.Future | None = None) -> None:
         """Serve until ``stop`` resolves; ``ready`` gets the bound port."""
         runners = [asyncio.create_task(self._runner()) for _ in range(self.runners)]
+        dropped = self.outbox.drop_stale()
+        if dropped:
+            log.info("dropped %d staged phone cut(s) older than a day", len(dropped))
         limits = self.engine.limits
         async with serve(
             self._handle,
             self.host,
             self.port,
-            process_request=self._check_origin,
+            process_request=self._process_request,
             max_size=limits.max_frame_bytes,
             compression=None,
             ping_interval=20,
@@ -141,10 +142,27 @@ class EngineServer:
             self.queue.cancel_client(client.id)
         self.engine.close()
 
+    def phone_url(self) -> str | None:
+        """The phone's pairing URL with the current one-time token; None when LAN mode is off."""
+        if self.phone_links is None or self.lan_host is None:
+            return None
+        return lan.phone_url(self.lan_host, self.port, self.phone_links.current)
+
+    def _process_request(self, connection: ServerConnection, request: Request) -> Response | None:
+        """Plain HTTP GETs: the phone's page; WebSocket upgrades: the Origin check."""
+        if not phone_http.is_upgrade(request):
+            return phone_http.respond(request)
+        return self._check_origin(connection, request)
+
     def _check_origin(self, connection: ServerConnection, request: Request) -> Response | None:
-        """Refuse the upgrade (403) for an Origin :func:`~engine_server.security.origin_allowed` refuses."""
+        """Refuse the upgrade (403) for an Origin :func:`~engine_server.security.origin_allowed` refuses,
+        unless it is the engine's own phone page (:func:`~engine_server.security.same_origin_ip_page`)."""
         origins = request.headers.get_all("Origin")
-        if len(origins) <= 1 and origin_allowed(origins[0] if origins else None, self.allowed_origins):
+        hosts = request.headers.get_all("Host")
+        origin = origins[0] if origins else None
+        if len(origins) <= 1 and origin_allowed(origin, self.allowed_origins):
+            return None
+        if len(origins) == 1 and len(hosts) == 1 and same_origin_ip_page(origin, hosts[0]):
             return None
         log.info("refused a connection from Origin %s", ", ".join(origins))
         return connection.respond(HTTPStatus.FORBIDDEN, "Origin not allowed\n")
@@ -175,14 +193,18 @@ class EngineServer:
         except ConnectionClosed:
             pass
         finally:
-            client.closed = True
+            client.gone()
             cancelled = self.queue.cancel_client(client.id)
             self.clients.pop(client.id, None)
             log.info("client %s left; %d job(s) cancelled", client.id, len(cancelled))
 
     async def _dispatch(self, client: Client, message: messages.Message) -> None:
+        client.touch()
         if not client.ready:
             await self._handshake(client, message)
+            return
+        if message.type in EDITOR_REPLY_TYPES and message.ref is not None:
+            self._answer(client, message)
             return
         if message.type in ("hello", "pair"):
             await client.send(messages.error("bad_message", f"{message.type} after hello: the handshake is done", ref=message.id))
@@ -199,7 +221,7 @@ class EngineServer:
             client=client.id,
             kind=message.type,
             priority=PRIORITIES.get(message.fields.get("priority", "interactive"), 0),
-            work=lambda job, message=message: OPERATIONS[message.type](self.engine, job, message),
+            work=lambda job, message=message: self._operate(job, message),
         )
         job.on_progress = self._progress_sender(client, job, loop)
         try:
@@ -208,6 +230,19 @@ class EngineServer:
             await client.send(messages.error("busy", str(exc), ref=message.id))
             return
         await client.send(messages.accepted(message.id, position=position))
+
+    def _operate(self, job: Job, message: messages.Message):
+        if message.type in PHONE_OPERATIONS:
+            return PHONE_OPERATIONS[message.type](self.engine, self.deliveries, job, message)
+        return OPERATIONS[message.type](self.engine, job, message)
+
+    def _answer(self, client: Client, message: messages.Message) -> None:
+        """An editor's answer to an engine request: to the request waiting for it (a late one is dropped,
+        but a late ``placed`` ok still empties its delivery from the outbox)."""
+        if message.type == "placed":
+            self.deliveries.acknowledge(message)
+        if not client.answered(message):
+            log.info("client %s answered %s %s, which nobody awaits (late?)", client.id, message.type, message.ref)
 
     def _progress_sender(self, client: Client, job: Job, loop: asyncio.AbstractEventLoop):
         last = [0.0]
@@ -237,10 +272,13 @@ class EngineServer:
 
     async def _pair(self, client: Client, message: messages.Message) -> None:
         name = str(message.fields["client"]["name"])
-        if self.pairing is None:
-            await self._refuse(client, message, "pairing is off on this engine: use the token file")
+        code = message.fields["code"]
+        codes = self.pairing if len(code) == PAIRING_CODE_DIGITS else self.phone_links
+        if codes is None:
+            off = "pairing is off" if len(code) == PAIRING_CODE_DIGITS else "LAN mode is off (no phone links)"
+            await self._refuse(client, message, f"{off} on this engine: use the token file")
             return
-        if not self.pairing.redeem(message.fields["code"]):
+        if not codes.redeem(code):
             log.info("client %s (%s) offered a wrong or expired pairing code", client.id, name)
             await self._refuse(
                 client, message,
@@ -257,17 +295,21 @@ class EngineServer:
             return
         client.ready = True
         client.name = str((message.fields.get("client") or {}).get("name", ""))
-        log.info("client %s is %s", client.id, client.name or "unnamed")
+        client.accepts = frozenset(message.fields.get("accepts", ()))
+        client.cutout_format = str(message.fields.get("cutout_format", "png"))
+        log.info("client %s is %s%s", client.id, client.name or "unnamed", " (an editor)" if client.is_editor else "")
         await client.send(
             messages.welcome(
                 message.id,
                 engine={"name": "softcut", "version": core.__version__},
                 device=self.engine.session.device,
                 models=self._models(),
-                capabilities=sorted([*OPERATIONS, *INSTANT, *(["pair"] if self.pairing else [])]),
+                capabilities=sorted([*OPERATIONS, *PHONE_OPERATIONS, *INSTANT, *(["pair"] if self.pairing else [])]),
                 limits=self.engine.limits,
             )
         )
+        if client.is_editor:
+            asyncio.ensure_future(self.deliveries.send_pending(client))
 
     def _models(self) -> list[dict[str, Any]]:
         loaded = self.engine.session.name
@@ -293,6 +335,15 @@ class EngineServer:
                     cache_bytes=self.engine.results.bytes + self.engine.coarse_cache.bytes,
                 )
             )
+        elif message.type == "phone_link":
+            url = self.phone_url()
+            if url is None:
+                await client.send(messages.error(
+                    "not_found", "LAN mode is off: start the engine with softcut serve --lan", ref=message.id))
+                return
+            png, side = await self.engine.on_cpu(lan.qr_png, url)
+            qr = messages.buffer("qr", png, format="png", width=side, height=side)
+            await client.send(messages.phone_link_reply(message.id, url=url, qr=qr))
         else:  # cancel
             target = str(message.fields.get("job", ""))
             job = self.queue.cancel(client.id, target)

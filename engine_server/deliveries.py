@@ -1,0 +1,137 @@
+"""Getting phone cut-outs from the outbox into editors: send, await ``placed``, forget.
+
+:class:`Deliveries` owns the :class:`~engine_server.outbox.Outbox`, the full-resolution
+cut-outs still being finished after ``phone_cut`` answered, and which deliveries are
+on their way to an editor (a delivery goes to one editor at a time). A ``placed`` ok
+removes the delivery from the outbox, whichever request it answers (a late answer
+counts), so it is never sent again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import cv2
+import numpy as np
+
+from engine_server.connections import Client, EditorGone, pick_editor
+from engine_server.operations.common import NotFound
+from engine_server.outbox import PENDING, Delivery, Outbox
+from engine_server.protocol import messages
+
+log = logging.getLogger(__name__)
+
+PLACE_TIMEOUT_S = 60.0
+"""How long an editor may take to insert a layer (a 12 MP cut-out into a big document)."""
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """An editor's answer to place_layer: ok, its message, the editor's client name."""
+
+    ok: bool
+    message: str
+    editor: str
+
+
+def png_to_rgba8(png: bytes) -> tuple[bytes, int, int]:
+    """An RGBA PNG file → raw rgba8 bytes (straight alpha), width, height."""
+    bgra = cv2.imdecode(np.frombuffer(png, np.uint8), cv2.IMREAD_UNCHANGED)
+    if bgra is None or bgra.ndim != 3 or bgra.shape[2] != 4:
+        raise ValueError("the outbox's cut-out is not an RGBA PNG")
+    rgba = cv2.cvtColor(bgra, cv2.COLOR_BGRA2RGBA)
+    return rgba.tobytes(), rgba.shape[1], rgba.shape[0]
+
+
+class Deliveries:
+    """Parameters: ``outbox``; ``clients``: the engine's connections now; ``on_cpu``: runs a
+    function on the engine's CPU workers (PNG decoding for rgba8 editors)."""
+
+    def __init__(
+        self,
+        outbox: Outbox,
+        clients: Callable[[], Iterable[Client]],
+        on_cpu: Callable[..., Awaitable[Any]],
+        *,
+        place_timeout: float = PLACE_TIMEOUT_S,
+    ) -> None:
+        self.outbox = outbox
+        self.clients = clients
+        self.on_cpu = on_cpu
+        self.place_timeout = place_timeout
+        self.finishing: dict[str, asyncio.Task] = {}
+        self._sending: set[str] = set()
+
+    def pick(self, target: str | None) -> Client | None:
+        return pick_editor(self.clients(), target)
+
+    def finish_later(self, cut: str, work: Awaitable[None]) -> None:
+        """Run ``work`` (the full-resolution cut-out, staged when done) in the background."""
+        task = asyncio.ensure_future(work)
+        self.finishing[cut] = task
+
+        def done(task: asyncio.Task) -> None:
+            self.finishing.pop(cut, None)
+            if not task.cancelled() and task.exception() is not None:
+                log.error("cut %s: the full-resolution cut-out failed", cut, exc_info=task.exception())
+
+        task.add_done_callback(done)
+
+    async def ready(self, cut: str) -> Delivery:
+        """The cut's outbox record, once its full-resolution cut-out is on disk. Raises NotFound."""
+        task = self.finishing.get(cut)
+        if task is not None:
+            await asyncio.shield(task)
+        delivery = self.outbox.get(cut)
+        if delivery is None:
+            raise NotFound(f"cut {cut!r} is unknown or already pasted; cut it out again with phone_cut")
+        return delivery
+
+    async def send(self, editor: Client, delivery: Delivery) -> Outcome:
+        """Send ``delivery`` to ``editor`` as place_layer and wait for ``placed``; ok removes it."""
+        name = editor.name or editor.id
+        if delivery.id in self._sending:
+            return Outcome(False, f"{delivery.id} is already on its way to an editor", name)
+        self._sending.add(delivery.id)
+        try:
+            png = await self.on_cpu(self.outbox.png, delivery.id)
+            if editor.cutout_format == "rgba8":
+                data, w, h = await self.on_cpu(png_to_rgba8, png)
+                cutout = messages.buffer("cutout", data, format="rgba8", width=w, height=h)
+            else:
+                cutout = messages.buffer("cutout", png, format="png", width=delivery.width, height=delivery.height)
+            request = messages.place_layer(delivery.id, cutout, name=delivery.name, x=delivery.x, y=delivery.y)
+            try:
+                answer = await editor.ask(request, self.place_timeout)
+            except (EditorGone, asyncio.TimeoutError, TimeoutError):
+                return Outcome(False, f"{name} did not place it — kept, will paste when an editor connects", name)
+            if answer.type == "placed":
+                self.acknowledge(answer)
+                if answer.fields.get("ok"):
+                    return Outcome(True, str(answer.fields.get("message", "")), name)
+            text = str(answer.fields.get("message") or "")
+            return Outcome(False, f"{name} did not place it ({text}) — kept, will paste when an editor connects", name)
+        except FileNotFoundError:  # placed and removed meanwhile (a late ack)
+            return Outcome(True, "already placed", name)
+        finally:
+            self._sending.discard(delivery.id)
+
+    def acknowledge(self, answer: messages.Message) -> None:
+        """A ``placed`` answer: ok removes its delivery from the outbox (even when it came late)."""
+        if answer.fields.get("ok") and self.outbox.remove(str(answer.fields.get("delivery", ""))):
+            log.info("delivery %s placed and removed from the outbox", answer.fields.get("delivery"))
+
+    async def send_pending(self, editor: Client) -> None:
+        """Send ``editor`` every pending delivery addressed to it or to any editor, oldest first."""
+        for delivery in self.outbox.pending():
+            if editor.closed:
+                return
+            fresh = self.outbox.get(delivery.id)
+            if fresh is None or fresh.state != PENDING or fresh.target not in (None, editor.name):
+                continue
+            outcome = await self.send(editor, fresh)
+            log.info("pending delivery %s to %s: %s", fresh.id, outcome.editor, "placed" if outcome.ok else outcome.message)

@@ -1,0 +1,92 @@
+"""``phone_cut``: a phone photo's subject — a quick preview now, the full-resolution cut-out after.
+
+The answer waits only for decoding, the model and a preview-sized refinement (guided
+filter at the working size, decontamination at the preview's size). The
+full-resolution cut-out (``best`` refinement, decontaminated colours, RGBA PNG) is
+finished in the background and staged in the outbox under the ``cut`` id; a
+``phone_paste`` that comes before it is done waits for it.
+"""
+
+from __future__ import annotations
+
+import time
+from functools import partial
+
+import numpy as np
+
+from core.composite import cutout_rgba
+from core.foreground.blur_fusion import decontaminate
+from core.imageio import encode_png
+from core.pipeline import Coarse, MatteOptions, refine_alpha, refine_stage, resize_image
+from core.trimap.auto import auto_trimap
+from engine_server import outbox
+from engine_server.images import OutBuffer
+from engine_server.operations.common import Reply, buffer
+from engine_server.operations.select_subject import cached_model_stage
+from engine_server.protocol.schemas import DEFAULT_LAYER_NAME, DEFAULT_PREVIEW_MAX
+
+FULL_OPTIONS = MatteOptions(refine="best")
+"""The full-resolution cut-out's refinement (2.4 × inference at 12 MP, docs/benchmarks.md)."""
+CUTOUT_PNG_COMPRESSION = 1
+"""zlib level of the staged PNG: level 1 writes a 12 MP cut-out several times faster than 3."""
+
+
+def preview_cutout(image: np.ndarray, stage: Coarse, preview_max: int, band: float) -> np.ndarray:
+    """The cut-out at preview size, from the model stage alone.
+
+    image: (H, W, 3) float32 [0, 1], RGB; stage: its model stage (working image and mask).
+    Returns (h, w, 4) uint8 RGBA, straight alpha, longest side min(preview_max, max(H, W)).
+    """
+    h, w = image.shape[:2]
+    scale = min(1.0, preview_max / max(h, w))
+    size = (max(1, round(h * scale)), max(1, round(w * scale)))
+    small = resize_image(image, size)
+    trimap = auto_trimap(stage.coarse.alpha, band=band)
+    alpha = refine_alpha(stage.small, trimap, stage.coarse.alpha, mode="fast")
+    alpha = resize_image(alpha, size)
+    return cutout_rgba(decontaminate(small, alpha), alpha)
+
+
+def full_cutout_png(image: np.ndarray, stage: Coarse) -> tuple[bytes, int, int]:
+    """The full-resolution cut-out as an RGBA PNG file: (bytes, width, height)."""
+    matte = refine_stage(image, stage, FULL_OPTIONS)
+    rgba = cutout_rgba(matte.foreground, matte.alpha)
+    return encode_png(rgba, compression=CUTOUT_PNG_COMPRESSION), rgba.shape[1], rgba.shape[0]
+
+
+async def finish(engine, deliveries, cut: str, image: np.ndarray, stage: Coarse) -> None:
+    """Compute the full-resolution cut-out on the CPU workers and stage it in the outbox."""
+    png, width, height = await engine.on_cpu(full_cutout_png, image, stage)
+    await engine.on_cpu(partial(deliveries.outbox.stage, cut, png, name=DEFAULT_LAYER_NAME, width=width, height=height))
+
+
+async def run(engine, deliveries, job, request) -> Reply:
+    fields = request.fields
+    started = time.perf_counter()
+    image = await engine.on_cpu(partial(buffer, request, 0, engine=engine))
+    decoded = time.perf_counter()
+    job.report(0.1, "decoded")
+    stage = await cached_model_stage(engine, job, request, image, FULL_OPTIONS)
+    modelled = time.perf_counter()
+    preview_max = int(fields.get("preview_max", DEFAULT_PREVIEW_MAX))
+    rgba = await engine.on_cpu(preview_cutout, image, stage, preview_max, FULL_OPTIONS.band)
+    png = await engine.on_cpu(encode_png, rgba)
+    job.report(0.95, "preview")
+    cut = outbox.new_id()
+    deliveries.finish_later(cut, finish(engine, deliveries, cut, image, stage))
+    h, w = image.shape[:2]
+    return Reply(
+        {
+            "cut": cut,
+            "width": w,
+            "height": h,
+            "confidence": round(stage.coarse.confidence, 4),
+            "timings": {
+                "decode": round(decoded - started, 4),
+                "model": round(modelled - decoded, 4),
+                "preview": round(time.perf_counter() - modelled, 4),
+            },
+            "device": engine.session.device,
+        },
+        [OutBuffer("preview", "png", rgba.shape[1], rgba.shape[0], png)],
+    )
