@@ -26,7 +26,8 @@ def _is_loopback(host: str) -> bool:
 def cmd_serve(args: argparse.Namespace, console: core_cli.Console) -> int:
     from engine_server.engine import Engine
     from engine_server.protocol.messages import Limits
-    from engine_server.security import PairingCodes
+    from engine_server import lan
+    from engine_server.security import PairingCodes, PhoneLinks
     from engine_server.server import EngineServer
 
     host = "0.0.0.0" if args.lan and args.host == config.DEFAULT_HOST else args.host
@@ -38,6 +39,17 @@ def cmd_serve(args: argparse.Namespace, console: core_cli.Console) -> int:
     limits = Limits(max_pixels=args.max_pixels, max_queued_per_client=args.max_queued)
     # Replaced after each use, on expiry and after repeated wrong guesses: each new one is printed.
     pairing = PairingCodes(on_new=lambda code: console.info(f"new pairing code: {code}"))
+    # LAN mode: the phone's URL carries a one-time token, replaced (and printed again) after use or expiry.
+    links = PhoneLinks(on_new=lambda token: show_phone_url()) if args.lan else None
+    lan_host = (lan.lan_address() if host == "0.0.0.0" else host) if args.lan else None
+
+    def show_phone_url() -> None:
+        url = server.phone_url()
+        if url is not None:
+            console.info(f"phone: {url}")
+            sys.stderr.write(lan.qr_text(url) + "\n")
+            sys.stderr.flush()
+
     server = EngineServer(
         Engine(session, limits=limits, cache_bytes=args.cache_mb * 1024 * 1024),
         token,
@@ -45,6 +57,9 @@ def cmd_serve(args: argparse.Namespace, console: core_cli.Console) -> int:
         port=args.port,
         allowed_origins=frozenset(args.allow_origin or ()),
         pairing=pairing,
+        phone_links=links,
+        lan_host=lan_host,
+        outbox_dir=config.config_dir() / "outbox",
     )
 
     async def run() -> None:
@@ -67,6 +82,10 @@ def cmd_serve(args: argparse.Namespace, console: core_cli.Console) -> int:
         console.info(f"pairing code: {pairing.current} (for the Photoshop panel; valid {minutes} minutes, once)")
         if not _is_loopback(host):
             console.warn(f"listening beyond this machine ({host}): every client still needs the token")
+        if links is not None:
+            minutes = round(links.lifetime_s / 60)
+            console.info(f"phone: open this link on the phone, or scan the QR code (valid {minutes} minutes, once):")
+            show_phone_url()
         sys.stderr.flush()
         await task
 

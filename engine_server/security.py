@@ -12,6 +12,7 @@ cannot read that file (a Photoshop UXP panel) trades the short pairing code
 from __future__ import annotations
 
 import hmac
+import ipaddress
 import secrets
 import time
 from collections.abc import Callable
@@ -36,6 +37,27 @@ def origin_allowed(origin: str | None, allowed: frozenset[str] = frozenset()) ->
         return True
     origin = origin.strip()
     return origin.startswith(UXP_ORIGIN_PREFIX) or origin in allowed
+
+
+def same_origin_ip_page(origin: str | None, host: str | None) -> bool:
+    """True when ``origin`` is exactly ``http://`` + ``host`` and the Host header's host part is an
+    IP address literal: the phone page, which the engine serves itself (``GET /phone``).
+
+    ``host``: the handshake's Host header, e.g. ``192.168.1.20:47841`` or ``[fe80::1]:47841``.
+    A Host that is a name is refused even when it matches: a hostile page on a name that
+    resolves to this machine (DNS rebinding) would match too, an IP literal it cannot be.
+    """
+    if not origin or not host or origin.strip() != f"http://{host}":
+        return False
+    if host.startswith("["):
+        literal = host[1:host.find("]")] if "]" in host else ""
+    else:
+        literal = host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+    try:
+        ipaddress.ip_address(literal)
+    except ValueError:
+        return False
+    return True
 
 
 def token_matches(offered: object, expected: str) -> bool:
@@ -113,4 +135,63 @@ class PairingCodes:
         self._failures += 1
         if self._failures >= self.max_failures:
             self._replace(now)
+        return False
+
+
+class PhoneLinks:
+    """The one-time token of the phone's pairing URL (``softcut serve --lan``).
+
+    128 random bits, URL-safe; valid ``lifetime_s`` and for one :meth:`redeem`. A fresh
+    token replaces it after a successful redeem and when :attr:`current` finds it expired;
+    ``on_new(token)`` is called with each replacement (``softcut serve`` prints the new URL).
+    No failure limit: 128 bits cannot be guessed.
+
+    Parameters
+    ----------
+    lifetime_s: seconds a token stays valid.
+    on_new: called with every replacement token.
+    clock: monotonic seconds (tests inject their own).
+    """
+
+    BYTES = 16
+
+    def __init__(
+        self,
+        *,
+        lifetime_s: float = 600.0,
+        on_new: Callable[[str], None] | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if lifetime_s <= 0:
+            raise ValueError(f"lifetime_s: expected > 0; got {lifetime_s}")
+        self.lifetime_s = lifetime_s
+        self.on_new = on_new
+        self._clock = clock
+        self._token = secrets.token_urlsafe(self.BYTES)
+        self._expires = clock() + lifetime_s
+
+    @property
+    def current(self) -> str:
+        """The token to put in the URL now (a fresh one, announced, once the last has expired)."""
+        now = self._clock()
+        if now >= self._expires:
+            self._replace(now)
+        return self._token
+
+    def _replace(self, now: float) -> None:
+        self._token = secrets.token_urlsafe(self.BYTES)
+        self._expires = now + self.lifetime_s
+        if self.on_new is not None:
+            self.on_new(self._token)
+
+    def redeem(self, token: object) -> bool:
+        """Whether ``token`` is the current, unexpired token (constant time); True replaces it."""
+        now = self._clock()
+        if now >= self._expires:
+            self._replace(now)
+            return False
+        offered = token.encode("utf-8", "surrogatepass") if isinstance(token, str) else b""
+        if hmac.compare_digest(offered, self._token.encode()):
+            self._replace(now)
+            return True
         return False
