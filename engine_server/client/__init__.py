@@ -13,6 +13,7 @@ from .api import (
     JobCancelledError,
     Result,
     SoftcutClient,
+    jpeg_image,
     png_image,
     raw_image,
 )
@@ -24,6 +25,7 @@ __all__ = [
     "JobCancelledError",
     "Result",
     "SoftcutClient",
+    "jpeg_image",
     "png_image",
     "raw_image",
 ]

@@ -6,6 +6,14 @@ Standard library only (over :mod:`engine_server.client.transport` and
     with SoftcutClient() as engine:
         result = engine.select_subject(raw_image(w, h, "rgba8", pixels), outputs=["alpha"])
         alpha_bytes = result.buffers["alpha"]
+
+An editor plug-in also answers the engine's own requests (phone cut & paste): it passes
+one handler per request type, ``accepts={"place_layer": place, "canvas_snapshot": shoot}``.
+Each handler gets the engine's request (a :class:`~engine_server.protocol.messages.Message`)
+and returns the answer's fields (with the buffers under ``"buffers"``) or a whole
+message; raising :class:`LookupError` answers ``error`` ``not_found``. Requests are
+handled while the client waits for its own replies, and by :meth:`SoftcutClient.poll`
+(call it from a timer or a thread while idle).
 """
 
 from __future__ import annotations
@@ -23,13 +31,18 @@ from .. import config
 from ..protocol import codec, messages
 from ..protocol.errors import ProtocolError
 from ..protocol.messages import Buffer, BufferSpec, Message
-from .transport import TransportError, WebSocketConnection
+from .transport import TransportError, TransportTimeout, WebSocketConnection
 
 log = logging.getLogger(__name__)
 
 CLIENT_VERSION = "0.1.0"
 
 Progress = Callable[[float, str], None]
+Handler = Callable[[Message], Any]
+"""An engine request's handler: returns the answer's fields (buffers under "buffers") or a Message."""
+
+ANSWER_TYPES = {"place_layer": "placed", "canvas_snapshot": "snapshot"}
+"""The answer type of each engine request."""
 
 
 class ClientError(Exception):
@@ -71,6 +84,15 @@ def raw_image(width: int, height: int, layout: str, pixels: bytes, *, name: str 
     return messages.buffer(name, pixels, format=layout, width=width, height=height)
 
 
+def jpeg_image(data: bytes, *, name: str = "image") -> Buffer:
+    """A JPEG file's bytes as an image buffer (its stored size is read from the SOF marker)."""
+    try:
+        width, height = codec.jpeg_size(data)
+    except ValueError as exc:
+        raise ValueError(f"{name}: {exc}") from None
+    return messages.buffer(name, data, format="jpeg", width=width, height=height)
+
+
 def png_image(data: bytes, *, name: str = "image") -> Buffer:
     """A PNG file's bytes as an image buffer (its size is read from the PNG header)."""
     if data[:8] != b"\x89PNG\r\n\x1a\n" or len(data) < 24:
@@ -90,6 +112,9 @@ class SoftcutClient:
     timeout: seconds to wait for a reply (each request may override it).
     reconnect: reconnect once (and say hello again) when the connection has dropped
         between requests.
+    accepts: handlers of engine requests ("place_layer", "canvas_snapshot"), announced in
+        hello; accepting place_layer makes this an editor connection.
+    cutout_format: "png" or "rgba8", how place_layer's cut-out should come (editors).
     """
 
     def __init__(
@@ -102,7 +127,14 @@ class SoftcutClient:
         name: str = "softcut-python",
         version: str = CLIENT_VERSION,
         reconnect: bool = True,
+        accepts: Mapping[str, Handler] | None = None,
+        cutout_format: str | None = None,
     ) -> None:
+        unknown = set(accepts or {}) - set(ANSWER_TYPES)
+        if unknown:
+            raise ValueError(f"accepts: the engine sends no request {sorted(unknown)}; known: {sorted(ANSWER_TYPES)}")
+        self.accepts = dict(accepts or {})
+        self.cutout_format = cutout_format
         self.host, self.port = host, port
         self.token = token
         self.timeout = timeout
@@ -157,7 +189,8 @@ class SoftcutClient:
         self._decoder = codec.Decoder(role="client", max_frame_bytes=(1 << 31) - 1, max_pixels=(1 << 31) - 1)
 
     def _hello(self, token: str) -> dict[str, Any]:
-        hello = messages.hello(token=token, client_name=self.name, client_version=self.version)
+        hello = messages.hello(token=token, client_name=self.name, client_version=self.version,
+                               accepts=sorted(self.accepts), cutout_format=self.cutout_format)
         reply = self._exchange(hello, timeout=min(self.timeout, 30.0))
         self.welcome = reply.fields
         return reply.fields
@@ -233,6 +266,72 @@ class SoftcutClient:
         message = messages.refine(image, guide, guide_kind=guide_kind, mode=mode, format=format)
         return self.request(message, progress=progress, timeout=timeout)
 
+    def phone_cut(self, image: Buffer, *, preview_max: int = 1024, progress: Progress | None = None,
+                  timeout: float | None = None) -> Result:
+        """Cut out a photo's subject (see :func:`jpeg_image`); ``fields["cut"]`` names the kept cut-out,
+        ``buffers["preview"]`` is its PNG preview."""
+        return self.request(messages.phone_cut(image, preview_max=preview_max), progress=progress, timeout=timeout)
+
+    def phone_paste(self, cut: str, photo: Buffer, *, target: str | None = None, name: str = "Phone cut-out",
+                    timeout: float | None = None) -> Result:
+        """Paste cut-out ``cut`` where ``photo`` (a buffer named "photo") of an editor's screen points;
+        ``fields["status"]`` is placed, placed_at_centre or kept."""
+        return self.request(messages.phone_paste(cut, photo, target=target, name=name), timeout=timeout)
+
+    def phone_link(self) -> Result:
+        """The phone's pairing URL (``fields["url"]``) and its QR code (``buffers["qr"]``, PNG)."""
+        return self.request(messages.phone_link())
+
+    def poll(self, timeout: float = 0.0) -> int:
+        """Handle the engine requests that arrive within ``timeout`` seconds; returns how many.
+
+        For editors: call it while idle (from a timer, or a thread with a short timeout).
+        Connects first when needed. Returns early after the first request handled.
+        """
+        with self._lock:
+            if self._ws is None or self._ws.closed:
+                self.connect()
+            deadline = time.monotonic() + timeout
+            handled = 0
+            while True:
+                try:
+                    frame = self._ws.recv(timeout=max(0.001, deadline - time.monotonic()))
+                except TransportTimeout:
+                    return handled
+                except TransportError as exc:
+                    self.close()
+                    raise EngineUnavailable(f"the connection to the engine dropped ({exc})") from exc
+                try:
+                    message = self._decoder.feed(frame)
+                except ProtocolError as exc:
+                    log.warning("dropped a broken message from the engine: %s", exc)
+                    continue
+                if message is not None and self._handle_engine_request(message):
+                    handled += 1
+                    return handled
+
+    def _handle_engine_request(self, message: Message) -> bool:
+        """Answer ``message`` if it is an engine request this client accepts; False otherwise."""
+        if message.ref is not None or message.type not in ANSWER_TYPES:
+            return False
+        handler = self.accepts.get(message.type)
+        try:
+            if handler is None:
+                raise LookupError(f"this client does not handle {message.type}")
+            answer = handler(message)
+            if not isinstance(answer, Message):
+                fields = dict(answer or {})
+                buffers = fields.pop("buffers", [])
+                answer = Message(ANSWER_TYPES[message.type], messages.new_id("c"), message.id, fields, list(buffers))
+        except LookupError as exc:
+            answer = messages.error("not_found", str(exc).strip("'\""), ref=message.id, id=messages.new_id("c"))
+        except Exception as exc:  # a handler's bug must not break the client's own requests
+            log.exception("%s handler failed", message.type)
+            answer = messages.error("internal", f"{type(exc).__name__}: {exc}", ref=message.id, id=messages.new_id("c"))
+        for frame in codec.encode(answer):
+            self._send(frame)
+        return True
+
     def models(self) -> list[dict[str, Any]]:
         return self.request(messages.models_list()).fields.get("models", [])
 
@@ -267,7 +366,10 @@ class SoftcutClient:
             except TransportError as exc:
                 self.close()
                 raise EngineUnavailable(f"the connection to the engine dropped ({exc})") from exc
-            if reply is None or reply.ref != message.id:
+            if reply is None:
+                continue
+            if reply.ref != message.id:
+                self._handle_engine_request(reply)
                 continue
             if reply.type == "progress":
                 if progress is not None:
