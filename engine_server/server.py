@@ -212,7 +212,7 @@ class EngineServer:
         if message.type in INSTANT:
             await self._instant(client, message)
             return
-        if message.type not in OPERATIONS:
+        if message.type not in OPERATIONS and message.type not in PHONE_OPERATIONS:
             await client.send(messages.error("unknown_type", f"unknown request type {message.type!r}", ref=message.id))
             return
         loop = asyncio.get_running_loop()

@@ -107,3 +107,40 @@ def test_arguments_are_checked():
         PairingCodes(lifetime_s=0)
     with pytest.raises(ValueError):
         PairingCodes(max_failures=0)
+
+
+# ---------------------------------------------------------------- the phone page and its one-time links
+
+
+@pytest.mark.parametrize("origin, host, allowed", [
+    ("http://192.168.1.20:47841", "192.168.1.20:47841", True),
+    ("http://[fe80::1]:47841", "[fe80::1]:47841", True),
+    ("http://127.0.0.1", "127.0.0.1", True),
+    ("http://phone.example:47841", "phone.example:47841", False),  # a name: DNS rebinding
+    ("http://localhost:47841", "localhost:47841", False),
+    ("http://192.168.1.21:47841", "192.168.1.20:47841", False),
+    ("https://192.168.1.20:47841", "192.168.1.20:47841", False),
+    ("http://192.168.1.20:47841", None, False),
+    (None, "192.168.1.20:47841", False),
+    ("http://[fe80::1:47841", "[fe80::1:47841", False),
+])
+def test_the_phone_pages_own_origin(origin, host, allowed):
+    assert security.same_origin_ip_page(origin, host) is allowed
+
+
+def test_a_phone_link_token_works_once_and_expires():
+    now = [0.0]
+    announced = []
+    links = security.PhoneLinks(lifetime_s=600, on_new=announced.append, clock=lambda: now[0])
+    first = links.current
+    assert len(first) == 22 and re.fullmatch(r"[A-Za-z0-9_-]+", first)
+    assert not links.redeem("A" * 22) and links.current == first  # a wrong token changes nothing
+    assert links.redeem(first) and announced == [links.current] and links.current != first
+    assert not links.redeem(first)
+    second = links.current
+    now[0] = 600.0
+    assert not links.redeem(second)  # expired: refused and replaced
+    assert announced[-1] == links.current != second
+    now[0] = 1300.0
+    third = links.current  # expiry noticed when the URL is shown
+    assert announced[-1] == third and links.redeem(third)

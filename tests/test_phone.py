@@ -1,0 +1,454 @@
+"""Phone cut & paste on a real engine (in this process, loopback, the tiny model) with real sockets:
+jpeg photos, phone_cut's preview and staged cut-out, phone_paste's outcomes, the outbox across
+restarts, phone links and pairing with their one-time token, the phone page over HTTP.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import http.client
+import io
+import json
+import threading
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from PIL import Image
+
+from conftest import red_disc_image
+from core.imageio import float_to_uint8
+from engine_server import phone_http
+from engine_server.client import EngineError, SoftcutClient, jpeg_image, raw_image
+from engine_server.client.transport import HandshakeError, WebSocketConnection
+from engine_server.launcher import EngineProcess
+from engine_server.operations import phone_paste
+from engine_server.protocol import codec, messages
+from engine_server.security import PairingCodes, PhoneLinks
+from engine_server.server import EngineServer
+
+TOKEN = "phone-test-token"
+ROOT = Path(__file__).resolve().parents[1]
+KEPT = "no editor connected — kept, will paste when one connects"
+
+
+class PhoneEngine:
+    """An EngineServer in this process (own thread and loop) on a loopback port, with its outbox in
+    ``outbox`` (a new PhoneEngine on the same folder is the engine after a restart)."""
+
+    def __init__(self, model: Path, outbox: Path, *, lan: bool = False) -> None:
+        from core.models.session import open_session
+        from engine_server.engine import Engine
+
+        self.links = PhoneLinks() if lan else None
+        self.server = EngineServer(Engine(open_session(str(model), device="cpu")), TOKEN, host="127.0.0.1", port=0,
+                                   pairing=PairingCodes(), phone_links=self.links,
+                                   lan_host="127.0.0.1" if lan else None, outbox_dir=outbox)
+        self.outbox = outbox
+        self.loop = asyncio.new_event_loop()
+        self.stop_future = self.loop.create_future()
+        ready = self.loop.create_future()
+        self.thread = threading.Thread(
+            target=self.loop.run_until_complete, args=(self.server.run(self.stop_future, ready=ready),), daemon=True)
+        self.thread.start()
+        self.port = asyncio.run_coroutine_threadsafe(asyncio.wait_for(asyncio.shield(ready), 30), self.loop).result(35)
+
+    def phone(self) -> SoftcutClient:
+        client = SoftcutClient(port=self.port, token=TOKEN, timeout=60, name="softcut-phone")
+        client.connect()
+        return client
+
+    def records(self) -> dict[str, dict]:
+        """The outbox's JSON records by id."""
+        return {p.stem: json.loads(p.read_text()) for p in sorted(self.outbox.glob("d*.json"))}
+
+    def stop(self) -> None:
+        self.loop.call_soon_threadsafe(lambda: self.stop_future.done() or self.stop_future.set_result(None))
+        self.thread.join(30)
+        self.loop.close()
+
+
+class Editor:
+    """An editor plug-in stand-in: the Python client with accepts handlers, answering from a thread.
+
+    ``snapshot``: the canvas_snapshot handler (None: not accepted); ``answers``: what place_layer
+    answers, one per request in turn (then ok).
+    """
+
+    def __init__(self, port: int, *, name: str = "softcut-test-editor", snapshot=None, answers=()) -> None:
+        self.requests: list[messages.Message] = []
+        self.answers = list(answers)
+        accepts = {"place_layer": self._place}
+        if snapshot is not None:
+            accepts["canvas_snapshot"] = snapshot
+        self.client = SoftcutClient(port=port, token=TOKEN, name=name, accepts=accepts, timeout=30)
+        self.client.connect()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    def _place(self, request: messages.Message) -> dict:
+        self.requests.append(request)
+        ok, text = self.answers.pop(0) if self.answers else (True, "placed")
+        return {"delivery": request.fields["delivery"], "ok": ok, "message": text}
+
+    def _serve(self) -> None:
+        while not self._stop.is_set():
+            self.client.poll(0.05)
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(10)
+        self.client.close()
+
+
+def eventually(predicate, what: str, timeout: float = 30.0) -> None:
+    """Wait until ``predicate()`` holds (the engine works in the background)."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, f"still waiting for {what}"
+        time.sleep(0.02)
+
+
+def jpeg_bytes(rgb: np.ndarray, *, orientation: int | None = None) -> bytes:
+    out = io.BytesIO()
+    exif = Image.Exif()
+    if orientation is not None:
+        exif[0x0112] = orientation
+    Image.fromarray(rgb).save(out, "JPEG", quality=95, exif=exif.tobytes())
+    return out.getvalue()
+
+
+def disc_photo(h: int = 240, w: int = 320, centre: tuple[int, int] | None = None) -> np.ndarray:
+    """(h, w, 3) uint8: a red disc (the tiny model's subject) on blue, centred at ``centre`` (x, y)."""
+    image, _ = red_disc_image(h, w)
+    rgb = float_to_uint8(image)
+    if centre is not None:
+        rgb = np.roll(rgb, (centre[1] - h // 2, centre[0] - w // 2), axis=(0, 1))
+    return rgb
+
+
+def textured(h: int, w: int, seed: int = 0) -> np.ndarray:
+    """(h, w, 3) uint8: random coloured shapes, a document a photo of the screen can be located in."""
+    rng = np.random.default_rng(seed)
+    image = np.full((h, w, 3), 128, np.uint8)
+    for _ in range(500):
+        colour = tuple(int(c) for c in rng.integers(0, 256, 3))
+        x, y, r = int(rng.integers(0, w)), int(rng.integers(0, h)), int(rng.integers(4, 30))
+        if rng.random() < 0.5:
+            cv2.circle(image, (x, y), r, colour, -1)
+        else:
+            cv2.rectangle(image, (x, y), (x + r, y + int(rng.integers(4, 30))), colour, -1)
+    return image
+
+
+def rgb8(name: str, rgb: np.ndarray):
+    return raw_image(rgb.shape[1], rgb.shape[0], "rgb8", np.ascontiguousarray(rgb).tobytes(), name=name)
+
+
+def png_rgba(data: bytes) -> np.ndarray:
+    return np.asarray(Image.open(io.BytesIO(data)).convert("RGBA"))
+
+
+@pytest.fixture
+def engine(tiny_model, tmp_path):
+    server = PhoneEngine(tiny_model, tmp_path / "outbox")
+    yield server
+    server.stop()
+
+
+def _cut(phone: SoftcutClient, rgb: np.ndarray | None = None) -> str:
+    return phone.phone_cut(rgb8("image", disc_photo() if rgb is None else rgb)).fields["cut"]
+
+
+# ---------------------------------------------------------------- phone_cut
+
+
+def test_phone_cut_decodes_a_jpeg_with_its_exif_rotation_and_stages_the_full_cut(engine):
+    stored = disc_photo(240, 320, centre=(80, 120))  # disc in the left half as stored
+    data = jpeg_bytes(stored, orientation=6)  # "rotate 90° clockwise to display": the disc goes to the top
+    with engine.phone() as phone:
+        result = phone.phone_cut(jpeg_image(data), preview_max=100)
+    assert result.specs["preview"].format == "png"
+    assert (result.fields["width"], result.fields["height"]) == (240, 320)
+    preview = png_rgba(result.buffers["preview"])
+    assert preview.shape == (100, 75, 4)
+    alpha = preview[..., 3] / 255.0
+    assert alpha[:50].mean() > 0.3 > 0.02 > alpha[50:].mean()
+    assert alpha[:, :37].mean() == pytest.approx(alpha[:, 38:].mean(), abs=0.05)  # centred across
+    disc = alpha > 0.9
+    assert preview[..., 0][disc].mean() > 200 > 60 > preview[..., 2][disc].mean()  # red, blue removed
+    cut = result.fields["cut"]
+    eventually(lambda: cut in engine.records(), "the full-resolution cut-out")
+    record = engine.records()[cut]
+    assert (record["state"], record["width"], record["height"]) == ("staged", 240, 320)
+    full = png_rgba((engine.outbox / f"{cut}.png").read_bytes())
+    assert full.shape == (320, 240, 4) and full[..., 3][:160].mean() > full[..., 3][160:].mean() + 100
+
+
+def test_a_jpeg_whose_spec_disagrees_with_its_sof_is_refused_on_arrival(engine):
+    data = jpeg_bytes(disc_photo())
+    wrong = messages.buffer("image", data, format="jpeg", width=240, height=320)  # the file says 320x240
+    with engine.phone() as phone, pytest.raises(EngineError, match="bad_image: .*the JPEG is 320x240"):
+        phone.request(messages.phone_cut(wrong))
+
+
+# ---------------------------------------------------------------- phone_paste
+
+
+def test_paste_without_an_editor_is_kept_on_disk_then_delivered_when_one_connects(engine):
+    with engine.phone() as phone:
+        cut = _cut(phone)
+        result = phone.phone_paste(cut, rgb8("photo", textured(120, 160)), name="Mug")
+    assert result.fields["status"] == "kept" and result.fields["message"] == KEPT
+    assert result.fields["delivery"] == cut and result.fields["x"] is None
+    record = engine.records()[cut]
+    assert (record["state"], record["name"], record["x"], record["target"]) == ("pending", "Mug", None, None)
+    assert (engine.outbox / f"{cut}.png").is_file()
+    editor = Editor(engine.port)
+    try:
+        eventually(lambda: not engine.records(), "the delivery to be placed and removed")
+        (request,) = editor.requests
+        assert request.type == "place_layer" and request.fields == {"delivery": cut, "name": "Mug", "x": None, "y": None}
+        spec, data = request.buffer("cutout")
+        assert spec.format == "png" and png_rgba(data).shape == (240, 320, 4)
+        assert not list(engine.outbox.iterdir())
+    finally:
+        editor.close()
+
+
+def test_paste_into_an_editor_whose_screen_is_located(engine):
+    pytest.importorskip("core.locate")
+    document = textured(600, 800, seed=3)  # the snapshot; the document is twice its size
+    x0, y0, w, h = 380, 200, 320, 240
+    photo = cv2.resize(document[y0:y0 + h, x0:x0 + w], (w * 3, h * 3), interpolation=cv2.INTER_CUBIC)
+
+    def snapshot(request):
+        assert request.fields["max_side"] == 1600
+        return {"document": {"width": 1600, "height": 1200}, "view": None, "buffers": [rgb8("image", document)]}
+
+    editor = Editor(engine.port, snapshot=snapshot)
+    try:
+        with engine.phone() as phone:
+            cut = _cut(phone)
+            result = phone.phone_paste(cut, rgb8("photo", photo))
+        fields = result.fields
+        assert fields["status"] == "placed" and fields["editor"] == "softcut-test-editor", fields
+        # The photo's centre is the crop's: snapshot (539.5, 319.5) = document (1080, 640); the 320 x 240
+        # cut-out is centred there.
+        assert abs(fields["x"] - (1080 - 160)) <= 6 and abs(fields["y"] - (640 - 120)) <= 6, fields
+        assert fields["message"] == f"pasted into softcut-test-editor at ({fields['x']}, {fields['y']})"
+        assert 0 < fields["confidence"] <= 1 and fields["delivery"] == cut
+        (request,) = editor.requests
+        assert (request.fields["x"], request.fields["y"]) == (fields["x"], fields["y"])
+        assert not engine.records()
+    finally:
+        editor.close()
+
+
+def test_paste_at_centre_when_the_screen_is_not_found_or_no_document_is_open(engine, monkeypatch):
+    class Nowhere:
+        x = y = None
+        confidence = 0.0
+
+    monkeypatch.setattr(phone_paste, "locate_in", lambda shot, photo: Nowhere())
+    open_documents = [True, False]
+
+    def snapshot(request):
+        if not open_documents.pop(0):
+            raise LookupError("no document is open")
+        return {"document": {"width": 400, "height": 300}, "view": {"x": 0, "y": 0, "width": 400, "height": 300},
+                "buffers": [rgb8("image", textured(300, 400))]}
+
+    editor = Editor(engine.port, snapshot=snapshot)
+    try:
+        with engine.phone() as phone:
+            for _ in range(2):
+                result = phone.phone_paste(_cut(phone), rgb8("photo", textured(90, 120)))
+                assert result.fields["status"] == "placed_at_centre"
+                assert result.fields["message"] == "screen not found — pasted at centre"
+                assert result.fields["x"] is None and result.fields["y"] is None
+        assert [r.fields["x"] for r in editor.requests] == [None, None] and not engine.records()
+    finally:
+        editor.close()
+
+
+def test_the_last_active_editor_or_the_named_one_gets_the_paste(engine):
+    first, second = Editor(engine.port, name="softcut-krita"), Editor(engine.port, name="softcut-gimp")
+    try:
+        with engine.phone() as phone:
+            assert phone.phone_paste(_cut(phone), rgb8("photo", textured(90, 120))).fields["editor"] == "softcut-gimp"
+            first.client.status()  # krita is the most recently active now
+            assert phone.phone_paste(_cut(phone), rgb8("photo", textured(90, 120))).fields["editor"] == "softcut-krita"
+            named = phone.phone_paste(_cut(phone), rgb8("photo", textured(90, 120)), target="softcut-gimp")
+            assert named.fields["editor"] == "softcut-gimp"
+            nobody = phone.phone_paste(_cut(phone), rgb8("photo", textured(90, 120)), target="softcut-photoshop")
+            assert nobody.fields["status"] == "kept"
+        assert (len(first.requests), len(second.requests)) == (1, 2)
+        (kept,) = engine.records().values()
+        assert kept["target"] == "softcut-photoshop"  # not sent to the others when they say hello again
+    finally:
+        first.close()
+        second.close()
+
+
+def test_an_unknown_or_pasted_cut_is_not_found(engine):
+    editor = Editor(engine.port)
+    try:
+        with engine.phone() as phone:
+            with pytest.raises(EngineError, match="not_found"):
+                phone.phone_paste("d0123456789abcdef", rgb8("photo", textured(90, 120)))
+            cut = _cut(phone)
+            assert phone.phone_paste(cut, rgb8("photo", textured(90, 120))).fields["status"] == "placed_at_centre"
+            with pytest.raises(EngineError, match="not_found: cut .* already pasted"):
+                phone.phone_paste(cut, rgb8("photo", textured(90, 120)))
+    finally:
+        editor.close()
+
+
+def test_a_refused_delivery_is_kept_sent_again_at_the_next_hello_and_never_after_its_ack(engine):
+    refusing = Editor(engine.port, answers=[(False, "no document is open")])
+    try:
+        with engine.phone() as phone:
+            cut = _cut(phone)
+            result = phone.phone_paste(cut, rgb8("photo", textured(90, 120)))
+        assert result.fields["status"] == "kept" and "no document is open" in result.fields["message"]
+        assert engine.records()[cut]["state"] == "pending"
+    finally:
+        refusing.close()
+    again = Editor(engine.port)
+    try:
+        eventually(lambda: not engine.records(), "the second delivery's ack")
+        assert [r.fields["delivery"] for r in again.requests] == [cut]
+    finally:
+        again.close()
+    later = Editor(engine.port)
+    try:
+        assert later.client.status()["clients"] == 1  # its hello is done: pending deliveries went out then
+        assert later.requests == []
+    finally:
+        later.close()
+
+
+def test_a_pending_cut_survives_a_restart_and_is_delivered_once(tiny_model, tmp_path):
+    first = PhoneEngine(tiny_model, tmp_path / "outbox")
+    try:
+        with first.phone() as phone:
+            cut = _cut(phone)
+            assert phone.phone_paste(cut, rgb8("photo", textured(90, 120))).fields["status"] == "kept"
+    finally:
+        first.stop()
+    second = PhoneEngine(tiny_model, tmp_path / "outbox")
+    try:
+        assert list(second.records()) == [cut]
+        editor = Editor(second.port)
+        try:
+            eventually(lambda: not second.records(), "the delivery after the restart")
+        finally:
+            editor.close()
+        assert [r.fields["delivery"] for r in editor.requests] == [cut]
+        again = Editor(second.port)
+        try:
+            assert again.client.status()["jobs_done"] == 0 and again.requests == []
+        finally:
+            again.close()
+    finally:
+        second.stop()
+
+
+def test_an_editor_asking_for_rgba8_gets_the_cutout_raw(engine):
+    with engine.phone() as phone:
+        cut = _cut(phone)
+        phone.phone_paste(cut, rgb8("photo", textured(90, 120)))
+    got = []
+    editor = SoftcutClient(port=engine.port, token=TOKEN, name="softcut-photoshop", cutout_format="rgba8",
+                           accepts={"place_layer": lambda r: got.append(r) or {"delivery": r.fields["delivery"], "ok": True}})
+    with editor:
+        assert editor.poll(30) == 1
+    spec, data = got[0].buffer("cutout")
+    assert (spec.format, spec.width, spec.height, len(data)) == ("rgba8", 320, 240, 320 * 240 * 4)
+    eventually(lambda: not engine.records(), "the ack")
+
+
+# ---------------------------------------------------------------- LAN: phone_link, pairing, the page
+
+
+def test_phone_link_needs_lan_mode(engine):
+    with engine.phone() as phone, pytest.raises(EngineError, match="not_found: LAN mode is off"):
+        phone.phone_link()
+
+
+def test_phone_link_and_pairing_with_its_one_time_token(tiny_model, tmp_path):
+    server = PhoneEngine(tiny_model, tmp_path / "outbox", lan=True)
+    try:
+        with server.phone() as panel:
+            link = panel.phone_link()
+        url = link.fields["url"]
+        prefix = f"http://127.0.0.1:{server.port}/phone#t="
+        assert url.startswith(prefix) and link.buffers["qr"][:8] == codec.PNG_SIGNATURE
+        assert link.specs["qr"].width == link.specs["qr"].height > 100
+        token = url[len(prefix):]
+        phone = SoftcutClient(port=server.port, timeout=30, name="softcut-phone")
+        assert phone.pair(token) == TOKEN and phone.status()["clients"] == 1
+        phone.close()
+        assert server.links.current != token  # single use: a fresh one replaces it
+        with pytest.raises(EngineError, match="unauthorized"):
+            SoftcutClient(port=server.port, timeout=30).pair(token)
+    finally:
+        server.stop()
+
+
+def test_a_url_token_without_lan_mode_is_unauthorized(engine):
+    with pytest.raises(EngineError, match="unauthorized: LAN mode is off"):
+        SoftcutClient(port=engine.port, timeout=30).pair("A" * 22)
+
+
+def _get(port: int, path: str) -> tuple[int, str, bytes]:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        connection.request("GET", path)
+        response = connection.getresponse()
+        return response.status, response.getheader("Content-Type", ""), response.read()
+    finally:
+        connection.close()
+
+
+def test_the_phone_page_and_the_panel_client_are_served_over_http(engine):
+    page = phone_http.PAGE_DIR / "index.html"
+    if not page.is_file():
+        pytest.skip("engine_server/phone/index.html is not there yet")
+    for path in ("/phone", "/phone/", "/phone?x=1"):
+        status, kind, body = _get(engine.port, path)
+        assert (status, kind, body) == (200, "text/html; charset=utf-8", page.read_bytes())
+    for name in ("client.js", "protocol.js"):
+        status, kind, body = _get(engine.port, f"/phone/{name}")
+        assert status == 200 and kind.startswith("text/javascript")
+        assert body == (ROOT / "plugins" / "photoshop_uxp" / "src" / name).read_bytes()
+    for path in ("/", "/phone/missing.js", "/phone/../engine_server/server.py", "/phone/.hidden", "/phonex", "/token"):
+        assert _get(engine.port, path)[0] == 404, path
+
+
+def test_the_phone_pages_own_origin_is_accepted_for_an_ip_host_only(engine):
+    WebSocketConnection.connect("127.0.0.1", engine.port, origin=f"http://127.0.0.1:{engine.port}", timeout=10).close()
+    for host, origin in (("localhost", f"http://localhost:{engine.port}"),
+                         ("127.0.0.1", f"http://127.0.0.1:{engine.port + 1}"),
+                         ("127.0.0.1", f"https://127.0.0.1:{engine.port}")):
+        with pytest.raises(HandshakeError) as refused:
+            WebSocketConnection.connect(host, engine.port, origin=origin, timeout=10)
+        assert refused.value.status_code == 403, origin
+
+
+def test_softcut_serve_lan_prints_the_phone_url_and_a_qr_code(tmp_path, tiny_model):
+    server = EngineProcess(tmp_path / "config", tiny_model, "--device", "cpu", "--lan", home=tmp_path / "home", timeout=60)
+    try:
+        deadline = time.monotonic() + 30
+        while not any("phone: http://" in line for line in server.log):
+            assert time.monotonic() < deadline, server.log
+            time.sleep(0.05)
+        (line,) = [line for line in server.log if "phone: http://" in line]
+        assert f":{server.port}/phone#t=" in line
+        eventually(lambda: any("█" in line for line in server.log), "the QR code")
+    finally:
+        server.stop()
