@@ -280,6 +280,9 @@
       this.pasted = false;
       this.previewUrl = null;
       this.busy = false;
+      /** The texts last shown on the connection and status lines (with their `code` marks). */
+      this.connectionText = "";
+      this.statusText = "";
     }
 
     // -------------------------------------------------------------- status lines
@@ -290,8 +293,9 @@
      * @param {string} text
      */
     showConnection(state, text) {
+      this.connectionText = text;
       this.el.connection.dataset.state = state;
-      this.el.connection.textContent = text;
+      renderText(this.el.connection, text);
     }
 
     /**
@@ -300,8 +304,9 @@
      * @param {"info"|"error"} [state="info"]
      */
     showStatus(text, state = "info") {
+      this.statusText = text;
       this.el.status.dataset.state = state;
-      this.el.status.textContent = text;
+      renderText(this.el.status, text);
     }
 
     /** @returns {string} the line for an engine that cannot be reached */
@@ -551,7 +556,7 @@
       try {
         const data = new Uint8Array(await file.arrayBuffer());
         const { format, width, height } = imageInfo(data);
-        if (!(await this.reconnect())) throw new NotConnected(this.el.connection.textContent);
+        if (!(await this.reconnect())) throw new NotConnected(this.connectionText);
         this.showStatus("Sending the photo to Softcut…");
         const job = this.client.request(type, fields, {
           buffers: [{ name: bufferName, format, width, height, data }],
@@ -601,7 +606,7 @@
       });
       if (result === null) {
         resultLine.dataset.state = "error";
-        resultLine.textContent = this.el.status.textContent;
+        renderText(resultLine, this.statusText);
         this.showStatus("");
         return;
       }
@@ -611,6 +616,21 @@
       this.pasted = true;
       this.updateControls();
     }
+  }
+
+  /**
+   * Show a text in an element, its `backquoted` parts as code (commands to type).
+   * @param {HTMLElement} element
+   * @param {string} text
+   */
+  function renderText(element, text) {
+    const document = element.ownerDocument;
+    element.replaceChildren(...text.split("`").map((part, i) => {
+      if (i % 2 === 0) return document.createTextNode(part);
+      const code = document.createElement("code");
+      code.textContent = part;
+      return code;
+    }));
   }
 
   /**
