@@ -15,6 +15,8 @@ const readline = require("node:readline");
 const REPO_ROOT = path.resolve(__dirname, "..", "..", "..");
 const READY = /ready on ws:\/\/[^:]+:(\d+)/;
 const PAIRING_CODE = /pairing code: (\d{6})/;
+/** The phone page's pairing URL that `softcut serve --lan` prints (a new one after each use). */
+const PHONE_URL = /phone: (http:\/\/\S+)/;
 const START_TIMEOUT_MS = 120_000;
 const STOP_GRACE_MS = 10_000;
 
@@ -67,9 +69,10 @@ function tinyModelPath() {
  * @param {{extraArgs?: string[], model?: string, home?: string}} [options] further `softcut serve`
  *   arguments; `model`: a model name or .onnx path instead of the tiny test model; `home`: the
  *   SOFTCUT_HOME to use (its model cache) instead of a fresh one, kept at stop()
- * @returns {Promise<{port: number, token: string, readonly pairingCode: (string|null), nextPairingCode: (previous?: string|null, timeoutMs?: number) => Promise<string>, log: string[], process: import("node:child_process").ChildProcess, stop: () => Promise<void>}>}
+ * @returns {Promise<{port: number, token: string, readonly pairingCode: (string|null), readonly phoneUrl: (string|null), nextPairingCode: (previous?: string|null, timeoutMs?: number) => Promise<string>, log: string[], process: import("node:child_process").ChildProcess, stop: () => Promise<void>}>}
  *   pairingCode is the latest code the engine printed (null before any; the first comes just after
- *   the "ready" line); stop() ends the engine (SIGTERM, SIGKILL after 10 s) and removes its folders
+ *   the "ready" line); phoneUrl is the latest phone pairing URL it printed (null without --lan);
+ *   stop() ends the engine (SIGTERM, SIGKILL after 10 s) and removes its folders
  * @throws {Error} with the engine's log when it exits or does not listen within 120 s
  */
 async function startEngine({ extraArgs = [], model = null, home: givenHome = null } = {}) {
@@ -83,6 +86,7 @@ async function startEngine({ extraArgs = [], model = null, home: givenHome = nul
   );
   const log = [];
   let pairingCode = null;
+  let phoneUrl = null;
   let exited = false;
   const exit = new Promise((resolve) => {
     child.once("exit", () => {
@@ -116,6 +120,8 @@ async function startEngine({ extraArgs = [], model = null, home: givenHome = nul
       log.push(line);
       const code = PAIRING_CODE.exec(line);
       if (code) pairingCode = code[1];
+      const phone = PHONE_URL.exec(line);
+      if (phone) phoneUrl = phone[1];
       const ready = READY.exec(line);
       if (ready && !settled) {
         settled = true;
@@ -146,6 +152,9 @@ async function startEngine({ extraArgs = [], model = null, home: givenHome = nul
     token,
     get pairingCode() {
       return pairingCode;
+    },
+    get phoneUrl() {
+      return phoneUrl;
     },
     nextPairingCode,
     log,
