@@ -6,10 +6,12 @@
 "use strict";
 
 const { photoshop, uxp } = require("./mock/install");
-const { test, beforeEach } = require("node:test");
+const { test, beforeEach, after } = require("node:test");
 const assert = require("node:assert/strict");
 
 const phonePaste = require("../src/phone_paste");
+const { EngineClient } = require("../src/client");
+const { startEngine } = require("./engine");
 
 const { app, constants, FULL } = photoshop;
 
@@ -110,4 +112,82 @@ test("place_layer failures answer ok: false with the reason and change nothing",
   // a failed delivery is not remembered: it may be placed when it comes again
   const retry = await phonePaste.answerPlaceLayer(request("place_layer", { delivery: "d3", name: "X", x: 0, y: 0 }, { cutout: cutout(2, 2) }));
   assert.equal(retry.fields.ok, true);
+});
+
+/** A document with features to locate: blocks and discs of many colours on a gradient, 8-bit RGBA. */
+function texturedDocument(width, height) {
+  const data = new Uint8Array(width * height * 4);
+  let seed = 11;
+  const random = () => { seed = (seed * 1103515245 + 12345) & 0x7fffffff; return seed / 0x7fffffff; };
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) data.set([(x * 255) / width, 120, (y * 255) / height, 255], (y * width + x) * 4);
+  }
+  for (let k = 0; k < 160; k++) {
+    const cx = random() * width, cy = random() * height, r = 4 + random() * 22;
+    const colour = [random() * 255, random() * 255, random() * 255];
+    const square = random() < 0.5;
+    for (let y = Math.max(0, Math.floor(cy - r)); y < Math.min(height, cy + r); y++) {
+      for (let x = Math.max(0, Math.floor(cx - r)); x < Math.min(width, cx + r); x++) {
+        if (square || Math.hypot(x - cx, y - cy) < r) data.set([...colour, 255], (y * width + x) * 4);
+      }
+    }
+  }
+  return data;
+}
+
+/** A "phone photo" of the screen: the part of the document around (cx, cy), enlarged 1.5×, as rgb8. */
+function photoOf(doc, width, cx, cy, side) {
+  const out = new Uint8Array(side * side * 3);
+  for (let y = 0; y < side; y++) {
+    for (let x = 0; x < side; x++) {
+      const sx = Math.round(cx + (x - side / 2) / 1.5), sy = Math.round(cy + (y - side / 2) / 1.5);
+      const at = (Math.max(0, sy) * width + Math.max(0, sx)) * 4;
+      out.set(doc.subarray(at, at + 3), (y * side + x) * 3);
+    }
+  }
+  return out;
+}
+
+test("a phone paste through a real engine lands in the panel's document where the photo points", async () => {
+  const engine = await startEngine();
+  const panel = new EngineClient({
+    port: engine.port, WebSocket, hello: { cutout_format: "rgba8" },
+    client: { name: "softcut-photoshop", version: "0.1.0" },
+    accepts: { canvas_snapshot: phonePaste.answerSnapshot, place_layer: (m) => phonePaste.answerPlaceLayer(m) },
+  });
+  const phone = new EngineClient({ port: engine.port, WebSocket, client: { name: "softcut-phone", version: "0.1.0" } });
+  try {
+    const width = 480, height = 360;
+    const pixels = texturedDocument(width, height);
+    const doc = app.newDocument({ width, height, title: "Poster" });
+    doc.addLayer({ name: "Poster", rect: { left: 0, top: 0, width, height }, data: pixels });
+    await panel.connect(engine.token);
+    await phone.connect(engine.token);
+
+    const object = new Uint8Array(64 * 48 * 4);
+    for (let y = 0; y < 48; y++) for (let x = 0; x < 64; x++) {
+      object.set(Math.hypot(x - 32, y - 24) < 16 ? [230, 30, 30, 255] : [30, 30, 220, 255], (y * 64 + x) * 4);
+    }
+    const cut = await phone.request("phone_cut", {}, { buffers: [{ name: "image", format: "rgba8", width: 64, height: 48, data: object }] }).promise;
+    const photo = photoOf(pixels, width, 300, 140, 400);
+    const pasted = await phone.request("phone_paste", { cut: cut.fields.cut, name: "Mug" },
+      { buffers: [{ name: "photo", format: "rgb8", width: 400, height: 400, data: photo }] }).promise;
+
+    assert.equal(pasted.fields.status, "placed", pasted.fields.message);
+    assert.equal(doc.layers.length, 2);
+    const layer = doc.layers[0];
+    assert.equal(layer.name, "Mug");
+    assert.deepEqual([layer.rect.width, layer.rect.height], [64, 48]);
+    const centre = [layer.rect.left + 32, layer.rect.top + 24];
+    assert.ok(Math.hypot(centre[0] - 300, centre[1] - 140) <= 6, `centre at ${centre}, expected near (300, 140)`);
+    assert.deepEqual([pasted.fields.x, pasted.fields.y], [layer.rect.left, layer.rect.top]);
+    assert.equal(doc.history.at(-1).name, "Softcut: Mug");
+    const middle = ((24 * 64) + 32) * 4;
+    assert.ok(layer.data[middle] > 150 && layer.data[middle + 3] > 200, "the red disc, opaque, in the middle");
+    assert.ok(layer.data[3] < 80, "the blue corner cut away");
+  } finally {
+    panel.close();
+    phone.close();
+    await engine.stop();
+  }
 });
