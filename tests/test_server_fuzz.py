@@ -172,6 +172,10 @@ class Conn:
     def _expect(self, message: messages.Message) -> None:
         """What the engine answers to a decoded request (docs/protocol.md, dispatch rules)."""
         t, mid = message.type, message.id
+        if t in schemas.EDITOR_REPLY_TYPES and message.ref is not None:  # an editor's answer to an engine request
+            if not self.ready:
+                self._owe(mid, ("error", "not_ready"))
+            return  # after hello: no engine request awaits it, so it is dropped without an answer
         if not self.ready:
             if t != "hello":
                 self._owe(mid, ("error", "not_ready"))
@@ -186,6 +190,8 @@ class Conn:
             self._owe(mid, ("error", "bad_message"))
         elif t in ("status", "models.list"):
             self._owe(mid, ("status" if t == "status" else "models", None))
+        elif t == "phone_link":
+            self._owe(mid, ("error", "not_found"))  # the fixture's engine is not in LAN mode
         elif t == "cancel":
             job = self.jobs.get(message.fields["job"])
             if job is not None and job.state in ("submitted", "accepted"):
@@ -205,7 +211,10 @@ class Conn:
                 allowed.add("not_found")
             if t == "adjust_edges" and message.fields["result"] not in self.results:
                 allowed = {"not_found"}
-            outputs = ["trimap"] if t == "trimap" else list(message.fields.get("outputs", ["alpha"]))
+            if t == "phone_paste":
+                allowed = {"not_found"}  # no cut of this connection's making
+            outputs = {"trimap": ["trimap"], "phone_cut": ["preview"], "phone_paste": []}.get(
+                t, list(message.fields.get("outputs", ["alpha"])))
             assert mid not in self.sync_owed and mid not in self.jobs, f"test bug: id {mid!r} reused"
             self.jobs[mid] = Job(t, allowed, outputs)
 
@@ -269,7 +278,7 @@ class Conn:
         job.state = "done"
         if m.type == "result":
             assert [s.name for s in m.specs] == job.outputs, where
-            if job.type != "trimap":  # a trimap is no matte: its result id is not for adjust_edges
+            if job.type not in ("trimap", "phone_cut", "phone_paste"):  # no matte: their result ids are not for adjust_edges
                 self.results.append(m.fields["result"])
         elif m.type == "error":
             assert m.fields["code"] in job.allowed_errors, f"job error not allowed here ({job.allowed_errors}): " + where
@@ -447,7 +456,7 @@ def requests(draw, type_: str | None = None, results: tuple[str, ...] = ()):
     payloads: list[bytes] = []
     if type_ == "hello":
         obj.update(protocol=1, client={"name": "fuzz", "version": "0"}, token="?")
-    elif type_ in ("select_subject", "trimap", "refine"):
+    elif type_ in ("select_subject", "trimap", "refine", "phone_cut"):
         spec, data = draw(image_buffers())
         obj["buffers"], payloads = [spec], [data]
         if type_ == "refine":
