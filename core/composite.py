@@ -27,6 +27,24 @@ def cutout_rgba(foreground: np.ndarray, alpha: np.ndarray) -> np.ndarray:
     return out
 
 
+def subject_box(alpha: np.ndarray, *, threshold: float = 1 / 255, margin: int = 2) -> tuple[int, int, int, int]:
+    """The rectangle holding every pixel of ``alpha`` above ``threshold``, grown by ``margin``.
+
+    alpha: (H, W) float32 in [0, 1] (or uint8 0–255, compared as /255).
+    Returns (x, y, width, height) inside the image; the whole image when nothing is above
+    the threshold (an empty matte is the user's to see, not to lose).
+    """
+    values = alpha.astype(np.float32) / 255.0 if alpha.dtype == np.uint8 else alpha
+    h, w = values.shape[:2]
+    rows = np.flatnonzero((values > threshold).any(axis=1))
+    cols = np.flatnonzero((values > threshold).any(axis=0))
+    if rows.size == 0:
+        return 0, 0, w, h
+    x0, y0 = max(int(cols[0]) - margin, 0), max(int(rows[0]) - margin, 0)
+    x1, y1 = min(int(cols[-1]) + 1 + margin, w), min(int(rows[-1]) + 1 + margin, h)
+    return x0, y0, x1 - x0, y1 - y0
+
+
 def over_colour(foreground: np.ndarray, alpha: np.ndarray, colour: tuple[float, float, float]) -> np.ndarray:
     """The cut-out composited over a flat colour.
 

@@ -108,3 +108,19 @@ def test_resizing_a_white_image_stays_in_range():
     white = np.ones((1999, 2999, 3), np.float32)
     small = resize_image(white, working_size(white.shape, 600_000))
     assert small.max() <= 1.0 and small.shape[0] * small.shape[1] <= 600_000
+
+
+def test_subject_box_holds_every_visible_pixel_with_a_margin_and_is_the_whole_image_when_empty():
+    from core.composite import subject_box
+
+    alpha = np.zeros((40, 60), np.float32)
+    alpha[10:20, 30:35] = 1.0
+    alpha[25, 12] = 0.5
+    assert subject_box(alpha) == (10, 8, 27, 20)  # x 12..34, y 10..25, grown by 2
+    assert subject_box(alpha, margin=0) == (12, 10, 23, 16)
+    assert subject_box((alpha * 255).astype(np.uint8), margin=0) == (12, 10, 23, 16)
+    edge = np.zeros((5, 5), np.float32)
+    edge[0, 4] = 1.0
+    assert subject_box(edge) == (2, 0, 3, 3)  # the margin stops at the image's edge
+    assert subject_box(np.zeros((7, 9), np.float32)) == (0, 0, 9, 7)
+    assert subject_box(np.full((7, 9), 0.5 / 255, np.float32)) == (0, 0, 9, 7)  # below the threshold

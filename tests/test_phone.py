@@ -183,9 +183,15 @@ def test_phone_cut_decodes_a_jpeg_with_its_exif_rotation_and_stages_the_full_cut
     cut = result.fields["cut"]
     eventually(lambda: cut in engine.records(), "the full-resolution cut-out")
     record = engine.records()[cut]
-    assert (record["state"], record["width"], record["height"]) == ("staged", 240, 320)
     full = png_rgba((engine.outbox / f"{cut}.png").read_bytes())
-    assert full.shape == (320, 240, 4) and full[..., 3][:160].mean() > full[..., 3][160:].mean() + 100
+    assert (record["state"], record["width"], record["height"]) == ("staged", full.shape[1], full.shape[0])
+    # cropped to the subject (in the upper half once rotated): smaller than the photo, opaque in
+    # the middle, nearly transparent along its edges
+    assert full.shape[0] < 200 and full.shape[1] <= 240
+    alpha = full[..., 3].astype(float)
+    assert alpha[full.shape[0] // 2, full.shape[1] // 2] > 240
+    edges = np.concatenate([alpha[0], alpha[-1], alpha[:, 0], alpha[:, -1]])
+    assert edges.mean() < 40
 
 
 def test_a_jpeg_whose_spec_disagrees_with_its_sof_is_refused_on_arrival(engine):
@@ -213,7 +219,9 @@ def test_paste_without_an_editor_is_kept_on_disk_then_delivered_when_one_connect
         (request,) = editor.requests
         assert request.type == "place_layer" and request.fields == {"delivery": cut, "name": "Mug", "x": None, "y": None}
         spec, data = request.buffer("cutout")
-        assert spec.format == "png" and png_rgba(data).shape == (240, 320, 4)
+        cutout = png_rgba(data)  # the subject, cropped out of the 320 x 240 photo
+        assert spec.format == "png" and cutout.shape[:2] == (spec.height, spec.width)
+        assert spec.width < 320 and spec.height < 240 and cutout[spec.height // 2, spec.width // 2, 3] > 240
         assert not list(engine.outbox.iterdir())
     finally:
         editor.close()
@@ -236,12 +244,13 @@ def test_paste_into_an_editor_whose_screen_is_located(engine):
             result = phone.phone_paste(cut, rgb8("photo", photo))
         fields = result.fields
         assert fields["status"] == "placed" and fields["editor"] == "softcut-test-editor", fields
-        # The photo's centre is the crop's: snapshot (539.5, 319.5) = document (1080, 640); the 320 x 240
-        # cut-out is centred there.
-        assert abs(fields["x"] - (1080 - 160)) <= 6 and abs(fields["y"] - (640 - 120)) <= 6, fields
+        # The photo's centre is the crop's: snapshot (539.5, 319.5) = document (1080, 640); the
+        # cut-out (the subject cropped out of the photo) is centred there.
+        (request,) = editor.requests
+        spec, _ = request.buffer("cutout")
+        assert abs(fields["x"] - (1080 - spec.width / 2)) <= 6 and abs(fields["y"] - (640 - spec.height / 2)) <= 6, fields
         assert fields["message"] == f"pasted into softcut-test-editor at ({fields['x']}, {fields['y']})"
         assert 0 < fields["confidence"] <= 1 and fields["delivery"] == cut
-        (request,) = editor.requests
         assert (request.fields["x"], request.fields["y"]) == (fields["x"], fields["y"])
         assert not engine.records()
     finally:
@@ -368,7 +377,8 @@ def test_an_editor_asking_for_rgba8_gets_the_cutout_raw(engine):
     with editor:
         assert editor.poll(30) == 1
     spec, data = got[0].buffer("cutout")
-    assert (spec.format, spec.width, spec.height, len(data)) == ("rgba8", 320, 240, 320 * 240 * 4)
+    assert spec.format == "rgba8" and len(data) == spec.width * spec.height * 4
+    assert spec.width < 320 and spec.height < 240  # the subject, cropped out of the photo
     eventually(lambda: not engine.records(), "the ack")
 
 

@@ -14,7 +14,7 @@ from functools import partial
 
 import numpy as np
 
-from core.composite import cutout_rgba
+from core.composite import cutout_rgba, subject_box
 from core.foreground.blur_fusion import decontaminate
 from core.imageio import encode_png
 from core.pipeline import Coarse, MatteOptions, refine_alpha, refine_stage, resize_image
@@ -48,9 +48,14 @@ def preview_cutout(image: np.ndarray, stage: Coarse, preview_max: int, band: flo
 
 
 def full_cutout_png(image: np.ndarray, stage: Coarse) -> tuple[bytes, int, int]:
-    """The full-resolution cut-out as an RGBA PNG file: (bytes, width, height)."""
+    """The full-resolution cut-out, cropped to the subject, as an RGBA PNG file: (bytes, width, height).
+
+    Cropped so that the layer an editor gets is the subject's size and its centre is the
+    subject's centre (that is what lands where the phone points).
+    """
     matte = refine_stage(image, stage, FULL_OPTIONS)
-    rgba = cutout_rgba(matte.foreground, matte.alpha)
+    x, y, w, h = subject_box(matte.alpha)
+    rgba = cutout_rgba(matte.foreground[y:y + h, x:x + w], matte.alpha[y:y + h, x:x + w])
     return encode_png(rgba, compression=CUTOUT_PNG_COMPRESSION), rgba.shape[1], rgba.shape[0]
 
 
