@@ -322,6 +322,28 @@ def cmd_sample(args: argparse.Namespace, console: Console) -> int:
     return 0
 
 
+def cmd_locate(args: argparse.Namespace, console: Console) -> int:
+    from core.locate import locate
+
+    document = float_to_uint8(load_image(args.document, max_pixels=args.max_pixels))
+    photo = float_to_uint8(load_image(args.photo, max_pixels=args.max_pixels))  # EXIF orientation applied
+    found = locate(document, photo)
+    payload = {
+        "x": None if found.x is None else round(found.x, 2),
+        "y": None if found.y is None else round(found.y, 2),
+        "confidence": round(found.confidence, 4),
+    }
+    if found.x is None:
+        text = f"{args.photo}: could not find where it points on {args.document} (confidence {found.confidence:.2f})"
+    else:
+        text = (
+            f"{args.photo} points at pixel ({found.x:.1f}, {found.y:.1f}) of {args.document} "
+            f"(confidence {found.confidence:.2f})"
+        )
+    console.result(payload, text)
+    return 0
+
+
 # ── argument parsing ──────────────────────────────────────────────────────────
 
 
@@ -398,6 +420,12 @@ def build_parser(extend: Callable[[argparse._SubParsersAction, Callable], None] 
     sample.add_argument("--alpha-out", help="also write its true alpha")
     _add_common(sample, model=False)
     sample.set_defaults(func=cmd_sample)
+
+    loc = sub.add_parser("locate", help="which document pixel a phone photo of the screen points at")
+    loc.add_argument("document", metavar="DOCUMENT_IMAGE", help="the document as displayed (or a screenshot)")
+    loc.add_argument("photo", metavar="PHONE_PHOTO", help="a photo of the screen; its centre is the point")
+    _add_common(loc, model=False)
+    loc.set_defaults(func=cmd_locate)
 
     doctor = sub.add_parser("doctor", help="which device and model would run")
     _add_common(doctor)
