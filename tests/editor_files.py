@@ -41,6 +41,39 @@ def write_inputs(out: Path, veil_alpha: int) -> None:
     (out / "veil.rgba").write_bytes(veil.tobytes())
 
 
+POSTER = (480, 360)  # (width, height) of the document a phone photo is located on
+PHONE_CENTRE = (300, 140)  # the poster pixel the phone photo's centre shows
+PHONE_PHOTO = 400  # the photo's side: the poster around PHONE_CENTRE, enlarged 1.5 times
+PHONE_OBJECT = (64, 48)  # the object photographed for the cut: a red disc on blue
+
+
+def write_phone_inputs(out: Path) -> None:
+    """The phone scenario's files: poster.rgba (shapes of many colours, something to locate),
+    photo.rgb (the screen as the phone saw it) and object.rgba (what the phone cut out)."""
+    rng = np.random.default_rng(5)
+    w, h = POSTER
+    poster = np.zeros((h, w, 3), np.uint8)
+    poster[..., 0] = np.linspace(0, 255, w, dtype=np.uint8)[None, :]
+    poster[..., 1] = 120
+    poster[..., 2] = np.linspace(0, 255, h, dtype=np.uint8)[:, None]
+    yy, xx = np.mgrid[:h, :w]
+    for _ in range(160):
+        cx, cy, r = rng.uniform(0, w), rng.uniform(0, h), rng.uniform(4, 26)
+        inside = (np.abs(xx - cx) < r) & (np.abs(yy - cy) < r) if rng.random() < 0.5 else np.hypot(xx - cx, yy - cy) < r
+        poster[inside] = rng.integers(0, 256, 3)
+    (out / "poster.rgba").write_bytes(np.dstack([poster, np.full((h, w), 255, np.uint8)]).tobytes())
+    side = PHONE_PHOTO
+    ys = np.clip(np.round(PHONE_CENTRE[1] + (np.arange(side) - side / 2) / 1.5).astype(int), 0, h - 1)
+    xs = np.clip(np.round(PHONE_CENTRE[0] + (np.arange(side) - side / 2) / 1.5).astype(int), 0, w - 1)
+    (out / "photo.rgb").write_bytes(np.ascontiguousarray(poster[ys][:, xs]).tobytes())
+    ow, oh = PHONE_OBJECT
+    disc = np.hypot(*np.mgrid[:oh, :ow][::-1] - np.array([ow / 2, oh / 2])[:, None, None]) < 16
+    thing = np.zeros((oh, ow, 4), np.uint8)
+    thing[...] = (30, 30, 220, 255)
+    thing[disc] = (230, 30, 30, 255)
+    (out / "object.rgba").write_bytes(thing.tobytes())
+
+
 def free_port() -> int:
     """A loopback port nothing listens on (for the "no engine" tests)."""
     import socket

@@ -25,6 +25,7 @@ qapp = QApplication.instance()
 window = app.activeWindow()
 ctl = softcut_krita.softcut_extension.controller
 ctl.worker.configure("127.0.0.1", spec["port"], spec["token"])
+ctl.phone.configure("127.0.0.1", spec["port"])
 ctl.refine_mode = spec["refine"]
 undo_view = [o for w in qapp.topLevelWidgets() for o in w.findChildren(QObject)
              if o.metaObject().className() == "KisUndoView"][0]
@@ -287,5 +288,50 @@ untouched_scenario("no_engine", doc, port=spec["dead_port"])
 doc = new_document("dies", "RGBA", "U8", [("subject", 0, 0, BW, BH, "big.rgba")], BW, BH)
 untouched_scenario("engine_dies", doc, port=spec["kill_port"],
                    on_first_progress=lambda: os.kill(spec["kill_pid"], signal.SIGKILL))
+
+# Phone cut & paste: a phone (a client on a thread here) cuts out an object and pastes it with a
+# photo of the screen; the plug-in's phone link answers the engine on Krita's GUI thread.
+import threading  # noqa: E402
+
+from softcut_krita.client import SoftcutClient, raw_image  # noqa: E402
+
+PW, PH = spec["poster_size"]
+doc = new_document("phone", "RGBA", "U8", [("poster", 0, 0, PW, PH, "poster.rgba")], PW, PH)
+before = snapshot(doc)
+undo_before = undo_index()
+outcome = {}
+
+
+def phone_side():
+    try:
+        ow, oh = spec["object_size"]
+        side = spec["photo_side"]
+        with SoftcutClient("127.0.0.1", spec["port"], token=spec["token"], name="softcut-phone") as phone:
+            cut = phone.phone_cut(raw_image(ow, oh, "rgba8", image_bytes("object.rgba"))).fields["cut"]
+            pasted = phone.phone_paste(cut, raw_image(side, side, "rgb8", image_bytes("photo.rgb"), name="photo"),
+                                     name="Phone mug")
+        outcome.update({k: v for k, v in pasted.fields.items() if k != "timings"})
+    except Exception as exc:  # reported in the facts
+        outcome["error"] = repr(exc)
+
+
+phone_thread = threading.Thread(target=phone_side, daemon=True)
+phone_thread.start()
+deadline = time.monotonic() + 180
+while phone_thread.is_alive() and time.monotonic() < deadline:
+    qapp.processEvents()
+    time.sleep(0.01)
+settle(doc)
+after = snapshot(doc)
+old = {tuple(n[:3]) for n in before["nodes"]}
+added = [n[1:7] for n in after["nodes"] if tuple(n[:3]) not in old]
+top = doc.topLevelNodes()[-1]
+facts = {"phone": outcome, "added": added, "top": top.name(), "undo_steps": undo_index() - undo_before}
+b = top.bounds()
+layer_bytes = bytes(top.pixelData(b.x(), b.y(), b.width(), b.height()))
+app.action("edit_undo").trigger()
+settle(doc)
+facts["undo_restores"] = snapshot(doc) == before
+record("phone", facts, layer=layer_bytes)
 
 (OUT / "done").write_text("ok")

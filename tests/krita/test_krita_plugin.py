@@ -20,7 +20,8 @@ import numpy as np
 import pytest
 
 from conftest import build_tiny_model, red_disc_image, write_sidecar
-from editor_files import BIG, REFINE, SIZE, SMALL, TOLERANCE, facts, free_port, grey, opaque_rgba8, write_inputs
+from editor_files import (BIG, PHONE_CENTRE, PHONE_OBJECT, PHONE_PHOTO, POSTER, REFINE, SIZE, SMALL, TOLERANCE, facts,
+                          free_port, grey, opaque_rgba8, write_inputs, write_phone_inputs)
 from engine_server.client import SoftcutClient, raw_image
 from engine_server.launcher import EngineProcess
 
@@ -44,7 +45,9 @@ def krita_run(tmp_path_factory):
     out = tmp / "out"
     out.mkdir()
     write_inputs(out, veil_alpha=90)
+    write_phone_inputs(out)
     spec = {"port": engine.port, "token": engine.token, "refine": REFINE, "width": W, "height": H,
+            "poster_size": list(POSTER), "photo_side": PHONE_PHOTO, "object_size": list(PHONE_OBJECT),
             "offset_size": list(SMALL), "big_size": list(BIG), "dead_port": free_port(),
             "kill_port": doomed.port, "kill_pid": doomed.proc.pid}
     (out / "spec.json").write_text(json.dumps(spec))
@@ -257,3 +260,24 @@ def test_a_failed_request_leaves_the_document_alone(krita_run, name, says):
     assert f["unchanged"] and f["undo_steps_added"] == 0
     if name != "no_engine":
         assert f["stages"], "the job had started before it was stopped"
+
+
+def test_a_phone_paste_lands_as_one_new_layer_where_the_photo_points(krita_run):
+    out, _ = krita_run
+    f = facts(out, "phone")
+    assert "error" not in f["phone"], f["phone"]
+    assert f["phone"]["status"] == "placed", f["phone"]
+    assert f["phone"]["editor"] == "softcut-krita"
+    (added,) = f["added"]  # one new node, at the top of the stack
+    name, kind, x, y, w, h = added
+    assert (name, kind) == ("Phone mug", "paintlayer") and f["top"] == "Phone mug"
+    # Krita's bounds leave out the cut-out's fully transparent margin (2 px)
+    assert 0 <= x - f["phone"]["x"] <= 3 and 0 <= y - f["phone"]["y"] <= 3
+    # the disc (32 px across), cropped out of the 64 x 48 photo, centred where the photo points
+    assert 28 <= w < PHONE_OBJECT[0] and 28 <= h < PHONE_OBJECT[1]
+    assert abs(x + w / 2 - PHONE_CENTRE[0]) <= 6 and abs(y + h / 2 - PHONE_CENTRE[1]) <= 6
+    layer = np.frombuffer((out / "phone.layer.bin").read_bytes(), np.uint8).reshape(h, w, 4)  # B, G, R, A
+    middle = layer[h // 2, w // 2]
+    assert middle[2] > 150 and middle[0] < 100 and middle[3] > 200  # red, opaque
+    assert layer[0, 0, 3] < 80  # the blue corner was cut away
+    assert f["undo_steps"] == 1 and f["undo_restores"] is True

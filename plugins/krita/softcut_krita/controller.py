@@ -19,6 +19,7 @@ from PyQt5.QtGui import QIcon
 from . import config, document
 from .client import EngineError, EngineUnavailable, JobCancelledError, raw_image
 from .protocol import messages
+from .phone import PhoneLink
 from .worker import EngineWorker
 
 OUTPUTS = ("selection", "mask", "layer")
@@ -63,6 +64,9 @@ class Controller(QObject):
         self.last_source: document.SourceImage | None = None
         self.last_message = ""
         self._pending_edges: dict[str, float] | None = None
+        self.phone = PhoneLink(host, port, parent=self)
+        self.phone.placed.connect(self._say)
+        self.phone.start()
 
     # ── engine ────────────────────────────────────────────────────────────────
 
@@ -70,6 +74,7 @@ class Controller(QObject):
         """(Re)connect, reporting the engine's device and model through ``status``."""
         if host is not None or port is not None:
             self.worker.configure(host or self.worker.host, port or self.worker.port)
+            self.phone.configure(self.worker.host, self.worker.port)
         if self.worker.busy:
             return
         self.status.emit(f"connecting to {self.worker.host}:{self.worker.port}…")

@@ -1,0 +1,164 @@
+"""Phone cut & paste: Krita's side of it.
+
+A :class:`PhoneLink` keeps one editor connection to the engine (``hello.accepts``
+``place_layer`` and ``canvas_snapshot``) and polls it from a QTimer on Krita's GUI
+thread, so the answers run where Krita's API may be used:
+
+- ``canvas_snapshot``: the active document's composite (its projection, on white),
+  scaled to the asked size; where the canvas is on screen is not given (null).
+- ``place_layer``: the phone's cut-out as a new paint layer at the top of the active
+  document, at the engine's position (centred when it has none), one undo step
+  ("Add Layer"). Each delivery is placed once: its id is kept in Krita's settings.
+
+While no engine runs, the link tries again every few seconds.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from krita import Krita
+from PyQt5.QtCore import QObject, QTimer, pyqtSignal
+from PyQt5.QtGui import QColor, QImage, QPainter
+
+from . import document, pixels
+from .client import EngineUnavailable, SoftcutClient
+from .client.transport import TransportError
+from .protocol import messages
+
+log = logging.getLogger(__name__)
+
+POLL_MS = 200
+RETRY_MS = 5000
+SETTINGS = "softcut"
+DELIVERED_KEY = "phone_delivered"
+DELIVERED_KEPT = 500
+
+
+def fit_within(width: int, height: int, max_side: int) -> tuple[int, int]:
+    """(width, height) scaled down (never up) so the longest side is at most ``max_side``."""
+    scale = min(1.0, max_side / max(width, height))
+    return max(1, round(width * scale)), max(1, round(height * scale))
+
+
+def rgb_rows(image: QImage) -> bytes:
+    """An RGB888 QImage's pixels as rgb8 bytes without Qt's row padding."""
+    width, height, stride = image.width(), image.height(), image.bytesPerLine()
+    bits = image.constBits()
+    bits.setsize(stride * height)
+    data = bytes(bits)
+    if stride == width * 3:
+        return data
+    return b"".join(data[y * stride:y * stride + width * 3] for y in range(height))
+
+
+def snapshot(doc, max_side: int) -> dict:
+    """The ``snapshot`` answer for ``doc``: its composite on white, rgb8, longest side ≤ max_side."""
+    width, height = fit_within(doc.width(), doc.height(), max_side)
+    thumb = doc.thumbnail(width, height)
+    canvas = QImage(thumb.width(), thumb.height(), QImage.Format_RGB888)
+    canvas.fill(QColor(255, 255, 255))
+    painter = QPainter(canvas)
+    painter.drawImage(0, 0, thumb)
+    painter.end()
+    image = messages.buffer("image", rgb_rows(canvas), format="rgb8", width=canvas.width(), height=canvas.height())
+    return {"document": {"width": doc.width(), "height": doc.height()}, "view": None, "buffers": [image]}
+
+
+def place_cutout(doc, name: str, x: int | None, y: int | None, width: int, height: int, rgba: bytes):
+    """A new paint layer named ``name`` at the top of ``doc`` holding ``rgba`` (rgba8, straight alpha)
+    with its top-left at (x, y), or centred when x or y is None. One undo step. Returns (layer, x, y)."""
+    if x is None or y is None:
+        x, y = (doc.width() - width) // 2, (doc.height() - height) // 2
+    layer = doc.createNode(name, "paintlayer")
+    layer.setPixelData(document.from_bgra8(doc, pixels.swap_red_blue(rgba), width, height), x, y, width, height)
+    root = doc.rootNode()
+    top = root.childNodes()[-1] if root.childNodes() else None
+    root.addChildNode(layer, top)
+    document.settle(doc)
+    return layer, x, y
+
+
+class PhoneLink(QObject):
+    """The editor connection that receives phone cut-outs. Signal ``placed(str)``: news for the user."""
+
+    placed = pyqtSignal(str)
+
+    def __init__(self, host: str, port: int, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.host, self.port = host, port
+        self.client: SoftcutClient | None = None
+        self._timer = QTimer(self)
+        self._timer.timeout.connect(self._poll)
+
+    def start(self) -> None:
+        """Connect now (or keep trying) and poll for the engine's requests."""
+        self._timer.start(POLL_MS)
+        self._poll()
+
+    def stop(self) -> None:
+        self._timer.stop()
+        if self.client is not None:
+            self.client.close()
+            self.client = None
+
+    def configure(self, host: str, port: int) -> None:
+        """Follow the controller to another engine."""
+        if (host, port) != (self.host, self.port):
+            self.host, self.port = host, port
+            if self.client is not None:
+                self.client.close()
+                self.client = None
+
+    def _poll(self) -> None:
+        if self.client is None:
+            self.client = SoftcutClient(
+                self.host, self.port, name="softcut-krita", timeout=30.0, cutout_format="rgba8",
+                accepts={"canvas_snapshot": self._snapshot, "place_layer": self._place},
+            )
+        try:
+            self.client.poll(0.0)
+        except (EngineUnavailable, TransportError, OSError) as exc:
+            log.debug("phone link: %s", exc)
+            self.client.close()
+            self.client = None
+            self._timer.setInterval(RETRY_MS)
+            return
+        self._timer.setInterval(POLL_MS)
+
+    # ── answers (on the GUI thread) ───────────────────────────────────────────
+
+    def _snapshot(self, request) -> dict:
+        doc = Krita.instance().activeDocument()
+        if doc is None:
+            raise LookupError("no document is open in Krita")
+        return snapshot(doc, int(request.fields.get("max_side", 1600)))
+
+    def _place(self, request) -> dict:
+        fields = request.fields
+        delivery = str(fields["delivery"])
+        if delivery in self._delivered():
+            return {"delivery": delivery, "ok": True, "message": "already placed"}
+        doc = Krita.instance().activeDocument()
+        if doc is None:
+            return {"delivery": delivery, "ok": False, "message": "no document is open in Krita"}
+        spec, data = request.buffer("cutout")
+        if spec.format != "rgba8":
+            return {"delivery": delivery, "ok": False, "message": f"expected an rgba8 cut-out; got {spec.format}"}
+        name = str(fields.get("name") or "Phone cut-out")
+        _, x, y = place_cutout(doc, name, fields.get("x"), fields.get("y"), spec.width, spec.height, data)
+        self._remember(delivery)
+        self.placed.emit(f'phone cut-out "{name}" pasted at ({x}, {y})')
+        return {"delivery": delivery, "ok": True, "message": f"placed at ({x}, {y})"}
+
+    def _delivered(self) -> list[str]:
+        try:
+            ids = json.loads(Krita.instance().readSetting(SETTINGS, DELIVERED_KEY, "[]"))
+        except ValueError:
+            return []
+        return [i for i in ids if isinstance(i, str)] if isinstance(ids, list) else []
+
+    def _remember(self, delivery: str) -> None:
+        ids = [i for i in self._delivered() if i != delivery] + [delivery]
+        Krita.instance().writeSetting(SETTINGS, DELIVERED_KEY, json.dumps(ids[-DELIVERED_KEPT:]))
