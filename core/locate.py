@@ -228,7 +228,9 @@ def locate(document: np.ndarray, photo: np.ndarray, *, options: LocateOptions = 
         for crop in options.crops:
             found = coarse_homography(ref_features, shot, crop=crop, options=options)
             if found.homography is not None:
-                found = Coarse(np.linalg.inv(ref_to_small) @ found.homography, found.matches, found.inliers)
+                found = Coarse(
+                    np.linalg.inv(ref_to_small) @ found.homography, found.matches, found.inliers, 1.0 / ref_to_small[0, 0]
+                )
             # an attempt with a homography beats one without; then more inliers win
             if (found.homography is not None, found.inliers) > (best.homography is not None, best.inliers):
                 best = found
@@ -240,7 +242,9 @@ def locate(document: np.ndarray, photo: np.ndarray, *, options: LocateOptions = 
         return Location(None, None, 0.0, best.matches, best.inliers)
     h_full, inliers = best.homography, best.inliers
     if options.refine:
-        h_full, local = refine_homography(ref, shot, h_full, patch=options.patch)
+        # the coarse pass is good to about its RANSAC threshold: larger corrections are mismatches
+        max_shift = 2.5 * options.ransac_px * best.reference_pixel
+        h_full, local = refine_homography(ref, shot, h_full, patch=options.patch, max_shift=max_shift)
         inliers = max(inliers, local)
     x, y = map_point(h_full, cx, cy)
     diag = float(np.hypot(rw, rh))
@@ -271,6 +275,8 @@ class Coarse:
     homography: np.ndarray | None
     matches: int
     inliers: int
+    reference_pixel: float = 1.0
+    """Size of one pixel of the reference it was matched against, in full reference pixels."""
 
 
 def coarse_homography(ref_features: Features, shot: np.ndarray, *, crop: float, options: LocateOptions) -> Coarse:
@@ -323,7 +329,7 @@ def _sane(h_mat: np.ndarray, inlier_points: np.ndarray, centre: tuple[float, flo
 
 
 def refine_homography(
-    ref: np.ndarray, shot: np.ndarray, h_mat: np.ndarray, *, patch: int, rounds: int = 2
+    ref: np.ndarray, shot: np.ndarray, h_mat: np.ndarray, *, patch: int, max_shift: float, rounds: int = 2
 ) -> tuple[np.ndarray, int]:
     """Correct a photo → reference homography near the photo's centre.
 
@@ -336,6 +342,8 @@ def refine_homography(
     ----------
     ref: (H, W) uint8 grey reference. shot: (h, w) uint8 grey photo.
     h_mat: (3, 3) float64, photo pixels → reference pixels.
+    max_shift: largest accepted move of the centre, reference pixels (bigger: a mismatch,
+        e.g. the document's border matched against the canvas edge).
 
     Returns
     -------
@@ -362,7 +370,7 @@ def refine_homography(
             return h_mat, agreed
         centre = np.array([[half, half]])
         moved = map_points(g, centre)[0] - centre[0]
-        if not np.all(np.isfinite(moved)) or np.hypot(*moved) > patch / 4:
+        if not np.all(np.isfinite(moved)) or np.hypot(*moved) > max(2.0, max_shift * ws):
             return h_mat, agreed
         h_mat = to_ref @ g @ np.linalg.inv(to_ref) @ h_mat
         agreed = inliers

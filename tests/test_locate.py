@@ -196,3 +196,10 @@ def test_cli_locate_applies_the_photos_exif_orientation(tmp_path, capsys, cases,
     assert code == 0
     assert out["x"] is not None, out
     assert np.hypot(out["x"] - truth[0], out["y"] - truth[1]) <= 0.01 * np.hypot(*doc.shape[:2])
+
+
+def test_falls_back_to_orb_when_opencv_has_no_sift(cases, monkeypatch):
+    monkeypatch.delattr(cv2, "SIFT_create")
+    doc, photo, truth = cases[2]
+    found = locate(doc, photo)
+    assert _error_pct(found, doc, truth) <= 1.0
