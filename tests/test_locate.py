@@ -3,7 +3,6 @@ photos (core.locate_synthetic), the geometry helpers and `softcut locate`."""
 
 from __future__ import annotations
 
-import io
 import json
 
 import cv2
