@@ -228,7 +228,6 @@ def test_paste_without_an_editor_is_kept_on_disk_then_delivered_when_one_connect
 
 
 def test_paste_into_an_editor_whose_screen_is_located(engine):
-    pytest.importorskip("core.locate")
     document = textured(600, 800, seed=3)  # the snapshot; the document is twice its size
     x0, y0, w, h = 380, 200, 320, 240
     photo = cv2.resize(document[y0:y0 + h, x0:x0 + w], (w * 3, h * 3), interpolation=cv2.INTER_CUBIC)
