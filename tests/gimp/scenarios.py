@@ -12,6 +12,8 @@ import hashlib
 import json
 import os
 import subprocess
+import sys
+import threading
 import time
 import traceback
 
@@ -125,7 +127,8 @@ def call(procedure, image, drawables, **args):
     config.set_property("image", image)
     config.set_core_object_array("drawables", drawables)
     config.set_property("engine-port", SPEC["port"])
-    config.set_property("quality", SPEC["refine"])
+    if hasattr(config.props, "quality"):
+        config.set_property("quality", SPEC["refine"])
     for key, value in args.items():
         if key == "dialog":  # (title, keys): run interactively and answer the dialog
             config.set_property("run-mode", Gimp.RunMode.INTERACTIVE)
@@ -284,6 +287,7 @@ def run_all():
         return image, [layer], layer
     scenario("no_alpha_mask", "softcut-remove-background", opaque_layer)
     scenario("no_engine", "softcut-remove-background", make, engine_port=SPEC["dead_port"])
+    phone_scenario()
     big = SPEC["big_size"]
 
     def big_image():
@@ -293,6 +297,47 @@ def run_all():
     scenario("engine_dies", "softcut-cut-out", big_image, engine_port=SPEC["kill_port"], quality="best")
     scenario("plugin_killed", "softcut-select-subject", big_image, engine_port=SPEC["abandoned_port"],
              quality="best")
+
+
+def phone_scenario():
+    """A phone (a client on a thread here) cuts out an object and pastes it with a photo of the screen
+    while Receive Phone Cut-outs runs on the image (it stops after one cut-out)."""
+    poster = tuple(SPEC["poster_size"])
+    outcome = {}
+
+    def make():
+        image = new_image(size=poster)
+        layer = add_layer(image, "poster.rgba", poster, name="poster")
+        return image, [layer], None
+
+    def phone_side():
+        try:
+            sys.path.insert(0, os.path.expanduser("~/.config/GIMP/3.0/plug-ins/softcut_gimp"))
+            from softcut_plugin.client import SoftcutClient, raw_image
+
+            started = time.monotonic()
+            ow, oh = SPEC["object_size"]
+            side = SPEC["photo_side"]
+            with open(os.path.join(OUT, "object.rgba"), "rb") as f:
+                thing = f.read()
+            with open(os.path.join(OUT, "photo.rgb"), "rb") as f:
+                photo = f.read()
+            with SoftcutClient("127.0.0.1", SPEC["port"], name="softcut-phone", timeout=120) as phone:
+                cut = phone.phone_cut(raw_image(ow, oh, "rgba8", thing)).fields["cut"]
+                time.sleep(max(0.0, 4.0 - (time.monotonic() - started)))  # the link is connected by then
+                pasted = phone.phone_paste(cut, raw_image(side, side, "rgb8", photo, name="photo"), name="Phone mug")
+            outcome.update({k: v for k, v in pasted.fields.items() if k != "timings"})
+        except Exception as exc:  # reported in the facts
+            outcome["error"] = repr(exc)
+
+    thread = threading.Thread(target=phone_side, daemon=True)
+    thread.start()
+
+    def keep(image, facts):
+        thread.join(60)
+        facts["phone"] = outcome
+
+    scenario("phone_paste", "softcut-phone-link", make, keep=keep, max_deliveries=1, timeout=90.0)
 
 
 try:

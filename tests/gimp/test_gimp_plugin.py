@@ -23,7 +23,8 @@ import numpy as np
 import pytest
 
 from conftest import build_tiny_model, red_disc_image, write_sidecar
-from editor_files import BIG, REFINE, SIZE, SMALL, TOLERANCE, facts, free_port, grey, opaque_rgba8, write_inputs
+from editor_files import (BIG, PHONE_CENTRE, PHONE_OBJECT, PHONE_PHOTO, POSTER, REFINE, SIZE, SMALL, TOLERANCE, facts,
+                          free_port, grey, opaque_rgba8, write_inputs, write_phone_inputs)
 from engine_server.client import SoftcutClient, raw_image
 from engine_server.launcher import EngineProcess
 
@@ -75,9 +76,11 @@ def gimp_run():
         out = tmp / "out"
         out.mkdir()
         write_inputs(out, veil_alpha=200)  # a veil that moves the matte
+        write_phone_inputs(out)
         spec = {"port": engine.port, "refine": REFINE, "width": W, "height": H, "offset_size": list(SMALL),
                 "big_size": list(BIG), "dead_port": free_port(), "kill_port": doomed.port,
-                "abandoned_port": abandoned.port}
+                "abandoned_port": abandoned.port, "poster_size": list(POSTER), "photo_side": PHONE_PHOTO,
+                "object_size": list(PHONE_OBJECT)}
         (out / "spec.json").write_text(json.dumps(spec))
         shutil.copy(HERE / "scenarios.py", tmp / "scenarios.py")
 
@@ -315,3 +318,24 @@ def test_the_dialog_runs_the_procedure_and_cancel_changes_nothing(gimp_run):
     cancelled = facts(out, "dialog_cancel")
     assert "Geometry:" in (out / "dialog-Escape.txt").read_text()
     assert cancelled["run"]["status"] == "cancel" and not cancelled["changed"]
+
+
+def test_a_phone_paste_lands_as_one_new_layer_where_the_photo_points(gimp_run):
+    out, _client, _seen = gimp_run
+    f = facts(out, "phone_paste")
+    assert f["run"]["ok"], f["run"]
+    assert "error" not in f["phone"], f["phone"]
+    assert f["phone"]["status"] == "placed" and f["phone"]["editor"] == "softcut-gimp", f["phone"]
+    (layer,) = f["new_layers"]
+    assert layer["name"] == "Phone mug" and f["top_layer"] == "Phone mug" and not layer["has_mask"]
+    x, y = layer["offsets"]
+    w, h = layer["size"]
+    assert (x, y) == (f["phone"]["x"], f["phone"]["y"])
+    # the disc (32 px across), cropped out of the 64 x 48 photo, centred where the photo points
+    assert 32 <= w < PHONE_OBJECT[0] and 32 <= h < PHONE_OBJECT[1]
+    assert abs(x + w / 2 - PHONE_CENTRE[0]) <= 6 and abs(y + h / 2 - PHONE_CENTRE[1]) <= 6
+    pixels = np.frombuffer((out / "phone_paste.layer.bin").read_bytes(), np.uint8).reshape(h, w, 4)
+    middle = pixels[h // 2, w // 2]
+    assert middle[0] > 150 and middle[2] < 100 and middle[3] > 200  # red, opaque
+    assert pixels[0, 0, 3] < 80  # the blue corner was cut away
+    assert f["undo_restores"] and f["redo_restores"]  # one Ctrl+Z takes it out, Ctrl+Y brings it back

@@ -16,20 +16,20 @@ gi.require_version("Gimp", "3.0")
 gi.require_version("Gegl", "0.4")
 from gi.repository import Gimp  # noqa: E402
 
-from softcut_plugin import procedures  # noqa: E402
+from softcut_plugin import phone, procedures  # noqa: E402
 
 
 class Softcut(Gimp.PlugIn):
-    """Select Subject, Refine Selection, Remove Background and Cut Out, through the Softcut engine."""
+    """Select Subject, Refine Selection, Remove Background, Cut Out and phone cut-outs, through the Softcut engine."""
 
     def do_query_procedures(self):
-        return list(procedures.PROCEDURES)
+        return [*procedures.PROCEDURES, phone.NAME]
 
     def do_set_i18n(self, name):
         return False
 
     def do_create_procedure(self, name):
-        return procedures.create(self, name)
+        return phone.create(self) if name == phone.NAME else procedures.create(self, name)
 
 
 if __name__ == "__main__":

@@ -180,3 +180,46 @@ def add_cutout_layer(image, above, rect: tuple, foreground: bytes, alpha: bytes,
     layer.add_mask(mask)
     _write(mask, rect, COVERAGE, alpha)
     return layer
+
+
+def add_pixel_layer(image, name: str, rect: tuple, rgba: bytes):
+    """A new layer at the top of ``image`` holding ``rgba`` (rgba8, straight alpha) over ``rect``.
+
+    An indexed image is converted to RGB first (a palette cannot hold the colours); a
+    grey image gets a grey layer (babl converts). Call inside an undo group.
+    """
+    base = image.get_base_type()
+    if base == Gimp.ImageBaseType.INDEXED:
+        image.convert_rgb()
+        base = Gimp.ImageBaseType.RGB
+    kind = Gimp.ImageType.GRAYA_IMAGE if base == Gimp.ImageBaseType.GRAY else Gimp.ImageType.RGBA_IMAGE
+    layer = Gimp.Layer.new(image, name, rect[2], rect[3], kind, 100.0, Gimp.LayerMode.NORMAL)
+    image.insert_layer(layer, None, 0)
+    layer.set_offsets(rect[0], rect[1])
+    _write(layer, rect, COLOUR, rgba)
+    return layer
+
+
+def composite_rgb(image, max_side: int) -> tuple:
+    """The image as displayed, flattened on white, scaled so its longest side is at most ``max_side``.
+
+    Returns (width, height, rgb8 bytes).
+    """
+    width, height = image.get_width(), image.get_height()
+    scale = min(1.0, max_side / max(width, height))
+    out_w, out_h = max(1, round(width * scale)), max(1, round(height * scale))
+    copy = image.duplicate()
+    try:
+        copy.undo_disable()
+        Gimp.context_push()
+        try:
+            Gimp.context_set_background(Gegl.Color.new("white"))
+            flat = copy.flatten()
+        finally:
+            Gimp.context_pop()
+        x, y = _offsets(flat)
+        area = Gegl.Rectangle.new(round(-x * scale), round(-y * scale), out_w, out_h)
+        data = bytes(flat.get_buffer().get(area, scale, "R'G'B' u8", Gegl.AbyssPolicy.CLAMP))
+    finally:
+        copy.delete()
+    return out_w, out_h, data
