@@ -334,4 +334,16 @@ settle(doc)
 facts["undo_restores"] = snapshot(doc) == before
 record("phone", facts, layer=layer_bytes)
 
+# The docker's "Paste from phone...": the engine's phone link and its QR code (LAN engine), or the
+# advice to start the engine with --lan.
+softcut_docker = [d for d in app.dockers() if d.objectName() == "softcut_docker"][0]
+link = {"no_lan": run(call=softcut_docker.phone.click)}
+ctl.worker.configure("127.0.0.1", spec["lan_port"], spec["token"])
+link["lan"] = run(call=softcut_docker.phone.click)
+ctl.worker.configure("127.0.0.1", spec["port"], spec["token"])
+pixmap = softcut_docker.qr.pixmap()
+link.update({"qr_visible": softcut_docker.qr.isVisible(), "qr_size": [pixmap.width(), pixmap.height()] if pixmap else None,
+             "url": softcut_docker.phone_url.text()})
+record("phone_link", link)
+
 (OUT / "done").write_text("ok")

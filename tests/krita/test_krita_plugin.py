@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -42,6 +43,7 @@ def krita_run(tmp_path_factory):
     config = tmp / "config"
     engine = EngineProcess(config, model, "--device", "cpu", home=tmp / "home", timeout=60)
     doomed = EngineProcess(config, model, "--device", "cpu", home=tmp / "home", timeout=60)
+    lan = EngineProcess(config, model, "--device", "cpu", "--lan", home=tmp / "home", timeout=60)
     out = tmp / "out"
     out.mkdir()
     write_inputs(out, veil_alpha=90)
@@ -49,7 +51,7 @@ def krita_run(tmp_path_factory):
     spec = {"port": engine.port, "token": engine.token, "refine": REFINE, "width": W, "height": H,
             "poster_size": list(POSTER), "photo_side": PHONE_PHOTO, "object_size": list(PHONE_OBJECT),
             "offset_size": list(SMALL), "big_size": list(BIG), "dead_port": free_port(),
-            "kill_port": doomed.port, "kill_pid": doomed.proc.pid}
+            "kill_port": doomed.port, "kill_pid": doomed.proc.pid, "lan_port": lan.port}
     (out / "spec.json").write_text(json.dumps(spec))
 
     data, xdg_config, home = tmp / "xdg-data", tmp / "xdg-config", tmp / "home-dir"
@@ -89,6 +91,7 @@ def krita_run(tmp_path_factory):
     finally:
         engine.stop()
         doomed.stop()
+        lan.stop()
 
 
 def direct_select(client, source: bytes, w: int, h: int, outputs=("alpha",), edges=None):
@@ -281,3 +284,12 @@ def test_a_phone_paste_lands_as_one_new_layer_where_the_photo_points(krita_run):
     assert middle[2] > 150 and middle[0] < 100 and middle[3] > 200  # red, opaque
     assert layer[0, 0, 3] < 80  # the blue corner was cut away
     assert f["undo_steps"] == 1 and f["undo_restores"] is True
+
+
+def test_the_docker_shows_the_phone_link_or_says_to_start_the_engine_on_the_lan(krita_run):
+    out, _ = krita_run
+    f = facts(out, "phone_link")
+    assert f["no_lan"]["ok"] is False and "softcut serve --lan" in f["no_lan"]["message"]
+    assert f["lan"]["ok"] is True and f["lan"]["message"].startswith("scan the code")
+    assert f["qr_visible"] and f["qr_size"] == [180, 180]
+    assert re.fullmatch(r"http://[\d.]+:\d+/phone#t=[\w-]{20,}", f["url"]), f["url"]

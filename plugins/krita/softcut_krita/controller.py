@@ -50,6 +50,7 @@ class Controller(QObject):
     busy = pyqtSignal(bool)
     message = pyqtSignal(str)
     finished = pyqtSignal(bool)
+    phone_link_ready = pyqtSignal(str, bytes)  # the phone's pairing URL and its QR code (PNG)
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -97,6 +98,29 @@ class Controller(QObject):
 
     def cancel(self) -> None:
         self.worker.cancel()
+
+    def phone_link(self) -> bool:
+        """Ask the engine for the phone's pairing link; ``phone_link_ready`` carries it and its QR code."""
+        if self.worker.busy:
+            self._say("wait for the running request to end")
+            return False
+
+        def done(result) -> None:
+            self.phone_link_ready.emit(str(result.fields["url"]), bytes(result.buffers["qr"]))
+            self._say("scan the code with the phone, photograph an object, then aim the phone at this document: "
+                      "the cut-out lands where it points")
+            self.finished.emit(True)
+
+        def failed(exc: Exception) -> None:
+            if isinstance(exc, EngineError) and exc.code == "not_found":
+                self._say(f"the engine is not on the local network: restart it with `{START_COMMAND} --lan` "
+                          "to paste from a phone")
+            else:
+                self._failed(exc)
+            self.finished.emit(False)
+
+        self.worker.submit(lambda job_id: messages.phone_link(id=job_id), done, failed)
+        return True
 
     # ── actions ───────────────────────────────────────────────────────────────
 

@@ -1,9 +1,10 @@
-"""The Softcut docker: engine state, source and output, edge sliders, progress and cancel."""
+"""The Softcut docker: engine state, source and output, edge sliders, progress and cancel, the phone link."""
 
 from __future__ import annotations
 
 from krita import DockWidget, Krita
 from PyQt5.QtCore import Qt, QTimer
+from PyQt5.QtGui import QPixmap
 from PyQt5.QtWidgets import (QComboBox, QFormLayout, QHBoxLayout, QLabel, QProgressBar, QPushButton, QSlider,
                              QVBoxLayout, QWidget)
 
@@ -18,6 +19,7 @@ EDGE_SLIDERS = (
 )
 OUTPUT_LABELS = (("selection", "Selection"), ("mask", "Transparency mask"), ("layer", "New layer (cut-out)"))
 LIVE_DELAY_MS = 150
+QR_SIDE = 180  # pixels: the phone link's QR code in the docker
 
 
 class SoftcutDocker(DockWidget):
@@ -94,6 +96,17 @@ class SoftcutDocker(DockWidget):
         row.addWidget(self.bar)
         row.addWidget(self.cancel)
         layout.addLayout(row)
+        self.phone = QPushButton("Paste from phone…")
+        self.phone.clicked.connect(self.ctl.phone_link)
+        layout.addWidget(self.phone)
+        self.qr = QLabel()
+        self.qr.setAlignment(Qt.AlignCenter)
+        self.qr.hide()
+        self.phone_url = QLabel("")
+        self.phone_url.setWordWrap(True)
+        self.phone_url.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        layout.addWidget(self.qr)
+        layout.addWidget(self.phone_url)
         self.news = QLabel("")
         self.news.setWordWrap(True)
         layout.addWidget(self.news)
@@ -105,10 +118,18 @@ class SoftcutDocker(DockWidget):
         self.ctl.progress.connect(lambda fraction, stage: (self.bar.setValue(int(100 * fraction)),
                                                           self.bar.setFormat(f"{stage} %p%")))
         self.ctl.busy.connect(self._busy)
+        self.ctl.phone_link_ready.connect(self._show_phone_link)
 
     def edges(self) -> dict[str, float]:
         """The sliders' values, in the engine's units."""
         return {name: slider.value() * step for name, (slider, step) in self.sliders.items()}
+
+    def _show_phone_link(self, url: str, png: bytes) -> None:
+        pixmap = QPixmap()
+        pixmap.loadFromData(png, "PNG")
+        self.qr.setPixmap(pixmap.scaled(QR_SIDE, QR_SIDE, Qt.KeepAspectRatio, Qt.FastTransformation))
+        self.qr.show()
+        self.phone_url.setText(url)
 
     def canvasChanged(self, canvas) -> None:
         pass
