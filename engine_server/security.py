@@ -66,132 +66,98 @@ def token_matches(offered: object, expected: str) -> bool:
     return isinstance(offered, str) and hmac.compare_digest(offered.encode("utf-8", "surrogatepass"), expected.encode())
 
 
-class PairingCodes:
-    """The engine's current pairing code: 6 random digits, valid ``lifetime_s``, single use.
+class OneTimeSecret:
+    """A secret the engine shows the user, valid ``lifetime_s`` and for one :meth:`redeem`.
 
-    A client that cannot read the token file sends the code the user read off
-    ``softcut serve``'s console and gets the token back. The code is replaced by a
-    new one after a successful :meth:`redeem`, once it has expired (checked when a
-    code is offered), and after ``max_failures`` wrong offers (so guessing gets at
-    most that many tries per code); ``on_new(code)`` is called with each new code
-    (``softcut serve`` prints it). The first code is not announced through
-    ``on_new``: read :attr:`current`.
+    A fresh secret (from ``draw()``) replaces it after a successful redeem, once it has
+    expired (noticed when one is offered or when :attr:`current` is read), and after
+    ``max_failures`` wrong offers when that is set (for short secrets that could be
+    guessed); ``on_new(secret)`` is called with each replacement (``softcut serve``
+    prints it). The first secret is not announced: read :attr:`current`.
 
     Parameters
     ----------
-    lifetime_s: seconds a code stays valid.
-    max_failures: wrong offers after which the code is replaced.
-    on_new: called with every replacement code.
+    draw: makes a new random secret.
+    lifetime_s: seconds a secret stays valid.
+    max_failures: wrong offers after which the secret is replaced; None: no limit.
+    on_new: called with every replacement.
     clock: monotonic seconds (tests inject their own).
     """
 
-    DIGITS = 6
-
     def __init__(
         self,
+        draw: Callable[[], str],
         *,
         lifetime_s: float = 600.0,
-        max_failures: int = 5,
+        max_failures: int | None = None,
         on_new: Callable[[str], None] | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        if lifetime_s <= 0 or max_failures < 1:
+        if lifetime_s <= 0 or (max_failures is not None and max_failures < 1):
             raise ValueError(f"lifetime_s and max_failures: expected > 0; got {lifetime_s}, {max_failures}")
+        self._draw = draw
         self.lifetime_s = lifetime_s
         self.max_failures = max_failures
         self.on_new = on_new
         self._clock = clock
-        self._code, self._expires, self._failures = self._draw(clock())
+        self._secret, self._expires, self._failures = draw(), clock() + lifetime_s, 0
 
     @property
     def current(self) -> str:
-        """The code to show the user now."""
-        return self._code
-
-    def _draw(self, now: float) -> tuple[str, float, int]:
-        code = "".join(secrets.choice("0123456789") for _ in range(self.DIGITS))
-        return code, now + self.lifetime_s, 0
+        """The secret to show now (a fresh one, announced, once the last has expired)."""
+        now = self._clock()
+        if now >= self._expires:
+            self._replace(now)
+        return self._secret
 
     def _replace(self, now: float) -> None:
-        self._code, self._expires, self._failures = self._draw(now)
+        self._secret, self._expires, self._failures = self._draw(), now + self.lifetime_s, 0
         if self.on_new is not None:
-            self.on_new(self._code)
+            self.on_new(self._secret)
 
-    def redeem(self, code: object, now: float | None = None) -> bool:
-        """Whether ``code`` is the current, unexpired code (compared in constant time).
+    def redeem(self, offered: object, now: float | None = None) -> bool:
+        """Whether ``offered`` is the current, unexpired secret (compared in constant time).
 
-        True: the code matched and is replaced by a new one. False: it was wrong
-        (counted; the code is replaced at ``max_failures``) or the current code had
-        expired (replaced now).
+        True: it matched and is replaced by a new one. False: it was wrong (counted
+        towards ``max_failures``) or the current secret had expired (replaced now).
         """
         now = self._clock() if now is None else now
         if now >= self._expires:
             self._replace(now)
             return False
-        offered = code.encode("utf-8", "surrogatepass") if isinstance(code, str) else b""
-        if hmac.compare_digest(offered, self._code.encode()):
+        given = offered.encode("utf-8", "surrogatepass") if isinstance(offered, str) else b""
+        if hmac.compare_digest(given, self._secret.encode()):
             self._replace(now)
             return True
         self._failures += 1
-        if self._failures >= self.max_failures:
+        if self.max_failures is not None and self._failures >= self.max_failures:
             self._replace(now)
         return False
 
 
-class PhoneLinks:
-    """The one-time token of the phone's pairing URL (``softcut serve --lan``).
+class PairingCodes(OneTimeSecret):
+    """The pairing code ``softcut serve`` prints: 6 random digits, replaced after 5 wrong tries.
 
-    128 random bits, URL-safe; valid ``lifetime_s`` and for one :meth:`redeem`. A fresh
-    token replaces it after a successful redeem and when :attr:`current` finds it expired;
-    ``on_new(token)`` is called with each replacement (``softcut serve`` prints the new URL).
-    No failure limit: 128 bits cannot be guessed.
-
-    Parameters
-    ----------
-    lifetime_s: seconds a token stays valid.
-    on_new: called with every replacement token.
-    clock: monotonic seconds (tests inject their own).
+    A client that cannot read the token file (the Photoshop panel) sends the code the
+    user read off the console and gets the token back (``pair``).
     """
+
+    DIGITS = 6
+
+    def __init__(self, *, lifetime_s: float = 600.0, max_failures: int = 5,
+                 on_new: Callable[[str], None] | None = None, clock: Callable[[], float] = time.monotonic) -> None:
+        super().__init__(self._digits, lifetime_s=lifetime_s, max_failures=max_failures, on_new=on_new, clock=clock)
+
+    def _digits(self) -> str:
+        return "".join(secrets.choice("0123456789") for _ in range(self.DIGITS))
+
+
+class PhoneLinks(OneTimeSecret):
+    """The one-time token of the phone's pairing URL (``softcut serve --lan``): 128 random bits,
+    URL-safe; no failure limit (128 bits cannot be guessed)."""
 
     BYTES = 16
 
-    def __init__(
-        self,
-        *,
-        lifetime_s: float = 600.0,
-        on_new: Callable[[str], None] | None = None,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        if lifetime_s <= 0:
-            raise ValueError(f"lifetime_s: expected > 0; got {lifetime_s}")
-        self.lifetime_s = lifetime_s
-        self.on_new = on_new
-        self._clock = clock
-        self._token = secrets.token_urlsafe(self.BYTES)
-        self._expires = clock() + lifetime_s
-
-    @property
-    def current(self) -> str:
-        """The token to put in the URL now (a fresh one, announced, once the last has expired)."""
-        now = self._clock()
-        if now >= self._expires:
-            self._replace(now)
-        return self._token
-
-    def _replace(self, now: float) -> None:
-        self._token = secrets.token_urlsafe(self.BYTES)
-        self._expires = now + self.lifetime_s
-        if self.on_new is not None:
-            self.on_new(self._token)
-
-    def redeem(self, token: object) -> bool:
-        """Whether ``token`` is the current, unexpired token (constant time); True replaces it."""
-        now = self._clock()
-        if now >= self._expires:
-            self._replace(now)
-            return False
-        offered = token.encode("utf-8", "surrogatepass") if isinstance(token, str) else b""
-        if hmac.compare_digest(offered, self._token.encode()):
-            self._replace(now)
-            return True
-        return False
+    def __init__(self, *, lifetime_s: float = 600.0, on_new: Callable[[str], None] | None = None,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        super().__init__(lambda: secrets.token_urlsafe(self.BYTES), lifetime_s=lifetime_s, on_new=on_new, clock=clock)

@@ -159,11 +159,11 @@ def add_layer_mask(layer, rect: tuple, alpha: bytes):
     return mask
 
 
-def add_cutout_layer(image, above, rect: tuple, foreground: bytes, alpha: bytes, name: str):
-    """A new layer over ``rect``: the opaque ``foreground`` (rgb8) with ``alpha`` (grey8) as its mask.
+def _new_layer(image, name: str, rect: tuple, above=None):
+    """An empty layer over ``rect`` (canvas pixels), above ``above`` (or on top when None).
 
-    It goes above ``above`` (or on top when None). An indexed image is converted
-    to RGB first, since a palette cannot hold the cleaned colours.
+    An indexed image is converted to RGB first, since a palette cannot hold the new
+    colours; a grey image gets a grey layer (babl converts what is written to it).
     """
     base = image.get_base_type()
     if base == Gimp.ImageBaseType.INDEXED:
@@ -175,6 +175,13 @@ def add_cutout_layer(image, above, rect: tuple, foreground: bytes, alpha: bytes,
     position = image.get_item_position(above) if above is not None else 0
     image.insert_layer(layer, parent, position)
     layer.set_offsets(rect[0], rect[1])
+    return layer
+
+
+def add_cutout_layer(image, above, rect: tuple, foreground: bytes, alpha: bytes, name: str):
+    """A new layer over ``rect``: the opaque ``foreground`` (rgb8) with ``alpha`` (grey8) as its mask,
+    above ``above`` (or on top when None)."""
+    layer = _new_layer(image, name, rect, above)
     _write(layer, rect, COLOUR, pixels.rgba_opaque(foreground))
     mask = layer.create_mask(Gimp.AddMaskType.BLACK)
     layer.add_mask(mask)
@@ -184,18 +191,8 @@ def add_cutout_layer(image, above, rect: tuple, foreground: bytes, alpha: bytes,
 
 def add_pixel_layer(image, name: str, rect: tuple, rgba: bytes):
     """A new layer at the top of ``image`` holding ``rgba`` (rgba8, straight alpha) over ``rect``.
-
-    An indexed image is converted to RGB first (a palette cannot hold the colours); a
-    grey image gets a grey layer (babl converts). Call inside an undo group.
-    """
-    base = image.get_base_type()
-    if base == Gimp.ImageBaseType.INDEXED:
-        image.convert_rgb()
-        base = Gimp.ImageBaseType.RGB
-    kind = Gimp.ImageType.GRAYA_IMAGE if base == Gimp.ImageBaseType.GRAY else Gimp.ImageType.RGBA_IMAGE
-    layer = Gimp.Layer.new(image, name, rect[2], rect[3], kind, 100.0, Gimp.LayerMode.NORMAL)
-    image.insert_layer(layer, None, 0)
-    layer.set_offsets(rect[0], rect[1])
+    Call inside an undo group."""
+    layer = _new_layer(image, name, rect)
     _write(layer, rect, COLOUR, rgba)
     return layer
 
