@@ -5,7 +5,6 @@ restarts, phone links and pairing with their one-time token, the phone page over
 
 from __future__ import annotations
 
-import asyncio
 import http.client
 import io
 import json
@@ -18,7 +17,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from conftest import red_disc_image
+from conftest import ServerThread, red_disc_image
 from core.imageio import float_to_uint8
 from engine_server import phone_http
 from engine_server.client import EngineError, SoftcutClient, jpeg_image, raw_image
@@ -34,7 +33,7 @@ ROOT = Path(__file__).resolve().parents[1]
 KEPT = "no editor connected — kept, will paste when one connects"
 
 
-class PhoneEngine:
+class PhoneEngine(ServerThread):
     """An EngineServer in this process (own thread and loop) on a loopback port, with its outbox in
     ``outbox`` (a new PhoneEngine on the same folder is the engine after a restart)."""
 
@@ -47,13 +46,7 @@ class PhoneEngine:
                                    pairing=PairingCodes(), phone_links=self.links,
                                    lan_host="127.0.0.1" if lan else None, outbox_dir=outbox)
         self.outbox = outbox
-        self.loop = asyncio.new_event_loop()
-        self.stop_future = self.loop.create_future()
-        ready = self.loop.create_future()
-        self.thread = threading.Thread(
-            target=self.loop.run_until_complete, args=(self.server.run(self.stop_future, ready=ready),), daemon=True)
-        self.thread.start()
-        self.port = asyncio.run_coroutine_threadsafe(asyncio.wait_for(asyncio.shield(ready), 30), self.loop).result(35)
+        super().__init__(self.server)
 
     def phone(self) -> SoftcutClient:
         client = SoftcutClient(port=self.port, token=TOKEN, timeout=60, name="softcut-phone")
@@ -64,10 +57,6 @@ class PhoneEngine:
         """The outbox's JSON records by id."""
         return {p.stem: json.loads(p.read_text()) for p in sorted(self.outbox.glob("d*.json"))}
 
-    def stop(self) -> None:
-        self.loop.call_soon_threadsafe(lambda: self.stop_future.done() or self.stop_future.set_result(None))
-        self.thread.join(30)
-        self.loop.close()
 
 
 class Editor:

@@ -6,7 +6,6 @@ is exercised in tests/test_server_real_model.py.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import threading
 import time
@@ -15,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import red_disc_image
+from conftest import ServerThread, red_disc_image
 from core.imageio import float_to_uint8
 from engine_server.client import EngineError, EngineUnavailable, SoftcutClient, raw_image
 from engine_server.client.transport import ConnectionClosed, HandshakeError, WebSocketConnection
@@ -248,7 +247,7 @@ def test_a_taken_port_is_a_clear_error_not_a_hang(engine, tiny_model, tmp_path):
 # ---------------------------------------------------------------- pairing codes
 
 
-class InProcessEngine:
+class InProcessEngine(ServerThread):
     """An EngineServer in this process (its own thread and event loop) on a loopback port, built with
     options `softcut serve` does not expose: a chosen token and pairing codes, or none."""
 
@@ -261,21 +260,11 @@ class InProcessEngine:
         self.pairing = pairing
         self.server = EngineServer(Core(open_session(str(model), device="cpu")), self.TOKEN,
                                    host="127.0.0.1", port=0, pairing=pairing)
-        self.loop = asyncio.new_event_loop()
-        self.stop_future = self.loop.create_future()
-        ready = self.loop.create_future()
-        self.thread = threading.Thread(
-            target=self.loop.run_until_complete, args=(self.server.run(self.stop_future, ready=ready),), daemon=True)
-        self.thread.start()
-        self.port = asyncio.run_coroutine_threadsafe(asyncio.wait_for(asyncio.shield(ready), 30), self.loop).result(35)
+        super().__init__(self.server)
 
     def raw(self) -> WebSocketConnection:
         return WebSocketConnection.connect("127.0.0.1", self.port, timeout=10)
 
-    def stop(self) -> None:
-        self.loop.call_soon_threadsafe(lambda: self.stop_future.done() or self.stop_future.set_result(None))
-        self.thread.join(30)
-        self.loop.close()
 
 
 @pytest.fixture
