@@ -153,11 +153,15 @@ async function putGrey(put, target, grey, rect, depth, extra) {
   }
 }
 
-async function putColours(target, foreground, rect, depth, grey) {
-  const opaque = pixels.opaqueLayerPixels(foreground, grey);
-  const colourSpace = grey ? "Grayscale" : "RGB";
-  const data = await imageData(opaque.data, rect.width, rect.height,
-    { components: opaque.components, chunky: true, colorSpace: colourSpace }, depth);
+/**
+ * Replace a layer's pixels with engine colours (see `pixels.layerPixels`) covering `rect`.
+ * @param {{documentID: number, layerID: number}} target
+ * @param {Uint8Array} colours rgba8 or rgb8 (`channels` 4 or 3).
+ */
+async function putLayerPixels(target, colours, channels, rect, depth, grey) {
+  const layer = pixels.layerPixels(colours, grey, channels);
+  const data = await imageData(layer.data, rect.width, rect.height,
+    { components: layer.components, chunky: true, colorSpace: grey ? "Grayscale" : "RGB" }, depth);
   try {
     await imaging.putPixels({
       documentID: target.documentID, layerID: target.layerID, imageData: data, replace: true,
@@ -179,7 +183,7 @@ async function writeInto(target, buffers) {
     return;
   }
   if (target.output === "layer" && buffers.foreground) {
-    await putColours(target, buffers.foreground, rect, depth, target.grey);
+    await putLayerPixels(target, buffers.foreground, 3, rect, depth, target.grey);
   }
   await putGrey(imaging.putLayerMask, target, buffers.alpha, rect, depth, { layerID: target.layerID, kind: "user", replace: false });
 }
@@ -273,7 +277,6 @@ async function placeLayer(cut) {
   const grey = isGrey(doc);
   const x = cut.x === null || cut.x === undefined ? Math.round((doc.width - cut.width) / 2) : cut.x;
   const y = cut.y === null || cut.y === undefined ? Math.round((doc.height - cut.height) / 2) : cut.y;
-  const layerData = pixels.layerPixels(cut.rgba, grey);
   let layerID = null;
   await asOneStep(doc, `Softcut: ${cut.name}`, async () => {
     const layers = doc.layers;
@@ -281,13 +284,8 @@ async function placeLayer(cut) {
     const layer = await doc.createPixelLayer({ name: cut.name });
     if (top && top !== layer) await layer.move(top, constants.ElementPlacement.PLACEBEFORE);
     layerID = layer.id;
-    const data = await imageData(layerData.data, cut.width, cut.height,
-      { components: layerData.components, chunky: true, colorSpace: grey ? "Grayscale" : "RGB" }, depth);
-    try {
-      await imaging.putPixels({ documentID: doc.id, layerID, imageData: data, replace: true, targetBounds: { left: x, top: y } });
-    } finally {
-      data.dispose();
-    }
+    const rect = { left: x, top: y, width: cut.width, height: cut.height };
+    await putLayerPixels({ documentID: doc.id, layerID }, cut.rgba, 4, rect, depth, grey);
   });
   return { x, y, layerID };
 }

@@ -93,43 +93,36 @@ function engineImage(data, components) {
 }
 
 /**
- * Opaque layer pixels from the engine's decontaminated colours.
- * @param {Uint8Array} rgb rgb8 foreground, 0–255.
- * @param {boolean} grey true for a greyscale document: one grey value a pixel (the mean of R, G, B).
- * @returns {{data: Uint8Array, components: number}} RGBA (4) or grey + alpha (2), alpha 255.
+ * Layer pixels from engine colours: rgba8 (a cut-out, its alpha kept) or rgb8 (decontaminated
+ * colours, made opaque).
+ * @param {Uint8Array} colours rgba8 (straight alpha) or rgb8, 0–255.
+ * @param {boolean} grey true for a greyscale document: grey (the mean of R, G, B) + alpha.
+ * @param {3|4} [channels=4] 4 for rgba8, 3 for rgb8 (alpha 255).
+ * @returns {{data: Uint8Array, components: number}} RGBA (4) or grey + alpha (2); rgba8 for
+ *   an RGB document is returned as it is.
  */
-function opaqueLayerPixels(rgb, grey) {
-  const count = rgb.length / 3;
-  if (!Number.isInteger(count)) throw new RangeError(`rgb8: length ${rgb.length} is not a multiple of 3`);
+function layerPixels(colours, grey, channels = 4) {
+  if (channels !== 3 && channels !== 4) throw new RangeError(`channels: expected 3 or 4; got ${channels}`);
+  const count = colours.length / channels;
+  if (!Number.isInteger(count)) throw new RangeError(`${channels === 3 ? "rgb8" : "rgba8"}: length ${colours.length} is not a multiple of ${channels}`);
+  if (!grey && channels === 4) return { data: colours, components: 4 };
   const components = grey ? 2 : 4;
   const out = new Uint8Array(count * components);
-  for (let i = 0; i < count; i++) {
-    const r = rgb[3 * i], g = rgb[3 * i + 1], b = rgb[3 * i + 2];
+  // Plain index writes: this runs once a pixel on whole images (no per-pixel allocations).
+  for (let i = 0, from = 0, to = 0; i < count; i++, from += channels, to += components) {
+    const r = colours[from], g = colours[from + 1], b = colours[from + 2];
+    const alpha = channels === 4 ? colours[from + 3] : 255;
     if (grey) {
-      out[2 * i] = Math.round((r + g + b) / 3);
-      out[2 * i + 1] = 255;
+      out[to] = Math.round((r + g + b) / 3);
+      out[to + 1] = alpha;
     } else {
-      out.set([r, g, b, 255], 4 * i);
+      out[to] = r;
+      out[to + 1] = g;
+      out[to + 2] = b;
+      out[to + 3] = alpha;
     }
   }
   return { data: out, components };
-}
-
-/**
- * Layer pixels from an engine cut-out, alpha kept.
- * @param {Uint8Array} rgba rgba8, straight alpha, 0–255.
- * @param {boolean} grey true for a greyscale document: grey (the mean of R, G, B) + alpha.
- * @returns {{data: Uint8Array, components: number}} RGBA (4) or grey + alpha (2).
- */
-function layerPixels(rgba, grey) {
-  if (!grey) return { data: rgba, components: 4 };
-  const count = rgba.length / 4;
-  const out = new Uint8Array(count * 2);
-  for (let i = 0; i < count; i++) {
-    out[2 * i] = Math.round((rgba[4 * i] + rgba[4 * i + 1] + rgba[4 * i + 2]) / 3);
-    out[2 * i + 1] = rgba[4 * i + 3];
-  }
-  return { data: out, components: 2 };
 }
 
 /**
@@ -174,5 +167,5 @@ function isBlank(grey) {
 }
 
 module.exports = {
-  MAX16, intersect, rectFromBounds, toEightBit, fromEightBit, engineImage, opaqueLayerPixels, layerPixels, fitWithin, place, isBlank,
+  MAX16, intersect, rectFromBounds, toEightBit, fromEightBit, engineImage, layerPixels, fitWithin, place, isBlank,
 };
