@@ -315,7 +315,6 @@ def phone_scenario():
             sys.path.insert(0, os.path.expanduser("~/.config/GIMP/3.0/plug-ins/softcut_gimp"))
             from softcut_plugin.client import SoftcutClient, raw_image
 
-            started = time.monotonic()
             ow, oh = SPEC["object_size"]
             side = SPEC["photo_side"]
             with open(os.path.join(OUT, "object.rgba"), "rb") as f:
@@ -324,7 +323,9 @@ def phone_scenario():
                 photo = f.read()
             with SoftcutClient("127.0.0.1", SPEC["port"], name="softcut-phone", timeout=120) as phone:
                 cut = phone.phone_cut(raw_image(ow, oh, "rgba8", thing)).fields["cut"]
-                time.sleep(max(0.0, 4.0 - (time.monotonic() - started)))  # the link is connected by then
+                deadline = time.monotonic() + 60
+                while phone.status()["clients"] < 2 and time.monotonic() < deadline:  # this phone and GIMP's link
+                    time.sleep(0.1)
                 pasted = phone.phone_paste(cut, raw_image(side, side, "rgb8", photo, name="photo"), name="Phone mug")
             outcome.update({k: v for k, v in pasted.fields.items() if k != "timings"})
         except Exception as exc:  # reported in the facts

@@ -15,7 +15,6 @@ While no engine runs, the link tries again every few seconds.
 
 from __future__ import annotations
 
-import json
 import logging
 
 from krita import Krita
@@ -24,6 +23,7 @@ from PyQt5.QtGui import QColor, QImage, QPainter
 
 from . import document, pixels
 from .client import EngineUnavailable, SoftcutClient
+from .client.editor import Deliveries, answer_place_layer, snapshot_size
 from .client.transport import TransportError
 from .protocol import messages
 
@@ -33,13 +33,6 @@ POLL_MS = 200
 RETRY_MS = 5000
 SETTINGS = "softcut"
 DELIVERED_KEY = "phone_delivered"
-DELIVERED_KEPT = 500
-
-
-def fit_within(width: int, height: int, max_side: int) -> tuple[int, int]:
-    """(width, height) scaled down (never up) so the longest side is at most ``max_side``."""
-    scale = min(1.0, max_side / max(width, height))
-    return max(1, round(width * scale)), max(1, round(height * scale))
 
 
 def rgb_rows(image: QImage) -> bytes:
@@ -53,9 +46,9 @@ def rgb_rows(image: QImage) -> bytes:
     return b"".join(data[y * stride:y * stride + width * 3] for y in range(height))
 
 
-def snapshot(doc, max_side: int) -> dict:
-    """The ``snapshot`` answer for ``doc``: its composite on white, rgb8, longest side ≤ max_side."""
-    width, height = fit_within(doc.width(), doc.height(), max_side)
+def snapshot(doc, request) -> dict:
+    """The ``snapshot`` answer for ``doc``: its composite on white, rgb8, scaled to the request's max_side."""
+    width, height = snapshot_size(doc.width(), doc.height(), request)
     thumb = doc.thumbnail(width, height)
     canvas = QImage(thumb.width(), thumb.height(), QImage.Format_RGB888)
     canvas.fill(QColor(255, 255, 255))
@@ -66,18 +59,16 @@ def snapshot(doc, max_side: int) -> dict:
     return {"document": {"width": doc.width(), "height": doc.height()}, "view": None, "buffers": [image]}
 
 
-def place_cutout(doc, name: str, x: int | None, y: int | None, width: int, height: int, rgba: bytes):
+def place_cutout(doc, name: str, x: int, y: int, width: int, height: int, rgba: bytes):
     """A new paint layer named ``name`` at the top of ``doc`` holding ``rgba`` (rgba8, straight alpha)
-    with its top-left at (x, y), or centred when x or y is None. One undo step. Returns (layer, x, y)."""
-    if x is None or y is None:
-        x, y = (doc.width() - width) // 2, (doc.height() - height) // 2
+    with its top-left at (x, y). One undo step ("Add Layer")."""
     layer = doc.createNode(name, "paintlayer")
     layer.setPixelData(document.from_bgra8(doc, pixels.swap_red_blue(rgba), width, height), x, y, width, height)
     root = doc.rootNode()
     top = root.childNodes()[-1] if root.childNodes() else None
     root.addChildNode(layer, top)
     document.settle(doc)
-    return layer, x, y
+    return layer
 
 
 class PhoneLink(QObject):
@@ -89,6 +80,9 @@ class PhoneLink(QObject):
         super().__init__(parent)
         self.host, self.port = host, port
         self.client: SoftcutClient | None = None
+        app = Krita.instance()
+        self.deliveries = Deliveries(lambda: app.readSetting(SETTINGS, DELIVERED_KEY, "[]"),
+                                     lambda text: app.writeSetting(SETTINGS, DELIVERED_KEY, text))
         self._timer = QTimer(self)
         self._timer.timeout.connect(self._poll)
 
@@ -129,36 +123,23 @@ class PhoneLink(QObject):
 
     # ── answers (on the GUI thread) ───────────────────────────────────────────
 
-    def _snapshot(self, request) -> dict:
+    @staticmethod
+    def _document():
         doc = Krita.instance().activeDocument()
         if doc is None:
             raise LookupError("no document is open in Krita")
-        return snapshot(doc, int(request.fields.get("max_side", 1600)))
+        return doc
+
+    def _snapshot(self, request) -> dict:
+        return snapshot(self._document(), request)
 
     def _place(self, request) -> dict:
-        fields = request.fields
-        delivery = str(fields["delivery"])
-        if delivery in self._delivered():
-            return {"delivery": delivery, "ok": True, "message": "already placed"}
-        doc = Krita.instance().activeDocument()
-        if doc is None:
-            return {"delivery": delivery, "ok": False, "message": "no document is open in Krita"}
-        spec, data = request.buffer("cutout")
-        if spec.format != "rgba8":
-            return {"delivery": delivery, "ok": False, "message": f"expected an rgba8 cut-out; got {spec.format}"}
-        name = str(fields.get("name") or "Phone cut-out")
-        _, x, y = place_cutout(doc, name, fields.get("x"), fields.get("y"), spec.width, spec.height, data)
-        self._remember(delivery)
-        self.placed.emit(f'phone cut-out "{name}" pasted at ({x}, {y})')
-        return {"delivery": delivery, "ok": True, "message": f"placed at ({x}, {y})"}
+        def size() -> tuple[int, int]:
+            doc = self._document()
+            return doc.width(), doc.height()
 
-    def _delivered(self) -> list[str]:
-        try:
-            ids = json.loads(Krita.instance().readSetting(SETTINGS, DELIVERED_KEY, "[]"))
-        except ValueError:
-            return []
-        return [i for i in ids if isinstance(i, str)] if isinstance(ids, list) else []
+        def insert(name: str, x: int, y: int, width: int, height: int, rgba: bytes) -> None:
+            place_cutout(self._document(), name, x, y, width, height, rgba)
+            self.placed.emit(f'phone cut-out "{name}" pasted at ({x}, {y})')
 
-    def _remember(self, delivery: str) -> None:
-        ids = [i for i in self._delivered() if i != delivery] + [delivery]
-        Krita.instance().writeSetting(SETTINGS, DELIVERED_KEY, json.dumps(ids[-DELIVERED_KEPT:]))
+        return answer_place_layer(request, self.deliveries, size, insert)

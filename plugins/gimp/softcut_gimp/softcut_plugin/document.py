@@ -197,14 +197,9 @@ def add_pixel_layer(image, name: str, rect: tuple, rgba: bytes):
     return layer
 
 
-def composite_rgb(image, max_side: int) -> tuple:
-    """The image as displayed, flattened on white, scaled so its longest side is at most ``max_side``.
-
-    Returns (width, height, rgb8 bytes).
-    """
-    width, height = image.get_width(), image.get_height()
-    scale = min(1.0, max_side / max(width, height))
-    out_w, out_h = max(1, round(width * scale)), max(1, round(height * scale))
+def composite_rgb(image, out_w: int, out_h: int) -> bytes:
+    """The image as displayed, flattened on white, scaled to ``out_w`` × ``out_h`` (rgb8 bytes)."""
+    scale = out_w / image.get_width()
     copy = image.duplicate()
     try:
         copy.undo_disable()
@@ -219,4 +214,4 @@ def composite_rgb(image, max_side: int) -> tuple:
         data = bytes(flat.get_buffer().get(area, scale, "R'G'B' u8", Gegl.AbyssPolicy.CLAMP))
     finally:
         copy.delete()
-    return out_w, out_h, data
+    return data

@@ -10,7 +10,6 @@ delivery is placed once: the ids are kept in GIMP's folder.
 
 from __future__ import annotations
 
-import json
 import os
 import time
 
@@ -21,12 +20,12 @@ from gi.repository import GLib, GObject, Gimp  # noqa: E402
 
 from . import config, document  # noqa: E402
 from .client import ClientError, EngineUnavailable, SoftcutClient  # noqa: E402
+from .client.editor import Deliveries, answer_place_layer, snapshot_size  # noqa: E402
 from .protocol import messages  # noqa: E402
 
 NAME = "softcut-phone-link"
 POLL_S = 0.25
 DELIVERED_FILE = "softcut-phone-delivered.json"
-DELIVERED_KEPT = 500
 READWRITE = GObject.ParamFlags.READWRITE
 
 
@@ -51,23 +50,19 @@ def create(plugin: Gimp.PlugIn) -> Gimp.Procedure:
     return procedure
 
 
-def _delivered_path() -> str:
-    return os.path.join(Gimp.directory(), DELIVERED_FILE)
+def _deliveries() -> Deliveries:
+    """The phone cut-outs placed so far, in a small JSON file in GIMP's folder."""
+    path = os.path.join(Gimp.directory(), DELIVERED_FILE)
 
+    def load() -> str:
+        with open(path, encoding="utf-8") as f:
+            return f.read()
 
-def _delivered() -> list:
-    try:
-        with open(_delivered_path(), encoding="utf-8") as f:
-            ids = json.load(f)
-    except (OSError, ValueError):
-        return []
-    return [i for i in ids if isinstance(i, str)] if isinstance(ids, list) else []
+    def save(text: str) -> None:
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(text)
 
-
-def _remember(delivery: str) -> None:
-    ids = [i for i in _delivered() if i != delivery] + [delivery]
-    with open(_delivered_path(), "w", encoding="utf-8") as f:
-        json.dump(ids[-DELIVERED_KEPT:], f)
+    return Deliveries(load, save)
 
 
 class Link:
@@ -76,37 +71,30 @@ class Link:
     def __init__(self, image) -> None:
         self.image = image
         self.placed = 0
+        self.deliveries = _deliveries()
 
-    def snapshot(self, request) -> dict:
+    def _size(self) -> tuple[int, int]:
         if not self.image.is_valid():
             raise LookupError("the image was closed in GIMP")
-        width, height, rgb = document.composite_rgb(self.image, int(request.fields.get("max_side", 1600)))
+        return self.image.get_width(), self.image.get_height()
+
+    def snapshot(self, request) -> dict:
+        width, height = snapshot_size(*self._size(), request)
+        rgb = document.composite_rgb(self.image, width, height)
         return {"document": {"width": self.image.get_width(), "height": self.image.get_height()}, "view": None,
                 "buffers": [messages.buffer("image", rgb, format="rgb8", width=width, height=height)]}
 
     def place(self, request) -> dict:
-        fields = request.fields
-        delivery = str(fields["delivery"])
-        if delivery in _delivered():
-            return {"delivery": delivery, "ok": True, "message": "already placed"}
-        if not self.image.is_valid():
-            return {"delivery": delivery, "ok": False, "message": "the image was closed in GIMP"}
-        spec, data = request.buffer("cutout")
-        if spec.format != "rgba8":
-            return {"delivery": delivery, "ok": False, "message": f"expected an rgba8 cut-out; got {spec.format}"}
-        x, y = fields.get("x"), fields.get("y")
-        if x is None or y is None:
-            x, y = (self.image.get_width() - spec.width) // 2, (self.image.get_height() - spec.height) // 2
-        name = str(fields.get("name") or "Phone cut-out")
+        return answer_place_layer(request, self.deliveries, self._size, self._insert)
+
+    def _insert(self, name: str, x: int, y: int, width: int, height: int, rgba: bytes) -> None:
         self.image.undo_group_start()
         try:
-            document.add_pixel_layer(self.image, name, (x, y, spec.width, spec.height), data)
+            document.add_pixel_layer(self.image, name, (x, y, width, height), rgba)
         finally:
             self.image.undo_group_end()
             Gimp.displays_flush()
-        _remember(delivery)
         self.placed += 1
-        return {"delivery": delivery, "ok": True, "message": f"placed at ({x}, {y})"}
 
 
 def _run(procedure, run_mode, image, drawables, settings, data):
