@@ -122,4 +122,4 @@ async function adjust(client, last, edges, decontaminate, hooks = {}) {
   await document_.rewrite(last.target, answer.buffers, "Softcut: Adjust Edges");
 }
 
-module.exports = { OUTPUTS, UNCHANGED, describeFailure, activeEdges, run, adjust };
+module.exports = { START_COMMAND, describeFailure, run, adjust };

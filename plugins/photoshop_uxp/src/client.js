@@ -289,10 +289,8 @@ class EngineClient {
         const error = opened
           ? new EngineUnavailable(`the connection to the Softcut engine at ${this.url} was lost (${detail}): restart it with \`softcut serve\``)
           : new EngineUnavailable(`the Softcut engine at ${this.url} is not reachable: start it with \`softcut serve\``);
-        const wasReady = this._ready;
-        this._teardown(error);
+        this._lose(error, { code, reason });
         if (!opened) reject(error);
-        if (wasReady) callSafely(this.onClose, { code, reason });
       };
       socket.onerror = () => {
         lost(1006, "");
@@ -334,10 +332,8 @@ class EngineClient {
       if (!(error instanceof ProtocolError)) throw error;
       // The engine broke the protocol: nothing it sends can be trusted to match up any more.
       const socket = this._socket;
-      const wasReady = this._ready;
-      this._teardown(error);
+      this._lose(error, { code: 1000, reason: `protocol error: ${error.message}` });
       socket.close(1000, "protocol error");
-      if (wasReady) callSafely(this.onClose, { code: 1000, reason: `protocol error: ${error.message}` });
       return;
     }
     if (message !== null) this._dispatch(message);
@@ -382,6 +378,13 @@ class EngineClient {
     if (this._socket !== socket || socket === null) return; // the connection ended meanwhile
     const frames = encode({ ...reply, id: this._nextId(), ref: message.id });
     for (const frame of frames) socket.send(wireBytes(frame));
+  }
+
+  /** The connection ended other than by close(): tear it down, and tell onClose if it was up. */
+  _lose(error, event) {
+    const wasReady = this._ready;
+    this._teardown(error);
+    if (wasReady) callSafely(this.onClose, event);
   }
 
   /** Forget the connection: reject everything pending with `error`. */

@@ -7,10 +7,10 @@
 
 const actions = require("./actions");
 const settingsStore = require("./settings");
-const { EngineClient, EngineUnavailable, EngineError, CLIENT_VERSION } = require("./client");
+const { EngineClient, EngineUnavailable, EngineError } = require("./client");
 const phonePaste = require("./phone_paste");
 
-const START_COMMAND = "softcut serve";
+const { START_COMMAND } = actions;
 const BUTTONS = {
   "select-subject": { output: null, refineSelection: false },
   "refine-selection": { output: null, refineSelection: true },
@@ -69,7 +69,6 @@ class Panel {
     this.settings.port = port;
     this.client = new EngineClient({
       host: this.settings.host, port, WebSocket: this.WebSocket,
-      client: { name: "softcut-photoshop", version: CLIENT_VERSION },
       hello: { cutout_format: "rgba8" }, // the panel has no PNG decoder
       accepts: {
         canvas_snapshot: phonePaste.answerSnapshot,
@@ -297,4 +296,4 @@ function base64(bytes) {
   return out;
 }
 
-module.exports = { Panel, BUTTONS, base64 };
+module.exports = { Panel };
