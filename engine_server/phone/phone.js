@@ -321,7 +321,7 @@
      * @returns {string}
      */
     failureText(error, during) {
-      const { EngineUnavailable, EngineError } = this.modules.client;
+      const { EngineUnavailable, EngineError, JobCancelled } = this.modules.client;
       if (error instanceof BadImage) return `Bad image: ${error.message}. Take the photo again.`;
       if (error instanceof NotConnected) return error.message;
       if (error instanceof EngineUnavailable) {
@@ -329,7 +329,7 @@
           ? `The connection to Softcut on ${this.host} was lost during ${during} — check that \`softcut serve --lan\` is still running, then try again.`
           : this.unreachableText();
       }
-      if (error instanceof this.modules.client.JobCancelled || (error instanceof EngineError && error.code === "cancelled")) {
+      if (error instanceof JobCancelled || (error instanceof EngineError && error.code === "cancelled")) {
         return `Softcut on ${this.host} dropped ${during} (is it shutting down?) — check that \`softcut serve --lan\` is running, then try again.`;
       }
       if (error instanceof EngineError) {
@@ -388,7 +388,7 @@
         this.window.localStorage.setItem(TOKEN_KEY, token);
         this.connected(client);
       } catch (error) {
-        if (error instanceof this.modules.client.EngineError && error.code === "unauthorized") {
+        if (this.isUnauthorized(error)) {
           // An old link on a phone that is paired already: its saved token still does.
           if (this.window.localStorage.getItem(TOKEN_KEY) && (await this.reconnect())) return;
           this.showConnection("unpaired", "Not paired: this link was already used or has expired — scan the new QR code `softcut serve --lan` shows.");
@@ -429,7 +429,7 @@
         this.connected(client);
         return true;
       } catch (error) {
-        if (error instanceof this.modules.client.EngineError && error.code === "unauthorized") {
+        if (this.isUnauthorized(error)) {
           this.window.localStorage.removeItem(TOKEN_KEY);
           this.showConnection("unpaired", "Not paired: Softcut no longer knows this phone — scan the QR code `softcut serve --lan` shows.");
         } else {
@@ -437,6 +437,11 @@
         }
         return false;
       }
+    }
+
+    /** @returns {boolean} whether the engine refused the token (or the one-time token) */
+    isUnauthorized(error) {
+      return error instanceof this.modules.client.EngineError && error.code === "unauthorized";
     }
 
     /** @param {object} client the EngineClient that completed its handshake */
@@ -525,8 +530,8 @@
     setPreview(png) {
       if (this.previewUrl !== null) URL.revokeObjectURL(this.previewUrl);
       this.previewUrl = png === null ? null : URL.createObjectURL(new Blob([png], { type: "image/png" }));
-      this.el.preview.src = this.previewUrl === null ? "" : this.previewUrl;
       if (this.previewUrl === null) this.el.preview.removeAttribute("src");
+      else this.el.preview.src = this.previewUrl;
       this.el["preview-box"].hidden = png === null;
       this.el["cut-actions"].hidden = png === null;
       this.el["take-label"].hidden = png !== null;
@@ -664,9 +669,7 @@
   }
 
   return {
-    CLIENT,
     TOKEN_KEY,
-    LAYER_NAME,
     BadImage,
     sniffImageType,
     jpegSize,
@@ -676,7 +679,6 @@
     engineAddress,
     pasteOutcome,
     progressText,
-    capitalise,
     boot,
   };
 });
