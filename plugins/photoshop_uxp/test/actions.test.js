@@ -15,6 +15,7 @@ const assert = require("node:assert/strict");
 const actions = require("../src/actions");
 const { EngineClient } = require("../src/client");
 const { startEngine, occupyEngine } = require("./engine");
+const { disc, paint } = require("./paint");
 
 const { app, constants, calls, FULL } = photoshop;
 const GREY = constants.DocumentMode.GRAYSCALE;
@@ -35,27 +36,6 @@ after(async () => {
 });
 
 beforeEach(() => app.reset());
-
-/** Red disc (the test model's subject) on blue, as 8-bit RGBA values. */
-function disc(x, y, cx, cy, r) {
-  const d = Math.hypot(x - cx, y - cy);
-  const t = Math.max(0, Math.min(1, (r - d) / 3 + 0.5)); // soft edge
-  return [Math.round(40 + 190 * t), 30, Math.round(200 - 170 * t), 255];
-}
-
-/** Layer data at the document's depth and mode from an 8-bit RGBA painter `fn(x, y)`. */
-function paint(doc, rect, fn) {
-  const n = doc.channels, full = FULL[doc.depth];
-  const data = doc.depth === 16 ? new Uint16Array(rect.width * rect.height * n) : new Uint8Array(rect.width * rect.height * n);
-  for (let y = 0; y < rect.height; y++) {
-    for (let x = 0; x < rect.width; x++) {
-      const [r, g, b, a] = fn(x + rect.left, y + rect.top);
-      const values = n === 2 ? [Math.round((r + g + b) / 3), a] : [r, g, b, a];
-      values.forEach((v, c) => { data[(y * rect.width + x) * n + c] = Math.round((v * full) / 255); });
-    }
-  }
-  return data;
-}
 
 /** What the engine should receive for `part` of a layer: 8-bit values converted independently. */
 function expectedInput(doc, data, rect, part) {

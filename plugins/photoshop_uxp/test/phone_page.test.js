@@ -15,16 +15,13 @@ const { execFile } = require("node:child_process");
 const fs = require("node:fs");
 const os = require("node:os");
 const path = require("node:path");
-const { chromium } = require("playwright-core");
 
 const { REPO_ROOT, pythonPath, startEngine, occupyEngine } = require("./engine");
+const { SKIP, launchChromium, screenshotDir, consoleErrors } = require("./browser");
 const { EngineClient } = require("../src/client");
 const phone = require(path.join(REPO_ROOT, "engine_server", "phone", "phone.js"));
 
-const CHROMIUM = process.env.SOFTCUT_CHROMIUM || "/usr/bin/chromium";
-// Where Chromium is missing the page test is skipped, except in CI (which installs it).
-const SKIP = !fs.existsSync(CHROMIUM) && !process.env.CI ? `needs Chromium at ${CHROMIUM} (apt-get install chromium)` : false;
-const SCREENSHOT_DIR = process.env.SOFTCUT_SCREENSHOT_DIR || fs.mkdtempSync(path.join(os.tmpdir(), "softcut-phone-"));
+const SCREENSHOT_DIR = screenshotDir("phone");
 const PHONE = { viewport: { width: 360, height: 640 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 };
 const JOB_TIMEOUT_MS = 180_000; // a cold engine compiles its numeric kernels on the first job
 
@@ -323,10 +320,7 @@ async function phonePage(browser) {
   const context = await browser.newContext(PHONE);
   const page = await context.newPage();
   page.setDefaultTimeout(JOB_TIMEOUT_MS);
-  const problems = [];
-  page.on("console", (message) => { if (message.type() === "error") problems.push(message.text()); });
-  page.on("pageerror", (error) => problems.push(String(error)));
-  return { page, problems, context };
+  return { page, problems: consoleErrors(page), context };
 }
 
 /** The connection line's text once it matches `pattern`. */
@@ -364,11 +358,7 @@ describe("the phone page against softcut serve --lan", { skip: SKIP }, () => {
   before(async () => {
     await fixtureDir();
     engine = await startEngine({ extraArgs: ["--lan"] });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync"],
-    });
+    browser = await launchChromium();
   });
 
   after(async () => {

@@ -12,6 +12,7 @@ const assert = require("node:assert/strict");
 const phonePaste = require("../src/phone_paste");
 const { EngineClient } = require("../src/client");
 const { startEngine } = require("./engine");
+const { paint } = require("./paint");
 
 const { app, constants, FULL } = photoshop;
 
@@ -37,9 +38,7 @@ function cutout(width, height) {
 test("snapshot: the composite matted on white, 8-bit RGB, scaled to max_side; the document's full size", async () => {
   const doc = app.newDocument({ width: 400, height: 300, mode: constants.DocumentMode.GRAYSCALE, depth: 16 });
   const rect = { left: 0, top: 0, width: 200, height: 300 }; // left half: mid grey, opaque; right half: nothing
-  const data = new Uint16Array(200 * 300 * 2);
-  for (let i = 0; i < 200 * 300; i++) data.set([FULL[16] / 2, FULL[16]], 2 * i);
-  doc.addLayer({ name: "Half", rect, data });
+  doc.addLayer({ name: "Half", rect, data: paint(doc, rect, () => [128, 128, 128, 255]) });
 
   const answer = await phonePaste.answerSnapshot(request("canvas_snapshot", { max_side: 100 }));
   assert.deepEqual(answer.fields, { document: { width: 400, height: 300 }, view: null });

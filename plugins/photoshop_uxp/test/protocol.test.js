@@ -131,6 +131,17 @@ describe("encode", () => {
   });
 });
 
+/** A payload for a documented buffer spec: a PNG header with the spec's size for png, else bytes. */
+function payloadFor(spec) {
+  const data = pixels(spec.size);
+  if (spec.format === "png") {
+    data.set([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13, 0x49, 0x48, 0x44, 0x52]);
+    new DataView(data.buffer, data.byteOffset).setUint32(16, spec.width);
+    new DataView(data.buffer, data.byteOffset).setUint32(20, spec.height);
+  }
+  return data;
+}
+
 describe("Decoder", () => {
   test("a text-only message is complete at once; other keys are its fields", () => {
     const message = new Decoder().feed('{"v":1,"type":"accepted","id":"e2","ref":"c2","position":3}');
@@ -210,10 +221,7 @@ describe("Decoder", () => {
   });
 
   test("png buffers: the header must match the spec", () => {
-    const png = new Uint8Array(40);
-    png.set([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13, 0x49, 0x48, 0x44, 0x52]);
-    new DataView(png.buffer).setUint32(16, 7);
-    new DataView(png.buffer).setUint32(20, 5);
+    const png = payloadFor({ format: "png", width: 7, height: 5, size: 40 });
     const spec = (w, h) => `{"v":1,"type":"result","id":"e1","ref":"p1","result":"r","buffers":[{"name":"cutout","format":"png","width":${w},"height":${h},"size":40}]}`;
     const decoder = new Decoder();
     decoder.feed(spec(7, 5));
@@ -224,17 +232,6 @@ describe("Decoder", () => {
     assert.throws(() => decoder.feed(new Uint8Array(40)), (e) => e.code === "bad_image" && /not a PNG/.test(e.message));
   });
 });
-
-/** A payload for a documented buffer spec: a PNG header with the spec's size for png, else bytes. */
-function payloadFor(spec) {
-  const data = pixels(spec.size);
-  if (spec.format === "png") {
-    data.set([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13, 0x49, 0x48, 0x44, 0x52]);
-    new DataView(data.buffer, data.byteOffset).setUint32(16, spec.width);
-    new DataView(data.buffer, data.byteOffset).setUint32(20, spec.height);
-  }
-  return data;
-}
 
 describe("the examples of docs/protocol.md", () => {
   const examples = documentedExamples();

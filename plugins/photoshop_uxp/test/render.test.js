@@ -14,19 +14,15 @@ const { test, before, after } = require("node:test");
 const assert = require("node:assert/strict");
 const fs = require("node:fs");
 const http = require("node:http");
-const os = require("node:os");
 const path = require("node:path");
-const { chromium } = require("playwright-core");
 
 const { startEngine, occupyEngine } = require("./engine");
+const { SKIP, launchChromium, screenshotDir, consoleErrors } = require("./browser");
 
 const PLUGIN = path.resolve(__dirname, "..");
 const MANIFEST = JSON.parse(fs.readFileSync(path.join(PLUGIN, "manifest.json"), "utf8"));
 const MIN = MANIFEST.entrypoints[0].minimumSize;
-const CHROMIUM = process.env.SOFTCUT_CHROMIUM || "/usr/bin/chromium";
-// Where Chromium is missing the render test is skipped, except in CI (which installs it).
-const SKIP = !fs.existsSync(CHROMIUM) && !process.env.CI ? `needs Chromium at ${CHROMIUM} (apt-get install chromium)` : false;
-const SCREENSHOT_DIR = process.env.SOFTCUT_SCREENSHOT_DIR || fs.mkdtempSync(path.join(os.tmpdir(), "softcut-panel-"));
+const SCREENSHOT_DIR = screenshotDir("panel");
 
 /** A CommonJS `require` for the page: synchronous loads from this server, stand-ins for the host modules. */
 const LOADER = `(() => {
@@ -56,14 +52,10 @@ const LOADER = `(() => {
 /** An RGB document with one layer: a red disc (the test model's subject) on blue. */
 const DOCUMENT = `(() => {
   const { app } = require("photoshop");
+  const { disc, paint } = require("./test/paint");
   const doc = app.newDocument({ width: 64, height: 48, title: "Portrait" });
   const rect = { left: 0, top: 0, width: 64, height: 48 };
-  const data = new Uint8Array(64 * 48 * 4);
-  for (let y = 0; y < 48; y++) for (let x = 0; x < 64; x++) {
-    const t = Math.max(0, Math.min(1, (14 - Math.hypot(x - 30, y - 24)) / 3 + 0.5));
-    data.set([Math.round(40 + 190 * t), 30, Math.round(200 - 170 * t), 255], (y * 64 + x) * 4);
-  }
-  doc.addLayer({ name: "Photo", rect, data });
+  doc.addLayer({ name: "Photo", rect, data: paint(doc, rect, (x, y) => disc(x, y, 30, 24, 14)) });
   window.softcutTestDocument = doc;
 })();`;
 
@@ -108,11 +100,7 @@ before(async () => {
   server = await serve();
   const origin = `http://127.0.0.1:${server.address().port}`;
   engine = await startEngine({ extraArgs: ["--allow-origin", origin] });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-      "--disable-component-update", "--disable-sync"],
-  });
+  browser = await launchChromium();
 });
 
 after(async () => {
@@ -128,9 +116,7 @@ async function statusText(page) {
 test("the panel at its minimum size: pair, select, adjust, cancel, engine stop; no console errors", { skip: SKIP }, async () => {
   const page = await browser.newPage({ viewport: { width: MIN.width, height: MIN.height } });
   page.setDefaultTimeout(180_000); // a cold engine compiles its numeric kernels on the first job
-  const problems = [];
-  page.on("console", (message) => { if (message.type() === "error") problems.push(message.text()); });
-  page.on("pageerror", (error) => problems.push(String(error)));
+  const problems = consoleErrors(page);
   await page.goto(`http://127.0.0.1:${server.address().port}/`);
 
   // Not paired yet: the pairing box is open and says what to do.
@@ -235,9 +221,7 @@ test("Paste from phone… shows the engine's phone link and its QR code (softcut
   const lan = await startEngine({ extraArgs: ["--lan", "--allow-origin", origin] });
   const page = await browser.newPage({ viewport: { width: MIN.width, height: MIN.height } });
   page.setDefaultTimeout(180_000);
-  const problems = [];
-  page.on("console", (message) => { if (message.type() === "error") problems.push(message.text()); });
-  page.on("pageerror", (error) => problems.push(String(error)));
+  const problems = consoleErrors(page);
   try {
     await page.goto(`${origin}/`);
     await page.waitForFunction(() => document.getElementById("engine-status").textContent === "Not paired");

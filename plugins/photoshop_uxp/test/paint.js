@@ -1,0 +1,34 @@
+/**
+ * Test helper: paint the in-memory Photoshop documents of test/mock/photoshop.js.
+ * Plain JavaScript with no Node modules, so the browser can load it too (render.test.js).
+ */
+"use strict";
+
+const { FULL } = require("./mock/photoshop");
+
+/** Red disc (the test model's subject) on blue, with a soft edge, as 8-bit RGBA values. */
+function disc(x, y, cx, cy, r) {
+  const d = Math.hypot(x - cx, y - cy);
+  const t = Math.max(0, Math.min(1, (r - d) / 3 + 0.5)); // soft edge
+  return [Math.round(40 + 190 * t), 30, Math.round(200 - 170 * t), 255];
+}
+
+/**
+ * Layer data at the document's depth and mode from an 8-bit RGBA painter `fn(x, y)` (document
+ * coordinates); a greyscale document gets the mean of R, G, B.
+ * @returns {Uint8Array|Uint16Array} `rect.width × rect.height` pixels, colour + alpha.
+ */
+function paint(doc, rect, fn) {
+  const n = doc.channels, full = FULL[doc.depth];
+  const data = doc.depth === 16 ? new Uint16Array(rect.width * rect.height * n) : new Uint8Array(rect.width * rect.height * n);
+  for (let y = 0; y < rect.height; y++) {
+    for (let x = 0; x < rect.width; x++) {
+      const [r, g, b, a] = fn(x + rect.left, y + rect.top);
+      const values = n === 2 ? [Math.round((r + g + b) / 3), a] : [r, g, b, a];
+      values.forEach((v, c) => { data[(y * rect.width + x) * n + c] = Math.round((v * full) / 255); });
+    }
+  }
+  return data;
+}
+
+module.exports = { disc, paint };
