@@ -459,7 +459,6 @@ const action = {
 };
 
 const core = {
-  cancelNext: false,
   async executeAsModal(fn, options) {
     calls.push({ api: "executeAsModal", options });
     if (!options || !options.commandName) fail("executeAsModal: commandName is required");

@@ -1,7 +1,7 @@
 /**
  * An in-memory stand-in for UXP's `uxp` module: the plug-in data folder
- * (`storage.localFileSystem.getDataFolder`) with files that can be written and read back,
- * and `entrypoints.setup`. Missing entries throw, as UXP's `getEntry` does.
+ * (`storage.localFileSystem.getDataFolder`) with files that can be written and read back.
+ * Missing entries throw, as UXP's `getEntry` does.
  * Plain JavaScript with no Node modules, so the browser can load it too.
  */
 "use strict";
@@ -43,7 +43,6 @@ class MemoryFolder {
 }
 
 const dataFolder = new MemoryFolder();
-const setups = [];
 
 module.exports = {
   storage: {
@@ -53,12 +52,6 @@ module.exports = {
       },
     },
   },
-  entrypoints: {
-    setup(options) {
-      setups.push(options);
-    },
-  },
-  /** Test helpers (not UXP API). */
+  /** Test helper (not UXP API). */
   dataFolder,
-  setups,
 };
