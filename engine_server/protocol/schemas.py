@@ -218,7 +218,6 @@ PHONE_NAME_MAX = 256
 DEFAULT_PREVIEW_MAX = 1024
 DEFAULT_SNAPSHOT_MAX_SIDE = 1600
 DEFAULT_LAYER_NAME = "Phone cut-out"
-PASTE_STATUSES: tuple[str, ...] = ("placed", "placed_at_centre", "kept")
 CUTOUT_FORMATS: tuple[str, ...] = ("png", "rgba8")
 """place_layer's cutout: a PNG file, or raw straight RGBA for editors that cannot decode PNG (UXP)."""
 
@@ -776,6 +775,16 @@ def _code_for(exc: SchemaViolation, default: str) -> str:
     return code
 
 
+def _check_against(obj: Mapping[str, Any], schema: Mapping[str, Any], ref: str | None, code: str) -> None:
+    """Validate ``obj`` against ``schema``, then the buffer rules; a violation raises :class:`ProtocolError`
+    with ``code`` (or the envelope field's own code) and ``ref``."""
+    try:
+        validate(obj, schema)
+    except SchemaViolation as exc:
+        raise ProtocolError(_code_for(exc, code), str(exc), ref) from None
+    _check_buffer_rules(obj, ref, code)
+
+
 def check_request_object(obj: Mapping[str, Any]) -> None:
     """Check a request in its JSON form (envelope, fields and buffer specs; no payloads).
 
@@ -802,11 +811,7 @@ def check_request_object(obj: Mapping[str, Any]) -> None:
         raise ProtocolError(
             "unsupported_version", f"protocol: this engine speaks protocol {PROTOCOL_VERSION}; got {obj['protocol']}", ref
         )
-    try:
-        validate(obj, schema)
-    except SchemaViolation as exc:
-        raise ProtocolError(_code_for(exc, "bad_parameter"), str(exc), ref) from None
-    _check_buffer_rules(obj, ref, "bad_parameter")
+    _check_against(obj, schema, ref, "bad_parameter")
 
 
 def check_reply_object(obj: Mapping[str, Any]) -> None:
@@ -823,11 +828,7 @@ def check_reply_object(obj: Mapping[str, Any]) -> None:
     schema = REPLY_SCHEMAS.get(type_) if isinstance(type_, str) else None
     if schema is None:
         raise ProtocolError("unknown_type", f"type: expected one of {', '.join(REPLY_TYPES)}; got {_show(type_)}", ref)
-    try:
-        validate(obj, schema)
-    except SchemaViolation as exc:
-        raise ProtocolError(_code_for(exc, "bad_message"), str(exc), ref) from None
-    _check_buffer_rules(obj, ref, "bad_message")
+    _check_against(obj, schema, ref, "bad_message")
 
 
 def check_from_client(obj: Mapping[str, Any]) -> None:
@@ -845,11 +846,7 @@ def check_from_client(obj: Mapping[str, Any]) -> None:
         check_request_object(obj)
         return
     ref = obj.get("id") if _is_id(obj.get("id")) else None
-    try:
-        validate(obj, EDITOR_REPLY_SCHEMAS[type_])
-    except SchemaViolation as exc:
-        raise ProtocolError(_code_for(exc, "bad_parameter"), str(exc), ref) from None
-    _check_buffer_rules(obj, ref, "bad_parameter")
+    _check_against(obj, EDITOR_REPLY_SCHEMAS[type_], ref, "bad_parameter")
 
 
 def check_from_engine(obj: Mapping[str, Any]) -> None:
@@ -866,11 +863,7 @@ def check_from_engine(obj: Mapping[str, Any]) -> None:
         check_reply_object(obj)
         return
     ref = obj.get("id") if _is_id(obj.get("id")) else None
-    try:
-        validate(obj, ENGINE_REQUEST_SCHEMAS[type_])
-    except SchemaViolation as exc:
-        raise ProtocolError(_code_for(exc, "bad_message"), str(exc), ref) from None
-    _check_buffer_rules(obj, ref, "bad_message")
+    _check_against(obj, ENGINE_REQUEST_SCHEMAS[type_], ref, "bad_message")
 
 
 def _check_buffer_rules(obj: Mapping[str, Any], ref: str | None, code: str) -> None:
