@@ -25,8 +25,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from core.imageio import decode_image_rgb8
 from core.locate import Location, locate
-from core.locate_synthetic import decode_jpeg, phone_photo_jpeg, synthetic_document
+from core.locate_synthetic import phone_photo_jpeg, synthetic_document
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "alphamatting"
 
@@ -123,7 +124,7 @@ def main() -> None:
     images = load_images(args.data)
     rows = {m: [] for m in methods}
     for i, document, data, truth in cases(images, args.n, seed=args.seed, size=size, cache=args.cache):
-        photo = decode_jpeg(data)
+        photo = decode_image_rgb8(data)
         diag = float(np.hypot(*document.shape[:2]))
         for m in methods:
             start = time.perf_counter()

@@ -64,6 +64,16 @@ def decode_image(data: bytes, *, name: str = "<bytes>", max_pixels: int = DEFAUL
     -------
     image: (H, W, 3) float32 in [0, 1], RGB.
     """
+    return _decode(data, name=name, max_pixels=max_pixels, rgb8=False)
+
+
+def decode_image_rgb8(data: bytes, *, name: str = "<bytes>", max_pixels: int = DEFAULT_MAX_PIXELS) -> np.ndarray:
+    """:func:`decode_image` as (H, W, 3) uint8 RGB, without the float round trip for 8-bit files
+    (a phone's photo for locating). Same conversions and errors."""
+    return _decode(data, name=name, max_pixels=max_pixels, rgb8=True)
+
+
+def _decode(data: bytes, *, name: str, max_pixels: int, rgb8: bool) -> np.ndarray:
     if not data:
         raise ImageDecodeError(f"{name}: empty file, not an image")
     if Image.MAX_IMAGE_PIXELS is not None and max_pixels > Image.MAX_IMAGE_PIXELS:
@@ -75,10 +85,14 @@ def decode_image(data: bytes, *, name: str = "<bytes>", max_pixels: int = DEFAUL
             width, height = pil.size
             check_pixel_count(width, height, name=name, max_pixels=max_pixels)
             if _is_16bit_colour_tiff(pil):
-                return _decode_16bit_with_opencv(data, name=name)
+                image = _decode_16bit_with_opencv(data, name=name)
+                return float_to_uint8(image) if rgb8 else image
             pil.load()
             pil = ImageOps.exif_transpose(pil)
-            return pil_to_float_rgb(pil)
+            if rgb8 and pil.mode not in (*_GREY16_MODES, "F"):  # 8-bit samples: no float round trip
+                return np.asarray(pil.convert("RGB"))
+            image = pil_to_float_rgb(pil)
+            return float_to_uint8(image) if rgb8 else image
     except ImageTooLargeError:
         raise
     except Image.DecompressionBombError as exc:
@@ -123,9 +137,13 @@ def _decode_16bit_with_opencv(data: bytes, *, name: str) -> np.ndarray:
     return (arr.astype(np.float32) / np.float32(np.iinfo(arr.dtype).max if arr.dtype.kind == "u" else 1.0)).clip(0, 1)
 
 
+_GREY16_MODES = ("I;16", "I;16B", "I;16L", "I;16N", "I")
+"""Pillow's 16/32-bit integer grey modes (the float one is "F")."""
+
+
 def pil_to_float_rgb(pil: Image.Image) -> np.ndarray:
     """Convert a decoded Pillow image of any mode to (H, W, 3) float32 in [0, 1], RGB."""
-    if pil.mode in ("I;16", "I;16B", "I;16L", "I;16N", "I"):
+    if pil.mode in _GREY16_MODES:
         grey = np.asarray(pil, dtype=np.float32) / np.float32(65535.0)
         grey = np.clip(grey, 0.0, 1.0)
         return np.repeat(grey[:, :, None], 3, axis=2)

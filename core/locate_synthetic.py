@@ -227,17 +227,6 @@ def _motion_kernel(length: float, angle_deg: float) -> np.ndarray:
     return kernel / kernel.sum()
 
 
-def phone_photo_of_screen(
-    document: np.ndarray, rng: np.random.Generator, *, size: tuple[int, int] = PHOTO_SIZE
-) -> tuple[np.ndarray, tuple[float, float]]:
-    """A phone photo of a screen that shows ``document`` in an editor.
-
-    Same as :func:`phone_photo_jpeg`, decoded: photo (h, w, 3) uint8, RGB.
-    """
-    data, truth = phone_photo_jpeg(document, rng, size=size)
-    return decode_jpeg(data), truth
-
-
 def phone_photo_jpeg(
     document: np.ndarray, rng: np.random.Generator, *, size: tuple[int, int] = PHOTO_SIZE
 ) -> tuple[bytes, tuple[float, float]]:
@@ -297,14 +286,6 @@ def phone_photo_jpeg(
     ok, jpeg = cv2.imencode(".jpg", bgr, [cv2.IMWRITE_JPEG_QUALITY, quality])
     truth = map_point(np.linalg.inv(view.doc_to_screen()), *target)
     return jpeg.tobytes(), truth
-
-
-def decode_jpeg(data: bytes) -> np.ndarray:
-    """JPEG bytes → (h, w, 3) uint8, RGB."""
-    bgr = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
-    if bgr is None:
-        raise ParameterError("data: not a JPEG image")
-    return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
 
 
 def _degrade(photo: np.ndarray, rng: np.random.Generator, *, w: int, h: int) -> None:

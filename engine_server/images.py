@@ -9,16 +9,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import io
-
 import numpy as np
-from PIL import Image, ImageOps
 
-from core.errors import ImageDecodeError, ImageTooLargeError
 from core.imageio import (
     RAW_CHANNELS,
-    check_pixel_count,
     decode_image,
+    decode_image_rgb8,
     encode_png,
     float_to_uint8,
     raw_to_grey,
@@ -48,18 +44,9 @@ def decode_rgb(data: bytes, fmt: str, width: int, height: int, *, max_pixels: in
 def decode_rgb8(data: bytes, fmt: str, width: int, height: int, *, max_pixels: int, name: str) -> np.ndarray:
     """A received buffer → (H, W, 3) uint8 RGB, without the float round trip (a phone's photo
     for locating; a JPEG's EXIF orientation applied)."""
-    if fmt not in ("png", "jpeg"):
-        return float_to_uint8(raw_to_image(data, width, height, fmt))
-    try:
-        with Image.open(io.BytesIO(bytes(data))) as pil:
-            check_pixel_count(*pil.size, name=name, max_pixels=max_pixels)
-            pil.load()
-            upright = ImageOps.exif_transpose(pil)
-            return np.asarray(upright.convert("RGB"))
-    except ImageTooLargeError:
-        raise
-    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
-        raise ImageDecodeError(f"{name}: cannot decode the {fmt} ({exc})") from exc
+    if fmt in ("png", "jpeg"):
+        return decode_image_rgb8(bytes(data), name=name, max_pixels=max_pixels)
+    return float_to_uint8(raw_to_image(data, width, height, fmt))
 
 
 def decode_grey(data: bytes, fmt: str, width: int, height: int, *, max_pixels: int, name: str) -> np.ndarray:

@@ -14,11 +14,11 @@ from conftest import SHARED_DATA
 from core.cli import main
 from core.errors import ParameterError
 from core.homography import local_scale, map_point, map_points, quad_is_convex_unflipped, scale_matrix
+from core.imageio import decode_image_rgb8
 from core.locate import Location, locate
 from core.locate_synthetic import (
     Viewport,
     camera_homography,
-    decode_jpeg,
     phone_photo_jpeg,
     rotation_matrix,
     synthetic_case,
@@ -41,7 +41,7 @@ def cases(photos):
     out = []
     for i in range(16):
         document, jpeg, truth = synthetic_case(photos, i, seed=11, size=SIZE)
-        out.append((document, decode_jpeg(jpeg), truth))
+        out.append((document, decode_image_rgb8(jpeg), truth))
     return out
 
 
@@ -142,7 +142,7 @@ def test_synthetic_photo_is_deterministic_and_its_truth_is_on_the_document(photo
     first = phone_photo_jpeg(doc, np.random.default_rng(4), size=(640, 480))
     again = phone_photo_jpeg(doc, np.random.default_rng(4), size=(640, 480))
     assert first == again
-    photo = decode_jpeg(first[0])
+    photo = decode_image_rgb8(first[0])
     assert photo.shape in ((480, 640, 3), (640, 480, 3))
     x, y = first[1]
     assert -0.5 <= x <= doc.shape[1] - 0.5 and -0.5 <= y <= doc.shape[0] - 0.5

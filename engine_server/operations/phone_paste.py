@@ -59,21 +59,23 @@ async def _snapshot(editor: Client) -> messages.Message | None:
     return answer if answer.type == "snapshot" else None
 
 
+def _decode_rgb8(engine, message: messages.Message, buffer: str, label: str):
+    """Decode ``message``'s buffer ``buffer`` to (h, w, 3) uint8 RGB on the CPU workers (an awaitable)."""
+    spec, data = message.buffer(buffer)
+    return engine.on_cpu(partial(images.decode_rgb8, data, spec.format, spec.width, spec.height,
+                                 max_pixels=engine.limits.max_pixels, name=label))
+
+
 async def _locate(engine, editor: Client, request, cutout_size: tuple[int, int], timings: dict) -> tuple:
     """(x, y, confidence): the cut-out's top-left in document pixels, or (None, None, 0.0)."""
-    spec, data = request.buffer("photo")
-    decode = partial(images.decode_rgb8, data, spec.format, spec.width, spec.height,
-                     max_pixels=engine.limits.max_pixels, name="photo")
     started = time.perf_counter()
-    photo_task = asyncio.ensure_future(engine.on_cpu(decode))
+    photo_task = asyncio.ensure_future(_decode_rgb8(engine, request, "photo", "photo"))
     answer = await _snapshot(editor)
     timings["snapshot"] = round(time.perf_counter() - started, 4)
     photo = await photo_task
     if answer is None:
         return None, None, 0.0
-    shot_spec, shot_data = answer.buffer("image")
-    shot = await engine.on_cpu(partial(images.decode_rgb8, shot_data, shot_spec.format, shot_spec.width,
-                                       shot_spec.height, max_pixels=engine.limits.max_pixels, name="snapshot"))
+    shot = await _decode_rgb8(engine, answer, "image", "snapshot")
     started = time.perf_counter()
     location = await engine.on_cpu(locate_in, shot, photo)
     timings["locate"] = round(time.perf_counter() - started, 4)
