@@ -55,10 +55,6 @@ class Location:
     inliers: int
     homography: np.ndarray | None = None
 
-    @property
-    def found(self) -> bool:
-        return self.x is not None
-
 
 @dataclass(frozen=True)
 class LocateOptions:
@@ -222,11 +218,14 @@ def locate(document: np.ndarray, photo: np.ndarray, *, options: LocateOptions = 
     rh, rw = ref.shape
     cx, cy = (pw - 1) / 2.0, (ph - 1) / 2.0
     best = Coarse(None, 0, 0)
+    crops: dict[float, tuple[Features, np.ndarray]] = {}  # the photo's side, the same for every reference size
     for side in _reference_sides(ref.shape, options):
         ref_small, ref_to_small = shrink(ref, side)
         ref_features = features(ref_small, max_features=options.max_features, contrast=options.contrast)
         for crop in options.crops:
-            found = coarse_homography(ref_features, shot, crop=crop, options=options)
+            if crop not in crops:
+                crops[crop] = crop_features(shot, crop=crop, options=options)
+            found = coarse_homography(ref_features, *crops[crop], (cx, cy), crop=crop, options=options)
             if found.homography is not None:
                 found = Coarse(
                     np.linalg.inv(ref_to_small) @ found.homography, found.matches, found.inliers, 1.0 / ref_to_small[0, 0]
@@ -279,31 +278,52 @@ class Coarse:
     """Size of one pixel of the reference it was matched against, in full reference pixels."""
 
 
-def coarse_homography(ref_features: Features, shot: np.ndarray, *, crop: float, options: LocateOptions) -> Coarse:
-    """Match the centred ``crop`` fraction (per side) of the photo, shrunk to
-    ``options.photo_side``, against the reference's features.
+def crop_features(shot: np.ndarray, *, crop: float, options: LocateOptions) -> tuple[Features, np.ndarray]:
+    """Features of the centred ``crop`` fraction (per side) of the photo, shrunk to ``options.photo_side``.
 
     Parameters
     ----------
-    ref_features: features of the shrunk reference.
     shot: (h, w) uint8 grey photo.
 
     Returns
     -------
-    Coarse, whose homography maps full-photo pixels to shrunk-reference pixels; None when
-    there are too few inliers or the geometry is not plausible.
+    features, and to_small: (3, 3) float64 homography, full-photo pixels → the shrunk crop's pixels.
     """
     ph, pw = shot.shape
     cw, ch = max(2, round(pw * crop)), max(2, round(ph * crop))
     x0, y0 = (pw - cw) // 2, (ph - ch) // 2
     small, to_small = shrink(shot[y0 : y0 + ch, x0 : x0 + cw], options.photo_side)
     to_small = to_small @ np.array([[1.0, 0, -x0], [0, 1.0, -y0], [0, 0, 1.0]])
-    shot_features = features(small, max_features=options.max_features, contrast=options.contrast)
+    return features(small, max_features=options.max_features, contrast=options.contrast), to_small
+
+
+def coarse_homography(
+    ref_features: Features,
+    shot_features: Features,
+    to_small: np.ndarray,
+    centre: tuple[float, float],
+    *,
+    crop: float,
+    options: LocateOptions,
+) -> Coarse:
+    """Match a crop of the photo (see :func:`crop_features`) against the reference's features.
+
+    Parameters
+    ----------
+    ref_features: features of the shrunk reference.
+    shot_features, to_small: what :func:`crop_features` returned for ``crop``.
+    centre: the photo's centre, full-photo pixels.
+
+    Returns
+    -------
+    Coarse, whose homography maps full-photo pixels to shrunk-reference pixels; None when
+    there are too few inliers or the geometry is not plausible.
+    """
     pa, pb = match(shot_features, ref_features, ratio=options.ratio)
     h_small, inliers, mask = fit_homography(pa, pb, threshold=options.ransac_px)
     if h_small is None or inliers < options.min_inliers:
         return Coarse(None, len(pa), inliers)
-    centre = map_point(to_small, (pw - 1) / 2.0, (ph - 1) / 2.0)
+    centre = map_point(to_small, *centre)
     if not _sane(h_small, pa[mask], centre, options):
         log.info("locate: implausible homography (%d inliers, crop %.2f)", inliers, crop)
         return Coarse(None, len(pa), inliers)
