@@ -59,7 +59,6 @@ def cmd_serve(args: argparse.Namespace, console: core_cli.Console) -> int:
         pairing=pairing,
         phone_links=links,
         lan_host=lan_host,
-        outbox_dir=config.config_dir() / "outbox",
     )
 
     async def run() -> None:

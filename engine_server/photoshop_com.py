@@ -17,9 +17,9 @@ import sys
 from pathlib import Path
 
 from core.errors import ParameterError, SoftcutError
+from engine_server.protocol.codec import PNG_SIGNATURE
 
 HISTORY_STEP = "Softcut: place cut-out"
-PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
 class PhotoshopComUnavailable(SoftcutError):

@@ -17,6 +17,8 @@ import secrets
 import time
 from collections.abc import Callable
 
+from engine_server.protocol.schemas import PAIRING_CODE_DIGITS
+
 UXP_ORIGIN_PREFIX = "uxp://"
 """Origins of Adobe UXP plug-ins (Photoshop panels); no browser can send such an Origin."""
 
@@ -142,7 +144,7 @@ class PairingCodes(OneTimeSecret):
     user read off the console and gets the token back (``pair``).
     """
 
-    DIGITS = 6
+    DIGITS = PAIRING_CODE_DIGITS
 
     def __init__(self, *, lifetime_s: float = 600.0, max_failures: int = 5,
                  on_new: Callable[[str], None] | None = None, clock: Callable[[], float] = time.monotonic) -> None:

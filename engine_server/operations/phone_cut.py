@@ -19,8 +19,7 @@ from core.foreground.blur_fusion import decontaminate
 from core.imageio import encode_png
 from core.pipeline import Coarse, MatteOptions, refine_alpha, refine_stage, resize_image
 from core.trimap.auto import auto_trimap
-from engine_server import outbox
-from engine_server.images import OutBuffer
+from engine_server import images, outbox
 from engine_server.operations.common import Reply, buffer
 from engine_server.operations.select_subject import cached_model_stage
 from engine_server.protocol.schemas import DEFAULT_LAYER_NAME, DEFAULT_PREVIEW_MAX
@@ -75,7 +74,7 @@ async def run(engine, deliveries, job, request) -> Reply:
     modelled = time.perf_counter()
     preview_max = int(fields.get("preview_max", DEFAULT_PREVIEW_MAX))
     rgba = await engine.on_cpu(preview_cutout, image, stage, preview_max, FULL_OPTIONS.band)
-    png = await engine.on_cpu(encode_png, rgba)
+    preview = await engine.on_cpu(images.encode, "preview", rgba, "png")
     job.report(0.95, "preview")
     cut = outbox.new_id()
     deliveries.finish_later(cut, finish(engine, deliveries, cut, image, stage))
@@ -93,5 +92,5 @@ async def run(engine, deliveries, job, request) -> Reply:
             },
             "device": engine.session.device,
         },
-        [OutBuffer("preview", "png", rgba.shape[1], rgba.shape[0], png)],
+        [preview],
     )
