@@ -415,8 +415,6 @@ def _get(port: int, path: str) -> tuple[int, str, bytes]:
 
 def test_the_phone_page_and_the_panel_client_are_served_over_http(engine):
     page = phone_http.PAGE_DIR / "index.html"
-    if not page.is_file():
-        pytest.skip("engine_server/phone/index.html is not there yet")
     for path in ("/phone", "/phone/", "/phone?x=1"):
         status, kind, body = _get(engine.port, path)
         assert (status, kind, body) == (200, "text/html; charset=utf-8", page.read_bytes())
