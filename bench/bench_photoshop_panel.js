@@ -16,11 +16,11 @@ const path = require("node:path");
 const os = require("node:os");
 
 const PLUGIN = path.resolve(__dirname, "..", "plugins", "photoshop_uxp");
-const { photoshop } = require(path.join(PLUGIN, "test", "mock", "install"));
+const { photoshop } = require(path.join(PLUGIN, "testing", "mock", "install"));
 const actions = require(path.join(PLUGIN, "src", "actions"));
 const pixels = require(path.join(PLUGIN, "src", "pixels"));
 const { EngineClient } = require(path.join(PLUGIN, "src", "client"));
-const { startEngine } = require(path.join(PLUGIN, "test", "engine"));
+const { startEngine } = require(path.join(PLUGIN, "testing", "engine"));
 
 const WIDTH = 4000;
 const HEIGHT = 3000;

@@ -1,6 +1,6 @@
 /**
  * The shipped panel modules (actions → photoshop_document → imaging) against a real engine,
- * with Photoshop replaced by the in-memory document model of test/mock/photoshop.js.
+ * with Photoshop replaced by the in-memory document model of testing/mock/photoshop.js.
  *
  * Each test builds a document, runs an action as the panel does, and compares what landed in
  * the selection, mask or layer with the engine's own answer for the same pixels (asked
@@ -8,14 +8,14 @@
  */
 "use strict";
 
-const { photoshop } = require("./mock/install");
+const { photoshop } = require("../testing/mock/install");
 const { test, before, after, beforeEach } = require("node:test");
 const assert = require("node:assert/strict");
 
 const actions = require("../src/actions");
 const { EngineClient } = require("../src/client");
-const { startEngine, occupyEngine } = require("./engine");
-const { disc, paint } = require("./paint");
+const { startEngine, occupyEngine } = require("../testing/engine");
+const { disc, paint } = require("../testing/paint");
 
 const { app, constants, calls, FULL } = photoshop;
 const GREY = constants.DocumentMode.GRAYSCALE;

@@ -10,7 +10,7 @@ const path = require("node:path");
 
 const { CLIENT_VERSION, EngineClient, EngineError, EngineUnavailable, JobCancelled, ProtocolError } = require("../src/client");
 const { rawImage } = require("../src/protocol");
-const { startEngine, occupyEngine } = require("./engine");
+const { startEngine, occupyEngine } = require("../testing/engine");
 
 /** An rgba8 image, red on the left half and blue on the right. */
 function redBlue(width, height) {

@@ -16,8 +16,8 @@ const fs = require("node:fs");
 const os = require("node:os");
 const path = require("node:path");
 
-const { REPO_ROOT, pythonPath, startEngine, occupyEngine } = require("./engine");
-const { SKIP, launchChromium, screenshotDir, consoleErrors } = require("./browser");
+const { REPO_ROOT, pythonPath, startEngine, occupyEngine } = require("../testing/engine");
+const { SKIP, launchChromium, screenshotDir, consoleErrors } = require("../testing/browser");
 const { EngineClient } = require("../src/client");
 const phone = require(path.join(REPO_ROOT, "engine_server", "phone", "phone.js"));
 

@@ -5,14 +5,14 @@
  */
 "use strict";
 
-const { photoshop, uxp } = require("./mock/install");
+const { photoshop, uxp } = require("../testing/mock/install");
 const { test, beforeEach, after } = require("node:test");
 const assert = require("node:assert/strict");
 
 const phonePaste = require("../src/phone_paste");
 const { EngineClient } = require("../src/client");
-const { startEngine } = require("./engine");
-const { paint } = require("./paint");
+const { startEngine } = require("../testing/engine");
+const { paint } = require("../testing/paint");
 
 const { app, constants, FULL } = photoshop;
 

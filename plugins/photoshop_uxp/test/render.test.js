@@ -6,7 +6,7 @@
  *
  * The page is index.html as shipped, served over loopback with two scripts put in front of
  * its own: a small CommonJS `require` (UXP has one; browsers do not) that hands out the
- * stand-ins of test/mock for `photoshop` and `uxp`, and the document set-up.
+ * stand-ins of testing/mock for `photoshop` and `uxp`, and the document set-up.
  */
 "use strict";
 
@@ -16,8 +16,8 @@ const fs = require("node:fs");
 const http = require("node:http");
 const path = require("node:path");
 
-const { startEngine, occupyEngine } = require("./engine");
-const { SKIP, launchChromium, screenshotDir, consoleErrors } = require("./browser");
+const { startEngine, occupyEngine } = require("../testing/engine");
+const { SKIP, launchChromium, screenshotDir, consoleErrors } = require("../testing/browser");
 
 const PLUGIN = path.resolve(__dirname, "..");
 const MANIFEST = JSON.parse(fs.readFileSync(path.join(PLUGIN, "manifest.json"), "utf8"));
@@ -26,7 +26,7 @@ const SCREENSHOT_DIR = screenshotDir("panel");
 
 /** A CommonJS `require` for the page: synchronous loads from this server, stand-ins for the host modules. */
 const LOADER = `(() => {
-  const standIns = { photoshop: "/test/mock/photoshop.js", uxp: "/test/mock/uxp.js" };
+  const standIns = { photoshop: "/testing/mock/photoshop.js", uxp: "/testing/mock/uxp.js" };
   const cache = {};
   function resolve(dir, request) {
     if (standIns[request]) return standIns[request];
@@ -52,7 +52,7 @@ const LOADER = `(() => {
 /** An RGB document with one layer: a red disc (the test model's subject) on blue. */
 const DOCUMENT = `(() => {
   const { app } = require("photoshop");
-  const { disc, paint } = require("./test/paint");
+  const { disc, paint } = require("./testing/paint");
   const doc = app.newDocument({ width: 64, height: 48, title: "Portrait" });
   const rect = { left: 0, top: 0, width: 64, height: 48 };
   doc.addLayer({ name: "Photo", rect, data: paint(doc, rect, (x, y) => disc(x, y, 30, 24, 14)) });

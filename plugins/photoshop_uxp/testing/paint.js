@@ -1,5 +1,5 @@
 /**
- * Test helper: paint the in-memory Photoshop documents of test/mock/photoshop.js.
+ * Test helper: paint the in-memory Photoshop documents of testing/mock/photoshop.js.
  * Plain JavaScript with no Node modules, so the browser can load it too (render.test.js).
  */
 "use strict";
