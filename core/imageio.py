@@ -212,10 +212,10 @@ RAW_CHANNELS = {"rgba8": 4, "rgb8": 3, "grey8": 1}
 """Raw 8-bit pixel layouts (row-major, top-down, channels interleaved)."""
 
 
-def raw_to_image(data: bytes | memoryview, width: int, height: int, layout: str) -> np.ndarray:
-    """Raw 8-bit pixels (an editor's buffer) → (H, W, 3) float32 in [0, 1], RGB.
+def raw_to_rgb8(data: bytes | memoryview, width: int, height: int, layout: str) -> np.ndarray:
+    """Raw 8-bit pixels (an editor's buffer) → (H, W, 3) uint8 RGB.
 
-    ``layout``: "rgba8" (alpha ignored), "rgb8" or "grey8".
+    ``layout``: "rgba8" (alpha ignored), "rgb8" or "grey8" (repeated into R, G, B).
     """
     channels = RAW_CHANNELS.get(layout)
     if channels is None:
@@ -227,7 +227,12 @@ def raw_to_image(data: bytes | memoryview, width: int, height: int, layout: str)
     pixels = np.frombuffer(data, np.uint8).reshape(height, width, channels)
     if channels == 1:
         pixels = np.repeat(pixels, 3, axis=2)
-    return uint8_to_float(np.ascontiguousarray(pixels[:, :, :3]))
+    return np.ascontiguousarray(pixels[:, :, :3])
+
+
+def raw_to_image(data: bytes | memoryview, width: int, height: int, layout: str) -> np.ndarray:
+    """Raw 8-bit pixels (an editor's buffer) → (H, W, 3) float32 in [0, 1], RGB (see :func:`raw_to_rgb8`)."""
+    return uint8_to_float(raw_to_rgb8(data, width, height, layout))
 
 
 def raw_to_grey(data: bytes | memoryview, width: int, height: int, layout: str) -> np.ndarray:

@@ -19,6 +19,7 @@ from core.imageio import (
     float_to_uint8,
     raw_to_grey,
     raw_to_image,
+    raw_to_rgb8,
 )
 
 
@@ -46,7 +47,7 @@ def decode_rgb8(data: bytes, fmt: str, width: int, height: int, *, max_pixels: i
     for locating; a JPEG's EXIF orientation applied)."""
     if fmt in ("png", "jpeg"):
         return decode_image_rgb8(bytes(data), name=name, max_pixels=max_pixels)
-    return float_to_uint8(raw_to_image(data, width, height, fmt))
+    return raw_to_rgb8(data, width, height, fmt)
 
 
 def decode_grey(data: bytes, fmt: str, width: int, height: int, *, max_pixels: int, name: str) -> np.ndarray:
