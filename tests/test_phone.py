@@ -211,7 +211,8 @@ def test_paste_without_an_editor_is_kept_on_disk_then_delivered_when_one_connect
         cutout = png_rgba(data)  # the subject, cropped out of the 320 x 240 photo
         assert spec.format == "png" and cutout.shape[:2] == (spec.height, spec.width)
         assert spec.width < 320 and spec.height < 240 and cutout[spec.height // 2, spec.width // 2, 3] > 240
-        assert not list(engine.outbox.iterdir())
+        # the record goes first, its PNG right after (on the engine's thread)
+        eventually(lambda: not list(engine.outbox.iterdir()), "the outbox to be empty")
     finally:
         editor.close()
 
