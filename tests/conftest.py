@@ -6,6 +6,7 @@ import json
 import os
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 
@@ -131,3 +132,17 @@ class ServerThread:
         self.loop.call_soon_threadsafe(lambda: self.stop_future.done() or self.stop_future.set_result(None))
         self.thread.join(30)
         self.loop.close()
+
+
+def textured(h: int, w: int, seed: int = 0) -> np.ndarray:
+    """(h, w, 3) uint8: random coloured shapes, a document a photo of the screen can be located in."""
+    rng = np.random.default_rng(seed)
+    image = np.full((h, w, 3), 128, np.uint8)
+    for _ in range(500):
+        colour = tuple(int(c) for c in rng.integers(0, 256, 3))
+        x, y, r = int(rng.integers(0, w)), int(rng.integers(0, h)), int(rng.integers(4, 30))
+        if rng.random() < 0.5:
+            cv2.circle(image, (x, y), r, colour, -1)
+        else:
+            cv2.rectangle(image, (x, y), (x + r, y + int(rng.integers(4, 30))), colour, -1)
+    return image

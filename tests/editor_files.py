@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from conftest import red_disc_image
+from conftest import red_disc_image, textured
 from core.imageio import float_to_uint8
 
 REFINE = "fast"  # the quality the editors are asked for, and the direct requests compared with
@@ -50,17 +50,8 @@ PHONE_OBJECT = (64, 48)  # the object photographed for the cut: a red disc on bl
 def write_phone_inputs(out: Path) -> None:
     """The phone scenario's files: poster.rgba (shapes of many colours, something to locate),
     photo.rgb (the screen as the phone saw it) and object.rgba (what the phone cut out)."""
-    rng = np.random.default_rng(5)
     w, h = POSTER
-    poster = np.zeros((h, w, 3), np.uint8)
-    poster[..., 0] = np.linspace(0, 255, w, dtype=np.uint8)[None, :]
-    poster[..., 1] = 120
-    poster[..., 2] = np.linspace(0, 255, h, dtype=np.uint8)[:, None]
-    yy, xx = np.mgrid[:h, :w]
-    for _ in range(160):
-        cx, cy, r = rng.uniform(0, w), rng.uniform(0, h), rng.uniform(4, 26)
-        inside = (np.abs(xx - cx) < r) & (np.abs(yy - cy) < r) if rng.random() < 0.5 else np.hypot(xx - cx, yy - cy) < r
-        poster[inside] = rng.integers(0, 256, 3)
+    poster = textured(h, w, seed=5)
     (out / "poster.rgba").write_bytes(np.dstack([poster, np.full((h, w), 255, np.uint8)]).tobytes())
     side = PHONE_PHOTO
     ys = np.clip(np.round(PHONE_CENTRE[1] + (np.arange(side) - side / 2) / 1.5).astype(int), 0, h - 1)

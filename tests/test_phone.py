@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from conftest import ServerThread, red_disc_image
+from conftest import ServerThread, red_disc_image, textured
 from core.imageio import float_to_uint8
 from engine_server import phone_http
 from engine_server.client import EngineError, SoftcutClient, jpeg_image, raw_image
@@ -117,20 +117,6 @@ def disc_photo(h: int = 240, w: int = 320, centre: tuple[int, int] | None = None
     if centre is not None:
         rgb = np.roll(rgb, (centre[1] - h // 2, centre[0] - w // 2), axis=(0, 1))
     return rgb
-
-
-def textured(h: int, w: int, seed: int = 0) -> np.ndarray:
-    """(h, w, 3) uint8: random coloured shapes, a document a photo of the screen can be located in."""
-    rng = np.random.default_rng(seed)
-    image = np.full((h, w, 3), 128, np.uint8)
-    for _ in range(500):
-        colour = tuple(int(c) for c in rng.integers(0, 256, 3))
-        x, y, r = int(rng.integers(0, w)), int(rng.integers(0, h)), int(rng.integers(4, 30))
-        if rng.random() < 0.5:
-            cv2.circle(image, (x, y), r, colour, -1)
-        else:
-            cv2.rectangle(image, (x, y), (x + r, y + int(rng.integers(4, 30))), colour, -1)
-    return image
 
 
 def rgb8(name: str, rgb: np.ndarray):
