@@ -284,6 +284,8 @@ def phone_photo_jpeg(
     quality = int(rng.integers(60, 91))
     bgr = cv2.cvtColor(np.clip(photo, 0, 255).astype(np.uint8), cv2.COLOR_RGB2BGR)
     ok, jpeg = cv2.imencode(".jpg", bgr, [cv2.IMWRITE_JPEG_QUALITY, quality])
+    if not ok:
+        raise RuntimeError("OpenCV could not encode the synthetic photo as JPEG")
     truth = map_point(np.linalg.inv(view.doc_to_screen()), *target)
     return jpeg.tobytes(), truth
 

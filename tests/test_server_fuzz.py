@@ -257,7 +257,7 @@ class Conn:
                 assert m.fields["limits"]["max_pixels"] == self.mirror.max_pixels, where
         elif m.ref is None and m.type == "error":
             code = m.fields["code"]
-            assert self.anonymous_errors[code] > 0, f"unexpected error without ref: " + where
+            assert self.anonymous_errors[code] > 0, "unexpected error without ref: " + where
             self.anonymous_errors[code] -= 1
         else:
             raise AssertionError("unexpected message: " + where)
