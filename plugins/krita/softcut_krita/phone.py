@@ -31,6 +31,7 @@ log = logging.getLogger(__name__)
 
 POLL_MS = 200
 RETRY_MS = 5000
+LINK_TIMEOUT_S = 3.0
 SETTINGS = "softcut"
 DELIVERED_KEY = "phone_delivered"
 
@@ -108,7 +109,8 @@ class PhoneLink(QObject):
     def _poll(self) -> None:
         if self.client is None:
             self.client = SoftcutClient(
-                self.host, self.port, name="softcut-krita", timeout=30.0, cutout_format="rgba8",
+                # short: connecting happens on Krita's GUI thread, every few seconds while no engine answers
+                self.host, self.port, name="softcut-krita", timeout=LINK_TIMEOUT_S, cutout_format="rgba8",
                 accepts={"canvas_snapshot": self._snapshot, "place_layer": self._place},
             )
         try:
