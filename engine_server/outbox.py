@@ -142,6 +142,10 @@ class Outbox:
         for path in self.folder.glob(".*.tmp"):
             path.unlink(missing_ok=True)
         for path in self.folder.glob("d*.png"):
-            if not self._json(path.stem).exists() and now - path.stat().st_mtime > 60:
+            try:
+                orphan = not self._json(path.stem).exists() and now - path.stat().st_mtime > 60
+            except FileNotFoundError:
+                continue  # removed while this looked
+            if orphan:
                 path.unlink(missing_ok=True)  # a PNG whose JSON was never written (crash while staging)
         return dropped

@@ -54,9 +54,14 @@ class PhoneEngine(ServerThread):
         return client
 
     def records(self) -> dict[str, dict]:
-        """The outbox's JSON records by id."""
-        return {p.stem: json.loads(p.read_text()) for p in sorted(self.outbox.glob("d*.json"))}
-
+        """The outbox's JSON records by id (a record the engine removes while this reads is left out)."""
+        found = {}
+        for path in sorted(self.outbox.glob("d*.json")):
+            try:
+                found[path.stem] = json.loads(path.read_text())
+            except FileNotFoundError:
+                continue
+        return found
 
 
 class Editor:
