@@ -28,6 +28,7 @@ def cmd_serve(args: argparse.Namespace, console: core_cli.Console) -> int:
     from engine_server.protocol.messages import Limits
     from engine_server import lan
     from engine_server.security import PairingCodes, PhoneLinks
+    from engine_server.screen import grab_screen
     from engine_server.server import EngineServer
 
     host = "0.0.0.0" if args.lan and args.host == config.DEFAULT_HOST else args.host
@@ -59,6 +60,7 @@ def cmd_serve(args: argparse.Namespace, console: core_cli.Console) -> int:
         pairing=pairing,
         phone_links=links,
         lan_host=lan_host,
+        screenshot=None if args.no_screenshots else grab_screen,
     )
 
     async def run() -> None:
@@ -154,6 +156,9 @@ def add_commands(sub: argparse._SubParsersAction, add_common) -> None:
     serve.add_argument("--port", type=int, default=config.DEFAULT_PORT, help=f"default {config.DEFAULT_PORT}")
     serve.add_argument("--lan", action="store_true", help="also listen on the local network (for the phone)")
     serve.add_argument("--allow-origin", action="append", help="accept this web Origin (repeatable)")
+    serve.add_argument("--no-screenshots", action="store_true",
+                       help="never take a desktop screenshot to locate a phone photo (by default one is taken, "
+                            "kept in memory only, when the editor's snapshot is not enough)")
     serve.add_argument("--cache-mb", type=int, default=1024, help="memory for cached results (MB)")
     serve.add_argument("--max-queued", type=int, default=16, help="jobs each client may queue")
     add_common(serve)

@@ -18,6 +18,8 @@ from typing import Any
 import cv2
 import numpy as np
 
+from core.imageio import encode_png
+from core.placement import fit_scale, resize_rgba, scaled_size
 from engine_server.connections import Client, EditorGone, pick_editor
 from engine_server.operations.common import NotFound
 from engine_server.outbox import PENDING, Delivery, Outbox
@@ -27,6 +29,12 @@ log = logging.getLogger(__name__)
 
 PLACE_TIMEOUT_S = 60.0
 """How long an editor may take to insert a layer (a 12 MP cut-out into a big document)."""
+SNAPSHOT_TIMEOUT_S = 3.0
+"""How long an editor may take to answer canvas_snapshot."""
+SNAPSHOT_MAX_SIDE = 1600
+"""The snapshot's longest side for locating a photo in."""
+SIZE_ONLY_SIDE = 16
+"""The snapshot's longest side when only the document's size is wanted."""
 
 
 @dataclass(frozen=True)
@@ -38,18 +46,25 @@ class Outcome:
     editor: str
 
 
-def png_to_rgba8(png: bytes) -> tuple[bytes, int, int]:
-    """An RGBA PNG file → raw rgba8 bytes (straight alpha), width, height."""
+def cutout_buffer(png: bytes, native: tuple[int, int], size: tuple[int, int], cutout_format: str) -> messages.Buffer:
+    """The place_layer buffer ``cutout``: the outbox's RGBA PNG file (``native`` = (width,
+    height)) at ``size``, as ``cutout_format`` ("png": the file itself when no resize is needed; "rgba8")."""
+    if cutout_format == "png" and size == native:
+        return messages.buffer("cutout", png, format="png", width=size[0], height=size[1])
     bgra = cv2.imdecode(np.frombuffer(png, np.uint8), cv2.IMREAD_UNCHANGED)
     if bgra is None or bgra.ndim != 3 or bgra.shape[2] != 4:
         raise ValueError("the outbox's cut-out is not an RGBA PNG")
-    rgba = cv2.cvtColor(bgra, cv2.COLOR_BGRA2RGBA)
-    return rgba.tobytes(), rgba.shape[1], rgba.shape[0]
+    rgba = resize_rgba(cv2.cvtColor(bgra, cv2.COLOR_BGRA2RGBA), size)
+    if cutout_format == "rgba8":
+        return messages.buffer("cutout", rgba.tobytes(), format="rgba8", width=size[0], height=size[1])
+    return messages.buffer("cutout", encode_png(rgba, compression=1), format="png", width=size[0], height=size[1])
 
 
 class Deliveries:
     """Parameters: ``outbox``; ``clients``: the engine's connections now; ``on_cpu``: runs a
-    function on the engine's CPU workers (PNG decoding for rgba8 editors)."""
+    function on the engine's CPU workers (PNG decoding and resizing); ``screenshot``: takes a
+    desktop screenshot ((H, W, 3) uint8 RGB, or None), for locating photos where an editor's
+    snapshot is not enough (None: never)."""
 
     def __init__(
         self,
@@ -58,8 +73,10 @@ class Deliveries:
         on_cpu: Callable[..., Awaitable[Any]],
         *,
         place_timeout: float = PLACE_TIMEOUT_S,
+        screenshot: Callable[[], np.ndarray | None] | None = None,
     ) -> None:
         self.outbox = outbox
+        self.screenshot = screenshot
         self.clients = clients
         self.on_cpu = on_cpu
         self.place_timeout = place_timeout
@@ -68,6 +85,23 @@ class Deliveries:
 
     def pick(self, target: str | None) -> Client | None:
         return pick_editor(self.clients(), target)
+
+    async def snapshot(self, editor: Client, max_side: int = SNAPSHOT_MAX_SIDE) -> messages.Message | None:
+        """The editor's answer to canvas_snapshot, or None (not offered, refused, late, or the editor left)."""
+        if "canvas_snapshot" not in editor.accepts:
+            return None
+        try:
+            answer = await editor.ask(messages.canvas_snapshot(max_side=max_side), SNAPSHOT_TIMEOUT_S)
+        except (EditorGone, asyncio.TimeoutError, TimeoutError):
+            return None
+        return answer if answer.type == "snapshot" else None
+
+    async def document_size(self, editor: Client) -> tuple[int, int] | None:
+        """The (width, height) of the editor's active document, or None when it does not say."""
+        answer = await self.snapshot(editor, max_side=SIZE_ONLY_SIDE)
+        if answer is None:
+            return None
+        return int(answer.fields["document"]["width"]), int(answer.fields["document"]["height"])
 
     def finish_later(self, cut: str, work: Awaitable[None]) -> None:
         """Run ``work`` (the full-resolution cut-out, staged when done) in the background."""
@@ -98,12 +132,13 @@ class Deliveries:
             return Outcome(False, f"{delivery.id} is already on its way to an editor", name)
         self._sending.add(delivery.id)
         try:
+            native = (delivery.width, delivery.height)
+            scale = delivery.scale
+            if scale is None:  # kept while no editor was connected: fit it to this editor's document
+                document = await self.document_size(editor)
+                scale = 1.0 if document is None else fit_scale(native, document)
             png = await self.on_cpu(self.outbox.png, delivery.id)
-            if editor.cutout_format == "rgba8":
-                data, w, h = await self.on_cpu(png_to_rgba8, png)
-                cutout = messages.buffer("cutout", data, format="rgba8", width=w, height=h)
-            else:
-                cutout = messages.buffer("cutout", png, format="png", width=delivery.width, height=delivery.height)
+            cutout = await self.on_cpu(cutout_buffer, png, native, scaled_size(native, scale), editor.cutout_format)
             request = messages.place_layer(delivery.id, cutout, name=delivery.name, x=delivery.x, y=delivery.y)
             try:
                 answer = await editor.ask(request, self.place_timeout)

@@ -1,7 +1,8 @@
 """The outbox: phone cut-outs on disk until an editor has placed them (survives restarts).
 
 Per delivery, in ``<config dir>/outbox/``: ``<id>.png`` (the RGBA cut-out) and
-``<id>.json`` ({id, name, created, state, x, y, target, width, height}). Each file is
+``<id>.json`` ({id, name, created, state, width, height, x, y, target, photo_width,
+photo_height, scale}). Each file is
 written to a temporary name and renamed into place, and the PNG is always written
 before its JSON, so a JSON that exists names a complete PNG. ``phone_cut`` stages a
 delivery; ``phone_paste`` makes it pending (with its position and target); the
@@ -33,6 +34,8 @@ class Delivery:
     x, y: document pixels of the cut-out's top-left, or both None (centre it).
     target: the editor's client name it is for, or None (any editor).
     width, height: the cut-out's size in pixels.
+    photo_width, photo_height: the size of the phone photo it was cut from (None: unknown).
+    scale: the factor it is placed at (None: not decided yet — fitted to the document on delivery).
     """
 
     id: str
@@ -44,6 +47,9 @@ class Delivery:
     x: int | None = None
     y: int | None = None
     target: str | None = None
+    photo_width: int | None = None
+    photo_height: int | None = None
+    scale: float | None = None
 
 
 def new_id() -> str:
@@ -80,11 +86,15 @@ class Outbox:
         _write_atomic(self._json(delivery.id), json.dumps(asdict(delivery)).encode())
         return delivery
 
-    def stage(self, delivery_id: str, png: bytes, *, name: str, width: int, height: int) -> Delivery:
-        """Keep a finished cut-out (``png``: an RGBA PNG file of ``width`` x ``height``) as staged."""
+    def stage(self, delivery_id: str, png: bytes, *, name: str, width: int, height: int,
+              photo_size: tuple[int, int] | None = None) -> Delivery:
+        """Keep a finished cut-out (``png``: an RGBA PNG file of ``width`` x ``height``, cut from a
+        photo of ``photo_size`` = (width, height)) as staged."""
         self.folder.mkdir(parents=True, exist_ok=True)
         _write_atomic(self.png_path(delivery_id), png)
-        return self._save(Delivery(delivery_id, name, time.time(), STAGED, width, height))
+        photo_w, photo_h = photo_size if photo_size is not None else (None, None)
+        return self._save(Delivery(delivery_id, name, time.time(), STAGED, width, height,
+                                   photo_width=photo_w, photo_height=photo_h))
 
     def get(self, delivery_id: str) -> Delivery | None:
         """The delivery's record, or None when there is none (never cut, or placed and removed)."""
@@ -101,12 +111,13 @@ class Outbox:
         return self.png_path(delivery_id).read_bytes()
 
     def make_pending(self, delivery_id: str, *, x: int | None, y: int | None, target: str | None,
-                     name: str | None = None) -> Delivery:
+                     name: str | None = None, scale: float | None = None) -> Delivery:
         """Address a staged (or re-address a pending) delivery. Raises KeyError if it is gone."""
         delivery = self.get(delivery_id)
         if delivery is None:
             raise KeyError(delivery_id)
-        changed = replace(delivery, state=PENDING, x=x, y=y, target=target, name=name or delivery.name)
+        changed = replace(delivery, state=PENDING, x=x, y=y, target=target, name=name or delivery.name,
+                          scale=scale)
         return self._save(changed)
 
     def remove(self, delivery_id: str) -> bool:

@@ -22,7 +22,10 @@ import time
 import uuid
 from http import HTTPStatus
 from pathlib import Path
+from collections.abc import Callable
 from typing import Any
+
+import numpy as np
 
 from websockets.asyncio.server import ServerConnection, serve
 from websockets.http11 import Request, Response
@@ -82,6 +85,8 @@ class EngineServer:
     ``pair``; None: LAN mode is off (``phone_link`` is ``not_found``).
     ``lan_host``: the address the phone's URL names (LAN mode).
     ``outbox_dir``: where phone cut-outs wait for an editor (default ``<config dir>/outbox``).
+    ``screenshot``: takes a desktop screenshot for locating phone photos where an editor's
+    snapshot is not enough (:func:`engine_server.screen.grab_screen`; None: never).
     """
 
     def __init__(
@@ -97,6 +102,7 @@ class EngineServer:
         phone_links: PhoneLinks | None = None,
         lan_host: str | None = None,
         outbox_dir: Path | None = None,
+        screenshot: Callable[[], np.ndarray | None] | None = None,
     ) -> None:
         self.engine = engine
         self.token = token
@@ -108,7 +114,8 @@ class EngineServer:
         self.phone_links = phone_links
         self.lan_host = lan_host
         self.outbox = Outbox(outbox_dir if outbox_dir is not None else config.config_dir() / "outbox")
-        self.deliveries = Deliveries(self.outbox, lambda: list(self.clients.values()), engine.on_cpu)
+        self.deliveries = Deliveries(self.outbox, lambda: list(self.clients.values()), engine.on_cpu,
+                                     screenshot=screenshot)
         self.queue = JobQueue(max_per_client=engine.limits.max_queued_per_client)
         self.clients: dict[str, Client] = {}
         self._ids = itertools.count(1)

@@ -37,14 +37,15 @@ class PhoneEngine(ServerThread):
     """An EngineServer in this process (own thread and loop) on a loopback port, with its outbox in
     ``outbox`` (a new PhoneEngine on the same folder is the engine after a restart)."""
 
-    def __init__(self, model: Path, outbox: Path, *, lan: bool = False) -> None:
+    def __init__(self, model: Path, outbox: Path, *, lan: bool = False, screenshot=None) -> None:
         from core.models.session import open_session
         from engine_server.engine import Engine
 
         self.links = PhoneLinks() if lan else None
         self.server = EngineServer(Engine(open_session(str(model), device="cpu")), TOKEN, host="127.0.0.1", port=0,
                                    pairing=PairingCodes(), phone_links=self.links,
-                                   lan_host="127.0.0.1" if lan else None, outbox_dir=outbox)
+                                   lan_host="127.0.0.1" if lan else None, outbox_dir=outbox,
+                                   screenshot=screenshot)
         self.outbox = outbox
         super().__init__(self.server)
 
@@ -208,6 +209,30 @@ def test_paste_without_an_editor_is_kept_on_disk_then_delivered_when_one_connect
         editor.close()
 
 
+def test_a_kept_cut_out_larger_than_the_document_is_fitted_to_it_on_delivery(engine):
+    with engine.phone() as phone:
+        cut = _cut(phone)  # the disc, about 150 x 150
+        assert phone.phone_paste(cut, rgb8("photo", textured(120, 160))).fields["status"] == "kept"
+    native = engine.records()[cut]
+    sizes = []
+
+    def snapshot(request):
+        sizes.append(request.fields["max_side"])
+        return {"document": {"width": 100, "height": 60}, "view": None, "buffers": [rgb8("image", textured(10, 16))]}
+
+    editor = Editor(engine.port, snapshot=snapshot)
+    try:
+        eventually(lambda: not engine.records(), "the delivery")
+        (request,) = editor.requests
+        spec, data = request.buffer("cutout")
+        scale = min(100 / native["width"], 60 / native["height"])
+        assert (spec.width, spec.height) == (round(native["width"] * scale), round(native["height"] * scale))
+        assert spec.height == 60 and png_rgba(data).shape == (spec.height, spec.width, 4)
+        assert sizes == [16] and request.fields["x"] is None  # only the size was asked for; centred
+    finally:
+        editor.close()
+
+
 def test_paste_into_an_editor_whose_screen_is_located(engine):
     document = textured(600, 800, seed=3)  # the snapshot; the document is twice its size
     x0, y0, w, h = 380, 200, 320, 240
@@ -230,11 +255,62 @@ def test_paste_into_an_editor_whose_screen_is_located(engine):
         spec, _ = request.buffer("cutout")
         assert abs(fields["x"] - (1080 - spec.width / 2)) <= 6 and abs(fields["y"] - (640 - spec.height / 2)) <= 6, fields
         assert fields["message"] == f"pasted into softcut-test-editor at ({fields['x']}, {fields['y']})"
-        assert 0 < fields["confidence"] <= 1 and fields["delivery"] == cut
+        assert 0 < fields["confidence"] <= 1 and fields["delivery"] == cut and fields["through"] == "snapshot"
+        assert fields["scale"] == 1.0  # the subject's share of the view would need 2x: never enlarged
         assert (request.fields["x"], request.fields["y"]) == (fields["x"], fields["y"])
         assert not engine.records()
     finally:
         editor.close()
+
+
+def test_the_cut_out_covers_the_share_of_the_view_the_subject_had_in_its_photo(engine):
+    document = textured(600, 800, seed=5)
+    x0, y0, w, h = 300, 200, 160, 120  # the photo sees 160 x 120 snapshot = document pixels
+    photo = cv2.resize(document[y0:y0 + h, x0:x0 + w], (960, 720), interpolation=cv2.INTER_CUBIC)
+
+    def snapshot(request):
+        return {"document": {"width": 800, "height": 600}, "view": None, "buffers": [rgb8("image", document)]}
+
+    editor = Editor(engine.port, snapshot=snapshot)
+    try:
+        with engine.phone() as phone:
+            cut = _cut(phone)  # from a 320 x 240 photo
+            native = engine.records()[cut] if cut in engine.records() else None
+            fields = phone.phone_paste(cut, rgb8("photo", photo)).fields
+        assert fields["status"] == "placed" and fields["through"] == "snapshot", fields
+        # 1/6 document px per paste-photo px, 960/320 paste-photo px per cut-photo px: 0.5
+        assert fields["scale"] == pytest.approx(0.5, abs=0.02), fields
+        (request,) = editor.requests
+        spec, data = request.buffer("cutout")
+        if native is not None:
+            assert (spec.width, spec.height) == (round(native["width"] * fields["scale"]),
+                                                 round(native["height"] * fields["scale"]))
+        assert png_rgba(data).shape[:2] == (spec.height, spec.width) and spec.width < 160
+        # centred where the photo's centre points: document (380, 260)
+        assert abs(fields["x"] + spec.width / 2 - 380) <= 3 and abs(fields["y"] + spec.height / 2 - 260) <= 3, fields
+    finally:
+        editor.close()
+
+
+def test_without_a_view_the_snapshot_found_on_the_screen_maps_screen_to_document():
+    from core.locate_synthetic import editor_screen
+
+    document = textured(400, 600, seed=11)
+    screen, viewport = editor_screen(document, np.random.default_rng(3))
+    shot = cv2.resize(document, (300, 200), interpolation=cv2.INTER_AREA)  # the snapshot, half size
+    answer = messages.snapshot("r1", messages.buffer("image", shot.tobytes(), format="rgb8", width=300, height=200),
+                               document={"width": 600, "height": 400})
+    to_document = phone_paste.screen_to_document(screen, answer, shot, (600, 400))
+    doc_to_screen = viewport.doc_to_screen()
+    left, top, right, bottom = viewport.visible_document(600, 400)
+    for fx, fy in ((0.3, 0.3), (0.5, 0.5), (0.7, 0.6)):
+        sx, sy = left + fx * (right - left), top + fy * (bottom - top)
+        truth = np.linalg.solve(doc_to_screen, [sx, sy, 1.0])[:2]
+        mapped = (to_document @ np.array([sx, sy, 1.0]))
+        assert np.hypot(*(mapped[:2] / mapped[2] - truth)) <= 2.0, (fx, fy, mapped, truth)
+    blank = np.full_like(screen, 128)
+    assert phone_paste.screen_to_document(blank, answer, shot, (600, 400)) is None
+    assert phone_paste.screen_to_document(screen, answer, None, (600, 400)) is None
 
 
 def test_paste_at_centre_when_the_screen_is_not_found_or_no_document_is_open(engine, monkeypatch):

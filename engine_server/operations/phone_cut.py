@@ -61,7 +61,9 @@ def full_cutout_png(image: np.ndarray, stage: Coarse) -> tuple[bytes, int, int]:
 async def finish(engine, deliveries, cut: str, image: np.ndarray, stage: Coarse) -> None:
     """Compute the full-resolution cut-out on the CPU workers and stage it in the outbox."""
     png, width, height = await engine.on_cpu(full_cutout_png, image, stage)
-    await engine.on_cpu(partial(deliveries.outbox.stage, cut, png, name=DEFAULT_LAYER_NAME, width=width, height=height))
+    photo_size = (image.shape[1], image.shape[0])
+    await engine.on_cpu(partial(deliveries.outbox.stage, cut, png, name=DEFAULT_LAYER_NAME, width=width, height=height,
+                                photo_size=photo_size))
 
 
 async def run(engine, deliveries, job, request) -> Reply:

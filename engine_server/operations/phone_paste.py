@@ -3,60 +3,83 @@
 Flow: the cut's full-resolution cut-out (waiting for it if still being finished) →
 the target editor (named, else the last active one; none: the delivery is kept
 pending for the next editor that connects) → ``canvas_snapshot`` (3 s at most) while
-the photo decodes → :func:`core.locate.locate` (photo centre → snapshot pixel) →
-document pixels → ``place_layer`` → the editor's ``placed``.
+the photo decodes → :func:`core.locate.locate` (photo centre → snapshot pixel →
+document pixel). When that finds nothing (a plain document, or no image in the
+answer) the engine takes a desktop screenshot, locates the photo on it and maps the
+screen point into the document through the editor's ``view`` or, without one, by
+finding the snapshot itself on the screen → the cut-out's scale
+(:mod:`core.placement`) → ``place_layer`` → the editor's ``placed``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
+from dataclasses import dataclass
 from functools import partial
 
 import numpy as np
 
+from core.homography import scale_matrix
+from core.locate import Location
+from core.placement import paste_scale, rect_to_document, scaled_size, through, top_left, viewfinder_scale
 from engine_server import images
-from engine_server.connections import Client, EditorGone
+from engine_server.connections import Client
+from engine_server.outbox import Delivery
 from engine_server.operations.common import Reply
 from engine_server.protocol import messages
 from engine_server.protocol.schemas import DEFAULT_LAYER_NAME
 
-SNAPSHOT_TIMEOUT_S = 3.0
-SNAPSHOT_MAX_SIDE = 1600
 KEPT = "no editor connected — kept, will paste when one connects"
 AT_CENTRE = "screen not found — pasted at centre"
+OFF_CANVAS = 0.05
+"""How far outside the document (a share of its size) a located point may fall and still count."""
 
 
-def top_left(location_xy: tuple[float, float], snapshot_size: tuple[int, int], document: dict,
-             cutout_size: tuple[int, int]) -> tuple[int, int]:
-    """Document pixels of the cut-out's top-left so that its centre lands where the photo points.
+@dataclass(frozen=True)
+class Aim:
+    """Where the paste photo points: ``location`` in document pixels (x None: not found), the
+    document's (width, height) (None: the editor did not say), ``through`` "snapshot" or "screen"."""
 
-    location_xy: (x, y) in snapshot pixels (pixel centres at integers);
-    snapshot_size, cutout_size: (width, height); document: {width, height}.
-    """
-    sx = document["width"] / snapshot_size[0]
-    sy = document["height"] / snapshot_size[1]
-    cx = (location_xy[0] + 0.5) * sx
-    cy = (location_xy[1] + 0.5) * sy
-    return round(cx - cutout_size[0] / 2), round(cy - cutout_size[1] / 2)
+    location: Location
+    document: tuple[int, int] | None
+    through: str | None = None
 
 
-def locate_in(snapshot_rgb: np.ndarray, photo_rgb: np.ndarray):
+NOT_FOUND = Location(None, None, 0.0, 0, 0)
+
+
+def locate_in(reference: np.ndarray, photo: np.ndarray) -> Location:
     """core.locate on (h, w, 3) uint8 images; imported here so the engine starts without it."""
     from core.locate import locate
 
-    return locate(snapshot_rgb, photo_rgb)
+    return locate(reference, photo)
 
 
-async def _snapshot(editor: Client) -> messages.Message | None:
-    """The editor's snapshot answer, or None (refused, late, not offered, or the editor left)."""
-    if "canvas_snapshot" not in editor.accepts:
+def on_document(location: Location, document: tuple[int, int]) -> Location:
+    """``location`` if it falls on the document (within :data:`OFF_CANVAS`), else not found."""
+    if location.x is None or location.y is None:
+        return location
+    mx, my = OFF_CANVAS * document[0], OFF_CANVAS * document[1]
+    if -mx <= location.x <= document[0] - 1 + mx and -my <= location.y <= document[1] - 1 + my:
+        return location
+    return NOT_FOUND
+
+
+def screen_to_document(screen: np.ndarray, answer: messages.Message, shot: np.ndarray | None,
+                       document: tuple[int, int]) -> np.ndarray | None:
+    """(3, 3) screen pixels → document pixels: from the editor's ``view``, else by finding its
+    snapshot on the screen; None when neither is possible."""
+    view = answer.fields.get("view")
+    if view:
+        return rect_to_document(view, document)
+    if shot is None:
         return None
-    try:
-        answer = await editor.ask(messages.canvas_snapshot(max_side=SNAPSHOT_MAX_SIDE), SNAPSHOT_TIMEOUT_S)
-    except (EditorGone, asyncio.TimeoutError, TimeoutError):
+    found = locate_in(screen, shot)  # the snapshot's centre on the screen, and its homography
+    if found.x is None or found.homography is None:
         return None
-    return answer if answer.type == "snapshot" else None
+    to_document = scale_matrix(document[0] / shot.shape[1], document[1] / shot.shape[0])
+    return to_document @ np.linalg.inv(found.homography)
 
 
 def _decode_rgb8(engine, message: messages.Message, buffer: str, label: str):
@@ -66,24 +89,56 @@ def _decode_rgb8(engine, message: messages.Message, buffer: str, label: str):
                                  max_pixels=engine.limits.max_pixels, name=label))
 
 
-async def _locate(engine, editor: Client, request, cutout_size: tuple[int, int], timings: dict) -> tuple:
-    """(x, y, confidence): the cut-out's top-left in document pixels, or (None, None, 0.0)."""
+async def _aim(engine, deliveries, editor: Client, decoding: asyncio.Future, timings: dict) -> Aim:
+    """Locate the photo (``decoding``: its (h, w, 3) uint8 RGB, on its way) in the editor's
+    snapshot; failing that, on a desktop screenshot."""
     started = time.perf_counter()
-    photo_task = asyncio.ensure_future(_decode_rgb8(engine, request, "photo", "photo"))
-    answer = await _snapshot(editor)
+    answer = await deliveries.snapshot(editor)
     timings["snapshot"] = round(time.perf_counter() - started, 4)
-    photo = await photo_task
+    photo = await decoding
     if answer is None:
-        return None, None, 0.0
-    shot = await _decode_rgb8(engine, answer, "image", "snapshot")
+        return Aim(NOT_FOUND, None)
+    document = (int(answer.fields["document"]["width"]), int(answer.fields["document"]["height"]))
+    shot = None
+    if answer.buffers:
+        shot = await _decode_rgb8(engine, answer, "image", "snapshot")
+        started = time.perf_counter()
+        found = await engine.on_cpu(locate_in, shot, photo)
+        timings["locate"] = round(time.perf_counter() - started, 4)
+        to_document = scale_matrix(document[0] / shot.shape[1], document[1] / shot.shape[0])
+        located = on_document(through(found, to_document), document)
+        if located.x is not None:
+            return Aim(located, document, "snapshot")
+    if deliveries.screenshot is None:
+        return Aim(NOT_FOUND, document)
     started = time.perf_counter()
-    location = await engine.on_cpu(locate_in, shot, photo)
-    timings["locate"] = round(time.perf_counter() - started, 4)
-    if location.x is None or location.y is None:
-        return None, None, 0.0
-    size = (shot.shape[1], shot.shape[0])
-    x, y = top_left((location.x, location.y), size, answer.fields["document"], cutout_size)
-    return x, y, round(float(location.confidence), 4)
+    screen = await engine.on_cpu(deliveries.screenshot)
+    if screen is None:
+        return Aim(NOT_FOUND, document)
+    to_document = await engine.on_cpu(screen_to_document, screen, answer, shot, document)
+    if to_document is None:
+        return Aim(NOT_FOUND, document)
+    found = await engine.on_cpu(locate_in, screen, photo)
+    timings["screen"] = round(time.perf_counter() - started, 4)
+    located = on_document(through(found, to_document), document)
+    return Aim(located, document, "screen" if located.x is not None else None)
+
+
+def placement(aim: Aim, delivery: Delivery, photo_size: tuple[int, int]) -> tuple[int | None, int | None, float | None]:
+    """(x, y, scale): the cut-out's top-left in document pixels (None: centre it) and its scale
+    (None: fit it to the document on delivery)."""
+    size = (delivery.width, delivery.height)
+    if aim.document is None:
+        return None, None, None
+    view_scale = None
+    location = aim.location
+    if location.x is not None and location.homography is not None and delivery.photo_width:
+        view_scale = viewfinder_scale(location.homography, photo_size, (delivery.photo_width, delivery.photo_height))
+    scale = paste_scale(size, aim.document, view_scale=view_scale)
+    if location.x is None:
+        return None, None, scale
+    x, y = top_left((location.x, location.y), scaled_size(size, scale))
+    return x, y, scale
 
 
 async def run(engine, deliveries, job, request) -> Reply:
@@ -99,9 +154,12 @@ async def run(engine, deliveries, job, request) -> Reply:
         deliveries.outbox.make_pending(delivery.id, x=None, y=None, target=target, name=name)
         return Reply({"status": "kept", "delivery": delivery.id, "x": None, "y": None, "message": KEPT,
                       "timings": timings})
-    x, y, confidence = await _locate(engine, editor, request, (delivery.width, delivery.height), timings)
+    decoding = asyncio.ensure_future(_decode_rgb8(engine, request, "photo", "photo"))
+    aim = await _aim(engine, deliveries, editor, decoding, timings)
+    photo = await decoding
+    x, y, scale = placement(aim, delivery, (photo.shape[1], photo.shape[0]))
     job.report(0.6, "locate")
-    placing = deliveries.outbox.make_pending(delivery.id, x=x, y=y, target=target, name=name)
+    placing = deliveries.outbox.make_pending(delivery.id, x=x, y=y, target=target, name=name, scale=scale)
     started = time.perf_counter()
     outcome = await deliveries.send(editor, placing)
     timings["place"] = round(time.perf_counter() - started, 4)
@@ -110,5 +168,6 @@ async def run(engine, deliveries, job, request) -> Reply:
         return Reply({"status": "kept", "x": None, "y": None, "message": outcome.message, **fields_out})
     if x is None:
         return Reply({"status": "placed_at_centre", "x": None, "y": None, "message": AT_CENTRE, **fields_out})
-    return Reply({"status": "placed", "x": x, "y": y, "confidence": confidence,
+    return Reply({"status": "placed", "x": x, "y": y, "confidence": round(float(aim.location.confidence), 4),
+                  "scale": round(scale, 4), "through": aim.through,
                   "message": f"pasted into {outcome.editor} at ({x}, {y})", **fields_out})

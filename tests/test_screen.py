@@ -1,0 +1,125 @@
+"""The engine's desktop screenshot on a real X server (Xvfb), and a phone paste located through it.
+
+A Tk window (a separate process) shows a synthetic editor screen full-screen on the display;
+the engine takes a real screenshot with :func:`engine_server.screen.grab_screen`.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from engine_server.screen import grab_screen
+
+missing = [tool for tool in ("Xvfb",) if shutil.which(tool) is None]
+if missing and not os.environ.get("CI"):
+    pytest.skip("needs Xvfb (CI installs it: see .ci/run)", allow_module_level=True)
+
+SHOW = """
+import sys, tkinter
+root = tkinter.Tk()
+root.overrideredirect(True)
+w, h = root.winfo_screenwidth(), root.winfo_screenheight()
+root.geometry(f"{w}x{h}+0+0")
+image = tkinter.PhotoImage(file=sys.argv[1])
+tkinter.Label(root, image=image, borderwidth=0, highlightthickness=0).place(x=0, y=0)
+root.after(300, lambda: print("shown", flush=True))
+root.mainloop()
+"""
+
+
+@pytest.fixture
+def display(tmp_path):
+    """A fresh 1920 x 1080 Xvfb display; yields its name (":N")."""
+    read, write = os.pipe()
+    server = subprocess.Popen(["Xvfb", "-displayfd", str(write), "-screen", "0", "1920x1080x24", "-nolisten", "tcp"],
+                              pass_fds=(write,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    os.close(write)
+    with os.fdopen(read) as pipe:
+        number = pipe.readline().strip()
+    assert number, "Xvfb did not start"
+    yield f":{number}"
+    server.terminate()
+    server.wait(10)
+
+
+def show(display: str, rgb: np.ndarray, folder: Path) -> subprocess.Popen:
+    """Show ``rgb`` ((H, W, 3) uint8) at the display's top-left in a borderless Tk window."""
+    path = folder / "shown.ppm"
+    cv2.imwrite(str(path), rgb[:, :, ::-1])
+    viewer = subprocess.Popen([sys.executable, "-c", SHOW, str(path)], env={**os.environ, "DISPLAY": display},
+                              stdout=subprocess.PIPE, text=True)
+    assert viewer.stdout.readline().strip() == "shown"
+    return viewer
+
+
+def plain_document_screen(size=(1200, 800)):
+    """A white document on a synthetic editor screen, shown so that it covers the screen point
+    (330, 200), near the editor's toolbars:
+    (screen, its view rect, document → screen homography)."""
+    from core.locate_synthetic import editor_screen
+
+    rng = np.random.default_rng(7)
+    while True:
+        screen, viewport = editor_screen(np.full((size[1], size[0], 3), 255, np.uint8), rng)
+        if viewport.ox < 290 and viewport.oy < 160:
+            break
+    view = {"x": round(viewport.ox - 0.5 * viewport.zoom), "y": round(viewport.oy - 0.5 * viewport.zoom),
+            "width": round(size[0] * viewport.zoom), "height": round(size[1] * viewport.zoom)}
+    return screen, view, viewport.doc_to_screen()
+
+
+def test_grab_screen_reads_the_display(display, tmp_path, monkeypatch):
+    rng = np.random.default_rng(0)
+    picture = cv2.resize(rng.integers(0, 256, (27, 48, 3), dtype=np.uint8), (1920, 1080),
+                         interpolation=cv2.INTER_NEAREST)
+    viewer = show(display, picture, tmp_path)
+    try:
+        monkeypatch.setenv("DISPLAY", display)
+        shot = grab_screen()
+    finally:
+        viewer.kill()
+    assert shot is not None and shot.shape == (1080, 1920, 3) and shot.dtype == np.uint8
+    assert np.abs(shot.astype(int) - picture).max() <= 2  # 24-bit display: the same pixels
+
+
+def test_grab_screen_is_none_without_a_display(monkeypatch):
+    monkeypatch.setenv("DISPLAY", ":999")  # nothing listens there
+    assert grab_screen() is None
+
+
+def test_a_phone_paste_on_a_plain_document_is_located_on_the_real_screen(display, tmp_path, monkeypatch, tiny_model):
+    from test_phone import Editor, PhoneEngine, _cut, rgb8
+
+    screen, view, doc_to_screen = plain_document_screen()
+    sx, sy = 330, 200
+    target = np.linalg.solve(doc_to_screen, [sx, sy, 1.0])[:2]
+    photo = cv2.resize(screen[sy - 200:sy + 200, sx - 300:sx + 300], (1200, 800), interpolation=cv2.INTER_CUBIC)
+    viewer = show(display, screen, tmp_path)
+    monkeypatch.setenv("DISPLAY", display)
+
+    def snapshot(request):
+        return {"document": {"width": 1200, "height": 800}, "view": view,
+                "buffers": [rgb8("image", np.full((800, 1200, 3), 255, np.uint8))]}
+
+    engine = PhoneEngine(tiny_model, tmp_path / "outbox", screenshot=grab_screen)
+    editor = Editor(engine.port, snapshot=snapshot)
+    try:
+        with engine.phone() as phone:
+            fields = phone.phone_paste(_cut(phone), rgb8("photo", photo)).fields
+        assert fields["status"] == "placed" and fields["through"] == "screen", fields
+        (request,) = editor.requests
+        spec, _ = request.buffer("cutout")
+        centre = (fields["x"] + spec.width / 2 - 0.5, fields["y"] + spec.height / 2 - 0.5)
+        assert np.hypot(centre[0] - target[0], centre[1] - target[1]) <= 3, (centre, target, fields)
+    finally:
+        editor.close()
+        engine.stop()
+        viewer.kill()
