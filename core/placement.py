@@ -16,7 +16,7 @@ import numpy as np
 
 from core.errors import ParameterError
 from core.homography import local_scale, map_point
-from core.locate import Location
+from core.locate import Location, match_features, shrink, to_grey
 
 
 def fit_scale(size: tuple[int, int], document: tuple[int, int]) -> float:
@@ -69,6 +69,32 @@ def rect_to_document(view: dict, document: tuple[int, int]) -> np.ndarray:
         [0.0, fy, (0.5 - view["y"]) * fy - 0.5],
         [0.0, 0.0, 1.0],
     ])
+
+
+def find_on_screen(screen: np.ndarray, snapshot: np.ndarray, *, long_side: int = 1600,
+                   min_inliers: int = 12) -> np.ndarray | None:
+    """Where an editor shows its document: snapshot pixels → screen pixels, or None.
+
+    screen: (H, W, 3) uint8 RGB, a desktop screenshot; snapshot: (h, w, 3) uint8 RGB, the
+    document as the editor displays it (any scale). Editors show a document zoomed and
+    panned (rotated at most), never in perspective, so a similarity (4 degrees of freedom)
+    is fitted to SIFT matches with RANSAC: far steadier away from the matches than a
+    homography. Both images are matched at ≤ ``long_side`` pixels; None when fewer than
+    ``min_inliers`` matches agree.
+    """
+    grey_screen, to_small_screen = shrink(to_grey(screen, name="screen"), long_side)
+    grey_shot, to_small_shot = shrink(to_grey(snapshot, name="snapshot"), long_side)
+    on_shot, on_screen = match_features(grey_shot, grey_screen, ratio=0.8)
+    if len(on_shot) < min_inliers:
+        return None
+    similarity, inliers = cv2.estimateAffinePartial2D(on_shot, on_screen, method=cv2.RANSAC,
+                                                      ransacReprojThreshold=2.0, maxIters=4000, confidence=0.999)
+    if similarity is None or inliers is None or int(inliers.sum()) < min_inliers:
+        return None
+    small = np.vstack([similarity, [0.0, 0.0, 1.0]])
+    if np.linalg.det(small[:2, :2]) <= 0:
+        return None
+    return np.linalg.inv(to_small_screen) @ small @ to_small_shot
 
 
 def through(location: Location, to_target: np.ndarray) -> Location:

@@ -60,20 +60,30 @@ def show(display: str, rgb: np.ndarray, folder: Path) -> subprocess.Popen:
     return viewer
 
 
-def plain_document_screen(size=(1200, 800)):
-    """A white document on a synthetic editor screen, shown so that it covers the screen point
-    (330, 200), near the editor's toolbars:
+def plain_document_screen(document: np.ndarray):
+    """``document`` ((H, W, 3) uint8) on a synthetic editor screen, shown so that it covers the
+    screen point (300, 200), near the editor's toolbars:
     (screen, its view rect, document → screen homography)."""
     from core.locate_synthetic import editor_screen
 
+    h, w = document.shape[:2]
     rng = np.random.default_rng(7)
     while True:
-        screen, viewport = editor_screen(np.full((size[1], size[0], 3), 255, np.uint8), rng)
-        if viewport.ox < 290 and viewport.oy < 160:
+        screen, viewport = editor_screen(document, rng)
+        if viewport.ox < 260 and viewport.oy < 160 and viewport.zoom * w > 900:
             break
     view = {"x": round(viewport.ox - 0.5 * viewport.zoom), "y": round(viewport.oy - 0.5 * viewport.zoom),
-            "width": round(size[0] * viewport.zoom), "height": round(size[1] * viewport.zoom)}
+            "width": round(w * viewport.zoom), "height": round(h * viewport.zoom)}
     return screen, view, viewport.doc_to_screen()
+
+
+def half_textured(h: int, w: int) -> np.ndarray:
+    """(h, w, 3) uint8: white on the left, a textured picture on the right half."""
+    from conftest import textured
+
+    document = np.full((h, w, 3), 255, np.uint8)
+    document[:, w // 2:] = textured(h, w - w // 2, seed=4)
+    return document
 
 
 def test_grab_screen_reads_the_display(display, tmp_path, monkeypatch):
@@ -95,19 +105,25 @@ def test_grab_screen_is_none_without_a_display(monkeypatch):
     assert grab_screen() is None
 
 
-def test_a_phone_paste_on_a_plain_document_is_located_on_the_real_screen(display, tmp_path, monkeypatch, tiny_model):
+@pytest.mark.parametrize("document, gives_view", [("plain", True), ("half_textured", False)],
+                         ids=["plain document, the editor gives its view", "no view: the snapshot is found on screen"])
+def test_a_photo_of_a_plain_part_is_located_on_the_real_screen(display, tmp_path, monkeypatch, tiny_model,
+                                                                document, gives_view):
+    """The phone aims at a white part of the document, beside the toolbars: the snapshot has
+    nothing to match, the screenshot has the toolbars."""
     from test_phone import Editor, PhoneEngine, _cut, rgb8
 
-    screen, view, doc_to_screen = plain_document_screen()
-    sx, sy = 330, 200
+    pixels = np.full((800, 1200, 3), 255, np.uint8) if document == "plain" else half_textured(800, 1200)
+    screen, view, doc_to_screen = plain_document_screen(pixels)
+    sx, sy = 300, 200  # the photo (the screen's 600 x 400 top-left part) has the menu and both toolbars
     target = np.linalg.solve(doc_to_screen, [sx, sy, 1.0])[:2]
     photo = cv2.resize(screen[sy - 200:sy + 200, sx - 300:sx + 300], (1200, 800), interpolation=cv2.INTER_CUBIC)
     viewer = show(display, screen, tmp_path)
     monkeypatch.setenv("DISPLAY", display)
 
     def snapshot(request):
-        return {"document": {"width": 1200, "height": 800}, "view": view,
-                "buffers": [rgb8("image", np.full((800, 1200, 3), 255, np.uint8))]}
+        return {"document": {"width": 1200, "height": 800}, "view": view if gives_view else None,
+                "buffers": [rgb8("image", pixels)]}
 
     engine = PhoneEngine(tiny_model, tmp_path / "outbox", screenshot=grab_screen)
     editor = Editor(engine.port, snapshot=snapshot)

@@ -22,7 +22,7 @@ import numpy as np
 
 from core.homography import scale_matrix
 from core.locate import Location
-from core.placement import paste_scale, rect_to_document, scaled_size, through, top_left, viewfinder_scale
+from core.placement import find_on_screen, paste_scale, rect_to_document, scaled_size, through, top_left, viewfinder_scale
 from engine_server import images
 from engine_server.connections import Client
 from engine_server.outbox import Delivery
@@ -75,11 +75,11 @@ def screen_to_document(screen: np.ndarray, answer: messages.Message, shot: np.nd
         return rect_to_document(view, document)
     if shot is None:
         return None
-    found = locate_in(screen, shot)  # the snapshot's centre on the screen, and its homography
-    if found.x is None or found.homography is None:
+    shot_to_screen = find_on_screen(screen, shot)
+    if shot_to_screen is None:
         return None
     to_document = scale_matrix(document[0] / shot.shape[1], document[1] / shot.shape[0])
-    return to_document @ np.linalg.inv(found.homography)
+    return to_document @ np.linalg.inv(shot_to_screen)
 
 
 def _decode_rgb8(engine, message: messages.Message, buffer: str, label: str):
