@@ -540,7 +540,9 @@ EDITOR_REPLY_SCHEMAS: dict[str, dict[str, Any]] = {
                 "properties": {"width": {"type": "integer", "minimum": 1}, "height": {"type": "integer", "minimum": 1}},
                 "additionalProperties": False,
             },
-            "view": {"anyOf": [RECT, {"type": "null"}], "description": "the canvas on the screen, screen pixels"},
+            "view": {"anyOf": [RECT, {"type": "null"}],
+                     "description": "the whole document's rectangle on the screen at the current zoom and pan, "
+                                    "screen pixels (may reach beyond the window); null when the editor cannot tell"},
         },
         ["document"],
         buffers=_buffers(_buffer_spec("image", SNAPSHOT_FORMATS)),
