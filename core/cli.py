@@ -16,7 +16,7 @@ import numpy as np
 import core
 from core import composite
 from core.edges import EdgeControls
-from core.errors import ParameterError, SoftcutError
+from core.errors import ModelError, ParameterError, SoftcutError
 from core.imageio import DEFAULT_MAX_PIXELS, float_to_uint8, load_grey, load_image, save_png
 from core.models import registry, store
 
@@ -344,6 +344,37 @@ def cmd_locate(args: argparse.Namespace, console: Console) -> int:
     return 0
 
 
+def cmd_layers(args: argparse.Namespace, console: Console) -> int:
+    from core.segments import soft_segments
+    from core.segments.preview import preview_sheet
+
+    source = Path(args.image)
+    image = load_image(source, max_pixels=args.max_pixels)
+    session = _open_session(args, console)
+    try:
+        features = session.features(image)
+    except ModelError as exc:
+        console.warn(f"{exc}; the layers go without the semantic term")
+        features = None
+    segments = soft_segments(image, args.count, features=features)
+    alphas = composite.stacked_masks(segments.alphas) if args.masks == "stacked" else segments.alphas
+    folder = Path(args.output)
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for k in range(alphas.shape[0]):
+        target = folder / f"{source.stem}.layer{k + 1}.png"
+        save_png(target, composite.cutout_rgba(segments.colors[k], alphas[k]))
+        written.append(str(target))
+    sheet = folder / f"{source.stem}.layers.png"
+    save_png(sheet, preview_sheet(float_to_uint8(image), segments))
+    console.result(
+        {"input": str(source), "layers": written, "preview": str(sheet), "count": len(written),
+         "masks": args.masks, "semantic": features is not None, "device": session.device},
+        f"{source} -> {len(written)} layers in {folder} (preview {sheet.name})",
+    )
+    return 0
+
+
 # ── argument parsing ──────────────────────────────────────────────────────────
 
 
@@ -426,6 +457,16 @@ def build_parser(extend: Callable[[argparse._SubParsersAction, Callable], None] 
     loc.add_argument("photo", metavar="PHONE_PHOTO", help="a photo of the screen; its centre is the point")
     _add_common(loc, model=False)
     loc.set_defaults(func=cmd_locate)
+
+    layers = sub.add_parser("layers", help="decompose an image into soft layers that sum to one")
+    layers.add_argument("image")
+    layers.add_argument("-o", "--output", required=True, help="folder for one RGBA PNG per layer and a preview sheet")
+    layers.add_argument("--count", type=int, default=5, help="how many layers, 2-10 (default 5)")
+    layers.add_argument("--masks", default="soft", choices=("soft", "stacked"),
+                        help="soft: each layer's own alpha (they sum to one); stacked: alphas that give back the "
+                             "image when the layers are stacked in order with normal blending")
+    _add_common(layers)
+    layers.set_defaults(func=cmd_layers)
 
     doctor = sub.add_parser("doctor", help="which device and model would run")
     _add_common(doctor)

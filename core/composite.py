@@ -65,6 +65,24 @@ def over_colour(foreground: np.ndarray, alpha: np.ndarray, colour: tuple[float, 
     return float_to_uint8(out)
 
 
+def stacked_masks(alphas: np.ndarray) -> np.ndarray:
+    """Layer masks that make soft layers stack back into the image with normal blending.
+
+    alphas: (K, H, W) float32, each ≥ 0, summing to 1 over K at every pixel (soft
+    segments, bottom layer first). Returns (K, H, W) float32 in [0, 1]: layer k's mask is
+    its share of what layers 0…k hold there, alphas[k] / Σ_{j≤k} alphas[j] (the bottom
+    layer's is 1 wherever it has any alpha, so the stack is opaque). Composited bottom to top,
+    out = m_k·F_k + (1 − m_k)·out gives Σ_k alphas[k]·F_k: the image, and editing one
+    layer's colours changes the result exactly by that segment's share.
+    """
+    if alphas.ndim != 3:
+        raise ParameterError(f"alphas: expected (K, H, W); got shape {alphas.shape}")
+    below = np.cumsum(alphas, axis=0, dtype=np.float32)
+    out = np.zeros_like(alphas, dtype=np.float32)
+    np.divide(alphas, below, out=out, where=below > 1e-6)
+    return np.clip(out, 0.0, 1.0, out=out)
+
+
 def parse_colour(text: str) -> tuple[float, float, float]:
     """'#rrggbb', 'rrggbb' or 'r,g,b' (0–255) → RGB floats in [0, 1]."""
     value = text.strip().lstrip("#")

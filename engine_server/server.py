@@ -39,7 +39,8 @@ from engine_server.connections import Client
 from engine_server.deliveries import Deliveries
 from engine_server.engine import Engine
 from engine_server.jobs import PRIORITIES, Job, JobCancelled, JobQueue, JobState, QueueFull
-from engine_server.operations import adjust_edges, phone_cut, phone_paste, refine, select_subject, trimap
+from engine_server.operations import (adjust_edges, phone_cut, phone_paste, refine, select_subject, soft_segments,
+                                      trimap)
 from engine_server.operations.common import NotFound
 from engine_server.outbox import Outbox
 from engine_server.protocol import codec, messages
@@ -54,6 +55,7 @@ OPERATIONS = {
     "trimap": trimap.run,
     "refine": refine.run,
     "adjust_edges": adjust_edges.run,
+    "soft_segments": soft_segments.run,
 }
 PHONE_OPERATIONS = {"phone_cut": phone_cut.run, "phone_paste": phone_paste.run}
 """Jobs that also need the deliveries (outbox, editors)."""

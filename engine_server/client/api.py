@@ -258,6 +258,13 @@ class SoftcutClient:
         message = messages.adjust_edges(result_id, edges=edges, decontaminate=decontaminate, outputs=outputs, format=format)
         return self.request(message, timeout=timeout)
 
+    def soft_segments(self, image: Buffer, *, count: int = 5, masks: str = "stacked", format: str = "raw",
+                      progress: Progress | None = None, timeout: float | None = None) -> Result:
+        """``count`` soft layers of ``image``: ``buffers["segment0"]``… RGBA, largest first (see the
+        protocol's soft_segments for ``masks``)."""
+        message = messages.soft_segments(image, count=count, masks=masks, format=format)
+        return self.request(message, progress=progress, timeout=timeout)
+
     def trimap(self, image: Buffer, *, band: float = 0.015, format: str = "raw", timeout: float | None = None) -> Result:
         return self.request(messages.trimap(image, band=band, format=format), timeout=timeout)
 

@@ -22,6 +22,7 @@ from .schemas import (
     BUFFER_FORMATS,
     DEFAULT_LAYER_NAME,
     DEFAULT_PREVIEW_MAX,
+    DEFAULT_SEGMENTS,
     DEFAULT_SNAPSHOT_MAX_SIDE,
     DEFAULT_MAX_FRAME_BYTES,
     DEFAULT_MAX_PIXELS,
@@ -349,6 +350,23 @@ def select_subject(
     if model is not None:
         fields["model"] = model
     return Message("select_subject", _fresh(id), fields=fields, buffers=[image])
+
+
+def soft_segments(
+    image: Buffer,
+    *,
+    count: int = DEFAULT_SEGMENTS,
+    masks: str = "stacked",
+    format: str = "raw",
+    priority: str = "interactive",
+    model: str | None = None,
+    id: str | None = None,
+) -> Message:
+    """A request to decompose ``image`` into ``count`` soft layers (buffers segment0…, largest first)."""
+    fields: dict[str, Any] = {"count": count, "masks": masks, "format": format, "priority": priority}
+    if model is not None:
+        fields["model"] = model
+    return Message("soft_segments", _fresh(id), fields=fields, buffers=[image])
 
 
 def trimap(

@@ -139,6 +139,8 @@ def _outputs(values: Sequence[str]) -> dict[str, Any]:
     }
 
 
+SEGMENTS_MIN, SEGMENTS_MAX, DEFAULT_SEGMENTS = 2, 10, 5
+SEGMENT_MASKS = ("stacked", "soft")
 FORMAT = _enum(OUTPUT_FORMATS, "raw", "encoding of the result buffers: raw pixels or PNG")
 PRIORITY = _enum(PRIORITIES, "interactive", "interactive jobs run before batch jobs")
 DECONTAMINATE = _number(0, 1, 1, "how much foreground colours are cleaned of the background")
@@ -288,6 +290,23 @@ REQUEST_SCHEMAS: dict[str, dict[str, Any]] = {
         "The automatic trimap around the image's subject (one job): a grey8 buffer named trimap, "
         "0 background, 128 unknown, 255 foreground.",
         {"band": BAND, "format": FORMAT, "priority": PRIORITY, "model": MODEL},
+        buffers=_buffers(_IMAGE),
+    ),
+    "soft_segments": _request(
+        "soft_segments",
+        "Decompose the image into `count` soft layers whose alphas sum to one (one job): buffers segment0… "
+        "(rgba8 raw or PNG, the input's size), largest first, each the layer's decontaminated colours and its mask.",
+        {
+            "count": {"type": "integer", "minimum": SEGMENTS_MIN, "maximum": SEGMENTS_MAX,
+                      "default": DEFAULT_SEGMENTS, "description": "how many layers"},
+            "masks": _enum(SEGMENT_MASKS, "stacked",
+                           "stacked: each layer's mask is its share of what lies under it, so the layers stacked "
+                           "bottom (segment0) to top with normal blending give back the image; soft: each "
+                           "segment's own alpha (the alphas sum to one)"),
+            "format": FORMAT,
+            "priority": PRIORITY,
+            "model": MODEL,
+        },
         buffers=_buffers(_IMAGE),
     ),
     "refine": _request(
@@ -569,7 +588,8 @@ EDITOR_REPLY_SCHEMAS: dict[str, dict[str, Any]] = {
 REQUEST_TYPES: tuple[str, ...] = tuple(REQUEST_SCHEMAS)
 REPLY_TYPES: tuple[str, ...] = tuple(REPLY_SCHEMAS)
 EDITOR_REPLY_TYPES: tuple[str, ...] = tuple(EDITOR_REPLY_SCHEMAS)
-JOB_TYPES: tuple[str, ...] = ("select_subject", "trimap", "refine", "adjust_edges", "phone_cut", "phone_paste")
+JOB_TYPES: tuple[str, ...] = ("select_subject", "trimap", "refine", "adjust_edges", "soft_segments", "phone_cut",
+                               "phone_paste")
 """Requests that become queued jobs (answered by accepted, progress…, then result, error or cancelled)."""
 
 SUPPORTED_KEYWORDS = frozenset(
