@@ -88,6 +88,30 @@ def state(image):
             "base": int(image.get_base_type()), "precision": int(image.get_precision())}
 
 
+def describe(layer):
+    """A new layer's facts (a group's with its children's, top first)."""
+    entry = {"name": layer.get_name(), "offsets": offsets(layer), "size": [layer.get_width(), layer.get_height()],
+             "has_mask": layer.get_mask() is not None, "mode": layer.get_mode().value_nick,
+             "composite_space": layer.get_composite_space().value_nick}
+    if layer.is_group_layer():
+        entry["children"] = [describe(child) for child in layer.get_children()]
+    return entry
+
+
+def shown_alone(image, layer):
+    """The canvas as GIMP composites it with only ``layer`` (a top-level layer) visible (rgba8)."""
+    copy = image.duplicate()
+    try:
+        position = image.get_item_position(layer)
+        for number, other in enumerate(copy.get_layers()):
+            other.set_visible(number == position)
+        flat = copy.merge_visible_layers(Gimp.MergeType.CLIP_TO_IMAGE)
+        x, y = offsets(flat)
+        return read(flat, COLOUR, (-x, -y, W, H))
+    finally:
+        copy.delete()
+
+
 def xdotool(*args):
     return subprocess.run(["xdotool", *args], capture_output=True, text=True, timeout=20).stdout
 
@@ -172,13 +196,17 @@ def scenario(name, procedure, make, *, user_edit=True, keep=None, **args):
         facts["mask"] = True
         dump(name, "mask", read(source.get_mask(), COVERAGE))
     new = [layer for layer in image.get_layers() if layer.get_id() not in layers_before]
-    facts["new_layers"] = [{"name": layer.get_name(), "offsets": offsets(layer),
-                            "size": [layer.get_width(), layer.get_height()],
-                            "has_mask": layer.get_mask() is not None} for layer in new]
+    facts["new_layers"] = [describe(layer) for layer in new]
     if new:
         dump(name, "layer", read(new[0], COLOUR))
         if new[0].get_mask() is not None:
             dump(name, "layer_mask", read(new[0].get_mask(), COVERAGE))
+        if new[0].is_group_layer():  # its children (top first) and the group shown alone
+            for number, child in enumerate(new[0].get_children()):
+                dump(name, f"child{number}", read(child, COLOUR))
+                if child.get_mask() is not None:
+                    dump(name, f"child{number}_mask", read(child.get_mask(), COVERAGE))
+            dump(name, "group_alone", shown_alone(image, new[0]))
     facts["base_after"] = int(image.get_base_type())
     facts["top_layer"] = image.get_layers()[0].get_name()
     if facts["changed"]:
@@ -287,6 +315,7 @@ def run_all():
         return image, [layer], layer
     scenario("no_alpha_mask", "softcut-remove-background", opaque_layer)
     scenario("no_engine", "softcut-remove-background", make, engine_port=SPEC["dead_port"])
+    segments_scenarios()
     phone_scenario()
     big = SPEC["big_size"]
 
@@ -297,6 +326,31 @@ def run_all():
     scenario("engine_dies", "softcut-cut-out", big_image, engine_port=SPEC["kill_port"], quality="best")
     scenario("plugin_killed", "softcut-select-subject", big_image, engine_port=SPEC["abandoned_port"],
              quality="best")
+
+
+def segments_scenarios():
+    """Soft Segment Layers on the visible image (two layers, the top one a veil), on a linear float
+    image, from its dialog, and with no engine."""
+    def merged(precision=Gimp.Precision.U8_NON_LINEAR, name="segments"):
+        def make():
+            image = new_image(precision=precision)
+            ground = add_layer(image, "disc.rgba", (W, H), name="ground")
+            add_layer(image, "veil.rgba", (W // 2, H), name="veil")
+            copy = image.duplicate()  # the visible image, read as the plug-in reads it
+            flat = copy.merge_visible_layers(Gimp.MergeType.CLIP_TO_IMAGE)
+            dump(name, "composite", read(flat, COLOUR, (-offsets(flat)[0], -offsets(flat)[1], W, H)))
+            copy.delete()
+            return image, [ground], None
+        return make
+
+    count = SPEC["segments"]
+    scenario("segments", "softcut-soft-segments", merged(), count=count)
+    scenario("segments_linear", "softcut-soft-segments",
+             merged(Gimp.Precision.FLOAT_LINEAR, "segments_linear"), count=count)
+    scenario("segments_dialog", "softcut-soft-segments", merged(name="segments_dialog"),
+             count=SPEC["dialog_segments"], dialog=("Soft Segment Layers (Softcut)", "Return"))
+    scenario("segments_no_engine", "softcut-soft-segments", merged(name="segments_no_engine"),
+             engine_port=SPEC["dead_port"])
 
 
 def phone_scenario():

@@ -33,6 +33,8 @@ import gimp_session as session  # noqa: E402  (GIMP in the chroot)
 
 HERE = Path(__file__).resolve().parent
 W, H = SIZE
+SEGMENTS, DIALOG_SEGMENTS = 4, 3  # Soft Segment Layers' count, called by script and from the dialog
+COMPOSITE_TOLERANCE = 6  # /255: the segment layers stacked give back the image within this
 
 if not session.READY.exists() and not os.environ.get("CI"):
     pytest.skip("needs the GIMP 3 chroot: run `sh tests/gimp/make_chroot.sh` (as root) first",
@@ -80,7 +82,7 @@ def gimp_run():
         spec = {"port": engine.port, "refine": REFINE, "width": W, "height": H, "offset_size": list(SMALL),
                 "big_size": list(BIG), "dead_port": free_port(), "kill_port": doomed.port,
                 "abandoned_port": abandoned.port, "poster_size": list(POSTER), "photo_side": PHONE_PHOTO,
-                "object_size": list(PHONE_OBJECT)}
+                "object_size": list(PHONE_OBJECT), "segments": SEGMENTS, "dialog_segments": DIALOG_SEGMENTS}
         (out / "spec.json").write_text(json.dumps(spec))
         shutil.copy(HERE / "scenarios.py", tmp / "scenarios.py")
 
@@ -287,6 +289,7 @@ def test_refine_selection_turns_a_rough_selection_into_a_soft_one(gimp_run, name
     ("mask_exists", "already has a layer mask"),
     ("two_layers_refused", "2 layers are selected: select one layer, or use Sample merged"),
     ("no_engine", "Start it with `softcut serve`"),
+    ("segments_no_engine", "Start it with `softcut serve`"),
     ("engine_dies", "not reachable"),
 ])
 def test_a_refused_or_failed_call_leaves_the_image_alone(gimp_run, name, says):
@@ -339,3 +342,61 @@ def test_a_phone_paste_lands_as_one_new_layer_where_the_photo_points(gimp_run):
     assert middle[0] > 150 and middle[2] < 100 and middle[3] > 200  # red, opaque
     assert pixels[0, 0, 3] < 80  # the blue corner was cut away
     assert f["undo_restores"] and f["redo_restores"]  # one Ctrl+Z takes it out, Ctrl+Y brings it back
+
+
+def direct_segments(client, source: bytes, count: int) -> list:
+    """The engine's segment0… (rgba8, (H, W, 4) int) for ``source``, asked directly."""
+    with client() as engine:
+        result = engine.soft_segments(raw_image(W, H, "rgba8", source), count=count, masks="stacked")
+    return [np.frombuffer(result.buffers[f"segment{k}"], np.uint8).reshape(H, W, 4).astype(int)
+            for k in range(count)]
+
+
+def check_segment_group(out, client, name: str, count: int, colour_tolerance: int = TOLERANCE) -> None:
+    """One new group "Soft segments" on top: ``count`` layers "Segment 1" (bottom) … with masks, each
+    the engine's segment (colours, mask) for the visible image; the group alone shows that image."""
+    f = facts(out, name)
+    check_undo(f)
+    (group,) = f["new_layers"]
+    assert group["name"] == "Soft segments" and f["top_layer"] == "Soft segments"
+    children = group["children"]  # top first
+    assert [child["name"] for child in children] == [f"Segment {k}" for k in range(count, 0, -1)]
+    for child in children:
+        assert child["has_mask"] and child["offsets"] == [0, 0] and child["size"] == [W, H], child
+        assert child["mode"] == "normal" and child["composite_space"] == "rgb-perceptual", child
+    assert not group["has_mask"], "the visible image is opaque: the group needs no mask"
+
+    composite = (out / f"{name}.composite.bin").read_bytes()
+    image = np.frombuffer(composite, np.uint8).reshape(H, W, 4).astype(int)
+    alone = grey(out, name, "group_alone", (H, W, 4))
+    assert alone[..., 3].min() == 255, "the group is opaque"
+    assert np.abs(alone[..., :3] - image[..., :3]).max() <= COMPOSITE_TOLERANCE, "the layers stack back into the image"
+
+    expected = direct_segments(client, composite, count)
+    shown = 0
+    for k in range(count):  # segment k is "Segment k+1", child count-1-k
+        child = count - 1 - k
+        mask = grey(out, name, f"child{child}_mask", (H, W))
+        assert np.abs(mask - expected[k][..., 3]).max() <= TOLERANCE, f"segment {k}'s mask"
+        colours = grey(out, name, f"child{child}", (H, W, 4))
+        assert colours[..., 3].min() == 255, "the layer is opaque: its mask holds the alpha"
+        assert np.abs(colours[..., :3] - expected[k][..., :3]).max() <= colour_tolerance, f"segment {k}'s colours"
+        shown += bool((mask > 128).any())
+    assert shown >= 2, "a real decomposition: more than one layer shows"
+
+
+def test_soft_segment_layers_stack_back_into_the_visible_image(gimp_run):
+    out, client, _ = gimp_run
+    check_segment_group(out, client, "segments", SEGMENTS)
+
+
+def test_soft_segment_layers_in_a_linear_float_image(gimp_run):
+    """The layers composite in perceptual space whatever the image's precision."""
+    out, client, _ = gimp_run
+    check_segment_group(out, client, "segments_linear", SEGMENTS, colour_tolerance=1)
+
+
+def test_soft_segment_layers_from_the_dialog(gimp_run):
+    out, client, _ = gimp_run
+    assert "Geometry:" in (out / "dialog-Return.txt").read_text()
+    check_segment_group(out, client, "segments_dialog", DIALOG_SEGMENTS)

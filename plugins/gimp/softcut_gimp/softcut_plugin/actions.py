@@ -1,12 +1,15 @@
 """What a procedure does: read the image, ask the engine, insert the result.
 
-The image is only read until the engine's answer is in; everything written
-then goes in one undo group. A refused image, a missing or dying engine leave
-the image exactly as it was.
+Every procedure goes the same three steps: read (:mod:`.document`), ask the
+engine (:func:`_ask`: connection, progress, errors), insert (:func:`_edit`: one
+undo group). The image is only read until the engine's answer is in; everything
+written then goes in one undo group. A refused image, a missing or dying engine
+leave the image exactly as it was.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import gi
@@ -26,17 +29,36 @@ class Refused(Exception):
     """The procedure did nothing; the message is for the user."""
 
 
+SEGMENTS_GROUP = "Soft segments"
+SEGMENT_LAYER = "Segment {number}"  # numbered from 1, the bottom layer (the engine's segment0, the largest)
+
+
+@dataclass(frozen=True)
+class Engine:
+    """Where ``softcut serve`` listens."""
+
+    host: str = config.DEFAULT_HOST
+    port: int = config.DEFAULT_PORT
+
+
 @dataclass
 class Options:
-    """A procedure's parameters (see :mod:`.procedures` for their ranges)."""
+    """A Select Subject procedure's parameters (see :mod:`.procedures` for their ranges)."""
 
     output: str = "selection"  # "selection", "mask" or "layer" (GIMP's choice argument checks it)
     merged: bool = False
     quality: str = "best"
     edges: dict = field(default_factory=dict)
     decontaminate: float = 1.0
-    host: str = config.DEFAULT_HOST
-    port: int = config.DEFAULT_PORT
+    engine: Engine = Engine()
+
+
+@dataclass(frozen=True)
+class SegmentOptions:
+    """Soft Segment Layers' parameters: ``count`` layers (2–10, the protocol checks it too)."""
+
+    count: int = 5
+    engine: Engine = Engine()
 
 
 def run(image, drawables, options: Options, *, refine_selection: bool = False) -> None:
@@ -57,10 +79,36 @@ def run(image, drawables, options: Options, *, refine_selection: bool = False) -
     if guide is not None and pixels.is_blank(guide):
         raise Refused(f"nothing is selected over the layer: draw a rough selection around the subject first; {UNCHANGED}")
 
-    buffers = _ask_engine(source, guide, options)
+    buffers = _ask(options.engine, lambda engine, progress: _matte(engine, progress, source, guide, options))
+    _edit(image, lambda: _insert(image, source, options.output, buffers))
+
+
+def run_segments(image, drawables, options: SegmentOptions) -> None:
+    """Soft Segment Layers: the visible image as ``options.count`` soft layers, each with a
+    layer mask, in a new layer group on top of the stack; one undo group.
+
+    Raises :class:`Refused` as :func:`run` does (the image untouched).
+    """
+    try:
+        source = document.read_source(image, drawables, merged=True)
+    except document.DocumentError as exc:
+        raise Refused(f"{exc}; {UNCHANGED}") from exc
+
+    def ask(engine: SoftcutClient, progress) -> object:
+        return engine.soft_segments(raw_image(source.width, source.height, "rgba8", source.rgba),
+                                    count=options.count, masks="stacked", progress=progress)
+
+    buffers = _ask(options.engine, ask)
+    segments = [bytes(buffers[f"segment{k}"]) for k in range(len(buffers))]
+    _edit(image, lambda: document.add_segment_group(image, source.rect, segments, source.rgba, SEGMENTS_GROUP,
+                                                    SEGMENT_LAYER))
+
+
+def _edit(image, insert: Callable[[], object]) -> None:
+    """``insert()`` as one undo group; a :class:`document.DocumentError` becomes :class:`Refused`."""
     image.undo_group_start()
     try:
-        _insert(image, source, options.output, buffers)
+        insert()
     except document.DocumentError as exc:
         raise Refused(f"the result could not be inserted: {exc}") from exc
     finally:
@@ -68,9 +116,30 @@ def run(image, drawables, options: Options, *, refine_selection: bool = False) -
         Gimp.displays_flush()
 
 
-def _ask_engine(source: document.Source, guide: bytes | None, options: Options) -> dict:
+def _matte(engine: SoftcutClient, progress, source: document.Source, guide: bytes | None, options: Options):
+    """Select Subject's (or Refine Selection's) request(s); the result with ``alpha`` (and ``foreground``)."""
     outputs = ["alpha", "foreground"] if options.output == "layer" else ["alpha"]
     image = raw_image(source.width, source.height, "rgba8", source.rgba)
+    if guide is None:
+        return engine.request(messages.select_subject(
+            image, outputs=outputs, refine=options.quality, edges=options.edges,
+            decontaminate=options.decontaminate), progress=progress)
+    rough = raw_image(source.width, source.height, "grey8", guide, name="guide")
+    result = engine.request(messages.refine(image, rough, guide_kind="mask", mode=options.quality,
+                                            outputs=outputs), progress=progress)
+    if any(options.edges.values()) or options.decontaminate != 1.0:
+        result = engine.request(messages.adjust_edges(
+            result.result_id, edges=options.edges, decontaminate=options.decontaminate,
+            outputs=outputs), progress=progress)
+    return result
+
+
+def _ask(address: Engine, request: Callable) -> dict:
+    """``request(engine, progress)`` on a connection to the engine; its result's buffers.
+
+    Progress goes to GIMP's progress bar; every failure becomes :class:`Refused`
+    with a message for the user.
+    """
     Gimp.progress_init("Softcut: waiting for the engine")
 
     def progress(fraction: float, stage: str) -> None:
@@ -78,19 +147,8 @@ def _ask_engine(source: document.Source, guide: bytes | None, options: Options) 
         Gimp.progress_update(min(max(fraction, 0.0), 1.0))
 
     try:
-        with SoftcutClient(options.host, options.port, name="softcut-gimp", timeout=600.0) as engine:
-            if guide is None:
-                result = engine.request(messages.select_subject(
-                    image, outputs=outputs, refine=options.quality, edges=options.edges,
-                    decontaminate=options.decontaminate), progress=progress)
-            else:
-                rough = raw_image(source.width, source.height, "grey8", guide, name="guide")
-                result = engine.request(messages.refine(image, rough, guide_kind="mask", mode=options.quality,
-                                                        outputs=outputs), progress=progress)
-                if any(options.edges.values()) or options.decontaminate != 1.0:
-                    result = engine.request(messages.adjust_edges(
-                        result.result_id, edges=options.edges, decontaminate=options.decontaminate,
-                        outputs=outputs), progress=progress)
+        with SoftcutClient(address.host, address.port, name="softcut-gimp", timeout=600.0) as engine:
+            result = request(engine, progress)
     except EngineUnavailable as exc:
         raise Refused(f"the Softcut engine is not reachable ({exc}). Start it with `{START_COMMAND}`; {UNCHANGED}") from exc
     except JobCancelledError as exc:

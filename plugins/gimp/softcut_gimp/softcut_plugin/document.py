@@ -159,34 +159,73 @@ def add_layer_mask(layer, rect: tuple, alpha: bytes):
     return mask
 
 
-def _new_layer(image, name: str, rect: tuple, above=None):
-    """An empty layer over ``rect`` (canvas pixels), above ``above`` (or on top when None).
+def _layer_type(image) -> Gimp.ImageType:
+    """The type of a new layer holding colours: grey for a grey image, RGB otherwise.
 
     An indexed image is converted to RGB first, since a palette cannot hold the new
-    colours; a grey image gets a grey layer (babl converts what is written to it).
+    colours (babl converts what is written to a grey layer). Call inside an undo group.
     """
     base = image.get_base_type()
     if base == Gimp.ImageBaseType.INDEXED:
         image.convert_rgb()
         base = Gimp.ImageBaseType.RGB
-    kind = Gimp.ImageType.GRAYA_IMAGE if base == Gimp.ImageBaseType.GRAY else Gimp.ImageType.RGBA_IMAGE
-    layer = Gimp.Layer.new(image, name, rect[2], rect[3], kind, 100.0, Gimp.LayerMode.NORMAL)
-    parent = above.get_parent() if above is not None else None
-    position = image.get_item_position(above) if above is not None else 0
+    return Gimp.ImageType.GRAYA_IMAGE if base == Gimp.ImageBaseType.GRAY else Gimp.ImageType.RGBA_IMAGE
+
+
+def _new_layer(image, name: str, rect: tuple, above=None, *, parent=None):
+    """An empty layer over ``rect`` (canvas pixels), above ``above``, or else on top of
+    ``parent`` (a layer group; the image's stack when None)."""
+    layer = Gimp.Layer.new(image, name, rect[2], rect[3], _layer_type(image), 100.0, Gimp.LayerMode.NORMAL)
+    if above is not None:
+        parent, position = above.get_parent(), image.get_item_position(above)
+    else:
+        position = 0
     image.insert_layer(layer, parent, position)
     layer.set_offsets(rect[0], rect[1])
+    return layer
+
+
+def _masked_layer(image, name: str, rect: tuple, rgb: bytes, coverage: bytes, above=None, *, parent=None):
+    """A new opaque layer over ``rect`` holding ``rgb`` (rgb8) with ``coverage`` (grey8) as its mask."""
+    layer = _new_layer(image, name, rect, above, parent=parent)
+    _write(layer, rect, COLOUR, pixels.rgba_opaque(rgb))
+    mask = layer.create_mask(Gimp.AddMaskType.BLACK)
+    layer.add_mask(mask)
+    _write(mask, rect, COVERAGE, coverage)
     return layer
 
 
 def add_cutout_layer(image, above, rect: tuple, foreground: bytes, alpha: bytes, name: str):
     """A new layer over ``rect``: the opaque ``foreground`` (rgb8) with ``alpha`` (grey8) as its mask,
     above ``above`` (or on top when None)."""
-    layer = _new_layer(image, name, rect, above)
-    _write(layer, rect, COLOUR, pixels.rgba_opaque(foreground))
-    mask = layer.create_mask(Gimp.AddMaskType.BLACK)
-    layer.add_mask(mask)
-    _write(mask, rect, COVERAGE, alpha)
-    return layer
+    return _masked_layer(image, name, rect, foreground, alpha, above)
+
+
+def add_segment_group(image, rect: tuple, segments: list, source: bytes, name: str, layer_name: str):
+    """A new layer group ``name`` on top of the stack holding one layer per segment.
+
+    ``segments``: rgba8 over ``rect``, bottom layer first; each gives a layer its
+    colours (opaque) and its layer mask (the alpha). Layer k is ``layer_name`` with
+    ``number`` k + 1. The segments' colours were blended in sRGB (out = m·F + (1 − m)·out
+    on 8-bit sRGB values), so the layers composite in GIMP's perceptual space rather
+    than its default linear light for Normal mode; then the group shows the image again.
+    ``source`` (rgba8 over ``rect``, what was decomposed) gives the group a mask with
+    its alpha when it is not opaque, so that the group alone is the image.
+    Call inside an undo group.
+    """
+    _layer_type(image)  # an indexed image becomes RGB before the group goes in
+    group = Gimp.GroupLayer.new(image, name)
+    image.insert_layer(group, None, 0)
+    for number, rgba in enumerate(segments, start=1):
+        rgb, coverage = pixels.split_rgba(rgba)
+        layer = _masked_layer(image, layer_name.format(number=number), rect, rgb, coverage, parent=group)
+        layer.set_composite_space(Gimp.LayerColorSpace.RGB_PERCEPTUAL)
+    alpha = pixels.split_rgba(source)[1]
+    if not pixels.is_opaque(alpha):
+        mask = group.create_mask(Gimp.AddMaskType.BLACK)
+        group.add_mask(mask)
+        _write(mask, rect, COVERAGE, alpha)
+    return group
 
 
 def add_pixel_layer(image, name: str, rect: tuple, rgba: bytes):

@@ -1,8 +1,14 @@
 """The PDB procedures, their parameters and their dialog.
 
-Every procedure takes the same parameters, so a script can call any of them
-non-interactively with the values the dialog would offer; they differ in the
-menu they sit in, the default output and whether the selection is the guide.
+Every procedure is an :class:`Entry` (menu, label, blurb) of a :class:`Job`, the
+family that says which parameters it takes, how its dialog lays them out and
+what a run does. All of them take ``engine-host`` and ``engine-port``; a script
+can call any of them non-interactively with the values the dialog would offer.
+
+- :data:`SUBJECT`: Select Subject, Refine Selection, Remove Background, Cut Out
+  (the same parameters; they differ in the menu, the default output and whether
+  the selection is the guide);
+- :data:`SEGMENTS`: Soft Segment Layers (``count``).
 """
 
 from __future__ import annotations
@@ -15,31 +21,7 @@ gi.require_version("Gimp", "3.0")
 from gi.repository import GLib, GObject, Gimp  # noqa: E402
 
 from . import actions, config  # noqa: E402
-
-
-@dataclass(frozen=True)
-class Entry:
-    menu: str
-    label: str
-    blurb: str
-    output: str
-    refine_selection: bool = False
-
-
-PROCEDURES = {
-    "softcut-select-subject": Entry(
-        "<Image>/Select/", "Su_bject (Softcut)…",
-        "Select the main subject of the layer as a soft selection (hair and fur kept)", "selection"),
-    "softcut-refine-selection": Entry(
-        "<Image>/Select/", "Refine Selection (Softcut)…",
-        "Turn a rough selection around the subject into a soft, precise one", "selection", True),
-    "softcut-remove-background": Entry(
-        "<Image>/Layer/", "Remove Background (Softcut)…",
-        "Hide the layer's background with a layer mask holding the subject's soft matte", "mask"),
-    "softcut-cut-out": Entry(
-        "<Image>/Layer/", "Cut Out to New Layer (Softcut)…",
-        "Put the subject, its colours cleaned of the background, on a new layer with a mask", "layer"),
-}
+from .protocol.schemas import DEFAULT_SEGMENTS, SEGMENTS_MAX, SEGMENTS_MIN  # noqa: E402
 
 READWRITE = GObject.ParamFlags.READWRITE
 SLIDER_MAX = 50.0  # feather's slider span in the dialog (pixels); larger values are typed
@@ -59,6 +41,98 @@ def _choice(*items: tuple) -> Gimp.Choice:
     return choice
 
 
+def _engine(settings) -> actions.Engine:
+    get = settings.get_property
+    return actions.Engine(host=get("engine-host") or config.DEFAULT_HOST, port=int(get("engine-port")))
+
+
+class SubjectJob:
+    """Select Subject and its kin: a matte into the selection, a layer mask or a new layer."""
+
+    def add_arguments(self, procedure: Gimp.Procedure, entry: Entry) -> None:
+        procedure.add_choice_argument(
+            "output", "Out_put to", "Where the result goes",
+            _choice(("selection", "Selection", "replace the selection"),
+                    ("mask", "Layer mask", "a new layer mask on the layer"),
+                    ("layer", "New layer", "a new layer with the cleaned colours and a mask")),
+            entry.output, READWRITE)
+        procedure.add_boolean_argument("sample-merged", "Sample mer_ged", "Work on the visible image, not the layer",
+                                       False, READWRITE)
+        procedure.add_choice_argument(
+            "quality", "_Quality", "Edge refinement",
+            _choice(("best", "Best", "matting solver: hair and fur"), ("fast", "Fast", "guided filter")),
+            "best", READWRITE)
+        for key, label, help_text, low, high in EDGES:
+            procedure.add_double_argument(key, label, help_text, low, high, 0.0, READWRITE)
+        procedure.add_double_argument("decontaminate", "_Decontaminate colours",
+                                      "How much the new layer's colours are cleaned of the background (0–1)",
+                                      0.0, 1.0, 1.0, READWRITE)
+
+    def dialog_rows(self, dialog) -> list:
+        for key, _label, _help, _low, high in EDGES:
+            scale = dialog.get_scale_entry(key, 1.0)
+            if high > SLIDER_MAX:  # the slider covers the useful range; the number field takes the rest
+                scale.set_bounds(0.0, SLIDER_MAX, False)
+        dialog.get_scale_entry("decontaminate", 1.0)
+        dialog.fill_box("edge-box", [key for key, *_ in EDGES])
+        dialog.get_label("edge-title", "Edges", False, False)
+        dialog.fill_frame("edge-frame", "edge-title", False, "edge-box")
+        return ["output", "sample-merged", "quality", "edge-frame", "decontaminate"]
+
+    def run(self, image, drawables, settings, entry: Entry) -> None:
+        actions.run(image, drawables, options(settings), refine_selection=entry.refine_selection)
+
+
+class SegmentsJob:
+    """Soft Segment Layers: the image as ``count`` soft layers in a new layer group."""
+
+    def add_arguments(self, procedure: Gimp.Procedure, entry: Entry) -> None:
+        procedure.add_int_argument("count", "_Layers", "How many soft layers the image is split into",
+                                   SEGMENTS_MIN, SEGMENTS_MAX, DEFAULT_SEGMENTS, READWRITE)
+
+    def dialog_rows(self, dialog) -> list:
+        dialog.get_scale_entry("count", 1.0)
+        return ["count"]
+
+    def run(self, image, drawables, settings, entry: Entry) -> None:
+        actions.run_segments(image, drawables, actions.SegmentOptions(
+            count=int(settings.get_property("count")), engine=_engine(settings)))
+
+
+SUBJECT = SubjectJob()
+SEGMENTS = SegmentsJob()
+
+
+@dataclass(frozen=True)
+class Entry:
+    menu: str
+    label: str
+    blurb: str
+    job: SubjectJob | SegmentsJob = SUBJECT
+    output: str = "selection"  # SUBJECT: the default output
+    refine_selection: bool = False  # SUBJECT: the selection is the guide
+
+
+PROCEDURES = {
+    "softcut-select-subject": Entry(
+        "<Image>/Select/", "Su_bject (Softcut)…",
+        "Select the main subject of the layer as a soft selection (hair and fur kept)", output="selection"),
+    "softcut-refine-selection": Entry(
+        "<Image>/Select/", "Refine Selection (Softcut)…",
+        "Turn a rough selection around the subject into a soft, precise one", output="selection",
+        refine_selection=True),
+    "softcut-remove-background": Entry(
+        "<Image>/Layer/", "Remove Background (Softcut)…",
+        "Hide the layer's background with a layer mask holding the subject's soft matte", output="mask"),
+    "softcut-cut-out": Entry(
+        "<Image>/Layer/", "Cut Out to New Layer (Softcut)…",
+        "Put the subject, its colours cleaned of the background, on a new layer with a mask", output="layer"),
+    "softcut-soft-segments": Entry(
+        "<Image>/Layer/", "Soft Segment Layers (Softcut)…",
+        "Split the visible image into soft layers (a new layer group) that stack back into it", job=SEGMENTS),
+}
+
+
 def create(plugin: Gimp.PlugIn, name: str) -> Gimp.Procedure:
     entry = PROCEDURES[name]
     procedure = Gimp.ImageProcedure.new(plugin, name, Gimp.PDBProcType.PLUGIN, _run, entry)
@@ -70,32 +144,16 @@ def create(plugin: Gimp.PlugIn, name: str) -> Gimp.Procedure:
     procedure.add_menu_path(entry.menu)
     procedure.set_documentation(entry.blurb, entry.blurb + ". Needs the Softcut engine (`softcut serve`).", name)
     procedure.set_attribution("Softcut", "Softcut", "2026")
-    procedure.add_choice_argument(
-        "output", "Out_put to", "Where the result goes",
-        _choice(("selection", "Selection", "replace the selection"),
-                ("mask", "Layer mask", "a new layer mask on the layer"),
-                ("layer", "New layer", "a new layer with the cleaned colours and a mask")),
-        entry.output, READWRITE)
-    procedure.add_boolean_argument("sample-merged", "Sample mer_ged", "Work on the visible image, not the layer",
-                                   False, READWRITE)
-    procedure.add_choice_argument(
-        "quality", "_Quality", "Edge refinement",
-        _choice(("best", "Best", "matting solver: hair and fur"), ("fast", "Fast", "guided filter")),
-        "best", READWRITE)
-    for key, label, help_text, low, high in EDGES:
-        procedure.add_double_argument(key, label, help_text, low, high, 0.0, READWRITE)
-    procedure.add_double_argument("decontaminate", "_Decontaminate colours",
-                                  "How much the new layer's colours are cleaned of the background (0–1)",
-                                  0.0, 1.0, 1.0, READWRITE)
+    entry.job.add_arguments(procedure, entry)
     procedure.add_string_argument("engine-host", "Engine hos_t", "Where `softcut serve` listens",
-                                      config.DEFAULT_HOST, READWRITE)
+                                  config.DEFAULT_HOST, READWRITE)
     procedure.add_int_argument("engine-port", "Eng_ine port", "The engine's port", 1, 65535,
-                                   config.DEFAULT_PORT, READWRITE)
+                               config.DEFAULT_PORT, READWRITE)
     return procedure
 
 
 def options(settings) -> actions.Options:
-    """The parameters of a run, read from its ``Gimp.ProcedureConfig``."""
+    """The parameters of a Select Subject run, read from its ``Gimp.ProcedureConfig``."""
     get = settings.get_property
     return actions.Options(
         output=get("output"),
@@ -103,29 +161,21 @@ def options(settings) -> actions.Options:
         quality=get("quality"),
         edges={key.replace("-", "_"): float(get(key)) for key, *_ in EDGES},
         decontaminate=float(get("decontaminate")),
-        host=get("engine-host") or config.DEFAULT_HOST,
-        port=int(get("engine-port")),
+        engine=_engine(settings),
     )
 
 
-def _dialog(procedure, settings, title: str) -> bool:
+def _dialog(procedure, settings, entry: Entry, title: str) -> bool:
     gi.require_version("GimpUi", "3.0")
     from gi.repository import GimpUi
 
     GimpUi.init("softcut_gimp")
     dialog = GimpUi.ProcedureDialog.new(procedure, settings, title)
-    for key, _label, _help, _low, high in EDGES:
-        scale = dialog.get_scale_entry(key, 1.0)
-        if high > SLIDER_MAX:  # the slider covers the useful range; the number field takes the rest
-            scale.set_bounds(0.0, SLIDER_MAX, False)
-    dialog.get_scale_entry("decontaminate", 1.0)
-    dialog.fill_box("edge-box", [key for key, *_ in EDGES])
-    dialog.get_label("edge-title", "Edges", False, False)
-    dialog.fill_frame("edge-frame", "edge-title", False, "edge-box")
+    rows = entry.job.dialog_rows(dialog)
     dialog.fill_box("engine-box", ["engine-host", "engine-port"])
     dialog.get_label("engine-title", "Engine (softcut serve)", False, False)
     dialog.fill_frame("engine-frame", "engine-title", True, "engine-box")
-    dialog.fill(["output", "sample-merged", "quality", "edge-frame", "decontaminate", "engine-frame"])
+    dialog.fill([*rows, "engine-frame"])
     try:
         return bool(dialog.run())
     finally:
@@ -134,10 +184,10 @@ def _dialog(procedure, settings, title: str) -> bool:
 
 def _run(procedure, run_mode, image, drawables, settings, entry: Entry):
     title = entry.label.replace("_", "").rstrip("…")
-    if run_mode == Gimp.RunMode.INTERACTIVE and not _dialog(procedure, settings, title):
+    if run_mode == Gimp.RunMode.INTERACTIVE and not _dialog(procedure, settings, entry, title):
         return procedure.new_return_values(Gimp.PDBStatusType.CANCEL, None)
     try:
-        actions.run(image, drawables, options(settings), refine_selection=entry.refine_selection)
+        entry.job.run(image, drawables, settings, entry)
     except actions.Refused as exc:
         return procedure.new_return_values(Gimp.PDBStatusType.EXECUTION_ERROR, GLib.Error(f"Softcut: {exc}"))
     return procedure.new_return_values(Gimp.PDBStatusType.SUCCESS, None)
