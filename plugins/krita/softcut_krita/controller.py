@@ -16,15 +16,17 @@ from krita import Krita
 from PyQt5.QtCore import QObject, QProcess, pyqtSignal
 from PyQt5.QtGui import QIcon
 
-from . import config, document
+from . import config, document, pixels
 from .client import EngineError, EngineUnavailable, JobCancelledError, raw_image
 from .protocol import messages
+from .protocol.schemas import DEFAULT_SEGMENTS, SEGMENTS_MAX, SEGMENTS_MIN
 from .phone import PhoneLink
 from .worker import EngineWorker
 
 OUTPUTS = ("selection", "mask", "layer")
 SETTINGS = "softcut"
 START_COMMAND = "softcut serve"
+SEGMENT_GROUP = "Soft segments"
 
 
 @dataclass
@@ -50,6 +52,7 @@ class Controller(QObject):
     busy = pyqtSignal(bool)
     message = pyqtSignal(str)
     finished = pyqtSignal(bool)
+    segment_count_changed = pyqtSignal(int)
     phone_link_ready = pyqtSignal(str, bytes)  # the phone's pairing URL and its QR code (PNG)
 
     def __init__(self, parent: QObject | None = None) -> None:
@@ -60,6 +63,7 @@ class Controller(QObject):
         self.worker = EngineWorker(host, port, parent=self)
         self.merged = app.readSetting(SETTINGS, "source", "layer") == "merged"
         self.refine_mode = app.readSetting(SETTINGS, "refine", "best")
+        self._segment_count = _segment_count(app.readSetting(SETTINGS, "segments", str(DEFAULT_SEGMENTS)))
         self.welcome: dict[str, Any] | None = None
         self.last: Inserted | None = None
         self.last_source: document.SourceImage | None = None
@@ -99,6 +103,21 @@ class Controller(QObject):
     def cancel(self) -> None:
         self.worker.cancel()
 
+    @property
+    def segment_count(self) -> int:
+        """How many layers Soft Segment Layers makes (2–10; kept in Krita's settings)."""
+        return self._segment_count
+
+    @segment_count.setter
+    def segment_count(self, count: int) -> None:
+        count = int(count)
+        if not SEGMENTS_MIN <= count <= SEGMENTS_MAX:
+            raise ValueError(f"count: expected {SEGMENTS_MIN}–{SEGMENTS_MAX} layers; got {count}")
+        if count != self._segment_count:
+            self._segment_count = count
+            Krita.instance().writeSetting(SETTINGS, "segments", str(count))
+            self.segment_count_changed.emit(count)
+
     def phone_link(self) -> bool:
         """Ask the engine for the phone's pairing link; ``phone_link_ready`` carries it and its QR code."""
         if self.worker.busy:
@@ -128,13 +147,8 @@ class Controller(QObject):
         """Select Subject into ``output``: "selection", "mask" (Remove Background) or "layer" (Cut Out)."""
         if output not in OUTPUTS:
             raise ValueError(f"output: expected one of {OUTPUTS}; got {output!r}")
-        doc = self._document()
-        if doc is None:
-            return False
-        try:
-            source = document.read_source(doc, merged=self.merged)
-        except document.DocumentError as exc:
-            self._say(str(exc))
+        doc, source = self._read(merged=self.merged)
+        if source is None:
             return False
         wanted = ["alpha", "foreground"] if output == "layer" else ["alpha"]
         image = raw_image(source.width, source.height, "rgba8", source.rgba)
@@ -147,11 +161,10 @@ class Controller(QObject):
 
     def refine_selection(self) -> bool:
         """The current selection, taken as a rough mask, refined into a soft selection."""
-        doc = self._document()
-        if doc is None:
+        doc, source = self._read(merged=self.merged)
+        if source is None:
             return False
         try:
-            source = document.read_source(doc, merged=self.merged)
             rough = document.read_selection(doc, (source.x, source.y, source.width, source.height))
         except document.DocumentError as exc:
             self._say(str(exc))
@@ -163,6 +176,22 @@ class Controller(QObject):
             return messages.refine(image, guide, guide_kind="mask", mode=self.refine_mode, id=job_id)
 
         return self._start(make, lambda result: self._insert(doc, source, "selection", result), source)
+
+    def soft_segments(self, count: int | None = None) -> bool:
+        """Soft Segment Layers: the merged image as ``count`` soft layers (default: :attr:`segment_count`)
+        in a new group at the top of the stack, which looks like the image. One undo step."""
+        count = self.segment_count if count is None else int(count)
+        if not SEGMENTS_MIN <= count <= SEGMENTS_MAX:
+            raise ValueError(f"count: expected {SEGMENTS_MIN}–{SEGMENTS_MAX} layers; got {count}")
+        doc, source = self._read(merged=True)
+        if source is None:
+            return False
+        image = raw_image(source.width, source.height, "rgba8", source.rgba)
+
+        def make(job_id: str):
+            return messages.soft_segments(image, count=count, masks="stacked", id=job_id)
+
+        return self._start(make, lambda result: self._insert_segments(doc, source, result), source)
 
     def adjust_edges(self, edges: dict[str, float]) -> bool:
         """New edge controls on the last result, written into it in place (live sliders)."""
@@ -189,6 +218,17 @@ class Controller(QObject):
             self._say("Softcut is still working on the last request")
             return None
         return doc
+
+    def _read(self, *, merged: bool):
+        """``(doc, source)``: the active document and what to send from it, or ``(doc, None)`` (said why)."""
+        doc = self._document()
+        if doc is None:
+            return None, None
+        try:
+            return doc, document.read_source(doc, merged=merged)
+        except document.DocumentError as exc:
+            self._say(str(exc))
+            return doc, None
 
     def _start(self, make, on_result, source, *, quiet: bool = False) -> bool:
         self.last_source = source if source is not None else self.last_source
@@ -263,6 +303,15 @@ class Controller(QObject):
         self._say({"selection": "subject selected", "mask": "background masked",
                    "layer": "cut-out added as a new layer"}[output])
 
+    def _insert_segments(self, doc, source: document.SourceImage, result) -> None:
+        """The engine's segment0… (RGBA8: colours, stacking mask) as layers "Segment 1"… (bottom up) in a new group."""
+        rect = (source.x, source.y, source.width, source.height)
+        count = int(result.fields["count"])
+        layers = [(f"Segment {k + 1}", *pixels.split_rgba(result.buffers[f"segment{k}"])) for k in range(count)]
+        document.add_layer_group(doc, rect, layers, name=SEGMENT_GROUP)
+        self.last = None  # the edge sliders have nothing to adjust in soft segments
+        self._say(f"{count} soft segment layers added in the group '{SEGMENT_GROUP}'")
+
     def _rewrite(self, last: Inserted, result) -> None:
         alpha = result.buffers["alpha"]
         if last.output == "selection":
@@ -280,3 +329,11 @@ class Controller(QObject):
             else:
                 raise document.DocumentError("the cut-out layer has no mask to adjust")
 
+
+def _segment_count(text: str) -> int:
+    """A stored layer count, back to the default when it is not one."""
+    try:
+        count = int(text)
+    except ValueError:
+        return DEFAULT_SEGMENTS
+    return count if SEGMENTS_MIN <= count <= SEGMENTS_MAX else DEFAULT_SEGMENTS

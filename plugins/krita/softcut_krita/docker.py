@@ -1,4 +1,5 @@
-"""The Softcut docker: engine state, source and output, edge sliders, progress and cancel, the phone link."""
+"""The Softcut docker: engine state, source and output, edge sliders, soft segment layers, progress and cancel,
+the phone link."""
 
 from __future__ import annotations
 
@@ -6,9 +7,10 @@ from krita import DockWidget, Krita
 from PyQt5.QtCore import Qt, QTimer
 from PyQt5.QtGui import QPixmap
 from PyQt5.QtWidgets import (QComboBox, QFormLayout, QHBoxLayout, QLabel, QProgressBar, QPushButton, QSlider,
-                             QVBoxLayout, QWidget)
+                             QSpinBox, QVBoxLayout, QWidget)
 
 from .controller import SETTINGS, Controller
+from .protocol.schemas import SEGMENTS_MAX, SEGMENTS_MIN
 
 # (engine name, label, slider range, slider step → value)
 EDGE_SLIDERS = (
@@ -87,6 +89,19 @@ class SoftcutDocker(DockWidget):
         self.live.setInterval(LIVE_DELAY_MS)
         self.live.timeout.connect(lambda: self.ctl.adjust_edges(self.edges()))
 
+        self.segments = QPushButton("Soft Segment Layers")
+        self.segments.setToolTip("The merged image as soft layers in a new group (each layer's colours under a mask)")
+        self.segments.clicked.connect(lambda: self.ctl.soft_segments(self.segment_count.value()))
+        self.segment_count = QSpinBox()
+        self.segment_count.setRange(SEGMENTS_MIN, SEGMENTS_MAX)
+        self.segment_count.setValue(self.ctl.segment_count)
+        self.segment_count.setSuffix(" layers")
+        self.segment_count.valueChanged.connect(self._segment_count_changed)
+        row = QHBoxLayout()
+        row.addWidget(self.segments)
+        row.addWidget(self.segment_count)
+        layout.addLayout(row)
+
         self.bar = QProgressBar()
         self.bar.setRange(0, 100)
         self.cancel = QPushButton("Cancel")
@@ -119,6 +134,7 @@ class SoftcutDocker(DockWidget):
                                                           self.bar.setFormat(f"{stage} %p%")))
         self.ctl.busy.connect(self._busy)
         self.ctl.phone_link_ready.connect(self._show_phone_link)
+        self.ctl.segment_count_changed.connect(self.segment_count.setValue)
 
     def edges(self) -> dict[str, float]:
         """The sliders' values, in the engine's units."""
@@ -141,8 +157,12 @@ class SoftcutDocker(DockWidget):
         self.cancel.setEnabled(busy)
         self.select.setEnabled(not busy)
         self.refine.setEnabled(not busy)
+        self.segments.setEnabled(not busy)
         if not busy:
             self.bar.setValue(100)
+
+    def _segment_count_changed(self, count: int) -> None:
+        self.ctl.segment_count = count
 
     def _source_changed(self) -> None:
         self.ctl.merged = self.source.currentData() == "merged"

@@ -7,7 +7,8 @@ clone of the document converted to RGBA/U8/sRGB).
 Writing keeps the user's undo history honest on Krita 5.1, whose Python API
 records adding and removing nodes but not pixel writes or selection changes:
 
-- a new node (the cut-out layer) is filled while detached and added in one step;
+- a new node (the cut-out layer, the soft segments' group and its layers) is filled while
+  detached and added in one step;
 - a transparency mask is added by Krita's own "Add Transparency Mask" action
   (one step) and then filled: undoing the step removes the mask and what was
   written into it;
@@ -244,7 +245,7 @@ def _plain_paint_layer(doc, prefer):
     Only pixels, names and flags can be changed on a detached copy without Krita
     recording it, so the host has no children, normal blending and full opacity.
     """
-    candidates = [prefer] + list(doc.topLevelNodes())
+    candidates = ([prefer] if prefer is not None else []) + list(doc.topLevelNodes())
     while candidates:
         node = candidates.pop(0)
         if (node.type() == "paintlayer" and not node.childNodes() and not node.locked()
@@ -254,6 +255,47 @@ def _plain_paint_layer(doc, prefer):
     return None
 
 
+def _masked_layer_maker(doc, prefer):
+    """A function ``make(name, rect, rgb, alpha)`` of detached new paint layers: ``rgb`` (RGB8
+    colours over ``rect``, opaque) under a transparency mask holding ``alpha`` (grey8). Making
+    them adds no undo step; adding one (or a group holding them) to the document adds one.
+
+    The mask comes from one template (:func:`_layer_template`, a copy of a plain paint layer
+    near ``prefer``), copied for each layer. Where the document has no plain paint layer to
+    borrow a mask from, the layers carry ``alpha`` as their own transparency instead of a mask.
+    """
+    host = _plain_paint_layer(doc, prefer)
+    template = None
+    if host is not None:
+        template = _layer_template(doc, host)
+        b = template.bounds()
+        if b.width() > 0 and b.height() > 0:
+            pixel_size = len(bytes(template.pixelData(b.x(), b.y(), 1, 1)))
+            template.setPixelData(bytes(pixel_size * b.width() * b.height()), b.x(), b.y(), b.width(), b.height())
+        for getter, setter, value in (("visible", "setVisible", True), ("alphaLocked", "setAlphaLocked", False),
+                                      ("inheritAlpha", "setInheritAlpha", False), ("colorLabel", "setColorLabel", 0)):
+            if getattr(template, getter)() != value:
+                getattr(template, setter)(value)
+
+    def make(name: str, rect: tuple[int, int, int, int], rgb: bytes, alpha: bytes):
+        x, y, w, h = rect
+        if template is not None:
+            layer = template.duplicate()
+            mask = layer.childNodes()[0]
+            full_rect, full = _full_mask_bytes(layer, rect, alpha)
+            mask.setPixelData(full, *full_rect)
+            mask.setName(f"{name} mask")
+            bgra = pixels.bgra_with_alpha(rgb)
+        else:
+            layer = doc.createNode(name, "paintlayer")
+            bgra = pixels.bgra_with_alpha(rgb, alpha)
+        layer.setName(name)
+        layer.setPixelData(from_bgra8(doc, bgra, w, h), x, y, w, h)
+        return layer
+
+    return make
+
+
 def add_cutout_layer(doc, above, rect: tuple[int, int, int, int], rgb: bytes, alpha: bytes, *, name: str):
     """A new paint layer above ``above``: ``rgb`` (RGB8 colours over ``rect``, opaque) under a
     transparency mask holding ``alpha`` (grey8). One undo step ("Add Layer").
@@ -261,32 +303,36 @@ def add_cutout_layer(doc, above, rect: tuple[int, int, int, int], rgb: bytes, al
     Where the document has no plain paint layer to borrow a mask from, the layer
     carries ``alpha`` as its own transparency instead of a mask.
     """
-    x, y, w, h = rect
-    host = _plain_paint_layer(doc, above)
-    if host is not None:
-        layer = _layer_template(doc, host)
-        b = layer.bounds()
-        if b.width() > 0 and b.height() > 0:
-            pixel_size = len(bytes(layer.pixelData(b.x(), b.y(), 1, 1)))
-            layer.setPixelData(bytes(pixel_size * b.width() * b.height()), b.x(), b.y(), b.width(), b.height())
-        for getter, setter, value in (("visible", "setVisible", True), ("alphaLocked", "setAlphaLocked", False),
-                                      ("inheritAlpha", "setInheritAlpha", False), ("colorLabel", "setColorLabel", 0)):
-            if getattr(layer, getter)() != value:
-                getattr(layer, setter)(value)
-        mask = layer.childNodes()[0]
-        full_rect, full = _full_mask_bytes(layer, rect, alpha)
-        mask.setPixelData(full, *full_rect)
-        mask.setName(f"{name} mask")
-        bgra = pixels.bgra_with_alpha(rgb)
-    else:
-        layer = doc.createNode(name, "paintlayer")
-        bgra = pixels.bgra_with_alpha(rgb, alpha)
-    layer.setName(name)
-    layer.setPixelData(from_bgra8(doc, bgra, w, h), x, y, w, h)
+    layer = _masked_layer_maker(doc, above)(name, rect, rgb, alpha)
     parent = above.parentNode() or doc.rootNode()
     parent.addChildNode(layer, above)
     settle(doc)
     return layer
+
+
+def top_layer(doc):
+    """The topmost layer of the stack (not the global selection's mask), or None."""
+    layers = [node for node in doc.topLevelNodes() if not node.type().endswith("mask")]
+    return layers[-1] if layers else None
+
+
+def add_layer_group(doc, rect: tuple[int, int, int, int], layers: list[tuple[str, bytes, bytes]], *, name: str):
+    """A new group ``name`` at the top of the stack holding one masked paint layer per
+    ``(layer name, rgb, alpha)`` (RGB8 colours and grey8 mask over ``rect``), the first
+    at the bottom. One undo step ("Add Layer"): the group is filled while detached.
+
+    Krita 5.1 does not render a group whose layers were added while it was detached
+    (its projection stays empty), so the image is re-rendered once it is in.
+    """
+    top = top_layer(doc)
+    make = _masked_layer_maker(doc, top if top is not None else doc.activeNode())
+    group = doc.createNode(name, "grouplayer")
+    group.setChildNodes([make(layer_name, rect, rgb, alpha) for layer_name, rgb, alpha in layers])
+    doc.rootNode().addChildNode(group, top)
+    settle(doc)
+    doc.refreshProjection()
+    settle(doc)
+    return group
 
 
 def set_selection(doc, rect: tuple[int, int, int, int], alpha: bytes) -> None:

@@ -1,19 +1,46 @@
-"""Softcut's menu actions (Select menu) and the one controller they share."""
+"""Softcut's menu actions and the one controller they share.
+
+The selection actions sit in the Select menu; Soft Segment Layers… (which makes
+layers, not a selection) in Tools › Scripts, and asks how many layers.
+"""
 
 from __future__ import annotations
 
-from krita import Extension
+from krita import Extension, Krita
+from PyQt5.QtWidgets import QInputDialog
 
 from .controller import Controller
+from .protocol.schemas import SEGMENTS_MAX, SEGMENTS_MIN
 
-# (action id, menu text, what it runs)
+
+def ask_segment_count(ctl: Controller) -> int | None:
+    """The number of layers from a small dialog (the docker's count first), or None when cancelled."""
+    window = Krita.instance().activeWindow()
+    parent = window.qwindow() if window is not None else None
+    count, ok = QInputDialog.getInt(parent, "Soft Segment Layers", "Number of layers:", ctl.segment_count,
+                                    SEGMENTS_MIN, SEGMENTS_MAX, 1)
+    return count if ok else None
+
+
+def soft_segment_layers(ctl: Controller) -> bool:
+    """The menu's Soft Segment Layers…: ask for the count (remembered for the docker), then run."""
+    if Krita.instance().activeDocument() is None:
+        return ctl.soft_segments()  # says "open an image first"
+    count = ask_segment_count(ctl)
+    if count is None:
+        return False
+    ctl.segment_count = count
+    return ctl.soft_segments(count)
+
+
+# (action id, menu text, menu, what it runs)
 ACTIONS = (
-    ("softcut_select_subject", "Select Subject (Softcut)", lambda ctl: ctl.select_subject("selection")),
-    ("softcut_remove_background", "Remove Background (Softcut)", lambda ctl: ctl.select_subject("mask")),
-    ("softcut_cut_out", "Cut Out to New Layer (Softcut)", lambda ctl: ctl.select_subject("layer")),
-    ("softcut_refine_selection", "Refine Selection (Softcut)", lambda ctl: ctl.refine_selection()),
+    ("softcut_select_subject", "Select Subject (Softcut)", "select", lambda ctl: ctl.select_subject("selection")),
+    ("softcut_remove_background", "Remove Background (Softcut)", "select", lambda ctl: ctl.select_subject("mask")),
+    ("softcut_cut_out", "Cut Out to New Layer (Softcut)", "select", lambda ctl: ctl.select_subject("layer")),
+    ("softcut_refine_selection", "Refine Selection (Softcut)", "select", lambda ctl: ctl.refine_selection()),
+    ("softcut_soft_segments", "Soft Segment Layers (Softcut)…", "tools/scripts", soft_segment_layers),
 )
-MENU = "select"
 
 
 class SoftcutExtension(Extension):
@@ -27,6 +54,6 @@ class SoftcutExtension(Extension):
             self.controller = self._factory(self)
 
     def createActions(self, window) -> None:
-        for action_id, text, run in ACTIONS:
-            action = window.createAction(action_id, text, MENU)
+        for action_id, text, menu, run in ACTIONS:
+            action = window.createAction(action_id, text, menu)
             action.triggered.connect(lambda checked=False, run=run: run(self.controller))
