@@ -1,5 +1,6 @@
 /**
- * What a panel button does: read the document, ask the engine, insert the result.
+ * What a panel button does: read the document, ask the engine, insert the result (a
+ * selection, a mask, a layer, or a group of soft segment layers).
  *
  * The document is only read until the engine's answer is in; the answer is then written
  * as one history state (see `photoshop_document.js`). A refused document, a missing,
@@ -10,6 +11,7 @@
 
 const document_ = require("./photoshop_document");
 const pixels = require("./pixels");
+const { requests, segmentNames, SEGMENTS } = require("./protocol");
 const { EngineUnavailable, EngineError, JobCancelled } = require("./client");
 
 const UNCHANGED = "the document was not changed";
@@ -54,18 +56,29 @@ function wantedOutputs(output) {
 
 function unpack(result) {
   const buffers = {};
-  for (const [name, entry] of Object.entries(result.buffers)) buffers[name] = entry.data;
-  return { id: result.fields.result, buffers };
+  const specs = {};
+  for (const [name, entry] of Object.entries(result.buffers)) {
+    buffers[name] = entry.data;
+    specs[name] = entry.spec;
+  }
+  return { id: result.fields.result, fields: result.fields, buffers, specs };
 }
 
 /**
- * Run one engine request, reporting its progress and handing the job to `onJob` (for Cancel).
- * @returns {Promise<{id: string, buffers: Object<string, Uint8Array>}>}
+ * Run one engine request (built by `protocol.requests`), reporting its progress and handing
+ * the job to `onJob` (for Cancel).
+ * @returns {Promise<{id: string, fields: object, buffers: Object<string, Uint8Array>, specs: Object<string, object>}>}
  */
-async function ask(client, type, fields, buffers, hooks) {
-  const job = client.request(type, fields, { buffers, onProgress: hooks.onProgress });
+async function ask(client, request, hooks) {
+  const job = client.send(request, { onProgress: hooks.onProgress });
   if (hooks.onJob) hooks.onJob(job);
   return unpack(await job.promise);
+}
+
+/** The source's pixels as the request's `image` buffer. */
+function imageBuffer(source) {
+  const { format, width, height, data } = source.image;
+  return { name: "image", format, width, height, data };
 }
 
 /**
@@ -88,20 +101,19 @@ async function run(client, options, hooks = {}) {
   if (options.output === "mask") await document_.checkCanTakeMask(source);
 
   const { width, height } = source.image;
-  const image = { name: "image", format: source.image.format, width, height, data: source.image.data };
+  const image = imageBuffer(source);
   const edges = activeEdges(options.edges);
   const decontaminate = options.decontaminate === undefined ? 1 : Number(options.decontaminate);
   const outputs = wantedOutputs(options.output);
   let answer;
   if (guide) {
-    answer = await ask(client, "refine", { guide: "mask", mode: options.quality, outputs, format: "raw" },
-      [image, { name: "guide", format: "grey8", width, height, data: guide }], hooks);
+    answer = await ask(client, requests.refine(image, { name: "guide", format: "grey8", width, height, data: guide },
+      { mode: options.quality, outputs }), hooks);
     if (Object.keys(edges).length || decontaminate !== 1) {
-      answer = await ask(client, "adjust_edges", { result: answer.id, edges, decontaminate, outputs, format: "raw" }, [], hooks);
+      answer = await ask(client, requests.adjustEdges(answer.id, { edges, decontaminate, outputs }), hooks);
     }
   } else {
-    answer = await ask(client, "select_subject",
-      { outputs, format: "raw", refine: options.quality, edges, decontaminate }, [image], hooks);
+    answer = await ask(client, requests.selectSubject(image, { outputs, refine: options.quality, edges, decontaminate }), hooks);
   }
   const name = hooks.refineSelection ? "Softcut: Refine Selection" : HISTORY_NAMES[options.output];
   const target = await document_.insert(source, options.output, answer.buffers, name);
@@ -114,12 +126,47 @@ async function run(client, options, hooks = {}) {
  * @returns {Promise<void>}
  */
 async function adjust(client, last, edges, decontaminate, hooks = {}) {
-  const fields = {
-    result: last.resultId, edges: activeEdges(edges), decontaminate: Number(decontaminate),
-    outputs: wantedOutputs(last.target.output), format: "raw",
-  };
-  const answer = await ask(client, "adjust_edges", fields, [], hooks);
+  const options = { edges: activeEdges(edges), decontaminate: Number(decontaminate), outputs: wantedOutputs(last.target.output) };
+  const answer = await ask(client, requests.adjustEdges(last.resultId, options), hooks);
   await document_.rewrite(last.target, answer.buffers, "Softcut: Adjust Edges");
 }
 
-module.exports = { START_COMMAND, describeFailure, run, adjust };
+/**
+ * The segments of a soft_segments answer, bottom first, as colours and masks; an answer that
+ * lacks a segment or has one of the wrong size throws (before anything is written).
+ * @returns {Array<{foreground: Uint8Array, alpha: Uint8Array}>}
+ */
+function segmentsOf(answer, count, width, height) {
+  const made = Number.isInteger(answer.fields.count) ? answer.fields.count : count;
+  return segmentNames(made).map((name) => {
+    const spec = answer.specs[name];
+    if (!spec) throw new Error(`the engine's answer has no ${name}`);
+    if (spec.format !== "rgba8" || spec.width !== width || spec.height !== height) {
+      throw new Error(`the engine's ${name} is ${spec.format} ${spec.width}x${spec.height}; expected rgba8 ${width}x${height}`);
+    }
+    return pixels.splitRgba(answer.buffers[name]);
+  });
+}
+
+/**
+ * Soft Segment Layers: the document's composite as `count` soft layers, inserted as one history
+ * state: a new group "Soft segments" at the top, one pixel layer with a mask a segment.
+ * @param client a connected `EngineClient`.
+ * @param {{count?: number}} options how many layers (SEGMENTS.min to SEGMENTS.usable; default 5).
+ * @param {{onProgress?: function(number, string), onJob?: function(object)}} hooks
+ * @returns {Promise<{count: number, documentID: number, groupID: number, layerIDs: number[]}>} layerIDs bottom first.
+ */
+async function softSegments(client, options = {}, hooks = {}) {
+  const count = options.count === undefined ? SEGMENTS.default : Number(options.count);
+  if (!Number.isInteger(count) || count < SEGMENTS.min || count > SEGMENTS.usable) {
+    throw new document_.Refused(`choose ${SEGMENTS.min} to ${SEGMENTS.usable} layers`);
+  }
+  const source = await document_.readSource(true);
+  const { width, height } = source.image;
+  const answer = await ask(client, requests.softSegments(imageBuffer(source), { count }), hooks);
+  const segments = segmentsOf(answer, count, width, height);
+  const made = await document_.insertSegments(source, segments, "Softcut: Soft Segments");
+  return { count: segments.length, ...made };
+}
+
+module.exports = { START_COMMAND, describeFailure, run, adjust, softSegments };

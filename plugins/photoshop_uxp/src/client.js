@@ -179,7 +179,7 @@ class EngineClient {
   }
 
   /**
-   * Send a request. Job requests (select_subject, trimap, refine, adjust_edges) end with
+   * Send a request. Job requests (select_subject, trimap, refine, adjust_edges, soft_segments) end with
    * `result`; others (status, models.list) with their reply message.
    * @param {string} type the request type
    * @param {object} [fields] its fields (see docs/protocol.md)
@@ -201,6 +201,16 @@ class EngineClient {
     }
     const { id, promise } = this._send(type, fields, buffers, { onProgress, onAccepted });
     return { id, promise, cancel: () => this._cancel(id) };
+  }
+
+  /**
+   * Send a request built by `protocol.requests` (`{type, fields, buffers}`); as `request()`.
+   * @param {{type: string, fields?: object, buffers?: Array}} built
+   * @param {{onProgress?: Function, onAccepted?: Function}} [options]
+   * @returns {{id: (string|null), promise: Promise<object>, cancel: () => void}}
+   */
+  send(built, { onProgress, onAccepted } = {}) {
+    return this.request(built.type, built.fields || {}, { buffers: built.buffers || [], onProgress, onAccepted });
   }
 
   /**

@@ -1,6 +1,6 @@
 /**
  * The only module that touches Photoshop: reads the source pixels and the selection, writes
- * selections, layer masks and new layers.
+ * selections, layer masks, new layers and groups of soft segment layers.
  *
  * Reads happen before the engine is asked; every write happens inside `core.executeAsModal`
  * with the document's history suspended, so one action is one history state, and a failure
@@ -226,14 +226,56 @@ async function insert(source, output, buffers, name) {
       await addHidingMask(doc, layer);
     } else if (output === "layer") {
       const baseName = source.layer && !source.merged ? source.layer.name : doc.title;
-      const layer = await doc.createPixelLayer({ name: `${baseName} (cut-out)` });
-      if (source.layer) await layer.move(source.layer, constants.ElementPlacement.PLACEBEFORE);
+      const layer = await newMaskedLayer(doc, `${baseName} (cut-out)`, source.layer);
       target.layerID = layer.id;
-      await addHidingMask(doc, layer);
     }
     await writeInto(target, buffers);
   });
   return target;
+}
+
+/**
+ * A new pixel layer named `name` directly above `below` (where Photoshop puts it when null),
+ * with a mask that hides everything, ready for `writeInto` as an output "layer" target.
+ * Must run inside a modal scope.
+ */
+async function newMaskedLayer(doc, name, below) {
+  const layer = await doc.createPixelLayer({ name });
+  if (below && below !== layer) await layer.move(below, constants.ElementPlacement.PLACEBEFORE);
+  await addHidingMask(doc, layer);
+  return layer;
+}
+
+/** The name of the group that soft segment layers go into. */
+const SEGMENT_GROUP = "Soft segments";
+
+/**
+ * Insert soft segments as one history state: a new group "Soft segments" at the top of the
+ * document holding one pixel layer a segment ("Segment 1"… from the bottom up), each with its
+ * colours and its mask, so that the group stacked with normal blending gives back the image.
+ * @param source what `readSource(true)` returned (the composite: `rect` is the canvas).
+ * @param {Array<{foreground: Uint8Array, alpha: Uint8Array}>} segments bottom first: rgb8
+ *   decontaminated colours and the grey8 mask, both of `source.rect`'s size.
+ * @param {string} name the history state's name.
+ * @returns {Promise<{documentID: number, groupID: number, layerIDs: number[]}>} layerIDs bottom first.
+ */
+async function insertSegments(source, segments, name) {
+  const { doc, rect, depth, grey } = source;
+  const made = { documentID: doc.id, groupID: null, layerIDs: [] };
+  await asOneStep(doc, name, async () => {
+    const layers = [];
+    let below = doc.layers.length ? doc.layers[0] : null; // each segment goes on top of the one before
+    for (let k = 0; k < segments.length; k++) {
+      const layer = await newMaskedLayer(doc, `Segment ${k + 1}`, below);
+      await writeInto({ documentID: doc.id, output: "layer", rect, depth, grey, layerID: layer.id }, segments[k]);
+      layers.push(layer);
+      below = layer;
+    }
+    const group = await doc.createLayerGroup({ name: SEGMENT_GROUP, fromLayers: layers });
+    made.groupID = group.id;
+    made.layerIDs = layers.map((layer) => layer.id);
+  });
+  return made;
 }
 
 /** Replace what `insert` put in `target` with new `buffers` (live edge edits), as one history state. */
@@ -290,4 +332,6 @@ async function placeLayer(cut) {
   return { x, y, layerID };
 }
 
-module.exports = { Refused, readSource, readSelection, checkCanTakeMask, insert, rewrite, snapshot, placeLayer };
+module.exports = {
+  Refused, SEGMENT_GROUP, readSource, readSelection, checkCanTakeMask, insert, insertSegments, rewrite, snapshot, placeLayer,
+};

@@ -126,6 +126,26 @@ function layerPixels(colours, grey, channels = 4) {
 }
 
 /**
+ * An rgba8 image split into its colours (rgb8) and its alpha (grey8), e.g. a soft segment's
+ * decontaminated colours and its mask.
+ * @param {Uint8Array} rgba width*height*4 bytes, straight alpha.
+ * @returns {{foreground: Uint8Array, alpha: Uint8Array}} rgb8 and grey8 of the same size.
+ */
+function splitRgba(rgba) {
+  const count = rgba.length / 4;
+  if (!Number.isInteger(count)) throw new RangeError(`rgba8: length ${rgba.length} is not a multiple of 4`);
+  const foreground = new Uint8Array(count * 3);
+  const alpha = new Uint8Array(count);
+  for (let i = 0, from = 0, to = 0; i < count; i++, from += 4, to += 3) {
+    foreground[to] = rgba[from];
+    foreground[to + 1] = rgba[from + 1];
+    foreground[to + 2] = rgba[from + 2];
+    alpha[i] = rgba[from + 3];
+  }
+  return { foreground, alpha };
+}
+
+/**
  * The size of an image scaled down (never up) so its longest side is at most `maxSide`.
  * @returns {{width: number, height: number}}
  */
@@ -167,5 +187,5 @@ function isBlank(grey) {
 }
 
 module.exports = {
-  MAX16, intersect, rectFromBounds, toEightBit, fromEightBit, engineImage, layerPixels, fitWithin, place, isBlank,
+  MAX16, intersect, rectFromBounds, toEightBit, fromEightBit, engineImage, layerPixels, splitRgba, fitWithin, place, isBlank,
 };

@@ -6,7 +6,8 @@
  * (docs/protocol.md). A message is one text frame (a JSON object) followed by
  * one binary frame per entry of its `buffers` list, in order. `encode` builds
  * the frames of a request; a `Decoder` turns the engine's frames back into
- * messages. Nothing here touches a socket.
+ * messages. `requests` builds the requests the panel sends (type, fields and buffers).
+ * Nothing here touches a socket.
  */
 
 /** The protocol version this client speaks (`v` and `hello.protocol`). */
@@ -345,6 +346,77 @@ class Decoder {
   }
 }
 
+// ------------------------------------------------------------------ the panel's requests
+
+/**
+ * soft_segments' `count`: the request schema allows 2–10 (default 5), but the answer carries one
+ * buffer a segment and a message at most MAX_BUFFERS buffers, so `usable` is the most that can come back.
+ */
+const SEGMENTS = Object.freeze({ min: 2, max: 10, default: 5, usable: Math.min(10, MAX_BUFFERS) });
+/** soft_segments' `masks`: "stacked" (the layers stack back into the image) or "soft" (each segment's own alpha). */
+const SEGMENT_MASKS = Object.freeze(["stacked", "soft"]);
+
+/**
+ * The names of soft_segments' answer buffers, bottom layer first: segment0, segment1, …
+ * @param {number} count
+ * @returns {string[]}
+ */
+function segmentNames(count) {
+  return Array.from({ length: count }, (_, k) => `segment${k}`);
+}
+
+/**
+ * A request for `EngineClient.send`: its type, fields and buffers. Every result comes as raw
+ * buffers (`format: "raw"`: the panel has no PNG decoder).
+ * @typedef {{type: string, fields: object, buffers: Array<{name: string, format: string, width: number, height: number, data: Uint8Array}>}} Request
+ */
+const requests = Object.freeze({
+  /**
+   * select_subject: the model's matte of `image`, refined, with edge controls.
+   * @param image the `image` buffer (rgba8, rgb8 or grey8).
+   * @param {{outputs: string[], refine: string, edges?: object, decontaminate?: number}} options
+   * @returns {Request}
+   */
+  selectSubject(image, { outputs, refine, edges = {}, decontaminate = 1 }) {
+    return { type: "select_subject", fields: { outputs, format: "raw", refine, edges, decontaminate }, buffers: [image] };
+  },
+
+  /**
+   * refine: a rough mask (`guide`, grey8 of the image's size) refined into a matte.
+   * @param {{outputs: string[], mode: string}} options
+   * @returns {Request}
+   */
+  refine(image, guide, { outputs, mode }) {
+    return { type: "refine", fields: { guide: "mask", mode, outputs, format: "raw" }, buffers: [image, guide] };
+  },
+
+  /**
+   * adjust_edges: edge controls re-applied to the cached result `result`.
+   * @param {string} result the `result` id of an earlier answer on this connection.
+   * @param {{outputs: string[], edges: object, decontaminate: number}} options
+   * @returns {Request}
+   */
+  adjustEdges(result, { outputs, edges, decontaminate }) {
+    return { type: "adjust_edges", fields: { result, edges, decontaminate, outputs, format: "raw" }, buffers: [] };
+  },
+
+  /**
+   * soft_segments: `image` as `count` soft layers; the answer's buffers segment0… are rgba8 of
+   * the image's size, bottom layer first: decontaminated colours, and the layer's mask as alpha.
+   * @param {{count?: number, masks?: string}} [options]
+   * @returns {Request}
+   * @throws {RangeError} for a count outside SEGMENTS.min–SEGMENTS.usable or unknown masks
+   */
+  softSegments(image, { count = SEGMENTS.default, masks = "stacked" } = {}) {
+    if (!Number.isInteger(count) || count < SEGMENTS.min || count > SEGMENTS.usable) {
+      const why = SEGMENTS.usable < SEGMENTS.max ? ` (an answer carries at most ${MAX_BUFFERS} buffers, one a layer)` : "";
+      throw new RangeError(`count: expected an integer from ${SEGMENTS.min} to ${SEGMENTS.usable}${why}; got ${JSON.stringify(count)}`);
+    }
+    if (!SEGMENT_MASKS.includes(masks)) throw new RangeError(`masks: expected one of ${SEGMENT_MASKS.join(", ")}; got ${JSON.stringify(masks)}`);
+    return { type: "soft_segments", fields: { count, masks, format: "raw" }, buffers: [image] };
+  },
+});
+
 module.exports = {
   PROTOCOL_VERSION,
   DEFAULT_PORT,
@@ -357,4 +429,8 @@ module.exports = {
   rawImage,
   encode,
   Decoder,
+  SEGMENTS,
+  SEGMENT_MASKS,
+  segmentNames,
+  requests,
 };

@@ -4,7 +4,8 @@
  *
  * It models what the panel uses, with Photoshop's documented rules: documents of RGB or
  * Grayscale mode at 8 or 16 bits (16-bit components 0–32768), pixel layers with bounds and an
- * optional user mask, the selection, `imaging` reads and writes, `core.executeAsModal` (writes
+ * optional user mask, layer groups (`Document.createLayerGroup`; `doc.layers` is the top level,
+ * a group's `layers` its children, top first; a layer's `parent` is its group or null), the selection, `imaging` reads and writes, `core.executeAsModal` (writes
  * outside a modal scope throw, as in Photoshop), history suspension (one state per
  * suspension, rolled back on `resumeHistory(id, false)` or an exception), and the few
  * `batchPlay` descriptors the panel sends; any other descriptor throws, so nothing the model
@@ -17,6 +18,7 @@ const constants = {
   DocumentMode: { RGB: "RGBColorMode", GRAYSCALE: "grayscaleMode", CMYK: "CMYKColorMode", LAB: "labColorMode" },
   BitsPerChannelType: { EIGHT: "bitDepth8", SIXTEEN: "bitDepth16", THIRTYTWO: "bitDepth32" },
   LayerKind: { NORMAL: "pixel", GROUP: "group", TEXT: "text" },
+  BlendMode: { NORMAL: "normal", PASSTHROUGH: "passThrough" },
   ElementPlacement: { PLACEBEFORE: "placeBefore", PLACEAFTER: "placeAfter" },
 };
 
@@ -95,6 +97,9 @@ class Layer {
     this.rect = rect || { left: 0, top: 0, width: 0, height: 0 };
     this.data = data || typedFor(doc.depth, 0);
     this.mask = null; // {data: canvas-size typed array of the doc's depth}
+    this.parent = null; // the group this layer is in, null at the top level
+    this.layers = kind === constants.LayerKind.GROUP ? [] : null; // a group's children, top first
+    this.blendMode = kind === constants.LayerKind.GROUP ? constants.BlendMode.PASSTHROUGH : constants.BlendMode.NORMAL;
   }
 
   get bounds() {
@@ -102,13 +107,23 @@ class Layer {
     return { left: r.left, top: r.top, right: r.left + r.width, bottom: r.top + r.height };
   }
 
+  /** The list this layer is in: its group's children, or the document's top level. */
+  get _siblings() {
+    return this.parent ? this.parent.layers : this._doc.layers;
+  }
+
   async move(relative, placement) {
     requireModal("Layer.move");
-    const layers = this._doc.layers;
-    layers.splice(layers.indexOf(this), 1);
+    if (placement !== constants.ElementPlacement.PLACEBEFORE && placement !== constants.ElementPlacement.PLACEAFTER) {
+      fail(`move: placement ${placement} is not modelled`);
+    }
+    if (!relative || relative._doc !== this._doc || !this._doc._all().includes(relative)) fail("move: the relative layer is not in this document");
+    for (let up = relative; up; up = up.parent) if (up === this) fail("move: a group cannot go inside itself");
+    this._siblings.splice(this._siblings.indexOf(this), 1);
+    const layers = relative._siblings;
     const at = layers.indexOf(relative);
-    if (at < 0) fail("move: the relative layer is not in this document");
     layers.splice(placement === constants.ElementPlacement.PLACEBEFORE ? at : at + 1, 0, this);
+    this.parent = relative.parent;
     this._doc._changed();
   }
 }
@@ -135,7 +150,21 @@ class Document {
   }
 
   get activeLayers() {
-    return this._active.map((id) => this.layers.find((l) => l.id === id)).filter(Boolean);
+    const all = this._all();
+    return this._active.map((id) => all.find((l) => l.id === id)).filter(Boolean);
+  }
+
+  /** Every layer, groups' children included, top first (not Photoshop API). */
+  _all() {
+    const out = [];
+    const walk = (layers) => {
+      for (const layer of layers) {
+        out.push(layer);
+        if (layer.layers) walk(layer.layers);
+      }
+    };
+    walk(this.layers);
+    return out;
   }
 
   /** Test set-up (not Photoshop API): add a pixel layer, `data` of the doc's depth with alpha. */
@@ -156,28 +185,67 @@ class Document {
   async createPixelLayer(options = {}) {
     requireModal("createPixelLayer");
     const layer = new Layer(this, { name: options.name || "Layer" });
-    const above = this.activeLayers[0];
-    this.layers.splice(above ? this.layers.indexOf(above) : 0, 0, layer);
+    const above = this.activeLayers[0]; // the new layer goes directly above it, in the same list
+    const siblings = above ? above._siblings : this.layers;
+    siblings.splice(above ? siblings.indexOf(above) : 0, 0, layer);
+    layer.parent = above ? above.parent : null;
     this._active = [layer.id];
     this._changed();
     return layer;
   }
 
+  /**
+   * Document.createLayerGroup (GroupLayerCreateOptions): a new group, holding `fromLayers` (in
+   * their stacking order) in the place of the top-most of them, else above the active layer;
+   * the group becomes the active layer. Its blend mode is Pass Through, as in Photoshop.
+   */
+  async createLayerGroup(options = {}) {
+    requireModal("createLayerGroup");
+    const known = ["name", "fromLayers", "opacity", "blendMode", "color", "group", "mode"];
+    for (const key of Object.keys(options)) if (!known.includes(key)) fail(`createLayerGroup: unknown option ${key}`);
+    for (const key of ["opacity", "blendMode", "color", "group", "mode"]) {
+      if (options[key] !== undefined) fail(`createLayerGroup: option ${key} is not modelled`);
+    }
+    const members = options.fromLayers === undefined ? [] : [].concat(options.fromLayers);
+    const all = this._all();
+    for (const m of members) if (!all.includes(m)) fail("createLayerGroup: fromLayers holds a layer of no such document");
+    if (new Set(members).size !== members.length) fail("createLayerGroup: a layer is given twice");
+    if (members.some((m) => m._siblings !== members[0]._siblings)) fail("createLayerGroup: layers from different groups are not modelled");
+    if (members.some((m) => m.isBackgroundLayer)) fail("createLayerGroup: the Background layer cannot go into a group");
+    const group = new Layer(this, { name: options.name || `Group ${all.filter((l) => l.layers).length + 1}`, kind: constants.LayerKind.GROUP });
+    const anchor = members.length ? members[0] : this.activeLayers[0];
+    const siblings = anchor ? anchor._siblings : this.layers;
+    const ordered = members.slice().sort((a, b) => siblings.indexOf(a) - siblings.indexOf(b));
+    const at = anchor ? siblings.indexOf(members.length ? ordered[0] : anchor) : 0;
+    for (const m of ordered) siblings.splice(siblings.indexOf(m), 1);
+    siblings.splice(at, 0, group);
+    group.parent = anchor ? anchor.parent : null;
+    group.layers = ordered;
+    for (const m of ordered) m.parent = group;
+    this._active = [group.id];
+    this._changed();
+    return group;
+  }
+
   _snapshot() {
+    const save = (l) => ({ layer: l, name: l.name, rect: { ...l.rect }, data: l.data.slice(),
+      mask: l.mask && { data: l.mask.data.slice() }, isBackgroundLayer: l.isBackgroundLayer,
+      children: l.layers && l.layers.map(save) });
     return {
-      layers: this.layers.map((l) => ({ layer: l, name: l.name, rect: { ...l.rect }, data: l.data.slice(),
-        mask: l.mask && { data: l.mask.data.slice() }, isBackgroundLayer: l.isBackgroundLayer })),
+      layers: this.layers.map(save),
       selection: this.selection && this.selection.slice(),
       active: this._active.slice(),
     };
   }
 
   _restore(state) {
-    this.layers = state.layers.map((s) => {
+    const load = (s, parent) => {
       Object.assign(s.layer, { name: s.name, rect: { ...s.rect }, data: s.data.slice(),
-        mask: s.mask && { data: s.mask.data.slice() }, isBackgroundLayer: s.isBackgroundLayer });
+        mask: s.mask && { data: s.mask.data.slice() }, isBackgroundLayer: s.isBackgroundLayer, parent });
+      if (s.children) s.layer.layers = s.children.map((c) => load(c, s.layer));
       return s.layer;
-    });
+    };
+    this.layers = state.layers.map((s) => load(s, null));
     this.selection = state.selection && state.selection.slice();
     this._active = state.active.slice();
   }
@@ -206,11 +274,23 @@ class Document {
     this._restore(step.state);
   }
 
-  /** Test helper: the composite (alpha-over of visible layers, masks applied), doc depth with alpha. */
+  /**
+   * Test helper: the composite (alpha-over of the layers bottom to top, masks applied; a group's
+   * children composite in place, as Pass Through does for normal layers), doc depth with alpha.
+   */
   composite() {
     const n = this.channels, full = FULL[this.depth];
     const out = new Float64Array(this.width * this.height * n);
-    for (const layer of [...this.layers].reverse()) {
+    const flat = [];
+    const walk = (layers) => {
+      for (const layer of layers) {
+        if (!layer.layers) flat.push(layer);
+        else if (layer.blendMode !== constants.BlendMode.PASSTHROUGH || layer.mask) fail("composite: only Pass Through groups without a mask are modelled");
+        else walk(layer.layers);
+      }
+    };
+    walk(this.layers);
+    for (const layer of flat.reverse()) {
       const part = meet(layer.rect, { left: 0, top: 0, width: this.width, height: this.height });
       for (let y = part.top; y < part.top + part.height; y++) {
         for (let x = part.left; x < part.left + part.width; x++) {
@@ -259,7 +339,7 @@ function documentById(id) {
 }
 
 function layerById(doc, id) {
-  const layer = doc.layers.find((l) => l.id === id);
+  const layer = doc._all().find((l) => l.id === id);
   if (!layer) fail(`no layer with id ${id}`);
   return layer;
 }
@@ -390,6 +470,7 @@ const imaging = {
     requireModal("putPixels");
     const doc = documentById(options.documentID);
     const layer = layerById(doc, options.layerID);
+    if (layer.kind !== constants.LayerKind.NORMAL) fail("putPixels: not a pixel layer");
     checkImageData(doc, options.imageData, doc.channels, "putPixels");
     if (options.replace === false) fail("putPixels: replace=false is not modelled");
     layer.rect = targetRect(options);
