@@ -1,6 +1,6 @@
 /**
- * The panel's controls: engine status and pairing, the four actions, live edge sliders,
- * progress and Cancel. It holds no Photoshop or pixel code: buttons call `actions.js`,
+ * The panel's controls: engine status and pairing, the four actions and Soft Segment Layers,
+ * live edge sliders, progress and Cancel. It holds no Photoshop or pixel code: buttons call `actions.js`,
  * the engine is reached through `client.js`, settings live in `settings.js`.
  */
 "use strict";
@@ -8,6 +8,7 @@
 const actions = require("./actions");
 const settingsStore = require("./settings");
 const { EngineClient, EngineUnavailable, EngineError } = require("./client");
+const { SEGMENTS } = require("./protocol");
 const phonePaste = require("./phone_paste");
 
 const { START_COMMAND } = actions;
@@ -41,6 +42,10 @@ class Panel {
     for (const [id, how] of Object.entries(BUTTONS)) {
       this.el(id).addEventListener("click", () => this.runAction(how));
     }
+    this.el("soft-segments").addEventListener("click", () => this.softSegments());
+    const count = this.el("segment-count");
+    count.setAttribute("max", String(SEGMENTS.usable)); // what one answer can carry
+    count.addEventListener("change", () => { count.value = String(this.segmentCount()); });
     this.el("connect").addEventListener("click", () => this.connect());
     this.el("pair").addEventListener("click", () => this.pair());
     this.el("show-pairing").addEventListener("click", () => this.showPairing(!this.el("pairing").classList.contains("open")));
@@ -174,15 +179,18 @@ class Panel {
     };
   }
 
-  /** Run one of the panel's actions; resolves true when the document got the result. */
-  async runAction({ output, refineSelection }) {
+  /**
+   * Run one job of the panel: connect if need be, busy while it runs (progress, Cancel), and
+   * say how it went. `work()` does it and resolves with the message for the user.
+   * @param {() => Promise<string>} work
+   * @returns {Promise<boolean>} true when the document got the result.
+   */
+  async perform(work) {
     if (this.busy) return false;
     if (!this.welcome && !(await this.connect())) return false;
     this.setBusy(true);
     try {
-      const chosen = this.options(output);
-      this.last = await actions.run(this.client, chosen, this.hooks({ refineSelection }));
-      this.say(`Done: the result is in the document as a ${chosen.output === "mask" ? "layer mask" : chosen.output === "layer" ? "new layer" : "selection"} (one history step). Move the Edges sliders to adjust it.`);
+      this.say(await work());
       return true;
     } catch (error) {
       this.say(actions.describeFailure(error), true);
@@ -190,6 +198,29 @@ class Panel {
     } finally {
       this.setBusy(false);
     }
+  }
+
+  /** Run one of the panel's actions; resolves true when the document got the result. */
+  async runAction({ output, refineSelection }) {
+    return this.perform(async () => {
+      const chosen = this.options(output);
+      this.last = await actions.run(this.client, chosen, this.hooks({ refineSelection }));
+      return `Done: the result is in the document as a ${chosen.output === "mask" ? "layer mask" : chosen.output === "layer" ? "new layer" : "selection"} (one history step). Move the Edges sliders to adjust it.`;
+    });
+  }
+
+  /** The Layers count, a whole number within what the engine can answer (2 to SEGMENTS.usable). */
+  segmentCount() {
+    const typed = Math.round(Number(this.el("segment-count").value));
+    return Number.isFinite(typed) ? Math.max(SEGMENTS.min, Math.min(SEGMENTS.usable, typed)) : SEGMENTS.default;
+  }
+
+  /** Soft Segment Layers: the whole image as that many soft layers in a new group; resolves true when inserted. */
+  async softSegments() {
+    return this.perform(async () => {
+      const made = await actions.softSegments(this.client, { count: this.segmentCount() }, this.hooks());
+      return `Done: ${made.count} soft layers in the new group "Soft segments" at the top (one history step); stacked, they give back the image.`;
+    });
   }
 
   /** Re-apply the Edges sliders to the last result (latest values win while one runs). */

@@ -6,8 +6,11 @@ const assert = require("node:assert/strict");
 const fs = require("node:fs");
 const path = require("node:path");
 
+const { execFileSync } = require("node:child_process");
+
 const protocol = require("../src/protocol");
-const { Decoder, ProtocolError, encode, idGenerator, isValidId, rawImage } = protocol;
+const { Decoder, ProtocolError, encode, idGenerator, isValidId, rawImage, requests, segmentNames, SEGMENTS } = protocol;
+const { REPO_ROOT, pythonPath } = require("../testing/engine");
 
 const DOCS = path.resolve(__dirname, "..", "..", "..", "docs", "protocol.md");
 
@@ -260,4 +263,87 @@ describe("the examples of docs/protocol.md", () => {
       assert.equal(frames.length, 1 + specs.length);
     });
   }
+});
+
+/**
+ * The engine's own verdict on client → engine messages (engine_server.protocol.schemas.check_from_client,
+ * the checks `softcut serve` runs on every request): "ok" or "code: message" for each JSON text.
+ */
+function engineVerdicts(texts) {
+  const script = [
+    "import json, sys",
+    "from engine_server.protocol import schemas",
+    "from engine_server.protocol.errors import ProtocolError",
+    "for line in sys.stdin.read().splitlines():",
+    "    try:",
+    "        schemas.check_from_client(json.loads(line))",
+    "        print('ok')",
+    "    except ProtocolError as exc:",
+    "        print(f'{exc.code}: {exc.message}')",
+  ].join("\n");
+  return execFileSync(pythonPath(), ["-c", script], { cwd: REPO_ROOT, input: texts.join("\n"), encoding: "utf8" }).trim().split("\n");
+}
+
+/** The engine's schema facts the panel mirrors. */
+function engineFacts() {
+  const script = [
+    "import json",
+    "from engine_server.protocol import schemas",
+    "count = schemas.REQUEST_SCHEMAS['soft_segments']['properties']['count']",
+    "masks = schemas.REQUEST_SCHEMAS['soft_segments']['properties']['masks']",
+    "print(json.dumps({'count': count, 'masks': masks['enum'], 'masks_default': masks['default'], 'max_buffers': schemas.MAX_BUFFERS}))",
+  ].join("\n");
+  return JSON.parse(execFileSync(pythonPath(), ["-c", script], { cwd: REPO_ROOT, encoding: "utf8" }));
+}
+
+describe("the panel's requests against the engine's own schemas", () => {
+  const image = rawImage("image", "rgba8", 4, 3, pixels(48));
+  const grey = rawImage("image", "grey8", 4, 3, pixels(12));
+  const guide = rawImage("guide", "grey8", 4, 3, pixels(12, 3));
+  const texts = (built) => built.map((b, i) => encode({ ...b.fields, type: b.type, id: `p${i + 1}`, buffers: b.buffers })[0]);
+
+  test("select_subject, refine, adjust_edges and soft_segments, as the panel builds them, are valid requests", () => {
+    const built = [
+      requests.selectSubject(image, { outputs: ["alpha"], refine: "best", edges: { feather: 2, shift_edge: -10 }, decontaminate: 0.5 }),
+      requests.selectSubject(grey, { outputs: ["alpha", "foreground"], refine: "fast" }),
+      requests.refine(image, guide, { outputs: ["alpha"], mode: "fast" }),
+      requests.adjustEdges("r1", { outputs: ["alpha", "foreground"], edges: { smooth: 30 }, decontaminate: 1 }),
+      requests.softSegments(image),
+      requests.softSegments(grey, { count: SEGMENTS.min, masks: "soft" }),
+      requests.softSegments(image, { count: SEGMENTS.usable }),
+    ];
+    assert.deepEqual(engineVerdicts(texts(built)), built.map(() => "ok"));
+    const soft = JSON.parse(texts([requests.softSegments(image)])[0]);
+    assert.deepEqual(soft, {
+      v: 1, type: "soft_segments", id: "p1", buffers: [{ name: "image", format: "rgba8", width: 4, height: 3, size: 48 }],
+      count: 5, masks: "stacked", format: "raw",
+    });
+  });
+
+  test("soft_segments: what the builder refuses, the engine refuses too", () => {
+    const good = requests.softSegments(image);
+    const bad = [
+      [{ count: SEGMENTS.max + 1 }, /count/],
+      [{ count: SEGMENTS.min - 1 }, /count/],
+      [{ count: 2.5 }, /count/],
+      [{ masks: "hard" }, /masks/],
+    ];
+    for (const [fields, pattern] of bad) {
+      assert.throws(() => requests.softSegments(image, fields), pattern);
+      const [verdict] = engineVerdicts(texts([{ ...good, fields: { ...good.fields, ...fields } }]));
+      assert.match(verdict, /^bad_parameter: /, JSON.stringify(fields));
+      assert.match(verdict, pattern);
+    }
+    assert.match(engineVerdicts(texts([{ ...good, buffers: [] }]))[0], /^bad_parameter: buffers/, "the image is required");
+  });
+
+  test("SEGMENTS mirrors soft_segments' count, and answers fit in one message", () => {
+    const facts = engineFacts();
+    assert.deepEqual([SEGMENTS.min, SEGMENTS.max, SEGMENTS.default], [facts.count.minimum, facts.count.maximum, facts.count.default]);
+    assert.deepEqual([...protocol.SEGMENT_MASKS], facts.masks);
+    assert.equal(facts.masks_default, "stacked");
+    assert.equal(protocol.MAX_BUFFERS, facts.max_buffers);
+    assert.equal(SEGMENTS.usable, Math.min(SEGMENTS.max, protocol.MAX_BUFFERS), "one answer buffer a layer");
+    assert.deepEqual(segmentNames(3), ["segment0", "segment1", "segment2"]);
+  });
 });

@@ -1,7 +1,7 @@
 /**
  * The shipped panel page in headless Chromium, at the panel's minimum size, against a real
  * engine: pairing (refused, then accepted), Select Subject on the in-memory Photoshop
- * document, a live Edges slider, Cancel, the engine stopping; a screenshot, layout checks
+ * document, a live Edges slider, Soft Segment Layers, Cancel, the engine stopping; a screenshot, layout checks
  * and no console errors.
  *
  * The page is index.html as shipped, served over loopback with two scripts put in front of
@@ -18,6 +18,7 @@ const path = require("node:path");
 
 const { startEngine, occupyEngine } = require("../testing/engine");
 const { SKIP, launchChromium, screenshotDir, consoleErrors } = require("../testing/browser");
+const { SEGMENTS } = require("../src/protocol");
 
 const PLUGIN = path.resolve(__dirname, "..");
 const MANIFEST = JSON.parse(fs.readFileSync(path.join(PLUGIN, "manifest.json"), "utf8"));
@@ -166,6 +167,27 @@ test("the panel at its minimum size: pair, select, adjust, cancel, engine stop; 
   assert.deepEqual(await page.evaluate(() => window.softcutTestDocument.history.map((h) => h.name)),
     ["Open", "Softcut: Select Subject", "Softcut: Adjust Edges"]);
 
+  // Soft Segment Layers: the whole image as 3 soft layers in a new group at the top, one more history state.
+  assert.equal(await page.getAttribute("#segment-count", "max"), String(SEGMENTS.usable));
+  await page.fill("#segment-count", "3");
+  await page.click("#soft-segments");
+  await page.waitForFunction(() => /^Done: 3 soft layers/.test(document.getElementById("message").textContent));
+  const grouped = await page.evaluate(() => {
+    const doc = window.softcutTestDocument;
+    const [group] = doc.layers;
+    return { top: group.name, kind: group.kind, children: group.layers.map((l) => [l.name, Boolean(l.mask)]), count: doc.layers.length,
+      history: doc.history.map((h) => h.name) };
+  });
+  assert.deepEqual(grouped, {
+    top: "Soft segments", kind: "group", count: 2,
+    children: [["Segment 3", true], ["Segment 2", true], ["Segment 1", true]],
+    history: ["Open", "Softcut: Select Subject", "Softcut: Adjust Edges", "Softcut: Soft Segments"],
+  });
+  await page.fill("#segment-count", "40");
+  await page.$eval("#segment-count", (input) => input.dispatchEvent(new Event("change")));
+  assert.equal(await page.inputValue("#segment-count"), String(SEGMENTS.usable), "the count is kept within what the engine can answer");
+  await page.evaluate(() => { const doc = window.softcutTestDocument; doc.pick(doc.layers.find((l) => l.name === "Photo")); });
+
   // Without --lan the engine has no phone link: the panel says how to get one.
   await page.click("#phone-link");
   await page.waitForFunction(() => /not on the local network/.test(document.getElementById("message").textContent));
@@ -189,9 +211,11 @@ test("the panel at its minimum size: pair, select, adjust, cancel, engine stop; 
       clipped: boxes.filter((b) => b.clipped).map((b) => b.id),
       overlaps,
       count: boxes.length,
+      ids: boxes.map((b) => b.id),
     };
   });
-  assert.ok(layout.count >= 13, `expected the panel's controls; saw ${layout.count}`);
+  assert.ok(layout.count >= 15, `expected the panel's controls; saw ${layout.count}`);
+  for (const id of ["segment-count", "soft-segments"]) assert.ok(layout.ids.includes(id), `${id} is shown`);
   assert.ok(layout.scrollWidth <= MIN.width, `horizontal overflow: ${layout.scrollWidth}px in ${MIN.width}px`);
   assert.deepEqual(layout.outside, []);
   assert.deepEqual(layout.tiny, []);
@@ -205,7 +229,7 @@ test("the panel at its minimum size: pair, select, adjust, cancel, engine stop; 
   await page.click("#cancel");
   await page.waitForFunction(() => /^cancelled/.test(document.getElementById("message").textContent));
   assert.match(await page.textContent("#message"), /the document was not changed/);
-  assert.equal(await page.evaluate(() => window.softcutTestDocument.layers[0].mask), null);
+  assert.equal(await page.evaluate(() => window.softcutTestDocument.layers.find((l) => l.name === "Photo").mask), null);
   await busy.finished();
 
   assert.deepEqual(problems, [], "console errors");
