@@ -13,7 +13,7 @@ import time
 
 from krita import Krita, Selection
 from PyQt5.QtCore import QEventLoop, QObject, QTimer
-from PyQt5.QtWidgets import QApplication, QMenu
+from PyQt5.QtWidgets import QApplication, QInputDialog, QMenu
 
 import softcut_krita
 from softcut_krita import document
@@ -196,9 +196,9 @@ def scenario(name, doc, output, *, live_edges=None):
     record(name, facts, **buffers)
 
 
-def untouched_scenario(name, doc, *, port=None, on_first_progress=None):
-    """A request that must fail (no engine on ``port``, or ``on_first_progress`` from the engine cancels or kills it):
-    a message, and the document and its history untouched."""
+def untouched_scenario(name, doc, *, port=None, on_first_progress=None, action="softcut_select_subject", call=None):
+    """A request (``action``, or ``call``) that must fail (no engine on ``port``, or ``on_first_progress`` from the
+    engine cancels or kills it): a message, and the document and its history untouched."""
     before = snapshot(doc)
     facts = {"undo_index_before": undo_index()}
     ctl.worker.configure("127.0.0.1", port or spec["port"], spec["token"])
@@ -211,7 +211,7 @@ def untouched_scenario(name, doc, *, port=None, on_first_progress=None):
         if on_first_progress is not None and len(stages) == 1:
             on_first_progress()
 
-    facts["run"] = run("softcut_select_subject", on_progress=on_progress)
+    facts["run"] = run(None if call else action, call=call, on_progress=on_progress)
     facts["stages"] = stages
     facts["undo_steps_added"] = undo_index() - facts["undo_index_before"]
     facts["unchanged"] = snapshot(doc) == before
@@ -219,11 +219,55 @@ def untouched_scenario(name, doc, *, port=None, on_first_progress=None):
     record(name, facts)
 
 
+def answer_count_dialog(count, offered, tries=200):
+    """Answer the next count dialog (modal) with ``count``; the value it offered goes in ``offered``."""
+    dialog = qapp.activeModalWidget()
+    if isinstance(dialog, QInputDialog):
+        offered.append(dialog.intValue())
+        dialog.setIntValue(count)
+        dialog.accept()
+    elif tries > 0:
+        QTimer.singleShot(50, lambda: answer_count_dialog(count, offered, tries - 1))
+
+
+def segments_scenario(name, doc, count):
+    """Soft Segment Layers through the menu (its dialog answered with ``count``); read back the group; undo, redo."""
+    before = snapshot(doc)
+    facts = {"undo_index_before": undo_index(), "docker_count_before": softcut_docker.segment_count.value()}
+    offered = []
+    QTimer.singleShot(50, lambda: answer_count_dialog(count, offered))
+    facts["run"] = run("softcut_soft_segments")
+    facts["dialog_offered"] = offered
+    facts["docker_count"] = softcut_docker.segment_count.value()
+    src, rgba = source_facts()
+    facts.update(src)
+    x, y, w, h = facts["rect"]
+    settle(doc)
+    group = doc.topLevelNodes()[-1]
+    facts["top"] = [group.name(), group.type()]
+    facts["added"] = [[n.name(), n.type(), n.parentNode().name()] for n in new_nodes(doc, before)]
+    facts["layers"] = [[c.name(), c.type(), [[m.name(), m.type()] for m in c.childNodes()]] for c in group.childNodes()]
+    merged = bytes(doc.pixelData(x, y, w, h))
+    buffers = {"source": rgba, "group": bytes(group.projectionPixelData(x, y, w, h)), "merged": merged}
+    for k, layer in enumerate(group.childNodes()):
+        buffers[f"layer{k}"] = bytes(layer.pixelData(x, y, w, h))
+        masks = [m for m in layer.childNodes() if m.type() == "transparencymask"]
+        buffers[f"mask{k}"] = bytes(masks[0].pixelData(x, y, w, h)) if masks else b""
+    undo_and_compare(doc, before, facts)
+    app.action("edit_redo").trigger()
+    settle(doc)
+    facts["redo_merged_same"] = bytes(doc.pixelData(x, y, w, h)) == merged
+    app.action("edit_undo").trigger()
+    settle(doc)
+    record(name, facts, **buffers)
+
+
 menus = {action_id: [m.title().replace("&", "") for m in window.qwindow().findChildren(QMenu)
                      if app.action(action_id) in m.actions()]
-         for action_id, _, _ in ACTIONS}
+         for action_id, *_ in ACTIONS}
 docker = [d.windowTitle() for d in app.dockers() if d.objectName() == "softcut_docker"]
 record("ui", {"menus": menus, "dockers": docker})
+softcut_docker = [d for d in app.dockers() if d.objectName() == "softcut_docker"][0]
 
 W, H = spec["width"], spec["height"]
 full = [("subject", 0, 0, W, H, "disc.rgba")]
@@ -268,6 +312,8 @@ doc = new_document("merged", "RGBA", "U8", [("left", 0, 0, W, H, "disc.rgba"), (
 ctl.merged = True
 scenario("merged_selection", doc, "selection")
 ctl.merged = False
+# Soft Segment Layers: the same two layers (disc, veil) as three soft layers.
+segments_scenario("segments", doc, 3)
 
 # A larger job on the working engine: Krita's event loop keeps turning while it runs.
 BW, BH = spec["big_size"]
@@ -285,6 +331,7 @@ ctl.refine_mode = spec["refine"]
 
 doc = new_document("dead", "RGBA", "U8", full, W, H)
 untouched_scenario("no_engine", doc, port=spec["dead_port"])
+untouched_scenario("segments_no_engine", doc, port=spec["dead_port"], call=softcut_docker.segments.click)
 doc = new_document("dies", "RGBA", "U8", [("subject", 0, 0, BW, BH, "big.rgba")], BW, BH)
 untouched_scenario("engine_dies", doc, port=spec["kill_port"],
                    on_first_progress=lambda: os.kill(spec["kill_pid"], signal.SIGKILL))
@@ -336,7 +383,6 @@ record("phone", facts, layer=layer_bytes)
 
 # The docker's "Paste from phone...": the engine's phone link and its QR code (LAN engine), or the
 # advice to start the engine with --lan.
-softcut_docker = [d for d in app.dockers() if d.objectName() == "softcut_docker"][0]
 link = {"no_lan": run(call=softcut_docker.phone.click)}
 ctl.worker.configure("127.0.0.1", spec["lan_port"], spec["token"])
 link["lan"] = run(call=softcut_docker.phone.click)

@@ -231,14 +231,57 @@ def test_refine_selection(krita_run):
     assert ((got > 0) & (got < 255)).any(), "the refined selection is soft"
 
 
-def test_actions_sit_in_the_select_menu_and_the_docker_exists(krita_run):
+def test_actions_sit_in_their_menus_and_the_docker_exists(krita_run):
     out, _ = krita_run
     ui = facts(out, "ui")
-    assert set(ui["menus"]) == {"softcut_select_subject", "softcut_remove_background", "softcut_cut_out",
-                                "softcut_refine_selection"}
+    selecting = {"softcut_select_subject", "softcut_remove_background", "softcut_cut_out", "softcut_refine_selection"}
+    assert set(ui["menus"]) == selecting | {"softcut_soft_segments"}
     for action_id, titles in ui["menus"].items():
-        assert "Select" in titles, (action_id, titles)
+        assert ("Select" if action_id in selecting else "Scripts") in titles, (action_id, titles)
     assert ui["dockers"] == ["Softcut"]
+
+
+SEGMENTS = 3  # the count scenarios.py answers the menu's dialog with
+SEGMENT_TOLERANCE = 6  # /255: the group's composite (8-bit colours under 8-bit masks, blended) against the image
+
+
+def test_soft_segment_layers_make_one_group_that_looks_like_the_image(krita_run):
+    out, client = krita_run
+    f = facts(out, "segments")
+    check_common(f)
+    assert f["dialog_offered"] == [5], "the menu's dialog offers the docker's count (default 5)"
+    assert f["docker_count"] == SEGMENTS, "the dialog's answer becomes the docker's count"
+    assert f["top"] == ["Soft segments", "grouplayer"]
+    assert f["layers"] == [[f"Segment {k + 1}", "paintlayer", [[f"Segment {k + 1} mask", "transparencymask"]]]
+                           for k in range(SEGMENTS)]
+    assert len(f["added"]) == 1 + 2 * SEGMENTS, "nothing else is added"
+    x, y, w, h = f["rect"]
+    assert [x, y, w, h] == [0, 0, W, H], "the merged image is sent"
+    source = np.frombuffer((out / "segments.source.bin").read_bytes(), np.uint8).reshape(h, w, 4).astype(int)
+    for what in ("group", "merged"):
+        bgra = np.frombuffer((out / f"segments.{what}.bin").read_bytes(), np.uint8).reshape(h, w, 4).astype(int)
+        assert np.abs(bgra[..., [2, 1, 0]] - source[..., :3]).max() <= SEGMENT_TOLERANCE, what
+        assert bgra[..., 3].min() == 255, what
+    assert f["redo_merged_same"], "redo brings the group back, rendered"
+
+
+def test_soft_segment_layers_hold_what_the_engine_returns(krita_run):
+    out, client = krita_run
+    f = facts(out, "segments")
+    x, y, w, h = f["rect"]
+    source = (out / "segments.source.bin").read_bytes()
+    with client() as engine:
+        result = engine.soft_segments(raw_image(w, h, "rgba8", source), count=SEGMENTS, masks="stacked")
+    masks = []
+    for k in range(SEGMENTS):
+        expected = np.frombuffer(result.buffers[f"segment{k}"], np.uint8).reshape(h, w, 4).astype(int)
+        layer = np.frombuffer((out / f"segments.layer{k}.bin").read_bytes(), np.uint8).reshape(h, w, 4).astype(int)
+        assert layer[..., 3].min() == 255, "the layer is opaque: its mask holds the alpha"
+        assert np.abs(layer[..., [2, 1, 0]] - expected[..., :3]).max() <= TOLERANCE
+        mask = grey(out, "segments", f"mask{k}", (h, w))
+        assert np.abs(mask - expected[..., 3]).max() <= TOLERANCE
+        masks.append(mask)
+    assert all(m.max() > 200 for m in masks[1:]), "each layer holds a real part of the image"
 
 
 def test_krita_keeps_running_during_a_job(krita_run):
@@ -253,6 +296,7 @@ def test_krita_keeps_running_during_a_job(krita_run):
 @pytest.mark.parametrize("name, says", [
     ("cancel", "cancelled"),
     ("no_engine", "Start it with `softcut serve`"),
+    ("segments_no_engine", "Start it with `softcut serve`"),
     ("engine_dies", "not reachable"),
 ])
 def test_a_failed_request_leaves_the_document_alone(krita_run, name, says):
@@ -261,7 +305,7 @@ def test_a_failed_request_leaves_the_document_alone(krita_run, name, says):
     assert f["run"]["ok"] is False
     assert says in f["run"]["message"] and "the document was not changed" in f["run"]["message"]
     assert f["unchanged"] and f["undo_steps_added"] == 0
-    if name != "no_engine":
+    if not name.endswith("no_engine"):
         assert f["stages"], "the job had started before it was stopped"
 
 
