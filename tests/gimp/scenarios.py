@@ -343,8 +343,15 @@ def segments_scenarios():
             return image, [ground], None
         return make
 
+    def linear_light(image, facts):  # the same layers in GIMP's default composite space for Normal mode
+        copy = image.duplicate()
+        for child in copy.get_layers()[0].get_children():
+            child.set_composite_space(Gimp.LayerColorSpace.AUTO)
+        dump("segments", "group_alone_linear", shown_alone(copy, copy.get_layers()[0]))
+        copy.delete()
+
     count = SPEC["segments"]
-    scenario("segments", "softcut-soft-segments", merged(), count=count)
+    scenario("segments", "softcut-soft-segments", merged(), count=count, keep=linear_light)
     scenario("segments_linear", "softcut-soft-segments",
              merged(Gimp.Precision.FLOAT_LINEAR, "segments_linear"), count=count)
     scenario("segments_dialog", "softcut-soft-segments", merged(name="segments_dialog"),

@@ -388,6 +388,10 @@ def check_segment_group(out, client, name: str, count: int, colour_tolerance: in
 def test_soft_segment_layers_stack_back_into_the_visible_image(gimp_run):
     out, client, _ = gimp_run
     check_segment_group(out, client, "segments", SEGMENTS)
+    image = grey(out, "segments", "composite", (H, W, 4))
+    linear = grey(out, "segments", "group_alone_linear", (H, W, 4))
+    assert np.abs(linear[..., :3] - image[..., :3]).max() > COMPOSITE_TOLERANCE, \
+        "GIMP's default (linear light) would not give the image back: the perceptual composite space matters"
 
 
 def test_soft_segment_layers_in_a_linear_float_image(gimp_run):
