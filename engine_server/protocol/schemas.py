@@ -56,7 +56,7 @@ OUTPUT_RAW_FORMAT: dict[str, str] = {
 }
 """The raw format of each output when a request asks for ``format: "raw"``."""
 
-MAX_BUFFERS = 8
+MAX_BUFFERS = 10
 """At most this many buffers in one message."""
 
 DEFAULT_MAX_PIXELS = 100_000_000

@@ -152,14 +152,14 @@ function segmentsOf(answer, count, width, height) {
  * Soft Segment Layers: the document's composite as `count` soft layers, inserted as one history
  * state: a new group "Soft segments" at the top, one pixel layer with a mask a segment.
  * @param client a connected `EngineClient`.
- * @param {{count?: number}} options how many layers (SEGMENTS.min to SEGMENTS.usable; default 5).
+ * @param {{count?: number}} options how many layers (SEGMENTS.min to SEGMENTS.max; default 5).
  * @param {{onProgress?: function(number, string), onJob?: function(object)}} hooks
  * @returns {Promise<{count: number, documentID: number, groupID: number, layerIDs: number[]}>} layerIDs bottom first.
  */
 async function softSegments(client, options = {}, hooks = {}) {
   const count = options.count === undefined ? SEGMENTS.default : Number(options.count);
-  if (!Number.isInteger(count) || count < SEGMENTS.min || count > SEGMENTS.usable) {
-    throw new document_.Refused(`choose ${SEGMENTS.min} to ${SEGMENTS.usable} layers`);
+  if (!Number.isInteger(count) || count < SEGMENTS.min || count > SEGMENTS.max) {
+    throw new document_.Refused(`choose ${SEGMENTS.min} to ${SEGMENTS.max} layers`);
   }
   const source = await document_.readSource(true);
   const { width, height } = source.image;

@@ -44,7 +44,7 @@ class Panel {
     }
     this.el("soft-segments").addEventListener("click", () => this.softSegments());
     const count = this.el("segment-count");
-    count.setAttribute("max", String(SEGMENTS.usable)); // what one answer can carry
+    count.setAttribute("max", String(SEGMENTS.max));
     count.addEventListener("change", () => { count.value = String(this.segmentCount()); });
     this.el("connect").addEventListener("click", () => this.connect());
     this.el("pair").addEventListener("click", () => this.pair());
@@ -209,10 +209,10 @@ class Panel {
     });
   }
 
-  /** The Layers count, a whole number within what the engine can answer (2 to SEGMENTS.usable). */
+  /** The Layers count, a whole number from 2 to SEGMENTS.max. */
   segmentCount() {
     const typed = Math.round(Number(this.el("segment-count").value));
-    return Number.isFinite(typed) ? Math.max(SEGMENTS.min, Math.min(SEGMENTS.usable, typed)) : SEGMENTS.default;
+    return Number.isFinite(typed) ? Math.max(SEGMENTS.min, Math.min(SEGMENTS.max, typed)) : SEGMENTS.default;
   }
 
   /** Soft Segment Layers: the whole image as that many soft layers in a new group; resolves true when inserted. */

@@ -18,7 +18,7 @@ const DEFAULT_PORT = 47841;
 const RAW_CHANNELS = Object.freeze({ rgba8: 4, rgb8: 3, grey8: 1 });
 const BUFFER_FORMATS = Object.freeze(["rgba8", "rgb8", "grey8", "png", "jpeg"]);
 /** At most this many buffers (binary frames) follow one message. */
-const MAX_BUFFERS = 8;
+const MAX_BUFFERS = 10;
 const MAX_NAME_LENGTH = 128;
 const ENVELOPE_KEYS = Object.freeze(["v", "type", "id", "ref", "buffers"]);
 const ID_PATTERN = /^[A-Za-z0-9_.:-]{1,64}$/;
@@ -348,11 +348,8 @@ class Decoder {
 
 // ------------------------------------------------------------------ the panel's requests
 
-/**
- * soft_segments' `count`: the request schema allows 2–10 (default 5), but the answer carries one
- * buffer a segment and a message at most MAX_BUFFERS buffers, so `usable` is the most that can come back.
- */
-const SEGMENTS = Object.freeze({ min: 2, max: 10, default: 5, usable: Math.min(10, MAX_BUFFERS) });
+/** soft_segments' `count`: 2–10 layers, 5 by default (the answer carries one buffer a layer). */
+const SEGMENTS = Object.freeze({ min: 2, max: 10, default: 5 });
 /** soft_segments' `masks`: "stacked" (the layers stack back into the image) or "soft" (each segment's own alpha). */
 const SEGMENT_MASKS = Object.freeze(["stacked", "soft"]);
 
@@ -405,12 +402,11 @@ const requests = Object.freeze({
    * the image's size, bottom layer first: decontaminated colours, and the layer's mask as alpha.
    * @param {{count?: number, masks?: string}} [options]
    * @returns {Request}
-   * @throws {RangeError} for a count outside SEGMENTS.min–SEGMENTS.usable or unknown masks
+   * @throws {RangeError} for a count outside SEGMENTS.min–SEGMENTS.max or unknown masks
    */
   softSegments(image, { count = SEGMENTS.default, masks = "stacked" } = {}) {
-    if (!Number.isInteger(count) || count < SEGMENTS.min || count > SEGMENTS.usable) {
-      const why = SEGMENTS.usable < SEGMENTS.max ? ` (an answer carries at most ${MAX_BUFFERS} buffers, one a layer)` : "";
-      throw new RangeError(`count: expected an integer from ${SEGMENTS.min} to ${SEGMENTS.usable}${why}; got ${JSON.stringify(count)}`);
+    if (!Number.isInteger(count) || count < SEGMENTS.min || count > SEGMENTS.max) {
+      throw new RangeError(`count: expected an integer from ${SEGMENTS.min} to ${SEGMENTS.max}; got ${JSON.stringify(count)}`);
     }
     if (!SEGMENT_MASKS.includes(masks)) throw new RangeError(`masks: expected one of ${SEGMENT_MASKS.join(", ")}; got ${JSON.stringify(masks)}`);
     return { type: "soft_segments", fields: { count, masks, format: "raw" }, buffers: [image] };

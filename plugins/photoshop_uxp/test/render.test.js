@@ -168,7 +168,7 @@ test("the panel at its minimum size: pair, select, adjust, cancel, engine stop; 
     ["Open", "Softcut: Select Subject", "Softcut: Adjust Edges"]);
 
   // Soft Segment Layers: the whole image as 3 soft layers in a new group at the top, one more history state.
-  assert.equal(await page.getAttribute("#segment-count", "max"), String(SEGMENTS.usable));
+  assert.equal(await page.getAttribute("#segment-count", "max"), String(SEGMENTS.max));
   await page.fill("#segment-count", "3");
   await page.click("#soft-segments");
   await page.waitForFunction(() => /^Done: 3 soft layers/.test(document.getElementById("message").textContent));
@@ -185,7 +185,7 @@ test("the panel at its minimum size: pair, select, adjust, cancel, engine stop; 
   });
   await page.fill("#segment-count", "40");
   await page.$eval("#segment-count", (input) => input.dispatchEvent(new Event("change")));
-  assert.equal(await page.inputValue("#segment-count"), String(SEGMENTS.usable), "the count is kept within what the engine can answer");
+  assert.equal(await page.inputValue("#segment-count"), String(SEGMENTS.max), "the count is kept within what the engine can answer");
   await page.evaluate(() => { const doc = window.softcutTestDocument; doc.pick(doc.layers.find((l) => l.name === "Photo")); });
 
   // Without --lan the engine has no phone link: the panel says how to get one.

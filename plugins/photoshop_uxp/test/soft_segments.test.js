@@ -194,9 +194,9 @@ test("Soft Segment Layers: a dead engine, a cancel, a bad count and a failed wri
   untouched();
 
   // A count the engine cannot answer is refused before anything is read or sent.
-  for (const count of [1, SEGMENTS.usable + 1, 2.5]) {
+  for (const count of [1, SEGMENTS.max + 1, 2.5]) {
     await assert.rejects(actions.softSegments(client, { count }), (e) => {
-      assert.match(actions.describeFailure(e), new RegExp(`^choose ${SEGMENTS.min} to ${SEGMENTS.usable} layers; the document was not changed$`));
+      assert.match(actions.describeFailure(e), new RegExp(`^choose ${SEGMENTS.min} to ${SEGMENTS.max} layers; the document was not changed$`));
       return true;
     });
   }
