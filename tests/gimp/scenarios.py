@@ -331,10 +331,13 @@ def run_all():
 def segments_scenarios():
     """Soft Segment Layers on the visible image (two layers, the top one a veil), on a linear float
     image, from its dialog, and with no engine."""
-    def merged(precision=Gimp.Precision.U8_NON_LINEAR, name="segments"):
+    def merged(precision=Gimp.Precision.U8_NON_LINEAR, name="segments", transparent=False):
         def make():
             image = new_image(precision=precision)
-            ground = add_layer(image, "disc.rgba", (W, H), name="ground")
+            if transparent:  # a layer that leaves a transparent border around it
+                ground = add_layer(image, "small.rgba", SPEC["offset_size"], name="ground", offset=(30, 20))
+            else:
+                ground = add_layer(image, "disc.rgba", (W, H), name="ground")
             add_layer(image, "veil.rgba", (W // 2, H), name="veil")
             copy = image.duplicate()  # the visible image, read as the plug-in reads it
             flat = copy.merge_visible_layers(Gimp.MergeType.CLIP_TO_IMAGE)
@@ -356,6 +359,8 @@ def segments_scenarios():
              merged(Gimp.Precision.FLOAT_LINEAR, "segments_linear"), count=count)
     scenario("segments_dialog", "softcut-soft-segments", merged(name="segments_dialog"),
              count=SPEC["dialog_segments"], dialog=("Soft Segment Layers (Softcut)", "Return"))
+    scenario("segments_transparent", "softcut-soft-segments", merged(name="segments_transparent", transparent=True),
+             count=count)
     scenario("segments_no_engine", "softcut-soft-segments", merged(name="segments_no_engine"),
              engine_port=SPEC["dead_port"])
 

@@ -347,14 +347,16 @@ def test_a_phone_paste_lands_as_one_new_layer_where_the_photo_points(gimp_run):
 def direct_segments(client, source: bytes, count: int) -> list:
     """The engine's segment0… (rgba8, (H, W, 4) int) for ``source``, asked directly."""
     with client() as engine:
-        result = engine.soft_segments(raw_image(W, H, "rgba8", source), count=count, masks="stacked")
+        result = engine.soft_segments(raw_image(W, H, "rgba8", source), count=count, masks="stacked", timeout=600)
     return [np.frombuffer(result.buffers[f"segment{k}"], np.uint8).reshape(H, W, 4).astype(int)
             for k in range(count)]
 
 
-def check_segment_group(out, client, name: str, count: int, colour_tolerance: int = TOLERANCE) -> None:
+def check_segment_group(out, client, name: str, count: int, colour_tolerance: int = TOLERANCE,
+                        transparent: bool = False) -> None:
     """One new group "Soft segments" on top: ``count`` layers "Segment 1" (bottom) … with masks, each
-    the engine's segment (colours, mask) for the visible image; the group alone shows that image."""
+    the engine's segment (colours, mask) for the visible image; the group alone shows that image
+    (with ``transparent``, through the group's mask holding the image's alpha)."""
     f = facts(out, name)
     check_undo(f)
     (group,) = f["new_layers"]
@@ -364,13 +366,20 @@ def check_segment_group(out, client, name: str, count: int, colour_tolerance: in
     for child in children:
         assert child["has_mask"] and child["offsets"] == [0, 0] and child["size"] == [W, H], child
         assert child["mode"] == "normal" and child["composite_space"] == "rgb-perceptual", child
-    assert not group["has_mask"], "the visible image is opaque: the group needs no mask"
-
     composite = (out / f"{name}.composite.bin").read_bytes()
     image = np.frombuffer(composite, np.uint8).reshape(H, W, 4).astype(int)
     alone = grey(out, name, "group_alone", (H, W, 4))
-    assert alone[..., 3].min() == 255, "the group is opaque"
-    assert np.abs(alone[..., :3] - image[..., :3]).max() <= COMPOSITE_TOLERANCE, "the layers stack back into the image"
+    if transparent:
+        assert group["has_mask"], "the group's mask holds the image's alpha"
+        assert np.array_equal(grey(out, name, "layer_mask", (H, W)), image[..., 3])
+        assert np.abs(alone[..., 3] - image[..., 3]).max() <= TOLERANCE
+        assert image[..., 3].min() == 0 and (image[..., 3] == 255).mean() > 0.3
+    else:
+        assert not group["has_mask"], "the visible image is opaque: the group needs no mask"
+        assert alone[..., 3].min() == 255, "the group is opaque"
+    opaque = image[..., 3] == 255
+    assert np.abs(alone[..., :3] - image[..., :3])[opaque].max() <= COMPOSITE_TOLERANCE, \
+        "the layers stack back into the image"
 
     expected = direct_segments(client, composite, count)
     shown = 0
@@ -398,6 +407,11 @@ def test_soft_segment_layers_in_a_linear_float_image(gimp_run):
     """The layers composite in perceptual space whatever the image's precision."""
     out, client, _ = gimp_run
     check_segment_group(out, client, "segments_linear", SEGMENTS, colour_tolerance=1)
+
+
+def test_soft_segment_layers_of_a_transparent_image_keep_its_alpha_on_the_group(gimp_run):
+    out, client, _ = gimp_run
+    check_segment_group(out, client, "segments_transparent", SEGMENTS, transparent=True)
 
 
 def test_soft_segment_layers_from_the_dialog(gimp_run):
