@@ -230,13 +230,18 @@ def answer_count_dialog(count, offered, tries=200):
         QTimer.singleShot(50, lambda: answer_count_dialog(count, offered, tries - 1))
 
 
-def segments_scenario(name, doc, count):
-    """Soft Segment Layers through the menu (its dialog answered with ``count``); read back the group; undo, redo."""
+def segments_scenario(name, doc, count, *, docker=False):
+    """Soft Segment Layers through the menu (its dialog answered with ``count``) or the docker (its count box set to
+    ``count``); read back the group; undo, redo."""
     before = snapshot(doc)
     facts = {"undo_index_before": undo_index(), "docker_count_before": softcut_docker.segment_count.value()}
     offered = []
-    QTimer.singleShot(50, lambda: answer_count_dialog(count, offered))
-    facts["run"] = run("softcut_soft_segments")
+    if docker:
+        softcut_docker.segment_count.setValue(count)
+        facts["run"] = run(call=softcut_docker.segments.click)
+    else:
+        QTimer.singleShot(50, lambda: answer_count_dialog(count, offered))
+        facts["run"] = run("softcut_soft_segments")
     facts["dialog_offered"] = offered
     facts["docker_count"] = softcut_docker.segment_count.value()
     src, rgba = source_facts()
@@ -314,6 +319,10 @@ scenario("merged_selection", doc, "selection")
 ctl.merged = False
 # Soft Segment Layers: the same two layers (disc, veil) as three soft layers.
 segments_scenario("segments", doc, 3)
+# ... and from the docker as two, where no layer is plain enough to lend a mask (all at opacity 250).
+for node in doc.topLevelNodes():
+    node.setOpacity(250)
+segments_scenario("segments_unmasked", doc, 2, docker=True)
 
 # A larger job on the working engine: Krita's event loop keeps turning while it runs.
 BW, BH = spec["big_size"]

@@ -265,6 +265,28 @@ def test_soft_segment_layers_make_one_group_that_looks_like_the_image(krita_run)
     assert f["redo_merged_same"], "redo brings the group back, rendered"
 
 
+def test_soft_segment_layers_without_a_layer_to_lend_a_mask_carry_it_as_their_alpha(krita_run):
+    """From the docker, count 2, on a document whose layers are all at opacity 250 (none can lend a mask)."""
+    out, client = krita_run
+    f = facts(out, "segments_unmasked")
+    check_common(f)
+    assert f["docker_count_before"] == SEGMENTS and f["dialog_offered"] == []
+    assert f["top"] == ["Soft segments", "grouplayer"]
+    assert f["layers"] == [["Segment 1", "paintlayer", []], ["Segment 2", "paintlayer", []]]
+    x, y, w, h = f["rect"]
+    source = (out / "segments_unmasked.source.bin").read_bytes()
+    with client() as engine:
+        result = engine.soft_segments(raw_image(w, h, "rgba8", source), count=2, masks="stacked")
+    for k in range(2):
+        expected = np.frombuffer(result.buffers[f"segment{k}"], np.uint8).reshape(h, w, 4).astype(int)
+        layer = np.frombuffer((out / f"segments_unmasked.layer{k}.bin").read_bytes(), np.uint8).reshape(h, w, 4)
+        assert np.abs(layer.astype(int)[..., [2, 1, 0, 3]] - expected).max() <= TOLERANCE
+    rgb = np.frombuffer(source, np.uint8).reshape(h, w, 4)[..., :3].astype(int)
+    merged = np.frombuffer((out / "segments_unmasked.merged.bin").read_bytes(), np.uint8).reshape(h, w, 4).astype(int)
+    assert np.abs(merged[..., [2, 1, 0]] - rgb).max() <= SEGMENT_TOLERANCE
+    assert f["redo_merged_same"]
+
+
 def test_soft_segment_layers_hold_what_the_engine_returns(krita_run):
     out, client = krita_run
     f = facts(out, "segments")
