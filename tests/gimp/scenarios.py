@@ -34,9 +34,15 @@ def rect(x, y, w, h):
     return Gegl.Rectangle.new(x, y, w, h)
 
 
-def read(drawable, fmt, area=None):
+def read(drawable, fmt, area=None, abyss=Gegl.AbyssPolicy.CLAMP):
     area = area or (0, 0, drawable.get_width(), drawable.get_height())
-    return bytes(drawable.get_buffer().get(rect(*area), 1.0, fmt, Gegl.AbyssPolicy.CLAMP))
+    return bytes(drawable.get_buffer().get(rect(*area), 1.0, fmt, abyss))
+
+
+def read_canvas(flat):
+    """A merged layer's pixels over the canvas (rgba8), transparent where it does not reach."""
+    x, y = offsets(flat)
+    return read(flat, COLOUR, (-x, -y, W, H), Gegl.AbyssPolicy.NONE)
 
 
 def write(drawable, fmt, data):
@@ -105,9 +111,7 @@ def shown_alone(image, layer):
         position = image.get_item_position(layer)
         for number, other in enumerate(copy.get_layers()):
             other.set_visible(number == position)
-        flat = copy.merge_visible_layers(Gimp.MergeType.CLIP_TO_IMAGE)
-        x, y = offsets(flat)
-        return read(flat, COLOUR, (-x, -y, W, H))
+        return read_canvas(copy.merge_visible_layers(Gimp.MergeType.CLIP_TO_IMAGE))
     finally:
         copy.delete()
 
@@ -341,7 +345,7 @@ def segments_scenarios():
             add_layer(image, "veil.rgba", (W // 2, H), name="veil")
             copy = image.duplicate()  # the visible image, read as the plug-in reads it
             flat = copy.merge_visible_layers(Gimp.MergeType.CLIP_TO_IMAGE)
-            dump(name, "composite", read(flat, COLOUR, (-offsets(flat)[0], -offsets(flat)[1], W, H)))
+            dump(name, "composite", read_canvas(flat))
             copy.delete()
             return image, [ground], None
         return make
