@@ -94,6 +94,50 @@ class MaskSession:
         return cv2.resize(soft, (image.shape[1], image.shape[0]), interpolation=cv2.INTER_LINEAR)
 
 
+    def features(self, image: np.ndarray, *, size: int = 128) -> np.ndarray:
+        """A decoder feature map of the model, for semantic soft segmentation.
+
+        Parameters
+        ----------
+        image: (H, W, 3) float32 in [0, 1], RGB, any size.
+        size: side of the square map to take; IS-Net offers 512, 256, 128, 64,
+            32 and 16 (64, 64, 128, 256, 512 and 512 channels).
+
+        Returns
+        -------
+        features: (size, size, C) float32, unbounded activations; the map covers
+            the whole image (aspect not kept, as the model's input).
+
+        Raises ModelError when the model has no (1, C > 1, size, size) output
+        (models other than IS-Net's published graph, e.g. tiny test models).
+        """
+        return self.predict_with_features(image, size=size)[1]
+
+    def predict_with_features(self, image: np.ndarray, *, size: int = 128) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`predict` and :meth:`features` from one model run: ((H, W) alpha, (size, size, C) features)."""
+        if image.ndim != 3 or image.shape[2] != 3:
+            raise ParameterError(f"image: expected (H, W, 3) RGB; got shape {image.shape}")
+        name = self._feature_output(size)
+        pre = self.spec.preprocessing
+        raw, feats = self._session.run([self._output_name, name], {self._input_name: to_input_tensor(image, pre)})
+        soft = output_to_unit(np.asarray(raw, dtype=np.float32).reshape(raw.shape[-2:]), pre.output_range)
+        alpha = cv2.resize(soft, (image.shape[1], image.shape[0]), interpolation=cv2.INTER_LINEAR)
+        return alpha, np.ascontiguousarray(np.asarray(feats, dtype=np.float32)[0].transpose(1, 2, 0))
+
+    def _feature_output(self, size: int) -> str:
+        for out in self._session.get_outputs():
+            shape = out.shape
+            if (out.name != self._output_name and len(shape) == 4 and isinstance(shape[1], int) and shape[1] > 1
+                    and shape[2] == size and shape[3] == size):
+                return out.name
+        maps = [f"{o.shape[1]}×{o.shape[2]}²" for o in self._session.get_outputs()
+                if len(o.shape) == 4 and isinstance(o.shape[1], int) and o.shape[1] > 1]
+        offered = ", ".join(maps) if maps else "none"
+        raise ModelError(
+            f"{self.path}: model {self.name!r} has no {size}×{size} feature-map output (feature maps offered: "
+            f"{offered}); semantic features need a model that exposes its decoder maps, such as the default 'isnet'")
+
+
 def to_input_tensor(image: np.ndarray, pre: Preprocessing) -> np.ndarray:
     """(H, W, 3) float32 [0, 1] RGB → (1, 3, h, w) float32 normalised model input."""
     h, w = pre.input_size
