@@ -13,7 +13,7 @@ class SegmentOptions:
 
     working_pixels: the spectral problem is solved at (at most) this many pixels.
         The eigensolver's cost grows steeply with it (measured on 2 cores:
-        0.03 MP 1 s, 0.06 MP 5 s); edges come back at full size through
+        0.03 MP about 2.5 s, 0.04 MP 5-6 s with all three terms); edges come back at full size through
         guided upsampling.
     eigenvectors: how many of the Laplacian's smallest eigenvectors span the layers.
     initial_segments: k-means clusters of the spectral embedding that start the
@@ -33,7 +33,7 @@ class SegmentOptions:
         as a fraction of the image's long side.
     """
 
-    working_pixels: int = 40_000
+    working_pixels: int = 30_000
     eigenvectors: int = 40
     initial_segments: int = 30
     sparsify_iterations: int = 20
@@ -45,8 +45,8 @@ class SegmentOptions:
     upsample_radius: int = 1
     upsample_eps: float = 1e-5
     color_radius: float = 0.01
-    group_feature_weight: float = 1.0
-    group_color_weight: float = 1.0
+    group_feature_weight: float = 3.0
+    group_color_weight: float = 0.5
     group_position_weight: float = 0.3
 
 
