@@ -9,31 +9,19 @@
 "use strict";
 
 const { photoshop } = require("../testing/mock/install");
-const { test, before, after, beforeEach } = require("node:test");
+const { test, beforeEach } = require("node:test");
 const assert = require("node:assert/strict");
 
 const actions = require("../src/actions");
 const { EngineClient } = require("../src/client");
-const { startEngine, occupyEngine } = require("../testing/engine");
+const { startEngine, occupyEngine, sharedEngine } = require("../testing/engine");
 const { disc, paint } = require("../testing/paint");
 
 const { app, constants, calls, FULL } = photoshop;
 const GREY = constants.DocumentMode.GRAYSCALE;
 const BASE = { output: "selection", merged: false, quality: "best", edges: {}, decontaminate: 1 };
 
-let engine;
-let client;
-
-before(async () => {
-  engine = await startEngine();
-  client = new EngineClient({ port: engine.port, WebSocket });
-  await client.connect(engine.token);
-});
-
-after(async () => {
-  if (client) client.close();
-  if (engine) await engine.stop();
-});
+const shared = sharedEngine();
 
 beforeEach(() => app.reset());
 
@@ -52,7 +40,7 @@ function expectedInput(doc, data, rect, part) {
 }
 
 async function direct(type, fields, buffers = []) {
-  const result = await client.request(type, { format: "raw", ...fields }, { buffers }).promise;
+  const result = await shared.client.request(type, { format: "raw", ...fields }, { buffers }).promise;
   const out = { id: result.fields.result };
   for (const [name, entry] of Object.entries(result.buffers)) out[name] = entry.data;
   return out;
@@ -95,7 +83,7 @@ test("Select Subject → selection: an offset layer partly off the canvas, 8-bit
   assert.ok(histogramSpread(want.alpha) > 200, "the engine should find the red disc");
 
   const before = doc.history.length;
-  const last = await actions.run(client, BASE);
+  const last = await actions.run(shared.client, BASE);
   assertMatte(doc, doc.selection, want.alpha, part);
   assert.equal(doc.history.length, before + 1);
   assert.equal(doc.history.at(-1).name, "Softcut: Select Subject");
@@ -117,7 +105,7 @@ test("Remove Background → layer mask on a 16-bit Background layer (made a norm
   const want = await direct("select_subject", { outputs: ["alpha"], refine: "best" }, [engineImage(doc, data, rect, rect)]);
 
   const before = doc.history.length;
-  await actions.run(client, { ...BASE, output: "mask" });
+  await actions.run(shared.client, { ...BASE, output: "mask" });
   assert.equal(layer.isBackgroundLayer, false);
   assert.ok(layer.mask.data instanceof Uint16Array);
   assertMatte(doc, layer.mask.data, want.alpha, rect);
@@ -141,7 +129,7 @@ test("Cut Out → new layer above the source: decontaminated colours and the mat
   const want = await direct("select_subject", { outputs: ["alpha", "foreground"], refine: "best" }, [engineImage(doc, data, rect, rect)]);
 
   const before = doc.history.length;
-  await actions.run(client, { ...BASE, output: "layer" });
+  await actions.run(shared.client, { ...BASE, output: "layer" });
   assert.equal(doc.layers.length, 3);
   const cut = doc.layers[0];
   assert.equal(cut.name, "Subject (cut-out)");
@@ -167,7 +155,7 @@ test("Remove Background on an offset layer of a 16-bit greyscale document: the m
   const want = await direct("select_subject", { outputs: ["alpha"], refine: "best" }, [engineImage(doc, data, rect, part)]);
   assert.equal(engineImage(doc, data, rect, part).format, "grey8");
 
-  await actions.run(client, { ...BASE, output: "mask" });
+  await actions.run(shared.client, { ...BASE, output: "mask" });
   assert.ok(layer.mask.data instanceof Uint16Array);
   assertMatte(doc, layer.mask.data, want.alpha, part, 0);
   const sent = calls.find((c) => c.api === "putLayerMask").options;
@@ -182,11 +170,11 @@ test("Select Subject from the whole image (merged) of two layers, 16-bit RGB", a
   const rect = { left: 10, top: 5, width: 20, height: 20 };
   doc.addLayer({ name: "Disc", rect, data: paint(doc, rect, (x, y) => { const [r, g, b] = disc(x, y, 20, 15, 8); return [r, g, b, r > 120 ? 255 : 0]; }) });
   doc.pick(...doc.layers); // two layers picked: only Whole image can work
-  await assert.rejects(actions.run(client, BASE), /select exactly one layer/);
+  await assert.rejects(actions.run(shared.client, BASE), /select exactly one layer/);
 
   const composite = doc.composite();
   const want = await direct("select_subject", { outputs: ["alpha"], refine: "best" }, [engineImage(doc, composite, all, all)]);
-  await actions.run(client, { ...BASE, merged: true });
+  await actions.run(shared.client, { ...BASE, merged: true });
   assertMatte(doc, doc.selection, want.alpha, all);
 });
 
@@ -203,12 +191,12 @@ test("Refine Selection: the rough selection guides the engine; edges are applied
     [image, { name: "guide", format: "grey8", width: 48, height: 40, data: rough }]);
   const want = await direct("adjust_edges", { result: refined.id, edges: { feather: 2 }, decontaminate: 1, outputs: ["alpha"] });
 
-  await actions.run(client, { ...BASE, quality: "fast", edges: { feather: 2 } }, { refineSelection: true });
+  await actions.run(shared.client, { ...BASE, quality: "fast", edges: { feather: 2 } }, { refineSelection: true });
   assertMatte(doc, doc.selection, want.alpha, rect);
   assert.equal(doc.history.at(-1).name, "Softcut: Refine Selection");
 
   doc.selection = null;
-  await assert.rejects(actions.run(client, BASE, { refineSelection: true }), /nothing is selected/);
+  await assert.rejects(actions.run(shared.client, BASE, { refineSelection: true }), /nothing is selected/);
 });
 
 test("live edges: adjust rewrites the same mask from the cached result, one history state each", async () => {
@@ -216,11 +204,11 @@ test("live edges: adjust rewrites the same mask from the cached result, one hist
   const rect = { left: 0, top: 0, width: 40, height: 32 };
   const data = paint(doc, rect, (x, y) => disc(x, y, 20, 16, 9));
   const layer = doc.addLayer({ name: "Photo", rect, data });
-  const last = await actions.run(client, { ...BASE, output: "mask" });
+  const last = await actions.run(shared.client, { ...BASE, output: "mask" });
   const want = await direct("adjust_edges", { result: last.resultId, edges: { feather: 3, shift_edge: 20 }, decontaminate: 1, outputs: ["alpha"] });
 
   const before = doc.history.length;
-  await actions.adjust(client, last, { feather: 3, shift_edge: 20, smooth: 0 }, 1);
+  await actions.adjust(shared.client, last, { feather: 3, shift_edge: 20, smooth: 0 }, 1);
   assertMatte(doc, layer.mask.data, want.alpha, rect);
   assert.equal(doc.history.length, before + 1);
   assert.equal(doc.history.at(-1).name, "Softcut: Adjust Edges");
@@ -228,28 +216,28 @@ test("live edges: adjust rewrites the same mask from the cached result, one hist
 });
 
 test("refused documents: nothing is asked of the engine and nothing changes", async () => {
-  await assert.rejects(actions.run(client, BASE), (e) => /open a document first/.test(actions.describeFailure(e)));
+  await assert.rejects(actions.run(shared.client, BASE), (e) => /open a document first/.test(actions.describeFailure(e)));
 
   const doc = app.newDocument({ width: 16, height: 16 });
   const rect = { left: 0, top: 0, width: 16, height: 16 };
   const layer = doc.addLayer({ name: "Masked", rect, data: paint(doc, rect, () => [200, 20, 20, 255]) });
   layer.mask = { data: new Uint8Array(256).fill(255) };
-  const jobsBefore = (await client.status()).jobs_done;
-  await assert.rejects(actions.run(client, { ...BASE, output: "mask" }), /already has a layer mask/);
+  const jobsBefore = (await shared.client.status()).jobs_done;
+  await assert.rejects(actions.run(shared.client, { ...BASE, output: "mask" }), /already has a layer mask/);
   const group = doc.addLayer({ name: "Group", kind: constants.LayerKind.GROUP, rect: { left: 0, top: 0, width: 0, height: 0 } });
-  await assert.rejects(actions.run(client, BASE), /"Group" is not a pixel layer/);
+  await assert.rejects(actions.run(shared.client, BASE), /"Group" is not a pixel layer/);
   group.kind = constants.LayerKind.NORMAL;
   doc.layers.shift();
   doc.pick(layer);
 
   const thirtyTwo = app.newDocument({ width: 8, height: 8 });
   thirtyTwo.bitsPerChannel = constants.BitsPerChannelType.THIRTYTWO;
-  await assert.rejects(actions.run(client, BASE), /32-bit documents are not supported/);
+  await assert.rejects(actions.run(shared.client, BASE), /32-bit documents are not supported/);
   const cmyk = app.newDocument({ width: 8, height: 8 });
   cmyk.mode = constants.DocumentMode.CMYK;
-  await assert.rejects(actions.run(client, BASE), /convert to RGB Color or Grayscale/);
+  await assert.rejects(actions.run(shared.client, BASE), /convert to RGB Color or Grayscale/);
 
-  assert.equal((await client.status()).jobs_done, jobsBefore, "the engine ran nothing");
+  assert.equal((await shared.client.status()).jobs_done, jobsBefore, "the engine ran nothing");
   assert.equal(calls.filter((c) => /^put/.test(c.api)).length, 0);
   assert.equal(doc.history.length, 1);
 });
@@ -258,9 +246,9 @@ test("cancel while queued: the job ends cancelled and the document is untouched"
   const doc = app.newDocument({ width: 32, height: 32 });
   const rect = { left: 0, top: 0, width: 32, height: 32 };
   doc.addLayer({ name: "Photo", rect, data: paint(doc, rect, (x, y) => disc(x, y, 16, 16, 8)) });
-  const busy = await occupyEngine(engine); // the action's job will wait in the queue
+  const busy = await occupyEngine(shared.engine); // the action's job will wait in the queue
   let job = null;
-  const running = actions.run(client, BASE, { onJob: (j) => { job = j; j.cancel(); } });
+  const running = actions.run(shared.client, BASE, { onJob: (j) => { job = j; j.cancel(); } });
   await assert.rejects(running, (e) => {
     assert.match(actions.describeFailure(e), /^cancelled; the document was not changed/);
     return true;
@@ -276,7 +264,7 @@ test("a write that fails part-way is rolled back: the layer vanished while the e
   const rect = { left: 0, top: 0, width: 24, height: 24 };
   doc.addLayer({ name: "Keep", rect, data: paint(doc, rect, () => [20, 20, 200, 255]) });
   const layer = doc.addLayer({ name: "Photo", rect, data: paint(doc, rect, (x, y) => disc(x, y, 12, 12, 6)) });
-  const running = actions.run(client, { ...BASE, output: "layer" }, {
+  const running = actions.run(shared.client, { ...BASE, output: "layer" }, {
     onJob: () => { doc.layers.splice(doc.layers.indexOf(layer), 1); doc.pick(doc.layers[0]); },
   });
   await assert.rejects(running, (e) => {

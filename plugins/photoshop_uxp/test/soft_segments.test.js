@@ -11,31 +11,19 @@
 "use strict";
 
 const { photoshop } = require("../testing/mock/install");
-const { test, before, after, beforeEach } = require("node:test");
+const { test, beforeEach } = require("node:test");
 const assert = require("node:assert/strict");
 
 const actions = require("../src/actions");
 const { EngineClient } = require("../src/client");
 const { SEGMENTS } = require("../src/protocol");
-const { startEngine, occupyEngine } = require("../testing/engine");
+const { startEngine, occupyEngine, sharedEngine } = require("../testing/engine");
 const { disc, paint } = require("../testing/paint");
 
 const { app, constants, calls, FULL } = photoshop;
 const TOLERANCE = 6 / 255;
 
-let engine;
-let client;
-
-before(async () => {
-  engine = await startEngine();
-  client = new EngineClient({ port: engine.port, WebSocket });
-  await client.connect(engine.token);
-});
-
-after(async () => {
-  if (client) client.close();
-  if (engine) await engine.stop();
-});
+const shared = sharedEngine();
 
 beforeEach(() => app.reset());
 
@@ -99,7 +87,7 @@ test("Soft Segment Layers: one group at the top, K masked layers that stack back
   const progress = [];
   let job = null;
 
-  const made = await actions.softSegments(client, { count: 4 }, {
+  const made = await actions.softSegments(shared.client, { count: 4 }, {
     onProgress: (fraction, stage) => progress.push([fraction, stage]),
     onJob: (j) => { job = j; },
   });
@@ -123,7 +111,7 @@ test("Soft Segment Layers: one group at the top, K masked layers that stack back
 
   // What landed is the engine's own answer (colours opaque, the alpha as the layer's mask) …
   const image = { name: "image", format: "rgba8", width: 56, height: 40, data: original };
-  const direct = await client.request("soft_segments", { count: 4, format: "raw" }, { buffers: [image] }).promise;
+  const direct = await shared.client.request("soft_segments", { count: 4, format: "raw" }, { buffers: [image] }).promise;
   group.layers.slice().reverse().forEach((layer, k) => {
     const want = direct.buffers[`segment${k}`].data;
     let worst = 0;
@@ -160,7 +148,7 @@ test("Soft Segment Layers: one group at the top, K masked layers that stack back
 test("Soft Segment Layers in a 16-bit greyscale document, the default count", async () => {
   const doc = twoLayerDocument({ width: 40, height: 32, mode: constants.DocumentMode.GRAYSCALE, depth: 16 });
   const original = doc.composite();
-  const made = await actions.softSegments(client, {});
+  const made = await actions.softSegments(shared.client, {});
   assert.equal(made.count, SEGMENTS.default);
   const [group] = doc.layers;
   assert.equal(group.name, "Soft segments");
@@ -195,7 +183,7 @@ test("Soft Segment Layers: a dead engine, a cancel, a bad count and a failed wri
 
   // A count the engine cannot answer is refused before anything is read or sent.
   for (const count of [1, SEGMENTS.max + 1, 2.5]) {
-    await assert.rejects(actions.softSegments(client, { count }), (e) => {
+    await assert.rejects(actions.softSegments(shared.client, { count }), (e) => {
       assert.match(actions.describeFailure(e), new RegExp(`^choose ${SEGMENTS.min} to ${SEGMENTS.max} layers; the document was not changed$`));
       return true;
     });
@@ -203,8 +191,8 @@ test("Soft Segment Layers: a dead engine, a cancel, a bad count and a failed wri
   assert.equal(calls.filter((c) => c.api === "getPixels").length, 1, "only the dead engine's attempt read the document");
 
   // Cancelled while queued behind another client's jobs.
-  const busy = await occupyEngine(engine);
-  await assert.rejects(actions.softSegments(client, { count: 3 }, { onJob: (job) => job.cancel() }), (e) => {
+  const busy = await occupyEngine(shared.engine);
+  await assert.rejects(actions.softSegments(shared.client, { count: 3 }, { onJob: (job) => job.cancel() }), (e) => {
     assert.match(actions.describeFailure(e), /^cancelled; the document was not changed$/);
     return true;
   });
@@ -213,7 +201,7 @@ test("Soft Segment Layers: a dead engine, a cancel, a bad count and a failed wri
 
   // The group cannot be made after the layers were: the half-made layers are rolled back.
   doc.createLayerGroup = async () => { throw new Error("no groups today"); };
-  await assert.rejects(actions.softSegments(client, { count: 3 }), (e) => {
+  await assert.rejects(actions.softSegments(shared.client, { count: 3 }), (e) => {
     assert.match(actions.describeFailure(e), /^could not write the result \(no groups today\); the document was not changed$/);
     return true;
   });

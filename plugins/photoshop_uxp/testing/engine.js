@@ -197,4 +197,35 @@ async function occupyEngine(engine, { runners = 2, side = 2000 } = {}) {
   };
 }
 
-module.exports = { REPO_ROOT, pythonPath, startEngine, occupyEngine };
+/**
+ * One engine and one connected client for a test file: registers node:test `before` (start the
+ * engine, connect an `EngineClient` with its token) and `after` (close the client, stop the engine).
+ * @param {object} [options] as for `startEngine`.
+ * @returns {{readonly engine: object, readonly client: import("../src/client").EngineClient}} both
+ *   set once `before` has run (read them inside tests).
+ */
+function sharedEngine(options) {
+  const { before, after } = require("node:test");
+  const { EngineClient } = require("../src/client");
+  let engine = null;
+  let client = null;
+  before(async () => {
+    engine = await startEngine(options);
+    client = new EngineClient({ port: engine.port, WebSocket });
+    await client.connect(engine.token);
+  });
+  after(async () => {
+    if (client) client.close();
+    if (engine) await engine.stop();
+  });
+  return {
+    get engine() {
+      return engine;
+    },
+    get client() {
+      return client;
+    },
+  };
+}
+
+module.exports = { REPO_ROOT, pythonPath, startEngine, occupyEngine, sharedEngine };
