@@ -13,8 +13,7 @@ const { test, beforeEach } = require("node:test");
 const assert = require("node:assert/strict");
 
 const actions = require("../src/actions");
-const { EngineClient } = require("../src/client");
-const { startEngine, occupyEngine, sharedEngine } = require("../testing/engine");
+const { occupyEngine, sharedEngine, goneEngineClient } = require("../testing/engine");
 const { disc, paint } = require("../testing/paint");
 
 const { app, constants, calls, FULL } = photoshop;
@@ -276,10 +275,7 @@ test("a write that fails part-way is rolled back: the layer vanished while the e
 });
 
 test("engine gone: a clear message, and nothing written", async () => {
-  const doomed = await startEngine();
-  const lonely = new EngineClient({ port: doomed.port, WebSocket });
-  await lonely.connect(doomed.token);
-  await doomed.stop();
+  const lonely = await goneEngineClient();
   const doc = app.newDocument({ width: 16, height: 16 });
   const rect = { left: 0, top: 0, width: 16, height: 16 };
   doc.addLayer({ name: "Photo", rect, data: paint(doc, rect, () => [200, 20, 20, 255]) });

@@ -15,9 +15,8 @@ const { test, beforeEach } = require("node:test");
 const assert = require("node:assert/strict");
 
 const actions = require("../src/actions");
-const { EngineClient } = require("../src/client");
 const { SEGMENTS } = require("../src/protocol");
-const { startEngine, occupyEngine, sharedEngine } = require("../testing/engine");
+const { occupyEngine, sharedEngine, goneEngineClient } = require("../testing/engine");
 const { disc, paint } = require("../testing/paint");
 
 const { app, constants, calls, FULL } = photoshop;
@@ -171,10 +170,7 @@ test("Soft Segment Layers: a dead engine, a cancel, a bad count and a failed wri
   };
 
   // The engine has stopped.
-  const doomed = await startEngine();
-  const lonely = new EngineClient({ port: doomed.port, WebSocket });
-  await lonely.connect(doomed.token);
-  await doomed.stop();
+  const lonely = await goneEngineClient();
   await assert.rejects(actions.softSegments(lonely, { count: 3 }), (e) => {
     assert.match(actions.describeFailure(e), /not reachable.*softcut serve.*the document was not changed$/);
     return true;

@@ -228,4 +228,17 @@ function sharedEngine(options) {
   };
 }
 
-module.exports = { REPO_ROOT, pythonPath, startEngine, occupyEngine, sharedEngine };
+/**
+ * A client whose engine has gone: connected to a fresh engine, which was then stopped.
+ * @returns {Promise<import("../src/client").EngineClient>}
+ */
+async function goneEngineClient() {
+  const { EngineClient } = require("../src/client");
+  const doomed = await startEngine();
+  const client = new EngineClient({ port: doomed.port, WebSocket });
+  await client.connect(doomed.token);
+  await doomed.stop();
+  return client;
+}
+
+module.exports = { REPO_ROOT, pythonPath, startEngine, occupyEngine, sharedEngine, goneEngineClient };
