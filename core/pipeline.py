@@ -219,7 +219,7 @@ def upsample_alpha(alpha: np.ndarray, image_small: np.ndarray, image: np.ndarray
     return up
 
 
-class _Stopwatch:
+class Stopwatch:
     """Stage timings, reported to a progress callback as each stage ends."""
 
     def __init__(self, progress: Progress | None, timings: dict[str, float] | None = None) -> None:
@@ -260,7 +260,7 @@ def model_stage(
     image: (H, W, 3) float32 in [0, 1], RGB. ``predict`` as in :func:`select_subject`.
     """
     _check_image(image)
-    watch = _Stopwatch(progress)
+    watch = Stopwatch(progress)
     small = resize_image(image, working_size(image.shape, options.pixels))
     watch.lap("resize", 0.05)
     coarse = predict_coarse(small, predict)
@@ -275,7 +275,7 @@ def refine_stage(
 
     image: (H, W, 3) float32 in [0, 1], RGB, the image ``stage`` was computed from.
     """
-    watch = _Stopwatch(progress, dict(stage.timings))
+    watch = Stopwatch(progress, dict(stage.timings))
     small, coarse = stage.small, stage.coarse
     trimap = auto_trimap(coarse.alpha, band=options.band)
     if options.refine == "best":

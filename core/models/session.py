@@ -85,14 +85,7 @@ class MaskSession:
         -------
         alpha: (H, W) float32 in [0, 1], the model's output resized to the image.
         """
-        if image.ndim != 3 or image.shape[2] != 3:
-            raise ParameterError(f"image: expected (H, W, 3) RGB; got shape {image.shape}")
-        pre = self.spec.preprocessing
-        tensor = to_input_tensor(image, pre)
-        (raw,) = self._session.run([self._output_name], {self._input_name: tensor})
-        soft = output_to_unit(np.asarray(raw, dtype=np.float32).reshape(raw.shape[-2:]), pre.output_range)
-        return cv2.resize(soft, (image.shape[1], image.shape[0]), interpolation=cv2.INTER_LINEAR)
-
+        return self._run(image)[0]
 
     def features(self, image: np.ndarray, *, size: int = 128) -> np.ndarray:
         """A decoder feature map of the model, for semantic soft segmentation.
@@ -115,14 +108,18 @@ class MaskSession:
 
     def predict_with_features(self, image: np.ndarray, *, size: int = 128) -> tuple[np.ndarray, np.ndarray]:
         """:meth:`predict` and :meth:`features` from one model run: ((H, W) alpha, (size, size, C) features)."""
+        alpha, feats = self._run(image, self._feature_output(size))
+        return alpha, np.ascontiguousarray(np.asarray(feats, dtype=np.float32)[0].transpose(1, 2, 0))
+
+    def _run(self, image: np.ndarray, *extra: str) -> tuple:
+        """One model run: the (H, W) float32 [0, 1] mask resized to the image, then the raw
+        outputs named in ``extra``."""
         if image.ndim != 3 or image.shape[2] != 3:
             raise ParameterError(f"image: expected (H, W, 3) RGB; got shape {image.shape}")
-        name = self._feature_output(size)
         pre = self.spec.preprocessing
-        raw, feats = self._session.run([self._output_name, name], {self._input_name: to_input_tensor(image, pre)})
+        raw, *others = self._session.run([self._output_name, *extra], {self._input_name: to_input_tensor(image, pre)})
         soft = output_to_unit(np.asarray(raw, dtype=np.float32).reshape(raw.shape[-2:]), pre.output_range)
-        alpha = cv2.resize(soft, (image.shape[1], image.shape[0]), interpolation=cv2.INTER_LINEAR)
-        return alpha, np.ascontiguousarray(np.asarray(feats, dtype=np.float32)[0].transpose(1, 2, 0))
+        return (cv2.resize(soft, (image.shape[1], image.shape[0]), interpolation=cv2.INTER_LINEAR), *others)
 
     def _feature_output(self, size: int) -> str:
         for out in self._session.get_outputs():

@@ -16,6 +16,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from core.pipeline import resize_image, working_size
+
 _EPS = np.float32(1e-4)  # where a layer is absent nearby, F̄ falls back to the local image mean
 _STRIP_PIXELS = 1 << 19
 
@@ -36,18 +38,17 @@ def layer_colors(image: np.ndarray, alphas: np.ndarray, *, radius: float = 0.01,
     """
     k = alphas.shape[0]
     h, w = image.shape[:2]
-    scale = min(1.0, (max_pixels / float(h * w)) ** 0.5)
-    size = (max(1, round(w * scale)), max(1, round(h * scale)))
-    image_s = cv2.resize(image, size, interpolation=cv2.INTER_AREA) if scale < 1.0 else image
-    box = 2 * max(1, round(radius * max(size))) + 1
+    small = working_size(image.shape, max_pixels)
+    image_s = resize_image(image, small)
+    box = 2 * max(1, round(radius * max(small))) + 1
     mean_i = cv2.boxFilter(image_s, -1, (box, box), borderType=cv2.BORDER_REFLECT)
     colors = np.empty((k, h, w, 3), np.float32)
     for i in range(k):
-        a = cv2.resize(alphas[i], size, interpolation=cv2.INTER_AREA) if scale < 1.0 else alphas[i]
+        a = resize_image(alphas[i], small)
         mean_a = cv2.boxFilter(a, -1, (box, box), borderType=cv2.BORDER_REFLECT)[..., None]
         mean_ai = cv2.boxFilter(image_s * a[..., None], -1, (box, box), borderType=cv2.BORDER_REFLECT)
         local = (mean_ai + _EPS * mean_i) / (mean_a + _EPS)
-        if scale < 1.0:
+        if small != (h, w):
             cv2.resize(local, (w, h), dst=colors[i], interpolation=cv2.INTER_LINEAR)
         else:
             colors[i] = local

@@ -7,10 +7,9 @@ into K layers → guided upsampling to full size → per-layer colours.
 
 from __future__ import annotations
 
-import time
-
-import cv2
 import numpy as np
+
+from core.pipeline import Stopwatch, resize_image, working_size
 
 from core.segments._inputs import check_arguments
 from core.segments.affinity import segmentation_laplacian
@@ -58,11 +57,11 @@ def segment_with_timings(
 ) -> tuple[SoftSegments, dict[str, float]]:
     """:func:`soft_segments` and the seconds each stage took (for benchmarks)."""
     check_arguments(image, count, features, options)
-    clock = _Clock()
-    small = working_image(image, options.working_pixels)
+    clock = Stopwatch(None)
+    small = resize_image(image, working_size(image.shape, options.working_pixels))
     reduced = None if features is None else reduce_features(features, small)
     superpixels = compute_superpixels(small, size=options.superpixel_size)
-    clock.lap("prepare")
+    clock.lap("prepare", 0.1)
     laplacian = segmentation_laplacian(
         small,
         superpixels,
@@ -71,13 +70,13 @@ def segment_with_timings(
         semantic_weight=options.semantic_weight,
         color_weight=options.color_weight,
     )
-    clock.lap("laplacian")
+    clock.lap("laplacian", 0.2)
     values, vectors = smallest_eigenvectors(laplacian, options.eigenvectors)
-    clock.lap("eigen")
+    clock.lap("eigen", 0.5)
     start = kmeans_segments(vectors, values, options.initial_segments)
     segments = sparsify(vectors, values, start, iterations=options.sparsify_iterations, sparsity=options.sparsity)
     np.clip(segments, 0.0, None, out=segments)
-    clock.lap("sparsify")
+    clock.lap("sparsify", 0.7)
     descriptors, areas = segment_descriptors(
         segments,
         small,
@@ -88,33 +87,12 @@ def segment_with_timings(
     )
     labels = ward_groups(descriptors, areas, count)
     low = group_segments(segments, labels, count).reshape(count, *small.shape[:2]).astype(np.float32)
-    clock.lap("group")
+    clock.lap("group", 0.75)
     alphas = upsample_layers(low, small, image, radius=options.upsample_radius, eps=options.upsample_eps)
     order = np.argsort(-alphas.sum(axis=(1, 2), dtype=np.float64), kind="stable")
     if (order != np.arange(count)).any():
         alphas = alphas[order]
-    clock.lap("upsample")
+    clock.lap("upsample", 0.9)
     colors = layer_colors(image, alphas, radius=options.color_radius)
-    clock.lap("colors")
-    return SoftSegments(alphas=alphas, colors=colors), clock.laps
-
-
-def working_image(image: np.ndarray, max_pixels: int) -> np.ndarray:
-    """(h, w, 3) float32 in [0, 1]: ``image`` shrunk (area filter) to at most ``max_pixels``, never enlarged."""
-    h, w = image.shape[:2]
-    scale = min(1.0, (max_pixels / float(h * w)) ** 0.5)
-    if scale >= 1.0:
-        return np.ascontiguousarray(image, dtype=np.float32)
-    size = (max(1, round(w * scale)), max(1, round(h * scale)))
-    return np.clip(cv2.resize(image, size, interpolation=cv2.INTER_AREA), 0.0, 1.0)
-
-
-class _Clock:
-    def __init__(self) -> None:
-        self.laps: dict[str, float] = {}
-        self._last = time.perf_counter()
-
-    def lap(self, name: str) -> None:
-        now = time.perf_counter()
-        self.laps[name] = now - self._last
-        self._last = now
+    clock.lap("colors", 1.0)
+    return SoftSegments(alphas=alphas, colors=colors), clock.timings

@@ -2,11 +2,10 @@
 
 Each segment is a combination of the eigenvectors, a_k = E y_k, and the energy
 
-    sum_k  y_kᵀ Λ y_k  +  sum_k,p |a_kp|^γ + |1 - a_kp|^γ
-         +  δ |sum_k a_k - 1|²  +  φ sum_k |a_k - a0_k|²
+    sum_k  y_kᵀ Λ y_k  +  sum_k,p |a_kp|^γ + |1 - a_kp|^γ  +  δ |sum_k a_k - 1|²
 
-(smoothness, sparsity prior, sum-to-one as a soft constraint, fidelity to a
-starting guess) is minimised by iteratively reweighted least squares, as in
+(smoothness, sparsity prior, sum-to-one as a soft constraint), started from the
+k-means segments, is minimised by iteratively reweighted least squares, as in
 Levin et al.'s spectral matting and Aksoy et al.'s relaxed sparsification. In
 the eigenvector basis every reweighted step is K small (m × m) systems coupled
 only through the sum Σ y_k, solved exactly with one more m × m system, so an
@@ -60,8 +59,6 @@ def sparsify(
     *,
     iterations: int = 20,
     sparsity: float = 0.8,
-    fidelity: float = 0.0,
-    prune: bool = True,
     sample: int = 12_000,
 ) -> np.ndarray:
     """Sparse soft segments in the span of ``vectors``.
@@ -69,12 +66,10 @@ def sparsify(
     Parameters
     ----------
     vectors : (N, m) float64 orthonormal eigenvectors; ``values`` (m,) their eigenvalues.
-    start : (N, c) float64 starting segments (e.g. one-hot k-means), also the
-        target of the fidelity term.
-    iterations : reweighting iterations.
+    start : (N, c) float64 starting segments (e.g. one-hot k-means).
+    iterations : reweighting iterations; every quarter of them, segments whose largest
+        value stays below 0.1 are dropped.
     sparsity : γ in (0, 1); smaller pushes harder towards 0 and 1.
-    fidelity : φ >= 0.
-    prune : drop segments whose largest value stays below 0.1 (every quarter of the iterations).
     sample : the sparsity and fidelity sums run over (at most) this many pixels, a
         fixed random subset scaled up to all N: the reweighted products then
         cost O(sample m²) per segment instead of O(N m²).
@@ -89,7 +84,6 @@ def sparsify(
     gain = n / len(picked)
     lam = np.diag(np.maximum(values, 0.0))
     ones = vectors.T @ np.ones(n)  # the constant in the basis
-    target = vectors.T @ start if fidelity > 0 else None  # least-squares fit of the start
     current = start[picked]
     cycle = max(1, -(-iterations // 4))
     coeffs = vectors.T @ start
@@ -100,17 +94,12 @@ def sparsify(
         rights = gain * (basis.T @ v)
         for k in range(current.shape[1]):
             systems[k] = gain * (basis.T @ (basis * (u[:, k] + v[:, k])[:, None])) + lam
-        if target is not None:
-            systems += fidelity * np.eye(m)
-            rights += fidelity * target
         coeffs = _coupled_solve(systems, rights, ones)
         current = basis @ coeffs
-        if prune and (it + 1) % cycle == 0 and current.shape[1] > 1:
+        if (it + 1) % cycle == 0 and current.shape[1] > 1:
             keep = np.abs(current).max(axis=0) > 0.1
             if keep.any() and not keep.all():
                 current, coeffs = current[:, keep], coeffs[:, keep]
-                if target is not None:
-                    target = target[:, keep]
     return vectors @ coeffs
 
 

@@ -26,11 +26,7 @@ class Superpixels(NamedTuple):
 
     def means(self, values: np.ndarray) -> np.ndarray:
         """(n, C) float64 mean of ``values`` (h, w, C) over each superpixel."""
-        flat = values.reshape(-1, values.shape[-1]).astype(np.float64)
-        lab = self.labels.ravel()
-        sums = np.zeros((self.count, flat.shape[1]))
-        np.add.at(sums, lab, flat)
-        return sums / np.maximum(np.bincount(lab, minlength=self.count), 1)[:, None]
+        return _label_means(values.reshape(-1, values.shape[-1]), self.labels.ravel(), self.count)
 
     def normalised_centres(self) -> np.ndarray:
         """(n, 2) float64 centroid (y / h, x / w) of each superpixel."""
@@ -54,7 +50,7 @@ def compute_superpixels(image: np.ndarray, *, size: int = 80, compactness: float
     yy, xx = np.mgrid[0:h, 0:w]
     cell_y, cell_x = np.minimum(yy // step, gh - 1), np.minimum(xx // step, gw - 1)
     feats = np.concatenate([image.reshape(-1, 3), np.stack([yy.ravel(), xx.ravel()], 1) * (compactness / step)], 1)
-    centres = _cell_means(feats, (cell_y * gw + cell_x).ravel(), gh * gw)
+    centres = _label_means(feats, (cell_y * gw + cell_x).ravel(), gh * gw)
     labels = (cell_y * gw + cell_x).ravel()
     for _ in range(iterations):
         best = np.full(h * w, np.inf)
@@ -67,17 +63,17 @@ def compute_superpixels(image: np.ndarray, *, size: int = 80, compactness: float
                 dist[~ok | ~np.isfinite(dist)] = np.inf
                 better = dist < best
                 best[better], labels[better] = dist[better], cand[better]
-        centres = _cell_means(feats, labels, gh * gw)
+        centres = _label_means(feats, labels, gh * gw)
     used, labels = np.unique(labels, return_inverse=True)
     labels = labels.reshape(h, w).astype(np.int32)
     return Superpixels(labels, _centroid_pixels(labels, len(used)), _adjacent_pairs(labels))
 
 
-def _cell_means(feats: np.ndarray, labels: np.ndarray, n: int) -> np.ndarray:
-    """(n, F) mean feature per label; labels with no pixel get +inf (never chosen)."""
+def _label_means(values: np.ndarray, labels: np.ndarray, n: int) -> np.ndarray:
+    """(n, F) float64 mean of ``values`` (N, F) per label of ``labels`` (N,); labels with no
+    pixel get +inf (never the nearest centre)."""
     counts = np.bincount(labels, minlength=n)
-    sums = np.zeros((n, feats.shape[1]))
-    np.add.at(sums, labels, feats)
+    sums = np.stack([np.bincount(labels, values[:, f], minlength=n) for f in range(values.shape[1])], axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
         means = sums / counts[:, None]
     means[counts == 0] = np.inf
