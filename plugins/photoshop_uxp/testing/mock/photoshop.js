@@ -281,16 +281,11 @@ class Document {
   composite() {
     const n = this.channels, full = FULL[this.depth];
     const out = new Float64Array(this.width * this.height * n);
-    const flat = [];
-    const walk = (layers) => {
-      for (const layer of layers) {
-        if (!layer.layers) flat.push(layer);
-        else if (layer.blendMode !== constants.BlendMode.PASSTHROUGH || layer.mask) fail("composite: only Pass Through groups without a mask are modelled");
-        else walk(layer.layers);
-      }
-    };
-    walk(this.layers);
-    for (const layer of flat.reverse()) {
+    const all = this._all();
+    for (const group of all.filter((l) => l.layers)) {
+      if (group.blendMode !== constants.BlendMode.PASSTHROUGH || group.mask) fail("composite: only Pass Through groups without a mask are modelled");
+    }
+    for (const layer of all.filter((l) => !l.layers).reverse()) {
       const part = meet(layer.rect, { left: 0, top: 0, width: this.width, height: this.height });
       for (let y = part.top; y < part.top + part.height; y++) {
         for (let x = part.left; x < part.left + part.width; x++) {
