@@ -11,7 +11,7 @@
 
 const document_ = require("./photoshop_document");
 const pixels = require("./pixels");
-const { requests, segmentNames, SEGMENTS } = require("./protocol");
+const { requests, segmentNames, isSegmentCount, SEGMENTS } = require("./protocol");
 const { EngineUnavailable, EngineError, JobCancelled } = require("./client");
 
 const UNCHANGED = "the document was not changed";
@@ -158,7 +158,7 @@ function segmentsOf(answer, count, width, height) {
  */
 async function softSegments(client, options = {}, hooks = {}) {
   const count = options.count === undefined ? SEGMENTS.default : Number(options.count);
-  if (!Number.isInteger(count) || count < SEGMENTS.min || count > SEGMENTS.max) {
+  if (!isSegmentCount(count)) {
     throw new document_.Refused(`choose ${SEGMENTS.min} to ${SEGMENTS.max} layers`);
   }
   const source = await document_.readSource(true);

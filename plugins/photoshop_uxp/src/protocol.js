@@ -354,6 +354,15 @@ const SEGMENTS = Object.freeze({ min: 2, max: 10, default: 5 });
 const SEGMENT_MASKS = Object.freeze(["stacked", "soft"]);
 
 /**
+ * Whether soft_segments can answer `count` layers (an integer from SEGMENTS.min to SEGMENTS.max).
+ * @param {*} count
+ * @returns {boolean}
+ */
+function isSegmentCount(count) {
+  return Number.isInteger(count) && count >= SEGMENTS.min && count <= SEGMENTS.max;
+}
+
+/**
  * The names of soft_segments' answer buffers, bottom layer first: segment0, segment1, …
  * @param {number} count
  * @returns {string[]}
@@ -405,7 +414,7 @@ const requests = Object.freeze({
    * @throws {RangeError} for a count outside SEGMENTS.min–SEGMENTS.max or unknown masks
    */
   softSegments(image, { count = SEGMENTS.default, masks = "stacked" } = {}) {
-    if (!Number.isInteger(count) || count < SEGMENTS.min || count > SEGMENTS.max) {
+    if (!isSegmentCount(count)) {
       throw new RangeError(`count: expected an integer from ${SEGMENTS.min} to ${SEGMENTS.max}; got ${JSON.stringify(count)}`);
     }
     if (!SEGMENT_MASKS.includes(masks)) throw new RangeError(`masks: expected one of ${SEGMENT_MASKS.join(", ")}; got ${JSON.stringify(masks)}`);
@@ -427,6 +436,7 @@ module.exports = {
   Decoder,
   SEGMENTS,
   SEGMENT_MASKS,
+  isSegmentCount,
   segmentNames,
   requests,
 };
