@@ -153,9 +153,14 @@ def add_layer_mask(layer, rect: tuple, alpha: bytes):
     check_can_take_mask(layer)
     if not layer.has_alpha():
         layer.add_alpha()
+    return _new_mask(layer, rect, alpha)
+
+
+def _new_mask(layer, rect: tuple, coverage: bytes):
+    """A new layer mask on ``layer`` (which has none) holding ``coverage`` (grey8 over ``rect``), black elsewhere."""
     mask = layer.create_mask(Gimp.AddMaskType.BLACK)
     layer.add_mask(mask)
-    _write(mask, rect, COVERAGE, alpha)
+    _write(mask, rect, COVERAGE, coverage)
     return mask
 
 
@@ -189,9 +194,7 @@ def _masked_layer(image, name: str, rect: tuple, rgb: bytes, coverage: bytes, ab
     """A new opaque layer over ``rect`` holding ``rgb`` (rgb8) with ``coverage`` (grey8) as its mask."""
     layer = _new_layer(image, name, rect, above, parent=parent)
     _write(layer, rect, COLOUR, pixels.rgba_opaque(rgb))
-    mask = layer.create_mask(Gimp.AddMaskType.BLACK)
-    layer.add_mask(mask)
-    _write(mask, rect, COVERAGE, coverage)
+    _new_mask(layer, rect, coverage)
     return layer
 
 
@@ -222,9 +225,7 @@ def add_segment_group(image, rect: tuple, segments: list, source: bytes, name: s
         layer.set_composite_space(Gimp.LayerColorSpace.RGB_PERCEPTUAL)
     alpha = pixels.split_rgba(source)[1]
     if not pixels.is_opaque(alpha):
-        mask = group.create_mask(Gimp.AddMaskType.BLACK)
-        group.add_mask(mask)
-        _write(mask, rect, COVERAGE, alpha)
+        _new_mask(group, rect, alpha)
     return group
 
 
