@@ -20,6 +20,7 @@ from gi.repository import Gimp  # noqa: E402
 from . import config, document, pixels  # noqa: E402
 from .client import ClientError, EngineError, EngineUnavailable, JobCancelledError, SoftcutClient, raw_image  # noqa: E402
 from .protocol import messages  # noqa: E402
+from .protocol.schemas import DEFAULT_SEGMENTS  # noqa: E402
 
 START_COMMAND = "softcut serve"
 UNCHANGED = "the image was not changed"
@@ -57,7 +58,7 @@ class Options:
 class SegmentOptions:
     """Soft Segment Layers' parameters: ``count`` layers (2–10, the protocol checks it too)."""
 
-    count: int = 5
+    count: int = DEFAULT_SEGMENTS
     engine: Engine = Engine()
 
 
