@@ -16,7 +16,7 @@ import numpy as np
 import core
 from core import composite
 from core.edges import EdgeControls
-from core.errors import ModelError, ParameterError, SoftcutError
+from core.errors import ParameterError, SoftcutError
 from core.imageio import DEFAULT_MAX_PIXELS, float_to_uint8, load_grey, load_image, save_png
 from core.models import registry, store
 
@@ -345,28 +345,25 @@ def cmd_locate(args: argparse.Namespace, console: Console) -> int:
 
 
 def cmd_layers(args: argparse.Namespace, console: Console) -> int:
-    from core.segments import soft_segments
+    from core.segments import model_features, soft_segments
     from core.segments.preview import preview_sheet
 
     source = Path(args.image)
     image = load_image(source, max_pixels=args.max_pixels)
     session = _open_session(args, console)
-    try:
-        features = session.features(image)
-    except ModelError as exc:
-        console.warn(f"{exc}; the layers go without the semantic term")
-        features = None
+    features = model_features(session, image)
+    if features is None:
+        console.warn(f"model {session.name!r} offers no decoder feature maps; the layers go without the semantic term")
     segments = soft_segments(image, args.count, features=features)
-    alphas = composite.stacked_masks(segments.alphas) if args.masks == "stacked" else segments.alphas
     folder = Path(args.output)
     folder.mkdir(parents=True, exist_ok=True)
     written = []
-    for k in range(alphas.shape[0]):
-        target = folder / f"{source.stem}.layer{k + 1}.png"
-        save_png(target, composite.cutout_rgba(segments.colors[k], alphas[k]))
+    for k, rgba in enumerate(segments.layers_rgba(args.masks), start=1):
+        target = folder / f"{source.stem}.layer{k}.png"
+        save_png(target, rgba)
         written.append(str(target))
     sheet = folder / f"{source.stem}.layers.png"
-    save_png(sheet, preview_sheet(float_to_uint8(image), segments))
+    save_png(sheet, preview_sheet(image, segments))
     console.result(
         {"input": str(source), "layers": written, "preview": str(sheet), "count": len(written),
          "masks": args.masks, "semantic": features is not None, "device": session.device},

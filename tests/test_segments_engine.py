@@ -33,6 +33,15 @@ def stack(layers: np.ndarray) -> np.ndarray:
     return out
 
 
+def test_the_protocol_and_the_core_agree_on_counts_and_masks():
+    from core.segments import LAYER_MASKS
+    from core.segments._inputs import MAX_COUNT, MIN_COUNT
+    from engine_server.protocol import schemas
+
+    assert (schemas.SEGMENTS_MIN, schemas.SEGMENTS_MAX) == (MIN_COUNT, MAX_COUNT)
+    assert set(schemas.SEGMENT_MASKS) == set(LAYER_MASKS) and schemas.MAX_BUFFERS >= MAX_COUNT
+
+
 def test_stacked_masks_give_back_the_image_with_normal_blending():
     rng = np.random.default_rng(0)
     alphas = rng.random((4, 20, 30)).astype(np.float32)
@@ -94,6 +103,9 @@ def test_softcut_layers_writes_one_png_per_layer_and_a_preview(tmp_path, tiny_mo
         assert rgba.shape == (72, 96, 4)
         alphas.append(rgba[:, :, 3].astype(int))
     assert np.abs(np.sum(alphas, axis=0) - 255).max() <= 2
-    assert Image.open(report["preview"]).mode == "RGB"
+    sheet = np.asarray(Image.open(report["preview"]))
+    first = sheet[:240, :320].astype(float)  # the input, 320 px wide (the tile size)
+    expected = np.asarray(Image.fromarray(two_regions()).resize((320, 240), Image.BILINEAR)).astype(float)
+    assert np.abs(first - expected).mean() < 8, "the sheet starts with the input"
     bad = softcut("layers", source, "-o", tmp_path / "bad", "--count", "1", "--model", tiny_model)
     assert bad.returncode != 0 and "count" in bad.stderr

@@ -5,6 +5,7 @@ one at every pixel, each with its own decontaminated colours.
 """
 
 from core.segments.pipeline import soft_segments
-from core.segments.types import SegmentOptions, SoftSegments
+from core.segments.semantic import model_features
+from core.segments.types import LAYER_MASKS, SegmentOptions, SoftSegments
 
-__all__ = ["SegmentOptions", "SoftSegments", "soft_segments"]
+__all__ = ["LAYER_MASKS", "SegmentOptions", "SoftSegments", "model_features", "soft_segments"]

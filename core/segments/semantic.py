@@ -6,6 +6,16 @@ import cv2
 import numpy as np
 
 from core.alpha.guided_filter import guided_filter
+from core.errors import ModelError
+
+
+def model_features(session, image: np.ndarray) -> np.ndarray | None:
+    """``session.features(image)`` ((h, w, C) float32 decoder features, see
+    :meth:`core.models.session.MaskSession.features`), or None for a model without them."""
+    try:
+        return session.features(image)
+    except ModelError:
+        return None
 
 
 def reduce_features(features: np.ndarray, image: np.ndarray, *, dims: int = 3, radius: int = 0, eps: float = 1e-3) -> np.ndarray:

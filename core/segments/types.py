@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
+
+from core.composite import cutout_rgba, stacked_masks
+from core.errors import ParameterError
+
+LAYER_MASKS = ("soft", "stacked")
+"""What a layer's alpha holds, see :meth:`SoftSegments.layers_rgba`."""
 
 
 @dataclass(frozen=True)
@@ -66,3 +73,13 @@ class SoftSegments:
     @property
     def count(self) -> int:
         return int(self.alphas.shape[0])
+
+    def layers_rgba(self, masks: str = "soft") -> Iterator[np.ndarray]:
+        """Each layer in order as (H, W, 4) uint8 straight RGBA: its colours, and as alpha its
+        own soft alpha (``masks`` "soft") or its stacking mask ("stacked": the layers stacked
+        in order with normal blending give back the image, see :func:`core.composite.stacked_masks`)."""
+        if masks not in LAYER_MASKS:
+            raise ParameterError(f"masks: expected one of {', '.join(LAYER_MASKS)}; got {masks!r}")
+        alphas = stacked_masks(self.alphas) if masks == "stacked" else self.alphas
+        for colors, alpha in zip(self.colors, alphas):
+            yield cutout_rgba(colors, alpha)
