@@ -13,26 +13,17 @@ the layers, as a user would by clicking them).
 from __future__ import annotations
 
 import argparse
-import itertools
 import time
 from pathlib import Path
 
 import numpy as np
 
+from core.eval.alphamatting import image_names
+from core.eval.metrics import best_union_sad
 from core.imageio import load_grey, load_image
 from core.segments import SegmentOptions, soft_segments
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "alphamatting"
-
-
-def best_union(alphas: np.ndarray, gt: np.ndarray) -> tuple[float, tuple[int, ...]]:
-    """Smallest SAD of any non-empty union of the (K, H, W) layers against gt (H, W), and that union."""
-    best = (np.inf, ())
-    for r in range(1, alphas.shape[0] + 1):
-        for subset in itertools.combinations(range(alphas.shape[0]), r):
-            score = float(np.abs(alphas[list(subset)].sum(axis=0) - gt).sum() / 1000.0)
-            best = min(best, (score, subset))
-    return best
 
 
 def main() -> None:
@@ -52,16 +43,16 @@ def main() -> None:
     options = SegmentOptions(working_pixels=args.working_pixels)
     rows = []
     print("| image | SAD | layers in the union | seconds (segments) |\n|---|---:|---|---:|")
-    for path in sorted((args.data / "input").glob("*.png")):
-        image = load_image(path)
-        gt = load_grey(args.data / "gt" / path.name).astype(np.float32) / 255.0
+    for name in image_names(args.data):
+        image = load_image(args.data / "input" / f"{name}.png")
+        gt = load_grey(args.data / "gt" / f"{name}.png").astype(np.float32) / 255.0
         features = None if session is None else session.features(image, size=args.feature_size)
         start = time.perf_counter()
         segments = soft_segments(image, args.count, features=features, options=options)
         seconds = time.perf_counter() - start
-        score, subset = best_union(segments.alphas, gt)
+        score, subset = best_union_sad(segments.alphas, gt)
         rows.append(score)
-        print(f"| {path.stem} | {score:.2f} | {', '.join(str(i) for i in subset)} | {seconds:.1f} |", flush=True)
+        print(f"| {name} | {score:.2f} | {', '.join(str(i) for i in subset)} | {seconds:.1f} |", flush=True)
     print(f"\nmean SAD {np.mean(rows):.2f}, median {np.median(rows):.2f} over {len(rows)} images (K = {args.count})")
 
 

@@ -11,6 +11,8 @@ as in the published tables; MSE is the plain mean over the region.
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import scipy.ndimage
 
@@ -29,6 +31,20 @@ def sad(pred: np.ndarray, gt: np.ndarray, region: np.ndarray) -> float:
     """Sum of absolute differences over ``region``, divided by 1000."""
     _check(pred, gt, region)
     return float(np.abs(pred.astype(np.float64) - gt)[region].sum() / 1000.0)
+
+
+def best_union_sad(layers: np.ndarray, gt: np.ndarray) -> tuple[float, tuple[int, ...]]:
+    """The whole-image SAD of the union (sum) of soft layers closest to ``gt``, and that union.
+
+    layers: (K, H, W) float alphas (all 2^K − 1 non-empty unions are tried: K ≤ 10 or so);
+    gt: (H, W) float in [0, 1]. Returns (SAD, the layer indices in the union).
+    """
+    region = np.ones(gt.shape, bool)
+    best: tuple[float, tuple[int, ...]] = (np.inf, ())
+    for size in range(1, layers.shape[0] + 1):
+        for subset in itertools.combinations(range(layers.shape[0]), size):
+            best = min(best, (sad(layers[list(subset)].sum(axis=0), gt, region), subset))
+    return best
 
 
 def mse(pred: np.ndarray, gt: np.ndarray, region: np.ndarray) -> float:
