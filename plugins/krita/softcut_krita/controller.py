@@ -110,9 +110,7 @@ class Controller(QObject):
 
     @segment_count.setter
     def segment_count(self, count: int) -> None:
-        count = int(count)
-        if not SEGMENTS_MIN <= count <= SEGMENTS_MAX:
-            raise ValueError(f"count: expected {SEGMENTS_MIN}–{SEGMENTS_MAX} layers; got {count}")
+        count = _checked_count(count)
         if count != self._segment_count:
             self._segment_count = count
             Krita.instance().writeSetting(SETTINGS, "segments", str(count))
@@ -180,9 +178,7 @@ class Controller(QObject):
     def soft_segments(self, count: int | None = None) -> bool:
         """Soft Segment Layers: the merged image as ``count`` soft layers (default: :attr:`segment_count`)
         in a new group at the top of the stack, which looks like the image. One undo step."""
-        count = self.segment_count if count is None else int(count)
-        if not SEGMENTS_MIN <= count <= SEGMENTS_MAX:
-            raise ValueError(f"count: expected {SEGMENTS_MIN}–{SEGMENTS_MAX} layers; got {count}")
+        count = self.segment_count if count is None else _checked_count(count)
         doc, source = self._read(merged=True)
         if source is None:
             return False
@@ -330,10 +326,17 @@ class Controller(QObject):
                 raise document.DocumentError("the cut-out layer has no mask to adjust")
 
 
+def _checked_count(count) -> int:
+    """``count`` as a number of soft segment layers (2–10); ValueError when it is not one."""
+    count = int(count)
+    if not SEGMENTS_MIN <= count <= SEGMENTS_MAX:
+        raise ValueError(f"count: expected {SEGMENTS_MIN}–{SEGMENTS_MAX} layers; got {count}")
+    return count
+
+
 def _segment_count(text: str) -> int:
     """A stored layer count, back to the default when it is not one."""
     try:
-        count = int(text)
+        return _checked_count(text)
     except ValueError:
         return DEFAULT_SEGMENTS
-    return count if SEGMENTS_MIN <= count <= SEGMENTS_MAX else DEFAULT_SEGMENTS
