@@ -60,6 +60,11 @@ def cutout_buffer(png: bytes, native: tuple[int, int], size: tuple[int, int], cu
     return messages.buffer("cutout", encode_png(rgba, compression=1), format="png", width=size[0], height=size[1])
 
 
+def document_size(snapshot: messages.Message) -> tuple[int, int]:
+    """The (width, height) of the document a ``snapshot`` answer describes."""
+    return int(snapshot.fields["document"]["width"]), int(snapshot.fields["document"]["height"])
+
+
 class Deliveries:
     """Parameters: ``outbox``; ``clients``: the engine's connections now; ``on_cpu``: runs a
     function on the engine's CPU workers (PNG decoding and resizing); ``screenshot``: takes a
@@ -99,9 +104,7 @@ class Deliveries:
     async def document_size(self, editor: Client) -> tuple[int, int] | None:
         """The (width, height) of the editor's active document, or None when it does not say."""
         answer = await self.snapshot(editor, max_side=SIZE_ONLY_SIDE)
-        if answer is None:
-            return None
-        return int(answer.fields["document"]["width"]), int(answer.fields["document"]["height"])
+        return None if answer is None else document_size(answer)
 
     def finish_later(self, cut: str, work: Awaitable[None]) -> None:
         """Run ``work`` (the full-resolution cut-out, staged when done) in the background."""

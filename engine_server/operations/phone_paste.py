@@ -4,8 +4,7 @@ Flow: the cut's full-resolution cut-out (waiting for it if still being finished)
 the target editor (named, else the last active one; none: the delivery is kept
 pending for the next editor that connects) → ``canvas_snapshot`` (3 s at most) while
 the photo decodes → :func:`core.locate.locate` (photo centre → snapshot pixel →
-document pixel). When that finds nothing (a plain document, or no image in the
-answer) the engine takes a desktop screenshot, locates the photo on it and maps the
+document pixel). When that finds nothing (a plain part of the document) the engine takes a desktop screenshot, locates the photo on it and maps the
 screen point into the document through the editor's ``view`` or, without one, by
 finding the snapshot itself on the screen → the cut-out's scale
 (:mod:`core.placement`) → ``place_layer`` → the editor's ``placed``.
@@ -21,10 +20,11 @@ from functools import partial
 import numpy as np
 
 from core.homography import scale_matrix
-from core.locate import Location
+from core.locate import Location, locate
 from core.placement import find_on_screen, paste_scale, rect_to_document, scaled_size, through, top_left, viewfinder_scale
 from engine_server import images
 from engine_server.connections import Client
+from engine_server.deliveries import document_size
 from engine_server.outbox import Delivery
 from engine_server.operations.common import Reply
 from engine_server.protocol import messages
@@ -49,11 +49,9 @@ class Aim:
 NOT_FOUND = Location(None, None, 0.0, 0, 0)
 
 
-def locate_in(reference: np.ndarray, photo: np.ndarray) -> Location:
-    """core.locate on (h, w, 3) uint8 images; imported here so the engine starts without it."""
-    from core.locate import locate
-
-    return locate(reference, photo)
+def snapshot_to_document(shot: np.ndarray, document: tuple[int, int]) -> np.ndarray:
+    """(3, 3) snapshot pixels → document pixels (the snapshot is the document scaled)."""
+    return scale_matrix(document[0] / shot.shape[1], document[1] / shot.shape[0])
 
 
 def on_document(location: Location, document: tuple[int, int]) -> Location:
@@ -66,20 +64,17 @@ def on_document(location: Location, document: tuple[int, int]) -> Location:
     return NOT_FOUND
 
 
-def screen_to_document(screen: np.ndarray, answer: messages.Message, shot: np.ndarray | None,
+def screen_to_document(screen: np.ndarray, answer: messages.Message, shot: np.ndarray,
                        document: tuple[int, int]) -> np.ndarray | None:
     """(3, 3) screen pixels → document pixels: from the editor's ``view``, else by finding its
-    snapshot on the screen; None when neither is possible."""
+    snapshot ``shot`` on the screen; None when neither is possible."""
     view = answer.fields.get("view")
     if view:
         return rect_to_document(view, document)
-    if shot is None:
-        return None
     shot_to_screen = find_on_screen(screen, shot)
     if shot_to_screen is None:
         return None
-    to_document = scale_matrix(document[0] / shot.shape[1], document[1] / shot.shape[0])
-    return to_document @ np.linalg.inv(shot_to_screen)
+    return snapshot_to_document(shot, document) @ np.linalg.inv(shot_to_screen)
 
 
 def _decode_rgb8(engine, message: messages.Message, buffer: str, label: str):
@@ -98,17 +93,14 @@ async def _aim(engine, deliveries, editor: Client, decoding: asyncio.Future, tim
     photo = await decoding
     if answer is None:
         return Aim(NOT_FOUND, None)
-    document = (int(answer.fields["document"]["width"]), int(answer.fields["document"]["height"]))
-    shot = None
-    if answer.buffers:
-        shot = await _decode_rgb8(engine, answer, "image", "snapshot")
-        started = time.perf_counter()
-        found = await engine.on_cpu(locate_in, shot, photo)
-        timings["locate"] = round(time.perf_counter() - started, 4)
-        to_document = scale_matrix(document[0] / shot.shape[1], document[1] / shot.shape[0])
-        located = on_document(through(found, to_document), document)
-        if located.x is not None:
-            return Aim(located, document, "snapshot")
+    document = document_size(answer)
+    shot = await _decode_rgb8(engine, answer, "image", "snapshot")
+    started = time.perf_counter()
+    found = await engine.on_cpu(locate, shot, photo)
+    timings["locate"] = round(time.perf_counter() - started, 4)
+    located = on_document(through(found, snapshot_to_document(shot, document)), document)
+    if located.x is not None:
+        return Aim(located, document, "snapshot")
     if deliveries.screenshot is None:
         return Aim(NOT_FOUND, document)
     started = time.perf_counter()
@@ -118,7 +110,7 @@ async def _aim(engine, deliveries, editor: Client, decoding: asyncio.Future, tim
     to_document = await engine.on_cpu(screen_to_document, screen, answer, shot, document)
     if to_document is None:
         return Aim(NOT_FOUND, document)
-    found = await engine.on_cpu(locate_in, screen, photo)
+    found = await engine.on_cpu(locate, screen, photo)
     timings["screen"] = round(time.perf_counter() - started, 4)
     located = on_document(through(found, to_document), document)
     return Aim(located, document, "screen" if located.x is not None else None)
