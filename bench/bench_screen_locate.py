@@ -26,7 +26,7 @@ import cv2
 import numpy as np
 
 from core.locate import locate
-from core.locate_synthetic import editor_screen
+from core.locate_synthetic import editor_screen_by_toolbars
 from core.placement import find_on_screen
 from engine_server.screen import grab_screen
 
@@ -38,15 +38,6 @@ def median_seconds(work, runs: int) -> float:
         work()
         times.append(time.perf_counter() - start)
     return statistics.median(times)
-
-
-def editor_with(document: np.ndarray) -> np.ndarray:
-    """A synthetic 1920 × 1080 editor screen whose document covers the point (300, 200)."""
-    rng = np.random.default_rng(7)
-    while True:
-        screen, viewport = editor_screen(document, rng)
-        if viewport.ox < 260 and viewport.oy < 160 and viewport.zoom * document.shape[1] > 900:
-            return screen
 
 
 def main() -> None:
@@ -68,7 +59,7 @@ def main() -> None:
         xvfb.terminate()
 
     white = np.full((800, 1200, 3), 255, np.uint8)
-    screen = editor_with(white)
+    screen = editor_screen_by_toolbars(white)[0]
     crop = screen[0:400, 0:600]
     side = (args.megapixels * 1e6 / (600 * 400)) ** 0.5
     photo = cv2.resize(crop, (round(600 * side), round(400 * side)), interpolation=cv2.INTER_CUBIC)
@@ -80,7 +71,7 @@ def main() -> None:
                           interpolation=cv2.INTER_CUBIC)
     half = white.copy()
     half[:, 600:] = textured
-    half_screen = editor_with(half)
+    half_screen = editor_screen_by_toolbars(half)[0]
     snapshot = cv2.resize(half, (1600, round(1600 * 800 / 1200)), interpolation=cv2.INTER_CUBIC)
     assert find_on_screen(half_screen, snapshot) is not None
     find = median_seconds(lambda: find_on_screen(half_screen, snapshot), args.runs)

@@ -59,6 +59,12 @@ class Viewport:
         """(3, 3) float64 affine homography, document pixels → screen pixels."""
         return np.array([[self.zoom, 0.0, self.ox], [0.0, self.zoom, self.oy], [0.0, 0.0, 1.0]])
 
+    def document_rect(self, doc_w: int, doc_h: int) -> dict[str, int]:
+        """The whole document's rectangle on the screen, {x, y, width, height} in whole screen
+        pixels (what an editor would report as its snapshot's ``view``)."""
+        return {"x": round(self.ox - 0.5 * self.zoom), "y": round(self.oy - 0.5 * self.zoom),
+                "width": round(doc_w * self.zoom), "height": round(doc_h * self.zoom)}
+
     def visible_document(self, doc_w: int, doc_h: int) -> tuple[float, float, float, float]:
         """(left, top, right, bottom) in screen pixels of the part of the document shown."""
         left = max(self.x0, self.ox - 0.5 * self.zoom)
@@ -203,6 +209,18 @@ def editor_screen(document: np.ndarray, rng: np.random.Generator) -> tuple[np.nd
     )
     screen[y0:y1, x0:x1] = area
     return screen, view
+
+
+def editor_screen_by_toolbars(document: np.ndarray, *, seed: int = 7) -> tuple[np.ndarray, Viewport]:
+    """:func:`editor_screen` with ``document`` shown at least 900 px wide and covering the screen
+    point (300, 200), so that the screen's top-left 600 × 400 holds the menu, both toolbars and
+    a part of the document: the scene of a phone aimed at a plain part of a document beside
+    the editor's chrome. The first such screen of ``seed``'s random sequence."""
+    rng = np.random.default_rng(seed)
+    while True:
+        screen, viewport = editor_screen(document, rng)
+        if viewport.ox < 260 and viewport.oy < 160 and viewport.zoom * document.shape[1] > 900:
+            return screen, viewport
 
 
 # ── the photo ─────────────────────────────────────────────────────────────────

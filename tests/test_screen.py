@@ -61,20 +61,12 @@ def show(display: str, rgb: np.ndarray, folder: Path) -> subprocess.Popen:
 
 
 def plain_document_screen(document: np.ndarray):
-    """``document`` ((H, W, 3) uint8) on a synthetic editor screen, shown so that it covers the
-    screen point (300, 200), near the editor's toolbars:
-    (screen, its view rect, document → screen homography)."""
-    from core.locate_synthetic import editor_screen
+    """``document`` ((H, W, 3) uint8) on a synthetic editor screen, covering the screen point
+    (300, 200) near the editor's toolbars: (screen, its view rect, document → screen homography)."""
+    from core.locate_synthetic import editor_screen_by_toolbars
 
-    h, w = document.shape[:2]
-    rng = np.random.default_rng(7)
-    while True:
-        screen, viewport = editor_screen(document, rng)
-        if viewport.ox < 260 and viewport.oy < 160 and viewport.zoom * w > 900:
-            break
-    view = {"x": round(viewport.ox - 0.5 * viewport.zoom), "y": round(viewport.oy - 0.5 * viewport.zoom),
-            "width": round(w * viewport.zoom), "height": round(h * viewport.zoom)}
-    return screen, view, viewport.doc_to_screen()
+    screen, viewport = editor_screen_by_toolbars(document)
+    return screen, viewport.document_rect(document.shape[1], document.shape[0]), viewport.doc_to_screen()
 
 
 def half_textured(h: int, w: int) -> np.ndarray:
