@@ -69,7 +69,7 @@ def ward_groups(descriptors: np.ndarray, areas: np.ndarray, count: int) -> np.nd
 
 
 def group_segments(segments: np.ndarray, labels: np.ndarray, count: int) -> np.ndarray:
-    """Sum segments per group into ``count`` layers, in group order.
+    """Sum segments per group into ``count`` layers, largest area first.
 
     Parameters
     ----------
@@ -86,7 +86,8 @@ def group_segments(segments: np.ndarray, labels: np.ndarray, count: int) -> np.n
         layers[g] = segments[:, labels == g].sum(axis=1)
     np.clip(layers, 0.0, None, out=layers)
     normalise(layers)
-    return layers
+    order = np.argsort(-layers.sum(axis=1), kind="stable")
+    return layers[order]
 
 
 def normalise(layers: np.ndarray) -> None:

@@ -89,8 +89,8 @@ def segment_with_timings(
     low = group_segments(segments, labels, count).reshape(count, *small.shape[:2]).astype(np.float32)
     clock.lap("group", 0.75)
     alphas = upsample_layers(low, small, image, radius=options.upsample_radius, eps=options.upsample_eps)
-    order = np.argsort(-alphas.sum(axis=(1, 2), dtype=np.float64), kind="stable")  # largest first
-    if (order != np.arange(count)).any():  # reordering copies all K full-size layers
+    order = np.argsort(-alphas.sum(axis=(1, 2), dtype=np.float64), kind="stable")
+    if (order != np.arange(count)).any():
         alphas = alphas[order]
     clock.lap("upsample", 0.9)
     colors = layer_colors(image, alphas, radius=options.color_radius)
