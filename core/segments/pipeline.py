@@ -90,7 +90,7 @@ def segment_with_timings(
     clock.lap("group", 0.75)
     alphas = upsample_layers(low, small, image, radius=options.upsample_radius, eps=options.upsample_eps)
     order = np.argsort(-alphas.sum(axis=(1, 2), dtype=np.float64), kind="stable")
-    if (order != np.arange(count)).any():
+    if (order != np.arange(count)).any():  # rare: the groups come sorted; reordering copies all K layers
         alphas = alphas[order]
     clock.lap("upsample", 0.9)
     colors = layer_colors(image, alphas, radius=options.color_radius)
