@@ -70,10 +70,6 @@ class SoftSegments:
     alphas: np.ndarray
     colors: np.ndarray
 
-    @property
-    def count(self) -> int:
-        return int(self.alphas.shape[0])
-
     def layers_rgba(self, masks: str = "soft") -> Iterator[np.ndarray]:
         """Each layer in order as (H, W, 4) uint8 straight RGBA: its colours, and as alpha its
         own soft alpha (``masks`` "soft") or its stacking mask ("stacked": the layers stacked
