@@ -241,6 +241,13 @@ def test_actions_sit_in_their_menus_and_the_docker_exists(krita_run):
     assert ui["dockers"] == ["Softcut"]
 
 
+def direct_segments(client, source: bytes, w: int, h: int, count: int) -> list:
+    """The engine's segment0… (rgba8 as (h, w, 4) int arrays, bottom layer first) for ``source``, asked directly."""
+    with client() as engine:
+        result = engine.soft_segments(raw_image(w, h, "rgba8", source), count=count, masks="stacked")
+    return [np.frombuffer(result.buffers[f"segment{k}"], np.uint8).reshape(h, w, 4).astype(int) for k in range(count)]
+
+
 SEGMENTS = 3  # the count scenarios.py answers the menu's dialog with
 SEGMENT_TOLERANCE = 6  # /255: the group's composite (8-bit colours under 8-bit masks, blended) against the image
 
@@ -257,9 +264,9 @@ def test_soft_segment_layers_make_one_group_that_looks_like_the_image(krita_run)
     assert len(f["added"]) == 1 + 2 * SEGMENTS, "nothing else is added"
     x, y, w, h = f["rect"]
     assert [x, y, w, h] == [0, 0, W, H], "the merged image is sent"
-    source = np.frombuffer((out / "segments.source.bin").read_bytes(), np.uint8).reshape(h, w, 4).astype(int)
+    source = grey(out, "segments", "source", (h, w, 4))
     for what in ("group", "merged"):
-        bgra = np.frombuffer((out / f"segments.{what}.bin").read_bytes(), np.uint8).reshape(h, w, 4).astype(int)
+        bgra = grey(out, "segments", what, (h, w, 4))
         assert np.abs(bgra[..., [2, 1, 0]] - source[..., :3]).max() <= SEGMENT_TOLERANCE, what
         assert bgra[..., 3].min() == 255, what
     assert f["redo_merged_same"], "redo brings the group back, rendered"
@@ -275,14 +282,11 @@ def test_soft_segment_layers_without_a_layer_to_lend_a_mask_carry_it_as_their_al
     assert f["layers"] == [["Segment 1", "paintlayer", []], ["Segment 2", "paintlayer", []]]
     x, y, w, h = f["rect"]
     source = (out / "segments_unmasked.source.bin").read_bytes()
-    with client() as engine:
-        result = engine.soft_segments(raw_image(w, h, "rgba8", source), count=2, masks="stacked")
-    for k in range(2):
-        expected = np.frombuffer(result.buffers[f"segment{k}"], np.uint8).reshape(h, w, 4).astype(int)
-        layer = np.frombuffer((out / f"segments_unmasked.layer{k}.bin").read_bytes(), np.uint8).reshape(h, w, 4)
-        assert np.abs(layer.astype(int)[..., [2, 1, 0, 3]] - expected).max() <= TOLERANCE
-    rgb = np.frombuffer(source, np.uint8).reshape(h, w, 4)[..., :3].astype(int)
-    merged = np.frombuffer((out / "segments_unmasked.merged.bin").read_bytes(), np.uint8).reshape(h, w, 4).astype(int)
+    for k, expected in enumerate(direct_segments(client, source, w, h, 2)):
+        layer = grey(out, "segments_unmasked", f"layer{k}", (h, w, 4))
+        assert np.abs(layer[..., [2, 1, 0, 3]] - expected).max() <= TOLERANCE
+    rgb = grey(out, "segments_unmasked", "source", (h, w, 4))[..., :3]
+    merged = grey(out, "segments_unmasked", "merged", (h, w, 4))
     assert np.abs(merged[..., [2, 1, 0]] - rgb).max() <= SEGMENT_TOLERANCE
     assert f["redo_merged_same"]
 
@@ -292,12 +296,9 @@ def test_soft_segment_layers_hold_what_the_engine_returns(krita_run):
     f = facts(out, "segments")
     x, y, w, h = f["rect"]
     source = (out / "segments.source.bin").read_bytes()
-    with client() as engine:
-        result = engine.soft_segments(raw_image(w, h, "rgba8", source), count=SEGMENTS, masks="stacked")
     masks = []
-    for k in range(SEGMENTS):
-        expected = np.frombuffer(result.buffers[f"segment{k}"], np.uint8).reshape(h, w, 4).astype(int)
-        layer = np.frombuffer((out / f"segments.layer{k}.bin").read_bytes(), np.uint8).reshape(h, w, 4).astype(int)
+    for k, expected in enumerate(direct_segments(client, source, w, h, SEGMENTS)):
+        layer = grey(out, "segments", f"layer{k}", (h, w, 4))
         assert layer[..., 3].min() == 255, "the layer is opaque: its mask holds the alpha"
         assert np.abs(layer[..., [2, 1, 0]] - expected[..., :3]).max() <= TOLERANCE
         mask = grey(out, "segments", f"mask{k}", (h, w))
