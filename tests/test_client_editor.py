@@ -1,8 +1,10 @@
-"""The editor side of a phone paste that the Krita and GIMP plug-ins share (engine_server.client.editor)."""
+"""What the Krita and GIMP plug-ins share from engine_server.client.editor (phone paste, soft segments)."""
 
 from __future__ import annotations
 
-from engine_server.client.editor import Deliveries, answer_place_layer, snapshot_size
+import pytest
+
+from engine_server.client.editor import Deliveries, answer_place_layer, snapshot_size, split_rgba
 from engine_server.protocol import messages
 
 
@@ -75,3 +77,10 @@ def test_snapshot_size_scales_down_to_max_side_never_up():
     assert snapshot_size(4000, 3000, request) == (1600, 1200)
     assert snapshot_size(300, 200, request) == (300, 200)
     assert snapshot_size(1000, 4000, messages.canvas_snapshot(max_side=100)) == (25, 100)
+
+
+def test_split_rgba_gives_the_colours_and_the_alpha():
+    rgb, alpha = split_rgba(bytes([1, 2, 3, 4, 5, 6, 7, 8]))
+    assert rgb == bytes([1, 2, 3, 5, 6, 7]) and alpha == bytes([4, 8])
+    with pytest.raises(ValueError, match="rgba8"):
+        split_rgba(bytes(6))

@@ -7,7 +7,9 @@ so the Krita and GIMP plug-ins (which vendor this package) answer alike:
 - :class:`Deliveries`: the phone cut-outs already placed, kept in the editor's settings,
   so a delivery that comes twice is placed once;
 - :func:`answer_place_layer`: a ``place_layer`` answer — once per delivery, rgba8 only,
-  centred when the engine gives no position.
+  centred when the engine gives no position;
+- :func:`split_rgba` and :data:`SEGMENT_GROUP`: a ``soft_segments`` layer's colours and mask,
+  and the name of the group the layers go in.
 
 Standard library only.
 """
@@ -21,6 +23,19 @@ from ..protocol.messages import Message
 from ..protocol.schemas import DEFAULT_SNAPSHOT_MAX_SIDE
 
 DELIVERIES_KEPT = 500
+SEGMENT_GROUP = "Soft segments"
+"""The layer group soft_segments' layers are inserted in."""
+
+
+def split_rgba(rgba: bytes) -> tuple[bytes, bytes]:
+    """rgba8 (4 bytes a pixel) → its rgb8 colours (3 bytes a pixel) and its grey8 alpha."""
+    if len(rgba) % 4:
+        raise ValueError(f"rgba8: expected a multiple of 4 bytes; got {len(rgba)}")
+    rgb = bytearray(3 * (len(rgba) // 4))
+    rgb[0::3] = rgba[0::4]
+    rgb[1::3] = rgba[1::4]
+    rgb[2::3] = rgba[2::4]
+    return bytes(rgb), bytes(rgba[3::4])
 
 
 def snapshot_size(width: int, height: int, request: Message) -> tuple[int, int]:

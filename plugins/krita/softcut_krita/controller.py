@@ -16,8 +16,9 @@ from krita import Krita
 from PyQt5.QtCore import QObject, QProcess, pyqtSignal
 from PyQt5.QtGui import QIcon
 
-from . import config, document, pixels
+from . import config, document
 from .client import EngineError, EngineUnavailable, JobCancelledError, raw_image
+from .client.editor import SEGMENT_GROUP, split_rgba
 from .protocol import messages
 from .protocol.schemas import DEFAULT_SEGMENTS, SEGMENTS_MAX, SEGMENTS_MIN
 from .phone import PhoneLink
@@ -26,7 +27,6 @@ from .worker import EngineWorker
 OUTPUTS = ("selection", "mask", "layer")
 SETTINGS = "softcut"
 START_COMMAND = "softcut serve"
-SEGMENT_GROUP = "Soft segments"
 
 
 @dataclass
@@ -303,7 +303,7 @@ class Controller(QObject):
         """The engine's segment0… (RGBA8: colours, stacking mask) as layers "Segment 1"… (bottom up) in a new group."""
         rect = (source.x, source.y, source.width, source.height)
         count = int(result.fields["count"])
-        layers = [(f"Segment {k + 1}", *pixels.split_rgba(result.buffers[f"segment{k}"])) for k in range(count)]
+        layers = [(f"Segment {k + 1}", *split_rgba(result.buffers[f"segment{k}"])) for k in range(count)]
         document.add_layer_group(doc, rect, layers, name=SEGMENT_GROUP)
         self.last = None  # the edge sliders have nothing to adjust in soft segments
         self._say(f"{count} soft segment layers added in the group '{SEGMENT_GROUP}'")

@@ -34,15 +34,3 @@ def clip_rect(x: int, y: int, width: int, height: int, canvas_width: int, canvas
     left, top = max(x, 0), max(y, 0)
     right, bottom = min(x + width, canvas_width), min(y + height, canvas_height)
     return left, top, max(right - left, 0), max(bottom - top, 0)
-
-
-def split_rgba(rgba: bytes) -> tuple[bytes, bytes]:
-    """RGBA8 (4 bytes a pixel) → its RGB8 colours (3 bytes a pixel) and its grey8 alpha."""
-    if len(rgba) % 4:
-        raise ValueError(f"rgba: expected a multiple of 4 bytes; got {len(rgba)}")
-    count = len(rgba) // 4
-    rgb = bytearray(3 * count)
-    rgb[0::3] = rgba[0::4]
-    rgb[1::3] = rgba[1::4]
-    rgb[2::3] = rgba[2::4]
-    return bytes(rgb), bytes(rgba[3::4])

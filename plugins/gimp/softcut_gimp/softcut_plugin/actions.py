@@ -19,6 +19,7 @@ from gi.repository import Gimp  # noqa: E402
 
 from . import config, document, pixels  # noqa: E402
 from .client import ClientError, EngineError, EngineUnavailable, JobCancelledError, SoftcutClient, raw_image  # noqa: E402
+from .client.editor import SEGMENT_GROUP  # noqa: E402
 from .protocol import messages  # noqa: E402
 from .protocol.schemas import DEFAULT_SEGMENTS  # noqa: E402
 
@@ -30,7 +31,6 @@ class Refused(Exception):
     """The procedure did nothing; the message is for the user."""
 
 
-SEGMENTS_GROUP = "Soft segments"
 SEGMENT_LAYER = "Segment {number}"  # numbered from 1, the bottom layer (the engine's segment0, the largest)
 
 
@@ -101,7 +101,7 @@ def run_segments(image, drawables, options: SegmentOptions) -> None:
 
     buffers = _ask(options.engine, ask)
     segments = [bytes(buffers[f"segment{k}"]) for k in range(len(buffers))]
-    _edit(image, lambda: document.add_segment_group(image, source.rect, segments, source.rgba, SEGMENTS_GROUP,
+    _edit(image, lambda: document.add_segment_group(image, source.rect, segments, source.rgba, SEGMENT_GROUP,
                                                     SEGMENT_LAYER))
 
 

@@ -18,6 +18,7 @@ gi.require_version("Gegl", "0.4")
 from gi.repository import Gegl, Gimp  # noqa: E402
 
 from . import pixels  # noqa: E402
+from .client.editor import split_rgba  # noqa: E402
 
 COLOUR = "R'G'B'A u8"
 COVERAGE = "Y u8"
@@ -220,10 +221,10 @@ def add_segment_group(image, rect: tuple, segments: list, source: bytes, name: s
     group = Gimp.GroupLayer.new(image, name)
     image.insert_layer(group, None, 0)
     for number, rgba in enumerate(segments, start=1):
-        rgb, coverage = pixels.split_rgba(rgba)
+        rgb, coverage = split_rgba(rgba)
         layer = _masked_layer(image, layer_name.format(number=number), rect, rgb, coverage, parent=group)
         layer.set_composite_space(Gimp.LayerColorSpace.RGB_PERCEPTUAL)
-    alpha = pixels.split_rgba(source)[1]
+    alpha = split_rgba(source)[1]
     if not pixels.is_opaque(alpha):
         _new_mask(group, rect, alpha)
     return group

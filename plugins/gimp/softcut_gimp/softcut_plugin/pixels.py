@@ -56,17 +56,6 @@ def rgba_opaque(rgb: bytes) -> bytes:
     return bytes(out)
 
 
-def split_rgba(rgba: bytes) -> tuple:
-    """rgba8 → (rgb8, grey8 alpha)."""
-    if len(rgba) % 4:
-        raise ValueError(f"rgba8: length {len(rgba)} is not a multiple of 4")
-    rgb = bytearray(3 * (len(rgba) // 4))
-    rgb[0::3] = rgba[0::4]
-    rgb[1::3] = rgba[1::4]
-    rgb[2::3] = rgba[2::4]
-    return bytes(rgb), bytes(rgba[3::4])
-
-
 def is_opaque(grey: bytes) -> bool:
     """True when every byte of a grey8 alpha is 255."""
     return not grey.strip(b"\xff")
