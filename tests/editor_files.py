@@ -82,3 +82,13 @@ def facts(out: Path, name: str) -> dict:
 def grey(out: Path, name: str, what: str, shape) -> np.ndarray:
     """``NAME.WHAT.bin`` as a uint8 array of ``shape``, widened to int for differences."""
     return np.frombuffer((out / f"{name}.{what}.bin").read_bytes(), np.uint8).reshape(shape).astype(int)
+
+
+def direct_segments(client, source: bytes, w: int, h: int, count: int) -> list:
+    """The engine's soft_segments answer for rgba8 ``source`` (w x h), asked directly with the
+    client factory ``client``: segment0… as (h, w, 4) int arrays, bottom layer first."""
+    from engine_server.client import raw_image
+
+    with client() as engine:
+        result = engine.soft_segments(raw_image(w, h, "rgba8", source), count=count, masks="stacked", timeout=600)
+    return [np.frombuffer(result.buffers[f"segment{k}"], np.uint8).reshape(h, w, 4).astype(int) for k in range(count)]

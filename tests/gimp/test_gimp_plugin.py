@@ -24,7 +24,7 @@ import pytest
 
 from conftest import build_tiny_model, red_disc_image, write_sidecar
 from editor_files import (BIG, PHONE_CENTRE, PHONE_OBJECT, PHONE_PHOTO, POSTER, REFINE, SIZE, SMALL, TOLERANCE, facts,
-                          free_port, grey, opaque_rgba8, write_inputs, write_phone_inputs)
+                          direct_segments, free_port, grey, opaque_rgba8, write_inputs, write_phone_inputs)
 from engine_server.client import SoftcutClient, raw_image
 from engine_server.launcher import EngineProcess
 
@@ -344,14 +344,6 @@ def test_a_phone_paste_lands_as_one_new_layer_where_the_photo_points(gimp_run):
     assert f["undo_restores"] and f["redo_restores"]  # one Ctrl+Z takes it out, Ctrl+Y brings it back
 
 
-def direct_segments(client, source: bytes, count: int) -> list:
-    """The engine's segment0… (rgba8, (H, W, 4) int) for ``source``, asked directly."""
-    with client() as engine:
-        result = engine.soft_segments(raw_image(W, H, "rgba8", source), count=count, masks="stacked", timeout=600)
-    return [np.frombuffer(result.buffers[f"segment{k}"], np.uint8).reshape(H, W, 4).astype(int)
-            for k in range(count)]
-
-
 def check_segment_group(out, client, name: str, count: int, colour_tolerance: int = TOLERANCE,
                         transparent: bool = False) -> None:
     """One new group "Soft segments" on top: ``count`` layers "Segment 1" (bottom) … with masks, each
@@ -381,7 +373,7 @@ def check_segment_group(out, client, name: str, count: int, colour_tolerance: in
     assert np.abs(alone[..., :3] - image[..., :3])[opaque].max() <= COMPOSITE_TOLERANCE, \
         "the layers stack back into the image"
 
-    expected = direct_segments(client, composite, count)
+    expected = direct_segments(client, composite, W, H, count)
     shown = 0
     for k in range(count):  # segment k is "Segment k+1", child count-1-k
         child = count - 1 - k

@@ -22,7 +22,7 @@ import pytest
 
 from conftest import build_tiny_model, red_disc_image, write_sidecar
 from editor_files import (BIG, PHONE_CENTRE, PHONE_OBJECT, PHONE_PHOTO, POSTER, REFINE, SIZE, SMALL, TOLERANCE, facts,
-                          free_port, grey, opaque_rgba8, write_inputs, write_phone_inputs)
+                          direct_segments, free_port, grey, opaque_rgba8, write_inputs, write_phone_inputs)
 from engine_server.client import SoftcutClient, raw_image
 from engine_server.launcher import EngineProcess
 
@@ -239,13 +239,6 @@ def test_actions_sit_in_their_menus_and_the_docker_exists(krita_run):
     for action_id, titles in ui["menus"].items():
         assert ("Select" if action_id in selecting else "Scripts") in titles, (action_id, titles)
     assert ui["dockers"] == ["Softcut"]
-
-
-def direct_segments(client, source: bytes, w: int, h: int, count: int) -> list:
-    """The engine's segment0… (rgba8 as (h, w, 4) int arrays, bottom layer first) for ``source``, asked directly."""
-    with client() as engine:
-        result = engine.soft_segments(raw_image(w, h, "rgba8", source), count=count, masks="stacked")
-    return [np.frombuffer(result.buffers[f"segment{k}"], np.uint8).reshape(h, w, 4).astype(int) for k in range(count)]
 
 
 SEGMENTS = 3  # the count scenarios.py answers the menu's dialog with
