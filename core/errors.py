@@ -71,3 +71,9 @@ class SolverError(SoftcutError):
     """A matting solver did not converge."""
 
     code = "solver_failed"
+
+
+class AlignmentError(SoftcutError):
+    """A clean plate could not be aligned with its image (too different, or another scene)."""
+
+    code = "alignment_failed"

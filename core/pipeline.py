@@ -145,7 +145,14 @@ def resize_image(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     return np.clip(out, 0.0, 1.0, out=out)
 
 
-def refine_alpha(image: np.ndarray, trimap: np.ndarray, coarse: np.ndarray | None, *, mode: str) -> np.ndarray:
+def refine_alpha(
+    image: np.ndarray,
+    trimap: np.ndarray,
+    coarse: np.ndarray | None,
+    *,
+    mode: str,
+    prior: tuple[np.ndarray, np.ndarray] | None = None,
+) -> np.ndarray:
     """Refine at the working size.
 
     Parameters
@@ -155,6 +162,8 @@ def refine_alpha(image: np.ndarray, trimap: np.ndarray, coarse: np.ndarray | Non
     coarse: (h, w) float32 in [0, 1], a soft mask to start from (required for
         "none" and "fast"; "best" uses only the trimap).
     mode: "none", "fast" or "best".
+    prior: (alpha, weight), each (h, w) float32, an outside alpha estimate for the
+        "best" solver (see :func:`core.alpha.info_flow.estimate_alpha_info_flow`).
 
     Returns
     -------
@@ -164,7 +173,7 @@ def refine_alpha(image: np.ndarray, trimap: np.ndarray, coarse: np.ndarray | Non
     if mode not in REFINE_MODES:
         raise ParameterError(f"mode: expected one of {', '.join(REFINE_MODES)}; got {mode!r}")
     if mode == "best":
-        return estimate_alpha_info_flow(image, trimap)
+        return estimate_alpha_info_flow(image, trimap, prior=prior)
     if coarse is None:
         raise ParameterError(f"coarse: refinement mode {mode!r} needs a soft mask")
     if mode == "none":
@@ -296,17 +305,22 @@ def finish_edges(
     amount: float,
     *,
     progress: Callable[[str, float], None] | None = None,
+    background: np.ndarray | None = None,
+    known: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Edge controls and decontamination on a full-size matte (also what re-adjusting
     an earlier result runs, without the model or the solver).
 
     image: (H, W, 3) float32 in [0, 1], RGB; unedited: (H, W) float32 in [0, 1], the
-    matte before edge controls. Returns (alpha (H, W), foreground (H, W, 3)), float32 in [0, 1].
+    matte before edge controls; background (H, W, 3) float32 in [0, 1] and known (H, W)
+    bool: the true background where a clean plate gives it (see
+    :func:`core.foreground.blur_fusion.decontaminate`).
+    Returns (alpha (H, W), foreground (H, W, 3)), float32 in [0, 1].
     """
     lap = progress or (lambda name, fraction: None)
     alpha = unedited if edges.is_identity else apply_edges(unedited, edges)
     lap("edges", 0.88)
-    foreground = decontaminate(image, alpha, amount=amount)
+    foreground = decontaminate(image, alpha, amount=amount, background=background, known=known)
     lap("foreground", 1.0)
     return alpha, foreground
 

@@ -60,6 +60,7 @@ def estimate_alpha_info_flow(
     rtol: float = 1e-4,
     maxiter: int = 2000,
     crop_margin: float = 0.03,
+    prior: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> np.ndarray:
     """Estimate alpha from an image and a trimap with information-flow matting.
 
@@ -91,6 +92,10 @@ def estimate_alpha_info_flow(
         this fraction of the image's long side (at least 16 px): pixels farther
         away barely take part, and building over the whole image costs time and
         memory in proportion to its size.
+    prior : (alpha (H, W) float in [0, 1], weight (H, W) float ≥ 0) or None
+        An outside estimate of alpha per pixel (e.g. from a known background).
+        Where its weight is above 0 it replaces the known-to-unknown prior and
+        its weight (``ku_weight · confidence``), and edge trimming is skipped.
 
     Returns
     -------
@@ -112,6 +117,8 @@ def estimate_alpha_info_flow(
         raise ParameterError(f"stretch must be in [0, 0.5); got {stretch!r}")
     if not isinstance(edge_trim, (bool, np.bool_)):
         raise ParameterError(f"edge_trim must be a bool; got {edge_trim!r}")
+    if prior is not None and (len(prior) != 2 or any(np.shape(p) != trimap.shape for p in prior)):
+        raise ParameterError(f"prior must be (alpha, weight), each of the trimap's shape {trimap.shape}")
 
     regions = split_trimap(trimap)
     trivial = degenerate_alpha(regions)
@@ -132,6 +139,7 @@ def estimate_alpha_info_flow(
             rtol=rtol,
             maxiter=maxiter,
             crop_margin=crop_margin,
+            prior=None if prior is None else (prior[0][window], prior[1][window]),
         )
         return alpha
 
@@ -166,16 +174,23 @@ def estimate_alpha_info_flow(
     if uu_weight > 0 and n_u > 1:
         sparse_part = sparse_part + uu_weight * _intra_unknown_laplacian(colors, h, w, u_idx)
 
+    guess, weight = np.zeros(n_u), np.zeros(n_u)
     if ku_weight > 0:
-        prior, confidence = _known_to_unknown_prior(colors, h, w, u_idx, fg, bg)
+        guess, confidence = _known_to_unknown_prior(colors, h, w, u_idx, fg, bg)
         if edge_trim:
             labels = edge_trim_labels(image, trimap).ravel()[u_idx]
             trimmed = labels >= 0
-            prior[trimmed] = labels[trimmed]
+            guess[trimmed] = labels[trimmed]
             confidence[trimmed] = 1.0
-        sparse_part = sparse_part + scipy.sparse.diags(ku_weight * confidence)
-        rhs += ku_weight * confidence * prior
-        x0 = prior
+        weight = ku_weight * confidence
+    if prior is not None:
+        given = prior[1].ravel()[u_idx] > 0
+        guess[given] = np.clip(prior[0].ravel()[u_idx][given], 0.0, 1.0)
+        weight[given] = prior[1].ravel()[u_idx][given]
+    if weight.any():
+        sparse_part = sparse_part + scipy.sparse.diags(weight)
+        rhs += weight * guess
+        x0 = guess
     else:
         x0 = None
     sparse_part = sparse_part.tocsr()

@@ -57,6 +57,8 @@ def estimate_foreground_blur_fusion(
     narrow_radius: int = 6,
     reference_pixels: int = 1_000_000,
     max_blur_pixels: int = 1_000_000,
+    background: np.ndarray | None = None,
+    known: np.ndarray | None = None,
 ) -> np.ndarray:
     """Estimate the foreground colours of a matted image.
 
@@ -68,6 +70,10 @@ def estimate_foreground_blur_fusion(
         ``reference_pixels`` image (they scale with the image's size; the narrow
         radius is at least 1 px at the size the blurs run at).
     max_blur_pixels: the local means are computed at (at most) this many pixels.
+    background: (H, W, 3) float32 in [0, 1], the true background where it is known (a
+        clean plate): there the last fusion step uses it instead of the local estimate
+        B̄, which solves I = αF + (1 − α)B for F with B given.
+    known: (H, W) bool, where ``background`` holds (default: everywhere).
 
     Returns
     -------
@@ -95,6 +101,11 @@ def estimate_foreground_blur_fusion(
     if scale < 1.0:
         blur_f = cv2.resize(blur_f, (w, h), interpolation=cv2.INTER_LINEAR)
         blur_b = cv2.resize(blur_b, (w, h), interpolation=cv2.INTER_LINEAR)
+    if background is not None:
+        if background.shape != image.shape:
+            raise ParameterError(f"background: expected shape {image.shape}; got {background.shape}")
+        where = np.ones((h, w, 1), bool) if known is None else known[:, :, None]
+        np.copyto(blur_b, background.astype(np.float32, copy=False), where=where)
     out = blur_f
     np.copyto(out, image, where=(alpha >= 1.0)[:, :, None])
     soft = np.flatnonzero((alpha > 0.0) & (alpha < 1.0))
@@ -103,7 +114,8 @@ def estimate_foreground_blur_fusion(
     return out
 
 
-def decontaminate(image: np.ndarray, alpha: np.ndarray, *, amount: float = 1.0) -> np.ndarray:
+def decontaminate(image: np.ndarray, alpha: np.ndarray, *, amount: float = 1.0,
+                  background: np.ndarray | None = None, known: np.ndarray | None = None) -> np.ndarray:
     """Foreground colours blended with the original by ``amount``.
 
     Parameters
@@ -111,6 +123,8 @@ def decontaminate(image: np.ndarray, alpha: np.ndarray, *, amount: float = 1.0) 
     image: (H, W, 3) float32 in [0, 1], RGB.
     alpha: (H, W) float32 in [0, 1].
     amount: 0 keeps the image's colours, 1 uses the estimated foreground.
+    background, known: the true background where known (see
+        :func:`estimate_foreground_blur_fusion`).
 
     Returns
     -------
@@ -120,7 +134,7 @@ def decontaminate(image: np.ndarray, alpha: np.ndarray, *, amount: float = 1.0) 
         raise ParameterError(f"amount: expected a value in [0, 1]; got {amount}")
     if amount == 0.0:
         return image.astype(np.float32, copy=True)
-    fg = estimate_foreground_blur_fusion(image, alpha)
+    fg = estimate_foreground_blur_fusion(image, alpha, background=background, known=known)
     if amount < 1.0:
         fg *= np.float32(amount)
         fg += np.float32(1.0 - amount) * image

@@ -1,0 +1,263 @@
+"""Align a handheld clean plate to its photo: a homography, then a photometric match.
+
+The plate is a second photo of the scene without the subject, taken by hand from
+about the same spot: it is shifted, turned, maybe zoomed, and exposed differently.
+
+1. Geometry: SIFT features of both photos (grey, ≤ 1024 px on the long side),
+   matched with Lowe's ratio test, and a MAGSAC homography plate → image. The
+   subject has no counterpart in the plate, so its features fall out as outliers.
+2. The plate is warped into the image's frame; pixels it does not cover are
+   marked invalid.
+3. Photometry: per channel, a gain and a bias in linear light
+   (``image ≈ gain · plate + bias``), fitted by least squares on pixels that are
+   likely background, dropping outliers (the subject, moved things) over a few
+   rounds.
+
+Alignment fails with :class:`core.errors.AlignmentError`, saying why, when too few
+features agree, the homography is not a plausible camera move, the plate covers
+too little of the image, or the matched plate disagrees with most of the image.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from core.errors import AlignmentError, ParameterError
+from core.homography import local_scale, map_points, quad_is_convex_unflipped, scale_matrix
+from core.locate import fit_homography, match_features, shrink
+from core.srgb import to_linear, to_srgb
+
+log = logging.getLogger(__name__)
+
+MIN_INLIERS = 30
+"""Fewest matched features the homography must explain."""
+
+MIN_COVERAGE = 0.6
+"""Smallest share of the image the warped plate must cover."""
+
+MIN_AGREEMENT = 0.15
+"""Smallest share of the covered image that the matched plate must reproduce (within
+a few noise levels) for the alignment to count: a wrong plate reproduces almost none,
+and the subject rarely hides more than 85 % of the background."""
+
+SCALE_RANGE = (0.25, 4.0)
+"""Plausible zoom between plate and image (image pixels per plate pixel)."""
+
+
+@dataclass(frozen=True)
+class PlateAlignment:
+    """How a plate was brought onto its image.
+
+    homography: (3, 3) float64, plate pixels → image pixels (full sizes).
+    inliers, matches: features the homography explains, of those matched.
+    gain, bias: (3,) float64, per-channel linear-light match ``image ≈ gain · plate + bias``.
+    coverage: share of the image the plate covers, in [0, 1].
+    agreement: share of the covered pixels the matched plate reproduces, in [0, 1].
+    noise: median colour distance |image − plate| on the background (both blurred a
+        little, :func:`blurred_distance`), sRGB units in [0, √3].
+    """
+
+    homography: np.ndarray
+    inliers: int
+    matches: int
+    gain: np.ndarray
+    bias: np.ndarray
+    coverage: float
+    agreement: float
+    noise: float
+
+    def summary(self) -> dict:
+        """JSON-friendly figures (for results and logs)."""
+        return {
+            "inliers": self.inliers,
+            "matches": self.matches,
+            "coverage": round(self.coverage, 4),
+            "agreement": round(self.agreement, 4),
+            "noise": round(self.noise, 5),
+            "gain": [round(float(g), 4) for g in self.gain],
+            "bias": [round(float(b), 5) for b in self.bias],
+        }
+
+
+def _grey8(image: np.ndarray) -> np.ndarray:
+    return cv2.cvtColor((np.clip(image, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8), cv2.COLOR_RGB2GRAY)
+
+
+def register(image: np.ndarray, plate: np.ndarray, *, long_side: int = 1024, ratio: float = 0.8,
+             threshold: float = 2.5) -> tuple[np.ndarray, np.ndarray, int]:
+    """Homography plate → image from SIFT matches.
+
+    image: (H, W, 3), plate: (Hp, Wp, 3), float32 RGB in [0, 1] (sizes may differ).
+
+    Returns (homography (3, 3) float64 in full-size pixels, the inlier features' (x, y) in the
+    image (N, 2) float64, the number of matches). Raises AlignmentError when too few features
+    agree or the move is implausible.
+    """
+    small_i, to_small_i = shrink(_grey8(image), long_side)
+    small_p, to_small_p = shrink(_grey8(plate), long_side)
+    points_p, points_i = match_features(small_p, small_i, ratio=ratio)
+    h_small, inliers, mask = fit_homography(points_p, points_i, threshold=threshold)
+    if h_small is None or inliers < MIN_INLIERS:
+        raise AlignmentError(
+            f"the clean plate does not match the image: {inliers} of {len(points_p)} matched features agree "
+            f"(at least {MIN_INLIERS} are needed). Take the plate from the same spot with the same framing, "
+            "with the subject out of view"
+        )
+    homography = np.linalg.inv(to_small_i) @ h_small @ to_small_p
+    homography /= homography[2, 2]
+    hp, wp = plate.shape[:2]
+    corners = map_points(homography, np.array([[0, 0], [wp - 1, 0], [wp - 1, hp - 1], [0, hp - 1]], np.float64))
+    scale = local_scale(homography, (wp - 1) / 2, (hp - 1) / 2)
+    if not quad_is_convex_unflipped(corners) or not SCALE_RANGE[0] <= scale <= SCALE_RANGE[1]:
+        raise AlignmentError(
+            "the clean plate does not match the image: the features that agree describe no plausible camera move "
+            "(folded, mirrored or zoomed more than 4×). Take the plate from the same spot with the same framing"
+        )
+    return homography, map_points(np.linalg.inv(to_small_i), points_i[mask]), len(points_p)
+
+
+def warp_plate(plate: np.ndarray, homography: np.ndarray, size: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+    """The plate seen through ``homography`` in a frame of ``size`` = (height, width).
+
+    plate: (Hp, Wp, 3) float32 RGB in [0, 1]; homography: plate pixels → frame pixels.
+    A plate much larger than the frame is area-shrunk first (no aliasing).
+
+    Returns (warped (h, w, 3) float32 in [0, 1], valid (h, w) bool: pixels the plate covers,
+    one pixel in from its border).
+    """
+    hp, wp = plate.shape[:2]
+    zoom = local_scale(homography, (wp - 1) / 2, (hp - 1) / 2)
+    if zoom < 0.7:
+        small = (max(1, round(wp * zoom)), max(1, round(hp * zoom)))
+        plate = cv2.resize(plate, small, interpolation=cv2.INTER_AREA)
+        homography = homography @ np.linalg.inv(scale_matrix(small[0] / wp, small[1] / hp))
+        hp, wp = plate.shape[:2]
+    h, w = size
+    warped = cv2.warpPerspective(plate, homography, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    inside = np.zeros((hp, wp), np.uint8)
+    inside[1:-1, 1:-1] = 1
+    valid = cv2.warpPerspective(inside, homography, (w, h), flags=cv2.INTER_NEAREST, borderValue=0) > 0
+    return np.clip(warped, 0.0, 1.0, out=warped), valid
+
+
+def fit_photometric(image: np.ndarray, warped: np.ndarray, sample: np.ndarray, *, rounds: int = 4,
+                    max_samples: int = 200_000, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Per-channel gain and bias in linear light with ``image ≈ gain · warped + bias``.
+
+    image, warped: (h, w, 3) float32 sRGB in [0, 1]; sample: (h, w) bool, pixels that are
+    likely background. Clipped pixels are left out. The first fit is refitted on the half
+    of the pixels it explains best (the sample may be half subject), later rounds keep
+    residuals within 2.5 robust standard deviations.
+
+    Returns (gain (3,), bias (3,)) float64. Raises AlignmentError when too few pixels remain.
+    """
+    usable = sample & (image.max(axis=2) < 0.99) & (warped.max(axis=2) < 0.99)
+    usable &= (image.min(axis=2) > 0.01) & (warped.min(axis=2) > 0.01)
+    idx = np.flatnonzero(usable)
+    if idx.size < 500:
+        raise AlignmentError("the clean plate shares too little unclipped background with the image to match exposure")
+    if idx.size > max_samples:
+        idx = np.random.default_rng(seed).choice(idx, max_samples, replace=False)
+    x = to_linear(warped.reshape(-1, 3)[idx]).astype(np.float64)
+    y = to_linear(image.reshape(-1, 3)[idx]).astype(np.float64)
+    keep = np.ones(len(idx), bool)
+    gain, bias = np.ones(3), np.zeros(3)
+    for round_ in range(rounds + 1):
+        for c in range(3):
+            design = np.column_stack([x[keep, c], np.ones(int(keep.sum()))])
+            (gain[c], bias[c]), *_ = np.linalg.lstsq(design, y[keep, c], rcond=None)
+        residual = np.abs(y - (x * gain + bias)).max(axis=1)
+        if round_ == 0:
+            keep = residual <= np.median(residual)
+        else:
+            keep = residual < 2.5 * (1.4826 * np.median(residual[keep]) + 1e-6)
+        if keep.sum() < 250:
+            break
+    return gain, bias
+
+
+def apply_photometric(warped: np.ndarray, gain: np.ndarray, bias: np.ndarray) -> np.ndarray:
+    """(h, w, 3) float32 sRGB plate with ``gain · x + bias`` applied in linear light."""
+    lin = to_linear(warped)
+    lin *= np.float32(gain)
+    lin += np.float32(bias)
+    return to_srgb(lin)
+
+
+def colour_distance(image: np.ndarray, background: np.ndarray) -> np.ndarray:
+    """(h, w) float32 Euclidean RGB distance between two (h, w, 3) float32 images."""
+    diff = image - background
+    return np.sqrt(np.einsum("ijk,ijk->ij", diff, diff))
+
+
+def _near_points(points: np.ndarray, size: tuple[int, int], radius: int) -> np.ndarray:
+    """(h, w) bool: pixels within ``radius`` of any of the (N, 2) (x, y) ``points``."""
+    h, w = size
+    mask = np.zeros((h, w), np.uint8)
+    xy = np.round(points).astype(np.int64)
+    inside = (xy[:, 0] >= 0) & (xy[:, 0] < w) & (xy[:, 1] >= 0) & (xy[:, 1] < h)
+    mask[xy[inside, 1], xy[inside, 0]] = 1
+    return cv2.dilate(mask, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1,) * 2)) > 0
+
+
+def blurred_distance(image: np.ndarray, background: np.ndarray) -> np.ndarray:
+    """(h, w) float32 colour distance of two (h, w, 3) float32 images, each blurred a little
+    first (σ = 1 px: sensor noise and sub-pixel misalignment matter less)."""
+    return colour_distance(cv2.GaussianBlur(image, (0, 0), 1.0), cv2.GaussianBlur(background, (0, 0), 1.0))
+
+
+def align_plate(image: np.ndarray, plate: np.ndarray, *,
+                homography: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, PlateAlignment]:
+    """Bring ``plate`` onto ``image``: geometry, then exposure.
+
+    Parameters
+    ----------
+    image: (h, w, 3) float32 RGB in [0, 1], the photo (at the size to work at).
+    plate: (Hp, Wp, 3) float32 RGB in [0, 1], the clean plate, any size.
+    homography: plate → image pixels, when already known (skips feature matching; the
+        exposure is then fitted on all the pixels the plate covers).
+
+    The exposure is fitted around the features the homography explains: they are
+    background by construction (the subject is not in the plate).
+
+    Returns
+    -------
+    background: (h, w, 3) float32 RGB in [0, 1], the plate as the image would show it.
+    valid: (h, w) bool, pixels the plate covers.
+    alignment: :class:`PlateAlignment`; its noise is measured on images blurred as by
+        :func:`blurred_distance`.
+    """
+    if image.ndim != 3 or image.shape[2] != 3 or plate.ndim != 3 or plate.shape[2] != 3:
+        raise ParameterError(f"image and plate: expected (H, W, 3) RGB; got {image.shape} and {plate.shape}")
+    size = image.shape[:2]
+    if homography is None:
+        homography, points, matches = register(image, plate)
+    else:
+        points, matches = np.zeros((0, 2)), 0
+    warped, valid = warp_plate(plate, homography, size)
+    coverage = float(valid.mean())
+    if coverage < MIN_COVERAGE:
+        raise AlignmentError(
+            f"the clean plate covers only {coverage:.0%} of the image once aligned (at least "
+            f"{MIN_COVERAGE:.0%} is needed): take it from the same spot with the same framing"
+        )
+    sample = valid & _near_points(points, size, max(4, round(0.01 * np.sqrt(size[0] * size[1])))) if len(points) else valid
+    gain, bias = fit_photometric(image, warped, sample)
+    if not (np.all(gain > 0.2) and np.all(gain < 5.0)):
+        raise AlignmentError(f"the clean plate's exposure cannot be matched to the image's (gain {np.round(gain, 2)})")
+    background = apply_photometric(warped, gain, bias)
+    distance = blurred_distance(image, background)
+    noise = float(np.median(distance[sample]))
+    agreement = float(np.mean(distance[valid] < 3.0 * noise + 0.02))
+    log.debug("plate: %d/%d inliers, coverage %.3f, agreement %.3f, noise %.4f", len(points), matches, coverage,
+              agreement, noise)
+    if agreement < MIN_AGREEMENT:
+        raise AlignmentError(
+            f"the aligned clean plate matches only {agreement:.0%} of the image: the scene changed or "
+            "the plate shows another place. Take the plate right after the photo, from the same spot"
+        )
+    return background, valid, PlateAlignment(homography, len(points), matches, gain, bias, coverage, agreement, noise)

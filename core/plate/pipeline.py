@@ -1,0 +1,162 @@
+"""Select Subject with a clean plate (after Background Matting, Sengupta et al., CVPR 2020).
+
+    image ──model stage──▶ working image, coarse mask
+    plate ──align (homography, gain/bias)──▶ background at the working size
+          ──what changed──▶ trimap ──plate prior + solver──▶ working alpha
+          ──guided upsampling──▶ alpha ──edge controls──▶ alpha
+          ──blur fusion with the plate as B──▶ foreground
+
+The model stage is Select Subject's own (:func:`core.pipeline.model_stage`), so a
+cached coarse mask serves both.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from core.errors import ParameterError
+from core.homography import scale_matrix
+from core.pipeline import (
+    Coarse,
+    Matte,
+    MatteOptions,
+    Progress,
+    Stopwatch,
+    finish_edges,
+    model_stage,
+    refine_alpha,
+    resize_image,
+    upsample_alpha,
+    working_size,
+)
+from core.plate.align import PlateAlignment, align_plate, apply_photometric, warp_plate
+from core.plate.matte import changed_region, plate_prior, plate_trimap
+
+
+@dataclass
+class PlateMatte(Matte):
+    """A :class:`core.pipeline.Matte` made with a clean plate.
+
+    background: (H, W, 3) float32 in [0, 1], the plate aligned and matched to the image.
+    known: (H, W) bool, pixels the plate covers.
+    alignment: how the plate was aligned.
+    """
+
+    background: np.ndarray
+    known: np.ndarray
+    alignment: PlateAlignment
+
+
+@dataclass
+class _Working:
+    """The working-size inputs of the plate stage (see :func:`_prepare`)."""
+
+    small: np.ndarray
+    coarse: np.ndarray
+    background: np.ndarray
+    valid: np.ndarray
+    trimap: np.ndarray
+
+
+def _prepare(small: np.ndarray, coarse: np.ndarray, background: np.ndarray, valid: np.ndarray,
+             noise: float, band: float) -> _Working:
+    changed = changed_region(small, background, valid, noise)
+    band_px = band * float(np.sqrt(small.shape[0] * small.shape[1]))
+    return _Working(small, coarse, background, valid, plate_trimap(changed, valid, coarse, band_px))
+
+
+def _fit_budget(work: _Working, max_unknown: int, noise: float, band: float) -> _Working:
+    """The working inputs shrunk until the trimap has at most ``max_unknown`` unknown pixels."""
+    unknown = int(np.count_nonzero(work.trimap == 128))
+    if unknown <= max_unknown:
+        return work
+    size = working_size(work.small.shape, int(work.small.shape[0] * work.small.shape[1] * max_unknown / unknown))
+    valid = cv2.resize(work.valid.astype(np.uint8), (size[1], size[0]), interpolation=cv2.INTER_NEAREST) > 0
+    return _prepare(resize_image(work.small, size), resize_image(work.coarse, size),
+                    resize_image(work.background, size), valid, noise, band)
+
+
+def plate_stage(
+    image: np.ndarray,
+    plate: np.ndarray,
+    stage: Coarse,
+    options: MatteOptions = MatteOptions(),
+    *,
+    progress: Progress | None = None,
+) -> PlateMatte:
+    """Second half of Select Subject with a clean plate.
+
+    image: (H, W, 3) float32 in [0, 1], RGB, the image ``stage`` was computed from.
+    plate: (Hp, Wp, 3) float32 in [0, 1], RGB, the same scene without the subject (any size,
+        taken by hand from about the same spot). Raises :class:`core.errors.AlignmentError`
+        when it cannot be aligned.
+    """
+    if plate.ndim != 3 or plate.shape[2] != 3 or plate.dtype != np.float32:
+        raise ParameterError(f"plate: expected (H, W, 3) float32 in [0, 1]; got {plate.dtype} {plate.shape}")
+    watch = Stopwatch(progress, dict(stage.timings))
+    small, coarse = stage.small, stage.coarse
+    background, valid, alignment = align_plate(small, plate)
+    watch.lap("align", 0.62)
+    work = _prepare(small, coarse.alpha, background, valid, alignment.noise, options.band)
+    if options.refine == "best":
+        work = _fit_budget(work, options.max_unknown, alignment.noise, options.band)
+    prior = plate_prior(work.small, work.background, work.valid, work.trimap, alignment.noise)
+    watch.lap("trimap", 0.66)
+    estimate = np.where(prior[1] > 0, prior[0], work.coarse).astype(np.float32)
+    estimate[work.trimap == 0] = 0.0
+    estimate[work.trimap == 255] = 1.0
+    refined = refine_alpha(work.small, work.trimap, estimate, mode=options.refine, prior=prior)
+    watch.lap("refine", 0.8)
+    unedited = upsample_alpha(refined, work.small, image)
+    watch.lap("upsample", 0.85)
+    full_background, known = full_size_background(plate, alignment, small.shape[:2], image.shape[:2])
+    alpha, foreground = finish_edges(image, unedited, options.edges, options.decontaminate, progress=watch.lap,
+                                     background=full_background, known=known)
+    coarse = dataclasses.replace(coarse, alpha=work.coarse) if work.coarse.shape != coarse.alpha.shape else coarse
+    return PlateMatte(alpha, foreground, coarse, work.trimap, refined, unedited, watch.timings,
+                      full_background, known, alignment)
+
+
+def full_size_background(plate: np.ndarray, alignment: PlateAlignment, working: tuple[int, int],
+                         size: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+    """The aligned, exposure-matched plate at the image's full ``size`` = (H, W).
+
+    ``alignment.homography`` maps plate pixels to the ``working`` = (h, w) image.
+    Returns (background (H, W, 3) float32 in [0, 1], known (H, W) bool).
+    """
+    if working == size:
+        to_full = np.eye(3)
+    else:
+        to_full = np.linalg.inv(scale_matrix(working[1] / size[1], working[0] / size[0]))
+    warped, known = warp_plate(plate, to_full @ alignment.homography, size)
+    return apply_photometric(warped, alignment.gain, alignment.bias), known
+
+
+def plate_matte(
+    image: np.ndarray,
+    plate: np.ndarray,
+    predict: Callable[[np.ndarray], np.ndarray],
+    options: MatteOptions = MatteOptions(),
+    *,
+    progress: Progress | None = None,
+) -> PlateMatte:
+    """Select Subject helped by a clean plate of the same scene.
+
+    Parameters
+    ----------
+    image: (H, W, 3) float32 in [0, 1], RGB.
+    plate: (Hp, Wp, 3) float32 in [0, 1], RGB, the scene without the subject.
+    predict: a model's ``predict``, as for :func:`core.pipeline.select_subject`.
+    options: refinement, edge controls and decontamination, as for Select Subject.
+
+    Returns
+    -------
+    :class:`PlateMatte`, full-size alpha and foreground (decontaminated against the plate).
+    """
+    stage = model_stage(image, predict, options, progress=progress)
+    return plate_stage(image, plate, stage, options, progress=progress)
