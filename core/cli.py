@@ -192,6 +192,15 @@ def cmd_cut(args: argparse.Namespace, console: Console) -> int:
         refine=args.refine, edges=_edge_controls(args), decontaminate=args.decontaminate, band=args.band
     )
     bg = composite.parse_colour(args.bg_color) if args.bg_color else None
+    plate = None
+    if args.plate:
+        from core.plate.pipeline import plate_matte
+
+        try:
+            plate = load_image(args.plate, max_pixels=args.max_pixels)
+        except SoftcutError as exc:
+            console.error(f"--plate: {exc}")
+            return 1
     session = _open_session(args, console)
     many = len(args.inputs) > 1
     failures = 0
@@ -200,7 +209,10 @@ def cmd_cut(args: argparse.Namespace, console: Console) -> int:
             image = load_image(source, max_pixels=args.max_pixels)
             bar = console.progress(source.name)
             try:
-                matte = select_subject(image, session.predict, options, progress=bar)
+                if plate is None:
+                    matte = select_subject(image, session.predict, options, progress=bar)
+                else:
+                    matte = plate_matte(image, plate, session.predict, options, progress=bar)
             finally:
                 bar.close()
             target = _output_for(Path(args.output), source, many)
@@ -216,7 +228,8 @@ def cmd_cut(args: argparse.Namespace, console: Console) -> int:
                 extra["trimap"] = _output_for(Path(args.trimap_out), source, many, ".trimap.png")
                 h, w = image.shape[:2]
                 save_png(extra["trimap"], cv2.resize(matte.trimap, (w, h), interpolation=cv2.INTER_NEAREST))
-            _warn_if_unsure(console, source, matte.confidence)
+            if plate is None:
+                _warn_if_unsure(console, source, matte.confidence)
             console.result(
                 {
                     "input": str(source),
@@ -228,6 +241,7 @@ def cmd_cut(args: argparse.Namespace, console: Console) -> int:
                     "low_confidence": matte.low_confidence,
                     "device": session.device,
                     "timings": {k: round(v, 4) for k, v in matte.timings.items()},
+                    **({} if plate is None else {"plate": args.plate, "alignment": matte.alignment.summary()}),
                 },
                 f"{source} -> {target}",
             )
@@ -404,6 +418,9 @@ def build_parser(extend: Callable[[argparse._SubParsersAction, Callable], None] 
     cut.add_argument("--contrast", type=float, default=0.0, help="0-100 %%, harden the edge")
     cut.add_argument("--shift-edge", type=float, default=0.0, help="-100..100 %%, move the edge out (+) or in (-)")
     cut.add_argument("--decontaminate", type=float, default=1.0, help="0-1, clean background colour from edges")
+    cut.add_argument("--plate", metavar="PLATE",
+                     help="a clean plate: the same scene without the subject, taken from about the same spot "
+                          "(aligned automatically; gives a better matte)")
     cut.add_argument("--bg-color", help="composite over this colour ('#rrggbb' or 'r,g,b') instead of transparency")
     _add_common(cut)
     cut.set_defaults(func=cmd_cut)

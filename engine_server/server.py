@@ -32,14 +32,14 @@ from websockets.http11 import Request, Response
 from websockets.exceptions import ConnectionClosed
 
 import core
-from core.errors import ImageInputError, ImageTooLargeError, ModelError, ParameterError, SoftcutError
+from core.errors import AlignmentError, ImageInputError, ImageTooLargeError, ModelError, ParameterError, SoftcutError
 from core.models import registry
 from engine_server import config, lan, phone_http
 from engine_server.connections import Client
 from engine_server.deliveries import Deliveries
 from engine_server.engine import Engine
 from engine_server.jobs import PRIORITIES, Job, JobCancelled, JobQueue, JobState, QueueFull
-from engine_server.operations import (adjust_edges, phone_cut, phone_paste, refine, select_subject, soft_segments,
+from engine_server.operations import (adjust_edges, phone_cut, phone_paste, plate_matte, refine, select_subject, soft_segments,
                                       trimap)
 from engine_server.operations.common import NotFound
 from engine_server.outbox import Outbox
@@ -52,6 +52,7 @@ log = logging.getLogger(__name__)
 
 OPERATIONS = {
     "select_subject": select_subject.run,
+    "plate_matte": plate_matte.run,
     "trimap": trimap.run,
     "refine": refine.run,
     "adjust_edges": adjust_edges.run,
@@ -73,6 +74,8 @@ def error_code(exc: BaseException) -> str:
         return "bad_parameter"
     if isinstance(exc, ModelError):
         return "model_error"
+    if isinstance(exc, AlignmentError):
+        return "alignment_failed"
     if isinstance(exc, NotFound):
         return "not_found"
     return "internal"

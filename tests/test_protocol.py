@@ -335,7 +335,7 @@ def test_decoder_argument_checks():
 
 
 def test_errors():
-    assert ERROR_CODES[0] == "bad_message" and len(ERROR_CODES) == 14
+    assert ERROR_CODES[0] == "bad_message" and len(ERROR_CODES) == 15
     assert ProtocolError(ErrorCode.BUSY, "x").code == "busy"
     with pytest.raises(ValueError, match="code"):
         ProtocolError("oops", "x")

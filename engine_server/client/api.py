@@ -252,6 +252,32 @@ class SoftcutClient:
         )
         return self.request(message, progress=progress, timeout=timeout)
 
+    def plate_matte(
+        self,
+        image: Buffer,
+        plate: Buffer,
+        *,
+        outputs: Sequence[str] = ("alpha",),
+        format: str = "raw",
+        refine: str = "best",
+        edges: Mapping[str, float] | None = None,
+        decontaminate: float = 1.0,
+        band: float = 0.015,
+        priority: str = "interactive",
+        progress: Progress | None = None,
+        timeout: float | None = None,
+        id: str | None = None,
+    ) -> Result:
+        """The subject of ``image`` helped by ``plate``, the same scene without the subject (a
+        buffer named ``plate``: e.g. ``raw_image(..., name="plate")``); ``fields["alignment"]``
+        says how the plate was aligned. A plate that cannot be aligned raises
+        :class:`EngineError` with code ``alignment_failed``."""
+        message = messages.plate_matte(
+            image, plate, outputs=outputs, format=format, refine=refine, edges=edges,
+            decontaminate=decontaminate, band=band, priority=priority, id=id,
+        )
+        return self.request(message, progress=progress, timeout=timeout)
+
     def adjust_edges(self, result_id: str, *, edges: Mapping[str, float] | None = None, decontaminate: float = 1.0,
                      outputs: Sequence[str] = ("alpha",), format: str = "raw", timeout: float | None = None) -> Result:
         """New edge controls on an earlier ``select_subject`` result."""

@@ -18,7 +18,8 @@ async def run(engine, job, request) -> Reply:
     edges = edge_controls(fields)
     if {"foreground", "cutout"} & set(names):
         amount = float(fields.get("decontaminate", 1.0))
-        alpha, foreground = await engine.on_cpu(partial(finish_edges, stored.image, stored.unedited, edges, amount))
+        alpha, foreground = await engine.on_cpu(partial(finish_edges, stored.image, stored.unedited, edges, amount,
+                                                           background=stored.background, known=stored.known))
     else:  # alpha only: no colour estimation, the common slider case
         alpha, foreground = await engine.on_cpu(partial(apply_edges, stored.unedited, edges)), None
     job.report(0.9, "edges")

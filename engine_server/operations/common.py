@@ -54,11 +54,13 @@ def edge_controls(fields: dict[str, Any]) -> EdgeControls:
     )
 
 
-def matte_outputs(names: list[str], fmt: str, *, alpha, foreground, trimap=None, coarse=None) -> list[OutBuffer]:
+def matte_outputs(names: list[str], fmt: str, *, alpha, foreground, trimap=None, coarse=None,
+                  background=None) -> list[OutBuffer]:
     """Encode the requested outputs of a matte, in the order asked.
 
     alpha (H, W), foreground (H, W, 3) float32 [0, 1]; trimap (h, w) uint8 and coarse
-    (h, w) float32 at the working size (the trimap is sent at full size).
+    (h, w) float32 at the working size (the trimap is sent at full size); background
+    (H, W, 3) float32 [0, 1], an aligned clean plate.
     """
     h, w = alpha.shape
     out = []
@@ -73,6 +75,8 @@ def matte_outputs(names: list[str], fmt: str, *, alpha, foreground, trimap=None,
             out.append(images.encode(name, cv2.resize(trimap, (w, h), interpolation=cv2.INTER_NEAREST), fmt))
         elif name == "coarse" and coarse is not None:
             out.append(images.encode(name, float_to_uint8(coarse), fmt))
+        elif name == "background" and background is not None:
+            out.append(images.encode(name, float_to_uint8(background), fmt))
         else:
             raise ParameterError(f"outputs: {name!r} is not available from this request")
     return out

@@ -9,12 +9,13 @@ the rest runs on the CPU pool. The finished matte is kept under a result id for
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 
 import numpy as np
 
-from core.pipeline import Coarse, MatteOptions, model_stage, refine_stage
+from core.pipeline import Coarse, Matte, MatteOptions, model_stage, refine_stage
 from engine_server.operations.common import Reply, buffer, check_model, edge_controls, matte_outputs
 from engine_server.results import content_key
 
@@ -23,11 +24,15 @@ from engine_server.results import content_key
 class StoredResult:
     """What ``adjust_edges`` needs to redo the last steps without model or solver.
 
-    image: (H, W, 3) float32 [0, 1]; unedited: (H, W) float32 [0, 1], alpha before edge controls.
+    image: (H, W, 3) float32 [0, 1]; unedited: (H, W) float32 [0, 1], alpha before edge controls;
+    background (H, W, 3) float32 [0, 1] and known (H, W) bool: the aligned clean plate and
+    where it holds (``plate_matte`` results only), for decontamination.
     """
 
     image: np.ndarray
     unedited: np.ndarray
+    background: np.ndarray | None = None
+    known: np.ndarray | None = None
 
 
 def options_from(fields: dict) -> MatteOptions:
@@ -52,15 +57,26 @@ async def cached_model_stage(engine, job, request, image: np.ndarray, options: M
 
 
 async def run(engine, job, request) -> Reply:
+    reply, _ = await run_with(engine, job, request, refine_stage)
+    return reply
+
+
+async def run_with(engine, job, request, finish: Callable[..., Matte],
+                   *, stored: Callable[[Matte], dict] = lambda matte: {}) -> tuple[Reply, Matte]:
+    """Decode the image, run the (cached) model stage, then ``finish(image, stage, options,
+    progress=...)`` on the CPU pool; keep the matte for ``adjust_edges`` and encode the
+    outputs. ``stored(matte)``: extra :class:`StoredResult` fields (a ``background`` is
+    also the ``background`` output). Returns the reply and the matte."""
     fields = request.fields
     check_model(engine, fields)
     options = options_from(fields)
     image = await engine.on_cpu(partial(buffer, request, 0, engine=engine))
     job.report(0.02, "decoded")
     stage = await cached_model_stage(engine, job, request, image, options)
-    matte = await engine.on_cpu(partial(refine_stage, image, stage, options, progress=job.report))
+    matte = await engine.on_cpu(partial(finish, image, stage, options, progress=job.report))
     result_id = uuid.uuid4().hex
-    engine.results.put(result_id, StoredResult(image, matte.unedited))
+    extra = stored(matte)
+    engine.results.put(result_id, StoredResult(image, matte.unedited, **extra))
     outputs = await engine.on_cpu(
         partial(
             matte_outputs,
@@ -70,9 +86,10 @@ async def run(engine, job, request) -> Reply:
             foreground=matte.foreground,
             trimap=matte.trimap,
             coarse=matte.coarse.alpha,
+            background=extra.get("background"),
         )
     )
-    return Reply(
+    reply = Reply(
         {
             "result": result_id,
             "confidence": round(matte.confidence, 4),
@@ -83,3 +100,4 @@ async def run(engine, job, request) -> Reply:
         },
         outputs,
     )
+    return reply, matte

@@ -28,6 +28,7 @@ class ErrorCode(str, enum.Enum):
     NOT_FOUND = "not_found"
     CANCELLED = "cancelled"
     MODEL_ERROR = "model_error"
+    ALIGNMENT_FAILED = "alignment_failed"
     INTERNAL = "internal"
 
 
@@ -55,6 +56,8 @@ ERROR_DESCRIPTIONS: dict[str, str] = {
     "cancelled": "A request was dropped for a reason other than the client's own `cancel` "
     "(the engine is shutting down, or the result it depends on was cancelled).",
     "model_error": "The model could not be loaded or failed while running.",
+    "alignment_failed": "`plate_matte`: the clean plate could not be aligned with the image (too few matching "
+    "features, an implausible camera move, too little overlap, or another scene); the message says which.",
     "internal": "A bug in the engine. The message says what failed; the connection stays usable.",
 }
 """One line per code, as documented in ``docs/protocol.md``."""

@@ -352,6 +352,27 @@ def select_subject(
     return Message("select_subject", _fresh(id), fields=fields, buffers=[image])
 
 
+def plate_matte(
+    image: Buffer,
+    plate: Buffer,
+    *,
+    outputs: Sequence[str] = ("alpha",),
+    format: str = "raw",
+    refine: str = "best",
+    edges: Mapping[str, float] | None = None,
+    decontaminate: float = 1.0,
+    band: float = 0.015,
+    priority: str = "interactive",
+    model: str | None = None,
+    id: str | None = None,
+) -> Message:
+    """Select Subject with a clean plate: ``image`` and ``plate`` are :func:`buffer` s named
+    ``image`` and ``plate``; the other fields as for :func:`select_subject`."""
+    message = select_subject(image, outputs=outputs, format=format, refine=refine, edges=edges,
+                             decontaminate=decontaminate, band=band, priority=priority, model=model, id=id)
+    return Message("plate_matte", message.id, fields=message.fields, buffers=[image, plate])
+
+
 def soft_segments(
     image: Buffer,
     *,

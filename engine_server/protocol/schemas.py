@@ -37,10 +37,12 @@ RAW_CHANNELS: dict[str, int] = {"rgba8": 4, "rgb8": 3, "grey8": 1}
 BUFFER_FORMATS: tuple[str, ...] = ("rgba8", "rgb8", "grey8", "png", "jpeg")
 IMAGE_FORMATS: tuple[str, ...] = ("rgba8", "rgb8", "grey8", "png")
 PHOTO_FORMATS: tuple[str, ...] = ("rgba8", "rgb8", "grey8", "png", "jpeg")
-"""Buffers that may be a camera's JPEG: ``phone_cut.image``, ``phone_paste.photo``, ``select_subject.image``."""
+"""Buffers that may be a camera's JPEG: ``phone_cut.image``, ``phone_paste.photo``, ``select_subject.image``,
+``plate_matte.image`` and ``plate_matte.plate``."""
 SNAPSHOT_FORMATS: tuple[str, ...] = ("rgb8", "png")
 GUIDE_FORMATS: tuple[str, ...] = ("grey8", "png")
 OUTPUTS: tuple[str, ...] = ("alpha", "foreground", "cutout", "trimap", "coarse")
+PLATE_OUTPUTS: tuple[str, ...] = (*OUTPUTS, "background")
 REFINE_OUTPUTS: tuple[str, ...] = ("alpha", "foreground", "cutout")
 OUTPUT_FORMATS: tuple[str, ...] = ("raw", "png")
 REFINE_MODES: tuple[str, ...] = ("none", "fast", "best")
@@ -53,6 +55,7 @@ OUTPUT_RAW_FORMAT: dict[str, str] = {
     "cutout": "rgba8",
     "trimap": "grey8",
     "coarse": "grey8",
+    "background": "rgb8",
 }
 """The raw format of each output when a request asks for ``format: "raw"``."""
 
@@ -200,6 +203,7 @@ MODEL_INFO: dict[str, Any] = {
 _IMAGE = _buffer_spec("image", IMAGE_FORMATS)
 _PHOTO_IMAGE = _buffer_spec("image", PHOTO_FORMATS)
 _GUIDE = _buffer_spec("guide", GUIDE_FORMATS)
+_PLATE = _buffer_spec("plate", PHOTO_FORMATS)
 
 CLIENT_INFO: dict[str, Any] = {
     "type": "object",
@@ -284,6 +288,24 @@ REQUEST_SCHEMAS: dict[str, dict[str, Any]] = {
             "model": MODEL,
         },
         buffers=_buffers(_PHOTO_IMAGE),
+    ),
+    "plate_matte": _request(
+        "plate_matte",
+        "Select Subject helped by a clean plate: a second photo of the same scene without the subject, taken by "
+        "hand from about the same spot (one job). The plate is aligned to the image (homography, then exposure); "
+        "a plate that cannot be aligned is error alignment_failed.",
+        {
+            "outputs": _outputs(PLATE_OUTPUTS),
+            "format": FORMAT,
+            "refine": _enum(REFINE_MODES, "best", "none: the plate's own estimate; fast: guided filter; "
+                            "best: matting solver with the known background"),
+            "edges": EDGES,
+            "decontaminate": DECONTAMINATE,
+            "band": BAND,
+            "priority": PRIORITY,
+            "model": MODEL,
+        },
+        buffers=_buffers(_PHOTO_IMAGE, _PLATE),
     ),
     "trimap": _request(
         "trimap",
@@ -437,6 +459,11 @@ REPLY_SCHEMAS: dict[str, dict[str, Any]] = {
             "low_confidence": {"type": "boolean"},
             "timings": {"type": "object", "additionalProperties": {"type": "number", "minimum": 0}},
             "device": {"type": "string"},
+            "alignment": {
+                "type": "object",
+                "description": "plate_matte: how the plate was aligned (features matched and agreeing, share of "
+                               "the image covered, share reproduced, noise, per-channel linear-light gain and bias)",
+            },
         },
         ["result"],
         buffers=True,
@@ -588,8 +615,8 @@ EDITOR_REPLY_SCHEMAS: dict[str, dict[str, Any]] = {
 REQUEST_TYPES: tuple[str, ...] = tuple(REQUEST_SCHEMAS)
 REPLY_TYPES: tuple[str, ...] = tuple(REPLY_SCHEMAS)
 EDITOR_REPLY_TYPES: tuple[str, ...] = tuple(EDITOR_REPLY_SCHEMAS)
-JOB_TYPES: tuple[str, ...] = ("select_subject", "trimap", "refine", "adjust_edges", "soft_segments", "phone_cut",
-                               "phone_paste")
+JOB_TYPES: tuple[str, ...] = ("select_subject", "plate_matte", "trimap", "refine", "adjust_edges", "soft_segments",
+                               "phone_cut", "phone_paste")
 """Requests that become queued jobs (answered by accepted, progress…, then result, error or cancelled)."""
 
 SUPPORTED_KEYWORDS = frozenset(
