@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from conftest import red_disc_image, textured
+from conftest import plate_scene, red_disc_image, textured
 from core.imageio import float_to_uint8
 
 REFINE = "fast"  # the quality the editors are asked for, and the direct requests compared with
@@ -63,6 +63,29 @@ def write_phone_inputs(out: Path) -> None:
     thing[...] = (30, 30, 220, 255)
     thing[disc] = (230, 30, 30, 255)
     (out / "object.rgba").write_bytes(thing.tobytes())
+
+
+PLATE_SIZE = (320, 240)  # (width, height) of the clean-plate scene
+
+
+def write_plate_inputs(out: Path) -> None:
+    """The clean-plate scenario's files, rgba8 at PLATE_SIZE: scene.rgba (a red disc over a
+    textured ground with red shapes) and plate.rgba (that ground, retaken by hand: moved,
+    re-exposed, noisy; :func:`conftest.plate_scene`)."""
+    w, h = PLATE_SIZE
+    image, plate, _ = plate_scene(h, w)
+    for name, pixels in (("scene", image), ("plate", plate)):
+        (out / f"{name}.rgba").write_bytes(np.dstack([pixels, np.full((h, w), 255, np.uint8)]).tobytes())
+
+
+def direct_plate(client, source: bytes, plate: bytes, w: int, h: int, outputs=("alpha",), edges=None, refine=REFINE):
+    """The engine's plate_matte answer for rgba8 ``source`` and ``plate`` (both w x h), asked
+    directly with the client factory ``client`` (the editors' request, for comparison)."""
+    from engine_server.client import raw_image
+
+    with client() as engine:
+        return engine.plate_matte(raw_image(w, h, "rgba8", source), raw_image(w, h, "rgba8", plate, name="plate"),
+                                  outputs=outputs, refine=refine, edges=edges, timeout=600)
 
 
 def free_port() -> int:
