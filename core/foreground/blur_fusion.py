@@ -49,6 +49,21 @@ def _fuse(image: np.ndarray, alpha: np.ndarray, blur_f: np.ndarray, blur_b: np.n
     return np.clip(out, 0.0, 1.0, out=out)
 
 
+KNOWN_PRIOR = np.float32(0.05)
+"""Weight of the local mean F̄ against the matting equation where the background is known."""
+
+
+def _fuse_known(image: np.ndarray, alpha: np.ndarray, blur_f: np.ndarray, background: np.ndarray) -> np.ndarray:
+    """F with B known: the minimiser of |I − αF − (1 − α)B|² + k |F − F̄|², i.e.
+    F = (α (I − (1 − α) B) + k F̄) / (α² + k), clipped to [0, 1]. Arrays (n, 3) / (n,)."""
+    a = alpha[..., None]
+    out = image - (1.0 - a) * background
+    out *= a
+    out += KNOWN_PRIOR * blur_f
+    out /= a * a + KNOWN_PRIOR
+    return np.clip(out, 0.0, 1.0, out=out)
+
+
 def estimate_foreground_blur_fusion(
     image: np.ndarray,
     alpha: np.ndarray,
@@ -71,8 +86,9 @@ def estimate_foreground_blur_fusion(
         radius is at least 1 px at the size the blurs run at).
     max_blur_pixels: the local means are computed at (at most) this many pixels.
     background: (H, W, 3) float32 in [0, 1], the true background where it is known (a
-        clean plate): there the last fusion step uses it instead of the local estimate
-        B̄, which solves I = αF + (1 − α)B for F with B given.
+        clean plate). There the narrow pass starts from the wide pass's colours fused
+        with it, and the last step solves I = αF + (1 − α)B for F with B given, leaning
+        on the local mean F̄ only as much as α is small (:func:`_fuse_known`).
     known: (H, W) bool, where ``background`` holds (default: everywhere).
 
     Returns
@@ -85,32 +101,40 @@ def estimate_foreground_blur_fusion(
     alpha = alpha.astype(np.float32, copy=False)
     h, w = alpha.shape
     scale = min(1.0, (max_blur_pixels / float(h * w)) ** 0.5)
+    if background is not None:
+        if background.shape != image.shape:
+            raise ParameterError(f"background: expected shape {image.shape}; got {background.shape}")
+        background = background.astype(np.float32, copy=False)
+        known = np.ones((h, w), bool) if known is None else known
     if scale < 1.0:
         small = (max(1, round(w * scale)), max(1, round(h * scale)))
         image_s = cv2.resize(image, small, interpolation=cv2.INTER_AREA)
         alpha_s = np.clip(cv2.resize(alpha, small, interpolation=cv2.INTER_AREA), 0.0, 1.0)
     else:
-        image_s, alpha_s = image, alpha
+        small, image_s, alpha_s = (w, h), image, alpha
     px_scale = (image_s.shape[0] * image_s.shape[1] / reference_pixels) ** 0.5
     wide = max(1, round(wide_radius * px_scale))
     narrow = max(1, round(narrow_radius * px_scale))
     blur_f, blur_b = _local_means(image_s, image_s, alpha_s, wide)
     F = _fuse(image_s, alpha_s, blur_f, blur_b)
+    if background is not None:
+        known_s = cv2.resize(known.astype(np.uint8), small, interpolation=cv2.INTER_NEAREST) > 0
+        background_s = cv2.resize(background, small, interpolation=cv2.INTER_AREA) if scale < 1.0 else background
+        F[known_s] = _fuse_known(image_s[known_s], alpha_s[known_s], blur_f[known_s], background_s[known_s])
     blur_f, blur_b = _local_means(F, blur_b, alpha_s, narrow)
     del F
     if scale < 1.0:
         blur_f = cv2.resize(blur_f, (w, h), interpolation=cv2.INTER_LINEAR)
         blur_b = cv2.resize(blur_b, (w, h), interpolation=cv2.INTER_LINEAR)
-    if background is not None:
-        if background.shape != image.shape:
-            raise ParameterError(f"background: expected shape {image.shape}; got {background.shape}")
-        where = np.ones((h, w, 1), bool) if known is None else known[:, :, None]
-        np.copyto(blur_b, background.astype(np.float32, copy=False), where=where)
     out = blur_f
     np.copyto(out, image, where=(alpha >= 1.0)[:, :, None])
-    soft = np.flatnonzero((alpha > 0.0) & (alpha < 1.0))
-    flat_out, flat_b = out.reshape(-1, 3), blur_b.reshape(-1, 3)
-    flat_out[soft] = _fuse(image.reshape(-1, 3)[soft], alpha.ravel()[soft], flat_out[soft], flat_b[soft])
+    soft = (alpha > 0.0) & (alpha < 1.0)
+    flat_out, flat_b, flat_i, flat_a = out.reshape(-1, 3), blur_b.reshape(-1, 3), image.reshape(-1, 3), alpha.ravel()
+    guessed = np.flatnonzero(soft if background is None else soft & ~known)
+    flat_out[guessed] = _fuse(flat_i[guessed], flat_a[guessed], flat_out[guessed], flat_b[guessed])
+    if background is not None:
+        given = np.flatnonzero(soft & known)
+        flat_out[given] = _fuse_known(flat_i[given], flat_a[given], flat_out[given], background.reshape(-1, 3)[given])
     return out
 
 

@@ -210,8 +210,43 @@ def blurred_distance(image: np.ndarray, background: np.ndarray) -> np.ndarray:
     return colour_distance(cv2.GaussianBlur(image, (0, 0), 1.0), cv2.GaussianBlur(background, (0, 0), 1.0))
 
 
-def align_plate(image: np.ndarray, plate: np.ndarray, *,
-                homography: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, PlateAlignment]:
+def refine_homography(image: np.ndarray, background: np.ndarray, homography: np.ndarray, agree: np.ndarray,
+                      *, long_side: int = 1024, iterations: int = 60) -> np.ndarray:
+    """Sub-pixel refinement of a plate → image homography by ECC image alignment
+    (Evangelidis & Psarakis 2008) on the pixels where the warped plate already agrees.
+
+    image, background: (h, w, 3) float32 in [0, 1], the photo and the plate warped through
+    ``homography``; agree: (h, w) bool, pixels to align on (background). ECC is invariant to
+    gain and bias, so exposure does not matter. Features concentrated in one part of the
+    frame leave a homography a few pixels off at the far corners; this pulls it onto all the
+    background. Returns the refined homography, or ``homography`` when ECC fails.
+    """
+    h, w = agree.shape
+    f = min(1.0, long_side / max(h, w))
+    size = (max(1, round(w * f)), max(1, round(h * f)))
+    grey = [cv2.resize(cv2.cvtColor(x, cv2.COLOR_RGB2GRAY), size, interpolation=cv2.INTER_AREA) for x in (image, background)]
+    mask = (cv2.resize(agree.astype(np.uint8), size, interpolation=cv2.INTER_NEAREST) > 0).astype(np.uint8)
+    if mask.sum() < 1000:
+        return homography
+    warp = np.eye(3, dtype=np.float32)
+    criteria = (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, iterations, 1e-5)
+    try:
+        _, warp = cv2.findTransformECC(grey[0], grey[1], warp, cv2.MOTION_HOMOGRAPHY, criteria, mask, 5)
+    except cv2.error as exc:
+        log.debug("ECC refinement failed: %s", exc)
+        return homography
+    to_small = scale_matrix(size[0] / w, size[1] / h)
+    residual = np.linalg.inv(to_small) @ warp.astype(np.float64) @ to_small  # image pixel → warped plate pixel
+    corners = np.array([[0, 0], [w - 1, 0], [w - 1, h - 1], [0, h - 1]], np.float64)
+    moved = np.linalg.norm(map_points(residual, corners) - corners, axis=1)
+    if not np.all(np.isfinite(moved)) or moved.max() > 0.02 * max(h, w):  # ECC wandered off
+        return homography
+    refined = np.linalg.inv(residual) @ homography
+    return refined / refined[2, 2]
+
+
+def align_plate(image: np.ndarray, plate: np.ndarray, *, homography: np.ndarray | None = None,
+                refine: bool = True) -> tuple[np.ndarray, np.ndarray, PlateAlignment]:
     """Bring ``plate`` onto ``image``: geometry, then exposure.
 
     Parameters
@@ -220,6 +255,7 @@ def align_plate(image: np.ndarray, plate: np.ndarray, *,
     plate: (Hp, Wp, 3) float32 RGB in [0, 1], the clean plate, any size.
     homography: plate → image pixels, when already known (skips feature matching; the
         exposure is then fitted on all the pixels the plate covers).
+    refine: refine the homography on all the background (:func:`refine_homography`).
 
     The exposure is fitted around the features the homography explains: they are
     background by construction (the subject is not in the plate).
@@ -252,6 +288,13 @@ def align_plate(image: np.ndarray, plate: np.ndarray, *,
     background = apply_photometric(warped, gain, bias)
     distance = blurred_distance(image, background)
     noise = float(np.median(distance[sample]))
+    if refine:
+        agree = valid & (distance < 3.0 * noise + 0.02)
+        homography = refine_homography(image, background, homography, agree)
+        warped, valid = warp_plate(plate, homography, size)
+        background = apply_photometric(warped, gain, bias)
+        distance = blurred_distance(image, background)
+        noise = float(np.median(distance[sample & valid]))
     agreement = float(np.mean(distance[valid] < 3.0 * noise + 0.02))
     log.debug("plate: %d/%d inliers, coverage %.3f, agreement %.3f, noise %.4f", len(points), matches, coverage,
               agreement, noise)

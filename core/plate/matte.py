@@ -52,17 +52,19 @@ def plate_trimap(changed: np.ndarray, valid: np.ndarray, coarse: np.ndarray, ban
     changed, valid: (h, w) bool; coarse: (h, w) float32 in [0, 1], the model's mask;
     band_px: half-width of the unknown band in pixels.
 
-    The subject is what changed, plus holes in it that the model calls subject (a
-    subject coloured like the background behind it), plus the model's subject where
-    the plate does not reach. Returns (h, w) uint8 in {0, 128, 255}.
+    The subject is what changed, plus the model's subject where the plate does not
+    reach; its inside (eroded by the band) is foreground, and what lies farther than
+    the band from it is background. Holes in it that the model calls subject stay
+    unknown: they are either background seen through the subject (hair) or subject
+    coloured like the background behind it, and only the solver can tell.
+    Returns (h, w) uint8 in {0, 128, 255}.
     """
     model = coarse > 0.5
-    holes = scipy.ndimage.binary_fill_holes(changed) & ~changed & model
-    subject = changed | holes | (model & ~valid)
+    subject = changed | (model & ~valid)
+    holes = scipy.ndimage.binary_fill_holes(subject) & ~subject & model
     band = max(2, round(band_px))
     fg = cv2.erode(subject.astype(np.uint8), _disk(band)) > 0
-    fg &= model | changed
-    near = cv2.dilate(subject.astype(np.uint8), _disk(band)) > 0
+    near = cv2.dilate((subject | holes).astype(np.uint8), _disk(band)) > 0
     trimap = np.full(changed.shape, 128, np.uint8)
     trimap[~near] = 0
     trimap[fg] = 255
