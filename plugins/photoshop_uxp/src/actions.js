@@ -23,6 +23,8 @@ const HISTORY_NAMES = {
   layer: "Softcut: Cut Out",
 };
 const EDGE_KEYS = ["smooth", "feather", "contrast", "shift_edge"];
+const PLATE_HISTORY_NAME = "Softcut: Select Subject with Clean Plate";
+const NO_PLATE = "choose a clean plate first: a layer of the scene without the subject, or From file…";
 
 /**
  * The user's message for any failure of an action.
@@ -38,9 +40,26 @@ function describeFailure(error, unchanged = UNCHANGED) {
   }
   if (error instanceof EngineError) {
     if (error.code === "unauthorized") return `the engine refused the pairing: pair again with the code \`${START_COMMAND}\` prints; ${unchanged}`;
-    return `the engine could not do it (${error.code}: ${error.message}); ${unchanged}`;
+    if (error.code === "alignment_failed") return `the clean plate could not be lined up with the image: ${error.detail}; ${unchanged}`;
+    return `the engine could not do it (${error.code}: ${error.detail === undefined ? error.message : error.detail}); ${unchanged}`;
   }
   return `could not write the result (${error && error.message ? error.message : error}); ${unchanged}`;
+}
+
+/**
+ * How the engine lined the plate up, in a few words for the status line.
+ * @param {{inliers?: number, matches?: number, coverage?: number}|null} alignment the result's `alignment`.
+ * @returns {string} e.g. "the plate lined up on 212 of 340 features and covers 97% of the image"; "" when unknown.
+ */
+function describeAlignment(alignment) {
+  if (!alignment || !Number.isFinite(alignment.inliers)) return "";
+  let text = `the plate lined up on ${alignment.inliers}${Number.isFinite(alignment.matches) ? ` of ${alignment.matches}` : ""} features`;
+  if (Number.isFinite(alignment.coverage)) {
+    const percent = Math.floor(alignment.coverage * 100);
+    text += ` and covers ${percent}% of the image`;
+    if (percent < 90) text += " (the model fills in the rest)";
+  }
+  return text;
 }
 
 /** Only the edge controls that change something (the engine treats absent ones as 0). */
@@ -81,6 +100,20 @@ function imageBuffer(source) {
   return { name: "image", format, width, height, data };
 }
 
+function checkOutput(output) {
+  if (!OUTPUTS.includes(output)) throw new TypeError(`output: expected one of ${OUTPUTS.join(", ")}`);
+}
+
+/** What Select Subject (and Select Subject with Clean Plate) sends for `source` with the panel's options. */
+function matteRequest(source, options) {
+  return {
+    image: imageBuffer(source),
+    edges: activeEdges(options.edges),
+    decontaminate: options.decontaminate === undefined ? 1 : Number(options.decontaminate),
+    outputs: wantedOutputs(options.output),
+  };
+}
+
 /**
  * Select Subject (or Refine Selection) into `options.output`, as one history state.
  * @param client a connected `EngineClient`.
@@ -89,7 +122,7 @@ function imageBuffer(source) {
  * @returns {Promise<{resultId: string, target: object}>} what `adjust` needs for live edge edits.
  */
 async function run(client, options, hooks = {}) {
-  if (!OUTPUTS.includes(options.output)) throw new TypeError(`output: expected one of ${OUTPUTS.join(", ")}`);
+  checkOutput(options.output);
   const source = await document_.readSource(options.merged);
   let guide = null;
   if (hooks.refineSelection) {
@@ -101,10 +134,7 @@ async function run(client, options, hooks = {}) {
   if (options.output === "mask") await document_.checkCanTakeMask(source);
 
   const { width, height } = source.image;
-  const image = imageBuffer(source);
-  const edges = activeEdges(options.edges);
-  const decontaminate = options.decontaminate === undefined ? 1 : Number(options.decontaminate);
-  const outputs = wantedOutputs(options.output);
+  const { image, edges, decontaminate, outputs } = matteRequest(source, options);
   let answer;
   if (guide) {
     answer = await ask(client, requests.refine(image, { name: "guide", format: "grey8", width, height, data: guide },
@@ -118,6 +148,31 @@ async function run(client, options, hooks = {}) {
   const name = hooks.refineSelection ? "Softcut: Refine Selection" : HISTORY_NAMES[options.output];
   const target = await document_.insert(source, options.output, answer.buffers, name);
   return { resultId: answer.id, target };
+}
+
+/**
+ * Select Subject with Clean Plate into `options.output`, as one history state: the image is
+ * what Select Subject sends, the plate a layer of the same document (read whole, at its own
+ * bounds) or a PNG/JPEG file.
+ * @param client a connected `EngineClient`.
+ * @param {{output: string, merged: boolean, quality: string, edges: object, decontaminate: number,
+ *   plate: ({layerID: number}|{file: {name: string, buffer: object}}|null)}} options
+ * @param {{onProgress?: function(number, string), onJob?: function(object)}} hooks
+ * @returns {Promise<{resultId: string, target: object, alignment: object}>} as `run`, and the
+ *   engine's `alignment` of the plate.
+ */
+async function plateMatte(client, options, hooks = {}) {
+  checkOutput(options.output);
+  const plate = options.plate;
+  if (!plate || (plate.layerID === undefined && !plate.file)) throw new document_.Refused(NO_PLATE);
+  const source = await document_.readSource(options.merged);
+  if (options.output === "mask") await document_.checkCanTakeMask(source);
+  const plateBuffer = plate.file ? plate.file.buffer : await document_.readPlateLayer(source, plate.layerID);
+
+  const { image, edges, decontaminate, outputs } = matteRequest(source, options);
+  const answer = await ask(client, requests.plateMatte(image, plateBuffer, { outputs, refine: options.quality, edges, decontaminate }), hooks);
+  const target = await document_.insert(source, options.output, answer.buffers, PLATE_HISTORY_NAME);
+  return { resultId: answer.id, target, alignment: answer.fields.alignment || null };
 }
 
 /**
@@ -169,4 +224,17 @@ async function softSegments(client, options = {}, hooks = {}) {
   return { count: segments.length, ...made };
 }
 
-module.exports = { START_COMMAND, describeFailure, run, adjust, softSegments };
+/**
+ * The layers of the active document that can serve as a clean plate, and the suggested one
+ * (see `photoshop_document.plateLayers`).
+ */
+function plateLayers() {
+  return document_.plateLayers();
+}
+
+/** Call `callback` after Photoshop events that may change the layers (see `photoshop_document.onLayersChanged`). */
+function onLayersChanged(callback) {
+  return document_.onLayersChanged(callback);
+}
+
+module.exports = { plateLayers, onLayersChanged, START_COMMAND, PLATE_HISTORY_NAME, NO_PLATE, describeFailure, run, plateMatte, adjust, softSegments, describeAlignment };

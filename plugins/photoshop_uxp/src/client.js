@@ -22,7 +22,11 @@ class EngineUnavailable extends Error {
   }
 }
 
-/** The engine answered a request with an `error` message; `code` is its error code (e.g. `unauthorized`). */
+/**
+ * The engine answered a request with an `error` message; `code` is its error code (e.g.
+ * `unauthorized`, `alignment_failed`) and `detail` the engine's own explanation (the message
+ * is "code: detail").
+ */
 class EngineError extends Error {
   /**
    * @param {string} code the protocol error code
@@ -33,6 +37,7 @@ class EngineError extends Error {
     super(`${code}: ${message}`);
     this.name = "EngineError";
     this.code = code;
+    this.detail = message;
     this.ref = ref;
   }
 }
@@ -179,7 +184,7 @@ class EngineClient {
   }
 
   /**
-   * Send a request. Job requests (select_subject, trimap, refine, adjust_edges, soft_segments) end with
+   * Send a request. Job requests (select_subject, plate_matte, trimap, refine, adjust_edges, soft_segments) end with
    * `result`; others (status, models.list) with their reply message.
    * @param {string} type the request type
    * @param {object} [fields] its fields (see docs/protocol.md)

@@ -1,7 +1,9 @@
 /**
- * The panel's controls: engine status and pairing, the four actions and Soft Segment Layers,
- * live edge sliders, progress and Cancel. It holds no Photoshop or pixel code: buttons call `actions.js`,
- * the engine is reached through `client.js`, settings live in `settings.js`.
+ * The panel's controls: engine status and pairing, the four actions, Select Subject with Clean
+ * Plate (the Clean plate list: another layer or a file), Soft Segment Layers, live edge
+ * sliders, progress and Cancel. It holds no Photoshop or pixel code: buttons call `actions.js`,
+ * the engine is reached through `client.js`, settings live in `settings.js`, the plate file
+ * picker is `plate_file.js`.
  */
 "use strict";
 
@@ -10,8 +12,11 @@ const settingsStore = require("./settings");
 const { EngineClient, EngineUnavailable, EngineError } = require("./client");
 const { SEGMENTS } = require("./protocol");
 const phonePaste = require("./phone_paste");
+const plateFile = require("./plate_file");
 
 const { START_COMMAND } = actions;
+/** The Clean plate list's values besides layers ("layer:ID"): none, the picked file, and the item that opens the picker. */
+const PLATE = Object.freeze({ none: "none", file: "file", pick: "pick-file" });
 const BUTTONS = {
   "select-subject": { output: null, refineSelection: false },
   "refine-selection": { output: null, refineSelection: true },
@@ -34,6 +39,9 @@ class Panel {
     this.busy = false;
     this.last = null; // what the last action inserted, for live edge edits
     this.pendingAdjust = false;
+    this.plateFile = null; // the clean plate picked From file…: {name, buffer}
+    this.plateChoices = new Map(); // document id → the Clean plate value the user picked there
+    this.plateList = null; // what the Clean plate list shows now (to rebuild it only when it changes)
     this.el = (id) => page.getElementById(id);
   }
 
@@ -43,6 +51,13 @@ class Panel {
       this.el(id).addEventListener("click", () => this.runAction(how));
     }
     this.el("soft-segments").addEventListener("click", () => this.softSegments());
+    this.el("plate-subject").addEventListener("click", () => this.plateSubject());
+    const plate = this.el("plate");
+    plate.addEventListener("change", () => this.plateChanged());
+    // The layers may have changed since the list was made: refresh it as it opens (a no-op when nothing changed).
+    for (const event of ["focus", "mousedown"]) plate.addEventListener(event, () => this.refreshPlates());
+    this.refreshPlates();
+    actions.onLayersChanged(() => this.refreshPlates()).catch(() => {}); // without notifications, focus and each job refresh it
     const count = this.el("segment-count");
     count.setAttribute("max", String(SEGMENTS.max));
     count.addEventListener("change", () => { count.value = String(this.segmentCount()); });
@@ -168,6 +183,7 @@ class Panel {
       quality: this.el("quality").value,
       edges,
       decontaminate: Number(this.el("edge-decontaminate").value) / 100,
+      plate: this.chosenPlate(),
     };
   }
 
@@ -197,6 +213,7 @@ class Panel {
       return false;
     } finally {
       this.setBusy(false);
+      this.refreshPlates(); // the job may have made a layer
     }
   }
 
@@ -205,8 +222,109 @@ class Panel {
     return this.perform(async () => {
       const chosen = this.options(output);
       this.last = await actions.run(this.client, chosen, this.hooks({ refineSelection }));
-      return `Done: the result is in the document as a ${chosen.output === "mask" ? "layer mask" : chosen.output === "layer" ? "new layer" : "selection"} (one history step). Move the Edges sliders to adjust it.`;
+      return `Done: the result is in the document as a ${OUTPUT_NAMES[chosen.output]} (one history step). Move the Edges sliders to adjust it.`;
     });
+  }
+
+  /**
+   * Select Subject with Clean Plate into the chosen Output, with the Edges and Quality of
+   * Select Subject; resolves true when the document got the result. Without a plate it only
+   * says so (no engine request).
+   */
+  async plateSubject() {
+    if (this.busy) return false;
+    if (!this.chosenPlate()) {
+      this.say(`${actions.NO_PLATE[0].toUpperCase()}${actions.NO_PLATE.slice(1)}.`, true);
+      return false;
+    }
+    return this.perform(async () => {
+      const chosen = this.options();
+      const made = await actions.plateMatte(this.client, chosen, this.hooks());
+      this.last = { resultId: made.resultId, target: made.target };
+      const how = actions.describeAlignment(made.alignment);
+      return `Done: the result is in the document as a ${OUTPUT_NAMES[chosen.output]} (one history step)${how ? `; ${how}` : ""}. Move the Edges sliders to adjust it.`;
+    });
+  }
+
+  // ── clean plate ───────────────────────────────────────────────────────────
+
+  /** The plate the Clean plate list shows: {layerID}, {file}, or null (none). */
+  chosenPlate() {
+    const value = this.el("plate").value;
+    if (value.startsWith("layer:")) return { layerID: Number(value.slice("layer:".length)) };
+    if (value === PLATE.file && this.plateFile) return { file: this.plateFile };
+    return null;
+  }
+
+  /**
+   * Fill the Clean plate list from the active document: None, its other layers, the picked
+   * file, From file…; keep the user's pick for this document while it is there, else show the
+   * suggested layer (named "plate", else the one below the active layer).
+   */
+  refreshPlates() {
+    let listed;
+    try {
+      listed = actions.plateLayers();
+    } catch (error) {
+      listed = { documentID: null, layers: [], suggested: null };
+    }
+    const entries = [{ value: PLATE.none, label: "None" }];
+    for (const layer of listed.layers) {
+      entries.push({ value: `layer:${layer.id}`, label: layer.pixels ? layer.label : `${layer.label} (rasterize first)` });
+    }
+    if (this.plateFile) entries.push({ value: PLATE.file, label: `File: ${this.plateFile.name}` });
+    entries.push({ value: PLATE.pick, label: "From file…" });
+    const picked = this.plateChoices.get(listed.documentID);
+    let value = listed.suggested === null ? PLATE.none : `layer:${listed.suggested}`;
+    if (picked !== undefined && entries.some((e) => e.value === picked)) value = picked;
+    this.showPlates(entries, value);
+  }
+
+  showPlates(entries, value) {
+    const shown = JSON.stringify([entries, value]);
+    const select = this.el("plate");
+    if (shown === this.plateList && select.value === value) return;
+    this.plateList = shown;
+    while (select.firstChild) select.removeChild(select.firstChild);
+    for (const entry of entries) {
+      const option = this.page.createElement("option");
+      option.value = entry.value;
+      option.textContent = entry.label;
+      if (entry.value === value) option.selected = true;
+      select.appendChild(option);
+    }
+    select.value = value;
+  }
+
+  /** The user picked in the Clean plate list: remember it for this document; From file… opens the picker. */
+  async plateChanged() {
+    const value = this.el("plate").value;
+    let documentID = null;
+    try {
+      documentID = actions.plateLayers().documentID;
+    } catch (error) {
+      // no document: the pick is kept for "none"
+    }
+    if (value !== PLATE.pick) {
+      this.plateChoices.set(documentID, value);
+      return true;
+    }
+    let picked = null;
+    try {
+      picked = await plateFile.pickPlateFile();
+    } catch (error) {
+      this.say(error instanceof plateFile.NotAnImage
+        ? `${error.message}: choose a PNG or JPEG of the scene without the subject.`
+        : `Could not open the file: ${error && error.message ? error.message : error}`, true);
+    }
+    if (picked) {
+      this.plateFile = picked;
+      this.plateChoices.set(documentID, PLATE.file);
+      this.say(`Clean plate: ${picked.name} (${picked.buffer.width} × ${picked.buffer.height}).`);
+    }
+    this.plateList = null; // show the list again: the file, or the earlier pick when cancelled
+    this.refreshPlates();
+    return Boolean(picked);
   }
 
   /** The Layers count, a whole number from 2 to SEGMENTS.max. */
@@ -312,6 +430,8 @@ class Panel {
     this.el(`${slider.id}-value`).textContent = slider.value;
   }
 }
+
+const OUTPUT_NAMES = Object.freeze({ selection: "selection", mask: "layer mask", layer: "new layer" });
 
 const BASE64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 

@@ -1,5 +1,6 @@
 /**
- * The only module that touches Photoshop: reads the source pixels and the selection, writes
+ * The only module that touches Photoshop: reads the source pixels, the selection and clean
+ * plate layers, lists the layers a plate can come from, writes
  * selections, layer masks, new layers and groups of soft segment layers.
  *
  * Reads happen before the engine is asked; every write happens inside `core.executeAsModal`
@@ -95,6 +96,95 @@ async function readSelection(source) {
   try {
     const data = pixels.toEightBit(await got.imageData.getData({ chunky: true }));
     return pixels.place(data, pixels.rectFromBounds(got.sourceBounds), source.rect);
+  } finally {
+    got.imageData.dispose();
+  }
+}
+
+/** Every layer of the document, the children of groups included, top first (the Layers panel's order, expanded). */
+function allLayers(doc) {
+  const out = [];
+  const walk = (layers, path) => {
+    for (const layer of layers) {
+      out.push({ layer, path });
+      if (layer.kind === constants.LayerKind.GROUP && layer.layers) walk(layer.layers, [...path, layer.name]);
+    }
+  };
+  walk(doc.layers, []);
+  return out;
+}
+
+/**
+ * The layers that can serve as a clean plate: every layer of the active document but groups
+ * and the one picked layer (the subject's), top first, and the suggested one: the top-most
+ * pixel layer whose name contains "plate" (any case), else the pixel layer just below the
+ * picked one, else none.
+ * @returns {{documentID: (number|null), layers: Array<{id: number, name: string, label: string, pixels: boolean}>, suggested: (number|null)}}
+ *   `label` names the groups a layer is in ("Group › Layer"); `pixels` is false for layers
+ *   that must be rasterized first (smart objects, text…). No document: no layers.
+ */
+function plateLayers() {
+  const doc = app.activeDocument;
+  if (!doc) return { documentID: null, layers: [], suggested: null };
+  const picked = doc.activeLayers;
+  const activeID = picked.length === 1 ? picked[0].id : null;
+  const all = allLayers(doc).filter(({ layer }) => layer.kind !== constants.LayerKind.GROUP);
+  const layers = all.filter(({ layer }) => layer.id !== activeID).map(({ layer, path }) => ({
+    id: layer.id, name: layer.name, label: [...path, layer.name].join(" › "), pixels: layer.kind === constants.LayerKind.NORMAL,
+  }));
+  const named = layers.find((l) => l.pixels && /plate/i.test(l.name));
+  let suggested = named ? named.id : null;
+  if (suggested === null && activeID !== null) {
+    const at = all.findIndex(({ layer }) => layer.id === activeID);
+    const below = all.slice(at + 1).find(({ layer }) => layer.kind === constants.LayerKind.NORMAL);
+    if (below) suggested = below.layer.id;
+  }
+  return { documentID: doc.id, layers, suggested };
+}
+
+/** The Photoshop events after which the plate list may have changed (layers made, deleted, renamed, picked; documents). */
+const LAYER_EVENTS = ["select", "make", "delete", "set", "move", "duplicate", "open", "close", "placeEvent", "rasterizeLayer", "historyStateChanged"];
+
+/**
+ * Call `callback` after Photoshop events that may change the document's layers (where the host
+ * has `action.addNotificationListener`).
+ * @param {function(string): void} callback gets the event's name.
+ * @returns {Promise<boolean>} whether the listener was registered.
+ */
+async function onLayersChanged(callback) {
+  if (typeof action.addNotificationListener !== "function") return false;
+  await action.addNotificationListener(LAYER_EVENTS, (event) => callback(event));
+  return true;
+}
+
+/**
+ * A layer of the source's document as the `plate` buffer for plate_matte: its pixels at its
+ * own bounds (the whole layer, also where it reaches past the canvas), 8-bit, rgba8 (grey8 in
+ * a Grayscale document). Refused when the layer is gone, is the layer being cut out, is not a
+ * pixel layer or is empty.
+ * @param source what `readSource` returned.
+ * @param {number} layerID
+ * @returns {Promise<{name: "plate", format: string, width: number, height: number, data: Uint8Array}>}
+ */
+async function readPlateLayer(source, layerID) {
+  const found = allLayers(source.doc).find(({ layer }) => layer.id === layerID);
+  if (!found) throw new Refused("the clean plate layer is no longer in the document: choose the plate again");
+  const { layer } = found;
+  if (!source.merged && source.layer && source.layer.id === layer.id) {
+    throw new Refused(`the clean plate "${layer.name}" is the layer being cut out: pick the subject's layer, or choose another layer (or a file) as the plate`);
+  }
+  if (layer.kind !== constants.LayerKind.NORMAL) {
+    throw new Refused(`the clean plate "${layer.name}" is not a pixel layer: rasterize it (Layer › Rasterize) or choose From file…`);
+  }
+  const bounds = pixels.rectFromBounds(layer.bounds);
+  if (bounds.width <= 0 || bounds.height <= 0) throw new Refused(`the clean plate "${layer.name}" is empty`);
+  const got = await imaging.getPixels({ documentID: source.doc.id, layerID: layer.id, sourceBounds: boundsOf(bounds), componentSize: source.depth });
+  try {
+    const rect = pixels.rectFromBounds(got.sourceBounds);
+    if (rect.width <= 0 || rect.height <= 0) throw new Refused(`the clean plate "${layer.name}" is empty`);
+    const data = await got.imageData.getData({ chunky: true });
+    const image = pixels.engineImage(pixels.toEightBit(data), got.imageData.components);
+    return { name: "plate", format: image.format, width: rect.width, height: rect.height, data: image.data };
   } finally {
     got.imageData.dispose();
   }
@@ -333,5 +423,5 @@ async function placeLayer(cut) {
 }
 
 module.exports = {
-  Refused, SEGMENT_GROUP, readSource, readSelection, checkCanTakeMask, insert, insertSegments, rewrite, snapshot, placeLayer,
+  Refused, SEGMENT_GROUP, readSource, readSelection, plateLayers, onLayersChanged, readPlateLayer, checkCanTakeMask, insert, insertSegments, rewrite, snapshot, placeLayer,
 };

@@ -346,6 +346,68 @@ class Decoder {
   }
 }
 
+// ------------------------------------------------------------------ image files
+
+/** JPEG start-of-frame markers (SOF0–SOF15 but DHT, JPG and DAC), and markers without a length. */
+const JPEG_SOF = new Set([0xc0, 0xc1, 0xc2, 0xc3, 0xc5, 0xc6, 0xc7, 0xc9, 0xca, 0xcb, 0xcd, 0xce, 0xcf]);
+const JPEG_STANDALONE = new Set([0xd0, 0xd1, 0xd2, 0xd3, 0xd4, 0xd5, 0xd6, 0xd7, 0x01]);
+
+/**
+ * The stored size of a JPEG file, from its frame header (no decoding; the engine's codec reads
+ * it the same way and checks it against the buffer's spec). Null when it is not a JPEG or ends
+ * before its frame header.
+ * @param {Uint8Array} data
+ * @returns {{width: number, height: number}|null}
+ */
+function jpegSize(data) {
+  if (data.length < 4 || data[0] !== 0xff || data[1] !== 0xd8) return null;
+  let i = 2;
+  while (i + 4 <= data.length) {
+    if (data[i] !== 0xff) return null;
+    const marker = data[i + 1];
+    if (marker === 0xff) { i += 1; continue; } // fill byte
+    if (JPEG_STANDALONE.has(marker)) { i += 2; continue; }
+    if (marker === 0xd9 || marker === 0xda) return null; // EOI, or the scan before any frame header
+    const length = (data[i + 2] << 8) | data[i + 3];
+    if (length < 2) return null;
+    if (JPEG_SOF.has(marker)) {
+      if (i + 9 > data.length || length < 7) return null;
+      const height = (data[i + 5] << 8) | data[i + 6];
+      const width = (data[i + 7] << 8) | data[i + 8];
+      return width > 0 && height > 0 ? { width, height } : null;
+    }
+    i += 2 + length;
+  }
+  return null;
+}
+
+/** The size in a PNG file's header, or null when it is not a PNG. */
+function pngSize(data) {
+  const header = data.length >= PNG_HEADER_BYTES && PNG_SIGNATURE.every((b, i) => data[i] === b) && String.fromCharCode(...data.subarray(12, 16)) === "IHDR";
+  if (!header) return null;
+  const view = new DataView(data.buffer, data.byteOffset + 16, 8);
+  const width = view.getUint32(0);
+  const height = view.getUint32(4);
+  return width > 0 && height > 0 ? { width, height } : null;
+}
+
+/**
+ * A PNG or JPEG file as a request buffer (sent as it is: the engine decodes it), its size read
+ * from the file's header.
+ * @param {string} name the buffer's name, e.g. `plate`.
+ * @param {ArrayBuffer|ArrayBufferView} bytes the whole file.
+ * @returns {{name: string, format: "png"|"jpeg", width: number, height: number, data: Uint8Array}}
+ * @throws {RangeError} when the bytes are neither a PNG nor a JPEG with a readable size
+ */
+function photoFile(name, bytes) {
+  const data = asBytes(bytes, name);
+  const png = pngSize(data);
+  if (png) return { name, format: "png", ...png, data };
+  const jpeg = jpegSize(data);
+  if (jpeg) return { name, format: "jpeg", ...jpeg, data };
+  throw new RangeError("not a PNG or JPEG file");
+}
+
 // ------------------------------------------------------------------ the panel's requests
 
 /** soft_segments' `count`: 2–10 layers, 5 by default (the answer carries one buffer a layer). */
@@ -385,6 +447,22 @@ const requests = Object.freeze({
    */
   selectSubject(image, { outputs, refine, edges = {}, decontaminate = 1 }) {
     return { type: "select_subject", fields: { outputs, format: "raw", refine, edges, decontaminate }, buffers: [image] };
+  },
+
+  /**
+   * plate_matte: Select Subject helped by a clean plate (the same scene without the subject);
+   * the fields are select_subject's. The answer's `alignment` says how the plate was aligned; a
+   * plate the engine cannot align is error `alignment_failed`.
+   * @param image the `image` buffer (rgba8, rgb8 or grey8), as for selectSubject.
+   * @param plate the `plate` buffer: raw (rgba8, rgb8, grey8) or a png/jpeg file (`photoFile`), any size.
+   * @param {{outputs: string[], refine: string, edges?: object, decontaminate?: number}} options
+   * @returns {Request}
+   * @throws {RangeError} when a buffer is not named `image` and `plate`
+   */
+  plateMatte(image, plate, { outputs, refine, edges = {}, decontaminate = 1 }) {
+    if (!image || image.name !== "image") throw new RangeError(`image: expected the buffer named "image"; got ${JSON.stringify(image && image.name)}`);
+    if (!plate || plate.name !== "plate") throw new RangeError(`plate: expected the buffer named "plate"; got ${JSON.stringify(plate && plate.name)}`);
+    return { type: "plate_matte", fields: { outputs, format: "raw", refine, edges, decontaminate }, buffers: [image, plate] };
   },
 
   /**
@@ -432,6 +510,8 @@ module.exports = {
   isValidId,
   idGenerator,
   rawImage,
+  photoFile,
+  jpegSize,
   encode,
   Decoder,
   SEGMENTS,

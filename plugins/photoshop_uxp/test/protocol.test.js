@@ -9,7 +9,7 @@ const path = require("node:path");
 const { execFileSync } = require("node:child_process");
 
 const protocol = require("../src/protocol");
-const { Decoder, ProtocolError, encode, idGenerator, isValidId, rawImage, requests, segmentNames, SEGMENTS } = protocol;
+const { Decoder, ProtocolError, encode, idGenerator, isValidId, photoFile, rawImage, requests, segmentNames, SEGMENTS } = protocol;
 const { REPO_ROOT, pythonPath } = require("../testing/engine");
 
 const DOCS = path.resolve(__dirname, "..", "..", "..", "docs", "protocol.md");
@@ -24,6 +24,22 @@ function documentedExamples() {
 function decodeAll(frames) {
   const decoder = new Decoder();
   return frames.map((f) => decoder.feed(f)).filter((m) => m !== null);
+}
+
+/** The start of a PNG file of width × height: signature and IHDR chunk (all a size needs). */
+function tinyPng(width, height) {
+  const out = new Uint8Array(33);
+  out.set([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13, 0x49, 0x48, 0x44, 0x52]);
+  const view = new DataView(out.buffer);
+  view.setUint32(16, width);
+  view.setUint32(20, height);
+  out.set([8, 6, 0, 0, 0], 24);
+  return out;
+}
+
+/** The start of a JPEG file of width × height: SOI, an APP0 segment, a fill byte, then a baseline frame header. */
+function tinyJpeg(width, height) {
+  return Uint8Array.of(0xff, 0xd8, 0xff, 0xe0, 0, 4, 1, 2, 0xff, 0xff, 0xc0, 0, 11, 8, height >> 8, height & 255, width >> 8, width & 255, 1, 1, 0x11, 0, 0xff, 0xd9);
 }
 
 const pixels = (n, seed = 1) => Uint8Array.from({ length: n }, (_, i) => (i * 31 + seed) & 255);
@@ -318,6 +334,39 @@ describe("the panel's requests against the engine's own schemas", () => {
       v: 1, type: "soft_segments", id: "p1", buffers: [{ name: "image", format: "rgba8", width: 4, height: 3, size: 48 }],
       count: 5, masks: "stacked", format: "raw",
     });
+  });
+
+  test("plate_matte as the panel builds it (raw plate of another size, PNG and JPEG files) is a valid request", () => {
+    const plate = rawImage("plate", "rgba8", 5, 2, pixels(40, 7));
+    const png = photoFile("plate", tinyPng(7, 5));
+    const jpeg = photoFile("plate", tinyJpeg(9, 4));
+    const built = [
+      requests.plateMatte(image, plate, { outputs: ["alpha"], refine: "best", edges: { feather: 2 }, decontaminate: 0.5 }),
+      requests.plateMatte(grey, png, { outputs: ["alpha", "foreground"], refine: "fast" }),
+      requests.plateMatte(image, jpeg, { outputs: ["alpha"], refine: "best" }),
+    ];
+    assert.deepEqual(engineVerdicts(texts(built)), built.map(() => "ok"));
+    assert.deepEqual(JSON.parse(texts([built[0]])[0]), {
+      v: 1, type: "plate_matte", id: "p1",
+      buffers: [{ name: "image", format: "rgba8", width: 4, height: 3, size: 48 }, { name: "plate", format: "rgba8", width: 5, height: 2, size: 40 }],
+      outputs: ["alpha"], format: "raw", refine: "best", edges: { feather: 2 }, decontaminate: 0.5,
+    });
+    // The buffers must be the image and the plate, in that order (the engine refuses anything else too).
+    assert.throws(() => requests.plateMatte(plate, image, { outputs: ["alpha"], refine: "best" }), /image: expected the buffer named "image"/);
+    assert.throws(() => requests.plateMatte(image, guide, { outputs: ["alpha"], refine: "best" }), /plate: expected the buffer named "plate"/);
+    const swapped = { ...built[0], buffers: [built[0].buffers[1], built[0].buffers[0]] };
+    assert.match(engineVerdicts(texts([swapped]))[0], /^bad_parameter: buffers/);
+  });
+
+  test("photoFile: a PNG's or JPEG's size from its header; anything else is refused", () => {
+    assert.deepEqual({ ...photoFile("plate", tinyPng(640, 480)), data: null }, { name: "plate", format: "png", width: 640, height: 480, data: null });
+    assert.deepEqual({ ...photoFile("plate", tinyJpeg(4032, 3024)), data: null }, { name: "plate", format: "jpeg", width: 4032, height: 3024, data: null });
+    const bytes = tinyJpeg(3, 2);
+    assert.equal(photoFile("plate", bytes.buffer).data.byteLength, bytes.byteLength, "an ArrayBuffer (what UXP's read gives) works");
+    for (const bad of [new Uint8Array(0), new TextEncoder().encode("GIF89a................................."),
+      tinyPng(0, 5), tinyJpeg(3, 2).subarray(0, 12), Uint8Array.of(0xff, 0xd8, 0xff, 0xda, 0, 2)]) {
+      assert.throws(() => photoFile("plate", bad), /not a PNG or JPEG file/);
+    }
   });
 
   test("soft_segments: what the builder refuses, the engine refuses too", () => {

@@ -1,8 +1,9 @@
 /**
  * The shipped panel page in headless Chromium, at the panel's minimum size, against a real
  * engine: pairing (refused, then accepted), Select Subject on the in-memory Photoshop
- * document, a live Edges slider, Soft Segment Layers, Cancel, the engine stopping; a screenshot, layout checks
- * and no console errors.
+ * document, a live Edges slider, Soft Segment Layers, Cancel, the engine stopping; Select
+ * Subject with Clean Plate (a plate layer, a plate of another scene, no plate, a plate file,
+ * the engine stopped); screenshots, layout checks and no console errors.
  *
  * The page is index.html as shipped, served over loopback with two scripts put in front of
  * its own: a small CommonJS `require` (UXP has one; browsers do not) that hands out the
@@ -17,6 +18,8 @@ const http = require("node:http");
 const path = require("node:path");
 
 const { startEngine, occupyEngine } = require("../testing/engine");
+const { plateInputs } = require("../testing/plate");
+const { EngineClient } = require("../src/client");
 const { SKIP, launchChromium, screenshotDir, consoleErrors } = require("../testing/browser");
 const { SEGMENTS } = require("../src/protocol");
 
@@ -114,6 +117,35 @@ async function statusText(page) {
   return page.textContent("#engine-status");
 }
 
+/** The layout at the panel's minimum size: nothing sticks out sideways, controls are whole and apart. */
+async function checkLayout(page) {
+  const layout = await page.evaluate(() => {
+    const controls = [...document.querySelectorAll("button, select, input")].filter((e) => e.offsetParent !== null);
+    const boxes = controls.map((e) => ({ id: e.id, r: e.getBoundingClientRect(), clipped: e.scrollWidth > e.clientWidth + 1 && e.tagName === "BUTTON" }));
+    const overlaps = [];
+    for (let i = 0; i < boxes.length; i++) for (let j = i + 1; j < boxes.length; j++) {
+      const a = boxes[i].r, b = boxes[j].r;
+      if (a.left < b.right - 1 && b.left < a.right - 1 && a.top < b.bottom - 1 && b.top < a.bottom - 1) overlaps.push(`${boxes[i].id}/${boxes[j].id}`);
+    }
+    return {
+      scrollWidth: document.documentElement.scrollWidth,
+      outside: boxes.filter((b) => b.r.left < 0 || b.r.right > window.innerWidth + 0.5).map((b) => b.id),
+      tiny: boxes.filter((b) => b.r.width < 16 || b.r.height < 12).map((b) => b.id),
+      clipped: boxes.filter((b) => b.clipped).map((b) => b.id),
+      overlaps,
+      count: boxes.length,
+      ids: boxes.map((b) => b.id),
+    };
+  });
+  assert.ok(layout.count >= 17, `expected the panel's controls; saw ${layout.count}`);
+  for (const id of ["segment-count", "soft-segments", "plate", "plate-subject"]) assert.ok(layout.ids.includes(id), `${id} is shown`);
+  assert.ok(layout.scrollWidth <= MIN.width, `horizontal overflow: ${layout.scrollWidth}px in ${MIN.width}px`);
+  assert.deepEqual(layout.outside, []);
+  assert.deepEqual(layout.tiny, []);
+  assert.deepEqual(layout.clipped, []);
+  assert.deepEqual(layout.overlaps, []);
+}
+
 test("the panel at its minimum size: pair, select, adjust, cancel, engine stop; no console errors", { skip: SKIP }, async () => {
   const page = await browser.newPage({ viewport: { width: MIN.width, height: MIN.height } });
   page.setDefaultTimeout(180_000); // a cold engine compiles its numeric kernels on the first job
@@ -183,6 +215,8 @@ test("the panel at its minimum size: pair, select, adjust, cancel, engine stop; 
     children: [["Segment 3", true], ["Segment 2", true], ["Segment 1", true]],
     history: ["Open", "Softcut: Select Subject", "Softcut: Adjust Edges", "Softcut: Soft Segments"],
   });
+  const listed = (await plateOptions(page)).map(([label]) => label);
+  assert.ok(listed.includes("Soft segments › Segment 1"), `the Clean plate list follows the new layers: ${listed}`);
   await page.fill("#segment-count", "40");
   await page.$eval("#segment-count", (input) => input.dispatchEvent(new Event("change")));
   assert.equal(await page.inputValue("#segment-count"), String(SEGMENTS.max), "the count is kept within what the engine can answer");
@@ -196,31 +230,7 @@ test("the panel at its minimum size: pair, select, adjust, cancel, engine stop; 
 
   // Layout at the minimum size: nothing sticks out sideways, controls are whole and apart.
   await page.screenshot({ path: path.join(SCREENSHOT_DIR, "panel-minimum-size.png"), fullPage: true });
-  const layout = await page.evaluate(() => {
-    const controls = [...document.querySelectorAll("button, select, input")].filter((e) => e.offsetParent !== null);
-    const boxes = controls.map((e) => ({ id: e.id, r: e.getBoundingClientRect(), clipped: e.scrollWidth > e.clientWidth + 1 && e.tagName === "BUTTON" }));
-    const overlaps = [];
-    for (let i = 0; i < boxes.length; i++) for (let j = i + 1; j < boxes.length; j++) {
-      const a = boxes[i].r, b = boxes[j].r;
-      if (a.left < b.right - 1 && b.left < a.right - 1 && a.top < b.bottom - 1 && b.top < a.bottom - 1) overlaps.push(`${boxes[i].id}/${boxes[j].id}`);
-    }
-    return {
-      scrollWidth: document.documentElement.scrollWidth,
-      outside: boxes.filter((b) => b.r.left < 0 || b.r.right > window.innerWidth + 0.5).map((b) => b.id),
-      tiny: boxes.filter((b) => b.r.width < 16 || b.r.height < 12).map((b) => b.id),
-      clipped: boxes.filter((b) => b.clipped).map((b) => b.id),
-      overlaps,
-      count: boxes.length,
-      ids: boxes.map((b) => b.id),
-    };
-  });
-  assert.ok(layout.count >= 15, `expected the panel's controls; saw ${layout.count}`);
-  for (const id of ["segment-count", "soft-segments"]) assert.ok(layout.ids.includes(id), `${id} is shown`);
-  assert.ok(layout.scrollWidth <= MIN.width, `horizontal overflow: ${layout.scrollWidth}px in ${MIN.width}px`);
-  assert.deepEqual(layout.outside, []);
-  assert.deepEqual(layout.tiny, []);
-  assert.deepEqual(layout.clipped, []);
-  assert.deepEqual(layout.overlaps, []);
+  await checkLayout(page);
 
   // Cancel: a job waiting behind another client's big job is cancelled from the panel.
   const busy = await occupyEngine(engine); // the action's job will wait in the queue
@@ -264,5 +274,144 @@ test("Paste from phone… shows the engine's phone link and its QR code (softcut
   } finally {
     await page.close();
     await lan.stop();
+  }
+});
+
+/** The clean-plate scene as the page's document: the plate, another scene, and the scene on top (picked). */
+function openPlateDocument(page, inputs) {
+  return page.evaluate(({ width, height, scene, plate, other }) => {
+    const { app, action } = require("photoshop");
+    const { paint } = require("./testing/paint");
+    const doc = app.newDocument({ width, height, title: "Shoot" });
+    const rect = { left: 0, top: 0, width, height };
+    const from = (bytes) => (x, y) => { const at = (y * width + x) * 4; return [bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]]; };
+    doc.addLayer({ name: "Clean plate", rect, data: paint(doc, rect, from(plate)) });
+    doc.addLayer({ name: "Elsewhere", rect, data: paint(doc, rect, from(other)) });
+    doc.addLayer({ name: "Scene", rect, data: paint(doc, rect, from(scene)) });
+    window.softcutTestDocument = doc;
+    action.notify("open"); // Photoshop tells the panel a document was opened
+  }, { width: inputs.width, height: inputs.height, scene: Array.from(inputs.scene), plate: Array.from(inputs.plate), other: Array.from(inputs.other) });
+}
+
+/** What a failed action must leave as it was: every layer's pixels, mask, the selection, the history. */
+function documentState(page) {
+  return page.evaluate(() => {
+    const doc = window.softcutTestDocument;
+    const sum = (data) => data.reduce((a, v, i) => (a + v * ((i % 251) + 1)) % 1000000007, 0);
+    return {
+      layers: doc._all().map((l) => [l.name, sum(l.data), l.mask && sum(l.mask.data)]),
+      selection: doc.selection && sum(doc.selection),
+      history: doc.history.map((h) => h.name),
+    };
+  });
+}
+
+async function plateOptions(page) {
+  return page.$$eval("#plate option", (options) => options.map((o) => [o.textContent, o.selected]));
+}
+
+async function messageAfter(page, click, pattern) {
+  await page.$eval("#message", (m) => { m.textContent = ""; });
+  await page.click(click);
+  await page.waitForFunction((source) => new RegExp(source).test(document.getElementById("message").textContent), pattern.source);
+  return page.textContent("#message");
+}
+
+test("Select Subject with Clean Plate in the panel: a plate layer, another scene, no plate, a plate file, a stopped engine", { skip: SKIP }, async () => {
+  const origin = `http://127.0.0.1:${server.address().port}`;
+  const inputs = await plateInputs();
+  const plateEngine = await startEngine({ extraArgs: ["--allow-origin", origin] });
+  const direct = new EngineClient({ port: plateEngine.port, WebSocket });
+  const page = await browser.newPage({ viewport: { width: MIN.width, height: MIN.height } });
+  page.setDefaultTimeout(180_000);
+  const problems = consoleErrors(page);
+  try {
+    await direct.connect(plateEngine.token);
+    await page.goto(`${origin}/`);
+    await page.waitForFunction(() => document.getElementById("engine-status").textContent === "Not paired");
+    // The start-up document has one layer: nothing to offer but None and From file….
+    assert.deepEqual(await plateOptions(page), [["None", true], ["From file…", false]]);
+    await page.fill("#port", String(plateEngine.port));
+    await page.fill("#pair-input", plateEngine.pairingCode);
+    await page.click("#pair");
+    await page.waitForFunction(() => /^Connected: /.test(document.getElementById("engine-status").textContent));
+
+    // A document opens: the list follows it, and picks the layer named "plate" (not the one below the picked layer).
+    await openPlateDocument(page, inputs);
+    assert.deepEqual(await plateOptions(page), [["None", false], ["Elsewhere", false], ["Clean plate", true], ["From file…", false]]);
+
+    // Select Subject with Clean Plate into a layer mask: the engine's own answer, one history step.
+    await page.selectOption("#output", "mask");
+    await page.selectOption("#quality", "fast");
+    const done = await messageAfter(page, "#plate-subject", /^Done|; the document was not changed/);
+    assert.match(done, /^Done: the result is in the document as a layer mask \(one history step\); the plate lined up on \d+ of \d+ features and covers \d+% of the image/);
+    const image = { name: "image", format: "rgba8", width: inputs.width, height: inputs.height, data: inputs.scene };
+    const plate = { name: "plate", format: "rgba8", width: inputs.width, height: inputs.height, data: inputs.plate };
+    const want = await direct.request("plate_matte", { outputs: ["alpha"], format: "raw", refine: "fast", edges: {}, decontaminate: 1 }, { buffers: [image, plate] }).promise;
+    const masked = await page.evaluate(() => {
+      const doc = window.softcutTestDocument;
+      const scene = doc.layers.find((l) => l.name === "Scene");
+      return { mask: Array.from(scene.mask.data), history: doc.history.map((h) => h.name), plateMask: doc.layers.find((l) => l.name === "Clean plate").mask };
+    });
+    let worst = 0;
+    want.buffers.alpha.data.forEach((v, i) => { worst = Math.max(worst, Math.abs(v - masked.mask[i])); });
+    assert.ok(worst <= 1, `the mask differs from the engine's answer by up to ${worst}/255`);
+    assert.deepEqual(masked.history, ["Open", "Softcut: Select Subject with Clean Plate"]);
+    assert.equal(masked.plateMask, null);
+    await page.screenshot({ path: path.join(SCREENSHOT_DIR, "panel-clean-plate.png"), fullPage: true });
+    await checkLayout(page);
+
+    // A plate of another scene: the engine's explanation, and nothing changes.
+    await page.selectOption("#output", "selection");
+    await page.selectOption("#plate", { label: "Elsewhere" });
+    const before = await documentState(page);
+    const failed = await messageAfter(page, "#plate-subject", /the document was not changed|^Done/);
+    assert.match(failed, /^the clean plate could not be lined up with the image: the clean plate does not match the image: .*features.*; the document was not changed$/);
+    assert.equal(await page.getAttribute("#message", "class"), "message error");
+    assert.deepEqual(await documentState(page), before);
+
+    // No plate: the message, and no request reaches the engine.
+    const jobs = (await direct.status()).jobs_done;
+    await page.selectOption("#plate", { label: "None" });
+    assert.match(await messageAfter(page, "#plate-subject", /clean plate/), /^Choose a clean plate first: a layer of the scene without the subject, or From file…\.$/);
+    assert.equal((await direct.status()).jobs_done, jobs, "the engine ran nothing");
+    assert.deepEqual(await documentState(page), before);
+
+    // From file…: the picker's PNG becomes the plate; a cancelled picker keeps it.
+    await page.evaluate((bytes) => require("uxp").chooseFile({ name: "plate.png", bytes: Uint8Array.from(bytes) }), Array.from(inputs.platePng));
+    await page.selectOption("#plate", "pick-file");
+    await page.waitForFunction(() => /^Clean plate: plate\.png/.test(document.getElementById("message").textContent));
+    assert.match(await page.textContent("#message"), /\(320 × 240\)/);
+    assert.deepEqual((await plateOptions(page)).filter(([, selected]) => selected), [["File: plate.png", true]]);
+    await page.evaluate(() => require("uxp").chooseFile(null));
+    await page.selectOption("#plate", "pick-file");
+    await page.waitForFunction(() => document.getElementById("plate").value === "file");
+    assert.match(await messageAfter(page, "#plate-subject", /^Done|; the document was not changed/), /^Done: the result is in the document as a selection \(one history step\); the plate lined up/);
+    const selected = await page.evaluate(() => {
+      const doc = window.softcutTestDocument;
+      return { selection: Array.from(doc.selection), history: doc.history.map((h) => h.name) };
+    });
+    const png = { name: "plate", format: "png", width: inputs.width, height: inputs.height, data: inputs.platePng };
+    const fromFile = await direct.request("plate_matte", { outputs: ["alpha"], format: "raw", refine: "fast", edges: {}, decontaminate: 1 }, { buffers: [image, png] }).promise;
+    worst = 0;
+    fromFile.buffers.alpha.data.forEach((v, i) => { worst = Math.max(worst, Math.abs(v - selected.selection[i])); });
+    assert.ok(worst <= 1, `the selection differs from the engine's answer by up to ${worst}/255`);
+    assert.deepEqual(selected.history, ["Open", "Softcut: Select Subject with Clean Plate", "Softcut: Select Subject with Clean Plate"]);
+    assert.deepEqual(await page.evaluate(() => require("uxp").pickerCalls), [{ types: ["png", "jpg", "jpeg"] }, { types: ["png", "jpg", "jpeg"] }]);
+
+    assert.deepEqual(problems, [], "console errors");
+
+    // The engine stops: the panel says how to start it, and the document stays as it was.
+    const after = await documentState(page);
+    await plateEngine.stop();
+    await page.waitForFunction(() => /^Engine stopped/.test(document.getElementById("engine-status").textContent));
+    assert.match(await messageAfter(page, "#plate-subject", /softcut serve/), /^Start the engine with `softcut serve`, then press Connect\.$/);
+    assert.deepEqual(await documentState(page), after);
+    // Chromium itself logs the refused connection; nothing else may appear.
+    assert.deepEqual(problems.filter((p) => !/^WebSocket connection to 'ws:\/\/127\.0\.0\.1:\d+\/' failed/.test(p)), [], "console errors");
+  } finally {
+    direct.close();
+    await page.close();
+    await plateEngine.stop();
   }
 });

@@ -9,7 +9,9 @@
  * outside a modal scope throw, as in Photoshop), history suspension (one state per
  * suspension, rolled back on `resumeHistory(id, false)` or an exception), and the few
  * `batchPlay` descriptors the panel sends; any other descriptor throws, so nothing the model
- * does not know can pass silently. Every imaging and batchPlay call is recorded in `calls`.
+ * does not know can pass silently; notification listeners (`action.addNotificationListener`)
+ * are kept and called by the test helper `action.notify(event)`. Every imaging and batchPlay
+ * call is recorded in `calls`.
  * Plain JavaScript with no Node modules, so the browser can load it too.
  */
 "use strict";
@@ -17,7 +19,7 @@
 const constants = {
   DocumentMode: { RGB: "RGBColorMode", GRAYSCALE: "grayscaleMode", CMYK: "CMYKColorMode", LAB: "labColorMode" },
   BitsPerChannelType: { EIGHT: "bitDepth8", SIXTEEN: "bitDepth16", THIRTYTWO: "bitDepth32" },
-  LayerKind: { NORMAL: "pixel", GROUP: "group", TEXT: "text" },
+  LayerKind: { NORMAL: "pixel", GROUP: "group", TEXT: "text", SMARTOBJECT: "smartObject" },
   BlendMode: { NORMAL: "normal", PASSTHROUGH: "passThrough" },
   ElementPlacement: { PLACEBEFORE: "placeBefore", PLACEAFTER: "placeAfter" },
 };
@@ -499,7 +501,24 @@ function targetDocument(target) {
   return documentById(ref ? ref._id : undefined);
 }
 
+const listeners = []; // {events: string[], notifier}
+
 const action = {
+  /** action.addNotificationListener(events: string[], notifier(event, descriptor)). */
+  async addNotificationListener(events, notifier) {
+    if (!Array.isArray(events) || !events.length || events.some((e) => typeof e !== "string")) {
+      fail("addNotificationListener: events must be a non-empty array of event names");
+    }
+    if (typeof notifier !== "function") fail("addNotificationListener: the notifier must be a function");
+    calls.push({ api: "addNotificationListener", events });
+    listeners.push({ events: events.slice(), notifier });
+  },
+
+  /** Test helper (not Photoshop API): Photoshop reports `event` (e.g. "make" after a layer was made). */
+  notify(event, descriptor = {}) {
+    for (const l of listeners) if (l.events.includes(event)) l.notifier(event, descriptor);
+  },
+
   async batchPlay(descriptors, options) {
     const replies = [];
     for (const d of descriptors) {
