@@ -107,13 +107,18 @@ def cmd_client_select_subject(args: argparse.Namespace, console: core_cli.Consol
     # Decoded here exactly as `softcut cut` decodes it (EXIF, CMYK, 16-bit), sent raw.
     image = float_to_uint8(load_image(args.image, max_pixels=args.max_pixels))
     h, w = image.shape[:2]
+    buffer = raw_image(w, h, "rgb8", image.tobytes())
+    options = {"outputs": ["cutout"], "format": "png", "refine": args.refine}
     bar = console.progress(Path(args.image).name)
     try:
         with SoftcutClient(host=args.host, port=args.port, timeout=args.timeout) as client:
-            result = client.select_subject(
-                raw_image(w, h, "rgb8", image.tobytes()), outputs=["cutout"], format="png", refine=args.refine,
-                progress=bar,
-            )
+            if args.plate:
+                plate = float_to_uint8(load_image(args.plate, max_pixels=args.max_pixels))
+                ph, pw = plate.shape[:2]
+                result = client.plate_matte(buffer, raw_image(pw, ph, "rgb8", plate.tobytes(), name="plate"),
+                                            progress=bar, **options)
+            else:
+                result = client.select_subject(buffer, progress=bar, **options)
     finally:
         bar.close()
     Path(args.output).write_bytes(result.buffers["cutout"])
@@ -172,6 +177,7 @@ def add_commands(sub: argparse._SubParsersAction, add_common) -> None:
     sel.add_argument("--host", default=config.DEFAULT_HOST)
     sel.add_argument("--port", type=int, default=config.DEFAULT_PORT)
     sel.add_argument("--refine", default="best", choices=("none", "fast", "best"))
+    sel.add_argument("--plate", help="a clean plate of the same scene without the subject (plate_matte)")
     sel.add_argument("--timeout", type=float, default=300.0)
     add_common(sel, model=False)
     sel.set_defaults(func=cmd_client_select_subject)

@@ -36,7 +36,7 @@ def test_the_engine_mattes_with_a_clean_plate_better_than_without(tmp_path, tiny
             stages = []
             result = client.plate_matte(buffer, plate_buffer, outputs=["alpha", "cutout", "background", "trimap"],
                                         progress=lambda fraction, stage: stages.append(stage))
-            plain = client.select_subject(buffer, outputs=["alpha"])
+            plain = client.select_subject(buffer, outputs=["alpha"], refine="fast")
             adjusted = client.adjust_edges(result.fields["result"], edges={"shift_edge": 50}, outputs=["alpha"])
     finally:
         engine.stop()
@@ -99,3 +99,33 @@ def test_softcut_cut_with_a_plate(tmp_path, tiny_model):
     missing = softcut("cut", tmp_path / "photo.png", "--plate", tmp_path / "nope.png", "-o", tmp_path / "bad.png",
                       "--model", tiny_model, "--device", "cpu")
     assert missing.returncode != 0 and "--plate" in missing.stderr
+
+
+def test_softcut_client_with_a_plate_gives_the_cli_cutout(tmp_path, tiny_model):
+    import os
+    import subprocess
+    import sys
+
+    image, plate, _ = plate_scene()
+    save_png(tmp_path / "photo.png", image)
+    save_png(tmp_path / "plate.png", plate)
+    save_png(tmp_path / "other.png", textured(*image.shape[:2], seed=5))
+    engine = Engine(tmp_path, tiny_model)
+    try:
+        env = {**os.environ, "SOFTCUT_CONFIG": str(engine.config)}
+        run = [sys.executable, "-m", "engine_server.cli", "client", "select-subject", str(tmp_path / "photo.png"),
+               "--port", str(engine.port)]
+        via_engine = subprocess.run([*run, "--plate", str(tmp_path / "plate.png"), "-o", str(tmp_path / "e.png")],
+                                    capture_output=True, text=True, env=env)
+        refused = subprocess.run([*run, "--plate", str(tmp_path / "other.png"), "-o", str(tmp_path / "bad.png")],
+                                 capture_output=True, text=True, env=env)
+    finally:
+        engine.stop()
+    assert via_engine.returncode == 0, via_engine.stderr
+    assert refused.returncode != 0 and "alignment_failed" in refused.stderr and not (tmp_path / "bad.png").exists()
+    softcut("cut", tmp_path / "photo.png", "--plate", tmp_path / "plate.png", "-o", tmp_path / "c.png",
+            "--model", tiny_model, "--device", "cpu", check=True)
+    a = np.asarray(Image.open(tmp_path / "e.png")).astype(int)
+    b = np.asarray(Image.open(tmp_path / "c.png")).astype(int)
+    assert a.shape == b.shape == image.shape[:2] + (4,)
+    assert np.abs(a[..., 3] - b[..., 3]).max() <= 1, "the engine and the CLI give the same matte"
