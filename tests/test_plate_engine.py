@@ -129,3 +129,28 @@ def test_softcut_client_with_a_plate_gives_the_cli_cutout(tmp_path, tiny_model):
     b = np.asarray(Image.open(tmp_path / "c.png")).astype(int)
     assert a.shape == b.shape == image.shape[:2] + (4,)
     assert np.abs(a[..., 3] - b[..., 3]).max() <= 1, "the engine and the CLI give the same matte"
+
+
+def test_an_rgba_plate_layers_transparent_part_is_no_plate(tmp_path, tiny_model):
+    image, plate, truth = plate_scene()
+    h, w = truth.shape
+    layer = np.dstack([plate, np.full((h, w), 255, np.uint8)])
+    layer[:, 2 * w // 3:] = 0  # e.g. the empty corner of a layer holding a smaller plate photo
+    engine = Engine(tmp_path, tiny_model)
+    try:
+        with engine.client() as client:
+            buffer = raw_image(w, h, "rgb8", image.tobytes())
+            masked = client.plate_matte(buffer, raw_image(w, h, "rgba8", layer.tobytes(), name="plate"))
+            opaque = layer.copy()
+            opaque[:, :, 3] = 255
+            ignored = client.plate_matte(buffer, raw_image(w, h, "rgba8", opaque.tobytes(), name="plate"))
+    finally:
+        engine.stop()
+    assert 0.55 < masked.fields["alignment"]["coverage"] < 0.68
+    right = np.zeros(truth.shape, bool)
+    right[:, 2 * w // 3 + 4:] = True
+    alpha = np.frombuffer(masked.buffers["alpha"], np.uint8).reshape(h, w) / 255.0
+    black = np.frombuffer(ignored.buffers["alpha"], np.uint8).reshape(h, w) / 255.0
+    assert np.abs(alpha - truth)[right].mean() < 0.7 * np.abs(black - truth)[right].mean(), \
+        "where the layer is transparent the (misled) model decides, not a black plate that makes it all subject"
+    assert sad(alpha, truth) < sad(black, truth)

@@ -120,26 +120,31 @@ def register(image: np.ndarray, plate: np.ndarray, *, long_side: int = 1024, rat
     return homography, map_points(np.linalg.inv(to_small_i), points_i[mask]), len(points_p)
 
 
-def warp_plate(plate: np.ndarray, homography: np.ndarray, size: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+def warp_plate(plate: np.ndarray, homography: np.ndarray, size: tuple[int, int],
+               plate_mask: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """The plate seen through ``homography`` in a frame of ``size`` = (height, width).
 
-    plate: (Hp, Wp, 3) float32 RGB in [0, 1]; homography: plate pixels → frame pixels.
-    A plate much larger than the frame is area-shrunk first (no aliasing).
+    plate: (Hp, Wp, 3) float32 RGB in [0, 1]; homography: plate pixels → frame pixels;
+    plate_mask: (Hp, Wp) bool, the plate's pixels that show the scene (None: all; an
+    editor layer's transparent pixels do not). A plate much larger than the frame is
+    area-shrunk first (no aliasing).
 
     Returns (warped (h, w, 3) float32 in [0, 1], valid (h, w) bool: pixels the plate covers,
-    one pixel in from its border).
+    one pixel in from its border and from its masked-out pixels).
     """
     hp, wp = plate.shape[:2]
+    inside = np.zeros((hp, wp), np.uint8)
+    inside[1:-1, 1:-1] = 1
+    if plate_mask is not None:
+        inside &= cv2.erode(plate_mask.astype(np.uint8), np.ones((3, 3), np.uint8))
     zoom = local_scale(homography, (wp - 1) / 2, (hp - 1) / 2)
     if zoom < 0.7:
         small = (max(1, round(wp * zoom)), max(1, round(hp * zoom)))
         plate = cv2.resize(plate, small, interpolation=cv2.INTER_AREA)
+        inside = cv2.resize(inside, small, interpolation=cv2.INTER_NEAREST)
         homography = homography @ np.linalg.inv(scale_matrix(small[0] / wp, small[1] / hp))
-        hp, wp = plate.shape[:2]
     h, w = size
     warped = cv2.warpPerspective(plate, homography, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-    inside = np.zeros((hp, wp), np.uint8)
-    inside[1:-1, 1:-1] = 1
     valid = cv2.warpPerspective(inside, homography, (w, h), flags=cv2.INTER_NEAREST, borderValue=0) > 0
     return np.clip(warped, 0.0, 1.0, out=warped), valid
 
@@ -246,7 +251,7 @@ def refine_homography(image: np.ndarray, background: np.ndarray, homography: np.
 
 
 def align_plate(image: np.ndarray, plate: np.ndarray, *, homography: np.ndarray | None = None,
-                refine: bool = True) -> tuple[np.ndarray, np.ndarray, PlateAlignment]:
+                refine: bool = True, plate_mask: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, PlateAlignment]:
     """Bring ``plate`` onto ``image``: geometry, then exposure.
 
     Parameters
@@ -256,6 +261,7 @@ def align_plate(image: np.ndarray, plate: np.ndarray, *, homography: np.ndarray 
     homography: plate → image pixels, when already known (skips feature matching; the
         exposure is then fitted on all the pixels the plate covers).
     refine: refine the homography on all the background (:func:`refine_homography`).
+    plate_mask: (Hp, Wp) bool, the plate's pixels that show the scene (None: all).
 
     The exposure is fitted around the features the homography explains: they are
     background by construction (the subject is not in the plate).
@@ -274,7 +280,7 @@ def align_plate(image: np.ndarray, plate: np.ndarray, *, homography: np.ndarray 
         homography, points, matches = register(image, plate)
     else:
         points, matches = np.zeros((0, 2)), 0
-    warped, valid = warp_plate(plate, homography, size)
+    warped, valid = warp_plate(plate, homography, size, plate_mask)
     coverage = float(valid.mean())
     if coverage < MIN_COVERAGE:
         raise AlignmentError(
@@ -291,7 +297,7 @@ def align_plate(image: np.ndarray, plate: np.ndarray, *, homography: np.ndarray 
     if refine:
         agree = valid & (distance < 3.0 * noise + 0.02)
         homography = refine_homography(image, background, homography, agree)
-        warped, valid = warp_plate(plate, homography, size)
+        warped, valid = warp_plate(plate, homography, size, plate_mask)
         background = apply_photometric(warped, gain, bias)
         distance = blurred_distance(image, background)
         noise = float(np.median(distance[sample & valid]))

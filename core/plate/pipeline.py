@@ -88,6 +88,7 @@ def plate_stage(
     options: MatteOptions = MatteOptions(),
     *,
     progress: Progress | None = None,
+    plate_mask: np.ndarray | None = None,
 ) -> PlateMatte:
     """Second half of Select Subject with a clean plate.
 
@@ -95,12 +96,15 @@ def plate_stage(
     plate: (Hp, Wp, 3) float32 in [0, 1], RGB, the same scene without the subject (any size,
         taken by hand from about the same spot). Raises :class:`core.errors.AlignmentError`
         when it cannot be aligned.
+    plate_mask: (Hp, Wp) bool, the plate's pixels that show the scene (None: all).
     """
     if plate.ndim != 3 or plate.shape[2] != 3 or plate.dtype != np.float32:
         raise ParameterError(f"plate: expected (H, W, 3) float32 in [0, 1]; got {plate.dtype} {plate.shape}")
     watch = Stopwatch(progress, dict(stage.timings))
     small, coarse = stage.small, stage.coarse
-    background, valid, alignment = align_plate(small, plate)
+    if plate_mask is not None and plate_mask.shape != plate.shape[:2]:
+        raise ParameterError(f"plate_mask: expected shape {plate.shape[:2]}; got {plate_mask.shape}")
+    background, valid, alignment = align_plate(small, plate, plate_mask=plate_mask)
     watch.lap("align", 0.62)
     work = _prepare(small, coarse.alpha, background, valid, alignment.noise, options.band)
     if options.refine == "best":
@@ -114,7 +118,7 @@ def plate_stage(
     watch.lap("refine", 0.8)
     unedited = upsample_alpha(refined, work.small, image)
     watch.lap("upsample", 0.85)
-    full_background, known = full_size_background(plate, alignment, small.shape[:2], image.shape[:2])
+    full_background, known = full_size_background(plate, alignment, small.shape[:2], image.shape[:2], plate_mask)
     alpha, foreground = finish_edges(image, unedited, options.edges, options.decontaminate, progress=watch.lap,
                                      background=full_background, known=known)
     coarse = dataclasses.replace(coarse, alpha=work.coarse) if work.coarse.shape != coarse.alpha.shape else coarse
@@ -123,17 +127,18 @@ def plate_stage(
 
 
 def full_size_background(plate: np.ndarray, alignment: PlateAlignment, working: tuple[int, int],
-                         size: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+                         size: tuple[int, int], plate_mask: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """The aligned, exposure-matched plate at the image's full ``size`` = (H, W).
 
-    ``alignment.homography`` maps plate pixels to the ``working`` = (h, w) image.
+    ``alignment.homography`` maps plate pixels to the ``working`` = (h, w) image;
+    ``plate_mask`` as for :func:`plate_stage`.
     Returns (background (H, W, 3) float32 in [0, 1], known (H, W) bool).
     """
     if working == size:
         to_full = np.eye(3)
     else:
         to_full = np.linalg.inv(scale_matrix(working[1] / size[1], working[0] / size[0]))
-    warped, known = warp_plate(plate, to_full @ alignment.homography, size)
+    warped, known = warp_plate(plate, to_full @ alignment.homography, size, plate_mask)
     return apply_photometric(warped, alignment.gain, alignment.bias), known
 
 
@@ -144,6 +149,7 @@ def plate_matte(
     options: MatteOptions = MatteOptions(),
     *,
     progress: Progress | None = None,
+    plate_mask: np.ndarray | None = None,
 ) -> PlateMatte:
     """Select Subject helped by a clean plate of the same scene.
 
@@ -153,10 +159,11 @@ def plate_matte(
     plate: (Hp, Wp, 3) float32 in [0, 1], RGB, the scene without the subject.
     predict: a model's ``predict``, as for :func:`core.pipeline.select_subject`.
     options: refinement, edge controls and decontamination, as for Select Subject.
+    plate_mask: (Hp, Wp) bool, the plate's pixels that show the scene (None: all).
 
     Returns
     -------
     :class:`PlateMatte`, full-size alpha and foreground (decontaminated against the plate).
     """
     stage = model_stage(image, predict, options, progress=progress)
-    return plate_stage(image, plate, stage, options, progress=progress)
+    return plate_stage(image, plate, stage, options, progress=progress, plate_mask=plate_mask)

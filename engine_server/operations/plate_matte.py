@@ -3,23 +3,36 @@
 The model stage is Select Subject's, from the same cache; the plate's alignment and
 the matting with the known background (:func:`core.plate.pipeline.plate_stage`) run
 on the CPU pool. The aligned plate is kept with the matte, so ``adjust_edges`` on the
-result decontaminates against it too.
+result decontaminates against it too. An rgba8 plate's transparent pixels are not plate.
 """
 
 from __future__ import annotations
 
 from functools import partial
 
+import numpy as np
+
 from core.plate.pipeline import plate_stage
 from engine_server.operations.common import Reply, buffer
 from engine_server.operations.select_subject import run_with
 
 
+def shown(request) -> np.ndarray | None:
+    """An rgba8 plate's pixels that show the scene (alpha ≥ 128), (H, W) bool; None for other
+    formats (an editor layer's transparent parts, e.g. round a rotated photo, are no plate)."""
+    spec, data = request.buffers[1]
+    if spec.format != "rgba8":
+        return None
+    alpha = np.frombuffer(data, np.uint8).reshape(spec.height, spec.width, 4)[:, :, 3]
+    return None if alpha.min() >= 128 else alpha >= 128
+
+
 async def run(engine, job, request) -> Reply:
     plate = await engine.on_cpu(partial(buffer, request, 1, engine=engine))
+    plate_mask = shown(request)
 
     def finish(image, stage, options, *, progress):
-        return plate_stage(image, plate, stage, options, progress=progress)
+        return plate_stage(image, plate, stage, options, progress=progress, plate_mask=plate_mask)
 
     reply, matte = await run_with(engine, job, request, finish,
                                   stored=lambda matte: {"background": matte.background, "known": matte.known})
