@@ -21,7 +21,7 @@ import gi
 
 gi.require_version("Gimp", "3.0")
 gi.require_version("Gegl", "0.4")
-from gi.repository import Gegl, Gimp  # noqa: E402
+from gi.repository import Gegl, Gimp, Gio  # noqa: E402
 
 OUT = os.environ["SOFTCUT_GIMP_OUT"]
 SPEC = json.load(open(os.path.join(OUT, "spec.json")))
@@ -174,8 +174,10 @@ def call(procedure, image, drawables, **args):
 
 
 def scenario(name, procedure, make, *, user_edit=True, keep=None, **args):
-    """Build with ``make()`` → (image, drawables, source drawable), run, record, undo, redo."""
-    image, drawables, source = make()
+    """Build with ``make()`` → (image, drawables, source drawable[, arguments made with the image]),
+    run, record, undo, redo."""
+    image, drawables, source, *made = make()
+    args = {**args, **(made[0] if made else {})}
     display = Gimp.Display.new(image)
     Gimp.displays_flush()
     if user_edit:  # the user's own last step, which undoing Softcut must leave in place
@@ -183,19 +185,20 @@ def scenario(name, procedure, make, *, user_edit=True, keep=None, **args):
         image.select_rectangle(Gimp.ChannelOps.REPLACE, 3, 4, 20, 10)
         image.undo_group_end()
     facts = {"base": int(image.get_base_type()), "precision": int(image.get_precision())}
+    width, height = image.get_width(), image.get_height()
     if source is not None:
         area = [*offsets(source), source.get_width(), source.get_height()]
         x0, y0 = max(area[0], 0), max(area[1], 0)
-        x1, y1 = min(area[0] + area[2], W), min(area[1] + area[3], H)
+        x1, y1 = min(area[0] + area[2], width), min(area[1] + area[3], height)
         facts["rect"] = [x0, y0, x1 - x0, y1 - y0]
         dump(name, "source", read(source, COLOUR, (x0 - area[0], y0 - area[1], x1 - x0, y1 - y0)))
-    dump(name, "guide", read(image.get_selection(), COVERAGE, (0, 0, W, H)))
+    dump(name, "guide", read(image.get_selection(), COVERAGE, (0, 0, width, height)))
     layers_before = [layer.get_id() for layer in image.get_layers()]
     before = state(image)
     facts["run"] = call(procedure, image, drawables, **args)
     after = state(image)
     facts["changed"] = after != before
-    dump(name, "selection", read(image.get_selection(), COVERAGE, (0, 0, W, H)))
+    dump(name, "selection", read(image.get_selection(), COVERAGE, (0, 0, width, height)))
     if source is not None and source.get_mask() is not None:
         facts["mask"] = True
         dump(name, "mask", read(source.get_mask(), COVERAGE))
@@ -320,6 +323,7 @@ def run_all():
     scenario("no_alpha_mask", "softcut-remove-background", opaque_layer)
     scenario("no_engine", "softcut-remove-background", make, engine_port=SPEC["dead_port"])
     segments_scenarios()
+    plate_scenarios()
     phone_scenario()
     big = SPEC["big_size"]
 
@@ -367,6 +371,78 @@ def segments_scenarios():
              count=count)
     scenario("segments_no_engine", "softcut-soft-segments", merged(name="segments_no_engine"),
              engine_port=SPEC["dead_port"])
+
+
+def plate_scenarios():
+    """Select Subject with Clean Plate: the photo (scene.rgba) on top of the stack, selected; the
+    clean plate (plate.rgba, a handheld retake of its ground) as a layer, of this image or of
+    another one, or as a file (PNG sent as it is, TIFF opened by GIMP); a plate of another
+    scene (other.*); the refusals before any request (on a port where no engine listens)."""
+    size = tuple(SPEC["plate_size"])
+    procedure = "softcut-select-subject-plate"
+    dead = SPEC["dead_port"]
+    others = []  # images besides the scenario's own, closed after it
+
+    def plate_file(name):
+        return Gio.File.new_for_path(os.path.join(OUT, name))
+
+    def named(image, name):
+        return next(layer for layer in image.get_layers() if layer.get_name() == name)
+
+    def stack(*below, plate=None):
+        """A maker: the layers ``below`` (name, file), bottom first, then "photo" on top, selected;
+        the layer called ``plate`` (or, given a function, what it returns for the image) goes in
+        as the plate layer."""
+        def make():
+            image = new_image(size=size)
+            for name, pixels_file in below:
+                add_layer(image, pixels_file, size, name=name)
+            photo = add_layer(image, "scene.rgba", size, name="photo")
+            extra = {}
+            if plate is not None:
+                extra["plate_layer"] = plate(image) if callable(plate) else named(image, plate)
+            return image, [photo], photo, extra
+        return make
+
+    def keep_layers(name):
+        def keep(image, facts):  # the photo's and the plate's pixels after the run, undo and redo
+            dump(name, "photo_after", read(named(image, "photo"), COLOUR))
+            dump(name, "plate_after", read(named(image, "Clean plate"), COLOUR))
+        return keep
+
+    with_plate = stack(("Clean plate", "plate.rgba"), plate="Clean plate")
+    for name, output in (("plate_selection", "selection"), ("plate_mask", "mask"), ("plate_layer", "layer")):
+        scenario(name, procedure, with_plate, keep=keep_layers(name), output=output)
+
+    def elsewhere(image):  # the plate: a layer of another open image, partly off that image's canvas
+        other = new_image(size=(size[0] + 40, size[1] - 60))
+        others.append(other)
+        return add_layer(other, "plate.rgba", size, name="retake", offset=(-30, 25))
+
+    def close_others(image, facts):
+        while others:
+            others.pop().delete()
+    scenario("plate_other_image", procedure, stack(plate=elsewhere), keep=close_others)
+
+    other_below = stack(("ground", "other.rgba"), plate="ground")  # the layer below shows another place
+    scenario("plate_file_png", procedure, other_below, plate_file=plate_file("plate.png"))  # the file wins
+    scenario("plate_file_tiff", procedure, other_below, plate_file=plate_file("plate.tif"))
+    scenario("plate_other_scene_layer", procedure, other_below)
+    scenario("plate_other_scene_file", procedure, stack(), plate_file=plate_file("other.png"))
+    scenario("plate_no_engine", procedure, with_plate, engine_port=dead)
+
+    # refused before any request: no engine listens on the port, so the message shows nothing was asked
+    scenario("plate_missing", procedure, stack(("Clean plate", "plate.rgba")), engine_port=dead)
+    scenario("plate_is_source", procedure, stack(("Clean plate", "plate.rgba"), plate="photo"), engine_port=dead)
+    scenario("plate_file_not_image", procedure, stack(), plate_file=plate_file("notes.txt"), engine_port=dead)
+    scenario("plate_merged_visible", procedure, with_plate, sample_merged=True, engine_port=dead)
+
+    # no plate passed: the dialog's guess, a layer named like a plate, else the layer right below the photo
+    title = "Subject with Clean Plate (Softcut)"
+    scenario("plate_dialog_by_name", procedure, stack(("My Clean PLATE", "plate.rgba"), ("ground", "other.rgba")),
+             dialog=(title, "alt+o"))
+    scenario("plate_dialog_below", procedure, stack(("ground", "other.rgba"), ("retake", "plate.rgba")),
+             dialog=(title, "alt+o"))
 
 
 def phone_scenario():

@@ -22,10 +22,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import build_tiny_model, red_disc_image, write_sidecar
-from editor_files import (BIG, PHONE_CENTRE, PHONE_OBJECT, PHONE_PHOTO, POSTER, REFINE, SIZE, SMALL, TOLERANCE, facts,
-                          direct_segments, free_port, grey, opaque_rgba8, write_inputs, write_phone_inputs)
-from engine_server.client import SoftcutClient, raw_image
+from PIL import Image
+
+from conftest import build_tiny_model, red_disc_image, textured, write_sidecar
+from editor_files import (BIG, PHONE_CENTRE, PHONE_OBJECT, PHONE_PHOTO, PLATE_SIZE, POSTER, REFINE, SIZE, SMALL,
+                          TOLERANCE, direct_plate, direct_segments, facts, free_port, grey, opaque_rgba8, write_inputs,
+                          write_phone_inputs, write_plate_inputs)
+from engine_server.client import EngineError, SoftcutClient, raw_image
 from engine_server.launcher import EngineProcess
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -79,10 +82,12 @@ def gimp_run():
         out.mkdir()
         write_inputs(out, veil_alpha=200)  # a veil that moves the matte
         write_phone_inputs(out)
+        write_plate_files(out)
         spec = {"port": engine.port, "refine": REFINE, "width": W, "height": H, "offset_size": list(SMALL),
                 "big_size": list(BIG), "dead_port": free_port(), "kill_port": doomed.port,
                 "abandoned_port": abandoned.port, "poster_size": list(POSTER), "photo_side": PHONE_PHOTO,
-                "object_size": list(PHONE_OBJECT), "segments": SEGMENTS, "dialog_segments": DIALOG_SEGMENTS}
+                "object_size": list(PHONE_OBJECT), "segments": SEGMENTS, "dialog_segments": DIALOG_SEGMENTS,
+                "plate_size": list(PLATE_SIZE)}
         (out / "spec.json").write_text(json.dumps(spec))
         shutil.copy(HERE / "scenarios.py", tmp / "scenarios.py")
 
@@ -112,6 +117,20 @@ def gimp_run():
         for process in engines:
             process.stop()
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def write_plate_files(out: Path) -> None:
+    """scene.rgba and plate.rgba (:func:`write_plate_inputs`), the plate as plate.png and plate.tif,
+    a plate of another place (other.rgba, other.png) and a file that is no image (notes.txt)."""
+    write_plate_inputs(out)
+    pw, ph = PLATE_SIZE
+    plate = Image.frombytes("RGBA", PLATE_SIZE, (out / "plate.rgba").read_bytes()).convert("RGB")
+    plate.save(out / "plate.png")
+    plate.save(out / "plate.tif")  # not PNG or JPEG: GIMP opens it for the plug-in
+    other = textured(ph, pw, seed=5)
+    (out / "other.rgba").write_bytes(np.dstack([other, np.full((ph, pw), 255, np.uint8)]).tobytes())
+    Image.fromarray(other).save(out / "other.png")
+    (out / "notes.txt").write_text("not a picture\n")  # a file GIMP cannot open
 
 
 def direct_select(client, source: bytes, w: int, h: int, outputs=("alpha",), edges=None) -> dict:
@@ -291,6 +310,11 @@ def test_refine_selection_turns_a_rough_selection_into_a_soft_one(gimp_run, name
     ("no_engine", "Start it with `softcut serve`"),
     ("segments_no_engine", "Start it with `softcut serve`"),
     ("engine_dies", "not reachable"),
+    ("plate_no_engine", "Start it with `softcut serve`"),
+    ("plate_missing", "no clean plate was given: pick the layer (Plate layer) or the file (Or plate file)"),
+    ("plate_is_source", "the plate layer “photo” is the layer being cut out"),
+    ("plate_file_not_image", "GIMP cannot open the plate file “/tmp/"),
+    ("plate_merged_visible", "the plate layer “Clean plate” is visible, so Sample merged would send it"),
 ])
 def test_a_refused_or_failed_call_leaves_the_image_alone(gimp_run, name, says):
     out, _, seen = gimp_run
@@ -410,3 +434,88 @@ def test_soft_segment_layers_from_the_dialog(gimp_run):
     out, client, _ = gimp_run
     assert "Geometry:" in (out / "dialog-Return.txt").read_text()
     check_segment_group(out, client, "segments_dialog", DIALOG_SEGMENTS)
+
+
+PW, PH = PLATE_SIZE
+
+
+def plate_answer(out, client, name: str, outputs=("alpha",)) -> dict:
+    """The engine's direct plate_matte answer for what the scenario's photo layer holds and plate.rgba."""
+    x, y, w, h = facts(out, name)["rect"]
+    assert (w, h) == PLATE_SIZE
+    result = direct_plate(client, (out / f"{name}.source.bin").read_bytes(), (out / "plate.rgba").read_bytes(),
+                          w, h, outputs=outputs)
+    answer = {k: np.frombuffer(v, np.uint8).reshape(h, w, -1).astype(int) for k, v in result.buffers.items()}
+    answer["alpha"] = answer["alpha"][..., 0]
+    return answer
+
+
+@pytest.mark.parametrize("name", ["plate_selection", "plate_other_image", "plate_file_png", "plate_file_tiff",
+                                  "plate_dialog_by_name", "plate_dialog_below"])
+def test_select_subject_with_clean_plate_gives_the_engines_plate_matte_as_the_selection(gimp_run, name):
+    """A plate layer of the image, a layer of another image (read whole, partly off that canvas),
+    a PNG file and a TIFF file (each in place of a plate layer of another scene: the file wins),
+    and the dialog's guesses (a layer named like a plate; the layer below the photo)."""
+    out, client, _ = gimp_run
+    f = facts(out, name)
+    check_undo(f)
+    assert f["rect"] == [0, 0, PW, PH] and not f["new_layers"]
+    expected = plate_answer(out, client, name)["alpha"]
+    got = grey(out, name, "selection", (PH, PW))
+    assert np.abs(got - expected).max() <= TOLERANCE
+    assert expected.min() < 30 and expected.max() > 225, "a real subject, not a blank matte"
+    assert ((got > 10) & (got < 245)).any(), "soft values survive"
+    plain = direct_select(client, (out / f"{name}.source.bin").read_bytes(), PW, PH)["alpha"].reshape(PH, PW)
+    assert np.abs(got - plain).max() > 100, "the plate changed the matte: it is not plain Select Subject's"
+    if name.startswith("plate_dialog"):
+        assert "Geometry:" in (out / "dialog-alt+o.txt").read_text(), "the dialog window was shown"
+
+
+def check_layers_untouched(out, name: str) -> None:
+    """The photo layer and the plate layer hold what they held before the run (after undo and redo too)."""
+    assert (out / f"{name}.photo_after.bin").read_bytes() == (out / "scene.rgba").read_bytes()
+    assert (out / f"{name}.plate_after.bin").read_bytes() == (out / "plate.rgba").read_bytes()
+
+
+def test_select_subject_with_clean_plate_leaves_the_photo_and_the_plate_layer_alone(gimp_run):
+    out, _, _ = gimp_run
+    check_undo(facts(out, "plate_selection"))  # one Ctrl+Z gives back the whole image, plate layer included
+    for name in ("plate_selection", "plate_mask", "plate_layer"):
+        check_layers_untouched(out, name)
+
+
+def test_select_subject_with_clean_plate_into_a_layer_mask(gimp_run):
+    out, client, _ = gimp_run
+    f = facts(out, "plate_mask")
+    check_undo(f)
+    assert f.get("mask") and not f["new_layers"]
+    expected = plate_answer(out, client, "plate_mask")["alpha"]
+    assert np.abs(grey(out, "plate_mask", "mask", (PH, PW)) - expected).max() <= TOLERANCE
+    assert np.array_equal(grey(out, "plate_mask", "selection", (PH, PW)), grey(out, "plate_mask", "guide", (PH, PW))), \
+        "the selection is left as it was"
+
+
+def test_select_subject_with_clean_plate_into_a_new_layer(gimp_run):
+    out, client, _ = gimp_run
+    f = facts(out, "plate_layer")
+    check_undo(f)
+    assert [(layer["name"], layer["has_mask"], layer["offsets"], layer["size"]) for layer in f["new_layers"]] == [
+        ("Softcut cut-out", True, [0, 0], [PW, PH])]
+    assert f["top_layer"] == "Softcut cut-out"
+    expected = plate_answer(out, client, "plate_layer", outputs=("alpha", "foreground"))
+    assert np.abs(grey(out, "plate_layer", "layer_mask", (PH, PW)) - expected["alpha"]).max() <= TOLERANCE
+    layer = grey(out, "plate_layer", "layer", (PH, PW, 4))
+    assert layer[..., 3].min() == 255, "the layer is opaque: its mask holds the alpha"
+    assert np.abs(layer[..., :3] - expected["foreground"]).max() <= TOLERANCE
+
+
+@pytest.mark.parametrize("name", ["plate_other_scene_layer", "plate_other_scene_file"])
+def test_a_plate_of_another_scene_gives_the_engines_alignment_message_and_leaves_the_image_alone(gimp_run, name):
+    out, client, _ = gimp_run
+    f = facts(out, name)
+    assert f["run"]["ok"] is False and f["run"]["status"] == "execution-error"
+    assert not f["changed"] and not f["new_layers"]
+    with pytest.raises(EngineError) as refused:  # the engine's own answer for this plate
+        direct_plate(client, (out / f"{name}.source.bin").read_bytes(), (out / "other.rgba").read_bytes(), PW, PH)
+    assert refused.value.code == "alignment_failed"
+    assert f"Softcut: {refused.value.message}; the image was not changed" in f["run"]["message"]

@@ -18,13 +18,15 @@ gi.require_version("Gimp", "3.0")
 from gi.repository import Gimp  # noqa: E402
 
 from . import config, document, pixels  # noqa: E402
-from .client import ClientError, EngineError, EngineUnavailable, JobCancelledError, SoftcutClient, raw_image  # noqa: E402
+from .client import (ClientError, EngineError, EngineUnavailable, JobCancelledError, SoftcutClient,  # noqa: E402
+                     jpeg_image, png_image, raw_image)
 from .client.editor import SEGMENT_GROUP  # noqa: E402
 from .protocol import messages  # noqa: E402
 from .protocol.schemas import DEFAULT_SEGMENTS  # noqa: E402
 
 START_COMMAND = "softcut serve"
 UNCHANGED = "the image was not changed"
+ALIGNMENT_FAILED = "alignment_failed"  # plate_matte's error for a plate that does not match the image
 
 
 class Refused(Exception):
@@ -62,12 +64,63 @@ class SegmentOptions:
     engine: Engine = Engine()
 
 
+@dataclass(frozen=True)
+class PlateChoice:
+    """Where Select Subject with Clean Plate takes the plate from: ``file`` (a ``Gio.File``) when
+    given, else ``layer`` (a layer of any open image); both None: no plate was given."""
+
+    layer: object = None
+    file: object = None
+
+
 def run(image, drawables, options: Options, *, refine_selection: bool = False) -> None:
     """Run Select Subject (or Refine Selection) into ``options.output``, as one undo group.
 
     Raises :class:`Refused` with a message for the user: the image is untouched when
     the image cannot be used or the engine fails (the message says so).
     """
+    source, guide = _read_subject(image, drawables, options, refine_selection=refine_selection)
+    if guide is not None and pixels.is_blank(guide):
+        raise Refused(f"nothing is selected over the layer: draw a rough selection around the subject first; {UNCHANGED}")
+
+    buffers = _ask(options.engine, lambda engine, progress: _matte(engine, progress, source, guide, options))
+    _edit(image, lambda: _insert(image, source, options.output, buffers))
+
+
+def run_plate(image, drawables, options: Options, plate: PlateChoice) -> None:
+    """Select Subject with Clean Plate into ``options.output``, as one undo group.
+
+    The image sent is Select Subject's (the same source, rectangle and checks); the plate
+    is ``plate.file`` when given, else the whole of ``plate.layer`` at its own size.
+    Raises :class:`Refused` as :func:`run` does (the image untouched), also before any
+    request when no plate is given or the plate is the layer being cut out.
+    """
+    if plate.file is None and plate.layer is None:
+        raise Refused("no clean plate was given: pick the layer (Plate layer) or the file (Or plate file) "
+                      f"holding a photo of the same scene without the subject; {UNCHANGED}")
+    source, _ = _read_subject(image, drawables, options)
+    try:
+        if plate.file is not None:
+            got = document.read_plate_file(plate.file)
+        else:
+            document.check_plate_layer(image, source, plate.layer, options.merged)
+            got = document.read_plate_layer(plate.layer)
+        buffer = _plate_buffer(got)
+    except document.DocumentError as exc:
+        raise Refused(f"{exc}; {UNCHANGED}") from exc
+
+    def ask(engine: SoftcutClient, progress) -> object:
+        return engine.plate_matte(
+            raw_image(source.width, source.height, "rgba8", source.rgba), buffer, outputs=_outputs(options),
+            refine=options.quality, edges=options.edges, decontaminate=options.decontaminate, progress=progress)
+
+    buffers = _ask(options.engine, ask)
+    _edit(image, lambda: _insert(image, source, options.output, buffers))
+
+
+def _read_subject(image, drawables, options: Options, *, refine_selection: bool = False):
+    """Select Subject's source (and, for Refine Selection, the selection as its guide), checked
+    for ``options.output``; a :class:`document.DocumentError` becomes :class:`Refused`."""
     try:
         source = document.read_source(image, drawables, options.merged)
         guide = document.read_selection(image, source.rect) if refine_selection else None
@@ -77,11 +130,19 @@ def run(image, drawables, options: Options, *, refine_selection: bool = False) -
             document.check_can_take_mask(source.layer)
     except document.DocumentError as exc:
         raise Refused(f"{exc}; {UNCHANGED}") from exc
-    if guide is not None and pixels.is_blank(guide):
-        raise Refused(f"nothing is selected over the layer: draw a rough selection around the subject first; {UNCHANGED}")
+    return source, guide
 
-    buffers = _ask(options.engine, lambda engine, progress: _matte(engine, progress, source, guide, options))
-    _edit(image, lambda: _insert(image, source, options.output, buffers))
+
+def _plate_buffer(plate: document.Plate):
+    """The request's ``plate`` buffer: raw rgba8 pixels, or a PNG or JPEG file as it is."""
+    try:
+        if plate.format == "png":
+            return png_image(plate.data, name="plate")
+        if plate.format == "jpeg":
+            return jpeg_image(plate.data, name="plate")
+    except ValueError as exc:
+        raise document.DocumentError(f"the plate file “{plate.name}” is not a readable image ({exc})") from exc
+    return raw_image(plate.width, plate.height, "rgba8", plate.data, name="plate")
 
 
 def run_segments(image, drawables, options: SegmentOptions) -> None:
@@ -117,9 +178,14 @@ def _edit(image, insert: Callable[[], object]) -> None:
         Gimp.displays_flush()
 
 
+def _outputs(options: Options) -> list:
+    """The buffers the insertion needs: ``alpha``, and ``foreground`` for a new layer."""
+    return ["alpha", "foreground"] if options.output == "layer" else ["alpha"]
+
+
 def _matte(engine: SoftcutClient, progress, source: document.Source, guide: bytes | None, options: Options):
     """Select Subject's (or Refine Selection's) request(s); the result with ``alpha`` (and ``foreground``)."""
-    outputs = ["alpha", "foreground"] if options.output == "layer" else ["alpha"]
+    outputs = _outputs(options)
     image = raw_image(source.width, source.height, "rgba8", source.rgba)
     if guide is None:
         return engine.request(messages.select_subject(
@@ -155,6 +221,8 @@ def _ask(address: Engine, request: Callable) -> dict:
     except JobCancelledError as exc:
         raise Refused(f"cancelled; {UNCHANGED}") from exc
     except EngineError as exc:
+        if exc.code == ALIGNMENT_FAILED:  # the engine's message says what is wrong with the plate
+            raise Refused(f"{exc.message}; {UNCHANGED}") from exc
         raise Refused(f"the engine could not do it: {exc.message} ({exc.code}); {UNCHANGED}") from exc
     except ClientError as exc:
         raise Refused(f"Softcut failed: {exc}; {UNCHANGED}") from exc

@@ -15,13 +15,16 @@ import gi
 
 gi.require_version("Gimp", "3.0")
 gi.require_version("Gegl", "0.4")
-from gi.repository import Gegl, Gimp  # noqa: E402
+from gi.repository import Gegl, Gimp, GLib  # noqa: E402
 
 from . import pixels  # noqa: E402
 from .client.editor import split_rgba  # noqa: E402
 
 COLOUR = "R'G'B'A u8"
 COVERAGE = "Y u8"
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+JPEG_SIGNATURE = b"\xff\xd8\xff"
+PLATE_WORD = "plate"  # a layer whose name holds it (any case) is the dialog's first guess for the plate
 
 
 class DocumentError(Exception):
@@ -125,6 +128,118 @@ def read_source(image, drawables, merged: bool) -> Source:
     finally:
         copy.delete()
     return Source(layer, rect, pixels.place(piece, inside, rect, bpp=4))
+
+
+@dataclass
+class Plate:
+    """A clean plate as read: ``data`` in ``format``, either ``"rgba8"`` (``width`` × ``height``
+    pixels) or ``"png"`` / ``"jpeg"`` (a file's bytes as they are). ``name`` is for messages."""
+
+    name: str
+    format: str
+    data: bytes
+    width: int = 0
+    height: int = 0
+
+
+def _all_layers(layers) -> list:
+    """``layers`` and, depth first, the layers inside the groups among them (top first)."""
+    found = []
+    for layer in layers:
+        found.append(layer)
+        if layer.is_group_layer():
+            found.extend(_all_layers(layer.get_children()))
+    return found
+
+
+def _same(a, b) -> bool:
+    return a is not None and b is not None and a.get_id() == b.get_id()
+
+
+def default_plate(image, drawables):
+    """The dialog's first guess for the plate layer: a layer of ``image`` whose name contains
+    "plate" (any case; the topmost), else the layer right below the selected one; never a
+    layer group nor the selected layer itself. None when there is no such layer."""
+    try:
+        selected = selected_layer(image, drawables)
+    except DocumentError:
+        selected = None
+    for layer in _all_layers(image.get_layers()):
+        if (PLATE_WORD in layer.get_name().casefold() and not layer.is_group_layer()
+                and not _same(layer, selected)):
+            return layer
+    if selected is None:
+        return None
+    parent = selected.get_parent()
+    siblings = parent.get_children() if parent is not None else image.get_layers()
+    position = image.get_item_position(selected)
+    if position + 1 < len(siblings) and not siblings[position + 1].is_group_layer():
+        return siblings[position + 1]
+    return None
+
+
+def _shown(layer) -> bool:
+    """True when ``layer`` and every group holding it are visible."""
+    while layer is not None:
+        if not layer.get_visible():
+            return False
+        layer = layer.get_parent()
+    return True
+
+
+def check_plate_layer(image, source: Source, plate, merged: bool) -> None:
+    """Raise :class:`DocumentError` when the layer ``plate`` cannot be the clean plate of ``source``."""
+    if not plate.is_valid():
+        raise DocumentError("the plate layer no longer exists: pick another one")
+    if plate.is_group_layer():
+        raise DocumentError(f"the plate layer “{plate.get_name()}” is a layer group: pick one layer, "
+                            "or merge the group first")
+    if _same(plate, source.layer) and not merged:
+        raise DocumentError(f"the plate layer “{plate.get_name()}” is the layer being cut out: pick the layer "
+                            "(or file) holding a photo of the same scene without the subject")
+    if merged and plate.get_image().get_id() == image.get_id() and _shown(plate):
+        raise DocumentError(f"the plate layer “{plate.get_name()}” is visible, so Sample merged would send it "
+                            "as part of the image: hide it, or turn Sample merged off")
+
+
+def read_plate_layer(layer) -> Plate:
+    """The whole of ``layer`` at its own size and wherever it lies (rgba8)."""
+    rect = extent(layer)
+    return Plate(layer.get_name(), "rgba8", _read(layer, rect, COLOUR), rect[2], rect[3])
+
+
+def read_plate_file(file) -> Plate:
+    """The clean plate in ``file`` (a ``Gio.File``): a PNG or JPEG file as it is (the engine
+    decodes it, turned by its EXIF orientation); any other format GIMP opens is opened here,
+    its visible layers merged over its canvas (rgba8), and closed again."""
+    name = file.get_parse_name()
+    try:
+        _ok, data, _etag = file.load_contents(None)
+    except GLib.Error as exc:
+        raise DocumentError(f"the plate file “{name}” cannot be read: {exc.message}") from exc
+    data = bytes(data)
+    if data.startswith(PNG_SIGNATURE):
+        return Plate(name, "png", data)
+    if data.startswith(JPEG_SIGNATURE):
+        return Plate(name, "jpeg", data)
+    try:
+        opened = Gimp.file_load(Gimp.RunMode.NONINTERACTIVE, file)
+    except GLib.Error as exc:
+        raise DocumentError(f"GIMP cannot open the plate file “{name}”: {exc.message}") from exc
+    if opened is None:
+        reason = Gimp.get_pdb().get_last_error() or "not an image GIMP can open"
+        raise DocumentError(f"GIMP cannot open the plate file “{name}”: {reason}")
+    try:
+        opened.undo_disable()
+        flat = opened.merge_visible_layers(Gimp.MergeType.CLIP_TO_IMAGE)
+        if flat is None:
+            raise DocumentError(f"the plate file “{name}” has no visible layer")
+        rect = canvas(opened)
+        inside = pixels.intersect(extent(flat), rect)
+        piece = _read(flat, inside, COLOUR) if inside[2] and inside[3] else b""
+    finally:
+        opened.delete()
+    return Plate(name, "rgba8", pixels.place(piece, inside, rect, bpp=4), rect[2], rect[3])
 
 
 def read_selection(image, rect: tuple) -> bytes:

@@ -8,6 +8,8 @@ can call any of them non-interactively with the values the dialog would offer.
 - :data:`SUBJECT`: Select Subject, Refine Selection, Remove Background, Cut Out
   (the same parameters; they differ in the menu, the default output and whether
   the selection is the guide);
+- :data:`PLATE`: Select Subject with Clean Plate (Select Subject's parameters after
+  ``plate-layer`` and ``plate-file``);
 - :data:`SEGMENTS`: Soft Segment Layers (``count``).
 """
 
@@ -20,10 +22,15 @@ import gi
 gi.require_version("Gimp", "3.0")
 from gi.repository import GLib, GObject, Gimp  # noqa: E402
 
-from . import actions, config  # noqa: E402
+from . import actions, config, document  # noqa: E402
 from .protocol.schemas import DEFAULT_SEGMENTS, SEGMENTS_MAX, SEGMENTS_MIN  # noqa: E402
 
 READWRITE = GObject.ParamFlags.READWRITE
+# GIMP_PARAM_DONT_SERIALIZE as gimpparamspecs.h defines it (introspection hands out its shift, 2):
+# such an argument is never restored from the last run. The plate belongs to this image, and a
+# file kept from an earlier run would silently win over the layer the dialog offers.
+DONT_SERIALIZE = 1 << (1 + GObject.PARAM_USER_SHIFT)
+PER_RUN = GObject.ParamFlags(READWRITE | DONT_SERIALIZE)
 SLIDER_MAX = 50.0  # feather's slider span in the dialog (pixels); larger values are typed
 # Mnemonics are unique within the dialog, whose buttons take h, r, c, o, s and l.
 EDGES = (  # name, label, help, min, max
@@ -83,11 +90,40 @@ class SubjectJob:
         actions.run(image, drawables, options(settings), refine_selection=entry.refine_selection)
 
 
+class PlateJob(SubjectJob):
+    """Select Subject with Clean Plate: Select Subject helped by a photo of the same scene
+    without the subject, from a layer (of any open image) or a file (which wins)."""
+
+    def add_arguments(self, procedure: Gimp.Procedure, entry: Entry) -> None:
+        procedure.add_layer_argument(
+            "plate-layer", "Plate la_yer",
+            "The clean plate: the same scene without the subject (any layer of any open image, read whole)",
+            True, PER_RUN)
+        procedure.add_file_argument(
+            "plate-file", "Or pl_ate file", "A clean plate in an image file; when given, it is used instead of the layer",
+            Gimp.FileChooserAction.OPEN, True, None, PER_RUN)
+        super().add_arguments(procedure, entry)
+
+    def dialog_rows(self, dialog) -> list:
+        return ["plate-layer", "plate-file", *super().dialog_rows(dialog)]
+
+    def prepare(self, image, drawables, settings) -> None:
+        """Before the dialog (or a run with the last values): guess the plate layer when none is set."""
+        layer = settings.get_property("plate-layer")
+        if layer is None or not layer.is_valid():
+            settings.set_property("plate-layer", document.default_plate(image, drawables))
+
+    def run(self, image, drawables, settings, entry: Entry) -> None:
+        get = settings.get_property
+        actions.run_plate(image, drawables, options(settings),
+                          actions.PlateChoice(layer=get("plate-layer"), file=get("plate-file")))
+
+
 class SegmentsJob:
     """Soft Segment Layers: the image as ``count`` soft layers in a new layer group."""
 
     def add_arguments(self, procedure: Gimp.Procedure, entry: Entry) -> None:
-        procedure.add_int_argument("count", "_Layers", "How many soft layers the image is split into",
+        procedure.add_int_argument("count", "La_yers", "How many soft layers the image is split into",
                                    SEGMENTS_MIN, SEGMENTS_MAX, DEFAULT_SEGMENTS, READWRITE)
 
     def dialog_rows(self, dialog) -> list:
@@ -100,6 +136,7 @@ class SegmentsJob:
 
 
 SUBJECT = SubjectJob()
+PLATE = PlateJob()
 SEGMENTS = SegmentsJob()
 
 
@@ -109,7 +146,7 @@ class Entry:
     label: str
     blurb: str
     job: SubjectJob | SegmentsJob = SUBJECT
-    output: str = "selection"  # SUBJECT: the default output
+    output: str = "selection"  # SUBJECT, PLATE: the default output
     refine_selection: bool = False  # SUBJECT: the selection is the guide
 
 
@@ -121,6 +158,10 @@ PROCEDURES = {
         "<Image>/Select/", "Refine Selection (Softcut)…",
         "Turn a rough selection around the subject into a soft, precise one", output="selection",
         refine_selection=True),
+    "softcut-select-subject-plate": Entry(
+        "<Image>/Select/", "Subject with Clean _Plate (Softcut)…",
+        "Select the main subject with the help of a clean plate: a photo of the same scene without the subject",
+        job=PLATE, output="selection"),
     "softcut-remove-background": Entry(
         "<Image>/Layer/", "Remove Background (Softcut)…",
         "Hide the layer's background with a layer mask holding the subject's soft matte", output="mask"),
@@ -184,6 +225,8 @@ def _dialog(procedure, settings, entry: Entry, title: str) -> bool:
 
 def _run(procedure, run_mode, image, drawables, settings, entry: Entry):
     title = entry.label.replace("_", "").rstrip("…")
+    if run_mode != Gimp.RunMode.NONINTERACTIVE and hasattr(entry.job, "prepare"):
+        entry.job.prepare(image, drawables, settings)
     if run_mode == Gimp.RunMode.INTERACTIVE and not _dialog(procedure, settings, entry, title):
         return procedure.new_return_values(Gimp.PDBStatusType.CANCEL, None)
     try:
