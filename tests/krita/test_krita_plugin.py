@@ -20,18 +20,37 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import build_tiny_model, red_disc_image, write_sidecar
-from editor_files import (BIG, PHONE_CENTRE, PHONE_OBJECT, PHONE_PHOTO, POSTER, REFINE, SIZE, SMALL, TOLERANCE, facts,
-                          direct_segments, free_port, grey, opaque_rgba8, write_inputs, write_phone_inputs)
-from engine_server.client import SoftcutClient, raw_image
+import cv2
+from conftest import build_tiny_model, red_disc_image, textured, write_sidecar
+from editor_files import (BIG, PHONE_CENTRE, PHONE_OBJECT, PHONE_PHOTO, PLATE_SIZE, POSTER, REFINE, SIZE, SMALL,
+                          TOLERANCE, direct_plate, direct_segments, facts, free_port, grey, opaque_rgba8, write_inputs,
+                          write_phone_inputs, write_plate_inputs)
+from engine_server.client import EngineError, SoftcutClient, jpeg_image, png_image, raw_image
 from engine_server.launcher import EngineProcess
 
 HERE = Path(__file__).resolve().parent
 W, H = SIZE
+PW, PH = PLATE_SIZE
+PLATE_CROP = (20, 10, 280, 220)  # (x, y, w, h): the part of the plate in plate_crop.png (a plate of another size)
 
 missing = [tool for tool in ("krita", "xvfb-run") if shutil.which(tool) is None]
 if missing and not os.environ.get("CI"):
     pytest.skip(f"needs {' and '.join(missing)} (CI installs them: see .ci/run)", allow_module_level=True)
+
+
+def write_plate_files(out: Path) -> None:
+    """Beside scene.rgba and plate.rgba: the plate as files (plate_crop.png: a part of it; plate.jpg;
+    plate.bmp, which only Qt decodes), another scene (other.rgba, other.png) and a file that is no image."""
+    plate = np.frombuffer((out / "plate.rgba").read_bytes(), np.uint8).reshape(PH, PW, 4)
+    bgr = np.ascontiguousarray(plate[..., 2::-1])
+    x, y, w, h = PLATE_CROP
+    cv2.imwrite(str(out / "plate_crop.png"), np.ascontiguousarray(bgr[y:y + h, x:x + w]))
+    cv2.imwrite(str(out / "plate.jpg"), bgr, [cv2.IMWRITE_JPEG_QUALITY, 95])
+    cv2.imwrite(str(out / "plate.bmp"), bgr)
+    other = textured(PH, PW, seed=5)
+    (out / "other.rgba").write_bytes(np.dstack([other, np.full((PH, PW), 255, np.uint8)]).tobytes())
+    cv2.imwrite(str(out / "other.png"), np.ascontiguousarray(other[..., ::-1]))
+    (out / "notes.txt").write_text("not a picture of anything\n")
 
 
 @pytest.fixture(scope="module")
@@ -48,10 +67,13 @@ def krita_run(tmp_path_factory):
     out.mkdir()
     write_inputs(out, veil_alpha=90)
     write_phone_inputs(out)
+    write_plate_inputs(out)
+    write_plate_files(out)
     spec = {"port": engine.port, "token": engine.token, "refine": REFINE, "width": W, "height": H,
             "poster_size": list(POSTER), "photo_side": PHONE_PHOTO, "object_size": list(PHONE_OBJECT),
             "offset_size": list(SMALL), "big_size": list(BIG), "dead_port": free_port(),
-            "kill_port": doomed.port, "kill_pid": doomed.proc.pid, "lan_port": lan.port}
+            "kill_port": doomed.port, "kill_pid": doomed.proc.pid, "lan_port": lan.port,
+            "plate_size": list(PLATE_SIZE)}
     (out / "spec.json").write_text(json.dumps(spec))
 
     data, xdg_config, home = tmp / "xdg-data", tmp / "xdg-config", tmp / "home-dir"
@@ -234,7 +256,8 @@ def test_refine_selection(krita_run):
 def test_actions_sit_in_their_menus_and_the_docker_exists(krita_run):
     out, _ = krita_run
     ui = facts(out, "ui")
-    selecting = {"softcut_select_subject", "softcut_remove_background", "softcut_cut_out", "softcut_refine_selection"}
+    selecting = {"softcut_select_subject", "softcut_remove_background", "softcut_cut_out", "softcut_refine_selection",
+                 "softcut_select_subject_plate"}
     assert set(ui["menus"]) == selecting | {"softcut_soft_segments"}
     for action_id, titles in ui["menus"].items():
         assert ("Select" if action_id in selecting else "Scripts") in titles, (action_id, titles)
@@ -353,3 +376,163 @@ def test_the_docker_shows_the_phone_link_or_says_to_start_the_engine_on_the_lan(
     assert f["lan"]["ok"] is True and f["lan"]["message"].startswith("scan the code")
     assert f["qr_visible"] and f["qr_size"] == [180, 180]
     assert re.fullmatch(r"http://[\d.]+:\d+/phone#t=[\w-]{20,}", f["url"]), f["url"]
+
+
+# ── Select Subject with Clean Plate ──────────────────────────────────────────
+
+
+def plate_alpha(result, w: int, h: int) -> np.ndarray:
+    return np.frombuffer(result.buffers["alpha"], np.uint8).reshape(h, w).astype(int)
+
+
+def read_plate(out: Path) -> bytes:
+    return (out / "plate.rgba").read_bytes()
+
+
+def test_clean_plate_selection_matches_the_engine_with_the_hidden_plate_layer(krita_run):
+    out, client = krita_run
+    f = facts(out, "plate_selection")
+    check_common(f)
+    assert f["offered"] == {"layers": ["Clean plate (hidden)", "Background"], "layer": "Clean plate (hidden)",
+                            "by_layer": True, "layer_enabled": True, "output": "selection", "note": "", "path": "",
+                            "ok_enabled": True}, "the layer named plate, the first output"
+    assert f["kept_unchanged"], "the image and plate layers are untouched"
+    assert f["rect"] == [0, 0, PW, PH]
+    source = (out / "plate_selection.source.bin").read_bytes()
+    assert source == (out / "scene.rgba").read_bytes(), "the image sent is the active layer, as Select Subject's"
+    expected = plate_alpha(direct_plate(client, source, read_plate(out), PW, PH), PW, PH)
+    got = grey(out, "plate_selection", "alpha", (PH, PW))
+    assert np.abs(got - expected).max() <= TOLERANCE
+    plain = plate_alpha(direct_select(client, source, PW, PH), PW, PH)
+    assert np.abs(got - plain).mean() > 20, "the plate changed the answer: it is not plain Select Subject"
+    assert f["run"]["message"].startswith("subject selected with the clean plate (")
+
+
+def test_clean_plate_live_edges_rewrite_the_result(krita_run):
+    out, client = krita_run
+    f = facts(out, "plate_selection")
+    assert f["live"]["ok"] is True, f["live"]["message"]
+    assert f["live_undo_steps"] == 1
+    source = (out / "plate_selection.source.bin").read_bytes()
+    expected = plate_alpha(direct_plate(client, source, read_plate(out), PW, PH, edges={"feather": 3.0}), PW, PH)
+    got = grey(out, "plate_selection", "live_alpha", (PH, PW))
+    assert np.abs(got - expected).max() <= TOLERANCE
+    assert np.abs(got - grey(out, "plate_selection", "alpha", (PH, PW))).max() > 20
+
+
+@pytest.mark.parametrize("name", ["plate_mask", "plate_layer"])
+def test_clean_plate_mask_and_cut_out_layer_match_the_engine(krita_run, name):
+    """The mask through the menu (output chosen in the dialog), the cut-out layer through the docker's button."""
+    out, client = krita_run
+    f = facts(out, name)
+    check_common(f)
+    assert f["kept_unchanged"]
+    assert f["offered"]["layer"] == "Clean plate (hidden)"
+    if name == "plate_mask":
+        assert f["offered"]["output"] == "selection", "the first output offered"
+        assert f["added"] == [["Softcut subject", "transparencymask", "subject"]]
+    else:
+        assert f["offered"]["output"] == "layer", "the docker's output is offered"
+        assert [a[1] for a in f["added"]] == ["paintlayer", "transparencymask"]
+    source = (out / f"{name}.source.bin").read_bytes()
+    outputs = ("alpha", "foreground") if name == "plate_layer" else ("alpha",)
+    result = direct_plate(client, source, read_plate(out), PW, PH, outputs=outputs)
+    assert np.abs(grey(out, name, "alpha", (PH, PW)) - plate_alpha(result, PW, PH)).max() <= TOLERANCE
+    if name == "plate_layer":
+        bgra = grey(out, name, "layer", (PH, PW, 4))
+        fg = np.frombuffer(result.buffers["foreground"], np.uint8).reshape(PH, PW, 3).astype(int)
+        assert bgra[..., 3].min() == 255
+        assert np.abs(bgra[..., [2, 1, 0]] - fg).max() <= TOLERANCE
+
+
+def test_the_dialog_offers_the_layer_below_the_active_one_or_one_named_plate(krita_run):
+    out, _ = krita_run
+    f = facts(out, "plate_choice")
+    assert f["below"]["active"] == "photo"
+    assert f["below"]["offered"]["layers"] == ["sky", "ground", "Background"], "the other paint layers, top first"
+    assert f["below"]["offered"]["layer"] == "ground", "just below the active layer"
+    assert f["named"]["offered"]["layer"] == "Old PLATE shot", "a layer named plate (any case) comes first"
+    for case in f.values():
+        assert case["run"]["ok"] is None and not case["run"]["busy_after_trigger"], "cancelled: no request"
+        assert case["unchanged"] and case["undo_steps_added"] == 0
+
+
+def test_without_another_layer_the_dialog_offers_a_file(krita_run):
+    out, _ = krita_run
+    offered = facts(out, "plate_alone")["offered"]
+    assert offered["layers"] == [] and not offered["layer_enabled"] and not offered["by_layer"]
+    assert "no other paint layer" in offered["note"]
+    assert offered["path"].endswith("plate_crop.png"), "the last plate file is remembered"
+
+
+@pytest.mark.parametrize("name", ["plate_file_png", "plate_file_jpeg", "plate_file_bmp"])
+def test_a_clean_plate_from_a_file(krita_run, name):
+    """PNG (a part of the plate: another size) through the dialog; JPEG as it is; BMP decoded by Qt."""
+    out, client = krita_run
+    f = facts(out, name)
+    check_common(f)
+    assert f["kept_unchanged"]
+    source = (out / f"{name}.source.bin").read_bytes()
+    image = raw_image(PW, PH, "rgba8", source)
+    plate = {"plate_file_png": lambda: png_image((out / "plate_crop.png").read_bytes(), name="plate"),
+             "plate_file_jpeg": lambda: jpeg_image((out / "plate.jpg").read_bytes(), name="plate"),
+             "plate_file_bmp": lambda: raw_image(PW, PH, "rgba8", read_plate(out), name="plate")}[name]()
+    with client() as engine:
+        expected = plate_alpha(engine.plate_matte(image, plate, refine=REFINE), PW, PH)
+    assert np.abs(grey(out, name, "alpha", (PH, PW)) - expected).max() <= TOLERANCE
+    if name == "plate_file_png":
+        assert f["offered"]["layers"] == ["Background"]
+        assert f["run"]["message"].startswith("subject selected with the clean plate")
+    elif name == "plate_file_jpeg":
+        assert [a[1] for a in f["added"]] == ["transparencymask"]
+
+
+def test_an_offset_image_layer_is_sent_clipped_and_the_plate_layer_whole(krita_run):
+    out, client = krita_run
+    f = facts(out, "plate_offset")
+    check_common(f)
+    assert f["kept_unchanged"]
+    assert f["rect"] == [0, 30, PW - 40, PH - 30]
+    scene = np.frombuffer((out / "scene.rgba").read_bytes(), np.uint8).reshape(PH, PW, 4)
+    source = (out / "plate_offset.source.bin").read_bytes()
+    assert source == np.ascontiguousarray(scene[:PH - 30, 40:]).tobytes()
+    with client() as engine:
+        result = engine.plate_matte(raw_image(PW - 40, PH - 30, "rgba8", source),
+                                    raw_image(PW, PH, "rgba8", read_plate(out), name="plate"), refine=REFINE)
+    got = grey(out, "plate_offset", "alpha", (PH - 30, PW - 40))
+    assert np.abs(got - plate_alpha(result, PW - 40, PH - 30)).max() <= TOLERANCE
+
+
+def alignment_message(out: Path, client) -> str:
+    """What the engine says of the other scene's plate, asked directly."""
+    other = (out / "other.rgba").read_bytes()
+    with pytest.raises(EngineError) as failed:
+        direct_plate(client, (out / "scene.rgba").read_bytes(), other, PW, PH)
+    assert failed.value.code == "alignment_failed"
+    return failed.value.message.rstrip(". ")
+
+
+@pytest.mark.parametrize("name, says", [
+    ("plate_other_scene", None),
+    ("plate_other_scene_file", None),
+    ("plate_other_scene_menu", None),
+    ("plate_no_engine", "Start it with `softcut serve`"),
+    ("plate_none", "no clean plate was chosen"),
+    ("plate_is_image", "'subject' is the image Softcut cuts the subject from"),
+    ("plate_missing_file", "'no such plate.png' cannot be read"),
+    ("plate_not_an_image", "'notes.txt' is not an image"),
+])
+def test_a_clean_plate_that_cannot_be_used_leaves_the_document_alone(krita_run, name, says):
+    out, client = krita_run
+    f = facts(out, name)
+    message = f["run"]["message"]
+    assert (says or alignment_message(out, client)) in message, message
+    assert message.endswith("the document was not changed")
+    assert f["run"]["ok"] is not True
+    assert f["unchanged"] and f["undo_steps_added"] == 0
+    if name.startswith("plate_other_scene"):
+        assert f["run"]["ok"] is False and f["stages"], "the engine was asked"
+    elif name != "plate_no_engine":
+        assert not f["run"]["busy_after_trigger"] and not f["stages"], "said before any request"
+    if name == "plate_other_scene_menu":
+        assert f["offered"]["layer"] == "other scene"

@@ -16,7 +16,7 @@ from krita import Krita
 from PyQt5.QtCore import QObject, QProcess, pyqtSignal
 from PyQt5.QtGui import QIcon
 
-from . import config, document
+from . import config, document, plate
 from .client import EngineError, EngineUnavailable, JobCancelledError, raw_image
 from .client.editor import SEGMENT_GROUP, split_rgba
 from .protocol import messages
@@ -25,6 +25,7 @@ from .phone import PhoneLink
 from .worker import EngineWorker
 
 OUTPUTS = ("selection", "mask", "layer")
+OUTPUT_LABELS = (("selection", "Selection"), ("mask", "Transparency mask"), ("layer", "New layer (cut-out)"))
 SETTINGS = "softcut"
 START_COMMAND = "softcut serve"
 
@@ -157,6 +158,61 @@ class Controller(QObject):
 
         return self._start(make, lambda result: self._insert(doc, source, output, result), source)
 
+    def select_subject_with_plate(self, output: str = "selection", *, plate_layer=None, plate_file: str | None = None,
+                                  edges: dict[str, float] | None = None) -> bool:
+        """Select Subject helped by a clean plate (the scene without the subject) into ``output``
+        (as :meth:`select_subject`). The image sent is Select Subject's; the plate is another layer
+        (``plate_layer``: its uniqueId; read whole, at its own size) or an image file (``plate_file``).
+        Anything wrong with the plate is said before a request is made."""
+        if output not in OUTPUTS:
+            raise ValueError(f"output: expected one of {OUTPUTS}; got {output!r}")
+        doc, source = self._read(merged=self.merged)
+        if source is None:
+            return False
+        try:
+            plate_buffer = self._plate(doc, source, plate_layer, plate_file)
+        except (plate.PlateError, document.DocumentError) as exc:
+            self._say(f"{exc}; the document was not changed")
+            return False
+        wanted = ["alpha", "foreground"] if output == "layer" else ["alpha"]
+        image = raw_image(source.width, source.height, "rgba8", source.rgba)
+        edges = dict(edges or {})
+
+        def make(job_id: str):
+            return messages.plate_matte(image, plate_buffer, outputs=wanted, refine=self.refine_mode, edges=edges,
+                                        id=job_id)
+
+        def insert(result) -> None:
+            self._insert(doc, source, output, result, how=_alignment_note(result.fields.get("alignment")))
+
+        return self._start(make, insert, source)
+
+    def plate_layers(self, doc) -> tuple[list, Any]:
+        """``(layers, default)``: the layers of ``doc`` that can be the clean plate (top first: every
+        paint layer but the one Select Subject reads) and the one to offer first (or None)."""
+        image = _active_layer(doc)
+        candidates = document.plate_candidates(doc, image)
+        return candidates, document.default_plate(doc, image, candidates)
+
+    def _plate(self, doc, source: document.SourceImage, layer_id, path: str | None):
+        """The plate buffer (named "plate") from a layer of ``doc`` or a file; PlateError or DocumentError."""
+        if (layer_id is None) == (not path):
+            if layer_id is None:
+                raise plate.PlateError("no clean plate was chosen: choose another layer of this document, "
+                                       "or an image file, showing the scene without the subject")
+            raise ValueError("plate_layer, plate_file: expected one of them; got both")
+        if path:
+            return plate.from_file(path)
+        node = document.find_node(doc, layer_id)
+        if node is None:
+            raise plate.PlateError("the clean plate layer is no longer in this document")
+        image = document.find_node(doc, source.node_id) if source.node_id is not None else _active_layer(doc)
+        if image is not None and node.uniqueId() == image.uniqueId():
+            raise plate.PlateError(f"'{node.name()}' is the image Softcut cuts the subject from: the clean plate "
+                                   "must be another layer (or an image file) showing the scene without the subject")
+        layer = document.read_layer(doc, node)
+        return raw_image(layer.width, layer.height, "rgba8", layer.rgba, name=plate.PLATE)
+
     def refine_selection(self) -> bool:
         """The current selection, taken as a rough mask, refined into a soft selection."""
         doc, source = self._read(merged=self.merged)
@@ -265,6 +321,8 @@ class Controller(QObject):
                       "the document was not changed")
         elif isinstance(exc, JobCancelledError):
             self._say("cancelled; the document was not changed")
+        elif isinstance(exc, EngineError) and exc.code == "alignment_failed":
+            self._say(f"{exc.message.rstrip('. ')}; the document was not changed")
         elif isinstance(exc, EngineError):
             self._say(f"the engine could not do it: {exc.message} ({exc.code}); the document was not changed")
         else:
@@ -278,7 +336,7 @@ class Controller(QObject):
         if view is not None:
             view.showFloatingMessage(f"Softcut: {text}", QIcon(), 6000, 1)
 
-    def _insert(self, doc, source: document.SourceImage, output: str, result) -> None:
+    def _insert(self, doc, source: document.SourceImage, output: str, result, *, how: str = "") -> None:
         rect = (source.x, source.y, source.width, source.height)
         alpha = result.buffers["alpha"]
         inserted = Inserted(doc, output, rect, result.result_id)
@@ -297,7 +355,7 @@ class Controller(QObject):
             inserted.node_id = node.uniqueId()
         self.last = inserted
         self._say({"selection": "subject selected", "mask": "background masked",
-                   "layer": "cut-out added as a new layer"}[output])
+                   "layer": "cut-out added as a new layer"}[output] + how)
 
     def _insert_segments(self, doc, source: document.SourceImage, result) -> None:
         """The engine's segment0… (RGBA8: colours, stacking mask) as layers "Segment 1"… (bottom up) in a new group."""
@@ -340,3 +398,19 @@ def _segment_count(text: str) -> int:
         return _checked_count(text)
     except ValueError:
         return DEFAULT_SEGMENTS
+
+
+def _alignment_note(alignment: dict[str, Any] | None) -> str:
+    """How the engine aligned the clean plate, for the user (" with the clean plate (...)")."""
+    if not alignment:
+        return " with the clean plate"
+    return (f" with the clean plate ({alignment.get('inliers', '?')} matching features agree; "
+            f"it covers {float(alignment.get('coverage', 0)):.0%} of the image)")
+
+
+def _active_layer(doc):
+    """The layer Select Subject reads from ``doc`` (the active one, or a mask's layer), or None."""
+    try:
+        return document.source_layer(doc)
+    except document.DocumentError:
+        return None

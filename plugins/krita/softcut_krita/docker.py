@@ -1,5 +1,5 @@
-"""The Softcut docker: engine state, source and output, edge sliders, soft segment layers, progress and cancel,
-the phone link."""
+"""The Softcut docker: engine state, source and output, Select Subject (also with a clean plate), edge sliders,
+soft segment layers, progress and cancel, the phone link."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ from PyQt5.QtGui import QPixmap
 from PyQt5.QtWidgets import (QComboBox, QFormLayout, QHBoxLayout, QLabel, QProgressBar, QPushButton, QSlider,
                              QSpinBox, QVBoxLayout, QWidget)
 
-from .controller import SETTINGS, Controller
+from .controller import OUTPUT_LABELS, SETTINGS, Controller
+from .plate_dialog import select_subject_with_clean_plate
 from .protocol.schemas import SEGMENTS_MAX, SEGMENTS_MIN
 
 # (engine name, label, slider range, slider step → value)
@@ -19,7 +20,6 @@ EDGE_SLIDERS = (
     ("contrast", "Contrast (%)", (0, 100), 1.0),
     ("shift_edge", "Shift edge (%)", (-100, 100), 1.0),
 )
-OUTPUT_LABELS = (("selection", "Selection"), ("mask", "Transparency mask"), ("layer", "New layer (cut-out)"))
 LIVE_DELAY_MS = 150
 QR_SIDE = 180  # pixels: the phone link's QR code in the docker
 
@@ -74,6 +74,11 @@ class SoftcutDocker(DockWidget):
         row.addWidget(self.select)
         row.addWidget(self.refine)
         layout.addLayout(row)
+        self.plate = QPushButton("Select Subject with Clean Plate…")
+        self.plate.setToolTip("Select Subject helped by a photo of the scene without the subject (a layer or a file)")
+        self.plate.clicked.connect(lambda: select_subject_with_clean_plate(self.ctl, self.output.currentData(),
+                                                                           self.edges()))
+        layout.addWidget(self.plate)
 
         edges = QFormLayout()
         self.sliders: dict[str, tuple[QSlider, float]] = {}
@@ -157,6 +162,7 @@ class SoftcutDocker(DockWidget):
         self.cancel.setEnabled(busy)
         self.select.setEnabled(not busy)
         self.refine.setEnabled(not busy)
+        self.plate.setEnabled(not busy)
         self.segments.setEnabled(not busy)
         if not busy:
             self.bar.setValue(100)

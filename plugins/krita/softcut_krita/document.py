@@ -129,6 +129,67 @@ def read_source(doc, *, merged: bool) -> SourceImage:
     return SourceImage(*rect, _read_rgba(doc, node, rect), None if node is None else node.uniqueId())
 
 
+def layers_top_down(doc) -> list:
+    """Every layer of ``doc`` (no masks), in the order of Krita's Layers docker: top first, a group's
+    layers right after the group."""
+    found = []
+
+    def visit(nodes) -> None:
+        for node in reversed(list(nodes)):
+            if not node.type().endswith("mask"):
+                found.append(node)
+                visit(node.childNodes())
+
+    visit(doc.topLevelNodes())
+    return found
+
+
+def plate_candidates(doc, image) -> list:
+    """The paint layers of ``doc`` other than ``image`` (the layer the subject is cut from, or None)
+    that hold pixels, top first: what can be offered as a clean plate."""
+    image_id = image.uniqueId() if image is not None else None
+    return [node for node in layers_top_down(doc)
+            if node.type() == "paintlayer" and node.uniqueId() != image_id
+            and node.bounds().width() > 0 and node.bounds().height() > 0]
+
+
+def default_plate(doc, image, candidates: list):
+    """The clean plate to offer first among ``candidates``: a layer whose name holds "plate" (any
+    case), else the candidate just below ``image`` in the stack (just above when none is below),
+    else the topmost candidate; None when there is none."""
+    for node in candidates:
+        if "plate" in node.name().casefold():
+            return node
+    if not candidates:
+        return None
+    if image is not None:
+        below = above = None
+        passed = False
+        for node in layers_top_down(doc):
+            if node.uniqueId() == image.uniqueId():
+                passed = True
+            elif any(node.uniqueId() == c.uniqueId() for c in candidates):
+                if passed:
+                    below = node
+                    break
+                above = node
+        if below is not None or above is not None:
+            return below if below is not None else above
+    return candidates[0]
+
+
+def read_layer(doc, node) -> SourceImage:
+    """All of ``node`` (its bounds, on the canvas or not, hidden or not) as RGBA8: a clean plate."""
+    settle(doc)
+    if node.type().endswith("mask"):
+        raise DocumentError(f"'{node.name()}' is a mask, not a layer")
+    bounds = node.bounds()
+    rect = (bounds.x(), bounds.y(), bounds.width(), bounds.height())
+    if rect[2] < 2 or rect[3] < 2:
+        raise DocumentError(f"layer '{node.name()}' is empty")
+    return SourceImage(*rect, _read_rgba(doc, node, rect), node.uniqueId())
+
+
 def read_selection(doc, rect: tuple[int, int, int, int]) -> bytes:
     """The global selection inside ``rect`` as grey8 (0 outside the selection)."""
     selection = doc.selection()

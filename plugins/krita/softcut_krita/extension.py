@@ -1,7 +1,8 @@
 """Softcut's menu actions and the one controller they share.
 
-The selection actions sit in the Select menu; Soft Segment Layers… (which makes
-layers, not a selection) in Tools › Scripts, and asks how many layers.
+The selection actions sit in the Select menu (Select Subject with Clean Plate… asks which
+plate and which output: :mod:`.plate_dialog`); Soft Segment Layers… (which makes layers, not
+a selection) in Tools › Scripts, and asks how many layers.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from krita import Extension, Krita
 from PyQt5.QtWidgets import QInputDialog
 
 from .controller import Controller
+from .plate_dialog import select_subject_with_clean_plate
 from .protocol.schemas import SEGMENTS_MAX, SEGMENTS_MIN
 
 
@@ -38,6 +40,8 @@ ACTIONS = (
     ("softcut_select_subject", "Select Subject (Softcut)", "select", lambda ctl: ctl.select_subject("selection")),
     ("softcut_remove_background", "Remove Background (Softcut)", "select", lambda ctl: ctl.select_subject("mask")),
     ("softcut_cut_out", "Cut Out to New Layer (Softcut)", "select", lambda ctl: ctl.select_subject("layer")),
+    ("softcut_select_subject_plate", "Select Subject with Clean Plate (Softcut)…", "select",
+     select_subject_with_clean_plate),
     ("softcut_refine_selection", "Refine Selection (Softcut)", "select", lambda ctl: ctl.refine_selection()),
     ("softcut_soft_segments", "Soft Segment Layers (Softcut)…", "tools/scripts", soft_segment_layers),
 )

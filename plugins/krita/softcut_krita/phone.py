@@ -38,13 +38,9 @@ DELIVERED_KEY = "phone_delivered"
 
 def rgb_rows(image: QImage) -> bytes:
     """An RGB888 QImage's pixels as rgb8 bytes without Qt's row padding."""
-    width, height, stride = image.width(), image.height(), image.bytesPerLine()
     bits = image.constBits()
-    bits.setsize(stride * height)
-    data = bytes(bits)
-    if stride == width * 3:
-        return data
-    return b"".join(data[y * stride:y * stride + width * 3] for y in range(height))
+    bits.setsize(image.bytesPerLine() * image.height())
+    return pixels.packed_rows(bytes(bits), image.bytesPerLine(), image.width() * 3, image.height())
 
 
 def snapshot(doc, request) -> dict:

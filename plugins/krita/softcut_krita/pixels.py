@@ -34,3 +34,14 @@ def clip_rect(x: int, y: int, width: int, height: int, canvas_width: int, canvas
     left, top = max(x, 0), max(y, 0)
     right, bottom = min(x + width, canvas_width), min(y + height, canvas_height)
     return left, top, max(right - left, 0), max(bottom - top, 0)
+
+
+def packed_rows(data: bytes, stride: int, row_bytes: int, height: int) -> bytes:
+    """``height`` rows of ``row_bytes`` bytes each, taken from ``data`` whose rows start every ``stride``
+    bytes (Qt pads each row of a QImage to 4 bytes)."""
+    if stride < row_bytes or len(data) < stride * (height - 1) + row_bytes:
+        raise ValueError(f"data: expected {height} rows of {row_bytes} bytes every {stride} bytes; "
+                         f"got {len(data)} bytes")
+    if stride == row_bytes:
+        return bytes(data[:row_bytes * height])
+    return b"".join(data[y * stride:y * stride + row_bytes] for y in range(height))
