@@ -1,4 +1,5 @@
-"""Softcut for Krita: Select Subject, Remove Background, Cut Out, Refine Selection and Soft Segment Layers.
+"""Softcut for Krita: Select Subject (also with a clean plate), Remove Background, Cut Out, Refine Selection and
+Soft Segment Layers.
 
 Installed by ``softcut install-plugin krita``, which also puts the engine's
 standard-library client (``client``, ``protocol``, ``config``) inside this

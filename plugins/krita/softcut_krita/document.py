@@ -147,9 +147,8 @@ def layers_top_down(doc) -> list:
 def plate_candidates(doc, image) -> list:
     """The paint layers of ``doc`` other than ``image`` (the layer the subject is cut from, or None)
     that hold pixels, top first: what can be offered as a clean plate."""
-    image_id = image.uniqueId() if image is not None else None
     return [node for node in layers_top_down(doc)
-            if node.type() == "paintlayer" and node.uniqueId() != image_id
+            if node.type() == "paintlayer" and (image is None or node.uniqueId() != image.uniqueId())
             and node.bounds().width() > 0 and node.bounds().height() > 0]
 
 
