@@ -11,7 +11,7 @@ from core.alpha.info_flow import estimate_alpha_info_flow
 from core.errors import AlignmentError, ParameterError
 from core.eval.metrics import sad
 from core.foreground.blur_fusion import estimate_foreground_blur_fusion
-from core.homography import map_points
+from core.homography import map_points, scale_matrix
 from core.imageio import load_grey, load_image, uint8_to_float
 from core.pipeline import MatteOptions, select_subject
 from core.plate.align import align_plate
@@ -169,3 +169,17 @@ def test_plate_matte_beats_select_subject_on_a_photo(photo_case, real_session):
     assert sad(matte.alpha, case.alpha, region) < 10.0
     soft = (case.alpha > 0.2) & (case.alpha < 0.8) & (matte.alpha > 0.2)
     assert soft.sum() > 100
+
+
+@needs_data
+def test_a_plate_far_larger_than_the_working_image_aligns(photo_case):
+    """A 12 MP plate for a 0.6 MP working image is a size ratio, not a zoom."""
+    import cv2
+
+    case = photo_case
+    h, w = case.plate.shape[:2]
+    big = np.clip(cv2.resize(case.plate, (w * 5, h * 5), interpolation=cv2.INTER_CUBIC), 0, 1)
+    _, _, alignment = align_plate(case.image, big)
+    truth = case.plate_to_image @ scale_matrix(0.2)  # big plate pixels → plate pixels → image pixels
+    seen = case.alpha < 0.99
+    assert largest_shift(alignment.homography, truth, seen) < 1.0

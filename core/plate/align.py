@@ -45,7 +45,8 @@ a few noise levels) for the alignment to count: a wrong plate reproduces almost 
 and the subject rarely hides more than 85 % of the background."""
 
 SCALE_RANGE = (0.25, 4.0)
-"""Plausible zoom between plate and image (image pixels per plate pixel)."""
+"""Plausible zoom between plate and image: image pixels per plate pixel, over what the two
+photos' sizes alone would give."""
 
 
 @dataclass(frozen=True)
@@ -111,8 +112,9 @@ def register(image: np.ndarray, plate: np.ndarray, *, long_side: int = 1024, rat
     homography /= homography[2, 2]
     hp, wp = plate.shape[:2]
     corners = map_points(homography, np.array([[0, 0], [wp - 1, 0], [wp - 1, hp - 1], [0, hp - 1]], np.float64))
-    scale = local_scale(homography, (wp - 1) / 2, (hp - 1) / 2)
-    if not quad_is_convex_unflipped(corners) or not SCALE_RANGE[0] <= scale <= SCALE_RANGE[1]:
+    # zoom beyond the two photos' size ratio (a 12 MP plate for a 0.6 MP working image is 0.22 by size alone)
+    zoom = local_scale(homography, (wp - 1) / 2, (hp - 1) / 2) * np.sqrt(hp * wp / (image.shape[0] * image.shape[1]))
+    if not quad_is_convex_unflipped(corners) or not SCALE_RANGE[0] <= zoom <= SCALE_RANGE[1]:
         raise AlignmentError(
             "the clean plate does not match the image: the features that agree describe no plausible camera move "
             "(folded, mirrored or zoomed more than 4×). Take the plate from the same spot with the same framing"
