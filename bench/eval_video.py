@@ -1,0 +1,91 @@
+"""Temporal consistency of video mattes on synthetic videos with a known alpha per frame.
+
+For each chosen alphamatting image, its foreground (estimated from the photo and its gt)
+moves over another photo of the set for ``--frames`` frames (:mod:`core.video.synthetic`,
+with per-frame noise). Each frame is matted independently by Select Subject, then the
+sequence goes through :class:`core.video.temporal.TemporalFilter`. Reported per method:
+mean per-frame SAD (Σ|α − gt| / 1000) and flicker, the mean over frames and pixels of
+| |Δα_t| − |Δgt_t| | beyond the truth's own change, i.e. mean(max(0, |α_t − α_{t−1}| −
+|gt_t − gt_{t−1}|)), ×1000.
+
+    python bench/eval_video.py [--images GT01,GT05] [--frames 12] [--refine fast] [--scale 0.5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from core.eval.alphamatting import image_names
+from core.imageio import load_grey, load_image
+from core.pipeline import MatteOptions, select_subject
+from core.plate.synthetic import estimate_foreground
+from core.video.synthetic import moving_subject
+from core.video.temporal import smooth_sequence
+
+DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "alphamatting"
+
+
+def flicker(mattes: list[np.ndarray], truth: list[np.ndarray]) -> float:
+    """Mean over frames t ≥ 1 and pixels of max(0, |α_t − α_{t−1}| − |gt_t − gt_{t−1}|), ×1000."""
+    values = [np.maximum(0.0, np.abs(a1 - a0) - np.abs(g1 - g0)).mean()
+              for a0, a1, g0, g1 in zip(mattes, mattes[1:], truth, truth[1:])]
+    return 1000.0 * float(np.mean(values))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    parser.add_argument("--images", help="comma-separated subset")
+    parser.add_argument("--frames", type=int, default=12)
+    parser.add_argument("--refine", default="fast", choices=("none", "fast", "best"))
+    parser.add_argument("--scale", type=float, default=0.5, help="frame size as a fraction of the photo's")
+    parser.add_argument("--model", default="isnet")
+    args = parser.parse_args()
+    from core.models.session import open_session
+
+    session = open_session(args.model, device="cpu")
+    everything = image_names(args.data)
+    names = args.images.split(",") if args.images else everything
+    options = MatteOptions(refine=args.refine)
+    totals = {"independent": [], "filtered": []}
+    print("| image | independent SAD | filtered SAD | independent flicker | filtered flicker | matte s/frame | filter s/frame |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    for name in names:
+        gt = load_grey(args.data / "gt" / f"{name}.png").astype(np.float32) / 255.0
+        photo = load_image(args.data / "input" / f"{name}.png")
+        fg = estimate_foreground(photo, gt)
+        size = (round(gt.shape[1] * args.scale), round(gt.shape[0] * args.scale))
+        fg = cv2.resize(fg, size, interpolation=cv2.INTER_AREA)
+        gt = cv2.resize(gt, size, interpolation=cv2.INTER_AREA)
+        other = everything[(everything.index(name) + 7) % len(everything)]
+        back = load_image(args.data / "input" / f"{other}.png")
+        frames = list(moving_subject(fg, gt, back, args.frames, np.random.default_rng(int(name[2:]))))
+        start = time.perf_counter()
+        raw = [select_subject(f.image, session.predict, options).alpha for f in frames]
+        matte_s = (time.perf_counter() - start) / len(frames)
+        start = time.perf_counter()
+        filtered = list(smooth_sequence(zip((f.image for f in frames), raw)))
+        filter_s = (time.perf_counter() - start) / len(frames)
+        truth = [f.alpha for f in frames]
+        row = {}
+        for method, mattes in (("independent", raw), ("filtered", filtered)):
+            sad = float(np.mean([np.abs(a - g).sum() / 1000.0 for a, g in zip(mattes, truth)]))
+            row[method] = (sad, flicker(mattes, truth))
+            totals[method].append(row[method])
+        print(f"| {name} | {row['independent'][0]:.2f} | {row['filtered'][0]:.2f} | {row['independent'][1]:.3f} | "
+              f"{row['filtered'][1]:.3f} | {matte_s:.2f} | {filter_s:.3f} |", flush=True)
+    ind = np.array(totals["independent"])
+    fil = np.array(totals["filtered"])
+    print(f"\nmean per-frame SAD: independent {ind[:, 0].mean():.3f}, filtered {fil[:, 0].mean():.3f} "
+          f"({fil[:, 0].mean() / ind[:, 0].mean() - 1:+.1%})")
+    print(f"mean flicker: independent {ind[:, 1].mean():.4f}, filtered {fil[:, 1].mean():.4f} "
+          f"({1 - fil[:, 1].mean() / ind[:, 1].mean():.0%} lower)")
+
+
+if __name__ == "__main__":
+    main()
