@@ -25,7 +25,7 @@ from core.imageio import load_grey, load_image
 from core.pipeline import MatteOptions, select_subject
 from core.plate.synthetic import estimate_foreground
 from core.video.synthetic import moving_subject
-from core.video.temporal import smooth_sequence
+from core.video.temporal import FlowSmoother, smooth_sequence
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "alphamatting"
 
@@ -45,6 +45,8 @@ def main() -> None:
     parser.add_argument("--refine", default="fast", choices=("none", "fast", "best"))
     parser.add_argument("--scale", type=float, default=0.5, help="frame size as a fraction of the photo's")
     parser.add_argument("--model", default="isnet")
+    parser.add_argument("--strength", type=float, default=None, help="FlowSmoother strength (default: its own)")
+    parser.add_argument("--sigma", type=float, default=None, help="FlowSmoother colour_sigma (default: its own)")
     args = parser.parse_args()
     from core.models.session import open_session
 
@@ -69,7 +71,8 @@ def main() -> None:
         raw = [select_subject(f.image, session.predict, options).alpha for f in frames]
         matte_s = (time.perf_counter() - start) / len(frames)
         start = time.perf_counter()
-        filtered = list(smooth_sequence(zip((f.image for f in frames), raw)))
+        tuning = {k: v for k, v in (("strength", args.strength), ("colour_sigma", args.sigma)) if v is not None}
+        filtered = list(smooth_sequence(zip((f.image for f in frames), raw), smoother=FlowSmoother(**tuning)))
         filter_s = (time.perf_counter() - start) / len(frames)
         truth = [f.alpha for f in frames]
         row = {}

@@ -53,7 +53,7 @@ class FlowSmoother:
     colour_sigma: colour distance (sRGB units, 0–√3) at which trust falls to e^(−1/2).
     """
 
-    strength: float = 0.6
+    strength: float = 0.8
     colour_sigma: float = 0.04
 
     def __post_init__(self) -> None:

@@ -1,0 +1,90 @@
+"""Temporal consistency of video mattes (core.video): the one-frame delay, motion-compensated
+smoothing without ghosts, the stream filter's order and latency, synthetic videos."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from conftest import textured
+from core.errors import ParameterError
+from core.video.synthetic import moving_subject
+from core.video.temporal import FlowSmoother, TemporalFilter, one_frame_delay, smooth_sequence
+
+
+def disc_video(frames: int, *, step: float, noise: float, seed: int = 0, h: int = 96, w: int = 128):
+    """A red disc with a soft rim crossing a textured ground by ``step`` px a frame; each
+    frame's own matte is the truth plus noise (what a per-frame matte's flicker looks like)."""
+    rng = np.random.default_rng(seed)
+    ground = textured(h, w, seed=3).astype(np.float32) / 255.0
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    for k in range(frames):
+        alpha = np.clip(18.0 - np.hypot(yy - h / 2, xx - 30 - step * k), 0.0, 1.0).astype(np.float32)
+        image = alpha[..., None] * np.float32([0.9, 0.15, 0.1]) + (1 - alpha[..., None]) * ground
+        noisy = np.clip(alpha + rng.normal(0, noise, alpha.shape).astype(np.float32) * (alpha > 0.02), 0, 1)
+        yield image.astype(np.float32), alpha, noisy.astype(np.float32)
+
+
+def flicker(mattes, truth) -> float:
+    return float(np.mean([np.maximum(0, np.abs(a1 - a0) - np.abs(g1 - g0)).mean()
+                          for a0, a1, g0, g1 in zip(mattes, mattes[1:], truth, truth[1:])]))
+
+
+def test_one_frame_delay_mends_a_lone_flicker_only():
+    prev = np.array([[0.0, 1.0, 0.0, 0.5]], np.float32)
+    cur = np.array([[1.0, 0.0, 0.05, 0.9]], np.float32)
+    nxt = np.array([[0.0, 1.0, 0.0, 1.0]], np.float32)
+    out = one_frame_delay(prev, cur, nxt)
+    assert np.allclose(out, [[0.0, 1.0, 0.05, 0.9]]), "flickers mended; a small change and a real change kept"
+
+
+def test_the_filter_cuts_flicker_and_keeps_the_error_down():
+    frames = list(disc_video(12, step=2.0, noise=0.15))
+    truth = [t for _, t, _ in frames]
+    raw = [n for _, _, n in frames]
+    out = list(smooth_sequence((image, noisy) for image, _, noisy in frames))
+    assert len(out) == len(frames)
+    assert flicker(out, truth) < 0.5 * flicker(raw, truth)
+    error = lambda mattes: np.mean([np.abs(a - g).mean() for a, g in zip(mattes, truth)])  # noqa: E731
+    assert error(out) < error(raw)
+
+
+def test_a_fast_moving_edge_leaves_no_ghost():
+    frames = list(disc_video(6, step=9.0, noise=0.0))
+    out = list(smooth_sequence((image, alpha) for image, alpha, _ in frames))
+    for k in range(1, len(frames)):
+        left_behind = (frames[k - 1][1] > 0.9) & (frames[k][1] == 0)  # the disc was here a frame ago
+        assert out[k][left_behind].max() < 0.1, f"frame {k}: a ghost of the last frame's disc"
+    without_check = list(smooth_sequence(((image, alpha) for image, alpha, _ in frames),
+                                         smoother=FlowSmoother(colour_sigma=10.0)))
+    trail = max(float(without_check[k][(frames[k - 1][1] > 0.9) & (frames[k][1] == 0)].max()) for k in range(1, 6))
+    assert trail > 0.2, "without the colour check the flow's errors would leave trails (the check matters)"
+
+
+def test_the_stream_answers_one_frame_late_in_order():
+    temporal = TemporalFilter()
+    frames = list(disc_video(4, step=1.0, noise=0.0))
+    answers = [temporal.push(image, alpha) for image, alpha, _ in frames]
+    assert answers[0] is None and all(a is not None for a in answers[1:])
+    last = temporal.finish()
+    assert last is not None and temporal.finish() is None
+    for k, done in enumerate([*answers[1:], last]):
+        assert np.abs(done - frames[k][1]).mean() < 0.02, "frame k's matte comes back k-th"
+    with pytest.raises(ParameterError):
+        temporal.push(frames[0][0], frames[0][1][:10])
+    with pytest.raises(ParameterError):
+        FlowSmoother(strength=1.0)
+
+
+def test_synthetic_video_frames_are_composites_of_the_truth():
+    h, w = 60, 80
+    alpha = np.zeros((h, w), np.float32)
+    alpha[20:40, 30:50] = 1.0
+    fg = np.broadcast_to(np.float32([1.0, 0.0, 0.0]), (h, w, 3)).copy()
+    photo = textured(h, w, seed=1).astype(np.float32) / 255.0
+    frames = list(moving_subject(fg, alpha, photo, 5, np.random.default_rng(0), noise=0.0))
+    assert len(frames) == 5 and frames[0].image.shape == (h, w, 3)
+    centres = [np.argwhere(f.alpha > 0.5).mean(axis=0) for f in frames]
+    assert np.linalg.norm(centres[1] - centres[0]) > 1.0, "the subject moves"
+    solid = frames[2].alpha > 0.99
+    assert np.abs(frames[2].image[solid] - [1.0, 0.0, 0.0]).max() < 0.002  # alpha > 0.99: at most 1 % of the ground
