@@ -122,7 +122,12 @@ def xdotool(*args):
 
 def press(image, keys, before):
     """Press ``keys`` on the image's window; wait until its state leaves ``before`` (≤ 10 s)."""
-    windows = xdotool("search", "--name", r"\]-%d\.0 " % image.get_id()).split()
+    deadline = time.time() + 15  # a new image's window may not be mapped yet
+    windows = []
+    while not windows and time.time() < deadline:
+        windows = xdotool("search", "--name", r"\]-%d\.0 " % image.get_id()).split()
+        if not windows:
+            time.sleep(0.2)
     if not windows:
         raise RuntimeError(f"no window for image {image.get_id()}")
     xdotool("windowfocus", "--sync", windows[0])
