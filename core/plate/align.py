@@ -28,7 +28,8 @@ import numpy as np
 
 from core.errors import AlignmentError, ParameterError
 from core.homography import local_scale, map_points, quad_is_convex_unflipped, scale_matrix
-from core.locate import fit_homography, match_features, shrink
+from core.imageio import float_to_uint8
+from core.locate import fit_homography, match_features, shrink, to_grey
 from core.srgb import to_linear, to_srgb
 
 log = logging.getLogger(__name__)
@@ -84,10 +85,6 @@ class PlateAlignment:
         }
 
 
-def _grey8(image: np.ndarray) -> np.ndarray:
-    return cv2.cvtColor((np.clip(image, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8), cv2.COLOR_RGB2GRAY)
-
-
 def register(image: np.ndarray, plate: np.ndarray, *, long_side: int = 1024, ratio: float = 0.8,
              threshold: float = 2.5) -> tuple[np.ndarray, np.ndarray, int]:
     """Homography plate → image from SIFT matches.
@@ -98,8 +95,8 @@ def register(image: np.ndarray, plate: np.ndarray, *, long_side: int = 1024, rat
     image (N, 2) float64, the number of matches). Raises AlignmentError when too few features
     agree or the move is implausible.
     """
-    small_i, to_small_i = shrink(_grey8(image), long_side)
-    small_p, to_small_p = shrink(_grey8(plate), long_side)
+    small_i, to_small_i = shrink(to_grey(float_to_uint8(image), name="image"), long_side)
+    small_p, to_small_p = shrink(to_grey(float_to_uint8(plate), name="plate"), long_side)
     points_p, points_i = match_features(small_p, small_i, ratio=ratio)
     h_small, inliers, mask = fit_homography(points_p, points_i, threshold=threshold)
     if h_small is None or inliers < MIN_INLIERS:

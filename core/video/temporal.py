@@ -24,6 +24,8 @@ import cv2
 import numpy as np
 
 from core.errors import ParameterError
+from core.imageio import float_to_uint8
+from core.locate import to_grey
 
 
 def one_frame_delay(previous: np.ndarray, current: np.ndarray, following: np.ndarray,
@@ -39,10 +41,6 @@ def one_frame_delay(previous: np.ndarray, current: np.ndarray, following: np.nda
     out = current.copy()
     out[flicker] = 0.5 * (previous[flicker] + following[flicker])
     return out
-
-
-def _grey(image: np.ndarray) -> np.ndarray:
-    return cv2.cvtColor((np.clip(image, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8), cv2.COLOR_RGB2GRAY)
 
 
 @dataclass
@@ -69,7 +67,7 @@ class FlowSmoother:
     def __call__(self, image: np.ndarray, alpha: np.ndarray) -> np.ndarray:
         """The smoothed matte of ``image`` (H, W, 3) float32 RGB in [0, 1], given its own matte
         ``alpha`` (H, W) float32 in [0, 1]. Returns (H, W) float32 in [0, 1]."""
-        grey = _grey(image)
+        grey = to_grey(float_to_uint8(image), name="frame")
         out = alpha.astype(np.float32, copy=True)
         if self._previous is not None and self._previous[0].shape == grey.shape:
             prev_grey, prev_image, prev_alpha = self._previous
