@@ -28,7 +28,7 @@ import numpy as np
 from core.errors import AlignmentError
 from core.eval.alphamatting import image_names
 from core.eval.metrics import gradient_error, mse, sad
-from core.homography import map_points, scale_matrix
+from core.homography import frame_corners, map_points, scale_matrix
 from core.imageio import load_grey, load_image
 from core.pipeline import MatteOptions, model_stage, refine_stage, resize_image
 from core.plate.align import align_plate
@@ -46,8 +46,7 @@ def scores(alpha: np.ndarray, gt: np.ndarray) -> dict[str, float]:
 
 def corner_error(found: np.ndarray, truth: np.ndarray, size: tuple[int, int]) -> float:
     """Largest distance (pixels) between where two homographies send the frame's corners."""
-    h, w = size
-    corners = np.array([[0, 0], [w - 1, 0], [w - 1, h - 1], [0, h - 1]], np.float64)
+    corners = frame_corners(*size)
     return float(np.max(np.linalg.norm(map_points(found, corners) - map_points(truth, corners), axis=1)))
 
 

@@ -48,6 +48,12 @@ def local_scale(h_mat: np.ndarray, x: float, y: float) -> float:
     return float(np.sqrt(abs(np.linalg.det(j))))
 
 
+def frame_corners(height: int, width: int) -> np.ndarray:
+    """(4, 2) float64 centres of an image's corner pixels as (x, y): top-left, top-right,
+    bottom-right, bottom-left (the order :func:`quad_is_convex_unflipped` expects)."""
+    return np.array([[0, 0], [width - 1, 0], [width - 1, height - 1], [0, height - 1]], np.float64)
+
+
 def quad_is_convex_unflipped(quad: np.ndarray) -> bool:
     """Whether the quadrilateral (4, 2) — corners in order top-left, top-right,
     bottom-right, bottom-left of an image (y down) — is convex, finite and keeps the

@@ -27,7 +27,7 @@ import cv2
 import numpy as np
 
 from core.errors import AlignmentError, ParameterError
-from core.homography import local_scale, map_points, quad_is_convex_unflipped, scale_matrix
+from core.homography import frame_corners, local_scale, map_points, quad_is_convex_unflipped, scale_matrix
 from core.imageio import float_to_uint8
 from core.locate import fit_homography, match_features, shrink, to_grey
 from core.srgb import to_linear, to_srgb
@@ -108,7 +108,7 @@ def register(image: np.ndarray, plate: np.ndarray, *, long_side: int = 1024, rat
     homography = np.linalg.inv(to_small_i) @ h_small @ to_small_p
     homography /= homography[2, 2]
     hp, wp = plate.shape[:2]
-    corners = map_points(homography, np.array([[0, 0], [wp - 1, 0], [wp - 1, hp - 1], [0, hp - 1]], np.float64))
+    corners = map_points(homography, frame_corners(hp, wp))
     # zoom beyond the two photos' size ratio (a 12 MP plate for a 0.6 MP working image is 0.22 by size alone)
     zoom = local_scale(homography, (wp - 1) / 2, (hp - 1) / 2) * np.sqrt(hp * wp / (image.shape[0] * image.shape[1]))
     if not quad_is_convex_unflipped(corners) or not SCALE_RANGE[0] <= zoom <= SCALE_RANGE[1]:
@@ -252,7 +252,7 @@ def refine_homography(image: np.ndarray, background: np.ndarray, homography: np.
         return homography
     to_small = scale_matrix(size[0] / w, size[1] / h)
     residual = np.linalg.inv(to_small) @ warp.astype(np.float64) @ to_small  # image pixel → warped plate pixel
-    corners = np.array([[0, 0], [w - 1, 0], [w - 1, h - 1], [0, h - 1]], np.float64)
+    corners = frame_corners(h, w)
     moved = np.linalg.norm(map_points(residual, corners) - corners, axis=1)
     if not np.all(np.isfinite(moved)) or moved.max() > 0.02 * max(h, w):  # ECC wandered off
         return homography
