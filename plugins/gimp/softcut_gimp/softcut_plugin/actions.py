@@ -22,11 +22,11 @@ from .client import (ClientError, EngineError, EngineUnavailable, JobCancelledEr
                      jpeg_image, png_image, raw_image)
 from .client.editor import SEGMENT_GROUP  # noqa: E402
 from .protocol import messages  # noqa: E402
+from .protocol.errors import ErrorCode  # noqa: E402
 from .protocol.schemas import DEFAULT_SEGMENTS  # noqa: E402
 
 START_COMMAND = "softcut serve"
 UNCHANGED = "the image was not changed"
-ALIGNMENT_FAILED = "alignment_failed"  # plate_matte's error for a plate that does not match the image
 
 
 class Refused(Exception):
@@ -221,7 +221,7 @@ def _ask(address: Engine, request: Callable) -> dict:
     except JobCancelledError as exc:
         raise Refused(f"cancelled; {UNCHANGED}") from exc
     except EngineError as exc:
-        if exc.code == ALIGNMENT_FAILED:  # the engine's message says what is wrong with the plate
+        if exc.code == ErrorCode.ALIGNMENT_FAILED:  # plate_matte's: the message says what is wrong with the plate
             raise Refused(f"{exc.message}; {UNCHANGED}") from exc
         raise Refused(f"the engine could not do it: {exc.message} ({exc.code}); {UNCHANGED}") from exc
     except ClientError as exc:

@@ -19,10 +19,10 @@ from gi.repository import Gegl, Gimp, GLib  # noqa: E402
 
 from . import pixels  # noqa: E402
 from .client.editor import split_rgba  # noqa: E402
+from .protocol.codec import PNG_SIGNATURE  # noqa: E402
 
 COLOUR = "R'G'B'A u8"
 COVERAGE = "Y u8"
-PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 JPEG_SIGNATURE = b"\xff\xd8\xff"
 PLATE_WORD = "plate"  # a layer whose name holds it (any case) is the dialog's first guess for the plate
 
