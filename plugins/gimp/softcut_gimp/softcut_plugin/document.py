@@ -118,16 +118,25 @@ def read_source(image, drawables, merged: bool) -> Source:
         layer = None
     copy = image.duplicate()
     try:
-        copy.undo_disable()
-        flat = copy.merge_visible_layers(Gimp.MergeType.CLIP_TO_IMAGE)
-        if flat is None:
-            raise DocumentError("no layer is visible: nothing to sample")
-        rect = canvas(image)
-        inside = pixels.intersect(extent(flat), rect)  # visible layers need not cover the canvas
-        piece = _read(flat, inside, COLOUR) if inside[2] and inside[3] else b""
+        rgba = _merge_visible(copy)
     finally:
         copy.delete()
-    return Source(layer, rect, pixels.place(piece, inside, rect, bpp=4))
+    if rgba is None:
+        raise DocumentError("no layer is visible: nothing to sample")
+    return Source(layer, canvas(image), rgba)
+
+
+def _merge_visible(image) -> bytes | None:
+    """``image``'s visible layers merged (which changes ``image``: pass a copy or a throwaway),
+    read over its canvas (rgba8, transparent where they do not reach); None when none is visible."""
+    image.undo_disable()
+    flat = image.merge_visible_layers(Gimp.MergeType.CLIP_TO_IMAGE)
+    if flat is None:
+        return None
+    rect = canvas(image)
+    inside = pixels.intersect(extent(flat), rect)  # visible layers need not cover the canvas
+    piece = _read(flat, inside, COLOUR) if inside[2] and inside[3] else b""
+    return pixels.place(piece, inside, rect, bpp=4)
 
 
 @dataclass
@@ -230,16 +239,13 @@ def read_plate_file(file) -> Plate:
         reason = Gimp.get_pdb().get_last_error() or "not an image GIMP can open"
         raise DocumentError(f"GIMP cannot open the plate file “{name}”: {reason}")
     try:
-        opened.undo_disable()
-        flat = opened.merge_visible_layers(Gimp.MergeType.CLIP_TO_IMAGE)
-        if flat is None:
-            raise DocumentError(f"the plate file “{name}” has no visible layer")
-        rect = canvas(opened)
-        inside = pixels.intersect(extent(flat), rect)
-        piece = _read(flat, inside, COLOUR) if inside[2] and inside[3] else b""
+        width, height = opened.get_width(), opened.get_height()
+        rgba = _merge_visible(opened)
     finally:
         opened.delete()
-    return Plate(name, "rgba8", pixels.place(piece, inside, rect, bpp=4), rect[2], rect[3])
+    if rgba is None:
+        raise DocumentError(f"the plate file “{name}” has no visible layer")
+    return Plate(name, "rgba8", rgba, width, height)
 
 
 def read_selection(image, rect: tuple) -> bytes:
