@@ -9,7 +9,8 @@ leave the image exactly as it was.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import gi
@@ -99,15 +100,13 @@ def run_plate(image, drawables, options: Options, plate: PlateChoice) -> None:
         raise Refused("no clean plate was given: pick the layer (Plate layer) or the file (Or plate file) "
                       f"holding a photo of the same scene without the subject; {UNCHANGED}")
     source, _ = _read_subject(image, drawables, options)
-    try:
+    with _reading():
         if plate.file is not None:
             got = document.read_plate_file(plate.file)
         else:
             document.check_plate_layer(image, source, plate.layer, options.merged)
             got = document.read_plate_layer(plate.layer)
         buffer = _plate_buffer(got)
-    except document.DocumentError as exc:
-        raise Refused(f"{exc}; {UNCHANGED}") from exc
 
     def ask(engine: SoftcutClient, progress) -> object:
         return engine.plate_matte(
@@ -121,16 +120,24 @@ def run_plate(image, drawables, options: Options, plate: PlateChoice) -> None:
 def _read_subject(image, drawables, options: Options, *, refine_selection: bool = False):
     """Select Subject's source (and, for Refine Selection, the selection as its guide), checked
     for ``options.output``; a :class:`document.DocumentError` becomes :class:`Refused`."""
-    try:
+    with _reading():
         source = document.read_source(image, drawables, options.merged)
         guide = document.read_selection(image, source.rect) if refine_selection else None
         if options.output == "mask":  # known before the engine runs, so it does not run for nothing
             if source.layer is None:
                 raise document.DocumentError("select the one layer the mask belongs to")
             document.check_can_take_mask(source.layer)
+    return source, guide
+
+
+@contextmanager
+def _reading() -> Iterator[None]:
+    """Reading the image (nothing written yet): a :class:`document.DocumentError` becomes
+    :class:`Refused`, its message saying the image was not changed."""
+    try:
+        yield
     except document.DocumentError as exc:
         raise Refused(f"{exc}; {UNCHANGED}") from exc
-    return source, guide
 
 
 def _plate_buffer(plate: document.Plate):
@@ -151,10 +158,8 @@ def run_segments(image, drawables, options: SegmentOptions) -> None:
 
     Raises :class:`Refused` as :func:`run` does (the image untouched).
     """
-    try:
+    with _reading():
         source = document.read_source(image, drawables, merged=True)
-    except document.DocumentError as exc:
-        raise Refused(f"{exc}; {UNCHANGED}") from exc
 
     def ask(engine: SoftcutClient, progress) -> object:
         return engine.soft_segments(raw_image(source.width, source.height, "rgba8", source.rgba),
