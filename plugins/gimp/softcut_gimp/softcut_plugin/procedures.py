@@ -53,7 +53,25 @@ def _engine(settings) -> actions.Engine:
     return actions.Engine(host=get("engine-host") or config.DEFAULT_HOST, port=int(get("engine-port")))
 
 
-class SubjectJob:
+class Job:
+    """A family of procedures: its parameters (:meth:`add_arguments`), its dialog's rows above
+    the engine's (:meth:`dialog_rows`), what a run does (:meth:`run`, raising
+    :class:`actions.Refused`)."""
+
+    def add_arguments(self, procedure: Gimp.Procedure, entry: Entry) -> None:
+        raise NotImplementedError
+
+    def dialog_rows(self, dialog) -> list:
+        raise NotImplementedError
+
+    def prepare(self, image, drawables, settings) -> None:
+        """Before the dialog, or a run with the last values: fill in what depends on the image."""
+
+    def run(self, image, drawables, settings, entry: Entry) -> None:
+        raise NotImplementedError
+
+
+class SubjectJob(Job):
     """Select Subject and its kin: a matte into the selection, a layer mask or a new layer."""
 
     def add_arguments(self, procedure: Gimp.Procedure, entry: Entry) -> None:
@@ -119,7 +137,7 @@ class PlateJob(SubjectJob):
                           actions.PlateChoice(layer=get("plate-layer"), file=get("plate-file")))
 
 
-class SegmentsJob:
+class SegmentsJob(Job):
     """Soft Segment Layers: the image as ``count`` soft layers in a new layer group."""
 
     def add_arguments(self, procedure: Gimp.Procedure, entry: Entry) -> None:
@@ -145,7 +163,7 @@ class Entry:
     menu: str
     label: str
     blurb: str
-    job: SubjectJob | SegmentsJob = SUBJECT
+    job: Job = SUBJECT
     output: str = "selection"  # SUBJECT, PLATE: the default output
     refine_selection: bool = False  # SUBJECT: the selection is the guide
 
@@ -225,7 +243,7 @@ def _dialog(procedure, settings, entry: Entry, title: str) -> bool:
 
 def _run(procedure, run_mode, image, drawables, settings, entry: Entry):
     title = entry.label.replace("_", "").rstrip("…")
-    if run_mode != Gimp.RunMode.NONINTERACTIVE and hasattr(entry.job, "prepare"):
+    if run_mode != Gimp.RunMode.NONINTERACTIVE:
         entry.job.prepare(image, drawables, settings)
     if run_mode == Gimp.RunMode.INTERACTIVE and not _dialog(procedure, settings, entry, title):
         return procedure.new_return_values(Gimp.PDBStatusType.CANCEL, None)
