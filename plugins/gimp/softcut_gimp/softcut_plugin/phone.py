@@ -18,7 +18,7 @@ import gi
 gi.require_version("Gimp", "3.0")
 from gi.repository import GLib, GObject, Gimp  # noqa: E402
 
-from . import config, document  # noqa: E402
+from . import document, procedures  # noqa: E402
 from .client import ClientError, EngineUnavailable, SoftcutClient  # noqa: E402
 from .client.editor import Deliveries, answer_place_layer, snapshot_size  # noqa: E402
 from .protocol import messages  # noqa: E402
@@ -39,10 +39,7 @@ def create(plugin: Gimp.PlugIn) -> Gimp.Procedure:
     blurb = "Put cut-outs photographed with a phone into this image, where the phone points"
     procedure.set_documentation(blurb, blurb + ". Needs `softcut serve --lan`; cancel the progress to stop.", NAME)
     procedure.set_attribution("Softcut", "Softcut", "2026")
-    procedure.add_string_argument("engine-host", "Engine host", "Where `softcut serve` listens",
-                                  config.DEFAULT_HOST, READWRITE)
-    procedure.add_int_argument("engine-port", "Engine port", "The engine's port", 1, 65535, config.DEFAULT_PORT,
-                               READWRITE)
+    procedures.add_engine_arguments(procedure)
     procedure.add_int_argument("max-deliveries", "Cut-outs", "Stop after this many cut-outs (0: keep going)",
                                0, 100000, 0, READWRITE)
     procedure.add_double_argument("timeout", "Seconds", "Stop after this many seconds (0: keep going)",
@@ -99,10 +96,10 @@ class Link:
 
 def _run(procedure, run_mode, image, drawables, settings, data):
     get = settings.get_property
-    host, port = get("engine-host") or config.DEFAULT_HOST, int(get("engine-port"))
+    engine = procedures.engine_address(settings)
     limit, timeout = int(get("max-deliveries")), float(get("timeout"))
     link = Link(image)
-    client = SoftcutClient(host, port, name="softcut-gimp", timeout=60.0, cutout_format="rgba8",
+    client = SoftcutClient(engine.host, engine.port, name="softcut-gimp", timeout=60.0, cutout_format="rgba8",
                            accepts={"canvas_snapshot": link.snapshot, "place_layer": link.place})
     Gimp.progress_init("Softcut: receiving phone cut-outs (cancel to stop)")
     started = time.monotonic()

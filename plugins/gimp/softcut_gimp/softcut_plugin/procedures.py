@@ -48,7 +48,16 @@ def _choice(*items: tuple) -> Gimp.Choice:
     return choice
 
 
-def _engine(settings) -> actions.Engine:
+def add_engine_arguments(procedure: Gimp.Procedure) -> None:
+    """``engine-host`` and ``engine-port``, which every Softcut procedure takes."""
+    procedure.add_string_argument("engine-host", "Engine hos_t", "Where `softcut serve` listens",
+                                  config.DEFAULT_HOST, READWRITE)
+    procedure.add_int_argument("engine-port", "Eng_ine port", "The engine's port", 1, 65535,
+                               config.DEFAULT_PORT, READWRITE)
+
+
+def engine_address(settings) -> actions.Engine:
+    """Where the run's ``engine-host`` and ``engine-port`` say the engine listens."""
     get = settings.get_property
     return actions.Engine(host=get("engine-host") or config.DEFAULT_HOST, port=int(get("engine-port")))
 
@@ -150,7 +159,7 @@ class SegmentsJob(Job):
 
     def run(self, image, drawables, settings, entry: Entry) -> None:
         actions.run_segments(image, drawables, actions.SegmentOptions(
-            count=int(settings.get_property("count")), engine=_engine(settings)))
+            count=int(settings.get_property("count")), engine=engine_address(settings)))
 
 
 SUBJECT = SubjectJob()
@@ -204,10 +213,7 @@ def create(plugin: Gimp.PlugIn, name: str) -> Gimp.Procedure:
     procedure.set_documentation(entry.blurb, entry.blurb + ". Needs the Softcut engine (`softcut serve`).", name)
     procedure.set_attribution("Softcut", "Softcut", "2026")
     entry.job.add_arguments(procedure, entry)
-    procedure.add_string_argument("engine-host", "Engine hos_t", "Where `softcut serve` listens",
-                                  config.DEFAULT_HOST, READWRITE)
-    procedure.add_int_argument("engine-port", "Eng_ine port", "The engine's port", 1, 65535,
-                               config.DEFAULT_PORT, READWRITE)
+    add_engine_arguments(procedure)
     return procedure
 
 
@@ -220,7 +226,7 @@ def options(settings) -> actions.Options:
         quality=get("quality"),
         edges={key.replace("-", "_"): float(get(key)) for key, *_ in EDGES},
         decontaminate=float(get("decontaminate")),
-        engine=_engine(settings),
+        engine=engine_address(settings),
     )
 
 
