@@ -109,9 +109,8 @@ def run_plate(image, drawables, options: Options, plate: PlateChoice) -> None:
         buffer = _plate_buffer(got)
 
     def ask(engine: SoftcutClient, progress) -> object:
-        return engine.plate_matte(
-            raw_image(source.width, source.height, "rgba8", source.rgba), buffer, outputs=_outputs(options),
-            refine=options.quality, edges=options.edges, decontaminate=options.decontaminate, progress=progress)
+        return engine.plate_matte(_image(source), buffer, outputs=_outputs(options), refine=options.quality,
+                                  edges=options.edges, decontaminate=options.decontaminate, progress=progress)
 
     buffers = _ask(options.engine, ask)
     _edit(image, lambda: _insert(image, source, options.output, buffers))
@@ -162,8 +161,7 @@ def run_segments(image, drawables, options: SegmentOptions) -> None:
         source = document.read_source(image, drawables, merged=True)
 
     def ask(engine: SoftcutClient, progress) -> object:
-        return engine.soft_segments(raw_image(source.width, source.height, "rgba8", source.rgba),
-                                    count=options.count, masks="stacked", progress=progress)
+        return engine.soft_segments(_image(source), count=options.count, masks="stacked", progress=progress)
 
     buffers = _ask(options.engine, ask)
     segments = [bytes(buffers[f"segment{k}"]) for k in range(len(buffers))]
@@ -183,6 +181,11 @@ def _edit(image, insert: Callable[[], object]) -> None:
         Gimp.displays_flush()
 
 
+def _image(source: document.Source):
+    """The request's ``image`` buffer: what was read (rgba8)."""
+    return raw_image(source.width, source.height, "rgba8", source.rgba)
+
+
 def _outputs(options: Options) -> list:
     """The buffers the insertion needs: ``alpha``, and ``foreground`` for a new layer."""
     return ["alpha", "foreground"] if options.output == "layer" else ["alpha"]
@@ -191,7 +194,7 @@ def _outputs(options: Options) -> list:
 def _matte(engine: SoftcutClient, progress, source: document.Source, guide: bytes | None, options: Options):
     """Select Subject's (or Refine Selection's) request(s); the result with ``alpha`` (and ``foreground``)."""
     outputs = _outputs(options)
-    image = raw_image(source.width, source.height, "rgba8", source.rgba)
+    image = _image(source)
     if guide is None:
         return engine.request(messages.select_subject(
             image, outputs=outputs, refine=options.quality, edges=options.edges,
