@@ -190,9 +190,7 @@ class Controller(QObject):
     def plate_layers(self, doc) -> tuple[list, Any]:
         """``(layers, default)``: the layers of ``doc`` that can be the clean plate (top first: every
         paint layer but the one Select Subject reads) and the one to offer first (or None)."""
-        image = _active_layer(doc)
-        candidates = document.plate_candidates(doc, image)
-        return candidates, document.default_plate(doc, image, candidates)
+        return document.plate_layers(doc, _active_layer(doc))
 
     def _plate(self, doc, source: document.SourceImage, layer_id, path: str | None):
         """The plate buffer (named "plate") from a layer of ``doc`` or a file; PlateError or DocumentError."""

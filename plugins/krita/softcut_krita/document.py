@@ -144,37 +144,29 @@ def layers_top_down(doc) -> list:
     return found
 
 
-def plate_candidates(doc, image) -> list:
-    """The paint layers of ``doc`` other than ``image`` (the layer the subject is cut from, or None)
-    that hold pixels, top first: what can be offered as a clean plate."""
-    return [node for node in layers_top_down(doc)
-            if node.type() == "paintlayer" and (image is None or node.uniqueId() != image.uniqueId())
-            and node.bounds().width() > 0 and node.bounds().height() > 0]
-
-
-def default_plate(doc, image, candidates: list):
-    """The clean plate to offer first among ``candidates``: a layer whose name holds "plate" (any
-    case), else the candidate just below ``image`` in the stack (just above when none is below),
-    else the topmost candidate; None when there is none."""
-    for node in candidates:
-        if "plate" in node.name().casefold():
-            return node
-    if not candidates:
-        return None
-    if image is not None:
-        below = above = None
-        passed = False
-        for node in layers_top_down(doc):
-            if node.uniqueId() == image.uniqueId():
-                passed = True
-            elif any(node.uniqueId() == c.uniqueId() for c in candidates):
-                if passed:
-                    below = node
-                    break
-                above = node
-        if below is not None or above is not None:
-            return below if below is not None else above
-    return candidates[0]
+def plate_layers(doc, image) -> tuple[list, object]:
+    """``(candidates, default)``: the paint layers of ``doc`` other than ``image`` (the layer the
+    subject is cut from, or None) that hold pixels, top first (what can be offered as a clean plate),
+    and the one to offer first: a candidate whose name holds "plate" (any case), else the one just
+    below ``image`` in the stack (just above when none is below), else the topmost; None when there
+    is no candidate."""
+    image_id = image.uniqueId() if image is not None else None
+    above, below = [], []
+    side = above
+    for node in layers_top_down(doc):
+        if image_id is not None and node.uniqueId() == image_id:
+            side = below
+        elif node.type() == "paintlayer" and not node.bounds().isEmpty():
+            side.append(node)
+    candidates = above + below
+    named = [node for node in candidates if "plate" in node.name().casefold()]
+    if named:
+        return candidates, named[0]
+    if below:
+        return candidates, below[0]
+    if above and image is not None:
+        return candidates, above[-1]
+    return candidates, candidates[0] if candidates else None
 
 
 def read_layer(doc, node) -> SourceImage:
