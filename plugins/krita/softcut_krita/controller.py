@@ -144,19 +144,7 @@ class Controller(QObject):
 
     def select_subject(self, output: str = "selection", edges: dict[str, float] | None = None) -> bool:
         """Select Subject into ``output``: "selection", "mask" (Remove Background) or "layer" (Cut Out)."""
-        if output not in OUTPUTS:
-            raise ValueError(f"output: expected one of {OUTPUTS}; got {output!r}")
-        doc, source = self._read(merged=self.merged)
-        if source is None:
-            return False
-        wanted = ["alpha", "foreground"] if output == "layer" else ["alpha"]
-        image = raw_image(source.width, source.height, "rgba8", source.rgba)
-        edges = dict(edges or {})
-
-        def make(job_id: str):
-            return messages.select_subject(image, outputs=wanted, refine=self.refine_mode, edges=edges, id=job_id)
-
-        return self._start(make, lambda result: self._insert(doc, source, output, result), source)
+        return self._select_subject(output, edges)
 
     def select_subject_with_plate(self, output: str = "selection", *, plate_layer=None, plate_file: str | None = None,
                                   edges: dict[str, float] | None = None) -> bool:
@@ -164,47 +152,58 @@ class Controller(QObject):
         (as :meth:`select_subject`). The image sent is Select Subject's; the plate is another layer
         (``plate_layer``: its uniqueId; read whole, at its own size) or an image file (``plate_file``).
         Anything wrong with the plate is said before a request is made."""
-        if output not in OUTPUTS:
-            raise ValueError(f"output: expected one of {OUTPUTS}; got {output!r}")
-        doc, source = self._read(merged=self.merged)
-        if source is None:
-            return False
-        try:
-            plate_buffer = self._plate(doc, source, plate_layer, plate_file)
-        except (plate.PlateError, document.DocumentError) as exc:
-            self._say(f"{exc}; the document was not changed")
-            return False
-        wanted = ["alpha", "foreground"] if output == "layer" else ["alpha"]
-        image = raw_image(source.width, source.height, "rgba8", source.rgba)
-        edges = dict(edges or {})
-
-        def make(job_id: str):
-            return messages.plate_matte(image, plate_buffer, outputs=wanted, refine=self.refine_mode, edges=edges,
-                                        id=job_id)
-
-        def insert(result) -> None:
-            self._insert(doc, source, output, result, how=_alignment_note(result.fields.get("alignment")))
-
-        return self._start(make, insert, source)
+        if plate_layer is not None and plate_file:
+            raise ValueError("plate_layer, plate_file: expected one of them; got both")
+        return self._select_subject(output, edges, lambda doc: self._plate(doc, plate_layer, plate_file))
 
     def plate_layers(self, doc) -> tuple[list, Any]:
         """``(layers, default)``: the layers of ``doc`` that can be the clean plate (top first: every
         paint layer but the one Select Subject reads) and the one to offer first (or None)."""
         return document.plate_layers(doc, _active_layer(doc))
 
-    def _plate(self, doc, source: document.SourceImage, layer_id, path: str | None):
-        """The plate buffer (named "plate") from a layer of ``doc`` or a file; PlateError or DocumentError."""
-        if (layer_id is None) == (not path):
-            if layer_id is None:
-                raise plate.PlateError("no clean plate was chosen: choose another layer of this document, "
-                                       "or an image file, showing the scene without the subject")
-            raise ValueError("plate_layer, plate_file: expected one of them; got both")
+    def _select_subject(self, output: str, edges: dict[str, float] | None, read_plate=None) -> bool:
+        """Select Subject into ``output``; with ``read_plate(doc)`` (the plate buffer, or PlateError or
+        DocumentError saying why there is none) as plate_matte."""
+        if output not in OUTPUTS:
+            raise ValueError(f"output: expected one of {OUTPUTS}; got {output!r}")
+        doc, source = self._read(merged=self.merged)
+        if source is None:
+            return False
+        plate_buffer = None
+        if read_plate is not None:
+            try:
+                plate_buffer = read_plate(doc)
+            except (plate.PlateError, document.DocumentError) as exc:
+                self._say(f"{exc}; the document was not changed")
+                return False
+        wanted = ["alpha", "foreground"] if output == "layer" else ["alpha"]
+        image = raw_image(source.width, source.height, "rgba8", source.rgba)
+        edges = dict(edges or {})
+
+        def make(job_id: str):
+            if plate_buffer is None:
+                return messages.select_subject(image, outputs=wanted, refine=self.refine_mode, edges=edges, id=job_id)
+            return messages.plate_matte(image, plate_buffer, outputs=wanted, refine=self.refine_mode, edges=edges,
+                                        id=job_id)
+
+        def insert(result) -> None:
+            how = "" if plate_buffer is None else _alignment_note(result.fields.get("alignment"))
+            self._insert(doc, source, output, result, how=how)
+
+        return self._start(make, insert, source)
+
+    def _plate(self, doc, layer_id, path: str | None):
+        """The plate buffer (named "plate") from a file, or from a layer of ``doc`` other than the one
+        Select Subject reads; PlateError or DocumentError."""
         if path:
             return plate.from_file(path)
+        if layer_id is None:
+            raise plate.PlateError("no clean plate was chosen: choose another layer of this document, "
+                                   "or an image file, showing the scene without the subject")
         node = document.find_node(doc, layer_id)
         if node is None:
             raise plate.PlateError("the clean plate layer is no longer in this document")
-        image = document.find_node(doc, source.node_id) if source.node_id is not None else _active_layer(doc)
+        image = _active_layer(doc)  # the layer read (for the merged image: the active one)
         if image is not None and node.uniqueId() == image.uniqueId():
             raise plate.PlateError(f"'{node.name()}' is the image Softcut cuts the subject from: the clean plate "
                                    "must be another layer (or an image file) showing the scene without the subject")
