@@ -7,8 +7,8 @@ clone of the document converted to RGBA/U8/sRGB).
 Writing keeps the user's undo history honest on Krita 5.1, whose Python API
 records adding and removing nodes but not pixel writes or selection changes:
 
-- a new node (the cut-out layer, the soft segments' group and its layers) is filled while
-  detached and added in one step;
+- a new node (the cut-out layer, a phone cut-out, the soft segments' group and its layers) is
+  filled while detached and added in one step;
 - a transparency mask is added by Krita's own "Add Transparency Mask" action
   (one step) and then filled: undoing the step removes the mask and what was
   written into it;
@@ -368,6 +368,17 @@ def top_layer(doc):
     return layers[-1] if layers else None
 
 
+def add_top_layer(doc, name: str, rect: tuple[int, int, int, int], rgba: bytes):
+    """A new paint layer ``name`` at the top of the stack holding ``rgba`` (rgba8, straight alpha,
+    over ``rect``). One undo step ("Add Layer"): the layer is filled while detached."""
+    x, y, w, h = rect
+    layer = doc.createNode(name, "paintlayer")
+    layer.setPixelData(from_bgra8(doc, pixels.swap_red_blue(rgba), w, h), x, y, w, h)
+    doc.rootNode().addChildNode(layer, top_layer(doc))
+    settle(doc)
+    return layer
+
+
 def add_layer_group(doc, rect: tuple[int, int, int, int], layers: list[tuple[str, bytes, bytes]], *, name: str):
     """A new group ``name`` at the top of the stack holding one masked paint layer per
     ``(layer name, rgb, alpha)`` (RGB8 colours and grey8 mask over ``rect``), the first
@@ -377,7 +388,7 @@ def add_layer_group(doc, rect: tuple[int, int, int, int], layers: list[tuple[str
     (its projection stays empty), so the image is re-rendered once it is in.
     """
     top = top_layer(doc)
-    make = _masked_layer_maker(doc, top if top is not None else doc.activeNode())
+    make = _masked_layer_maker(doc, top)
     group = doc.createNode(name, "grouplayer")
     group.setChildNodes([make(layer_name, rect, rgb, alpha) for layer_name, rgb, alpha in layers])
     doc.rootNode().addChildNode(group, top)

@@ -56,18 +56,6 @@ def snapshot(doc, request) -> dict:
     return {"document": {"width": doc.width(), "height": doc.height()}, "view": None, "buffers": [image]}
 
 
-def place_cutout(doc, name: str, x: int, y: int, width: int, height: int, rgba: bytes):
-    """A new paint layer named ``name`` at the top of ``doc`` holding ``rgba`` (rgba8, straight alpha)
-    with its top-left at (x, y). One undo step ("Add Layer")."""
-    layer = doc.createNode(name, "paintlayer")
-    layer.setPixelData(document.from_bgra8(doc, pixels.swap_red_blue(rgba), width, height), x, y, width, height)
-    root = doc.rootNode()
-    top = root.childNodes()[-1] if root.childNodes() else None
-    root.addChildNode(layer, top)
-    document.settle(doc)
-    return layer
-
-
 class PhoneLink(QObject):
     """The editor connection that receives phone cut-outs. Signal ``placed(str)``: news for the user."""
 
@@ -137,7 +125,7 @@ class PhoneLink(QObject):
             return doc.width(), doc.height()
 
         def insert(name: str, x: int, y: int, width: int, height: int, rgba: bytes) -> None:
-            place_cutout(self._document(), name, x, y, width, height, rgba)
+            document.add_top_layer(self._document(), name, (x, y, width, height), rgba)
             self.placed.emit(f'phone cut-out "{name}" pasted at ({x}, {y})')
 
         return answer_place_layer(request, self.deliveries, size, insert)
