@@ -22,10 +22,9 @@ from PyQt5.QtCore import QObject, QTimer, pyqtSignal
 from PyQt5.QtGui import QColor, QImage, QPainter
 
 from . import document, pixels
-from .client import EngineUnavailable, SoftcutClient
+from .client import EngineUnavailable, SoftcutClient, raw_image
 from .client.editor import Deliveries, answer_place_layer, snapshot_size
 from .client.transport import TransportError
-from .protocol import messages
 
 log = logging.getLogger(__name__)
 
@@ -34,13 +33,6 @@ RETRY_MS = 5000
 LINK_TIMEOUT_S = 3.0
 SETTINGS = "softcut"
 DELIVERED_KEY = "phone_delivered"
-
-
-def rgb_rows(image: QImage) -> bytes:
-    """An RGB888 QImage's pixels as rgb8 bytes without Qt's row padding."""
-    bits = image.constBits()
-    bits.setsize(image.bytesPerLine() * image.height())
-    return pixels.packed_rows(bytes(bits), image.bytesPerLine(), image.width() * 3, image.height())
 
 
 def snapshot(doc, request) -> dict:
@@ -52,7 +44,7 @@ def snapshot(doc, request) -> dict:
     painter = QPainter(canvas)
     painter.drawImage(0, 0, thumb)
     painter.end()
-    image = messages.buffer("image", rgb_rows(canvas), format="rgb8", width=canvas.width(), height=canvas.height())
+    image = raw_image(canvas.width(), canvas.height(), "rgb8", pixels.qimage_bytes(canvas))
     return {"document": {"width": doc.width(), "height": doc.height()}, "view": None, "buffers": [image]}
 
 

@@ -45,3 +45,10 @@ def packed_rows(data: bytes, stride: int, row_bytes: int, height: int) -> bytes:
     if stride == row_bytes:
         return bytes(data[:row_bytes * height])
     return b"".join(data[y * stride:y * stride + row_bytes] for y in range(height))
+
+
+def qimage_bytes(image) -> bytes:
+    """A QImage's pixels (``image.depth()`` bits each: RGB888 gives rgb8, RGBA8888 rgba8) without Qt's row padding."""
+    bits = image.constBits()
+    bits.setsize(image.bytesPerLine() * image.height())
+    return packed_rows(bytes(bits), image.bytesPerLine(), image.width() * image.depth() // 8, image.height())

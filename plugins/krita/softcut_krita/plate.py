@@ -54,7 +54,4 @@ def from_file(path: str):
 def from_qimage(image: QImage):
     """A QImage (any format) as an rgba8 buffer named "plate" (straight alpha)."""
     image = image.convertToFormat(QImage.Format_RGBA8888)
-    bits = image.constBits()
-    bits.setsize(image.bytesPerLine() * image.height())
-    rgba = pixels.packed_rows(bytes(bits), image.bytesPerLine(), image.width() * 4, image.height())
-    return raw_image(image.width(), image.height(), "rgba8", rgba, name=PLATE)
+    return raw_image(image.width(), image.height(), "rgba8", pixels.qimage_bytes(image), name=PLATE)
