@@ -219,6 +219,13 @@ def _near_points(points: np.ndarray, size: tuple[int, int], radius: int) -> np.n
     return cv2.dilate(mask, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1,) * 2)) > 0
 
 
+def change_threshold(noise: float) -> float:
+    """The :func:`blurred_distance` above which a pixel differs from the plate: three times the
+    background's measured noise (its median blurred distance), plus 0.02 for rounding and
+    sub-pixel misalignment. Alignment checks and the trimap both use it."""
+    return 3.0 * noise + 0.02
+
+
 def blurred_distance(image: np.ndarray, background: np.ndarray) -> np.ndarray:
     """(h, w) float32 colour distance of two (h, w, 3) float32 images, each blurred a little
     first (σ = 1 px: sensor noise and sub-pixel misalignment matter less)."""
@@ -260,21 +267,19 @@ def refine_homography(image: np.ndarray, background: np.ndarray, homography: np.
     return refined / refined[2, 2]
 
 
-def align_plate(image: np.ndarray, plate: np.ndarray, *, homography: np.ndarray | None = None,
-                refine: bool = True, plate_mask: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, PlateAlignment]:
+def align_plate(image: np.ndarray, plate: np.ndarray, *,
+                plate_mask: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, PlateAlignment]:
     """Bring ``plate`` onto ``image``: geometry, then exposure.
 
     Parameters
     ----------
     image: (h, w, 3) float32 RGB in [0, 1], the photo (at the size to work at).
     plate: (Hp, Wp, 3) float32 RGB in [0, 1], the clean plate, any size.
-    homography: plate → image pixels, when already known (skips feature matching; the
-        exposure is then fitted on all the pixels the plate covers).
-    refine: refine the homography on all the background (:func:`refine_homography`).
     plate_mask: (Hp, Wp) bool, the plate's pixels that show the scene (None: all).
 
-    The exposure is fitted around the features the homography explains: they are
-    background by construction (the subject is not in the plate).
+    The homography comes from features (:func:`register`) and is refined on all the
+    background (:func:`refine_homography`). The exposure is fitted around the features the
+    homography explains: they are background by construction (the subject is not in the plate).
 
     Returns
     -------
@@ -286,10 +291,7 @@ def align_plate(image: np.ndarray, plate: np.ndarray, *, homography: np.ndarray 
     if image.ndim != 3 or image.shape[2] != 3 or plate.ndim != 3 or plate.shape[2] != 3:
         raise ParameterError(f"image and plate: expected (H, W, 3) RGB; got {image.shape} and {plate.shape}")
     size = image.shape[:2]
-    if homography is None:
-        homography, points, matches = register(image, plate)
-    else:
-        points, matches = np.zeros((0, 2)), 0
+    homography, points, matches = register(image, plate)
     warped, valid = warp_plate(plate, homography, size, plate_mask)
     coverage = float(valid.mean())
     if coverage < MIN_COVERAGE:
@@ -297,21 +299,19 @@ def align_plate(image: np.ndarray, plate: np.ndarray, *, homography: np.ndarray 
             f"the clean plate covers only {coverage:.0%} of the image once aligned (at least "
             f"{MIN_COVERAGE:.0%} is needed): take it from the same spot with the same framing"
         )
-    sample = valid & _near_points(points, size, max(4, round(0.01 * np.sqrt(size[0] * size[1])))) if len(points) else valid
+    sample = valid & _near_points(points, size, max(4, round(0.01 * np.sqrt(size[0] * size[1]))))
     gain, bias = fit_photometric(image, warped, sample)
     if not (np.all(gain > 0.2) and np.all(gain < 5.0)):
         raise AlignmentError(f"the clean plate's exposure cannot be matched to the image's (gain {np.round(gain, 2)})")
     background = apply_photometric(warped, gain, bias)
     distance = blurred_distance(image, background)
     noise = float(np.median(distance[sample]))
-    if refine:
-        agree = valid & (distance < 3.0 * noise + 0.02)
-        homography = refine_homography(image, background, homography, agree)
-        warped, valid = warp_plate(plate, homography, size, plate_mask)
-        background = apply_photometric(warped, gain, bias)
-        distance = blurred_distance(image, background)
-        noise = float(np.median(distance[sample & valid]))
-    agreement = float(np.mean(distance[valid] < 3.0 * noise + 0.02))
+    homography = refine_homography(image, background, homography, valid & (distance < change_threshold(noise)))
+    warped, valid = warp_plate(plate, homography, size, plate_mask)
+    background = apply_photometric(warped, gain, bias)
+    distance = blurred_distance(image, background)
+    noise = float(np.median(distance[sample & valid]))
+    agreement = float(np.mean(distance[valid] < change_threshold(noise)))
     log.debug("plate: %d/%d inliers, coverage %.3f, agreement %.3f, noise %.4f", len(points), matches, coverage,
               agreement, noise)
     if agreement < MIN_AGREEMENT:

@@ -20,7 +20,7 @@ import numpy as np
 import scipy.ndimage
 from scipy.spatial import cKDTree
 
-from core.plate.align import blurred_distance
+from core.plate.align import blurred_distance, change_threshold
 
 PRIOR_WEIGHT = 1.0
 """Weight of the plate's alpha estimate in the solver, at full confidence
@@ -36,13 +36,13 @@ def _disk(radius: int) -> np.ndarray:
 
 
 def changed_region(image: np.ndarray, background: np.ndarray, valid: np.ndarray, noise: float) -> np.ndarray:
-    """Pixels where the image clearly differs from the plate, (h, w) bool.
+    """Pixels where the image clearly differs from the plate, (h, w) bool: their
+    :func:`core.plate.align.blurred_distance` is over :func:`core.plate.align.change_threshold`.
 
     image, background: (h, w, 3) float32 in [0, 1]; valid: (h, w) bool; noise: the median
-    :func:`core.plate.align.blurred_distance` between them on the background. Specks are
-    opened away.
+    blurred distance between them on the background. Specks are opened away.
     """
-    changed = (blurred_distance(image, background) > 3.0 * noise + 0.02) & valid
+    changed = (blurred_distance(image, background) > change_threshold(noise)) & valid
     return cv2.morphologyEx(changed.astype(np.uint8), cv2.MORPH_OPEN, _disk(1)) > 0
 
 
