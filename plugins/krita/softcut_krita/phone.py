@@ -55,8 +55,7 @@ class PhoneLink(QObject):
 
     def __init__(self, host: str, port: int, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self.host, self.port = host, port
-        self.client: SoftcutClient | None = None
+        self.client = self._client(host, port)
         app = Krita.instance()
         self.deliveries = Deliveries(lambda: app.readSetting(SETTINGS, DELIVERED_KEY, "[]"),
                                      lambda text: app.writeSetting(SETTINGS, DELIVERED_KEY, text))
@@ -68,33 +67,25 @@ class PhoneLink(QObject):
         self._timer.start(POLL_MS)
         self._poll()
 
-    def stop(self) -> None:
-        self._timer.stop()
-        if self.client is not None:
-            self.client.close()
-            self.client = None
-
     def configure(self, host: str, port: int) -> None:
         """Follow the controller to another engine."""
-        if (host, port) != (self.host, self.port):
-            self.host, self.port = host, port
-            if self.client is not None:
-                self.client.close()
-                self.client = None
+        if (host, port) != (self.client.host, self.client.port):
+            self.client.close()
+            self.client = self._client(host, port)
+
+    def _client(self, host: str, port: int) -> SoftcutClient:
+        return SoftcutClient(
+            # short: connecting happens on Krita's GUI thread, every few seconds while no engine answers
+            host, port, name="softcut-krita", timeout=LINK_TIMEOUT_S, cutout_format="rgba8",
+            accepts={"canvas_snapshot": self._snapshot, "place_layer": self._place},
+        )
 
     def _poll(self) -> None:
-        if self.client is None:
-            self.client = SoftcutClient(
-                # short: connecting happens on Krita's GUI thread, every few seconds while no engine answers
-                self.host, self.port, name="softcut-krita", timeout=LINK_TIMEOUT_S, cutout_format="rgba8",
-                accepts={"canvas_snapshot": self._snapshot, "place_layer": self._place},
-            )
         try:
-            self.client.poll(0.0)
+            self.client.poll(0.0)  # (re)connects first when the connection is not up
         except (EngineUnavailable, TransportError, OSError) as exc:
             log.debug("phone link: %s", exc)
             self.client.close()
-            self.client = None
             self._timer.setInterval(RETRY_MS)
             return
         self._timer.setInterval(POLL_MS)
