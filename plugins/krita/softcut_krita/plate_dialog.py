@@ -56,8 +56,7 @@ class PlateDialog(QDialog):
             self.layers.setItemData(self.layers.count() - 1, f"{bounds.width()} x {bounds.height()} px",
                                     Qt.ToolTipRole)
         if default is not None:
-            self.layers.setCurrentIndex(next(i for i, node in enumerate(layers)
-                                             if node.uniqueId() == default.uniqueId()))
+            self.layers.setCurrentIndex(self._layer_ids.index(default.uniqueId()))
         self.file_button = QRadioButton("Image file:")
         self.path = QLineEdit(last_file)
         self.path.setPlaceholderText("a PNG or JPEG photo of the scene without the subject")
