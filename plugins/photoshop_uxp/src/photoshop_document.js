@@ -74,13 +74,23 @@ async function readSource(merged) {
   }
   const options = { documentID: doc.id, sourceBounds: boundsOf(canvasOf(doc)), componentSize: depth };
   if (!merged) options.layerID = layer.id;
+  const { rect, image } = await readPixels(options, "the layer has no pixels on the canvas");
+  return { doc, layer, merged, rect, depth, grey, image };
+}
+
+/**
+ * `imaging.getPixels(options)` as an 8-bit engine image (see `pixels.engineImage`) and the
+ * rectangle it covers; Refused with `emptyMessage` when that is empty.
+ * @returns {Promise<{rect, image: {format: string, width: number, height: number, data: Uint8Array}}>}
+ */
+async function readPixels(options, emptyMessage) {
   const got = await imaging.getPixels(options);
   try {
     const rect = pixels.rectFromBounds(got.sourceBounds);
-    if (rect.width <= 0 || rect.height <= 0) throw new Refused("the layer has no pixels on the canvas");
+    if (rect.width <= 0 || rect.height <= 0) throw new Refused(emptyMessage);
     const data = await got.imageData.getData({ chunky: true });
     const image = pixels.engineImage(pixels.toEightBit(data), got.imageData.components);
-    return { doc, layer, merged, rect, depth, grey, image: { ...image, width: rect.width, height: rect.height } };
+    return { rect, image: { ...image, width: rect.width, height: rect.height } };
   } finally {
     got.imageData.dispose();
   }
@@ -176,18 +186,11 @@ async function readPlateLayer(source, layerID) {
   if (layer.kind !== constants.LayerKind.NORMAL) {
     throw new Refused(`the clean plate "${layer.name}" is not a pixel layer: rasterize it (Layer › Rasterize) or choose From file…`);
   }
+  const empty = `the clean plate "${layer.name}" is empty`;
   const bounds = pixels.rectFromBounds(layer.bounds);
-  if (bounds.width <= 0 || bounds.height <= 0) throw new Refused(`the clean plate "${layer.name}" is empty`);
-  const got = await imaging.getPixels({ documentID: source.doc.id, layerID: layer.id, sourceBounds: boundsOf(bounds), componentSize: source.depth });
-  try {
-    const rect = pixels.rectFromBounds(got.sourceBounds);
-    if (rect.width <= 0 || rect.height <= 0) throw new Refused(`the clean plate "${layer.name}" is empty`);
-    const data = await got.imageData.getData({ chunky: true });
-    const image = pixels.engineImage(pixels.toEightBit(data), got.imageData.components);
-    return { name: "plate", format: image.format, width: rect.width, height: rect.height, data: image.data };
-  } finally {
-    got.imageData.dispose();
-  }
+  if (bounds.width <= 0 || bounds.height <= 0) throw new Refused(empty);
+  const { image } = await readPixels({ documentID: source.doc.id, layerID: layer.id, sourceBounds: boundsOf(bounds), componentSize: source.depth }, empty);
+  return { name: "plate", ...image };
 }
 
 async function hasUserMask(doc, layer) {
