@@ -206,12 +206,18 @@ function readSpecs(value, ref) {
   });
 }
 
-function checkPng(data, spec, where, ref) {
+/** The size a PNG file's header (IHDR) states, zero included; null when it is not a PNG. */
+function pngHeaderSize(data) {
   const header = data.byteLength >= PNG_HEADER_BYTES && PNG_SIGNATURE.every((b, i) => data[i] === b) && String.fromCharCode(...data.subarray(12, 16)) === "IHDR";
-  if (!header) throw new ProtocolError(`${where}: not a PNG file`, { code: "bad_image", ref });
+  if (!header) return null;
   const view = new DataView(data.buffer, data.byteOffset + 16, 8);
-  const width = view.getUint32(0);
-  const height = view.getUint32(4);
+  return { width: view.getUint32(0), height: view.getUint32(4) };
+}
+
+function checkPng(data, spec, where, ref) {
+  const size = pngHeaderSize(data);
+  if (!size) throw new ProtocolError(`${where}: not a PNG file`, { code: "bad_image", ref });
+  const { width, height } = size;
   if (width !== spec.width || height !== spec.height) {
     throw new ProtocolError(`${where}: the PNG is ${width}x${height}; the spec says ${spec.width}x${spec.height}`, { code: "bad_image", ref });
   }
@@ -381,14 +387,10 @@ function jpegSize(data) {
   return null;
 }
 
-/** The size in a PNG file's header, or null when it is not a PNG. */
+/** The size in a PNG file's header, or null when it is not a PNG or states a zero size. */
 function pngSize(data) {
-  const header = data.length >= PNG_HEADER_BYTES && PNG_SIGNATURE.every((b, i) => data[i] === b) && String.fromCharCode(...data.subarray(12, 16)) === "IHDR";
-  if (!header) return null;
-  const view = new DataView(data.buffer, data.byteOffset + 16, 8);
-  const width = view.getUint32(0);
-  const height = view.getUint32(4);
-  return width > 0 && height > 0 ? { width, height } : null;
+  const size = pngHeaderSize(data);
+  return size && size.width > 0 && size.height > 0 ? size : null;
 }
 
 /**
@@ -511,7 +513,6 @@ module.exports = {
   idGenerator,
   rawImage,
   photoFile,
-  jpegSize,
   encode,
   Decoder,
   SEGMENTS,
