@@ -322,8 +322,7 @@ class Panel {
       this.plateChoices.set(documentID, PLATE.file);
       this.say(`Clean plate: ${picked.name} (${picked.buffer.width} × ${picked.buffer.height}).`);
     }
-    this.plateList = null; // show the list again: the file, or the earlier pick when cancelled
-    this.refreshPlates();
+    this.refreshPlates(); // it shows "From file…" now: show the file, or the earlier pick when cancelled
     return Boolean(picked);
   }
 
