@@ -105,6 +105,9 @@ class Matte:
     unedited: (H, W) float32 in [0, 1], the full-size alpha before edge controls
         (what re-adjusting edges starts from, see :func:`finish_edges`).
     timings: seconds per stage.
+    background: (H, W, 3) float32 in [0, 1] and known: (H, W) bool, the true background
+        where it is known (a clean plate, :mod:`core.plate`), which the colours were
+        decontaminated against and re-adjusting should use too; None without one.
     """
 
     alpha: np.ndarray
@@ -114,6 +117,8 @@ class Matte:
     refined: np.ndarray
     unedited: np.ndarray
     timings: dict[str, float]
+    background: np.ndarray | None = None
+    known: np.ndarray | None = None
 
     @property
     def confidence(self) -> float:

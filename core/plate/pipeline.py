@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import cv2
 import numpy as np
@@ -40,16 +40,13 @@ from core.plate.matte import changed_region, plate_prior, plate_trimap
 
 @dataclass
 class PlateMatte(Matte):
-    """A :class:`core.pipeline.Matte` made with a clean plate.
+    """A :class:`core.pipeline.Matte` made with a clean plate: its ``background`` is the plate
+    aligned and matched to the image, ``known`` the pixels the plate covers.
 
-    background: (H, W, 3) float32 in [0, 1], the plate aligned and matched to the image.
-    known: (H, W) bool, pixels the plate covers.
     alignment: how the plate was aligned.
     """
 
-    background: np.ndarray
-    known: np.ndarray
-    alignment: PlateAlignment
+    alignment: PlateAlignment = field(kw_only=True)
 
 
 @dataclass
@@ -123,7 +120,7 @@ def plate_stage(
                                      background=full_background, known=known)
     coarse = dataclasses.replace(coarse, alpha=work.coarse) if work.coarse.shape != coarse.alpha.shape else coarse
     return PlateMatte(alpha, foreground, coarse, work.trimap, refined, unedited, watch.timings,
-                      full_background, known, alignment)
+                      full_background, known, alignment=alignment)
 
 
 def full_size_background(plate: np.ndarray, alignment: PlateAlignment, working: tuple[int, int],

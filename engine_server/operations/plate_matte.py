@@ -34,7 +34,6 @@ async def run(engine, job, request) -> Reply:
     def finish(image, stage, options, *, progress):
         return plate_stage(image, plate, stage, options, progress=progress, plate_mask=plate_mask)
 
-    reply, matte = await run_with(engine, job, request, finish,
-                                  stored=lambda matte: {"background": matte.background, "known": matte.known})
+    reply, matte = await run_with(engine, job, request, finish)
     reply.fields["alignment"] = matte.alignment.summary()
     return reply

@@ -61,12 +61,10 @@ async def run(engine, job, request) -> Reply:
     return reply
 
 
-async def run_with(engine, job, request, finish: Callable[..., Matte],
-                   *, stored: Callable[[Matte], dict] = lambda matte: {}) -> tuple[Reply, Matte]:
+async def run_with(engine, job, request, finish: Callable[..., Matte]) -> tuple[Reply, Matte]:
     """Decode the image, run the (cached) model stage, then ``finish(image, stage, options,
-    progress=...)`` on the CPU pool; keep the matte for ``adjust_edges`` and encode the
-    outputs. ``stored(matte)``: extra :class:`StoredResult` fields (a ``background`` is
-    also the ``background`` output). Returns the reply and the matte."""
+    progress=...)`` on the CPU pool; keep the matte (and any known background) for
+    ``adjust_edges`` and encode the outputs. Returns the reply and the matte."""
     fields = request.fields
     check_model(engine, fields)
     options = options_from(fields)
@@ -75,8 +73,7 @@ async def run_with(engine, job, request, finish: Callable[..., Matte],
     stage = await cached_model_stage(engine, job, request, image, options)
     matte = await engine.on_cpu(partial(finish, image, stage, options, progress=job.report))
     result_id = uuid.uuid4().hex
-    extra = stored(matte)
-    engine.results.put(result_id, StoredResult(image, matte.unedited, **extra))
+    engine.results.put(result_id, StoredResult(image, matte.unedited, matte.background, matte.known))
     outputs = await engine.on_cpu(
         partial(
             matte_outputs,
@@ -86,7 +83,7 @@ async def run_with(engine, job, request, finish: Callable[..., Matte],
             foreground=matte.foreground,
             trimap=matte.trimap,
             coarse=matte.coarse.alpha,
-            background=extra.get("background"),
+            background=matte.background,
         )
     )
     reply = Reply(
