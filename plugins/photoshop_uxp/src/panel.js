@@ -41,6 +41,7 @@ class Panel {
     this.pendingAdjust = false;
     this.plateFile = null; // the clean plate picked From file…: {name, buffer}
     this.plateChoices = new Map(); // document id → the Clean plate value the user picked there
+    this.plateDocument = null; // the id of the document whose layers the Clean plate list shows
     this.plateList = null; // what the Clean plate list shows now (to rebuild it only when it changes)
     this.el = (id) => page.getElementById(id);
   }
@@ -268,6 +269,7 @@ class Panel {
     } catch (error) {
       listed = { documentID: null, layers: [], suggested: null };
     }
+    this.plateDocument = listed.documentID;
     const entries = [{ value: PLATE.none, label: "None" }];
     for (const layer of listed.layers) {
       entries.push({ value: `layer:${layer.id}`, label: layer.pixels ? layer.label : `${layer.label} (rasterize first)` });
@@ -299,12 +301,7 @@ class Panel {
   /** The user picked in the Clean plate list: remember it for this document; From file… opens the picker. */
   async plateChanged() {
     const value = this.el("plate").value;
-    let documentID = null;
-    try {
-      documentID = actions.plateLayers().documentID;
-    } catch (error) {
-      // no document: the pick is kept for "none"
-    }
+    const documentID = this.plateDocument; // the list was filled for it (no document: null)
     if (value !== PLATE.pick) {
       this.plateChoices.set(documentID, value);
       return true;
