@@ -224,17 +224,10 @@ async function softSegments(client, options = {}, hooks = {}) {
   return { count: segments.length, ...made };
 }
 
-/**
- * The layers of the active document that can serve as a clean plate, and the suggested one
- * (see `photoshop_document.plateLayers`).
- */
-function plateLayers() {
-  return document_.plateLayers();
-}
-
-/** Call `callback` after Photoshop events that may change the layers (see `photoshop_document.onLayersChanged`). */
-function onLayersChanged(callback) {
-  return document_.onLayersChanged(callback);
-}
-
-module.exports = { plateLayers, onLayersChanged, START_COMMAND, PLATE_HISTORY_NAME, NO_PLATE, describeFailure, run, plateMatte, adjust, softSegments, describeAlignment };
+module.exports = {
+  // For the Clean plate list, as photoshop_document has them (the panel reaches Photoshop only through here):
+  // the layers that can serve as a clean plate and the suggested one, and a listener for layer changes.
+  plateLayers: document_.plateLayers,
+  onLayersChanged: document_.onLayersChanged,
+  START_COMMAND, PLATE_HISTORY_NAME, NO_PLATE, describeFailure, run, plateMatte, adjust, softSegments, describeAlignment,
+};
