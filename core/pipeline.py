@@ -191,6 +191,15 @@ def refine_alpha(
     return alpha
 
 
+def budget_size(trimap: np.ndarray, max_unknown: int) -> tuple[int, int] | None:
+    """The (height, width) at which ``trimap`` (h, w) uint8 would have at most ``max_unknown``
+    unknown pixels (unknown area scales with pixel count), or None when it already has."""
+    unknown = int(np.count_nonzero((trimap > 0) & (trimap < 255)))
+    if unknown <= max_unknown:
+        return None
+    return working_size(trimap.shape, int(trimap.shape[0] * trimap.shape[1] * max_unknown / unknown))
+
+
 def fit_unknown_budget(
     image: np.ndarray, coarse: CoarseMask, trimap: np.ndarray, max_unknown: int, *, band: float = DEFAULT_BAND
 ) -> tuple[np.ndarray, CoarseMask, np.ndarray]:
@@ -199,10 +208,9 @@ def fit_unknown_budget(
 
     image: (h, w, 3) float32 [0, 1]; trimap: (h, w) uint8. Returns them at the new size.
     """
-    unknown = int(np.count_nonzero((trimap > 0) & (trimap < 255)))
-    if unknown <= max_unknown:
+    size = budget_size(trimap, max_unknown)
+    if size is None:
         return image, coarse, trimap
-    size = working_size(image.shape, int(image.shape[0] * image.shape[1] * max_unknown / unknown))
     alpha = resize_image(coarse.alpha, size)
     return resize_image(image, size), dataclasses.replace(coarse, alpha=alpha), auto_trimap(alpha, band=band)
 

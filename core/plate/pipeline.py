@@ -27,12 +27,12 @@ from core.pipeline import (
     MatteOptions,
     Progress,
     Stopwatch,
+    budget_size,
     finish_edges,
     model_stage,
     refine_alpha,
     resize_image,
     upsample_alpha,
-    working_size,
 )
 from core.plate.align import PlateAlignment, align_plate, apply_photometric, warp_plate
 from core.plate.matte import changed_region, plate_prior, plate_trimap
@@ -69,10 +69,9 @@ def _prepare(small: np.ndarray, coarse: np.ndarray, background: np.ndarray, vali
 
 def _fit_budget(work: _Working, max_unknown: int, noise: float, band: float) -> _Working:
     """The working inputs shrunk until the trimap has at most ``max_unknown`` unknown pixels."""
-    unknown = int(np.count_nonzero(work.trimap == 128))
-    if unknown <= max_unknown:
+    size = budget_size(work.trimap, max_unknown)
+    if size is None:
         return work
-    size = working_size(work.small.shape, int(work.small.shape[0] * work.small.shape[1] * max_unknown / unknown))
     valid = cv2.resize(work.valid.astype(np.uint8), (size[1], size[0]), interpolation=cv2.INTER_NEAREST) > 0
     return _prepare(resize_image(work.small, size), resize_image(work.coarse, size),
                     resize_image(work.background, size), valid, noise, band)
