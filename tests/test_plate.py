@@ -85,6 +85,7 @@ def test_the_plate_prior_reads_alpha_off_the_known_background():
     h, w = 40, 120
     background = textured(h, w, seed=2).astype(np.float32) / 255.0
     colour = np.float32([0.95, 0.1, 0.05])
+    background[10:20, 60:70] = colour  # a patch of background coloured like the subject
     alpha = np.clip((np.arange(w, dtype=np.float32) - 30) / 60, 0, 1)[None, :].repeat(h, axis=0)
     alpha = 1.0 - alpha  # foreground on the left, fading out to the right
     image = alpha[..., None] * colour + (1 - alpha[..., None]) * background
@@ -97,8 +98,8 @@ def test_the_plate_prior_reads_alpha_off_the_known_background():
     assert np.abs(prior - alpha)[confident].max() < 0.02
     assert np.all(weight[~unknown] == 0) and weight[confident].min() > 0.5
     near = unknown & (np.linalg.norm(background - colour, axis=2) < 0.05)
-    if near.any():
-        assert weight[near].max() < weight[confident].min(), "a background like the subject says little"
+    assert near.sum() == 100
+    assert weight[near].max() < 0.1 * weight[confident].min(), "a background like the subject says little"
 
 
 def test_the_solver_follows_a_confident_prior_and_checks_it():
@@ -151,8 +152,13 @@ def test_every_refinement_mode_runs_with_a_plate():
     image, plate = uint8_to_float(image), uint8_to_float(plate)
     region = np.ones(truth.shape, bool)
     plain = sad(select_subject(image, reddish, MatteOptions(refine="fast")).alpha, truth, region)
-    for mode in ("none", "fast", "best"):
-        matte = plate_matte(image, plate, reddish, MatteOptions(refine=mode))
+    for mode, budget in (("none", None), ("fast", None), ("best", None), ("best", 2000)):
+        options = MatteOptions(refine=mode) if budget is None else MatteOptions(refine=mode, max_unknown=budget)
+        matte = plate_matte(image, plate, reddish, options)
+        if budget is not None:  # solved smaller to fit the budget of unknown pixels
+            assert np.count_nonzero(matte.trimap == 128) <= budget < np.count_nonzero(first_best.trimap == 128)
+        elif mode == "best":
+            first_best = matte
         assert matte.alpha.shape == truth.shape and matte.foreground.shape == image.shape
         assert matte.background.shape == image.shape and matte.known.mean() > 0.9
         assert sad(matte.alpha, truth, region) < 0.3 * plain, mode
