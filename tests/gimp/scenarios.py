@@ -143,16 +143,17 @@ def press(image, keys, before):
     return state(image)
 
 
-def answer_dialog(title, keys):
-    """In the background: wait for the window called ``title``, record its size, press ``keys`` in it."""
+def answer_dialog(name, title, keys):
+    """In the background: wait for the window called ``title``, record its size in ``dialog-NAME.txt``
+    (``name``: the scenario's), press ``keys`` in it."""
     pattern = "^" + "".join("\\" + c if c in "()[].*+?" else c for c in title) + "$"
     script = ('for i in $(seq 300); do w=$(xdotool search --name "%s" | head -1); [ -n "$w" ] && break; sleep 0.1; '
               'done; xdotool getwindowgeometry "$w" > "%s"; sleep 0.5; xdotool windowfocus --sync "$w"; '
-              'xdotool key %s' % (pattern, os.path.join(OUT, "dialog-%s.txt" % keys), keys))
+              'xdotool key %s' % (pattern, os.path.join(OUT, "dialog-%s.txt" % name), keys))
     return subprocess.Popen(["sh", "-c", script])
 
 
-def call(procedure, image, drawables, **args):
+def call(name, procedure, image, drawables, **args):
     proc = PDB.lookup_procedure(procedure)
     if proc is None:
         raise RuntimeError(f"procedure {procedure} is not registered")
@@ -165,7 +166,7 @@ def call(procedure, image, drawables, **args):
     for key, value in args.items():
         if key == "dialog":  # (title, keys): run interactively and answer the dialog
             config.set_property("run-mode", Gimp.RunMode.INTERACTIVE)
-            helper = answer_dialog(*value)
+            helper = answer_dialog(name, *value)
             continue
         config.set_property(key.replace("_", "-"), value)
     started = time.time()
@@ -200,7 +201,7 @@ def scenario(name, procedure, make, *, user_edit=True, keep=None, **args):
     dump(name, "guide", read(image.get_selection(), COVERAGE, (0, 0, width, height)))
     layers_before = [layer.get_id() for layer in image.get_layers()]
     before = state(image)
-    facts["run"] = call(procedure, image, drawables, **args)
+    facts["run"] = call(name, procedure, image, drawables, **args)
     after = state(image)
     facts["changed"] = after != before
     dump(name, "selection", read(image.get_selection(), COVERAGE, (0, 0, width, height)))

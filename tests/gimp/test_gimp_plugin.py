@@ -340,10 +340,10 @@ def test_the_dialog_runs_the_procedure_and_cancel_changes_nothing(gimp_run):
     out, client, _ = gimp_run
     ok = facts(out, "dialog_ok")
     check_undo(ok)
-    assert "Geometry:" in (out / "dialog-Return.txt").read_text(), "the dialog window was shown"
+    assert "Geometry:" in (out / "dialog-dialog_ok.txt").read_text(), "the dialog window was shown"
     assert [layer["name"] for layer in ok["new_layers"]] == ["Softcut cut-out"]
     cancelled = facts(out, "dialog_cancel")
-    assert "Geometry:" in (out / "dialog-Escape.txt").read_text()
+    assert "Geometry:" in (out / "dialog-dialog_cancel.txt").read_text()
     assert cancelled["run"]["status"] == "cancel" and not cancelled["changed"]
 
 
@@ -432,7 +432,7 @@ def test_soft_segment_layers_of_a_transparent_image_keep_its_alpha_on_the_group(
 
 def test_soft_segment_layers_from_the_dialog(gimp_run):
     out, client, _ = gimp_run
-    assert "Geometry:" in (out / "dialog-Return.txt").read_text()
+    assert "Geometry:" in (out / "dialog-segments_dialog.txt").read_text()
     check_segment_group(out, client, "segments_dialog", DIALOG_SEGMENTS)
 
 
@@ -468,7 +468,7 @@ def test_select_subject_with_clean_plate_gives_the_engines_plate_matte_as_the_se
     plain = direct_select(client, (out / f"{name}.source.bin").read_bytes(), PW, PH)["alpha"].reshape(PH, PW)
     assert np.abs(got - plain).max() > 100, "the plate changed the matte: it is not plain Select Subject's"
     if name.startswith("plate_dialog"):
-        assert "Geometry:" in (out / "dialog-alt+o.txt").read_text(), "the dialog window was shown"
+        assert "Geometry:" in (out / f"dialog-{name}.txt").read_text(), "the dialog window was shown"
 
 
 def check_layers_untouched(out, name: str) -> None:
