@@ -21,6 +21,7 @@ import cv2
 import numpy as np
 
 from core.eval.alphamatting import image_names
+from core.eval.metrics import flicker
 from core.imageio import load_grey, load_image
 from core.pipeline import MatteOptions, select_subject
 from core.plate.synthetic import estimate_foreground
@@ -28,13 +29,6 @@ from core.video.synthetic import moving_subject
 from core.video.temporal import FlowSmoother, smooth_sequence
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "alphamatting"
-
-
-def flicker(mattes: list[np.ndarray], truth: list[np.ndarray]) -> float:
-    """Mean over frames t ≥ 1 and pixels of max(0, |α_t − α_{t−1}| − |gt_t − gt_{t−1}|), ×1000."""
-    values = [np.maximum(0.0, np.abs(a1 - a0) - np.abs(g1 - g0)).mean()
-              for a0, a1, g0, g1 in zip(mattes, mattes[1:], truth, truth[1:])]
-    return 1000.0 * float(np.mean(values))
 
 
 def main() -> None:

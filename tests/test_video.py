@@ -8,6 +8,7 @@ import pytest
 
 from conftest import textured
 from core.errors import ParameterError
+from core.eval.metrics import flicker
 from core.video.synthetic import moving_subject
 from core.video.temporal import FlowSmoother, TemporalFilter, one_frame_delay, smooth_sequence
 
@@ -23,11 +24,6 @@ def disc_video(frames: int, *, step: float, noise: float, seed: int = 0, h: int 
         image = alpha[..., None] * np.float32([0.9, 0.15, 0.1]) + (1 - alpha[..., None]) * ground
         noisy = np.clip(alpha + rng.normal(0, noise, alpha.shape).astype(np.float32) * (alpha > 0.02), 0, 1)
         yield image.astype(np.float32), alpha, noisy.astype(np.float32)
-
-
-def flicker(mattes, truth) -> float:
-    return float(np.mean([np.maximum(0, np.abs(a1 - a0) - np.abs(g1 - g0)).mean()
-                          for a0, a1, g0, g1 in zip(mattes, mattes[1:], truth, truth[1:])]))
 
 
 def test_one_frame_delay_mends_a_lone_flicker_only():
@@ -75,6 +71,15 @@ def test_the_stream_answers_one_frame_late_in_order():
         temporal.push(frames[0][0], frames[0][1][:10])
     with pytest.raises(ParameterError):
         FlowSmoother(strength=1.0)
+
+
+def test_flicker_counts_only_change_beyond_the_truths_own():
+    truth = [np.zeros((4, 4)), np.ones((4, 4)), np.ones((4, 4))]
+    assert flicker(truth, truth) == 0.0, "the truth's own change is not flicker"
+    shaky = [truth[0], truth[1], np.full((4, 4), 0.5)]
+    assert flicker(shaky, truth) == pytest.approx(250.0)  # frame 2 moved by 0.5 where the truth stayed
+    with pytest.raises(ParameterError):
+        flicker(truth[:1], truth[:1])
 
 
 def test_synthetic_video_frames_are_composites_of_the_truth():

@@ -118,6 +118,19 @@ METRICS = {
 }
 
 
+def flicker(mattes: list[np.ndarray], truth: list[np.ndarray]) -> float:
+    """Temporal flicker of a sequence of mattes beyond the truth's own change: the mean over
+    frames t ≥ 1 and pixels of max(0, |α_t − α_{t−1}| − |gt_t − gt_{t−1}|), × 1000.
+
+    mattes, truth: equally long lists of (H, W) float in [0, 1] (at least two frames).
+    """
+    if len(mattes) != len(truth) or len(mattes) < 2:
+        raise ParameterError(f"flicker: expected two equally long sequences of 2+ frames; got {len(mattes)}, {len(truth)}")
+    values = [np.maximum(0.0, np.abs(a1 - a0) - np.abs(g1 - g0)).mean()
+              for a0, a1, g0, g1 in zip(mattes, mattes[1:], truth, truth[1:])]
+    return 1000.0 * float(np.mean(values))
+
+
 def all_metrics(pred: np.ndarray, gt: np.ndarray, region: np.ndarray) -> dict[str, float]:
     """All four metrics as ``{"sad": ..., "mse": ..., "grad": ..., "conn": ...}``."""
     return {name: fn(pred, gt, region) for name, fn in METRICS.items()}
