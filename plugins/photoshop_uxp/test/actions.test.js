@@ -14,7 +14,7 @@ const assert = require("node:assert/strict");
 
 const actions = require("../src/actions");
 const { occupyEngine, sharedEngine, goneEngineClient } = require("../testing/engine");
-const { disc, paint } = require("../testing/paint");
+const { disc, paint, engineImage } = require("../testing/paint");
 
 const { app, constants, calls, FULL } = photoshop;
 const GREY = constants.DocumentMode.GRAYSCALE;
@@ -24,30 +24,11 @@ const shared = sharedEngine();
 
 beforeEach(() => app.reset());
 
-/** What the engine should receive for `part` of a layer: 8-bit values converted independently. */
-function expectedInput(doc, data, rect, part) {
-  const n = doc.channels, full = FULL[doc.depth];
-  const channels = n === 2 ? 1 : 4;
-  const out = new Uint8Array(part.width * part.height * channels);
-  for (let y = 0; y < part.height; y++) {
-    for (let x = 0; x < part.width; x++) {
-      const at = ((y + part.top - rect.top) * rect.width + x + part.left - rect.left) * n;
-      for (let c = 0; c < channels; c++) out[(y * part.width + x) * channels + c] = Math.round((data[at + c] * 255) / full);
-    }
-  }
-  return { format: channels === 1 ? "grey8" : "rgba8", data: out };
-}
-
 async function direct(type, fields, buffers = []) {
   const result = await shared.client.request(type, { format: "raw", ...fields }, { buffers }).promise;
   const out = { id: result.fields.result };
   for (const [name, entry] of Object.entries(result.buffers)) out[name] = entry.data;
   return out;
-}
-
-function engineImage(doc, data, rect, part) {
-  const input = expectedInput(doc, data, rect, part);
-  return { name: "image", format: input.format, width: part.width, height: part.height, data: input.data };
 }
 
 /** Assert `actual` (doc depth, covering the canvas) equals `expected` (0–255) inside `part`, `outside` elsewhere. */

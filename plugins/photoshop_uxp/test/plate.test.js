@@ -21,7 +21,7 @@ const actions = require("../src/actions");
 const plateFile = require("../src/plate_file");
 const { photoFile } = require("../src/protocol");
 const { sharedEngine, goneEngineClient } = require("../testing/engine");
-const { paint } = require("../testing/paint");
+const { paint, engineImage } = require("../testing/paint");
 const { plateInputs } = require("../testing/plate");
 
 const { app, constants, calls, FULL } = photoshop;
@@ -59,16 +59,9 @@ function plateDocument({ mode, depth = 8, plateName = "Clean plate", plateRect =
   return { doc, plate, subject };
 }
 
-/** A layer's pixels as an engine buffer of 8-bit values (what the panel should send for it). */
+/** A whole layer's pixels as the engine buffer `name` (what the panel should send for it). */
 function engineBuffer(doc, layer, name) {
-  const n = doc.channels, full = FULL[doc.depth];
-  const channels = n === 2 ? 1 : 4;
-  const { width, height } = layer.rect;
-  const data = new Uint8Array(width * height * channels);
-  for (let i = 0; i < width * height; i++) {
-    for (let c = 0; c < channels; c++) data[i * channels + c] = Math.round((layer.data[i * n + c] * 255) / full);
-  }
-  return { name, format: channels === 1 ? "grey8" : "rgba8", width, height, data };
+  return engineImage(doc, layer.data, layer.rect, layer.rect, name);
 }
 
 /** The engine's plate_matte answer, asked directly: {id, alignment, <buffer name>: bytes}. */

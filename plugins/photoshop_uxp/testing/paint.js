@@ -1,5 +1,6 @@
 /**
- * Test helper: paint the in-memory Photoshop documents of testing/mock/photoshop.js.
+ * Test helper: paint the in-memory Photoshop documents of testing/mock/photoshop.js, and say
+ * what the panel should send the engine for painted pixels.
  * Plain JavaScript with no Node modules, so the browser can load it too (render.test.js).
  */
 "use strict";
@@ -31,4 +32,23 @@ function paint(doc, rect, fn) {
   return data;
 }
 
-module.exports = { disc, paint };
+/**
+ * What the engine should receive for `part` of layer data `data` (at the document's depth,
+ * covering `rect`): 8-bit values, each converted on its own; rgba8, or grey8 (alpha dropped)
+ * for a greyscale document.
+ * @returns {{name: string, format: "rgba8"|"grey8", width: number, height: number, data: Uint8Array}}
+ */
+function engineImage(doc, data, rect, part = rect, name = "image") {
+  const n = doc.channels, full = FULL[doc.depth];
+  const channels = n === 2 ? 1 : 4;
+  const out = new Uint8Array(part.width * part.height * channels);
+  for (let y = 0; y < part.height; y++) {
+    for (let x = 0; x < part.width; x++) {
+      const at = ((y + part.top - rect.top) * rect.width + x + part.left - rect.left) * n;
+      for (let c = 0; c < channels; c++) out[(y * part.width + x) * channels + c] = Math.round((data[at + c] * 255) / full);
+    }
+  }
+  return { name, format: channels === 1 ? "grey8" : "rgba8", width: part.width, height: part.height, data: out };
+}
+
+module.exports = { disc, paint, engineImage };
