@@ -21,7 +21,7 @@ const actions = require("../src/actions");
 const plateFile = require("../src/plate_file");
 const { photoFile } = require("../src/protocol");
 const { sharedEngine, goneEngineClient } = require("../testing/engine");
-const { paint, engineImage } = require("../testing/paint");
+const { paint, rgbaImage, engineImage } = require("../testing/paint");
 const { plateInputs } = require("../testing/plate");
 
 const { app, constants, calls, FULL } = photoshop;
@@ -37,14 +37,6 @@ before(async () => {
 
 beforeEach(() => app.reset());
 
-/** A painter for `paint`: the rgba8 image `bytes` (width × height) with its top-left at (left, top). */
-function image(bytes, width, left = 0, top = 0) {
-  return (x, y) => {
-    const at = ((y - top) * width + (x - left)) * 4;
-    return [bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]];
-  };
-}
-
 /**
  * The scene as a document: the plate layer (named `plateName`, at `plateRect`) under the scene
  * layer, which is picked.
@@ -53,9 +45,9 @@ function plateDocument({ mode, depth = 8, plateName = "Clean plate", plateRect =
   const { width, height } = scene;
   const doc = app.newDocument({ width, height, mode, depth, title: "Shoot" });
   const prect = plateRect || { left: 0, top: 0, width, height };
-  const plate = doc.addLayer({ name: plateName, rect: prect, data: paint(doc, prect, image(scene.plate, width, prect.left, prect.top)) });
+  const plate = doc.addLayer({ name: plateName, rect: prect, data: paint(doc, prect, rgbaImage(scene.plate, width, prect.left, prect.top)) });
   const all = { left: 0, top: 0, width, height };
-  const subject = doc.addLayer({ name: "Scene", rect: all, data: paint(doc, all, image(scene.scene, width)) });
+  const subject = doc.addLayer({ name: "Scene", rect: all, data: paint(doc, all, rgbaImage(scene.scene, width)) });
   return { doc, plate, subject };
 }
 
@@ -224,7 +216,7 @@ test("a plate from a file (the picker, PNG and JPEG): the file's bytes go to the
 test("a plate of another scene: the engine's alignment message, and the document untouched", async () => {
   const { doc, subject } = plateDocument();
   const all = { left: 0, top: 0, width: scene.width, height: scene.height };
-  const other = doc.addLayer({ name: "Other plate", rect: all, data: paint(doc, all, image(scene.other, scene.width)) });
+  const other = doc.addLayer({ name: "Other plate", rect: all, data: paint(doc, all, rgbaImage(scene.other, scene.width)) });
   doc.pick(subject);
   const before = layerState(doc);
   calls.length = 0;

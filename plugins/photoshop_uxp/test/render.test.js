@@ -281,13 +281,12 @@ test("Paste from phone… shows the engine's phone link and its QR code (softcut
 function openPlateDocument(page, inputs) {
   return page.evaluate(({ width, height, scene, plate, other }) => {
     const { app, action } = require("photoshop");
-    const { paint } = require("./testing/paint");
+    const { paint, rgbaImage } = require("./testing/paint");
     const doc = app.newDocument({ width, height, title: "Shoot" });
     const rect = { left: 0, top: 0, width, height };
-    const from = (bytes) => (x, y) => { const at = (y * width + x) * 4; return [bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]]; };
-    doc.addLayer({ name: "Clean plate", rect, data: paint(doc, rect, from(plate)) });
-    doc.addLayer({ name: "Elsewhere", rect, data: paint(doc, rect, from(other)) });
-    doc.addLayer({ name: "Scene", rect, data: paint(doc, rect, from(scene)) });
+    doc.addLayer({ name: "Clean plate", rect, data: paint(doc, rect, rgbaImage(plate, width)) });
+    doc.addLayer({ name: "Elsewhere", rect, data: paint(doc, rect, rgbaImage(other, width)) });
+    doc.addLayer({ name: "Scene", rect, data: paint(doc, rect, rgbaImage(scene, width)) });
     window.softcutTestDocument = doc;
     action.notify("open"); // Photoshop tells the panel a document was opened
   }, { width: inputs.width, height: inputs.height, scene: Array.from(inputs.scene), plate: Array.from(inputs.plate), other: Array.from(inputs.other) });

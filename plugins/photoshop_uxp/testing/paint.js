@@ -15,6 +15,17 @@ function disc(x, y, cx, cy, r) {
 }
 
 /**
+ * A painter for `paint`: the rgba8 image `bytes` (`width` pixels a row) with its top-left at
+ * (left, top) in document coordinates.
+ */
+function rgbaImage(bytes, width, left = 0, top = 0) {
+  return (x, y) => {
+    const at = ((y - top) * width + (x - left)) * 4;
+    return [bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]];
+  };
+}
+
+/**
  * Layer data at the document's depth and mode from an 8-bit RGBA painter `fn(x, y)` (document
  * coordinates); a greyscale document gets the mean of R, G, B.
  * @returns {Uint8Array|Uint16Array} `rect.width × rect.height` pixels, colour + alpha.
@@ -51,4 +62,4 @@ function engineImage(doc, data, rect, part = rect, name = "image") {
   return { name, format: channels === 1 ? "grey8" : "rgba8", width: part.width, height: part.height, data: out };
 }
 
-module.exports = { disc, paint, engineImage };
+module.exports = { disc, rgbaImage, paint, engineImage };
