@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from conftest import plate_scene, textured
+from conftest import build_tiny_model, plate_scene, textured, write_sidecar
+from core.eval import metrics
 from core.imageio import save_png
 from engine_server.client import EngineError, raw_image
 from engine_server.protocol import messages
@@ -19,27 +20,36 @@ from test_server import Engine
 
 
 def sad(alpha: np.ndarray, truth: np.ndarray) -> float:
-    return float(np.abs(alpha - truth).sum() / 1000.0)
+    """Whole-image SAD."""
+    return metrics.sad(alpha, truth, np.ones(truth.shape, bool))
 
 
-def test_the_engine_mattes_with_a_clean_plate_better_than_without(tmp_path, tiny_model):
+@pytest.fixture(scope="module")
+def engine(tmp_path_factory):
+    """One engine with the tiny model for the module's tests (``engine.model``: its path)."""
+    tmp = tmp_path_factory.mktemp("plate-engine")
+    model = build_tiny_model(tmp / "tiny.onnx")
+    write_sidecar(model)
+    server = Engine(tmp, model)
+    server.model = model
+    yield server
+    server.stop()
+
+
+def test_the_engine_mattes_with_a_clean_plate_better_than_without(engine):
     image, plate, truth = plate_scene()
     h, w = truth.shape
-    engine = Engine(tmp_path, tiny_model)
-    try:
-        with engine.client() as client:
-            buffer = raw_image(w, h, "rgb8", image.tobytes())
-            # the plate as a PNG of another size: the engine aligns any size
-            png = io.BytesIO()
-            Image.fromarray(plate).resize((w * 3 // 2, h * 3 // 2), Image.BICUBIC).save(png, "PNG")
-            plate_buffer = messages.buffer("plate", png.getvalue(), format="png", width=w * 3 // 2, height=h * 3 // 2)
-            stages = []
-            result = client.plate_matte(buffer, plate_buffer, outputs=["alpha", "cutout", "background", "trimap"],
-                                        progress=lambda fraction, stage: stages.append(stage))
-            plain = client.select_subject(buffer, outputs=["alpha"], refine="fast")
-            adjusted = client.adjust_edges(result.fields["result"], edges={"shift_edge": 50}, outputs=["alpha"])
-    finally:
-        engine.stop()
+    with engine.client() as client:
+        buffer = raw_image(w, h, "rgb8", image.tobytes())
+        # the plate as a PNG of another size: the engine aligns any size
+        png = io.BytesIO()
+        Image.fromarray(plate).resize((w * 3 // 2, h * 3 // 2), Image.BICUBIC).save(png, "PNG")
+        plate_buffer = messages.buffer("plate", png.getvalue(), format="png", width=w * 3 // 2, height=h * 3 // 2)
+        stages = []
+        result = client.plate_matte(buffer, plate_buffer, outputs=["alpha", "cutout", "background", "trimap"],
+                                    progress=lambda fraction, stage: stages.append(stage))
+        plain = client.select_subject(buffer, outputs=["alpha"], refine="fast")
+        adjusted = client.adjust_edges(result.fields["result"], edges={"shift_edge": 50}, outputs=["alpha"])
     alpha = np.frombuffer(result.buffers["alpha"], np.uint8).reshape(h, w) / 255.0
     plain_alpha = np.frombuffer(plain.buffers["alpha"], np.uint8).reshape(h, w) / 255.0
     assert sad(alpha, truth) < 0.4 * sad(plain_alpha, truth), "the plate removes the red shapes the model took"
@@ -58,22 +68,18 @@ def test_the_engine_mattes_with_a_clean_plate_better_than_without(tmp_path, tiny
     assert shifted.astype(int).sum() > (alpha * 255).round().sum(), "adjust_edges works on a plate result"
 
 
-def test_a_plate_of_another_scene_is_refused_clearly(tmp_path, tiny_model):
+def test_a_plate_of_another_scene_is_refused_clearly(engine):
     image, _, truth = plate_scene()
     h, w = truth.shape
-    engine = Engine(tmp_path, tiny_model)
-    try:
-        with engine.client() as client:
-            buffer = raw_image(w, h, "rgb8", image.tobytes())
-            with pytest.raises(EngineError) as other:
-                client.plate_matte(buffer, raw_image(w, h, "rgb8", textured(h, w, seed=5).tobytes(), name="plate"))
-            with pytest.raises(EngineError) as flat:
-                client.plate_matte(buffer, raw_image(w, h, "rgb8", bytes([90]) * (w * h * 3), name="plate"))
-            with pytest.raises(EngineError) as missing:
-                client.request(messages.Message("plate_matte", "p1", fields={}, buffers=[buffer]))
-            assert client.select_subject(buffer).fields["result"], "the engine still answers"
-    finally:
-        engine.stop()
+    with engine.client() as client:
+        buffer = raw_image(w, h, "rgb8", image.tobytes())
+        with pytest.raises(EngineError) as other:
+            client.plate_matte(buffer, raw_image(w, h, "rgb8", textured(h, w, seed=5).tobytes(), name="plate"))
+        with pytest.raises(EngineError) as flat:
+            client.plate_matte(buffer, raw_image(w, h, "rgb8", bytes([90]) * (w * h * 3), name="plate"))
+        with pytest.raises(EngineError) as missing:
+            client.request(messages.Message("plate_matte", "p1", fields={}, buffers=[buffer]))
+        assert client.select_subject(buffer, refine="fast").fields["result"], "the engine still answers"
     assert other.value.code == "alignment_failed" and "does not match" in str(other.value)
     assert flat.value.code == "alignment_failed"
     assert missing.value.code == "bad_parameter" and "buffers" in str(missing.value)
@@ -101,7 +107,7 @@ def test_softcut_cut_with_a_plate(tmp_path, tiny_model):
     assert missing.returncode != 0 and "--plate" in missing.stderr
 
 
-def test_softcut_client_with_a_plate_gives_the_cli_cutout(tmp_path, tiny_model):
+def test_softcut_client_with_a_plate_gives_the_cli_cutout(tmp_path, engine):
     import os
     import subprocess
     import sys
@@ -110,42 +116,34 @@ def test_softcut_client_with_a_plate_gives_the_cli_cutout(tmp_path, tiny_model):
     save_png(tmp_path / "photo.png", image)
     save_png(tmp_path / "plate.png", plate)
     save_png(tmp_path / "other.png", textured(*image.shape[:2], seed=5))
-    engine = Engine(tmp_path, tiny_model)
-    try:
-        env = {**os.environ, "SOFTCUT_CONFIG": str(engine.config)}
-        run = [sys.executable, "-m", "engine_server.cli", "client", "select-subject", str(tmp_path / "photo.png"),
-               "--port", str(engine.port)]
-        via_engine = subprocess.run([*run, "--plate", str(tmp_path / "plate.png"), "-o", str(tmp_path / "e.png")],
-                                    capture_output=True, text=True, env=env)
-        refused = subprocess.run([*run, "--plate", str(tmp_path / "other.png"), "-o", str(tmp_path / "bad.png")],
-                                 capture_output=True, text=True, env=env)
-    finally:
-        engine.stop()
+    env = {**os.environ, "SOFTCUT_CONFIG": str(engine.config)}
+    run = [sys.executable, "-m", "engine_server.cli", "client", "select-subject", str(tmp_path / "photo.png"),
+           "--port", str(engine.port)]
+    via_engine = subprocess.run([*run, "--plate", str(tmp_path / "plate.png"), "-o", str(tmp_path / "e.png")],
+                                capture_output=True, text=True, env=env)
+    refused = subprocess.run([*run, "--plate", str(tmp_path / "other.png"), "-o", str(tmp_path / "bad.png")],
+                             capture_output=True, text=True, env=env)
     assert via_engine.returncode == 0, via_engine.stderr
     assert refused.returncode != 0 and "alignment_failed" in refused.stderr and not (tmp_path / "bad.png").exists()
     softcut("cut", tmp_path / "photo.png", "--plate", tmp_path / "plate.png", "-o", tmp_path / "c.png",
-            "--model", tiny_model, "--device", "cpu", check=True)
+            "--model", engine.model, "--device", "cpu", check=True)
     a = np.asarray(Image.open(tmp_path / "e.png")).astype(int)
     b = np.asarray(Image.open(tmp_path / "c.png")).astype(int)
     assert a.shape == b.shape == image.shape[:2] + (4,)
     assert np.abs(a[..., 3] - b[..., 3]).max() <= 1, "the engine and the CLI give the same matte"
 
 
-def test_an_rgba_plate_layers_transparent_part_is_no_plate(tmp_path, tiny_model):
+def test_an_rgba_plate_layers_transparent_part_is_no_plate(engine):
     image, plate, truth = plate_scene()
     h, w = truth.shape
     layer = np.dstack([plate, np.full((h, w), 255, np.uint8)])
     layer[:, 2 * w // 3:] = 0  # e.g. the empty corner of a layer holding a smaller plate photo
-    engine = Engine(tmp_path, tiny_model)
-    try:
-        with engine.client() as client:
-            buffer = raw_image(w, h, "rgb8", image.tobytes())
-            masked = client.plate_matte(buffer, raw_image(w, h, "rgba8", layer.tobytes(), name="plate"))
-            opaque = layer.copy()
-            opaque[:, :, 3] = 255
-            ignored = client.plate_matte(buffer, raw_image(w, h, "rgba8", opaque.tobytes(), name="plate"))
-    finally:
-        engine.stop()
+    with engine.client() as client:
+        buffer = raw_image(w, h, "rgb8", image.tobytes())
+        masked = client.plate_matte(buffer, raw_image(w, h, "rgba8", layer.tobytes(), name="plate"))
+        opaque = layer.copy()
+        opaque[:, :, 3] = 255
+        ignored = client.plate_matte(buffer, raw_image(w, h, "rgba8", opaque.tobytes(), name="plate"))
     assert 0.55 < masked.fields["alignment"]["coverage"] < 0.68
     right = np.zeros(truth.shape, bool)
     right[:, 2 * w // 3 + 4:] = True
