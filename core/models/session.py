@@ -85,7 +85,8 @@ class MaskSession:
         -------
         alpha: (H, W) float32 in [0, 1], the model's output resized to the image.
         """
-        return self._run(image)[0]
+        (raw,) = self._run(image, self._output_name)
+        return self._mask(raw, image)
 
     def features(self, image: np.ndarray, *, size: int = 128) -> np.ndarray:
         """A decoder feature map of the model, for semantic soft segmentation.
@@ -104,22 +105,24 @@ class MaskSession:
         Raises ModelError when the model has no (1, C > 1, size, size) output
         (models other than IS-Net's published graph, e.g. tiny test models).
         """
-        return self.predict_with_features(image, size=size)[1]
+        (feats,) = self._run(image, self._feature_output(size))
+        return _feature_map(feats)
 
     def predict_with_features(self, image: np.ndarray, *, size: int = 128) -> tuple[np.ndarray, np.ndarray]:
         """:meth:`predict` and :meth:`features` from one model run: ((H, W) alpha, (size, size, C) features)."""
-        alpha, feats = self._run(image, self._feature_output(size))
-        return alpha, np.ascontiguousarray(np.asarray(feats, dtype=np.float32)[0].transpose(1, 2, 0))
+        raw, feats = self._run(image, self._output_name, self._feature_output(size))
+        return self._mask(raw, image), _feature_map(feats)
 
-    def _run(self, image: np.ndarray, *extra: str) -> tuple:
-        """One model run: the (H, W) float32 [0, 1] mask resized to the image, then the raw
-        outputs named in ``extra``."""
+    def _run(self, image: np.ndarray, *outputs: str) -> list:
+        """One model run on ``image`` ((H, W, 3) RGB): the raw outputs named in ``outputs``."""
         if image.ndim != 3 or image.shape[2] != 3:
             raise ParameterError(f"image: expected (H, W, 3) RGB; got shape {image.shape}")
-        pre = self.spec.preprocessing
-        raw, *others = self._session.run([self._output_name, *extra], {self._input_name: to_input_tensor(image, pre)})
-        soft = output_to_unit(np.asarray(raw, dtype=np.float32).reshape(raw.shape[-2:]), pre.output_range)
-        return (cv2.resize(soft, (image.shape[1], image.shape[0]), interpolation=cv2.INTER_LINEAR), *others)
+        return self._session.run(list(outputs), {self._input_name: to_input_tensor(image, self.spec.preprocessing)})
+
+    def _mask(self, raw: np.ndarray, image: np.ndarray) -> np.ndarray:
+        """The mask output → (H, W) float32 in [0, 1], resized to ``image``."""
+        soft = output_to_unit(np.asarray(raw, dtype=np.float32).reshape(raw.shape[-2:]), self.spec.preprocessing.output_range)
+        return cv2.resize(soft, (image.shape[1], image.shape[0]), interpolation=cv2.INTER_LINEAR)
 
     def _feature_output(self, size: int) -> str:
         for out in self._session.get_outputs():
@@ -133,6 +136,11 @@ class MaskSession:
         raise ModelError(
             f"{self.path}: model {self.name!r} has no {size}×{size} feature-map output (feature maps offered: "
             f"{offered}); semantic features need a model that exposes its decoder maps, such as the default 'isnet'")
+
+
+def _feature_map(raw: np.ndarray) -> np.ndarray:
+    """A (1, C, s, s) feature output → (s, s, C) float32."""
+    return np.ascontiguousarray(np.asarray(raw, dtype=np.float32)[0].transpose(1, 2, 0))
 
 
 def to_input_tensor(image: np.ndarray, pre: Preprocessing) -> np.ndarray:
