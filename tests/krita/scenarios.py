@@ -161,46 +161,69 @@ def undo_and_compare(doc, before, facts):
         facts["before"] = before
 
 
-def scenario(name, doc, output, *, live_edges=None):
-    """Select Subject into ``output`` through the plug-in's action; read back; undo."""
+def nodes_named(doc, *names):
+    return [[n for n in document.layers_top_down(doc) if n.name() == name][0] for name in names]
+
+
+def node_hash(node):
+    b = node.bounds()
+    return hashlib.sha1(bytes(node.pixelData(b.x(), b.y(), b.width(), b.height()))).hexdigest()
+
+
+def added_facts(nodes):
+    return [[n.name(), n.type(), n.parentNode().name()] for n in nodes]
+
+
+def output_alpha(doc, before, output, rect):
+    """What ``output`` holds over ``rect``: the selection, or the first new transparency mask (b"" when none)."""
+    if output == "selection":
+        return bytes(doc.selection().pixelData(*rect))
+    masks = [n for n in new_nodes(doc, before) if n.type() == "transparencymask"]
+    return bytes(masks[0].pixelData(*rect)) if masks else b""
+
+
+def scenario(name, doc, output, *, live_edges=None, trigger=None, kept=(), **extra):
+    """Select Subject into ``output`` through the plug-in's action (or ``trigger()``, which runs one and returns
+    ``run``'s facts); read back; the layers named in ``kept`` are unchanged; undo. ``extra`` goes into the facts."""
     before = snapshot(doc)
+    kept_nodes = nodes_named(doc, *kept)
+    hashes = [node_hash(n) for n in kept_nodes]
     facts = {"undo_index_before": undo_index(), "output": output, "size": [doc.width(), doc.height()],
-             "model": doc.colorModel(), "depth": doc.colorDepth()}
-    action = {"selection": "softcut_select_subject", "mask": "softcut_remove_background",
-              "layer": "softcut_cut_out"}[output]
-    facts["run"] = run(action)
+             "model": doc.colorModel(), "depth": doc.colorDepth(), **extra}
+    if trigger is None:
+        action = {"selection": "softcut_select_subject", "mask": "softcut_remove_background",
+                  "layer": "softcut_cut_out"}[output]
+        facts["run"] = run(action)
+    else:
+        facts["run"] = trigger()
     src, rgba = source_facts()
     facts.update(src)
-    x, y, w, h = facts["rect"]
-    buffers = {"source": rgba}
+    rect = facts["rect"]
+    buffers = {"source": rgba, "alpha": output_alpha(doc, before, output, rect)}
     if output == "selection":
-        buffers["alpha"] = bytes(doc.selection().pixelData(x, y, w, h))
         buffers["canvas_selection"] = bytes(doc.selection().pixelData(0, 0, doc.width(), doc.height()))
     else:
         added = new_nodes(doc, before)
-        facts["added"] = [[n.name(), n.type(), n.parentNode().name()] for n in added]
-        masks = [n for n in added if n.type() == "transparencymask"]
-        buffers["alpha"] = bytes(masks[0].pixelData(x, y, w, h)) if masks else b""
+        facts["added"] = added_facts(added)
         if output == "layer":
-            layer = [n for n in added if n.type() == "paintlayer"][0]
-            buffers["layer"] = bytes(layer.pixelData(x, y, w, h))
+            buffers["layer"] = bytes([n for n in added if n.type() == "paintlayer"][0].pixelData(*rect))
+    if kept:
+        facts["kept_unchanged"] = [node_hash(n) for n in kept_nodes] == hashes
     if live_edges is not None:
         facts["live"] = run(call=lambda: ctl.adjust_edges(live_edges))
-        if output == "selection":
-            buffers["live_alpha"] = bytes(doc.selection().pixelData(x, y, w, h))
-        else:
-            masks = [n for n in new_nodes(doc, before) if n.type() == "transparencymask"]
-            buffers["live_alpha"] = bytes(masks[0].pixelData(x, y, w, h))
+        buffers["live_alpha"] = output_alpha(doc, before, output, rect)
         facts["live_undo_steps"] = undo_index() - facts["undo_index_before"]
     undo_and_compare(doc, before, facts)
     record(name, facts, **buffers)
 
 
-def untouched_scenario(name, doc, *, port=None, on_first_progress=None, action="softcut_select_subject", call=None):
+def untouched_scenario(name, doc, *, port=None, on_first_progress=None, action="softcut_select_subject", call=None,
+                       **extra):
     """A request (``action``, or ``call``) that must fail (no engine on ``port``, or ``on_first_progress`` from the
-    engine cancels or kills it): a message, and the document and its history untouched."""
+    engine cancels or kills it): a message, and the document and its history untouched. ``extra`` goes into the
+    facts."""
     before = snapshot(doc)
-    facts = {"undo_index_before": undo_index()}
+    facts = {"undo_index_before": undo_index(), **extra}
     ctl.worker.configure("127.0.0.1", port or spec["port"], spec["token"])
     stages = []
 
@@ -250,7 +273,7 @@ def segments_scenario(name, doc, count, *, docker=False):
     settle(doc)
     group = doc.topLevelNodes()[-1]
     facts["top"] = [group.name(), group.type()]
-    facts["added"] = [[n.name(), n.type(), n.parentNode().name()] for n in new_nodes(doc, before)]
+    facts["added"] = added_facts(new_nodes(doc, before))
     facts["layers"] = [[c.name(), c.type(), [[m.name(), m.type()] for m in c.childNodes()]] for c in group.childNodes()]
     merged = bytes(doc.pixelData(x, y, w, h))
     buffers = {"source": rgba, "group": bytes(group.projectionPixelData(x, y, w, h)), "merged": merged}
@@ -407,15 +430,6 @@ from softcut_krita.plate_dialog import PlateDialog  # noqa: E402
 PW, PH = spec["plate_size"]
 
 
-def nodes_named(doc, *names):
-    return [[n for n in document.layers_top_down(doc) if n.name() == name][0] for name in names]
-
-
-def node_hash(node):
-    b = node.bounds()
-    return hashlib.sha1(bytes(node.pixelData(b.x(), b.y(), b.width(), b.height()))).hexdigest()
-
-
 def answer_plate_dialog(offered, setup=None, accept=True, tries=200):
     """Answer the next plate dialog: note what it offers in ``offered``, let ``setup(dialog)`` change it, then
     accept (or cancel) it."""
@@ -447,42 +461,19 @@ def choose_file(path, output):
 
 def plate_scenario(name, doc, output, *, setup=None, call=None, docker=False, live_edges=None, kept=("subject",)):
     """Select Subject with Clean Plate into ``output``: through the menu (its dialog answered: ``setup``), the
-    docker's button, or ``call``; read back as ``scenario`` does; the layers named in ``kept`` are unchanged; undo."""
-    before = snapshot(doc)
-    kept_nodes = nodes_named(doc, *kept)
-    hashes = [node_hash(n) for n in kept_nodes]
-    facts = {"undo_index_before": undo_index(), "output": output, "size": [doc.width(), doc.height()]}
+    docker's button, or ``call``; then as ``scenario``: read back, the layers named in ``kept`` unchanged, undo."""
     offered = {}
-    if call is not None:
-        facts["run"] = run(call=call)
-    else:
+
+    def trigger():
+        if call is not None:
+            return run(call=call)
         QTimer.singleShot(50, lambda: answer_plate_dialog(offered, setup))
         if docker:
             softcut_docker.output.setCurrentIndex(softcut_docker.output.findData(output))
-            facts["run"] = run(call=softcut_docker.plate.click)
-        else:
-            facts["run"] = run("softcut_select_subject_plate")
-    facts["offered"] = offered
-    src, rgba = source_facts()
-    facts.update(src)
-    x, y, w, h = facts["rect"]
-    buffers = {"source": rgba}
-    if output == "selection":
-        buffers["alpha"] = bytes(doc.selection().pixelData(x, y, w, h))
-    else:
-        added = new_nodes(doc, before)
-        facts["added"] = [[n.name(), n.type(), n.parentNode().name()] for n in added]
-        masks = [n for n in added if n.type() == "transparencymask"]
-        buffers["alpha"] = bytes(masks[0].pixelData(x, y, w, h)) if masks else b""
-        if output == "layer":
-            buffers["layer"] = bytes([n for n in added if n.type() == "paintlayer"][0].pixelData(x, y, w, h))
-    facts["kept_unchanged"] = [node_hash(n) for n in kept_nodes] == hashes
-    if live_edges is not None:
-        facts["live"] = run(call=lambda: ctl.adjust_edges(live_edges))
-        buffers["live_alpha"] = bytes(doc.selection().pixelData(x, y, w, h))
-        facts["live_undo_steps"] = undo_index() - facts["undo_index_before"]
-    undo_and_compare(doc, before, facts)
-    record(name, facts, **buffers)
+            return run(call=softcut_docker.plate.click)
+        return run("softcut_select_subject_plate")
+
+    scenario(name, doc, output, live_edges=live_edges, trigger=trigger, kept=kept, offered=offered)
 
 
 def plate_call(output, layer=None, path=None):
@@ -548,10 +539,7 @@ untouched_scenario("plate_not_an_image", doc, call=plate_call("selection", path=
 # ... and the same through the menu, the dialog answered with the other scene's layer (the default).
 offered = {}
 QTimer.singleShot(50, lambda: answer_plate_dialog(offered))
-untouched_scenario("plate_other_scene_menu", doc, action="softcut_select_subject_plate")
-facts = json.loads((OUT / "plate_other_scene_menu.json").read_text())
-facts["offered"] = offered
-record("plate_other_scene_menu", facts)
+untouched_scenario("plate_other_scene_menu", doc, action="softcut_select_subject_plate", offered=offered)
 
 # A document with no other paint layer: the dialog offers only a file.
 doc = new_document("plate_alone", "RGBA", "U8", [], PW, PH)
