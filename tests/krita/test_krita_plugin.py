@@ -124,6 +124,13 @@ def direct_select(client, source: bytes, w: int, h: int, outputs=("alpha",), edg
     return result
 
 
+def check_untouched(f: dict, says: str) -> None:
+    """A run that changed nothing: its message holds ``says`` and ends saying so; no undo step."""
+    message = f["run"]["message"]
+    assert says in message and message.endswith("the document was not changed"), message
+    assert f["unchanged"] and f["undo_steps_added"] == 0
+
+
 def check_common(f: dict) -> None:
     assert f["run"]["ok"] is True, f["run"]["message"]
     assert f["undo_steps_added"] == 1, "one action must be one undo step"
@@ -342,8 +349,7 @@ def test_a_failed_request_leaves_the_document_alone(krita_run, name, says):
     out, _ = krita_run
     f = facts(out, name)
     assert f["run"]["ok"] is False
-    assert says in f["run"]["message"] and "the document was not changed" in f["run"]["message"]
-    assert f["unchanged"] and f["undo_steps_added"] == 0
+    check_untouched(f, says)
     if not name.endswith("no_engine"):
         assert f["stages"], "the job had started before it was stopped"
 
@@ -525,11 +531,8 @@ def alignment_message(out: Path, client) -> str:
 def test_a_clean_plate_that_cannot_be_used_leaves_the_document_alone(krita_run, name, says):
     out, client = krita_run
     f = facts(out, name)
-    message = f["run"]["message"]
-    assert (says or alignment_message(out, client)) in message, message
-    assert message.endswith("the document was not changed")
+    check_untouched(f, says or alignment_message(out, client))
     assert f["run"]["ok"] is not True
-    assert f["unchanged"] and f["undo_steps_added"] == 0
     if name.startswith("plate_other_scene"):
         assert f["run"]["ok"] is False and f["stages"], "the engine was asked"
     elif name != "plate_no_engine":
