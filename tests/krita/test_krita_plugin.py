@@ -27,6 +27,7 @@ from editor_files import (BIG, PHONE_CENTRE, PHONE_OBJECT, PHONE_PHOTO, PLATE_SI
                           write_phone_inputs, write_plate_inputs)
 from engine_server.client import EngineError, SoftcutClient, jpeg_image, png_image, raw_image
 from engine_server.launcher import EngineProcess
+from engine_server.protocol.schemas import DEFAULT_SEGMENTS
 
 HERE = Path(__file__).resolve().parent
 W, H = SIZE
@@ -279,7 +280,7 @@ def test_soft_segment_layers_make_one_group_that_looks_like_the_image(krita_run)
     out, client = krita_run
     f = facts(out, "segments")
     check_common(f)
-    assert f["dialog_offered"] == [5], "the menu's dialog offers the docker's count (default 5)"
+    assert f["dialog_offered"] == [DEFAULT_SEGMENTS], "the menu's dialog offers the docker's count (the default)"
     assert f["docker_count"] == SEGMENTS, "the dialog's answer becomes the docker's count"
     assert f["top"] == ["Soft segments", "grouplayer"]
     assert f["layers"] == [[f"Segment {k + 1}", "paintlayer", [[f"Segment {k + 1} mask", "transparencymask"]]]
