@@ -73,3 +73,9 @@ def scale_matrix(fx: float, fy: float | None = None) -> np.ndarray:
     fx = float(fx)
     fy = fx if fy is None else float(fy)
     return np.array([[fx, 0.0, 0.5 * fx - 0.5], [0.0, fy, 0.5 * fy - 0.5], [0.0, 0.0, 1.0]])
+
+
+def translation_matrix(dx: float, dy: float) -> np.ndarray:
+    """(3, 3) homography moving points by (``dx``, ``dy``): x' = x + dx, y' = y + dy (e.g. full
+    image pixels → the pixels of a crop whose top-left is (−dx, −dy))."""
+    return np.array([[1.0, 0.0, float(dx)], [0.0, 1.0, float(dy)], [0.0, 0.0, 1.0]])

@@ -32,7 +32,8 @@ import cv2
 import numpy as np
 
 from core.errors import ParameterError
-from core.homography import local_scale, map_point, map_points, quad_is_convex_unflipped, scale_matrix
+from core.homography import (local_scale, map_point, map_points, quad_is_convex_unflipped, scale_matrix,
+                             translation_matrix)
 
 log = logging.getLogger(__name__)
 
@@ -293,7 +294,7 @@ def crop_features(shot: np.ndarray, *, crop: float, options: LocateOptions) -> t
     cw, ch = max(2, round(pw * crop)), max(2, round(ph * crop))
     x0, y0 = (pw - cw) // 2, (ph - ch) // 2
     small, to_small = shrink(shot[y0 : y0 + ch, x0 : x0 + cw], options.photo_side)
-    to_small = to_small @ np.array([[1.0, 0, -x0], [0, 1.0, -y0], [0, 0, 1.0]])
+    to_small = to_small @ translation_matrix(-x0, -y0)
     return features(small, max_features=options.max_features, contrast=options.contrast), to_small
 
 
@@ -426,8 +427,7 @@ def sample(grey: np.ndarray, to_source: np.ndarray, size: int) -> np.ndarray:
     if x1 - x0 < 2 or y1 - y0 < 2:
         return np.zeros((size, size), np.uint8)
     crop = grey[y0:y1, x0:x1]
-    shift = np.array([[1.0, 0, -x0], [0, 1.0, -y0], [0, 0, 1.0]])
-    m = shift @ to_source
+    m = translation_matrix(-x0, -y0) @ to_source
     if spread > 1.5:  # shrink by an area filter first, then warp the small crop
         f = 1.0 / spread
         small = cv2.resize(crop, (max(2, round(crop.shape[1] * f)), max(2, round(crop.shape[0] * f))), interpolation=cv2.INTER_AREA)

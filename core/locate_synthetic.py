@@ -27,7 +27,7 @@ import cv2
 import numpy as np
 
 from core.errors import ParameterError
-from core.homography import local_scale, map_point
+from core.homography import local_scale, map_point, translation_matrix
 
 SCREEN_SIZE = (1920, 1080)
 """(width, height) of the simulated screen, in screen pixels."""
@@ -288,8 +288,7 @@ def phone_photo_jpeg(
     ring = np.ones(bezel.shape[:2], bool)
     ring[pad:-pad, pad:-pad] = False
     bezel[ring] = bezel_colour
-    shift = np.array([[1.0, 0.0, -pad], [0.0, 1.0, -pad], [0.0, 0.0, 1.0]])
-    h_bezel = h_screen @ shift
+    h_bezel = h_screen @ translation_matrix(-pad, -pad)
     scale = local_scale(h_screen, *target)
     if scale < 1.0:  # the lens integrates over screen pixels: no aliasing
         bezel = cv2.GaussianBlur(bezel, (0, 0), 0.45 / scale)

@@ -15,7 +15,7 @@ import cv2
 import numpy as np
 
 from core.errors import ParameterError
-from core.homography import local_scale, map_point
+from core.homography import local_scale, map_point, scale_matrix, translation_matrix
 from core.locate import Location, match_features, shrink, to_grey
 
 
@@ -61,14 +61,10 @@ def rect_to_document(view: dict, document: tuple[int, int]) -> np.ndarray:
     screen rectangle ``view`` = {x, y, width, height} (unrotated, unmirrored)."""
     if view["width"] <= 0 or view["height"] <= 0:
         raise ParameterError(f"view: width and height must be positive; got {view}")
-    fx = document[0] / view["width"]
-    fy = document[1] / view["height"]
-    # pixel edges line up: screen edge x0 ↔ document edge 0, i.e. centre s ↔ (s + 0.5 − x0)·f − 0.5
-    return np.array([
-        [fx, 0.0, (0.5 - view["x"]) * fx - 0.5],
-        [0.0, fy, (0.5 - view["y"]) * fy - 0.5],
-        [0.0, 0.0, 1.0],
-    ])
+    # pixel edges line up: screen edge x0 ↔ document edge 0, i.e. centre s ↔ (s + 0.5 − x0)·f − 0.5:
+    # the canvas rectangle's pixels, resized to the document
+    to_canvas = translation_matrix(-view["x"], -view["y"])
+    return scale_matrix(document[0] / view["width"], document[1] / view["height"]) @ to_canvas
 
 
 def find_on_screen(screen: np.ndarray, snapshot: np.ndarray, *, long_side: int = 1600,

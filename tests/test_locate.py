@@ -13,7 +13,7 @@ from PIL import Image
 from conftest import SHARED_DATA
 from core.cli import main
 from core.errors import ParameterError
-from core.homography import local_scale, map_point, map_points, quad_is_convex_unflipped, scale_matrix
+from core.homography import local_scale, map_point, map_points, quad_is_convex_unflipped, scale_matrix, translation_matrix
 from core.imageio import decode_image_rgb8
 from core.locate import Location, locate
 from core.locate_synthetic import (
@@ -130,6 +130,7 @@ def test_viewport_maps_document_pixels_to_screen_pixels():
 
 def test_homography_helpers():
     assert map_points(scale_matrix(0.5), np.array([[-0.5, -0.5], [1.5, 3.5]])).tolist() == [[-0.5, -0.5], [0.5, 1.5]]
+    assert map_points(translation_matrix(3, -2), np.array([[1.0, 1.0], [0.0, 5.0]])).tolist() == [[4.0, -1.0], [3.0, 3.0]]
     square = np.array([[0, 0], [10, 0], [10, 10], [0, 10]], float)
     assert quad_is_convex_unflipped(square)
     assert not quad_is_convex_unflipped(square[:, ::-1])  # mirrored
