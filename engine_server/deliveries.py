@@ -24,6 +24,7 @@ from engine_server.connections import Client, EditorGone, pick_editor
 from engine_server.operations.common import NotFound
 from engine_server.outbox import PENDING, Delivery, Outbox
 from engine_server.protocol import messages
+from engine_server.protocol.schemas import DEFAULT_SNAPSHOT_MAX_SIDE
 
 log = logging.getLogger(__name__)
 
@@ -31,8 +32,6 @@ PLACE_TIMEOUT_S = 60.0
 """How long an editor may take to insert a layer (a 12 MP cut-out into a big document)."""
 SNAPSHOT_TIMEOUT_S = 3.0
 """How long an editor may take to answer canvas_snapshot."""
-SNAPSHOT_MAX_SIDE = 1600
-"""The snapshot's longest side for locating a photo in."""
 SIZE_ONLY_SIDE = 16
 """The snapshot's longest side when only the document's size is wanted."""
 
@@ -91,8 +90,9 @@ class Deliveries:
     def pick(self, target: str | None) -> Client | None:
         return pick_editor(self.clients(), target)
 
-    async def snapshot(self, editor: Client, max_side: int = SNAPSHOT_MAX_SIDE) -> messages.Message | None:
-        """The editor's answer to canvas_snapshot, or None (not offered, refused, late, or the editor left)."""
+    async def snapshot(self, editor: Client, max_side: int = DEFAULT_SNAPSHOT_MAX_SIDE) -> messages.Message | None:
+        """The editor's answer to canvas_snapshot (longest side ``max_side``: by default the protocol's,
+        what a photo is located in), or None (not offered, refused, late, or the editor left)."""
         if "canvas_snapshot" not in editor.accepts:
             return None
         try:
