@@ -20,7 +20,7 @@ import json
 from collections.abc import Callable
 
 from ..protocol.messages import Message
-from ..protocol.schemas import DEFAULT_SNAPSHOT_MAX_SIDE
+from ..protocol.schemas import DEFAULT_LAYER_NAME, DEFAULT_SNAPSHOT_MAX_SIDE
 
 DELIVERIES_KEPT = 500
 SEGMENT_GROUP = "Soft segments"
@@ -96,6 +96,6 @@ def answer_place_layer(request: Message, deliveries: Deliveries, document_size: 
     x, y = fields.get("x"), fields.get("y")
     if x is None or y is None:
         x, y = (doc_width - spec.width) // 2, (doc_height - spec.height) // 2
-    insert(str(fields.get("name") or "Phone cut-out"), x, y, spec.width, spec.height, data)
+    insert(str(fields.get("name") or DEFAULT_LAYER_NAME), x, y, spec.width, spec.height, data)
     deliveries.remember(delivery)
     return {"delivery": delivery, "ok": True, "message": f"placed at ({x}, {y})"}
