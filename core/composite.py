@@ -36,8 +36,9 @@ def subject_box(alpha: np.ndarray, *, threshold: float = 1 / 255, margin: int = 
     """
     values = alpha.astype(np.float32) / 255.0 if alpha.dtype == np.uint8 else alpha
     h, w = values.shape[:2]
-    rows = np.flatnonzero((values > threshold).any(axis=1))
-    cols = np.flatnonzero((values > threshold).any(axis=0))
+    inside = values > threshold
+    rows = np.flatnonzero(inside.any(axis=1))
+    cols = np.flatnonzero(inside.any(axis=0))
     if rows.size == 0:
         return 0, 0, w, h
     x0, y0 = max(int(cols[0]) - margin, 0), max(int(rows[0]) - margin, 0)
