@@ -5,6 +5,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from core.imageio import float_to_uint8
 from core.segments.types import SoftSegments
 
 _GAP = 4  # px between tiles
@@ -39,7 +40,7 @@ def preview_sheet(image: np.ndarray, segments: SoftSegments, *, tile: int = 320,
     for i, t in enumerate(tiles):
         y, x = (i // columns) * (size[1] + _GAP), (i % columns) * (size[0] + _GAP)
         sheet[y : y + size[1], x : x + size[0]] = t
-    return (np.clip(sheet, 0, 1) * 255 + 0.5).astype(np.uint8)
+    return float_to_uint8(sheet)
 
 
 def _checkerboard(h: int, w: int, cell: int = 8) -> np.ndarray:
