@@ -275,16 +275,16 @@ def test_the_cut_out_covers_the_share_of_the_view_the_subject_had_in_its_photo(e
     try:
         with engine.phone() as phone:
             cut = _cut(phone)  # from a 320 x 240 photo
-            native = engine.records()[cut] if cut in engine.records() else None
+            eventually(lambda: cut in engine.records(), "the full-resolution cut-out")
+            native = engine.records()[cut]  # read before the paste: placing it removes the record
             fields = phone.phone_paste(cut, rgb8("photo", photo)).fields
         assert fields["status"] == "placed" and fields["through"] == "snapshot", fields
         # 1/6 document px per paste-photo px, 960/320 paste-photo px per cut-photo px: 0.5
         assert fields["scale"] == pytest.approx(0.5, abs=0.02), fields
         (request,) = editor.requests
         spec, data = request.buffer("cutout")
-        if native is not None:
-            assert (spec.width, spec.height) == (round(native["width"] * fields["scale"]),
-                                                 round(native["height"] * fields["scale"]))
+        assert (spec.width, spec.height) == (round(native["width"] * fields["scale"]),
+                                             round(native["height"] * fields["scale"]))
         assert png_rgba(data).shape[:2] == (spec.height, spec.width) and spec.width < 160
         # centred where the photo's centre points: document (380, 260)
         assert abs(fields["x"] + spec.width / 2 - 380) <= 3 and abs(fields["y"] + spec.height / 2 - 260) <= 3, fields
