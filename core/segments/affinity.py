@@ -17,6 +17,9 @@ from scipy.special import erf
 
 from core.segments.superpixels import Superpixels
 
+_Edges = tuple[np.ndarray, np.ndarray, np.ndarray]
+"""One triangle of a symmetric pixel affinity: (rows, cols, weights), flat pixel indices."""
+
 
 def segmentation_laplacian(
     image: np.ndarray,
@@ -44,14 +47,14 @@ def segmentation_laplacian(
     return sp.csc_matrix(lap)
 
 
-def _semantic_affinity(features: np.ndarray, spx: Superpixels) -> sp.coo_matrix:
+def _semantic_affinity(features: np.ndarray, spx: Superpixels) -> _Edges:
     means = spx.means(features)
     i, j = spx.pairs[:, 0], spx.pairs[:, 1]
     dist = np.linalg.norm(means[i] - means[j], axis=1)
     return _pixel_affinity(spx, i, j, erf(20.0 * (1.0 - dist - 0.85)))
 
 
-def _colour_affinity(image: np.ndarray, spx: Superpixels) -> sp.coo_matrix:
+def _colour_affinity(image: np.ndarray, spx: Superpixels) -> _Edges:
     means = spx.means(image)
     centres = spx.normalised_centres()
     i, j = np.triu_indices(spx.count, k=1)
@@ -63,11 +66,12 @@ def _colour_affinity(image: np.ndarray, spx: Superpixels) -> sp.coo_matrix:
     return _pixel_affinity(spx, i[keep], j[keep], weight[keep])
 
 
-def _pixel_affinity(spx: Superpixels, i: np.ndarray, j: np.ndarray, weight: np.ndarray) -> tuple:
+def _pixel_affinity(spx: Superpixels, i: np.ndarray, j: np.ndarray, weight: np.ndarray) -> _Edges:
+    """Superpixel pairs (i, j) with their weights → the same edges between their centroid pixels."""
     return spx.centroids[i], spx.centroids[j], weight
 
 
-def _laplacian(edges: tuple, n: int) -> sp.csr_matrix:
+def _laplacian(edges: _Edges, n: int) -> sp.csr_matrix:
     """D - W for the symmetric affinity W given as (rows, cols, weights) of one triangle."""
     rows, cols, weight = edges
     w = sp.coo_matrix((weight, (rows, cols)), shape=(n, n)).tocsr()
