@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from conftest import plate_scene, red_disc_image, textured
-from core.imageio import float_to_uint8
+from core.imageio import float_to_uint8, save_png
 
 REFINE = "fast"  # the quality the editors are asked for, and the direct requests compared with
 SIZE = (160, 120)  # (width, height) of the test canvas
@@ -21,10 +21,14 @@ BIG = (1600, 1200)  # a 2 MP layer, for jobs long enough to act on mid-way
 TOLERANCE = 1  # 1/255
 
 
-def opaque_rgba8(image: np.ndarray) -> bytes:
-    """(h, w, 3) float [0, 1] RGB → rgba8 bytes, alpha 255 (what editor tests put in a layer)."""
-    rgb = float_to_uint8(image)
+def opaque(rgb: np.ndarray) -> bytes:
+    """(h, w, 3) uint8 RGB → rgba8 bytes, alpha 255 (what editor tests put in a layer)."""
     return np.dstack([rgb, np.full(rgb.shape[:2], 255, np.uint8)]).tobytes()
+
+
+def opaque_rgba8(image: np.ndarray) -> bytes:
+    """(h, w, 3) float [0, 1] RGB → rgba8 bytes, alpha 255."""
+    return opaque(float_to_uint8(image))
 
 
 def write_inputs(out: Path, veil_alpha: int) -> None:
@@ -52,7 +56,7 @@ def write_phone_inputs(out: Path) -> None:
     photo.rgb (the screen as the phone saw it) and object.rgba (what the phone cut out)."""
     w, h = POSTER
     poster = textured(h, w, seed=5)
-    (out / "poster.rgba").write_bytes(np.dstack([poster, np.full((h, w), 255, np.uint8)]).tobytes())
+    (out / "poster.rgba").write_bytes(opaque(poster))
     side = PHONE_PHOTO
     ys = np.clip(np.round(PHONE_CENTRE[1] + (np.arange(side) - side / 2) / 1.5).astype(int), 0, h - 1)
     xs = np.clip(np.round(PHONE_CENTRE[0] + (np.arange(side) - side / 2) / 1.5).astype(int), 0, w - 1)
@@ -69,13 +73,17 @@ PLATE_SIZE = (320, 240)  # (width, height) of the clean-plate scene
 
 
 def write_plate_inputs(out: Path) -> None:
-    """The clean-plate scenario's files, rgba8 at PLATE_SIZE: scene.rgba (a red disc over a
-    textured ground with red shapes) and plate.rgba (that ground, retaken by hand: moved,
-    re-exposed, noisy; :func:`conftest.plate_scene`)."""
+    """The clean-plate scenario's files at PLATE_SIZE: scene.rgba (a red disc over a textured
+    ground with red shapes) and plate.rgba (that ground, retaken by hand: moved, re-exposed,
+    noisy; :func:`conftest.plate_scene`); for the refusals a plate of another place
+    (other.rgba and other.png) and a file that is no image (notes.txt)."""
     w, h = PLATE_SIZE
     image, plate, _ = plate_scene(h, w)
-    for name, pixels in (("scene", image), ("plate", plate)):
-        (out / f"{name}.rgba").write_bytes(np.dstack([pixels, np.full((h, w), 255, np.uint8)]).tobytes())
+    other = textured(h, w, seed=5)
+    for name, pixels in (("scene", image), ("plate", plate), ("other", other)):
+        (out / f"{name}.rgba").write_bytes(opaque(pixels))
+    save_png(out / "other.png", other)
+    (out / "notes.txt").write_text("not a picture of anything\n")
 
 
 def direct_plate(client, source: bytes, plate: bytes, w: int, h: int, outputs=("alpha",), edges=None, refine=REFINE):

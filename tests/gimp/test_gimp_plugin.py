@@ -24,7 +24,7 @@ import pytest
 
 from PIL import Image
 
-from conftest import build_tiny_model, red_disc_image, textured, write_sidecar
+from conftest import build_tiny_model, red_disc_image, write_sidecar
 from editor_files import (BIG, PHONE_CENTRE, PHONE_OBJECT, PHONE_PHOTO, PLATE_SIZE, POSTER, REFINE, SIZE, SMALL,
                           TOLERANCE, direct_plate, direct_segments, facts, free_port, grey, opaque_rgba8, write_inputs,
                           write_phone_inputs, write_plate_inputs)
@@ -120,17 +120,11 @@ def gimp_run():
 
 
 def write_plate_files(out: Path) -> None:
-    """scene.rgba and plate.rgba (:func:`write_plate_inputs`), the plate as plate.png and plate.tif,
-    a plate of another place (other.rgba, other.png) and a file that is no image (notes.txt)."""
+    """:func:`write_plate_inputs`' files, and the plate as plate.png and plate.tif."""
     write_plate_inputs(out)
-    pw, ph = PLATE_SIZE
     plate = Image.frombytes("RGBA", PLATE_SIZE, (out / "plate.rgba").read_bytes()).convert("RGB")
     plate.save(out / "plate.png")
     plate.save(out / "plate.tif")  # not PNG or JPEG: GIMP opens it for the plug-in
-    other = textured(ph, pw, seed=5)
-    (out / "other.rgba").write_bytes(np.dstack([other, np.full((ph, pw), 255, np.uint8)]).tobytes())
-    Image.fromarray(other).save(out / "other.png")
-    (out / "notes.txt").write_text("not a picture\n")  # a file GIMP cannot open
 
 
 def direct_select(client, source: bytes, w: int, h: int, outputs=("alpha",), edges=None) -> dict:

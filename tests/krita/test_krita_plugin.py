@@ -21,7 +21,7 @@ import numpy as np
 import pytest
 
 import cv2
-from conftest import build_tiny_model, red_disc_image, textured, write_sidecar
+from conftest import build_tiny_model, red_disc_image, write_sidecar
 from editor_files import (BIG, PHONE_CENTRE, PHONE_OBJECT, PHONE_PHOTO, PLATE_SIZE, POSTER, REFINE, SIZE, SMALL,
                           TOLERANCE, direct_plate, direct_segments, facts, free_port, grey, opaque_rgba8, write_inputs,
                           write_phone_inputs, write_plate_inputs)
@@ -40,18 +40,14 @@ if missing and not os.environ.get("CI"):
 
 
 def write_plate_files(out: Path) -> None:
-    """Beside scene.rgba and plate.rgba: the plate as files (plate_crop.png: a part of it; plate.jpg;
-    plate.bmp, which only Qt decodes), another scene (other.rgba, other.png) and a file that is no image."""
+    """Beside :func:`write_plate_inputs`' files: the plate as files (plate_crop.png: a part of it;
+    plate.jpg; plate.bmp, which only Qt decodes)."""
     plate = np.frombuffer((out / "plate.rgba").read_bytes(), np.uint8).reshape(PH, PW, 4)
     bgr = np.ascontiguousarray(plate[..., 2::-1])
     x, y, w, h = PLATE_CROP
     cv2.imwrite(str(out / "plate_crop.png"), np.ascontiguousarray(bgr[y:y + h, x:x + w]))
     cv2.imwrite(str(out / "plate.jpg"), bgr, [cv2.IMWRITE_JPEG_QUALITY, 95])
     cv2.imwrite(str(out / "plate.bmp"), bgr)
-    other = textured(PH, PW, seed=5)
-    (out / "other.rgba").write_bytes(np.dstack([other, np.full((PH, PW), 255, np.uint8)]).tobytes())
-    cv2.imwrite(str(out / "other.png"), np.ascontiguousarray(other[..., ::-1]))
-    (out / "notes.txt").write_text("not a picture of anything\n")
 
 
 @pytest.fixture(scope="module")

@@ -2,9 +2,9 @@
 /**
  * Test helper: the clean-plate scene, made by the Python tests' own generator
  * (tests/editor_files.py `write_plate_inputs`: a red disc over a textured ground, and a
- * handheld retake of that ground), plus that plate as PNG and JPEG files and a plate of
- * another scene (tests/conftest.py `textured(…, seed=5)`), written once per process into a
- * temporary folder by the Python that runs the engine.
+ * handheld retake of that ground, and a plate of another scene), plus that plate as PNG and
+ * JPEG files, written once per process into a temporary folder by the Python that runs the
+ * engine.
  */
 
 const { execFile } = require("node:child_process");
@@ -20,7 +20,6 @@ const WRITE_INPUTS = [
   'sys.path.insert(0, "tests")',
   "import cv2",
   "import numpy as np",
-  "from conftest import textured",
   "from editor_files import PLATE_SIZE, write_plate_inputs",
   "out = Path(sys.argv[1])",
   "write_plate_inputs(out)",
@@ -29,8 +28,6 @@ const WRITE_INPUTS = [
   "bgr = cv2.cvtColor(np.ascontiguousarray(plate[..., :3]), cv2.COLOR_RGB2BGR)",
   'assert cv2.imwrite(str(out / "plate.png"), bgr)',
   'assert cv2.imwrite(str(out / "plate.jpg"), bgr, [cv2.IMWRITE_JPEG_QUALITY, 95])',
-  "other = textured(h, w, seed=5)",
-  '(out / "other.rgba").write_bytes(np.dstack([other, np.full((h, w), 255, np.uint8)]).tobytes())',
   'print(json.dumps({"width": w, "height": h}))',
 ].join("\n");
 
