@@ -20,6 +20,7 @@ from . import config, document, plate
 from .client import EngineError, EngineUnavailable, JobCancelledError, raw_image
 from .client.editor import SEGMENT_GROUP, split_rgba
 from .protocol import messages
+from .protocol.errors import ErrorCode
 from .protocol.schemas import DEFAULT_SEGMENTS, SEGMENTS_MAX, SEGMENTS_MIN
 from .phone import PhoneLink
 from .worker import EngineWorker
@@ -318,7 +319,7 @@ class Controller(QObject):
                       "the document was not changed")
         elif isinstance(exc, JobCancelledError):
             self._say("cancelled; the document was not changed")
-        elif isinstance(exc, EngineError) and exc.code == "alignment_failed":
+        elif isinstance(exc, EngineError) and exc.code == ErrorCode.ALIGNMENT_FAILED:
             self._say(f"{exc.message.rstrip('. ')}; the document was not changed")
         elif isinstance(exc, EngineError):
             self._say(f"the engine could not do it: {exc.message} ({exc.code}); the document was not changed")
