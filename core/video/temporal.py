@@ -47,7 +47,8 @@ def one_frame_delay(previous: np.ndarray, current: np.ndarray, following: np.nda
 class FlowSmoother:
     """Motion-compensated recursive smoothing of mattes.
 
-    strength: the previous output's share where it is fully trusted, in [0, 1).
+    strength: the previous output's share where it is fully trusted, in [0, 1); 0 turns
+        smoothing off.
     colour_sigma: colour distance (sRGB units, 0–√3) at which trust falls to e^(−1/2).
     """
 
@@ -64,11 +65,19 @@ class FlowSmoother:
         """Forget the previous frame (a cut in the footage)."""
         self._previous = None
 
+    def seed(self, image: np.ndarray, output: np.ndarray) -> None:
+        """Take ``image`` (H, W, 3) and its ``output`` matte (H, W), float32 in [0, 1], as the
+        previous frame (continuing a sequence)."""
+        grey = to_grey(float_to_uint8(image), name="frame")
+        self._previous = (grey, image.astype(np.float32, copy=False), output.astype(np.float32, copy=True))
+
     def __call__(self, image: np.ndarray, alpha: np.ndarray) -> np.ndarray:
         """The smoothed matte of ``image`` (H, W, 3) float32 RGB in [0, 1], given its own matte
         ``alpha`` (H, W) float32 in [0, 1]. Returns (H, W) float32 in [0, 1]."""
         grey = to_grey(float_to_uint8(image), name="frame")
         out = alpha.astype(np.float32, copy=True)
+        if self.strength == 0.0:
+            return np.clip(out, 0.0, 1.0, out=out)
         if self._previous is not None and self._previous[0].shape == grey.shape:
             prev_grey, prev_image, prev_alpha = self._previous
             flow = self._flow.calc(grey, prev_grey, None)  # where each current pixel was
@@ -112,6 +121,13 @@ class TemporalFilter:
             self._before = held_alpha
         self._held = (image, alpha)
         return done
+
+    def seed(self, image: np.ndarray, unedited: np.ndarray, output: np.ndarray) -> None:
+        """Continue a sequence: ``image`` (H, W, 3) was the frame before the next pushed one,
+        ``unedited`` its own matte and ``output`` the matte it was given ((H, W), float32 in [0, 1])."""
+        self._held = None
+        self._before = unedited.astype(np.float32, copy=False)
+        self.smoother.seed(image, output)
 
     def finish(self) -> np.ndarray | None:
         """The last frame's matte (its successor never comes); the filter is then empty."""
