@@ -58,6 +58,35 @@ class ProgressBar:
             sys.stderr.flush()
 
 
+class FrameProgress(ProgressBar):
+    """Progress over the frames of a video: count, frames per second and time left (a bar
+    on a terminal; elsewhere a line every 10 s)."""
+
+    def __init__(self, label: str, *, enabled: bool) -> None:
+        super().__init__(label, enabled=enabled)
+        self.first: int | None = None
+        self.logged = self.start
+
+    def frames(self, done: int, total: int | None) -> None:
+        now = time.monotonic()
+        if self.first is None:
+            self.first, self.start = done, now
+            return
+        rate = (done - self.first) / max(now - self.start, 1e-6)
+        left = f" ETA {_clock((total - done) / rate)}" if total and rate > 0 and total > done else ""
+        stage = f"{done}/{total or '?'} {rate:.1f} frames/s{left}"
+        if self.tty:
+            self(done / total if total else 0.0, stage)
+        elif self.enabled and now - self.logged >= 10.0:
+            self.logged = now
+            sys.stderr.write(f"{self.label}: {stage}\n")
+
+
+def _clock(seconds: float) -> str:
+    minutes, secs = divmod(int(round(seconds)), 60)
+    return f"{minutes // 60}:{minutes % 60:02d}:{secs:02d}" if minutes >= 60 else f"{minutes}:{secs:02d}"
+
+
 class Console:
     """What the CLI tells the user: messages to stderr, results to stdout (text or JSON)."""
 
@@ -77,6 +106,9 @@ class Console:
 
     def progress(self, label: str) -> ProgressBar:
         return ProgressBar(label, enabled=not self.quiet and not self.json)
+
+    def frame_progress(self, label: str) -> FrameProgress:
+        return FrameProgress(label, enabled=not self.quiet and not self.json)
 
     def result(self, payload: dict, text: str) -> None:
         if self.json:
@@ -251,6 +283,54 @@ def cmd_cut(args: argparse.Namespace, console: Console) -> int:
     return 1 if failures else 0
 
 
+def cmd_video(args: argparse.Namespace, console: Console) -> int:
+    from core.pipeline import MatteOptions
+    from core.video import io as video_io
+    from core.video.pipeline import VideoOptions
+
+    outputs = video_io.parse_outputs(args.output)
+    source = video_io.open_source(args.input, max_pixels=args.max_pixels)
+    video_io.check_outputs(source.info, outputs)
+    options = VideoOptions(
+        matte=MatteOptions(refine=args.refine, edges=_edge_controls(args), decontaminate=args.decontaminate, band=args.band),
+        delay=not args.no_delay, smoothing=args.smoothing,
+    )
+    plate = load_image(args.plate, max_pixels=args.max_pixels) if args.plate else None
+    fps = args.fps or source.info.fps or video_io.DEFAULT_FPS
+    fingerprint = {"model": args.model, "plate": str(Path(args.plate).resolve()) if args.plate else None}
+    session = _open_session(args, console)
+    run = video_io.VideoRun(source, outputs, session.predict, options, fingerprint=fingerprint, plate=plate,
+                            fps=fps, restart=args.restart)
+    resumed = run.begin()
+    if resumed:
+        console.info(f"resuming after frame {resumed} (the frames done are in {run.store.folder})")
+    start = time.perf_counter()
+    bar = console.frame_progress(Path(args.input).name)
+    try:
+        run.matte(progress=bar.frames)
+        bar.close()
+        written = run.write_outputs(progress=lambda path: console.info(f"writing {path}"))
+    except KeyboardInterrupt:
+        bar.close()
+        console.error(f"interrupted after {run.done} frames; run the same command again to resume "
+                      f"(the frames done are in {run.store.folder})")
+        return 130
+    except video_io.FrameDecodeError as exc:
+        bar.close()
+        console.error(f"{exc}; the {run.done} frames finished before it are kept in {run.store.folder}: "
+                      "replace the frame and run the same command again to resume")
+        return 2
+    seconds = time.perf_counter() - start
+    console.result(
+        {"input": str(args.input), "frames": run.done, "matted": run.matted, "resumed_from": resumed,
+         "seconds": round(seconds, 3), "frames_per_second": round(run.matted / seconds, 3) if seconds else None,
+         "fps": fps, "width": source.info.width, "height": source.info.height, "outputs": written,
+         "device": session.device, "timings": {k: round(v, 4) for k, v in run.timings.items()}},
+        f"{args.input} -> {', '.join(written)} ({run.done} frames, {run.matted / seconds:.2f} frames/s)",
+    )
+    return 0
+
+
 def _warn_if_unsure(console: Console, source: Path | str, confidence: float) -> None:
     from core.pipeline import LOW_CONFIDENCE
 
@@ -398,6 +478,15 @@ def _add_common(p: argparse.ArgumentParser, *, model: bool = True) -> None:
         p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda", "directml", "coreml"))
 
 
+def _add_edge_flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--band", type=float, default=0.015, help="automatic trimap band, fraction of the image scale (widen for hair)")
+    p.add_argument("--smooth", type=float, default=0.0, help="0-100, smooth the contour")
+    p.add_argument("--feather", type=float, default=0.0, help="pixels, soften the edge")
+    p.add_argument("--contrast", type=float, default=0.0, help="0-100 %%, harden the edge")
+    p.add_argument("--shift-edge", type=float, default=0.0, help="-100..100 %%, move the edge out (+) or in (-)")
+    p.add_argument("--decontaminate", type=float, default=1.0, help="0-1, clean background colour from edges")
+
+
 def build_parser(extend: Callable[[argparse._SubParsersAction, Callable], None] | None = None) -> argparse.ArgumentParser:
     """The ``softcut`` parser; ``extend(subparsers, add_common)`` lets a layer above
     core (the engine server) add its own commands."""
@@ -412,18 +501,33 @@ def build_parser(extend: Callable[[argparse._SubParsersAction, Callable], None] 
     cut.add_argument("--alpha-out", help="also write the alpha as 8-bit grey PNG")
     cut.add_argument("--trimap-out", help="also write the automatic trimap")
     cut.add_argument("--refine", default=DEFAULT_REFINE, choices=REFINE_MODES)
-    cut.add_argument("--band", type=float, default=0.015, help="automatic trimap band, fraction of the image scale (widen for hair)")
-    cut.add_argument("--smooth", type=float, default=0.0, help="0-100, smooth the contour")
-    cut.add_argument("--feather", type=float, default=0.0, help="pixels, soften the edge")
-    cut.add_argument("--contrast", type=float, default=0.0, help="0-100 %%, harden the edge")
-    cut.add_argument("--shift-edge", type=float, default=0.0, help="-100..100 %%, move the edge out (+) or in (-)")
-    cut.add_argument("--decontaminate", type=float, default=1.0, help="0-1, clean background colour from edges")
+    _add_edge_flags(cut)
     cut.add_argument("--plate", metavar="PLATE",
                      help="a clean plate: the same scene without the subject, taken from about the same spot "
                           "(aligned automatically; gives a better matte)")
     cut.add_argument("--bg-color", help="composite over this colour ('#rrggbb' or 'r,g,b') instead of transparency")
     _add_common(cut)
     cut.set_defaults(func=cmd_cut)
+
+    video = sub.add_parser(
+        "video", help="matte every frame of a video or a folder of frames",
+        description="Matte a video (any file ffmpeg reads) or a folder of frames (natural order). An interrupted "
+                    "run (Ctrl-C, crash) resumes after its last finished frame when run again with the same input "
+                    "and options; a different input or options for the same outputs is refused unless --restart.")
+    video.add_argument("input", metavar="INPUT", help="a video file or a folder of frames")
+    video.add_argument("-o", "--output", required=True, action="append",
+                       help="a folder (RGBA PNG per frame), .mov (ProRes 4444 with alpha), .webm (VP9 with alpha) or "
+                            ".mp4/.mkv/.avi (the matte as a grey video); may be given several times")
+    video.add_argument("--refine", default="fast", choices=REFINE_MODES, help="per-frame refinement (default fast)")
+    _add_edge_flags(video)
+    video.add_argument("--no-delay", action="store_true", help="turn off the one-frame-delay flicker correction")
+    video.add_argument("--smoothing", type=float, default=0.8,
+                       help="0-0.99, motion-compensated smoothing with the previous frame (0: off; default 0.8)")
+    video.add_argument("--plate", metavar="PLATE", help="a clean plate: a photo of the scene without the subject")
+    video.add_argument("--fps", type=float, help="frame rate of video outputs (default: the input video's, else 25)")
+    video.add_argument("--restart", action="store_true", help="start over, ignoring an unfinished earlier run")
+    _add_common(video)
+    video.set_defaults(func=cmd_video)
 
     refine = sub.add_parser("refine", help="refine a trimap or a rough mask into an alpha matte")
     refine.add_argument("image")

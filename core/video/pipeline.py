@@ -15,6 +15,7 @@ the benchmarks); the engine runs the per-frame stages on its own workers and use
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 
@@ -77,7 +78,8 @@ class VideoMatter:
 
     ``push(image, unedited)`` returns the frames finished by it (the one before, once the
     stream has started); ``finish()`` returns the last. ``seed`` restarts a stream in the
-    middle (resuming an interrupted run) from the frame before.
+    middle (resuming an interrupted run) from the frame before. ``timings`` sums the
+    seconds spent in the temporal filter ("temporal") and the edges and colours ("edges").
     """
 
     def __init__(self, options: VideoOptions = VideoOptions()) -> None:
@@ -85,6 +87,7 @@ class VideoMatter:
         self._filter = TemporalFilter(delay=options.delay, smoother=FlowSmoother(strength=options.smoothing))
         self._waiting: list[tuple[int, np.ndarray, np.ndarray | None, np.ndarray | None]] = []
         self._next = 0
+        self.timings = {"temporal": 0.0, "edges": 0.0}
 
     @property
     def next_index(self) -> int:
@@ -107,18 +110,26 @@ class VideoMatter:
         bool where a clean plate gives the true background (None without one)."""
         self._waiting.append((self._next, image, background, known))
         self._next += 1
-        return self._finished(self._filter.push(image, unedited))
+        start = time.perf_counter()
+        alpha = self._filter.push(image, unedited)
+        self.timings["temporal"] += time.perf_counter() - start
+        return self._finished(alpha)
 
     def finish(self) -> list[VideoFrame]:
         """The frames still held (the last one); the stream is then empty."""
-        return self._finished(self._filter.finish())
+        start = time.perf_counter()
+        alpha = self._filter.finish()
+        self.timings["temporal"] += time.perf_counter() - start
+        return self._finished(alpha)
 
     def _finished(self, alpha: np.ndarray | None) -> list[VideoFrame]:
         if alpha is None:
             return []
         index, image, background, known = self._waiting.pop(0)
         matte = self.options.matte
+        start = time.perf_counter()
         edged, colours = finish_edges(image, alpha, matte.edges, matte.decontaminate, background=background, known=known)
+        self.timings["edges"] += time.perf_counter() - start
         return [VideoFrame(index, image, edged, colours, alpha)]
 
 

@@ -1,0 +1,281 @@
+"""`softcut video`: frame folders and video files in, PNG frames and videos with alpha out,
+resuming after an interruption. Small synthetic videos (a matted alphamatting photo moving
+over another, :mod:`core.video.synthetic`) and the tiny ONNX model; ffmpeg from the
+imageio-ffmpeg wheel."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from PIL import Image
+
+from conftest import SHARED_DATA, build_tiny_model, write_sidecar
+from core import cli
+from core.imageio import float_to_uint8, load_grey, load_image, save_png, uint8_to_float
+from core.video import io as video_io
+from core.video.pipeline import VideoOptions, matte_frames
+
+imageio_ffmpeg = pytest.importorskip("imageio_ffmpeg")
+pytestmark = pytest.mark.skipif(not SHARED_DATA.is_dir(), reason="shared alphamatting data not present")
+
+W, H, FRAMES = 160, 120, 8
+TOLERANCE = 1.0 / 255.0
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory) -> dict:
+    """A folder of PNG frames (f1.png … f8.png), the same frames as an H.264 .mp4 with a
+    sine audio track, the tiny model, and each input's reference frames (matte_frames
+    run directly)."""
+    from core.models.session import open_session
+    from core.plate.synthetic import estimate_foreground
+    from core.video.synthetic import moving_subject
+
+    root = tmp_path_factory.mktemp("video")
+    photo = cv2.resize(load_image(SHARED_DATA / "input" / "GT01.png"), (W, H), interpolation=cv2.INTER_AREA)
+    gt = cv2.resize(load_grey(SHARED_DATA / "gt" / "GT01.png").astype(np.float32) / 255.0, (W, H),
+                    interpolation=cv2.INTER_AREA)
+    foreground = estimate_foreground(photo, gt)
+    back = load_image(SHARED_DATA / "input" / "GT08.png") * np.float32([0.3, 0.5, 1.0])  # bluish: not the subject
+    frames = [f.image for f in moving_subject(foreground, gt, back, FRAMES, np.random.default_rng(1))]
+    folder = root / "frames"
+    folder.mkdir()
+    for k, image in enumerate(frames, start=1):
+        save_png(folder / f"f{k}.png", float_to_uint8(image))
+    video = root / "clip.mp4"
+    ffmpeg([*raw_input("rgb24"), "-f", "lavfi", "-i", "sine=frequency=440:duration=1", "-map", "0:v", "-map", "1:a",
+            "-shortest", "-c:v", "libx264", "-crf", "10", "-pix_fmt", "yuv420p", "-c:a", "aac", str(video)],
+           stdin=b"".join(float_to_uint8(f).tobytes() for f in frames))
+    model = build_tiny_model(root / "tiny.onnx")
+    write_sidecar(model)
+    session = open_session(str(model), device="cpu")
+    decoded = decode(video, "rgb24", 3)
+    return {
+        "root": root, "folder": folder, "video": video, "model": model,
+        "folder_ref": reference([uint8_to_float(np.asarray(Image.open(folder / f"f{k}.png"))) for k in range(1, 9)],
+                                session),
+        "video_ref": reference([uint8_to_float(f) for f in decoded], session),
+    }
+
+
+def ffmpeg(args: list[str], *, stdin: bytes | None = None) -> bytes:
+    done = subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-y", *args], input=stdin,
+                          capture_output=True, check=False)
+    assert done.returncode == 0, done.stderr.decode()
+    return done.stdout
+
+
+def raw_input(pix_fmt: str) -> list[str]:
+    return ["-f", "rawvideo", "-pix_fmt", pix_fmt, "-s", f"{W}x{H}", "-framerate", "25", "-i", "-"]
+
+
+def decode(path: Path, pix_fmt: str, channels: int, *, codec: str | None = None) -> np.ndarray:
+    """(N, H, W, channels) uint8 frames of a video."""
+    pre = ["-c:v", codec] if codec else []
+    raw = ffmpeg([*pre, "-i", str(path), "-f", "rawvideo", "-pix_fmt", pix_fmt, "-"])
+    return np.frombuffer(raw, np.uint8).reshape(-1, H, W, channels)
+
+
+def probe(path: Path) -> str:
+    done = subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-i", str(path)], capture_output=True,
+                          text=True)
+    return done.stderr
+
+
+def reference(images: list[np.ndarray], session) -> list[tuple[np.ndarray, np.ndarray]]:
+    """(alpha, foreground) per frame from matte_frames with the CLI's default options."""
+    return [(f.alpha, f.foreground) for f in matte_frames(images, session.predict, VideoOptions())]
+
+
+def run(*args, capsys=None) -> tuple[int, str, str]:
+    code = cli.main(["video", *map(str, args), "--device", "cpu"])
+    out, err = capsys.readouterr() if capsys is not None else ("", "")
+    return code, out, err
+
+
+def folder_alphas(folder: Path) -> list[np.ndarray]:
+    return [np.asarray(Image.open(folder / f"f{k}.png"))[:, :, 3] / 255.0 for k in range(1, FRAMES + 1)]
+
+
+def assert_frames_match(folder: Path, ref) -> None:
+    for k, (alpha, foreground) in enumerate(ref, start=1):
+        rgba = np.asarray(Image.open(folder / f"f{k}.png"))
+        assert rgba.shape == (H, W, 4)
+        assert np.abs(rgba[:, :, 3] / 255.0 - alpha).max() <= TOLERANCE, f"f{k}.png alpha"
+        colour = float_to_uint8(foreground).astype(int)
+        assert np.abs(rgba[:, :, :3].astype(int) - colour).max() <= 1, f"f{k}.png colours"
+
+
+def test_folder_in_gives_pngs_named_as_the_frames_equal_to_matte_frames(data, tmp_path, capsys):
+    out = tmp_path / "out"
+    code, stdout, _ = run(data["folder"], "-o", out, "--model", data["model"], "--json", capsys=capsys)
+    assert code == 0
+    summary = json.loads(stdout)
+    assert summary["frames"] == FRAMES and summary["outputs"] == [str(out)] and summary["frames_per_second"] > 0
+    assert sorted(p.name for p in out.iterdir()) == sorted(f"f{k}.png" for k in range(1, FRAMES + 1))  # no state left
+    assert_frames_match(out, data["folder_ref"])
+    alpha = np.stack(folder_alphas(out))
+    assert 0.05 < alpha.mean() < 0.95 and ((alpha > 0) & (alpha < 1)).mean() > 0.01  # a real matte, not flat
+
+
+def test_video_in_gives_prores_and_vp9_with_alpha_and_a_grey_matte(data, tmp_path, capsys):
+    mov, webm, mp4 = tmp_path / "cut.mov", tmp_path / "cut.webm", tmp_path / "matte.mp4"
+    code, _, _ = run(data["video"], "-o", mov, "-o", webm, "-o", mp4, "--model", data["model"], capsys=capsys)
+    assert code == 0
+    assert not (tmp_path / "cut.mov.partial").exists()
+    truth = np.stack([a for a, _ in data["video_ref"]]) * 255.0
+    info = probe(mov)
+    assert "prores" in info and "yuva444p" in info and "Audio" in info
+    prores = decode(mov, "rgba", 4).astype(np.float32)
+    assert prores.shape == (FRAMES, H, W, 4)
+    assert np.abs(prores[..., 3] - truth).max() <= 1.5
+    fg = np.stack([float_to_uint8(f) for _, f in data["video_ref"]]).astype(np.float32)
+    assert np.abs(prores[..., :3] - fg)[truth > 128].mean() < 2.0
+    info = probe(webm)
+    assert "vp9" in info and "alpha_mode" in info and "Audio" in info
+    vp9 = decode(webm, "rgba", 4, codec="libvpx-vp9").astype(np.float32)
+    assert vp9.shape == (FRAMES, H, W, 4)
+    assert np.abs(vp9[..., 3] - truth).mean() < 2.0 and np.percentile(np.abs(vp9[..., 3] - truth), 99) < 8
+    info = probe(mp4)
+    assert "h264" in info and "Audio" not in info
+    grey = decode(mp4, "gray", 1)[..., 0].astype(np.float32)
+    assert np.abs(grey - truth).mean() < 2.0 and np.percentile(np.abs(grey - truth), 99) < 8
+
+
+def test_a_crash_on_a_frame_then_a_rerun_gives_the_uninterrupted_frames(data, tmp_path, capsys, monkeypatch):
+    out = tmp_path / "out"
+    real = video_io.frame_matte
+    calls = []
+
+    def failing(image, *args, **kwargs):
+        calls.append(1)
+        if len(calls) == 6:
+            raise RuntimeError("injected crash")
+        return real(image, *args, **kwargs)
+
+    monkeypatch.setattr(video_io, "frame_matte", failing)
+    with pytest.raises(RuntimeError, match="injected"):
+        run(data["folder"], "-o", out, "--model", data["model"])
+    state = json.loads((out / video_io.STATE_NAME).read_text())
+    assert state["frames_done"] == 4  # frame 5 waits for frame 6, which failed
+    assert sorted(p.name for p in out.glob("*.png")) == ["f1.png", "f2.png", "f3.png", "f4.png"]
+    monkeypatch.setattr(video_io, "frame_matte", real)
+    capsys.readouterr()
+    code, _, err = run(data["folder"], "-o", out, "--model", data["model"], capsys=capsys)
+    assert code == 0 and "resuming after frame 4" in err
+    assert_frames_match(out, data["folder_ref"])
+    assert not (out / video_io.STATE_NAME).exists()
+
+
+SLOW_CLI = """
+import sys, time
+import core.video.io as vio
+real = vio.frame_matte
+def slow(*args, **kwargs):
+    time.sleep(0.25)
+    return real(*args, **kwargs)
+vio.frame_matte = slow
+from core.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGKILL], ids=["ctrl-c", "kill"])
+def test_a_stopped_process_resumes_to_the_uninterrupted_video(data, tmp_path, capsys, stop):
+    mov = tmp_path / "cut.mov"
+    args = ["video", str(data["video"]), "-o", str(mov), "--model", str(data["model"]), "--device", "cpu"]
+    child = subprocess.Popen([sys.executable, "-c", SLOW_CLI, *args], stderr=subprocess.PIPE, text=True,
+                             cwd=Path(__file__).resolve().parents[1])
+    state = tmp_path / "cut.mov.partial" / video_io.STATE_NAME
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and child.poll() is None:
+        if state.is_file() and json.loads(state.read_text())["frames_done"] >= 2:
+            break
+        time.sleep(0.02)
+    child.send_signal(stop)
+    _, stderr = child.communicate(timeout=30)
+    done = json.loads(state.read_text())["frames_done"]
+    assert 2 <= done < FRAMES and not mov.exists()
+    if stop == signal.SIGINT:
+        assert child.returncode == 130
+        assert "run the same command again to resume" in stderr and "Traceback" not in stderr
+    code, _, err = run(*args[1:-2], capsys=capsys)
+    assert code == 0 and f"resuming after frame {done}" in err
+    assert not (tmp_path / "cut.mov.partial").exists()
+    truth = np.stack([a for a, _ in data["video_ref"]]) * 255.0
+    assert np.abs(decode(mov, "rgba", 4)[..., 3] - truth).max() <= 1.5
+
+
+def test_a_corrupt_frame_is_named_and_the_frames_before_it_resume(data, tmp_path, capsys):
+    frames = tmp_path / "frames"
+    shutil.copytree(data["folder"], frames)
+    good = (frames / "f5.png").read_bytes()
+    (frames / "f5.png").write_bytes(good[: len(good) // 2])  # truncated: the header still reads
+    out = tmp_path / "out"
+    code, _, err = run(frames, "-o", out, "--model", data["model"], capsys=capsys)
+    assert code == 2 and "f5.png" in err and "resume" in err
+    assert sorted(p.name for p in out.glob("*.png")) == ["f1.png", "f2.png", "f3.png"]
+    (frames / "f5.png").write_bytes(good)
+    code, _, err = run(frames, "-o", out, "--model", data["model"], capsys=capsys)
+    assert code == 0 and "resuming after frame 3" in err
+    assert_frames_match(out, data["folder_ref"])
+
+
+def test_other_options_do_not_resume_another_run_unless_restart(data, tmp_path, capsys, monkeypatch):
+    out = tmp_path / "out"
+    monkeypatch.setattr(video_io.VideoRun, "write_outputs", lambda self, progress=None: [])  # leave the state
+    assert run(data["folder"], "-o", out, "--model", data["model"], "--smoothing", "0.5", capsys=capsys)[0] == 0
+    monkeypatch.undo()
+    code, _, err = run(data["folder"], "-o", out, "--model", data["model"], capsys=capsys)
+    assert code == 2 and "--restart" in err
+    code, _, err = run(data["folder"], "-o", out, "--model", data["model"], "--restart", capsys=capsys)
+    assert code == 0 and "resuming" not in err
+    assert_frames_match(out, data["folder_ref"])
+
+
+def test_a_bad_output_suffix_is_refused_before_any_work(data, tmp_path, capsys):
+    code, _, err = run(data["folder"], "-o", tmp_path / "out", "-o", tmp_path / "cut.gif",
+                       "--model", tmp_path / "no-such-model.onnx", capsys=capsys)
+    assert code == 2 and "cut.gif" in err and "unknown output type" in err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_frames_of_another_size_are_refused_by_name(data, tmp_path, capsys):
+    frames = tmp_path / "frames"
+    shutil.copytree(data["folder"], frames)
+    save_png(frames / "f10.png", np.zeros((H + 2, W, 3), np.uint8))
+    code, _, err = run(frames, "-o", tmp_path / "out", "--model", data["model"], capsys=capsys)
+    assert code == 2 and "f10.png" in err and f"{W}×{H + 2}" in err
+    assert not (tmp_path / "out").exists()
+
+
+def test_frames_are_taken_in_natural_order(tmp_path):
+    for name in ("frame10.png", "frame2.png", "frame1.png", "notes.txt"):
+        (tmp_path / name).write_bytes(b"")
+    save_png(tmp_path / "frame1.png", np.zeros((4, 4, 3), np.uint8))
+    for name in ("frame10.png", "frame2.png"):
+        shutil.copyfile(tmp_path / "frame1.png", tmp_path / name)
+    source = video_io.open_source(tmp_path)
+    assert source.info.names == ("frame1.png", "frame2.png", "frame10.png")
+
+
+def test_without_imageio_ffmpeg_folders_still_work_and_videos_say_what_to_install(data, tmp_path, capsys, monkeypatch):
+    monkeypatch.setitem(sys.modules, "imageio_ffmpeg", None)  # import fails
+    code, _, err = run(data["folder"], "-o", tmp_path / "cut.mov", "--model", data["model"], capsys=capsys)
+    assert code == 2 and 'pip install "softcut[video]"' in err
+    code, _, err = run(data["video"], "-o", tmp_path / "out", "--model", data["model"], capsys=capsys)
+    assert code == 2 and 'pip install "softcut[video]"' in err
+    assert list(tmp_path.iterdir()) == []
+    code, _, _ = run(data["folder"], "-o", tmp_path / "out", "--model", data["model"], capsys=capsys)
+    assert code == 0
+    assert_frames_match(tmp_path / "out", data["folder_ref"])
