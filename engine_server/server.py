@@ -6,7 +6,9 @@ messages; ``hello`` first (token checked; before it, ``pair`` may trade a
 pairing code or a phone link's one-time token for the token), then requests become
 jobs on the shared queue. Job runners take the most urgent job, run its operation on
 the engine's workers and send ``progress``, then ``result`` / ``error`` /
-``cancelled``. A client that disconnects has its jobs cancelled. Editor connections
+``cancelled``. A video stream's job (``video_start``) runs on a task of its own rather
+than on a runner, fed by ``video_frame`` / ``video_end`` (:mod:`engine_server.operations.video`).
+A client that disconnects has its jobs cancelled. Editor connections
 (hello accepts ``place_layer``) also answer the engine's own requests
 (:mod:`engine_server.connections`) and get the outbox's pending deliveries when they
 say hello (:mod:`engine_server.deliveries`). Plain HTTP GETs on the same port serve
@@ -32,15 +34,15 @@ from websockets.http11 import Request, Response
 from websockets.exceptions import ConnectionClosed
 
 import core
-from core.errors import AlignmentError, ImageInputError, ImageTooLargeError, ModelError, ParameterError, SoftcutError
+from core.errors import SoftcutError
 from core.models import registry
 from engine_server import config, lan, phone_http
 from engine_server.connections import Client
 from engine_server.deliveries import Deliveries
 from engine_server.engine import Engine
-from engine_server.jobs import PRIORITIES, Job, JobCancelled, JobQueue, JobState, QueueFull
+from engine_server.jobs import PRIORITIES, Job, JobCancelled, JobQueue, JobState, QueueFull, error_code
 from engine_server.operations import (adjust_edges, phone_cut, phone_paste, plate_matte, refine, select_subject, soft_segments,
-                                      trimap)
+                                      trimap, video)
 from engine_server.operations.common import NotFound
 from engine_server.outbox import Outbox
 from engine_server.protocol import codec, messages
@@ -61,24 +63,14 @@ OPERATIONS = {
 PHONE_OPERATIONS = {"phone_cut": phone_cut.run, "phone_paste": phone_paste.run}
 """Jobs that also need the deliveries (outbox, editors)."""
 INSTANT = ("models.list", "status", "cancel", "phone_link")
+STREAM_REQUESTS = ("video_frame", "video_end")
+"""Requests that feed a video stream (its job is the video_start's): answered at once only when refused."""
+DETACHED = ("video_start",)
+"""Jobs that run on a task of their own once the queue hands them out, not on a runner: a stream
+lasts as long as its video, and does its work one frame at a time on the engine's workers."""
+CAPABILITIES = ("video",)
+"""Capabilities beyond request types."""
 PROGRESS_INTERVAL_S = 0.1
-
-
-def error_code(exc: BaseException) -> str:
-    """The protocol's error code for an exception raised by an operation."""
-    if isinstance(exc, ImageTooLargeError):
-        return "image_too_large"
-    if isinstance(exc, ImageInputError):
-        return "bad_image"
-    if isinstance(exc, ParameterError):
-        return "bad_parameter"
-    if isinstance(exc, ModelError):
-        return "model_error"
-    if isinstance(exc, AlignmentError):
-        return "alignment_failed"
-    if isinstance(exc, NotFound):
-        return "not_found"
-    return "internal"
 
 
 class EngineServer:
@@ -123,6 +115,9 @@ class EngineServer:
                                      screenshot=screenshot)
         self.queue = JobQueue(max_per_client=engine.limits.max_queued_per_client)
         self.clients: dict[str, Client] = {}
+        self.streams: dict[tuple[str, str], video.VideoStream] = {}
+        """Open video streams by (client id, video_start id)."""
+        self._detached: set[asyncio.Task] = set()
         self._ids = itertools.count(1)
         self.started = time.time()
         self.jobs_done = 0
@@ -152,6 +147,8 @@ class EngineServer:
             task.cancel()
         for client in list(self.clients.values()):
             self.queue.cancel_client(client.id)
+        for task in list(self._detached):  # the video streams
+            task.cancel()
         self.engine.close()
 
     def phone_url(self) -> str | None:
@@ -207,6 +204,8 @@ class EngineServer:
         finally:
             client.gone()
             cancelled = self.queue.cancel_client(client.id)
+            for key in [key for key in self.streams if key[0] == client.id]:
+                self.streams.pop(key).wake()  # its job ends as cancelled
             self.clients.pop(client.id, None)
             log.info("client %s left; %d job(s) cancelled", client.id, len(cancelled))
 
@@ -224,16 +223,20 @@ class EngineServer:
         if message.type in INSTANT:
             await self._instant(client, message)
             return
-        if message.type not in OPERATIONS and message.type not in PHONE_OPERATIONS:
+        if message.type in STREAM_REQUESTS:
+            await self._feed(client, message)
+            return
+        if message.type not in OPERATIONS and message.type not in PHONE_OPERATIONS and message.type not in DETACHED:
             await client.send(messages.error("unknown_type", f"unknown request type {message.type!r}", ref=message.id))
             return
         loop = asyncio.get_running_loop()
+        stream = video.VideoStream(self.engine, message, client.send) if message.type == "video_start" else None
         job = Job(
             id=message.id,
             client=client.id,
             kind=message.type,
             priority=PRIORITIES.get(message.fields.get("priority", "interactive"), 0),
-            work=lambda job, message=message: self._operate(job, message),
+            work=lambda job, message=message: self._operate(job, message, stream),
         )
         job.on_progress = self._progress_sender(client, job, loop)
         try:
@@ -241,12 +244,36 @@ class EngineServer:
         except QueueFull as exc:
             await client.send(messages.error("busy", str(exc), ref=message.id))
             return
+        if stream is not None:
+            self.streams[(client.id, message.id)] = stream
         await client.send(messages.accepted(message.id, position=position))
 
-    def _operate(self, job: Job, message: messages.Message):
+    async def _feed(self, client: Client, message: messages.Message) -> None:
+        """A ``video_frame`` or ``video_end``: to its stream, or refused (``not_found``, ``busy``)."""
+        name = str(message.fields["stream"])
+        stream = self.streams.get((client.id, name))
+        if stream is None or stream.ended:
+            await client.send(messages.error(
+                "not_found", f"stream: no open video stream {name!r} on this connection (never started, ended, "
+                             f"failed or cancelled)", ref=message.id))
+            return
+        if message.type == "video_end":
+            stream.end()
+            return
+        try:
+            stream.receive(message)
+        except video.StreamBusy as exc:
+            await client.send(messages.error("busy", str(exc), ref=message.id))
+
+    async def _operate(self, job: Job, message: messages.Message, stream: video.VideoStream | None):
+        if stream is not None:
+            try:
+                return await stream.run(job)
+            finally:
+                self.streams.pop((job.client, job.id), None)
         if message.type in PHONE_OPERATIONS:
-            return PHONE_OPERATIONS[message.type](self.engine, self.deliveries, job, message)
-        return OPERATIONS[message.type](self.engine, job, message)
+            return await PHONE_OPERATIONS[message.type](self.engine, self.deliveries, job, message)
+        return await OPERATIONS[message.type](self.engine, job, message)
 
     def _answer(self, client: Client, message: messages.Message) -> None:
         """An editor's answer to an engine request: to the request waiting for it (a late one is dropped,
@@ -316,7 +343,8 @@ class EngineServer:
                 engine={"name": "softcut", "version": core.__version__},
                 device=self.engine.session.device,
                 models=self._models(),
-                capabilities=sorted([*OPERATIONS, *PHONE_OPERATIONS, *INSTANT, *(["pair"] if self.pairing else [])]),
+                capabilities=sorted([*OPERATIONS, *PHONE_OPERATIONS, *INSTANT, *DETACHED, *STREAM_REQUESTS,
+                                     *CAPABILITIES, *(["pair"] if self.pairing else [])]),
                 limits=self.engine.limits,
             )
         )
@@ -361,6 +389,9 @@ class EngineServer:
             job = self.queue.cancel(client.id, target)
             if job is not None:
                 job.cancelled_by = message.id  # a running job's `cancelled` carries `by` too
+                stream = self.streams.pop((client.id, target), None)
+                if stream is not None:  # no more frames for it; a running stream stops now
+                    stream.wake()
             if job is None:
                 await client.send(messages.error("not_found", f"no queued or running job {target!r}", ref=message.id))
             elif job.state is JobState.CANCELLED:  # was still queued: done now
@@ -369,11 +400,19 @@ class EngineServer:
     async def _runner(self) -> None:
         while True:
             job = await self.queue.next()
-            try:
-                await self._run(job)
-            except Exception:  # a runner must outlive any one job
-                log.exception("job %s (%s): the engine could not answer", job.id, job.kind)
-                self.queue.finish(job, JobState.FAILED)
+            if job.kind in DETACHED:
+                task = asyncio.ensure_future(self._run_safely(job))
+                self._detached.add(task)
+                task.add_done_callback(self._detached.discard)
+                continue
+            await self._run_safely(job)
+
+    async def _run_safely(self, job: Job) -> None:
+        try:
+            await self._run(job)
+        except Exception:  # a runner must outlive any one job
+            log.exception("job %s (%s): the engine could not answer", job.id, job.kind)
+            self.queue.finish(job, JobState.FAILED)
 
     async def _run(self, job: Job) -> None:
         client = self.clients.get(job.client)

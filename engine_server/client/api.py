@@ -14,6 +14,12 @@ and returns the answer's fields (with the buffers under ``"buffers"``) or a whol
 message; raising :class:`LookupError` answers ``error`` ``not_found``. Requests are
 handled while the client waits for its own replies, and by :meth:`SoftcutClient.poll`
 (call it from a timer or a thread while idle).
+
+Video: :meth:`SoftcutClient.video_matte` streams frames to the engine and yields each
+frame's matte, in order, as it comes back:
+
+    for result in engine.video_matte(raw_image(w, h, "rgb8", f) for f in frames):
+        alpha_bytes = result.buffers["alpha"]   # result.fields["index"] counts from 0
 """
 
 from __future__ import annotations
@@ -21,7 +27,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -60,6 +66,19 @@ class EngineError(ClientError):
         super().__init__(f"{code}: {message}")
         self.code = code
         self.message = message
+
+
+class FrameError(EngineError):
+    """The engine refused one frame of a video stream (a frame it cannot decode, of another size…).
+
+    ``position``: the frame's place in the iterable given to :meth:`SoftcutClient.video_matte`
+    (from 0; the engine numbers only the frames it answers); ``frame_id``: its video_frame's id.
+    """
+
+    def __init__(self, code: str, message: str, *, position: int, frame_id: str) -> None:
+        super().__init__(code, message)
+        self.position = position
+        self.frame_id = frame_id
 
 
 class JobCancelledError(ClientError):
@@ -144,6 +163,9 @@ class SoftcutClient:
         self._ws: WebSocketConnection | None = None
         self._decoder: codec.Decoder | None = None
         self._lock = threading.Lock()
+        self._streaming: int | None = None  # the thread whose video_matte holds the connection
+        self.last_video: dict[str, Any] | None = None
+        """The result fields of the last video_matte stream that ran to its end (``frames``, ``timings``, ``device``)."""
 
     # ── connection ────────────────────────────────────────────────────────────
 
@@ -169,6 +191,7 @@ class SoftcutClient:
             ``unauthorized`` for a wrong, expired or already used code (the engine
             closes the connection), ``bad_parameter`` for a code that is not 6 digits.
         """
+        self._refuse_inside_stream("pair")
         with self._lock:
             self._open()
             request = messages.pair(code, client={"name": self.name, "version": self.version})
@@ -211,17 +234,23 @@ class SoftcutClient:
 
     def request(self, message: Message, *, progress: Progress | None = None, timeout: float | None = None) -> Result:
         """Send a request and wait for its ``result`` (or instant reply)."""
+        self._refuse_inside_stream(message.type)
         with self._lock:
-            if self._ws is None or self._ws.closed:
-                if self._ws is not None and not self.reconnect:
-                    raise EngineUnavailable("the connection to the engine is closed")
-                self.connect()
+            self._ensure_connected()
             reply = self._exchange(message, progress=progress, timeout=timeout)
-        return Result(
-            reply.fields,
-            {spec.name: bytes(data) for spec, data in reply.buffers},
-            {spec.name: spec for spec, _ in reply.buffers},
-        )
+        return _result(reply)
+
+    def _ensure_connected(self) -> None:
+        if self._ws is None or self._ws.closed:
+            if self._ws is not None and not self.reconnect:
+                raise EngineUnavailable("the connection to the engine is closed")
+            self.connect()
+
+    def _refuse_inside_stream(self, what: str) -> None:
+        """A request from inside a video_matte loop would wait for the loop's own lock forever."""
+        if self._streaming is not None and self._streaming == threading.get_ident():
+            raise ClientError(f"{what}: this connection is busy with a video stream; finish or close the "
+                              f"video_matte loop first, or use a second SoftcutClient")
 
     def cancel(self, job_id: str) -> None:
         """Ask the engine to cancel a job (safe to call from another thread)."""
@@ -299,6 +328,125 @@ class SoftcutClient:
         message = messages.refine(image, guide, guide_kind=guide_kind, mode=mode, format=format)
         return self.request(message, progress=progress, timeout=timeout)
 
+    def video_matte(
+        self,
+        frames: Iterable[Buffer],
+        *,
+        outputs: Sequence[str] = ("alpha",),
+        format: str = "raw",
+        refine: str = "fast",
+        edges: Mapping[str, float] | None = None,
+        decontaminate: float = 1.0,
+        band: float = 0.015,
+        delay: bool = True,
+        smoothing: float = 0.8,
+        plate: Buffer | None = None,
+        window: int = 4,
+        timeout: float | None = None,
+    ) -> Iterator[Result]:
+        """Matte a video: a generator of one :class:`Result` per frame, in order.
+
+        ``frames``: image buffers (:func:`raw_image`, :func:`png_image`, :func:`jpeg_image`), all
+        of the first one's size, read lazily: at most ``window`` (>= 2; the engine answers a frame
+        once it has the next) frames ahead of the results yielded, and never more than the
+        engine's ``limits.max_pending_frames``. ``plate``: a clean plate of the scene (a buffer
+        named ``plate``). The other options as for :meth:`select_subject`; ``delay`` and
+        ``smoothing`` (in [0, 1), 0: off) are the temporal filter's. ``timeout``: the longest
+        wait for the engine's next message about the stream (default: the client's).
+
+        Each result's ``fields`` has ``index`` (from 0, counting the frames the engine
+        answered), ``frame`` (its video_frame's id) and ``confidence``; ``buffers`` maps each
+        output's name to its bytes. After the last frame the generator ends (the stream's
+        summary, ``frames`` and ``timings``, is in :attr:`last_video`).
+
+        A frame the engine refuses (it cannot be decoded, has another size than the first)
+        raises :class:`FrameError` (an :class:`EngineError`, with the frame's ``position``):
+        the caller decides what to do, e.g. skip that frame and matte the rest again. An error
+        of the stream itself raises :class:`EngineError`. Leaving early (``break``,
+        :meth:`close`, an exception from ``frames``, or either error above) cancels the stream
+        and reads up to its end, so the connection serves the next request. While the
+        generator runs, this client handles engine requests (editors) but makes no other
+        request (that raises :class:`ClientError`); other threads' requests wait for it.
+        """
+        if isinstance(window, bool) or not isinstance(window, int) or window < 2:
+            raise ValueError(f"window: expected an integer >= 2 (the engine answers a frame once it has the next); "
+                             f"got {window!r}")
+        start = messages.video_start(plate=plate, outputs=outputs, format=format, refine=refine, edges=edges,
+                                     decontaminate=decontaminate, band=band, delay=delay, smoothing=smoothing)
+        return self._video(start, iter(frames), window, self.timeout if timeout is None else timeout)
+
+    def _video(self, start: Message, frames: Iterator[Buffer], window: int, timeout: float) -> Iterator[Result]:
+        self._refuse_inside_stream("video_matte")
+        with self._lock:
+            self._ensure_connected()
+            self._streaming = threading.get_ident()
+            try:
+                yield from self._stream(start, frames, window, timeout)
+            finally:
+                self._streaming = None
+
+    def _stream(self, start: Message, frames: Iterator[Buffer], window: int, timeout: float) -> Iterator[Result]:
+        limits = (self.welcome or {}).get("limits") or {}
+        ahead = min(window, int(limits.get("max_pending_frames", window)))
+        unanswered: dict[str, int] = {}  # video_frame ids → their position in ``frames``
+        sent = 0
+        exhausted = opened = over = False
+        self._send_all(start)
+        try:
+            while True:
+                while opened and not exhausted and len(unanswered) < ahead:
+                    try:
+                        image = next(frames)
+                    except StopIteration:
+                        exhausted = True
+                        self._send_all(messages.video_end(start.id))
+                        break
+                    message = messages.video_frame(start.id, _named(image, "image"))
+                    self._send_all(message)
+                    unanswered[message.id] = sent
+                    sent += 1
+                reply = self._receive(time.monotonic() + timeout, "video_frame" if opened else "video_start")
+                if reply.ref == start.id:
+                    over = reply.type in ("result", "error", "cancelled")
+                    if reply.type == "accepted":
+                        opened = True
+                    elif reply.type == "frame":
+                        unanswered.pop(str(reply.fields.get("frame")), None)
+                        yield _result(reply)
+                    elif reply.type == "result":
+                        self.last_video = reply.fields
+                        return
+                    elif reply.type == "error":
+                        raise EngineError(str(reply.fields.get("code")), str(reply.fields.get("message")))
+                    elif reply.type == "cancelled":
+                        raise JobCancelledError(f"video stream {start.id} was cancelled")
+                elif reply.ref in unanswered and reply.type == "error":
+                    position = unanswered.pop(reply.ref)
+                    raise FrameError(str(reply.fields.get("code")), str(reply.fields.get("message")),
+                                     position=position, frame_id=reply.ref)
+                else:
+                    self._handle_engine_request(reply)
+        finally:
+            if opened and not over:
+                self._cancel_stream(start, timeout)
+
+    def _cancel_stream(self, start: Message, timeout: float) -> None:
+        """Cancel the stream and read up to its last message (cancelled, or its result or error when
+        the cancel came too late), so that the connection is ready for the next request."""
+        if self._ws is None or self._ws.closed:
+            return  # the connection is gone, and the engine cancels a gone connection's streams
+        try:
+            self._send_all(messages.cancel(start.id))
+            deadline = time.monotonic() + timeout
+            while True:
+                reply = self._receive(deadline, "cancel")
+                if reply.ref == start.id and reply.type in ("cancelled", "result", "error"):
+                    return
+                self._handle_engine_request(reply)
+        except ClientError as exc:  # the connection is closed: the next request reconnects
+            log.warning("could not cancel video stream %s cleanly: %s", start.id, exc)
+            self.close()
+
     def phone_cut(self, image: Buffer, *, preview_max: int = 1024, progress: Progress | None = None,
                   timeout: float | None = None) -> Result:
         """Cut out a photo's subject (see :func:`jpeg_image`); ``fields["cut"]`` names the kept cut-out,
@@ -321,6 +469,7 @@ class SoftcutClient:
         For editors: call it while idle (from a timer, or a thread with a short timeout).
         Connects first when needed. Returns early after the first request handled.
         """
+        self._refuse_inside_stream("poll")
         with self._lock:
             if self._ws is None or self._ws.closed:
                 self.connect()
@@ -373,6 +522,10 @@ class SoftcutClient:
 
     # ── plumbing ──────────────────────────────────────────────────────────────
 
+    def _send_all(self, message: Message) -> None:
+        for frame in codec.encode(message):
+            self._send(frame)
+
     def _send(self, frame: str | bytes) -> None:
         try:
             if isinstance(frame, str):
@@ -382,15 +535,16 @@ class SoftcutClient:
         except TransportError as exc:
             raise EngineUnavailable(f"the connection to the engine dropped ({exc})") from exc
 
-    def _exchange(self, message: Message, *, progress: Progress | None = None, timeout: float | None = None) -> Message:
-        for frame in codec.encode(message):
-            self._send(frame)
-        deadline = time.monotonic() + (self.timeout if timeout is None else timeout)
+    def _receive(self, deadline: float, what: str) -> Message:
+        """The engine's next message (waiting until ``deadline``, a ``time.monotonic()`` value).
+
+        Raises EngineUnavailable (the connection is closed) on a timeout or a dropped connection,
+        EngineError for a message that breaks the protocol."""
         while True:
             left = deadline - time.monotonic()
             if left <= 0:
                 self.close()
-                raise EngineUnavailable(f"no answer to {message.type} within the timeout")
+                raise EngineUnavailable(f"no answer to {what} within the timeout")
             try:
                 frame = self._ws.recv(timeout=left)
                 reply = self._decoder.feed(frame)
@@ -399,8 +553,15 @@ class SoftcutClient:
             except TransportError as exc:
                 self.close()
                 raise EngineUnavailable(f"the connection to the engine dropped ({exc})") from exc
-            if reply is None:
-                continue
+            if reply is not None:
+                return reply
+
+    def _exchange(self, message: Message, *, progress: Progress | None = None, timeout: float | None = None) -> Message:
+        for frame in codec.encode(message):
+            self._send(frame)
+        deadline = time.monotonic() + (self.timeout if timeout is None else timeout)
+        while True:
+            reply = self._receive(deadline, message.type)
             if reply.ref != message.id:
                 self._handle_engine_request(reply)
                 continue
@@ -415,3 +576,19 @@ class SoftcutClient:
                 raise JobCancelledError(f"job {message.id} was cancelled")
             else:
                 return reply
+
+
+def _result(reply: Message) -> Result:
+    return Result(
+        reply.fields,
+        {spec.name: bytes(data) for spec, data in reply.buffers},
+        {spec.name: spec for spec, _ in reply.buffers},
+    )
+
+
+def _named(image: Buffer, name: str) -> Buffer:
+    """``image`` with its buffer called ``name`` (what the request expects)."""
+    spec, data = image
+    if spec.name == name:
+        return image
+    return BufferSpec(name, spec.format, spec.width, spec.height, spec.size), data

@@ -50,13 +50,14 @@ ERROR_DESCRIPTIONS: dict[str, str] = {
     "image_too_large": "An announced buffer has more pixels than `limits.max_pixels`.",
     "frame_too_large": "A frame, or an announced buffer, is larger than `limits.max_frame_bytes` "
     "(`max_text_bytes` for JSON frames).",
-    "busy": "The client already has `limits.max_queued_per_client` jobs queued or running; retry later.",
-    "not_found": "`cancel.job`, `adjust_edges.result` or `model` names nothing the engine knows "
-    "(a result may have been evicted from the cache).",
+    "busy": "The client already has `limits.max_queued_per_client` jobs queued or running, or a video stream "
+    "already has `limits.max_pending_frames` frames received and not yet answered; retry later.",
+    "not_found": "`cancel.job`, `adjust_edges.result`, `model` or a video_frame's or video_end's `stream` names "
+    "nothing the engine knows (a result may have been evicted from the cache; a stream may have ended).",
     "cancelled": "A request was dropped for a reason other than the client's own `cancel` "
     "(the engine is shutting down, or the result it depends on was cancelled).",
     "model_error": "The model could not be loaded or failed while running.",
-    "alignment_failed": "`plate_matte`: the clean plate could not be aligned with the image (too few matching "
+    "alignment_failed": "`plate_matte` (or a video frame with a plate): the clean plate could not be aligned with the image (too few matching "
     "features, an implausible camera move, too little overlap, or another scene); the message says which.",
     "internal": "A bug in the engine. The message says what failed; the connection stays usable.",
 }

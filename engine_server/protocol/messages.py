@@ -23,8 +23,11 @@ from .schemas import (
     DEFAULT_LAYER_NAME,
     DEFAULT_PREVIEW_MAX,
     DEFAULT_SEGMENTS,
+    DEFAULT_SMOOTHING,
+    DEFAULT_VIDEO_REFINE,
     DEFAULT_SNAPSHOT_MAX_SIDE,
     DEFAULT_MAX_FRAME_BYTES,
+    DEFAULT_MAX_PENDING_FRAMES,
     DEFAULT_MAX_PIXELS,
     DEFAULT_MAX_QUEUED_PER_CLIENT,
     DEFAULT_MAX_TEXT_BYTES,
@@ -462,6 +465,51 @@ def phone_paste(cut: str, photo: Buffer, *, target: str | None = None, name: str
     return Message("phone_paste", _fresh(id), fields=fields, buffers=[photo])
 
 
+def video_start(
+    *,
+    plate: Buffer | None = None,
+    outputs: Sequence[str] = ("alpha",),
+    format: str = "raw",
+    refine: str = DEFAULT_VIDEO_REFINE,
+    edges: Mapping[str, float] | None = None,
+    decontaminate: float = 1.0,
+    band: float = 0.015,
+    delay: bool = True,
+    smoothing: float = DEFAULT_SMOOTHING,
+    priority: str = "interactive",
+    model: str | None = None,
+    id: str | None = None,
+) -> Message:
+    """Open a video stream (its id is this request's id); ``plate``: an optional clean plate
+    (a :func:`buffer` named ``plate``). ``delay``: the one-frame-delay correction;
+    ``smoothing`` in [0, 1): motion-compensated smoothing (0: off). The other fields as for
+    :func:`select_subject` (``refine`` defaults to "fast" for video)."""
+    fields: dict[str, Any] = {
+        "outputs": list(outputs),
+        "format": format,
+        "refine": refine,
+        "edges": _edges(edges),
+        "decontaminate": decontaminate,
+        "band": band,
+        "delay": bool(delay),
+        "smoothing": smoothing,
+        "priority": priority,
+    }
+    if model is not None:
+        fields["model"] = model
+    return Message("video_start", _fresh(id), fields=fields, buffers=[] if plate is None else [plate])
+
+
+def video_frame(stream: str, image: Buffer, *, id: str | None = None) -> Message:
+    """The next frame (``image``: a :func:`buffer` named ``image``) of the stream opened by video_start ``stream``."""
+    return Message("video_frame", _fresh(id), fields={"stream": stream}, buffers=[image])
+
+
+def video_end(stream: str, *, id: str | None = None) -> Message:
+    """No more frames for stream ``stream``: the engine answers the last one, then ends the job with ``result``."""
+    return Message("video_end", _fresh(id), fields={"stream": stream})
+
+
 def phone_link(*, id: str | None = None) -> Message:
     """A request for the phone's pairing URL and its QR code."""
     return Message("phone_link", _fresh(id))
@@ -493,12 +541,15 @@ class Limits:
     max_frame_bytes: int = DEFAULT_MAX_FRAME_BYTES
     max_text_bytes: int = DEFAULT_MAX_TEXT_BYTES
     max_queued_per_client: int = DEFAULT_MAX_QUEUED_PER_CLIENT
+    max_pending_frames: int = DEFAULT_MAX_PENDING_FRAMES
 
     def __post_init__(self) -> None:
-        for key in ("max_pixels", "max_frame_bytes", "max_text_bytes", "max_queued_per_client"):
+        for key in ("max_pixels", "max_frame_bytes", "max_text_bytes", "max_queued_per_client", "max_pending_frames"):
             value = getattr(self, key)
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise ValueError(f"{key}: expected an integer > 0; got {value!r}")
+        if self.max_pending_frames < 2:  # a stream answers a frame once it has the next
+            raise ValueError(f"max_pending_frames: expected an integer >= 2; got {self.max_pending_frames}")
 
     def to_json(self) -> dict[str, int]:
         return {
@@ -506,6 +557,7 @@ class Limits:
             "max_frame_bytes": self.max_frame_bytes,
             "max_text_bytes": self.max_text_bytes,
             "max_queued_per_client": self.max_queued_per_client,
+            "max_pending_frames": self.max_pending_frames,
         }
 
 
@@ -569,6 +621,16 @@ def result(ref: str, fields: Mapping[str, Any], buffers: Sequence[Any], *, id: s
     if "result" not in fields:
         raise ValueError("fields: expected a 'result' id")
     return Message("result", _engine_id(id), ref, dict(fields), [_as_buffer(b) for b in buffers])
+
+
+def frame(ref: str, *, index: int, frame: str, confidence: float, buffers: Sequence[Any],
+          id: str | None = None) -> Message:
+    """Frame ``index`` (from 0) of the video stream ``ref`` (the video_start's id), carried by video_frame
+    ``frame``: the model's ``confidence`` (0–1) and one buffer per requested output (as for :func:`result`)."""
+    if not isinstance(index, int) or isinstance(index, bool) or index < 0:
+        raise ValueError(f"index: expected an integer >= 0; got {index!r}")
+    fields = {"index": index, "frame": frame, "confidence": confidence}
+    return Message("frame", _engine_id(id), ref, fields, [_as_buffer(b) for b in buffers])
 
 
 def error(code: str, message: str, *, ref: str | None = None, id: str | None = None) -> Message:

@@ -44,6 +44,7 @@ GUIDE_FORMATS: tuple[str, ...] = ("grey8", "png")
 OUTPUTS: tuple[str, ...] = ("alpha", "foreground", "cutout", "trimap", "coarse")
 PLATE_OUTPUTS: tuple[str, ...] = (*OUTPUTS, "background")
 REFINE_OUTPUTS: tuple[str, ...] = ("alpha", "foreground", "cutout")
+VIDEO_OUTPUTS: tuple[str, ...] = ("alpha", "foreground", "cutout")
 OUTPUT_FORMATS: tuple[str, ...] = ("raw", "png")
 REFINE_MODES: tuple[str, ...] = ("none", "fast", "best")
 GUIDES: tuple[str, ...] = ("trimap", "mask")
@@ -66,6 +67,10 @@ DEFAULT_MAX_PIXELS = 100_000_000
 DEFAULT_MAX_FRAME_BYTES = 512 * 1024 * 1024
 DEFAULT_MAX_TEXT_BYTES = 1024 * 1024
 DEFAULT_MAX_QUEUED_PER_CLIENT = 16
+DEFAULT_MAX_PENDING_FRAMES = 8
+"""Frames one video stream may have received and not yet answered (``welcome.limits.max_pending_frames``)."""
+DEFAULT_VIDEO_REFINE = "fast"
+DEFAULT_SMOOTHING = 0.8
 
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
 _BASE = "https://softcut.invalid/protocol/v1/"
@@ -152,12 +157,13 @@ MODEL = {**NAME, "description": "model name from models.list; absent: the engine
 
 
 def _request(type_: str, description: str, properties: dict[str, Any], required: Sequence[str] = (),
-             buffers: dict[str, Any] | None = None) -> dict[str, Any]:
+             buffers: dict[str, Any] | None = None, *, buffers_required: bool = True) -> dict[str, Any]:
     props: dict[str, Any] = {"v": {"const": PROTOCOL_VERSION}, "type": {"const": type_}, "id": ID}
     req = ["v", "type", "id"]
     if buffers is not None:
         props["buffers"] = buffers
-        req.append("buffers")
+        if buffers_required:
+            req.append("buffers")
     else:
         props["buffers"] = {"type": "array", "maxItems": 0, "description": "this request carries no buffers"}
     props.update(properties)
@@ -204,6 +210,7 @@ _IMAGE = _buffer_spec("image", IMAGE_FORMATS)
 _PHOTO_IMAGE = _buffer_spec("image", PHOTO_FORMATS)
 _GUIDE = _buffer_spec("guide", GUIDE_FORMATS)
 _PLATE = _buffer_spec("plate", PHOTO_FORMATS)
+STREAM = {**ID, "description": "the id of the video_start request that opened the stream"}
 
 CLIENT_INFO: dict[str, Any] = {
     "type": "object",
@@ -398,6 +405,45 @@ REQUEST_SCHEMAS: dict[str, dict[str, Any]] = {
         "Ask for the phone's pairing URL (with a one-time token) and its QR code; not_found without --lan.",
         {},
     ),
+    "video_start": _request(
+        "video_start",
+        "Open a video stream (one job): send its frames with video_frame, then video_end. Each frame is answered "
+        "by a frame message, in order, one frame late (the temporal filter looks one frame ahead); the job ends "
+        "with a result {frames, timings, device} without buffers. Optional buffer `plate`: a clean plate of the "
+        "scene (an rgba8 plate's transparent pixels are not plate).",
+        {
+            "outputs": _outputs(VIDEO_OUTPUTS),
+            "format": FORMAT,
+            "refine": _enum(REFINE_MODES, DEFAULT_VIDEO_REFINE,
+                            "per-frame refinement: none, fast (guided filter) or best (matting solver)"),
+            "edges": EDGES,
+            "decontaminate": DECONTAMINATE,
+            "band": BAND,
+            "delay": {"type": "boolean", "default": True,
+                      "description": "one-frame-delay correction of lone flickers (MODNet's)"},
+            "smoothing": {"type": "number", "minimum": 0, "exclusiveMaximum": 1, "default": DEFAULT_SMOOTHING,
+                          "description": "the motion-compensated previous matte's share where it is trusted, "
+                                         "[0, 1); 0: off"},
+            "priority": PRIORITY,
+            "model": MODEL,
+        },
+        buffers={"type": "array", "prefixItems": [_PLATE], "items": False, "maxItems": 1},
+        buffers_required=False,
+    ),
+    "video_frame": _request(
+        "video_frame",
+        "The next frame of a video stream (numbered in arrival order from 0; frames must all have the first "
+        "frame's size). Answered only by its frame message later, or by an error about it.",
+        {"stream": STREAM},
+        ["stream"],
+        buffers=_buffers(_PHOTO_IMAGE),
+    ),
+    "video_end": _request(
+        "video_end",
+        "No more frames: the engine answers the frame it still holds, then ends the stream's job with result.",
+        {"stream": STREAM},
+        ["stream"],
+    ),
 }
 """Client → engine messages, by type."""
 
@@ -433,6 +479,8 @@ REPLY_SCHEMAS: dict[str, dict[str, Any]] = {
                     "max_frame_bytes": {"type": "integer", "minimum": 1},
                     "max_text_bytes": {"type": "integer", "minimum": 1},
                     "max_queued_per_client": {"type": "integer", "minimum": 1},
+                    "max_pending_frames": {"type": "integer", "minimum": 1,
+                                           "description": "frames a video stream may have unanswered"},
                 },
             },
         },
@@ -464,8 +512,21 @@ REPLY_SCHEMAS: dict[str, dict[str, Any]] = {
                 "description": "plate_matte: how the plate was aligned (features matched and agreeing, share of "
                                "the image covered, share reproduced, noise, per-channel linear-light gain and bias)",
             },
+            "frames": {"type": "integer", "minimum": 0, "description": "video_start: how many frames were answered"},
         },
         ["result"],
+        buffers=True,
+    ),
+    "frame": _reply(
+        "frame",
+        "One finished frame of a video stream (ref: the video_start's id), in index order: one buffer per "
+        "requested output, named after it, in the order asked.",
+        {
+            "index": {"type": "integer", "minimum": 0, "description": "the frame's place in the stream, from 0"},
+            "frame": {**ID, "description": "the id of the video_frame that carried it"},
+            "confidence": {"type": "number", "minimum": 0, "maximum": 1, "description": "the model's, for this frame"},
+        },
+        ["index", "frame", "buffers"],
         buffers=True,
     ),
     "error": _reply(
@@ -616,14 +677,16 @@ REQUEST_TYPES: tuple[str, ...] = tuple(REQUEST_SCHEMAS)
 REPLY_TYPES: tuple[str, ...] = tuple(REPLY_SCHEMAS)
 EDITOR_REPLY_TYPES: tuple[str, ...] = tuple(EDITOR_REPLY_SCHEMAS)
 JOB_TYPES: tuple[str, ...] = ("select_subject", "plate_matte", "trimap", "refine", "adjust_edges", "soft_segments",
-                               "phone_cut", "phone_paste")
+                               "phone_cut", "phone_paste", "video_start")
 """Requests that become queued jobs (answered by accepted, progress…, then result, error or cancelled)."""
+STREAM_TYPES: tuple[str, ...] = ("video_frame", "video_end")
+"""Requests that feed a running video stream (field ``stream``): no job of their own."""
 
 SUPPORTED_KEYWORDS = frozenset(
     {
         "$schema", "$id", "title", "description", "default",
         "type", "const", "enum", "not", "anyOf",
-        "minimum", "maximum", "minLength", "maxLength", "pattern",
+        "minimum", "maximum", "exclusiveMaximum", "minLength", "maxLength", "pattern",
         "minItems", "maxItems", "uniqueItems", "items", "prefixItems",
         "required", "properties", "additionalProperties",
     }
@@ -729,9 +792,14 @@ def validate(instance: Any, schema: Mapping[str, Any] | bool, *, path: str = "")
         choices = ", ".join(_show(v) for v in schema["enum"])
         raise SchemaViolation(path, f"expected one of {choices}; got {_show(instance)}")
     if kind in ("integer", "number"):
-        lo, hi = schema.get("minimum"), schema.get("maximum")
-        if (lo is not None and instance < lo) or (hi is not None and instance > hi):
-            if lo is not None and hi is not None:
+        lo, hi, below = schema.get("minimum"), schema.get("maximum"), schema.get("exclusiveMaximum")
+        if (lo is not None and instance < lo) or (hi is not None and instance > hi) or \
+                (below is not None and instance >= below):
+            if lo is not None and below is not None:
+                want = f"a value in [{lo:g}, {below:g})"
+            elif below is not None:
+                want = f"a value < {below:g}"
+            elif lo is not None and hi is not None:
                 want = f"a value in [{lo:g}, {hi:g}]"
             else:
                 want = f"a value >= {lo:g}" if lo is not None else f"a value <= {hi:g}"

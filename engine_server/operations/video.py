@@ -1,0 +1,227 @@
+"""``video_start`` / ``video_frame`` / ``video_end``: a stream of frames matted in order, cancellable.
+
+One stream is one job, opened by ``video_start`` (its id names the stream). Frames arrive as
+``video_frame`` requests and are numbered in arrival order; each good one is answered by a
+``frame`` message, in index order, one frame late (the temporal filter looks one frame
+ahead, :class:`core.video.pipeline.VideoMatter`); ``video_end`` sends the frame still held and
+ends the job with its ``result``. A frame that fails (it cannot be decoded, has another
+size than the first, its plate cannot be aligned) gets an ``error`` of its own and no index;
+the stream goes on.
+
+Per frame, strictly in order: decoding on the CPU pool, the model stage
+(:func:`core.pipeline.model_stage`) on the model worker, the per-frame matte on the CPU pool
+(:func:`core.pipeline.refine_stage`, or :func:`core.plate.pipeline.plate_stage` with a clean
+plate) without edge controls or decontamination (:func:`core.video.pipeline.frame_options`),
+then the temporal filter, edge controls, colours and the outputs' encoding on the CPU pool.
+
+Scheduling. A stream does not keep a job runner: the server starts its job on a task of
+its own (:data:`engine_server.server.DETACHED`), and each frame's work is submitted to the
+engine's model worker and CPU pool, one piece at a time, like any other job's. Those
+executors serve their submissions first come, first served, so another client's
+interactive job waits behind at most one frame's stage of each running stream (tens of
+milliseconds to a second), never behind the whole video; a stream that held its runner for
+the video's length would leave, with two streams open, no runner at all for a Select
+Subject. The stream's ``priority`` orders its start among queued jobs, like any job's.
+
+Bounded state: at most ``limits.max_pending_frames`` frames received and not yet answered
+(the waiting ones, the one in work, the one the filter holds); the next is ``busy``.
+:class:`~core.video.pipeline.VideoMatter` holds two frames whatever the video's length.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import deque
+from functools import partial
+
+import numpy as np
+
+from core.errors import ParameterError, SoftcutError
+from core.pipeline import Coarse, Matte, MatteOptions, model_stage, refine_stage
+from core.video.pipeline import VideoFrame, VideoMatter, VideoOptions, frame_options
+from engine_server.jobs import Job, JobCancelled, error_code
+from engine_server.operations.common import NotFound, Reply, buffer, check_model, edge_controls, matte_outputs
+from engine_server.protocol import messages
+from engine_server.protocol.schemas import DEFAULT_SMOOTHING, DEFAULT_VIDEO_REFINE
+
+log = logging.getLogger(__name__)
+
+
+class StreamBusy(Exception):
+    """A stream already has ``limits.max_pending_frames`` frames unanswered."""
+
+
+def plate_mask(spec: messages.BufferSpec, data: bytes) -> np.ndarray | None:
+    """An rgba8 plate's pixels that show the scene (alpha >= 128), (H, W) bool; None for other
+    formats or a fully opaque plate (as ``plate_matte`` reads an editor layer)."""
+    if spec.format != "rgba8":
+        return None
+    alpha = np.frombuffer(data, np.uint8).reshape(spec.height, spec.width, 4)[:, :, 3]
+    return None if alpha.min() >= 128 else alpha >= 128
+
+
+def video_options(fields: dict) -> VideoOptions:
+    """The stream's options from video_start's fields (absent fields: the protocol's defaults)."""
+    matte = MatteOptions(
+        refine=fields.get("refine", DEFAULT_VIDEO_REFINE),
+        edges=edge_controls(fields),
+        decontaminate=float(fields.get("decontaminate", 1.0)),
+        band=float(fields.get("band", 0.015)),
+    )
+    return VideoOptions(matte=matte, delay=bool(fields.get("delay", True)),
+                        smoothing=float(fields.get("smoothing", DEFAULT_SMOOTHING)))
+
+
+class VideoStream:
+    """One video stream: its waiting frames and its filter's state.
+
+    The server calls :meth:`receive`, :meth:`end` and :meth:`wake` on the event loop as
+    messages arrive; :meth:`run` is the stream job's work. ``send`` sends a message to the
+    stream's client (``frame`` and per-frame ``error`` messages).
+    """
+
+    def __init__(self, engine, request: messages.Message, send) -> None:
+        self.engine = engine
+        self.request = request
+        self.id = request.id
+        self.send = send
+        self.inbox: deque[messages.Message] = deque()
+        self.unanswered = 0
+        """Frames received and not yet answered by a frame or an error."""
+        self.ended = False
+        self.size: tuple[int, int] | None = None
+        self.timings: dict[str, float] = {}
+        self._held: deque[tuple[str, float]] = deque()  # (video_frame id, confidence) of frames in the filter
+        self._wake_event = asyncio.Event()
+        self._sent = 0
+
+    # ── on the event loop, as messages arrive ───────────────────────────────
+
+    def receive(self, message: messages.Message) -> None:
+        """Queue a ``video_frame``. Raises :class:`StreamBusy` when the stream has
+        ``limits.max_pending_frames`` frames unanswered already."""
+        limit = self.engine.limits.max_pending_frames
+        if self.unanswered >= limit:
+            raise StreamBusy(f"stream {self.id!r} has {self.unanswered} frames unanswered; at most "
+                             f"max_pending_frames = {limit} may be: send the next after a frame comes back")
+        self.unanswered += 1
+        self.inbox.append(message)
+        self.wake()
+
+    def end(self) -> None:
+        """``video_end``: finish the frames received, then the stream."""
+        self.ended = True
+        self.wake()
+
+    def wake(self) -> None:
+        """Let :meth:`run` look again (a frame came, the stream ended or was cancelled)."""
+        self._wake_event.set()
+
+    # ── the job's work ──────────────────────────────────────────────────────
+
+    async def run(self, job: Job) -> Reply:
+        """Open the stream, answer its frames as they come, finish at ``video_end``.
+
+        Raises :class:`~engine_server.jobs.JobCancelled` once cancelled, a
+        :class:`~core.errors.SoftcutError` or :class:`NotFound` when the stream itself fails
+        (a plate that cannot be decoded, an unknown model).
+        """
+        engine, fields = self.engine, self.request.fields
+        check_model(engine, fields)
+        options = video_options(fields)
+        plate = mask = None
+        if self.request.buffers:
+            plate = await engine.on_cpu(partial(buffer, self.request, 0, engine=engine))
+            mask = plate_mask(*self.request.buffers[0])
+        matter = VideoMatter(options)
+        per_frame = frame_options(options.matte)
+        while True:
+            job.check()
+            if self.inbox:
+                await self._frame(job, self.inbox.popleft(), matter, per_frame, plate, mask)
+            elif self.ended:
+                break
+            else:
+                self._wake_event.clear()
+                await self._wake_event.wait()
+        started = time.perf_counter()
+        done = await engine.on_cpu(self._encoded, matter.finish)
+        self._lap("finish", started)
+        await self._answer(job, done)
+        return Reply({"frames": self._sent, "timings": {k: round(v, 4) for k, v in self.timings.items()},
+                      "device": engine.session.device})
+
+    async def _frame(self, job: Job, message: messages.Message, matter: VideoMatter, per_frame: MatteOptions,
+                     plate: np.ndarray | None, mask: np.ndarray | None) -> None:
+        """One video_frame: its matte through the workers, then the filter; a failure before the
+        filter is an error for this frame alone."""
+        engine = self.engine
+        check = lambda fraction, stage: job.check()  # noqa: E731 — stops a cancelled stream between stages
+        try:
+            started = time.perf_counter()
+            image = await engine.on_cpu(partial(buffer, message, 0, engine=engine))
+            self._check_size(image)
+            started = self._lap("decode", started)
+            stage = await engine.on_model(partial(model_stage, image, engine.session.predict, per_frame, progress=check))
+            started = self._lap("model", started)
+            matte = await engine.on_cpu(partial(self._matte, image, stage, per_frame, plate, mask, check))
+            started = self._lap("plate" if plate is not None else "refine", started)
+        except JobCancelled:
+            raise
+        except (SoftcutError, NotFound) as exc:
+            await self._refuse(message, error_code(exc), str(exc))
+            return
+        except Exception as exc:  # a bug on one frame: say so, keep the stream
+            log.exception("stream %s, frame %s failed", self.id, message.id)
+            await self._refuse(message, "internal", f"internal error: {exc}")
+            return
+        self._held.append((message.id, round(matte.confidence, 4)))
+        push = partial(matter.push, image, matte.unedited, background=matte.background, known=matte.known)
+        done = await engine.on_cpu(self._encoded, push)
+        self._lap("finish", started)
+        await self._answer(job, done)
+
+    def _check_size(self, image: np.ndarray) -> None:
+        h, w = image.shape[:2]
+        if self.size is None:
+            self.size = (h, w)
+        elif self.size != (h, w):
+            raise ParameterError(f"image: expected a {self.size[1]}x{self.size[0]} frame, the size of the stream's "
+                                 f"first frame; got {w}x{h}")
+
+    @staticmethod
+    def _matte(image: np.ndarray, stage: Coarse, options: MatteOptions, plate: np.ndarray | None,
+               mask: np.ndarray | None, progress) -> Matte:
+        """The frame's own matte before edges and colours (on the CPU pool)."""
+        if plate is None:
+            return refine_stage(image, stage, options, progress=progress)
+        from core.plate.pipeline import plate_stage
+
+        return plate_stage(image, plate, stage, options, progress=progress, plate_mask=mask)
+
+    def _encoded(self, step) -> list[tuple[VideoFrame, list]]:
+        """Run the filter ``step`` (push or finish, on the CPU pool) and encode the outputs of the
+        frames it finished."""
+        fields = self.request.fields
+        names, fmt = list(fields.get("outputs", ["alpha"])), fields.get("format", "raw")
+        return [(f, matte_outputs(names, fmt, alpha=f.alpha, foreground=f.foreground)) for f in step()]
+
+    async def _answer(self, job: Job, done: list[tuple[VideoFrame, list]]) -> None:
+        for finished, outputs in done:
+            job.check()  # nothing follows a cancel
+            frame_id, confidence = self._held.popleft()
+            await self.send(messages.frame(self.id, index=finished.index, frame=frame_id, confidence=confidence,
+                                           buffers=outputs))
+            self.unanswered -= 1
+            self._sent += 1
+
+    async def _refuse(self, message: messages.Message, code: str, text: str) -> None:
+        self.unanswered -= 1
+        await self.send(messages.error(code, text, ref=message.id))
+
+    def _lap(self, stage: str, started: float) -> float:
+        now = time.perf_counter()
+        self.timings[stage] = self.timings.get(stage, 0.0) + now - started
+        return now
