@@ -284,30 +284,24 @@ def cmd_cut(args: argparse.Namespace, console: Console) -> int:
 
 
 def cmd_video(args: argparse.Namespace, console: Console) -> int:
-    from core.pipeline import MatteOptions
     from core.video import io as video_io
-    from core.video.pipeline import VideoOptions
 
     outputs = video_io.parse_outputs(args.output)
     source = video_io.open_source(args.input, max_pixels=args.max_pixels)
     video_io.check_outputs(source.info, outputs)
-    options = VideoOptions(
-        matte=MatteOptions(refine=args.refine, edges=_edge_controls(args), decontaminate=args.decontaminate, band=args.band),
-        delay=not args.no_delay, smoothing=args.smoothing,
-    )
+    options = _video_options(args)
     plate = load_image(args.plate, max_pixels=args.max_pixels) if args.plate else None
-    fps = args.fps or source.info.fps or video_io.DEFAULT_FPS
     fingerprint = {"model": args.model, "plate": str(Path(args.plate).resolve()) if args.plate else None}
     session = _open_session(args, console)
     run = video_io.VideoRun(source, outputs, session.predict, options, fingerprint=fingerprint, plate=plate,
-                            fps=fps, restart=args.restart)
-    resumed = run.begin()
-    if resumed:
-        console.info(f"resuming after frame {resumed} (the frames done are in {run.store.folder})")
-    start = time.perf_counter()
+                            fps=args.fps or source.info.fps or video_io.DEFAULT_FPS, restart=args.restart)
+    if run.begin():
+        console.info(f"resuming after frame {run.resumed_from} (the frames done are in {run.store.folder})")
     bar = console.frame_progress(Path(args.input).name)
+    start = time.perf_counter()
     try:
         run.matte(progress=bar.frames)
+        matting = time.perf_counter() - start
         bar.close()
         written = run.write_outputs(progress=lambda path: console.info(f"writing {path}"))
     except KeyboardInterrupt:
@@ -320,15 +314,25 @@ def cmd_video(args: argparse.Namespace, console: Console) -> int:
         console.error(f"{exc}; the {run.done} frames finished before it are kept in {run.store.folder}: "
                       "replace the frame and run the same command again to resume")
         return 2
-    seconds = time.perf_counter() - start
+    rate = run.matted / matting if run.matted else 0.0
     console.result(
-        {"input": str(args.input), "frames": run.done, "matted": run.matted, "resumed_from": resumed,
-         "seconds": round(seconds, 3), "frames_per_second": round(run.matted / seconds, 3) if seconds else None,
-         "fps": fps, "width": source.info.width, "height": source.info.height, "outputs": written,
-         "device": session.device, "timings": {k: round(v, 4) for k, v in run.timings.items()}},
-        f"{args.input} -> {', '.join(written)} ({run.done} frames, {run.matted / seconds:.2f} frames/s)",
+        {"input": str(args.input), "frames": run.done, "matted": run.matted, "resumed_from": run.resumed_from,
+         "seconds": round(time.perf_counter() - start, 3), "frames_per_second": round(rate, 3), "fps": run.fps,
+         "width": source.info.width, "height": source.info.height, "outputs": written, "device": session.device,
+         "timings": {k: round(v, 4) for k, v in run.timings.items()}},
+        f"{args.input} -> {', '.join(written)} ({run.done} frames, {rate:.2f} frames/s)",
     )
     return 0
+
+
+def _video_options(args: argparse.Namespace):
+    from core.pipeline import MatteOptions
+    from core.video.pipeline import VideoOptions
+
+    if args.fps is not None and args.fps <= 0:
+        raise ParameterError(f"--fps: expected a positive frame rate; got {args.fps}")
+    matte = MatteOptions(refine=args.refine, edges=_edge_controls(args), decontaminate=args.decontaminate, band=args.band)
+    return VideoOptions(matte=matte, delay=not args.no_delay, smoothing=args.smoothing)
 
 
 def _warn_if_unsure(console: Console, source: Path | str, confidence: float) -> None:

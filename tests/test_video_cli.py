@@ -56,12 +56,15 @@ def data(tmp_path_factory) -> dict:
     ffmpeg([*raw_input("rgb24"), "-f", "lavfi", "-i", "sine=frequency=440:duration=1", "-map", "0:v", "-map", "1:a",
             "-shortest", "-c:v", "libx264", "-crf", "10", "-pix_fmt", "yuv420p", "-c:a", "aac", str(video)],
            stdin=b"".join(float_to_uint8(f).tobytes() for f in frames))
+    from core.plate.synthetic import background_canvas
+
+    save_png(root / "plate.png", float_to_uint8(background_canvas(back, (H, W), margin=0.0)))
     model = build_tiny_model(root / "tiny.onnx")
     write_sidecar(model)
     session = open_session(str(model), device="cpu")
     decoded = decode(video, "rgb24", 3)
     return {
-        "root": root, "folder": folder, "video": video, "model": model,
+        "root": root, "folder": folder, "video": video, "model": model, "session": session, "plate": root / "plate.png",
         "folder_ref": reference([uint8_to_float(np.asarray(Image.open(folder / f"f{k}.png"))) for k in range(1, 9)],
                                 session),
         "video_ref": reference([uint8_to_float(f) for f in decoded], session),
@@ -92,9 +95,9 @@ def probe(path: Path) -> str:
     return done.stderr
 
 
-def reference(images: list[np.ndarray], session) -> list[tuple[np.ndarray, np.ndarray]]:
+def reference(images: list[np.ndarray], session, **plate) -> list[tuple[np.ndarray, np.ndarray]]:
     """(alpha, foreground) per frame from matte_frames with the CLI's default options."""
-    return [(f.alpha, f.foreground) for f in matte_frames(images, session.predict, VideoOptions())]
+    return [(f.alpha, f.foreground) for f in matte_frames(images, session.predict, VideoOptions(), **plate)]
 
 
 def run(*args, capsys=None) -> tuple[int, str, str]:
@@ -126,6 +129,17 @@ def test_folder_in_gives_pngs_named_as_the_frames_equal_to_matte_frames(data, tm
     assert_frames_match(out, data["folder_ref"])
     alpha = np.stack(folder_alphas(out))
     assert 0.05 < alpha.mean() < 0.95 and ((alpha > 0) & (alpha < 1)).mean() > 0.01  # a real matte, not flat
+
+
+def test_a_clean_plate_gives_the_plate_matte_of_every_frame(data, tmp_path, capsys):
+    out = tmp_path / "out"
+    code, _, _ = run(data["folder"], "-o", out, "--plate", data["plate"], "--model", data["model"], capsys=capsys)
+    assert code == 0
+    images = [load_image(data["folder"] / f"f{k}.png") for k in range(1, FRAMES + 1)]
+    ref = reference(images, data["session"], plate=load_image(data["plate"]))
+    assert_frames_match(out, ref)
+    without = np.stack([a for a, _ in data["folder_ref"]])
+    assert np.abs(np.stack(folder_alphas(out)) - without).mean() > 0.01  # the plate made a difference
 
 
 def test_video_in_gives_prores_and_vp9_with_alpha_and_a_grey_matte(data, tmp_path, capsys):
