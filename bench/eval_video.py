@@ -26,7 +26,7 @@ from core.imageio import load_grey, load_image
 from core.pipeline import MatteOptions, select_subject
 from core.plate.synthetic import estimate_foreground
 from core.video.synthetic import moving_subject
-from core.video.temporal import FlowSmoother, smooth_sequence
+from core.video.temporal import smooth_sequence
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "alphamatting"
 
@@ -39,8 +39,9 @@ def main() -> None:
     parser.add_argument("--refine", default="fast", choices=("none", "fast", "best"))
     parser.add_argument("--scale", type=float, default=0.5, help="frame size as a fraction of the photo's")
     parser.add_argument("--model", default="isnet")
-    parser.add_argument("--strength", type=float, default=None, help="FlowSmoother strength (default: its own)")
-    parser.add_argument("--sigma", type=float, default=None, help="FlowSmoother colour_sigma (default: its own)")
+    parser.add_argument("--strength", type=float, default=None, help="TemporalFilter strength (default: its own)")
+    parser.add_argument("--sigma", type=float, default=None, help="TemporalFilter colour_sigma (default: its own)")
+    parser.add_argument("--cache", type=Path, help="keep the per-frame mattes here (.npz) to tune the filter quickly")
     args = parser.parse_args()
     from core.models.session import open_session
 
@@ -62,11 +63,18 @@ def main() -> None:
         back = load_image(args.data / "input" / f"{other}.png")
         frames = list(moving_subject(fg, gt, back, args.frames, np.random.default_rng(int(name[2:]))))
         start = time.perf_counter()
-        raw = [select_subject(f.image, session.predict, options).alpha for f in frames]
+        cached = args.cache / f"{name}-{args.frames}-{args.scale}-{args.refine}.npz" if args.cache else None
+        if cached is not None and cached.exists():
+            raw = list(np.load(cached)["raw"])
+        else:
+            raw = [select_subject(f.image, session.predict, options).alpha for f in frames]
+            if cached is not None:
+                cached.parent.mkdir(parents=True, exist_ok=True)
+                np.savez_compressed(cached, raw=np.stack(raw))
         matte_s = (time.perf_counter() - start) / len(frames)
         start = time.perf_counter()
         tuning = {k: v for k, v in (("strength", args.strength), ("colour_sigma", args.sigma)) if v is not None}
-        filtered = list(smooth_sequence(zip((f.image for f in frames), raw), smoother=FlowSmoother(**tuning)))
+        filtered = list(smooth_sequence(zip((f.image for f in frames), raw), **tuning))
         filter_s = (time.perf_counter() - start) / len(frames)
         truth = [f.alpha for f in frames]
         row = {}

@@ -10,7 +10,7 @@ from conftest import textured
 from core.errors import ParameterError
 from core.eval.metrics import flicker
 from core.video.synthetic import moving_subject
-from core.video.temporal import FlowSmoother, TemporalFilter, one_frame_delay, smooth_sequence
+from core.video.temporal import TemporalFilter, one_frame_delay, smooth_sequence
 
 
 def disc_video(frames: int, *, step: float, noise: float, seed: int = 0, h: int = 96, w: int = 128):
@@ -51,8 +51,7 @@ def test_a_fast_moving_edge_leaves_no_ghost():
     for k in range(1, len(frames)):
         left_behind = (frames[k - 1][1] > 0.9) & (frames[k][1] == 0)  # the disc was here a frame ago
         assert out[k][left_behind].max() < 0.1, f"frame {k}: a ghost of the last frame's disc"
-    without_check = list(smooth_sequence(((image, alpha) for image, alpha, _ in frames),
-                                         smoother=FlowSmoother(colour_sigma=10.0)))
+    without_check = list(smooth_sequence(((image, alpha) for image, alpha, _ in frames), colour_sigma=10.0))
     trail = max(float(without_check[k][(frames[k - 1][1] > 0.9) & (frames[k][1] == 0)].max()) for k in range(1, 6))
     assert trail > 0.2, "without the colour check the flow's errors would leave trails (the check matters)"
 
@@ -70,7 +69,24 @@ def test_the_stream_answers_one_frame_late_in_order():
     with pytest.raises(ParameterError):
         temporal.push(frames[0][0], frames[0][1][:10])
     with pytest.raises(ParameterError):
-        FlowSmoother(strength=1.0)
+        TemporalFilter(strength=1.0)
+
+
+def test_the_delay_keeps_a_thin_strand_that_moves():
+    h, w = 64, 96
+    ground = textured(h, w, seed=5).astype(np.float32) / 255.0
+    frames = []
+    for k in range(5):
+        alpha = np.zeros((h, w), np.float32)
+        alpha[8:56, 20 + 6 * k:23 + 6 * k] = 1.0  # a 3 px strand, 6 px further each frame
+        image = alpha[..., None] * np.float32([0.95, 0.1, 0.1]) + (1 - alpha[..., None]) * ground
+        frames.append((image.astype(np.float32), alpha))
+    in_place = one_frame_delay(frames[1][1], frames[2][1], frames[3][1])
+    assert in_place[frames[2][1] > 0.5].max() < 0.5, "MODNet's in-place comparison erases the moved strand"
+    out = list(smooth_sequence(iter(frames), strength=0.0))
+    for k in range(1, 4):
+        strand = frames[k][1] > 0.5
+        assert out[k][strand].min() > 0.9, f"frame {k}: the strand was mended away"
 
 
 def test_flicker_counts_only_change_beyond_the_truths_own():

@@ -24,7 +24,7 @@ import numpy as np
 from core.edges import EdgeControls
 from core.errors import ParameterError
 from core.pipeline import Matte, MatteOptions, finish_edges, model_stage, refine_stage
-from core.video.temporal import FlowSmoother, TemporalFilter
+from core.video.temporal import TemporalFilter
 
 DEFAULT_VIDEO_REFINE = "fast"
 """Video defaults to the guided filter: the solver's per-frame differences flicker more and cost more."""
@@ -84,7 +84,7 @@ class VideoMatter:
 
     def __init__(self, options: VideoOptions = VideoOptions()) -> None:
         self.options = options
-        self._filter = TemporalFilter(delay=options.delay, smoother=FlowSmoother(strength=options.smoothing))
+        self._filter = TemporalFilter(delay=options.delay, strength=options.smoothing)
         self._waiting: list[tuple[int, np.ndarray, np.ndarray | None, np.ndarray | None]] = []
         self._next = 0
         self.timings = {"temporal": 0.0, "edges": 0.0}

@@ -1,15 +1,20 @@
 """Temporal consistency for a sequence of per-frame mattes.
 
-Two steps, each frame's matte seen once, in order:
+Two steps, each frame's matte seen once, in order, both along the optical flow (OpenCV's
+DIS flow on grey images) so that moving edges are compared with themselves:
 
-1. **One-frame delay** (after MODNet, Ke et al., AAAI 2022): where the previous and the
-   next frame's mattes agree and the current one differs from both, the current value is
-   a flicker, and takes their mean. It costs one frame of latency.
+1. **One-frame delay** (after MODNet, Ke et al., AAAI 2022), motion-compensated: the
+   previous and the next frame's own mattes are carried to the current frame; where they
+   agree and the current one differs from both, the current value is a flicker and takes
+   their mean. MODNet compares the mattes in place, which on moving footage "mends" thin
+   structures that moved (a hair strand is elsewhere in both neighbours) and the subject's
+   turning points; carrying them along the flow does not. It costs one frame of latency.
 2. **Motion-compensated smoothing**: the previous *output* matte is carried to the current
-   frame along the optical flow (OpenCV's DIS flow, current → previous, on grey images) and
-   blended with the current matte. The blend weight falls where the previous frame, carried
-   the same way, does not look like the current one (an occlusion, a flow error, a new
-   edge), so moving edges take the current matte and leave no ghost.
+   frame and blended with the current matte.
+
+Both trust a carried value only where the carried frame looks like the current one (the
+colour check): an occlusion, a flow error or a newly uncovered edge takes the current
+matte, so moving edges leave no ghost.
 
 :class:`TemporalFilter` holds the little state this needs (two frames) and works as a
 stream: ``push`` a frame and its matte, get back the finished matte of the frame before.
@@ -27,117 +32,152 @@ from core.errors import ParameterError
 from core.imageio import float_to_uint8
 from core.locate import to_grey
 
+FLOW_PIXELS = 1_000_000
+"""Optical flow runs on frames scaled to at most this many pixels (720p runs at full size)."""
+
+TRUSTED = 0.5
+"""The colour check's value above which the one-frame delay may use a carried matte."""
+
 
 def one_frame_delay(previous: np.ndarray, current: np.ndarray, following: np.ndarray,
-                    *, threshold: float = 0.1) -> np.ndarray:
+                    *, threshold: float = 0.1, where: np.ndarray | None = None) -> np.ndarray:
     """MODNet's one-frame-delay correction of ``current``.
 
-    All (H, W) float32 in [0, 1]. Where |previous − following| ≤ threshold and ``current``
-    differs from both by more than ``threshold``, the result is (previous + following) / 2;
-    elsewhere it is ``current``.
+    All (H, W) float32 in [0, 1] (``previous`` and ``following`` carried to the current
+    frame); ``where``: (H, W) bool, the pixels where the correction may act (None: all).
+    Where |previous − following| ≤ threshold and ``current`` differs from both by more
+    than ``threshold``, the result is (previous + following) / 2; elsewhere it is ``current``.
     """
     agree = np.abs(previous - following) <= threshold
     flicker = agree & (np.abs(current - previous) > threshold) & (np.abs(current - following) > threshold)
+    if where is not None:
+        flicker &= where
     out = current.copy()
     out[flicker] = 0.5 * (previous[flicker] + following[flicker])
     return out
 
 
 @dataclass
-class FlowSmoother:
-    """Motion-compensated recursive smoothing of mattes.
+class _Seen:
+    """A frame the filter holds: image (H, W, 3) float32 [0, 1]; grey (h, w) uint8, the
+    flow's input; alpha (H, W) float32 [0, 1], its own matte; output: its finished matte
+    (None until finished)."""
 
-    strength: the previous output's share where it is fully trusted, in [0, 1); 0 turns
-        smoothing off.
-    colour_sigma: colour distance (sRGB units, 0–√3) at which trust falls to e^(−1/2).
-    """
-
-    strength: float = 0.8
-    colour_sigma: float = 0.04
-
-    def __post_init__(self) -> None:
-        if not 0.0 <= self.strength < 1.0:
-            raise ParameterError(f"strength: expected a value in [0, 1); got {self.strength}")
-        self._flow = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM)
-        self._previous: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
-
-    def reset(self) -> None:
-        """Forget the previous frame (a cut in the footage)."""
-        self._previous = None
-
-    def seed(self, image: np.ndarray, output: np.ndarray) -> None:
-        """Take ``image`` (H, W, 3) and its ``output`` matte (H, W), float32 in [0, 1], as the
-        previous frame (continuing a sequence)."""
-        grey = to_grey(float_to_uint8(image), name="frame")
-        self._previous = (grey, image.astype(np.float32, copy=False), output.astype(np.float32, copy=True))
-
-    def __call__(self, image: np.ndarray, alpha: np.ndarray) -> np.ndarray:
-        """The smoothed matte of ``image`` (H, W, 3) float32 RGB in [0, 1], given its own matte
-        ``alpha`` (H, W) float32 in [0, 1]. Returns (H, W) float32 in [0, 1]."""
-        grey = to_grey(float_to_uint8(image), name="frame")
-        out = alpha.astype(np.float32, copy=True)
-        if self.strength == 0.0:
-            return np.clip(out, 0.0, 1.0, out=out)
-        if self._previous is not None and self._previous[0].shape == grey.shape:
-            prev_grey, prev_image, prev_alpha = self._previous
-            flow = self._flow.calc(grey, prev_grey, None)  # where each current pixel was
-            h, w = grey.shape
-            xs, ys = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
-            map_x, map_y = xs + flow[:, :, 0], ys + flow[:, :, 1]
-            carried_alpha = cv2.remap(prev_alpha, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-            carried_image = cv2.remap(prev_image, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-            diff = cv2.GaussianBlur(image, (0, 0), 1.0) - cv2.GaussianBlur(carried_image, (0, 0), 1.0)
-            distance_sq = np.einsum("ijk,ijk->ij", diff, diff)
-            weight = np.float32(self.strength) * np.exp(-distance_sq / (2.0 * self.colour_sigma ** 2)).astype(np.float32)
-            out += weight * (carried_alpha - out)
-        self._previous = (grey, image.astype(np.float32, copy=False), out)
-        return np.clip(out, 0.0, 1.0, out=out)
+    image: np.ndarray
+    grey: np.ndarray
+    alpha: np.ndarray
+    output: np.ndarray | None = None
 
 
 class TemporalFilter:
-    """Stream filter: the one-frame delay, then motion-compensated smoothing.
+    """Stream filter: the motion-compensated one-frame delay, then motion-compensated
+    smoothing.
 
-    ``push(image, alpha)`` returns the finished matte of the frame pushed before it (None for
-    the first frame); ``finish()`` returns the last frame's. Holds two frames.
+    delay: apply the one-frame delay (one frame of latency either way).
+    strength: the previous output's share where the colour check fully trusts it, in
+        [0, 1); 0 turns smoothing off.
+    colour_sigma: colour distance (sRGB units, 0–√3) between a frame and its neighbour
+        carried along the flow at which trust falls to e^(−1/2).
+    threshold: the one-frame delay's threshold.
+
+    ``push(image, alpha)`` returns the finished matte of the frame pushed before it (None
+    for the first frame); ``finish()`` returns the last frame's. Holds two frames.
     """
 
-    def __init__(self, *, delay: bool = True, smoother: FlowSmoother | None = None) -> None:
-        self.delay = delay
-        self.smoother = smoother if smoother is not None else FlowSmoother()
-        self._held: tuple[np.ndarray, np.ndarray] | None = None  # the frame waiting for its successor
-        self._before: np.ndarray | None = None  # the raw matte of the frame before the held one
+    def __init__(self, *, delay: bool = True, strength: float = 0.8, colour_sigma: float = 0.04,
+                 threshold: float = 0.1) -> None:
+        if not 0.0 <= strength < 1.0:
+            raise ParameterError(f"strength: expected a value in [0, 1); got {strength}")
+        if colour_sigma <= 0.0:
+            raise ParameterError(f"colour_sigma: expected a positive value; got {colour_sigma}")
+        self.delay, self.strength, self.colour_sigma, self.threshold = delay, strength, colour_sigma, threshold
+        self._flow = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM)
+        self._previous: _Seen | None = None  # the last finished frame
+        self._held: _Seen | None = None  # the frame waiting for its successor
+
+    def seed(self, image: np.ndarray, alpha: np.ndarray, output: np.ndarray) -> None:
+        """Continue a sequence: ``image`` (H, W, 3) was the frame before the next pushed one,
+        ``alpha`` its own matte and ``output`` the matte it was given ((H, W), float32 in [0, 1])."""
+        self._held = None
+        self._previous = _Seen(image, _flow_grey(image), alpha, output.astype(np.float32, copy=True))
+
+    def reset(self) -> None:
+        """Forget the frames seen (a cut in the footage); a held frame is lost."""
+        self._previous = self._held = None
 
     def push(self, image: np.ndarray, alpha: np.ndarray) -> np.ndarray | None:
-        """Take the next frame (H, W, 3) and its matte (H, W), float32 in [0, 1]."""
+        """Take the next frame (H, W, 3) and its matte (H, W), float32 in [0, 1]; returns the
+        finished matte (H, W) float32 in [0, 1] of the frame before, or None."""
         if alpha.shape != image.shape[:2]:
             raise ParameterError(f"alpha: expected shape {image.shape[:2]}; got {alpha.shape}")
-        done = None
-        if self._held is not None:
-            held_image, held_alpha = self._held
-            corrected = held_alpha
-            if self.delay and self._before is not None and self._before.shape == alpha.shape == held_alpha.shape:
-                corrected = one_frame_delay(self._before, held_alpha, alpha)
-            done = self.smoother(held_image, corrected)
-            self._before = held_alpha
-        self._held = (image, alpha)
+        incoming = _Seen(image, _flow_grey(image), alpha)
+        done = self._finish_held(incoming)
+        self._held = incoming
         return done
-
-    def seed(self, image: np.ndarray, unedited: np.ndarray, output: np.ndarray) -> None:
-        """Continue a sequence: ``image`` (H, W, 3) was the frame before the next pushed one,
-        ``unedited`` its own matte and ``output`` the matte it was given ((H, W), float32 in [0, 1])."""
-        self._held = None
-        self._before = unedited.astype(np.float32, copy=False)
-        self.smoother.seed(image, output)
 
     def finish(self) -> np.ndarray | None:
         """The last frame's matte (its successor never comes); the filter is then empty."""
-        if self._held is None:
-            return None
-        image, alpha = self._held
-        self._held, self._before = None, None
-        done = self.smoother(image, alpha)
-        self.smoother.reset()
+        done = self._finish_held(None)
+        self.reset()
         return done
+
+    def _finish_held(self, following: _Seen | None) -> np.ndarray | None:
+        held, previous = self._held, self._previous
+        if held is None:
+            return None
+        if previous is not None and previous.grey.shape != held.grey.shape:
+            previous = None  # another size: a new shot
+        if following is not None and following.grey.shape != held.grey.shape:
+            following = None
+        to_previous = self._sampler(held, previous) if previous is not None else None
+        current = held.alpha
+        if self.delay and previous is not None and following is not None:
+            to_following = self._sampler(held, following)
+            before, before_trust = self._carry(held, previous, previous.alpha, to_previous)
+            after, after_trust = self._carry(held, following, following.alpha, to_following)
+            current = one_frame_delay(before, current, after, threshold=self.threshold,
+                                      where=(before_trust > TRUSTED) & (after_trust > TRUSTED))
+        out = current.astype(np.float32, copy=True)
+        if previous is not None and self.strength > 0.0:
+            carried, trust = self._carry(held, previous, previous.output, to_previous)
+            out += np.float32(self.strength) * trust * (carried - out)
+        held.output = np.clip(out, 0.0, 1.0, out=out)
+        self._previous = held
+        return held.output
+
+    def _sampler(self, frame: _Seen, other: _Seen) -> tuple[np.ndarray, np.ndarray]:
+        """(map_x, map_y), each (H, W) float32: where each pixel of ``frame`` is in ``other``."""
+        flow = self._flow.calc(frame.grey, other.grey, None)
+        h, w = frame.alpha.shape
+        if flow.shape[:2] != (h, w):
+            flow = cv2.resize(flow, (w, h), interpolation=cv2.INTER_LINEAR)
+            flow[:, :, 0] *= w / frame.grey.shape[1]
+            flow[:, :, 1] *= h / frame.grey.shape[0]
+        xs, ys = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
+        return xs + flow[:, :, 0], ys + flow[:, :, 1]
+
+    def _carry(self, frame: _Seen, other: _Seen, values: np.ndarray,
+               sampler: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        """``values`` (H, W) of ``other`` carried to ``frame``, and the colour check's trust
+        in them, (H, W) float32 in [0, 1]."""
+        map_x, map_y = sampler
+        carried = cv2.remap(values, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        carried_image = cv2.remap(other.image, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        diff = cv2.GaussianBlur(frame.image, (0, 0), 1.0) - cv2.GaussianBlur(carried_image, (0, 0), 1.0)
+        distance_sq = np.einsum("ijk,ijk->ij", diff, diff)
+        trust = np.exp(-distance_sq / (2.0 * self.colour_sigma ** 2)).astype(np.float32)
+        return carried, trust
+
+
+def _flow_grey(image: np.ndarray) -> np.ndarray:
+    """The flow's input: (h, w) uint8 grey of ``image`` (H, W, 3) float32 [0, 1], scaled to at
+    most :data:`FLOW_PIXELS` pixels."""
+    grey = to_grey(float_to_uint8(image), name="frame")
+    h, w = grey.shape
+    scale = min(1.0, (FLOW_PIXELS / float(h * w)) ** 0.5)
+    if scale < 1.0:
+        grey = cv2.resize(grey, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA)
+    return grey
 
 
 def smooth_sequence(frames: Iterator[tuple[np.ndarray, np.ndarray]], **options) -> Iterator[np.ndarray]:
