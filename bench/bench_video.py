@@ -107,8 +107,9 @@ def main() -> None:
         print("| refine | frames/s | s/frame | " + " | ".join(stages) + " | temporal share | model runs/frame | .mov encode s | peak RSS MB |")
         print("|---|---:|---:|" + "---:|" * len(stages) + "---:|---:|---:|---:|")
         for mode in args.modes.split(","):
-            done = subprocess.run([sys.executable, __file__, "--one", str(clip), mode], capture_output=True,
-                                  text=True, check=True)
+            done = subprocess.run([sys.executable, __file__, "--one", str(clip), mode], capture_output=True, text=True)
+            if done.returncode != 0:
+                raise SystemExit(f"refine {mode} failed:\n{done.stderr}")
             row = json.loads(done.stdout.strip().splitlines()[-1])
             s = row["stages"]
             share = s["temporal"] / row["seconds_per_frame"]

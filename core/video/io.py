@@ -35,6 +35,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+from glob import escape as glob_escape
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -177,8 +178,8 @@ class FolderSource:
         width, height = _header_size(self.files[0])
         check_pixel_count(width, height, name=str(self.files[0]), max_pixels=max_pixels)
         for path in self.files[1:]:
-            if _header_size(path) != (width, height):
-                w, h = _header_size(path)
+            w, h = _header_size(path)
+            if (w, h) != (width, height):
                 raise VideoInputError(f"{path}: frame size {w}×{h} differs from the first frame's {width}×{height} "
                                       f"({self.files[0].name})")
         self.info = SourceInfo("folder", folder, width, height, len(self.files), None, tuple(names))
@@ -363,6 +364,10 @@ class FrameStore:
         Returns the frames already done by an earlier run of the same input and options (0
         for a new run). Raises ResumeConflictError when the store holds another input's or
         other options' run and ``restart`` is False."""
+        if self.folder.is_dir():
+            for stale in self.folder.glob(".*.tmp"):  # a frame, matte or state being written when stopped
+                if stale.name.startswith((".softcut-", f"{STATE_NAME}.")) or ".png." in stale.name:
+                    stale.unlink(missing_ok=True)
         old = None if restart else _read_state(self.state_path)
         if old is not None:
             if old.get("version") == STATE_VERSION and old.get("input") == identity and old.get("options") == options:
@@ -472,6 +477,8 @@ def encode_video(output: Output, frames: list[Path], *, width: int, height: int,
         cmd += ["-i", str(audio), "-map", "0:v:0", "-map", "1:a:0?", "-t", f"{len(frames) / fps:.6f}",
                 "-c:a", "pcm_s16le" if output.kind == "prores" else "libopus"]
     output.path.parent.mkdir(parents=True, exist_ok=True)
+    for stale in output.path.parent.glob(f".{glob_escape(output.path.name)}.*.tmp"):  # from a run stopped while encoding
+        stale.unlink(missing_ok=True)
     tmp = output.path.with_name(f".{output.path.name}.{os.getpid()}.tmp")
     cmd += [*video_arguments(output.kind, width, height), "-f", container, str(tmp)]
     with tempfile.TemporaryFile() as errors:
