@@ -2,13 +2,14 @@
 
 For each chosen alphamatting image, its foreground (estimated from the photo and its gt)
 moves over another photo of the set for ``--frames`` frames (:mod:`core.video.synthetic`,
-with per-frame noise). Each frame is matted independently by Select Subject, then the
-sequence goes through :class:`core.video.temporal.TemporalFilter`. Reported per method:
+with per-frame noise). Each frame is matted independently by Select Subject (``--plate``: with
+a clean plate, the static background with its own noise, as from a camera on a tripod),
+then the sequence goes through :class:`core.video.temporal.TemporalFilter`. Reported per method:
 mean per-frame SAD (Σ|α − gt| / 1000) and flicker, the mean over frames and pixels of
 | |Δα_t| − |Δgt_t| | beyond the truth's own change, i.e. mean(max(0, |α_t − α_{t−1}| −
 |gt_t − gt_{t−1}|)), ×1000.
 
-    python bench/eval_video.py [--images GT01,GT05] [--frames 12] [--refine fast] [--scale 0.5]
+    python bench/eval_video.py [--images GT01,GT05] [--frames 12] [--refine fast] [--scale 0.5] [--plate]
 """
 
 from __future__ import annotations
@@ -23,8 +24,9 @@ import numpy as np
 from core.eval.alphamatting import image_names
 from core.eval.metrics import flicker
 from core.imageio import load_grey, load_image
-from core.pipeline import MatteOptions, select_subject
-from core.plate.synthetic import estimate_foreground
+from core.pipeline import MatteOptions
+from core.plate.synthetic import background_canvas, estimate_foreground
+from core.video.pipeline import VideoOptions, frame_matte
 from core.video.synthetic import moving_subject
 from core.video.temporal import smooth_sequence
 
@@ -41,6 +43,7 @@ def main() -> None:
     parser.add_argument("--model", default="isnet")
     parser.add_argument("--strength", type=float, default=None, help="TemporalFilter strength (default: its own)")
     parser.add_argument("--sigma", type=float, default=None, help="TemporalFilter colour_sigma (default: its own)")
+    parser.add_argument("--plate", action="store_true", help="matte each frame with a clean plate of the background")
     parser.add_argument("--cache", type=Path, help="keep the per-frame mattes here (.npz) to tune the filter quickly")
     args = parser.parse_args()
     from core.models.session import open_session
@@ -48,7 +51,7 @@ def main() -> None:
     session = open_session(args.model, device="cpu")
     everything = image_names(args.data)
     names = args.images.split(",") if args.images else everything
-    options = MatteOptions(refine=args.refine)
+    options = VideoOptions(matte=MatteOptions(refine=args.refine))
     totals = {"independent": [], "filtered": []}
     print("| image | independent SAD | filtered SAD | independent flicker | filtered flicker | matte s/frame | filter s/frame |")
     print("|---|---:|---:|---:|---:|---:|---:|")
@@ -61,13 +64,18 @@ def main() -> None:
         gt = cv2.resize(gt, size, interpolation=cv2.INTER_AREA)
         other = everything[(everything.index(name) + 7) % len(everything)]
         back = load_image(args.data / "input" / f"{other}.png")
-        frames = list(moving_subject(fg, gt, back, args.frames, np.random.default_rng(int(name[2:]))))
+        rng = np.random.default_rng(int(name[2:]))
+        frames = list(moving_subject(fg, gt, back, args.frames, rng))
+        plate = None
+        if args.plate:
+            plate = background_canvas(back, gt.shape, margin=0.0)
+            plate = np.clip(plate + rng.normal(0.0, 2.0 / 255.0, plate.shape), 0.0, 1.0).astype(np.float32)
         start = time.perf_counter()
-        cached = args.cache / f"{name}-{args.frames}-{args.scale}-{args.refine}.npz" if args.cache else None
+        cached = args.cache / f"{name}-{args.frames}-{args.scale}-{args.refine}{'-plate' if args.plate else ''}.npz" if args.cache else None
         if cached is not None and cached.exists():
             raw = list(np.load(cached)["raw"])
         else:
-            raw = [select_subject(f.image, session.predict, options).alpha for f in frames]
+            raw = [frame_matte(f.image, session.predict, options, plate=plate).unedited for f in frames]
             if cached is not None:
                 cached.parent.mkdir(parents=True, exist_ok=True)
                 np.savez_compressed(cached, raw=np.stack(raw))
