@@ -123,3 +123,33 @@ def direct_segments(client, source: bytes, w: int, h: int, count: int) -> list:
     with client() as engine:
         result = engine.soft_segments(raw_image(w, h, "rgba8", source), count=count, masks="stacked", timeout=600)
     return [np.frombuffer(result.buffers[f"segment{k}"], np.uint8).reshape(h, w, 4).astype(int) for k in range(count)]
+
+
+ANIMATION_TIMES = (0, 2, 5)  # the animated layer's keyframes inside the playback range (0 ... ANIMATION_RANGE_END)
+ANIMATION_OUTSIDE = 12  # one more keyframe, outside the playback range
+ANIMATION_RANGE_END = 10
+
+
+def write_animation_inputs(out: Path) -> None:
+    """anim0.rgba ... anim3.rgba at SIZE: a red disc moving right over a textured blue ground, one
+    file per keyframe (ANIMATION_TIMES, then ANIMATION_OUTSIDE)."""
+    w, h = SIZE
+    ground = textured(h, w, seed=3)
+    ground = (0.35 * ground + 0.65 * np.array([30, 60, 200])).astype(np.uint8)
+    ys, xs = np.mgrid[:h, :w]
+    for k in range(len(ANIMATION_TIMES) + 1):
+        frame = ground.copy()
+        frame[np.hypot(xs - (40 + 25 * k), ys - h / 2) < 22] = (220, 30, 30)
+        (out / f"anim{k}.rgba").write_bytes(opaque(frame))
+
+
+def direct_video(client, frames: list, w: int, h: int, output: str = "alpha", refine=REFINE) -> list:
+    """The engine's video_matte answer for rgba8 ``frames`` (each w x h, in order), asked directly
+    with the client factory ``client``: one (h, w) or (h, w, 4) int array per frame."""
+    from engine_server.client import raw_image
+
+    shape = (h, w) if output == "alpha" else (h, w, 4)
+    with client() as engine:
+        results = list(engine.video_matte([raw_image(w, h, "rgba8", f) for f in frames], outputs=(output,),
+                                          refine=refine, timeout=600))
+    return [np.frombuffer(r.buffers[output], np.uint8).reshape(shape).astype(int) for r in results]

@@ -22,9 +22,9 @@ import pytest
 
 import cv2
 from conftest import build_tiny_model, red_disc_image, write_sidecar
-from editor_files import (BIG, PHONE_CENTRE, PHONE_OBJECT, PHONE_PHOTO, PLATE_SIZE, POSTER, REFINE, SIZE, SMALL,
-                          TOLERANCE, direct_plate, direct_segments, facts, free_port, grey, opaque_rgba8, write_inputs,
-                          write_phone_inputs, write_plate_inputs)
+from editor_files import (ANIMATION_OUTSIDE, ANIMATION_RANGE_END, ANIMATION_TIMES, BIG, PHONE_CENTRE, PHONE_OBJECT, PHONE_PHOTO, PLATE_SIZE, POSTER, REFINE, SIZE, SMALL,
+                          TOLERANCE, direct_plate, direct_segments, direct_video, facts, free_port, grey, opaque_rgba8,
+                          write_animation_inputs, write_inputs, write_phone_inputs, write_plate_inputs)
 from engine_server.client import EngineError, SoftcutClient, jpeg_image, png_image, raw_image
 from engine_server.launcher import EngineProcess
 from engine_server.protocol.schemas import DEFAULT_SEGMENTS
@@ -66,11 +66,13 @@ def krita_run(tmp_path_factory):
     write_phone_inputs(out)
     write_plate_inputs(out)
     write_plate_files(out)
+    write_animation_inputs(out)
     spec = {"port": engine.port, "token": engine.token, "refine": REFINE, "width": W, "height": H,
             "poster_size": list(POSTER), "photo_side": PHONE_PHOTO, "object_size": list(PHONE_OBJECT),
             "offset_size": list(SMALL), "big_size": list(BIG), "dead_port": free_port(),
             "kill_port": doomed.port, "kill_pid": doomed.proc.pid, "lan_port": lan.port,
-            "plate_size": list(PLATE_SIZE)}
+            "plate_size": list(PLATE_SIZE), "animation_times": list(ANIMATION_TIMES),
+            "animation_outside": ANIMATION_OUTSIDE, "animation_end": ANIMATION_RANGE_END}
     (out / "spec.json").write_text(json.dumps(spec))
 
     data, xdg_config, home = tmp / "xdg-data", tmp / "xdg-config", tmp / "home-dir"
@@ -261,7 +263,7 @@ def test_actions_sit_in_their_menus_and_the_docker_exists(krita_run):
     out, _ = krita_run
     ui = facts(out, "ui")
     selecting = {"softcut_select_subject", "softcut_remove_background", "softcut_cut_out", "softcut_refine_selection",
-                 "softcut_select_subject_plate"}
+                 "softcut_select_subject_plate", "softcut_select_subject_animation"}
     assert set(ui["menus"]) == selecting | {"softcut_soft_segments"}
     for action_id, titles in ui["menus"].items():
         assert ("Select" if action_id in selecting else "Scripts") in titles, (action_id, titles)
@@ -536,3 +538,65 @@ def test_a_clean_plate_that_cannot_be_used_leaves_the_document_alone(krita_run, 
         assert not f["run"]["busy_after_trigger"] and not f["stages"], "said before any request"
     if name == "plate_other_scene_menu":
         assert f["offered"]["layer"] == "other scene"
+
+
+# -- Select Subject in Animation ---------------------------------------------------------------------
+
+
+def animation_frames(out: Path, name: str) -> list:
+    """The source layer's keyframes in the playback range (rgba8 bytes, in time order), as Krita held them."""
+    frames = []
+    for t in ANIMATION_TIMES:
+        bgra = np.frombuffer((out / f"{name}.source{t}.bin").read_bytes(), np.uint8).reshape(H, W, 4)
+        frames.append(np.ascontiguousarray(bgra[..., [2, 1, 0, 3]]).tobytes())
+    return frames
+
+
+@pytest.mark.parametrize("name", ["animation_mask", "animation_layer"])
+def test_select_subject_in_animation_matches_the_engine_at_every_keyframe(krita_run, name):
+    """Keyframes 0, 2, 5 (in the range 0-10) and 12 (outside): the mask holds each frame's matte of the
+    engine's video stream, 255 at 12; the new layer each frame's cut-out, nothing at 12. One undo step."""
+    out, client = krita_run
+    f = facts(out, name)
+    check_common(f)
+    every = [*ANIMATION_TIMES, ANIMATION_OUTSIDE]
+    assert f["source_keys"] == every
+    assert f["keys"] == every, "the result's keyframes are the layer's"
+    assert f["animated"] is True
+    assert f["source_untouched"] and f["source_untouched_after_undo"], "the layer's pixels are not changed"
+    assert f["time_after"] == f["time_before"], "the current frame is given back"
+    frames = animation_frames(out, name)
+    assert len({hash(frame) for frame in frames}) == len(frames), "the keyframes differ"
+    if name == "animation_mask":
+        assert f["added"] == [["Softcut subject (animated)", "transparencymask", f["layer"]]]
+        expected = direct_video(client, frames, W, H, "alpha")
+        for t, matte in zip(ANIMATION_TIMES, expected):
+            assert np.abs(grey(out, name, f"result{t}", (H, W)) - matte).max() <= TOLERANCE, t
+            assert matte.min() < 30 and matte.max() > 225
+        assert grey(out, name, f"result{ANIMATION_OUTSIDE}", (H, W)).min() == 255, "outside the range: nothing masked"
+    else:
+        assert f["offered"] == {"output": "mask", "quality": "fast"}, "the dialog offers the mask first"
+        assert [a[:2] for a in f["added"]] == [["Softcut cut-out (animated)", "paintlayer"]]
+        expected = direct_video(client, frames, W, H, "cutout")
+        for t, cutout in zip(ANIMATION_TIMES, expected):
+            got = grey(out, name, f"result{t}", (H, W, 4))[..., [2, 1, 0, 3]]
+            assert np.abs(got - cutout).max() <= TOLERANCE, t
+            assert cutout[..., 3].min() < 30 and cutout[..., 3].max() > 225
+        assert grey(out, name, f"result{ANIMATION_OUTSIDE}", (H, W, 4))[..., 3].max() == 0, "outside the range: empty"
+
+
+@pytest.mark.parametrize("name, says", [
+    ("animation_no_engine", "Start it with `softcut serve`"),
+    ("animation_cancel", "cancelled"),
+    ("animation_still", "is not animated (it holds one still image): use Select Subject (Softcut)"),
+    ("animation_out_of_range", "has no keyframe in the playback range (frames 20 to 30)"),
+])
+def test_select_subject_in_animation_that_fails_leaves_the_document_alone(krita_run, name, says):
+    out, _ = krita_run
+    f = facts(out, name)
+    assert f["run"]["ok"] is not True
+    check_untouched(f, says)
+    if name == "animation_cancel":
+        assert f["stages"][0] == "frame 1 of 8" and len(f["stages"]) < 8, "cancelled mid-way"
+    elif name != "animation_no_engine":
+        assert not f["run"]["busy_after_trigger"] and not f["stages"], "said before any request"

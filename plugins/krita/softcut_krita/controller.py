@@ -16,17 +16,21 @@ from krita import Krita
 from PyQt5.QtCore import QObject, QProcess, pyqtSignal
 from PyQt5.QtGui import QIcon
 
-from . import config, document, plate
+from . import animation, config, document, plate
 from .client import EngineError, EngineUnavailable, JobCancelledError, raw_image
 from .client.editor import SEGMENT_GROUP, split_rgba
 from .protocol import messages
 from .protocol.errors import ErrorCode
 from .protocol.schemas import DEFAULT_SEGMENTS, SEGMENTS_MAX, SEGMENTS_MIN
 from .phone import PhoneLink
-from .worker import EngineWorker
+from .worker import EngineWorker, FrameFeed
 
 OUTPUTS = ("selection", "mask", "layer")
 OUTPUT_LABELS = (("selection", "Selection"), ("mask", "Transparency mask"), ("layer", "New layer (cut-out)"))
+ANIMATION_OUTPUTS = (("mask", "Animated transparency mask"), ("layer", "New animated layer (cut-outs)"))
+ANIMATION_MASK, ANIMATION_LAYER = "Softcut subject (animated)", "Softcut cut-out (animated)"
+STREAM_WINDOW = 4  # frames the client sends ahead of the mattes it has received
+FEED_AHEAD = 2  # frames read from Krita ahead of what the client has taken
 SETTINGS = "softcut"
 START_COMMAND = "softcut serve"
 
@@ -242,6 +246,77 @@ class Controller(QObject):
             return messages.soft_segments(image, count=count, masks="stacked", id=job_id)
 
         return self._start(make, lambda result: self._insert_segments(doc, source, result), source)
+
+    def select_subject_in_animation(self, output: str = "mask", refine: str | None = None) -> bool:
+        """Select Subject in Animation: every keyframe of the active animated paint layer inside the
+        playback range, sent in time order as one video stream, and the mattes written back at the same
+        times as ``output``: "mask" (an animated transparency mask on the layer) or "layer" (a new
+        animated layer of cut-outs above it). One undo step; nothing changes when it fails or is cancelled.
+
+        Keyframes are read on the GUI thread as the stream takes them (a few ahead), so memory holds
+        a few frames, plus the results (grey8 or rgba8 per keyframe) until they are written.
+        """
+        kinds = [key for key, _ in ANIMATION_OUTPUTS]
+        if output not in kinds:
+            raise ValueError(f"output: expected one of {kinds}; got {output!r}")
+        refine = refine or self.refine_mode
+        doc = self._document()
+        if doc is None:
+            return False
+        try:
+            source = animation.plan(doc)
+        except document.DocumentError as exc:
+            self._say(f"{exc}; the document was not changed")
+            return False
+        reader = animation.FrameReader(doc, source)
+        x, y, w, h = source.rect
+        count = len(source.times)
+        wanted = "cutout" if output == "layer" else "alpha"
+        feed = FrameFeed(count, lambda k: raw_image(w, h, "rgba8", reader.read(source.times[k])), ahead=FEED_AHEAD,
+                         parent=self)
+
+        def run(client, stop, progress):
+            feed.stop = stop
+            mattes = []
+            frames = client.video_matte(feed, outputs=(wanted,), refine=refine, window=STREAM_WINDOW)
+            try:
+                for result in frames:
+                    mattes.append(bytes(result.buffers[wanted]))
+                    progress(len(mattes) / count, f"frame {len(mattes)} of {count}")
+                    if stop.is_set():
+                        raise JobCancelledError("cancelled")
+            finally:
+                frames.close()
+            return mattes
+
+        def done(mattes) -> None:
+            ok = False
+            feed.close()
+            reader.close()
+            try:
+                if output == "mask":
+                    animation.add_animated_mask(doc, source, mattes, name=ANIMATION_MASK)
+                else:
+                    animation.add_animated_layer(doc, source, mattes, name=ANIMATION_LAYER)
+                ok = True
+                self.last = None  # the edge sliders adjust single images only
+                what = "an animated transparency mask" if output == "mask" else "a new animated layer"
+                self._say(f"subject cut out of {count} keyframe{'s' * (count != 1)} of '{source.name}' into {what}")
+            except document.DocumentError as exc:
+                self._say(f"the result could not be inserted: {exc}")
+            self._end(ok)
+
+        def failed(exc: Exception) -> None:
+            feed.close()
+            reader.close()
+            self._failed(exc)
+            self._end(False)
+
+        self.busy.emit(True)
+        self.worker.stream(run, done, failed, lambda fraction, stage: self.progress.emit(fraction, stage))
+        feed.start()
+        self.progress.emit(0.0, "sent")
+        return True
 
     def adjust_edges(self, edges: dict[str, float]) -> bool:
         """New edge controls on the last result, written into it in place (live sliders)."""

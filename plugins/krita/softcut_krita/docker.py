@@ -9,6 +9,7 @@ from PyQt5.QtGui import QPixmap
 from PyQt5.QtWidgets import (QComboBox, QFormLayout, QHBoxLayout, QLabel, QProgressBar, QPushButton, QSlider,
                              QSpinBox, QVBoxLayout, QWidget)
 
+from .animation_dialog import select_subject_in_animation
 from .controller import OUTPUT_LABELS, SETTINGS, Controller
 from .plate_dialog import select_subject_with_clean_plate
 from .protocol.schemas import SEGMENTS_MAX, SEGMENTS_MIN
@@ -79,6 +80,11 @@ class SoftcutDocker(DockWidget):
         self.plate.clicked.connect(lambda: select_subject_with_clean_plate(self.ctl, self.output.currentData(),
                                                                            self.edges()))
         layout.addWidget(self.plate)
+        self.animation = QPushButton("Select Subject in Animation…")
+        self.animation.setToolTip("Every keyframe of the active animated layer in the playback range, into an animated "
+                                  "mask or a new animated layer (one undo step)")
+        self.animation.clicked.connect(lambda: select_subject_in_animation(self.ctl))
+        layout.addWidget(self.animation)
 
         edges = QFormLayout()
         self.sliders: dict[str, tuple[QSlider, float]] = {}
@@ -163,6 +169,7 @@ class SoftcutDocker(DockWidget):
         self.select.setEnabled(not busy)
         self.refine.setEnabled(not busy)
         self.plate.setEnabled(not busy)
+        self.animation.setEnabled(not busy)
         self.segments.setEnabled(not busy)
         if not busy:
             self.bar.setValue(100)

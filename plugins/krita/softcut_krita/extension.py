@@ -10,6 +10,7 @@ from __future__ import annotations
 from krita import Extension, Krita
 from PyQt5.QtWidgets import QInputDialog
 
+from .animation_dialog import select_subject_in_animation
 from .controller import Controller
 from .plate_dialog import select_subject_with_clean_plate
 from .protocol.schemas import SEGMENTS_MAX, SEGMENTS_MIN
@@ -42,6 +43,8 @@ ACTIONS = (
     ("softcut_cut_out", "Cut Out to New Layer (Softcut)", "select", lambda ctl: ctl.select_subject("layer")),
     ("softcut_select_subject_plate", "Select Subject with Clean Plate (Softcut)…", "select",
      select_subject_with_clean_plate),
+    ("softcut_select_subject_animation", "Select Subject in Animation (Softcut)…", "select",
+     select_subject_in_animation),
     ("softcut_refine_selection", "Refine Selection (Softcut)", "select", lambda ctl: ctl.refine_selection()),
     ("softcut_soft_segments", "Soft Segment Layers (Softcut)…", "tools/scripts", soft_segment_layers),
 )

@@ -10,12 +10,12 @@ from __future__ import annotations
 import itertools
 import queue
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from PyQt5.QtCore import QObject, QTimer
 
-from .client import EngineUnavailable, SoftcutClient
+from .client import EngineUnavailable, JobCancelledError, SoftcutClient
 from .protocol.messages import Message
 
 POLL_MS = 30
@@ -42,6 +42,7 @@ class EngineWorker(QObject):
         # the running request: (job id, on_done, on_error, on_progress)
         self._job: tuple[str, Callable, Callable, Callable | None] | None = None
         self._cancel_wanted: str | None = None  # a job to cancel once its connection is up
+        self._stop: threading.Event | None = None  # set to stop the running stream (see :meth:`stream`)
 
     @property
     def busy(self) -> bool:
@@ -73,13 +74,37 @@ class EngineWorker(QObject):
         self._timer.start()
         return job_id
 
+    def stream(
+        self,
+        run: Callable[[SoftcutClient, threading.Event, Callable[[float, str], None]], Any],
+        on_done: Callable[[Any], None],
+        on_error: Callable[[Exception], None],
+        on_progress: Callable[[float, str], None] | None = None,
+    ) -> str:
+        """Run ``run(client, stop, progress)`` on a thread: a long exchange such as a video stream,
+        which ends early (JobCancelledError) once ``stop`` is set (by :meth:`cancel`); its outcome
+        goes to ``on_done``, and ``progress(fraction, stage)`` calls to ``on_progress``, on the GUI thread."""
+        if self.busy:
+            raise RuntimeError("a request is already running")
+        job_id = f"krita-{next(_ids)}"
+        self._job = (job_id, on_done, on_error, on_progress)
+        stop = self._stop = threading.Event()
+        thread = threading.Thread(target=self._run_stream, args=(job_id, run, stop), daemon=True)
+        thread.start()
+        self._timer.start()
+        return job_id
+
     def cancel(self) -> None:
         """Ask the engine to stop the running request (the reply comes as JobCancelledError).
 
         Before the request has reached the engine, the cancel goes out with its first progress report.
+        A stream (:meth:`stream`) stops at its next frame.
         """
         job, client = self._job, self._client
         if job is None:
+            return
+        if self._stop is not None:
+            self._stop.set()
             return
         self._cancel_wanted = job[0]
         if client is not None:
@@ -118,6 +143,16 @@ class EngineWorker(QObject):
                 self._client = None  # reconnect on the next request
             self._events.put((job_id, "error", exc))
 
+    def _run_stream(self, job_id: str, run, stop: threading.Event) -> None:
+        try:
+            client = self._connected()
+            outcome = run(client, stop, lambda fraction, stage: self._events.put((job_id, "progress", (fraction, stage))))
+            self._events.put((job_id, "done", outcome))
+        except Exception as exc:  # every failure reaches the GUI as a message
+            if isinstance(exc, EngineUnavailable):
+                self._client = None
+            self._events.put((job_id, "error", exc))
+
     @staticmethod
     def _cancel(client: SoftcutClient, job_id: str) -> None:
         try:
@@ -141,6 +176,63 @@ class EngineWorker(QObject):
                     on_progress(*payload)
                 continue
             self._job = None
+            self._stop = None
             (on_done if kind == "done" else on_error)(payload)
         if not self.busy and self._events.empty():
             self._timer.stop()
+
+
+class FrameFeed(QObject):
+    """Frames made on the GUI thread (``make(k)`` for k = 0 … count - 1: Krita's pixels can only be
+    read there), handed to a worker thread through a queue of at most ``ahead`` frames: a 30 ms
+    QTimer tops the queue up, the worker iterates. Iterating raises JobCancelledError once ``stop``
+    is set, and re-raises on the worker thread any error ``make`` raised."""
+
+    def __init__(self, count: int, make: Callable[[int], Any], stop: threading.Event | None = None, *,
+                 ahead: int = 2, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        if ahead < 1:
+            raise ValueError(f"ahead: expected at least 1; got {ahead}")
+        self.count, self.made = count, 0
+        self._make = make
+        self.stop = stop if stop is not None else threading.Event()
+        self._queue: queue.Queue = queue.Queue(maxsize=ahead)
+        self._timer = QTimer(self)
+        self._timer.setInterval(POLL_MS)
+        self._timer.timeout.connect(self._fill)
+
+    def start(self) -> None:
+        self._fill()
+        self._timer.start()
+
+    def close(self) -> None:
+        """Stop making frames (the GUI side; call when the request has ended)."""
+        self._timer.stop()
+        self.stop.set()
+
+    def _fill(self) -> None:
+        while self.made < self.count and not self._queue.full() and not self.stop.is_set():
+            try:
+                item = self._make(self.made)
+            except Exception as exc:  # reported on the worker thread, which ends the stream
+                item = exc
+                self.made = self.count
+            else:
+                self.made += 1
+            self._queue.put(item)
+        if self.made >= self.count:
+            self._timer.stop()
+
+    def __iter__(self) -> Iterator[Any]:
+        for _ in range(self.count):
+            while True:
+                if self.stop.is_set():
+                    raise JobCancelledError("cancelled")
+                try:
+                    item = self._queue.get(timeout=0.05)
+                    break
+                except queue.Empty:
+                    continue
+            if isinstance(item, Exception):
+                raise item
+            yield item
