@@ -146,6 +146,11 @@ def test_round_trip_every_constructor():
         messages.models_list(),
         messages.status(),
         messages.cancel("c1"),
+        messages.video_start(),
+        messages.video_start(plate=messages.buffer("plate", bytes(24), format="rgba8", width=2, height=3),
+                             outputs=["cutout", "alpha"], edges={"feather": 2}, delay=False, smoothing=0),
+        messages.video_frame("c1", image),
+        messages.video_end("c1"),
     ]
     for request in requests:
         schemas.check_request(request)
@@ -161,6 +166,9 @@ def test_round_trip_every_constructor():
         messages.cancelled("c2"),
         messages.reply("models", "c3", models=[{"name": "isnet", "loaded": True}]),
         messages.reply("status", "c4", device="cpu", jobs={"queued": 0, "running": 1}),
+        messages.frame("c5", index=0, frame="c6", confidence=0.9,
+                       buffers=[messages.buffer("alpha", bytes(6), format="grey8", width=2, height=3)]),
+        messages.result("c5", {"result": "r2", "frames": 3, "timings": {"model": 0.1}, "device": "cpu"}, []),
     ]
     for reply in replies:
         schemas.check_reply(reply)
@@ -364,6 +372,11 @@ VALID_REQUESTS = [
     {"v": 1, "type": "status", "id": "c1", "buffers": []},
     {"v": 1, "type": "cancel", "id": "c1", "job": "c0"},
     {"v": 1, "type": "pair", "id": "c1", "code": "000042", "client": {"name": "ps", "version": "1"}},
+    {"v": 1, "type": "video_start", "id": "c1"},
+    {"v": 1, "type": "video_start", "id": "c1", "buffers": [spec("plate", "jpeg", size=100)], "outputs": ["foreground"],
+     "refine": "best", "delay": False, "smoothing": 0.99, "edges": {"shift_edge": -5}, "priority": "batch"},
+    {"v": 1, "type": "video_frame", "id": "c2", "buffers": [spec(fmt="png", size=10)], "stream": "c1"},
+    {"v": 1, "type": "video_end", "id": "c3", "stream": "c1"},
 ]
 INVALID_REQUESTS = [  # (object, code, the field the message names)
     ({"v": 1, "type": "hello", "id": "c1", "protocol": 1, "client": {"name": "gimp"}, "token": "t"}, "bad_parameter", "client.version"),
@@ -410,6 +423,16 @@ INVALID_REQUESTS = [  # (object, code, the field the message names)
     ({"v": 1, "type": "pair", "id": "c1", "code": "123456"}, "bad_parameter", "client"),
     ({"v": 1, "type": "pair", "id": "c1", "code": "123456", "client": {"name": "p", "version": "1"}, "token": "t"},
      "bad_parameter", "token"),
+    ({"v": 1, "type": "video_start", "id": "c1", "smoothing": 1}, "bad_parameter", "smoothing"),
+    ({"v": 1, "type": "video_start", "id": "c1", "smoothing": -0.1}, "bad_parameter", "smoothing"),
+    ({"v": 1, "type": "video_start", "id": "c1", "outputs": ["trimap"]}, "bad_parameter", "outputs[0]"),
+    ({"v": 1, "type": "video_start", "id": "c1", "delay": 1}, "bad_parameter", "delay"),
+    ({"v": 1, "type": "video_start", "id": "c1", "buffers": [IMG]}, "bad_parameter", "buffers[0].name"),
+    ({"v": 1, "type": "video_start", "id": "c1", "buffers": [spec("plate"), spec("plate")]}, "bad_parameter", "buffers"),
+    ({"v": 1, "type": "video_frame", "id": "c2", "buffers": [IMG]}, "bad_parameter", "stream"),
+    ({"v": 1, "type": "video_frame", "id": "c2", "stream": "c1"}, "bad_parameter", "buffers"),
+    ({"v": 1, "type": "video_frame", "id": "c2", "buffers": [IMG], "stream": "c1", "index": 0}, "bad_parameter", "index"),
+    ({"v": 1, "type": "video_end", "id": "c3"}, "bad_parameter", "stream"),
 ]
 
 
@@ -456,6 +479,20 @@ def test_check_request_on_messages():
     with pytest.raises(ProtocolError) as info:
         schemas.check_request(messages.accepted("c1", position=0))
     assert info.value.code == "unknown_type"
+
+
+def test_video_defaults_and_limits():
+    assert schemas.defaults("video_start") == {
+        "outputs": ["alpha"], "format": "raw", "refine": "fast",
+        "edges": {"smooth": 0, "feather": 0, "contrast": 0, "shift_edge": 0},
+        "decontaminate": 1, "band": 0.015, "delay": True, "smoothing": 0.8, "priority": "interactive",
+    }
+    assert messages.Limits().to_json()["max_pending_frames"] == schemas.DEFAULT_MAX_PENDING_FRAMES == 8
+    with pytest.raises(ValueError, match="max_pending_frames"):
+        messages.Limits(max_pending_frames=1)  # a stream answers a frame once it has the next
+    assert "video_start" in schemas.JOB_TYPES and set(schemas.STREAM_TYPES) <= set(schemas.REQUEST_TYPES)
+    with pytest.raises(ValueError, match="index"):
+        messages.frame("c1", index=-1, frame="c2", confidence=1.0, buffers=[])
 
 
 def test_defaults():
@@ -532,6 +569,7 @@ def test_doc_examples_validate(jsonschema):
         seen.add(obj["type"])
     assert {"hello", "pair", "paired", "welcome", "select_subject", "result", "adjust_edges", "error", "cancelled"} <= seen
     assert {"phone_cut", "phone_paste", "phone_link", "canvas_snapshot", "snapshot", "place_layer", "placed"} <= seen
+    assert {"video_start", "video_frame", "video_end", "frame"} <= seen
 
 
 def test_doc_worked_example_matches_the_codec():
