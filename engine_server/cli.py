@@ -127,6 +127,46 @@ def cmd_client_select_subject(args: argparse.Namespace, console: core_cli.Consol
     return 0
 
 
+def cmd_client_video(args: argparse.Namespace, console: core_cli.Console) -> int:
+    """Matte a folder of frames through the engine's video stream: one RGBA cut-out PNG per frame."""
+    from core.errors import ParameterError
+    from core.imageio import float_to_uint8, load_image
+    from core.video.io import IMAGE_SUFFIXES, natural_key
+    from engine_server.client import SoftcutClient, raw_image
+
+    source, target = Path(args.input), Path(args.output)
+    if not source.is_dir():
+        raise ParameterError(f"FOLDER_IN: expected a folder of frames; got {source}")
+    paths = sorted((p for p in source.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES), key=lambda p: natural_key(p.name))
+    if not paths:
+        raise ParameterError(f"FOLDER_IN: no images ({', '.join(IMAGE_SUFFIXES)}) in {source}")
+    target.mkdir(parents=True, exist_ok=True)
+
+    def frames():
+        for path in paths:  # decoded here as `softcut cut` decodes them, sent raw
+            image = float_to_uint8(load_image(path, max_pixels=args.max_pixels))
+            yield raw_image(image.shape[1], image.shape[0], "rgb8", image.tobytes())
+
+    plate = None
+    if args.plate:
+        pixels = float_to_uint8(load_image(args.plate, max_pixels=args.max_pixels))
+        plate = raw_image(pixels.shape[1], pixels.shape[0], "rgb8", pixels.tobytes(), name="plate")
+    bar = console.frame_progress(source.name)
+    try:
+        with SoftcutClient(host=args.host, port=args.port, timeout=args.timeout) as client:
+            for result in client.video_matte(frames(), outputs=["cutout"], format="png", refine=args.refine,
+                                             smoothing=args.smoothing, delay=not args.no_delay, plate=plate):
+                index = result.fields["index"]
+                (target / f"{paths[index].stem}.png").write_bytes(result.buffers["cutout"])
+                bar.frames(index + 1, len(paths))
+            summary = client.last_video or {}
+    finally:
+        bar.close()
+    console.result({"input": str(source), "output": str(target), "frames": summary.get("frames"),
+                    "timings": summary.get("timings")}, f"{source} -> {target}: {summary.get('frames')} frames")
+    return 0
+
+
 def cmd_install_plugin(args: argparse.Namespace, console: core_cli.Console) -> int:
     from engine_server.plugin_install import INSTALLERS, PHOTOSHOP_PLUGIN, plugin_source
 
@@ -181,6 +221,18 @@ def add_commands(sub: argparse._SubParsersAction, add_common) -> None:
     sel.add_argument("--timeout", type=float, default=300.0)
     add_common(sel, model=False)
     sel.set_defaults(func=cmd_client_select_subject)
+    vid = client_sub.add_parser("video", help="matte a folder of frames through the engine (one cut-out PNG per frame)")
+    vid.add_argument("input", metavar="FOLDER_IN", help="the frames, in natural name order (frame2 before frame10)")
+    vid.add_argument("output", metavar="FOLDER_OUT", help="one RGBA PNG per frame, named after it")
+    vid.add_argument("--host", default=config.DEFAULT_HOST)
+    vid.add_argument("--port", type=int, default=config.DEFAULT_PORT)
+    vid.add_argument("--refine", default="fast", choices=("none", "fast", "best"))
+    vid.add_argument("--smoothing", type=float, default=0.8, help="motion-compensated smoothing in [0, 1); 0: off")
+    vid.add_argument("--no-delay", action="store_true", help="no one-frame-delay correction of lone flickers")
+    vid.add_argument("--plate", help="a clean plate of the static background without the subject")
+    vid.add_argument("--timeout", type=float, default=300.0)
+    add_common(vid, model=False)
+    vid.set_defaults(func=cmd_client_video)
 
     install = sub.add_parser("install-plugin", help="install an editor plug-in for this user and enable it")
     install.add_argument("editor", choices=("krita", "gimp", "photoshop"))

@@ -464,3 +464,28 @@ def test_welcome_announces_video_and_the_pending_frame_limit(engine):
             list(client.video_matte(buffers(disc_frames(2)), smoothing=1.0))
         assert refused.value.code == "bad_parameter" and refused.value.message.startswith("smoothing:")
         assert [r.fields["index"] for r in client.video_matte(buffers(disc_frames(2)))] == [0, 1]
+
+
+def test_softcut_client_video_writes_one_cutout_per_frame(engine, predict, tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    from core.imageio import save_png
+
+    frames = disc_frames(4)
+    source = tmp_path / "in"
+    source.mkdir()
+    names = ["frame1", "frame2", "frame9", "frame10"]  # natural order, not the names' order
+    for name, f in zip(names, frames):
+        save_png(source / f"{name}.png", f)
+    env = {**os.environ, "SOFTCUT_CONFIG": str(engine.config)}
+    done = subprocess.run([sys.executable, "-m", "engine_server.cli", "client", "video", str(source),
+                           str(tmp_path / "out"), "--port", str(engine.port), "--json"],
+                          capture_output=True, text=True, env=env, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert '"frames": 4' in done.stdout
+    expected = reference(frames, predict)
+    for name, want in zip(names, expected):
+        cutout = np.asarray(Image.open(tmp_path / "out" / f"{name}.png")).astype(int)
+        assert np.abs(cutout[:, :, 3] - float_to_uint8(want.alpha)).max() <= 1

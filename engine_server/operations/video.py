@@ -40,6 +40,7 @@ import numpy as np
 
 from core.errors import ParameterError, SoftcutError
 from core.pipeline import Coarse, Matte, MatteOptions, model_stage, refine_stage
+from core.plate.pipeline import plate_stage
 from core.video.pipeline import VideoFrame, VideoMatter, VideoOptions, frame_options
 from engine_server.jobs import Job, JobCancelled, error_code
 from engine_server.operations.common import NotFound, Reply, buffer, check_model, edge_controls, matte_outputs
@@ -158,7 +159,10 @@ class VideoStream:
         """One video_frame: its matte through the workers, then the filter; a failure before the
         filter is an error for this frame alone."""
         engine = self.engine
-        check = lambda fraction, stage: job.check()  # noqa: E731 — stops a cancelled stream between stages
+
+        def check(fraction: float, stage: str) -> None:  # core's progress callback: stops a cancelled stream
+            job.check()
+
         try:
             started = time.perf_counter()
             image = await engine.on_cpu(partial(buffer, message, 0, engine=engine))
@@ -184,6 +188,7 @@ class VideoStream:
         await self._answer(job, done)
 
     def _check_size(self, image: np.ndarray) -> None:
+        """Every frame has the stream's first (decoded) frame's size; image (H, W, 3)."""
         h, w = image.shape[:2]
         if self.size is None:
             self.size = (h, w)
@@ -197,8 +202,6 @@ class VideoStream:
         """The frame's own matte before edges and colours (on the CPU pool)."""
         if plate is None:
             return refine_stage(image, stage, options, progress=progress)
-        from core.plate.pipeline import plate_stage
-
         return plate_stage(image, plate, stage, options, progress=progress, plate_mask=mask)
 
     def _encoded(self, step) -> list[tuple[VideoFrame, list]]:

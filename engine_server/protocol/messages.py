@@ -1,8 +1,9 @@
 """Protocol messages: the :class:`Message` envelope, buffer specs, and constructors.
 
-Constructors for the client's requests (:func:`hello`, :func:`pair`, :func:`select_subject`, ...) and
-the engine's replies (:func:`welcome`, :func:`paired`, :func:`accepted`, :func:`progress`,
-:func:`result`, :func:`error`, :func:`cancelled`, :func:`reply`). They build
+Constructors for the client's requests (:func:`hello`, :func:`pair`, :func:`select_subject`, ...,
+:func:`video_start`, :func:`video_frame`, :func:`video_end`) and the engine's replies
+(:func:`welcome`, :func:`paired`, :func:`accepted`, :func:`progress`, :func:`result`,
+:func:`frame`, :func:`error`, :func:`cancelled`, :func:`reply`). They build
 messages; :func:`engine_server.protocol.codec.encode` turns them into frames.
 
 Standard library only (editor plug-ins vendor this package).
