@@ -7,7 +7,9 @@ mode, a fresh process runs :class:`core.video.io.VideoRun` on it, exactly as
 model on the CPU. Reported per mode: frames per second over the matting loop (decode to PNG
 written), seconds per frame per stage (decode, model, refine, temporal filter, edges and
 colours, PNG write), the ProRes 4444 encode of the finished frames, and the process's peak
-RSS (``resource.getrusage``; model and onnxruntime included).
+RSS (``resource.getrusage``; model and onnxruntime included). "load avg" is the machine's
+1-minute load average before and after each mode: above the core count, other work shared
+the CPU and the times are longer than this code alone needs.
 
     SOFTCUT_HOME=~/.cache/softcut-test python bench/bench_video.py [--frames 30] [--modes fast,none,best]
 """
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -104,9 +107,10 @@ def main() -> None:
         clip = make_clip(Path(tmp), args.frames, args.data)
         stages = ("decode", "model", "refine", "temporal", "edges_colours", "write")
         print(f"{args.frames} frames of {SIZE[0]}×{SIZE[1]} H.264, model isnet on the CPU\n")
-        print("| refine | frames/s | s/frame | " + " | ".join(stages) + " | temporal share | model runs/frame | .mov encode s | peak RSS MB |")
-        print("|---|---:|---:|" + "---:|" * len(stages) + "---:|---:|---:|---:|")
+        print("| refine | frames/s | s/frame | " + " | ".join(stages) + " | temporal share | model runs/frame | .mov encode s | peak RSS MB | load avg |")
+        print("|---|---:|---:|" + "---:|" * len(stages) + "---:|---:|---:|---:|---:|")
         for mode in args.modes.split(","):
+            load = os.getloadavg()[0]
             done = subprocess.run([sys.executable, __file__, "--one", str(clip), mode], capture_output=True, text=True)
             if done.returncode != 0:
                 raise SystemExit(f"refine {mode} failed:\n{done.stderr}")
@@ -115,7 +119,8 @@ def main() -> None:
             share = s["temporal"] / row["seconds_per_frame"]
             print(f"| {mode} | {row['fps']:.2f} | {row['seconds_per_frame']:.2f} | "
                   + " | ".join(f"{s[k]:.3f}" for k in stages)
-                  + f" | {share:.0%} | {row['model_runs_per_frame']:.2f} | {row['encode_mov_s']:.1f} | {row['peak_rss_mb']:.0f} |", flush=True)
+                  + f" | {share:.0%} | {row['model_runs_per_frame']:.2f} | {row['encode_mov_s']:.1f} | {row['peak_rss_mb']:.0f}"
+                  + f" | {load:.1f}–{os.getloadavg()[0]:.1f} |", flush=True)
 
 
 if __name__ == "__main__":
