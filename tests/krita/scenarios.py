@@ -570,10 +570,19 @@ def animated_document(name, files, times, width=W, height=H, playback=(0, A_END)
         bgra = bytearray(rgba)
         bgra[0::4], bgra[2::4] = rgba[2::4], rgba[0::4]
         layer.setPixelData(bytes(bgra), 0, 0, width, height)
-    doc.setPlayBackRange(*playback)
+    # The range is the document's Start and End (the Animation docker's). Document.setPlayBackRange is no use here:
+    # Krita 5.1's timeline sets the playback range to its selected frames (or clears it, falling back to Start-End)
+    # 300 ms after its selection changes, which every time switch does; and setPlayBackRange(0, 10) ends at 9.
+    doc.setFullClipRangeEndTime(playback[1])
+    doc.setFullClipRangeStartTime(playback[0])
     doc.setCurrentTime(1)
     settle(doc)
     return doc
+
+
+def ranges(doc):
+    """The document's Start and End, and its playback range."""
+    return [doc.fullClipRangeStartTime(), doc.fullClipRangeEndTime(), doc.playBackStartTime(), doc.playBackEndTime()]
 
 
 def frames_of(node, times):
@@ -598,7 +607,8 @@ def animation_scenario(name, doc, output, *, menu=False):
     source = frames_of(layer, every)
     before = snapshot(doc)
     facts = {"undo_index_before": undo_index(), "time_before": doc.currentTime(), "layer": layer.name(),
-             "source_keys": [t for t in range(40) if layer.hasKeyframeAtTime(t)]}
+             "source_keys": [t for t in range(40) if layer.hasKeyframeAtTime(t)],
+             "ranges_before": ranges(doc)}
     offered = {}
     if menu:
         QTimer.singleShot(50, lambda: answer_animation_dialog(offered, output))
@@ -619,7 +629,9 @@ def animation_scenario(name, doc, output, *, menu=False):
         buffers[f"source{t}"] = source[t]
     facts["source_untouched"] = frames_of(layer, every) == source
     facts["time_after"] = doc.currentTime()
+    facts["ranges_after"] = ranges(doc)
     undo_and_compare(doc, before, facts)
+    facts["ranges_after_undo"] = ranges(doc)
     facts["source_untouched_after_undo"] = frames_of(layer, every) == source
     record(name, facts, **buffers)
 

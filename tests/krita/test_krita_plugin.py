@@ -561,6 +561,9 @@ def test_select_subject_in_animation_matches_the_engine_at_every_keyframe(krita_
     check_common(f)
     every = [*ANIMATION_TIMES, ANIMATION_OUTSIDE]
     assert f["source_keys"] == every
+    assert f["ranges_before"] == [0, ANIMATION_RANGE_END] * 2, "Start, End and the playback range"
+    assert f["ranges_after"] == f["ranges_after_undo"] == f["ranges_before"], "Start and End are kept"
+    assert f"cut out of {len(ANIMATION_TIMES)} keyframes of" in f["run"]["message"], "the keyframes in the range only"
     assert f["keys"] == every, "the result's keyframes are the layer's"
     assert f["animated"] is True
     assert f["source_untouched"] and f["source_untouched_after_undo"], "the layer's pixels are not changed"

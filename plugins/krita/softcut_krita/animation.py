@@ -135,6 +135,18 @@ def _switch(doc, time: int) -> None:
         document.settle(doc)
 
 
+def _clip_range(doc) -> tuple[int, int]:
+    return doc.fullClipRangeStartTime(), doc.fullClipRangeEndTime()
+
+
+def _keep_clip_range(doc, clip: tuple[int, int]) -> None:
+    """Give the document its Start and End back: Krita moves the End to a keyframe added after it (on the
+    temporary mask), and neither undo nor anything else puts it back."""
+    if _clip_range(doc) != clip:
+        doc.setFullClipRangeEndTime(clip[1])
+        doc.setFullClipRangeStartTime(clip[0])
+
+
 def _undo_until_gone(doc, layer, temporary, steps: int) -> None:
     """Undo the temporary steps (at most ``steps`` + a few) until ``temporary`` (the first of them:
     a mask on ``layer``) is gone, which undoes every step made after it too."""
@@ -161,7 +173,7 @@ def add_animated_mask(doc, source: AnimationSource, mattes: list[bytes], *, name
     layer = _layer_of(doc, source)
     x, y, w, h = source.rect
     wanted = dict(zip(source.times, mattes))
-    start_time = doc.currentTime()
+    start_time, clip = doc.currentTime(), _clip_range(doc)
     steps = 1
     mask = _temporary_mask(doc, layer)
     try:
@@ -181,9 +193,11 @@ def add_animated_mask(doc, source: AnimationSource, mattes: list[bytes], *, name
     finally:
         _undo_until_gone(doc, layer, mask, steps)
         _switch_back(doc, start_time)
+        _keep_clip_range(doc, clip)
     copy.setName(name)
     layer.addChildNode(copy, None)
     document.settle(doc)
+    _keep_clip_range(doc, clip)
     return _added(layer, copy)
 
 
@@ -197,7 +211,7 @@ def add_animated_layer(doc, source: AnimationSource, cutouts: list[bytes], *, na
     layer = _layer_of(doc, source)
     x, y, w, h = source.rect
     wanted = dict(zip(source.times, cutouts))
-    start_time = doc.currentTime()
+    start_time, clip = doc.currentTime(), _clip_range(doc)
     copy = layer.duplicate()
     mark = _temporary_mask(doc, layer)  # brackets the time switches: undoing it undoes them
     try:
@@ -213,12 +227,14 @@ def add_animated_layer(doc, source: AnimationSource, cutouts: list[bytes], *, na
     finally:
         _undo_until_gone(doc, layer, mark, 2)
         _switch_back(doc, start_time)
+        _keep_clip_range(doc, clip)
     copy.setName(name)
     if not copy.visible():
         copy.setVisible(True)
     parent = layer.parentNode() or doc.rootNode()
     parent.addChildNode(copy, layer)
     document.settle(doc)
+    _keep_clip_range(doc, clip)
     return _added(parent, copy)
 
 
