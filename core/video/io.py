@@ -13,6 +13,8 @@ Sinks (:func:`parse_outputs`), chosen by the output path:
 - ``.mov``: ProRes 4444 with alpha (yuva444p10le); ``.webm``: VP9 with alpha (yuva420p);
 - ``.mp4``, ``.mkv``, ``.avi``: the matte as a grey H.264 video (yuv420p).
 
+4:2:0 outputs (VP9, H.264) of an odd width or height get one black row or column added.
+
 Resume: frames are written as RGBA PNGs (temporary name, then renamed) into a store folder
 (the first folder output, else ``<first video output>.partial/``) with a state file
 (:data:`STATE_NAME`: the input's identity, the options that change the result, the
