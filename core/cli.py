@@ -315,9 +315,13 @@ def cmd_video(args: argparse.Namespace, console: Console) -> int:
                       "replace the frame and run the same command again to resume")
         return 2
     rate = run.matted / matting if run.matted else 0.0
+    if run.without_plate:
+        console.warn(f"the clean plate could not be aligned to {run.without_plate} of {run.matted} frames "
+                     "(the subject hid most of the scene); those were matted without it")
     console.result(
         {"input": str(args.input), "frames": run.done, "matted": run.matted, "resumed_from": run.resumed_from,
          "seconds": round(time.perf_counter() - start, 3), "frames_per_second": round(rate, 3), "fps": run.fps,
+         "frames_without_plate": run.without_plate,
          "width": source.info.width, "height": source.info.height, "outputs": written, "device": session.device,
          "timings": {k: round(v, 4) for k, v in run.timings.items()}},
         f"{args.input} -> {', '.join(written)} ({run.done} frames, {rate:.2f} frames/s)",

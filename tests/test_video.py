@@ -111,3 +111,22 @@ def test_synthetic_video_frames_are_composites_of_the_truth():
     assert np.linalg.norm(centres[1] - centres[0]) > 1.0, "the subject moves"
     solid = frames[2].alpha > 0.99
     assert np.abs(frames[2].image[solid] - [1.0, 0.0, 0.0]).max() < 0.002  # alpha > 0.99: at most 1 % of the ground
+
+
+def test_a_frame_the_plate_cannot_be_aligned_to_is_matted_without_it():
+    from conftest import plate_scene
+    from core.pipeline import MatteOptions, model_stage, refine_stage
+    from core.video.pipeline import VideoOptions, frame_matte, frame_options, used_plate
+
+    def predict(image):  # "reddish is the subject", as the tiny test model
+        return np.clip(4.0 * (image[..., 0] - image[..., 2]) + 0.5, 0.0, 1.0).astype(np.float32)
+
+    image, plate, _ = (x.astype(np.float32) / 255.0 for x in plate_scene())
+    options = VideoOptions(matte=MatteOptions(refine="fast"))
+    with_plate = frame_matte(image, predict, options, plate=plate)
+    assert used_plate(with_plate) and with_plate.background.shape == image.shape
+    elsewhere = (textured(300, 400, seed=11).astype(np.float32) / 255.0)  # another scene
+    without = frame_matte(image, predict, options, plate=elsewhere)
+    assert not used_plate(without)
+    plain = refine_stage(image, model_stage(image, predict, frame_options(options.matte)), frame_options(options.matte))
+    assert np.array_equal(without.unedited, plain.unedited), "matted as without a plate"

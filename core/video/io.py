@@ -48,7 +48,7 @@ from PIL import Image
 from core.composite import cutout_rgba
 from core.errors import ImageDecodeError, ImageInputError, ParameterError, SoftcutError
 from core.imageio import DEFAULT_MAX_PIXELS, check_pixel_count, load_image, save_png, uint8_to_float
-from core.video.pipeline import VideoMatter, VideoOptions, frame_matte
+from core.video.pipeline import VideoMatter, VideoOptions, frame_matte, used_plate
 
 log = logging.getLogger(__name__)
 
@@ -554,6 +554,7 @@ class VideoRun:
         self.store = FrameStore(folder, work=work)
         self.resumed_from = 0
         self.matted = 0
+        self.without_plate = 0  # frames of this run the plate could not be aligned to
         self.timings: dict[str, float] = {}
 
     @property
@@ -591,6 +592,7 @@ class VideoRun:
         for image in frames:
             clock["decode"] += time.perf_counter() - t0
             matte = frame_matte(image, self.predict, self.options, plate=self.plate)
+            self.without_plate += self.plate is not None and not used_plate(matte)
             for name, seconds in matte.timings.items():
                 clock["model" if name in ("resize", "model") else "refine"] += seconds
             finished = matter.push(image, matte.unedited, background=matte.background, known=matte.known)

@@ -15,6 +15,7 @@ the benchmarks); the engine runs the per-frame stages on its own workers and use
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
@@ -22,9 +23,11 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from core.edges import EdgeControls
-from core.errors import ParameterError
-from core.pipeline import Matte, MatteOptions, finish_edges, model_stage, refine_stage
+from core.errors import AlignmentError, ParameterError
+from core.pipeline import Coarse, Matte, MatteOptions, Progress, finish_edges, model_stage, refine_stage
 from core.video.temporal import TemporalFilter
+
+log = logging.getLogger(__name__)
 
 DEFAULT_VIDEO_REFINE = "fast"
 """Video defaults to the guided filter: the solver's per-frame differences flicker more and cost more."""
@@ -135,18 +138,41 @@ class VideoMatter:
 
 def frame_matte(image: np.ndarray, predict: Callable[[np.ndarray], np.ndarray], options: VideoOptions,
                 *, plate: np.ndarray | None = None, plate_mask: np.ndarray | None = None) -> Matte:
-    """One frame's own matte, before edge controls and decontamination.
+    """One frame's own matte, before edge controls and decontamination: the model stage,
+    then :func:`frame_refine`.
 
     image: (H, W, 3) float32 in [0, 1], RGB; plate: (Hp, Wp, 3) float32 in [0, 1], a clean
-    plate of the scene (aligned to every frame; :mod:`core.plate`), plate_mask (Hp, Wp) bool.
+    plate of the scene, plate_mask (Hp, Wp) bool (see :func:`frame_refine`).
+    """
+    stage = model_stage(image, predict, frame_options(options.matte))
+    return frame_refine(image, stage, options, plate=plate, plate_mask=plate_mask)
+
+
+def frame_refine(image: np.ndarray, stage: Coarse, options: VideoOptions, *, plate: np.ndarray | None = None,
+                 plate_mask: np.ndarray | None = None, progress: Progress | None = None) -> Matte:
+    """The second half of a frame's own matte (after :func:`core.pipeline.model_stage` with
+    :func:`frame_options`), before edge controls and decontamination.
+
+    image: (H, W, 3) float32 in [0, 1], RGB. With a clean plate (plate (Hp, Wp, 3) float32 in
+    [0, 1], plate_mask (Hp, Wp) bool), the plate is aligned to the frame (the camera may move)
+    and the frame matted with it (:func:`core.plate.pipeline.plate_stage`). A frame the plate
+    cannot be aligned to (the subject hides most of the scene's features) is matted without
+    it: its Matte's ``background`` is None, which callers count (:func:`used_plate`).
     """
     per_frame = frame_options(options.matte)
-    stage = model_stage(image, predict, per_frame)
-    if plate is None:
-        return refine_stage(image, stage, per_frame)
-    from core.plate.pipeline import plate_stage
+    if plate is not None:
+        from core.plate.pipeline import plate_stage
 
-    return plate_stage(image, plate, stage, per_frame, plate_mask=plate_mask)
+        try:
+            return plate_stage(image, plate, stage, per_frame, plate_mask=plate_mask, progress=progress)
+        except AlignmentError as exc:
+            log.info("frame matted without the clean plate: %s", exc)
+    return refine_stage(image, stage, per_frame, progress=progress)
+
+
+def used_plate(matte: Matte) -> bool:
+    """Whether a frame's matte (from :func:`frame_refine`) was made with the clean plate."""
+    return matte.background is not None
 
 
 def matte_frames(images: Iterable[np.ndarray], predict: Callable[[np.ndarray], np.ndarray],
