@@ -421,7 +421,7 @@ REQUEST_SCHEMAS: dict[str, dict[str, Any]] = {
             "band": BAND,
             "delay": {"type": "boolean", "default": True,
                       "description": "one-frame-delay correction of lone flickers (MODNet's)"},
-            "smoothing": {"type": "number", "minimum": 0, "exclusiveMaximum": 1, "default": DEFAULT_SMOOTHING,
+            "smoothing": {"type": "number", "minimum": 0, "maximum": 1, "exclusiveMaximum": 1, "default": DEFAULT_SMOOTHING,
                           "description": "the motion-compensated previous matte's share where it is trusted, "
                                          "[0, 1); 0: off"},
             "priority": PRIORITY,
