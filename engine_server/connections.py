@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from websockets.asyncio.server import ServerConnection
@@ -56,13 +56,18 @@ class Client:
         """Record activity (any message received)."""
         self.last_active = next(_activity)
 
-    async def send(self, message: messages.Message) -> None:
-        """Send one message (its JSON frame, then its buffers) without interleaving."""
+    async def send(self, message: messages.Message, *, still: Callable[[], bool] | None = None) -> None:
+        """Send one message (its JSON frame, then its buffers) without interleaving.
+
+        ``still``: checked once the message's turn has come; when false the message is
+        dropped (progress that would otherwise follow its job's end)."""
         if self.closed:
             return
         frames = codec.encode(message)
         try:
             async with self.send_lock:
+                if still is not None and not still():
+                    return
                 for frame in frames:
                     await self.connection.send(frame)
         except ConnectionClosed:

@@ -292,7 +292,8 @@ class EngineServer:
                 return
             last[0] = now
             msg = messages.progress(job.id, fraction=float(fraction), stage=stage)
-            loop.call_soon_threadsafe(lambda: asyncio.ensure_future(client.send(msg)))
+            running = lambda: job.state is JobState.RUNNING  # noqa: E731 - nothing follows a job's end
+            loop.call_soon_threadsafe(lambda: asyncio.ensure_future(client.send(msg, still=running)))
 
         return send
 

@@ -102,6 +102,8 @@ class Job:
     state: str = "submitted"  # → accepted | busy | done
     cancels: set[str] = field(default_factory=set)
     fraction: float = 0.0
+    ended: bool = False  # a video stream whose video_end was sent
+    frames: int = 0  # the frame messages a video stream sent
 
 
 class Conn:
@@ -192,6 +194,15 @@ class Conn:
             self._owe(mid, ("status" if t == "status" else "models", None))
         elif t == "phone_link":
             self._owe(mid, ("error", "not_found"))  # the fixture's engine is not in LAN mode
+        elif t in ("video_frame", "video_end"):
+            stream = self.jobs.get(message.fields["stream"])
+            if stream is None or stream.type != "video_start" or stream.ended or stream.state == "done":
+                self._owe(mid, ("error", "not_found"))
+            elif t == "video_end":
+                stream.ended = True  # the stream's result ends it (not_found if it was refused as busy)
+                self._owe(mid, ("error", "not_found"), optional=True)
+            else:  # a frame: a `frame` message for the stream later, or an error for this id
+                self._owe(mid, ("error", "bad_image"), optional=True)
         elif t == "cancel":
             job = self.jobs.get(message.fields["job"])
             if job is not None and job.state in ("submitted", "accepted"):
@@ -213,7 +224,7 @@ class Conn:
                 allowed = {"not_found"}
             if t == "phone_paste":
                 allowed = {"not_found"}  # no cut of this connection's making
-            outputs = {"trimap": ["trimap"], "phone_cut": ["preview"], "phone_paste": []}.get(
+            outputs = {"trimap": ["trimap"], "phone_cut": ["preview"], "phone_paste": [], "video_start": []}.get(
                 t, list(message.fields.get("outputs", ["alpha"])))
             assert mid not in self.sync_owed and mid not in self.jobs, f"test bug: id {mid!r} reused"
             self.jobs[mid] = Job(t, allowed, outputs)
@@ -275,10 +286,14 @@ class Conn:
             assert m.fields["fraction"] >= job.fraction, "progress went back: " + where
             job.fraction = m.fields["fraction"]
             return
+        if m.type == "frame":
+            assert job.type == "video_start" and m.fields["index"] == job.frames, "frames in order: " + where
+            job.frames += 1
+            return
         job.state = "done"
         if m.type == "result":
             assert [s.name for s in m.specs] == job.outputs, where
-            if job.type not in ("trimap", "phone_cut", "phone_paste"):  # no matte: their result ids are not for adjust_edges
+            if job.type not in ("trimap", "phone_cut", "phone_paste", "video_start"):  # no matte: their result ids are not for adjust_edges
                 self.results.append(m.fields["result"])
         elif m.type == "error":
             assert m.fields["code"] in job.allowed_errors, f"job error not allowed here ({job.allowed_errors}): " + where
@@ -314,7 +329,10 @@ class Conn:
             assert job.state != "submitted", "job neither accepted nor refused before a later reply\n" + self.transcript()
 
     def drain(self) -> None:
-        """Sync, then wait for every accepted job to end."""
+        """End the open video streams, sync, then wait for every accepted job to end."""
+        for ref, job in list(self.jobs.items()):
+            if job.type == "video_start" and job.state != "done" and not job.ended:
+                self.send(json.dumps({"v": 1, "type": "video_end", "id": fresh_id("end"), "stream": ref}))
         self.sync()
         deadline = time.monotonic() + WAIT_S
         while self.closed_with is None and any(j.state != "done" for j in self.jobs.values()):
