@@ -185,7 +185,13 @@ def test_a_clean_plate_helps_every_frame(engine, predict):
         results = list(client.video_matte(buffers(frames), plate=raw_image(w, h, "rgb8", plate.tobytes(), name="plate")))
         plain = list(client.video_matte(buffers(frames)))
         masked = list(client.video_matte(buffers(frames), plate=raw_image(w, h, "rgba8", layer.tobytes(), name="plate")))
-        assert client.last_video["timings"]["plate"] > 0
+        assert client.last_video["timings"]["plate"] > 0 and client.last_video["frames_without_plate"] == 0
+        elsewhere = textured(h, w, seed=11)  # a plate of another scene: no frame can be aligned to it
+        unaligned = list(client.video_matte(buffers(frames), plate=raw_image(w, h, "rgb8", elsewhere.tobytes(),
+                                                                            name="plate")))
+        assert client.last_video["frames_without_plate"] == len(frames), "each frame matted without the plate"
+    for got, want in zip(unaligned, plain):
+        assert got.buffers["alpha"] == want.buffers["alpha"]
     expected = reference(frames, predict, plate=plate.astype(np.float32) / 255.0)
     expected_masked = reference(frames, predict, plate=plate.astype(np.float32) / 255.0,
                                 plate_mask=layer[:, :, 3] >= 128)

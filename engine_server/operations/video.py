@@ -39,9 +39,8 @@ from functools import partial
 import numpy as np
 
 from core.errors import ParameterError, SoftcutError
-from core.pipeline import Coarse, Matte, MatteOptions, model_stage, refine_stage
-from core.plate.pipeline import plate_stage
-from core.video.pipeline import VideoFrame, VideoMatter, VideoOptions, frame_options
+from core.pipeline import MatteOptions, model_stage
+from core.video.pipeline import VideoFrame, VideoMatter, VideoOptions, frame_options, frame_refine, used_plate
 from engine_server.jobs import Job, JobCancelled, error_code
 from engine_server.operations.common import NotFound, Reply, buffer, check_model, edge_controls, matte_outputs
 from engine_server.protocol import messages
@@ -97,6 +96,7 @@ class VideoStream:
         self._held: deque[tuple[str, float]] = deque()  # (video_frame id, confidence) of frames in the filter
         self._wake_event = asyncio.Event()
         self._sent = 0
+        self.without_plate = 0  # frames the clean plate could not be aligned to (matted without it)
 
     # ── on the event loop, as messages arrive ───────────────────────────────
 
@@ -151,8 +151,11 @@ class VideoStream:
         done = await engine.on_cpu(self._encoded, matter.finish)
         self._lap("finish", started)
         await self._answer(job, done)
-        return Reply({"frames": self._sent, "timings": {k: round(v, 4) for k, v in self.timings.items()},
-                      "device": engine.session.device})
+        fields = {"frames": self._sent, "timings": {k: round(v, 4) for k, v in self.timings.items()},
+                  "device": engine.session.device}
+        if plate is not None:
+            fields["frames_without_plate"] = self.without_plate
+        return Reply(fields)
 
     async def _frame(self, job: Job, message: messages.Message, matter: VideoMatter, per_frame: MatteOptions,
                      plate: np.ndarray | None, mask: np.ndarray | None) -> None:
@@ -170,7 +173,9 @@ class VideoStream:
             started = self._lap("decode", started)
             stage = await engine.on_model(partial(model_stage, image, engine.session.predict, per_frame, progress=check))
             started = self._lap("model", started)
-            matte = await engine.on_cpu(partial(self._matte, image, stage, per_frame, plate, mask, check))
+            matte = await engine.on_cpu(partial(frame_refine, image, stage, matter.options, plate=plate, plate_mask=mask,
+                                                progress=check))
+            self.without_plate += plate is not None and not used_plate(matte)
             started = self._lap("plate" if plate is not None else "refine", started)
         except JobCancelled:
             raise
@@ -195,14 +200,6 @@ class VideoStream:
         elif self.size != (h, w):
             raise ParameterError(f"image: expected a {self.size[1]}x{self.size[0]} frame, the size of the stream's "
                                  f"first frame; got {w}x{h}")
-
-    @staticmethod
-    def _matte(image: np.ndarray, stage: Coarse, options: MatteOptions, plate: np.ndarray | None,
-               mask: np.ndarray | None, progress) -> Matte:
-        """The frame's own matte before edges and colours (on the CPU pool)."""
-        if plate is None:
-            return refine_stage(image, stage, options, progress=progress)
-        return plate_stage(image, plate, stage, options, progress=progress, plate_mask=mask)
 
     def _encoded(self, step) -> list[tuple[VideoFrame, list]]:
         """Run the filter ``step`` (push or finish, on the CPU pool) and encode the outputs of the

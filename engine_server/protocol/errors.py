@@ -57,7 +57,7 @@ ERROR_DESCRIPTIONS: dict[str, str] = {
     "cancelled": "A request was dropped for a reason other than the client's own `cancel` "
     "(the engine is shutting down, or the result it depends on was cancelled).",
     "model_error": "The model could not be loaded or failed while running.",
-    "alignment_failed": "`plate_matte` (or a video frame with a plate): the clean plate could not be aligned with the image (too few matching "
+    "alignment_failed": "`plate_matte`: the clean plate could not be aligned with the image (too few matching "
     "features, an implausible camera move, too little overlap, or another scene); the message says which.",
     "internal": "A bug in the engine. The message says what failed; the connection stays usable.",
 }

@@ -410,7 +410,8 @@ REQUEST_SCHEMAS: dict[str, dict[str, Any]] = {
         "Open a video stream (one job): send its frames with video_frame, then video_end. Each frame is answered "
         "by a frame message, in order, one frame late (the temporal filter looks one frame ahead); the job ends "
         "with a result {frames, timings, device} without buffers. Optional buffer `plate`: a clean plate of the "
-        "scene (an rgba8 plate's transparent pixels are not plate).",
+        "scene (an rgba8 plate's transparent pixels are not plate), aligned to every frame; a frame it cannot be "
+        "aligned to is matted without it (counted in the result's frames_without_plate).",
         {
             "outputs": _outputs(VIDEO_OUTPUTS),
             "format": FORMAT,
