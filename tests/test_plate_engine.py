@@ -10,13 +10,13 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from conftest import build_tiny_model, plate_scene, textured, write_sidecar
+from conftest import plate_scene, textured
 from core.eval import metrics
 from core.imageio import save_png
 from engine_server.client import EngineError, raw_image
 from engine_server.protocol import messages
 from test_cli import softcut
-from test_server import Engine
+from test_server import module_engine
 
 
 def sad(alpha: np.ndarray, truth: np.ndarray) -> float:
@@ -27,13 +27,7 @@ def sad(alpha: np.ndarray, truth: np.ndarray) -> float:
 @pytest.fixture(scope="module")
 def engine(tmp_path_factory):
     """One engine with the tiny model for the module's tests (``engine.model``: its path)."""
-    tmp = tmp_path_factory.mktemp("plate-engine")
-    model = build_tiny_model(tmp / "tiny.onnx")
-    write_sidecar(model)
-    server = Engine(tmp, model)
-    server.model = model
-    yield server
-    server.stop()
+    yield from module_engine(tmp_path_factory, "plate-engine")
 
 
 def test_the_engine_mattes_with_a_clean_plate_better_than_without(engine):

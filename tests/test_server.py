@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import ServerThread, red_disc_image
+from conftest import ServerThread, build_tiny_model, red_disc_image, write_sidecar
 from core.imageio import float_to_uint8
 from engine_server.client import EngineError, EngineUnavailable, SoftcutClient, raw_image
 from engine_server.client.transport import ConnectionClosed, HandshakeError, WebSocketConnection
@@ -36,6 +36,18 @@ class Engine(EngineProcess):
     def raw(self) -> WebSocketConnection:
         """A bare WebSocket connection, for speaking (and mis-speaking) the protocol by hand."""
         return WebSocketConnection.connect("127.0.0.1", self.port, timeout=10)
+
+
+def module_engine(tmp_path_factory, name: str):
+    """Body of a module-scoped engine fixture: one engine with the tiny model for a module's
+    tests (``engine.model``: its path); stopped when the module is done."""
+    tmp = tmp_path_factory.mktemp(name)
+    model = build_tiny_model(tmp / "tiny.onnx")
+    write_sidecar(model)
+    server = Engine(tmp, model)
+    server.model = model
+    yield server
+    server.stop()
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from conftest import ServerThread, build_tiny_model, plate_scene, textured, write_sidecar
+from conftest import ServerThread, plate_scene, textured
 from core.composite import cutout_rgba
 from core.edges import EdgeControls
 from core.imageio import float_to_uint8
@@ -27,7 +27,7 @@ from core.pipeline import MatteOptions
 from core.video.pipeline import VideoOptions, matte_frames
 from engine_server.client import EngineError, FrameError, SoftcutClient, raw_image
 from engine_server.protocol import codec, messages
-from test_server import Engine, _hello, _send
+from test_server import _hello, _send, module_engine
 
 H, W = 72, 96
 
@@ -35,13 +35,7 @@ H, W = 72, 96
 @pytest.fixture(scope="module")
 def engine(tmp_path_factory):
     """One engine with the tiny model for the module's tests (``engine.model``: its path)."""
-    tmp = tmp_path_factory.mktemp("video-engine")
-    model = build_tiny_model(tmp / "tiny.onnx")
-    write_sidecar(model)
-    server = Engine(tmp, model)
-    server.model = model
-    yield server
-    server.stop()
+    yield from module_engine(tmp_path_factory, "video-engine")
 
 
 @pytest.fixture(scope="module")
