@@ -121,7 +121,7 @@ def test_a_frame_the_plate_cannot_be_aligned_to_is_matted_without_it():
     def predict(image):  # "reddish is the subject", as the tiny test model
         return np.clip(4.0 * (image[..., 0] - image[..., 2]) + 0.5, 0.0, 1.0).astype(np.float32)
 
-    image, plate, _ = (x.astype(np.float32) / 255.0 for x in plate_scene())
+    image, plate = (x.astype(np.float32) / 255.0 for x in plate_scene()[:2])
     options = VideoOptions(matte=MatteOptions(refine="fast"))
     with_plate = frame_matte(image, predict, options, plate=plate)
     assert used_plate(with_plate) and with_plate.background.shape == image.shape

@@ -25,6 +25,7 @@ import numpy as np
 from core.edges import EdgeControls
 from core.errors import AlignmentError, ParameterError
 from core.pipeline import Coarse, Matte, MatteOptions, Progress, finish_edges, model_stage, refine_stage
+from core.plate.pipeline import plate_stage
 from core.video.temporal import TemporalFilter
 
 log = logging.getLogger(__name__)
@@ -92,11 +93,6 @@ class VideoMatter:
         self._next = 0
         self.timings = {"temporal": 0.0, "edges": 0.0}
 
-    @property
-    def next_index(self) -> int:
-        """The index the next pushed frame gets."""
-        return self._next
-
     def seed(self, index: int, image: np.ndarray, unedited: np.ndarray, output: np.ndarray) -> None:
         """Continue a sequence after frame ``index - 1``: its ``image`` (H, W, 3), its own
         per-frame ``unedited`` matte and the ``output`` matte it was given (H, W), float32
@@ -161,8 +157,6 @@ def frame_refine(image: np.ndarray, stage: Coarse, options: VideoOptions, *, pla
     """
     per_frame = frame_options(options.matte)
     if plate is not None:
-        from core.plate.pipeline import plate_stage
-
         try:
             return plate_stage(image, plate, stage, per_frame, plate_mask=plate_mask, progress=progress)
         except AlignmentError as exc:

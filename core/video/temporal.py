@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cached_property, lru_cache
 
 import cv2
 import numpy as np
@@ -68,6 +69,29 @@ class _Seen:
     alpha: np.ndarray
     output: np.ndarray | None = None
 
+    @classmethod
+    def of(cls, image: np.ndarray, alpha: np.ndarray, output: np.ndarray | None = None) -> _Seen:
+        return cls(image, _flow_grey(image), alpha, output)
+
+    @cached_property
+    def blurred(self) -> np.ndarray:
+        """(H, W, 3) float32: the image as the colour check compares it."""
+        return _colour_blur(self.image)
+
+
+@dataclass
+class _Link:
+    """Where each pixel of a frame is in another: ``maps`` (map_x, map_y), each (H, W)
+    float32; ``trust`` (H, W) float32 in [0, 1], the colour check of the other frame
+    carried along them."""
+
+    maps: tuple[np.ndarray, np.ndarray]
+    trust: np.ndarray
+
+    def carry(self, values: np.ndarray) -> np.ndarray:
+        """The other frame's ``values`` (H, W) carried to this frame."""
+        return _remap(values, self.maps)
+
 
 class TemporalFilter:
     """Stream filter: the motion-compensated one-frame delay, then motion-compensated
@@ -99,7 +123,7 @@ class TemporalFilter:
         """Continue a sequence: ``image`` (H, W, 3) was the frame before the next pushed one,
         ``alpha`` its own matte and ``output`` the matte it was given ((H, W), float32 in [0, 1])."""
         self._held = None
-        self._previous = _Seen(image, _flow_grey(image), alpha, output.astype(np.float32, copy=True))
+        self._previous = _Seen.of(image, alpha, output.astype(np.float32, copy=True))
 
     def reset(self) -> None:
         """Forget the frames seen (a cut in the footage); a held frame is lost."""
@@ -110,7 +134,7 @@ class TemporalFilter:
         finished matte (H, W) float32 in [0, 1] of the frame before, or None."""
         if alpha.shape != image.shape[:2]:
             raise ParameterError(f"alpha: expected shape {image.shape[:2]}; got {alpha.shape}")
-        incoming = _Seen(image, _flow_grey(image), alpha)
+        incoming = _Seen.of(image, alpha)
         done = self._finish_held(incoming)
         self._held = incoming
         return done
@@ -129,44 +153,51 @@ class TemporalFilter:
             previous = None  # another size: a new shot
         if following is not None and following.grey.shape != held.grey.shape:
             following = None
-        to_previous = self._sampler(held, previous) if previous is not None else None
+        delay = self.delay and previous is not None and following is not None
+        to_previous = self._link(held, previous) if delay or (previous is not None and self.strength > 0.0) else None
         current = held.alpha
-        if self.delay and previous is not None and following is not None:
-            to_following = self._sampler(held, following)
-            before, before_trust = self._carry(held, previous, previous.alpha, to_previous)
-            after, after_trust = self._carry(held, following, following.alpha, to_following)
-            current = one_frame_delay(before, current, after, threshold=self.threshold,
-                                      where=(before_trust > TRUSTED) & (after_trust > TRUSTED))
+        if delay:
+            to_following = self._link(held, following)
+            current = one_frame_delay(to_previous.carry(previous.alpha), current, to_following.carry(following.alpha),
+                                      threshold=self.threshold,
+                                      where=(to_previous.trust > TRUSTED) & (to_following.trust > TRUSTED))
         out = current.astype(np.float32, copy=True)
         if previous is not None and self.strength > 0.0:
-            carried, trust = self._carry(held, previous, previous.output, to_previous)
-            out += np.float32(self.strength) * trust * (carried - out)
+            out += np.float32(self.strength) * to_previous.trust * (to_previous.carry(previous.output) - out)
         held.output = np.clip(out, 0.0, 1.0, out=out)
         self._previous = held
         return held.output
 
-    def _sampler(self, frame: _Seen, other: _Seen) -> tuple[np.ndarray, np.ndarray]:
-        """(map_x, map_y), each (H, W) float32: where each pixel of ``frame`` is in ``other``."""
+    def _link(self, frame: _Seen, other: _Seen) -> _Link:
+        """The optical flow from ``frame`` to ``other`` and the colour check along it."""
         flow = self._flow.calc(frame.grey, other.grey, None)
         h, w = frame.alpha.shape
         if flow.shape[:2] != (h, w):
             flow = cv2.resize(flow, (w, h), interpolation=cv2.INTER_LINEAR)
             flow[:, :, 0] *= w / frame.grey.shape[1]
             flow[:, :, 1] *= h / frame.grey.shape[0]
-        xs, ys = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
-        return xs + flow[:, :, 0], ys + flow[:, :, 1]
-
-    def _carry(self, frame: _Seen, other: _Seen, values: np.ndarray,
-               sampler: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-        """``values`` (H, W) of ``other`` carried to ``frame``, and the colour check's trust
-        in them, (H, W) float32 in [0, 1]."""
-        map_x, map_y = sampler
-        carried = cv2.remap(values, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-        carried_image = cv2.remap(other.image, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-        diff = cv2.GaussianBlur(frame.image, (0, 0), 1.0) - cv2.GaussianBlur(carried_image, (0, 0), 1.0)
+        xs, ys = _pixel_grid(h, w)
+        maps = (xs + flow[:, :, 0], ys + flow[:, :, 1])
+        diff = frame.blurred - _colour_blur(_remap(other.image, maps))
         distance_sq = np.einsum("ijk,ijk->ij", diff, diff)
         trust = np.exp(-distance_sq / (2.0 * self.colour_sigma ** 2)).astype(np.float32)
-        return carried, trust
+        return _Link(maps, trust)
+
+
+def _remap(values: np.ndarray, maps: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+    return cv2.remap(values, maps[0], maps[1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+
+
+def _colour_blur(image: np.ndarray) -> np.ndarray:
+    return cv2.GaussianBlur(image, (0, 0), 1.0)
+
+
+@lru_cache(maxsize=4)
+def _pixel_grid(h: int, w: int) -> tuple[np.ndarray, np.ndarray]:
+    """(xs, ys), each (h, w) float32: every pixel's own coordinates (read only)."""
+    xs, ys = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
+    xs.flags.writeable = ys.flags.writeable = False
+    return xs, ys
 
 
 def _flow_grey(image: np.ndarray) -> np.ndarray:
