@@ -37,9 +37,10 @@ import re
 import shutil
 import subprocess
 import tempfile
+import time
 from glob import escape as glob_escape
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
@@ -368,7 +369,7 @@ class FrameStore:
         other options' run and ``restart`` is False."""
         if self.folder.is_dir():
             for stale in self.folder.glob(".*.tmp"):  # a frame, matte or state being written when stopped
-                if stale.name.startswith((".softcut-", f"{STATE_NAME}.")) or ".png." in stale.name:
+                if stale.name.startswith(".softcut-") or ".png." in stale.name:
                     stale.unlink(missing_ok=True)
         old = None if restart else _read_state(self.state_path)
         if old is not None:
@@ -512,19 +513,6 @@ def encode_video(output: Output, frames: list[Path], *, width: int, height: int,
 # ── the run ──────────────────────────────────────────────────────────────────
 
 
-@dataclass
-class RunSummary:
-    """What a run did: frames in the video, frames matted by this run, the frame it
-    resumed from, its wall time and the outputs written."""
-
-    frames: int
-    matted: int
-    resumed_from: int
-    seconds: float
-    outputs: list[str] = field(default_factory=list)
-    timings: dict[str, float] = field(default_factory=dict)
-
-
 class VideoRun:
     """One ``softcut video`` run: frames from ``source`` through a model and a
     :class:`VideoMatter`, written into a :class:`FrameStore`, then the outputs.
@@ -553,7 +541,6 @@ class VideoRun:
         folder, work = store_folder(outputs)
         self.store = FrameStore(folder, work=work)
         self.resumed_from = 0
-        self.matted = 0
         self.without_plate = 0  # frames of this run the plate could not be aligned to
         self.timings: dict[str, float] = {}
 
@@ -562,9 +549,9 @@ class VideoRun:
         return self.store.done
 
     @property
-    def total(self) -> int | None:
-        """The frame count (an estimate from the metadata for a video not yet finished)."""
-        return self.store.done if self.store.finished else self.source.info.frames
+    def matted(self) -> int:
+        """Frames matted by this run (the rest were done by the run it resumed)."""
+        return self.store.done - self.resumed_from
 
     def begin(self) -> int:
         """Open the store; returns the frames an earlier run of the same input and options did."""
@@ -574,8 +561,6 @@ class VideoRun:
     def matte(self, progress: Callable[[int, int | None], None] | None = None) -> None:
         """Matte the frames not done yet, writing each as it is finished.
         ``progress(done, total)`` after each frame (total None when unknown)."""
-        import time
-
         if self.store.finished:
             return
         matter = VideoMatter(self.options)
@@ -612,7 +597,6 @@ class VideoRun:
         for frame in frames:
             rgba = cutout_rgba(frame.foreground, frame.alpha)
             self.store.write(frame.index, self.source.info.name(frame.index), rgba, frame.unedited)
-            self.matted += 1
             if progress is not None:
                 progress(self.store.done, self.source.info.frames)
 
