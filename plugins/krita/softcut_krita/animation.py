@@ -94,9 +94,7 @@ class FrameReader:
     def _layer(self):
         if self._node is not None:
             return self._node
-        node = document.find_node(self.doc, self.source.node_id)
-        if node is None:
-            raise DocumentError(f"the layer '{self.source.name}' is gone")
+        node = _layer_of(self.doc, self.source)
         if (self.doc.colorModel(), self.doc.colorDepth()) != ("RGBA", "U8"):
             self._copy = self.doc.clone()
             self._copy.setColorSpace("RGBA", "U8", "")
@@ -177,7 +175,7 @@ def add_animated_mask(doc, source: AnimationSource, mattes: list[bytes], *, name
     steps = 1
     mask = _temporary_mask(doc, layer)
     try:
-        for t in sorted(set(source.all_times) | set(source.times)):
+        for t in source.all_times:
             _switch(doc, t)
             steps += 1
             if not mask.hasKeyframeAtTime(t):
@@ -192,7 +190,7 @@ def add_animated_mask(doc, source: AnimationSource, mattes: list[bytes], *, name
         copy = mask.duplicate()
     finally:
         _undo_until_gone(doc, layer, mask, steps)
-        _switch_back(doc, start_time)
+        _switch(doc, start_time)  # undoing the switches gives the time back; this is a last resort
         _keep_clip_range(doc, clip)
     copy.setName(name)
     layer.addChildNode(copy, None)
@@ -215,7 +213,7 @@ def add_animated_layer(doc, source: AnimationSource, cutouts: list[bytes], *, na
     copy = layer.duplicate()
     mark = _temporary_mask(doc, layer)  # brackets the time switches: undoing it undoes them
     try:
-        for t in sorted(set(source.all_times) | set(source.times)):
+        for t in source.all_times:
             _switch(doc, t)
             b = copy.bounds()
             if b.width() > 0 and b.height() > 0:
@@ -226,7 +224,7 @@ def add_animated_layer(doc, source: AnimationSource, cutouts: list[bytes], *, na
         document.settle(doc)
     finally:
         _undo_until_gone(doc, layer, mark, 2)
-        _switch_back(doc, start_time)
+        _switch(doc, start_time)  # undoing the switches gives the time back; this is a last resort
         _keep_clip_range(doc, clip)
     copy.setName(name)
     if not copy.visible():
@@ -236,11 +234,6 @@ def add_animated_layer(doc, source: AnimationSource, cutouts: list[bytes], *, na
     document.settle(doc)
     _keep_clip_range(doc, clip)
     return _added(parent, copy)
-
-
-def _switch_back(doc, time: int) -> None:
-    if doc.currentTime() != time:  # undoing the switches gives the time back; this is a last resort
-        _switch(doc, time)
 
 
 def _added(parent, copy):
