@@ -124,34 +124,33 @@ class EngineWorker(QObject):
             self._client = client
         return self._client
 
-    def _run(self, job_id: str, make_message, timeout: float) -> None:
+    def _outcome(self, job_id: str, work: Callable[[SoftcutClient], Any]) -> None:
+        """``work(client)`` on the connected client; its outcome or failure queued for the GUI thread."""
         try:
-            client = self._connected()
-            if make_message is None:
-                outcome = client.welcome
-            else:
-                def progress(fraction: float, stage: str) -> None:
-                    if self._cancel_wanted == job_id:
-                        self._cancel_wanted = None
-                        self._cancel(client, job_id)
-                    self._events.put((job_id, "progress", (fraction, stage)))
-
-                outcome = client.request(make_message(job_id), progress=progress, timeout=timeout)
-            self._events.put((job_id, "done", outcome))
+            self._events.put((job_id, "done", work(self._connected())))
         except Exception as exc:  # every failure reaches the GUI as a message
             if isinstance(exc, EngineUnavailable):
                 self._client = None  # reconnect on the next request
             self._events.put((job_id, "error", exc))
 
+    def _run(self, job_id: str, make_message, timeout: float) -> None:
+        def work(client: SoftcutClient):
+            if make_message is None:
+                return client.welcome
+
+            def progress(fraction: float, stage: str) -> None:
+                if self._cancel_wanted == job_id:
+                    self._cancel_wanted = None
+                    self._cancel(client, job_id)
+                self._events.put((job_id, "progress", (fraction, stage)))
+
+            return client.request(make_message(job_id), progress=progress, timeout=timeout)
+
+        self._outcome(job_id, work)
+
     def _run_stream(self, job_id: str, run, stop: threading.Event) -> None:
-        try:
-            client = self._connected()
-            outcome = run(client, stop, lambda fraction, stage: self._events.put((job_id, "progress", (fraction, stage))))
-            self._events.put((job_id, "done", outcome))
-        except Exception as exc:  # every failure reaches the GUI as a message
-            if isinstance(exc, EngineUnavailable):
-                self._client = None
-            self._events.put((job_id, "error", exc))
+        self._outcome(job_id, lambda client: run(
+            client, stop, lambda fraction, stage: self._events.put((job_id, "progress", (fraction, stage)))))
 
     @staticmethod
     def _cancel(client: SoftcutClient, job_id: str) -> None:
@@ -188,14 +187,13 @@ class FrameFeed(QObject):
     QTimer tops the queue up, the worker iterates. Iterating raises JobCancelledError once ``stop``
     is set, and re-raises on the worker thread any error ``make`` raised."""
 
-    def __init__(self, count: int, make: Callable[[int], Any], stop: threading.Event | None = None, *,
-                 ahead: int = 2, parent: QObject | None = None) -> None:
+    def __init__(self, count: int, make: Callable[[int], Any], *, ahead: int = 2, parent: QObject | None = None) -> None:
         super().__init__(parent)
         if ahead < 1:
             raise ValueError(f"ahead: expected at least 1; got {ahead}")
         self.count, self.made = count, 0
         self._make = make
-        self.stop = stop if stop is not None else threading.Event()
+        self.stop = threading.Event()  # the stream's own stop, once it runs (set by the worker thread)
         self._queue: queue.Queue = queue.Queue(maxsize=ahead)
         self._timer = QTimer(self)
         self._timer.setInterval(POLL_MS)
