@@ -544,11 +544,12 @@ def test_a_clean_plate_that_cannot_be_used_leaves_the_document_alone(krita_run, 
 
 
 def animation_frames(out: Path, name: str) -> list:
-    """The source layer's keyframes in the playback range (rgba8 bytes, in time order), as Krita held them."""
-    frames = []
-    for t in ANIMATION_TIMES:
+    """The source layer's keyframes in the playback range (rgba8 bytes, in time order): the input files
+    anim0.rgba ..., checked to be what Krita held at those times."""
+    frames = [(out / f"anim{k}.rgba").read_bytes() for k in range(len(ANIMATION_TIMES))]
+    for t, frame in zip(ANIMATION_TIMES, frames):
         bgra = np.frombuffer((out / f"{name}.source{t}.bin").read_bytes(), np.uint8).reshape(H, W, 4)
-        frames.append(np.ascontiguousarray(bgra[..., [2, 1, 0, 3]]).tobytes())
+        assert np.ascontiguousarray(bgra[..., [2, 1, 0, 3]]).tobytes() == frame, f"Krita's keyframe {t}"
     return frames
 
 
