@@ -465,9 +465,9 @@ def video_arguments(kind: str, width: int, height: int) -> list[str]:
 def encode_video(output: Output, frames: list[Path], *, width: int, height: int, fps: float,
                  audio: Path | None = None) -> None:
     """Write ``output`` from RGBA PNG ``frames`` (width × height each) at ``fps``, piping
-    raw pixels to ffmpeg (RGBA, or the alpha as grey for a matte). ``audio``: a file whose
-    first audio track goes into .mov (PCM) and .webm (Opus) outputs. The video is written
-    under a temporary name and renamed into place.
+    raw pixels to ffmpeg (BGRA, as OpenCV decodes them, or the alpha as grey for a matte).
+    ``audio``: a file whose first audio track goes into .mov (PCM) and .webm (Opus) outputs.
+    The video is written under a temporary name and renamed into place.
 
     Raises VideoEncodeError with ffmpeg's message when it fails."""
     import cv2
@@ -475,7 +475,7 @@ def encode_video(output: Output, frames: list[Path], *, width: int, height: int,
     grey = output.kind == "matte"
     container = _CONTAINERS[output.path.suffix.lower()]
     cmd = [ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y", "-f", "rawvideo",
-           "-pix_fmt", "gray" if grey else "rgba", "-s", f"{width}x{height}", "-framerate", f"{fps:g}", "-i", "-"]
+           "-pix_fmt", "gray" if grey else "bgra", "-s", f"{width}x{height}", "-framerate", f"{fps:g}", "-i", "-"]
     if audio is not None and not grey:
         cmd += ["-i", str(audio), "-map", "0:v:0", "-map", "1:a:0?", "-t", f"{len(frames) / fps:.6f}",
                 "-c:a", "pcm_s16le" if output.kind == "prores" else "libopus"]
@@ -491,8 +491,7 @@ def encode_video(output: Output, frames: list[Path], *, width: int, height: int,
                 pixels = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
                 if pixels is None or pixels.shape[:2] != (height, width) or pixels.ndim != 3 or pixels.shape[2] != 4:
                     raise VideoEncodeError(f"{path}: not a {width}×{height} RGBA frame of this run")
-                data = pixels[:, :, 3] if grey else cv2.cvtColor(pixels, cv2.COLOR_BGRA2RGBA)
-                proc.stdin.write(np.ascontiguousarray(data).tobytes())
+                proc.stdin.write(np.ascontiguousarray(pixels[:, :, 3]) if grey else pixels)
             proc.stdin.close()
         except BrokenPipeError:
             pass
