@@ -208,6 +208,13 @@ def _edge_controls(args: argparse.Namespace) -> EdgeControls:
     return EdgeControls(smooth=args.smooth, feather=args.feather, contrast=args.contrast, shift_edge=args.shift_edge)
 
 
+def _matte_options(args: argparse.Namespace):
+    """The MatteOptions of ``cut`` and ``video`` (--refine and the edge flags)."""
+    from core.pipeline import MatteOptions
+
+    return MatteOptions(refine=args.refine, edges=_edge_controls(args), decontaminate=args.decontaminate, band=args.band)
+
+
 def _output_for(out: Path, source: Path, many: bool, suffix: str = ".png") -> Path:
     if many:
         out.mkdir(parents=True, exist_ok=True)
@@ -218,11 +225,9 @@ def _output_for(out: Path, source: Path, many: bool, suffix: str = ".png") -> Pa
 
 
 def cmd_cut(args: argparse.Namespace, console: Console) -> int:
-    from core.pipeline import MatteOptions, select_subject
+    from core.pipeline import select_subject
 
-    options = MatteOptions(
-        refine=args.refine, edges=_edge_controls(args), decontaminate=args.decontaminate, band=args.band
-    )
+    options = _matte_options(args)
     bg = composite.parse_colour(args.bg_color) if args.bg_color else None
     plate = None
     if args.plate:
@@ -330,13 +335,11 @@ def cmd_video(args: argparse.Namespace, console: Console) -> int:
 
 
 def _video_options(args: argparse.Namespace):
-    from core.pipeline import MatteOptions
     from core.video.pipeline import VideoOptions
 
     if args.fps is not None and args.fps <= 0:
         raise ParameterError(f"--fps: expected a positive frame rate; got {args.fps}")
-    matte = MatteOptions(refine=args.refine, edges=_edge_controls(args), decontaminate=args.decontaminate, band=args.band)
-    return VideoOptions(matte=matte, delay=not args.no_delay, smoothing=args.smoothing)
+    return VideoOptions(matte=_matte_options(args), delay=not args.no_delay, smoothing=args.smoothing)
 
 
 def _warn_if_unsure(console: Console, source: Path | str, confidence: float) -> None:
