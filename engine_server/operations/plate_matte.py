@@ -15,12 +15,13 @@ import numpy as np
 from core.plate.pipeline import plate_stage
 from engine_server.operations.common import Reply, buffer
 from engine_server.operations.select_subject import run_with
+from engine_server.protocol.messages import BufferSpec
 
 
-def shown(request) -> np.ndarray | None:
+def plate_mask(spec: BufferSpec, data: bytes) -> np.ndarray | None:
     """An rgba8 plate's pixels that show the scene (alpha ≥ 128), (H, W) bool; None for other
-    formats (an editor layer's transparent parts, e.g. round a rotated photo, are no plate)."""
-    spec, data = request.buffers[1]
+    formats or a fully opaque plate (an editor layer's transparent parts, e.g. round a rotated
+    photo, are no plate). Also read by video streams' plates."""
     if spec.format != "rgba8":
         return None
     alpha = np.frombuffer(data, np.uint8).reshape(spec.height, spec.width, 4)[:, :, 3]
@@ -29,10 +30,10 @@ def shown(request) -> np.ndarray | None:
 
 async def run(engine, job, request) -> Reply:
     plate = await engine.on_cpu(partial(buffer, request, 1, engine=engine))
-    plate_mask = shown(request)
+    mask = plate_mask(*request.buffers[1])
 
     def finish(image, stage, options, *, progress):
-        return plate_stage(image, plate, stage, options, progress=progress, plate_mask=plate_mask)
+        return plate_stage(image, plate, stage, options, progress=progress, plate_mask=mask)
 
     reply, matte = await run_with(engine, job, request, finish)
     reply.fields["alignment"] = matte.alignment.summary()

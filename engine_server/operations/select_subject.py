@@ -35,9 +35,11 @@ class StoredResult:
     known: np.ndarray | None = None
 
 
-def options_from(fields: dict) -> MatteOptions:
+def options_from(fields: dict, *, refine: str = "best") -> MatteOptions:
+    """The matte options from a request's fields (absent fields: the protocol's defaults;
+    ``refine``: the request's default refinement)."""
     return MatteOptions(
-        refine=fields.get("refine", "best"),
+        refine=fields.get("refine", refine),
         edges=edge_controls(fields),
         decontaminate=float(fields.get("decontaminate", 1.0)),
         band=float(fields.get("band", 0.015)),

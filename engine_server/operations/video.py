@@ -42,7 +42,9 @@ from core.errors import ParameterError, SoftcutError
 from core.pipeline import MatteOptions, model_stage
 from core.video.pipeline import VideoFrame, VideoMatter, VideoOptions, frame_options, frame_refine, used_plate
 from engine_server.jobs import Job, JobCancelled, error_code
-from engine_server.operations.common import NotFound, Reply, buffer, check_model, edge_controls, matte_outputs
+from engine_server.operations.common import NotFound, Reply, buffer, check_model, matte_outputs
+from engine_server.operations.plate_matte import plate_mask
+from engine_server.operations.select_subject import options_from
 from engine_server.protocol import messages
 from engine_server.protocol.schemas import DEFAULT_SMOOTHING, DEFAULT_VIDEO_REFINE
 
@@ -53,24 +55,9 @@ class StreamBusy(Exception):
     """A stream already has ``limits.max_pending_frames`` frames unanswered."""
 
 
-def plate_mask(spec: messages.BufferSpec, data: bytes) -> np.ndarray | None:
-    """An rgba8 plate's pixels that show the scene (alpha >= 128), (H, W) bool; None for other
-    formats or a fully opaque plate (as ``plate_matte`` reads an editor layer)."""
-    if spec.format != "rgba8":
-        return None
-    alpha = np.frombuffer(data, np.uint8).reshape(spec.height, spec.width, 4)[:, :, 3]
-    return None if alpha.min() >= 128 else alpha >= 128
-
-
 def video_options(fields: dict) -> VideoOptions:
     """The stream's options from video_start's fields (absent fields: the protocol's defaults)."""
-    matte = MatteOptions(
-        refine=fields.get("refine", DEFAULT_VIDEO_REFINE),
-        edges=edge_controls(fields),
-        decontaminate=float(fields.get("decontaminate", 1.0)),
-        band=float(fields.get("band", 0.015)),
-    )
-    return VideoOptions(matte=matte, delay=bool(fields.get("delay", True)),
+    return VideoOptions(matte=options_from(fields, refine=DEFAULT_VIDEO_REFINE), delay=bool(fields.get("delay", True)),
                         smoothing=float(fields.get("smoothing", DEFAULT_SMOOTHING)))
 
 
