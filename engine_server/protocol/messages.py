@@ -324,6 +324,26 @@ def _edges(edges: Mapping[str, float] | None) -> dict[str, float]:
     return dict(edges) if edges else {}
 
 
+def _matte_fields(outputs: Sequence[str], format: str, refine: str, edges: Mapping[str, float] | None,
+                  decontaminate: float, band: float, extra: Mapping[str, Any] | None = None, *, priority: str,
+                  model: str | None) -> dict[str, Any]:
+    """The fields of a matting request (select_subject, plate_matte, video_start), in their wire order:
+    the matte's, then ``extra`` (the request's own), ``priority`` and ``model`` when given."""
+    fields: dict[str, Any] = {
+        "outputs": list(outputs),
+        "format": format,
+        "refine": refine,
+        "edges": _edges(edges),
+        "decontaminate": decontaminate,
+        "band": band,
+        **(extra or {}),
+        "priority": priority,
+    }
+    if model is not None:
+        fields["model"] = model
+    return fields
+
+
 def select_subject(
     image: Buffer,
     *,
@@ -342,17 +362,7 @@ def select_subject(
     ``edges`` maps smooth, feather, contrast, shift_edge to values (absent: 0);
     ``model`` None means the engine's loaded model. See docs/protocol.md for ranges.
     """
-    fields: dict[str, Any] = {
-        "outputs": list(outputs),
-        "format": format,
-        "refine": refine,
-        "edges": _edges(edges),
-        "decontaminate": decontaminate,
-        "band": band,
-        "priority": priority,
-    }
-    if model is not None:
-        fields["model"] = model
+    fields = _matte_fields(outputs, format, refine, edges, decontaminate, band, priority=priority, model=model)
     return Message("select_subject", _fresh(id), fields=fields, buffers=[image])
 
 
@@ -485,19 +495,8 @@ def video_start(
     (a :func:`buffer` named ``plate``). ``delay``: the one-frame-delay correction;
     ``smoothing`` in [0, 1): motion-compensated smoothing (0: off). The other fields as for
     :func:`select_subject` (``refine`` defaults to "fast" for video)."""
-    fields: dict[str, Any] = {
-        "outputs": list(outputs),
-        "format": format,
-        "refine": refine,
-        "edges": _edges(edges),
-        "decontaminate": decontaminate,
-        "band": band,
-        "delay": bool(delay),
-        "smoothing": smoothing,
-        "priority": priority,
-    }
-    if model is not None:
-        fields["model"] = model
+    fields = _matte_fields(outputs, format, refine, edges, decontaminate, band,
+                           {"delay": bool(delay), "smoothing": smoothing}, priority=priority, model=model)
     return Message("video_start", _fresh(id), fields=fields, buffers=[] if plate is None else [plate])
 
 
