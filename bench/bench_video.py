@@ -103,9 +103,10 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             print(json.dumps(run_one(Path(args.one[0]), args.one[1], Path(tmp))))
         return
+    from core.video.io import STAGES as stages
+
     with tempfile.TemporaryDirectory() as tmp:
         clip = make_clip(Path(tmp), args.frames, args.data)
-        stages = ("decode", "model", "refine", "temporal", "edges_colours", "write")
         print(f"{args.frames} frames of {SIZE[0]}×{SIZE[1]} H.264, model isnet on the CPU\n")
         print("| refine | frames/s | s/frame | " + " | ".join(stages) + " | temporal share | model runs/frame | .mov encode s | peak RSS MB | load avg |")
         print("|---|---:|---:|" + "---:|" * len(stages) + "---:|---:|---:|---:|---:|")
