@@ -7,9 +7,10 @@ apart, so that the run can be driven without clicking.
 from __future__ import annotations
 
 from krita import Krita
-from PyQt5.QtWidgets import QComboBox, QDialog, QDialogButtonBox, QFormLayout, QLabel, QVBoxLayout
+from PyQt5.QtWidgets import QDialog, QFormLayout, QLabel, QVBoxLayout
 
 from .controller import ANIMATION_OUTPUTS, SETTINGS, Controller
+from .dialogs import choice_box, main_window, ok_cancel
 
 TITLE = "Select Subject in Animation"
 EXPLANATION = ("Softcut reads every keyframe of the active layer inside the playback range, cuts out the "
@@ -29,20 +30,12 @@ class AnimationDialog(QDialog):
         explanation.setWordWrap(True)
         layout.addWidget(explanation)
         form = QFormLayout()
-        self.output = QComboBox()
-        for key, label in ANIMATION_OUTPUTS:
-            self.output.addItem(label, key)
-        self.output.setCurrentIndex(max(self.output.findData(output), 0))
-        self.quality = QComboBox()
-        for key, label in QUALITIES:
-            self.quality.addItem(label, key)
-        self.quality.setCurrentIndex(max(self.quality.findData(refine), 0))
+        self.output = choice_box(ANIMATION_OUTPUTS, output)
+        self.quality = choice_box(QUALITIES, refine)
         form.addRow("Output", self.output)
         form.addRow("Quality", self.quality)
         layout.addLayout(form)
-        self.buttons = QDialogButtonBox(QDialogButtonBox.Ok | QDialogButtonBox.Cancel)
-        self.buttons.accepted.connect(self.accept)
-        self.buttons.rejected.connect(self.reject)
+        self.buttons = ok_cancel(self)
         layout.addWidget(self.buttons)
 
 
@@ -52,9 +45,7 @@ def select_subject_in_animation(ctl: Controller) -> bool:
     app = Krita.instance()
     if app.activeDocument() is None or ctl.worker.busy:
         return ctl.select_subject_in_animation()  # says why nothing can run
-    window = app.activeWindow()
-    parent = window.qwindow() if window is not None else None
-    dialog = AnimationDialog(app.readSetting(SETTINGS, "animation_output", "mask"), ctl.refine_mode, parent)
+    dialog = AnimationDialog(app.readSetting(SETTINGS, "animation_output", "mask"), ctl.refine_mode, main_window())
     if dialog.exec_() != QDialog.Accepted:
         return False
     output, refine = dialog.output.currentData(), dialog.quality.currentData()

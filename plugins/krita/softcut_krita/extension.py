@@ -12,15 +12,14 @@ from PyQt5.QtWidgets import QInputDialog
 
 from .animation_dialog import select_subject_in_animation
 from .controller import Controller
+from .dialogs import main_window
 from .plate_dialog import select_subject_with_clean_plate
 from .protocol.schemas import SEGMENTS_MAX, SEGMENTS_MIN
 
 
 def ask_segment_count(ctl: Controller) -> int | None:
     """The number of layers from a small dialog (the docker's count first), or None when cancelled."""
-    window = Krita.instance().activeWindow()
-    parent = window.qwindow() if window is not None else None
-    count, ok = QInputDialog.getInt(parent, "Soft Segment Layers", "Number of layers:", ctl.segment_count,
+    count, ok = QInputDialog.getInt(main_window(), "Soft Segment Layers", "Number of layers:", ctl.segment_count,
                                     SEGMENTS_MIN, SEGMENTS_MAX, 1)
     return count if ok else None
 

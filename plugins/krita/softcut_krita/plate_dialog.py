@@ -18,7 +18,8 @@ from PyQt5.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFileDialog, 
                              QLabel, QLineEdit, QPushButton, QRadioButton, QVBoxLayout)
 
 from . import plate
-from .controller import OUTPUT_LABELS, OUTPUTS, SETTINGS, Controller
+from .controller import OUTPUT_LABELS, SETTINGS, Controller
+from .dialogs import choice_box, main_window, ok_cancel
 
 TITLE = "Select Subject with Clean Plate"
 EXPLANATION = ("The clean plate is a photo of the same scene without the subject, taken from about the same "
@@ -75,16 +76,11 @@ class PlateDialog(QDialog):
         layout.addWidget(self.note)
 
         form = QFormLayout()
-        self.output = QComboBox()
-        for key, label in OUTPUT_LABELS:
-            self.output.addItem(label, key)
-        self.output.setCurrentIndex(OUTPUTS.index(output) if output in OUTPUTS else 0)
+        self.output = choice_box(OUTPUT_LABELS, output)
         form.addRow("Output", self.output)
         layout.addLayout(form)
 
-        self.buttons = QDialogButtonBox(QDialogButtonBox.Ok | QDialogButtonBox.Cancel)
-        self.buttons.accepted.connect(self.accept)
-        self.buttons.rejected.connect(self.reject)
+        self.buttons = ok_cancel(self)
         layout.addWidget(self.buttons)
 
         self.layer_button.setEnabled(bool(layers))
@@ -124,9 +120,7 @@ def ask_plate(ctl: Controller, doc, output: str | None = None) -> PlateChoice | 
     app = Krita.instance()
     layers, default = ctl.plate_layers(doc)
     output = output or app.readSetting(SETTINGS, "plate_output", "selection")
-    window = app.activeWindow()
-    parent = window.qwindow() if window is not None else None
-    dialog = PlateDialog(layers, default, output, app.readSetting(SETTINGS, "plate_file", ""), parent)
+    dialog = PlateDialog(layers, default, output, app.readSetting(SETTINGS, "plate_file", ""), main_window())
     if dialog.exec_() != QDialog.Accepted:
         return None
     choice = dialog.choice()
