@@ -74,6 +74,8 @@ class VideoStream:
         self.request = request
         self.id = request.id
         self.send = send
+        self.outputs = list(request.fields.get("outputs", ["alpha"]))
+        self.format = request.fields.get("format", "raw")
         self.inbox: deque[messages.Message] = deque()
         self.unanswered = 0
         """Frames received and not yet answered by a frame or an error."""
@@ -191,9 +193,7 @@ class VideoStream:
     def _encoded(self, step) -> list[tuple[VideoFrame, list]]:
         """Run the filter ``step`` (push or finish, on the CPU pool) and encode the outputs of the
         frames it finished."""
-        fields = self.request.fields
-        names, fmt = list(fields.get("outputs", ["alpha"])), fields.get("format", "raw")
-        return [(f, matte_outputs(names, fmt, alpha=f.alpha, foreground=f.foreground)) for f in step()]
+        return [(f, matte_outputs(self.outputs, self.format, alpha=f.alpha, foreground=f.foreground)) for f in step()]
 
     async def _answer(self, job: Job, done: list[tuple[VideoFrame, list]]) -> None:
         for finished, outputs in done:
