@@ -22,6 +22,7 @@ import itertools
 import logging
 import time
 import uuid
+from functools import partial
 from http import HTTPStatus
 from pathlib import Path
 from collections.abc import Callable
@@ -230,13 +231,17 @@ class EngineServer:
             await client.send(messages.error("unknown_type", f"unknown request type {message.type!r}", ref=message.id))
             return
         loop = asyncio.get_running_loop()
-        stream = video.VideoStream(self.engine, message, client.send) if message.type == "video_start" else None
+        if message.type in DETACHED:
+            stream = video.VideoStream(self.engine, message, client.send)
+            work = partial(self._stream, stream)
+        else:
+            stream, work = None, partial(self._operate, message=message)
         job = Job(
             id=message.id,
             client=client.id,
             kind=message.type,
             priority=PRIORITIES.get(message.fields.get("priority", "interactive"), 0),
-            work=lambda job, message=message: self._operate(job, message, stream),
+            work=work,
         )
         job.on_progress = self._progress_sender(client, job, loop)
         try:
@@ -265,12 +270,14 @@ class EngineServer:
         except video.StreamBusy as exc:
             await client.send(messages.error("busy", str(exc), ref=message.id))
 
-    async def _operate(self, job: Job, message: messages.Message, stream: video.VideoStream | None):
-        if stream is not None:
-            try:
-                return await stream.run(job)
-            finally:
-                self.streams.pop((job.client, job.id), None)
+    async def _stream(self, stream: video.VideoStream, job: Job):
+        """A video stream's job: its frames until video_end, then it leaves :attr:`streams`."""
+        try:
+            return await stream.run(job)
+        finally:
+            self.streams.pop((job.client, job.id), None)
+
+    async def _operate(self, job: Job, *, message: messages.Message):
         if message.type in PHONE_OPERATIONS:
             return await PHONE_OPERATIONS[message.type](self.engine, self.deliveries, job, message)
         return await OPERATIONS[message.type](self.engine, job, message)
