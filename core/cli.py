@@ -288,6 +288,14 @@ def cmd_cut(args: argparse.Namespace, console: Console) -> int:
     return 1 if failures else 0
 
 
+def _file_identity(path: str) -> dict:
+    """A file's absolute path and sha256: a resumed run must find the same file, also when it was edited in place."""
+    from core.models.store import sha256_file
+
+    resolved = Path(path).resolve()
+    return {"path": str(resolved), "sha256": sha256_file(resolved)}
+
+
 def cmd_video(args: argparse.Namespace, console: Console) -> int:
     from core.video import io as video_io
 
@@ -296,7 +304,7 @@ def cmd_video(args: argparse.Namespace, console: Console) -> int:
     video_io.check_outputs(source.info, outputs)
     options = _video_options(args)
     plate = load_image(args.plate, max_pixels=args.max_pixels) if args.plate else None
-    fingerprint = {"model": args.model, "plate": str(Path(args.plate).resolve()) if args.plate else None}
+    fingerprint = {"model": args.model, "plate": _file_identity(args.plate) if args.plate else None}
     session = _open_session(args, console)
     run = video_io.VideoRun(source, outputs, session.predict, options, fingerprint=fingerprint, plate=plate,
                             fps=args.fps or source.info.fps or video_io.DEFAULT_FPS, restart=args.restart)

@@ -256,6 +256,19 @@ def test_other_options_do_not_resume_another_run_unless_restart(data, tmp_path, 
     assert_frames_match(out, data["folder_ref"])
 
 
+def test_a_clean_plate_edited_in_place_does_not_resume_the_run_of_the_old_plate(data, tmp_path, capsys, monkeypatch):
+    plate = tmp_path / "plate.png"
+    plate.write_bytes(data["plate"].read_bytes())
+    out = tmp_path / "out"
+    monkeypatch.setattr(video_io.VideoRun, "write_outputs", lambda self, progress=None: [])  # leave the state
+    assert run(data["folder"], "-o", out, "--plate", plate, "--model", data["model"], capsys=capsys)[0] == 0
+    monkeypatch.undo()
+    flipped = np.asarray(Image.open(plate))[:, ::-1].copy()
+    Image.fromarray(flipped).save(plate)  # same path, other pixels
+    code, _, err = run(data["folder"], "-o", out, "--plate", plate, "--model", data["model"], capsys=capsys)
+    assert code == 2 and "--restart" in err and "other options" in err
+
+
 def test_a_bad_output_suffix_is_refused_before_any_work(data, tmp_path, capsys):
     code, _, err = run(data["folder"], "-o", tmp_path / "out", "-o", tmp_path / "cut.gif",
                        "--model", tmp_path / "no-such-model.onnx", capsys=capsys)

@@ -378,10 +378,10 @@ class FrameStore:
                 if self.done and not self._matte_path(self.done - 1).is_file():
                     self.state["frames_done"], self.state["finished"] = 0, False  # no matte to seed from
                 return self.done
-            what = "input" if old.get("input") != identity else "options"
+            what = "another input" if old.get("input") != identity else "other options"
             raise ResumeConflictError(
                 f"{self.folder} holds an unfinished run of {old.get('input', {}).get('path', 'another input')} "
-                f"({old.get('frames_done', 0)} frames done) with another {what}; run the same command as then to "
+                f"({old.get('frames_done', 0)} frames done) with {what}; run the same command as then to "
                 "resume it, add --restart to start over, or choose another output"
             )
         self.folder.mkdir(parents=True, exist_ok=True)
