@@ -222,13 +222,17 @@ async function addHidingMask(doc, layer) {
   ], {});
 }
 
-/** The Background layer as a normal layer (a Background cannot have a mask); returns the layer. */
+/**
+ * The Background layer as a normal layer (a Background cannot have a mask), as Photoshop's
+ * Layer › New › Layer from Background records it (named "Layer 0", as Photoshop names it);
+ * returns the layer. `layer` is the picked, so active, layer of the active document.
+ */
 async function unlockBackground(doc, layer) {
   if (!layer.isBackgroundLayer) return layer;
   await action.batchPlay([{
     _obj: "set",
-    _target: [{ _ref: "layer", _id: layer.id }, { _ref: "document", _id: doc.id }],
-    to: { _obj: "layer", name: layer.name },
+    _target: [{ _ref: "layer", _property: "background" }],
+    to: { _obj: "layer", opacity: { _unit: "percentUnit", _value: 100 }, mode: { _enum: "blendMode", _value: "normal" } },
   }], {});
   return doc.activeLayers[0];
 }

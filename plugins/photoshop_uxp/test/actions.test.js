@@ -87,6 +87,7 @@ test("Remove Background → layer mask on a 16-bit Background layer (made a norm
   const before = doc.history.length;
   await actions.run(shared.client, { ...BASE, output: "mask" });
   assert.equal(layer.isBackgroundLayer, false);
+  assert.equal(layer.name, "Layer 0", "named as Photoshop's Layer from Background names it");
   assert.ok(layer.mask.data instanceof Uint16Array);
   assertMatte(doc, layer.mask.data, want.alpha, rect);
   assert.equal(doc.history.length, before + 1);
@@ -96,6 +97,7 @@ test("Remove Background → layer mask on a 16-bit Background layer (made a norm
   doc.undo();
   assert.equal(layer.mask, null);
   assert.equal(layer.isBackgroundLayer, true);
+  assert.equal(layer.name, "Background");
 });
 
 test("Cut Out → new layer above the source: decontaminated colours and the matte as its mask, greyscale 8-bit", async () => {

@@ -538,11 +538,13 @@ const action = {
         layer.mask = { data: typedFor(doc.depth, doc.width * doc.height).fill(value) };
         doc._changed();
         replies.push({});
-      } else if (d._obj === "set" && d.to && d.to._obj === "layer" && targetLayer(doc, d._target).isBackgroundLayer) {
+      } else if (d._obj === "set" && d.to && d.to._obj === "layer" && d._target.length === 1 && d._target[0]._property === "background") {
+        // Layer from Background: the document's Background becomes a normal layer (same id, still active).
         requireModal("layer from background");
-        const layer = targetLayer(doc, d._target);
+        const layer = doc._all().find((l) => l.isBackgroundLayer);
+        if (!layer) fail("layer from background: the command is not available (no Background layer)");
         layer.isBackgroundLayer = false;
-        if (d.to.name) layer.name = d.to.name;
+        layer.name = d.to.name || "Layer 0";
         doc._changed();
         replies.push({});
       } else {
