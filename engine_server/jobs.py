@@ -5,7 +5,6 @@ ahead of batch ones; each client may have at most ``max_per_client`` jobs
 queued or running, and a full queue answers "busy" instead of growing.
 Cancelling a queued job drops it; cancelling a running one sets its event, and
 the work stops at its next progress report (core reports after every stage).
-A job that fails answers the protocol's error code for its exception (:func:`error_code`).
 """
 
 from __future__ import annotations
@@ -18,9 +17,6 @@ import threading
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
-from core.errors import AlignmentError, ImageInputError, ImageTooLargeError, ModelError, ParameterError
-from engine_server.operations.common import NotFound
-
 
 class JobState(enum.Enum):
     QUEUED = "queued"
@@ -31,23 +27,6 @@ class JobState(enum.Enum):
 
 
 PRIORITIES = {"interactive": 0, "batch": 1}
-
-
-def error_code(exc: BaseException) -> str:
-    """The protocol's error code for an exception raised by an operation."""
-    if isinstance(exc, ImageTooLargeError):
-        return "image_too_large"
-    if isinstance(exc, ImageInputError):
-        return "bad_image"
-    if isinstance(exc, ParameterError):
-        return "bad_parameter"
-    if isinstance(exc, ModelError):
-        return "model_error"
-    if isinstance(exc, AlignmentError):
-        return "alignment_failed"
-    if isinstance(exc, NotFound):
-        return "not_found"
-    return "internal"
 
 
 class JobCancelled(Exception):

@@ -41,10 +41,10 @@ from engine_server import config, lan, phone_http
 from engine_server.connections import Client
 from engine_server.deliveries import Deliveries
 from engine_server.engine import Engine
-from engine_server.jobs import PRIORITIES, Job, JobCancelled, JobQueue, JobState, QueueFull, error_code
+from engine_server.jobs import PRIORITIES, Job, JobCancelled, JobQueue, JobState, QueueFull
 from engine_server.operations import (adjust_edges, phone_cut, phone_paste, plate_matte, refine, select_subject, soft_segments,
                                       trimap, video)
-from engine_server.operations.common import NotFound
+from engine_server.operations.common import NotFound, error_code
 from engine_server.outbox import Outbox
 from engine_server.protocol import codec, messages
 from engine_server.protocol.errors import ProtocolError

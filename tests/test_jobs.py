@@ -63,3 +63,18 @@ def test_lru_cache_is_bounded_by_array_bytes():
     cache.put("huge", np.zeros(10_000, np.uint8))  # larger than the cache: not kept
     assert cache.get("huge") is None and cache.bytes <= 3000
     assert content_key(b"abc", 1, "m") != content_key(b"abd", 1, "m")
+
+
+def test_a_failed_job_answers_the_nearest_protocol_code_of_its_exception():
+    from core.errors import (AlignmentError, ImageDecodeError, ImageTooLargeError, ModelNotFoundError, ParameterError,
+                             SolverError)
+    from engine_server.operations.common import NotFound, error_code
+
+    assert error_code(ImageTooLargeError("x")) == "image_too_large"
+    assert error_code(ImageDecodeError("x")) == "bad_image"  # its own code is not a protocol code: its parent's is
+    assert error_code(ParameterError("x")) == "bad_parameter"
+    assert error_code(ModelNotFoundError("x")) == "model_error"
+    assert error_code(AlignmentError("x")) == "alignment_failed"
+    assert error_code(NotFound("x")) == "not_found"
+    assert error_code(SolverError("x")) == "internal"
+    assert error_code(KeyError("x")) == "internal"

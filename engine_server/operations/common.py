@@ -14,10 +14,27 @@ from core.errors import ParameterError
 from core.imageio import float_to_uint8
 from engine_server import images
 from engine_server.images import OutBuffer
+from engine_server.protocol.errors import ERROR_CODES, ErrorCode
 
 
 class NotFound(LookupError):
     """A request names something the engine does not have (a result id, a model)."""
+
+    code = ErrorCode.NOT_FOUND.value
+
+
+def error_code(exc: BaseException) -> str:
+    """The protocol's error code for an exception an operation raised.
+
+    The nearest ``code`` in the exception's class hierarchy that the protocol knows
+    (ImageDecodeError's "image_decode_failed" is not a protocol code, so its parent
+    ImageInputError's "bad_image" answers); "internal" for anything else.
+    """
+    for cls in type(exc).__mro__:
+        code = vars(cls).get("code")
+        if code in ERROR_CODES:
+            return code
+    return ErrorCode.INTERNAL.value
 
 
 def check_model(engine: Any, fields: dict[str, Any]) -> None:

@@ -41,8 +41,8 @@ import numpy as np
 from core.errors import ParameterError, SoftcutError
 from core.pipeline import MatteOptions, model_stage
 from core.video.pipeline import VideoFrame, VideoMatter, VideoOptions, frame_options, frame_refine, used_plate
-from engine_server.jobs import Job, JobCancelled, error_code
-from engine_server.operations.common import NotFound, Reply, buffer, check_model, matte_outputs
+from engine_server.jobs import Job, JobCancelled
+from engine_server.operations.common import NotFound, Reply, buffer, check_model, error_code, matte_outputs
 from engine_server.operations.plate_matte import plate_mask
 from engine_server.operations.select_subject import options_from
 from engine_server.protocol import messages
