@@ -125,21 +125,24 @@ def direct_segments(client, source: bytes, w: int, h: int, count: int) -> list:
     return [np.frombuffer(result.buffers[f"segment{k}"], np.uint8).reshape(h, w, 4).astype(int) for k in range(count)]
 
 
-ANIMATION_TIMES = (0, 2, 5)  # the animated layer's keyframes inside the playback range (0 ... ANIMATION_RANGE_END)
+# the animated layer's keyframes inside the playback range (0 ... ANIMATION_RANGE_END): more temporary
+# undo steps (a time switch and a keyframe each) than the writers' few spare ones
+ANIMATION_TIMES = (0, 1, 2, 4, 5, 7, 9)
 ANIMATION_OUTSIDE = 12  # one more keyframe, outside the playback range
 ANIMATION_RANGE_END = 10
 
 
 def write_animation_inputs(out: Path) -> None:
-    """anim0.rgba ... anim3.rgba at SIZE: a red disc moving right over a textured blue ground, one
+    """anim0.rgba ... animN.rgba at SIZE: a red disc moving right over a textured blue ground, one
     file per keyframe (ANIMATION_TIMES, then ANIMATION_OUTSIDE)."""
     w, h = SIZE
     ground = textured(h, w, seed=3)
     ground = (0.35 * ground + 0.65 * np.array([30, 60, 200])).astype(np.uint8)
     ys, xs = np.mgrid[:h, :w]
-    for k in range(len(ANIMATION_TIMES) + 1):
+    count = len(ANIMATION_TIMES) + 1
+    for k in range(count):
         frame = ground.copy()
-        frame[np.hypot(xs - (40 + 25 * k), ys - h / 2) < 22] = (220, 30, 30)
+        frame[np.hypot(xs - (40 + (w - 80) * k / (count - 1)), ys - h / 2) < 22] = (220, 30, 30)
         (out / f"anim{k}.rgba").write_bytes(opaque(frame))
 
 
