@@ -127,10 +127,13 @@ def _layer_of(doc, source: AnimationSource):
     return layer
 
 
-def _switch(doc, time: int) -> None:
-    if doc.currentTime() != time:
-        doc.setCurrentTime(time)
-        document.settle(doc)
+def _switch(doc, time: int) -> bool:
+    """Show frame ``time``; whether the time changed (a step in Krita's undo history)."""
+    if doc.currentTime() == time:
+        return False
+    doc.setCurrentTime(time)
+    document.settle(doc)
+    return True
 
 
 def _clip_range(doc) -> tuple[int, int]:
@@ -145,21 +148,58 @@ def _keep_clip_range(doc, clip: tuple[int, int]) -> None:
         doc.setFullClipRangeStartTime(clip[0])
 
 
-def _undo_until_gone(doc, layer, temporary, steps: int) -> None:
-    """Undo the temporary steps (at most ``steps`` + a few) until ``temporary`` (the first of them:
-    a mask on ``layer``) is gone, which undoes every step made after it too."""
-    for _ in range(steps + UNDO_LIMIT_EXTRA):
-        if temporary.uniqueId() not in {c.uniqueId() for c in layer.childNodes()}:
+class _TemporarySteps:
+    """The steps a writer takes only to reach the frames (time switches, keyframes on a scratch
+    mask), undone on leaving. Krita's "Add Transparency Mask" on ``layer`` (the selection set
+    aside) is the first of them (``mask``); undoing until it is gone undoes every later one. On
+    leaving, the time and the document's Start and End are given back too (``clip``)."""
+
+    def __init__(self, doc, layer) -> None:
+        self.doc, self.layer = doc, layer
+
+    def __enter__(self) -> "_TemporarySteps":
+        self.start_time, self.clip = self.doc.currentTime(), _clip_range(self.doc)
+        with document._SelectionKept(self.doc):
+            self.mask = document._new_mask(self.doc, self.layer)
+        self.steps = 1
+        return self
+
+    def switch(self, time: int) -> None:
+        """Show frame ``time``."""
+        self.steps += _switch(self.doc, time)
+
+    def add_mask_keyframe(self, time: int) -> None:
+        """A blank keyframe on the scratch mask at the current time ``time``, where it has none."""
+        if self.mask.hasKeyframeAtTime(time):
             return
-        Krita.instance().action("edit_undo").trigger()
-        document.settle(doc)
-    raise DocumentError("Krita did not undo its temporary steps; check Edit > Undo History")
+        Krita.instance().action("add_blank_frame").trigger()
+        document.settle(self.doc)
+        self.steps += 1
+        if not self.mask.hasKeyframeAtTime(time):
+            raise DocumentError(f"Krita did not add a keyframe at frame {time} to the new mask "
+                                "(is the Animation Timeline docker available?)")
+
+    def __exit__(self, *exc) -> None:
+        doc = self.doc
+        for _ in range(self.steps + UNDO_LIMIT_EXTRA):
+            if self.mask.uniqueId() not in {c.uniqueId() for c in self.layer.childNodes()}:
+                break
+            Krita.instance().action("edit_undo").trigger()
+            document.settle(doc)
+        else:
+            raise DocumentError("Krita did not undo its temporary steps; check Edit > Undo History")
+        _switch(doc, self.start_time)  # undoing the switches gives the time back; this is a last resort
+        _keep_clip_range(doc, self.clip)
 
 
-def _temporary_mask(doc, layer):
-    """Krita's "Add Transparency Mask" on ``layer`` (the selection set aside): one temporary step."""
-    with document._SelectionKept(doc):
-        return document._new_mask(doc, layer)
+def _insert(doc, steps: _TemporarySteps, parent, copy, above, name: str):
+    """Add ``copy`` (a node made outside the document) under ``parent`` above ``above`` (None: at the
+    top), named ``name``: the writer's one undo step ("Add Layer"). Returns Krita's node for it."""
+    copy.setName(name)
+    parent.addChildNode(copy, above)
+    document.settle(doc)
+    _keep_clip_range(doc, steps.clip)
+    return _added(parent, copy)
 
 
 def add_animated_mask(doc, source: AnimationSource, mattes: list[bytes], *, name: str):
@@ -171,32 +211,14 @@ def add_animated_mask(doc, source: AnimationSource, mattes: list[bytes], *, name
     layer = _layer_of(doc, source)
     x, y, w, h = source.rect
     wanted = dict(zip(source.times, mattes))
-    start_time, clip = doc.currentTime(), _clip_range(doc)
-    steps = 1
-    mask = _temporary_mask(doc, layer)
-    try:
+    with _TemporarySteps(doc, layer) as steps:
         for t in source.all_times:
-            _switch(doc, t)
-            steps += 1
-            if not mask.hasKeyframeAtTime(t):
-                Krita.instance().action("add_blank_frame").trigger()
-                document.settle(doc)
-                steps += 1
-                if not mask.hasKeyframeAtTime(t):
-                    raise DocumentError(f"Krita did not add a keyframe at frame {t} to the new mask "
-                                        "(is the Animation Timeline docker available?)")
-            mask.setPixelData(wanted.get(t, b"\xff" * (w * h)), x, y, w, h)
+            steps.switch(t)
+            steps.add_mask_keyframe(t)
+            steps.mask.setPixelData(wanted.get(t, b"\xff" * (w * h)), x, y, w, h)
         document.settle(doc)
-        copy = mask.duplicate()
-    finally:
-        _undo_until_gone(doc, layer, mask, steps)
-        _switch(doc, start_time)  # undoing the switches gives the time back; this is a last resort
-        _keep_clip_range(doc, clip)
-    copy.setName(name)
-    layer.addChildNode(copy, None)
-    document.settle(doc)
-    _keep_clip_range(doc, clip)
-    return _added(layer, copy)
+        copy = steps.mask.duplicate()
+    return _insert(doc, steps, layer, copy, None, name)
 
 
 def add_animated_layer(doc, source: AnimationSource, cutouts: list[bytes], *, name: str):
@@ -209,12 +231,10 @@ def add_animated_layer(doc, source: AnimationSource, cutouts: list[bytes], *, na
     layer = _layer_of(doc, source)
     x, y, w, h = source.rect
     wanted = dict(zip(source.times, cutouts))
-    start_time, clip = doc.currentTime(), _clip_range(doc)
-    copy = layer.duplicate()
-    mark = _temporary_mask(doc, layer)  # brackets the time switches: undoing it undoes them
-    try:
+    copy = layer.duplicate()  # outside the document: its edits are no undo steps
+    with _TemporarySteps(doc, layer) as steps:  # the scratch mask only brackets the time switches
         for t in source.all_times:
-            _switch(doc, t)
+            steps.switch(t)
             b = copy.bounds()
             if b.width() > 0 and b.height() > 0:
                 pixel = len(bytes(copy.pixelData(b.x(), b.y(), 1, 1)))
@@ -222,18 +242,9 @@ def add_animated_layer(doc, source: AnimationSource, cutouts: list[bytes], *, na
             if t in wanted:
                 copy.setPixelData(document.from_bgra8(doc, pixels.swap_red_blue(wanted[t]), w, h), x, y, w, h)
         document.settle(doc)
-    finally:
-        _undo_until_gone(doc, layer, mark, 2)
-        _switch(doc, start_time)  # undoing the switches gives the time back; this is a last resort
-        _keep_clip_range(doc, clip)
-    copy.setName(name)
     if not copy.visible():
         copy.setVisible(True)
-    parent = layer.parentNode() or doc.rootNode()
-    parent.addChildNode(copy, layer)
-    document.settle(doc)
-    _keep_clip_range(doc, clip)
-    return _added(parent, copy)
+    return _insert(doc, steps, layer.parentNode() or doc.rootNode(), copy, layer, name)
 
 
 def _added(parent, copy):
