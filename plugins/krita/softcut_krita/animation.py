@@ -99,7 +99,7 @@ class FrameReader:
             self._copy = self.doc.clone()
             self._copy.setColorSpace("RGBA", "U8", "")
             self._copy.waitForDone()
-            node = document._node_at(self._copy, document._node_path(node))
+            node = document.node_at(self._copy, document.node_path(node))
         self._node = node
         return node
 
@@ -159,8 +159,8 @@ class _TemporarySteps:
 
     def __enter__(self) -> "_TemporarySteps":
         self.start_time, self.clip = self.doc.currentTime(), _clip_range(self.doc)
-        with document._SelectionKept(self.doc):
-            self.mask = document._new_mask(self.doc, self.layer)
+        with document.SelectionKept(self.doc):
+            self.mask = document.new_mask(self.doc, self.layer)
         self.steps = 1
         return self
 

@@ -75,7 +75,8 @@ def source_layer(doc):
     return node
 
 
-def _node_path(node) -> list[int]:
+def node_path(node) -> list[int]:
+    """Where ``node`` sits in its document: its child index under each parent, from the root down."""
     path = []
     while node.parentNode() is not None:
         parent = node.parentNode()
@@ -85,7 +86,8 @@ def _node_path(node) -> list[int]:
     return path[::-1]
 
 
-def _node_at(doc, path: list[int]):
+def node_at(doc, path: list[int]):
+    """The node of ``doc`` at ``path`` (see :func:`node_path`): the same place in a copy of the document."""
     node = doc.rootNode()
     for index in path:
         node = node.childNodes()[index]
@@ -108,7 +110,7 @@ def _read_rgba(doc, node, rect: tuple[int, int, int, int]) -> bytes:
             copy.waitForDone()
             data = bytes(copy.pixelData(x, y, w, h))
         else:
-            data = bytes(_node_at(copy, _node_path(node)).projectionPixelData(x, y, w, h))
+            data = bytes(node_at(copy, node_path(node)).projectionPixelData(x, y, w, h))
     finally:
         copy.close()
     return pixels.swap_red_blue(data)
@@ -221,7 +223,7 @@ def _activate(doc, node) -> None:
         raise DocumentError(f"Krita did not make '{node.name()}' the active layer")
 
 
-class _SelectionKept:
+class SelectionKept:
     """Takes the global selection away for the span of a block and gives it back unchanged."""
 
     def __init__(self, doc) -> None:
@@ -239,7 +241,7 @@ class _SelectionKept:
         settle(self.doc)
 
 
-def _new_mask(doc, layer):
+def new_mask(doc, layer):
     """Krita's own "Add Transparency Mask" on ``layer`` (one undo step); the new mask."""
     before = {child.uniqueId() for child in layer.childNodes()}
     _activate(doc, layer)
@@ -266,8 +268,8 @@ def _full_mask_bytes(node, rect: tuple[int, int, int, int], alpha: bytes) -> tup
 
 def add_transparency_mask(doc, layer, rect: tuple[int, int, int, int], alpha: bytes, *, name: str):
     """A new transparency mask on ``layer`` holding ``alpha`` (grey8 over ``rect``; 0 elsewhere). One undo step."""
-    with _SelectionKept(doc):
-        mask = _new_mask(doc, layer)
+    with SelectionKept(doc):
+        mask = new_mask(doc, layer)
         full_rect, full = _full_mask_bytes(layer, rect, alpha)
         mask.setPixelData(full, *full_rect)
         mask.setName(name)
@@ -282,8 +284,8 @@ def _layer_template(doc, host):
     mask comes from Krita's own action on ``host``, is copied with a copy of
     ``host``, and the action is undone at once.
     """
-    with _SelectionKept(doc):
-        mask = _new_mask(doc, host)
+    with SelectionKept(doc):
+        mask = new_mask(doc, host)
         copy = host.duplicate()
         _action(doc, "edit_undo")
         if find_node(doc, mask.uniqueId()) is not None:
