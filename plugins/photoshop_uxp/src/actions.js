@@ -41,7 +41,7 @@ function describeFailure(error, unchanged = UNCHANGED) {
   if (error instanceof EngineError) {
     if (error.code === "unauthorized") return `the engine refused the pairing: pair again with the code \`${START_COMMAND}\` prints; ${unchanged}`;
     if (error.code === "alignment_failed") return `${String(error.detail).replace(/[.\s]+$/, "")}; ${unchanged}`; // says what is wrong with the plate
-    return `the engine could not do it (${error.code}: ${error.detail === undefined ? error.message : error.detail}); ${unchanged}`;
+    return `the engine could not do it (${error.code}: ${error.detail}); ${unchanged}`;
   }
   return `could not write the result (${error && error.message ? error.message : error}); ${unchanged}`;
 }
