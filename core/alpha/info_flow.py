@@ -175,16 +175,21 @@ def estimate_alpha_info_flow(
         sparse_part = sparse_part + uu_weight * _intra_unknown_laplacian(colors, h, w, u_idx)
 
     guess, weight = np.zeros(n_u), np.zeros(n_u)
+    # Rows where the caller's prior has weight take it over the known-to-unknown one,
+    # so that one (each row independent of the others) is computed for the rest only.
+    given = np.zeros(n_u, dtype=bool) if prior is None else prior[1].ravel()[u_idx] > 0
     if ku_weight > 0:
-        guess, confidence = _known_to_unknown_prior(colors, h, w, u_idx, fg, bg)
+        confidence = np.zeros(n_u)
+        rest = ~given
+        if rest.any():
+            guess[rest], confidence[rest] = _known_to_unknown_prior(colors, h, w, u_idx[rest], fg, bg)
         if edge_trim:
             labels = edge_trim_labels(image, trimap).ravel()[u_idx]
-            trimmed = labels >= 0
+            trimmed = (labels >= 0) & rest
             guess[trimmed] = labels[trimmed]
             confidence[trimmed] = 1.0
         weight = ku_weight * confidence
     if prior is not None:
-        given = prior[1].ravel()[u_idx] > 0
         guess[given] = np.clip(prior[0].ravel()[u_idx][given], 0.0, 1.0)
         weight[given] = prior[1].ravel()[u_idx][given]
     if weight.any():
