@@ -12,7 +12,7 @@ import signal
 import time
 
 from krita import Krita, Selection
-from PyQt5.QtCore import QEventLoop, QObject, QTimer
+from PyQt5.QtCore import QEvent, QEventLoop, QObject, QTimer
 from PyQt5.QtWidgets import QApplication, QInputDialog, QMenu
 
 import softcut_krita
@@ -654,5 +654,11 @@ untouched_scenario("animation_still", doc, call=lambda: ctl.select_subject_in_an
 # An animated layer with no keyframe in the playback range.
 doc = animated_document("animation_out_of_range", files[:1], [A_OUTSIDE], playback=(20, 30))
 untouched_scenario("animation_out_of_range", doc, call=lambda: ctl.select_subject_in_animation("layer"))
+# Every run above that reached the engine (or tried to) made a frame feed; none is left once they have ended.
+from softcut_krita.worker import FrameFeed  # noqa: E402
+
+qapp.sendPostedEvents(None, QEvent.DeferredDelete)
+qapp.processEvents()
+record("animation_feeds", {"left": len(ctl.findChildren(FrameFeed))})
 
 (OUT / "done").write_text("ok")

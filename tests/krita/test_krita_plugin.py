@@ -604,3 +604,9 @@ def test_select_subject_in_animation_that_fails_leaves_the_document_alone(krita_
         assert f["stages"][0] == "frame 1 of 8" and len(f["stages"]) < 8, "cancelled mid-way"
     elif name != "animation_no_engine":
         assert not f["run"]["busy_after_trigger"] and not f["stages"], "said before any request"
+
+
+def test_select_subject_in_animation_lets_its_frame_feeds_go(krita_run):
+    """Each run's frame feed (and the frames it still held) is released when the run ends, done or not."""
+    out, _ = krita_run
+    assert facts(out, "animation_feeds")["left"] == 0

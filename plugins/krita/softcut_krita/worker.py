@@ -204,9 +204,17 @@ class FrameFeed(QObject):
         self._timer.start()
 
     def close(self) -> None:
-        """Stop making frames (the GUI side; call when the request has ended)."""
+        """Stop making frames and let the feed go (the GUI side; call when the request has ended): the
+        frames still queued and ``make`` (with what it reads from) are dropped, the feed deleted later."""
         self._timer.stop()
         self.stop.set()
+        self._make = None
+        while True:
+            try:
+                self._queue.get_nowait()
+            except queue.Empty:
+                break
+        self.deleteLater()
 
     def _fill(self) -> None:
         while self.made < self.count and not self._queue.full() and not self.stop.is_set():
