@@ -231,10 +231,11 @@ def cmd_cut(args: argparse.Namespace, console: Console) -> int:
     bg = composite.parse_colour(args.bg_color) if args.bg_color else None
     plate = None
     if args.plate:
+        from core.plate.align import prepare_plate
         from core.plate.pipeline import plate_matte
 
         try:
-            plate = load_image(args.plate, max_pixels=args.max_pixels)
+            plate = prepare_plate(load_image(args.plate, max_pixels=args.max_pixels))  # features found once for all inputs
         except SoftcutError as exc:
             console.error(f"--plate: {exc}")
             return 1

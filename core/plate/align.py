@@ -29,7 +29,7 @@ import numpy as np
 from core.errors import AlignmentError, ParameterError
 from core.homography import frame_corners, local_scale, map_points, quad_is_convex_unflipped, scale_matrix
 from core.imageio import float_to_uint8
-from core.locate import fit_homography, match_features, shrink, to_grey
+from core.locate import Features, features, fit_homography, match, shrink, to_grey
 from core.srgb import to_linear, to_srgb
 
 log = logging.getLogger(__name__)
@@ -85,19 +85,53 @@ class PlateAlignment:
         }
 
 
-def register(image: np.ndarray, plate: np.ndarray, *, long_side: int = 1024, ratio: float = 0.8,
+@dataclass(frozen=True)
+class PreparedPlate:
+    """A clean plate with what aligning it to any image needs of it alone, computed once
+    (:func:`prepare_plate`) for a plate used on many images (a video's frames, a batch).
+
+    plate: (Hp, Wp, 3) float32 RGB in [0, 1]; features: SIFT features of its grey,
+    shrunk to ``long_side``; to_small: (3, 3) float64, plate pixels → shrunk pixels.
+    """
+
+    plate: np.ndarray
+    features: Features
+    to_small: np.ndarray
+    long_side: int
+
+
+def prepare_plate(plate: np.ndarray, *, long_side: int = 1024) -> PreparedPlate:
+    """``plate`` ((Hp, Wp, 3) float32 RGB in [0, 1]) with its features, for :func:`align_plate`."""
+    if isinstance(plate, PreparedPlate):
+        return plate
+    if plate.ndim != 3 or plate.shape[2] != 3:
+        raise ParameterError(f"plate: expected (H, W, 3) RGB; got {plate.shape}")
+    small, to_small = shrink(to_grey(float_to_uint8(plate), name="plate"), long_side)
+    return PreparedPlate(plate, features(small), to_small, long_side)
+
+
+def plate_pixels(plate: np.ndarray | PreparedPlate) -> np.ndarray:
+    """The plate's (Hp, Wp, 3) pixels, of a raw or a :class:`PreparedPlate` plate."""
+    return plate.plate if isinstance(plate, PreparedPlate) else plate
+
+
+def register(image: np.ndarray, plate: np.ndarray | PreparedPlate, *, long_side: int = 1024, ratio: float = 0.8,
              threshold: float = 2.5) -> tuple[np.ndarray, np.ndarray, int]:
     """Homography plate → image from SIFT matches.
 
-    image: (H, W, 3), plate: (Hp, Wp, 3), float32 RGB in [0, 1] (sizes may differ).
+    image: (H, W, 3), plate: (Hp, Wp, 3), float32 RGB in [0, 1] (sizes may differ), or a
+    :class:`PreparedPlate` prepared with the same ``long_side``.
 
     Returns (homography (3, 3) float64 in full-size pixels, the inlier features' (x, y) in the
     image (N, 2) float64, the number of matches). Raises AlignmentError when too few features
     agree or the move is implausible.
     """
     small_i, to_small_i = shrink(to_grey(float_to_uint8(image), name="image"), long_side)
-    small_p, to_small_p = shrink(to_grey(float_to_uint8(plate), name="plate"), long_side)
-    points_p, points_i = match_features(small_p, small_i, ratio=ratio)
+    prepared = prepare_plate(plate, long_side=long_side)
+    if prepared.long_side != long_side:
+        raise ParameterError(f"plate: prepared for long_side {prepared.long_side}, not {long_side}")
+    to_small_p, plate = prepared.to_small, prepared.plate
+    points_p, points_i = match(prepared.features, features(small_i), ratio=ratio)
     h_small, inliers, mask = fit_homography(points_p, points_i, threshold=threshold)
     if h_small is None or inliers < MIN_INLIERS:
         raise AlignmentError(
@@ -267,14 +301,15 @@ def refine_homography(image: np.ndarray, background: np.ndarray, homography: np.
     return refined / refined[2, 2]
 
 
-def align_plate(image: np.ndarray, plate: np.ndarray, *,
+def align_plate(image: np.ndarray, plate: np.ndarray | PreparedPlate, *,
                 plate_mask: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, PlateAlignment]:
     """Bring ``plate`` onto ``image``: geometry, then exposure.
 
     Parameters
     ----------
     image: (h, w, 3) float32 RGB in [0, 1], the photo (at the size to work at).
-    plate: (Hp, Wp, 3) float32 RGB in [0, 1], the clean plate, any size.
+    plate: (Hp, Wp, 3) float32 RGB in [0, 1], the clean plate, any size, or the same
+        prepared by :func:`prepare_plate` (for a plate aligned to many images).
     plate_mask: (Hp, Wp) bool, the plate's pixels that show the scene (None: all).
 
     The homography comes from features (:func:`register`) and is refined on all the
@@ -288,10 +323,11 @@ def align_plate(image: np.ndarray, plate: np.ndarray, *,
     alignment: :class:`PlateAlignment`; its noise is measured on images blurred as by
         :func:`blurred_distance`.
     """
+    prepared, plate = plate, plate_pixels(plate)
     if image.ndim != 3 or image.shape[2] != 3 or plate.ndim != 3 or plate.shape[2] != 3:
         raise ParameterError(f"image and plate: expected (H, W, 3) RGB; got {image.shape} and {plate.shape}")
     size = image.shape[:2]
-    homography, points, matches = register(image, plate)
+    homography, points, matches = register(image, prepared)
     warped, valid = warp_plate(plate, homography, size, plate_mask)
     coverage = float(valid.mean())
     if coverage < MIN_COVERAGE:

@@ -34,7 +34,7 @@ from core.pipeline import (
     resize_image,
     upsample_alpha,
 )
-from core.plate.align import PlateAlignment, align_plate, apply_photometric, warp_plate
+from core.plate.align import PlateAlignment, PreparedPlate, align_plate, apply_photometric, plate_pixels, warp_plate
 from core.plate.matte import changed_region, plate_prior, plate_trimap
 
 
@@ -79,7 +79,7 @@ def _fit_budget(work: _Working, max_unknown: int, noise: float, band: float) -> 
 
 def plate_stage(
     image: np.ndarray,
-    plate: np.ndarray,
+    plate: np.ndarray | PreparedPlate,
     stage: Coarse,
     options: MatteOptions = MatteOptions(),
     *,
@@ -91,16 +91,18 @@ def plate_stage(
     image: (H, W, 3) float32 in [0, 1], RGB, the image ``stage`` was computed from.
     plate: (Hp, Wp, 3) float32 in [0, 1], RGB, the same scene without the subject (any size,
         taken by hand from about the same spot). Raises :class:`core.errors.AlignmentError`
-        when it cannot be aligned.
+        when it cannot be aligned. Or the same prepared by :func:`core.plate.align.prepare_plate`
+        (a plate used for many images: its features are found once).
     plate_mask: (Hp, Wp) bool, the plate's pixels that show the scene (None: all).
     """
+    prepared, plate = plate, plate_pixels(plate)
     if plate.ndim != 3 or plate.shape[2] != 3 or plate.dtype != np.float32:
         raise ParameterError(f"plate: expected (H, W, 3) float32 in [0, 1]; got {plate.dtype} {plate.shape}")
     watch = Stopwatch(progress, dict(stage.timings))
     small, coarse = stage.small, stage.coarse
     if plate_mask is not None and plate_mask.shape != plate.shape[:2]:
         raise ParameterError(f"plate_mask: expected shape {plate.shape[:2]}; got {plate_mask.shape}")
-    background, valid, alignment = align_plate(small, plate, plate_mask=plate_mask)
+    background, valid, alignment = align_plate(small, prepared, plate_mask=plate_mask)
     watch.lap("align", 0.62)
     work = _prepare(small, coarse.alpha, background, valid, alignment.noise, options.band)
     if options.refine == "best":
@@ -140,7 +142,7 @@ def full_size_background(plate: np.ndarray, alignment: PlateAlignment, working: 
 
 def plate_matte(
     image: np.ndarray,
-    plate: np.ndarray,
+    plate: np.ndarray | PreparedPlate,
     predict: Callable[[np.ndarray], np.ndarray],
     options: MatteOptions = MatteOptions(),
     *,
@@ -152,7 +154,8 @@ def plate_matte(
     Parameters
     ----------
     image: (H, W, 3) float32 in [0, 1], RGB.
-    plate: (Hp, Wp, 3) float32 in [0, 1], RGB, the scene without the subject.
+    plate: (Hp, Wp, 3) float32 in [0, 1], RGB, the scene without the subject (or prepared, as
+        for :func:`plate_stage`).
     predict: a model's ``predict``, as for :func:`core.pipeline.select_subject`.
     options: refinement, edge controls and decontamination, as for Select Subject.
     plate_mask: (Hp, Wp) bool, the plate's pixels that show the scene (None: all).

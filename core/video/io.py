@@ -49,6 +49,7 @@ from PIL import Image
 from core.composite import cutout_rgba
 from core.errors import ImageDecodeError, ImageInputError, ParameterError, SoftcutError
 from core.imageio import DEFAULT_MAX_PIXELS, check_pixel_count, load_image, save_png, uint8_to_float
+from core.plate.align import prepare_plate
 from core.video.pipeline import VideoMatter, VideoOptions, frame_matte, used_plate
 
 log = logging.getLogger(__name__)
@@ -533,7 +534,7 @@ class VideoRun:
         self.outputs = outputs
         self.predict = predict
         self.options = options
-        self.plate = plate
+        self.plate = None if plate is None else prepare_plate(plate)  # its features found once for all frames
         self.fps = fps
         self.restart = restart
         self.fingerprint = {**fingerprint, "video_options": _jsonable(asdict(options))}

@@ -25,6 +25,7 @@ import numpy as np
 from core.edges import EdgeControls
 from core.errors import AlignmentError, ParameterError
 from core.pipeline import Coarse, Matte, MatteOptions, Progress, finish_edges, model_stage, refine_stage
+from core.plate.align import PreparedPlate, prepare_plate
 from core.plate.pipeline import plate_stage
 from core.video.temporal import TemporalFilter
 
@@ -133,7 +134,7 @@ class VideoMatter:
 
 
 def frame_matte(image: np.ndarray, predict: Callable[[np.ndarray], np.ndarray], options: VideoOptions,
-                *, plate: np.ndarray | None = None, plate_mask: np.ndarray | None = None) -> Matte:
+                *, plate: np.ndarray | PreparedPlate | None = None, plate_mask: np.ndarray | None = None) -> Matte:
     """One frame's own matte, before edge controls and decontamination: the model stage,
     then :func:`frame_refine`.
 
@@ -144,13 +145,15 @@ def frame_matte(image: np.ndarray, predict: Callable[[np.ndarray], np.ndarray], 
     return frame_refine(image, stage, options, plate=plate, plate_mask=plate_mask)
 
 
-def frame_refine(image: np.ndarray, stage: Coarse, options: VideoOptions, *, plate: np.ndarray | None = None,
-                 plate_mask: np.ndarray | None = None, progress: Progress | None = None) -> Matte:
+def frame_refine(image: np.ndarray, stage: Coarse, options: VideoOptions, *,
+                 plate: np.ndarray | PreparedPlate | None = None, plate_mask: np.ndarray | None = None,
+                 progress: Progress | None = None) -> Matte:
     """The second half of a frame's own matte (after :func:`core.pipeline.model_stage` with
     :func:`frame_options`), before edge controls and decontamination.
 
     image: (H, W, 3) float32 in [0, 1], RGB. With a clean plate (plate (Hp, Wp, 3) float32 in
-    [0, 1], plate_mask (Hp, Wp) bool), the plate is aligned to the frame (the camera may move)
+    [0, 1], or the same from :func:`core.plate.align.prepare_plate`, which a caller matting many
+    frames makes once; plate_mask (Hp, Wp) bool), the plate is aligned to the frame (the camera may move)
     and the frame matted with it (:func:`core.plate.pipeline.plate_stage`). A frame the plate
     cannot be aligned to (the subject hides most of the scene's features) is matted without
     it: its Matte's ``background`` is None, which callers count (:func:`used_plate`).
@@ -170,11 +173,12 @@ def used_plate(matte: Matte) -> bool:
 
 
 def matte_frames(images: Iterable[np.ndarray], predict: Callable[[np.ndarray], np.ndarray],
-                 options: VideoOptions = VideoOptions(), *, plate: np.ndarray | None = None,
+                 options: VideoOptions = VideoOptions(), *, plate: np.ndarray | PreparedPlate | None = None,
                  plate_mask: np.ndarray | None = None, matter: VideoMatter | None = None) -> Iterator[VideoFrame]:
     """The finished frames of ``images`` ((H, W, 3) float32 RGB in [0, 1] each), in order,
     one frame behind the input. ``matter``: a (seeded) stream to continue."""
     matter = matter or VideoMatter(options)
+    plate = None if plate is None else prepare_plate(plate)
     for image in images:
         matte = frame_matte(image, predict, options, plate=plate, plate_mask=plate_mask)
         yield from matter.push(image, matte.unedited, background=matte.background, known=matte.known)

@@ -40,6 +40,7 @@ import numpy as np
 
 from core.errors import ParameterError, SoftcutError
 from core.pipeline import MatteOptions, model_stage
+from core.plate.align import PreparedPlate, prepare_plate
 from core.video.pipeline import VideoFrame, VideoMatter, VideoOptions, frame_options, frame_refine, used_plate
 from engine_server.jobs import Job, JobCancelled
 from engine_server.operations.common import NotFound, Reply, buffer, check_model, error_code, matte_outputs
@@ -123,7 +124,8 @@ class VideoStream:
         options = video_options(fields)
         plate = mask = None
         if self.request.buffers:
-            plate = await engine.on_cpu(partial(buffer, self.request, 0, engine=engine))
+            # decoded and its features found once for the stream's frames
+            plate = await engine.on_cpu(lambda: prepare_plate(buffer(self.request, 0, engine=engine)))
             mask = plate_mask(*self.request.buffers[0])
         matter = VideoMatter(options)
         per_frame = frame_options(options.matte)
@@ -147,7 +149,7 @@ class VideoStream:
         return Reply(fields)
 
     async def _frame(self, job: Job, message: messages.Message, matter: VideoMatter, per_frame: MatteOptions,
-                     plate: np.ndarray | None, mask: np.ndarray | None) -> None:
+                     plate: PreparedPlate | None, mask: np.ndarray | None) -> None:
         """One video_frame: its matte through the workers, then the filter; a failure before the
         filter is an error for this frame alone."""
         engine = self.engine
