@@ -13,7 +13,7 @@ from functools import partial
 import numpy as np
 
 from core.plate.pipeline import plate_stage
-from engine_server.operations.common import Reply, buffer
+from engine_server.operations.common import Reply, buffer, check_model
 from engine_server.operations.select_subject import run_with
 from engine_server.protocol.messages import BufferSpec
 
@@ -28,9 +28,16 @@ def plate_mask(spec: BufferSpec, data: bytes) -> np.ndarray | None:
     return None if alpha.min() >= 128 else alpha >= 128
 
 
+def decoded_plate(request, index: int, *, engine) -> tuple[np.ndarray, np.ndarray | None]:
+    """The request's ``index``-th buffer decoded as a plate, and its :func:`plate_mask` (both
+    on the CPU pool, in one call)."""
+    plate = buffer(request, index, engine=engine)
+    return plate, plate_mask(*request.buffers[index])
+
+
 async def run(engine, job, request) -> Reply:
-    plate = await engine.on_cpu(partial(buffer, request, 1, engine=engine))
-    mask = plate_mask(*request.buffers[1])
+    check_model(engine, request.fields)  # before decoding the plate (run_with checks it again)
+    plate, mask = await engine.on_cpu(partial(decoded_plate, request, 1, engine=engine))
 
     def finish(image, stage, options, *, progress):
         return plate_stage(image, plate, stage, options, progress=progress, plate_mask=mask)

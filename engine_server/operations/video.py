@@ -44,7 +44,7 @@ from core.plate.align import PreparedPlate, prepare_plate
 from core.video.pipeline import VideoFrame, VideoMatter, VideoOptions, frame_options, frame_refine, used_plate
 from engine_server.jobs import Job, JobCancelled
 from engine_server.operations.common import NotFound, Reply, buffer, check_model, error_code, matte_outputs
-from engine_server.operations.plate_matte import plate_mask
+from engine_server.operations.plate_matte import decoded_plate
 from engine_server.operations.select_subject import options_from
 from engine_server.protocol import messages
 from engine_server.protocol.schemas import DEFAULT_SMOOTHING, DEFAULT_VIDEO_REFINE
@@ -124,9 +124,11 @@ class VideoStream:
         options = video_options(fields)
         plate = mask = None
         if self.request.buffers:
-            # decoded and its features found once for the stream's frames
-            plate = await engine.on_cpu(lambda: prepare_plate(buffer(self.request, 0, engine=engine)))
-            mask = plate_mask(*self.request.buffers[0])
+            def prepared() -> tuple[PreparedPlate, np.ndarray | None]:  # on the CPU pool, once for the stream
+                plate, mask = decoded_plate(self.request, 0, engine=engine)
+                return prepare_plate(plate), mask
+
+            plate, mask = await engine.on_cpu(prepared)
         matter = VideoMatter(options)
         per_frame = frame_options(options.matte)
         while True:
