@@ -9,6 +9,7 @@ or cancelled request leaves the document as it was.
 from __future__ import annotations
 
 import shutil
+import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -272,11 +273,11 @@ class Controller(QObject):
         x, y, w, h = source.rect
         count = len(source.times)
         wanted = "cutout" if output == "layer" else "alpha"
-        feed = FrameFeed(count, lambda k: raw_image(w, h, "rgba8", reader.read(source.times[k])), ahead=FEED_AHEAD,
-                         parent=self)
+        stop = threading.Event()  # the stream's and the feed's
+        feed = FrameFeed(count, lambda k: raw_image(w, h, "rgba8", reader.read(source.times[k])), stop=stop,
+                         ahead=FEED_AHEAD, parent=self)
 
         def run(client, stop, progress):
-            feed.stop = stop
             mattes = []
             frames = client.video_matte(feed, outputs=(wanted,), refine=refine, window=STREAM_WINDOW)
             try:
@@ -313,7 +314,7 @@ class Controller(QObject):
             self._end(False)
 
         self.busy.emit(True)
-        self.worker.stream(run, done, failed, lambda fraction, stage: self.progress.emit(fraction, stage))
+        self.worker.stream(run, done, failed, lambda fraction, stage: self.progress.emit(fraction, stage), stop=stop)
         feed.start()
         self.progress.emit(0.0, "sent")
         return True

@@ -80,15 +80,18 @@ class EngineWorker(QObject):
         on_done: Callable[[Any], None],
         on_error: Callable[[Exception], None],
         on_progress: Callable[[float, str], None] | None = None,
+        *,
+        stop: threading.Event | None = None,
     ) -> str:
         """Run ``run(client, stop, progress)`` on a thread: a long exchange such as a video stream,
         which ends early (JobCancelledError) once ``stop`` is set (by :meth:`cancel`); its outcome
-        goes to ``on_done``, and ``progress(fraction, stage)`` calls to ``on_progress``, on the GUI thread."""
+        goes to ``on_done``, and ``progress(fraction, stage)`` calls to ``on_progress``, on the GUI thread.
+        ``stop``: the Event to set (None: a new one), e.g. one a :class:`FrameFeed` of the stream also checks."""
         if self.busy:
             raise RuntimeError("a request is already running")
         job_id = f"krita-{next(_ids)}"
         self._job = (job_id, on_done, on_error, on_progress)
-        stop = self._stop = threading.Event()
+        stop = self._stop = stop if stop is not None else threading.Event()
         thread = threading.Thread(target=self._run_stream, args=(job_id, run, stop), daemon=True)
         thread.start()
         self._timer.start()
@@ -184,16 +187,18 @@ class EngineWorker(QObject):
 class FrameFeed(QObject):
     """Frames made on the GUI thread (``make(k)`` for k = 0 … count - 1: Krita's pixels can only be
     read there), handed to a worker thread through a queue of at most ``ahead`` frames: a 30 ms
-    QTimer tops the queue up, the worker iterates. Iterating raises JobCancelledError once ``stop``
-    is set, and re-raises on the worker thread any error ``make`` raised."""
+    QTimer tops the queue up, the worker iterates. Once ``stop`` is set (the stream's: pass the same
+    Event to :meth:`EngineWorker.stream`) no more frames are made and iterating raises
+    JobCancelledError; iterating re-raises on the worker thread any error ``make`` raised."""
 
-    def __init__(self, count: int, make: Callable[[int], Any], *, ahead: int = 2, parent: QObject | None = None) -> None:
+    def __init__(self, count: int, make: Callable[[int], Any], *, stop: threading.Event, ahead: int = 2,
+                 parent: QObject | None = None) -> None:
         super().__init__(parent)
         if ahead < 1:
             raise ValueError(f"ahead: expected at least 1; got {ahead}")
         self.count, self.made = count, 0
         self._make = make
-        self.stop = threading.Event()  # the stream's own stop, once it runs (set by the worker thread)
+        self.stop = stop
         self._queue: queue.Queue = queue.Queue(maxsize=ahead)
         self._timer = QTimer(self)
         self._timer.setInterval(POLL_MS)
