@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from core.homography import translation_matrix
 from core.srgb import to_linear, to_srgb
 
 MAX_SHIFT = 0.03
@@ -96,9 +97,9 @@ def view_matrix(canvas: tuple[int, int], size: tuple[int, int], shift: tuple[flo
     rotated by ``rotation`` degrees and moved by ``shift`` = (dx, dy) pixels."""
     (ch, cw), (h, w) = canvas, size
     c, s = np.cos(np.radians(rotation)), np.sin(np.radians(rotation))
-    to_centre = np.array([[1, 0, -(w - 1) / 2], [0, 1, -(h - 1) / 2], [0, 0, 1]], np.float64)
+    to_centre = translation_matrix(-(w - 1) / 2, -(h - 1) / 2)
     turn = np.array([[c, -s, 0], [s, c, 0], [0, 0, 1]], np.float64)
-    place = np.array([[1, 0, (cw - 1) / 2 + shift[0]], [0, 1, (ch - 1) / 2 + shift[1]], [0, 0, 1]], np.float64)
+    place = translation_matrix((cw - 1) / 2 + shift[0], (ch - 1) / 2 + shift[1])
     return place @ turn @ to_centre
 
 
