@@ -132,10 +132,7 @@ def full_size_background(plate: np.ndarray, alignment: PlateAlignment, working: 
     ``plate_mask`` as for :func:`plate_stage`.
     Returns (background (H, W, 3) float32 in [0, 1], known (H, W) bool).
     """
-    if working == size:
-        to_full = np.eye(3)
-    else:
-        to_full = np.linalg.inv(scale_matrix(working[1] / size[1], working[0] / size[0]))
+    to_full = scale_matrix(size[1] / working[1], size[0] / working[0])  # the identity when working == size
     warped, known = warp_plate(plate, to_full @ alignment.homography, size, plate_mask)
     return apply_photometric(warped, alignment.gain, alignment.bias), known
 
