@@ -72,13 +72,13 @@ def plate_trimap(changed: np.ndarray, valid: np.ndarray, coarse: np.ndarray, ban
 
 
 def plate_prior(image: np.ndarray, background: np.ndarray, valid: np.ndarray, trimap: np.ndarray,
-                noise: float, *, weight: float = PRIOR_WEIGHT, candidates: int = CANDIDATES) -> tuple[np.ndarray, np.ndarray]:
+                noise: float) -> tuple[np.ndarray, np.ndarray]:
     """Alpha estimates of the trimap's unknown pixels from the known background.
 
     image, background: (h, w, 3) float32 in [0, 1]; valid: (h, w) bool; trimap: (h, w)
     uint8; noise: median background colour distance.
 
-    For each unknown pixel, the ``candidates`` nearest foreground edge pixels give
+    For each unknown pixel, the ``CANDIDATES`` nearest foreground edge pixels give
     colours F; each gives α = (I − B)·(F − B) / |F − B|², and the one whose mix
     αF + (1 − α)B comes closest to I wins.
 
@@ -95,7 +95,7 @@ def plate_prior(image: np.ndarray, background: np.ndarray, valid: np.ndarray, tr
         return prior, weights
     ey, ex = np.nonzero(edge)
     uy, ux = np.nonzero(unknown)
-    k = min(candidates, ey.size)
+    k = min(CANDIDATES, ey.size)
     _, nearest = cKDTree(np.column_stack([ey, ex])).query(np.column_stack([uy, ux]), k=k)
     nearest = nearest.reshape(len(uy), k)
     colours_f = image[ey[nearest], ex[nearest]]                      # (n, k, 3)
@@ -114,5 +114,5 @@ def plate_prior(image: np.ndarray, background: np.ndarray, valid: np.ndarray, tr
     noise_sq = max(noise, 0.005) ** 2
     confidence = np.minimum(contrast / 0.04, 1.0) * np.exp(-fit / (8.0 * noise_sq))
     prior[uy, ux] = alpha
-    weights[uy, ux] = weight * confidence
+    weights[uy, ux] = PRIOR_WEIGHT * confidence
     return prior, weights
