@@ -65,14 +65,7 @@ class EngineWorker(QObject):
         timeout: float = 600.0,
     ) -> str:
         """Send ``make_message(job_id)`` (None: just connect and return the welcome) on a thread."""
-        if self.busy:
-            raise RuntimeError("a request is already running")
-        job_id = f"krita-{next(_ids)}"
-        self._job = (job_id, on_done, on_error, on_progress)
-        thread = threading.Thread(target=self._run, args=(job_id, make_message, timeout), daemon=True)
-        thread.start()
-        self._timer.start()
-        return job_id
+        return self._begin(lambda job_id: self._run(job_id, make_message, timeout), on_done, on_error, on_progress)
 
     def stream(
         self,
@@ -87,13 +80,19 @@ class EngineWorker(QObject):
         which ends early (JobCancelledError) once ``stop`` is set (by :meth:`cancel`); its outcome
         goes to ``on_done``, and ``progress(fraction, stage)`` calls to ``on_progress``, on the GUI thread.
         ``stop``: the Event to set (None: a new one), e.g. one a :class:`FrameFeed` of the stream also checks."""
+        stop = stop if stop is not None else threading.Event()
+        return self._begin(lambda job_id: self._run_stream(job_id, run, stop), on_done, on_error, on_progress,
+                           stop=stop)
+
+    def _begin(self, work: Callable[[str], None], on_done, on_error, on_progress, *,
+               stop: threading.Event | None = None) -> str:
+        """Start a request: ``work(job_id)`` on a thread, its outcome to the callbacks; ``stop``: the stream's."""
         if self.busy:
             raise RuntimeError("a request is already running")
         job_id = f"krita-{next(_ids)}"
         self._job = (job_id, on_done, on_error, on_progress)
-        stop = self._stop = stop if stop is not None else threading.Event()
-        thread = threading.Thread(target=self._run_stream, args=(job_id, run, stop), daemon=True)
-        thread.start()
+        self._stop = stop
+        threading.Thread(target=work, args=(job_id,), daemon=True).start()
         self._timer.start()
         return job_id
 
