@@ -290,34 +290,24 @@ class Controller(QObject):
                 frames.close()
             return mattes
 
-        def done(mattes) -> None:
-            ok = False
+        def send(done, failed, progress) -> None:
+            self.worker.stream(run, done, failed, progress, stop=stop)
+            feed.start()
+
+        def ended() -> None:
             feed.close()
             reader.close()
-            try:
-                if output == "mask":
-                    animation.add_animated_mask(doc, source, mattes, name=ANIMATION_MASK)
-                else:
-                    animation.add_animated_layer(doc, source, mattes, name=ANIMATION_LAYER)
-                ok = True
-                self.last = None  # the edge sliders adjust single images only
-                what = "an animated transparency mask" if output == "mask" else "a new animated layer"
-                self._say(f"subject cut out of {count} keyframe{'s' * (count != 1)} of '{source.name}' into {what}")
-            except document.DocumentError as exc:
-                self._say(f"the result could not be inserted: {exc}")
-            self._end(ok)
 
-        def failed(exc: Exception) -> None:
-            feed.close()
-            reader.close()
-            self._failed(exc)
-            self._end(False)
+        def insert(mattes) -> None:
+            if output == "mask":
+                animation.add_animated_mask(doc, source, mattes, name=ANIMATION_MASK)
+            else:
+                animation.add_animated_layer(doc, source, mattes, name=ANIMATION_LAYER)
+            self.last = None  # the edge sliders adjust single images only
+            what = "an animated transparency mask" if output == "mask" else "a new animated layer"
+            self._say(f"subject cut out of {count} keyframe{'s' * (count != 1)} of '{source.name}' into {what}")
 
-        self.busy.emit(True)
-        self.worker.stream(run, done, failed, lambda fraction, stage: self.progress.emit(fraction, stage), stop=stop)
-        feed.start()
-        self.progress.emit(0.0, "sent")
-        return True
+        return self._request(send, insert, None, on_end=ended)
 
     def adjust_edges(self, edges: dict[str, float]) -> bool:
         """New edge controls on the last result, written into it in place (live sliders)."""
@@ -357,11 +347,20 @@ class Controller(QObject):
             return doc, None
 
     def _start(self, make, on_result, source, *, quiet: bool = False) -> bool:
+        """Send the message ``make(job_id)``; its result goes in with ``on_result(result)``."""
+        return self._request(lambda done, failed, progress: self.worker.submit(make, done, failed, progress),
+                             on_result, source, quiet=quiet)
+
+    def _request(self, send, on_result, source, *, quiet: bool = False, on_end=None) -> bool:
+        """``send(done, failed, progress)`` starts the request; the callbacks, on the GUI thread, put its
+        result in with ``on_result(result)`` or say why not, after ``on_end()`` (if given) either way."""
         self.last_source = source if source is not None else self.last_source
         self.busy.emit(True)
 
         def done(result) -> None:
             ok = False
+            if on_end is not None:
+                on_end()
             try:
                 on_result(result)
                 ok = True
@@ -370,13 +369,15 @@ class Controller(QObject):
             self._end(ok)
 
         def failed(exc: Exception) -> None:
+            if on_end is not None:
+                on_end()
             self._failed(exc)
             self._end(False)
 
         def progress(fraction: float, stage: str) -> None:
             self.progress.emit(fraction, stage)
 
-        self.worker.submit(make, done, failed, progress)
+        send(done, failed, progress)
         if not quiet:
             self.progress.emit(0.0, "sent")
         return True
