@@ -51,10 +51,9 @@ class AnimationSource:
     rect: tuple[int, int, int, int]
     times: tuple[int, ...]
     all_times: tuple[int, ...]
-    playback: tuple[int, int]
 
 
-def keyframe_times(node, last: int = KEY_SCAN_LIMIT) -> list[int]:
+def keyframe_times(node, last: int) -> list[int]:
     """The times (frames, ascending) at which ``node`` has a keyframe, from 0 to ``last``."""
     return [t for t in range(0, last + 1) if node.hasKeyframeAtTime(t)]
 
@@ -76,7 +75,7 @@ def plan(doc) -> AnimationSource:
     if doc.width() < 2 or doc.height() < 2:
         raise DocumentError("the canvas is too small")
     return AnimationSource(node.uniqueId(), node.name(), (0, 0, doc.width(), doc.height()), tuple(times),
-                           tuple(all_times), (start, end))
+                           tuple(all_times))
 
 
 class FrameReader:

@@ -270,7 +270,7 @@ class Controller(QObject):
             self._say(f"{exc}; the document was not changed")
             return False
         reader = animation.FrameReader(doc, source)
-        x, y, w, h = source.rect
+        w, h = source.rect[2:]
         count = len(source.times)
         wanted = "cutout" if output == "layer" else "alpha"
         stop = threading.Event()  # the stream's and the feed's
