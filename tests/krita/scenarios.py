@@ -547,8 +547,9 @@ offered = {}
 QTimer.singleShot(50, lambda: answer_plate_dialog(offered, accept=False))
 record("plate_alone", {"run": run("softcut_select_subject_plate"), "offered": offered})
 
-# Select Subject in Animation: an animated layer (keyframes 0, 2, 5 in the playback range 0-10, and 12
-# outside it), into an animated mask (called) or a new animated layer (through the menu's dialog).
+# Select Subject in Animation: an animated layer (keyframes at the spec's animation_times, in the playback
+# range 0 to animation_end, and one at animation_outside, past it), into an animated mask (called) or a new
+# animated layer (through the menu's dialog).
 from softcut_krita.animation_dialog import AnimationDialog  # noqa: E402
 
 A_TIMES, A_OUTSIDE, A_END = spec["animation_times"], spec["animation_outside"], spec["animation_end"]

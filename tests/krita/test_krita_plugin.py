@@ -555,8 +555,9 @@ def animation_frames(out: Path, name: str) -> list:
 
 @pytest.mark.parametrize("name", ["animation_mask", "animation_layer"])
 def test_select_subject_in_animation_matches_the_engine_at_every_keyframe(krita_run, name):
-    """Keyframes 0, 2, 5 (in the range 0-10) and 12 (outside): the mask holds each frame's matte of the
-    engine's video stream, 255 at 12; the new layer each frame's cut-out, nothing at 12. One undo step."""
+    """Keyframes at ANIMATION_TIMES (in the range 0 to ANIMATION_RANGE_END) and at ANIMATION_OUTSIDE (past
+    it): the mask holds each keyframe's matte of the engine's video stream in the range, 255 outside it; the
+    new layer each keyframe's cut-out in the range, nothing outside it. One undo step."""
     out, client = krita_run
     f = facts(out, name)
     check_common(f)
