@@ -126,6 +126,7 @@ class Conn:
         self.anonymous_errors: collections.Counter[str] = collections.Counter()  # codes owed with ref None
         self.jobs: dict[str, Job] = {}
         self.results: list[str] = []  # result ids this connection got
+        self.frames_owed: dict[str, set[tuple[str, str | None]]] = {}  # video_frame id → its possible errors
         self.closed_with: int | None = None
         self.log: list[str] = []
         self._header_text: str | None = None
@@ -153,17 +154,21 @@ class Conn:
             raise AssertionError(f"the engine closed the connection unexpectedly: {exc!r}\n" + self.transcript()) from None
 
     def send_json(self, obj, *payloads: bytes) -> None:
+        if isinstance(obj, dict) and isinstance(obj.get("stream"), OpenStream):
+            obj = {**obj, "stream": obj["stream"].resolve(self)}
         self.send(dumps(obj))
         for data in payloads:
             self.send(data)
 
-    def _owe(self, ref: str | None, answer: tuple[str, str | None], *, optional: bool = False) -> None:
+    def _owe(self, ref: str | None, *answers: tuple[str, str | None], optional: bool = False) -> None:
+        """The engine owes ``ref`` one of ``answers`` (none at all where ``optional``)."""
         if ref is None:
+            (answer,) = answers
             assert answer[0] == "error"
             self.anonymous_errors[answer[1]] += 1
             return
         assert ref not in self.sync_owed and ref not in self.jobs, f"test bug: id {ref!r} reused"
-        self.sync_owed[ref] = ({answer}, optional)
+        self.sync_owed[ref] = (set(answers), optional)
 
     def _check_jsonschema(self, frame: str) -> None:
         """Independent oracle: the codec never accepts a request JSON its JSON Schema refuses."""
@@ -201,8 +206,11 @@ class Conn:
             elif t == "video_end":
                 stream.ended = True  # the stream's result ends it (not_found if it was refused as busy)
                 self._owe(mid, ("error", "not_found"), optional=True)
-            else:  # a frame: a `frame` message for the stream later, or an error for this id
-                self._owe(mid, ("error", "bad_image"), optional=True)
+            else:  # a frame: a `frame` message for the stream later, or an error for this id: it cannot be
+                # decoded, is too small or not the first frame's size, max_pending_frames are unanswered, or
+                # the stream was refused (busy) or failed (an unknown model, a bad plate) before it came.
+                # The stream answers it in its own time (after later syncs), or not at all if it fails.
+                self.frames_owed[mid] = {("error", code) for code in ("bad_image", "bad_parameter", "busy", "not_found")}
         elif t == "cancel":
             job = self.jobs.get(message.fields["job"])
             if job is not None and job.state in ("submitted", "accepted"):
@@ -218,6 +226,8 @@ class Conn:
                 allowed |= {"bad_parameter", "bad_image"}  # the pipeline needs 2x2 (not checked on arrival)
             if t == "refine":
                 allowed.add("bad_parameter")  # a guide with no known pixels cannot be refined
+            if t == "plate_matte":
+                allowed.add("alignment_failed")  # flat fuzz images have nothing to align by
             if "model" in message.fields and message.fields["model"] != self.model_name():
                 allowed.add("not_found")
             if t == "adjust_edges" and message.fields["result"] not in self.results:
@@ -259,6 +269,9 @@ class Conn:
             assert m.fields["code"] in ERROR_CODES, where
         if m.ref in self.jobs:
             self._job_event(self.jobs[m.ref], m, where)
+        elif m.ref in self.frames_owed:
+            answers = self.frames_owed.pop(m.ref)
+            assert (m.type, m.fields.get("code")) in answers, f"expected {answers}; got " + where
         elif m.ref in self.sync_owed:
             answers, _ = self.sync_owed.pop(m.ref)
             assert (m.type, m.fields.get("code")) in answers, f"expected {answers}; got " + where
@@ -288,6 +301,7 @@ class Conn:
             return
         if m.type == "frame":
             assert job.type == "video_start" and m.fields["index"] == job.frames, "frames in order: " + where
+            assert self.frames_owed.pop(m.fields["frame"], None), "a frame for no video_frame awaiting one: " + where
             job.frames += 1
             return
         job.state = "done"
@@ -331,7 +345,8 @@ class Conn:
     def drain(self) -> None:
         """End the open video streams, sync, then wait for every accepted job to end."""
         for ref, job in list(self.jobs.items()):
-            if job.type == "video_start" and job.state != "done" and not job.ended:
+            # a text frame while buffers are due is dropped with the request they belong to: send another
+            while job.type == "video_start" and job.state != "done" and not job.ended and not self.closing and self.closed_with is None:
                 self.send(json.dumps({"v": 1, "type": "video_end", "id": fresh_id("end"), "stream": ref}))
         self.sync()
         deadline = time.monotonic() + WAIT_S
@@ -466,21 +481,56 @@ def valid_fields(draw, type_: str):
     return out
 
 
+VIDEO_FRAME_SIZE = (12, 9)
+"""The size (width, height) of the fuzz's video frames, but for the few drawn to differ from their stream's."""
+
+
+class OpenStream(str):
+    """A ``video_frame``'s ``stream`` drawn as "one of the connection's open streams": :meth:`resolve`
+    (by :meth:`Conn.send_json`) picks the id of an open ``video_start`` of the connection the frame
+    is sent on; where it has none (or the JSON is sent as text as it is), this unknown id."""
+
+    pick: int
+
+    def __new__(cls, pick: int) -> "OpenStream":
+        self = super().__new__(cls, "s" + fresh_id("nostream"))
+        self.pick = pick
+        return self
+
+    def resolve(self, conn: "Conn") -> str:
+        open_ = [ref for ref, job in conn.jobs.items() if job.type == "video_start" and not job.ended and job.state != "done"]
+        return open_[self.pick % len(open_)] if open_ else str(self)
+
+
 @st.composite
 def requests(draw, type_: str | None = None, results: tuple[str, ...] = ()):
-    """(json object, payloads) of a well-formed request (its id fresh), token left to the caller."""
+    """(json object, payloads) of a well-formed request (its id fresh), token left to the caller.
+
+    A ``video_frame``'s ``stream`` is an :class:`OpenStream`: one of the connection's open streams
+    when sent (as :attr:`Conn.results` is for ``adjust_edges`` in the interleavings)."""
     type_ = type_ or draw(st.sampled_from([t for t in schemas.REQUEST_TYPES if t != "hello"]))
     obj = {"v": 1, "type": type_, "id": fresh_id()}
     payloads: list[bytes] = []
     if type_ == "hello":
         obj.update(protocol=1, client={"name": "fuzz", "version": "0"}, token="?")
-    elif type_ in ("select_subject", "trimap", "refine", "phone_cut"):
+    elif type_ in ("select_subject", "plate_matte", "trimap", "refine", "phone_cut"):
         spec, data = draw(image_buffers())
         obj["buffers"], payloads = [spec], [data]
         if type_ == "refine":
             gspec, gdata = draw(image_buffers("guide", schemas.GUIDE_FORMATS, (spec["width"], spec["height"])))
             obj["buffers"].append(gspec)
             payloads.append(gdata)
+        elif type_ == "plate_matte":  # a plate of the image's size, or (sometimes) of another
+            size = (spec["width"], spec["height"]) if draw(st.integers(0, 3)) else None
+            pspec, pdata = draw(image_buffers("plate", size=size))
+            obj["buffers"].append(pspec)
+            payloads.append(pdata)
+    elif type_ == "video_frame":  # its stream's frame size, or (sometimes) another
+        spec, data = draw(image_buffers(size=VIDEO_FRAME_SIZE if draw(st.integers(0, 5)) else None))
+        obj["buffers"], payloads = [spec], [data]
+        obj["stream"] = OpenStream(draw(st.integers(0, 3)))
+    elif type_ == "video_end":
+        obj["stream"] = OpenStream(draw(st.integers(0, 3)))
     elif type_ == "adjust_edges":
         obj["result"] = draw(st.sampled_from(results)) if results and draw(st.booleans()) else "r" + fresh_id("unknown")
     elif type_ == "cancel":
@@ -731,13 +781,18 @@ def test_random_interleavings(engine, record_property):
         CASES["interleave:good_job"] += 1
         adjust = draw(st.integers(0, 3)) == 0
         fields = draw(valid_fields("adjust_edges"))
-        obj, payloads = draw(requests(draw(st.sampled_from(["select_subject", "trimap", "refine"]))))
+        obj, payloads = draw(requests(draw(st.sampled_from(["select_subject", "plate_matte", "trimap", "refine",
+                                                            "video_start", "video_start", "video_frame"]))))
+        # a video_start opens a stream: frames follow it at once (more may come from later ops)
+        frames = draw(st.lists(requests("video_frame"), min_size=1, max_size=4)) if obj["type"] == "video_start" else []
 
         def op(c):
             if adjust and c.results:  # adjust one of this connection's results
                 c.send_json({"v": 1, "type": "adjust_edges", "id": fresh_id(), "result": c.results[-1], **fields})
             else:
                 c.send_json(obj, *payloads)
+                for frame, frame_payloads in frames:
+                    c.send_json(frame, *frame_payloads)
 
         return op
 
@@ -752,8 +807,18 @@ def test_random_interleavings(engine, record_property):
 
     ops = st.lists(st.one_of(texts, out_of_order_ops(), binary_ops(), good_job(), mutated(), sync()), min_size=1, max_size=12)
 
+    def video_stream(c):  # frames that all reach an open stream, so its `frame` messages are checked every run
+        stream = fresh_id()
+        c.send_json({"v": 1, "type": "video_start", "id": stream})
+        width, height = VIDEO_FRAME_SIZE
+        for pattern in (b"\x00", b"\x80\x10\xf0", b"\xff"):
+            data = (pattern * width * height * 3)[: width * height * 3]
+            spec = {"name": "image", "format": "rgb8", "width": width, "height": height, "size": len(data)}
+            c.send_json({"v": 1, "type": "video_frame", "id": fresh_id(), "buffers": [spec], "stream": stream}, data)
+
     @FUZZ
     @given(ops, st.booleans())
+    @example([video_stream], True)
     def check(ops, hello_first):
         run_example(engine, "interleaving", ops, hello_first=hello_first)
 
