@@ -48,7 +48,7 @@ from engine_server.operations.common import NotFound, error_code
 from engine_server.outbox import Outbox
 from engine_server.protocol import codec, messages
 from engine_server.protocol.errors import ProtocolError
-from engine_server.protocol.schemas import EDITOR_REPLY_TYPES, PAIRING_CODE_DIGITS
+from engine_server.protocol.schemas import EDITOR_REPLY_TYPES, PAIRING_CODE_DIGITS, STREAM_TYPES
 from engine_server.security import PairingCodes, PhoneLinks, origin_allowed, same_origin_ip_page, token_matches
 
 log = logging.getLogger(__name__)
@@ -64,8 +64,6 @@ OPERATIONS = {
 PHONE_OPERATIONS = {"phone_cut": phone_cut.run, "phone_paste": phone_paste.run}
 """Jobs that also need the deliveries (outbox, editors)."""
 INSTANT = ("models.list", "status", "cancel", "phone_link")
-STREAM_REQUESTS = ("video_frame", "video_end")
-"""Requests that feed a video stream (its job is the video_start's): answered at once only when refused."""
 DETACHED = ("video_start",)
 """Jobs that run on a task of their own once the queue hands them out, not on a runner: a stream
 lasts as long as its video, and does its work one frame at a time on the engine's workers."""
@@ -224,7 +222,7 @@ class EngineServer:
         if message.type in INSTANT:
             await self._instant(client, message)
             return
-        if message.type in STREAM_REQUESTS:
+        if message.type in STREAM_TYPES:  # feed a video stream (its job is the video_start's): answered at once only when refused
             await self._feed(client, message)
             return
         if message.type not in OPERATIONS and message.type not in PHONE_OPERATIONS and message.type not in DETACHED:
@@ -351,7 +349,7 @@ class EngineServer:
                 engine={"name": "softcut", "version": core.__version__},
                 device=self.engine.session.device,
                 models=self._models(),
-                capabilities=sorted([*OPERATIONS, *PHONE_OPERATIONS, *INSTANT, *DETACHED, *STREAM_REQUESTS,
+                capabilities=sorted([*OPERATIONS, *PHONE_OPERATIONS, *INSTANT, *DETACHED, *STREAM_TYPES,
                                      *CAPABILITIES, *(["pair"] if self.pairing else [])]),
                 limits=self.engine.limits,
             )
