@@ -12,6 +12,7 @@ from pathlib import Path
 from core import cli as core_cli
 from core.errors import ParameterError
 from engine_server import config
+from engine_server.protocol import schemas
 
 
 def _is_loopback(host: str) -> bool:
@@ -226,8 +227,8 @@ def add_commands(sub: argparse._SubParsersAction, add_common) -> None:
     vid.add_argument("output", metavar="FOLDER_OUT", help="one RGBA PNG per frame, named after it")
     vid.add_argument("--host", default=config.DEFAULT_HOST)
     vid.add_argument("--port", type=int, default=config.DEFAULT_PORT)
-    vid.add_argument("--refine", default="fast", choices=("none", "fast", "best"))
-    vid.add_argument("--smoothing", type=float, default=0.8, help="motion-compensated smoothing in [0, 1); 0: off")
+    vid.add_argument("--refine", default=schemas.DEFAULT_VIDEO_REFINE, choices=("none", "fast", "best"))
+    vid.add_argument("--smoothing", type=float, default=schemas.DEFAULT_SMOOTHING, help="motion-compensated smoothing in [0, 1); 0: off")
     vid.add_argument("--no-delay", action="store_true", help="no one-frame-delay correction of lone flickers")
     vid.add_argument("--plate", help="a clean plate of the static background without the subject")
     vid.add_argument("--timeout", type=float, default=300.0)

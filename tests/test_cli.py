@@ -164,3 +164,10 @@ def test_asking_for_a_missing_gpu_fails_loudly(tmp_path, tiny_model, disc_png):
     assert "cuda requested" in done.stderr and "--device cpu" in done.stderr
     auto = softcut("cut", disc_png, "-o", tmp_path / "c.png", "--model", tiny_model, "--device", "auto", check=True)
     assert "running on the CPU" in auto.stderr  # the fall-back is visible, never silent
+
+
+def test_client_video_defaults_are_the_video_pipeline_s():
+    from core.video.pipeline import DEFAULT_VIDEO_REFINE, VideoOptions
+    from engine_server.protocol import schemas
+
+    assert (schemas.DEFAULT_VIDEO_REFINE, schemas.DEFAULT_SMOOTHING) == (DEFAULT_VIDEO_REFINE, VideoOptions().smoothing)
