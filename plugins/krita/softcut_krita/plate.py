@@ -14,10 +14,10 @@ from PyQt5.QtGui import QImage, QImageReader
 
 from . import pixels
 from .client import jpeg_image, png_image, raw_image
+from .protocol.codec import PNG_SIGNATURE
 
 PLATE = "plate"  # the buffer's name in plate_matte
 FILE_FILTER = "Images (*.png *.jpg *.jpeg *.tif *.tiff *.bmp *.webp);;All files (*)"
-PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 JPEG_SIGNATURE = b"\xff\xd8\xff"
 
 
