@@ -256,8 +256,7 @@ class SoftcutClient:
         """Ask the engine to cancel a job (safe to call from another thread)."""
         if self._ws is None:
             raise EngineUnavailable("not connected")
-        for frame in codec.encode(messages.cancel(job_id)):
-            self._send(frame)
+        self._send_all(messages.cancel(job_id))
 
     def select_subject(
         self,
@@ -510,8 +509,7 @@ class SoftcutClient:
         except Exception as exc:  # a handler's bug must not break the client's own requests
             log.exception("%s handler failed", message.type)
             answer = messages.error("internal", f"{type(exc).__name__}: {exc}", ref=message.id, id=messages.new_id("c"))
-        for frame in codec.encode(answer):
-            self._send(frame)
+        self._send_all(answer)
         return True
 
     def models(self) -> list[dict[str, Any]]:
@@ -523,6 +521,7 @@ class SoftcutClient:
     # ── plumbing ──────────────────────────────────────────────────────────────
 
     def _send_all(self, message: Message) -> None:
+        """Send ``message``: its text frame, then each of its buffers as a binary frame."""
         for frame in codec.encode(message):
             self._send(frame)
 
@@ -557,8 +556,7 @@ class SoftcutClient:
                 return reply
 
     def _exchange(self, message: Message, *, progress: Progress | None = None, timeout: float | None = None) -> Message:
-        for frame in codec.encode(message):
-            self._send(frame)
+        self._send_all(message)
         deadline = time.monotonic() + (self.timeout if timeout is None else timeout)
         while True:
             reply = self._receive(deadline, message.type)
