@@ -382,9 +382,8 @@ def plate_matte(
 ) -> Message:
     """Select Subject with a clean plate: ``image`` and ``plate`` are :func:`buffer` s named
     ``image`` and ``plate``; the other fields as for :func:`select_subject`."""
-    message = select_subject(image, outputs=outputs, format=format, refine=refine, edges=edges,
-                             decontaminate=decontaminate, band=band, priority=priority, model=model, id=id)
-    return Message("plate_matte", message.id, fields=message.fields, buffers=[image, plate])
+    fields = _matte_fields(outputs, format, refine, edges, decontaminate, band, priority=priority, model=model)
+    return Message("plate_matte", _fresh(id), fields=fields, buffers=[image, plate])
 
 
 def soft_segments(
