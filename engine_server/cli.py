@@ -101,22 +101,33 @@ def cmd_serve(args: argparse.Namespace, console: core_cli.Console) -> int:
     return 0
 
 
-def cmd_client_select_subject(args: argparse.Namespace, console: core_cli.Console) -> int:
-    from core.imageio import float_to_uint8, load_image
-    from engine_server.client import SoftcutClient, raw_image
+def _raw_rgb(pixels, name: str = "image"):
+    """A (H, W, 3) float32 RGB image in [0, 1] as a raw rgb8 buffer called ``name``."""
+    from core.imageio import float_to_uint8
+    from engine_server.client import raw_image
 
-    # Decoded here exactly as `softcut cut` decodes it (EXIF, CMYK, 16-bit), sent raw.
-    image = float_to_uint8(load_image(args.image, max_pixels=args.max_pixels))
-    h, w = image.shape[:2]
-    buffer = raw_image(w, h, "rgb8", image.tobytes())
+    data = float_to_uint8(pixels)
+    return raw_image(data.shape[1], data.shape[0], "rgb8", data.tobytes(), name=name)
+
+
+def _raw_file(path, max_pixels: int, name: str = "image"):
+    """The image file ``path``, decoded exactly as `softcut cut` decodes it (EXIF, CMYK, 16-bit), as a raw
+    rgb8 buffer called ``name``."""
+    from core.imageio import load_image
+
+    return _raw_rgb(load_image(path, max_pixels=max_pixels), name)
+
+
+def cmd_client_select_subject(args: argparse.Namespace, console: core_cli.Console) -> int:
+    from engine_server.client import SoftcutClient
+
+    buffer = _raw_file(args.image, args.max_pixels)
     options = {"outputs": ["cutout"], "format": "png", "refine": args.refine}
     bar = console.progress(Path(args.image).name)
     try:
         with SoftcutClient(host=args.host, port=args.port, timeout=args.timeout) as client:
             if args.plate:
-                plate = float_to_uint8(load_image(args.plate, max_pixels=args.max_pixels))
-                ph, pw = plate.shape[:2]
-                result = client.plate_matte(buffer, raw_image(pw, ph, "rgb8", plate.tobytes(), name="plate"),
+                result = client.plate_matte(buffer, _raw_file(args.plate, args.max_pixels, "plate"),
                                             progress=bar, **options)
             else:
                 result = client.select_subject(buffer, progress=bar, **options)
@@ -131,35 +142,24 @@ def cmd_client_select_subject(args: argparse.Namespace, console: core_cli.Consol
 def cmd_client_video(args: argparse.Namespace, console: core_cli.Console) -> int:
     """Matte a folder of frames through the engine's video stream: one RGBA cut-out PNG per frame."""
     from core.errors import ParameterError
-    from core.imageio import float_to_uint8, load_image
-    from core.video.io import IMAGE_SUFFIXES, natural_key
-    from engine_server.client import SoftcutClient, raw_image
+    from core.video.io import FolderSource
+    from engine_server.client import SoftcutClient
 
     source, target = Path(args.input), Path(args.output)
     if not source.is_dir():
         raise ParameterError(f"FOLDER_IN: expected a folder of frames; got {source}")
-    paths = sorted((p for p in source.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES), key=lambda p: natural_key(p.name))
-    if not paths:
-        raise ParameterError(f"FOLDER_IN: no images ({', '.join(IMAGE_SUFFIXES)}) in {source}")
+    folder = FolderSource(source, max_pixels=args.max_pixels)  # natural order; names, sizes checked
     target.mkdir(parents=True, exist_ok=True)
-
-    def frames():
-        for path in paths:  # decoded here as `softcut cut` decodes them, sent raw
-            image = float_to_uint8(load_image(path, max_pixels=args.max_pixels))
-            yield raw_image(image.shape[1], image.shape[0], "rgb8", image.tobytes())
-
-    plate = None
-    if args.plate:
-        pixels = float_to_uint8(load_image(args.plate, max_pixels=args.max_pixels))
-        plate = raw_image(pixels.shape[1], pixels.shape[0], "rgb8", pixels.tobytes(), name="plate")
+    frames = (_raw_rgb(frame) for frame in folder.frames())  # decoded as `softcut cut` decodes them, sent raw
+    plate = _raw_file(args.plate, args.max_pixels, "plate") if args.plate else None
     bar = console.frame_progress(source.name)
     try:
         with SoftcutClient(host=args.host, port=args.port, timeout=args.timeout) as client:
-            for result in client.video_matte(frames(), outputs=["cutout"], format="png", refine=args.refine,
+            for result in client.video_matte(frames, outputs=["cutout"], format="png", refine=args.refine,
                                              smoothing=args.smoothing, delay=not args.no_delay, plate=plate):
                 index = result.fields["index"]
-                (target / f"{paths[index].stem}.png").write_bytes(result.buffers["cutout"])
-                bar.frames(index + 1, len(paths))
+                (target / folder.info.name(index)).write_bytes(result.buffers["cutout"])
+                bar.frames(index + 1, folder.info.frames)
             summary = client.last_video or {}
     finally:
         bar.close()

@@ -489,3 +489,17 @@ def test_softcut_client_video_writes_one_cutout_per_frame(engine, predict, tmp_p
     for name, want in zip(names, expected):
         cutout = np.asarray(Image.open(tmp_path / "out" / f"{name}.png")).astype(int)
         assert np.abs(cutout[:, :, 3] - float_to_uint8(want.alpha)).max() <= 1
+
+
+def test_client_video_refuses_frames_that_would_write_the_same_output(tmp_path, capsys):
+    from core.imageio import save_png
+    from engine_server.cli import main
+
+    frames = disc_frames(2)
+    source = tmp_path / "in"
+    source.mkdir()
+    save_png(source / "f.png", frames[0])
+    Image.fromarray(float_to_uint8(frames[1])).save(source / "f.jpg")
+    assert main(["client", "video", str(source), str(tmp_path / "out"), "--port", "1"]) != 0
+    assert "f.jpg and f.png would both be written as f.png" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists(), "refused before anything is written or sent"
