@@ -24,6 +24,20 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
+def _serve_token(args: argparse.Namespace, console: core_cli.Console) -> str:
+    """The engine's pairing token: a new one with ``--new-token``, else the token file's (created on
+    first start). The config folder and everything in it are made private first (0700/0600).
+    Raises config.ConfigError (a bad token file, a full disk) with a message that says what to do."""
+    for change in config.secure_config_dir():
+        console.warn(f"tightened {change}")
+    if not args.new_token:
+        return config.load_or_create_token()
+    token = config.new_token()
+    console.info(f"wrote a new pairing token to {config.token_path()}: clients on this machine read it when they "
+                 f"next connect; clients that paired (the Photoshop panel, phones) must pair again")
+    return token
+
+
 def cmd_serve(args: argparse.Namespace, console: core_cli.Console) -> int:
     from engine_server.engine import Engine
     from engine_server.protocol.messages import Limits
@@ -35,9 +49,9 @@ def cmd_serve(args: argparse.Namespace, console: core_cli.Console) -> int:
     host = "0.0.0.0" if args.lan and args.host == config.DEFAULT_HOST else args.host
     if not _is_loopback(host) and not args.lan:
         raise ParameterError(f"host: {host} is not a loopback address; add --lan to listen beyond this machine")
+    token = _serve_token(args, console)  # before the model: a bad token file fails fast
     console.info(f"loading model {args.model}…")
     session = core_cli._open_session(args, console)
-    token = config.load_or_create_token()
     limits = Limits(max_pixels=args.max_pixels, max_queued_per_client=args.max_queued)
     # Replaced after each use, on expiry and after repeated wrong guesses: each new one is printed.
     pairing = PairingCodes(on_new=lambda code: console.info(f"new pairing code: {code}"))
@@ -207,6 +221,9 @@ def add_commands(sub: argparse._SubParsersAction, add_common) -> None:
                             "kept in memory only, when the editor's snapshot is not enough)")
     serve.add_argument("--cache-mb", type=int, default=1024, help="memory for cached results (MB)")
     serve.add_argument("--max-queued", type=int, default=16, help="jobs each client may queue")
+    serve.add_argument("--new-token", action="store_true",
+                       help="replace the pairing token file with a new token (a bad or leaked one); clients that "
+                            "paired must pair again")
     add_common(serve)
     serve.set_defaults(func=cmd_serve)
 
@@ -257,7 +274,7 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         return core_cli.main(argv, extend=add_commands)
-    except ClientError as exc:
+    except (ClientError, config.ConfigError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
 

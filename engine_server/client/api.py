@@ -171,7 +171,10 @@ class SoftcutClient:
 
     def connect(self) -> dict[str, Any]:
         """Open the connection and say hello; returns the engine's ``welcome`` fields."""
-        token = self.token or config.read_token()
+        try:
+            token = self.token or config.read_token()
+        except config.TokenFileError as exc:  # the file is there but broken: say so, not "never started"
+            raise EngineUnavailable(str(exc)) from exc
         if not token:
             raise EngineUnavailable(
                 f"no pairing token in {config.token_path()}: start the engine once with `softcut serve`"
