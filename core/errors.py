@@ -67,6 +67,12 @@ class UnknownModelError(ModelError):
     code = "unknown_model"
 
 
+class StorageError(SoftcutError):
+    """A file Softcut must keep could not be written (disk full, read-only, I/O error); nothing half-written is left."""
+
+    code = "storage_failed"
+
+
 class SolverError(SoftcutError):
     """A matting solver did not converge."""
 

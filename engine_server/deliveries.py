@@ -18,11 +18,12 @@ from typing import Any
 import cv2
 import numpy as np
 
+from core.errors import SoftcutError
 from core.imageio import encode_png
 from core.placement import fit_scale, resize_rgba, scaled_size
 from engine_server.connections import Client, EditorGone, pick_editor
 from engine_server.operations.common import NotFound
-from engine_server.outbox import PENDING, Delivery, Outbox
+from engine_server.outbox import CUTTING, PENDING, Delivery, Outbox
 from engine_server.protocol import messages
 from engine_server.protocol.schemas import DEFAULT_SNAPSHOT_MAX_SIDE
 
@@ -113,18 +114,32 @@ class Deliveries:
 
         def done(task: asyncio.Task) -> None:
             self.finishing.pop(cut, None)
-            if not task.cancelled() and task.exception() is not None:
-                log.error("cut %s: the full-resolution cut-out failed", cut, exc_info=task.exception())
+            error = None if task.cancelled() else task.exception()
+            if isinstance(error, SoftcutError):  # a full disk, say: the paste will report it
+                log.error("cut %s: the full-resolution cut-out failed: %s", cut, error)
+            elif error is not None:
+                log.error("cut %s: the full-resolution cut-out failed", cut, exc_info=error)
 
         task.add_done_callback(done)
 
-    async def ready(self, cut: str) -> Delivery:
-        """The cut's outbox record, once its full-resolution cut-out is on disk. Raises NotFound."""
+    async def ready(self, cut: str, resume: Callable[[Delivery], Awaitable[None]]) -> Delivery:
+        """The cut's outbox record, once its full-resolution cut-out is on disk.
+
+        A cut whose photo was kept but whose cut-out is neither on disk nor being made (the
+        engine stopped first, or making it failed) is made again with ``resume(record)``.
+        Raises NotFound for an unknown or pasted cut, and whatever making the cut-out raised
+        (StorageError for a full disk).
+        """
         task = self.finishing.get(cut)
+        kept = self.outbox.get(cut) if task is None else None
+        if kept is not None and kept.state == CUTTING:
+            log.info("cut %s: making its cut-out again from the kept photo", cut)
+            self.finish_later(cut, resume(kept))
+            task = self.finishing[cut]
         if task is not None:
             await asyncio.shield(task)
         delivery = self.outbox.get(cut)
-        if delivery is None:
+        if delivery is None or delivery.state == CUTTING:
             raise NotFound(f"cut {cut!r} is unknown or already pasted; cut it out again with phone_cut")
         return delivery
 

@@ -67,7 +67,7 @@ def test_lru_cache_is_bounded_by_array_bytes():
 
 def test_a_failed_job_answers_the_nearest_protocol_code_of_its_exception():
     from core.errors import (AlignmentError, ImageDecodeError, ImageTooLargeError, ModelNotFoundError, ParameterError,
-                             SolverError)
+                             SolverError, StorageError)
     from engine_server.operations.common import NotFound, error_code
 
     assert error_code(ImageTooLargeError("x")) == "image_too_large"
@@ -75,6 +75,7 @@ def test_a_failed_job_answers_the_nearest_protocol_code_of_its_exception():
     assert error_code(ParameterError("x")) == "bad_parameter"
     assert error_code(ModelNotFoundError("x")) == "model_error"
     assert error_code(AlignmentError("x")) == "alignment_failed"
+    assert error_code(StorageError("x")) == "storage_failed"
     assert error_code(NotFound("x")) == "not_found"
     assert error_code(SolverError("x")) == "internal"
     assert error_code(KeyError("x")) == "internal"

@@ -162,7 +162,7 @@ def test_phone_cut_decodes_a_jpeg_with_its_exif_rotation_and_stages_the_full_cut
     disc = alpha > 0.9
     assert preview[..., 0][disc].mean() > 200 > 60 > preview[..., 2][disc].mean()  # red, blue removed
     cut = result.fields["cut"]
-    eventually(lambda: cut in engine.records(), "the full-resolution cut-out")
+    eventually(lambda: engine.records().get(cut, {}).get("state") == "staged", "the full-resolution cut-out")
     record = engine.records()[cut]
     full = png_rgba((engine.outbox / f"{cut}.png").read_bytes())
     assert (record["state"], record["width"], record["height"]) == ("staged", full.shape[1], full.shape[0])
@@ -275,7 +275,7 @@ def test_the_cut_out_covers_the_share_of_the_view_the_subject_had_in_its_photo(e
     try:
         with engine.phone() as phone:
             cut = _cut(phone)  # from a 320 x 240 photo
-            eventually(lambda: cut in engine.records(), "the full-resolution cut-out")
+            eventually(lambda: engine.records().get(cut, {}).get("state") == "staged", "the full-resolution cut-out")
             native = engine.records()[cut]  # read before the paste: placing it removes the record
             fields = phone.phone_paste(cut, rgb8("photo", photo)).fields
         assert fields["status"] == "placed" and fields["through"] == "snapshot", fields

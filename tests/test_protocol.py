@@ -343,7 +343,7 @@ def test_decoder_argument_checks():
 
 
 def test_errors():
-    assert ERROR_CODES[0] == "bad_message" and len(ERROR_CODES) == 15
+    assert ERROR_CODES[0] == "bad_message" and len(ERROR_CODES) == 16
     assert ProtocolError(ErrorCode.BUSY, "x").code == "busy"
     with pytest.raises(ValueError, match="code"):
         ProtocolError("oops", "x")

@@ -1,10 +1,13 @@
 """``phone_cut``: a phone photo's subject — a quick preview now, the full-resolution cut-out after.
 
-The answer waits only for decoding, the model and a preview-sized refinement (guided
-filter at the working size, decontamination at the preview's size). The
+The answer waits only for decoding, the model, a preview-sized refinement (guided
+filter at the working size, decontamination at the preview's size) and keeping the
+photo durably in the outbox under the ``cut`` id (so the cut survives the engine
+stopping; a disk that cannot take it is reported as ``storage_failed``). The
 full-resolution cut-out (``best`` refinement, decontaminated colours, RGBA PNG) is
-finished in the background and staged in the outbox under the ``cut`` id; a
-``phone_paste`` that comes before it is done waits for it.
+finished in the background and staged in the outbox in the photo's place; a
+``phone_paste`` that comes before it is done waits for it, and one that comes after a
+restart has it made again from the kept photo (:func:`resume`).
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ import numpy as np
 from core.composite import cutout_rgba, subject_box
 from core.foreground.blur_fusion import decontaminate
 from core.imageio import encode_png
-from core.pipeline import Coarse, MatteOptions, refine_alpha, refine_stage, resize_image
+from core.pipeline import Coarse, MatteOptions, model_stage, refine_alpha, refine_stage, resize_image
 from core.trimap.auto import auto_trimap
 from engine_server import images, outbox
 from engine_server.operations.common import Reply, buffer
@@ -66,6 +69,17 @@ async def finish(engine, deliveries, cut: str, image: np.ndarray, stage: Coarse)
                                 photo_size=photo_size))
 
 
+async def resume(engine, deliveries, kept: outbox.Delivery) -> None:
+    """Make and stage the cut-out of a cut whose photo was kept (``kept``: its "cutting" record)
+    but whose cut-out was never staged: the engine stopped first, or staging it failed."""
+    fmt, width, height = kept.source
+    data = await engine.on_cpu(deliveries.outbox.photo, kept.id)
+    image = await engine.on_cpu(partial(images.decode_rgb, data, fmt, width, height,
+                                        max_pixels=engine.limits.max_pixels, name="image"))
+    stage = await engine.on_model(partial(model_stage, image, engine.session.predict, FULL_OPTIONS))
+    await finish(engine, deliveries, kept.id, image, stage)
+
+
 async def run(engine, deliveries, job, request) -> Reply:
     fields = request.fields
     started = time.perf_counter()
@@ -79,6 +93,9 @@ async def run(engine, deliveries, job, request) -> Reply:
     preview = await engine.on_cpu(images.encode, "preview", rgba, "png")
     job.report(0.95, "preview")
     cut = outbox.new_id()
+    spec, data = request.buffers[0]
+    await engine.on_cpu(partial(deliveries.outbox.keep_photo, cut, data, source=(spec.format, spec.width, spec.height),
+                                name=DEFAULT_LAYER_NAME))  # on disk before the cut id is answered
     deliveries.finish_later(cut, finish(engine, deliveries, cut, image, stage))
     h, w = image.shape[:2]
     return Reply(

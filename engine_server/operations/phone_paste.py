@@ -26,6 +26,7 @@ from engine_server import images
 from engine_server.connections import Client
 from engine_server.deliveries import document_size
 from engine_server.outbox import Delivery
+from engine_server.operations import phone_cut
 from engine_server.operations.common import Reply
 from engine_server.protocol import messages
 from engine_server.protocol.schemas import DEFAULT_LAYER_NAME
@@ -136,7 +137,7 @@ def placement(aim: Aim, delivery: Delivery, photo_size: tuple[int, int]) -> tupl
 async def run(engine, deliveries, job, request) -> Reply:
     fields = request.fields
     started = time.perf_counter()
-    delivery = await deliveries.ready(str(fields["cut"]))
+    delivery = await deliveries.ready(str(fields["cut"]), partial(phone_cut.resume, engine, deliveries))
     timings = {"cut": round(time.perf_counter() - started, 4)}
     job.report(0.1, "cut")
     name = str(fields.get("name", DEFAULT_LAYER_NAME))

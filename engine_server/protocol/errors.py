@@ -9,7 +9,7 @@ import enum
 
 
 class ErrorCode(str, enum.Enum):
-    """The stable error codes of protocol v1 (the ``code`` of an ``error`` message).
+    """The stable error codes of the protocol (the ``code`` of an ``error`` message).
 
     Codes are never renamed or reused; new ones may be added in a later minor
     revision, so clients treat an unknown code like ``internal``.
@@ -29,6 +29,7 @@ class ErrorCode(str, enum.Enum):
     CANCELLED = "cancelled"
     MODEL_ERROR = "model_error"
     ALIGNMENT_FAILED = "alignment_failed"
+    STORAGE_FAILED = "storage_failed"
     INTERNAL = "internal"
 
 
@@ -40,9 +41,12 @@ ERROR_DESCRIPTIONS: dict[str, str] = {
     "malformed envelope field (`v`, `type`, `id`, `ref`, `buffers`), a binary frame nobody announced, "
     "a binary frame of the wrong size, or a text frame where a binary frame was due.",
     "unsupported_version": "`v` (or `hello.protocol`) is not a protocol version this peer speaks.",
-    "unauthorized": "`hello` carried a wrong token, or `pair` a wrong, expired or used code (or the engine offers "
-    "no pairing codes). The engine closes the connection (close code 4001).",
-    "not_ready": "A request other than `hello` or `pair` arrived before the handshake completed.",
+    "unauthorized": "`hello` named an unknown or revoked key, `auth` carried a wrong proof, or `pair` a wrong, expired "
+    "or used code (or the engine offers no pairing codes): the engine closes the connection (close code 4001), as it "
+    "does when a live connection's token is revoked. Also a request the connection's token scope does not allow "
+    "(the message names the scope); the connection then stays open.",
+    "not_ready": "A request other than `hello` or `pair` arrived before the handshake completed (or other than "
+    "`auth` while the engine's challenge awaits its answer).",
     "unknown_type": "`type` names no message of this protocol version (or a reply type sent as a request).",
     "bad_parameter": "A request field (or buffer spec) is missing, of the wrong type, out of range or "
     "unknown; the message names the field, e.g. `edges.feather`.",
@@ -59,6 +63,9 @@ ERROR_DESCRIPTIONS: dict[str, str] = {
     "model_error": "The model could not be loaded or failed while running.",
     "alignment_failed": "`plate_matte`: the clean plate could not be aligned with the image (too few matching "
     "features, an implausible camera move, too little overlap, or another scene); the message says which.",
+    "storage_failed": "The engine could not write a file it must keep (`phone_cut`'s cut-out in the outbox): the "
+    "disk is full, read-only or failing. The message says which, with the path, e.g. \"the engine could not save the "
+    "cut-out: no space left on device (…/outbox/d….png)\". Nothing half-written is kept; retry once there is room.",
     "internal": "A bug in the engine. The message says what failed; the connection stays usable.",
 }
 """One line per code, as documented in ``docs/protocol.md``."""
