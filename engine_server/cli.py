@@ -38,12 +38,24 @@ def _serve_token(args: argparse.Namespace, console: core_cli.Console) -> str:
     return token
 
 
+def _allowed_origins(origins: list[str], console: core_cli.Console) -> frozenset[str]:
+    """The ``--allow-origin`` values; ``null`` is warned about (sandboxed frames and file:// pages
+    of any site send it)."""
+    for origin in origins:
+        if origin.strip().lower() == "null":
+            console.warn("--allow-origin null accepts any sandboxed iframe, data: or file:// page, of any site: "
+                         "every such page can then reach the engine (it still needs the token)")
+    return frozenset(origins)
+
+
 def cmd_serve(args: argparse.Namespace, console: core_cli.Console) -> int:
+    from engine_server import memory
     from engine_server.engine import Engine
     from engine_server.protocol.messages import Limits
     from engine_server import lan
     from engine_server.security import PairingCodes, PhoneLinks
     from engine_server.screen import grab_screen
+    from engine_server.gate import ConnectionLimits
     from engine_server.server import EngineServer
 
     host = "0.0.0.0" if args.lan and args.host == config.DEFAULT_HOST else args.host
@@ -53,7 +65,7 @@ def cmd_serve(args: argparse.Namespace, console: core_cli.Console) -> int:
     console.info(f"loading model {args.model}…")
     session = core_cli._open_session(args, console)
     limits = Limits(max_pixels=args.max_pixels, max_queued_per_client=args.max_queued)
-    # Replaced after each use, on expiry and after repeated wrong guesses: each new one is printed.
+    # Replaced after each use and on expiry (wrong guesses never replace it): each new one is printed.
     pairing = PairingCodes(on_new=lambda code: console.info(f"new pairing code: {code}"))
     # LAN mode: the phone's URL carries a one-time token, replaced (and printed again) after use or expiry.
     links = PhoneLinks(on_new=lambda token: show_phone_url()) if args.lan else None
@@ -67,11 +79,14 @@ def cmd_serve(args: argparse.Namespace, console: core_cli.Console) -> int:
             sys.stderr.flush()
 
     server = EngineServer(
-        Engine(session, limits=limits, cache_bytes=args.cache_mb * 1024 * 1024),
+        Engine(session, limits=limits, cache_bytes=args.cache_mb * 1024 * 1024,
+               memory_bytes=None if args.memory is None else memory.parse_size(args.memory)),
         token,
         host=host,
         port=args.port,
-        allowed_origins=frozenset(args.allow_origin or ()),
+        allowed_origins=_allowed_origins(args.allow_origin or (), console),
+        connection_limits=ConnectionLimits(max_clients=args.max_connections),
+        write_timeout_s=args.write_timeout,
         pairing=pairing,
         phone_links=links,
         lan_host=lan_host,
@@ -220,7 +235,14 @@ def add_commands(sub: argparse._SubParsersAction, add_common) -> None:
                        help="never take a desktop screenshot to locate a phone photo (by default one is taken, "
                             "kept in memory only, when the editor's snapshot is not enough)")
     serve.add_argument("--cache-mb", type=int, default=1024, help="memory for cached results (MB)")
+    serve.add_argument("--memory", metavar="SIZE", default=None,
+                       help="memory for jobs and cached results, e.g. 6G or 800M (default: half the machine's RAM); "
+                            "the model's own memory is on top. Jobs wait until they fit; one that never can is refused")
     serve.add_argument("--max-queued", type=int, default=16, help="jobs each client may queue")
+    serve.add_argument("--max-connections", type=int, default=128, metavar="N",
+                       help="authenticated connections at once (default 128); at most 64 more may be saying hello")
+    serve.add_argument("--write-timeout", type=float, default=30.0, metavar="S",
+                       help="disconnect a client that reads none of its answers for S seconds (default 30)")
     serve.add_argument("--new-token", action="store_true",
                        help="replace the pairing token file with a new token (a bad or leaked one); clients that "
                             "paired must pair again")

@@ -6,7 +6,7 @@ from functools import partial
 
 from core.edges import apply_edges
 from core.pipeline import finish_edges
-from engine_server.operations.common import NotFound, Reply, edge_controls, matte_outputs
+from engine_server.operations.common import NotFound, Reply, edge_controls, matte_outputs, reserve
 
 
 async def run(engine, job, request) -> Reply:
@@ -14,6 +14,11 @@ async def run(engine, job, request) -> Reply:
     stored = engine.results.get(str(fields.get("result", "")))
     if stored is None:
         raise NotFound(f"result {fields.get('result')!r} is unknown or expired; run select_subject again")
+    async with reserve(engine, job, request, "adjust_edges", result_pixels=stored.unedited.size):
+        return await _run(engine, job, fields, stored)
+
+
+async def _run(engine, job, fields, stored) -> Reply:
     names = list(fields.get("outputs", ["alpha"]))
     edges = edge_controls(fields)
     if {"foreground", "cutout"} & set(names):

@@ -12,7 +12,7 @@ from core.composite import cutout_rgba
 from core.edges import EdgeControls
 from core.errors import ParameterError
 from core.imageio import float_to_uint8
-from engine_server import images
+from engine_server import images, memory
 from engine_server.images import OutBuffer
 from engine_server.protocol.errors import ERROR_CODES, ErrorCode
 
@@ -59,6 +59,14 @@ def buffer(request: Any, index: int, *, engine: Any, grey: bool = False) -> np.n
     spec, data = request.buffers[index]
     decode = images.decode_grey if grey else images.decode_rgb
     return decode(data, spec.format, spec.width, spec.height, max_pixels=engine.limits.max_pixels, name=spec.name)
+
+
+def reserve(engine: Any, job: Any, request: Any, op: str, *, result_pixels: int = 0):
+    """Hold the job's estimated peak memory (:func:`engine_server.memory.request_estimate`,
+    from the request's buffer specs, before anything is decoded) for an ``async with`` block:
+    waits until it fits in the engine's budget, raises ``image_too_large`` when it never can."""
+    return engine.memory.reserve(memory.request_estimate(op, request, result_pixels=result_pixels), job,
+                                 what=memory.describe(op, request, result_pixels=result_pixels))
 
 
 def edge_controls(fields: dict[str, Any]) -> EdgeControls:

@@ -10,7 +10,7 @@ import numpy as np
 from core.errors import ParameterError
 from core.foreground.blur_fusion import decontaminate
 from core.pipeline import refine_mask, refine_with_trimap
-from engine_server.operations.common import Reply, buffer, matte_outputs
+from engine_server.operations.common import Reply, buffer, matte_outputs, reserve
 from engine_server.operations.select_subject import StoredResult
 
 
@@ -23,6 +23,11 @@ def _refine(image: np.ndarray, guide: np.ndarray, kind: str, mode: str) -> np.nd
 
 
 async def run(engine, job, request) -> Reply:
+    async with reserve(engine, job, request, "refine"):
+        return await _run(engine, job, request)
+
+
+async def _run(engine, job, request) -> Reply:
     fields = request.fields
     image = await engine.on_cpu(partial(buffer, request, 0, engine=engine))
     guide = await engine.on_cpu(partial(buffer, request, 1, engine=engine, grey=True))

@@ -16,7 +16,7 @@ from functools import partial
 import numpy as np
 
 from core.pipeline import Coarse, Matte, MatteOptions, model_stage, refine_stage
-from engine_server.operations.common import Reply, buffer, check_model, edge_controls, matte_outputs
+from engine_server.operations.common import Reply, buffer, check_model, edge_controls, matte_outputs, reserve
 from engine_server.results import content_key
 
 
@@ -59,14 +59,17 @@ async def cached_model_stage(engine, job, request, image: np.ndarray, options: M
 
 
 async def run(engine, job, request) -> Reply:
-    reply, _ = await run_with(engine, job, request, refine_stage)
+    check_model(engine, request.fields)
+    async with reserve(engine, job, request, "select_subject"):
+        reply, _ = await run_with(engine, job, request, refine_stage)
     return reply
 
 
 async def run_with(engine, job, request, finish: Callable[..., Matte]) -> tuple[Reply, Matte]:
     """Decode the image, run the (cached) model stage, then ``finish(image, stage, options,
     progress=...)`` on the CPU pool; keep the matte (and any known background) for
-    ``adjust_edges`` and encode the outputs. Returns the reply and the matte."""
+    ``adjust_edges`` and encode the outputs. Returns the reply and the matte. The caller
+    holds the job's memory reservation (:func:`~engine_server.operations.common.reserve`)."""
     fields = request.fields
     check_model(engine, fields)
     options = options_from(fields)

@@ -14,7 +14,7 @@ from functools import partial
 
 from core.segments import model_features, soft_segments
 from engine_server import images
-from engine_server.operations.common import Reply, buffer, check_model
+from engine_server.operations.common import Reply, buffer, check_model, reserve
 from engine_server.protocol.schemas import DEFAULT_SEGMENTS
 
 
@@ -24,8 +24,13 @@ def segment_buffers(segments, masks: str, fmt: str) -> list:
 
 
 async def run(engine, job, request) -> Reply:
+    check_model(engine, request.fields)
+    async with reserve(engine, job, request, "soft_segments"):
+        return await _run(engine, job, request)
+
+
+async def _run(engine, job, request) -> Reply:
     fields = request.fields
-    check_model(engine, fields)
     count = int(fields.get("count", DEFAULT_SEGMENTS))
     started = time.perf_counter()
     image = await engine.on_cpu(partial(buffer, request, 0, engine=engine))

@@ -14,13 +14,18 @@ import cv2
 from core.pipeline import MatteOptions
 from core.trimap.auto import auto_trimap
 from engine_server import images
-from engine_server.operations.common import Reply, buffer, check_model
+from engine_server.operations.common import Reply, buffer, check_model, reserve
 from engine_server.operations.select_subject import cached_model_stage
 
 
 async def run(engine, job, request) -> Reply:
+    check_model(engine, request.fields)
+    async with reserve(engine, job, request, "trimap"):
+        return await _run(engine, job, request)
+
+
+async def _run(engine, job, request) -> Reply:
     fields = request.fields
-    check_model(engine, fields)
     image = await engine.on_cpu(partial(buffer, request, 0, engine=engine))
     stage = await cached_model_stage(engine, job, request, image, MatteOptions())
     h, w = image.shape[:2]
