@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import enum
-import heapq
-import itertools
 import threading
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -68,13 +66,21 @@ class Job:
 
 
 class JobQueue:
-    """Priority queue of jobs with per-client and total limits (asyncio, single loop)."""
+    """The queued jobs, with per-client and total limits (asyncio, single loop).
+
+    Jobs wait in a list in submission order (at most ``max_total``, so a scan is cheap).
+    :meth:`next` hands out the most urgent job a runner may start: the best priority
+    first, then the job whose client has the fewest jobs running (so one client's
+    burst cannot starve another's), then the oldest. ``runnable`` (see :meth:`next`)
+    holds back the jobs of a client that cannot take more results now. A cancelled
+    job leaves the list at once, so every count is exact whatever the order of
+    submits, cancels and disconnects.
+    """
 
     def __init__(self, *, max_per_client: int = 16, max_total: int = 256) -> None:
         self.max_per_client = max_per_client
         self.max_total = max_total
-        self._heap: list[tuple[int, int, Job]] = []
-        self._seq = itertools.count()
+        self._waiting: list[Job] = []
         self._active: dict[str, dict[str, Job]] = {}
         self._ready = asyncio.Event()
 
@@ -84,33 +90,49 @@ class JobQueue:
 
     def submit(self, job: Job) -> int:
         """Queue ``job``; returns how many queued jobs are ahead of it. Raises :class:`QueueFull`."""
-        mine = self._active.setdefault(job.client, {})
+        mine = self.active(job.client)
         if job.id in mine:
             raise QueueFull(f"a job with id {job.id!r} is already queued or running")
         if len(mine) >= self.max_per_client:
             raise QueueFull(f"at most {self.max_per_client} jobs per client may be queued or running")
-        if len(self._heap) >= self.max_total:
-            raise QueueFull(f"the engine has {len(self._heap)} jobs queued; try again shortly")
-        mine[job.id] = job
-        heapq.heappush(self._heap, (job.priority, next(self._seq), job))
+        if len(self._waiting) >= self.max_total:
+            raise QueueFull(f"the engine has {len(self._waiting)} jobs queued; try again shortly")
+        self._active.setdefault(job.client, {})[job.id] = job
+        self._waiting.append(job)
         self._ready.set()
-        return sum(1 for p, _, j in self._heap if j is not job and p <= job.priority and j.state is JobState.QUEUED)
+        return sum(1 for j in self._waiting if j is not job and j.priority <= job.priority)
 
-    async def next(self) -> Job:
-        """Wait for the most urgent queued job and mark it running."""
+    def wake(self) -> None:
+        """Look at the queue again (a client held back by ``runnable`` may take jobs now)."""
+        self._ready.set()
+
+    async def next(self, runnable: Callable[[Job], bool] = lambda job: True) -> Job:
+        """Wait for the most urgent queued job that ``runnable`` allows and mark it running."""
         while True:
-            while self._heap:
-                _, _, job = heapq.heappop(self._heap)
-                if job.state is JobState.QUEUED:
-                    job.state = JobState.RUNNING
-                    return job
+            candidates = [j for j in self._waiting if runnable(j)]
+            if candidates:
+                job = min(candidates, key=lambda j: (j.priority, self.running(j.client)))  # min is stable: oldest first
+                self._waiting.remove(job)
+                job.state = JobState.RUNNING
+                return job
             self._ready.clear()
             await self._ready.wait()
+
+    def running(self, client: str) -> int:
+        """How many of ``client``'s jobs are running."""
+        return sum(1 for j in self.active(client).values() if j.state is JobState.RUNNING)
 
     def finish(self, job: Job, state: JobState) -> None:
         """Record the end of a job and free its client's slot."""
         job.state = state
-        self._active.get(job.client, {}).pop(job.id, None)
+        mine = self._active.get(job.client)
+        if mine is not None and mine.get(job.id) is job:
+            del mine[job.id]
+            if not mine:
+                del self._active[job.client]
+        if job in self._waiting:
+            self._waiting.remove(job)
+        self._ready.set()  # a client below its fair share may be next
 
     def cancel(self, client: str, job_id: str) -> Job | None:
         """Cancel one of ``client``'s jobs; returns it, or None if it has none by that id.
@@ -131,6 +153,6 @@ class JobQueue:
         return [job for job_id in list(self.active(client)) if (job := self.cancel(client, job_id))]
 
     def counts(self) -> dict[str, int]:
-        queued = sum(1 for _, _, j in self._heap if j.state is JobState.QUEUED)
+        """{"queued": jobs waiting, "running": jobs started and not finished}."""
         running = sum(1 for jobs in self._active.values() for j in jobs.values() if j.state is JobState.RUNNING)
-        return {"queued": queued, "running": running}
+        return {"queued": len(self._waiting), "running": running}

@@ -28,7 +28,8 @@ CONTENT_TYPES = {
     ".json": "application/json",
     ".ico": "image/x-icon",
 }
-_NAME = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9_.-]*")
+_NAME = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9_.-]{0,63}")
+"""A file name the page may ask for (no path, not hidden, short: a longer name is simply 404)."""
 
 
 def is_upgrade(request: Request) -> bool:
@@ -70,7 +71,10 @@ def _response(status: HTTPStatus, body: bytes, content_type: str) -> Response:
 def respond(request: Request) -> Response:
     """The HTTP response to a plain GET."""
     file = resolve(request.path)
-    if file is None or not file.is_file():
+    try:
+        body = file.read_bytes() if file is not None and file.is_file() else None
+    except OSError:  # unreadable: as good as missing
+        body = None
+    if body is None:
         return _response(HTTPStatus.NOT_FOUND, b"Not found\n", "text/plain; charset=utf-8")
-    content_type = CONTENT_TYPES.get(file.suffix, "application/octet-stream")
-    return _response(HTTPStatus.OK, file.read_bytes(), content_type)
+    return _response(HTTPStatus.OK, body, CONTENT_TYPES.get(file.suffix, "application/octet-stream"))

@@ -77,23 +77,91 @@ def test_an_expired_code_is_refused_and_replaced_when_offered(codes):
     assert not pairing.redeem("333333", now=clock.now + 1200)
 
 
-def test_five_wrong_codes_replace_the_code(codes):
-    pairing, _, announced = codes(max_failures=5)
-    for _ in range(4):
-        assert not pairing.redeem("999999")
+def test_wrong_codes_never_replace_the_users_code(codes):
+    pairing, _, announced = codes()
+    for guess in range(1000):
+        assert not pairing.redeem(f"{guess:06d}" if guess != 111111 else "999999")
     assert pairing.current == "111111" and announced == []
-    assert not pairing.redeem("123456")
-    assert announced == ["222222"]
-    assert not pairing.redeem("111111")  # the guessed-at code is gone
-    assert pairing.redeem("222222")
+    assert pairing.redeem("111111") and announced == ["222222"]
 
 
-def test_success_resets_the_failure_count(codes):
-    pairing, _, announced = codes(max_failures=2)
-    assert not pairing.redeem("999999")
-    assert pairing.redeem("111111")
-    assert not pairing.redeem("999999")
-    assert pairing.current == "222222" and announced == ["222222"]
+def test_expiry_is_announced_when_the_code_is_read(codes):
+    pairing, clock, announced = codes(lifetime_s=600)
+    clock.now += 600
+    assert pairing.current == "222222" and announced == ["222222"]  # the server reads it every second
+    assert pairing.current == "222222" and announced == ["222222"]  # once
+
+
+def _limiter(**kw):
+    clock = Clock()
+    return security.PairingLimiter(clock=clock, **kw), clock
+
+
+def test_a_peers_delay_grows_with_its_wrong_codes_then_it_is_locked_out():
+    limiter, clock = _limiter()
+    waits = []
+    for _ in range(limiter.lockout_after):
+        assert limiter.wait_s("10.0.0.9") == 0
+        limiter.failed("10.0.0.9")
+        waits.append(limiter.wait_s("10.0.0.9"))
+        clock.now += waits[-1]
+    assert waits[:7] == [1, 2, 4, 8, 16, 32, 60] and waits[7] == limiter.lockout_s
+    assert limiter.wait_s("10.0.0.10") == 0  # another peer is not held back
+    assert limiter.wait_s("loopback") == 0
+    clock.now += 0.1
+    assert limiter.wait_s("10.0.0.9") == 0  # the lockout is served: it starts again
+    limiter.failed("10.0.0.9")
+    assert limiter.wait_s("10.0.0.9") == 1
+
+
+def test_success_clears_a_peers_count():
+    limiter, clock = _limiter()
+    limiter.failed("loopback")
+    clock.now += 1
+    limiter.failed("loopback")
+    limiter.succeeded("loopback")
+    assert limiter.wait_s("loopback") == 0
+    limiter.failed("loopback")
+    assert limiter.wait_s("loopback") == 1
+
+
+def test_remote_peers_share_one_budget_and_this_machine_keeps_its_own():
+    limiter, clock = _limiter(remote_budget=5, window_s=600)
+    for i in range(5):
+        limiter.failed(f"10.0.1.{i}")  # five addresses, one attacker
+    assert limiter.wait_s("10.0.1.200") == pytest.approx(600)  # a fresh address waits for the window
+    assert limiter.wait_s("loopback") == 0
+    clock.now += 300
+    limiter.failed("loopback")
+    clock.now += 300
+    assert limiter.wait_s("10.0.1.200") == 0
+
+
+def test_guessing_bound_over_one_code_lifetime():
+    """Simulated best attack: every peer tries the moment it may, from one address or from
+    thousands, for one code lifetime; the checked wrong codes stay within max_checked()."""
+    for peers in (1, 10, 300):
+        limiter, clock = _limiter()
+        checked, end = 0, clock.now + 600
+        while clock.now < end:
+            for p in range(peers):
+                for peer in (f"10.{p // 65536}.{p // 256 % 256}.{p % 256}", "loopback"):
+                    if limiter.wait_s(peer) == 0:
+                        limiter.failed(peer)
+                        checked += 1
+            clock.now += 0.5
+        assert min(peers, 8) + 8 <= checked <= limiter.max_checked() == 72
+        assert checked / 10**6 <= 1e-4
+
+
+@pytest.mark.parametrize("address, key", [
+    ("127.0.0.1", "loopback"), ("::1", "loopback"), ("::ffff:127.0.0.1", "loopback"),
+    ("192.168.1.7", "192.168.1.7"), ("::ffff:10.0.0.2", "10.0.0.2"),
+    ("2001:db8::1", "2001:db8::/64"), ("2001:db8::ffff:1", "2001:db8::/64"), ("fe80::1%eth0", "fe80::/64"),
+    (None, "unknown"), ("nonsense", "unknown"),
+])
+def test_peer_keys(address, key):
+    assert security.peer_key(address) == key
 
 
 @pytest.mark.parametrize("offered", [None, 123456, "", "\ud800\ud800\ud800"])
@@ -105,8 +173,6 @@ def test_non_codes_are_just_wrong(codes, offered):
 def test_arguments_are_checked():
     with pytest.raises(ValueError):
         PairingCodes(lifetime_s=0)
-    with pytest.raises(ValueError):
-        PairingCodes(max_failures=0)
 
 
 # ---------------------------------------------------------------- the phone page and its one-time links
