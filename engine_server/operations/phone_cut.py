@@ -22,7 +22,7 @@ from core.foreground.blur_fusion import decontaminate
 from core.imageio import encode_png
 from core.pipeline import Coarse, MatteOptions, model_stage, refine_alpha, refine_stage, resize_image
 from core.trimap.auto import auto_trimap
-from engine_server import images, outbox
+from engine_server import images, memory, outbox
 from engine_server.operations.common import Reply, buffer
 from engine_server.operations.select_subject import cached_model_stage
 from engine_server.protocol.schemas import DEFAULT_LAYER_NAME, DEFAULT_PREVIEW_MAX
@@ -61,26 +61,49 @@ def full_cutout_png(image: np.ndarray, stage: Coarse) -> tuple[bytes, int, int]:
     return encode_png(rgba, compression=CUTOUT_PNG_COMPRESSION), rgba.shape[1], rgba.shape[0]
 
 
-async def finish(engine, deliveries, cut: str, image: np.ndarray, stage: Coarse) -> None:
-    """Compute the full-resolution cut-out on the CPU workers and stage it in the outbox."""
-    png, width, height = await engine.on_cpu(full_cutout_png, image, stage)
-    photo_size = (image.shape[1], image.shape[0])
-    await engine.on_cpu(partial(deliveries.outbox.stage, cut, png, name=DEFAULT_LAYER_NAME, width=width, height=height,
-                                photo_size=photo_size))
+async def finish(engine, deliveries, cut: str, image: np.ndarray, stage: Coarse,
+                 held: memory.Reservation | None = None) -> None:
+    """Compute the full-resolution cut-out on the CPU workers and stage it in the outbox;
+    then give back ``held``, the job's memory reservation."""
+    try:
+        png, width, height = await engine.on_cpu(full_cutout_png, image, stage)
+        photo_size = (image.shape[1], image.shape[0])
+        await engine.on_cpu(partial(deliveries.outbox.stage, cut, png, name=DEFAULT_LAYER_NAME, width=width,
+                                    height=height, photo_size=photo_size))
+    finally:
+        if held is not None:
+            held.release()
 
 
 async def resume(engine, deliveries, kept: outbox.Delivery) -> None:
     """Make and stage the cut-out of a cut whose photo was kept (``kept``: its "cutting" record)
     but whose cut-out was never staged: the engine stopped first, or staging it failed."""
     fmt, width, height = kept.source
-    data = await engine.on_cpu(deliveries.outbox.photo, kept.id)
-    image = await engine.on_cpu(partial(images.decode_rgb, data, fmt, width, height,
-                                        max_pixels=engine.limits.max_pixels, name="image"))
-    stage = await engine.on_model(partial(model_stage, image, engine.session.predict, FULL_OPTIONS))
-    await finish(engine, deliveries, kept.id, image, stage)
+    held = await engine.memory.acquire(memory.job_estimate("phone_cut", {}, [(fmt, width, height, 0)]),
+                                       what=f"the kept photo of cut {kept.id}")
+    try:
+        data = await engine.on_cpu(deliveries.outbox.photo, kept.id)
+        image = await engine.on_cpu(partial(images.decode_rgb, data, fmt, width, height,
+                                            max_pixels=engine.limits.max_pixels, name="image"))
+        stage = await engine.on_model(partial(model_stage, image, engine.session.predict, FULL_OPTIONS))
+    except BaseException:
+        held.release()
+        raise
+    await finish(engine, deliveries, kept.id, image, stage, held)
 
 
 async def run(engine, deliveries, job, request) -> Reply:
+    """The job's memory is held from before decoding until the full-resolution cut-out is staged."""
+    held = await engine.memory.acquire(memory.request_estimate("phone_cut", request), job,
+                                       what=memory.describe("phone_cut", request))
+    try:
+        return await _run(engine, deliveries, job, request, held)
+    except BaseException:
+        held.release()  # the cut-out's work never started (it gives ``held`` back itself once it has)
+        raise
+
+
+async def _run(engine, deliveries, job, request, held: memory.Reservation) -> Reply:
     fields = request.fields
     started = time.perf_counter()
     image = await engine.on_cpu(partial(buffer, request, 0, engine=engine))
@@ -96,7 +119,7 @@ async def run(engine, deliveries, job, request) -> Reply:
     spec, data = request.buffers[0]
     await engine.on_cpu(partial(deliveries.outbox.keep_photo, cut, data, source=(spec.format, spec.width, spec.height),
                                 name=DEFAULT_LAYER_NAME))  # on disk before the cut id is answered
-    deliveries.finish_later(cut, finish(engine, deliveries, cut, image, stage))
+    deliveries.finish_later(cut, finish(engine, deliveries, cut, image, stage, held))
     h, w = image.shape[:2]
     return Reply(
         {
