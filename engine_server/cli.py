@@ -63,7 +63,7 @@ def cmd_serve(args: argparse.Namespace, console: core_cli.Console) -> int:
         raise ParameterError(f"host: {host} is not a loopback address; add --lan to listen beyond this machine")
     token = _serve_token(args, console)  # before the model: a bad token file fails fast
     console.info(f"loading model {args.model}…")
-    session = core_cli._open_session(args, console)
+    session = core_cli._open_session(args, console, rehash=True)  # ~0.1 s for the 88 MB default model
     limits = Limits(max_pixels=args.max_pixels, max_queued_per_client=args.max_queued)
     # Replaced after each use and on expiry (wrong guesses never replace it): each new one is printed.
     pairing = PairingCodes(on_new=lambda code: console.info(f"new pairing code: {code}"))
@@ -85,7 +85,7 @@ def cmd_serve(args: argparse.Namespace, console: core_cli.Console) -> int:
         host=host,
         port=args.port,
         allowed_origins=_allowed_origins(args.allow_origin or (), console),
-        connection_limits=ConnectionLimits(max_clients=args.max_connections),
+        connection_limits=ConnectionLimits(max_clients=args.max_connections, hello_timeout_s=args.hello_timeout),
         write_timeout_s=args.write_timeout,
         pairing=pairing,
         phone_links=links,
@@ -241,6 +241,8 @@ def add_commands(sub: argparse._SubParsersAction, add_common) -> None:
     serve.add_argument("--max-queued", type=int, default=16, help="jobs each client may queue")
     serve.add_argument("--max-connections", type=int, default=128, metavar="N",
                        help="authenticated connections at once (default 128); at most 64 more may be saying hello")
+    serve.add_argument("--hello-timeout", type=float, default=10.0, metavar="S",
+                       help="drop a connection that has not completed its hello within S seconds (default 10)")
     serve.add_argument("--write-timeout", type=float, default=30.0, metavar="S",
                        help="disconnect a client that reads none of its answers for S seconds (default 30)")
     serve.add_argument("--new-token", action="store_true",

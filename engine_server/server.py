@@ -2,9 +2,11 @@
 and the operations.
 
 Per connection: frames → :class:`~engine_server.protocol.codec.Decoder` →
-messages; ``hello`` first (token checked; before it, ``pair`` may trade a
-pairing code or a phone link's one-time token for the token), then requests become
-jobs on the shared queue. Job runners take the most urgent job, run its operation on
+messages; the handshake first (``hello`` → ``challenge`` → ``auth`` → ``welcome``: a
+challenge–response over the master token or a scoped token, :mod:`engine_server.protocol.auth`;
+before it, ``pair`` may trade a pairing code or a phone link's one-time token for a scoped
+token, :mod:`engine_server.tokens`), then requests the token's scope allows
+(:mod:`engine_server.scopes`) become jobs on the shared queue. Job runners take the most urgent job, run its operation on
 the engine's workers and send ``progress``, then ``result`` / ``error`` /
 ``cancelled``. A video stream's job (``video_start``) runs on a task of its own rather
 than on a runner, fed by ``video_frame`` / ``video_end`` (:mod:`engine_server.operations.video`).
@@ -22,6 +24,7 @@ import itertools
 import logging
 import time
 import uuid
+from dataclasses import dataclass
 from functools import partial
 from http import HTTPStatus
 from pathlib import Path
@@ -37,8 +40,9 @@ from websockets.exceptions import ConnectionClosed
 import core
 from core.errors import SoftcutError
 from core.models import registry
-from engine_server import config, lan, phone_http
-from engine_server.connections import Client
+from engine_server import config, lan, phone_http, scopes
+from engine_server.connections import WRITE_TIMEOUT_S, Client
+from engine_server.gate import PRE_HELLO_FRAME_BYTES, ConnectionGate, ConnectionLimits, Stage, ThrottledLog
 from engine_server.deliveries import Deliveries
 from engine_server.engine import Engine
 from engine_server.jobs import PRIORITIES, Job, JobCancelled, JobQueue, JobState, QueueFull
@@ -46,10 +50,12 @@ from engine_server.operations import (adjust_edges, phone_cut, phone_paste, plat
                                       trimap, video)
 from engine_server.operations.common import NotFound, error_code
 from engine_server.outbox import Outbox
-from engine_server.protocol import codec, messages
+from engine_server.protocol import auth, codec, messages
 from engine_server.protocol.errors import ProtocolError
 from engine_server.protocol.schemas import EDITOR_REPLY_TYPES, PAIRING_CODE_DIGITS, STREAM_TYPES
-from engine_server.security import PairingCodes, PhoneLinks, origin_allowed, same_origin_ip_page, token_matches
+from engine_server.security import (PairingCodes, PairingLimiter, PhoneLinks, origin_allowed, peer_key,
+                                    same_origin_ip_page)
+from engine_server.tokens import TokenFileError, TokenStore
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +76,22 @@ lasts as long as its video, and does its work one frame at a time on the engine'
 CAPABILITIES = ("video",)
 """Capabilities beyond request types."""
 PROGRESS_INTERVAL_S = 0.1
+RUNNING_PER_CLIENT = 2
+"""Jobs of one client that run at once; more wait their turn while other clients' jobs start."""
+TOKEN_CHECK_S = 1.0
+"""How often the engine looks for revoked tokens (tokens.json changed on disk)."""
+
+
+@dataclass(frozen=True)
+class _Challenge:
+    """A handshake between ``challenge`` and ``auth``: the challenge's id, the hello it answered, the key
+    id hello named and both nonces."""
+
+    id: str
+    hello: messages.Message
+    key: str
+    client_nonce: str
+    engine_nonce: str
 
 
 class EngineServer:
@@ -83,6 +105,12 @@ class EngineServer:
     ``outbox_dir``: where phone cut-outs wait for an editor (default ``<config dir>/outbox``).
     ``screenshot``: takes a desktop screenshot for locating phone photos where an editor's
     snapshot is not enough (:func:`engine_server.screen.grab_screen`; None: never).
+    ``tokens``: the scoped tokens ``pair`` hands out (default ``<config dir>/tokens.json``).
+    ``runners``: jobs that may run at once (their work shares the engine's model and CPU workers;
+    a job waiting for memory holds one), at most :data:`RUNNING_PER_CLIENT` of one client's.
+    ``connection_limits``: the caps on connections and the hello deadline (:mod:`engine_server.gate`).
+    ``write_timeout_s``: a client that reads none of its answers for this long is disconnected
+    and its jobs cancelled (:class:`~engine_server.connections.Client`).
     """
 
     def __init__(
@@ -93,19 +121,27 @@ class EngineServer:
         host: str,
         port: int,
         allowed_origins: frozenset[str] = frozenset(),
-        runners: int = 2,
+        runners: int = 8,
         pairing: PairingCodes | None = None,
         phone_links: PhoneLinks | None = None,
         lan_host: str | None = None,
         outbox_dir: Path | None = None,
         screenshot: Callable[[], np.ndarray | None] | None = None,
+        tokens: TokenStore | None = None,
+        connection_limits: ConnectionLimits = ConnectionLimits(),
+        write_timeout_s: float = WRITE_TIMEOUT_S,
     ) -> None:
         self.engine = engine
         self.token = token
+        self.tokens = tokens if tokens is not None else TokenStore()
         self.host = host
         self.port = port
         self.allowed_origins = allowed_origins
         self.runners = runners
+        self.gate = ConnectionGate(connection_limits)
+        self.write_timeout_s = write_timeout_s
+        self.pair_limiter = PairingLimiter()
+        self._pair_log = ThrottledLog(log, level=logging.INFO)
         self.pairing = pairing
         self.phone_links = phone_links
         self.lan_host = lan_host
@@ -116,14 +152,16 @@ class EngineServer:
         self.clients: dict[str, Client] = {}
         self.streams: dict[tuple[str, str], video.VideoStream] = {}
         """Open video streams by (client id, video_start id)."""
-        self._detached: set[asyncio.Task] = set()
+        self._tasks: set[asyncio.Task] = set()
+        """Running jobs (video streams included)."""
         self._ids = itertools.count(1)
         self.started = time.time()
         self.jobs_done = 0
 
     async def run(self, stop: asyncio.Future, *, ready: asyncio.Future | None = None) -> None:
         """Serve until ``stop`` resolves; ``ready`` gets the bound port."""
-        runners = [asyncio.create_task(self._runner()) for _ in range(self.runners)]
+        runners = [asyncio.create_task(self._start_jobs()), asyncio.create_task(self._watch_tokens()),
+                   asyncio.create_task(self._announce_expiry())]
         dropped = self.outbox.drop_stale()
         if dropped:
             log.info("dropped %d staged phone cut(s) older than a day", len(dropped))
@@ -133,7 +171,8 @@ class EngineServer:
             self.host,
             self.port,
             process_request=self._process_request,
-            max_size=limits.max_frame_bytes,
+            max_size=PRE_HELLO_FRAME_BYTES,  # raised to limits.max_frame_bytes once hello is accepted
+            create_connection=self._gated_connection(),
             compression=None,
             ping_interval=20,
             ping_timeout=60,
@@ -146,7 +185,7 @@ class EngineServer:
             task.cancel()
         for client in list(self.clients.values()):
             self.queue.cancel_client(client.id)
-        for task in list(self._detached):  # the video streams
+        for task in list(self._tasks):  # the running jobs and video streams
             task.cancel()
         self.engine.close()
 
@@ -156,10 +195,38 @@ class EngineServer:
             return None
         return lan.phone_url(self.lan_host, self.port, self.phone_links.current)
 
+    def _gated_connection(self) -> type[ServerConnection]:
+        """The connection class :func:`serve` makes per TCP connection: counted by :attr:`gate` from accept."""
+        gate = self.gate
+
+        class GatedConnection(ServerConnection):
+            def connection_made(self, transport: asyncio.BaseTransport) -> None:
+                super().connection_made(transport)
+                gate.opened(self)
+
+            def connection_lost(self, exc: Exception | None) -> None:
+                gate.closed(self)
+                super().connection_lost(exc)
+
+        return GatedConnection
+
+    async def _announce_expiry(self) -> None:
+        """Read the pairing code and phone link every second, so that an expired one is replaced and
+        the new one announced (printed) on time, not when somebody next offers one."""
+        while True:
+            await asyncio.sleep(1.0)
+            for secret in (self.pairing, self.phone_links):
+                if secret is not None:
+                    secret.current  # noqa: B018 - reading it replaces an expired one
+
     def _process_request(self, connection: ServerConnection, request: Request) -> Response | None:
-        """Plain HTTP GETs: the phone's page; WebSocket upgrades: the Origin check."""
+        """Plain HTTP GETs: the phone's page; WebSocket upgrades: the client cap, then the Origin check."""
         if not phone_http.is_upgrade(request):
             return phone_http.respond(request)
+        if self.gate.full:
+            self.gate.refused("clients", f"refused a connection: {self.gate.clients} clients are connected, "
+                                         f"the most this engine takes")
+            return connection.respond(HTTPStatus.SERVICE_UNAVAILABLE, "Too many connections\n")
         return self._check_origin(connection, request)
 
     def _check_origin(self, connection: ServerConnection, request: Request) -> Response | None:
@@ -186,7 +253,11 @@ class EngineServer:
                 max_text_bytes=limits.max_text_bytes,
                 max_pixels=limits.max_pixels,
             ),
+            write_timeout_s=self.write_timeout_s,
+            on_drained=self.queue.wake,
         )
+        self.gate.advanced(connection, Stage.OPEN)
+        client.start_writer()
         self.clients[client.id] = client
         log.info("client %s connected from %s", client.id, connection.remote_address)
         try:
@@ -211,12 +282,20 @@ class EngineServer:
     async def _dispatch(self, client: Client, message: messages.Message) -> None:
         client.touch()
         if not client.ready:
+            self.gate.advanced(client.connection, Stage.HANDSHAKE)
             await self._handshake(client, message)
+            if client.ready:  # hello accepted: full-size frames from now on
+                client.connection.protocol.max_message_size = self.engine.limits.max_frame_bytes
+                self.gate.admitted(client.connection)
+            return
+        if not scopes.allows(client.scope, message.type):
+            if message.ref is None or message.type not in EDITOR_REPLY_TYPES:  # a stray answer gets no answer
+                await client.send(messages.error("unauthorized", scopes.refusal(client.scope, message.type), ref=message.id))
             return
         if message.type in EDITOR_REPLY_TYPES and message.ref is not None:
             self._answer(client, message)
             return
-        if message.type in ("hello", "pair"):
+        if message.type in ("hello", "pair", "auth"):
             await client.send(messages.error("bad_message", f"{message.type} after hello: the handshake is done", ref=message.id))
             return
         if message.type in INSTANT:
@@ -305,10 +384,17 @@ class EngineServer:
     async def _refuse(self, client: Client, message: messages.Message, reason: str) -> None:
         """``unauthorized``, then close the connection (4001)."""
         await client.send(messages.error("unauthorized", reason, ref=message.id))
-        await client.connection.close(4001, "unauthorized")
+        await client.close(4001, "unauthorized")
 
     async def _handshake(self, client: Client, message: messages.Message) -> None:
-        if message.type == "pair":
+        """Before the connection is authenticated: ``pair``, ``hello``, then ``auth`` (protocol 2)."""
+        if client.challenge is not None:
+            if message.type == "auth":
+                await self._auth(client, message)
+            else:
+                await client.send(messages.error(
+                    "not_ready", f"answer the challenge {client.challenge.id} with auth first", ref=message.id))
+        elif message.type == "pair":
             await self._pair(client, message)
         elif message.type == "hello":
             await self._hello(client, message)
@@ -316,33 +402,99 @@ class EngineServer:
             await client.send(messages.error("not_ready", "send hello (or pair) first", ref=message.id))
 
     async def _pair(self, client: Client, message: messages.Message) -> None:
+        """A right code gets a scoped token of its own (never the master token): a pairing code's is
+        ``editor``, a phone link's ``phone``."""
         name = str(message.fields["client"]["name"])
         code = message.fields["code"]
-        codes = self.pairing if len(code) == PAIRING_CODE_DIGITS else self.phone_links
+        is_code = len(code) == PAIRING_CODE_DIGITS
+        codes = self.pairing if is_code else self.phone_links
         if codes is None:
-            off = "pairing is off" if len(code) == PAIRING_CODE_DIGITS else "LAN mode is off (no phone links)"
+            off = "pairing is off" if is_code else "LAN mode is off (no phone links)"
             await self._refuse(client, message, f"{off} on this engine: use the token file")
             return
-        if not codes.redeem(code):
-            log.info("client %s (%s) offered a wrong or expired pairing code", client.id, name)
+        peer = peer_key(client.connection.remote_address[0] if client.connection.remote_address else None)
+        wait = self.pair_limiter.wait_s(peer) if is_code else 0.0
+        if wait > 0:  # not even checked: a burst of guesses costs the guesser, and the code stays
+            self._pair_log(f"pair:{peer}", f"pairing codes from {peer} held back after wrong tries")
+            await self._refuse(client, message, f"too many wrong pairing codes from this address: "
+                                                f"try again in {wait:.0f} s")
+            return
+        redeemed = codes.redeem(code)
+        if is_code:
+            (self.pair_limiter.succeeded if redeemed else self.pair_limiter.failed)(peer)
+        if not redeemed:
+            self._pair_log(f"wrong:{peer}", f"client {client.id} ({name}, {peer}) offered a wrong or expired "
+                                             f"pairing code")
             await self._refuse(
                 client, message,
                 "wrong or expired pairing code: `softcut serve` prints the current one on its console",
             )
             return
-        log.info("client %s (%s) paired", client.id, name)
-        await client.send(messages.paired(self.token, ref=message.id))
+        scope = scopes.EDITOR if is_code else scopes.PHONE
+        try:
+            token = self.tokens.issue(scope, name)
+        except (OSError, TokenFileError) as exc:
+            log.error("cannot store a new token in %s: %s", self.tokens.path, exc)
+            await client.send(messages.error("internal", f"the engine could not store the paired token: {exc}",
+                                             ref=message.id))
+            return
+        log.info("client %s (%s) paired: token %s, scope %s", client.id, name, token.id, scope)
+        await client.send(messages.paired(auth.credential(token.id, token.secret), scope=scope, ref=message.id))
+
+    def _secret(self, key: str) -> tuple[str, str] | None:
+        """(secret, scope) of key id ``key`` ("master" or a scoped token's id, re-read from its file), or None."""
+        if key == auth.MASTER_KEY:
+            return self.token, scopes.MASTER
+        try:
+            token = self.tokens.get(key)
+        except TokenFileError as exc:
+            log.error("%s", exc)
+            return None
+        return (token.secret, token.scope) if token is not None else None
 
     async def _hello(self, client: Client, message: messages.Message) -> None:
+        """Answer ``challenge``: the engine's nonce and its proof that it holds the key hello names."""
         # The decoder has already refused any other protocol version (unsupported_version).
-        if not token_matches(message.fields.get("token"), self.token):
-            await self._refuse(client, message, "wrong or missing token")
+        key = str(message.fields["key"])
+        known = self._secret(key)
+        if known is None:
+            await self._refuse(client, message, f"unknown or revoked key {key!r}: pair again (the pairing code "
+                                                f"`softcut serve` prints), or use the token file")
             return
+        secret, _ = known
+        engine_nonce = auth.new_nonce()
+        client_nonce = str(message.fields["nonce"])
+        challenge = messages.challenge(message.id, nonce=engine_nonce,
+                                       proof=auth.engine_proof(secret, client_nonce, engine_nonce))
+        client.challenge = _Challenge(challenge.id, message, key, client_nonce, engine_nonce)
+        await client.send(challenge)
+
+    async def _auth(self, client: Client, message: messages.Message) -> None:
+        """Check the client's proof; the handshake then ends with ``welcome`` (ref = the auth's id)."""
+        pending, client.challenge = client.challenge, None
+        known = self._secret(pending.key)  # again: it may have been revoked since hello
+        if message.ref != pending.id:
+            await self._refuse(client, message, f"auth: expected ref {pending.id!r} (the challenge's id)")
+            return
+        expected = None if known is None else auth.client_proof(known[0], pending.client_nonce, pending.engine_nonce)
+        if expected is None or not auth.proof_matches(message.fields["proof"], expected):
+            log.info("client %s offered a wrong proof for key %s", client.id, pending.key)
+            await self._refuse(client, message, "wrong proof: the client does not hold the key its hello named "
+                                                "(a wrong token, or one that was revoked)")
+            return
+        hello = pending.hello.fields
+        client.scope, client.key = known[1], pending.key
+        if pending.key != auth.MASTER_KEY:
+            try:
+                self.tokens.touch(pending.key)
+            except (OSError, TokenFileError) as exc:
+                log.warning("could not record the use of token %s: %s", pending.key, exc)
         client.ready = True
-        client.name = str((message.fields.get("client") or {}).get("name", ""))
-        client.accepts = frozenset(message.fields.get("accepts", ()))
-        client.cutout_format = str(message.fields.get("cutout_format", "png"))
-        log.info("client %s is %s%s", client.id, client.name or "unnamed", " (an editor)" if client.is_editor else "")
+        client.name = str((hello.get("client") or {}).get("name", ""))
+        client.accepts = frozenset(hello.get("accepts", ()))
+        client.cutout_format = str(hello.get("cutout_format", "png"))
+        log.info("client %s is %s (scope %s)%s", client.id, client.name or "unnamed", client.scope,
+                 " (an editor)" if client.is_editor else "")
         await client.send(
             messages.welcome(
                 message.id,
@@ -356,6 +508,29 @@ class EngineServer:
         )
         if client.is_editor:
             asyncio.ensure_future(self.deliveries.send_pending(client))
+
+    async def _watch_tokens(self) -> None:
+        """Every :data:`TOKEN_CHECK_S`: re-read tokens.json when it changed, and close the connections of
+        tokens that were revoked (``error`` ``unauthorized``, close code 4001)."""
+        reported: str | None = None
+        while True:
+            await asyncio.sleep(TOKEN_CHECK_S)
+            try:
+                if not self.tokens.refresh():
+                    continue
+            except TokenFileError as exc:
+                if str(exc) != reported:  # once per new problem, not every second
+                    log.error("%s", exc)
+                    reported = str(exc)
+                continue
+            reported = None
+            live = self.tokens.ids()
+            for client in list(self.clients.values()):
+                if client.ready and client.key not in (None, auth.MASTER_KEY) and client.key not in live:
+                    log.info("client %s: its token %s was revoked; closing", client.id, client.key)
+                    await client.send(messages.error("unauthorized", f"this connection's token {client.key} was "
+                                                                     f"revoked (softcut tokens revoke)"))
+                    await client.close(4001, "token revoked")
 
     def _models(self) -> list[dict[str, Any]]:
         loaded = self.engine.session.name
@@ -403,15 +578,29 @@ class EngineServer:
             elif job.state is JobState.CANCELLED:  # was still queued: done now
                 await client.send(messages.cancelled(job.id, by=message.id))
 
-    async def _runner(self) -> None:
+    async def _start_jobs(self) -> None:
+        """Start queued jobs, each on a task of its own, while fewer than :attr:`runners` run (video streams
+        do not count: they last as long as their video). Answers are written by each connection's
+        writer, so no client's job waits for another client to read."""
+        slots = asyncio.Semaphore(self.runners)
         while True:
-            job = await self.queue.next()
+            await slots.acquire()
+            job = await self.queue.next(self._may_start)
+            task = asyncio.ensure_future(self._run_safely(job))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
             if job.kind in DETACHED:
-                task = asyncio.ensure_future(self._run_safely(job))
-                self._detached.add(task)
-                task.add_done_callback(self._detached.discard)
-                continue
-            await self._run_safely(job)
+                slots.release()
+            else:
+                task.add_done_callback(lambda _: slots.release())
+
+    def _may_start(self, job: Job) -> bool:
+        """Whether ``job`` may start now: its client is reading its answers (not :attr:`~Client.congested`)
+        and has fewer than :data:`RUNNING_PER_CLIENT` jobs running."""
+        client = self.clients.get(job.client)
+        if client is not None and client.congested:
+            return False
+        return job.kind in DETACHED or self.queue.running(job.client) < RUNNING_PER_CLIENT
 
     async def _run_safely(self, job: Job) -> None:
         try:
