@@ -14,13 +14,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import handshake
 from conftest import ServerThread, build_tiny_model, red_disc_image, write_sidecar
 from core.imageio import float_to_uint8
-from engine_server.client import EngineError, EngineUnavailable, SoftcutClient, raw_image
+from engine_server.client import EngineError, EngineImpostor, EngineUnavailable, SoftcutClient, raw_image
 from engine_server.client.transport import ConnectionClosed, HandshakeError, WebSocketConnection
 from engine_server.launcher import EngineProcess
 from engine_server.protocol import codec, messages
 from engine_server.security import PairingCodes
+from engine_server.tokens import TokenStore
 from engine_server.server import EngineServer
 
 
@@ -62,39 +64,33 @@ def _disc(h=120, w=160):
     return raw_image(w, h, "rgb8", float_to_uint8(image).tobytes()), alpha
 
 
-def _send(ws: WebSocketConnection, message) -> None:
-    for frame in codec.encode(message):
-        (ws.send_text if isinstance(frame, str) else ws.send_binary)(frame)
-
-
-def _until(ws: WebSocketConnection, ref: str, types: tuple[str, ...], decoder=None, timeout=30.0):
-    decoder = decoder or codec.Decoder(role="client")
-    deadline = time.monotonic() + timeout
-    while True:
-        msg = decoder.feed(ws.recv(timeout=max(0.01, deadline - time.monotonic())))
-        if msg is not None and msg.ref == ref and msg.type in types:
-            return msg
+_send = handshake.send
+_until = handshake.until
+_hello_with = handshake.handshake
 
 
 def _hello(ws, token):
-    hello = messages.hello(token=token, client_name="test", client_version="0")
-    _send(ws, hello)
-    return _until(ws, hello.id, ("welcome", "error"))
+    """The whole handshake (hello, challenge, auth): welcome, or the error that refused it."""
+    return handshake.handshake(ws, token)
 
 
 def test_token_file_is_private_and_hello_answers_with_engine_facts(engine):
     assert (engine.config / "token").stat().st_mode & 0o777 == 0o600
     with engine.client() as client:
         welcome = client.welcome
-    assert welcome["protocol"] == 1 and welcome["device"] == "cpu"
+    assert welcome["protocol"] == 2 and welcome["device"] == "cpu"
     assert {"select_subject", "adjust_edges", "refine", "trimap", "cancel"} <= set(welcome["capabilities"])
     assert welcome["limits"]["max_pixels"] == 100_000_000
     assert any(m["loaded"] for m in welcome["models"])
 
 
 def test_wrong_token_web_origins_and_requests_before_hello_are_refused(engine):
-    with pytest.raises(EngineError, match="unauthorized"):
+    # a wrong token: the engine's proof does not match it, so the client stops before proving anything
+    with pytest.raises(EngineImpostor, match="could not prove it knows the token"):
         SoftcutClient(port=engine.port, token="not-the-token", timeout=10).connect()
+    with engine.raw() as ws:  # a client that skips that check still cannot get in: wrong proof
+        answer = _hello_with(ws, engine.token, proof="0" * 64)
+        assert answer.type == "error" and answer.fields["code"] == "unauthorized" and _closed_with(ws) == 4001
     with pytest.raises(HandshakeError) as refused:
         WebSocketConnection.connect("127.0.0.1", engine.port, origin="https://evil.example", timeout=10)
     assert refused.value.status_code == 403
@@ -144,8 +140,8 @@ def test_malformed_messages_get_errors_and_the_engine_stays_up(engine):
         decoder = codec.Decoder(role="client")
         # A stray binary frame first: after an error the decoder drops binary frames
         # up to the next text frame (one error per broken message, by design).
-        for bad in (b"\x00" * 10, "{not json", "[]", json.dumps({"v": 1, "type": "select_subject", "id": "x1"}),
-                    json.dumps({"v": 1, "type": "no_such_op", "id": "x2"})):
+        for bad in (b"\x00" * 10, "{not json", "[]", json.dumps({"v": 2, "type": "select_subject", "id": "x1"}),
+                    json.dumps({"v": 2, "type": "no_such_op", "id": "x2"})):
             (ws.send_text if isinstance(bad, str) else ws.send_binary)(bad)
             msg = None
             while msg is None:
@@ -265,13 +261,14 @@ class InProcessEngine(ServerThread):
 
     TOKEN = "in-process-token"
 
-    def __init__(self, model: Path, pairing: PairingCodes | None) -> None:
+    def __init__(self, model: Path, pairing: PairingCodes | None, config: Path) -> None:
         from core.models.session import open_session
         from engine_server.engine import Engine as Core
 
         self.pairing = pairing
+        self.tokens = TokenStore(config / "tokens.json")
         self.server = EngineServer(Core(open_session(str(model), device="cpu")), self.TOKEN,
-                                   host="127.0.0.1", port=0, pairing=pairing)
+                                   host="127.0.0.1", port=0, pairing=pairing, tokens=self.tokens)
         super().__init__(self.server)
 
     def raw(self) -> WebSocketConnection:
@@ -280,8 +277,8 @@ class InProcessEngine(ServerThread):
 
 
 @pytest.fixture
-def paired_engine(tiny_model):
-    server = InProcessEngine(tiny_model, PairingCodes())
+def paired_engine(tiny_model, tmp_path):
+    server = InProcessEngine(tiny_model, PairingCodes(), tmp_path)
     yield server
     server.stop()
 
@@ -303,8 +300,9 @@ def test_pair_then_hello_on_the_same_connection(paired_engine):
     code = paired_engine.pairing.current
     with paired_engine.raw() as ws:
         paired = _pair(ws, code)
-        assert paired.type == "paired" and paired.fields["token"] == InProcessEngine.TOKEN
-        welcome = _hello(ws, paired.fields["token"])
+        assert paired.type == "paired" and paired.fields["scope"] == "editor"
+        assert InProcessEngine.TOKEN not in paired.fields["credential"]  # a scoped token, never the master
+        welcome = _hello(ws, paired.fields["credential"])
         assert welcome.type == "welcome" and "pair" in welcome.fields["capabilities"]
         again = _pair(ws, paired_engine.pairing.current)  # the handshake is over
         assert again.type == "error" and again.fields["code"] == "bad_message"
@@ -333,9 +331,9 @@ def test_a_used_code_is_refused_the_second_time(paired_engine):
         assert answer.fields["code"] == "unauthorized" and _closed_with(ws) == 4001
 
 
-def test_five_wrong_codes_over_the_wire_replace_the_code(tiny_model):
+def test_five_wrong_codes_over_the_wire_replace_the_code(tiny_model, tmp_path):
     announced = []
-    server = InProcessEngine(tiny_model, PairingCodes(on_new=announced.append))
+    server = InProcessEngine(tiny_model, PairingCodes(on_new=announced.append), tmp_path)
     try:
         first = server.pairing.current
         for _ in range(5):
@@ -356,8 +354,8 @@ def test_a_malformed_code_is_a_bad_parameter_and_costs_no_try(paired_engine):
         assert _pair(ws, code).type == "paired"  # same connection, still open
 
 
-def test_an_engine_without_pairing_refuses_pair(tiny_model):
-    server = InProcessEngine(tiny_model, None)
+def test_an_engine_without_pairing_refuses_pair(tiny_model, tmp_path):
+    server = InProcessEngine(tiny_model, None, tmp_path)
     try:
         with server.raw() as ws:
             answer = _pair(ws, "123456")
@@ -376,14 +374,18 @@ def test_softcut_serve_prints_a_pairing_code_that_pairs_and_then_a_new_one(tmp_p
         (first,) = server.pairing_codes()
         assert any(f"pairing code: {first}" in line for line in server.log)
         client = SoftcutClient(port=server.port, timeout=30, name="test-panel")
-        assert client.pair(first) == server.token
-        assert client.welcome["protocol"] == 1 and client.status()["clients"] == 1
+        credential = client.pair(first)
+        assert server.token not in credential and client.scope == "editor"
+        assert client.welcome["protocol"] == 2 and client.status()["clients"] == 1
         client.close()
         deadline = time.monotonic() + 10
         while len(server.pairing_codes()) < 2:  # the used code was replaced, and the new one printed
             assert time.monotonic() < deadline, server.log
             time.sleep(0.05)
-        assert SoftcutClient(port=server.port, timeout=30).pair(server.pairing_codes()[1]) == server.token
+        again = SoftcutClient(port=server.port, timeout=30).pair(server.pairing_codes()[1])
+        assert again.split(".")[0] != credential.split(".")[0]  # a token of its own for each pairing
+        with SoftcutClient(port=server.port, token=credential, timeout=30) as paired:  # the first still works
+            assert paired.status()["clients"] >= 1
         with pytest.raises(EngineError, match="unauthorized: wrong or expired pairing code"):
             SoftcutClient(port=server.port, timeout=30).pair(f"{(int(first) + 1) % 1_000_000:06d}")
     finally:

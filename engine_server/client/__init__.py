@@ -9,6 +9,7 @@ the client: :class:`SoftcutClient`.
 from .api import (
     ClientError,
     EngineError,
+    EngineImpostor,
     EngineUnavailable,
     FrameError,
     JobCancelledError,
@@ -22,6 +23,7 @@ from .api import (
 __all__ = [
     "ClientError",
     "EngineError",
+    "EngineImpostor",
     "EngineUnavailable",
     "FrameError",
     "JobCancelledError",

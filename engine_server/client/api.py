@@ -34,7 +34,7 @@ from typing import Any
 # Relative imports: plug-ins vendor this package (with ``config`` and ``protocol``)
 # under a name of their own.
 from .. import config
-from ..protocol import codec, messages
+from ..protocol import auth, codec, messages
 from ..protocol.errors import ProtocolError
 from ..protocol.messages import Buffer, BufferSpec, Message
 from .transport import TransportError, TransportTimeout, WebSocketConnection
@@ -57,6 +57,11 @@ class ClientError(Exception):
 
 class EngineUnavailable(ClientError):
     """No engine answers (not running, wrong port) or the connection dropped."""
+
+
+class EngineImpostor(EngineUnavailable):
+    """What answers on the engine's port could not prove that it holds the key: another program, or an
+    engine whose token is not the one this client holds. Nothing was sent to it but the hello."""
 
 
 class EngineError(ClientError):
@@ -127,7 +132,10 @@ class SoftcutClient:
     Parameters
     ----------
     host, port: where the engine listens (default 127.0.0.1:47841).
-    token: the pairing token; None reads it from the user's config folder.
+    token: the credential: the engine's master token, or a paired ``"<id>.<secret>"`` (:meth:`pair`);
+        None reads the master token from the user's config folder. It is never sent: the handshake
+        is a challenge–response in which the engine proves it holds the key first
+        (:mod:`engine_server.protocol.auth`).
     timeout: seconds to wait for a reply (each request may override it).
     reconnect: reconnect once (and say hello again) when the connection has dropped
         between requests.
@@ -156,12 +164,15 @@ class SoftcutClient:
         self.cutout_format = cutout_format
         self.host, self.port = host, port
         self.token = token
+        self.scope: str | None = None
+        """The scope of the token :meth:`pair` got ("editor" or "phone"); None otherwise."""
         self.timeout = timeout
         self.name, self.version = name, version
         self.reconnect = reconnect
         self.welcome: dict[str, Any] | None = None
         self._ws: WebSocketConnection | None = None
         self._decoder: codec.Decoder | None = None
+        self._authenticated = False
         self._lock = threading.Lock()
         self._streaming: int | None = None  # the thread whose video_matte holds the connection
         self.last_video: dict[str, Any] | None = None
@@ -170,37 +181,64 @@ class SoftcutClient:
     # ── connection ────────────────────────────────────────────────────────────
 
     def connect(self) -> dict[str, Any]:
-        """Open the connection and say hello; returns the engine's ``welcome`` fields."""
-        try:
-            token = self.token or config.read_token()
-        except config.TokenFileError as exc:  # the file is there but broken: say so, not "never started"
-            raise EngineUnavailable(str(exc)) from exc
-        if not token:
-            raise EngineUnavailable(
-                f"no pairing token in {config.token_path()}: start the engine once with `softcut serve`"
-            )
+        """Open the connection and authenticate (hello, challenge, auth); returns the ``welcome`` fields.
+
+        Raises
+        ------
+        EngineImpostor
+            What answers on the port could not prove it holds the key (the connection is closed;
+            nothing but the hello, which carries no secret, was sent).
+        EngineError
+            ``unauthorized``: the engine does not know the key (revoked, or another engine's).
+        EngineUnavailable
+            No engine answers, or no token to authenticate with.
+        """
+        if self.token:
+            try:
+                key, secret = auth.parse_credential(self.token)
+            except ValueError as exc:
+                raise ClientError(str(exc)) from None
+        else:
+            try:
+                secret = config.read_token()
+            except config.TokenFileError as exc:  # the file is there but broken: say so, not "never started"
+                raise EngineUnavailable(str(exc)) from exc
+            if not secret:
+                raise EngineUnavailable(
+                    f"no pairing token in {config.token_path()}: start the engine once with `softcut serve`"
+                )
+            key = auth.MASTER_KEY  # the token file holds the master token, whatever its characters
         self._open()
-        return self._hello(token)
+        return self._hello(key, secret)
 
     def pair(self, code: str) -> str:
         """Pair with the code ``softcut serve`` prints (for a client that cannot read the token file).
 
-        Opens a connection, trades ``code`` for the token, keeps it (:attr:`token`,
-        used by later reconnects) and says hello with it; returns the token.
+        Opens a connection, trades ``code`` for a scoped token of this client's own (scope
+        ``editor``; ``phone`` for a phone link's one-time token), keeps it (:attr:`token`, used by
+        later reconnects; :attr:`scope`) and authenticates with it; returns the credential,
+        ``"<id>.<secret>"``, to store for later connections.
 
         Raises
         ------
         EngineError
             ``unauthorized`` for a wrong, expired or already used code (the engine
             closes the connection), ``bad_parameter`` for a code that is not 6 digits.
+        EngineImpostor
+            As for :meth:`connect`.
         """
         self._refuse_inside_stream("pair")
         with self._lock:
             self._open()
             request = messages.pair(code, client={"name": self.name, "version": self.version})
             reply = self._exchange(request, timeout=min(self.timeout, 30.0))
-            self.token = str(reply.fields["token"])
-            self._hello(self.token)
+            if reply.type != "paired":
+                self.close()
+                raise EngineImpostor(f"the program on {self.host}:{self.port} answered pair with {reply.type}: "
+                                     f"it is not the Softcut engine")
+            self.token = str(reply.fields["credential"])
+            self.scope = str(reply.fields["scope"])
+            self._hello(*auth.parse_credential(self.token))
         return self.token
 
     def _open(self) -> None:
@@ -213,11 +251,30 @@ class SoftcutClient:
                 f"no Softcut engine on {self.host}:{self.port} ({exc}); start it with `softcut serve`"
             ) from exc
         self._decoder = codec.Decoder(role="client", max_frame_bytes=(1 << 31) - 1, max_pixels=(1 << 31) - 1)
+        self._authenticated = False  # engine requests are answered only once the engine has proved itself
 
-    def _hello(self, token: str) -> dict[str, Any]:
-        hello = messages.hello(token=token, client_name=self.name, client_version=self.version,
+    def _hello(self, key: str, secret: str) -> dict[str, Any]:
+        """The handshake on the open connection: hello (key id and nonce), the engine's challenge (its
+        proof checked before anything else is sent), auth (this client's proof), welcome."""
+        nonce = auth.new_nonce()
+        hello = messages.hello(key=key, nonce=nonce, client_name=self.name, client_version=self.version,
                                accepts=sorted(self.accepts), cutout_format=self.cutout_format)
-        reply = self._exchange(hello, timeout=min(self.timeout, 30.0))
+        timeout = min(self.timeout, 30.0)
+        challenge = self._exchange(hello, timeout=timeout)
+        engine_nonce = str(challenge.fields.get("nonce"))
+        if challenge.type != "challenge" or not auth.proof_matches(
+                challenge.fields.get("proof"), auth.engine_proof(secret, nonce, engine_nonce)):
+            self.close()
+            raise EngineImpostor(
+                f"the program on {self.host}:{self.port} could not prove it knows the token: it is not the Softcut "
+                f"engine, or the token is not this engine's (nothing secret was sent to it)"
+            )
+        reply = self._exchange(messages.auth(challenge.id, proof=auth.client_proof(secret, nonce, engine_nonce)),
+                               timeout=timeout)
+        if reply.type != "welcome":
+            self.close()
+            raise EngineImpostor(f"the engine on {self.host}:{self.port} answered auth with {reply.type}, not welcome")
+        self._authenticated = True
         self.welcome = reply.fields
         return reply.fields
 
@@ -496,7 +553,7 @@ class SoftcutClient:
 
     def _handle_engine_request(self, message: Message) -> bool:
         """Answer ``message`` if it is an engine request this client accepts; False otherwise."""
-        if message.ref is not None or message.type not in ANSWER_TYPES:
+        if message.ref is not None or message.type not in ANSWER_TYPES or not self._authenticated:
             return False
         handler = self.accepts.get(message.type)
         try:

@@ -302,6 +302,14 @@ class Decoder:
             raise self._fail("bad_message", f"expected a JSON object; got {type(obj).__name__}", None)
         return self._start(obj)
 
+    def _older_hint(self, version: Any) -> str:
+        """What to do about a peer that speaks an older protocol ("" for anything else)."""
+        if isinstance(version, bool) or not isinstance(version, int) or version >= schemas.PROTOCOL_VERSION:
+            return ""
+        if self.role == "engine":
+            return f" ({schemas.UPDATE_HINT})"
+        return " (the engine is older than this client: update softcut and restart `softcut serve`)"
+
     def _start(self, obj: dict[str, Any]) -> Message | None:
         raw_id = obj.get("id")
         if not is_valid_id(raw_id):
@@ -314,7 +322,8 @@ class Decoder:
         if "v" not in obj:
             raise self._fail("bad_message", "v: required field is missing", ref)
         if obj["v"] != schemas.PROTOCOL_VERSION or isinstance(obj["v"], bool):
-            raise self._fail("unsupported_version", f"v: this peer speaks protocol {schemas.PROTOCOL_VERSION}; got {obj['v']!r}", ref)
+            raise self._fail("unsupported_version", f"v: this peer speaks protocol {schemas.PROTOCOL_VERSION}; got {obj['v']!r}"
+                             + self._older_hint(obj["v"]), ref)
         type_ = obj.get("type")
         if not isinstance(type_, str):
             raise self._fail("bad_message", f"type: expected a string; got {type_!r}", ref)

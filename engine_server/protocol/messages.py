@@ -1,8 +1,8 @@
 """Protocol messages: the :class:`Message` envelope, buffer specs, and constructors.
 
-Constructors for the client's requests (:func:`hello`, :func:`pair`, :func:`select_subject`, ...,
+Constructors for the client's requests (:func:`hello`, :func:`auth`, :func:`pair`, :func:`select_subject`, ...,
 :func:`video_start`, :func:`video_frame`, :func:`video_end`) and the engine's replies
-(:func:`welcome`, :func:`paired`, :func:`accepted`, :func:`progress`, :func:`result`,
+(:func:`challenge`, :func:`welcome`, :func:`paired`, :func:`accepted`, :func:`progress`, :func:`result`,
 :func:`frame`, :func:`error`, :func:`cancelled`, :func:`reply`). They build
 messages; :func:`engine_server.protocol.codec.encode` turns them into frames.
 
@@ -294,16 +294,19 @@ def _fresh(id: str | None) -> str:
 # ---------------------------------------------------------------- client → engine
 
 
-def hello(*, token: str, client_name: str, client_version: str, accepts: Sequence[str] = (),
+def hello(*, key: str, nonce: str, client_name: str, client_version: str, accepts: Sequence[str] = (),
           cutout_format: str | None = None, id: str | None = None) -> Message:
-    """The handshake request (the first message of a connection).
+    """The handshake request (the first message of a connection, or the first after ``paired``).
 
-    ``accepts``: the engine requests this client answers (``place_layer``, ``canvas_snapshot``);
-    a client that accepts ``place_layer`` is an editor connection. ``cutout_format``: "png"
-    (the default) or "rgba8", how it wants place_layer's cut-out.
+    ``key``: ``"master"`` (the token file's token) or a paired token's id; ``nonce``: 64 hex digits,
+    fresh (:func:`~engine_server.protocol.auth.new_nonce`); no secret is sent. ``accepts``: the engine
+    requests this client answers (``place_layer``, ``canvas_snapshot``); a client that accepts
+    ``place_layer`` is an editor connection. ``cutout_format``: "png" (the default) or "rgba8", how it
+    wants place_layer's cut-out.
     """
     fields: dict[str, Any] = {
-        "protocol": PROTOCOL_VERSION, "client": {"name": client_name, "version": client_version}, "token": token,
+        "protocol": PROTOCOL_VERSION, "client": {"name": client_name, "version": client_version}, "key": key,
+        "nonce": nonce,
     }
     if accepts:
         fields["accepts"] = list(accepts)
@@ -312,8 +315,14 @@ def hello(*, token: str, client_name: str, client_version: str, accepts: Sequenc
     return Message("hello", _fresh(id), fields=fields)
 
 
+def auth(challenge: str, *, proof: str, id: str | None = None) -> Message:
+    """The answer to ``challenge`` (its id): the client's proof (:func:`~engine_server.protocol.auth.client_proof`)."""
+    return Message("auth", _fresh(id), challenge, {"proof": proof})
+
+
 def pair(code: str, *, client: Mapping[str, str], id: str | None = None) -> Message:
-    """Trade the pairing code ``softcut serve`` prints for the token (only before ``hello``).
+    """Trade the pairing code ``softcut serve`` prints (or a phone link's one-time token) for a scoped
+    token of its own (only before ``hello``).
 
     ``client``: {"name": ..., "version": ...}, as in ``hello``.
     """
@@ -586,9 +595,16 @@ def welcome(
     return Message("welcome", _engine_id(id), ref, fields)
 
 
-def paired(token: str, *, ref: str, id: str | None = None) -> Message:
-    """The answer to ``pair`` (``ref``): the code was right; ``token`` is what ``hello`` must carry."""
-    return Message("paired", _engine_id(id), ref, {"token": token})
+def paired(credential: str, *, scope: str, ref: str, id: str | None = None) -> Message:
+    """The answer to ``pair`` (``ref``): the code was right; ``credential`` (``"<id>.<secret>"``) is the
+    scoped token made for this client (``scope`` "editor" or "phone"), which ``hello`` names by its id."""
+    return Message("paired", _engine_id(id), ref, {"credential": credential, "scope": scope})
+
+
+def challenge(ref: str, *, nonce: str, proof: str, id: str | None = None) -> Message:
+    """The answer to ``hello`` (``ref``): the engine's nonce and its proof that it holds the key
+    (:func:`~engine_server.protocol.auth.engine_proof`)."""
+    return Message("challenge", _engine_id(id), ref, {"nonce": nonce, "proof": proof})
 
 
 def accepted(ref: str, *, position: int, id: str | None = None) -> Message:

@@ -1,4 +1,4 @@
-"""The protocol v1 contract: constants, a JSON Schema per message type, and request checks.
+"""The protocol v2 contract: constants, a JSON Schema per message type, and request checks.
 
 The schemas (draft 2020-12, as plain dicts) are the documented contract; they are
 rendered into ``docs/protocol.md`` by :func:`schemas_markdown`. :func:`check_request`
@@ -16,13 +16,17 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from .auth import KEY_ID_CHARACTERS, KEY_ID_MAX_LENGTH, MASTER_KEY, NONCE_HEX
 from .errors import ERROR_CODES, ERROR_DESCRIPTIONS, ProtocolError
 
 if TYPE_CHECKING:  # pragma: no cover
     from .messages import Message
 
-PROTOCOL_VERSION = 1
-"""The protocol version: the envelope's ``v`` and ``hello.protocol``."""
+PROTOCOL_VERSION = 2
+"""The protocol version: the envelope's ``v`` and ``hello.protocol`` (2: challenge–response handshake)."""
+UPDATE_HINT = ("protocol 1 clients sent the token itself; this engine authenticates by challenge–response: update the "
+               "plug-in (softcut install-plugin EDITOR) or the client to this engine's version")
+"""Said to a client that speaks an older protocol."""
 
 DEFAULT_PORT = 47841
 """The engine's default TCP port on 127.0.0.1 (``softcut serve --port`` changes it)."""
@@ -73,7 +77,7 @@ DEFAULT_VIDEO_REFINE = "fast"
 DEFAULT_SMOOTHING = 0.8
 
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
-_BASE = "https://softcut.invalid/protocol/v1/"
+_BASE = "https://softcut.invalid/protocol/v2/"
 
 # ---------------------------------------------------------------- schema pieces
 
@@ -224,6 +228,17 @@ PAIRING_CODE_DIGITS = 6
 LINK_TOKEN_LENGTH = (20, 64)
 """A phone link's one-time token (``pair.code`` too) has this many URL-safe characters (min, max)."""
 
+KEY_ID: dict[str, Any] = {
+    "type": "string",
+    "minLength": 1,
+    "maxLength": KEY_ID_MAX_LENGTH,
+    "not": {"pattern": f"[^{KEY_ID_CHARACTERS}]"},
+}
+HEX256: dict[str, Any] = {"type": "string", "minLength": NONCE_HEX, "maxLength": NONCE_HEX, "not": {"pattern": "[^0-9a-f]"}}
+"""A nonce or a proof: 32 bytes as 64 lowercase hex digits."""
+PAIRED_SCOPES: tuple[str, ...] = ("editor", "phone")
+"""The scopes of the tokens pair hands out (the master token's scope is ``master``)."""
+
 ENGINE_REQUEST_TYPES: tuple[str, ...] = ("place_layer", "canvas_snapshot")
 """Requests the engine sends to editors (``hello.accepts`` lists those a client handles)."""
 
@@ -237,12 +252,13 @@ CUTOUT_FORMATS: tuple[str, ...] = ("png", "rgba8")
 REQUEST_SCHEMAS: dict[str, dict[str, Any]] = {
     "hello": _request(
         "hello",
-        "First message of a connection (or the first after pair): protocol version, who the client is, "
-        "and the pairing token.",
+        "First message of a connection (or the first after pair): protocol version, who the client is, which key "
+        "it holds and a fresh nonce. No secret: the engine answers challenge, proving it holds the key too.",
         {
             "protocol": {"type": "integer", "minimum": 1, "description": "the protocol version the client speaks"},
             "client": CLIENT_INFO,
-            "token": {"type": "string", "minLength": 1, "maxLength": 256, "description": "the pairing token"},
+            "key": {**KEY_ID, "description": f"{MASTER_KEY!r} for the token file's token, else a paired token's id"},
+            "nonce": {**HEX256, "description": "32 random bytes, fresh for this connection"},
             "accepts": {
                 "type": "array",
                 "items": {"enum": list(ENGINE_REQUEST_TYPES)},
@@ -252,7 +268,18 @@ REQUEST_SCHEMAS: dict[str, dict[str, Any]] = {
             },
             "cutout_format": _enum(CUTOUT_FORMATS, "png", "the buffer format this editor wants place_layer's cutout in"),
         },
-        ["protocol", "client", "token"],
+        ["protocol", "client", "key", "nonce"],
+    ),
+    "auth": _request(
+        "auth",
+        "Answer to challenge (ref = the challenge's id), once its proof checked out: the client's proof that it "
+        "holds the key. The engine answers welcome, or unauthorized and closes.",
+        {
+            "ref": {**ID, "description": "the challenge's id"},
+            "proof": {**HEX256, "description": "HMAC-SHA256(secret, \"softcut-client-proof\\n\" + hello.nonce + "
+                                              "\"\\n\" + challenge.nonce), hex"},
+        },
+        ["ref", "proof"],
     ),
     "pair": _request(
         "pair",
@@ -451,9 +478,25 @@ REQUEST_SCHEMAS: dict[str, dict[str, Any]] = {
 REPLY_SCHEMAS: dict[str, dict[str, Any]] = {
     "paired": _reply(
         "paired",
-        "Answer to pair: the code was right; send hello with this token (on this connection or any later one).",
-        {"token": {"type": "string", "minLength": 1, "maxLength": 256, "description": "the pairing token"}},
-        ["token"],
+        "Answer to pair: the code was right; the engine made a scoped, revocable token for this client. Keep "
+        "`credential` and send hello with its id as key (on this connection or any later one).",
+        {
+            "credential": {"type": "string", "minLength": 3, "maxLength": 256,
+                           "description": "\"<id>.<secret>\": the token's id (hello.key) and its secret (never sent)"},
+            "scope": {"enum": list(PAIRED_SCOPES), "description": "editor (pairing code) or phone (phone link)"},
+        },
+        ["credential", "scope"],
+    ),
+    "challenge": _reply(
+        "challenge",
+        "Answer to hello (ref): the engine's nonce and its proof that it holds the key. A client that finds the "
+        "proof wrong closes the connection and sends nothing more; else it answers auth.",
+        {
+            "nonce": {**HEX256, "description": "32 random bytes, fresh for this connection"},
+            "proof": {**HEX256, "description": "HMAC-SHA256(secret, \"softcut-engine-proof\\n\" + hello.nonce + "
+                                              "\"\\n\" + nonce), hex"},
+        },
+        ["nonce", "proof"],
     ),
     "welcome": _reply(
         "welcome",
@@ -915,7 +958,7 @@ def check_request_object(obj: Mapping[str, Any]) -> None:
     ------
     ProtocolError
         ``unknown_type`` for a type that is not a request; ``unsupported_version`` for a
-        ``v`` or ``hello.protocol`` other than 1; ``bad_message`` for a malformed envelope
+        ``v`` or ``hello.protocol`` other than :data:`PROTOCOL_VERSION`; ``bad_message`` for a malformed envelope
         (``id``, ``ref``); ``bad_parameter`` naming the field for everything else.
     """
     ref = obj.get("id") if _is_id(obj.get("id")) else None
@@ -927,7 +970,9 @@ def check_request_object(obj: Mapping[str, Any]) -> None:
         raise ProtocolError("unknown_type", f"type: expected one of {', '.join(REQUEST_TYPES)}; got {_show(type_)}", ref)
     if type_ == "hello" and _has_type(obj.get("protocol"), "integer") and obj["protocol"] != PROTOCOL_VERSION:
         raise ProtocolError(
-            "unsupported_version", f"protocol: this engine speaks protocol {PROTOCOL_VERSION}; got {obj['protocol']}", ref
+            "unsupported_version",
+            f"protocol: this engine speaks protocol {PROTOCOL_VERSION}; got {obj['protocol']}"
+            + (f" ({UPDATE_HINT})" if obj["protocol"] < PROTOCOL_VERSION else ""), ref
         )
     _check_against(obj, schema, ref, "bad_parameter")
 
@@ -939,7 +984,7 @@ def check_reply_object(obj: Mapping[str, Any]) -> None:
     ------
     ProtocolError
         ``unknown_type`` for a type that is not an engine message, ``unsupported_version``
-        for a ``v`` other than 1, ``bad_message`` for anything else.
+        for a ``v`` other than :data:`PROTOCOL_VERSION`, ``bad_message`` for anything else.
     """
     ref = obj.get("ref") if _is_id(obj.get("ref")) else None
     type_ = obj.get("type")
