@@ -120,7 +120,9 @@ class Console:
 # ── models ────────────────────────────────────────────────────────────────────
 
 
-def _open_session(args: argparse.Namespace, console: Console, *, warn: bool = True):
+def _open_session(args: argparse.Namespace, console: Console, *, warn: bool = True, rehash: bool = False):
+    """The session for ``--model``/``--device``, fetching the model first if needed; a corrupt cached model is
+    reported and fetched again. ``rehash``: hash the model file even when its stamp vouches for it."""
     from core.models.session import open_session
 
     spec = registry.MODELS.get(args.model)
@@ -128,7 +130,7 @@ def _open_session(args: argparse.Namespace, console: Console, *, warn: bool = Tr
         console.info(f"model {spec.name} is not cached yet: fetching it with npm into {store.cached_path(spec)} (first run only)")
     bar = console.progress("model")
     try:
-        session = open_session(args.model, device=args.device, progress=bar)
+        session = open_session(args.model, device=args.device, progress=bar, rehash=rehash, notice=console.warn)
     finally:
         bar.close()
     if session.warning and warn:
@@ -155,7 +157,7 @@ def cmd_models(args: argparse.Namespace, console: Console) -> int:
                 continue
             bar = console.progress(f"fetch {name}")
             try:
-                fetched = store.ensure(spec, progress=bar)
+                fetched = store.ensure(spec, progress=bar, notice=console.warn)
             finally:
                 bar.close()
             console.result({"name": name, "path": str(fetched)}, f"{name}: {fetched}")

