@@ -42,6 +42,7 @@ from core.errors import ParameterError, SoftcutError
 from core.pipeline import MatteOptions, model_stage
 from core.plate.align import PreparedPlate, prepare_plate
 from core.video.pipeline import VideoFrame, VideoMatter, VideoOptions, frame_options, frame_refine, used_plate
+from engine_server import memory
 from engine_server.jobs import Job, JobCancelled
 from engine_server.operations.common import NotFound, Reply, buffer, check_model, error_code, matte_outputs
 from engine_server.operations.plate_matte import decoded_plate
@@ -87,6 +88,8 @@ class VideoStream:
         self._wake_event = asyncio.Event()
         self._sent = 0
         self.without_plate = 0  # frames the clean plate could not be aligned to (matted without it)
+        self._memory: list[memory.Reservation] = []  # the stream's memory, held from its first frame to its end
+        self._reserved_pixels = 0  # the frame size that memory was reserved for
 
     # ── on the event loop, as messages arrive ───────────────────────────────
 
@@ -118,12 +121,41 @@ class VideoStream:
         Raises :class:`~engine_server.jobs.JobCancelled` once cancelled, a
         :class:`~core.errors.SoftcutError` or :class:`NotFound` when the stream itself fails
         (a plate that cannot be decoded, an unknown model).
+
+        Memory: the stream holds one reservation from before its first decoding (the plate's,
+        sized for frames of the plate's size, or else the first frame's) to its end, for a frame
+        in work, the filter's state and the frames that may wait in its inbox.
         """
+        try:
+            return await self._run(job)
+        finally:
+            for held in self._memory:
+                held.release()
+
+    async def _reserve(self, job: Job, spec: messages.BufferSpec) -> None:
+        """Hold the stream's memory for frames of ``spec``'s size (more if a first frame is
+        bigger than the plate that sized it)."""
+        pixels = spec.width * spec.height
+        if pixels <= self._reserved_pixels:
+            return
+        fields = self.request.fields
+        frame = (spec.format, spec.width, spec.height, self.engine.limits.max_pending_frames * 4 * pixels)
+        plate = [(s.format, s.width, s.height, len(d)) for s, d in self.request.buffers]
+        need = memory.job_estimate("video_start", fields, [frame])
+        if plate:
+            need += memory.job_estimate("plate_matte", {}, [frame, plate[0]]) - memory.job_estimate("plate_matte", {}, [frame])
+        need -= sum(held.nbytes for held in self._memory)
+        what = f"this video stream of {pixels / 1e6:.1f} MP frames at refine {fields.get('refine', DEFAULT_VIDEO_REFINE)}"
+        self._memory.append(await self.engine.memory.acquire(need, job, what=what))
+        self._reserved_pixels = pixels
+
+    async def _run(self, job: Job) -> Reply:
         engine, fields = self.engine, self.request.fields
         check_model(engine, fields)
         options = video_options(fields)
         plate = mask = None
         if self.request.buffers:
+            await self._reserve(job, self.request.buffers[0][0])
             def prepared() -> tuple[PreparedPlate, np.ndarray | None]:  # on the CPU pool, once for the stream
                 plate, mask = decoded_plate(self.request, 0, engine=engine)
                 return prepare_plate(plate), mask
@@ -161,6 +193,12 @@ class VideoStream:
 
         try:
             started = time.perf_counter()
+            spec = message.buffers[0][0] if message.buffers else None
+            if spec is not None and self.size is not None and spec.width * spec.height != self.size[0] * self.size[1]:
+                raise ParameterError(f"image: expected a {self.size[1]}x{self.size[0]} frame, the size of the stream's "
+                                     f"first frame; got {spec.width}x{spec.height}")
+            if spec is not None and self.size is None:
+                await self._reserve(job, spec)
             image = await engine.on_cpu(partial(buffer, message, 0, engine=engine))
             self._check_size(image)
             started = self._lap("decode", started)
