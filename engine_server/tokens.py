@@ -21,7 +21,7 @@ import secrets
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from engine_server import config
@@ -51,7 +51,7 @@ class Token:
     """
 
     id: str
-    secret: str
+    secret: str = field(repr=False)
     scope: str
     client: str
     created: float

@@ -35,7 +35,7 @@ def png(width: int, height: int) -> bytes:
 
 
 def header(type_: str, id_: str = "c1", buffers: list | None = None, **fields) -> str:
-    obj = {"v": 1, "type": type_, "id": id_}
+    obj = {"v": 2, "type": type_, "id": id_}
     if buffers is not None:
         obj["buffers"] = buffers
     obj.update(fields)
@@ -63,7 +63,7 @@ def test_encode_select_subject_exact_frames():
     image = messages.buffer("image", pixels, format="rgba8", width=2, height=3)
     frames = encode(messages.select_subject(image, outputs=["alpha", "cutout"], edges={"feather": 1.5}, id="c2"))
     assert frames == [
-        '{"v":1,"type":"select_subject","id":"c2","buffers":[{"name":"image","format":"rgba8","width":2,"height":3,'
+        '{"v":2,"type":"select_subject","id":"c2","buffers":[{"name":"image","format":"rgba8","width":2,"height":3,'
         '"size":24}],"outputs":["alpha","cutout"],"format":"raw","refine":"best","edges":{"feather":1.5},'
         '"decontaminate":1.0,"band":0.015,"priority":"interactive"}',
         pixels,
@@ -72,21 +72,27 @@ def test_encode_select_subject_exact_frames():
 
 
 def test_encode_replies_exact():
-    assert encode(messages.accepted("c2", position=0, id="e2")) == ['{"v":1,"type":"accepted","id":"e2","ref":"c2","position":0}']
+    assert encode(messages.accepted("c2", position=0, id="e2")) == ['{"v":2,"type":"accepted","id":"e2","ref":"c2","position":0}']
     assert encode(messages.progress("c2", fraction=0.5, stage="model", id="e3")) == [
-        '{"v":1,"type":"progress","id":"e3","ref":"c2","fraction":0.5,"stage":"model"}'
+        '{"v":2,"type":"progress","id":"e3","ref":"c2","fraction":0.5,"stage":"model"}'
     ]
     assert encode(messages.error("bad_message", "not JSON", id="e4")) == [
-        '{"v":1,"type":"error","id":"e4","code":"bad_message","message":"not JSON"}'
+        '{"v":2,"type":"error","id":"e4","code":"bad_message","message":"not JSON"}'
     ]
-    assert encode(messages.cancelled("c8", by="c9", id="e5")) == ['{"v":1,"type":"cancelled","id":"e5","ref":"c8","by":"c9"}']
-    assert encode(messages.paired("t0k", ref="c0", id="e0")) == ['{"v":1,"type":"paired","id":"e0","ref":"c0","token":"t0k"}']
+    assert encode(messages.cancelled("c8", by="c9", id="e5")) == ['{"v":2,"type":"cancelled","id":"e5","ref":"c8","by":"c9"}']
+    assert encode(messages.paired("t1.s3cr3t", scope="editor", ref="c0", id="e0")) == [
+        '{"v":2,"type":"paired","id":"e0","ref":"c0","credential":"t1.s3cr3t","scope":"editor"}']
     assert encode(messages.pair("123456", client={"name": "ps", "version": "1"}, id="c0")) == [
-        '{"v":1,"type":"pair","id":"c0","code":"123456","client":{"name":"ps","version":"1"}}'
+        '{"v":2,"type":"pair","id":"c0","code":"123456","client":{"name":"ps","version":"1"}}'
     ]
-    assert encode(messages.hello(token="tök", client_name="gimp", client_version="1", id="c1")) == [
-        '{"v":1,"type":"hello","id":"c1","protocol":1,"client":{"name":"gimp","version":"1"},"token":"tök"}'
+    nonce = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+    assert encode(messages.hello(key="master", nonce=nonce, client_name="gimp", client_version="1", id="c1")) == [
+        '{"v":2,"type":"hello","id":"c1","protocol":2,"client":{"name":"gimp","version":"1"},"key":"master","nonce":"'
+        + nonce + '"}'
     ]
+    assert encode(messages.challenge("c1", nonce=nonce, proof=nonce[::-1], id="e1")) == [
+        '{"v":2,"type":"challenge","id":"e1","ref":"c1","nonce":"' + nonce + '","proof":"' + nonce[::-1] + '"}']
+    assert encode(messages.auth("e1", proof=nonce, id="c2")) == ['{"v":2,"type":"auth","id":"c2","ref":"e1","proof":"' + nonce + '"}']
 
 
 def test_encode_result_fills_specs_from_payloads_and_objects():
@@ -96,7 +102,7 @@ def test_encode_result_fills_specs_from_payloads_and_objects():
     alpha = (BufferSpec("alpha", "grey8", 2, 1), b"\x00\xff")
     frames = encode(messages.result("c2", {"result": "r1", "confidence": 0.9}, [alpha, Out()], id="e9"))
     assert frames == [
-        '{"v":1,"type":"result","id":"e9","ref":"c2","buffers":[{"name":"alpha","format":"grey8","width":2,"height":1,"size":2},'
+        '{"v":2,"type":"result","id":"e9","ref":"c2","buffers":[{"name":"alpha","format":"grey8","width":2,"height":1,"size":2},'
         '{"name":"cutout","format":"rgba8","width":1,"height":1,"size":4}],"result":"r1","confidence":0.9}',
         b"\x00\xff",
         b"\x01\x02\x03\x04",
@@ -137,7 +143,8 @@ def test_round_trip_every_constructor():
     image = messages.buffer("image", bytes(4 * 6), format="rgba8", width=2, height=3)
     guide = messages.buffer("guide", bytes(6), format="grey8", width=2, height=3)
     requests = [
-        messages.hello(token="t", client_name="n", client_version="v"),
+        messages.hello(key="master", nonce="0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef", client_name="n", client_version="v"),
+        messages.auth("e1", proof="0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"),
         messages.pair("012345", client={"name": "softcut-photoshop", "version": "0.1.0"}),
         messages.select_subject(image, model="isnet"),
         messages.trimap(image),
@@ -156,7 +163,8 @@ def test_round_trip_every_constructor():
         schemas.check_request(request)
         assert codec.decode_all(encode(request)) == [request]
     replies = [
-        messages.paired("tok-en_1", ref="c0"),
+        messages.paired("t1.tok-en_1", scope="phone", ref="c0"),
+        messages.challenge("c1", nonce=NONCE, proof=NONCE),
         messages.welcome("c1", engine={"name": "softcut", "version": "0"}, device="cpu", models=[{"name": "isnet"}],
                          limits=messages.Limits()),
         messages.accepted("c2", position=3),
@@ -188,7 +196,7 @@ def test_ids():
 
 def test_decoder_message_without_buffers():
     d = Decoder()
-    assert d.feed('{"v":1,"type":"status","id":"c7"}') == Message("status", "c7")
+    assert d.feed('{"v":2,"type":"status","id":"c7"}') == Message("status", "c7")
     assert d.state is DecoderState.HEADER
 
 
@@ -219,7 +227,7 @@ def test_stray_binary_frame_is_one_error_then_skipped():
     raises(d, b"xx", "bad_message", None)
     assert d.state is DecoderState.SKIP
     assert d.feed(b"more") is None and d.dropped_frames == 1
-    assert d.feed('{"v":1,"type":"status","id":"c2"}').id == "c2"
+    assert d.feed('{"v":2,"type":"status","id":"c2"}').id == "c2"
 
 
 def test_wrong_size_buffer_drops_the_message_and_recovers():
@@ -228,17 +236,17 @@ def test_wrong_size_buffer_drops_the_message_and_recovers():
     e = raises(d, bytes(23), "bad_message")
     assert "expected 24 bytes" in e.message
     assert d.feed(bytes(24)) is None  # the rest of the broken message is dropped
-    assert d.feed('{"v":1,"type":"status","id":"c2"}').id == "c2"
+    assert d.feed('{"v":2,"type":"status","id":"c2"}').id == "c2"
 
 
 def test_text_frame_where_buffer_is_due():
     d = Decoder()
     d.feed(header("refine", buffers=[spec(), spec("guide", "grey8")]))
     d.feed(bytes(24))
-    e = raises(d, '{"v":1,"type":"status","id":"c2"}', "bad_message", "c1")
+    e = raises(d, '{"v":2,"type":"status","id":"c2"}', "bad_message", "c1")
     assert "binary frame 2 of 2" in e.message
     assert d.feed(bytes(6)) is None
-    assert d.feed('{"v":1,"type":"status","id":"c3"}').id == "c3"
+    assert d.feed('{"v":2,"type":"status","id":"c3"}').id == "c3"
 
 
 def test_truncated_stream():
@@ -261,7 +269,7 @@ def test_limits_are_checked_before_payloads():
     raises(d, header("select_subject", buffers=[spec(fmt="png", w=2, h=2, size=21)]), "frame_too_large")
     d = Decoder(max_text_bytes=40)
     raises(d, header("status", "c1", x="y" * 40), "frame_too_large", None)
-    raises(Decoder(max_text_bytes=40), '{"v":1,"type":"status","id":"c1","x":"' + "é" * 10 + '"}', "frame_too_large", None)
+    raises(Decoder(max_text_bytes=40), '{"v":2,"type":"status","id":"c1","x":"' + "é" * 10 + '"}', "frame_too_large", None)
 
 
 def test_raw_size_mismatch_in_spec():
@@ -273,30 +281,33 @@ def test_raw_size_mismatch_in_spec():
     [
         ("not json", "bad_message", None),
         ("[1, 2]", "bad_message", None),
-        ('{"v":1,"type":"status","id":"c1","x":NaN}', "bad_message", None),
-        ('{"v":1,"type":"status","id":"c1","id":"c2"}', "bad_message", None),
-        ('{"v":1,"type":"status"}', "bad_message", None),
-        ('{"v":1,"type":"status","id":""}', "bad_message", None),
-        ('{"v":1,"type":"status","id":7}', "bad_message", None),
+        ('{"v":2,"type":"status","id":"c1","x":NaN}', "bad_message", None),
+        ('{"v":2,"type":"status","id":"c1","id":"c2"}', "bad_message", None),
+        ('{"v":2,"type":"status"}', "bad_message", None),
+        ('{"v":2,"type":"status","id":""}', "bad_message", None),
+        ('{"v":2,"type":"status","id":7}', "bad_message", None),
         ('{"type":"status","id":"c1"}', "bad_message", "c1"),
-        ('{"v":2,"type":"status","id":"c1"}', "unsupported_version", "c1"),
+        ('{"v":1,"type":"status","id":"c1"}', "unsupported_version", "c1"),
         ('{"v":true,"type":"status","id":"c1"}', "unsupported_version", "c1"),
-        ('{"v":1,"id":"c1"}', "bad_message", "c1"),
-        ('{"v":1,"type":"paint","id":"c1"}', "unknown_type", "c1"),
-        ('{"v":1,"type":"result","id":"c1"}', "unknown_type", "c1"),
-        ('{"v":1,"type":"status","id":"c1","ref":"c0"}', "bad_message", "c1"),
-        ('{"v":1,"type":"status","id":"c1","buffers":{}}', "bad_message", "c1"),
-        ('{"v":1,"type":"select_subject","id":"c1","buffers":[{"name":"image","format":"rgba8","width":"2","height":3,"size":24}]}', "bad_message", "c1"),
-        ('{"v":1,"type":"select_subject","id":"c1","buffers":[{"name":"image","format":"rgba8","width":2,"height":3,"size":24}],"refine":"slow"}', "bad_parameter", "c1"),
-        ('{"v":1,"type":"cancel","id":"c1"}', "bad_parameter", "c1"),
-        ('{"v":1,"type":"hello","id":"c1","protocol":2,"client":{"name":"x","version":"1"},"token":"t"}', "unsupported_version", "c1"),
+        ('{"v":2,"id":"c1"}', "bad_message", "c1"),
+        ('{"v":2,"type":"paint","id":"c1"}', "unknown_type", "c1"),
+        ('{"v":2,"type":"result","id":"c1"}', "unknown_type", "c1"),
+        ('{"v":2,"type":"status","id":"c1","ref":"c0"}', "bad_message", "c1"),
+        ('{"v":2,"type":"status","id":"c1","buffers":{}}', "bad_message", "c1"),
+        ('{"v":2,"type":"select_subject","id":"c1","buffers":[{"name":"image","format":"rgba8","width":"2","height":3,"size":24}]}', "bad_message", "c1"),
+        ('{"v":2,"type":"select_subject","id":"c1","buffers":[{"name":"image","format":"rgba8","width":2,"height":3,"size":24}],"refine":"slow"}', "bad_parameter", "c1"),
+        ('{"v":2,"type":"cancel","id":"c1"}', "bad_parameter", "c1"),
+        ('{"v":2,"type":"hello","id":"c1","protocol":3,"client":{"name":"x","version":"1"},"key":"master","nonce":"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"}', "unsupported_version", "c1"),
+        ('{"v":2,"type":"hello","id":"c1","protocol":2,"client":{"name":"x","version":"1"},"token":"t"}', "bad_parameter", "c1"),
+        ('{"v":2,"type":"hello","id":"c1","protocol":2,"client":{"name":"x","version":"1"},"key":"master","nonce":"0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF"}', "bad_parameter", "c1"),
+        ('{"v":2,"type":"auth","id":"c1","proof":"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"}', "bad_message", "c1"),
         ("[" * 100_000 + "]" * 100_000, "bad_message", None),
     ],
 )
 def test_decoder_rejects_bad_json(frame, code, ref):
     d = Decoder()
     raises(d, frame, code, ref)
-    assert d.feed('{"v":1,"type":"status","id":"ok"}').id == "ok"  # usable afterwards
+    assert d.feed('{"v":2,"type":"status","id":"ok"}').id == "ok"  # usable afterwards
 
 
 def test_bad_parameter_is_refused_before_payload():
@@ -319,7 +330,7 @@ def test_png_header_is_checked_on_arrival():
 
 def test_client_role_decodes_results_and_refuses_requests():
     frames = [
-        '{"v":1,"type":"result","id":"e4","ref":"c2","buffers":[{"name":"alpha","format":"grey8","width":2,"height":1,"size":2}],'
+        '{"v":2,"type":"result","id":"e4","ref":"c2","buffers":[{"name":"alpha","format":"grey8","width":2,"height":1,"size":2}],'
         '"result":"r1","future_field":true}',
         b"\x00\xff",
     ]
@@ -327,9 +338,9 @@ def test_client_role_decodes_results_and_refuses_requests():
     assert d.feed(frames[0]) is None
     m = d.feed(frames[1])
     assert (m.type, m.ref, m.fields["future_field"], m.buffers[0][1]) == ("result", "c2", True, b"\x00\xff")
-    raises(d, '{"v":1,"type":"status","id":"c1"}', "bad_message", None)  # a status reply needs ref, device, jobs
-    raises(d, '{"v":1,"type":"select_subject","id":"c1"}', "unknown_type", None)
-    err = d.feed('{"v":1,"type":"error","id":"e1","ref":null,"code":"bad_message","message":"x"}')
+    raises(d, '{"v":2,"type":"status","id":"c1"}', "bad_message", None)  # a status reply needs ref, device, jobs
+    raises(d, '{"v":2,"type":"select_subject","id":"c1"}', "unknown_type", None)
+    err = d.feed('{"v":2,"type":"error","id":"e1","ref":null,"code":"bad_message","message":"x"}')
     assert err.ref is None and err.fields["code"] == "bad_message"
 
 
@@ -351,88 +362,99 @@ def test_errors():
         messages.error("oops", "x")
     exc = ProtocolError("not_found", "no job", "c3")
     assert encode(messages.error_from(exc, id="e1")) == [
-        '{"v":1,"type":"error","id":"e1","ref":"c3","code":"not_found","message":"no job"}'
+        '{"v":2,"type":"error","id":"e1","ref":"c3","code":"not_found","message":"no job"}'
     ]
 
 
 # ---------------------------------------------------------------- check_request and the schemas agree
 
 IMG = spec()
+NONCE = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 VALID_REQUESTS = [
-    {"v": 1, "type": "hello", "id": "c1", "protocol": 1, "client": {"name": "gimp", "version": ""}, "token": "t"},
-    {"v": 1, "type": "select_subject", "id": "c1", "buffers": [IMG]},
-    {"v": 1, "type": "select_subject", "id": "a.b:c-d_9", "buffers": [spec(fmt="png", size=10)], "outputs": ["cutout", "coarse"],
+    {"v": 2, "type": "hello", "id": "c1", "protocol": 2, "client": {"name": "gimp", "version": ""}, "key": "master", "nonce": NONCE},
+    {"v": 2, "type": "hello", "id": "c1", "protocol": 2, "client": {"name": "ps", "version": "1"}, "key": "t0a-_Z", "nonce": NONCE,
+     "accepts": ["place_layer"], "cutout_format": "rgba8"},
+    {"v": 2, "type": "auth", "id": "c2", "ref": "e1", "proof": NONCE},
+    {"v": 2, "type": "select_subject", "id": "c1", "buffers": [IMG]},
+    {"v": 2, "type": "select_subject", "id": "a.b:c-d_9", "buffers": [spec(fmt="png", size=10)], "outputs": ["cutout", "coarse"],
      "format": "png", "refine": "none", "edges": {"smooth": 100, "feather": 0, "contrast": 50.5, "shift_edge": -100},
      "decontaminate": 0, "band": 0.5, "priority": "batch", "model": "u2net"},
-    {"v": 1.0, "type": "select_subject", "id": "c1", "buffers": [spec(w=2.0)], "band": 0},
-    {"v": 1, "type": "trimap", "id": "c1", "buffers": [spec(fmt="grey8")], "band": 0.1, "format": "png"},
-    {"v": 1, "type": "refine", "id": "c1", "buffers": [IMG, spec("guide", "grey8")], "guide": "mask", "mode": "fast"},
-    {"v": 1, "type": "adjust_edges", "id": "c1", "result": "r1", "edges": {}, "outputs": ["foreground"]},
-    {"v": 1, "type": "models.list", "id": "c1"},
-    {"v": 1, "type": "status", "id": "c1", "buffers": []},
-    {"v": 1, "type": "cancel", "id": "c1", "job": "c0"},
-    {"v": 1, "type": "pair", "id": "c1", "code": "000042", "client": {"name": "ps", "version": "1"}},
-    {"v": 1, "type": "video_start", "id": "c1"},
-    {"v": 1, "type": "video_start", "id": "c1", "buffers": [spec("plate", "jpeg", size=100)], "outputs": ["foreground"],
+    {"v": 2.0, "type": "select_subject", "id": "c1", "buffers": [spec(w=2.0)], "band": 0},
+    {"v": 2, "type": "trimap", "id": "c1", "buffers": [spec(fmt="grey8")], "band": 0.1, "format": "png"},
+    {"v": 2, "type": "refine", "id": "c1", "buffers": [IMG, spec("guide", "grey8")], "guide": "mask", "mode": "fast"},
+    {"v": 2, "type": "adjust_edges", "id": "c1", "result": "r1", "edges": {}, "outputs": ["foreground"]},
+    {"v": 2, "type": "models.list", "id": "c1"},
+    {"v": 2, "type": "status", "id": "c1", "buffers": []},
+    {"v": 2, "type": "cancel", "id": "c1", "job": "c0"},
+    {"v": 2, "type": "pair", "id": "c1", "code": "000042", "client": {"name": "ps", "version": "1"}},
+    {"v": 2, "type": "video_start", "id": "c1"},
+    {"v": 2, "type": "video_start", "id": "c1", "buffers": [spec("plate", "jpeg", size=100)], "outputs": ["foreground"],
      "refine": "best", "delay": False, "smoothing": 0.99, "edges": {"shift_edge": -5}, "priority": "batch"},
-    {"v": 1, "type": "video_frame", "id": "c2", "buffers": [spec(fmt="png", size=10)], "stream": "c1"},
-    {"v": 1, "type": "video_end", "id": "c3", "stream": "c1"},
+    {"v": 2, "type": "video_frame", "id": "c2", "buffers": [spec(fmt="png", size=10)], "stream": "c1"},
+    {"v": 2, "type": "video_end", "id": "c3", "stream": "c1"},
 ]
 INVALID_REQUESTS = [  # (object, code, the field the message names)
-    ({"v": 1, "type": "hello", "id": "c1", "protocol": 1, "client": {"name": "gimp"}, "token": "t"}, "bad_parameter", "client.version"),
-    ({"v": 1, "type": "hello", "id": "c1", "protocol": "1", "client": {"name": "g", "version": "1"}, "token": "t"}, "bad_parameter", "protocol"),
-    ({"v": 1, "type": "hello", "id": "c1", "protocol": 1, "client": {"name": "g", "version": "1"}, "token": ""}, "bad_parameter", "token"),
-    ({"v": 1, "type": "select_subject", "id": "c1"}, "bad_parameter", "buffers"),
-    ({"v": 1, "type": "select_subject", "id": "c1", "buffers": []}, "bad_parameter", "buffers"),
-    ({"v": 1, "type": "select_subject", "id": "c1", "buffers": [IMG, spec("guide", "grey8")]}, "bad_parameter", "buffers"),
-    ({"v": 1, "type": "select_subject", "id": "c1", "buffers": [spec("img")]}, "bad_parameter", "buffers[0].name"),
-    ({"v": 1, "type": "select_subject", "id": "c1", "buffers": [IMG], "outputs": []}, "bad_parameter", "outputs"),
-    ({"v": 1, "type": "select_subject", "id": "c1", "buffers": [IMG], "outputs": ["alpha", "alpha"]}, "bad_parameter", "outputs[1]"),
-    ({"v": 1, "type": "select_subject", "id": "c1", "buffers": [IMG], "outputs": ["mask"]}, "bad_parameter", "outputs[0]"),
-    ({"v": 1, "type": "select_subject", "id": "c1", "buffers": [IMG], "outputs": "alpha"}, "bad_parameter", "outputs"),
-    ({"v": 1, "type": "select_subject", "id": "c1", "buffers": [IMG], "format": "jpeg"}, "bad_parameter", "format"),
-    ({"v": 1, "type": "select_subject", "id": "c1", "buffers": [IMG], "edges": {"feather": 1001}}, "bad_parameter", "edges.feather"),
-    ({"v": 1, "type": "select_subject", "id": "c1", "buffers": [IMG], "edges": {"shift_edge": True}}, "bad_parameter", "edges.shift_edge"),
-    ({"v": 1, "type": "select_subject", "id": "c1", "buffers": [IMG], "edges": {"soft": 1}}, "bad_parameter", "edges.soft"),
-    ({"v": 1, "type": "select_subject", "id": "c1", "buffers": [IMG], "edges": []}, "bad_parameter", "edges"),
-    ({"v": 1, "type": "select_subject", "id": "c1", "buffers": [IMG], "decontaminate": 1.01}, "bad_parameter", "decontaminate"),
-    ({"v": 1, "type": "select_subject", "id": "c1", "buffers": [IMG], "band": -0.1}, "bad_parameter", "band"),
-    ({"v": 1, "type": "select_subject", "id": "c1", "buffers": [IMG], "band": "0.1"}, "bad_parameter", "band"),
-    ({"v": 1, "type": "select_subject", "id": "c1", "buffers": [IMG], "priority": "urgent"}, "bad_parameter", "priority"),
-    ({"v": 1, "type": "select_subject", "id": "c1", "buffers": [IMG], "model": ""}, "bad_parameter", "model"),
-    ({"v": 1, "type": "select_subject", "id": "c1", "buffers": [IMG], "refien": "best"}, "bad_parameter", "refien"),
-    ({"v": 1, "type": "trimap", "id": "c1", "buffers": [IMG], "outputs": ["alpha"]}, "bad_parameter", "outputs"),
-    ({"v": 1, "type": "refine", "id": "c1", "buffers": [IMG, spec("guide", "rgb8")]}, "bad_parameter", "buffers[1].format"),
-    ({"v": 1, "type": "refine", "id": "c1", "buffers": [IMG, spec("guide", "grey8")], "mode": "none"}, "bad_parameter", "mode"),
-    ({"v": 1, "type": "refine", "id": "c1", "buffers": [IMG, spec("guide", "grey8")], "outputs": ["trimap"]}, "bad_parameter", "outputs[0]"),
-    ({"v": 1, "type": "adjust_edges", "id": "c1"}, "bad_parameter", "result"),
-    ({"v": 1, "type": "adjust_edges", "id": "c1", "result": "r 1"}, "bad_parameter", "result"),
-    ({"v": 1, "type": "adjust_edges", "id": "c1", "result": "r1", "buffers": [IMG]}, "bad_parameter", "buffers"),
-    ({"v": 1, "type": "models.list", "id": "c1", "verbose": True}, "bad_parameter", "verbose"),
-    ({"v": 1, "type": "cancel", "id": "c1", "job": 3}, "bad_parameter", "job"),
-    ({"v": 1, "type": "status", "id": "c1", "ref": "c0"}, "bad_message", "ref"),
-    ({"v": 1, "type": "status", "id": "c" * 65}, "bad_message", "id"),
-    ({"v": 1, "type": "status", "id": "c/1"}, "bad_message", "id"),
-    ({"v": 2, "type": "status", "id": "c1"}, "unsupported_version", "v"),
-    ({"v": 1, "type": "pair", "id": "c1", "code": "12345", "client": {"name": "p", "version": "1"}}, "bad_parameter", "code"),
-    ({"v": 1, "type": "pair", "id": "c1", "code": "12345\n", "client": {"name": "p", "version": "1"}}, "bad_parameter", "code"),
-    ({"v": 1, "type": "pair", "id": "c1", "code": "12a456", "client": {"name": "p", "version": "1"}}, "bad_parameter", "code"),
-    ({"v": 1, "type": "pair", "id": "c1", "code": "\u0661\u0662\u0663\u0664\u0665\u0666", "client": {"name": "p", "version": "1"}},
+    ({"v": 2, "type": "hello", "id": "c1", "protocol": 2, "client": {"name": "gimp"}, "key": "master", "nonce": NONCE}, "bad_parameter", "client.version"),
+    ({"v": 2, "type": "hello", "id": "c1", "protocol": "2", "client": {"name": "g", "version": "1"}, "key": "master", "nonce": NONCE}, "bad_parameter", "protocol"),
+    ({"v": 2, "type": "hello", "id": "c1", "protocol": 2, "client": {"name": "g", "version": "1"}, "key": "", "nonce": NONCE}, "bad_parameter", "key"),
+    ({"v": 2, "type": "hello", "id": "c1", "protocol": 2, "client": {"name": "g", "version": "1"}, "key": "t.1", "nonce": NONCE}, "bad_parameter", "key"),
+    ({"v": 2, "type": "hello", "id": "c1", "protocol": 2, "client": {"name": "g", "version": "1"}, "key": "master", "nonce": NONCE[:-1]}, "bad_parameter", "nonce"),
+    ({"v": 2, "type": "hello", "id": "c1", "protocol": 2, "client": {"name": "g", "version": "1"}, "key": "master"}, "bad_parameter", "nonce"),
+    ({"v": 2, "type": "hello", "id": "c1", "protocol": 2, "client": {"name": "g", "version": "1"}, "key": "master", "nonce": NONCE,
+      "token": "t"}, "bad_parameter", "token"),
+    ({"v": 2, "type": "auth", "id": "c2", "ref": "e1", "proof": "G" * 64}, "bad_parameter", "proof"),
+    ({"v": 2, "type": "auth", "id": "c2", "ref": "e1"}, "bad_parameter", "proof"),
+    ({"v": 2, "type": "select_subject", "id": "c1"}, "bad_parameter", "buffers"),
+    ({"v": 2, "type": "select_subject", "id": "c1", "buffers": []}, "bad_parameter", "buffers"),
+    ({"v": 2, "type": "select_subject", "id": "c1", "buffers": [IMG, spec("guide", "grey8")]}, "bad_parameter", "buffers"),
+    ({"v": 2, "type": "select_subject", "id": "c1", "buffers": [spec("img")]}, "bad_parameter", "buffers[0].name"),
+    ({"v": 2, "type": "select_subject", "id": "c1", "buffers": [IMG], "outputs": []}, "bad_parameter", "outputs"),
+    ({"v": 2, "type": "select_subject", "id": "c1", "buffers": [IMG], "outputs": ["alpha", "alpha"]}, "bad_parameter", "outputs[1]"),
+    ({"v": 2, "type": "select_subject", "id": "c1", "buffers": [IMG], "outputs": ["mask"]}, "bad_parameter", "outputs[0]"),
+    ({"v": 2, "type": "select_subject", "id": "c1", "buffers": [IMG], "outputs": "alpha"}, "bad_parameter", "outputs"),
+    ({"v": 2, "type": "select_subject", "id": "c1", "buffers": [IMG], "format": "jpeg"}, "bad_parameter", "format"),
+    ({"v": 2, "type": "select_subject", "id": "c1", "buffers": [IMG], "edges": {"feather": 1001}}, "bad_parameter", "edges.feather"),
+    ({"v": 2, "type": "select_subject", "id": "c1", "buffers": [IMG], "edges": {"shift_edge": True}}, "bad_parameter", "edges.shift_edge"),
+    ({"v": 2, "type": "select_subject", "id": "c1", "buffers": [IMG], "edges": {"soft": 1}}, "bad_parameter", "edges.soft"),
+    ({"v": 2, "type": "select_subject", "id": "c1", "buffers": [IMG], "edges": []}, "bad_parameter", "edges"),
+    ({"v": 2, "type": "select_subject", "id": "c1", "buffers": [IMG], "decontaminate": 1.01}, "bad_parameter", "decontaminate"),
+    ({"v": 2, "type": "select_subject", "id": "c1", "buffers": [IMG], "band": -0.1}, "bad_parameter", "band"),
+    ({"v": 2, "type": "select_subject", "id": "c1", "buffers": [IMG], "band": "0.1"}, "bad_parameter", "band"),
+    ({"v": 2, "type": "select_subject", "id": "c1", "buffers": [IMG], "priority": "urgent"}, "bad_parameter", "priority"),
+    ({"v": 2, "type": "select_subject", "id": "c1", "buffers": [IMG], "model": ""}, "bad_parameter", "model"),
+    ({"v": 2, "type": "select_subject", "id": "c1", "buffers": [IMG], "refien": "best"}, "bad_parameter", "refien"),
+    ({"v": 2, "type": "trimap", "id": "c1", "buffers": [IMG], "outputs": ["alpha"]}, "bad_parameter", "outputs"),
+    ({"v": 2, "type": "refine", "id": "c1", "buffers": [IMG, spec("guide", "rgb8")]}, "bad_parameter", "buffers[1].format"),
+    ({"v": 2, "type": "refine", "id": "c1", "buffers": [IMG, spec("guide", "grey8")], "mode": "none"}, "bad_parameter", "mode"),
+    ({"v": 2, "type": "refine", "id": "c1", "buffers": [IMG, spec("guide", "grey8")], "outputs": ["trimap"]}, "bad_parameter", "outputs[0]"),
+    ({"v": 2, "type": "adjust_edges", "id": "c1"}, "bad_parameter", "result"),
+    ({"v": 2, "type": "adjust_edges", "id": "c1", "result": "r 1"}, "bad_parameter", "result"),
+    ({"v": 2, "type": "adjust_edges", "id": "c1", "result": "r1", "buffers": [IMG]}, "bad_parameter", "buffers"),
+    ({"v": 2, "type": "models.list", "id": "c1", "verbose": True}, "bad_parameter", "verbose"),
+    ({"v": 2, "type": "cancel", "id": "c1", "job": 3}, "bad_parameter", "job"),
+    ({"v": 2, "type": "status", "id": "c1", "ref": "c0"}, "bad_message", "ref"),
+    ({"v": 2, "type": "status", "id": "c" * 65}, "bad_message", "id"),
+    ({"v": 2, "type": "status", "id": "c/1"}, "bad_message", "id"),
+    ({"v": 1, "type": "status", "id": "c1"}, "unsupported_version", "v"),
+    ({"v": 2, "type": "pair", "id": "c1", "code": "12345", "client": {"name": "p", "version": "1"}}, "bad_parameter", "code"),
+    ({"v": 2, "type": "pair", "id": "c1", "code": "12345\n", "client": {"name": "p", "version": "1"}}, "bad_parameter", "code"),
+    ({"v": 2, "type": "pair", "id": "c1", "code": "12a456", "client": {"name": "p", "version": "1"}}, "bad_parameter", "code"),
+    ({"v": 2, "type": "pair", "id": "c1", "code": "\u0661\u0662\u0663\u0664\u0665\u0666", "client": {"name": "p", "version": "1"}},
      "bad_parameter", "code"),
-    ({"v": 1, "type": "pair", "id": "c1", "code": 123456, "client": {"name": "p", "version": "1"}}, "bad_parameter", "code"),
-    ({"v": 1, "type": "pair", "id": "c1", "code": "123456"}, "bad_parameter", "client"),
-    ({"v": 1, "type": "pair", "id": "c1", "code": "123456", "client": {"name": "p", "version": "1"}, "token": "t"},
+    ({"v": 2, "type": "pair", "id": "c1", "code": 123456, "client": {"name": "p", "version": "1"}}, "bad_parameter", "code"),
+    ({"v": 2, "type": "pair", "id": "c1", "code": "123456"}, "bad_parameter", "client"),
+    ({"v": 2, "type": "pair", "id": "c1", "code": "123456", "client": {"name": "p", "version": "1"}, "token": "t"},
      "bad_parameter", "token"),
-    ({"v": 1, "type": "video_start", "id": "c1", "smoothing": 1}, "bad_parameter", "smoothing"),
-    ({"v": 1, "type": "video_start", "id": "c1", "smoothing": -0.1}, "bad_parameter", "smoothing"),
-    ({"v": 1, "type": "video_start", "id": "c1", "outputs": ["trimap"]}, "bad_parameter", "outputs[0]"),
-    ({"v": 1, "type": "video_start", "id": "c1", "delay": 1}, "bad_parameter", "delay"),
-    ({"v": 1, "type": "video_start", "id": "c1", "buffers": [IMG]}, "bad_parameter", "buffers[0].name"),
-    ({"v": 1, "type": "video_start", "id": "c1", "buffers": [spec("plate"), spec("plate")]}, "bad_parameter", "buffers"),
-    ({"v": 1, "type": "video_frame", "id": "c2", "buffers": [IMG]}, "bad_parameter", "stream"),
-    ({"v": 1, "type": "video_frame", "id": "c2", "stream": "c1"}, "bad_parameter", "buffers"),
-    ({"v": 1, "type": "video_frame", "id": "c2", "buffers": [IMG], "stream": "c1", "index": 0}, "bad_parameter", "index"),
-    ({"v": 1, "type": "video_end", "id": "c3"}, "bad_parameter", "stream"),
+    ({"v": 2, "type": "video_start", "id": "c1", "smoothing": 1}, "bad_parameter", "smoothing"),
+    ({"v": 2, "type": "video_start", "id": "c1", "smoothing": -0.1}, "bad_parameter", "smoothing"),
+    ({"v": 2, "type": "video_start", "id": "c1", "outputs": ["trimap"]}, "bad_parameter", "outputs[0]"),
+    ({"v": 2, "type": "video_start", "id": "c1", "delay": 1}, "bad_parameter", "delay"),
+    ({"v": 2, "type": "video_start", "id": "c1", "buffers": [IMG]}, "bad_parameter", "buffers[0].name"),
+    ({"v": 2, "type": "video_start", "id": "c1", "buffers": [spec("plate"), spec("plate")]}, "bad_parameter", "buffers"),
+    ({"v": 2, "type": "video_frame", "id": "c2", "buffers": [IMG]}, "bad_parameter", "stream"),
+    ({"v": 2, "type": "video_frame", "id": "c2", "stream": "c1"}, "bad_parameter", "buffers"),
+    ({"v": 2, "type": "video_frame", "id": "c2", "buffers": [IMG], "stream": "c1", "index": 0}, "bad_parameter", "index"),
+    ({"v": 2, "type": "video_end", "id": "c3"}, "bad_parameter", "stream"),
 ]
 
 
@@ -465,9 +487,9 @@ def test_invalid_requests_agree(jsonschema, obj, code, field):
 def test_rules_beyond_the_schema():
     guide = spec("guide", "grey8", w=3)
     with pytest.raises(ProtocolError, match=r"buffers\[1\]: expected the guide to be 2x3"):
-        schemas.check_request_object({"v": 1, "type": "refine", "id": "c1", "buffers": [IMG, guide]})
+        schemas.check_request_object({"v": 2, "type": "refine", "id": "c1", "buffers": [IMG, guide]})
     with pytest.raises(ProtocolError, match=r"buffers\[0\].size"):
-        schemas.check_request_object({"v": 1, "type": "select_subject", "id": "c1", "buffers": [spec(size=1)]})
+        schemas.check_request_object({"v": 2, "type": "select_subject", "id": "c1", "buffers": [spec(size=1)]})
 
 
 def test_check_request_on_messages():
@@ -567,7 +589,8 @@ def test_doc_examples_validate(jsonschema):
         assert not errors, (obj, [e.message for e in errors])
         (schemas.check_from_client if from_client else schemas.check_from_engine)(obj)
         seen.add(obj["type"])
-    assert {"hello", "pair", "paired", "welcome", "select_subject", "result", "adjust_edges", "error", "cancelled"} <= seen
+    assert {"hello", "challenge", "auth", "pair", "paired", "welcome", "select_subject", "result", "adjust_edges", "error",
+            "cancelled"} <= seen
     assert {"phone_cut", "phone_paste", "phone_link", "canvas_snapshot", "snapshot", "place_layer", "placed"} <= seen
     assert {"video_start", "video_frame", "video_end", "frame"} <= seen
 
@@ -649,7 +672,7 @@ def test_phone_requests_and_hello_accepts():
     photo = messages.buffer("photo", jpeg(4, 3), format="jpeg", width=4, height=3)
     cut = messages.phone_cut(messages.buffer("image", jpeg(4, 3), format="jpeg", width=4, height=3), preview_max=512)
     paste = messages.phone_paste("d1", photo, target="softcut-krita")
-    hello = messages.hello(token="t", client_name="softcut-gimp", client_version="1", accepts=["place_layer"])
+    hello = messages.hello(key="master", nonce="0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef", client_name="softcut-gimp", client_version="1", accepts=["place_layer"])
     for request in (cut, paste, messages.phone_link(), hello):
         schemas.check_request(request)
         assert codec.decode_all(encode(request)) == [request]
@@ -658,10 +681,10 @@ def test_phone_requests_and_hello_accepts():
     for obj, field in (
         ({**hello.to_json(), "accepts": ["place_layer", "place_layer"]}, "accepts[1]"),
         ({**hello.to_json(), "accepts": ["select_subject"]}, "accepts[0]"),
-        ({"v": 1, "type": "phone_paste", "id": "c1", "buffers": [spec("photo", "png", size=9)]}, "cut"),
-        ({"v": 1, "type": "phone_paste", "id": "c1", "cut": "d1", "buffers": [spec("image", "png", size=9)]},
+        ({"v": 2, "type": "phone_paste", "id": "c1", "buffers": [spec("photo", "png", size=9)]}, "cut"),
+        ({"v": 2, "type": "phone_paste", "id": "c1", "cut": "d1", "buffers": [spec("image", "png", size=9)]},
          "buffers[0].name"),
-        ({"v": 1, "type": "phone_cut", "id": "c1", "buffers": [spec()], "preview_max": 8}, "preview_max"),
+        ({"v": 2, "type": "phone_cut", "id": "c1", "buffers": [spec()], "preview_max": 8}, "preview_max"),
     ):
         with pytest.raises(ProtocolError) as info:
             schemas.check_request_object(obj)

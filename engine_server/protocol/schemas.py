@@ -284,7 +284,7 @@ REQUEST_SCHEMAS: dict[str, dict[str, Any]] = {
     "pair": _request(
         "pair",
         "Before hello, for clients that cannot read the token file: trade the pairing code `softcut serve` "
-        "prints for the token.",
+        "prints (or a phone link's one-time token) for a scoped token of the client's own.",
         {
             "code": {
                 "anyOf": [
