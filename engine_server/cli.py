@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import ipaddress
+import logging
 import signal
 import sys
 from pathlib import Path
@@ -62,6 +63,8 @@ def cmd_serve(args: argparse.Namespace, console: core_cli.Console) -> int:
     host = "0.0.0.0" if args.lan and args.host == config.DEFAULT_HOST else args.host
     if not _is_loopback(host) and not args.lan:
         raise ParameterError(f"host: {host} is not a loopback address; add --lan to listen beyond this machine")
+    if not getattr(args, "verbose", False):  # refused attacks, dropped clients: said once, even when quiet
+        logging.getLogger("engine_server").setLevel(logging.WARNING)
     token = _serve_token(args, console)  # before the model: a bad token file fails fast
     console.info(f"loading model {args.model}…")
     session = core_cli._open_session(args, console, rehash=True)  # ~0.1 s for the 88 MB default model

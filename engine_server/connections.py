@@ -152,7 +152,7 @@ class Client:
             self.closed = True
         except SlowReader as exc:
             self.closed = True
-            log.info("client %s (%s): %s; disconnected", self.id, self.name or "unnamed", exc)
+            log.warning("client %s (%s): %s; disconnected", self.id, self.name or "unnamed", exc)
             self.connection.transport.abort()  # its read loop ends, and its jobs are cancelled
         finally:
             self._pending.clear()

@@ -141,7 +141,7 @@ class EngineServer:
         self.gate = ConnectionGate(connection_limits)
         self.write_timeout_s = write_timeout_s
         self.pair_limiter = PairingLimiter()
-        self._pair_log = ThrottledLog(log, level=logging.INFO)
+        self._pair_log = ThrottledLog(log)
         self.pairing = pairing
         self.phone_links = phone_links
         self.lan_host = lan_host

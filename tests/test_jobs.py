@@ -79,3 +79,55 @@ def test_a_failed_job_answers_the_nearest_protocol_code_of_its_exception():
     assert error_code(NotFound("x")) == "not_found"
     assert error_code(SolverError("x")) == "internal"
     assert error_code(KeyError("x")) == "internal"
+
+
+# ---------------------------------------------------------------- counts under any submit/cancel/disconnect order
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+_steps = st.lists(st.tuples(st.sampled_from(["submit", "cancel", "start", "finish", "disconnect"]),
+                            st.sampled_from(["a", "b", "c"]), st.integers(0, 5)), max_size=80)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_steps)
+def test_counts_stay_exact_under_any_order_of_submit_cancel_and_disconnect(steps):
+    """A model of the queue (which jobs each client has queued or running) is checked against
+    JobQueue's own counts after every step, and a client under its limit can always submit."""
+
+    async def scenario():
+        queue = JobQueue(max_per_client=4, max_total=6)
+        queued: dict[str, set[str]] = {"a": set(), "b": set(), "c": set()}
+        running: dict[str, Job] = {}
+        for n, (action, client, k) in enumerate(steps):
+            job_id = f"{client}{k}"
+            if action == "submit":
+                busy = job_id in queued[client] or job_id in running or \
+                    len(queued[client]) + sum(j.client == client for j in running.values()) >= 4 or \
+                    sum(map(len, queued.values())) >= 6
+                try:
+                    queue.submit(_job(job_id, client=client))
+                    assert not busy
+                    queued[client].add(job_id)
+                except QueueFull:
+                    assert busy
+            elif action == "cancel":
+                job = queue.cancel(client, job_id)
+                assert (job is not None) == (job_id in queued[client] or job_id in running)
+                queued[client].discard(job_id)  # a running job ends when its work stops ("finish")
+            elif action == "start" and any(queued.values()):
+                job = await asyncio.wait_for(queue.next(), 1)
+                queued[job.client].remove(job.id)
+                running[job.id] = job
+            elif action == "finish" and running:
+                job = running.pop(sorted(running)[k % len(running)])
+                queue.finish(job, JobState.CANCELLED if job.cancel_event.is_set() else JobState.DONE)
+            elif action == "disconnect":
+                queue.cancel_client(client)
+                queued[client].clear()
+            assert queue.counts() == {"queued": sum(map(len, queued.values())), "running": len(running)}, n
+            for name in queued:
+                mine = {j for j in queue.active(name)}
+                assert mine == queued[name] | {i for i, j in running.items() if j.client == name}
+
+    asyncio.run(scenario())
