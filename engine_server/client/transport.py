@@ -43,7 +43,7 @@ import enum
 import hashlib
 import logging
 import os
-import select
+import selectors
 import socket
 import struct
 import threading
@@ -493,11 +493,11 @@ def _wait(sock: socket.socket, deadline: float | None, *, write: bool) -> None:
     remaining = _remaining(deadline)
     if remaining is not None and remaining <= 0:
         raise TransportTimeout("timed out waiting for the server")
-    watched = [sock]
-    if write:
-        ready = select.select([], watched, [], remaining)[1]
-    else:
-        ready = select.select(watched, [], [], remaining)[0]
+    # selectors, not select.select: select() cannot watch a descriptor numbered 1024 or more, which
+    # an editor holding many files (or a client holding many connections) reaches.
+    with selectors.DefaultSelector() as selector:
+        selector.register(sock, selectors.EVENT_WRITE if write else selectors.EVENT_READ)
+        ready = selector.select(remaining)
     if not ready:
         raise TransportTimeout("timed out waiting for the server")
 
