@@ -1,8 +1,8 @@
 """Plain HTTP on the engine's port: the phone's web page.
 
 ``GET /phone`` and ``/phone/`` → ``engine_server/phone/index.html``; ``/phone/<file>`` →
-that file of ``engine_server/phone/``; ``/phone/protocol.js`` and ``/phone/client.js`` →
-the Photoshop panel's JavaScript protocol client (``src/protocol.js``, ``src/client.js``
+that file of ``engine_server/phone/``; ``/phone/protocol.js``, ``/phone/client.js`` and
+``/phone/hmac.js`` → the Photoshop panel's JavaScript protocol client (``src/protocol.js``, ``src/client.js``, ``src/hmac.js``
 of the shipped plug-in, found like ``softcut install-plugin`` finds it). Anything else is
 404. Only requests without a WebSocket upgrade come here.
 """
@@ -17,8 +17,9 @@ from websockets.datastructures import Headers
 from websockets.http11 import Request, Response
 
 PAGE_DIR = Path(__file__).resolve().parent / "phone"
-SHARED_JS = ("protocol.js", "client.js")
-"""Files of the Photoshop panel's ``src/`` served under ``/phone/``."""
+SHARED_JS = ("protocol.js", "client.js", "hmac.js")
+"""Files of the Photoshop panel's ``src/`` served under ``/phone/`` (hmac.js: the handshake's HMAC, since a
+page served over plain http has no crypto.subtle)."""
 CONTENT_TYPES = {
     ".html": "text/html; charset=utf-8",
     ".js": "text/javascript; charset=utf-8",

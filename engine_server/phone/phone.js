@@ -18,7 +18,7 @@
 })(globalThis, function factory() {
   /** Who the phone is in `pair` and `hello`. */
   const CLIENT = Object.freeze({ name: "softcut-phone", version: "0.1.0" });
-  /** Where the engine token is kept (localStorage is per engine origin: ip:port). */
+  /** Where the phone's credential ("<id>.<secret>", scope phone) is kept (localStorage is per engine origin: ip:port). */
   const TOKEN_KEY = "softcut.phone.token";
   /** The layer name the pasted cut-out gets. */
   const LAYER_NAME = "Phone cut-out";
@@ -228,18 +228,22 @@
   }
 
   /**
-   * The protocol codec and the EngineClient module, client.js's `require("./protocol")` wired up.
-   * @returns {Promise<{protocol: object, client: object}>}
+   * The protocol codec, the handshake's HMAC and the EngineClient module, client.js's
+   * `require("./protocol")` and `require("./hmac")` wired up.
+   * @returns {Promise<{protocol: object, hmac: object, client: object}>}
    */
   async function loadEngineModules() {
-    const protocol = await loadModule("/phone/protocol.js", (name) => {
-      throw new Error(`protocol.js requires ${name}`);
-    });
+    const standalone = (file) => (name) => {
+      throw new Error(`${file} requires ${name}`);
+    };
+    const protocol = await loadModule("/phone/protocol.js", standalone("protocol.js"));
+    const hmac = await loadModule("/phone/hmac.js", standalone("hmac.js"));
     const client = await loadModule("/phone/client.js", (name) => {
       if (name === "./protocol" || name === "./protocol.js") return protocol;
+      if (name === "./hmac" || name === "./hmac.js") return hmac;
       throw new Error(`client.js requires ${name}`);
     });
-    return { protocol, client };
+    return { protocol, hmac, client };
   }
 
   /**
@@ -377,15 +381,15 @@
     }
 
     /**
-     * Trade the one-time token for the engine token.
+     * Trade the one-time token for a phone-scoped credential of this phone's own (kept in localStorage).
      * @param {string} oneTime the fragment's token
      */
     async pair(oneTime) {
       this.showConnection("connecting", `Pairing with Softcut on ${this.host}…`);
       const client = this.newClient();
       try {
-        const { token } = await client.pair(oneTime);
-        this.window.localStorage.setItem(TOKEN_KEY, token);
+        const { credential } = await client.pair(oneTime);
+        this.window.localStorage.setItem(TOKEN_KEY, credential);
         this.connected(client);
       } catch (error) {
         if (this.isUnauthorized(error)) {
@@ -453,7 +457,8 @@
 
     /** @param {Error} error why connecting failed */
     connectionFailed(error) {
-      const unavailable = error instanceof this.modules.client.EngineUnavailable;
+      const { EngineImpostor, EngineUnavailable } = this.modules.client;
+      const unavailable = error instanceof EngineUnavailable && !(error instanceof EngineImpostor);
       this.showConnection("error", unavailable ? this.unreachableText() : `Softcut on ${this.host} refused the connection: ${error.message}`);
       this.updateControls();
     }

@@ -8,6 +8,7 @@
  */
 
 const { PROTOCOL_VERSION, DEFAULT_PORT, ProtocolError, Decoder, encode, idGenerator } = require("./protocol");
+const { clientProof, engineProof, parseCredential, proofMatches, randomHex } = require("./hmac");
 
 /** This panel's version, sent in `hello.client` (kept equal to package.json's by a test). */
 const CLIENT_VERSION = "0.1.0";
@@ -19,6 +20,19 @@ class EngineUnavailable extends Error {
   constructor(message) {
     super(message);
     this.name = "EngineUnavailable";
+  }
+}
+
+/**
+ * What answers on the engine's port could not prove that it holds the key (another program, or an
+ * engine whose token is not this one): the connection is closed and nothing but `hello`, which
+ * carries no secret, was sent to it.
+ */
+class EngineImpostor extends EngineUnavailable {
+  /** @param {string} message */
+  constructor(message) {
+    super(message);
+    this.name = "EngineImpostor";
   }
 }
 
@@ -83,8 +97,9 @@ function callSafely(callback, ...args) {
 /**
  * One connection to the engine.
  *
- * Lifecycle: `connect(token)` (or `pair(code)`) opens the socket and completes the
- * handshake; then `request()`, `status()`; `close()` ends it. When the connection
+ * Lifecycle: `connect(credential)` (or `pair(code)`) opens the socket and completes the
+ * handshake (hello → challenge, whose proof is checked before anything else is sent → auth →
+ * welcome; the credential itself never goes on the wire); then `request()`, `status()`; `close()` ends it. When the connection
  * drops after a successful handshake (the engine stopped), every pending request
  * rejects with EngineUnavailable and `onClose({code, reason})` is called. A closed
  * client can connect again. An exception thrown by onClose, onProgress or onAccepted
@@ -138,6 +153,7 @@ class EngineClient {
     this._WebSocket = WebSocket;
     this._socket = null;
     this._ready = false;
+    this._authenticated = false;
     this._pending = new Map(); // request id → {resolve, reject, onProgress, onAccepted}
     this._cancels = new Set(); // ids of cancel requests whose answer may be `error not_found`
     this._decoder = null;
@@ -156,30 +172,35 @@ class EngineClient {
   }
 
   /**
-   * Open the connection and authenticate with the token (`hello`).
-   * @param {string} token the pairing token (the `token` file in the engine's config folder)
+   * Open the connection and authenticate with a credential (challenge–response: it is never sent).
+   * @param {string} credential the engine's master token (its `token` file) or a paired "<id>.<secret>"
    * @returns {Promise<object>} the `welcome` fields: protocol, engine, device, models, capabilities, limits
+   * @throws {EngineImpostor} what answers on the port could not prove it holds the key (not the engine,
+   *   or another engine's token); the connection is closed
    * @throws {EngineUnavailable} nothing listens, the connection closed, or no answer within connectTimeoutMs
-   * @throws {EngineError} the engine refused (code `unauthorized` for a wrong token)
+   * @throws {EngineError} the engine refused (code `unauthorized` for an unknown or revoked key)
    * @throws {ProtocolError} the peer sent frames that break the protocol (it is not a Softcut engine)
+   * @throws {Error} the host has no crypto.getRandomValues for the nonce
    */
-  async connect(token) {
-    return this._handshake(async () => this._hello(token));
+  async connect(credential) {
+    return this._handshake(async () => this._hello(credential));
   }
 
   /**
-   * Trade the pairing code `softcut serve` prints for the token, then say hello with it
-   * on the same connection.
-   * @param {string} code the six digits the engine printed
-   * @returns {Promise<{token: string, welcome: object}>} keep the token for later connect() calls
-   * @throws {EngineUnavailable} as for connect()
+   * Trade the pairing code `softcut serve` prints (or a phone link's one-time token) for a scoped
+   * token of this client's own, then authenticate with it on the same connection.
+   * @param {string} code the six digits the engine printed, or a phone link's one-time token
+   * @returns {Promise<{credential: string, scope: string, welcome: object}>} keep the credential
+   *   ("<id>.<secret>") for later connect() calls; scope is "editor" (a code) or "phone" (a link)
+   * @throws {EngineImpostor|EngineUnavailable} as for connect()
    * @throws {EngineError} code `unauthorized` for a wrong, used or expired code
    */
   async pair(code) {
     return this._handshake(async () => {
       const paired = await this._call("pair", { code, client: this.client });
-      const { token } = paired.fields;
-      return { token, welcome: await this._hello(token) };
+      if (paired.type !== "paired") throw new EngineImpostor(`the program on ${this.host}:${this.port} answered pair with ${paired.type}: it is not the Softcut engine`);
+      const { credential, scope } = paired.fields;
+      return { credential, scope, welcome: await this._hello(credential) };
     });
   }
 
@@ -264,11 +285,23 @@ class EngineClient {
     }
   }
 
-  async _hello(token) {
+  /** The handshake on the open socket: hello, the engine's proof checked, auth, welcome. */
+  async _hello(credential) {
+    const { key, secret } = parseCredential(credential);
+    const nonce = randomHex();
     const accepts = Object.keys(this.accepts);
-    const reply = await this._call("hello", {
-      ...this.helloFields, protocol: PROTOCOL_VERSION, client: this.client, token, ...(accepts.length ? { accepts } : {}),
+    const challenge = await this._call("hello", {
+      ...this.helloFields, protocol: PROTOCOL_VERSION, client: this.client, key, nonce, ...(accepts.length ? { accepts } : {}),
     });
+    const engineNonce = String(challenge.fields.nonce);
+    if (challenge.type !== "challenge" || !proofMatches(challenge.fields.proof, engineProof(secret, nonce, engineNonce))) {
+      throw new EngineImpostor(
+        `the program on ${this.host}:${this.port} could not prove it knows the token: it is not the Softcut engine, or the token is not this engine's (nothing secret was sent to it)`,
+      );
+    }
+    const reply = await this._call("auth", { ref: challenge.id, proof: clientProof(secret, nonce, engineNonce) });
+    if (reply.type !== "welcome") throw new EngineImpostor(`the engine on ${this.host}:${this.port} answered auth with ${reply.type}, not welcome`);
+    this._authenticated = true;
     this.welcome = reply.fields;
     return reply.fields;
   }
@@ -357,7 +390,7 @@ class EngineClient {
   _dispatch(message) {
     const { type, ref, fields } = message;
     if (ref === null && Object.prototype.hasOwnProperty.call(this.accepts, type)) {
-      this._answer(message);
+      if (this._authenticated) this._answer(message); // never to a peer that has not proved itself
       return;
     }
     if (type === "cancelled" && typeof fields.by === "string") this._cancels.delete(fields.by);
@@ -407,6 +440,7 @@ class EngineClient {
     const socket = this._socket;
     this._socket = null;
     this._ready = false;
+    this._authenticated = false;
     this._decoder = null;
     this._cancels.clear();
     if (socket !== null) {
@@ -419,4 +453,4 @@ class EngineClient {
   }
 }
 
-module.exports = { CLIENT_VERSION, EngineClient, EngineUnavailable, EngineError, JobCancelled, ProtocolError };
+module.exports = { CLIENT_VERSION, EngineClient, EngineUnavailable, EngineImpostor, EngineError, JobCancelled, ProtocolError };

@@ -9,7 +9,7 @@
 
 const actions = require("./actions");
 const settingsStore = require("./settings");
-const { EngineClient, EngineUnavailable, EngineError } = require("./client");
+const { EngineClient, EngineImpostor, EngineUnavailable, EngineError } = require("./client");
 const { SEGMENTS } = require("./protocol");
 const phonePaste = require("./phone_paste");
 const plateFile = require("./plate_file");
@@ -135,7 +135,7 @@ class Panel {
       const client = this.newClient();
       if (typed.code) {
         const paired = await client.pair(typed.code);
-        this.settings.token = paired.token;
+        this.settings.token = paired.credential; // a scoped "<id>.<secret>", never the engine's master token
         this.connected(paired.welcome);
       } else {
         this.connected(await client.connect(typed.token));
@@ -164,6 +164,10 @@ class Panel {
       this.setStatus("Pairing refused", "bad");
       this.showPairing(true);
       this.say(`The engine refused the ${error.message.includes("code") ? "code" : "token"}: enter the current pairing code that \`${START_COMMAND}\` prints.`, true);
+    } else if (error instanceof EngineImpostor) {
+      this.setStatus("Not the Softcut engine", "bad");
+      this.showPairing(true);
+      this.say(`${error.message}. Nothing secret was sent. If the engine was given a new token, enter the pairing code that \`${START_COMMAND}\` prints.`, true);
     } else if (error instanceof EngineUnavailable) {
       this.setStatus("Engine not running", "bad");
       this.say(`Start the engine with \`${START_COMMAND}\`, then press Connect.`, true);

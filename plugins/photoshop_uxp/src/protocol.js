@@ -1,6 +1,6 @@
 "use strict";
 /**
- * Softcut protocol v1 codec: messages ⇄ WebSocket frames, with no I/O.
+ * Softcut protocol v2 codec: messages ⇄ WebSocket frames, with no I/O.
  *
  * The JavaScript twin of engine_server/protocol/codec.py, for the client side
  * (docs/protocol.md). A message is one text frame (a JSON object) followed by
@@ -11,7 +11,7 @@
  */
 
 /** The protocol version this client speaks (`v` and `hello.protocol`). */
-const PROTOCOL_VERSION = 1;
+const PROTOCOL_VERSION = 2;
 /** The port `softcut serve` listens on by default. */
 const DEFAULT_PORT = 47841;
 /** Buffer formats and the channels of the raw ones (png and jpeg have none: their size is the file's). */
@@ -149,7 +149,7 @@ function refuseNonFinite(key, value) {
  * `size` filled in from each payload), then the fields. Payloads are not copied.
  * @param {{type: string, id: string, ref?: string, buffers?: Array<{name: string, format: string, width: number, height: number, data: ArrayBuffer|ArrayBufferView}>, [field: string]: unknown}} message
  * @returns {Array<string|Uint8Array>} `[json, payload0, payload1, …]`
- * @throws {RangeError|TypeError} for an invalid type, id or ref, a `v` other than 1,
+ * @throws {RangeError|TypeError} for an invalid type, id or ref, a `v` other than PROTOCOL_VERSION,
  *   a buffer whose size disagrees with its spec, repeated buffer names, or NaN/Infinity
  */
 function encode(message) {

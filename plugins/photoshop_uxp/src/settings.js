@@ -1,6 +1,7 @@
 /**
  * The panel's settings, kept as JSON in the plug-in's own data folder (UXP storage):
- * the engine's host and port and the pairing token the engine handed out.
+ * the engine's host and port and the credential to authenticate with (`token`: the scoped
+ * "<id>.<secret>" pairing handed out, or the engine's master token typed in; never sent itself).
  */
 "use strict";
 

@@ -8,9 +8,11 @@ const fs = require("node:fs");
 const net = require("node:net");
 const path = require("node:path");
 
-const { CLIENT_VERSION, EngineClient, EngineError, EngineUnavailable, JobCancelled, ProtocolError } = require("../src/client");
+const { CLIENT_VERSION, EngineClient, EngineError, EngineImpostor, EngineUnavailable, JobCancelled, ProtocolError } = require("../src/client");
+const { clientProof, engineProof } = require("../src/hmac");
 const { rawImage } = require("../src/protocol");
 const { startEngine, occupyEngine } = require("../testing/engine");
+const { startFakeEngine } = require("../testing/fake_engine");
 
 /** An rgba8 image, red on the left half and blue on the right. */
 function redBlue(width, height) {
@@ -105,11 +107,31 @@ function scriptedSocket(answer) {
   return { FakeSocket, sockets };
 }
 
-const WELCOME = (ref) => JSON.stringify({ v: 1, type: "welcome", id: "e1", ref, protocol: 1, device: "cpu", models: [], capabilities: [], limits: {} });
+const WELCOME = (ref) => JSON.stringify({ v: 2, type: "welcome", id: "e1", ref, protocol: 2, device: "cpu", models: [], capabilities: [], limits: {} });
+const ENGINE_NONCE = "ab".repeat(32);
+
+/**
+ * Answer a scripted socket's handshake as an engine holding `secret` would (true when `message` was part of it).
+ * The auth's proof is checked: a wrong one gets `unauthorized`.
+ */
+function answerHandshake(socket, message, secret = "t") {
+  if (message.type === "hello") {
+    socket.clientNonce = message.nonce;
+    const proof = engineProof(secret, message.nonce, ENGINE_NONCE);
+    socket.reply(JSON.stringify({ v: 2, type: "challenge", id: "e0", ref: message.id, nonce: ENGINE_NONCE, proof }));
+    return true;
+  }
+  if (message.type === "auth") {
+    const right = message.ref === "e0" && message.proof === clientProof(secret, socket.clientNonce, ENGINE_NONCE);
+    socket.reply(right ? WELCOME(message.id) : JSON.stringify({ v: 2, type: "error", id: "e9", ref: message.id, code: "unauthorized", message: "wrong proof" }));
+    return true;
+  }
+  return false;
+}
 
 test("a message's frames go out back to back: JSON text, then each payload as an ArrayBuffer", async () => {
   const { FakeSocket, sockets } = scriptedSocket((socket, message) => {
-    if (message.type === "hello") socket.reply(WELCOME(message.id));
+    answerHandshake(socket, message, "t0k3n");
   });
   const client = new EngineClient({ port: 1234, WebSocket: FakeSocket });
   await client.connect("t0k3n");
@@ -120,9 +142,13 @@ test("a message's frames go out back to back: JSON text, then each payload as an
   const image = rawImage("image", "grey8", 4, 2, backing.subarray(10, 18)); // a view into a larger buffer
   const guide = rawImage("guide", "grey8", 4, 2, new Uint8Array(8));
   const job = client.request("select_subject", { refine: "fast" }, { buffers: [image, guide] });
-  const [hello, text, first, second] = socket.sent;
-  assert.deepEqual(JSON.parse(hello), { v: 1, type: "hello", id: "p1", protocol: 1, client: { name: "softcut-photoshop", version: CLIENT_VERSION }, token: "t0k3n" });
-  assert.equal(JSON.parse(text).id, "p2");
+  const [hello, auth, text, first, second] = socket.sent;
+  const { nonce, ...rest } = JSON.parse(hello);
+  assert.deepEqual(rest, { v: 2, type: "hello", id: "p1", protocol: 2, client: { name: "softcut-photoshop", version: CLIENT_VERSION }, key: "master" });
+  assert.match(nonce, /^[0-9a-f]{64}$/);
+  assert.deepEqual(JSON.parse(auth), { v: 2, type: "auth", id: "p2", ref: "e0", proof: clientProof("t0k3n", nonce, ENGINE_NONCE) });
+  assert.ok(!socket.sent.some((frame) => typeof frame === "string" && frame.includes("t0k3n")), "the token never goes out");
+  assert.equal(JSON.parse(text).id, "p3");
   assert.deepEqual(JSON.parse(text).buffers.map((b) => b.size), [8, 8]);
   assert.ok(first instanceof ArrayBuffer && second instanceof ArrayBuffer);
   assert.equal(first.byteLength, 8, "only the view's bytes");
@@ -134,7 +160,7 @@ test("a message's frames go out back to back: JSON text, then each payload as an
 
 test("an engine that breaks the protocol: pending requests reject with ProtocolError, onClose is called", async () => {
   const { FakeSocket, sockets } = scriptedSocket((socket, message) => {
-    if (message.type === "hello") socket.reply(WELCOME(message.id));
+    answerHandshake(socket, message);
     if (message.type === "status") socket.reply(new Uint8Array(3).buffer); // a binary frame nobody announced
   });
   const closes = [];
@@ -149,7 +175,7 @@ test("an engine that breaks the protocol: pending requests reject with ProtocolE
 
 test("requests the engine sends: announced in hello, answered by the handlers (or with an error)", async () => {
   const { FakeSocket, sockets } = scriptedSocket((socket, message) => {
-    if (message.type === "hello") socket.reply(WELCOME(message.id));
+    answerHandshake(socket, message);
   });
   const seen = [];
   const client = new EngineClient({
@@ -173,9 +199,9 @@ test("requests the engine sends: announced in hello, answered by the handlers (o
   assert.equal(JSON.parse(socket.sent[0]).cutout_format, "rgba8");
   const sentBefore = socket.sent.length;
   socket.reply(
-    JSON.stringify({ v: 1, type: "place_layer", id: "e5", buffers: [{ name: "cutout", format: "rgba8", width: 2, height: 1, size: 8 }], delivery: "d9", name: "Mug", x: 3, y: 4 }),
+    JSON.stringify({ v: 2, type: "place_layer", id: "e5", buffers: [{ name: "cutout", format: "rgba8", width: 2, height: 1, size: 8 }], delivery: "d9", name: "Mug", x: 3, y: 4 }),
     new Uint8Array(8).buffer,
-    JSON.stringify({ v: 1, type: "canvas_snapshot", id: "e6", max_side: 800 }),
+    JSON.stringify({ v: 2, type: "canvas_snapshot", id: "e6", max_side: 800 }),
   );
   await new Promise((resolve) => setTimeout(resolve, 20));
   const answers = socket.sent.slice(sentBefore).map((frame) => JSON.parse(frame));
@@ -185,6 +211,43 @@ test("requests the engine sends: announced in hello, answered by the handlers (o
   assert.deepEqual([answers[1].code, answers[1].message], ["not_found", "no document is open"]);
   assert.throws(() => new EngineClient({ WebSocket: FakeSocket, accepts: { make_coffee: () => ({}) } }), /engine sends no request "make_coffee"/);
   client.close();
+});
+
+test("an impostor on the port: EngineImpostor, and nothing but hello (no secret) was sent to it", async () => {
+  const fake = await startFakeEngine();
+  try {
+    for (const credential of ["the-master-token", "t0123456789abcdef.the-scoped-secret"]) {
+      const client = new EngineClient({ port: fake.port, accepts: { canvas_snapshot: async () => ({ fields: {} }) } });
+      await assert.rejects(client.connect(credential), (error) => {
+        assert.ok(error instanceof EngineImpostor && error instanceof EngineUnavailable, error);
+        assert.match(error.message, new RegExp(`the program on 127\\.0\\.0\\.1:${fake.port} could not prove it knows the token: it is not the Softcut engine, or the token is not this engine's`));
+        return true;
+      });
+      assert.equal(client.connected, false);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100)); // anything sent after the challenge would have arrived
+    const texts = fake.received.filter((frame) => frame.startsWith("{"));
+    assert.deepEqual(texts.map((frame) => JSON.parse(frame).type), ["hello", "hello"]);
+    for (const frame of fake.received) {
+      for (const secret of ["the-master-token", "the-scoped-secret"]) assert.ok(!frame.includes(secret), `${secret} reached the impostor`);
+    }
+    assert.equal(JSON.parse(texts[1]).key, "t0123456789abcdef", "the key id, which is not secret");
+  } finally {
+    await fake.close();
+  }
+});
+
+test("a scripted engine that skips the challenge (welcome at once) is an impostor too, and engine requests before auth are not answered", async () => {
+  const { FakeSocket, sockets } = scriptedSocket((socket, message) => {
+    if (message.type === "hello") {
+      socket.reply(JSON.stringify({ v: 2, type: "canvas_snapshot", id: "e5" }), WELCOME(message.id));
+    }
+  });
+  const snapshots = [];
+  const client = new EngineClient({ WebSocket: FakeSocket, accepts: { canvas_snapshot: async () => snapshots.push(1) && { fields: {} } } });
+  await assert.rejects(client.connect("t"), EngineImpostor);
+  assert.deepEqual(snapshots, []);
+  assert.deepEqual(sockets[0].sent.map((frame) => JSON.parse(frame).type), ["hello"]);
 });
 
 describe("against a running engine", () => {
@@ -214,7 +277,7 @@ describe("against a running engine", () => {
     assert.equal(client.connected, false);
     const welcome = await client.connect(engine.token);
     assert.equal(client.connected, true);
-    assert.equal(welcome.protocol, 1);
+    assert.equal(welcome.protocol, 2);
     assert.equal(welcome.engine.name, "softcut");
     assert.equal(welcome.device, "cpu");
     assert.deepEqual(welcome.models.filter((m) => m.loaded).map((m) => m.name), ["tiny"]);
@@ -234,16 +297,18 @@ describe("against a running engine", () => {
     assert.equal((await client.status()).model, "tiny");
   });
 
-  test("a wrong token: EngineError unauthorized, and no connection", async () => {
+  test("a wrong token: the engine's proof does not match it (EngineImpostor), and no connection", async () => {
     let closes = 0;
     const client = new EngineClient({ port: engine.port, onClose: () => closes++ });
     await assert.rejects(client.connect("not-the-token"), (error) => {
-      assert.ok(error instanceof EngineError, error);
-      assert.equal(error.code, "unauthorized");
+      assert.ok(error instanceof EngineImpostor, error);
+      assert.match(error.message, /could not prove it knows the token/);
       return true;
     });
     assert.equal(client.connected, false);
     assert.equal(closes, 0, "onClose is for connections that were up");
+    // An id the engine never issued: unauthorized at hello.
+    await assert.rejects(client.connect("t0000000000000000.secret"), (error) => error instanceof EngineError && error.code === "unauthorized");
   });
 
   test("select_subject: the red half is the subject; progress never decreases", async () => {
@@ -325,8 +390,10 @@ describe("against a running engine", () => {
     const code = await engine.nextPairingCode();
     const client = new EngineClient({ port: engine.port });
     clients.push(client);
-    const { token, welcome } = await client.pair(code);
-    assert.equal(token, engine.token);
+    const { credential, scope, welcome } = await client.pair(code);
+    assert.match(credential, /^t[0-9a-f]{16}\.[A-Za-z0-9_-]{43}$/);
+    assert.ok(!credential.includes(engine.token), "a scoped token of its own, never the master token");
+    assert.equal(scope, "editor");
     assert.equal(welcome.device, "cpu");
     assert.equal(client.connected, true);
     assert.equal((await client.status()).model, "tiny");
@@ -338,8 +405,9 @@ describe("against a running engine", () => {
     const wrong = String((Number(fresh) + 1) % 1_000_000).padStart(6, "0");
     await assert.rejects(again.pair(wrong), (error) => error instanceof EngineError && error.code === "unauthorized");
 
-    const later = await connected(); // the token it got works for later connections
-    assert.equal(later.welcome.device, "cpu");
+    const later = new EngineClient({ port: engine.port }); // the credential it got works for later connections
+    clients.push(later);
+    assert.equal((await later.connect(credential)).device, "cpu");
   });
 });
 

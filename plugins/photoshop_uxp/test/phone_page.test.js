@@ -385,7 +385,9 @@ describe("the phone page against softcut serve --lan", { skip: SKIP }, () => {
     await page.goto(firstUrl);
     assert.equal(await connectionLine(page, /^Paired/), `Paired with Softcut on ${host}`);
     assert.equal(page.url(), pageUrl, "the one-time token is removed from the URL");
-    assert.equal(await page.evaluate((key) => localStorage.getItem(key), phone.TOKEN_KEY), engine.token);
+    const kept = await page.evaluate((key) => localStorage.getItem(key), phone.TOKEN_KEY);
+    assert.match(kept, /^t[0-9a-f]{16}\.[A-Za-z0-9_-]{43}$/, "a phone-scoped credential of its own");
+    assert.ok(!kept.includes(engine.token), "never the engine's master token");
     await checkStep(page, "paired");
 
     // The same link a second time is refused (single use); the engine prints a new one.

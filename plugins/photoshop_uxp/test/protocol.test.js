@@ -46,7 +46,7 @@ const pixels = (n, seed = 1) => Uint8Array.from({ length: n }, (_, i) => (i * 31
 
 describe("constants and ids", () => {
   test("version and default port", () => {
-    assert.equal(protocol.PROTOCOL_VERSION, 1);
+    assert.equal(protocol.PROTOCOL_VERSION, 2);
     assert.equal(protocol.DEFAULT_PORT, 47841);
   });
 
@@ -68,9 +68,9 @@ describe("constants and ids", () => {
 describe("encode", () => {
   test("text frame: envelope keys first, then fields, compact", () => {
     const frames = encode({ type: "status", id: "p7" });
-    assert.deepEqual(frames, ['{"v":1,"type":"status","id":"p7"}']);
+    assert.deepEqual(frames, ['{"v":2,"type":"status","id":"p7"}']);
     const [text] = encode({ edges: { feather: 1.5 }, id: "p2", type: "adjust_edges", result: "r1", ref: "e4" });
-    assert.equal(text, '{"v":1,"type":"adjust_edges","id":"p2","ref":"e4","edges":{"feather":1.5},"result":"r1"}');
+    assert.equal(text, '{"v":2,"type":"adjust_edges","id":"p2","ref":"e4","edges":{"feather":1.5},"result":"r1"}');
   });
 
   test("buffers become specs with their size and follow as binary frames, in order", () => {
@@ -145,7 +145,7 @@ describe("encode", () => {
     assert.throws(() => encode({ type: "status", id: "no spaces" }), /id/);
     assert.throws(() => encode({ type: "status" }), /id/);
     assert.throws(() => encode({ type: "status", id: "p1", ref: "" }), /ref/);
-    assert.throws(() => encode({ type: "status", id: "p1", v: 2 }), /protocol 1/);
+    assert.throws(() => encode({ type: "status", id: "p1", v: 1 }), /protocol 2/);
     assert.throws(() => encode(null), TypeError);
   });
 });
@@ -163,14 +163,14 @@ function payloadFor(spec) {
 
 describe("Decoder", () => {
   test("a text-only message is complete at once; other keys are its fields", () => {
-    const message = new Decoder().feed('{"v":1,"type":"accepted","id":"e2","ref":"c2","position":3}');
+    const message = new Decoder().feed('{"v":2,"type":"accepted","id":"e2","ref":"c2","position":3}');
     assert.deepEqual(message, { type: "accepted", id: "e2", ref: "c2", fields: { position: 3 }, buffers: {} });
   });
 
   test("ref is null when absent or null", () => {
     const decoder = new Decoder();
-    assert.equal(decoder.feed('{"v":1,"type":"error","id":"e1","code":"bad_message","message":"x"}').ref, null);
-    assert.equal(decoder.feed('{"v":1,"type":"error","id":"e2","ref":null,"code":"bad_message","message":"x"}').ref, null);
+    assert.equal(decoder.feed('{"v":2,"type":"error","id":"e1","code":"bad_message","message":"x"}').ref, null);
+    assert.equal(decoder.feed('{"v":2,"type":"error","id":"e2","ref":null,"code":"bad_message","message":"x"}').ref, null);
   });
 
   test("round trip: buffers arrive as binary frames (ArrayBuffer or Uint8Array)", () => {
@@ -197,23 +197,23 @@ describe("Decoder", () => {
     assert.throws(() => decoder.feed(new Uint8Array(3)), (e) => e instanceof ProtocolError && e.code === "bad_message" && /no message announced/.test(e.message));
     assert.equal(decoder.feed(new Uint8Array(3)), null);
     assert.equal(decoder.droppedFrames, 1);
-    assert.equal(decoder.feed('{"v":1,"type":"status","id":"e1","ref":"p1","jobs":{}}').type, "status");
+    assert.equal(decoder.feed('{"v":2,"type":"status","id":"e1","ref":"p1","jobs":{}}').type, "status");
     assert.throws(() => decoder.feed(new ArrayBuffer(1)), ProtocolError, "a new stray frame is refused again");
   });
 
   test("a binary frame of the wrong size is refused", () => {
     const decoder = new Decoder();
-    decoder.feed('{"v":1,"type":"result","id":"e1","ref":"p1","result":"r","buffers":[{"name":"alpha","format":"grey8","width":2,"height":2,"size":4}]}');
+    decoder.feed('{"v":2,"type":"result","id":"e1","ref":"p1","result":"r","buffers":[{"name":"alpha","format":"grey8","width":2,"height":2,"size":4}]}');
     assert.throws(() => decoder.feed(new Uint8Array(5)), (e) => e.code === "bad_message" && e.ref === "p1" && /expected 4 bytes; got a frame of 5/.test(e.message));
     assert.equal(decoder.pending, null);
   });
 
   test("a text frame while buffers are due is refused", () => {
     const decoder = new Decoder();
-    decoder.feed('{"v":1,"type":"result","id":"e1","ref":"p1","result":"r","buffers":[{"name":"alpha","format":"grey8","width":1,"height":1,"size":1}]}');
-    assert.throws(() => decoder.feed('{"v":1,"type":"status","id":"e2","ref":"p2"}'), (e) => e.ref === "p1" && /got a text frame/.test(e.message));
+    decoder.feed('{"v":2,"type":"result","id":"e1","ref":"p1","result":"r","buffers":[{"name":"alpha","format":"grey8","width":1,"height":1,"size":1}]}');
+    assert.throws(() => decoder.feed('{"v":2,"type":"status","id":"e2","ref":"p2"}'), (e) => e.ref === "p1" && /got a text frame/.test(e.message));
     assert.equal(decoder.feed(new Uint8Array(1)), null, "the broken message's buffer is dropped");
-    assert.equal(decoder.feed('{"v":1,"type":"status","id":"e3","ref":"p3"}').id, "e3");
+    assert.equal(decoder.feed('{"v":2,"type":"status","id":"e3","ref":"p3"}').id, "e3");
   });
 
   test("broken JSON and envelopes are refused", () => {
@@ -221,27 +221,27 @@ describe("Decoder", () => {
       ["{", /not valid JSON/],
       ["[1]", /JSON object; got array/],
       ['"x"', /JSON object; got string/],
-      ['{"v":1,"type":"status"}', /id: required field is missing/],
-      ['{"v":1,"type":"status","id":"a b"}', /id: expected/],
+      ['{"v":2,"type":"status"}', /id: required field is missing/],
+      ['{"v":2,"type":"status","id":"a b"}', /id: expected/],
       ['{"type":"status","id":"e1"}', /v: required/],
-      ['{"v":1,"id":"e1"}', /type: expected/],
-      ['{"v":1,"type":"status","id":"e1","ref":7}', /ref: expected/],
-      ['{"v":1,"type":"x","id":"e1","buffers":{}}', /buffers: expected an array/],
-      ['{"v":1,"type":"x","id":"e1","buffers":[{"name":"a","format":"grey8","width":2,"height":2,"size":5}]}', /size: expected width\*height\*1 = 4/],
-      ['{"v":1,"type":"x","id":"e1","buffers":[{"name":"a","format":"bmp","width":2,"height":2,"size":4}]}', /format/],
-      ['{"v":1,"type":"x","id":"e1","buffers":[{"name":"a","format":"png","width":2,"height":0,"size":4}]}', /height/],
-      ['{"v":1,"type":"x","id":"e1","buffers":[{"name":"a","format":"png","width":2,"height":2,"size":4},{"name":"a","format":"png","width":2,"height":2,"size":4}]}', /repeated/],
+      ['{"v":2,"id":"e1"}', /type: expected/],
+      ['{"v":2,"type":"status","id":"e1","ref":7}', /ref: expected/],
+      ['{"v":2,"type":"x","id":"e1","buffers":{}}', /buffers: expected an array/],
+      ['{"v":2,"type":"x","id":"e1","buffers":[{"name":"a","format":"grey8","width":2,"height":2,"size":5}]}', /size: expected width\*height\*1 = 4/],
+      ['{"v":2,"type":"x","id":"e1","buffers":[{"name":"a","format":"bmp","width":2,"height":2,"size":4}]}', /format/],
+      ['{"v":2,"type":"x","id":"e1","buffers":[{"name":"a","format":"png","width":2,"height":0,"size":4}]}', /height/],
+      ['{"v":2,"type":"x","id":"e1","buffers":[{"name":"a","format":"png","width":2,"height":2,"size":4},{"name":"a","format":"png","width":2,"height":2,"size":4}]}', /repeated/],
     ];
     for (const [frame, pattern] of cases) {
       assert.throws(() => new Decoder().feed(frame), (e) => e instanceof ProtocolError && e.code === "bad_message" && pattern.test(e.message), frame);
     }
-    assert.throws(() => new Decoder().feed('{"v":2,"type":"status","id":"e1","ref":"p1"}'), (e) => e.code === "unsupported_version" && e.ref === "p1");
+    assert.throws(() => new Decoder().feed('{"v":1,"type":"status","id":"e1","ref":"p1"}'), (e) => e.code === "unsupported_version" && e.ref === "p1");
     assert.throws(() => new Decoder().feed(42), TypeError);
   });
 
   test("png buffers: the header must match the spec", () => {
     const png = payloadFor({ format: "png", width: 7, height: 5, size: 40 });
-    const spec = (w, h) => `{"v":1,"type":"result","id":"e1","ref":"p1","result":"r","buffers":[{"name":"cutout","format":"png","width":${w},"height":${h},"size":40}]}`;
+    const spec = (w, h) => `{"v":2,"type":"result","id":"e1","ref":"p1","result":"r","buffers":[{"name":"cutout","format":"png","width":${w},"height":${h},"size":40}]}`;
     const decoder = new Decoder();
     decoder.feed(spec(7, 5));
     assert.equal(decoder.feed(png).buffers.cutout.data, png);
@@ -331,7 +331,7 @@ describe("the panel's requests against the engine's own schemas", () => {
     assert.deepEqual(engineVerdicts(texts(built)), built.map(() => "ok"));
     const soft = JSON.parse(texts([requests.softSegments(image)])[0]);
     assert.deepEqual(soft, {
-      v: 1, type: "soft_segments", id: "p1", buffers: [{ name: "image", format: "rgba8", width: 4, height: 3, size: 48 }],
+      v: 2, type: "soft_segments", id: "p1", buffers: [{ name: "image", format: "rgba8", width: 4, height: 3, size: 48 }],
       count: 5, masks: "stacked", format: "raw",
     });
   });
@@ -347,7 +347,7 @@ describe("the panel's requests against the engine's own schemas", () => {
     ];
     assert.deepEqual(engineVerdicts(texts(built)), built.map(() => "ok"));
     assert.deepEqual(JSON.parse(texts([built[0]])[0]), {
-      v: 1, type: "plate_matte", id: "p1",
+      v: 2, type: "plate_matte", id: "p1",
       buffers: [{ name: "image", format: "rgba8", width: 4, height: 3, size: 48 }, { name: "plate", format: "rgba8", width: 5, height: 2, size: 40 }],
       outputs: ["alpha"], format: "raw", refine: "best", edges: { feather: 2 }, decontaminate: 0.5,
     });

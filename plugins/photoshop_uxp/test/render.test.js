@@ -175,7 +175,8 @@ test("the panel at its minimum size: pair, select, adjust, cancel, engine stop; 
     const folder = await require("uxp").storage.localFileSystem.getDataFolder();
     return JSON.parse(await (await folder.getEntry("softcut-engine.json")).read());
   });
-  assert.equal(saved.token, engine.token);
+  assert.match(saved.token, /^t[0-9a-f]{16}\./, "a scoped credential of its own");
+  assert.ok(!saved.token.includes(engine.token), "never the engine's master token");
   assert.equal(await page.isVisible("#pair-input"), false, "the pairing box closes once paired");
 
   // Select Subject into a selection of the document.
