@@ -89,8 +89,11 @@ def _decode(data: bytes, *, name: str, max_pixels: int, rgb8: bool) -> np.ndarra
                 return float_to_uint8(image) if rgb8 else image
             pil.load()
             pil = ImageOps.exif_transpose(pil)
-            if rgb8 and pil.mode not in (*_GREY16_MODES, "F"):  # 8-bit samples: no float round trip
-                return np.asarray(pil.convert("RGB"))
+            if pil.mode not in (*_GREY16_MODES, "F"):  # 8-bit samples: no float round trip
+                pixels = np.asarray(pil if pil.mode == "RGB" else pil.convert("RGB"))
+                pil.close()  # Pillow's own copy (4 B/px) goes before the float image (12 B/px) comes
+                del pil
+                return pixels if rgb8 else uint8_to_float(pixels)
             image = pil_to_float_rgb(pil)
             return float_to_uint8(image) if rgb8 else image
     except ImageTooLargeError:
@@ -164,8 +167,24 @@ def uint8_to_float(array: np.ndarray) -> np.ndarray:
     return out
 
 
+_STRIP_VALUES = 1 << 22
+"""Values per strip of the conversions below (16 MB of float32 temporaries)."""
+
+
 def float_to_uint8(array: np.ndarray) -> np.ndarray:
-    """float in [0, 1] (any shape) → uint8 in [0, 255], rounded, same shape."""
+    """float in [0, 1] (any shape) → uint8 in [0, 255], rounded, same shape.
+
+    Converted in strips along the first axis, so the float temporary is a strip's, not the image's."""
+    if array.ndim == 0:
+        return _float_to_uint8(array)
+    out = np.empty(array.shape, np.uint8)
+    step = max(1, _STRIP_VALUES // max(1, array[:1].size))
+    for y0 in range(0, array.shape[0], step):
+        out[y0:y0 + step] = _float_to_uint8(array[y0:y0 + step])
+    return out
+
+
+def _float_to_uint8(array: np.ndarray) -> np.ndarray:
     out = np.multiply(array, 255.0, dtype=np.float32)
     out += 0.5
     np.clip(out, 0.0, 255.0, out=out)
@@ -231,8 +250,20 @@ def raw_to_rgb8(data: bytes | memoryview, width: int, height: int, layout: str) 
 
 
 def raw_to_image(data: bytes | memoryview, width: int, height: int, layout: str) -> np.ndarray:
-    """Raw 8-bit pixels (an editor's buffer) → (H, W, 3) float32 in [0, 1], RGB (see :func:`raw_to_rgb8`)."""
-    return uint8_to_float(raw_to_rgb8(data, width, height, layout))
+    """Raw 8-bit pixels (an editor's buffer) → (H, W, 3) float32 in [0, 1], RGB (see :func:`raw_to_rgb8`).
+
+    Converted strip by strip from the buffer, without an 8-bit RGB copy of the whole image."""
+    channels = RAW_CHANNELS.get(layout)
+    if channels is None or len(data) != width * height * channels:
+        return uint8_to_float(raw_to_rgb8(data, width, height, layout))  # raises the right error
+    pixels = np.frombuffer(data, np.uint8).reshape(height, width, channels)
+    out = np.empty((height, width, 3), np.float32)
+    step = max(1, _STRIP_VALUES // max(1, width * 3))
+    for y0 in range(0, height, step):
+        strip = out[y0:y0 + step]
+        strip[...] = pixels[y0:y0 + step, :, :3] if channels > 1 else pixels[y0:y0 + step]  # grey: to R, G, B
+        strip *= np.float32(1.0 / 255.0)
+    return out
 
 
 def raw_to_grey(data: bytes | memoryview, width: int, height: int, layout: str) -> np.ndarray:

@@ -98,7 +98,8 @@ class Matte:
     """A Select Subject result.
 
     alpha: (H, W) float32 in [0, 1], at the input's size, edge controls applied.
-    foreground: (H, W, 3) float32 in [0, 1], RGB, decontaminated colours.
+    foreground: (H, W, 3) float32 in [0, 1], RGB, decontaminated colours (None when
+        :func:`refine_stage` was asked for no colours).
     coarse: the model's mask at the working size (with its confidence and views).
     trimap: (h, w) uint8 in {0, 128, 255} at the working size.
     refined: (h, w) float32 in [0, 1], the refined alpha at the working size.
@@ -111,7 +112,7 @@ class Matte:
     """
 
     alpha: np.ndarray
-    foreground: np.ndarray
+    foreground: np.ndarray | None
     coarse: CoarseMask
     trimap: np.ndarray
     refined: np.ndarray
@@ -291,11 +292,14 @@ def model_stage(
 
 
 def refine_stage(
-    image: np.ndarray, stage: Coarse, options: MatteOptions = MatteOptions(), *, progress: Progress | None = None
+    image: np.ndarray, stage: Coarse, options: MatteOptions = MatteOptions(), *, progress: Progress | None = None,
+    colours: bool = True,
 ) -> Matte:
     """Second half of Select Subject: trimap, refinement, upsampling, edges, colours.
 
     image: (H, W, 3) float32 in [0, 1], RGB, the image ``stage`` was computed from.
+    colours: False skips decontamination (the Matte's ``foreground`` is None), for callers
+    that want only the alpha: the same alpha, without the colours' full-size buffers.
     """
     watch = Stopwatch(progress, dict(stage.timings))
     small, coarse = stage.small, stage.coarse
@@ -307,7 +311,11 @@ def refine_stage(
     watch.lap("refine", 0.8)
     unedited = upsample_alpha(refined, small, image)
     watch.lap("upsample", 0.85)
-    alpha, foreground = finish_edges(image, unedited, options.edges, options.decontaminate, progress=watch.lap)
+    if colours:
+        alpha, foreground = finish_edges(image, unedited, options.edges, options.decontaminate, progress=watch.lap)
+    else:
+        alpha, foreground = (unedited if options.edges.is_identity else apply_edges(unedited, options.edges)), None
+        watch.lap("edges", 1.0)
     return Matte(alpha, foreground, coarse, trimap, refined, unedited, watch.timings)
 
 

@@ -25,13 +25,14 @@ from core.imageio import (
 
 @dataclass(frozen=True)
 class OutBuffer:
-    """An encoded output: its name, wire format, size and bytes."""
+    """An encoded output: its name, wire format, size and bytes (a raw one: a flat uint8
+    memoryview of the pixels, not a copy)."""
 
     name: str
     format: str
     width: int
     height: int
-    data: bytes
+    data: bytes | memoryview
 
 
 def decode_rgb(data: bytes, fmt: str, width: int, height: int, *, max_pixels: int, name: str) -> np.ndarray:
@@ -64,4 +65,4 @@ def encode(name: str, pixels: np.ndarray, fmt: str) -> OutBuffer:
         return OutBuffer(name, "png", w, h, encode_png(pixels))
     channels = 1 if pixels.ndim == 2 else pixels.shape[2]
     layout = {c: n for n, c in RAW_CHANNELS.items()}[channels]
-    return OutBuffer(name, layout, w, h, np.ascontiguousarray(pixels).tobytes())
+    return OutBuffer(name, layout, w, h, memoryview(np.ascontiguousarray(pixels)).cast("B"))  # the pixels, no copy

@@ -126,7 +126,26 @@ def estimate_foreground_blur_fusion(
     if scale < 1.0:
         blur_f = cv2.resize(blur_f, (w, h), interpolation=cv2.INTER_LINEAR)
         blur_b = cv2.resize(blur_b, (w, h), interpolation=cv2.INTER_LINEAR)
-    out = blur_f
+    out = np.ascontiguousarray(blur_f)  # the strips write into it through reshaped views
+    step = max(1, _STRIP_PIXELS // w)
+    for y0 in range(0, h, step):  # in row strips: the soft pixels' temporaries are a strip's, not the image's
+        rows = slice(y0, y0 + step)
+        _fuse_rows(out[rows], blur_b[rows], image[rows], alpha[rows],
+                   None if background is None else background[rows], None if known is None else known[rows])
+    return out
+
+
+_STRIP_PIXELS = 1 << 20
+"""Pixels per strip of the full-size fusion."""
+
+
+def _fuse_rows(out: np.ndarray, blur_b: np.ndarray, image: np.ndarray, alpha: np.ndarray,
+               background: np.ndarray | None, known: np.ndarray | None) -> None:
+    """The full-size step on a strip of rows, in place in ``out`` (F̄ in, F out): the image where
+    α = 1, the fusion where 0 < α < 1 (with the known background where ``known``).
+
+    out, blur_b, image, background: (h, w, 3) float32; alpha: (h, w) float32; known: (h, w) bool.
+    """
     np.copyto(out, image, where=(alpha >= 1.0)[:, :, None])
     soft = (alpha > 0.0) & (alpha < 1.0)
     flat_out, flat_b, flat_i, flat_a = out.reshape(-1, 3), blur_b.reshape(-1, 3), image.reshape(-1, 3), alpha.ravel()
@@ -135,7 +154,6 @@ def estimate_foreground_blur_fusion(
     if background is not None:
         given = np.flatnonzero(soft & known)
         flat_out[given] = _fuse_known(flat_i[given], flat_a[given], flat_out[given], background.reshape(-1, 3)[given])
-    return out
 
 
 def decontaminate(image: np.ndarray, alpha: np.ndarray, *, amount: float = 1.0,

@@ -60,8 +60,9 @@ async def cached_model_stage(engine, job, request, image: np.ndarray, options: M
 
 async def run(engine, job, request) -> Reply:
     check_model(engine, request.fields)
+    colours = bool({"foreground", "cutout"} & set(request.fields.get("outputs", ["alpha"])))
     async with reserve(engine, job, request, "select_subject"):
-        reply, _ = await run_with(engine, job, request, refine_stage)
+        reply, _ = await run_with(engine, job, request, partial(refine_stage, colours=colours))
     return reply
 
 
