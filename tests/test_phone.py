@@ -27,6 +27,7 @@ from engine_server.operations import phone_paste
 from engine_server.protocol import codec, messages
 from engine_server.security import PairingCodes, PhoneLinks
 from engine_server.server import EngineServer
+from engine_server.tokens import TokenStore
 
 TOKEN = "phone-test-token"
 ROOT = Path(__file__).resolve().parents[1]
@@ -45,7 +46,7 @@ class PhoneEngine(ServerThread):
         self.server = EngineServer(Engine(open_session(str(model), device="cpu")), TOKEN, host="127.0.0.1", port=0,
                                    pairing=PairingCodes(), phone_links=self.links,
                                    lan_host="127.0.0.1" if lan else None, outbox_dir=outbox,
-                                   screenshot=screenshot)
+                                   screenshot=screenshot, tokens=TokenStore(outbox.parent / "tokens.json"))
         self.outbox = outbox
         super().__init__(self.server)
 
@@ -451,7 +452,9 @@ def test_phone_link_and_pairing_with_its_one_time_token(tiny_model, tmp_path):
         assert link.specs["qr"].width == link.specs["qr"].height > 100
         token = url[len(prefix):]
         phone = SoftcutClient(port=server.port, timeout=30, name="softcut-phone")
-        assert phone.pair(token) == TOKEN and phone.status()["clients"] == 1
+        credential = phone.pair(token)
+        assert TOKEN not in credential and phone.scope == "phone"  # a phone-scoped token, never the master
+        assert phone.status()["clients"] == 1
         phone.close()
         assert server.links.current != token  # single use: a fresh one replaces it
         with pytest.raises(EngineError, match="unauthorized"):
@@ -480,7 +483,7 @@ def test_the_phone_page_and_the_panel_client_are_served_over_http(engine):
     for path in ("/phone", "/phone/", "/phone?x=1"):
         status, kind, body = _get(engine.port, path)
         assert (status, kind, body) == (200, "text/html; charset=utf-8", page.read_bytes())
-    for name in ("client.js", "protocol.js"):
+    for name in ("client.js", "protocol.js", "hmac.js"):
         status, kind, body = _get(engine.port, f"/phone/{name}")
         assert status == 200 and kind.startswith("text/javascript")
         assert body == (ROOT / "plugins" / "photoshop_uxp" / "src" / name).read_bytes()
