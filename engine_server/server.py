@@ -554,6 +554,7 @@ class EngineServer:
                     clients=len(self.clients),
                     uptime_s=round(time.time() - self.started, 1),
                     cache_bytes=self.engine.results.bytes + self.engine.coarse_cache.bytes,
+                    memory=self.engine.memory.state(),
                 )
             )
         elif message.type == "phone_link":

@@ -51,7 +51,9 @@ ERROR_DESCRIPTIONS: dict[str, str] = {
     "bad_parameter": "A request field (or buffer spec) is missing, of the wrong type, out of range or "
     "unknown; the message names the field, e.g. `edges.feather`.",
     "bad_image": "An image payload cannot be decoded, or a PNG's header does not match its buffer spec.",
-    "image_too_large": "An announced buffer has more pixels than `limits.max_pixels`.",
+    "image_too_large": "An announced buffer has more pixels than `limits.max_pixels`, or the job's estimated "
+    "memory (from its pixels and mode) is more than the engine's whole memory budget (`softcut serve --memory`); "
+    "the message says how much it needs. A job that fits the budget but not now waits instead.",
     "frame_too_large": "A frame, or an announced buffer, is larger than `limits.max_frame_bytes` "
     "(`max_text_bytes` for JSON frames).",
     "busy": "The client already has `limits.max_queued_per_client` jobs queued or running, or a video stream "

@@ -609,6 +609,15 @@ REPLY_SCHEMAS: dict[str, dict[str, Any]] = {
             "clients": {"type": "integer", "minimum": 0},
             "uptime_s": {"type": "number", "minimum": 0},
             "cache_bytes": {"type": "integer", "minimum": 0},
+            "memory": {
+                "type": "object",
+                "description": "The memory budget in bytes (`softcut serve --memory`): `memory` is split between "
+                "`jobs` (jobs are admitted while their estimated peaks fit) and `caches` (the result caches' cap); "
+                "the model's own memory is on top. `in_use`: what running jobs hold now; `peak_in_use`: the most "
+                "they held at once; `waiting`: jobs waiting for memory.",
+                "properties": {key: {"type": "integer", "minimum": 0}
+                               for key in ("memory", "jobs", "caches", "in_use", "peak_in_use", "waiting")},
+            },
         },
         ["device", "jobs"],
     ),
