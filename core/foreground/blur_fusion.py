@@ -135,8 +135,8 @@ def estimate_foreground_blur_fusion(
     return out
 
 
-_STRIP_PIXELS = 1 << 20
-"""Pixels per strip of the full-size fusion."""
+_STRIP_PIXELS = 1 << 18
+"""Pixels per strip of the full-size fusion (a soft pixel's temporaries are ~80 bytes: 20 MB a strip)."""
 
 
 def _fuse_rows(out: np.ndarray, blur_b: np.ndarray, image: np.ndarray, alpha: np.ndarray,
