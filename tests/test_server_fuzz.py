@@ -38,8 +38,9 @@ from hypothesis import strategies as st
 
 from conftest import build_tiny_model, write_sidecar
 from engine_server.client.transport import ConnectionClosed, Opcode
-from engine_server.protocol import codec, messages, schemas
+from engine_server.protocol import auth, codec, messages, schemas
 from engine_server.protocol.errors import ERROR_CODES, ProtocolError
+from handshake import handshake
 from test_server import Engine
 
 EXAMPLES = int(os.environ.get("SOFTCUT_FUZZ_EXAMPLES", "100"))
@@ -70,12 +71,7 @@ def engine(tmp_path_factory):
     write_sidecar(model)
     server = Engine(tmp, model)
     with server.raw() as ws:  # the loaded model's name, for predicting `model` checks
-        hello = hello_obj(server.token)
-        ws.send_text(json.dumps(hello))
-        decoder = codec.Decoder(role="client")
-        welcome = None
-        while welcome is None:
-            welcome = decoder.feed(ws.recv(timeout=WAIT_S))
+        welcome = handshake(ws, server.token)
         server.model_name = next(m["name"] for m in welcome.fields["models"] if m.get("loaded"))
     started = time.monotonic()
     try:
@@ -121,7 +117,9 @@ class Conn:
         self.decoder = codec.Decoder(role="client")
         self.mirror = codec.Decoder(role="engine")
         self.ready = False
-        self.closing = False  # a wrong-token hello was sent: the engine closes (4001)
+        self.closing = False  # an unknown key or a wrong proof was sent: the engine closes (4001)
+        self.nonce: str | None = None  # the nonce of the hello the engine owes a challenge (or has sent one)
+        self.challenge: tuple[str, str] | None = None  # (id, engine nonce) of the challenge received
         self.sync_owed: dict[str, tuple[set[tuple[str, str | None]], bool]] = {}  # ref → (answers, optional)
         self.anonymous_errors: collections.Counter[str] = collections.Counter()  # codes owed with ref None
         self.jobs: dict[str, Job] = {}
@@ -184,16 +182,25 @@ class Conn:
                 self._owe(mid, ("error", "not_ready"))
             return  # after hello: no engine request awaits it, so it is dropped without an answer
         if not self.ready:
-            if t != "hello":
+            if self.nonce is not None:  # a challenge is owed or came: only auth is answered
+                if t != "auth":
+                    self._owe(mid, ("error", "not_ready"))
+                elif self.proves(message):
+                    self._owe(mid, ("welcome", None))
+                    self.ready = True
+                else:
+                    self._owe(mid, ("error", "unauthorized"))
+                    self.closing = True
+            elif t != "hello":
                 self._owe(mid, ("error", "not_ready"))
-            elif message.fields.get("token") != self.engine.token:
+            elif message.fields["key"] != auth.MASTER_KEY:  # the fuzz engine issued no scoped token
                 self._owe(mid, ("error", "unauthorized"))
                 self.closing = True
             else:
-                self._owe(mid, ("welcome", None))
-                self.ready = True
+                self._owe(mid, ("challenge", None))
+                self.nonce = message.fields["nonce"]
             return
-        if t == "hello":
+        if t in ("hello", "pair", "auth"):
             self._owe(mid, ("error", "bad_message"))
         elif t in ("status", "models.list"):
             self._owe(mid, ("status" if t == "status" else "models", None))
@@ -239,6 +246,27 @@ class Conn:
             assert mid not in self.sync_owed and mid not in self.jobs, f"test bug: id {mid!r} reused"
             self.jobs[mid] = Job(t, allowed, outputs)
 
+    def proves(self, message: messages.Message) -> bool:
+        """Whether ``auth`` ``message`` answers the challenge received with the right proof."""
+        if self.challenge is None:
+            return False
+        challenge, engine_nonce = self.challenge
+        proof = auth.client_proof(self.engine.token, self.nonce, engine_nonce)
+        return message.ref == challenge and message.fields["proof"] == proof
+
+    def handshake(self, *, key: str = auth.MASTER_KEY, proof: str | None = None) -> None:
+        """hello, then (once its challenge is in) auth with the right proof or ``proof``."""
+        self.send_json(hello_obj(key))
+        if self.nonce is None or self.ready or self.challenge is not None:
+            return  # no challenge owed for this hello (it is refused, or the handshake was done)
+        deadline = time.monotonic() + WAIT_S
+        while self.challenge is None:
+            if not self._receive(deadline):
+                raise AssertionError(f"connection closed ({self.closed_with}) before the challenge\n" + self.transcript())
+        challenge, engine_nonce = self.challenge
+        self.send_json({"v": 2, "type": "auth", "id": fresh_id("auth"), "ref": challenge,
+                        "proof": proof if proof is not None else auth.client_proof(self.engine.token, self.nonce, engine_nonce)})
+
     def model_name(self) -> str:
         return self.engine.model_name  # set by the fixture
 
@@ -275,6 +303,9 @@ class Conn:
         elif m.ref in self.sync_owed:
             answers, _ = self.sync_owed.pop(m.ref)
             assert (m.type, m.fields.get("code")) in answers, f"expected {answers}; got " + where
+            if m.type == "challenge":
+                self.challenge = (m.id, m.fields["nonce"])
+                assert m.fields["proof"] == auth.engine_proof(self.engine.token, self.nonce, m.fields["nonce"]), where
             if m.type == "welcome":
                 assert m.fields["limits"]["max_text_bytes"] == self.mirror.max_text_bytes, where
                 assert m.fields["limits"]["max_frame_bytes"] == self.mirror.max_frame_bytes, where
@@ -331,7 +362,7 @@ class Conn:
             while marker is None or marker not in self.sync_owed:
                 # a text frame while buffers are due is dropped (and answered by an error): send another
                 marker = fresh_id("sync")
-                self.send(json.dumps({"v": 1, "type": "status", "id": marker}))
+                self.send(json.dumps({"v": 2, "type": "status", "id": marker}))
             while marker in self.sync_owed:
                 if not self._receive(deadline):
                     raise AssertionError(f"connection closed ({self.closed_with}) during sync\n" + self.transcript())
@@ -347,7 +378,7 @@ class Conn:
         for ref, job in list(self.jobs.items()):
             # a text frame while buffers are due is dropped with the request they belong to: send another
             while job.type == "video_start" and job.state != "done" and not job.ended and not self.closing and self.closed_with is None:
-                self.send(json.dumps({"v": 1, "type": "video_end", "id": fresh_id("end"), "stream": ref}))
+                self.send(json.dumps({"v": 2, "type": "video_end", "id": fresh_id("end"), "stream": ref}))
         self.sync()
         deadline = time.monotonic() + WAIT_S
         while self.closed_with is None and any(j.state != "done" for j in self.jobs.values()):
@@ -373,15 +404,16 @@ def dumps(obj, ensure_ascii: bool = False) -> str:
     return text
 
 
-def hello_obj(token: str, id: str | None = None) -> dict:
-    return {"v": 1, "type": "hello", "id": id or fresh_id("h"), "protocol": 1, "client": {"name": "fuzz", "version": "0"}, "token": token}
+def hello_obj(key: str = auth.MASTER_KEY, id: str | None = None) -> dict:
+    return {"v": 2, "type": "hello", "id": id or fresh_id("h"), "protocol": 2, "client": {"name": "fuzz", "version": "0"},
+            "key": key, "nonce": auth.new_nonce()}
 
 
 def assert_engine_up(engine: Engine) -> None:
     assert engine.proc.poll() is None, "the engine died:\n" + "".join(engine.log[-40:])
     conn = Conn(engine)
     try:
-        conn.send_json(hello_obj(engine.token))
+        conn.handshake()
         conn.drain()
         assert conn.ready
     finally:
@@ -394,9 +426,9 @@ def run_example(engine: Engine, name: str, ops, *, hello_first: bool = True) -> 
     conn = Conn(engine)
     try:
         if hello_first:
-            conn.send_json(hello_obj(engine.token))
+            conn.handshake()
         for op in ops:
-            if conn.closing:  # the engine hung up after a wrong token: carry on on a new connection
+            if conn.closing:  # the engine hung up after an unknown key or a wrong proof: carry on on a new connection
                 conn.drain()
                 conn.close()
                 conn = Conn(engine)
@@ -414,6 +446,7 @@ SAFE_TEXT = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_si
 TEXT = st.text(max_size=40) | st.sampled_from(["\ud800", "a\udfff", "\udc00\ud800", "é\u2028\x00"])
 """Any text, lone surrogates included (JSON strings carry them escaped)."""
 IDS = st.from_regex(r"[A-Za-z0-9_.:-]{1,64}", fullmatch=True)
+KEY_IDS = st.from_regex(r"[A-Za-z0-9_-]{1,64}", fullmatch=True).filter(lambda k: k != auth.MASTER_KEY)
 SCALARS = st.one_of(
     st.none(),
     st.booleans(),
@@ -509,10 +542,12 @@ def requests(draw, type_: str | None = None, results: tuple[str, ...] = ()):
     A ``video_frame``'s ``stream`` is an :class:`OpenStream`: one of the connection's open streams
     when sent (as :attr:`Conn.results` is for ``adjust_edges`` in the interleavings)."""
     type_ = type_ or draw(st.sampled_from([t for t in schemas.REQUEST_TYPES if t != "hello"]))
-    obj = {"v": 1, "type": type_, "id": fresh_id()}
+    obj = {"v": 2, "type": type_, "id": fresh_id()}
     payloads: list[bytes] = []
-    if type_ == "hello":
-        obj.update(protocol=1, client={"name": "fuzz", "version": "0"}, token="?")
+    if type_ == "hello":  # a key the engine does not know
+        obj.update(protocol=2, client={"name": "fuzz", "version": "0"}, key=draw(KEY_IDS), nonce=auth.new_nonce())
+    elif type_ == "auth":  # a proof for no challenge of this connection
+        obj.update(ref=fresh_id("e"), proof=auth.new_nonce())
     elif type_ in ("select_subject", "plate_matte", "trimap", "refine", "phone_cut"):
         spec, data = draw(image_buffers())
         obj["buffers"], payloads = [spec], [data]
@@ -556,11 +591,11 @@ BAD_VALUES = st.one_of(JSON, SCALARS, st.sampled_from(["", "x" * 300, "rgba8", "
 
 
 @st.composite
-def mutated_requests(draw, type_: str, token: str):
+def mutated_requests(draw, type_: str):
     """A request of ``type_`` with fields set to random (mostly wrong) values, removed or added."""
     obj, payloads = draw(requests(type_))
     if type_ == "hello" and draw(st.booleans()):
-        obj["token"] = token
+        obj["key"] = auth.MASTER_KEY  # the key the engine knows: a challenge, unless a mutation breaks the hello
     paths = _schema_paths(schemas.REQUEST_SCHEMAS[type_])
     for _ in range(draw(st.integers(1, 3))):
         action = draw(st.sampled_from(["set", "set", "set", "delete", "add"]))
@@ -649,7 +684,7 @@ def malformed_texts(draw):
 def test_malformed_json_text_frames(engine, record_property):
     @FUZZ
     @given(st.lists(malformed_texts(), min_size=1, max_size=4), st.booleans())
-    @example(['{"v":1,"id":"a1","type":"\\ud800"}', '{"v":1,"id":"a2","type":"status","x\\udfff":1}'], True)  # found by fuzzing
+    @example(['{"v":2,"id":"a1","type":"\\ud800"}', '{"v":2,"id":"a2","type":"status","x\\udfff":1}'], True)  # found by fuzzing
     def check(texts, hello_first):
         run_example(engine, "malformed_text", [lambda c, t=t: c.send(t) for t in texts], hello_first=hello_first)
 
@@ -663,7 +698,7 @@ def test_wrong_fields_for_every_request_type(engine, record_property):
     def check(data):
         type_ = data.draw(st.sampled_from(schemas.REQUEST_TYPES))
         CASES[f"fields:{type_}"] += 1
-        obj, frames = data.draw(mutated_requests(type_, engine.token))
+        obj, frames = data.draw(mutated_requests(type_))
         hello_first = type_ != "hello" or data.draw(st.booleans())
         run_example(engine, "wrong_fields", [lambda c: c.send_json(obj, *frames)], hello_first=hello_first)
 
@@ -673,21 +708,25 @@ def test_wrong_fields_for_every_request_type(engine, record_property):
 
 @st.composite
 def out_of_order_ops(draw):
-    """Requests before hello, second hellos, wrong tokens, cancels and adjust_edges of unknown ids,
+    """Requests before hello, second hellos, unknown keys, wrong proofs, cancels and adjust_edges of unknown ids,
     unknown and engine-only types."""
-    kind = draw(st.sampled_from(["request", "hello", "bad_token", "bad_protocol", "cancel", "adjust", "unknown_type", "engine_type"]))
+    kind = draw(st.sampled_from(["request", "hello", "bad_key", "bad_proof", "bad_protocol", "cancel", "adjust", "unknown_type",
+                                 "engine_type"]))
     CASES[f"order:{kind}"] += 1
     if kind == "request":
         obj, payloads = draw(requests())
         return lambda c: c.send_json(obj, *payloads)
     if kind == "hello":
-        return lambda c: c.send_json(hello_obj(c.engine.token))
-    if kind == "bad_token":
-        token = draw(TEXT.filter(bool) | st.text(min_size=1, max_size=256))
-        return lambda c: c.send_json(hello_obj(token))
+        return lambda c: c.handshake()
+    if kind == "bad_key":  # unknown to the engine, or not a key id at all (bad_parameter)
+        key = draw(KEY_IDS | TEXT.filter(bool) | st.text(min_size=1, max_size=256))
+        return lambda c: c.handshake(key=key)
+    if kind == "bad_proof":
+        proof = draw(st.from_regex(r"[0-9a-f]{64}", fullmatch=True) | TEXT)
+        return lambda c: c.handshake(proof=proof)
     if kind == "bad_protocol":
-        protocol = draw(st.integers(2, 10**20))
-        return lambda c: c.send_json({**hello_obj(c.engine.token), "protocol": protocol})
+        protocol = draw(st.integers(3, 10**20) | st.just(1))
+        return lambda c: c.send_json({**hello_obj(), "protocol": protocol})
     if kind == "cancel":
         target = draw(st.sampled_from(["own", "unknown", "twice"]))
 
@@ -695,22 +734,23 @@ def out_of_order_ops(draw):
             job = fresh_id("nojob")
             if target != "unknown" and c.jobs:
                 job = list(c.jobs)[-1]
-            c.send_json({"v": 1, "type": "cancel", "id": fresh_id(), "job": job})
+            c.send_json({"v": 2, "type": "cancel", "id": fresh_id(), "job": job})
             if target == "twice":
-                c.send_json({"v": 1, "type": "cancel", "id": fresh_id(), "job": job})
+                c.send_json({"v": 2, "type": "cancel", "id": fresh_id(), "job": job})
 
         return cancel
     if kind == "adjust":
-        return lambda c: c.send_json({"v": 1, "type": "adjust_edges", "id": fresh_id(), "result": "r" + fresh_id("gone")})
+        return lambda c: c.send_json({"v": 2, "type": "adjust_edges", "id": fresh_id(), "result": "r" + fresh_id("gone")})
     type_ = draw(st.sampled_from(schemas.REPLY_TYPES)) if kind == "engine_type" else draw(TEXT.filter(lambda t: t not in schemas.REQUEST_TYPES))
     fields = draw(st.dictionaries(st.sampled_from(["ref", "code", "message", "position", "by", "models"]), JSON, max_size=3))
-    return lambda c: c.send_json({"v": 1, "type": type_, "id": fresh_id(), **fields})
+    return lambda c: c.send_json({"v": 2, "type": type_, "id": fresh_id(), **fields})
 
 
 def test_messages_out_of_order(engine, record_property):
     @FUZZ
     @given(st.lists(out_of_order_ops(), min_size=1, max_size=6), st.booleans())
-    @example([lambda c: c.send_json(hello_obj("\ud800"))], False)  # found by fuzzing: a token that is not UTF-8
+    @example([lambda c: c.handshake(proof="\ud800")], False)  # a proof that is not UTF-8
+    @example([lambda c: c.send_json(hello_obj("\ud800"))], False)  # a key that is not UTF-8
     def check(ops, hello_first):
         run_example(engine, "out_of_order", ops, hello_first=hello_first)
 
@@ -757,7 +797,7 @@ def binary_ops(draw):
         text = draw(st.sampled_from(["status", "garbage"]))
         return lambda c: (
             c.send(json.dumps(obj)),
-            c.send(json.dumps({"v": 1, "type": "status", "id": fresh_id()}) if text == "status" else "{]"),
+            c.send(json.dumps({"v": 2, "type": "status", "id": fresh_id()}) if text == "status" else "{]"),
             [c.send(p) for p in payloads],
         )
     return lambda c: c.send_json(obj, *payloads)
@@ -788,7 +828,7 @@ def test_random_interleavings(engine, record_property):
 
         def op(c):
             if adjust and c.results:  # adjust one of this connection's results
-                c.send_json({"v": 1, "type": "adjust_edges", "id": fresh_id(), "result": c.results[-1], **fields})
+                c.send_json({"v": 2, "type": "adjust_edges", "id": fresh_id(), "result": c.results[-1], **fields})
             else:
                 c.send_json(obj, *payloads)
                 for frame, frame_payloads in frames:
@@ -802,19 +842,19 @@ def test_random_interleavings(engine, record_property):
 
     @st.composite
     def mutated(draw):
-        obj, frames = draw(mutated_requests(draw(st.sampled_from(schemas.REQUEST_TYPES)), "wrong"))
+        obj, frames = draw(mutated_requests(draw(st.sampled_from(schemas.REQUEST_TYPES))))
         return lambda c: c.send_json(obj, *frames)
 
     ops = st.lists(st.one_of(texts, out_of_order_ops(), binary_ops(), good_job(), mutated(), sync()), min_size=1, max_size=12)
 
     def video_stream(c):  # frames that all reach an open stream, so its `frame` messages are checked every run
         stream = fresh_id()
-        c.send_json({"v": 1, "type": "video_start", "id": stream})
+        c.send_json({"v": 2, "type": "video_start", "id": stream})
         width, height = VIDEO_FRAME_SIZE
         for pattern in (b"\x00", b"\x80\x10\xf0", b"\xff"):
             data = (pattern * width * height * 3)[: width * height * 3]
             spec = {"name": "image", "format": "rgb8", "width": width, "height": height, "size": len(data)}
-            c.send_json({"v": 1, "type": "video_frame", "id": fresh_id(), "buffers": [spec], "stream": stream}, data)
+            c.send_json({"v": 2, "type": "video_frame", "id": fresh_id(), "buffers": [spec], "stream": stream}, data)
 
     @FUZZ
     @given(ops, st.booleans())
@@ -832,7 +872,7 @@ def test_frames_beyond_max_size_close_the_connection_with_1009(engine, opcode, r
     CASES["oversized"] += 1
     conn = Conn(engine)
     try:
-        conn.send_json(hello_obj(engine.token))
+        conn.handshake()
         conn.sync()
         length = conn.mirror.max_frame_bytes + 1
         header = struct.pack("!BBQ", 0x80 | opcode, 0x80 | 127, length) + b"\x00\x00\x00\x00"
