@@ -267,8 +267,14 @@ def storm(engine: EngineProcess) -> dict:
             SoftcutClient(port=engine.port, token=engine.token, timeout=600) as client:
         for _ in range(2):
             busy._send_all(messages.select_subject(big, refine="best"))
-        reading = threading.Thread(target=lambda: [busy.poll(1.0) for _ in range(120)], daemon=True)
-        reading.start()  # the busy client reads its answers
+        def read_answers() -> None:  # the busy client reads its answers until the bench closes it
+            try:
+                for _ in range(600):
+                    busy.poll(1.0)
+            except Exception:  # closed at the end
+                pass
+
+        threading.Thread(target=read_answers, daemon=True).start()
         for _ in range(25):
             jobs = [messages.select_subject(small_image(), refine="best", priority="batch") for _ in range(14)]
             for job in jobs:
