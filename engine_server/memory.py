@@ -12,8 +12,9 @@ result caches (:attr:`engine_server.engine.Engine.results`, ``coarse_cache``), w
 a quarter of it at most. The model's own memory (weights and inference, about 1.3 GB for
 IS-Net on the CPU) is on top, as is Python's own (~0.2 GB); ``status`` reports the split.
 
-Estimates are ``fixed + bytes_per_pixel × pixels`` per operation and mode, plus the
-request's own payload bytes, from :data:`BYTES_PER_PIXEL` and :data:`OUTPUT_BYTES_PER_PIXEL`:
+Estimates are bytes per pixel of the image and of its working image (bounded, e.g. 1 MP)
+per operation and mode, plus the request's own payload bytes, from :data:`COSTS` and
+:data:`OUTPUT_BYTES_PER_PIXEL`:
 upper bounds of peaks measured in a child process per case (bench/bench_memory.py,
 docs/benchmarks.md "Engine memory per job"), on the worst image for the matte's soft pixels.
 """
@@ -50,21 +51,37 @@ EXPRESS_FRACTION = 0.125
 POLL_S = 0.05
 """How often a waiting job looks at its cancel flag."""
 
-BYTES_PER_PIXEL: dict[tuple[str, str], tuple[float, int]] = {
-    # (operation, mode): (bytes per pixel of the (largest) image, fixed bytes), outputs excluded
-    ("select_subject", "none"): (40.0, 160 * MIB),
-    ("select_subject", "fast"): (40.0, 220 * MIB),
-    ("select_subject", "best"): (40.0, 700 * MIB),
-    ("select_subject", "colours"): (52.0, 0),  # added when foreground or cutout is asked for
-    ("trimap", "best"): (24.0, 160 * MIB),
-    ("refine", "fast"): (30.0, 300 * MIB),
-    ("refine", "best"): (30.0, 1100 * MIB),
-    ("refine", "colours"): (52.0, 0),
-    ("adjust_edges", "alpha"): (16.0, 16 * MIB),
-    ("adjust_edges", "colours"): (52.0, 16 * MIB),
-    ("soft_segments", "best"): (130.0, 400 * MIB),
-    ("plate_matte", "plate"): (40.0, 0),  # per plate pixel, with the select_subject figures
-    ("video", "state"): (40.0, 0),  # a stream's filter state (two frames), with the frame's figures
+@dataclass(frozen=True)
+class Cost:
+    """A stage's peak bytes: ``per_pixel`` for each pixel of the image and ``per_working`` for each
+    pixel of its working image (at most ``working`` pixels: the model's input, the solver's)."""
+
+    per_pixel: float
+    per_working: float = 0.0
+    working: int = 1_000_000
+
+    def bytes(self, pixels: int) -> float:
+        return self.per_pixel * pixels + self.per_working * min(pixels, self.working)
+
+
+BASE_BYTES = 32 * MIB
+"""Every job's own small change (Python objects, a worker thread's malloc arena)."""
+
+COSTS: dict[tuple[str, str], Cost] = {
+    # (operation, mode): its peak without outputs (see OUTPUT_BYTES_PER_PIXEL)
+    ("select_subject", "none"): Cost(24.0, 160.0),
+    ("select_subject", "fast"): Cost(24.0, 200.0),
+    ("select_subject", "best"): Cost(24.0, 700.0, 600_000),
+    ("select_subject", "colours"): Cost(30.0, 150.0),  # added when foreground or cutout is asked for
+    ("trimap", "best"): Cost(20.0, 160.0, 600_000),
+    ("refine", "fast"): Cost(26.0, 300.0),
+    ("refine", "best"): Cost(26.0, 1100.0),
+    ("refine", "colours"): Cost(30.0, 150.0),
+    ("adjust_edges", "alpha"): Cost(12.0),
+    ("adjust_edges", "colours"): Cost(42.0, 150.0),
+    ("soft_segments", "best"): Cost(130.0, 400.0),
+    ("plate_matte", "plate"): Cost(40.0),  # per plate pixel, with the select_subject figures
+    ("video", "state"): Cost(40.0),  # a stream's filter state (two frames), with the frame's figures
 }
 """Upper bounds of measured job peaks, see the module's docstring."""
 
@@ -116,9 +133,10 @@ def split(memory: int, cache_bytes: int) -> tuple[int, int]:
 
 def job_estimate(op: str, fields: Mapping[str, Any], buffers: Iterable[tuple[str, int, int, int]], *,
                  result_pixels: int = 0) -> int:
-    """The peak bytes a job may hold above the engine's baseline.
+    """The peak bytes a job may hold above the engine's baseline: :data:`BASE_BYTES`, its
+    payload, the :data:`COSTS` of its stages and :data:`OUTPUT_BYTES_PER_PIXEL` of its outputs.
 
-    op: the request type (``video_start`` for one frame of a stream with its state);
+    op: the request type (``video_start``: one frame of a stream with the stream's state);
     fields: the request's fields; buffers: (format, width, height, payload bytes) of each
     buffer; result_pixels: ``adjust_edges``: the stored result's pixels.
     """
@@ -127,34 +145,34 @@ def job_estimate(op: str, fields: Mapping[str, Any], buffers: Iterable[tuple[str
     pixels = buffers[0][1] * buffers[0][2] if buffers else result_pixels
     outputs = list(fields.get("outputs", ["alpha"]))
     colours = bool({"foreground", "cutout"} & set(outputs))
-    parts: list[tuple[float, int]] = []
+    stages: list[Cost] = []
     if op in ("select_subject", "plate_matte", "video_start"):
-        parts.append(BYTES_PER_PIXEL["select_subject", str(fields.get("refine", "best"))])
+        stages.append(COSTS["select_subject", str(fields.get("refine", "best"))])
         if colours or op != "select_subject":  # plates and streams decontaminate as they go
-            parts.append(BYTES_PER_PIXEL["select_subject", "colours"])
+            stages.append(COSTS["select_subject", "colours"])
         if op == "video_start":
-            parts.append(BYTES_PER_PIXEL["video", "state"])
+            stages.append(COSTS["video", "state"])
     elif op == "phone_cut":  # model stage, preview, then the full-size best cut-out in the background
-        parts += [BYTES_PER_PIXEL["select_subject", "best"], BYTES_PER_PIXEL["select_subject", "colours"]]
+        stages += [COSTS["select_subject", "best"], COSTS["select_subject", "colours"]]
         outputs = ["cutout", "cutout"]  # the RGBA cut-out and its PNG
     elif op == "trimap":
-        parts.append(BYTES_PER_PIXEL["trimap", "best"])
+        stages.append(COSTS["trimap", "best"])
         outputs = ["trimap"]
     elif op == "refine":
-        parts.append(BYTES_PER_PIXEL["refine", str(fields.get("mode", "best"))])
+        stages.append(COSTS["refine", str(fields.get("mode", "best"))])
         if colours:
-            parts.append(BYTES_PER_PIXEL["refine", "colours"])
+            stages.append(COSTS["refine", "colours"])
     elif op == "adjust_edges":
-        parts.append(BYTES_PER_PIXEL["adjust_edges", "colours" if colours else "alpha"])
+        stages.append(COSTS["adjust_edges", "colours" if colours else "alpha"])
     elif op == "soft_segments":
-        parts.append(BYTES_PER_PIXEL["soft_segments", "best"])
+        stages.append(COSTS["soft_segments", "best"])
         outputs = ["cutout"] * int(fields.get("count", 5))
     else:
         raise ParameterError(f"op: no memory estimate for {op!r}")
-    per_pixel = sum(bpp for bpp, _ in parts) + sum(OUTPUT_BYTES_PER_PIXEL.get(name, 0.0) for name in outputs)
-    total = sum(fixed for _, fixed in parts) + per_pixel * pixels + payload
+    total = BASE_BYTES + payload + sum(stage.bytes(pixels) for stage in stages)
+    total += sum(OUTPUT_BYTES_PER_PIXEL.get(name, 0.0) for name in outputs) * pixels
     if op == "plate_matte" and len(buffers) > 1:
-        total += BYTES_PER_PIXEL["plate_matte", "plate"][0] * buffers[1][1] * buffers[1][2]
+        total += COSTS["plate_matte", "plate"].bytes(buffers[1][1] * buffers[1][2])
     return int(math.ceil(total))
 
 
