@@ -435,8 +435,8 @@ class EngineServer:
             token = self.tokens.issue(scope, name)
         except (OSError, TokenFileError) as exc:
             log.error("cannot store a new token in %s: %s", self.tokens.path, exc)
-            await client.send(messages.error("internal", f"the engine could not store the paired token: {exc}",
-                                             ref=message.id))
+            await client.send(messages.error("storage_failed", f"the engine could not store the paired token in "
+                                                               f"{self.tokens.path}: {exc}", ref=message.id))
             return
         log.info("client %s (%s) paired: token %s, scope %s", client.id, name, token.id, scope)
         await client.send(messages.paired(auth.credential(token.id, token.secret), scope=scope, ref=message.id))

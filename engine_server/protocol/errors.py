@@ -65,7 +65,8 @@ ERROR_DESCRIPTIONS: dict[str, str] = {
     "model_error": "The model could not be loaded or failed while running.",
     "alignment_failed": "`plate_matte`: the clean plate could not be aligned with the image (too few matching "
     "features, an implausible camera move, too little overlap, or another scene); the message says which.",
-    "storage_failed": "The engine could not write a file it must keep (`phone_cut`'s cut-out in the outbox): the "
+    "storage_failed": "The engine could not write a file it must keep (`phone_cut`'s cut-out in the outbox, `pair`'s "
+    "new token in tokens.json): the "
     "disk is full, read-only or failing. The message says which, with the path, e.g. \"the engine could not save the "
     "cut-out: no space left on device (…/outbox/d….png)\". Nothing half-written is kept; retry once there is room.",
     "internal": "A bug in the engine. The message says what failed; the connection stays usable.",
