@@ -271,8 +271,11 @@ def load_or_create_token() -> str:
         created = _create_private(path, (token + "\n").encode())
     except OSError as exc:
         raise _write_token_error(path, exc) from None
-    if not created:  # another engine created it first
-        return read_token() or token
+    if not created:  # another engine created it first, or the name is taken by a dangling link
+        existing = read_token()
+        if existing is None:
+            raise _token_error(path, "is a symbolic link to a missing file")
+        return existing
     return token
 
 

@@ -28,6 +28,7 @@ from PIL import Image
 
 from conftest import red_disc_image, textured
 from core.imageio import float_to_uint8
+from engine_server import config
 from engine_server.client import EngineError, EngineUnavailable, SoftcutClient, jpeg_image, raw_image
 from engine_server.launcher import EngineProcess
 
@@ -292,3 +293,32 @@ def test_a_full_disk_is_reported_as_such_by_phone_cut_and_phone_paste(small_disk
         assert client.phone_paste(cut, paste_photo()).fields["status"] == "kept"
         assert record(config, cut)["state"] == "pending"
         assert [p.name for p in outbox.iterdir() if p.name.endswith(".tmp")] == []
+
+
+def test_write_private_replaces_a_file_atomically_and_privately(tmp_path):
+    target = tmp_path / "config" / "tokens.json"
+    umask = os.umask(0o022)  # the usual one, which would leave 0755 folders and 0644 files
+    try:
+        config.write_private(target, b"one")
+        config.write_private(target, b"two")
+    finally:
+        os.umask(umask)
+    assert target.read_bytes() == b"two" and modes(target.parent) == {".": 0o700, "tokens.json": 0o600}
+
+
+def test_write_private_on_a_full_disk_keeps_the_old_file_and_no_temporary(small_disk):
+    target = small_disk / "config" / "tokens.json"
+    config.write_private(target, b"old")
+    fill(small_disk)
+    with pytest.raises(OSError) as full:
+        config.write_private(target, b"x" * 100_000)
+    assert full.value.errno == errno.ENOSPC
+    assert target.read_bytes() == b"old" and os.listdir(target.parent) == ["tokens.json"]
+
+
+def test_a_dangling_token_link_is_named_not_taken_for_a_first_start(tmp_path, monkeypatch):
+    monkeypatch.setenv("SOFTCUT_CONFIG", str(tmp_path))
+    (tmp_path / "token").symlink_to(tmp_path / "elsewhere")
+    with pytest.raises(config.TokenFileError, match="is a symbolic link to a missing file; .*--new-token"):
+        config.load_or_create_token()
+    assert len(config.new_token()) == 43 and config.read_token() == config.load_or_create_token()
