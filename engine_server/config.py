@@ -147,41 +147,56 @@ def _create_private(path: Path, data: bytes) -> bool:
     return True
 
 
-def tighten_modes(folder: Path, *, recursive: bool = True) -> list[str]:
-    """Take group and other permissions off ``folder`` and (``recursive``) every folder and file in it.
+def tighten_modes(path: Path, *, recursive: bool = True) -> list[str]:
+    """Take group and other permissions off ``path`` and, for a folder and ``recursive``, off
+    every folder and file in it.
 
     Symbolic links are left alone (neither changed nor followed). Returns one line per change,
-    e.g. "/home/u/.config/softcut/outbox: mode 0755 → 0700", each also logged as a warning.
-    A no-op outside POSIX.
+    e.g. "/home/u/.config/softcut/outbox: mode 0755 → 0700 (other users could read it)", each
+    also logged as a warning. A no-op outside POSIX.
     """
-    if not _POSIX or not Path(folder).is_dir():
+    path = Path(path)
+    if not _POSIX:
         return []
-    paths = [Path(folder)]
-    if recursive:
-        paths += [Path(root) / name for root, dirs, files in os.walk(folder) for name in dirs + files]
-    changed = []
-    for path in paths:
-        try:
-            info = path.lstat()
-        except FileNotFoundError:
-            continue
-        mode = stat.S_IMODE(info.st_mode)
-        if stat.S_ISLNK(info.st_mode) or not mode & 0o077:
-            continue
-        os.chmod(path, mode & ~0o077)
-        line = f"{path}: mode {mode:04o} → {mode & ~0o077:04o} (other users could read it)"
-        log.warning("tightened %s", line)
-        changed.append(line)
-    return changed
+    paths = [path]
+    if recursive and path.is_dir() and not path.is_symlink():
+        paths += [Path(root) / name for root, dirs, files in os.walk(path) for name in dirs + files]
+    return [line for line in map(_tighten_one, paths) if line is not None]
+
+
+def _tighten_one(path: Path) -> str | None:
+    """Clear ``path``'s group and other permission bits; the change as a line, or None (no change,
+    a link, gone)."""
+    try:
+        info = path.lstat()
+    except FileNotFoundError:
+        return None
+    mode = stat.S_IMODE(info.st_mode)
+    if stat.S_ISLNK(info.st_mode) or not mode & 0o077:
+        return None
+    os.chmod(path, mode & ~0o077)
+    line = f"{path}: mode {mode:04o} → {mode & ~0o077:04o} (other users could read it)"
+    log.warning("tightened %s", line)
+    return line
+
+
+PRIVATE_ENTRIES = (TOKEN_FILE, "tokens.json", "outbox")
+"""What Softcut keeps in the config folder, tightened at start (the outbox with all it holds).
+Nothing else in the folder is touched: ``$SOFTCUT_CONFIG`` may name a folder shared with other things."""
 
 
 def secure_config_dir() -> list[str]:
-    """Create the config folder (0700) if needed and tighten it and everything in it (folders 0700,
-    files 0600); returns the changes made (see :func:`tighten_modes`). Raises ConfigError."""
+    """Create the config folder (0700) if needed and tighten it and Softcut's files in it
+    (:data:`PRIVATE_ENTRIES` and leftover temporary files: folders 0700, files 0600); returns
+    the changes made (see :func:`tighten_modes`). Raises ConfigError."""
     folder = config_dir()
     try:
         folder.mkdir(mode=PRIVATE_DIR_MODE, parents=True, exist_ok=True)
-        return tighten_modes(folder)
+        changes = tighten_modes(folder, recursive=False)
+        temporaries = [p for name in PRIVATE_ENTRIES for p in folder.glob(f".{name}.*.tmp")]
+        for path in [*(folder / name for name in PRIVATE_ENTRIES), *temporaries]:
+            changes += tighten_modes(path)
+        return changes
     except OSError as exc:
         raise ConfigError(f"cannot set up the config folder {folder}: {exc.strerror or exc}") from None
 

@@ -322,3 +322,19 @@ def test_a_dangling_token_link_is_named_not_taken_for_a_first_start(tmp_path, mo
     with pytest.raises(config.TokenFileError, match="is a symbolic link to a missing file; .*--new-token"):
         config.load_or_create_token()
     assert len(config.new_token()) == 43 and config.read_token() == config.load_or_create_token()
+
+
+def test_start_tightens_softcuts_own_files_and_nothing_else_in_a_shared_folder(tmp_path, monkeypatch):
+    shared = tmp_path / "shared"  # $SOFTCUT_CONFIG may name a folder other things live in too
+    (shared / "outbox").mkdir(parents=True)
+    for name in ("notes.txt", "token", "outbox/d0123456789abcdef.json", ".token.1.ab.tmp"):
+        (shared / name).write_text("x")
+        (shared / name).chmod(0o644)
+    (shared / "outbox").chmod(0o755)
+    shared.chmod(0o755)
+    monkeypatch.setenv("SOFTCUT_CONFIG", str(shared))
+    changes = config.secure_config_dir()
+    assert len(changes) == 5 and all("→" in line for line in changes)
+    assert modes(shared) == {".": 0o700, "notes.txt": 0o644, "token": 0o600, ".token.1.ab.tmp": 0o600,
+                             "outbox": 0o700, "outbox/d0123456789abcdef.json": 0o600}
+    assert config.secure_config_dir() == []
