@@ -332,3 +332,23 @@ def test_wrong_proofs_early_messages_and_protocol_1_are_refused(lan_engine):
                                  "client": {"name": "softcut-krita", "version": "0.0.9"}, "token": lan_engine.token}))
         answer = handshake.until(ws, "c1", ("error",))
         assert answer.fields["code"] == "unsupported_version" and "update the plug-in" in answer.fields["message"]
+
+
+def test_the_phone_scope_allows_what_the_phone_page_sends_and_no_more():
+    """Every request type phone.js sends (its jobs, and the shared client's status and cancel) is in the
+    phone scope, and the scope holds nothing else; nothing editor-side is allowed."""
+    import re
+
+    from engine_server import scopes
+
+    page = (ROOT / "engine_server" / "phone" / "phone.js").read_text()
+    client = (ROOT / "plugins" / "photoshop_uxp" / "src" / "client.js").read_text()
+    sent = set(re.findall(r'type: "([a-z_.]+)", fields', page))
+    sent |= {"status"} if 'this.request("status")' in client else set()
+    sent |= {"cancel"} if 'type: "cancel"' in client else set()
+    assert sent == {"phone_cut", "phone_paste", "status", "cancel"}
+    assert scopes.ALLOWED[scopes.PHONE] == frozenset(sent)
+    for refused in ("select_subject", "phone_link", "placed", "snapshot", "video_start", "models.list"):
+        assert not scopes.allows(scopes.PHONE, refused) and scopes.allows(scopes.EDITOR, refused)
+    assert scopes.allows(scopes.PHONE, "hello")  # answered bad_message after the handshake, not unauthorized
+    assert not scopes.allows(None, "status")
