@@ -15,7 +15,6 @@ restart.
 from __future__ import annotations
 
 import json
-import logging
 import os
 import secrets
 import time
@@ -27,7 +26,6 @@ from pathlib import Path
 from engine_server import config
 from engine_server.protocol.auth import MASTER_KEY
 
-log = logging.getLogger(__name__)
 
 TOKENS_FILE = "tokens.json"
 SCOPES = ("editor", "phone")

@@ -24,7 +24,7 @@ import handshake
 from conftest import build_tiny_model, red_disc_image, textured, write_sidecar
 from core.imageio import float_to_uint8
 from engine_server import config
-from engine_server.client import EngineError, EngineImpostor, EngineUnavailable, SoftcutClient, jpeg_image, raw_image
+from engine_server.client import EngineError, EngineImpostor, SoftcutClient, jpeg_image, raw_image
 from engine_server.client.transport import ConnectionClosed
 from engine_server.protocol import auth, codec, messages
 from engine_server.tokens import TokenFileError, TokenStore
