@@ -68,26 +68,27 @@ BASE_BYTES = 32 * MIB
 """Every job's own small change (Python objects, a worker thread's malloc arena)."""
 
 COSTS: dict[tuple[str, str], Cost] = {
-    # (operation, mode): its peak without outputs (see OUTPUT_BYTES_PER_PIXEL)
-    ("select_subject", "none"): Cost(24.0, 160.0),
-    ("select_subject", "fast"): Cost(24.0, 200.0),
-    ("select_subject", "best"): Cost(24.0, 700.0, 600_000),
-    ("select_subject", "colours"): Cost(30.0, 150.0),  # added when foreground or cutout is asked for
-    ("trimap", "best"): Cost(20.0, 160.0, 600_000),
-    ("refine", "fast"): Cost(26.0, 300.0),
-    ("refine", "best"): Cost(26.0, 1100.0),
-    ("refine", "colours"): Cost(30.0, 150.0),
-    ("adjust_edges", "alpha"): Cost(12.0),
-    ("adjust_edges", "colours"): Cost(42.0, 150.0),
-    ("soft_segments", "best"): Cost(130.0, 400.0),
-    ("plate_matte", "plate"): Cost(40.0),  # per plate pixel, with the select_subject figures
-    ("video", "state"): Cost(40.0),  # a stream's filter state (two frames), with the frame's figures
+    # (operation, mode): its peak without the outputs' bytes (OUTPUT_BYTES_PER_PIXEL)
+    ("select_subject", "none"): Cost(18.0, 160.0),
+    ("select_subject", "fast"): Cost(18.0, 170.0),
+    ("select_subject", "best"): Cost(21.0, 480.0, 600_000),
+    ("select_subject", "colours"): Cost(26.0, 60.0),  # added when foreground or cutout is asked for
+    ("trimap", "best"): Cost(17.0, 100.0, 600_000),
+    ("refine", "fast"): Cost(20.0, 170.0),
+    ("refine", "best"): Cost(20.0, 950.0, 600_000),
+    ("refine", "colours"): Cost(26.0, 60.0),
+    ("adjust_edges", "alpha"): Cost(10.0),
+    ("adjust_edges", "colours"): Cost(26.0, 150.0),
+    ("soft_segments", "best"): Cost(100.0, 200.0),
+    ("plate_matte", "plate"): Cost(40.0),  # per plate pixel, on top of select_subject's (not measured)
+    ("video", "state"): Cost(32.0),  # a stream's filter state: two frames' image and alpha (not measured)
 }
-"""Upper bounds of measured job peaks, see the module's docstring."""
+"""Upper bounds of measured job peaks (docs/benchmarks.md: each ≥ 1.15 × the largest of its
+peaks measured at 4 to 36 MP, ≥ 1 × at 0.5 MP), see the module's docstring."""
 
-OUTPUT_BYTES_PER_PIXEL = {"alpha": 6.0, "foreground": 8.0, "cutout": 10.0, "trimap": 3.0, "coarse": 0.0,
-                          "background": 8.0}
-"""What encoding each requested output adds at its peak (the 8-bit result and its copy)."""
+OUTPUT_BYTES_PER_PIXEL = {"alpha": 1.0, "foreground": 3.0, "cutout": 4.0, "trimap": 1.0, "coarse": 0.0,
+                          "background": 3.0}
+"""The encoded outputs a finished job holds (raw 8-bit pixels; a PNG is no larger, bar a few bytes)."""
 
 
 def physical_memory() -> int | None:
