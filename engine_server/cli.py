@@ -66,6 +66,7 @@ def cmd_serve(args: argparse.Namespace, console: core_cli.Console) -> int:
     if not getattr(args, "verbose", False):  # refused attacks, dropped clients: said once, even when quiet
         logging.getLogger("engine_server").setLevel(logging.WARNING)
     token = _serve_token(args, console)  # before the model: a bad token file fails fast
+    memory_bytes = None if args.memory is None else memory.parse_size(args.memory)  # fails before the model loads
     console.info(f"loading model {args.model}…")
     session = core_cli._open_session(args, console, rehash=True)  # ~0.1 s for the 88 MB default model
     limits = Limits(max_pixels=args.max_pixels, max_queued_per_client=args.max_queued)
@@ -84,7 +85,7 @@ def cmd_serve(args: argparse.Namespace, console: core_cli.Console) -> int:
 
     server = EngineServer(
         Engine(session, limits=limits, cache_bytes=args.cache_mb * 1024 * 1024,
-               memory_bytes=None if args.memory is None else memory.parse_size(args.memory)),
+               memory_bytes=memory_bytes),
         token,
         host=host,
         port=args.port,
