@@ -148,7 +148,7 @@ def job_estimate(op: str, fields: Mapping[str, Any], buffers: Iterable[tuple[str
     colours = bool({"foreground", "cutout"} & set(outputs))
     stages: list[Cost] = []
     if op in ("select_subject", "plate_matte", "video_start"):
-        stages.append(COSTS["select_subject", str(fields.get("refine", "best"))])
+        stages.append(_cost("select_subject", fields.get("refine", "best")))
         if colours or op != "select_subject":  # plates and streams decontaminate as they go
             stages.append(COSTS["select_subject", "colours"])
         if op == "video_start":
@@ -159,8 +159,9 @@ def job_estimate(op: str, fields: Mapping[str, Any], buffers: Iterable[tuple[str
     elif op == "trimap":
         stages.append(COSTS["trimap", "best"])
         outputs = ["trimap"]
-    elif op == "refine":
-        stages.append(COSTS["refine", str(fields.get("mode", "best"))])
+    elif op == "refine":  # the guide is decoded before its size is compared with the image's
+        pixels = max(width * height for _, width, height, _ in buffers) if buffers else 0
+        stages.append(_cost("refine", fields.get("mode", "best")))
         if colours:
             stages.append(COSTS["refine", "colours"])
     elif op == "adjust_edges":
@@ -175,6 +176,12 @@ def job_estimate(op: str, fields: Mapping[str, Any], buffers: Iterable[tuple[str
     if op == "plate_matte" and len(buffers) > 1:
         total += COSTS["plate_matte", "plate"].bytes(buffers[1][1] * buffers[1][2])
     return int(math.ceil(total))
+
+
+def _cost(op: str, mode: Any) -> Cost:
+    """``COSTS[op, mode]``; an unknown mode (refused later, when the request is read) costs the most."""
+    found = COSTS.get((op, str(mode)))
+    return found or max((c for (o, m), c in COSTS.items() if o == op and m != "colours"), key=lambda c: c.bytes(10**8))
 
 
 def request_estimate(op: str, request: Any, *, result_pixels: int = 0) -> int:

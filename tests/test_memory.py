@@ -49,6 +49,9 @@ def test_estimates_grow_with_pixels_mode_and_outputs():
     assert raw == estimate() - 1000 + 48_000_000  # the payload itself is counted
     adjust = memory.job_estimate("adjust_edges", {"outputs": ["alpha"]}, [], result_pixels=12_000_000)
     assert 0 < adjust < estimate(refine="none")
+    tiny_image_big_guide = memory.job_estimate("refine", {"mode": "fast"}, [("png", 10, 10, 0), ("grey8", 4000, 3000, 0)])
+    assert tiny_image_big_guide == memory.job_estimate("refine", {"mode": "fast"}, [("png", 4000, 3000, 0)] * 2)
+    assert estimate(refine="no-such-mode") == estimate(refine="best")  # refused later; costs the most meanwhile
     with pytest.raises(ParameterError, match="no memory estimate"):
         memory.job_estimate("hello", {}, [])
 
