@@ -123,15 +123,33 @@ def estimate_foreground_blur_fusion(
         F[known_s] = _fuse_known(image_s[known_s], alpha_s[known_s], blur_f[known_s], background_s[known_s])
     blur_f, blur_b = _local_means(F, blur_b, alpha_s, narrow)
     del F
-    if scale < 1.0:
+    if scale < 1.0:  # F̄ to full size (it becomes the output); B̄ only to full width, its rows strip by strip
         blur_f = cv2.resize(blur_f, (w, h), interpolation=cv2.INTER_LINEAR)
-        blur_b = cv2.resize(blur_b, (w, h), interpolation=cv2.INTER_LINEAR)
+        blur_b = cv2.resize(blur_b, (w, blur_b.shape[0]), interpolation=cv2.INTER_LINEAR)
     out = np.ascontiguousarray(blur_f)  # the strips write into it through reshaped views
     step = max(1, _STRIP_PIXELS // w)
     for y0 in range(0, h, step):  # in row strips: the soft pixels' temporaries are a strip's, not the image's
         rows = slice(y0, y0 + step)
-        _fuse_rows(out[rows], blur_b[rows], image[rows], alpha[rows],
+        strip_b = _linear_rows(blur_b, h, y0, min(h, y0 + step)) if scale < 1.0 else blur_b[rows]
+        _fuse_rows(out[rows], strip_b, image[rows], alpha[rows],
                    None if background is None else background[rows], None if known is None else known[rows])
+    return out
+
+
+def _linear_rows(wide: np.ndarray, height: int, y0: int, y1: int) -> np.ndarray:
+    """Rows ``y0:y1`` of ``wide`` (hs, W, 3) float32 resized bilinearly to ``height`` rows, as
+    ``cv2.resize(..., INTER_LINEAR)`` maps them (pixel centres aligned, edge rows repeated;
+    equal to it within 3e-5). Returns (y1 - y0, W, 3) float32."""
+    hs = wide.shape[0]
+    fy = ((np.arange(y0, y1, dtype=np.float64) + 0.5) * (hs / height) - 0.5).astype(np.float32)
+    top = np.floor(fy).astype(np.int64)
+    frac = fy - top.astype(np.float32)
+    outside = (top < 0) | (top >= hs - 1)
+    frac[outside] = 0.0
+    top = np.clip(top, 0, hs - 1)
+    below = np.minimum(top + 1, hs - 1)
+    out = wide[top] * (np.float32(1.0) - frac)[:, None, None]
+    out += wide[below] * frac[:, None, None]
     return out
 
 
