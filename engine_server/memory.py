@@ -72,13 +72,13 @@ COSTS: dict[tuple[str, str], Cost] = {
     ("select_subject", "none"): Cost(18.0, 160.0),
     ("select_subject", "fast"): Cost(18.0, 170.0),
     ("select_subject", "best"): Cost(21.0, 480.0, 600_000),
-    ("select_subject", "colours"): Cost(26.0, 60.0),  # added when foreground or cutout is asked for
+    ("select_subject", "colours"): Cost(20.0, 60.0),  # added when foreground or cutout is asked for
     ("trimap", "best"): Cost(17.0, 100.0, 600_000),
     ("refine", "fast"): Cost(20.0, 170.0),
     ("refine", "best"): Cost(20.0, 950.0, 600_000),
-    ("refine", "colours"): Cost(26.0, 60.0),
+    ("refine", "colours"): Cost(20.0, 60.0),
     ("adjust_edges", "alpha"): Cost(10.0),
-    ("adjust_edges", "colours"): Cost(26.0, 150.0),
+    ("adjust_edges", "colours"): Cost(20.0, 150.0),
     ("soft_segments", "best"): Cost(100.0, 200.0),
     ("plate_matte", "plate"): Cost(40.0),  # per plate pixel, on top of select_subject's (not measured)
     ("video", "state"): Cost(32.0),  # a stream's filter state: two frames' image and alpha (not measured)
