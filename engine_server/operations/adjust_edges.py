@@ -9,13 +9,18 @@ from core.pipeline import finish_edges
 from engine_server.operations.common import NotFound, Reply, edge_controls, matte_outputs, reserve
 
 
-async def run(engine, job, request) -> Reply:
-    fields = request.fields
+def _stored(engine, fields):
     stored = engine.results.get(str(fields.get("result", "")))
     if stored is None:
         raise NotFound(f"result {fields.get('result')!r} is unknown or expired; run select_subject again")
-    async with reserve(engine, job, request, "adjust_edges", result_pixels=stored.unedited.size):
-        return await _run(engine, job, fields, stored)
+    return stored
+
+
+async def run(engine, job, request) -> Reply:
+    pixels = _stored(engine, request.fields).unedited.size
+    async with reserve(engine, job, request, "adjust_edges", result_pixels=pixels):
+        # looked up again: a job waiting for memory holds no result the cache may have let go
+        return await _run(engine, job, request.fields, _stored(engine, request.fields))
 
 
 async def _run(engine, job, fields, stored) -> Reply:
