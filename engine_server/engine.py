@@ -2,14 +2,15 @@
 
 One model worker thread per device (inference is serialised, it uses every
 core already) and a small CPU pool for refinement, so one job's refinement
-overlaps the next job's inference.
+overlaps the next job's inference. Both run the smallest job's calls first, and the CPU
+pool keeps one more thread for small jobs (:mod:`engine_server.workers`), so a small job
+does not wait for a big one's stages.
 """
 
 from __future__ import annotations
 
 import asyncio
 import os
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -17,6 +18,7 @@ from core.models.session import MaskSession
 from engine_server.memory import MemoryBudget, default_memory, split
 from engine_server.protocol.messages import Limits
 from engine_server.results import LruCache
+from engine_server.workers import PriorityPool, job_size
 
 
 @dataclass
@@ -37,8 +39,8 @@ class Engine:
     memory_bytes: int | None = None
 
     def __post_init__(self) -> None:
-        self.model_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="softcut-model")
-        self.cpu_pool = ThreadPoolExecutor(max_workers=self.cpu_workers, thread_name_prefix="softcut-cpu")
+        self.model_pool = PriorityPool(1, name="softcut-model")
+        self.cpu_pool = PriorityPool(self.cpu_workers + 1, reserved=1, name="softcut-cpu")
         memory = self.memory_bytes or default_memory()
         cache, jobs = split(memory, self.cache_bytes)
         self.coarse_cache = LruCache(cache // 8)
@@ -46,11 +48,13 @@ class Engine:
         self.memory = MemoryBudget(jobs, cache_bytes=cache + cache // 8, memory=memory)
 
     async def on_model(self, fn: Callable[..., Any], *args: Any) -> Any:
-        return await asyncio.get_running_loop().run_in_executor(self.model_pool, fn, *args)
+        """``fn(*args)`` on the model's thread, in the order of the jobs' sizes (:data:`~engine_server.workers.job_size`)."""
+        return await asyncio.wrap_future(self.model_pool.submit(fn, *args, priority=job_size.get()))
 
     async def on_cpu(self, fn: Callable[..., Any], *args: Any) -> Any:
-        return await asyncio.get_running_loop().run_in_executor(self.cpu_pool, fn, *args)
+        """``fn(*args)`` on a CPU worker, in the order of the jobs' sizes."""
+        return await asyncio.wrap_future(self.cpu_pool.submit(fn, *args, priority=job_size.get()))
 
     def close(self) -> None:
-        self.model_pool.shutdown(wait=False, cancel_futures=True)
-        self.cpu_pool.shutdown(wait=False, cancel_futures=True)
+        self.model_pool.shutdown()
+        self.cpu_pool.shutdown()

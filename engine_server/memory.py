@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from core.errors import ImageTooLargeError, ParameterError
+from engine_server.workers import job_size
 
 log = logging.getLogger(__name__)
 
@@ -300,6 +301,7 @@ class MemoryBudget:
         except BaseException:
             self._withdraw(waiter)
             raise
+        job_size.set(max(job_size.get(), nbytes))  # this task's calls on the workers run in size order
         return waiter.granted.result()
 
     def _withdraw(self, waiter: _Waiter) -> None:

@@ -1,0 +1,103 @@
+"""The engine's worker pools: smallest job first, a lane that big jobs cannot take."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from engine_server.workers import PriorityPool
+
+BIG, SMALL = 10**10, 10
+
+
+def test_a_small_call_runs_on_the_reserved_thread_while_big_ones_hold_the_others():
+    pool = PriorityPool(3, reserved=1, small=100)
+    release = threading.Event()
+    try:
+        big = [pool.submit(release.wait, 10, priority=BIG) for _ in range(4)]  # two run, two wait
+        time.sleep(0.2)
+        assert sum(f.running() for f in big) == 2  # big calls never take the reserved thread
+        assert pool.submit(lambda: "small", priority=SMALL).result(timeout=2) == "small"
+        release.set()
+        assert all(f.result(timeout=5) for f in big)
+    finally:
+        release.set()
+        pool.shutdown()
+
+
+def test_queued_calls_run_smallest_first_then_oldest():
+    pool = PriorityPool(1)
+    gate = threading.Event()
+    order = []
+    try:
+        first = pool.submit(gate.wait, 10, priority=0)
+        time.sleep(0.1)  # the thread is busy: what follows queues
+        futures = [pool.submit(order.append, name, priority=p) for name, p in
+                   [("big", 500), ("small-1", 5), ("mid", 50), ("small-2", 5)]]
+        gate.set()
+        first.result(timeout=5)
+        for f in futures:
+            f.result(timeout=5)
+        assert order == ["small-1", "small-2", "mid", "big"]
+    finally:
+        gate.set()
+        pool.shutdown()
+
+
+def test_exceptions_reach_the_caller_and_shutdown_cancels_what_is_queued():
+    pool = PriorityPool(1)
+    gate = threading.Event()
+
+    def fail():
+        raise ValueError("boom")
+
+    with pytest.raises(ValueError, match="boom"):
+        pool.submit(fail).result(timeout=5)
+    busy = pool.submit(gate.wait, 10)
+    time.sleep(0.1)
+    queued = pool.submit(lambda: 1)
+    pool.shutdown()
+    assert queued.cancelled()
+    gate.set()
+    assert busy.result(timeout=5)
+    with pytest.raises(RuntimeError):
+        pool.submit(lambda: 1)
+
+
+def test_arguments_are_checked():
+    with pytest.raises(ValueError):
+        PriorityPool(1, reserved=1)
+    with pytest.raises(ValueError):
+        PriorityPool(0)
+
+
+def test_an_idle_thread_keeps_nothing_of_its_last_call_alive():
+    """A worker waiting for work must not pin the last call's arguments or result (full-size arrays)."""
+    import gc
+    import weakref
+
+    import numpy as np
+
+    class Big:  # numpy arrays cannot be weakly referenced; an object holding one can
+        def __init__(self):
+            self.pixels = np.zeros(10)
+
+    pool = PriorityPool(2, reserved=1, small=100)
+    try:
+        argument, result = Big(), []
+        watched = [weakref.ref(argument)]
+
+        def work(arg):
+            out = Big()
+            result.append(weakref.ref(out))
+            return out
+
+        pool.submit(work, argument, priority=BIG).result(timeout=5)
+        del argument
+        time.sleep(0.1)
+        gc.collect()
+        assert watched[0]() is None and result[0]() is None
+    finally:
+        pool.shutdown()
