@@ -5,8 +5,9 @@
 For each attack: what the attacker achieved (tries per second, tries the engine checked,
 bytes it read, connections it held), the engine's peak RSS (VmHWM) before and after, and
 how a legitimate client fared while the attack ran: the time to connect, for ``status``,
-and for a small Select Subject job (64×48, refine none) next to that job's own
-``job_seconds``. docs/security.md records a run of this script.
+and for a small Select Subject job (64×48, a new image each time so that its model run is
+not cached, refine none) next to that job's own ``job_seconds``. docs/security.md records
+a run of this script.
 
 - pairing: four threads guess pairing codes on the machine's LAN address (``--lan``) for
   ``--pairing-s`` seconds, each try on a fresh connection; meanwhile the user pairs with the
@@ -21,6 +22,7 @@ and for a small Select Subject job (64×48, refine none) next to that job's own
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import signal
@@ -57,8 +59,12 @@ def lan_address() -> str | None:
     return None if address.startswith("127.") else address
 
 
+_SEEDS = itertools.count(7)
+
+
 def small_image():
-    rng = np.random.default_rng(7)
+    """A new 64×48 image each call, so the engine's model cache never answers for it."""
+    rng = np.random.default_rng(next(_SEEDS))
     return raw_image(64, 48, "rgb8", rng.integers(0, 255, (48, 64, 3), np.uint8).tobytes())
 
 
