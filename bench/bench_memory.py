@@ -175,7 +175,7 @@ def estimate(row: dict) -> int:
     fmt = "png" if row["format"] == "png" else "rgba8"
     if op == "adjust_edges":
         return job_estimate(op, fields, [], result_pixels=row["width"] * row["height"])
-    buffers = [(fmt, row["width"], row["height"], row["payload"])]
+    buffers = [(fmt, row["width"], row["height"], row.get("payload", 0))]
     if op == "refine":
         buffers.append(("grey8", row["width"], row["height"], row["width"] * row["height"]))
     return job_estimate(op, fields, buffers)
