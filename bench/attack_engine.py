@@ -63,9 +63,13 @@ _SEEDS = itertools.count(7)
 
 
 def small_image():
-    """A new 64×48 image each call, so the engine's model cache never answers for it."""
+    """A new 64×48 photo-like image each call (a disc on a plain ground, its colour drawn anew), so
+    the engine's model cache never answers for it."""
     rng = np.random.default_rng(next(_SEEDS))
-    return raw_image(64, 48, "rgb8", rng.integers(0, 255, (48, 64, 3), np.uint8).tobytes())
+    yy, xx = np.mgrid[:48, :64]
+    disc = (yy - 24) ** 2 + (xx - 32) ** 2 < 14**2
+    pixels = np.where(disc[..., None], rng.integers(120, 255, 3), rng.integers(0, 60, 3)).astype(np.uint8)
+    return raw_image(64, 48, "rgb8", pixels.tobytes())
 
 
 def legitimate(engine: EngineProcess, rounds: int = 5) -> dict:

@@ -51,6 +51,14 @@ class Engine:
         """``fn(*args)`` on the model's thread, in the order of the jobs' sizes (:data:`~engine_server.workers.job_size`)."""
         return await asyncio.wrap_future(self.model_pool.submit(fn, *args, priority=job_size.get()))
 
+    def predict(self) -> Callable[[Any], Any]:
+        """The model's ``predict`` for a stage that runs on a CPU worker (``on_cpu``): each call (one per
+        view) is queued on the model's thread in the current job's size order, so a small job waits
+        for at most one inference of a big one, not for all of its views."""
+        priority = job_size.get()
+        predict = self.session.predict
+        return lambda batch: self.model_pool.submit(predict, batch, priority=priority).result()
+
     async def on_cpu(self, fn: Callable[..., Any], *args: Any) -> Any:
         """``fn(*args)`` on a CPU worker, in the order of the jobs' sizes."""
         return await asyncio.wrap_future(self.cpu_pool.submit(fn, *args, priority=job_size.get()))

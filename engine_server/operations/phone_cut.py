@@ -85,7 +85,7 @@ async def resume(engine, deliveries, kept: outbox.Delivery) -> None:
         data = await engine.on_cpu(deliveries.outbox.photo, kept.id)
         image = await engine.on_cpu(partial(images.decode_rgb, data, fmt, width, height,
                                             max_pixels=engine.limits.max_pixels, name="image"))
-        stage = await engine.on_model(partial(model_stage, image, engine.session.predict, FULL_OPTIONS))
+        stage = await engine.on_cpu(partial(model_stage, image, engine.predict(), FULL_OPTIONS))
     except BaseException:
         held.release()
         raise

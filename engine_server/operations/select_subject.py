@@ -1,8 +1,9 @@
 """``select_subject``: the image's subject as alpha, foreground, cut-out, trimap or coarse mask.
 
-The model stage runs on the model worker and is cached by image content and
-model, so asking again with other refinement or edge settings skips inference;
-the rest runs on the CPU pool. The finished matte is kept under a result id for
+The model stage (resizing, views, confidence) runs on the CPU pool, each of its inferences
+on the model worker (:meth:`~engine_server.engine.Engine.predict`); it is cached by image
+content and model, so asking again with other refinement or edge settings skips inference;
+the rest runs on the CPU pool too. The finished matte is kept under a result id for
 ``adjust_edges``.
 """
 
@@ -48,12 +49,12 @@ def options_from(fields: dict, *, refine: str = "best") -> MatteOptions:
 
 async def cached_model_stage(engine, job, request, image: np.ndarray, options: MatteOptions) -> Coarse:
     """The model stage for the request's image, from the cache (same content, model and
-    working size) or computed on the model worker and cached."""
+    working size) or computed (its inferences on the model worker) and cached."""
     spec, data = request.buffers[0]
     key = content_key(data, spec.format, spec.width, spec.height, engine.session.name, options.pixels)
     stage = engine.coarse_cache.get(key)
     if stage is None:
-        stage = await engine.on_model(partial(model_stage, image, engine.session.predict, options, progress=job.report))
+        stage = await engine.on_cpu(partial(model_stage, image, engine.predict(), options, progress=job.report))
         engine.coarse_cache.put(key, stage)
     return stage
 

@@ -202,7 +202,7 @@ class VideoStream:
             image = await engine.on_cpu(partial(buffer, message, 0, engine=engine))
             self._check_size(image)
             started = self._lap("decode", started)
-            stage = await engine.on_model(partial(model_stage, image, engine.session.predict, per_frame, progress=check))
+            stage = await engine.on_cpu(partial(model_stage, image, engine.predict(), per_frame, progress=check))
             started = self._lap("model", started)
             matte = await engine.on_cpu(partial(frame_refine, image, stage, matter.options, plate=plate, plate_mask=mask,
                                                 progress=check))
