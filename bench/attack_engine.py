@@ -9,6 +9,7 @@ and for a small Select Subject job (64×48, a new image each time so that its mo
 not cached, refine none) next to that job's own ``job_seconds``. docs/security.md records
 a run of this script.
 
+- baseline: no attack (the legitimate client's times alone).
 - pairing: four threads guess pairing codes on the machine's LAN address (``--lan``) for
   ``--pairing-s`` seconds, each try on a fresh connection; meanwhile the user pairs with the
   real code over loopback.
@@ -299,7 +300,12 @@ def storm(engine: EngineProcess) -> dict:
         return {"jobs_after": status, "next_job_s": round(time.perf_counter() - start, 3)}
 
 
-ATTACKS = {"pairing": None, "frozen": frozen, "frames": frames, "idle": idle, "bombs": bombs, "storm": storm}
+def baseline(engine: EngineProcess) -> dict:
+    """No attack: the legitimate client's own times, to compare the others with."""
+    return {"legitimate": legitimate(engine)}
+
+
+ATTACKS = {"baseline": baseline, "pairing": None, "frozen": frozen, "frames": frames, "idle": idle, "bombs": bombs, "storm": storm}
 
 
 def main() -> None:

@@ -20,6 +20,10 @@ from engine_server.protocol.messages import Limits
 from engine_server.results import LruCache
 from engine_server.workers import PriorityPool, job_size
 
+BIG_JOB_NICE = 10
+"""Niceness of the CPU workers that big jobs use (the small-job worker and the model's keep the
+engine's): while a small job runs, the kernel gives it most of the cores."""
+
 
 @dataclass
 class Engine:
@@ -40,7 +44,7 @@ class Engine:
 
     def __post_init__(self) -> None:
         self.model_pool = PriorityPool(1, name="softcut-model")
-        self.cpu_pool = PriorityPool(self.cpu_workers + 1, reserved=1, name="softcut-cpu")
+        self.cpu_pool = PriorityPool(self.cpu_workers + 1, reserved=1, general_nice=BIG_JOB_NICE, name="softcut-cpu")
         memory = self.memory_bytes or default_memory()
         cache, jobs = split(memory, self.cache_bytes)
         self.coarse_cache = LruCache(cache // 8)

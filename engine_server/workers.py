@@ -7,13 +7,15 @@ waits many seconds for work that is not its own. :class:`PriorityPool` runs the 
 call of the smallest job first (by its memory estimate, :data:`job_size`, set when the
 job's memory is reserved, :mod:`engine_server.memory`), and keeps ``reserved`` of its
 threads for calls of small jobs (at most ``small`` bytes): big jobs use the others, so a
-small job never waits for more than the small jobs ahead of it.
+small job never waits for more than the small jobs ahead of it. The other threads may run
+at a lower scheduling priority, so that the small job's thread also gets the cores.
 """
 
 from __future__ import annotations
 
 import heapq
 import itertools
+import os
 import threading
 from concurrent.futures import Future
 from contextvars import ContextVar
@@ -29,19 +31,25 @@ SMALL_JOB_BYTES = 256 * 1024**2
 
 class PriorityPool:
     """``threads`` threads running submitted calls, the smallest ``priority`` first (ties: oldest);
-    ``reserved`` of them only take calls whose priority is at most ``small``."""
+    the last ``reserved`` of them only take calls whose priority is at most ``small``.
 
-    def __init__(self, threads: int, *, reserved: int = 0, small: int = SMALL_JOB_BYTES, name: str = "softcut") -> None:
+    ``general_nice``: the scheduler niceness of the other threads (Linux; ignored elsewhere and
+    where not permitted). A positive value lets a small job's calls, on a reserved thread, take
+    the cores from a big job's stages instead of sharing them evenly.
+    """
+
+    def __init__(self, threads: int, *, reserved: int = 0, small: int = SMALL_JOB_BYTES, general_nice: int = 0,
+                 name: str = "softcut") -> None:
         if threads < 1 or not 0 <= reserved < threads:
             raise ValueError(f"threads, reserved: expected threads >= 1 and 0 <= reserved < threads; got {threads}, {reserved}")
         self.small = small
-        self._big_threads = threads - reserved
-        self._big_running = 0
+        self.general_nice = general_nice
         self._heap: list[tuple[int, int, Future, Callable[..., Any], tuple]] = []
         self._seq = itertools.count()
         self._ready = threading.Condition()
         self._closed = False
-        self._threads = [threading.Thread(target=self._work, name=f"{name}-{i}", daemon=True) for i in range(threads)]
+        self._threads = [threading.Thread(target=self._work, args=(i >= threads - reserved,), name=f"{name}-{i}",
+                                          daemon=True) for i in range(threads)]
         for thread in self._threads:
             thread.start()
 
@@ -55,27 +63,28 @@ class PriorityPool:
             self._ready.notify_all()
         return future
 
-    def _next(self) -> tuple[Future, Callable[..., Any], tuple, bool] | None:
+    def _next(self, small_only: bool) -> tuple[Future, Callable[..., Any], tuple] | None:
         """Under the lock: wait for a call this thread may take; None once shut down."""
         while True:
             if self._closed:
                 return None
-            if self._heap:
-                priority = self._heap[0][0]
-                big = priority > self.small
-                if not big or self._big_running < self._big_threads:  # the heap's head is the smallest
-                    _, _, future, fn, args = heapq.heappop(self._heap)
-                    self._big_running += big
-                    return future, fn, args, big
+            if self._heap and (not small_only or self._heap[0][0] <= self.small):  # the head is the smallest
+                _, _, future, fn, args = heapq.heappop(self._heap)
+                return future, fn, args
             self._ready.wait()
 
-    def _work(self) -> None:
+    def _work(self, small_only: bool) -> None:
+        if not small_only and self.general_nice:
+            try:
+                os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), self.general_nice)
+            except (AttributeError, OSError):  # not Linux, or not permitted: all threads share alike
+                pass
         while True:
             with self._ready:
-                taken = self._next()
+                taken = self._next(small_only)
             if taken is None:
                 return
-            future, fn, args, big = taken
+            future, fn, args = taken
             del taken
             try:
                 if future.set_running_or_notify_cancel():
@@ -84,12 +93,7 @@ class PriorityPool:
                     except BaseException as exc:  # the caller gets it
                         future.set_exception(exc)
             finally:
-                # An idle thread must not keep the last call's arrays (its arguments, its result) alive.
-                del future, fn, args
-                if big:
-                    with self._ready:
-                        self._big_running -= 1
-                        self._ready.notify_all()
+                del future, fn, args  # an idle thread must not keep the last call's arrays alive
 
     def shutdown(self) -> None:
         """Stop the threads after their current call; queued calls are cancelled."""
