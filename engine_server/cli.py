@@ -90,6 +90,7 @@ def cmd_serve(args: argparse.Namespace, console: core_cli.Console) -> int:
         host=host,
         port=args.port,
         allowed_origins=_allowed_origins(args.allow_origin or (), console),
+        runners=args.jobs,
         connection_limits=ConnectionLimits(max_clients=args.max_connections, hello_timeout_s=args.hello_timeout),
         write_timeout_s=args.write_timeout,
         pairing=pairing,
@@ -244,6 +245,8 @@ def add_commands(sub: argparse._SubParsersAction, add_common) -> None:
                        help="memory for jobs and cached results, e.g. 6G or 800M (default: half the machine's RAM); "
                             "the model's own memory is on top. Jobs wait until they fit; one that never can is refused")
     serve.add_argument("--max-queued", type=int, default=16, help="jobs each client may queue")
+    serve.add_argument("--jobs", type=int, default=8, metavar="N",
+                       help="jobs that may run at once (default 8; at most 2 of one client's)")
     serve.add_argument("--max-connections", type=int, default=128, metavar="N",
                        help="authenticated connections at once (default 128); at most 64 more may be saying hello")
     serve.add_argument("--hello-timeout", type=float, default=10.0, metavar="S",

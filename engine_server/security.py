@@ -157,10 +157,10 @@ def peer_key(address: str | None) -> str:
 class PairingLimiter:
     """Which pairing-code tries the engine checks at all: a bound on guessing a short code.
 
-    Per peer (:func:`peer_key`): after its n-th wrong code a peer waits
-    ``first_delay_s · 2^(n-1)`` seconds (at most ``max_delay_s``) before another of its
-    tries is checked, and after ``lockout_after`` wrong codes it is locked out for
-    ``lockout_s``. Across all peers but this machine's own (a LAN attacker may hold many
+    Per peer (:func:`peer_key`): its first ``free_failures`` wrong codes cost nothing (a
+    typo); after its n-th wrong code beyond those it waits ``first_delay_s · 2^(n-1)``
+    seconds (at most ``max_delay_s``) before another of its tries is checked, and after
+    ``lockout_after`` wrong codes in all it is locked out for ``lockout_s``. Across all peers but this machine's own (a LAN attacker may hold many
     addresses): at most ``remote_budget`` wrong codes are checked in any ``window_s``.
     A try that is not checked is refused without looking at the code, so it tells the
     attacker nothing and costs the user nothing: the code stays, and this machine's own
@@ -174,6 +174,7 @@ class PairingLimiter:
     def __init__(
         self,
         *,
+        free_failures: int = 2,
         first_delay_s: float = 1.0,
         max_delay_s: float = 60.0,
         lockout_after: int = 8,
@@ -182,6 +183,7 @@ class PairingLimiter:
         window_s: float = 600.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        self.free_failures = free_failures
         self.first_delay_s = first_delay_s
         self.max_delay_s = max_delay_s
         self.lockout_after = lockout_after
@@ -218,8 +220,10 @@ class PairingLimiter:
         failures = self._peers.get(peer, (0, now))[0] + 1
         if failures >= self.lockout_after:
             delay = self.lockout_s
+        elif failures <= self.free_failures:
+            delay = 0.0
         else:
-            delay = min(self.max_delay_s, self.first_delay_s * 2 ** (failures - 1))
+            delay = min(self.max_delay_s, self.first_delay_s * 2 ** (failures - self.free_failures - 1))
         self._peers[peer] = (failures, now + delay)
         if peer != "loopback":
             self._remote.append(now)

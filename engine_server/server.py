@@ -416,8 +416,10 @@ class EngineServer:
         wait = self.pair_limiter.wait_s(peer) if is_code else 0.0
         if wait > 0:  # not even checked: a burst of guesses costs the guesser, and the code stays
             self._pair_log(f"pair:{peer}", f"pairing codes from {peer} held back after wrong tries")
-            await self._refuse(client, message, f"too many wrong pairing codes from this address: "
-                                                f"try again in {wait:.0f} s")
+            await client.send(messages.error(
+                "busy", f"too many wrong pairing codes from this address: try again in {max(1, round(wait))} s",
+                ref=message.id))
+            await client.close(4029, "too many pairing tries")
             return
         redeemed = codes.redeem(code)
         if is_code:

@@ -105,23 +105,27 @@ def test_a_peers_delay_grows_with_its_wrong_codes_then_it_is_locked_out():
         limiter.failed("10.0.0.9")
         waits.append(limiter.wait_s("10.0.0.9"))
         clock.now += waits[-1]
-    assert waits[:7] == [1, 2, 4, 8, 16, 32, 60] and waits[7] == limiter.lockout_s
+    assert waits[:7] == [0, 0, 1, 2, 4, 8, 16] and waits[7] == limiter.lockout_s
     assert limiter.wait_s("10.0.0.10") == 0  # another peer is not held back
     assert limiter.wait_s("loopback") == 0
     clock.now += 0.1
     assert limiter.wait_s("10.0.0.9") == 0  # the lockout is served: it starts again
-    limiter.failed("10.0.0.9")
+    for _ in range(3):
+        limiter.failed("10.0.0.9")
     assert limiter.wait_s("10.0.0.9") == 1
 
 
-def test_success_clears_a_peers_count():
+def test_a_typo_costs_nothing_and_success_clears_a_peers_count():
     limiter, clock = _limiter()
     limiter.failed("loopback")
-    clock.now += 1
+    assert limiter.wait_s("loopback") == 0  # a typo: the right code may follow at once
     limiter.failed("loopback")
+    limiter.failed("loopback")
+    assert limiter.wait_s("loopback") == 1
     limiter.succeeded("loopback")
     assert limiter.wait_s("loopback") == 0
-    limiter.failed("loopback")
+    for _ in range(3):
+        limiter.failed("loopback")
     assert limiter.wait_s("loopback") == 1
 
 

@@ -57,7 +57,9 @@ ERROR_DESCRIPTIONS: dict[str, str] = {
     "frame_too_large": "A frame, or an announced buffer, is larger than `limits.max_frame_bytes` "
     "(`max_text_bytes` for JSON frames).",
     "busy": "The client already has `limits.max_queued_per_client` jobs queued or running, or a video stream "
-    "already has `limits.max_pending_frames` frames received and not yet answered; retry later.",
+    "already has `limits.max_pending_frames` frames received and not yet answered; retry later. Also a `pair` "
+    "from an address held back after wrong pairing codes (the message says when to try again; the engine then "
+    "closes the connection, code 4029).",
     "not_found": "`cancel.job`, `adjust_edges.result`, `model` or a video_frame's or video_end's `stream` names "
     "nothing the engine knows (a result may have been evicted from the cache; a stream may have ended).",
     "cancelled": "A request was dropped for a reason other than the client's own `cancel` "

@@ -164,6 +164,10 @@ class Panel {
       this.setStatus("Pairing refused", "bad");
       this.showPairing(true);
       this.say(`The engine refused the ${error.message.includes("code") ? "code" : "token"}: enter the current pairing code that \`${START_COMMAND}\` prints.`, true);
+    } else if (error instanceof EngineError && error.code === "busy") {
+      this.setStatus("Pairing refused", "bad");
+      this.showPairing(true);
+      this.say(`The engine did not look at the code: ${error.message}.`, true);
     } else if (error instanceof EngineImpostor) {
       this.setStatus("Not the Softcut engine", "bad");
       this.showPairing(true);

@@ -81,7 +81,8 @@ async function startEngine({ extraArgs = [], model = null, home: givenHome = nul
   const home = givenHome || fs.mkdtempSync(path.join(os.tmpdir(), "softcut-home-"));
   const child = spawn(
     pythonPath(),
-    ["-m", "engine_server.cli", "serve", "--port", "0", "--model", model, "--device", "cpu", ...extraArgs],
+    // --jobs 2: two jobs run at once, so occupyEngine's two big jobs make the next job wait in the queue
+    ["-m", "engine_server.cli", "serve", "--port", "0", "--model", model, "--device", "cpu", "--jobs", "2", ...extraArgs],
     { cwd: REPO_ROOT, env: { ...process.env, SOFTCUT_CONFIG: config, SOFTCUT_HOME: home }, stdio: ["ignore", "ignore", "pipe"] },
   );
   const log = [];
