@@ -33,7 +33,8 @@ class EditorGone(ConnectionError):
 
 SEND_BUFFER_BYTES = 256 * 1024**2
 """Bytes of answers a connection may have waiting to be written before its client gets no new
-jobs started (:attr:`Client.congested`); a single larger answer is still queued."""
+jobs started and no further request read (:attr:`Client.congested`, :meth:`Client.room`); a
+single larger answer is still queued."""
 WRITE_TIMEOUT_S = 30.0
 """A connection whose peer takes none of our bytes for this long is dropped as not reading."""
 _WRITE_POLL_S = 0.25
@@ -86,6 +87,7 @@ class Client:
     _wake: asyncio.Event = field(default_factory=asyncio.Event)
     _idle: asyncio.Event = field(default_factory=asyncio.Event)
     _writer: asyncio.Task | None = None
+    _room: asyncio.Event = field(default_factory=asyncio.Event)
 
     @property
     def is_editor(self) -> bool:
@@ -103,6 +105,7 @@ class Client:
     def start_writer(self) -> None:
         """Start the task that writes queued messages (call once, on the event loop)."""
         self._idle.set()
+        self._room.set()
         self._writer = asyncio.ensure_future(self._write_loop())
 
     async def send(self, message: messages.Message, *, still: Callable[[], bool] | None = None) -> None:
@@ -116,8 +119,16 @@ class Client:
         size = sum(len(frame) for frame in frames)
         self._pending.append((frames, still, size))
         self.pending_bytes += size
+        if self.congested:
+            self._room.clear()
         self._idle.clear()
         self._wake.set()
+
+    async def room(self) -> None:
+        """Wait until the answers waiting to be written are back within :attr:`send_buffer_bytes` (or the
+        connection is closed). The server reads no further request from a client meanwhile, so what a
+        client can make the engine hold for it is bounded even if it keeps sending and reads slowly."""
+        await self._room.wait()
 
     async def flush(self, timeout: float) -> None:
         """Wait until everything queued has been written (or the connection closed), at most ``timeout`` s."""
@@ -147,6 +158,7 @@ class Client:
                 was_congested = self.congested
                 self.pending_bytes -= size
                 if was_congested and not self.congested:
+                    self._room.set()
                     self.on_drained()
         except ConnectionClosed:
             self.closed = True
@@ -158,22 +170,25 @@ class Client:
             self._pending.clear()
             self.pending_bytes = 0
             self._idle.set()
+            self._room.set()
 
     async def _write(self, frame: str | bytes) -> None:
         """Write one frame; raises :class:`SlowReader` when none of it leaves for ``write_timeout_s``."""
         sending = asyncio.ensure_future(self.connection.send(frame))
         transport = self.connection.transport
         loop = asyncio.get_running_loop()
-        left, progressed = transport.get_write_buffer_size(), loop.time()
+        last: int | None = None  # the transport's buffer at the last look (the frame is in it from the first)
+        progressed = loop.time()
         while True:
             done, _ = await asyncio.wait({sending}, timeout=_WRITE_POLL_S)
             if done:
                 sending.result()
                 return
             now, buffered = loop.time(), transport.get_write_buffer_size()
-            if buffered < left:
-                left, progressed = buffered, now
-            elif now - progressed > self.write_timeout_s:
+            if last is None or buffered < last:  # any bytes taken since the last look are progress
+                progressed = now
+            last = buffered
+            if now - progressed > self.write_timeout_s:
                 sending.cancel()
                 raise SlowReader(f"it read nothing for {self.write_timeout_s:g} s with {self.pending_bytes} bytes to send")
 
@@ -206,6 +221,7 @@ class Client:
         """The connection closed: every :meth:`ask` still waiting raises :class:`EditorGone`; the writer stops."""
         self.closed = True
         self._wake.set()
+        self._room.set()
         for future in self.waiting.values():
             if not future.done():
                 future.set_exception(EditorGone(f"{self.name or self.id} left"))

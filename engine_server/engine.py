@@ -2,7 +2,7 @@
 
 One model worker thread per device (inference is serialised, it uses every
 core already) and a small CPU pool for refinement, so one job's refinement
-overlaps the next job's inference. Both run the smallest job's calls first, and the CPU
+overlaps the next job's inference. Both run small jobs' calls first, and the CPU
 pool keeps one more thread for small jobs (:mod:`engine_server.workers`), so a small job
 does not wait for a big one's stages.
 """

@@ -3,11 +3,13 @@
 Every TCP connection counts from the moment it is accepted. Until its ``hello`` has
 been accepted it is *pending*: it may use little (the frame limit before hello is the
 size of a hello, see :data:`PRE_HELLO_FRAME_BYTES`), it must finish the handshake
-within ``hello_timeout_s``, and at most ``max_pending`` are held: one more pushes out
-the pending connection that got least far (a bare TCP connection before one that has
-upgraded to WebSocket, before one that is answering the challenge), oldest first. So
-idle or slow connections cannot lock out a client that says hello at once, and they
-cost the engine a bounded number of sockets. Authenticated connections are capped at
+within ``hello_timeout_s``, and at most ``max_pending`` are held: one more pushes out a
+pending connection of the address that holds the most (an IPv4 address, an IPv6 /64, or
+this machine: :func:`~engine_server.security.peer_key`), the one that got least far (a bare
+TCP connection before one that has upgraded to WebSocket, before one that has sent
+``hello`` or ``pair``), oldest first. So a flood from one address pushes out its own
+connections, idle or slow connections cannot lock out a client that says hello at once, and
+they cost the engine a bounded number of sockets. Authenticated connections are capped at
 ``max_clients``; beyond it an upgrade is refused with 503 before any work.
 Each of these refusals is logged once a minute, not once a connection
 (:class:`ThrottledLog`).
@@ -16,12 +18,15 @@ Each of these refusals is logged once a minute, not once a connection
 from __future__ import annotations
 
 import asyncio
+import collections
 import enum
 import itertools
 import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+
+from engine_server.security import peer_key
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +80,15 @@ class ThrottledLog:
         return True
 
 
+def _peer_of(connection: object) -> str:
+    """The :func:`~engine_server.security.peer_key` of a connection's remote address."""
+    try:
+        address = connection.transport.get_extra_info("peername")  # type: ignore[attr-defined]
+    except AttributeError:
+        address = None
+    return peer_key(address[0] if isinstance(address, tuple) and address else None)
+
+
 class ConnectionGate:
     """The engine's count of connections (see the module's text). Event-loop thread only.
 
@@ -86,7 +100,8 @@ class ConnectionGate:
         self.limits = limits
         self._abort = abort
         self._seq = itertools.count()
-        self._pending: dict[object, tuple[Stage, int, asyncio.TimerHandle | None]] = {}
+        self._pending: dict[object, tuple[Stage, int, asyncio.TimerHandle | None, str]] = {}
+        """connection → (stage, arrival, hello deadline, peer key)."""
         self._clients: set[object] = set()
         self.refused = ThrottledLog(log)
 
@@ -105,19 +120,29 @@ class ConnectionGate:
 
     def opened(self, connection: object) -> None:
         """A TCP connection was accepted: it is pending, with a deadline; one over the cap is pushed out."""
+        peer = _peer_of(connection)
         if len(self._pending) >= self.limits.max_pending:
-            victim = min(self._pending, key=lambda c: self._pending[c][:2])
+            held = collections.Counter(entry[3] for entry in self._pending.values())
+            held[peer] += 1  # the newcomer counts for its address
+            crowded = max(held, key=held.__getitem__)
+            candidates = [c for c, entry in self._pending.items() if entry[3] == crowded]
+            if not candidates:  # the newcomer's own address holds the most: it is the one left out
+                self.refused("pending", f"more than {self.limits.max_pending} connections have not said hello: "
+                                        f"refusing one more from {peer}")
+                self._abort(connection)
+                return
+            victim = min(candidates, key=lambda c: self._pending[c][:2])
             self.refused("pending", f"more than {self.limits.max_pending} connections have not said hello: "
-                                    f"dropping the one that got least far")
+                                    f"dropping the one from {crowded} that got least far")
             self._drop(victim)
         timer = asyncio.get_running_loop().call_later(self.limits.hello_timeout_s, self._expire, connection)
-        self._pending[connection] = (Stage.TCP, next(self._seq), timer)
+        self._pending[connection] = (Stage.TCP, next(self._seq), timer, peer)
 
     def advanced(self, connection: object, stage: Stage) -> None:
         """A pending connection got to ``stage`` (it keeps its place among those of that stage by age)."""
         entry = self._pending.get(connection)
         if entry is not None and stage > entry[0]:
-            self._pending[connection] = (stage, entry[1], entry[2])
+            self._pending[connection] = (stage, *entry[1:])
 
     def admitted(self, connection: object) -> None:
         """Its hello was accepted: no longer pending."""

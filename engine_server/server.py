@@ -262,6 +262,7 @@ class EngineServer:
         log.info("client %s connected from %s", client.id, connection.remote_address)
         try:
             async for frame in connection:
+                await client.room()  # a client whose answers pile up is not read from until they go out
                 try:
                     message = client.decoder.feed(frame)
                 except ProtocolError as exc:
@@ -282,7 +283,13 @@ class EngineServer:
     async def _dispatch(self, client: Client, message: messages.Message) -> None:
         client.touch()
         if not client.ready:
-            self.gate.advanced(client.connection, Stage.HANDSHAKE)
+            if message.type in ("hello", "pair", "auth"):  # any other frame gets no further in the gate
+                self.gate.advanced(client.connection, Stage.HANDSHAKE)
+            if message.type == "auth" and self.gate.full:  # others got in since its upgrade
+                await client.send(messages.error("busy", f"{self.gate.clients} clients are connected, the most this "
+                                                         f"engine takes (softcut serve --max-connections)", ref=message.id))
+                await client.close(1013, "too many connections")
+                return
             await self._handshake(client, message)
             if client.ready:  # hello accepted: full-size frames from now on
                 client.connection.protocol.max_message_size = self.engine.limits.max_frame_bytes
@@ -532,7 +539,7 @@ class EngineServer:
                     log.info("client %s: its token %s was revoked; closing", client.id, client.key)
                     await client.send(messages.error("unauthorized", f"this connection's token {client.key} was "
                                                                      f"revoked (softcut tokens revoke)"))
-                    await client.close(4001, "token revoked")
+                    asyncio.ensure_future(client.close(4001, "token revoked"))  # each on its own: none waits for another
 
     def _models(self) -> list[dict[str, Any]]:
         loaded = self.engine.session.name

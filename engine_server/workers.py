@@ -1,11 +1,12 @@
-"""The engine's worker threads: smallest job first, and a lane big jobs cannot take.
+"""The engine's worker threads: small jobs first, and a lane big jobs cannot take.
 
 Jobs do their work in stages on worker threads (:meth:`engine_server.engine.Engine.on_cpu`,
 ``on_model``). With plain first-come pools a small job's stage waits behind whatever is
 queued, and with every thread busy decoding or upsampling a 100 MP image a 0.01 s job
 waits many seconds for work that is not its own. :class:`PriorityPool` runs the queued
-call of the smallest job first (by its memory estimate, :data:`job_size`, set when the
-job's memory is reserved, :mod:`engine_server.memory`), and keeps ``reserved`` of its
+calls of small jobs first, each kind in arrival order (a job is small by its memory
+estimate, :data:`job_size`, set when the job's memory is reserved,
+:mod:`engine_server.memory`), and keeps ``reserved`` of its
 threads for calls of small jobs (at most ``small`` bytes): big jobs use the others, so a
 small job never waits for more than the small jobs ahead of it. The other threads may run
 at a lower scheduling priority, so that the small job's thread also gets the cores.
@@ -30,8 +31,9 @@ SMALL_JOB_BYTES = 256 * 1024**2
 
 
 class PriorityPool:
-    """``threads`` threads running submitted calls, the smallest ``priority`` first (ties: oldest);
-    the last ``reserved`` of them only take calls whose priority is at most ``small``.
+    """``threads`` threads running submitted calls: those of small jobs (``priority`` at most ``small``)
+    before those of big ones, each kind in the order submitted (so no big job waits behind a later
+    one); the last ``reserved`` threads only take small jobs' calls.
 
     ``general_nice``: the scheduler niceness of the other threads (Linux; ignored elsewhere and
     where not permitted). A positive value lets a small job's calls, on a reserved thread, take
@@ -44,7 +46,8 @@ class PriorityPool:
             raise ValueError(f"threads, reserved: expected threads >= 1 and 0 <= reserved < threads; got {threads}, {reserved}")
         self.small = small
         self.general_nice = general_nice
-        self._heap: list[tuple[int, int, Future, Callable[..., Any], tuple]] = []
+        self._heap: list[tuple[bool, int, Future, Callable[..., Any], tuple]] = []
+        """(big, arrival, future, fn, args): small first, then by arrival."""
         self._seq = itertools.count()
         self._ready = threading.Condition()
         self._closed = False
@@ -59,7 +62,7 @@ class PriorityPool:
         with self._ready:
             if self._closed:
                 raise RuntimeError("the worker pool is shut down")
-            heapq.heappush(self._heap, (priority, next(self._seq), future, fn, args))
+            heapq.heappush(self._heap, (priority > self.small, next(self._seq), future, fn, args))
             self._ready.notify_all()
         return future
 
@@ -68,7 +71,7 @@ class PriorityPool:
         while True:
             if self._closed:
                 return None
-            if self._heap and (not small_only or self._heap[0][0] <= self.small):  # the head is the smallest
+            if self._heap and (not small_only or not self._heap[0][0]):  # the head is small if any is
                 _, _, future, fn, args = heapq.heappop(self._heap)
                 return future, fn, args
             self._ready.wait()

@@ -111,6 +111,25 @@ def test_a_client_that_stops_reading_delays_nobody_and_is_dropped(tmp_path, mode
             frozen.wait()
 
 
+def test_a_slow_but_steady_reader_gets_its_whole_answer(tmp_path, model):
+    """The write timeout is about progress, not speed: a client taking ~45 MB at ~4 MB/s (many
+    times the 2 s timeout) is not dropped."""
+    side = 3000
+    image = raw_image(side, side, "rgb8", np.random.default_rng(2).integers(0, 255, (side, side, 3), np.uint8).tobytes())
+    with Engine(tmp_path, model, "--write-timeout", "2") as engine, engine.client() as client:
+        client._send_all(messages.select_subject(image, outputs=["alpha", "cutout"], refine="none"))
+        sock = client._ws._sock
+        sock.setblocking(True)
+        sock.settimeout(60)
+        received, expected = 0, side * side * 5
+        while received < expected:
+            chunk = sock.recv(256 * 1024)
+            assert chunk, f"the engine closed the connection after {received} bytes"
+            received += len(chunk)
+            time.sleep(0.06)
+        assert not any("read nothing" in line for line in engine.log)
+
+
 # ---------------------------------------------------------------- before hello
 
 

@@ -27,20 +27,20 @@ def test_a_small_call_runs_on_the_reserved_thread_while_big_ones_hold_the_others
         pool.shutdown()
 
 
-def test_queued_calls_run_smallest_first_then_oldest():
-    pool = PriorityPool(1)
+def test_queued_calls_of_small_jobs_run_first_then_each_kind_in_arrival_order():
+    pool = PriorityPool(1, small=10)
     gate = threading.Event()
     order = []
     try:
         first = pool.submit(gate.wait, 10, priority=0)
         time.sleep(0.1)  # the thread is busy: what follows queues
         futures = [pool.submit(order.append, name, priority=p) for name, p in
-                   [("big", 500), ("small-1", 5), ("mid", 50), ("small-2", 5)]]
+                   [("big", 500), ("small-1", 5), ("mid", 50), ("small-2", 10)]]
         gate.set()
         first.result(timeout=5)
         for f in futures:
             f.result(timeout=5)
-        assert order == ["small-1", "small-2", "mid", "big"]
+        assert order == ["small-1", "small-2", "big", "mid"]  # small first; big ones in arrival order
     finally:
         gate.set()
         pool.shutdown()
