@@ -40,6 +40,7 @@ from pathlib import Path
 
 import numpy as np
 
+from engine_server import lan
 from engine_server.client import SoftcutClient, png_image, raw_image
 from engine_server.client.transport import ConnectionClosed, WebSocketConnection
 from engine_server.launcher import EngineProcess
@@ -49,14 +50,8 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def lan_address() -> str | None:
-    probe = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    try:
-        probe.connect(("192.0.2.1", 9))
-        address = probe.getsockname()[0]
-    except OSError:
-        return None
-    finally:
-        probe.close()
+    """This machine's LAN address (to guess from "another host"), or None when it has only loopback."""
+    address = lan.lan_address()
     return None if address.startswith("127.") else address
 
 

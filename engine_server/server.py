@@ -165,7 +165,6 @@ class EngineServer:
         dropped = self.outbox.drop_stale()
         if dropped:
             log.info("dropped %d staged phone cut(s) older than a day", len(dropped))
-        limits = self.engine.limits
         async with serve(
             self._handle,
             self.host,

@@ -22,7 +22,8 @@ import numpy as np
 import pytest
 
 from conftest import build_tiny_model, write_sidecar
-from engine_server.client import EngineError, SoftcutClient, raw_image
+from engine_server import lan
+from engine_server.client import SoftcutClient, raw_image
 from engine_server.client.transport import ConnectionClosed, WebSocketConnection
 from engine_server.launcher import EngineProcess
 from engine_server.protocol import messages
@@ -235,15 +236,8 @@ def _pair_once(port: int, code: str, source: str | None = None) -> str:
 
 
 def _lan_address() -> str | None:
-    """This machine's first non-loopback IPv4 address (to guess from 'another host'), or None."""
-    probe = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    try:
-        probe.connect(("192.0.2.1", 9))  # no packet is sent: it only picks a source address
-        address = probe.getsockname()[0]
-    except OSError:
-        return None
-    finally:
-        probe.close()
+    """This machine's LAN address (to guess from "another host"), or None when it has only loopback."""
+    address = lan.lan_address()
     return None if address.startswith("127.") else address
 
 
