@@ -19,7 +19,6 @@ twice once removed. A write that fails (disk full, read-only, I/O error) raises
 from __future__ import annotations
 
 import json
-import os
 import secrets
 import time
 from dataclasses import asdict, dataclass, replace
