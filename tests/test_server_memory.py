@@ -98,14 +98,12 @@ def test_png_bombs_wait_for_memory_the_engine_stays_in_budget_and_small_jobs_sti
             waiting_seen = client.status()["memory"]["waiting"]
             time.sleep(0.05)
         assert waiting_seen >= 1
-        started = time.monotonic()
         with pytest.raises(EngineError) as refused:  # a bomb that can never fit: refused at once, not queued
             client.select_subject(never, refine="none", outputs=["alpha"])
-        assert time.monotonic() - started < 3
+        assert client.status()["memory"]["waiting"] >= 1  # answered while the bombs still wait: it did not queue
         assert refused.value.code == "image_too_large"
         assert "36.0 MP select_subject at refine none needs about" in str(refused.value)
         assert "--memory" in str(refused.value) and "smaller image" in str(refused.value)
-        started = time.monotonic()
         small = client.select_subject(_small(), refine="none", outputs=["alpha"])
         small_done = time.monotonic()
         assert len(small.buffers["alpha"]) == 160 * 120
@@ -115,7 +113,6 @@ def test_png_bombs_wait_for_memory_the_engine_stays_in_budget_and_small_jobs_sti
     assert not failed, failed
     assert len(finished) == BOMBS
     assert small_done < max(finished.values())  # the small job did not wait for the bombs
-    assert small_done - started < 5
     mem = status["memory"]
     assert mem["memory"] == memory.parse_size(MEMORY) and mem["jobs"] + mem["caches"] <= mem["memory"]
     assert mem["peak_in_use"] <= mem["jobs"]
