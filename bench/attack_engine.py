@@ -36,6 +36,7 @@ import tempfile
 import threading
 import time
 import zlib
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -90,7 +91,7 @@ def legitimate(engine: EngineProcess, rounds: int = 5) -> dict:
             "small_job_wait_s_max": round(max(j - w for j, w in zip(job, work)), 3)}
 
 
-def pairing(engine: EngineProcess, seconds: float) -> dict:
+def pairing(engine: EngineProcess, *, seconds: float) -> dict:
     lan = lan_address()
     if lan is None:
         return {"skipped": "no non-loopback address"}
@@ -301,7 +302,9 @@ def baseline(engine: EngineProcess) -> dict:
     return {"legitimate": legitimate(engine)}
 
 
-ATTACKS = {"baseline": baseline, "pairing": None, "frozen": frozen, "frames": frames, "idle": idle, "bombs": bombs, "storm": storm}
+ATTACKS = {"baseline": baseline, "pairing": pairing, "frozen": frozen, "frames": frames, "idle": idle, "bombs": bombs,
+           "storm": storm}
+"""Each attack: a function of the engine (and ``seconds`` for those that run for a set time)."""
 
 
 def main() -> None:
@@ -318,7 +321,7 @@ def main() -> None:
             with EngineProcess(Path(tmp) / "config", args.model, "--device", "cpu", *extra, timeout=600) as engine:
                 legitimate(engine, rounds=1)  # the model's first run is not the attack's doing
                 rss_start = engine.peak_rss_kb()
-                run = (lambda e: pairing(e, args.pairing_s)) if name == "pairing" else ATTACKS[name]
+                run = partial(ATTACKS[name], seconds=args.pairing_s) if name == "pairing" else ATTACKS[name]
                 start = time.monotonic()
                 figures[name] = {**run(engine), "engine_peak_rss_mb_start": round(rss_start / 1024),
                                  "engine_peak_rss_mb": round(engine.peak_rss_kb() / 1024),
