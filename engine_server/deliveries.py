@@ -136,9 +136,11 @@ class Deliveries:
             log.info("cut %s: making its cut-out again from the kept photo", cut)
             self.finish_later(cut, resume(kept))
             task = self.finishing[cut]
-        if task is not None:
+        if task is None:  # nothing was being made: the record read above is the one
+            delivery = kept
+        else:
             await asyncio.shield(task)
-        delivery = self.outbox.get(cut)
+            delivery = self.outbox.get(cut)
         if delivery is None or delivery.state == CUTTING:
             raise NotFound(f"cut {cut!r} is unknown or already pasted; cut it out again with phone_cut")
         return delivery

@@ -11,15 +11,18 @@
 
 from __future__ import annotations
 
-from engine_server.protocol.schemas import EDITOR_REPLY_TYPES, REQUEST_TYPES
+from engine_server.protocol.auth import MASTER_KEY
+from engine_server.protocol.schemas import EDITOR_REPLY_TYPES, PAIRED_SCOPES, REQUEST_TYPES
 
-MASTER = "master"
-EDITOR = "editor"
-PHONE = "phone"
+MASTER = MASTER_KEY
+"""The token file's key id is also its scope's name."""
+EDITOR, PHONE = PAIRED_SCOPES
+_PROTOCOL = frozenset(REQUEST_TYPES) | frozenset(EDITOR_REPLY_TYPES)
+"""Every message type a client may send."""
 
 ALLOWED: dict[str, frozenset[str]] = {
-    MASTER: frozenset(REQUEST_TYPES) | frozenset(EDITOR_REPLY_TYPES),
-    EDITOR: frozenset(REQUEST_TYPES) | frozenset(EDITOR_REPLY_TYPES),
+    MASTER: _PROTOCOL,
+    EDITOR: _PROTOCOL,
     PHONE: frozenset({"phone_cut", "phone_paste", "status", "cancel"}),
 }
 """Message types each scope may send once its handshake is done."""
@@ -37,7 +40,7 @@ def allows(scope: str | None, message_type: str) -> bool:
     """
     if scope not in ALLOWED:
         return False
-    known = message_type in ALLOWED[MASTER]
+    known = message_type in _PROTOCOL
     return not known or message_type in HANDSHAKE_TYPES or message_type in ALLOWED[scope]
 
 

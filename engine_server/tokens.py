@@ -25,10 +25,10 @@ from pathlib import Path
 
 from engine_server import config
 from engine_server.protocol.auth import MASTER_KEY
+from engine_server.protocol.schemas import PAIRED_SCOPES as SCOPES
 
 
 TOKENS_FILE = "tokens.json"
-SCOPES = ("editor", "phone")
 SECRET_BYTES = 32
 TOUCH_INTERVAL_S = 60.0
 """``last_used`` is written at most this often per token (a hello is not worth a file write)."""
@@ -143,14 +143,14 @@ class TokenStore:
     @contextmanager
     def _changing(self) -> Iterator[dict[str, Token]]:
         """Under an exclusive lock (POSIX), the tokens as the file has them now; written back after."""
-        self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        config.make_private_dir(self.path.parent)
         with _locked(self.path.with_name(self.path.name + ".lock")):
             tokens = self._read()
             yield tokens
             data = {"version": FORMAT_VERSION, "tokens": [asdict(t) for t in tokens.values()]}
             config.write_private(self.path, (json.dumps(data, indent=1) + "\n").encode())
             self._tokens = dict(tokens)
-            self._stamp = self._file_stamp()
+            self._stamp, self._loaded = self._file_stamp(), True
 
     def issue(self, scope: str, client: str) -> Token:
         """Make, store and return a new token of ``scope`` ("editor" or "phone") for ``client``."""

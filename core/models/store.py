@@ -85,11 +85,11 @@ def _stamp_path(path: Path) -> Path:
     return path.with_name(path.name + ".verified")
 
 
-def _stamp_token(spec: ModelSpec, path: Path) -> str:
+def _stamp_token(spec: ModelSpec, st: os.stat_result) -> str:
     """What a ``.verified`` stamp records: the expected sha256 and the file's identity and change
-    times (device, inode, size, mtime, ctime in ns). Rewriting the file changes its ctime, which
-    no tool can set back (``touch -r`` restores the mtime only), so a stamp never vouches for changed bytes."""
-    st = path.stat()
+    times (device, inode, size, mtime, ctime in ns; ``st``: its stat). Rewriting the file changes its
+    ctime, which no tool can set back (``touch -r`` restores the mtime only), so a stamp never vouches
+    for changed bytes."""
     return f"{spec.sha256} {st.st_dev} {st.st_ino} {st.st_size} {st.st_mtime_ns} {st.st_ctime_ns}"
 
 
@@ -103,10 +103,11 @@ def verify(spec: ModelSpec, path: Path, *, force: bool = False, progress: Progre
     if spec.sha256 is None:
         return
     stamp = _stamp_path(path)
-    token = _stamp_token(spec, path)
+    st = path.stat()
+    token = _stamp_token(spec, st)
     if not force and stamp.is_file() and stamp.read_text().strip() == token:
         return
-    size = path.stat().st_size
+    size = st.st_size
     if spec.size is not None and size != spec.size:
         raise ModelVerifyError(
             f"{path}: size {size} bytes, expected {spec.size}; delete it and run `softcut models fetch {spec.name}`",
@@ -120,7 +121,6 @@ def verify(spec: ModelSpec, path: Path, *, force: bool = False, progress: Progre
         stamp.write_text(token + "\n")
     except OSError:
         log.debug("cannot write %s; the file will be re-hashed next time", stamp)
-
 
 
 def ensure(spec: ModelSpec, *, fetch: bool = True, progress: Progress | None = None, rehash: bool = False,
