@@ -1,5 +1,5 @@
 """Peak memory per engine job, by operation, mode and size: the figures behind
-:data:`engine_server.memory.BYTES_PER_PIXEL` (docs/benchmarks.md, "Engine memory per job").
+:data:`engine_server.memory.COSTS` and ``OUTPUT_BYTES_PER_PIXEL`` (docs/benchmarks.md, "Engine memory per job").
 
 Each measurement runs in a child process of its own: the child loads a tiny ONNX model
 (the model's own memory is outside a job's and is not what is measured), warms the

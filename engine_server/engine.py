@@ -49,7 +49,7 @@ class Engine:
         cache, jobs = split(memory, self.cache_bytes)
         self.coarse_cache = LruCache(cache // 8)
         self.results = LruCache(cache)
-        self.memory = MemoryBudget(jobs, cache_bytes=cache + cache // 8, memory=memory)
+        self.memory = MemoryBudget(jobs, cache_bytes=memory - jobs, memory=memory)
 
     async def on_model(self, fn: Callable[..., Any], *args: Any) -> Any:
         """``fn(*args)`` on the model's thread, in the order of the jobs' sizes (:data:`~engine_server.workers.job_size`)."""

@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from core.errors import ImageTooLargeError, ParameterError
+from engine_server.protocol.schemas import DEFAULT_SEGMENTS, DEFAULT_VIDEO_REFINE
 from engine_server.workers import job_size
 
 log = logging.getLogger(__name__)
@@ -149,7 +150,8 @@ def job_estimate(op: str, fields: Mapping[str, Any], buffers: Iterable[tuple[str
     colours = bool({"foreground", "cutout"} & set(outputs))
     stages: list[Cost] = []
     if op in ("select_subject", "plate_matte", "video_start"):
-        stages.append(_cost("select_subject", fields.get("refine", "best")))
+        default = DEFAULT_VIDEO_REFINE if op == "video_start" else "best"
+        stages.append(_cost("select_subject", fields.get("refine", default)))
         if colours or op != "select_subject":  # plates and streams decontaminate as they go
             stages.append(COSTS["select_subject", "colours"])
         if op == "video_start":
@@ -169,12 +171,12 @@ def job_estimate(op: str, fields: Mapping[str, Any], buffers: Iterable[tuple[str
         stages.append(COSTS["adjust_edges", "colours" if colours else "alpha"])
     elif op == "soft_segments":
         stages.append(COSTS["soft_segments", "best"])
-        outputs = ["cutout"] * int(fields.get("count", 5))
+        outputs = ["cutout"] * int(fields.get("count", DEFAULT_SEGMENTS))
     else:
         raise ParameterError(f"op: no memory estimate for {op!r}")
     total = BASE_BYTES + payload + sum(stage.bytes(pixels) for stage in stages)
     total += sum(OUTPUT_BYTES_PER_PIXEL.get(name, 0.0) for name in outputs) * pixels
-    if op == "plate_matte" and len(buffers) > 1:
+    if op in ("plate_matte", "video_start") and len(buffers) > 1:  # a clean plate beside the image
         total += COSTS["plate_matte", "plate"].bytes(buffers[1][1] * buffers[1][2])
     return int(math.ceil(total))
 
@@ -208,7 +210,6 @@ class MemoryTooLarge(ImageTooLargeError):
 class _Waiter:
     nbytes: int
     granted: asyncio.Future
-    express: bool = False
 
 
 class Reservation:

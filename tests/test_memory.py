@@ -43,8 +43,11 @@ def test_estimates_grow_with_pixels_mode_and_outputs():
 
     assert estimate(refine="none") < estimate(refine="best")
     assert estimate(refine="none", outputs=["alpha"]) < estimate(refine="none", outputs=["cutout"])
-    assert estimate(w=8000, h=6000) > 3 * estimate() - 3 * 700 * MIB
+    per_pixel = memory.COSTS["select_subject", "best"].per_pixel + memory.OUTPUT_BYTES_PER_PIXEL["alpha"]
+    assert estimate(w=8000, h=6000) - estimate() == pytest.approx(36_000_000 * per_pixel, abs=2)  # the working size is capped
     assert estimate("trimap") < estimate(refine="none")
+    frame = [("rgb8", 1920, 1080, 1920 * 1080 * 3)]
+    assert memory.job_estimate("video_start", {}, frame) == memory.job_estimate("video_start", {"refine": "fast"}, frame)
     raw = memory.job_estimate("select_subject", {}, [("rgba8", 4000, 3000, 48_000_000)])
     assert raw == estimate() - 1000 + 48_000_000  # the payload itself is counted
     adjust = memory.job_estimate("adjust_edges", {"outputs": ["alpha"]}, [], result_pixels=12_000_000)

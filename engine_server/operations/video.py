@@ -140,10 +140,8 @@ class VideoStream:
             return
         fields = self.request.fields
         frame = (spec.format, spec.width, spec.height, self.engine.limits.max_pending_frames * 4 * pixels)
-        plate = [(s.format, s.width, s.height, len(d)) for s, d in self.request.buffers]
-        need = memory.job_estimate("video_start", fields, [frame])
-        if plate:
-            need += memory.job_estimate("plate_matte", {}, [frame, plate[0]]) - memory.job_estimate("plate_matte", {}, [frame])
+        plate = [(s.format, s.width, s.height, len(d)) for s, d in self.request.buffers[:1]]
+        need = memory.job_estimate("video_start", fields, [frame, *plate])
         need -= sum(held.nbytes for held in self._memory)
         what = f"this video stream of {pixels / 1e6:.1f} MP frames at refine {fields.get('refine', DEFAULT_VIDEO_REFINE)}"
         self._memory.append(await self.engine.memory.acquire(need, job, what=what))
