@@ -4,6 +4,7 @@ the real-engine checks are in tests/test_server_memory.py)."""
 from __future__ import annotations
 
 import asyncio
+import functools
 
 import pytest
 
@@ -75,15 +76,18 @@ def test_a_job_that_can_never_fit_is_refused_at_once_with_what_to_do():
     assert budget.used == 0 and budget.waiting == 0
 
 
+async def _hold(budget: MemoryBudget, order: list[str], name: str, nbytes: int, hold: asyncio.Event) -> None:
+    """A job that reserves ``nbytes``, records that it started, and runs until ``hold`` is set."""
+    async with budget.reserve(nbytes, _job(name)):
+        order.append(name)
+        assert budget.used <= budget.total
+        await hold.wait()
+
+
 def test_jobs_wait_first_come_first_served_and_start_as_memory_comes_back():
     budget = MemoryBudget(100, express=0)
     order = []
-
-    async def job(name, nbytes, hold):
-        async with budget.reserve(nbytes, _job(name)):
-            order.append(name)
-            assert budget.used <= budget.total
-            await hold.wait()
+    job = functools.partial(_hold, budget, order)
 
     async def go():
         holds = {name: asyncio.Event() for name in "abcd"}
@@ -106,11 +110,7 @@ def test_jobs_wait_first_come_first_served_and_start_as_memory_comes_back():
 def test_small_jobs_pass_a_waiting_big_one_only_within_the_express_share():
     budget = MemoryBudget(100, express=20)
     order = []
-
-    async def job(name, nbytes, hold):
-        async with budget.reserve(nbytes, _job(name)):
-            order.append(name)
-            await hold.wait()
+    job = functools.partial(_hold, budget, order)
 
     async def go():
         holds = {name: asyncio.Event() for name in ("big1", "big2", "s1", "s2", "s3", "huge")}
