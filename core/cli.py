@@ -145,10 +145,12 @@ def cmd_models(args: argparse.Namespace, console: Console) -> int:
         spec = registry.get_spec(name)
         path = store.locate(spec)
         if args.action == "list":
-            state = str(path) if path else ("not fetched" if spec.npm else "not present (rembg's folder)")
+            state = (f"present: {path}" if path else "not fetched" if spec.npm
+                     else f"not present (looked for {store.rembg_dir() / (spec.rembg_filename or spec.filename)})")
             console.result(
-                {"name": name, "path": str(path) if path else None, "licence": spec.licence, "origin": spec.origin},
-                f"{name:<20} {spec.description}\n{'':<20} from {spec.origin}; licence {spec.licence}\n{'':<20} {state}",
+                {"name": name, "present": path is not None, "path": str(path) if path else None,
+                 "licence": spec.licence, "origin": spec.origin},
+                f"{name:<22} {spec.description}\n{'':<22} from {spec.origin}; licence {spec.licence}\n{'':<22} {state}",
             )
         elif args.action == "path":
             console.result({"name": name, "path": str(path or store.cached_path(spec))}, str(path or store.cached_path(spec)))

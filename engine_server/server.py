@@ -39,7 +39,7 @@ from websockets.exceptions import ConnectionClosed
 
 import core
 from core.errors import SoftcutError
-from core.models import registry
+from core.models import registry, store
 from engine_server import config, lan, phone_http, scopes
 from engine_server.connections import WRITE_TIMEOUT_S, Client
 from engine_server.gate import PRE_HELLO_FRAME_BYTES, ConnectionGate, ConnectionLimits, Stage, ThrottledLog
@@ -541,11 +541,15 @@ class EngineServer:
                     asyncio.ensure_future(client.close(4001, "token revoked"))  # each on its own: none waits for another
 
     def _models(self) -> list[dict[str, Any]]:
+        """Every registered model, with whether it is loaded and whether its file is on this machine
+        (our cache or rembg's folder), then the loaded user model when it is not a registered one."""
         loaded = self.engine.session.name
         return [
-            {"name": name, "loaded": name == loaded, "licence": spec.licence, "description": spec.description}
+            {"name": name, "loaded": name == loaded, "present": name == loaded or store.locate(spec) is not None,
+             "licence": spec.licence, "description": spec.description}
             for name, spec in registry.MODELS.items()
-        ] + ([] if loaded in registry.MODELS else [{"name": loaded, "loaded": True, "licence": "user-provided"}])
+        ] + ([] if loaded in registry.MODELS
+             else [{"name": loaded, "loaded": True, "present": True, "licence": "user-provided"}])
 
     async def _instant(self, client: Client, message: messages.Message) -> None:
         if message.type == "models.list":

@@ -14,6 +14,7 @@ from PIL import Image
 
 from conftest import SHARED_DATA, red_disc_image
 from core.imageio import float_to_uint8, load_grey, save_png
+from core.models import registry
 
 
 def softcut(*args: str, env_home: Path | None = None, check: bool = False) -> subprocess.CompletedProcess:
@@ -124,7 +125,7 @@ def test_models_and_sample_commands(tmp_path):
     assert done.stdout.strip() == str(tmp_path / "models" / "isnet-imgly-fp32.onnx")
     listing = softcut("models", "list", "--json", env_home=tmp_path, check=True)
     names = [json.loads(line)["name"] for line in listing.stdout.splitlines()]
-    assert names == ["isnet", "isnet-general-use", "u2net", "u2netp"]
+    assert names == list(registry.MODELS)
     softcut("sample", "-o", tmp_path / "s.png", "--alpha-out", tmp_path / "sa.png", check=True)
     assert np.asarray(Image.open(tmp_path / "s.png")).shape == (720, 960, 3)
     alpha = load_grey(tmp_path / "sa.png")

