@@ -17,7 +17,6 @@ input, so reruns and other view strategies never repeat an inference.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import sys
 import time
 from collections.abc import Callable
@@ -28,6 +27,7 @@ from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from core.eval.cache import CachedPredict  # noqa: E402
 from core.eval.metrics import sad  # noqa: E402
 from core.trimap import auto_trimap  # noqa: E402
 from core.views import predict_coarse  # noqa: E402
@@ -63,43 +63,24 @@ def solver_by_name(name: str) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
     return pymatting_cf if name == "pymatting_cf" else _core_solver(name)
 
 
-class CachedPredict:
-    """IS-Net through ``core.models.session.MaskSession``, with outputs cached on disk.
+def cached_isnet(model_path: Path, cache_dir: Path, *, threads: int = 2) -> CachedPredict:
+    """IS-Net through ``core.models.session.MaskSession`` (loaded on the first inference),
+    behind :class:`core.eval.cache.CachedPredict`: ``runs`` counts calls, ``computed``
+    actual inferences."""
+    session = None
 
-    Calling it maps ``(h, w, 3) float32 [0, 1] RGB`` to ``(h, w) float32 [0, 1]``;
-    ``runs`` counts calls (cached or not), ``computed`` actual inferences.
-    """
-
-    def __init__(self, model_path: Path, cache_dir: Path, *, threads: int = 2) -> None:
-        self.model_path = model_path
-        self.cache_dir = cache_dir
-        self.threads = threads
-        self.runs = 0
-        self.computed = 0
-        self._session = None
-
-    def _predict(self, image: np.ndarray) -> np.ndarray:
-        if self._session is None:
+    def predict(image: np.ndarray) -> np.ndarray:
+        nonlocal session
+        if session is None:
             from core.models import registry
             from core.models.session import MaskSession
             from core.providers import choose_providers
 
             spec = registry.get_spec(registry.DEFAULT_MODEL)
-            self._session = MaskSession(spec, self.model_path, choose_providers("cpu"), threads=self.threads)
-        return self._session.predict(image)
+            session = MaskSession(spec, model_path, choose_providers("cpu"), threads=threads)
+        return session.predict(image)
 
-    def __call__(self, image: np.ndarray) -> np.ndarray:
-        self.runs += 1
-        image = np.ascontiguousarray(image, dtype=np.float32)
-        digest = hashlib.sha1(b"isnet-session|" + str(image.shape).encode() + image.tobytes()).hexdigest()
-        path = self.cache_dir / f"{digest}.npy"
-        if path.is_file():
-            return np.load(path).astype(np.float32)
-        alpha = self._predict(image).astype(np.float32)
-        self.cache_dir.mkdir(parents=True, exist_ok=True)
-        np.save(path, alpha.astype(np.float16))
-        self.computed += 1
-        return np.clip(alpha.astype(np.float16).astype(np.float32), 0.0, 1.0)
+    return CachedPredict(predict, cache_dir, "isnet-session")
 
 
 def load(data: Path, name: str) -> tuple[np.ndarray, np.ndarray]:
@@ -125,7 +106,7 @@ def main(argv: list[str] | None = None) -> int:
     unknown = [s for s in solvers if s not in SOLVER_NAMES]
     if unknown:
         parser.error(f"unknown solver(s) {unknown}; choose from {list(SOLVER_NAMES)}")
-    predict = CachedPredict(args.model, args.cache_dir, threads=args.threads)
+    predict = cached_isnet(args.model, args.cache_dir, threads=args.threads)
 
     header = f"{'image':6s} {'raw':>6s} {'coarse':>6s} " + " ".join(f"{s:>12s}" for s in solvers)
     print(header + "  runs  conf  source  (solve s)")

@@ -115,9 +115,9 @@ def test_eval_trimap_mode_writes_csv(tmp_path):
     summary = json.loads(done.stdout)
     assert [r["image"] for r in summary["rows"]] == ["GT02", "GT04"]
     rows = list(csv.reader(open(csv_path)))
-    assert rows[0][:5] == ["image", "sad", "mse", "grad", "conn"]
-    assert [r[0] for r in rows[1:]] == ["GT02", "GT04", "mean", "median"]
-    assert 0 < float(rows[3][1]) < 30
+    assert rows[0][:6] == ["image", "method", "sad", "mse", "grad", "conn"]
+    assert [r[:2] for r in rows[1:]] == [["GT02", "fast"], ["GT04", "fast"], ["mean", "fast"], ["median", "fast"]]
+    assert 0 < float(rows[3][2]) < 30
 
 
 def test_models_and_sample_commands(tmp_path):

@@ -131,6 +131,30 @@ def flicker(mattes: list[np.ndarray], truth: list[np.ndarray]) -> float:
     return 1000.0 * float(np.mean(values))
 
 
+def change_error(a0: np.ndarray, a1: np.ndarray, g0: np.ndarray, g1: np.ndarray) -> float:
+    """One frame step's part of :func:`truth_flicker`: mean |(a1 − a0) − (g1 − g0)|.
+
+    a0, a1: (H, W) float in [0, 1], consecutive mattes; g0, g1: the same frames' truth.
+    """
+    if not a0.shape == a1.shape == g0.shape == g1.shape or a0.ndim != 2:
+        raise ParameterError(f"change_error: expected four (H, W) arrays of one shape; got "
+                             f"{a0.shape}, {a1.shape}, {g0.shape}, {g1.shape}")
+    return float(np.mean(np.abs((a1.astype(np.float64) - a0) - (g1.astype(np.float64) - g0))))
+
+
+def truth_flicker(mattes: list[np.ndarray], truth: list[np.ndarray]) -> float:
+    """Temporal flicker as the shared DAVIS set's README defines it: the mean over frames
+    t ≥ 1 of mean |(α_t − α_{t−1}) − (gt_t − gt_{t−1})|, unscaled (α and gt in [0, 1]).
+
+    Unlike :func:`flicker` it counts any change that differs from the truth's, in either
+    direction (a matte that lags the subject's motion counts too).
+    mattes, truth: equally long lists of (H, W) float in [0, 1] (at least two frames).
+    """
+    if len(mattes) != len(truth) or len(mattes) < 2:
+        raise ParameterError(f"truth_flicker: expected two equally long sequences of 2+ frames; got {len(mattes)}, {len(truth)}")
+    return float(np.mean([change_error(a0, a1, g0, g1) for a0, a1, g0, g1 in zip(mattes, mattes[1:], truth, truth[1:])]))
+
+
 def all_metrics(pred: np.ndarray, gt: np.ndarray, region: np.ndarray) -> dict[str, float]:
     """All four metrics as ``{"sad": ..., "mse": ..., "grad": ..., "conn": ...}``."""
     return {name: fn(pred, gt, region) for name, fn in METRICS.items()}
