@@ -51,6 +51,9 @@ def _allowed_origins(origins: list[str], console: core_cli.Console) -> frozenset
 
 
 def cmd_serve(args: argparse.Namespace, console: core_cli.Console) -> int:
+    from functools import partial
+
+    from core.models.session import open_session
     from engine_server import memory
     from engine_server.engine import Engine
     from engine_server.protocol.messages import Limits
@@ -67,6 +70,8 @@ def cmd_serve(args: argparse.Namespace, console: core_cli.Console) -> int:
         logging.getLogger("engine_server").setLevel(logging.WARNING)
     token = _serve_token(args, console)  # before the model: a bad token file fails fast
     memory_bytes = None if args.memory is None else memory.parse_size(args.memory)  # fails before the model loads
+    if args.max_models < 0:
+        raise ParameterError(f"--max-models: expected 0 or more; got {args.max_models}")
     console.info(f"loading model {args.model}…")
     session = core_cli._open_session(args, console, rehash=True)  # ~0.1 s for the 88 MB default model
     limits = Limits(max_pixels=args.max_pixels, max_queued_per_client=args.max_queued)
@@ -85,7 +90,8 @@ def cmd_serve(args: argparse.Namespace, console: core_cli.Console) -> int:
 
     server = EngineServer(
         Engine(session, limits=limits, cache_bytes=args.cache_mb * 1024 * 1024,
-               memory_bytes=memory_bytes),
+               memory_bytes=memory_bytes, max_models=args.max_models,
+               open_model=partial(open_session, device=args.device, fetch=False)),  # never downloads while serving
         token,
         host=host,
         port=args.port,
@@ -245,6 +251,9 @@ def add_commands(sub: argparse._SubParsersAction, add_common) -> None:
                        help="memory for jobs and cached results, e.g. 6G or 800M (default: half the machine's RAM); "
                             "the model's own memory is on top. Jobs wait until they fit; one that never can is refused")
     serve.add_argument("--max-queued", type=int, default=16, help="jobs each client may queue")
+    serve.add_argument("--max-models", type=int, default=2, metavar="N",
+                       help="other models (those present that requests name) kept loaded besides --model, least "
+                            "recently used unloaded first (default 2; 0: only --model), each counted in --memory")
     serve.add_argument("--jobs", type=int, default=8, metavar="N",
                        help="jobs that may run at once (default 8; at most 2 of one client's)")
     serve.add_argument("--max-connections", type=int, default=128, metavar="N",

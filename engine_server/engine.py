@@ -1,4 +1,4 @@
-"""The engine's state: the loaded model, its workers, the caches and the limits.
+"""The engine's state: its models, its workers, the caches and the limits.
 
 One model worker thread per device (inference is serialised, it uses every
 core already) and a small CPU pool for refinement, so one job's refinement
@@ -18,6 +18,7 @@ from core.models.session import MaskSession
 from engine_server.memory import MemoryBudget, default_memory, split
 from engine_server.protocol.messages import Limits
 from engine_server.results import LruCache
+from engine_server.sessions import DEFAULT_MAX_LOADED, Models
 from engine_server.workers import PriorityPool, job_size
 
 BIG_JOB_NICE = 10
@@ -27,7 +28,9 @@ engine's): while a small job runs, the kernel gives it most of the cores."""
 
 @dataclass
 class Engine:
-    """Everything an operation needs. ``session`` is the loaded default model;
+    """Everything an operation needs. ``session`` is the loaded default model; :attr:`models` also
+    opens the others a request names (``open_model(name)``, without fetching; None: the default
+    only), at most ``max_models`` of them at once (:class:`~engine_server.sessions.Models`);
     ``limits`` are what one client may send and queue (sent in ``welcome``).
 
     ``memory_bytes`` (``softcut serve --memory``; None: :func:`~engine_server.memory.default_memory`)
@@ -41,6 +44,8 @@ class Engine:
     cache_bytes: int = 1024**3
     cpu_workers: int = max(1, min(2, os.cpu_count() or 1))
     memory_bytes: int | None = None
+    open_model: Callable[[str], MaskSession] | None = None
+    max_models: int = DEFAULT_MAX_LOADED
 
     def __post_init__(self) -> None:
         self.model_pool = PriorityPool(1, name="softcut-model")
@@ -50,17 +55,22 @@ class Engine:
         self.coarse_cache = LruCache(cache // 8)
         self.results = LruCache(cache)
         self.memory = MemoryBudget(jobs, cache_bytes=memory - jobs, memory=memory)
+        self.models = Models(self.session, self.memory, open_model=self.open_model or self._default_only,
+                             run_on_model=self.on_model, max_loaded=self.max_models if self.open_model else 0)
+
+    def _default_only(self, name: str) -> MaskSession:
+        raise RuntimeError(f"model {name!r}: this engine was given no way to open other models")
 
     async def on_model(self, fn: Callable[..., Any], *args: Any) -> Any:
         """``fn(*args)`` on the model's thread, in the order of the jobs' sizes (:data:`~engine_server.workers.job_size`)."""
         return await asyncio.wrap_future(self.model_pool.submit(fn, *args, priority=job_size.get()))
 
-    def predict(self) -> Callable[[Any], Any]:
-        """The model's ``predict`` for a stage that runs on a CPU worker (``on_cpu``): each call (one per
-        view) is queued on the model's thread in the current job's size order, so a small job waits
-        for at most one inference of a big one, not for all of its views."""
+    def predict(self, session: MaskSession | None = None) -> Callable[[Any], Any]:
+        """``session``'s ``predict`` (None: the default model's) for a stage that runs on a CPU worker
+        (``on_cpu``): each call (one per view) is queued on the model's thread in the current job's
+        size order, so a small job waits for at most one inference of a big one, not for all of its views."""
         priority = job_size.get()
-        predict = self.session.predict
+        predict = (session or self.session).predict
         return lambda batch: self.model_pool.submit(predict, batch, priority=priority).result()
 
     async def on_cpu(self, fn: Callable[..., Any], *args: Any) -> Any:

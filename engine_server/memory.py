@@ -9,8 +9,10 @@ served, without holding a decoded image.
 
 What ``softcut serve --memory SIZE`` covers: the jobs' working memory (this budget) and the
 result caches (:attr:`engine_server.engine.Engine.results`, ``coarse_cache``), which get
-a quarter of it at most. The model's own memory (weights and inference, about 1.3 GB for
-IS-Net on the CPU) is on top, as is Python's own (~0.2 GB); ``status`` reports the split.
+a quarter of it at most. The default model's own memory (weights and inference, about 1.3 GB
+for IS-Net on the CPU) is on top, as is Python's own (~0.2 GB); other models a request names,
+loaded while in use (:mod:`engine_server.sessions`), are counted in the budget (:meth:`MemoryBudget.hold`).
+``status`` reports the split.
 
 Estimates are bytes per pixel of the image and of its working image (bounded, e.g. 1 MP)
 per operation and mode, plus the request's own payload bytes, from :data:`COSTS` and
@@ -27,7 +29,7 @@ import logging
 import math
 import os
 import re
-from collections.abc import AsyncIterator, Iterable, Mapping
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -252,6 +254,10 @@ class MemoryBudget:
         self.express_used = 0
         self.peak = 0
         self._waiters: collections.deque[_Waiter] = collections.deque()
+        self.reclaim: Callable[[], bool] | None = None
+        """Called while a job would have to wait: gives back one share of memory held only for later
+        use (an idle extra model, :class:`engine_server.sessions.Models`) and says True, or False
+        when there is none left."""
 
     @property
     def waiting(self) -> int:
@@ -291,6 +297,8 @@ class MemoryBudget:
         waiter = _Waiter(nbytes, asyncio.get_running_loop().create_future())
         self._waiters.append(waiter)
         self._admit()
+        while not waiter.granted.done() and self.reclaim is not None and self.reclaim():
+            pass  # each share given back admits the waiters that then fit
         if not waiter.granted.done():
             log.info("%s waits for %s of memory (%s of %s in use, %d waiting)", what, format_size(nbytes),
                      format_size(self.used), format_size(self.total), self.waiting)
@@ -304,6 +312,17 @@ class MemoryBudget:
             raise
         job_size.set(max(job_size.get(), nbytes))  # this task's calls on the workers run in size order
         return waiter.granted.result()
+
+    def hold(self, nbytes: int, *, what: str) -> Reservation:
+        """Count ``nbytes`` as used at once, without waiting (a loaded model's share: jobs admitted
+        after it see less room); the caller releases the :class:`Reservation`. Never waiting, it
+        cannot wait for the jobs that wait for it. Raises :class:`MemoryTooLarge` when ``nbytes``
+        could never fit."""
+        nbytes = max(0, int(nbytes))
+        self.check(nbytes, what)
+        self.used += nbytes
+        self.peak = max(self.peak, self.used)
+        return Reservation(self, nbytes, False)
 
     def _withdraw(self, waiter: _Waiter) -> None:
         """A waiter leaves (cancelled): give back what it may have been granted meanwhile."""

@@ -541,15 +541,18 @@ class EngineServer:
                     asyncio.ensure_future(client.close(4001, "token revoked"))  # each on its own: none waits for another
 
     def _models(self) -> list[dict[str, Any]]:
-        """Every registered model, with whether it is loaded and whether its file is on this machine
-        (our cache or rembg's folder), then the loaded user model when it is not a registered one."""
-        loaded = self.engine.session.name
+        """Every registered model, with whether it is the default, whether it is in memory now and
+        whether its file is on this machine (our cache or rembg's folder: a request may name it),
+        then the default when it is a user's file rather than a registered model."""
+        default = self.engine.session.name
+        loaded = set(self.engine.models.loaded())
         return [
-            {"name": name, "loaded": name == loaded, "present": name == loaded or store.locate(spec) is not None,
+            {"name": name, "default": name == default, "loaded": name in loaded,
+             "present": name == default or store.locate(spec) is not None,
              "licence": spec.licence, "description": spec.description}
             for name, spec in registry.MODELS.items()
-        ] + ([] if loaded in registry.MODELS
-             else [{"name": loaded, "loaded": True, "present": True, "licence": "user-provided"}])
+        ] + ([] if default in registry.MODELS
+             else [{"name": default, "default": True, "loaded": True, "present": True, "licence": "user-provided"}])
 
     async def _instant(self, client: Client, message: messages.Message) -> None:
         if message.type == "models.list":

@@ -47,16 +47,16 @@ WEIGHTS = (1.0, 0.6, 0.3)
 """The stand-ins' 1×1 convolution: every channel's normalisation shows in the output."""
 
 
-def build_standin(path: Path, side: int, *, outputs: int = 1) -> Path:
+def build_standin(path: Path, side: int, *, outputs: int = 1, weights: tuple[float, float, float] = WEIGHTS) -> Path:
     """A stand-in for a rembg model: input float32 [1, 3, side, side]; output 0 is
-    sigmoid(conv1x1(input, WEIGHTS)) [1, 1, side, side] (U²-Net and IS-Net exports have further
+    sigmoid(conv1x1(input, weights)) [1, 1, side, side] (U²-Net and IS-Net exports have further
     side outputs: ``outputs`` > 1 adds copies negated, which a session must not read)."""
     import onnx
     from onnx import TensorProto, helper
 
     inp = helper.make_tensor_value_info("input.1", TensorProto.FLOAT, [1, 3, side, side])
     outs = [helper.make_tensor_value_info(f"d{i}", TensorProto.FLOAT, [1, 1, side, side]) for i in range(outputs)]
-    weight = helper.make_tensor("w", TensorProto.FLOAT, [1, 3, 1, 1], list(WEIGHTS))
+    weight = helper.make_tensor("w", TensorProto.FLOAT, [1, 3, 1, 1], list(weights))
     nodes = [helper.make_node("Conv", ["input.1", "w"], ["mix"]), helper.make_node("Sigmoid", ["mix"], ["d0"])]
     nodes += [helper.make_node("Neg", ["d0"], [f"d{i}"]) for i in range(1, outputs)]
     graph = helper.make_graph(nodes, "standin", [inp], outs, initializer=[weight])

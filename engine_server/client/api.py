@@ -329,14 +329,16 @@ class SoftcutClient:
         decontaminate: float = 1.0,
         band: float = 0.015,
         priority: str = "interactive",
+        model: str | None = None,
         progress: Progress | None = None,
         timeout: float | None = None,
         id: str | None = None,
     ) -> Result:
-        """The subject of ``image`` (see :func:`raw_image`, :func:`png_image`)."""
+        """The subject of ``image`` (see :func:`raw_image`, :func:`png_image`); ``model``: a present
+        model of :meth:`models` (None: the engine's default; ``fields["model"]`` names the one that ran)."""
         message = messages.select_subject(
             image, outputs=outputs, format=format, refine=refine, edges=edges,
-            decontaminate=decontaminate, band=band, priority=priority, id=id,
+            decontaminate=decontaminate, band=band, priority=priority, model=model, id=id,
         )
         return self.request(message, progress=progress, timeout=timeout)
 
@@ -352,6 +354,7 @@ class SoftcutClient:
         decontaminate: float = 1.0,
         band: float = 0.015,
         priority: str = "interactive",
+        model: str | None = None,
         progress: Progress | None = None,
         timeout: float | None = None,
         id: str | None = None,
@@ -362,7 +365,7 @@ class SoftcutClient:
         :class:`EngineError` with code ``alignment_failed``."""
         message = messages.plate_matte(
             image, plate, outputs=outputs, format=format, refine=refine, edges=edges,
-            decontaminate=decontaminate, band=band, priority=priority, id=id,
+            decontaminate=decontaminate, band=band, priority=priority, model=model, id=id,
         )
         return self.request(message, progress=progress, timeout=timeout)
 
@@ -373,14 +376,15 @@ class SoftcutClient:
         return self.request(message, timeout=timeout)
 
     def soft_segments(self, image: Buffer, *, count: int = 5, masks: str = "stacked", format: str = "raw",
-                      progress: Progress | None = None, timeout: float | None = None) -> Result:
+                      model: str | None = None, progress: Progress | None = None, timeout: float | None = None) -> Result:
         """``count`` soft layers of ``image``: ``buffers["segment0"]``… RGBA, largest first (see the
         protocol's soft_segments for ``masks``)."""
-        message = messages.soft_segments(image, count=count, masks=masks, format=format)
+        message = messages.soft_segments(image, count=count, masks=masks, format=format, model=model)
         return self.request(message, progress=progress, timeout=timeout)
 
-    def trimap(self, image: Buffer, *, band: float = 0.015, format: str = "raw", timeout: float | None = None) -> Result:
-        return self.request(messages.trimap(image, band=band, format=format), timeout=timeout)
+    def trimap(self, image: Buffer, *, band: float = 0.015, format: str = "raw", model: str | None = None,
+               timeout: float | None = None) -> Result:
+        return self.request(messages.trimap(image, band=band, format=format, model=model), timeout=timeout)
 
     def refine(self, image: Buffer, guide: Buffer, *, guide_kind: str = "trimap", mode: str = "best",
                format: str = "raw", progress: Progress | None = None, timeout: float | None = None) -> Result:
@@ -400,6 +404,7 @@ class SoftcutClient:
         delay: bool = True,
         smoothing: float = 0.8,
         plate: Buffer | None = None,
+        model: str | None = None,
         window: int = 4,
         timeout: float | None = None,
     ) -> Iterator[Result]:
@@ -431,7 +436,8 @@ class SoftcutClient:
             raise ValueError(f"window: expected an integer >= 2 (the engine answers a frame once it has the next); "
                              f"got {window!r}")
         start = messages.video_start(plate=plate, outputs=outputs, format=format, refine=refine, edges=edges,
-                                     decontaminate=decontaminate, band=band, delay=delay, smoothing=smoothing)
+                                     decontaminate=decontaminate, band=band, delay=delay, smoothing=smoothing,
+                                     model=model)
         return self._video(start, iter(frames), window, self.timeout if timeout is None else timeout)
 
     def _video(self, start: Message, frames: Iterator[Buffer], window: int, timeout: float) -> Iterator[Result]:

@@ -37,11 +37,11 @@ def error_code(exc: BaseException) -> str:
     return ErrorCode.INTERNAL.value
 
 
-def check_model(engine: Any, fields: dict[str, Any]) -> None:
-    """Refuse a request for a model other than the one the engine has loaded."""
-    wanted = fields.get("model")
-    if wanted is not None and wanted != engine.session.name:
-        raise NotFound(f"model {wanted!r} is not loaded; this engine runs {engine.session.name!r} (softcut serve --model)")
+def model(engine: Any, job: Any, fields: dict[str, Any]):
+    """The session of the request's ``model`` (absent: the engine's default) for an ``async with``
+    block, loaded first when needed (:meth:`engine_server.sessions.Models.use`; ``not_found`` for a
+    model the engine cannot run). Entered before the job's memory is reserved."""
+    return engine.models.use(fields.get("model"), job)
 
 
 @dataclass

@@ -13,7 +13,7 @@ from functools import partial
 import numpy as np
 
 from core.plate.pipeline import plate_stage
-from engine_server.operations.common import Reply, buffer, check_model, reserve
+from engine_server.operations.common import Reply, buffer, model, reserve
 from engine_server.operations.select_subject import run_with
 from engine_server.protocol.messages import BufferSpec
 
@@ -36,14 +36,13 @@ def decoded_plate(request, index: int, *, engine) -> tuple[np.ndarray, np.ndarra
 
 
 async def run(engine, job, request) -> Reply:
-    check_model(engine, request.fields)  # before decoding the plate (run_with checks it again)
-    async with reserve(engine, job, request, "plate_matte"):
+    async with model(engine, job, request.fields) as session, reserve(engine, job, request, "plate_matte"):
         plate, mask = await engine.on_cpu(partial(decoded_plate, request, 1, engine=engine))
 
         def finish(image, stage, options, *, progress):
             return plate_stage(image, plate, stage, options, progress=progress, plate_mask=mask)
 
-        reply, matte = await run_with(engine, job, request, finish)
+        reply, matte = await run_with(engine, job, request, finish, session)
         del plate, mask
     reply.fields["alignment"] = matte.alignment.summary()
     return reply

@@ -1,8 +1,8 @@
 """``select_subject``: the image's subject as alpha, foreground, cut-out, trimap or coarse mask.
 
 The model stage (resizing, views, confidence) runs on the CPU pool, each of its inferences
-on the model worker (:meth:`~engine_server.engine.Engine.predict`); it is cached by image
-content and model, so asking again with other refinement or edge settings skips inference;
+on the model worker (:meth:`~engine_server.engine.Engine.predict`) with the request's model
+(``model``, else the engine's default); it is cached by image content and model name, so asking again with other refinement or edge settings skips inference;
 the rest runs on the CPU pool too. The finished matte is kept under a result id for
 ``adjust_edges``.
 """
@@ -17,7 +17,7 @@ from functools import partial
 import numpy as np
 
 from core.pipeline import Coarse, Matte, MatteOptions, model_stage, refine_stage
-from engine_server.operations.common import Reply, buffer, check_model, edge_controls, matte_outputs, reserve
+from engine_server.operations.common import Reply, buffer, edge_controls, matte_outputs, model, reserve
 from engine_server.results import content_key
 
 
@@ -47,37 +47,36 @@ def options_from(fields: dict, *, refine: str = "best") -> MatteOptions:
     )
 
 
-async def cached_model_stage(engine, job, request, image: np.ndarray, options: MatteOptions) -> Coarse:
-    """The model stage for the request's image, from the cache (same content, model and
-    working size) or computed (its inferences on the model worker) and cached."""
+async def cached_model_stage(engine, job, request, image: np.ndarray, options: MatteOptions, session) -> Coarse:
+    """The model stage for the request's image by ``session``, from the cache (same content,
+    model name and working size) or computed (its inferences on the model worker) and cached."""
     spec, data = request.buffers[0]
-    key = content_key(data, spec.format, spec.width, spec.height, engine.session.name, options.pixels)
+    key = content_key(data, spec.format, spec.width, spec.height, session.name, options.pixels)
     stage = engine.coarse_cache.get(key)
     if stage is None:
-        stage = await engine.on_cpu(partial(model_stage, image, engine.predict(), options, progress=job.report))
+        stage = await engine.on_cpu(partial(model_stage, image, engine.predict(session), options, progress=job.report))
         engine.coarse_cache.put(key, stage)
     return stage
 
 
 async def run(engine, job, request) -> Reply:
-    check_model(engine, request.fields)
     colours = bool({"foreground", "cutout"} & set(request.fields.get("outputs", ["alpha"])))
-    async with reserve(engine, job, request, "select_subject"):
-        reply, _ = await run_with(engine, job, request, partial(refine_stage, colours=colours))
+    async with model(engine, job, request.fields) as session, reserve(engine, job, request, "select_subject"):
+        reply, _ = await run_with(engine, job, request, partial(refine_stage, colours=colours), session)
     return reply
 
 
-async def run_with(engine, job, request, finish: Callable[..., Matte]) -> tuple[Reply, Matte]:
-    """Decode the image, run the (cached) model stage, then ``finish(image, stage, options,
-    progress=...)`` on the CPU pool; keep the matte (and any known background) for
+async def run_with(engine, job, request, finish: Callable[..., Matte], session) -> tuple[Reply, Matte]:
+    """Decode the image, run the (cached) model stage by ``session``, then ``finish(image, stage,
+    options, progress=...)`` on the CPU pool; keep the matte (and any known background) for
     ``adjust_edges`` and encode the outputs. Returns the reply and the matte. The caller
-    holds the job's memory reservation (:func:`~engine_server.operations.common.reserve`)."""
+    holds the session (:func:`~engine_server.operations.common.model`) and the job's memory
+    reservation (:func:`~engine_server.operations.common.reserve`)."""
     fields = request.fields
-    check_model(engine, fields)
     options = options_from(fields)
     image = await engine.on_cpu(partial(buffer, request, 0, engine=engine))
     job.report(0.02, "decoded")
-    stage = await cached_model_stage(engine, job, request, image, options)
+    stage = await cached_model_stage(engine, job, request, image, options, session)
     matte = await engine.on_cpu(partial(finish, image, stage, options, progress=job.report))
     result_id = uuid.uuid4().hex
     engine.results.put(result_id, StoredResult(image, matte.unedited, matte.background, matte.known))
@@ -100,7 +99,8 @@ async def run_with(engine, job, request, finish: Callable[..., Matte]) -> tuple[
             "low_confidence": matte.low_confidence,
             "model_runs": len(matte.coarse.views),
             "timings": {k: round(v, 4) for k, v in matte.timings.items()},
-            "device": engine.session.device,
+            "device": session.device,
+            "model": session.name,
         },
         outputs,
     )

@@ -14,7 +14,7 @@ from functools import partial
 
 from core.segments import model_features, soft_segments
 from engine_server import images
-from engine_server.operations.common import Reply, buffer, check_model, reserve
+from engine_server.operations.common import Reply, buffer, model, reserve
 from engine_server.protocol.schemas import DEFAULT_SEGMENTS
 
 
@@ -24,19 +24,18 @@ def segment_buffers(segments, masks: str, fmt: str) -> list:
 
 
 async def run(engine, job, request) -> Reply:
-    check_model(engine, request.fields)
-    async with reserve(engine, job, request, "soft_segments"):
-        return await _run(engine, job, request)
+    async with model(engine, job, request.fields) as session, reserve(engine, job, request, "soft_segments"):
+        return await _run(engine, job, request, session)
 
 
-async def _run(engine, job, request) -> Reply:
+async def _run(engine, job, request, session) -> Reply:
     fields = request.fields
     count = int(fields.get("count", DEFAULT_SEGMENTS))
     started = time.perf_counter()
     image = await engine.on_cpu(partial(buffer, request, 0, engine=engine))
     decoded = time.perf_counter()
     job.report(0.05, "decoded")
-    features = await engine.on_model(model_features, engine.session, image)
+    features = await engine.on_model(model_features, session, image)
     featured = time.perf_counter()
     job.report(0.3, "features")
     segments = await engine.on_cpu(partial(soft_segments, image, count, features=features))
@@ -53,7 +52,8 @@ async def _run(engine, job, request) -> Reply:
                 "segments": round(segmented - featured, 4),
                 "encode": round(time.perf_counter() - segmented, 4),
             },
-            "device": engine.session.device,
+            "device": session.device,
+            "model": session.name,
         },
         outputs,
     )

@@ -14,23 +14,23 @@ import cv2
 from core.pipeline import MatteOptions
 from core.trimap.auto import auto_trimap
 from engine_server import images
-from engine_server.operations.common import Reply, buffer, check_model, reserve
+from engine_server.operations.common import Reply, buffer, model, reserve
 from engine_server.operations.select_subject import cached_model_stage
 
 
 async def run(engine, job, request) -> Reply:
-    check_model(engine, request.fields)
-    async with reserve(engine, job, request, "trimap"):
-        return await _run(engine, job, request)
+    async with model(engine, job, request.fields) as session, reserve(engine, job, request, "trimap"):
+        return await _run(engine, job, request, session)
 
 
-async def _run(engine, job, request) -> Reply:
+async def _run(engine, job, request, session) -> Reply:
     fields = request.fields
     image = await engine.on_cpu(partial(buffer, request, 0, engine=engine))
-    stage = await cached_model_stage(engine, job, request, image, MatteOptions())
+    stage = await cached_model_stage(engine, job, request, image, MatteOptions(), session)
     h, w = image.shape[:2]
     trimap = auto_trimap(stage.coarse.alpha, band=float(fields.get("band", 0.015)))
     trimap = cv2.resize(trimap, (w, h), interpolation=cv2.INTER_NEAREST)
     job.report(0.9, "trimap")
     out = await engine.on_cpu(partial(images.encode, "trimap", trimap, fields.get("format", "raw")))
-    return Reply({"confidence": round(stage.coarse.confidence, 4), "device": engine.session.device}, [out])
+    return Reply({"confidence": round(stage.coarse.confidence, 4), "device": session.device, "model": session.name},
+                 [out])

@@ -44,7 +44,7 @@ from core.plate.align import PreparedPlate, prepare_plate
 from core.video.pipeline import VideoFrame, VideoMatter, VideoOptions, frame_options, frame_refine, used_plate
 from engine_server import memory
 from engine_server.jobs import Job, JobCancelled
-from engine_server.operations.common import NotFound, Reply, buffer, check_model, error_code, matte_outputs
+from engine_server.operations.common import NotFound, Reply, buffer, error_code, matte_outputs, model
 from engine_server.operations.plate_matte import decoded_plate
 from engine_server.operations.select_subject import options_from
 from engine_server.protocol import messages
@@ -148,8 +148,11 @@ class VideoStream:
         self._reserved_pixels = pixels
 
     async def _run(self, job: Job) -> Reply:
+        async with model(self.engine, job, self.request.fields) as session:  # held for the whole stream
+            return await self._stream(job, session)
+
+    async def _stream(self, job: Job, session) -> Reply:
         engine, fields = self.engine, self.request.fields
-        check_model(engine, fields)
         options = video_options(fields)
         plate = mask = None
         if self.request.buffers:
@@ -164,7 +167,7 @@ class VideoStream:
         while True:
             job.check()
             if self.inbox:
-                await self._frame(job, self.inbox.popleft(), matter, per_frame, plate, mask)
+                await self._frame(job, self.inbox.popleft(), matter, per_frame, plate, mask, session)
             elif self.ended:
                 break
             else:
@@ -175,13 +178,13 @@ class VideoStream:
         self._lap("finish", started)
         await self._answer(job, done)
         fields = {"frames": self._sent, "timings": {k: round(v, 4) for k, v in self.timings.items()},
-                  "device": engine.session.device}
+                  "device": session.device, "model": session.name}
         if plate is not None:
             fields["frames_without_plate"] = self.without_plate
         return Reply(fields)
 
     async def _frame(self, job: Job, message: messages.Message, matter: VideoMatter, per_frame: MatteOptions,
-                     plate: PreparedPlate | None, mask: np.ndarray | None) -> None:
+                     plate: PreparedPlate | None, mask: np.ndarray | None, session) -> None:
         """One video_frame: its matte through the workers, then the filter; a failure before the
         filter is an error for this frame alone."""
         engine = self.engine
@@ -200,7 +203,7 @@ class VideoStream:
             image = await engine.on_cpu(partial(buffer, message, 0, engine=engine))
             self._check_size(image)
             started = self._lap("decode", started)
-            stage = await engine.on_cpu(partial(model_stage, image, engine.predict(), per_frame, progress=check))
+            stage = await engine.on_cpu(partial(model_stage, image, engine.predict(session), per_frame, progress=check))
             started = self._lap("model", started)
             matte = await engine.on_cpu(partial(frame_refine, image, stage, matter.options, plate=plate, plate_mask=mask,
                                                 progress=check))

@@ -157,7 +157,8 @@ FORMAT = _enum(OUTPUT_FORMATS, "raw", "encoding of the result buffers: raw pixel
 PRIORITY = _enum(PRIORITIES, "interactive", "interactive jobs run before batch jobs")
 DECONTAMINATE = _number(0, 1, 1, "how much foreground colours are cleaned of the background")
 BAND = _number(0, 0.5, 0.015, "half-width of the automatic trimap's unknown band, fraction of sqrt(W*H)")
-MODEL = {**NAME, "description": "model name from models.list; absent: the engine's loaded model"}
+MODEL = {**NAME, "description": "a model from models.list that is present (or the default); absent: the engine's "
+                                 "default model. Others are not_found"}
 
 
 def _request(type_: str, description: str, properties: dict[str, Any], required: Sequence[str] = (),
@@ -204,7 +205,9 @@ MODEL_INFO: dict[str, Any] = {
     "required": ["name"],
     "properties": {
         "name": NAME,
-        "loaded": {"type": "boolean", "description": "the model the engine has loaded (its default)"},
+        "default": {"type": "boolean", "description": "the model requests without `model` use (softcut serve --model)"},
+        "loaded": {"type": "boolean", "description": "in the engine's memory now (the default always; others while "
+                                                    "recently used)"},
         "present": {
             "type": "boolean",
             "description": "its file is on the engine's machine (Softcut's cache or rembg's model folder)",
@@ -555,6 +558,7 @@ REPLY_SCHEMAS: dict[str, dict[str, Any]] = {
             "low_confidence": {"type": "boolean"},
             "timings": {"type": "object", "additionalProperties": {"type": "number", "minimum": 0}},
             "device": {"type": "string"},
+            "model": {"type": "string", "description": "the model that ran (jobs that run one)"},
             "alignment": {
                 "type": "object",
                 "description": "plate_matte: how the plate was aligned (features matched and agreeing, share of "
