@@ -156,3 +156,28 @@ def direct_video(client, frames: list, w: int, h: int, output: str = "alpha", re
         results = list(engine.video_matte([raw_image(w, h, "rgba8", f) for f in frames], outputs=(output,),
                                           refine=refine, timeout=600))
     return [np.frombuffer(r.buffers[output], np.uint8).reshape(shape).astype(int) for r in results]
+
+
+CHOSEN_MODEL = "silueta"
+"""The non-default model the editor tests pick: a stand-in that sees the blue ground as the subject,
+where the engines' default (the tiny "red" model) sees the red disc."""
+
+
+def write_model_zoo(folder: Path) -> Path:
+    """rembg's folder (the engines' ``U2NET_HOME``) holding the :data:`CHOSEN_MODEL` stand-in
+    (:func:`test_model_zoo.build_standin`, weights blue minus red)."""
+    from test_model_zoo import build_standin
+
+    folder.mkdir(parents=True, exist_ok=True)
+    build_standin(folder / f"{CHOSEN_MODEL}.onnx", 320, weights=(-1.0, 0.0, 1.0))
+    return folder
+
+
+def direct_model_select(client, source: bytes, w: int, h: int, model: str | None) -> np.ndarray:
+    """The engine's alpha for ``source`` (rgba8) by ``model`` (None: its default), as the editors ask."""
+    from engine_server.client import raw_image
+
+    with client() as engine:
+        result = engine.select_subject(raw_image(w, h, "rgba8", source), refine=REFINE, model=model)
+    assert result.fields["model"] == (model or result.fields["model"])
+    return np.frombuffer(result.buffers["alpha"], np.uint8).reshape(h, w).astype(int)

@@ -205,3 +205,18 @@ def test_a_job_waiting_for_memory_unloads_idle_models_first(tmp_path, monkeypatc
 
 def test_every_name_the_tests_use_is_registered():
     assert {"u2netp", "silueta", "u2net_human_seg", "birefnet-general"} <= set(registry.MODELS)
+
+
+def test_the_editors_choice_lists_the_default_first_then_the_present_then_the_absent_disabled():
+    from engine_server.client.models import model_choices, pick
+
+    listed = [{"name": "isnet", "default": False, "loaded": False, "present": False},
+              {"name": "silueta", "default": False, "loaded": False, "present": True, "licence": "Apache-2.0"},
+              {"name": "tiny", "default": True, "loaded": True, "present": True}]
+    choices = model_choices(listed)
+    assert [(c.name, c.enabled, c.default) for c in choices] == [("tiny", True, True), ("silueta", True, False),
+                                                               ("isnet", False, False)]
+    assert "rembg's model folder" in choices[2].hint and choices[1].hint == "Apache-2.0"
+    assert [pick(choices, w) for w in (None, "silueta", "isnet", "gone")] == ["tiny", "silueta", "tiny", "tiny"]
+    old = model_choices([{"name": "isnet", "loaded": True}])  # an engine before model choice: its loaded model
+    assert [(c.name, c.enabled, c.default) for c in old] == [("isnet", True, True)] and pick([], "x") is None

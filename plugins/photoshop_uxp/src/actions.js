@@ -117,7 +117,8 @@ function matteRequest(source, options) {
 /**
  * Select Subject (or Refine Selection) into `options.output`, as one history state.
  * @param client a connected `EngineClient`.
- * @param {{output: string, merged: boolean, quality: string, edges: object, decontaminate: number}} options
+ * @param {{output: string, merged: boolean, quality: string, edges: object, decontaminate: number, model?: string|null}} options
+ *   `model`: the model Select Subject asks for (null: the engine's default; Refine Selection runs none)
  * @param {{refineSelection?: boolean, onProgress?: function(number, string), onJob?: function(object)}} hooks
  * @returns {Promise<{resultId: string, target: object}>} what `adjust` needs for live edge edits.
  */
@@ -143,7 +144,7 @@ async function run(client, options, hooks = {}) {
       answer = await ask(client, requests.adjustEdges(answer.id, { edges, decontaminate, outputs }), hooks);
     }
   } else {
-    answer = await ask(client, requests.selectSubject(image, { outputs, refine: options.quality, edges, decontaminate }), hooks);
+    answer = await ask(client, requests.selectSubject(image, { outputs, refine: options.quality, edges, decontaminate, model: options.model }), hooks);
   }
   const name = hooks.refineSelection ? "Softcut: Refine Selection" : HISTORY_NAMES[options.output];
   const target = await document_.insert(source, options.output, answer.buffers, name);
@@ -170,7 +171,7 @@ async function plateMatte(client, options, hooks = {}) {
   const plateBuffer = plate.file ? plate.file.buffer : await document_.readPlateLayer(source, plate.layerID);
 
   const { image, edges, decontaminate, outputs } = matteRequest(source, options);
-  const answer = await ask(client, requests.plateMatte(image, plateBuffer, { outputs, refine: options.quality, edges, decontaminate }), hooks);
+  const answer = await ask(client, requests.plateMatte(image, plateBuffer, { outputs, refine: options.quality, edges, decontaminate, model: options.model }), hooks);
   const target = await document_.insert(source, options.output, answer.buffers, PLATE_HISTORY_NAME);
   return { resultId: answer.id, target, alignment: answer.fields.alignment || null };
 }
@@ -207,7 +208,8 @@ function segmentsOf(answer, count, width, height) {
  * Soft Segment Layers: the document's composite as `count` soft layers, inserted as one history
  * state: a new group "Soft segments" at the top, one pixel layer with a mask a segment.
  * @param client a connected `EngineClient`.
- * @param {{count?: number}} options how many layers (SEGMENTS.min to SEGMENTS.max; default 5).
+ * @param {{count?: number, model?: string|null}} options how many layers (SEGMENTS.min to SEGMENTS.max; default 5)
+ *   and the model (null: the engine's default).
  * @param {{onProgress?: function(number, string), onJob?: function(object)}} hooks
  * @returns {Promise<{count: number, documentID: number, groupID: number, layerIDs: number[]}>} layerIDs bottom first.
  */
@@ -218,7 +220,7 @@ async function softSegments(client, options = {}, hooks = {}) {
   }
   const source = await document_.readSource(true);
   const { width, height } = source.image;
-  const answer = await ask(client, requests.softSegments(imageBuffer(source), { count }), hooks);
+  const answer = await ask(client, requests.softSegments(imageBuffer(source), { count, model: options.model }), hooks);
   const segments = segmentsOf(answer, count, width, height);
   const made = await document_.insertSegments(source, segments, "Softcut: Soft Segments");
   return { count: segments.length, ...made };

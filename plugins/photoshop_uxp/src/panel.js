@@ -13,6 +13,7 @@ const { EngineClient, EngineImpostor, EngineUnavailable, EngineError } = require
 const { SEGMENTS } = require("./protocol");
 const phonePaste = require("./phone_paste");
 const plateFile = require("./plate_file");
+const { modelChoices, pick } = require("./models");
 
 const { START_COMMAND } = actions;
 /** The Clean plate list's values besides layers ("layer:ID"): none, the picked file, and the item that opens the picker. */
@@ -43,6 +44,8 @@ class Panel {
     this.plateChoices = new Map(); // document id → the Clean plate value the user picked there
     this.plateDocument = null; // the id of the document whose layers the Clean plate list shows
     this.plateList = null; // what the Clean plate list shows now (to rebuild it only when it changes)
+    this.models = []; // the engine's model choice (models.js), the default first; empty until connected
+    this.chosenModel = null; // the model the user picked, kept while the panel is open (null: the engine's default)
     this.el = (id) => page.getElementById(id);
   }
 
@@ -52,6 +55,7 @@ class Panel {
       this.el(id).addEventListener("click", () => this.runAction(how));
     }
     this.el("soft-segments").addEventListener("click", () => this.softSegments());
+    this.el("model").addEventListener("change", () => { this.chosenModel = this.el("model").value || null; });
     this.el("plate-subject").addEventListener("click", () => this.plateSubject());
     const plate = this.el("plate");
     plate.addEventListener("change", () => this.plateChanged());
@@ -154,8 +158,32 @@ class Panel {
 
   connected(welcome) {
     this.welcome = welcome;
-    const model = (welcome.models || []).find((m) => m.loaded) || (welcome.models || [])[0];
+    this.showModels(modelChoices(welcome.models));
+    const model = this.models.find((m) => m.isDefault);
     this.setStatus(`Connected: ${model ? model.name : "?"} on ${welcome.device}`, "ok");
+  }
+
+  /** Fill the Model list: present models selectable (the default first), absent ones disabled with a hint. */
+  showModels(choices) {
+    this.models = choices;
+    const select = this.el("model");
+    const picked = pick(choices, this.chosenModel);
+    select.textContent = "";
+    if (!choices.length) choices = [{ name: "", label: "Engine default", enabled: true, hint: "" }];
+    for (const choice of choices) {
+      const option = this.page.createElement("option");
+      option.value = choice.name;
+      option.textContent = choice.label;
+      option.title = choice.hint;
+      option.disabled = !choice.enabled;
+      option.selected = choice.name === (picked || "");
+      select.appendChild(option);
+    }
+  }
+
+  /** The model requests name: the user's pick while the engine offers it, else its default. */
+  model() {
+    return pick(this.models, this.chosenModel);
   }
 
   connectFailed(error) {
@@ -193,6 +221,7 @@ class Panel {
       edges,
       decontaminate: Number(this.el("edge-decontaminate").value) / 100,
       plate: this.chosenPlate(),
+      model: this.model(),
     };
   }
 
@@ -340,7 +369,7 @@ class Panel {
   /** Soft Segment Layers: the whole image as that many soft layers in a new group; resolves true when inserted. */
   async softSegments() {
     return this.perform(async () => {
-      const made = await actions.softSegments(this.client, { count: this.segmentCount() }, this.hooks());
+      const made = await actions.softSegments(this.client, { count: this.segmentCount(), model: this.model() }, this.hooks());
       return `Done: ${made.count} soft layers in the new group "Soft segments" at the top (one history step); stacked, they give back the image.`;
     });
   }

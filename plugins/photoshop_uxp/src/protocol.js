@@ -440,15 +440,25 @@ function segmentNames(count) {
  * buffers (`format: "raw"`: the panel has no PNG decoder).
  * @typedef {{type: string, fields: object, buffers: Array<{name: string, format: string, width: number, height: number, data: Uint8Array}>}} Request
  */
+/** `fields` with `model` when one is named (absent: the engine's default). */
+function withModel(fields, model) {
+  if (model !== null && model !== undefined) {
+    if (typeof model !== "string" || !model) throw new RangeError(`model: expected a model name; got ${JSON.stringify(model)}`);
+    fields.model = model;
+  }
+  return fields;
+}
+
 const requests = Object.freeze({
   /**
    * select_subject: the model's matte of `image`, refined, with edge controls.
    * @param image the `image` buffer (rgba8, rgb8 or grey8).
-   * @param {{outputs: string[], refine: string, edges?: object, decontaminate?: number}} options
+   * @param {{outputs: string[], refine: string, edges?: object, decontaminate?: number, model?: string|null}} options
+   *   `model`: a present model of the engine's list (absent or null: the engine's default)
    * @returns {Request}
    */
-  selectSubject(image, { outputs, refine, edges = {}, decontaminate = 1 }) {
-    return { type: "select_subject", fields: { outputs, format: "raw", refine, edges, decontaminate }, buffers: [image] };
+  selectSubject(image, { outputs, refine, edges = {}, decontaminate = 1, model = null }) {
+    return { type: "select_subject", fields: withModel({ outputs, format: "raw", refine, edges, decontaminate }, model), buffers: [image] };
   },
 
   /**
@@ -457,14 +467,14 @@ const requests = Object.freeze({
    * plate the engine cannot align is error `alignment_failed`.
    * @param image the `image` buffer (rgba8, rgb8 or grey8), as for selectSubject.
    * @param plate the `plate` buffer: raw (rgba8, rgb8, grey8) or a png/jpeg file (`photoFile`), any size.
-   * @param {{outputs: string[], refine: string, edges?: object, decontaminate?: number}} options
+   * @param {{outputs: string[], refine: string, edges?: object, decontaminate?: number, model?: string|null}} options
    * @returns {Request}
    * @throws {RangeError} when a buffer is not named `image` and `plate`
    */
-  plateMatte(image, plate, { outputs, refine, edges = {}, decontaminate = 1 }) {
+  plateMatte(image, plate, { outputs, refine, edges = {}, decontaminate = 1, model = null }) {
     if (!image || image.name !== "image") throw new RangeError(`image: expected the buffer named "image"; got ${JSON.stringify(image && image.name)}`);
     if (!plate || plate.name !== "plate") throw new RangeError(`plate: expected the buffer named "plate"; got ${JSON.stringify(plate && plate.name)}`);
-    return { type: "plate_matte", fields: { outputs, format: "raw", refine, edges, decontaminate }, buffers: [image, plate] };
+    return { type: "plate_matte", fields: withModel({ outputs, format: "raw", refine, edges, decontaminate }, model), buffers: [image, plate] };
   },
 
   /**
@@ -489,16 +499,16 @@ const requests = Object.freeze({
   /**
    * soft_segments: `image` as `count` soft layers; the answer's buffers segment0… are rgba8 of
    * the image's size, bottom layer first: decontaminated colours, and the layer's mask as alpha.
-   * @param {{count?: number, masks?: string}} [options]
+   * @param {{count?: number, masks?: string, model?: string|null}} [options]
    * @returns {Request}
    * @throws {RangeError} for a count outside SEGMENTS.min–SEGMENTS.max or unknown masks
    */
-  softSegments(image, { count = SEGMENTS.default, masks = "stacked" } = {}) {
+  softSegments(image, { count = SEGMENTS.default, masks = "stacked", model = null } = {}) {
     if (!isSegmentCount(count)) {
       throw new RangeError(`count: expected an integer from ${SEGMENTS.min} to ${SEGMENTS.max}; got ${JSON.stringify(count)}`);
     }
     if (!SEGMENT_MASKS.includes(masks)) throw new RangeError(`masks: expected one of ${SEGMENT_MASKS.join(", ")}; got ${JSON.stringify(masks)}`);
-    return { type: "soft_segments", fields: { count, masks, format: "raw" }, buffers: [image] };
+    return { type: "soft_segments", fields: withModel({ count, masks, format: "raw" }, model), buffers: [image] };
   },
 });
 

@@ -17,7 +17,7 @@ const fs = require("node:fs");
 const http = require("node:http");
 const path = require("node:path");
 
-const { startEngine, occupyEngine } = require("../testing/engine");
+const { startEngine, occupyEngine, modelZoo } = require("../testing/engine");
 const { plateInputs } = require("../testing/plate");
 const { EngineClient } = require("../src/client");
 const { SKIP, launchChromium, screenshotDir, consoleErrors } = require("../testing/browser");
@@ -413,5 +413,49 @@ test("Select Subject with Clean Plate in the panel: a plate layer, another scene
     direct.close();
     await page.close();
     await plateEngine.stop();
+  }
+});
+
+test("the Model list offers the engine's models and the one picked is the one the engine runs", { skip: SKIP }, async () => {
+  const origin = `http://127.0.0.1:${server.address().port}`;
+  const zoo = await modelZoo();
+  const zooEngine = await startEngine({ extraArgs: ["--allow-origin", origin], env: { U2NET_HOME: zoo.folder } });
+  const direct = new EngineClient({ port: zooEngine.port, WebSocket });
+  const page = await browser.newPage({ viewport: { width: MIN.width, height: MIN.height } });
+  page.setDefaultTimeout(180_000);
+  const problems = consoleErrors(page);
+  try {
+    await direct.connect(zooEngine.token);
+    await page.goto(`${origin}/`);
+    await page.waitForFunction(() => document.getElementById("engine-status").textContent === "Not paired");
+    await page.fill("#port", String(zooEngine.port));
+    await page.fill("#pair-input", zooEngine.pairingCode);
+    await page.click("#pair");
+    await page.waitForFunction(() => /^Connected: /.test(document.getElementById("engine-status").textContent));
+
+    // The default first and chosen; the stand-in selectable; models without a file shown, disabled, with a hint.
+    const options = await page.$$eval("#model option", (all) => all.map((o) => ({ value: o.value, disabled: o.disabled, selected: o.selected, title: o.title })));
+    assert.deepEqual({ ...options[0], title: undefined }, { value: "tiny", disabled: false, selected: true, title: undefined });
+    assert.equal(options.find((o) => o.value === zoo.model).disabled, false);
+    const absent = options.find((o) => o.value === "birefnet-general");
+    assert.ok(absent.disabled && /rembg's model folder/.test(absent.title), JSON.stringify(absent));
+
+    // Picked, it is sent with Select Subject: the stand-in sees the blue ground as the subject, the default the red disc.
+    await page.selectOption("#model", zoo.model);
+    await page.click("#select-subject");
+    await page.waitForFunction(() => /^Done/.test(document.getElementById("message").textContent));
+    const selected = await page.evaluate(() => {
+      const doc = window.softcutTestDocument;
+      return { centre: doc.selection[24 * 64 + 30], corner: doc.selection[0] };
+    });
+    assert.ok(selected.centre < 50 && selected.corner > 200, `the chosen model's matte: ${JSON.stringify(selected)}`);
+    const models = (await direct.request("models.list", {}).promise).fields.models;
+    assert.deepEqual(models.filter((m) => m.loaded).map((m) => m.name).sort(), [zoo.model, "tiny"].sort(), "the engine ran it");
+    assert.equal(await page.inputValue("#model"), zoo.model, "the pick is kept for the next request");
+    assert.deepEqual(problems, [], "console errors");
+  } finally {
+    direct.close();
+    await page.close();
+    await zooEngine.stop();
   }
 });

@@ -63,19 +63,45 @@ function tinyModelPath() {
   return tinyModel;
 }
 
+const BUILD_ZOO = [
+  "import sys",
+  "from pathlib import Path",
+  'sys.path.insert(0, "tests")',
+  "from editor_files import CHOSEN_MODEL, write_model_zoo",
+  "write_model_zoo(Path(sys.argv[1]))",
+  "print(CHOSEN_MODEL)",
+].join("\n");
+
+/**
+ * rembg's model folder with the editor tests' chosen model (tests/editor_files.py: a stand-in that sees the
+ * blue ground as the subject, where the tiny default model sees the red disc), built in a temp folder.
+ * @returns {Promise<{folder: string, model: string}>} the folder (an engine's U2NET_HOME) and the model's name
+ */
+function modelZoo() {
+  return new Promise((resolve, reject) => {
+    const folder = fs.mkdtempSync(path.join(os.tmpdir(), "softcut-u2net-"));
+    process.once("exit", () => fs.rmSync(folder, { recursive: true, force: true }));
+    execFile(pythonPath(), ["-c", BUILD_ZOO, folder], { cwd: REPO_ROOT }, (error, stdout, stderr) => {
+      if (error) reject(new Error(`building the model stand-in failed: ${error.message}\n${stderr}`));
+      else resolve({ folder, model: stdout.trim() });
+    });
+  });
+}
+
 /**
  * Start a real engine (`python -m engine_server.cli serve --port 0`) with the tiny model on the CPU,
  * a fresh config folder (its own token) and a fresh SOFTCUT_HOME.
- * @param {{extraArgs?: string[], model?: string, home?: string}} [options] further `softcut serve`
+ * @param {{extraArgs?: string[], model?: string, home?: string, env?: object}} [options] further `softcut serve`
  *   arguments; `model`: a model name or .onnx path instead of the tiny test model; `home`: the
- *   SOFTCUT_HOME to use (its model cache) instead of a fresh one, kept at stop()
+ *   SOFTCUT_HOME to use (its model cache) instead of a fresh one, kept at stop(); `env`: further
+ *   environment variables (e.g. U2NET_HOME: `modelZoo()`)
  * @returns {Promise<{port: number, token: string, readonly pairingCode: (string|null), readonly phoneUrl: (string|null), nextPairingCode: (previous?: string|null, timeoutMs?: number) => Promise<string>, log: string[], process: import("node:child_process").ChildProcess, stop: () => Promise<void>}>}
  *   pairingCode is the latest code the engine printed (null before any; the first comes just after
  *   the "ready" line); phoneUrl is the latest phone pairing URL it printed (null without --lan);
  *   stop() ends the engine (SIGTERM, SIGKILL after 10 s) and removes its folders
  * @throws {Error} with the engine's log when it exits or does not listen within 120 s
  */
-async function startEngine({ extraArgs = [], model = null, home: givenHome = null } = {}) {
+async function startEngine({ extraArgs = [], model = null, home: givenHome = null, env = {} } = {}) {
   model = model || await tinyModelPath();
   const config = fs.mkdtempSync(path.join(os.tmpdir(), "softcut-config-"));
   const home = givenHome || fs.mkdtempSync(path.join(os.tmpdir(), "softcut-home-"));
@@ -83,7 +109,7 @@ async function startEngine({ extraArgs = [], model = null, home: givenHome = nul
     pythonPath(),
     // --jobs 2: two jobs run at once, so occupyEngine's two big jobs make the next job wait in the queue
     ["-m", "engine_server.cli", "serve", "--port", "0", "--model", model, "--device", "cpu", "--jobs", "2", ...extraArgs],
-    { cwd: REPO_ROOT, env: { ...process.env, SOFTCUT_CONFIG: config, SOFTCUT_HOME: home }, stdio: ["ignore", "ignore", "pipe"] },
+    { cwd: REPO_ROOT, env: { ...process.env, ...env, SOFTCUT_CONFIG: config, SOFTCUT_HOME: home }, stdio: ["ignore", "ignore", "pipe"] },
   );
   const log = [];
   let pairingCode = null;
@@ -242,4 +268,4 @@ async function goneEngineClient() {
   return client;
 }
 
-module.exports = { REPO_ROOT, pythonPath, startEngine, occupyEngine, sharedEngine, goneEngineClient };
+module.exports = { REPO_ROOT, pythonPath, startEngine, occupyEngine, sharedEngine, goneEngineClient, modelZoo };
