@@ -249,7 +249,8 @@ def add_commands(sub: argparse._SubParsersAction, add_common) -> None:
     serve.add_argument("--cache-mb", type=int, default=1024, help="memory for cached results (MB)")
     serve.add_argument("--memory", metavar="SIZE", default=None,
                        help="memory for jobs and cached results, e.g. 6G or 800M (default: half the machine's RAM); "
-                            "the model's own memory is on top. Jobs wait until they fit; one that never can is refused")
+                            "--model's own memory is on top (other models a request names are counted in it). Jobs wait until "
+                            "they fit; one that never can is refused")
     serve.add_argument("--max-queued", type=int, default=16, help="jobs each client may queue")
     serve.add_argument("--max-models", type=int, default=2, metavar="N",
                        help="other models (those present that requests name) kept loaded besides --model, least "

@@ -293,6 +293,7 @@ def run_all():
     scenario("indexed_layer", "softcut-cut-out", disc_image(indexed=True))
     scenario("selection_as_mask", "softcut-select-subject", make, output="mask")
     scenario("dialog_ok", "softcut-cut-out", make, dialog=("Cut Out to New Layer (Softcut)", "Return"))
+    scenario("model_selection", "softcut-select-subject", make, model=SPEC["chosen_model"])
     scenario("dialog_cancel", "softcut-select-subject", make, dialog=("Subject (Softcut)", "Escape"))
 
     def rough_selection():

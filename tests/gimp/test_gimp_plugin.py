@@ -25,9 +25,9 @@ import pytest
 from PIL import Image
 
 from conftest import build_tiny_model, red_disc_image, write_sidecar
-from editor_files import (BIG, PHONE_CENTRE, PHONE_OBJECT, PHONE_PHOTO, PLATE_SIZE, POSTER, REFINE, SIZE, SMALL,
-                          TOLERANCE, direct_plate, direct_segments, facts, free_port, grey, opaque_rgba8, write_inputs,
-                          write_phone_inputs, write_plate_inputs)
+from editor_files import (BIG, CHOSEN_MODEL, PHONE_CENTRE, PHONE_OBJECT, PHONE_PHOTO, PLATE_SIZE, POSTER, REFINE, SIZE,
+                          SMALL, TOLERANCE, direct_model_select, direct_plate, direct_segments, facts, free_port, grey,
+                          opaque_rgba8, write_inputs, write_model_zoo, write_phone_inputs, write_plate_inputs)
 from engine_server.client import EngineError, SoftcutClient, raw_image
 from engine_server.launcher import EngineProcess
 
@@ -74,9 +74,11 @@ def gimp_run():
     try:
         model = build_tiny_model(tmp / "tiny.onnx")
         write_sidecar(model)
-        for _ in range(3):  # the one that answers, one killed mid-job, one whose client is killed mid-job
-            engines.append(EngineProcess(tmp / "config", model, "--device", "cpu", home=tmp / "softcut-home",
-                                         timeout=60))
+        with pytest.MonkeyPatch.context() as env:  # the engines find the chosen model's stand-in in rembg's folder
+            env.setenv("U2NET_HOME", str(write_model_zoo(tmp / "u2net")))
+            for _ in range(3):  # the one that answers, one killed mid-job, one whose client is killed mid-job
+                engines.append(EngineProcess(tmp / "config", model, "--device", "cpu", home=tmp / "softcut-home",
+                                             timeout=60))
         engine, doomed, abandoned = engines
         out = tmp / "out"
         out.mkdir()
@@ -87,7 +89,7 @@ def gimp_run():
                 "big_size": list(BIG), "dead_port": free_port(), "kill_port": doomed.port,
                 "abandoned_port": abandoned.port, "poster_size": list(POSTER), "photo_side": PHONE_PHOTO,
                 "object_size": list(PHONE_OBJECT), "segments": SEGMENTS, "dialog_segments": DIALOG_SEGMENTS,
-                "plate_size": list(PLATE_SIZE)}
+                "plate_size": list(PLATE_SIZE), "chosen_model": CHOSEN_MODEL}
         (out / "spec.json").write_text(json.dumps(spec))
         shutil.copy(HERE / "scenarios.py", tmp / "scenarios.py")
 
@@ -176,6 +178,23 @@ def test_select_subject_gives_the_engines_matte_as_the_selection(gimp_run, name)
     if name != "grey_selection":  # the test model finds reddish subjects: none in grey
         assert expected.min() < 30 and expected.max() > 225, "a real subject, not a blank matte"
         assert ((got > 10) & (got < 245)).any(), "soft values survive"
+
+
+def test_the_model_argument_reaches_the_engine(gimp_run):
+    """``model`` (the dialog's Model list; a script passes the name) is the model that runs: the selection is
+    the chosen model's matte (the ground), not the default's (the disc)."""
+    out, client, _ = gimp_run
+    with client() as engine:  # before this test's own requests: only GIMP's can have loaded it
+        assert {m["name"] for m in engine.models() if m["loaded"]} == {"tiny", CHOSEN_MODEL}
+    f = facts(out, "model_selection")
+    check_undo(f)
+    x, y, w, h = f["rect"]
+    source = (out / "model_selection.source.bin").read_bytes()
+    chosen = direct_model_select(client, source, w, h, CHOSEN_MODEL)
+    default = direct_model_select(client, source, w, h, None)
+    got = grey(out, "model_selection", "selection", (H, W))
+    assert np.abs(got - canvas_alpha(f, chosen)).max() <= TOLERANCE
+    assert np.abs(chosen - default).mean() > 100  # the two models disagree: the choice is what decided
 
 
 def test_the_engine_gets_the_pixels_gimp_holds(gimp_run):

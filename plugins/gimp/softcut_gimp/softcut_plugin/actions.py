@@ -55,14 +55,16 @@ class Options:
     edges: dict = field(default_factory=dict)
     decontaminate: float = 1.0
     engine: Engine = Engine()
+    model: str | None = None  # a model the engine lists; None: its default
 
 
 @dataclass(frozen=True)
 class SegmentOptions:
-    """Soft Segment Layers' parameters: ``count`` layers (2–10, the protocol checks it too)."""
+    """Soft Segment Layers' parameters: ``count`` layers (2–10, the protocol checks it too), the ``model``."""
 
     count: int = DEFAULT_SEGMENTS
     engine: Engine = Engine()
+    model: str | None = None
 
 
 @dataclass(frozen=True)
@@ -110,7 +112,8 @@ def run_plate(image, drawables, options: Options, plate: PlateChoice) -> None:
 
     def ask(engine: SoftcutClient, progress) -> object:
         return engine.plate_matte(_image(source), buffer, outputs=_outputs(options), refine=options.quality,
-                                  edges=options.edges, decontaminate=options.decontaminate, progress=progress)
+                                  edges=options.edges, decontaminate=options.decontaminate, model=options.model,
+                                  progress=progress)
 
     buffers = _ask(options.engine, ask)
     _edit(image, lambda: _insert(image, source, options.output, buffers))
@@ -161,7 +164,8 @@ def run_segments(image, drawables, options: SegmentOptions) -> None:
         source = document.read_source(image, drawables, merged=True)
 
     def ask(engine: SoftcutClient, progress) -> object:
-        return engine.soft_segments(_image(source), count=options.count, masks="stacked", progress=progress)
+        return engine.soft_segments(_image(source), count=options.count, masks="stacked", model=options.model,
+                                    progress=progress)
 
     buffers = _ask(options.engine, ask)
     segments = [bytes(buffers[f"segment{k}"]) for k in range(len(buffers))]
@@ -198,7 +202,7 @@ def _matte(engine: SoftcutClient, progress, source: document.Source, guide: byte
     if guide is None:
         return engine.request(messages.select_subject(
             image, outputs=outputs, refine=options.quality, edges=options.edges,
-            decontaminate=options.decontaminate), progress=progress)
+            decontaminate=options.decontaminate, model=options.model), progress=progress)
     rough = raw_image(source.width, source.height, "grey8", guide, name="guide")
     result = engine.request(messages.refine(image, rough, guide_kind="mask", mode=options.quality,
                                             outputs=outputs), progress=progress)
@@ -237,6 +241,15 @@ def _ask(address: Engine, request: Callable) -> dict:
     finally:
         Gimp.progress_end()
     return result.buffers
+
+
+def engine_models(address: Engine) -> list:
+    """The engine's model list (its welcome's), for the dialog; :class:`Refused` when it does not answer."""
+    try:
+        with SoftcutClient(address.host, address.port, name="softcut-gimp", timeout=5.0) as engine:
+            return list(engine.welcome.get("models", []))
+    except (ClientError, OSError) as exc:
+        raise Refused(f"the Softcut engine is not reachable ({exc})") from exc
 
 
 def _insert(image, source: document.Source, output: str, buffers: dict) -> None:

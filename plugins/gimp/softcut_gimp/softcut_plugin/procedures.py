@@ -11,6 +11,10 @@ can call any of them non-interactively with the values the dialog would offer.
 - :data:`PLATE`: Select Subject with Clean Plate (Select Subject's parameters after
   ``plate-layer`` and ``plate-file``);
 - :data:`SEGMENTS`: Soft Segment Layers (``count``).
+
+All but Refine Selection's guide take ``model``: a model the engine offers (its ``models``
+list; empty: the engine's default). GIMP keeps the last value per procedure; the dialog lists
+the engine's present models (:func:`_model_combo`) when the engine answers.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ gi.require_version("Gimp", "3.0")
 from gi.repository import GLib, GObject, Gimp  # noqa: E402
 
 from . import actions, config, document  # noqa: E402
+from .client.models import model_choices, pick  # noqa: E402
 from .protocol.schemas import DEFAULT_SEGMENTS, SEGMENTS_MAX, SEGMENTS_MIN  # noqa: E402
 
 READWRITE = GObject.ParamFlags.READWRITE
@@ -54,6 +59,12 @@ def add_engine_arguments(procedure: Gimp.Procedure) -> None:
                                   config.DEFAULT_HOST, READWRITE)
     procedure.add_int_argument("engine-port", "Eng_ine port", "The engine's port", 1, 65535,
                                config.DEFAULT_PORT, READWRITE)
+
+
+def add_model_argument(procedure: Gimp.Procedure) -> None:
+    """``model``: the model the engine runs (a name from its list; empty: its default)."""
+    procedure.add_string_argument("model", "_Model", "The model that finds the subject: a name the engine lists "
+                                  "(softcut models list); empty: the engine's default", "", READWRITE)
 
 
 def engine_address(settings) -> actions.Engine:
@@ -101,6 +112,7 @@ class SubjectJob(Job):
         procedure.add_double_argument("decontaminate", "_Decontaminate colours",
                                       "How much the new layer's colours are cleaned of the background (0–1)",
                                       0.0, 1.0, 1.0, READWRITE)
+        add_model_argument(procedure)
 
     def dialog_rows(self, dialog) -> list:
         for key, _label, _help, _low, high in EDGES:
@@ -111,7 +123,7 @@ class SubjectJob(Job):
         dialog.fill_box("edge-box", [key for key, *_ in EDGES])
         dialog.get_label("edge-title", "Edges", False, False)
         dialog.fill_frame("edge-frame", "edge-title", False, "edge-box")
-        return ["output", "sample-merged", "quality", "edge-frame", "decontaminate"]
+        return ["output", "sample-merged", "quality", "model", "edge-frame", "decontaminate"]
 
     def run(self, image, drawables, settings, entry: Entry) -> None:
         actions.run(image, drawables, options(settings), refine_selection=entry.refine_selection)
@@ -152,14 +164,16 @@ class SegmentsJob(Job):
     def add_arguments(self, procedure: Gimp.Procedure, entry: Entry) -> None:
         procedure.add_int_argument("count", "La_yers", "How many soft layers the image is split into",
                                    SEGMENTS_MIN, SEGMENTS_MAX, DEFAULT_SEGMENTS, READWRITE)
+        add_model_argument(procedure)
 
     def dialog_rows(self, dialog) -> list:
         dialog.get_scale_entry("count", 1.0)
-        return ["count"]
+        return ["count", "model"]
 
     def run(self, image, drawables, settings, entry: Entry) -> None:
         actions.run_segments(image, drawables, actions.SegmentOptions(
-            count=int(settings.get_property("count")), engine=engine_address(settings)))
+            count=int(settings.get_property("count")), engine=engine_address(settings),
+            model=settings.get_property("model") or None))
 
 
 SUBJECT = SubjectJob()
@@ -227,6 +241,7 @@ def options(settings) -> actions.Options:
         edges={key.replace("-", "_"): float(get(key)) for key, *_ in EDGES},
         decontaminate=float(get("decontaminate")),
         engine=engine_address(settings),
+        model=get("model") or None,
     )
 
 
@@ -237,14 +252,51 @@ def _dialog(procedure, settings, entry: Entry, title: str) -> bool:
     GimpUi.init("softcut_gimp")
     dialog = GimpUi.ProcedureDialog.new(procedure, settings, title)
     rows = entry.job.dialog_rows(dialog)
+    combo = _model_combo(GimpUi, settings) if "model" in rows else None
+    if combo is not None:  # the engine's list instead of the text field
+        rows = [row for row in rows if row != "model"]
     dialog.fill_box("engine-box", ["engine-host", "engine-port"])
     dialog.get_label("engine-title", "Engine (softcut serve)", False, False)
     dialog.fill_frame("engine-frame", "engine-title", True, "engine-box")
     dialog.fill([*rows, "engine-frame"])
+    if combo is not None:
+        dialog.get_content_area().pack_start(combo, False, False, 0)
+        combo.show_all()
     try:
         return bool(dialog.run())
     finally:
         dialog.destroy()
+
+
+def _model_combo(GimpUi, settings):
+    """A "Model" row listing the engine's models (the default first; only those present: the tooltip
+    says where the others' files go), bound to ``model``; None when the engine does not answer (the
+    dialog then shows the text field)."""
+    from gi.repository import Gtk
+
+    try:
+        choices = model_choices(actions.engine_models(engine_address(settings)))
+    except actions.Refused:
+        return None
+    if not choices:
+        return None
+    settings.set_property("model", pick(choices, settings.get_property("model")) or "")
+    store = Gtk.ListStore(str, str)
+    for choice in choices:
+        if choice.enabled:
+            store.append([choice.name, choice.label])
+    combo = GimpUi.prop_string_combo_box_new(settings, "model", store, 0, 1)
+    absent = [c.name for c in choices if not c.enabled]
+    combo.set_tooltip_text("The model that finds the subject" + (
+        f". Not on the engine's machine: {', '.join(absent)}; put their files in rembg's model folder "
+        "($U2NET_HOME or ~/.u2net)" if absent else ""))
+    row = Gtk.Box(orientation=Gtk.Orientation.HORIZONTAL, spacing=6)
+    label = Gtk.Label.new_with_mnemonic("_Model")
+    label.set_mnemonic_widget(combo)
+    row.pack_start(label, False, False, 0)
+    row.pack_start(combo, True, True, 0)
+    row.set_border_width(6)
+    return row
 
 
 def _run(procedure, run_mode, image, drawables, settings, entry: Entry):
