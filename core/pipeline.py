@@ -25,7 +25,8 @@ from core.alpha.info_flow import estimate_alpha_info_flow
 from core.edges import EdgeControls, apply_edges
 from core.errors import ParameterError
 from core.foreground.blur_fusion import decontaminate
-from core.trimap.auto import auto_trimap, trimap_from_mask
+from core.trimap.auto import UNKNOWN, auto_trimap, trimap_from_mask
+from core.trimap.strands import strand_region
 from core.views import CoarseMask, predict_coarse
 
 log = logging.getLogger(__name__)
@@ -51,6 +52,15 @@ DEFAULT_BAND = 0.015
 """Automatic trimap band half-width, as a fraction of √(H·W) (10 px at 0.44 MP)."""
 
 _SNAP = np.float32(0.5 / 255.0)
+
+GUIDE_WEIGHT = 0.05
+"""Weight of the model's own matte in the ``best`` solver where the model is sure
+(see :func:`model_guide`)."""
+
+GUIDE_OFF = "texture"
+
+GUIDE_POWER = 2.0
+"""How fast the guide's weight falls as the model's value nears 0.5."""
 
 LOW_CONFIDENCE = 0.5
 """Below this coarse-mask confidence a result is flagged ``low_confidence``."""
@@ -158,6 +168,7 @@ def refine_alpha(
     *,
     mode: str,
     prior: tuple[np.ndarray, np.ndarray] | None = None,
+    guide: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> np.ndarray:
     """Refine at the working size.
 
@@ -170,6 +181,8 @@ def refine_alpha(
     mode: "none", "fast" or "best".
     prior: (alpha, weight), each (h, w) float32, an outside alpha estimate for the
         "best" solver (see :func:`core.alpha.info_flow.estimate_alpha_info_flow`).
+    guide: (alpha, weight), each (h, w) float32, an estimate added to the solver's own
+        priors (:func:`model_guide`).
 
     Returns
     -------
@@ -179,7 +192,7 @@ def refine_alpha(
     if mode not in REFINE_MODES:
         raise ParameterError(f"mode: expected one of {', '.join(REFINE_MODES)}; got {mode!r}")
     if mode == "best":
-        return estimate_alpha_info_flow(image, trimap, prior=prior)
+        return estimate_alpha_info_flow(image, trimap, prior=prior, guide=guide)
     if coarse is None:
         raise ParameterError(f"coarse: refinement mode {mode!r} needs a soft mask")
     if mode == "none":
@@ -192,6 +205,22 @@ def refine_alpha(
     return alpha
 
 
+def model_guide(coarse: np.ndarray, weight: float | None = None, power: float | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """The model's soft matte as a confidence-weighted guide for the ``best`` solver.
+
+    coarse: (h, w) float32 in [0, 1], the model's matte at the working size.
+    Returns (alpha, weight), each (h, w) float32: the matte itself, weighted
+    ``GUIDE_WEIGHT · |2a − 1|^GUIDE_POWER``: strong where the model is sure (near 0 or 1),
+    nothing where it hesitates (0.5), so that hair and transparency stay the solver's
+    while a hole the colours alone would punch (foreground and background of one
+    colour) is held shut by the model.
+    """
+    weight = GUIDE_WEIGHT if weight is None else weight
+    power = GUIDE_POWER if power is None else power
+    alpha = coarse.astype(np.float32, copy=False)
+    return alpha, (weight * np.abs(2.0 * alpha - 1.0) ** power).astype(np.float32)
+
+
 def budget_size(trimap: np.ndarray, max_unknown: int) -> tuple[int, int] | None:
     """The (height, width) at which ``trimap`` (h, w) uint8 would have at most ``max_unknown``
     unknown pixels (unknown area scales with pixel count), or None when it already has."""
@@ -201,19 +230,42 @@ def budget_size(trimap: np.ndarray, max_unknown: int) -> tuple[int, int] | None:
     return working_size(trimap.shape, int(trimap.shape[0] * trimap.shape[1] * max_unknown / unknown))
 
 
+def matting_trimap(
+    image: np.ndarray, coarse_alpha: np.ndarray, *, band: float = DEFAULT_BAND, strands: bool = True
+) -> tuple[np.ndarray, np.ndarray]:
+    """Select Subject's trimap: the model's band (:func:`core.trimap.auto.auto_trimap`),
+    grown where strands can be (:func:`core.trimap.strands.strand_region`).
+
+    image: (h, w, 3) float32 in [0, 1], RGB; coarse_alpha: (h, w) float32 in [0, 1].
+    Returns (trimap (h, w) uint8 in {0, 128, 255}, strands (h, w) bool: where strands can be,
+    all of them unknown in the trimap).
+    """
+    trimap = auto_trimap(coarse_alpha, band=band)
+    grown = strand_region(image, coarse_alpha, trimap) if strands else np.zeros(trimap.shape, bool)
+    if GUIDE_OFF == "grown":
+        grown &= trimap == 0
+    trimap[grown] = UNKNOWN
+    return trimap, grown
+
+
 def fit_unknown_budget(
-    image: np.ndarray, coarse: CoarseMask, trimap: np.ndarray, max_unknown: int, *, band: float = DEFAULT_BAND
-) -> tuple[np.ndarray, CoarseMask, np.ndarray]:
+    image: np.ndarray, coarse: CoarseMask, trimap: np.ndarray, max_unknown: int, *, band: float = DEFAULT_BAND,
+    strands: bool = False,
+) -> tuple[np.ndarray, CoarseMask, np.ndarray, np.ndarray | None]:
     """Shrink the working image, coarse mask and trimap until the trimap has at most
     ``max_unknown`` unknown pixels (unknown area scales with pixel count).
 
-    image: (h, w, 3) float32 [0, 1]; trimap: (h, w) uint8. Returns them at the new size.
+    image: (h, w, 3) float32 [0, 1]; trimap: (h, w) uint8. Returns them at the new size,
+    the trimap remade there by :func:`matting_trimap` (``band``, ``strands``), and its
+    grown strand pixels ((h, w) bool), or None when nothing had to shrink.
     """
     size = budget_size(trimap, max_unknown)
     if size is None:
-        return image, coarse, trimap
+        return image, coarse, trimap, None
     alpha = resize_image(coarse.alpha, size)
-    return resize_image(image, size), dataclasses.replace(coarse, alpha=alpha), auto_trimap(alpha, band=band)
+    small = resize_image(image, size)
+    trimap, grown = matting_trimap(small, alpha, band=band, strands=strands)
+    return small, dataclasses.replace(coarse, alpha=alpha), trimap, grown
 
 
 def upsample_alpha(alpha: np.ndarray, image_small: np.ndarray, image: np.ndarray) -> np.ndarray:
@@ -303,11 +355,18 @@ def refine_stage(
     """
     watch = Stopwatch(progress, dict(stage.timings))
     small, coarse = stage.small, stage.coarse
-    trimap = auto_trimap(coarse.alpha, band=options.band)
-    if options.refine == "best":
-        small, coarse, trimap = fit_unknown_budget(small, coarse, trimap, options.max_unknown, band=options.band)
+    best = options.refine == "best"
+    trimap, grown = matting_trimap(small, coarse.alpha, band=options.band, strands=best)
+    guide = None
+    if best:
+        small, coarse, trimap, shrunk = fit_unknown_budget(
+            small, coarse, trimap, options.max_unknown, band=options.band, strands=True
+        )
+        grown = grown if shrunk is None else shrunk
+        guide = model_guide(coarse.alpha)
+        guide[1][grown] = 0.0  # the model is no judge of strands (it missed them)
     watch.lap("trimap", 0.6)
-    refined = refine_alpha(small, trimap, coarse.alpha, mode=options.refine)
+    refined = refine_alpha(small, trimap, coarse.alpha, mode=options.refine, guide=guide)
     watch.lap("refine", 0.8)
     unedited = upsample_alpha(refined, small, image)
     watch.lap("upsample", 0.85)

@@ -4,12 +4,16 @@ A saliency model such as IS-Net is unstable on some photographs: a subject that
 touches the frame, or a scene with no obvious subject, can make it return a
 grey, half-hearted matte or nothing at all, while the same image seen with a
 border around it, or mirrored, comes out crisp. So the coarse stage looks at
-the image through a short, ordered list of *views* (the plain image, a padded
-copy, a mirrored copy), stopping as soon as one is convincing:
+the image through a short, ordered list of *views* (the plain image, a mirrored
+copy, a copy framed in grey), stopping as soon as one is convincing:
 
 1. Run the first view. If its certainty reaches ``confident``, use it: one model run.
-2. Otherwise run the next view, and so on, up to ``max_runs`` runs (default 3;
-   measured on GT01-GT15: 1.6 runs on average, 1 on 9 of the 15 images).
+2. Otherwise run the next view, and so on, up to ``max_runs`` runs. A view marked
+   ``for_frame`` (the grey frame) runs only when the best matte so far touches the
+   image's frame or is empty: on ECSSD a border around a subject that does not touch
+   the frame made the model choose something else more often than it helped
+   (measured on alphamatting, Composition-1k and ECSSD together: 1.8 runs on
+   average, the order plain → mirror → framed, docs/quality.md).
 3. Return the most certain view's matte. (A certainty-weighted mean of the views
    was measured too, and was worse after refinement: see :func:`combine_views`.)
 
@@ -67,12 +71,17 @@ class View:
         image mirrored. ``"none"`` requires ``pad == 0``.
     flip : bool
         Mirror the image left-right before the model (and the result back).
+    for_frame : bool
+        Run this view only when the most certain matte so far touches the image's
+        frame or is empty: a border helps a subject the frame cuts, and elsewhere
+        only invites the model to pick something else.
     """
 
     name: str
     pad: float = 0.0
     pad_mode: str = "none"
     flip: bool = False
+    for_frame: bool = False
 
     def __post_init__(self) -> None:
         if self.pad_mode not in _PAD_MODES:
@@ -87,12 +96,13 @@ class View:
 
 
 PLAIN = View("plain")
-GREY_PAD = View("grey-pad-15", pad=0.15, pad_mode="grey")
+GREY_PAD = View("grey-pad-15", pad=0.15, pad_mode="grey", for_frame=True)
 MIRROR = View("mirror", flip=True)
 
-#: The default order: the image as it is, then framed in grey (subjects that touch
-#: the frame), then mirrored (the model's left-right instability).
-DEFAULT_VIEWS: tuple[View, ...] = (PLAIN, GREY_PAD, MIRROR)
+#: The default order: the image as it is, then mirrored (the model's left-right
+#: instability), then framed in grey, only for a subject the frame cuts (chosen on
+#: alphamatting, Composition-1k and ECSSD together: docs/quality.md).
+DEFAULT_VIEWS: tuple[View, ...] = (PLAIN, MIRROR, GREY_PAD)
 
 
 @dataclass(frozen=True)
@@ -169,6 +179,13 @@ def matte_certainty(alpha: np.ndarray) -> float:
     covered = float(np.count_nonzero(frame >= 0.5)) / float(frame.size)
     frame_factor = min(1.0, (1.0 - covered) / (1.0 - _FRAME_KNEE))
     return float(crisp * frame_factor)
+
+
+def touches_frame(alpha: np.ndarray) -> bool:
+    """Whether a matte ((H, W) float in [0, 1]) has subject (≥ 0.5) on the image's outermost
+    pixels, or no subject at all."""
+    frame = np.concatenate([alpha[0, :], alpha[-1, :], alpha[:, 0], alpha[:, -1]])
+    return bool((frame >= 0.5).any()) or not bool((alpha >= 0.5).any())
 
 
 def _pad_px(shape: tuple[int, int], view: View) -> int:
@@ -349,7 +366,11 @@ def predict_coarse(
         raise ParameterError(f"confident must be a number in (0, 1]; got {confident!r}")
 
     results: list[ViewResult] = []
-    for view in views[:max_runs]:
+    for view in views:
+        if len(results) == max_runs:
+            break
+        if view.for_frame and results and not touches_frame(max(results, key=lambda r: r.certainty).alpha):
+            continue
         result = run_view(image, predict, view)
         results.append(result)
         logger.debug("view %s: certainty %.3f", view.name, result.certainty)

@@ -50,7 +50,7 @@ def test_unknown_budget_shrinks_the_working_size():
     soft = np.clip(alpha * 0.5 + 0.25, 0, 1).astype(np.float32)  # unsure everywhere
     coarse = CoarseMask(alpha=soft, confidence=0.3, views=("plain",), certainties=(0.3,), source="plain")
     trimap = np.full(soft.shape, 128, np.uint8)
-    small, small_coarse, small_trimap = fit_unknown_budget(image, coarse, trimap, 20_000)
+    small, small_coarse, small_trimap, _ = fit_unknown_budget(image, coarse, trimap, 20_000)
     assert small.shape[:2] == small_coarse.alpha.shape == small_trimap.shape
     assert ((small_trimap > 0) & (small_trimap < 255)).sum() <= 21_000
     same = fit_unknown_budget(image, coarse, trimap, 10**9)

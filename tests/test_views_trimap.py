@@ -66,11 +66,10 @@ def test_empty_plain_view_is_recovered_by_padding():
     image = _image()
     model = FakeModel(image.shape[:2], empty_unless_padded=True)
     coarse = predict_coarse(image, model)
-    assert coarse.views[:2] == ("plain", "grey-pad-15")
-    assert coarse.runs == 2  # the padded view is confident: no third run
+    assert coarse.views == ("plain", "mirror", "grey-pad-15")  # nothing found: the frame is tried
     assert coarse.source == "grey-pad-15"
     assert coarse.found_subject
-    assert coarse.certainties[0] == 0.0 and coarse.certainties[1] == pytest.approx(1.0)
+    assert coarse.certainties[:2] == (0.0, 0.0) and coarse.certainties[2] == pytest.approx(1.0)
     # An empty view is no evidence against the recovered one.
     assert coarse.confidence == pytest.approx(1.0)
     # The subject comes back in image coordinates.
@@ -90,9 +89,26 @@ def test_disagreeing_views_lower_confidence():
         return (rgb.mean(axis=2) > 0.7).astype(np.float32)
 
     coarse = predict_coarse(image, model)
-    assert coarse.source == "grey-pad-15" and coarse.runs == 2
-    assert coarse.certainties[1] == pytest.approx(1.0)
+    assert coarse.source == "grey-pad-15" and coarse.runs == 3  # the grey half touches the frame
+    assert coarse.certainties[2] == pytest.approx(1.0)
     assert coarse.confidence < 0.6
+
+
+def test_framed_view_runs_only_for_a_subject_the_frame_cuts():
+    image = _image()
+    calls = []
+
+    def unsure(rgb: np.ndarray) -> np.ndarray:
+        # A subject well inside the frame, drawn half-heartedly by every view.
+        calls.append(rgb.shape[:2])
+        return np.where(rgb.mean(axis=2) > 0.7, 0.6, 0.0).astype(np.float32)
+
+    coarse = predict_coarse(image, unsure)
+    assert coarse.views == ("plain", "mirror") and len(calls) == 2
+    cut = image.copy()
+    cut[:, :10] = 0.9  # now the bright subject reaches the left edge
+    calls.clear()
+    assert predict_coarse(cut, unsure).views == ("plain", "mirror", "grey-pad-15")
 
 
 def test_nothing_found_anywhere_reports_zero_confidence():

@@ -61,6 +61,7 @@ def estimate_alpha_info_flow(
     maxiter: int = 2000,
     crop_margin: float = 0.03,
     prior: tuple[np.ndarray, np.ndarray] | None = None,
+    guide: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> np.ndarray:
     """Estimate alpha from an image and a trimap with information-flow matting.
 
@@ -96,6 +97,12 @@ def estimate_alpha_info_flow(
         An outside estimate of alpha per pixel (e.g. from a known background).
         Where its weight is above 0 it replaces the known-to-unknown prior and
         its weight (``ku_weight · confidence``), and edge trimming is skipped.
+    guide : (alpha (H, W) float in [0, 1], weight (H, W) float ≥ 0) or None
+        A second outside estimate (e.g. the model's own soft matte) that is *added*
+        to the priors above rather than replacing them: each unknown pixel's data
+        term becomes ``w_k (α − g_k)² + w_g (α − g)²``. Where colour separates
+        foreground from background the colour flows and the known-to-unknown prior
+        decide; where it cannot, the guide wins.
 
     Returns
     -------
@@ -117,8 +124,11 @@ def estimate_alpha_info_flow(
         raise ParameterError(f"stretch must be in [0, 0.5); got {stretch!r}")
     if not isinstance(edge_trim, (bool, np.bool_)):
         raise ParameterError(f"edge_trim must be a bool; got {edge_trim!r}")
-    if prior is not None and (len(prior) != 2 or any(np.shape(p) != trimap.shape for p in prior)):
-        raise ParameterError(f"prior must be (alpha, weight), each of the trimap's shape {trimap.shape}")
+    for label, given_estimate in (("prior", prior), ("guide", guide)):
+        if given_estimate is not None and (
+            len(given_estimate) != 2 or any(np.shape(p) != trimap.shape for p in given_estimate)
+        ):
+            raise ParameterError(f"{label} must be (alpha, weight), each of the trimap's shape {trimap.shape}")
 
     regions = split_trimap(trimap)
     trivial = degenerate_alpha(regions)
@@ -140,6 +150,7 @@ def estimate_alpha_info_flow(
             maxiter=maxiter,
             crop_margin=crop_margin,
             prior=None if prior is None else (prior[0][window], prior[1][window]),
+            guide=None if guide is None else (guide[0][window], guide[1][window]),
         )
         return alpha
 
@@ -192,6 +203,12 @@ def estimate_alpha_info_flow(
     if prior is not None:
         guess[given] = np.clip(prior[0].ravel()[u_idx][given], 0.0, 1.0)
         weight[given] = prior[1].ravel()[u_idx][given]
+    if guide is not None:
+        guide_weight = np.maximum(np.asarray(guide[1], np.float64).ravel()[u_idx], 0.0)
+        guide_alpha = np.clip(np.asarray(guide[0], np.float64).ravel()[u_idx], 0.0, 1.0)
+        total = weight + guide_weight
+        guess = np.divide(weight * guess + guide_weight * guide_alpha, total, out=guess.copy(), where=total > 0)
+        weight = total
     if weight.any():
         sparse_part = sparse_part + scipy.sparse.diags(weight)
         rhs += weight * guess

@@ -1,0 +1,81 @@
+"""Where hair and other thin strands can be: the unknown region beyond the model's band.
+
+A salient-object model often answers only for a subject's body and drops the fine
+strands around it, or answers for them on one side only (where they stand out against
+the background) and not on the other. A fixed band around the model's contour is then
+far narrower than the strands. Strands leave a mark the model does not need to see,
+though: fine, high-contrast texture next to the subject, where an out-of-focus or plain
+background has none. So the unknown region grows from the automatic trimap's band into
+background pixels that
+
+- lie within ``reach`` of the model's subject (a fraction of √(H·W)),
+- carry fine texture well above the background's own (``contrast`` times the median
+  texture of background far from the subject), and
+- connect to the band through such texture (a textured wall away from the subject
+  stays known background).
+
+The colour flows of the solver then decide each pixel, as in any unknown region; the
+model's own matte must not hold these pixels at 0 (it missed them), so callers drop
+its guide there.
+"""
+
+from __future__ import annotations
+
+import math
+
+import cv2
+import numpy as np
+
+from core.trimap.auto import BACKGROUND, UNKNOWN
+
+STRAND_REACH = 0.2
+"""How far from the model's subject strands are looked for, as a fraction of √(H·W)."""
+
+STRAND_CONTRAST = 3.0
+"""Texture, relative to the far background's median, that counts as strands."""
+
+_FINE_SIGMA = 1.5  # scale of the fine texture (px at the working size)
+
+
+def fine_texture(image: np.ndarray) -> np.ndarray:
+    """Local energy of fine detail: |image − blur(image)|, largest channel, averaged.
+
+    image: (H, W, 3) float32 in [0, 1], RGB. Returns (H, W) float32 ≥ 0.
+    """
+    detail = np.abs(image - cv2.GaussianBlur(image, (0, 0), _FINE_SIGMA)).max(axis=2)
+    return cv2.GaussianBlur(detail, (0, 0), 3 * _FINE_SIGMA)
+
+
+def strand_region(
+    image: np.ndarray,
+    coarse_alpha: np.ndarray,
+    trimap: np.ndarray,
+    *,
+    reach: float = STRAND_REACH,
+    contrast: float = STRAND_CONTRAST,
+) -> np.ndarray:
+    """Background pixels of ``trimap`` where strands of the subject can be (module docstring).
+
+    image: (H, W, 3) float32 in [0, 1], RGB; coarse_alpha: (H, W) float32 in [0, 1], the
+    model's matte; trimap: (H, W) uint8 in {0, 128, 255}, from it.
+    Returns (H, W) bool, strand pixels among the trimap's background and unknown ones
+    (the background ones are where the unknown region grows); empty when the model found
+    no subject or the trimap has no background.
+    """
+    h, w = trimap.shape
+    subject = (coarse_alpha >= 0.5).astype(np.uint8)
+    background = trimap == BACKGROUND
+    if reach <= 0 or not subject.any() or not background.any() or not (trimap == UNKNOWN).any():
+        return np.zeros((h, w), bool)
+    distance = cv2.distanceTransform(1 - subject, cv2.DIST_L2, 3)
+    radius = reach * math.sqrt(h * w)
+    texture = fine_texture(image)
+    far = background & (distance > radius)
+    reference = float(np.median(texture[far])) if np.count_nonzero(far) > 100 else float(np.median(texture[background]))
+    unknown = trimap == UNKNOWN
+    candidate = (background | unknown) & (distance <= radius) & (texture > contrast * max(reference, 1e-3))
+    if not candidate.any():
+        return candidate
+    _, labels = cv2.connectedComponents((candidate | unknown).astype(np.uint8), connectivity=8)
+    touching = np.unique(labels[unknown])
+    return candidate & np.isin(labels, touching[touching > 0])

@@ -1,0 +1,103 @@
+"""The model's matte as the solver's guide, and the unknown region grown where strands can be."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from core.alpha.info_flow import estimate_alpha_info_flow
+from core.errors import ParameterError
+from core.pipeline import MatteOptions, matting_trimap, model_guide, select_subject
+from core.sample import furry_subject
+from core.trimap.auto import auto_trimap
+from core.trimap.strands import strand_region
+
+
+def _strands_scene(h: int = 160, w: int = 200) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A brown disc with thin strands to the right, over a smooth gradient, and a textured
+    patch far away in the left corner.
+
+    Returns (image (h, w, 3) float32 RGB, body alpha (h, w) float32: what a model sees,
+    strands (h, w) bool: the strands' pixels)."""
+    body = np.zeros((h, w), np.uint8)
+    cv2.circle(body, (w // 2, h // 2), 30, 255, -1)
+    strands = np.zeros((h, w), np.uint8)
+    for k in range(9):
+        angle = -0.8 + 0.2 * k
+        end = (int(w // 2 + 70 * np.cos(angle)), int(h // 2 + 70 * np.sin(angle)))
+        cv2.line(strands, (w // 2, h // 2), end, 255, 1)
+    strands[body > 0] = 0
+    alpha = np.maximum(body, strands).astype(np.float32) / 255.0
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    bg = np.stack([0.3 + 0.3 * xx / w, 0.6 + 0.1 * yy / h, 0.8 - 0.2 * xx / w], axis=2)
+    patch = np.random.default_rng(3).random((30, 30)).astype(np.float32)
+    bg[5:35, 5:35] *= (0.6 + 0.4 * patch)[..., None]  # texture far from the subject
+    fg = np.array([0.55, 0.35, 0.2], np.float32)
+    image = alpha[..., None] * fg + (1 - alpha[..., None]) * bg
+    return image.astype(np.float32), body.astype(np.float32) / 255.0, strands > 0
+
+
+def test_strand_region_follows_strands_the_model_missed_and_nothing_far_away():
+    image, body, strands = _strands_scene()
+    trimap = auto_trimap(body, band=0.015)
+    region = strand_region(image, body, trimap)
+    missed = strands & (trimap == 0)
+    assert missed.sum() > 100
+    assert region[missed].mean() > 0.8  # the strands beyond the band are found
+    assert not region[5:35, 5:35].any()  # the textured patch is far and not connected
+    assert not region[trimap == 255].any()
+    # The smooth gradient away from the strands stays known background.
+    assert region[:, :40].sum() == 0
+    # Nothing to grow from: no subject.
+    assert not strand_region(image, np.zeros_like(body), auto_trimap(np.zeros_like(body))).any()
+
+
+def test_matting_trimap_grows_the_unknown_region_only_with_strands_on():
+    image, body, strands = _strands_scene()
+    plain, none_grown = matting_trimap(image, body, strands=False)
+    grown, where = matting_trimap(image, body, strands=True)
+    assert not none_grown.any()
+    assert (grown == 128).sum() > (plain == 128).sum() + 100
+    assert (grown[where] == 128).all()
+    np.testing.assert_array_equal(plain, auto_trimap(body))
+
+
+def test_guide_decides_where_colour_cannot():
+    # One colour everywhere: colour flows carry no evidence; the guide must win.
+    image = np.full((40, 60, 3), 0.5, np.float32)
+    trimap = np.full((40, 60), 128, np.uint8)
+    trimap[:, :5] = 255
+    trimap[:, -5:] = 0
+    target = np.zeros((40, 60), np.float32)
+    target[:, :20] = 1.0  # the model says: the subject ends at column 20, not midway
+    guided = estimate_alpha_info_flow(image, trimap, guide=(target, np.ones_like(target)))
+    unguided = estimate_alpha_info_flow(image, trimap)
+    inner = trimap == 128
+    assert np.abs(guided - target)[inner].mean() < 0.1
+    assert np.abs(unguided - target)[inner].mean() > 0.2
+    with pytest.raises(ParameterError):
+        estimate_alpha_info_flow(image, trimap, guide=(target[:10], target[:10]))
+
+
+def test_model_guide_weights_sure_values_and_ignores_hesitation():
+    coarse = np.array([[0.0, 0.5, 1.0, 0.75]], np.float32)
+    alpha, weight = model_guide(coarse, weight=0.2, power=2.0)
+    np.testing.assert_array_equal(alpha, coarse)
+    np.testing.assert_allclose(weight, [[0.2, 0.0, 0.2, 0.05]], atol=1e-6)
+
+
+def test_best_keeps_strands_a_body_only_model_misses():
+    image, truth = furry_subject(width=480, height=360)
+    fg = np.array([0.65, 0.46, 0.25], np.float32)
+
+    def body_only(rgb: np.ndarray) -> np.ndarray:
+        # Sure of the body, blind to every strand, as IS-Net is on one side of the sample.
+        near = (np.abs(rgb - fg).max(axis=2) < 0.15).astype(np.uint8)
+        body = cv2.morphologyEx(near, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (15, 15)))
+        return body.astype(np.float32)
+
+    matte = select_subject(image, body_only, MatteOptions(refine="best", decontaminate=0.0))
+    model_sad = np.abs(matte.coarse.alpha - truth).sum() / 1000
+    best_sad = np.abs(matte.alpha - truth).sum() / 1000
+    assert best_sad < 0.6 * model_sad
