@@ -130,3 +130,58 @@ def test_a_frame_the_plate_cannot_be_aligned_to_is_matted_without_it():
     assert not used_plate(without)
     plain = refine_stage(image, model_stage(image, predict, frame_options(options.matte)), frame_options(options.matte))
     assert np.array_equal(without.unedited, plain.unedited), "matted as without a plate"
+
+
+def lamp_video(frames: int, *, taken: range, blink: bool = True, h: int = 96, w: int = 160):
+    """The disc of :func:`disc_video` crossing the left of a textured ground while a lamp on
+    the right blinks (``blink``: its colour changes every frame, so the colour check never
+    trusts it; else it stays yellow);
+    in the frames ``taken`` the per-frame matte also takes the lamp for the subject (a jump to
+    a salient thing of the background). Yields (image, truth, matte, lamp)."""
+    ground = textured(h, w, seed=3).astype(np.float32) / 255.0
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    lamp = (np.abs(yy - h / 2) < 14) & (np.abs(xx - (w - 30)) < 14)
+    for k in range(frames):
+        alpha = np.clip(16.0 - np.hypot(yy - h / 2, xx - 24 - 2.0 * k), 0.0, 1.0).astype(np.float32)
+        image = alpha[..., None] * np.float32([0.9, 0.15, 0.1]) + (1 - alpha[..., None]) * ground
+        image[lamp] = (0.95, 0.95, 0.3) if k % 2 or not blink else (0.2, 0.3, 0.95)
+        matte = alpha.copy()
+        if k in taken:
+            matte[lamp] = 1.0
+        yield image.astype(np.float32), alpha, matte, lamp
+
+
+def test_a_jump_to_a_salient_background_thing_is_held_off():
+    frames = list(lamp_video(10, taken=range(4, 7)))  # three frames: more than the delay can mend
+    out = list(smooth_sequence((image, matte) for image, _, matte, _ in frames))
+    for k, (_, truth, _, lamp) in enumerate(frames):
+        assert out[k][lamp].max() < 0.5, f"frame {k}: the lamp far from the subject became subject"
+        kept = (out[k] >= 0.5) == (truth >= 0.5)
+        assert kept[~lamp].mean() > 0.995, f"frame {k}: the subject itself was changed"
+    untracked = list(smooth_sequence(((image, matte) for image, _, matte, _ in frames), track=0.0))
+    assert max(float(o[frames[0][3]].max()) for o in untracked) > 0.5, "without tracking the lamp gets in (the test can fail)"
+
+
+def test_a_lasting_new_region_is_taken_and_a_first_subject_at_once():
+    frames = list(lamp_video(16, taken=range(2, 16), blink=False))  # the lamp stays in the matte: subject after all
+    out = list(smooth_sequence((image, matte) for image, _, matte, _ in frames))
+    lamp = frames[0][3]
+    assert out[-1][lamp].mean() > 0.5, "a region that lasts is taken in the end (hysteresis, not a wall)"
+    assert out[2][lamp].mean() < 0.5, "but not on its first frame"
+    blank = [(image, np.zeros_like(matte) if k < 3 else matte) for k, (image, _, matte, _) in enumerate(lamp_video(6, taken=range(0)))]
+    late = list(smooth_sequence(iter(blank), delay=False))
+    assert late[3].max() > 0.9, "a subject appearing after empty frames is taken at once (nothing to track yet)"
+
+
+def test_a_frame_whose_matte_jumps_to_the_whole_picture_keeps_the_subject():
+    frames = list(disc_video(12, step=2.0, noise=0.0))
+    mattes = [np.ones_like(alpha) if 4 <= k < 8 else alpha for k, (_, alpha, _) in enumerate(frames)]
+    out = list(smooth_sequence(zip((image for image, _, _ in frames), mattes)))
+
+    def iou(a, truth):
+        return np.count_nonzero((a >= 0.5) & (truth >= 0.5)) / np.count_nonzero((a >= 0.5) | (truth >= 0.5))
+
+    for k, (_, truth, _) in enumerate(frames):
+        assert iou(out[k], truth) > 0.75, f"frame {k}: the subject was lost to the jump (it lags a little)"
+    plain = list(smooth_sequence(zip((image for image, _, _ in frames), mattes), track=0.0))
+    assert min(iou(o, t) for o, (_, t, _) in zip(plain, frames)) < 0.5, "without tracking the jump gets through"

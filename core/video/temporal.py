@@ -58,6 +58,39 @@ def one_frame_delay(previous: np.ndarray, current: np.ndarray, following: np.nda
     return out
 
 
+def subject_distance_gate(carried: np.ndarray, *, reach: tuple[float, float] = (0.03, 0.08)) -> np.ndarray:
+    """How far each pixel is from the subject of the previous output, as a weight.
+
+    carried: (H, W) float32 in [0, 1], the previous frame's output carried to this frame.
+    reach: (near, far), distances as fractions of the image's diagonal. Returns (H, W)
+    float32 in [0, 1]: 0 within ``near`` of the carried subject (α ≥ 0.5), 1 beyond ``far``,
+    linear between; all 0 when the carried matte has no subject (nothing to track yet).
+    """
+    subject = carried >= 0.5
+    if not subject.any():
+        return np.zeros(carried.shape, np.float32)
+    h, w = carried.shape
+    diagonal = float(np.hypot(h, w))
+    distance = cv2.distanceTransform((~subject).astype(np.uint8), cv2.DIST_L2, 3)
+    near, far = reach[0] * diagonal, reach[1] * diagonal
+    return np.clip((distance - near) / max(far - near, 1e-6), 0.0, 1.0).astype(np.float32)
+
+
+def jump_weight(current: np.ndarray, carried: np.ndarray, *, agree: tuple[float, float] = (0.3, 0.6)) -> float:
+    """How much a frame's own matte looks like a jump away from the tracked subject, in [0, 1].
+
+    current, carried: (H, W) float32 in [0, 1], the frame's matte and the previous output
+    carried to it. Their IoU at 0.5 below ``agree[0]`` gives 1, above ``agree[1]`` 0, linear
+    between; 0 when the carried matte has no subject.
+    """
+    subject, now = carried >= 0.5, current >= 0.5
+    union = np.count_nonzero(subject | now)
+    if not subject.any() or union == 0:
+        return 0.0
+    iou = np.count_nonzero(subject & now) / union
+    return float(np.clip((agree[1] - iou) / max(agree[1] - agree[0], 1e-6), 0.0, 1.0))
+
+
 @dataclass
 class _Seen:
     """A frame the filter holds: image (H, W, 3) float32 [0, 1]; grey (h, w) uint8, the
@@ -109,9 +142,17 @@ class TemporalFilter:
     """
 
     def __init__(self, *, delay: bool = True, strength: float = 0.8, colour_sigma: float = 0.04,
-                 threshold: float = 0.1) -> None:
+                 threshold: float = 0.1, track: float = 0.9, reach: tuple[float, float] = (0.03, 0.08),
+                 agree: tuple[float, float] = (0.3, 0.6)) -> None:
         if not 0.0 <= strength < 1.0:
             raise ParameterError(f"strength: expected a value in [0, 1); got {strength}")
+        if not 0.0 <= track < 1.0:
+            raise ParameterError(f"track: expected a value in [0, 1); got {track}")
+        if not 0.0 <= reach[0] < reach[1]:
+            raise ParameterError(f"reach: expected (near, far) with 0 <= near < far; got {reach}")
+        if not 0.0 <= agree[0] < agree[1] <= 1.0:
+            raise ParameterError(f"agree: expected (low, high) with 0 <= low < high <= 1; got {agree}")
+        self.track, self.reach, self.agree = track, (float(reach[0]), float(reach[1])), (float(agree[0]), float(agree[1]))
         if colour_sigma <= 0.0:
             raise ParameterError(f"colour_sigma: expected a positive value; got {colour_sigma}")
         self.delay, self.strength, self.colour_sigma, self.threshold = delay, strength, colour_sigma, threshold
@@ -163,7 +204,13 @@ class TemporalFilter:
                                       where=(to_previous.trust > TRUSTED) & (to_following.trust > TRUSTED))
         out = current.astype(np.float32, copy=True)
         if previous is not None and self.strength > 0.0:
-            out += np.float32(self.strength) * to_previous.trust * (to_previous.carry(previous.output) - out)
+            carried = to_previous.carry(previous.output)
+            share = np.float32(self.strength) * to_previous.trust
+            if self.track > 0.0:
+                gate = np.maximum(subject_distance_gate(carried, reach=self.reach),
+                                  np.float32(jump_weight(out, carried, agree=self.agree)))
+                share = np.maximum(share, np.float32(self.track) * gate)
+            out += share * (carried - out)
         held.output = np.clip(out, 0.0, 1.0, out=out)
         self._previous = held
         return held.output
