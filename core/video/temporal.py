@@ -195,22 +195,26 @@ class TemporalFilter:
         if following is not None and following.grey.shape != held.grey.shape:
             following = None
         delay = self.delay and previous is not None and following is not None
-        to_previous = self._link(held, previous) if delay or (previous is not None and self.strength > 0.0) else None
+        smooth = previous is not None and self.strength > 0.0
+        to_previous = self._link(held, previous) if delay or smooth else None
+        tracked = to_previous.carry(previous.output) if to_previous is not None else None
         current = held.alpha
         if delay:
             to_following = self._link(held, following)
-            current = one_frame_delay(to_previous.carry(previous.alpha), current, to_following.carry(following.alpha),
-                                      threshold=self.threshold,
-                                      where=(to_previous.trust > TRUSTED) & (to_following.trust > TRUSTED))
+            before, after = to_previous.carry(previous.alpha), to_following.carry(following.alpha)
+            # A neighbour whose own matte jumped away from the tracked subject is no witness.
+            if self.track == 0.0 or max(jump_weight(before, tracked, agree=self.agree),
+                                        jump_weight(after, tracked, agree=self.agree)) == 0.0:
+                current = one_frame_delay(before, current, after, threshold=self.threshold,
+                                          where=(to_previous.trust > TRUSTED) & (to_following.trust > TRUSTED))
         out = current.astype(np.float32, copy=True)
-        if previous is not None and self.strength > 0.0:
-            carried = to_previous.carry(previous.output)
+        if smooth:
             share = np.float32(self.strength) * to_previous.trust
             if self.track > 0.0:
-                gate = np.maximum(subject_distance_gate(carried, reach=self.reach),
-                                  np.float32(jump_weight(out, carried, agree=self.agree)))
+                gate = np.maximum(subject_distance_gate(tracked, reach=self.reach),
+                                  np.float32(jump_weight(out, tracked, agree=self.agree)))
                 share = np.maximum(share, np.float32(self.track) * gate)
-            out += share * (carried - out)
+            out += share * (tracked - out)
         held.output = np.clip(out, 0.0, 1.0, out=out)
         self._previous = held
         return held.output
