@@ -196,3 +196,10 @@ def test_neighbours_that_jumped_do_not_mend_a_right_frame():
     # whole picture, agreeing): 0.1 of error everywhere; without them as witnesses it stays right.
     assert errors[4] < 0.02, errors
     assert max(errors) < 0.05, errors
+
+
+@pytest.mark.parametrize("bad", [{"track": 1.0}, {"track": -0.1}, {"reach": (0.1, 0.05)}, {"agree": (0.7, 0.3)},
+                                 {"agree": (0.3, 1.5)}])
+def test_tracking_tunables_are_checked(bad):
+    with pytest.raises(ParameterError):
+        TemporalFilter(**bad)

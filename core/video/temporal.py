@@ -16,6 +16,15 @@ Both trust a carried value only where the carried frame looks like the current o
 colour check): an occlusion, a flow error or a newly uncovered edge takes the current
 matte, so moving edges leave no ghost.
 
+3. **Subject tracking**: a per-frame matte sometimes jumps to a salient thing of the
+   background (a crowd, another car) or to the whole picture, for a frame or a few. The
+   colour check cannot see that (the background looks like itself), so the carried output
+   gets a share of ``track`` whatever the check says (a) at pixels far from the carried
+   subject (:func:`subject_distance_gate`) and (b) everywhere in a frame whose matte agrees
+   badly with the carried subject (:func:`jump_weight`); a neighbour that jumped is no witness
+   for the one-frame delay either. A new region that lasts is taken after a few frames (the
+   share is below 1): hysteresis, not a wall; a first subject after empty frames at once.
+
 :class:`TemporalFilter` holds the little state this needs (two frames) and works as a
 stream: ``push`` a frame and its matte, get back the finished matte of the frame before.
 """
@@ -128,7 +137,7 @@ class _Link:
 
 class TemporalFilter:
     """Stream filter: the motion-compensated one-frame delay, then motion-compensated
-    smoothing.
+    smoothing that tracks the subject.
 
     delay: apply the one-frame delay (one frame of latency either way).
     strength: the previous output's share where the colour check fully trusts it, in
@@ -136,6 +145,12 @@ class TemporalFilter:
     colour_sigma: colour distance (sRGB units, 0–√3) between a frame and its neighbour
         carried along the flow at which trust falls to e^(−1/2).
     threshold: the one-frame delay's threshold.
+    track: the carried output's share, in [0, 1), far from its subject and in a frame whose
+        matte jumped away from it (0 turns tracking off: the filter without step 3).
+    reach: (near, far) fractions of the image's diagonal: the distance from the carried
+        subject at which "far" starts and is complete.
+    agree: (low, high): the IoU at 0.5 of a frame's matte with the carried output below which
+        the frame counts fully as a jump, and above which not at all.
 
     ``push(image, alpha)`` returns the finished matte of the frame pushed before it (None
     for the first frame); ``finish()`` returns the last frame's. Holds two frames.
