@@ -109,7 +109,7 @@ async def _run(engine, deliveries, job, request, held: memory.Reservation) -> Re
     image = await engine.on_cpu(partial(buffer, request, 0, engine=engine))
     decoded = time.perf_counter()
     job.report(0.1, "decoded")
-    stage = await cached_model_stage(engine, job, request, image, FULL_OPTIONS)
+    stage = await cached_model_stage(engine, job, request, image, FULL_OPTIONS, engine.session)  # the default model
     modelled = time.perf_counter()
     preview_max = int(fields.get("preview_max", DEFAULT_PREVIEW_MAX))
     rgba = await engine.on_cpu(preview_cutout, image, stage, preview_max, FULL_OPTIONS.band)
