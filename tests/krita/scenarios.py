@@ -322,6 +322,22 @@ refined = bytes(doc.selection().pixelData(0, 0, W, H))
 undo_and_compare(doc, before, facts)
 record("refine", facts, source=rgba, guide=bytes(box), alpha=refined)
 
+# The model choice: connecting fills the docker's model list; the non-default model picked there is the one
+# Select Subject asks for.
+ctl.connect_engine()
+deadline = time.monotonic() + 60
+while not ctl.models and time.monotonic() < deadline:
+    qapp.processEvents()
+    time.sleep(0.02)
+models_box = softcut_docker.model
+offered = [[models_box.itemData(i), models_box.model().item(i).isEnabled()] for i in range(models_box.count())]
+models_box.setCurrentIndex(models_box.findData(spec["chosen_model"]))
+softcut_docker.output.setCurrentIndex(softcut_docker.output.findData("selection"))
+doc = new_document("model_choice", "RGBA", "U8", full, W, H)
+scenario("model_choice", doc, "selection", trigger=lambda: run(call=softcut_docker.select.click), offered=offered,
+         requested=ctl.model)
+models_box.setCurrentIndex(0)  # the default again
+
 for model, depth in (("RGBA", "U16"), ("RGBA", "F32"), ("GRAYA", "U8")):
     name = f"{model.lower()}_{depth.lower()}"
     doc = new_document(name, model, depth, full, W, H)

@@ -22,9 +22,10 @@ import pytest
 
 import cv2
 from conftest import build_tiny_model, red_disc_image, write_sidecar
-from editor_files import (ANIMATION_OUTSIDE, ANIMATION_RANGE_END, ANIMATION_TIMES, BIG, PHONE_CENTRE, PHONE_OBJECT, PHONE_PHOTO, PLATE_SIZE, POSTER, REFINE, SIZE, SMALL,
-                          TOLERANCE, direct_plate, direct_segments, direct_video, facts, free_port, grey, opaque_rgba8,
-                          write_animation_inputs, write_inputs, write_phone_inputs, write_plate_inputs)
+from editor_files import (ANIMATION_OUTSIDE, ANIMATION_RANGE_END, ANIMATION_TIMES, BIG, CHOSEN_MODEL, PHONE_CENTRE, PHONE_OBJECT, PHONE_PHOTO, PLATE_SIZE, POSTER, REFINE, SIZE, SMALL,
+                          TOLERANCE, direct_model_select, direct_plate, direct_segments, direct_video, facts, free_port,
+                          grey, opaque_rgba8, write_animation_inputs, write_inputs, write_model_zoo, write_phone_inputs,
+                          write_plate_inputs)
 from engine_server.client import EngineError, SoftcutClient, jpeg_image, png_image, raw_image
 from engine_server.launcher import EngineProcess
 from engine_server.protocol.schemas import DEFAULT_SEGMENTS
@@ -57,7 +58,9 @@ def krita_run(tmp_path_factory):
     model = build_tiny_model(tmp / "tiny.onnx")
     write_sidecar(model)
     config = tmp / "config"
-    engine = EngineProcess(config, model, "--device", "cpu", home=tmp / "home", timeout=60)
+    with pytest.MonkeyPatch.context() as env:  # the engine finds the chosen model's stand-in in rembg's folder
+        env.setenv("U2NET_HOME", str(write_model_zoo(tmp / "u2net")))
+        engine = EngineProcess(config, model, "--device", "cpu", home=tmp / "home", timeout=60)
     doomed = EngineProcess(config, model, "--device", "cpu", home=tmp / "home", timeout=60)
     lan = EngineProcess(config, model, "--device", "cpu", "--lan", home=tmp / "home", timeout=60)
     out = tmp / "out"
@@ -72,7 +75,7 @@ def krita_run(tmp_path_factory):
             "offset_size": list(SMALL), "big_size": list(BIG), "dead_port": free_port(),
             "kill_port": doomed.port, "kill_pid": doomed.proc.pid, "lan_port": lan.port,
             "plate_size": list(PLATE_SIZE), "animation_times": list(ANIMATION_TIMES),
-            "animation_outside": ANIMATION_OUTSIDE, "animation_end": ANIMATION_RANGE_END}
+            "animation_outside": ANIMATION_OUTSIDE, "animation_end": ANIMATION_RANGE_END, "chosen_model": CHOSEN_MODEL}
     (out / "spec.json").write_text(json.dumps(spec))
 
     data, xdg_config, home = tmp / "xdg-data", tmp / "xdg-config", tmp / "home-dir"
@@ -154,6 +157,27 @@ def test_action_matches_the_engine(krita_run, name):
     assert np.abs(got - expected.astype(int)).max() <= TOLERANCE
     if f.get("model") != "GRAYA":  # the test model finds reddish subjects: none in grey
         assert expected.min() < 30 and expected.max() > 225  # a real subject, not a blank matte
+
+
+def test_the_model_picked_in_the_docker_reaches_the_engine(krita_run):
+    """The docker lists the engine's models (the default first; absent ones greyed); the one picked there
+    runs: the selection is the chosen model's matte (the ground), not the default's (the disc)."""
+    out, client = krita_run
+    f = facts(out, "model_choice")
+    check_common(f)
+    offered = dict(map(tuple, f["offered"]))
+    assert f["offered"][0] == ["tiny", True] and offered[CHOSEN_MODEL] is True
+    assert offered["birefnet-general"] is False  # absent: shown, not selectable
+    assert f["requested"] == CHOSEN_MODEL
+    with client() as engine:  # before this test's own requests: only Krita's can have loaded it
+        assert {m["name"] for m in engine.models() if m["loaded"]} == {"tiny", CHOSEN_MODEL}
+    x, y, w, h = f["rect"]
+    source = (out / "model_choice.source.bin").read_bytes()
+    got = grey(out, "model_choice", "alpha", (h, w))
+    chosen = direct_model_select(client, source, w, h, CHOSEN_MODEL)
+    default = direct_model_select(client, source, w, h, None)
+    assert np.abs(got - chosen).max() <= TOLERANCE
+    assert np.abs(chosen - default).mean() > 100  # the two models disagree: the choice is what decided
 
 
 @pytest.mark.parametrize("name", ["rgba8_selection", "offset_selection"])

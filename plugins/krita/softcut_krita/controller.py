@@ -20,6 +20,7 @@ from PyQt5.QtGui import QIcon
 from . import animation, config, document, plate
 from .client import EngineError, EngineUnavailable, JobCancelledError, raw_image
 from .client.editor import SEGMENT_GROUP, split_rgba
+from .client.models import ModelChoice, model_choices, pick
 from .protocol import messages
 from .protocol.errors import ErrorCode
 from .protocol.schemas import DEFAULT_SEGMENTS, SEGMENTS_MAX, SEGMENTS_MIN
@@ -61,6 +62,7 @@ class Controller(QObject):
     finished = pyqtSignal(bool)
     segment_count_changed = pyqtSignal(int)
     phone_link_ready = pyqtSignal(str, bytes)  # the phone's pairing URL and its QR code (PNG)
+    models_changed = pyqtSignal(list)  # the engine's model choice (ModelChoice), the default first
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -72,6 +74,10 @@ class Controller(QObject):
         self.refine_mode = app.readSetting(SETTINGS, "refine", "best")
         self._segment_count = _segment_count(app.readSetting(SETTINGS, "segments", str(DEFAULT_SEGMENTS)))
         self.welcome: dict[str, Any] | None = None
+        self.models: list[ModelChoice] = []
+        """The engine's model choice, from its welcome (empty until connected)."""
+        self.chosen_model: str | None = None
+        """The model the user picked, kept for this Krita session (None: the engine's default)."""
         self.last: Inserted | None = None
         self.last_source: document.SourceImage | None = None
         self.last_message = ""
@@ -94,9 +100,16 @@ class Controller(QObject):
 
     def _connected(self, welcome: dict[str, Any]) -> None:
         self.welcome = welcome
-        models = welcome.get("models", [])
-        loaded = next((m.get("name", "?") for m in models if m.get("loaded")), "?")  # the one that answers
-        self.status.emit(f"connected · {welcome.get('device', '?')} · {loaded}")
+        self.models = model_choices(welcome.get("models", []))
+        self.models_changed.emit(list(self.models))
+        default = next((c.name for c in self.models if c.default), "?")
+        self.status.emit(f"connected · {welcome.get('device', '?')} · default model {default}")
+
+    @property
+    def model(self) -> str | None:
+        """The model requests name: the user's pick while the engine offers it, else its default
+        (None before the first connection: the engine then runs its default)."""
+        return pick(self.models, self.chosen_model)
 
     def start_engine(self) -> bool:
         """Start ``softcut serve`` in the background (when it is on PATH)."""
@@ -189,9 +202,10 @@ class Controller(QObject):
 
         def make(job_id: str):
             if plate_buffer is None:
-                return messages.select_subject(image, outputs=wanted, refine=self.refine_mode, edges=edges, id=job_id)
+                return messages.select_subject(image, outputs=wanted, refine=self.refine_mode, edges=edges,
+                                               model=self.model, id=job_id)
             return messages.plate_matte(image, plate_buffer, outputs=wanted, refine=self.refine_mode, edges=edges,
-                                        id=job_id)
+                                        model=self.model, id=job_id)
 
         def insert(result) -> None:
             how = "" if plate_buffer is None else _alignment_note(result.fields.get("alignment"))
@@ -245,7 +259,7 @@ class Controller(QObject):
         image = raw_image(source.width, source.height, "rgba8", source.rgba)
 
         def make(job_id: str):
-            return messages.soft_segments(image, count=count, masks="stacked", id=job_id)
+            return messages.soft_segments(image, count=count, masks="stacked", model=self.model, id=job_id)
 
         return self._start(make, lambda result: self._insert_segments(doc, source, result), source)
 
@@ -274,13 +288,14 @@ class Controller(QObject):
         w, h = source.rect[2:]
         count = len(source.times)
         wanted = "cutout" if output == "layer" else "alpha"
+        model = self.model
         stop = threading.Event()  # the stream's and the feed's
         feed = FrameFeed(count, lambda k: raw_image(w, h, "rgba8", reader.read(source.times[k])), stop=stop,
                          ahead=FEED_AHEAD, parent=self)
 
         def run(client, stop, progress):
             mattes = []
-            frames = client.video_matte(feed, outputs=(wanted,), refine=refine, window=STREAM_WINDOW)
+            frames = client.video_matte(feed, outputs=(wanted,), refine=refine, model=model, window=STREAM_WINDOW)
             try:
                 for result in frames:
                     mattes.append(bytes(result.buffers[wanted]))

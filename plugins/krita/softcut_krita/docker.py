@@ -65,6 +65,11 @@ class SoftcutDocker(DockWidget):
         form.addRow("Source", self.source)
         form.addRow("Output", self.output)
         form.addRow("Quality", self.quality)
+        self.model = QComboBox()
+        self.model.setToolTip("The model that finds the subject (connect to list the engine's models)")
+        self.model.currentIndexChanged.connect(self._model_changed)
+        self._fill_models(self.ctl.models)
+        form.addRow("Model", self.model)
         layout.addLayout(form)
 
         self.select = QPushButton("Select Subject")
@@ -146,6 +151,7 @@ class SoftcutDocker(DockWidget):
         self.ctl.busy.connect(self._busy)
         self.ctl.phone_link_ready.connect(self._show_phone_link)
         self.ctl.segment_count_changed.connect(self.segment_count.setValue)
+        self.ctl.models_changed.connect(self._fill_models)
 
     def edges(self) -> dict[str, float]:
         """The sliders' values, in the engine's units."""
@@ -173,6 +179,26 @@ class SoftcutDocker(DockWidget):
         self.segments.setEnabled(not busy)
         if not busy:
             self.bar.setValue(100)
+
+    def _fill_models(self, choices: list) -> None:
+        """The engine's models: present ones selectable, the default first; absent ones greyed, with a hint."""
+        self.model.blockSignals(True)
+        self.model.clear()
+        if not choices:
+            self.model.addItem("engine's default", None)
+        for index, choice in enumerate(choices):
+            self.model.addItem(choice.label, choice.name)
+            self.model.setItemData(index, choice.hint, Qt.ToolTipRole)
+            if not choice.enabled:
+                self.model.model().item(index).setEnabled(False)
+        current = self.model.findData(self.ctl.model)
+        self.model.setCurrentIndex(max(current, 0))
+        self.model.blockSignals(False)
+
+    def _model_changed(self) -> None:
+        name = self.model.currentData()
+        if name is not None:
+            self.ctl.chosen_model = name
 
     def _segment_count_changed(self, count: int) -> None:
         self.ctl.segment_count = count
