@@ -10,6 +10,7 @@ mean per-frame SAD (Σ|α − gt| / 1000) and flicker, the mean over frames and 
 |gt_t − gt_{t−1}|)), ×1000.
 
     python bench/eval_video.py [--images GT01,GT05] [--frames 12] [--refine fast] [--scale 0.5] [--plate]
+                               [--strength S] [--sigma S] [--track T] [--cache DIR]
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ def main() -> None:
     parser.add_argument("--model", default="isnet")
     parser.add_argument("--strength", type=float, default=None, help="TemporalFilter strength (default: its own)")
     parser.add_argument("--sigma", type=float, default=None, help="TemporalFilter colour_sigma (default: its own)")
+    parser.add_argument("--track", type=float, default=None, help="TemporalFilter track (default: its own; 0: no tracking)")
     parser.add_argument("--plate", action="store_true", help="matte each frame with a clean plate of the background")
     parser.add_argument("--cache", type=Path, help="keep the per-frame mattes here (.npz) to tune the filter quickly")
     args = parser.parse_args()
@@ -81,7 +83,8 @@ def main() -> None:
                 np.savez_compressed(cached, raw=np.stack(raw))
         matte_s = (time.perf_counter() - start) / len(frames)
         start = time.perf_counter()
-        tuning = {k: v for k, v in (("strength", args.strength), ("colour_sigma", args.sigma)) if v is not None}
+        tuning = {k: v for k, v in (("strength", args.strength), ("colour_sigma", args.sigma), ("track", args.track))
+                  if v is not None}
         filtered = list(smooth_sequence(zip((f.image for f in frames), raw), **tuning))
         filter_s = (time.perf_counter() - start) / len(frames)
         truth = [f.alpha for f in frames]

@@ -203,3 +203,17 @@ def test_neighbours_that_jumped_do_not_mend_a_right_frame():
 def test_tracking_tunables_are_checked(bad):
     with pytest.raises(ParameterError):
         TemporalFilter(**bad)
+
+
+def test_a_matte_that_drops_a_wrong_part_is_no_jump():
+    # The first frames' mattes also hold the right half of the picture (a wrong reading, much
+    # larger than the subject); from frame 4 on they are right. Losing a part is not reaching
+    # out of the subject: the filter lets go of it at the smoothing's pace (those pixels are
+    # trusted), not at the tracking's slower one (as it would if any disagreement were a jump).
+    frames = list(disc_video(10, step=2.0, noise=0.0, w=160))
+    half = np.zeros_like(frames[0][1], bool)
+    half[:, 80:] = True
+    mattes = [np.where(half, 1.0, alpha).astype(np.float32) if k < 4 else alpha for k, (_, alpha, _) in enumerate(frames)]
+    out = list(smooth_sequence(zip((image for image, _, _ in frames), mattes)))
+    assert out[0][half].min() > 0.9
+    assert out[9][half].max() < 0.5, [round(float(o[half].max()), 2) for o in out]

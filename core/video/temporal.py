@@ -89,15 +89,17 @@ def jump_weight(current: np.ndarray, carried: np.ndarray, *, agree: tuple[float,
     """How much a frame's own matte looks like a jump away from the tracked subject, in [0, 1].
 
     current, carried: (H, W) float32 in [0, 1], the frame's matte and the previous output
-    carried to it. Their IoU at 0.5 below ``agree[0]`` gives 1, above ``agree[1]`` 0, linear
-    between; 0 when the carried matte has no subject.
+    carried to it. The share of the frame's subject (α ≥ 0.5) that lies in the carried
+    subject below ``agree[0]`` gives 1, above ``agree[1]`` 0, linear between; 0 when either
+    has no subject. A matte that only lost a part of the subject (or a wrong part) is no
+    jump: only one that reaches out of it (the whole picture, another object) is.
     """
     subject, now = carried >= 0.5, current >= 0.5
-    union = np.count_nonzero(subject | now)
-    if not subject.any() or union == 0:
+    found = np.count_nonzero(now)
+    if found == 0 or not subject.any():
         return 0.0
-    iou = np.count_nonzero(subject & now) / union
-    return float(np.clip((agree[1] - iou) / max(agree[1] - agree[0], 1e-6), 0.0, 1.0))
+    inside = np.count_nonzero(subject & now) / found
+    return float(np.clip((agree[1] - inside) / max(agree[1] - agree[0], 1e-6), 0.0, 1.0))
 
 
 @dataclass
