@@ -53,11 +53,10 @@ DEFAULT_BAND = 0.015
 
 _SNAP = np.float32(0.5 / 255.0)
 
-GUIDE_WEIGHT = 0.05
+GUIDE_WEIGHT = 0.2
 """Weight of the model's own matte in the ``best`` solver where the model is sure
-(see :func:`model_guide`)."""
-
-GUIDE_OFF = "texture"
+(see :func:`model_guide`); chosen on ECSSD, alphamatting and Composition-1k together
+(0.05–0.5 measured, docs/quality.md)."""
 
 GUIDE_POWER = 2.0
 """How fast the guide's weight falls as the model's value nears 0.5."""
@@ -242,8 +241,6 @@ def matting_trimap(
     """
     trimap = auto_trimap(coarse_alpha, band=band)
     grown = strand_region(image, coarse_alpha, trimap) if strands else np.zeros(trimap.shape, bool)
-    if GUIDE_OFF == "grown":
-        grown &= trimap == 0
     trimap[grown] = UNKNOWN
     return trimap, grown
 
@@ -501,8 +498,9 @@ def subject_trimap(
     {0, 128, 255}, the coarse mask at the working size).
     """
     _check_image(image)
-    coarse = predict_coarse(resize_image(image, working_size(image.shape, pixels)), predict)
-    trimap = auto_trimap(coarse.alpha, band=band)
+    small = resize_image(image, working_size(image.shape, pixels))
+    coarse = predict_coarse(small, predict)
+    trimap, _ = matting_trimap(small, coarse.alpha, band=band)
     trimap = cv2.resize(trimap, (image.shape[1], image.shape[0]), interpolation=cv2.INTER_NEAREST)
     return trimap, coarse
 

@@ -14,18 +14,18 @@ from core.trimap.auto import auto_trimap
 from core.trimap.strands import strand_region
 
 
-def _strands_scene(h: int = 160, w: int = 200) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _strands_scene(h: int = 200, w: int = 240) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """A brown disc with thin strands to the right, over a smooth gradient, and a textured
     patch far away in the left corner.
 
     Returns (image (h, w, 3) float32 RGB, body alpha (h, w) float32: what a model sees,
     strands (h, w) bool: the strands' pixels)."""
     body = np.zeros((h, w), np.uint8)
-    cv2.circle(body, (w // 2, h // 2), 30, 255, -1)
+    cv2.circle(body, (w // 2, h // 2), 45, 255, -1)
     strands = np.zeros((h, w), np.uint8)
     for k in range(9):
         angle = -0.8 + 0.2 * k
-        end = (int(w // 2 + 70 * np.cos(angle)), int(h // 2 + 70 * np.sin(angle)))
+        end = (int(w // 2 + 80 * np.cos(angle)), int(h // 2 + 80 * np.sin(angle)))
         cv2.line(strands, (w // 2, h // 2), end, 255, 1)
     strands[body > 0] = 0
     alpha = np.maximum(body, strands).astype(np.float32) / 255.0
@@ -92,9 +92,12 @@ def test_best_keeps_strands_a_body_only_model_misses():
     fg = np.array([0.65, 0.46, 0.25], np.float32)
 
     def body_only(rgb: np.ndarray) -> np.ndarray:
-        # Sure of the body, blind to every strand, as IS-Net is on one side of the sample.
+        # Sure of the body; sees the strands on its left, blind to those on its right, as
+        # IS-Net is on the sample.
         near = (np.abs(rgb - fg).max(axis=2) < 0.15).astype(np.uint8)
         body = cv2.morphologyEx(near, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (15, 15)))
+        left = slice(0, rgb.shape[1] * 2 // 5)
+        body[:, left] = np.maximum(body[:, left], near[:, left])
         return body.astype(np.float32)
 
     matte = select_subject(image, body_only, MatteOptions(refine="best", decontaminate=0.0))

@@ -12,7 +12,11 @@ background pixels that
 - carry fine texture well above the background's own (``contrast`` times the median
   texture of background far from the subject), and
 - connect to the band through such texture (a textured wall away from the subject
-  stays known background).
+  stays known background),
+
+and only when the background is quiet (``QUIET_BACKGROUND``) and the grown region stays
+smaller than the subject (``MAX_GROWTH``): on a busy background fine texture says nothing
+about strands.
 
 The colour flows of the solver then decide each pixel, as in any unknown region; the
 model's own matte must not hold these pixels at 0 (it missed them), so callers drop
@@ -33,6 +37,15 @@ STRAND_REACH = 0.2
 
 STRAND_CONTRAST = 3.0
 """Texture, relative to the far background's median, that counts as strands."""
+
+QUIET_BACKGROUND = 0.01
+"""Strands are looked for only when the background's median fine texture is below this
+(an out-of-focus or plain background): on a busy one (foliage, stone, a crowd) strands
+cannot be told from it, and growing there cost ECSSD photos more than it gained."""
+
+MAX_GROWTH = 1.5
+"""A grown region larger than this many times the subject is not strands but background
+texture that touches it: nothing is grown then."""
 
 _FINE_SIGMA = 1.5  # scale of the fine texture (px at the working size)
 
@@ -70,12 +83,17 @@ def strand_region(
     distance = cv2.distanceTransform(1 - subject, cv2.DIST_L2, 3)
     radius = reach * math.sqrt(h * w)
     texture = fine_texture(image)
+    if float(np.median(texture[background])) > QUIET_BACKGROUND:
+        return np.zeros((h, w), bool)
     far = background & (distance > radius)
-    reference = float(np.median(texture[far])) if np.count_nonzero(far) > 100 else float(np.median(texture[background]))
+    reference = float(np.median(texture[far] if np.count_nonzero(far) > 100 else texture[background]))
     unknown = trimap == UNKNOWN
     candidate = (background | unknown) & (distance <= radius) & (texture > contrast * max(reference, 1e-3))
     if not candidate.any():
         return candidate
     _, labels = cv2.connectedComponents((candidate | unknown).astype(np.uint8), connectivity=8)
     touching = np.unique(labels[unknown])
-    return candidate & np.isin(labels, touching[touching > 0])
+    region = candidate & np.isin(labels, touching[touching > 0])
+    if np.count_nonzero(region & background) > MAX_GROWTH * np.count_nonzero(subject):
+        return np.zeros((h, w), bool)
+    return region

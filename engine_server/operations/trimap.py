@@ -11,8 +11,7 @@ from functools import partial
 
 import cv2
 
-from core.pipeline import MatteOptions
-from core.trimap.auto import auto_trimap
+from core.pipeline import MatteOptions, matting_trimap
 from engine_server import images
 from engine_server.operations.common import Reply, buffer, model, reserve
 from engine_server.operations.select_subject import cached_model_stage
@@ -28,7 +27,7 @@ async def _run(engine, job, request, session) -> Reply:
     image = await engine.on_cpu(partial(buffer, request, 0, engine=engine))
     stage = await cached_model_stage(engine, job, request, image, MatteOptions(), session)
     h, w = image.shape[:2]
-    trimap = auto_trimap(stage.coarse.alpha, band=float(fields.get("band", 0.015)))
+    trimap, _ = matting_trimap(stage.small, stage.coarse.alpha, band=float(fields.get("band", 0.015)))
     trimap = cv2.resize(trimap, (w, h), interpolation=cv2.INTER_NEAREST)
     job.report(0.9, "trimap")
     out = await engine.on_cpu(partial(images.encode, "trimap", trimap, fields.get("format", "raw")))

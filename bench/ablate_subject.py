@@ -1,0 +1,95 @@
+"""Ablation of Select Subject's ``best`` stages on the dev sets: which stage earns its place.
+
+Each configuration switches one stage of :mod:`core.pipeline` on or off (the model's guide
+in the solver, the strand region of the trimap, the view policy) and scores ``best`` with
+:mod:`core.eval.folder` against the raw model on the same images, with the counts of
+images made worse. Model outputs come from ``--model-cache`` (the key is the one
+``softcut eval --model-cache`` uses), so only the first run pays for inferences.
+
+    python bench/ablate_subject.py ../shared/data/ecssd --every 4 --model-cache ~/.cache/softcut/eval-cache
+    python bench/ablate_subject.py ../shared/data/alphamatting ../shared/data/composition --model-cache ...
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import core.pipeline as pipeline  # noqa: E402
+import core.trimap.strands as strands  # noqa: E402
+import core.views as views  # noqa: E402
+from core.eval import folder  # noqa: E402
+from core.eval.cache import CachedPredict  # noqa: E402
+from core.models.session import open_session  # noqa: E402
+
+OLD_VIEWS = (views.PLAIN, views.View("grey-pad-15", pad=0.15, pad_mode="grey"), views.MIRROR)
+
+CONFIGS = {
+    "shipped": {},
+    "no guide": {"guide": 0.0},
+    "guide 0.05": {"guide": 0.05},
+    "guide 0.5": {"guide": 0.5},
+    "no strands": {"reach": 0.0},
+    "strands on any background": {"quiet": 1.0, "growth": 1e9},
+    "views of issue 18 (plain, grey, mirror)": {"views": OLD_VIEWS},
+    "as landed in issue 18 (old views, no guide, no strands)": {"views": OLD_VIEWS, "guide": 0.0, "reach": 0.0},
+}
+
+
+def configure(guide: float = pipeline.GUIDE_WEIGHT, reach: float = strands.STRAND_REACH,
+              quiet: float = strands.QUIET_BACKGROUND, growth: float = strands.MAX_GROWTH,
+              views_: tuple = views.DEFAULT_VIEWS, **_) -> None:
+    pipeline.GUIDE_WEIGHT = guide
+    strands.QUIET_BACKGROUND = quiet
+    strands.MAX_GROWTH = growth
+    strands.strand_region.__kwdefaults__["reach"] = reach
+    views.predict_coarse.__kwdefaults__["views"] = views_
+
+
+def tail(raw: list, rows: list, metric: str) -> tuple[int, int, float]:
+    """(images worse than raw beyond the threshold, images better beyond it, the largest loss):
+    IoU lost beyond folder.IOU_DROP, or SAD gained beyond folder.SAD_RISE."""
+    base = {r.image: r.scores[metric] for r in raw}
+    sign, threshold = (-1.0, folder.IOU_DROP) if metric == "iou" else (1.0, folder.SAD_RISE)
+    losses = [sign * (r.scores[metric] - base[r.image]) for r in rows]
+    return sum(x > threshold for x in losses), sum(x < -threshold for x in losses), max(losses)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("data", nargs="+", type=Path)
+    parser.add_argument("--every", type=int, default=1)
+    parser.add_argument("--configs", default=",".join(CONFIGS), help="comma-separated names from CONFIGS")
+    parser.add_argument("--model-cache", type=Path, required=True)
+    args = parser.parse_args()
+    session = open_session("isnet", device="cpu")
+    predict = CachedPredict(session.predict, args.model_cache, f"{session.name}|{session.spec.sha256}")
+    defaults = dict(guide=pipeline.GUIDE_WEIGHT, reach=strands.STRAND_REACH, quiet=strands.QUIET_BACKGROUND,
+                    growth=strands.MAX_GROWTH, views_=views.DEFAULT_VIEWS)
+    for data in args.data:
+        plan = folder.plan(data, methods=("raw",), every=args.every)
+        raw = list(folder.evaluate(plan, predict))
+        print(f"## {data.name} ({len(plan.pairs)} images, {plan.kind} ground truth)")
+        print("| configuration | " + " | ".join(plan.metrics) + " | worse than raw | better | worst drop |")
+        print("|---|" + "---:|" * (len(plan.metrics) + 3))
+        stats = folder.summarise(raw, plan)["raw"]["mean"]
+        print("| raw model | " + " | ".join(f"{stats[m]:.4f}" for m in plan.metrics) + " | | | |")
+        for name in args.configs.split(","):
+            settings = dict(defaults)
+            settings.update({("views_" if k == "views" else k): v for k, v in CONFIGS[name].items()})
+            configure(**settings)
+            best_plan = folder.plan(data, methods=("best",), every=args.every)
+            rows = list(folder.evaluate(best_plan, predict))
+            stats = folder.summarise(rows, best_plan)["best"]["mean"]
+            worse, better, worst = tail(raw, rows, "iou" if "iou" in plan.metrics else "sad")
+            print(f"| {name} | " + " | ".join(f"{stats[m]:.4f}" for m in plan.metrics)
+                  + f" | {worse} | {better} | {worst:.3f} |", flush=True)
+        configure(**defaults)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
