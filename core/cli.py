@@ -272,7 +272,7 @@ def cmd_cut(args: argparse.Namespace, console: Console) -> int:
                 h, w = image.shape[:2]
                 save_png(extra["trimap"], cv2.resize(matte.trimap, (w, h), interpolation=cv2.INTER_NEAREST))
             if plate is None:
-                _warn_if_unsure(console, source, matte.confidence)
+                _warn_if_unsure(console, source, matte.confidence, matte.low_confidence)
             console.result(
                 {
                     "input": str(source),
@@ -356,10 +356,11 @@ def _video_options(args: argparse.Namespace):
     return VideoOptions(matte=_matte_options(args), delay=not args.no_delay, smoothing=args.smoothing)
 
 
-def _warn_if_unsure(console: Console, source: Path | str, confidence: float) -> None:
+def _warn_if_unsure(console: Console, source: Path | str, confidence: float, unsure: bool | None = None) -> None:
+    """Warn when a result is flagged unsure (``unsure``; None: by the model's confidence alone)."""
     from core.pipeline import LOW_CONFIDENCE
 
-    if confidence < LOW_CONFIDENCE:
+    if confidence < LOW_CONFIDENCE if unsure is None else unsure:
         console.warn(
             f"{source}: the model is unsure about the subject (confidence {confidence:.2f}); "
             "check the result, or refine a rough selection with `softcut refine --mask`"

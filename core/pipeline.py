@@ -27,7 +27,7 @@ from core.errors import ParameterError
 from core.foreground.blur_fusion import decontaminate
 from core.trimap.auto import UNKNOWN, auto_trimap, trimap_from_mask
 from core.trimap.strands import strand_region
-from core.views import CoarseMask, predict_coarse
+from core.views import CoarseMask, agreement, predict_coarse
 
 log = logging.getLogger(__name__)
 
@@ -61,8 +61,16 @@ GUIDE_WEIGHT = 0.2
 GUIDE_POWER = 2.0
 """How fast the guide's weight falls as the model's value nears 0.5."""
 
-LOW_CONFIDENCE = 0.5
+LOW_CONFIDENCE = 0.6
 """Below this coarse-mask confidence a result is flagged ``low_confidence``."""
+
+LOW_AGREEMENT = 0.85
+"""Below this agreement (soft IoU) between the refined alpha and the model's matte a result
+is flagged ``low_confidence``: the colours and the model disagree about the subject."""
+
+WHOLE_FRAME = 0.85
+"""A result covering more than this share of the image is flagged ``low_confidence``:
+"the whole picture" is rarely the subject (a crowd, a landscape)."""
 
 
 @dataclass(frozen=True)
@@ -136,7 +144,19 @@ class Matte:
 
     @property
     def low_confidence(self) -> bool:
-        return self.coarse.confidence < LOW_CONFIDENCE
+        """Whether the result is likely wrong (:func:`is_unsure`; calibrated on ECSSD, docs/quality.md)."""
+        return is_unsure(self.coarse, self.refined)
+
+
+def is_unsure(coarse: CoarseMask, refined: np.ndarray) -> bool:
+    """Whether a Select Subject result is likely wrong: the model's views were unsure or
+    disagreed (``coarse.confidence < LOW_CONFIDENCE``), the refined alpha ((h, w) float32 in
+    [0, 1], at the coarse mask's size) moved far from the model's matte (soft IoU below
+    ``LOW_AGREEMENT``), or it covers nearly the whole image (``WHOLE_FRAME``)."""
+    if coarse.confidence < LOW_CONFIDENCE:
+        return True
+    model = coarse.alpha if coarse.alpha.shape == refined.shape else resize_image(coarse.alpha, refined.shape)
+    return agreement(refined, model) < LOW_AGREEMENT or float(np.mean(refined >= 0.5)) > WHOLE_FRAME
 
 
 def working_size(shape: tuple[int, ...], pixels: int) -> tuple[int, int]:

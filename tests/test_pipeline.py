@@ -98,3 +98,24 @@ def test_select_subject_outputs_full_size_and_stage_timings():
     assert np.abs(matte.alpha - alpha).mean() < 0.02
     with pytest.raises(ParameterError, match="refine"):
         MatteOptions(refine="magic")
+
+
+def test_unsure_results_are_flagged_by_confidence_disagreement_or_the_whole_frame():
+    from core.pipeline import is_unsure
+
+    disc = np.zeros((60, 80), np.float32)
+    disc[15:45, 20:60] = 1.0
+
+    def coarse(alpha, confidence=0.95):
+        return CoarseMask(alpha=alpha, confidence=confidence, views=("plain",), certainties=(confidence,), source="plain")
+
+    assert not is_unsure(coarse(disc), disc)
+    assert is_unsure(coarse(disc, confidence=0.3), disc)  # the model's views were unsure
+    half = disc.copy()
+    half[:, 40:] = 0.0
+    assert is_unsure(coarse(disc), half)  # the solver dropped half of what the model saw
+    everything = np.ones_like(disc)
+    everything[0, 0] = 0.0
+    assert is_unsure(coarse(everything), everything)  # "the whole picture"
+    # Shapes may differ (the refined alpha of a shrunk working size).
+    assert not is_unsure(coarse(disc), disc[::2, ::2].copy())
