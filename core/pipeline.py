@@ -123,6 +123,8 @@ class Matte:
     unedited: (H, W) float32 in [0, 1], the full-size alpha before edge controls
         (what re-adjusting edges starts from, see :func:`finish_edges`).
     timings: seconds per stage.
+    strands: (h, w) bool at the working size, where the trimap looked for strands beyond the
+        model's matte (:func:`matting_trimap`), or None.
     background: (H, W, 3) float32 in [0, 1] and known: (H, W) bool, the true background
         where it is known (a clean plate, :mod:`core.plate`), which the colours were
         decontaminated against and re-adjusting should use too; None without one.
@@ -137,6 +139,7 @@ class Matte:
     timings: dict[str, float]
     background: np.ndarray | None = None
     known: np.ndarray | None = None
+    strands: np.ndarray | None = None
 
     @property
     def confidence(self) -> float:
@@ -145,18 +148,20 @@ class Matte:
     @property
     def low_confidence(self) -> bool:
         """Whether the result is likely wrong (:func:`is_unsure`; calibrated on ECSSD, docs/quality.md)."""
-        return is_unsure(self.coarse, self.refined)
+        return is_unsure(self.coarse, self.refined, self.strands)
 
 
-def is_unsure(coarse: CoarseMask, refined: np.ndarray) -> bool:
+def is_unsure(coarse: CoarseMask, refined: np.ndarray, strands: np.ndarray | None = None) -> bool:
     """Whether a Select Subject result is likely wrong: the model's views were unsure or
     disagreed (``coarse.confidence < LOW_CONFIDENCE``), the refined alpha ((h, w) float32 in
     [0, 1], at the coarse mask's size) moved far from the model's matte (soft IoU below
-    ``LOW_AGREEMENT``), or it covers nearly the whole image (``WHOLE_FRAME``)."""
+    ``LOW_AGREEMENT``) outside ``strands`` ((h, w) bool, where the trimap looked for strands
+    the model missed, or None), or it covers nearly the whole image (``WHOLE_FRAME``)."""
     if coarse.confidence < LOW_CONFIDENCE:
         return True
     model = coarse.alpha if coarse.alpha.shape == refined.shape else resize_image(coarse.alpha, refined.shape)
-    return agreement(refined, model) < LOW_AGREEMENT or float(np.mean(refined >= 0.5)) > WHOLE_FRAME
+    kept = slice(None) if strands is None or strands.shape != refined.shape else ~strands
+    return agreement(refined[kept], model[kept]) < LOW_AGREEMENT or float(np.mean(refined >= 0.5)) > WHOLE_FRAME
 
 
 def working_size(shape: tuple[int, ...], pixels: int) -> tuple[int, int]:
@@ -392,7 +397,7 @@ def refine_stage(
     else:
         alpha, foreground = (unedited if options.edges.is_identity else apply_edges(unedited, options.edges)), None
         watch.lap("edges", 1.0)
-    return Matte(alpha, foreground, coarse, trimap, refined, unedited, watch.timings)
+    return Matte(alpha, foreground, coarse, trimap, refined, unedited, watch.timings, strands=grown)
 
 
 def finish_edges(
