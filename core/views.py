@@ -19,7 +19,7 @@ copy, a copy framed in grey), stopping as soon as one is convincing:
 
 Certainty of one matte ``a`` (see :func:`matte_certainty`), in [0, 1]:
 
-    certainty = (1 - soft / (soft + solid)) * frame_factor
+    certainty = (1 - soft / (soft + solid)) * frame_factor * area_factor
 
 where ``solid`` counts pixels with ``a >= 0.5`` and ``soft`` pixels with
 ``0.1 < a < 0.9``. A confident segmentation is nearly binary: its soft pixels
@@ -27,7 +27,10 @@ are a thin edge compared with its body, while a hesitant model paints wide
 half-grey regions. ``frame_factor`` guards against "the whole picture" answers:
 it is 1 while the subject covers at most 90 % of the image's outer frame and
 falls linearly to 0 when it covers all of it (an all-foreground matte has
-certainty 0). An empty matte (no solid pixel) has certainty 0.
+certainty 0); ``area_factor`` does the same for the share of the whole image the
+subject covers (1 up to 90 %): a grey-framed view of a crowd or a landscape came back
+crisp and nearly all foreground (ECSSD, DAVIS breakdance) and won on certainty alone.
+An empty matte (no solid pixel) has certainty 0.
 
 ``CoarseMask.confidence`` is the chosen view's certainty, times its agreement
 (soft IoU) with the runner-up view when more than one view found something. So it
@@ -54,6 +57,7 @@ _PAD_MODES = ("none", "grey", "replicate", "reflect")
 _SOFT_LO = 0.1
 _SOFT_HI = 0.9
 _FRAME_KNEE = 0.9
+_AREA_KNEE = 0.9
 
 
 @dataclass(frozen=True)
@@ -178,7 +182,8 @@ def matte_certainty(alpha: np.ndarray) -> float:
     frame = np.concatenate([alpha[0, :], alpha[-1, :], alpha[1:-1, 0], alpha[1:-1, -1]])
     covered = float(np.count_nonzero(frame >= 0.5)) / float(frame.size)
     frame_factor = min(1.0, (1.0 - covered) / (1.0 - _FRAME_KNEE))
-    return float(crisp * frame_factor)
+    area_factor = min(1.0, (1.0 - solid / float(alpha.size)) / (1.0 - _AREA_KNEE))
+    return float(crisp * frame_factor * area_factor)
 
 
 def touches_frame(alpha: np.ndarray) -> bool:

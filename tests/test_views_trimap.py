@@ -262,3 +262,12 @@ def test_trimap_from_mask():
         trimap_from_mask(mask, band_px=-1)
     with pytest.raises(ParameterError, match="mask"):
         trimap_from_mask(np.zeros((3, 3, 3), bool))
+
+
+def test_nearly_whole_image_mattes_lose_certainty():
+    crisp = np.zeros((100, 100), np.float32)
+    crisp[2:98, 2:98] = 1.0  # 92 % of the image, crisp, not touching the frame
+    assert matte_certainty(crisp) == pytest.approx((1 - 0.9216) / 0.1, abs=1e-3)
+    smaller = np.zeros((100, 100), np.float32)
+    smaller[10:90, 10:90] = 1.0  # 64 %: no penalty
+    assert matte_certainty(smaller) == pytest.approx(1.0)
