@@ -195,7 +195,7 @@ import sys, time
 import core.video.io as vio
 real = vio.frame_matte
 def slow(*args, **kwargs):
-    time.sleep(0.25)
+    time.sleep(1.0)  # a window of seconds for the test to stop it mid-run, even on a loaded machine
     return real(*args, **kwargs)
 vio.frame_matte = slow
 from core.cli import main
