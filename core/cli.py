@@ -356,11 +356,9 @@ def _video_options(args: argparse.Namespace):
     return VideoOptions(matte=_matte_options(args), delay=not args.no_delay, smoothing=args.smoothing)
 
 
-def _warn_if_unsure(console: Console, source: Path | str, confidence: float, unsure: bool | None = None) -> None:
-    """Warn when a result is flagged unsure (``unsure``; None: by the model's confidence alone)."""
-    from core.pipeline import LOW_CONFIDENCE
-
-    if confidence < LOW_CONFIDENCE if unsure is None else unsure:
+def _warn_if_unsure(console: Console, source: Path | str, confidence: float, unsure: bool) -> None:
+    """Warn when a result is flagged ``unsure`` (its model confidence is quoted)."""
+    if unsure:
         console.warn(
             f"{source}: the model is unsure about the subject (confidence {confidence:.2f}); "
             "check the result, or refine a rough selection with `softcut refine --mask`"
@@ -398,7 +396,9 @@ def cmd_trimap(args: argparse.Namespace, console: Console) -> int:
         trimap = mask_trimap(mask.astype(np.float32) / 255.0)
     else:
         trimap, coarse = subject_trimap(image, _open_session(args, console).predict, band=args.band)
-        _warn_if_unsure(console, args.image, coarse.confidence)
+        from core.pipeline import LOW_CONFIDENCE
+
+        _warn_if_unsure(console, args.image, coarse.confidence, coarse.confidence < LOW_CONFIDENCE)
     save_png(Path(args.output), trimap)
     console.result({"input": str(args.image), "output": str(args.output)}, f"{args.image} -> {args.output}")
     return 0

@@ -78,16 +78,17 @@ def strand_region(
     h, w = trimap.shape
     subject = (coarse_alpha >= 0.5).astype(np.uint8)
     background = trimap == BACKGROUND
-    if reach <= 0 or not subject.any() or not background.any() or not (trimap == UNKNOWN).any():
+    unknown = trimap == UNKNOWN
+    if reach <= 0 or not subject.any() or not background.any() or not unknown.any():
+        return np.zeros((h, w), bool)
+    texture = fine_texture(image)
+    background_level = float(np.median(texture[background]))
+    if background_level > QUIET_BACKGROUND:
         return np.zeros((h, w), bool)
     distance = cv2.distanceTransform(1 - subject, cv2.DIST_L2, 3)
     radius = reach * math.sqrt(h * w)
-    texture = fine_texture(image)
-    if float(np.median(texture[background])) > QUIET_BACKGROUND:
-        return np.zeros((h, w), bool)
     far = background & (distance > radius)
-    reference = float(np.median(texture[far] if np.count_nonzero(far) > 100 else texture[background]))
-    unknown = trimap == UNKNOWN
+    reference = float(np.median(texture[far])) if np.count_nonzero(far) > 100 else background_level
     candidate = (background | unknown) & (distance <= radius) & (texture > contrast * max(reference, 1e-3))
     if not candidate.any():
         return candidate
