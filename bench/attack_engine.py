@@ -42,10 +42,10 @@ from pathlib import Path
 import numpy as np
 
 from engine_server import lan
-from engine_server.client import SoftcutClient, png_image, raw_image
-from engine_server.client.transport import ConnectionClosed, WebSocketConnection
-from engine_server.launcher import EngineProcess
-from engine_server.protocol import codec, messages
+from wire.client import SoftcutClient, png_image, raw_image
+from wire.client.transport import ConnectionClosed, WebSocketConnection
+from testing.launcher import EngineProcess
+from wire.protocol import codec, messages
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -141,8 +141,8 @@ def pairing(engine: EngineProcess, *, seconds: float) -> dict:
 FROZEN = """
 import os, signal, sys
 import numpy as np
-from engine_server.client import SoftcutClient, raw_image
-from engine_server.protocol import messages
+from wire.client import SoftcutClient, raw_image
+from wire.protocol import messages
 client = SoftcutClient(port=int(sys.argv[1]), timeout=60)
 client.connect()
 side = int(sys.argv[2])

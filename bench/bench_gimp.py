@@ -22,8 +22,8 @@ import time
 from pathlib import Path
 
 from bench_server import photo_rgba  # the same photo, one pixel changed per seed
-from engine_server.client import SoftcutClient, raw_image
-from engine_server.launcher import EngineProcess
+from wire.client import SoftcutClient, raw_image
+from testing.launcher import EngineProcess
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "tests" / "gimp"))

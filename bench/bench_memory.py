@@ -88,7 +88,7 @@ def write_input(path: Path, width: int, height: int, fmt: str) -> None:
 
 def _request(case: str, data: bytes, fmt: str, width: int, height: int, result: str | None):
     """The case's request, through the codec as the server receives it."""
-    from engine_server.protocol import codec, messages
+    from wire.protocol import codec, messages
 
     op, fields = CASES[case]
     image = messages.buffer("image", data, format="png" if fmt == "png" else "rgba8", width=width, height=height)
@@ -124,7 +124,7 @@ def child(case: str, path: Path, fmt: str, width: int, height: int, model: Path)
     from engine_server.engine import Engine
     from engine_server.jobs import Job
     from engine_server.operations import adjust_edges, refine, select_subject, soft_segments, trimap
-    from engine_server.protocol.messages import Limits
+    from wire.protocol.messages import Limits
 
     ops = {"select_subject": select_subject.run, "trimap": trimap.run, "refine": refine.run,
            "adjust_edges": adjust_edges.run, "soft_segments": soft_segments.run}

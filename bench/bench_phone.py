@@ -33,8 +33,8 @@ from PIL import Image
 
 from core.imageio import float_to_uint8, load_image
 from core.models.session import open_session
-from engine_server.client import SoftcutClient, jpeg_image, raw_image
-from engine_server.launcher import EngineProcess
+from wire.client import SoftcutClient, jpeg_image, raw_image
+from testing.launcher import EngineProcess
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "alphamatting" / "input"
 

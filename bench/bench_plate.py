@@ -1,7 +1,7 @@
 """Per-stage time and peak memory of Select Subject with a clean plate at several sizes.
 
 The scene is GT05's subject over GT12's photo with a handheld retake as the plate
-(:mod:`core.plate.synthetic`), both upscaled (bicubic) to each size. Each size runs in a
+(:mod:`testing.plate_synthetic`), both upscaled (bicubic) to each size. Each size runs in a
 fresh child process so its peak RSS is its own; times are the median of --repeat runs
 after a warm-up.
 
@@ -33,7 +33,7 @@ def child(megapixels: float, repeat: int, model: str) -> dict:
     from core.models.session import open_session
     from core.pipeline import MatteOptions, model_stage
     from core.plate.pipeline import plate_stage
-    from core.plate.synthetic import estimate_foreground, plate_case
+    from testing.plate_synthetic import estimate_foreground, plate_case
 
     gt = load_grey(DATA / "gt" / "GT05.png").astype(np.float32) / 255.0
     foreground = estimate_foreground(load_image(DATA / "input" / "GT05.png"), gt)

@@ -25,10 +25,10 @@ import time
 import cv2
 import numpy as np
 
-from core.locate import locate
-from core.locate_synthetic import editor_screen_by_toolbars
-from core.placement import find_on_screen
-from engine_server.screen import grab_screen
+from core.phone.locate import locate
+from testing.locate_synthetic import editor_screen_by_toolbars
+from core.phone.placement import find_on_screen
+from engine_server.phone.screen import grab_screen
 
 
 def median_seconds(work, runs: int) -> float:

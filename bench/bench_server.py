@@ -30,8 +30,8 @@ import numpy as np
 from core.imageio import float_to_uint8, load_image, raw_to_image
 from core.models.session import open_session
 from core.pipeline import MatteOptions, select_subject
-from engine_server.client import SoftcutClient, raw_image
-from engine_server.launcher import EngineProcess
+from wire.client import SoftcutClient, raw_image
+from testing.launcher import EngineProcess
 
 SOURCE = Path(__file__).resolve().parents[2] / "shared" / "data" / "alphamatting" / "input" / "GT05.png"
 

@@ -1,7 +1,7 @@
 """`softcut video` throughput at 720p: frames per second, per-stage time and peak memory.
 
 A synthetic 1280×720 clip (an alphamatting photo's matted subject moving over another
-photo, :mod:`core.video.synthetic`) is encoded as H.264 (.mp4) once; then, for each refine
+photo, :mod:`testing.video_synthetic`) is encoded as H.264 (.mp4) once; then, for each refine
 mode, a fresh process runs :class:`core.video.io.VideoRun` on it, exactly as
 ``softcut video clip.mp4 -o frames/ -o cut.mov --refine MODE`` does, with the real default
 model on the CPU. Reported per mode: frames per second over the matting loop (decode to PNG
@@ -36,9 +36,9 @@ SIZE = (1280, 720)
 def make_clip(folder: Path, frames: int, data: Path) -> Path:
     """Write a ``frames``-frame 1280×720 H.264 clip into ``folder``; returns its path."""
     from core.imageio import float_to_uint8, load_grey, load_image
-    from core.plate.synthetic import estimate_foreground
+    from testing.plate_synthetic import estimate_foreground
     from core.video.io import ffmpeg_exe
-    from core.video.synthetic import moving_subject
+    from testing.video_synthetic import moving_subject
 
     gt = cv2.resize(load_grey(data / "gt" / "GT05.png").astype(np.float32) / 255.0, SIZE, interpolation=cv2.INTER_AREA)
     photo = cv2.resize(load_image(data / "input" / "GT05.png"), SIZE, interpolation=cv2.INTER_AREA)

@@ -1,6 +1,6 @@
-"""How well does ``core.locate.locate`` place phone photos of the screen on the document?
+"""How well does ``core.phone.locate.locate`` place phone photos of the screen on the document?
 
-N synthetic phone photos (``core.locate_synthetic``: an editor showing a document made from
+N synthetic phone photos (``testing.locate_synthetic``: an editor showing a document made from
 the alphamatting photos, photographed at a tilt, blurred, with glare, moiré, noise and JPEG)
 are located; a hit is an error within 1 % of the document's diagonal; "not located" counts
 as a miss. The baseline is the AR Cut & Paste recipe (SIFT, photo ≤ 700 px, reference
@@ -26,8 +26,8 @@ import cv2
 import numpy as np
 
 from core.imageio import decode_image_rgb8
-from core.locate import Location, locate
-from core.locate_synthetic import phone_photo_jpeg, synthetic_document
+from core.phone.locate import Location, locate
+from testing.locate_synthetic import phone_photo_jpeg, synthetic_document
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "alphamatting"
 

@@ -3,7 +3,7 @@
 For each alphamatting image (input/ + gt/): its foreground (estimated from the photo
 and its gt) is composited over another image of the set (the 7th after it, scaled to
 cover the frame), and ``--plates`` perturbed clean plates are made of that background
-(:mod:`core.plate.synthetic`: rigid motion up to 3 % / 2°, exposure ±0.2–0.7 stops,
+(:mod:`testing.plate_synthetic`: rigid motion up to 3 % / 2°, exposure ±0.2–0.7 stops,
 noise 2–5/255). Each composite is matted by plain Select Subject once and with each of
 its plates; whole-image SAD, MSE and gradient error are reported against the true alpha.
 
@@ -28,12 +28,12 @@ import numpy as np
 from core.errors import AlignmentError
 from core.eval.alphamatting import image_names
 from core.eval.metrics import gradient_error, mse, sad
-from core.homography import frame_corners, map_points, scale_matrix
+from core.phone.homography import frame_corners, map_points, scale_matrix
 from core.imageio import load_grey, load_image
 from core.pipeline import MatteOptions, model_stage, refine_stage, resize_image
 from core.plate.align import align_plate
 from core.plate.pipeline import plate_stage
-from core.plate.synthetic import estimate_foreground, plate_case
+from testing.plate_synthetic import estimate_foreground, plate_case
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "alphamatting"
 BACKGROUND_OFFSET = 7

@@ -1,7 +1,7 @@
 """Temporal consistency of video mattes on synthetic videos with a known alpha per frame.
 
 For each chosen alphamatting image, its foreground (estimated from the photo and its gt)
-moves over another photo of the set for ``--frames`` frames (:mod:`core.video.synthetic`,
+moves over another photo of the set for ``--frames`` frames (:mod:`testing.video_synthetic`,
 with per-frame noise). Each frame is matted independently by Select Subject (``--plate``: with
 a clean plate, the static background with its own noise, as from a camera on a tripod),
 then the sequence goes through :class:`core.video.temporal.TemporalFilter`. Reported per method:
@@ -26,9 +26,9 @@ from core.eval.alphamatting import image_names
 from core.eval.metrics import flicker
 from core.imageio import load_grey, load_image
 from core.pipeline import MatteOptions
-from core.plate.synthetic import background_canvas, estimate_foreground
+from testing.plate_synthetic import background_canvas, estimate_foreground
 from core.video.pipeline import VideoOptions, frame_matte
-from core.video.synthetic import moving_subject
+from testing.video_synthetic import moving_subject
 from core.video.temporal import smooth_sequence
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "alphamatting"

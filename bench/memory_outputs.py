@@ -34,7 +34,7 @@ def run(root: Path, names: list[str], out: Path) -> None:
     from engine_server.engine import Engine
     from engine_server.jobs import Job
     from engine_server.operations import refine, select_subject, trimap
-    from engine_server.protocol import codec, messages
+    from wire.protocol import codec, messages
 
     with tempfile.TemporaryDirectory() as tmp:
         model = build_tiny_model(Path(tmp) / "tiny.onnx")

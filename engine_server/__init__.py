@@ -1,6 +1,7 @@
-"""Softcut engine server: the WebSocket protocol, job queue, security and the Python client.
+"""The Softcut engine process: the asyncio server over :mod:`wire.protocol`, connections, jobs
+and their memory budget, security (tokens, pairing, scopes), one module per operation in
+:mod:`engine_server.operations`, the phone side in :mod:`engine_server.phone`.
 
-``protocol`` is a codec with no I/O (standard library only, shared with the
-client); ``server`` is the asyncio layer over it; ``client`` is a blocking client
-that needs only the standard library, so editor plug-ins can carry it.
+Layer rule (import-linter, ``pyproject.toml``): imports :mod:`core` and :mod:`wire`, never
+:mod:`softcut_app` or :mod:`testing`.
 """

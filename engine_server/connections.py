@@ -20,7 +20,7 @@ from typing import Any
 from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
 
-from engine_server.protocol import codec, messages
+from wire.protocol import codec, messages
 from engine_server.scopes import EDITOR_SCOPES
 
 log = logging.getLogger(__name__)

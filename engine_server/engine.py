@@ -16,7 +16,7 @@ from typing import Any, Callable
 
 from core.models.session import MaskSession
 from engine_server.memory import MemoryBudget, default_memory, split
-from engine_server.protocol.messages import Limits
+from wire.protocol.messages import Limits
 from engine_server.results import LruCache
 from engine_server.sessions import DEFAULT_MAX_LOADED, Models
 from engine_server.workers import PriorityPool, job_size

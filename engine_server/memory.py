@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from core.errors import ImageTooLargeError, ParameterError
-from engine_server.protocol.schemas import DEFAULT_SEGMENTS, DEFAULT_VIDEO_REFINE
+from wire.protocol.schemas import DEFAULT_SEGMENTS, DEFAULT_VIDEO_REFINE
 from engine_server.workers import job_size
 
 log = logging.getLogger(__name__)

@@ -11,8 +11,8 @@
 
 from __future__ import annotations
 
-from engine_server.protocol.auth import MASTER_KEY
-from engine_server.protocol.schemas import EDITOR_REPLY_TYPES, PAIRED_SCOPES, REQUEST_TYPES
+from wire.protocol.auth import MASTER_KEY
+from wire.protocol.schemas import EDITOR_REPLY_TYPES, PAIRED_SCOPES, REQUEST_TYPES
 
 MASTER = MASTER_KEY
 """The token file's key id is also its scope's name."""

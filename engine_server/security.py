@@ -18,7 +18,7 @@ import secrets
 import time
 from collections.abc import Callable
 
-from engine_server.protocol.schemas import PAIRING_CODE_DIGITS
+from wire.protocol.schemas import PAIRING_CODE_DIGITS
 
 UXP_ORIGIN_PREFIX = "uxp://"
 """Origins of Adobe UXP plug-ins (Photoshop panels); no browser can send such an Origin."""

@@ -1,9 +1,9 @@
 """The asyncio WebSocket server: a thin layer over the protocol codec, the job queue
 and the operations.
 
-Per connection: frames → :class:`~engine_server.protocol.codec.Decoder` →
+Per connection: frames → :class:`~wire.protocol.codec.Decoder` →
 messages; the handshake first (``hello`` → ``challenge`` → ``auth`` → ``welcome``: a
-challenge–response over the master token or a scoped token, :mod:`engine_server.protocol.auth`;
+challenge–response over the master token or a scoped token, :mod:`wire.protocol.auth`;
 before it, ``pair`` may trade a pairing code or a phone link's one-time token for a scoped
 token, :mod:`engine_server.tokens`), then requests the token's scope allows
 (:mod:`engine_server.scopes`) become jobs on the shared queue. Job runners take the most urgent job, run its operation on
@@ -13,8 +13,8 @@ than on a runner, fed by ``video_frame`` / ``video_end`` (:mod:`engine_server.op
 A client that disconnects has its jobs cancelled. Editor connections
 (hello accepts ``place_layer``) also answer the engine's own requests
 (:mod:`engine_server.connections`) and get the outbox's pending deliveries when they
-say hello (:mod:`engine_server.deliveries`). Plain HTTP GETs on the same port serve
-the phone's page (:mod:`engine_server.phone_http`).
+say hello (:mod:`engine_server.phone.deliveries`). Plain HTTP GETs on the same port serve
+the phone's page (:mod:`engine_server.phone.http`).
 """
 
 from __future__ import annotations
@@ -40,19 +40,21 @@ from websockets.exceptions import ConnectionClosed
 import core
 from core.errors import SoftcutError
 from core.models import registry, store
-from engine_server import config, lan, phone_http, scopes
+from engine_server import lan, scopes
+from engine_server.phone import http as phone_http
+from wire import config
 from engine_server.connections import WRITE_TIMEOUT_S, Client
 from engine_server.gate import PRE_HELLO_FRAME_BYTES, ConnectionGate, ConnectionLimits, Stage, ThrottledLog
-from engine_server.deliveries import Deliveries
+from engine_server.phone.deliveries import Deliveries
 from engine_server.engine import Engine
 from engine_server.jobs import PRIORITIES, Job, JobCancelled, JobQueue, JobState, QueueFull
 from engine_server.operations import (adjust_edges, phone_cut, phone_paste, plate_matte, refine, select_subject, soft_segments,
                                       trimap, video)
 from engine_server.operations.common import NotFound, error_code
-from engine_server.outbox import Outbox
-from engine_server.protocol import auth, codec, messages
-from engine_server.protocol.errors import ProtocolError
-from engine_server.protocol.schemas import EDITOR_REPLY_TYPES, PAIRING_CODE_DIGITS, STREAM_TYPES
+from engine_server.phone.outbox import Outbox
+from wire.protocol import auth, codec, messages
+from wire.protocol.errors import ProtocolError
+from wire.protocol.schemas import EDITOR_REPLY_TYPES, PAIRING_CODE_DIGITS, STREAM_TYPES
 from engine_server.security import (PairingCodes, PairingLimiter, PhoneLinks, origin_allowed, peer_key,
                                     same_origin_ip_page)
 from engine_server.tokens import TokenFileError, TokenStore
@@ -104,7 +106,7 @@ class EngineServer:
     ``lan_host``: the address the phone's URL names (LAN mode).
     ``outbox_dir``: where phone cut-outs wait for an editor (default ``<config dir>/outbox``).
     ``screenshot``: takes a desktop screenshot for locating phone photos where an editor's
-    snapshot is not enough (:func:`engine_server.screen.grab_screen`; None: never).
+    snapshot is not enough (:func:`engine_server.phone.screen.grab_screen`; None: never).
     ``tokens``: the scoped tokens ``pair`` hands out (default ``<config dir>/tokens.json``).
     ``runners``: jobs that may run at once (their work shares the engine's model and CPU workers;
     a job waiting for memory holds one), at most :data:`RUNNING_PER_CLIENT` of one client's.

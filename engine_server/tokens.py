@@ -3,10 +3,10 @@
 A token is an id (what ``hello.key`` names; not secret), a 256-bit secret (never sent: the
 handshake proves it by HMAC), a scope (``editor`` or ``phone``, see :mod:`engine_server.scopes`),
 the client name it was made for, and when it was made and last used. The client keeps
-``"<id>.<secret>"`` (:func:`engine_server.protocol.auth.credential`).
+``"<id>.<secret>"`` (:func:`wire.protocol.auth.credential`).
 
 The file is JSON, mode 0600 in a 0700 folder, rewritten atomically
-(:func:`engine_server.config.write_private`). The engine and ``softcut tokens revoke`` both
+(:func:`wire.config.write_private`). The engine and ``softcut tokens revoke`` both
 write it: every change re-reads the file under a lock first, and the engine re-reads it when
 it has changed on disk (:meth:`TokenStore.refresh`), so a revoke takes effect without a
 restart.
@@ -23,9 +23,9 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
-from engine_server import config
-from engine_server.protocol.auth import MASTER_KEY
-from engine_server.protocol.schemas import PAIRED_SCOPES as SCOPES
+from wire import config
+from wire.protocol.auth import MASTER_KEY
+from wire.protocol.schemas import PAIRED_SCOPES as SCOPES
 
 
 TOKENS_FILE = "tokens.json"

@@ -151,12 +151,12 @@ def textured(h: int, w: int, seed: int = 0) -> np.ndarray:
 def plate_scene(h: int = 180, w: int = 240, seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """A red disc with a soft rim over a textured ground (the tiny model's subject, and red
     shapes to mislead it), and a handheld clean plate of that ground: moved up to 3 % and 2°,
-    re-exposed, noisy (:func:`core.plate.synthetic.plate_case`).
+    re-exposed, noisy (:func:`testing.plate_synthetic.plate_case`).
 
     Returns (image (h, w, 3) uint8, plate (h, w, 3) uint8, true alpha (h, w) float32 in [0, 1]).
     """
     from core.imageio import float_to_uint8
-    from core.plate.synthetic import plate_case
+    from testing.plate_synthetic import plate_case
 
     _, alpha = red_disc_image(h, w)
     foreground = np.broadcast_to(np.float32([0.9, 0.2, 0.1]), (h, w, 3))

@@ -89,7 +89,7 @@ def write_plate_inputs(out: Path) -> None:
 def direct_plate(client, source: bytes, plate: bytes, w: int, h: int, outputs=("alpha",), edges=None, refine=REFINE):
     """The engine's plate_matte answer for rgba8 ``source`` and ``plate`` (both w x h), asked
     directly with the client factory ``client`` (the editors' request, for comparison)."""
-    from engine_server.client import raw_image
+    from wire.client import raw_image
 
     with client() as engine:
         return engine.plate_matte(raw_image(w, h, "rgba8", source), raw_image(w, h, "rgba8", plate, name="plate"),
@@ -118,7 +118,7 @@ def grey(out: Path, name: str, what: str, shape) -> np.ndarray:
 def direct_segments(client, source: bytes, w: int, h: int, count: int) -> list:
     """The engine's soft_segments answer for rgba8 ``source`` (w x h), asked directly with the
     client factory ``client``: segment0… as (h, w, 4) int arrays, bottom layer first."""
-    from engine_server.client import raw_image
+    from wire.client import raw_image
 
     with client() as engine:
         result = engine.soft_segments(raw_image(w, h, "rgba8", source), count=count, masks="stacked", timeout=600)
@@ -149,7 +149,7 @@ def write_animation_inputs(out: Path) -> None:
 def direct_video(client, frames: list, w: int, h: int, output: str = "alpha", refine=REFINE) -> list:
     """The engine's video_matte answer for rgba8 ``frames`` (each w x h, in order), asked directly
     with the client factory ``client``: one (h, w) or (h, w, 4) int array per frame."""
-    from engine_server.client import raw_image
+    from wire.client import raw_image
 
     shape = (h, w) if output == "alpha" else (h, w, 4)
     with client() as engine:
@@ -175,7 +175,7 @@ def write_model_zoo(folder: Path) -> Path:
 
 def direct_model_select(client, source: bytes, w: int, h: int, model: str | None) -> np.ndarray:
     """The engine's alpha for ``source`` (rgba8) by ``model`` (None: its default), as the editors ask."""
-    from engine_server.client import raw_image
+    from wire.client import raw_image
 
     with client() as engine:
         result = engine.select_subject(raw_image(w, h, "rgba8", source), refine=REFINE, model=model)

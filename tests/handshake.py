@@ -9,8 +9,8 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 
-from engine_server.client.transport import WebSocketConnection
-from engine_server.protocol import auth, codec, messages
+from wire.client.transport import WebSocketConnection
+from wire.protocol import auth, codec, messages
 
 
 def send(ws: WebSocketConnection, message: messages.Message) -> None:

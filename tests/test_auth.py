@@ -23,10 +23,10 @@ from websockets.sync.server import serve
 import handshake
 from conftest import build_tiny_model, red_disc_image, textured, write_sidecar
 from core.imageio import float_to_uint8
-from engine_server import config
-from engine_server.client import EngineError, EngineImpostor, SoftcutClient, jpeg_image, raw_image
-from engine_server.client.transport import ConnectionClosed
-from engine_server.protocol import auth, codec, messages
+from wire import config
+from wire.client import EngineError, EngineImpostor, SoftcutClient, jpeg_image, raw_image
+from wire.client.transport import ConnectionClosed
+from wire.protocol import auth, codec, messages
 from engine_server.tokens import TokenFileError, TokenStore
 from test_server import Engine
 
@@ -95,7 +95,7 @@ def test_softcut_tokens_list_and_revoke(tmp_path):
     env = {**os.environ, "SOFTCUT_CONFIG": str(tmp_path)}
     store = TokenStore(tmp_path / "tokens.json")
     token = store.issue("phone", "softcut-phone")
-    run = lambda *a: subprocess.run([sys.executable, "-m", "engine_server.cli", "tokens", *a], env=env,  # noqa: E731
+    run = lambda *a: subprocess.run([sys.executable, "-m", "softcut_app.cli", "tokens", *a], env=env,  # noqa: E731
                                     capture_output=True, text=True, timeout=60)
     listed = run("list")
     assert listed.returncode == 0 and token.id in listed.stdout and "phone" in listed.stdout
@@ -176,7 +176,7 @@ def test_softcut_client_gives_an_impostor_no_token(fake_engine, tmp_path):
     image = tmp_path / "photo.png"
     Image.fromarray(textured(24, 32)).save(image)
     done = subprocess.run(
-        [sys.executable, "-m", "engine_server.cli", "client", "select-subject", str(image), "-o", str(tmp_path / "out.png"),
+        [sys.executable, "-m", "softcut_app.cli", "client", "select-subject", str(image), "-o", str(tmp_path / "out.png"),
          "--port", str(fake_engine.port), "--timeout", "20"],
         env={**os.environ, "SOFTCUT_CONFIG": str(config_dir)}, capture_output=True, text=True, timeout=120)
     assert done.returncode == 2
@@ -286,7 +286,7 @@ def test_revoking_a_token_refuses_it_and_closes_its_live_connections(lan_engine)
     live = lan_engine.raw()
     decoder = codec.Decoder(role="client")
     assert handshake.handshake(live, credential, decoder=decoder).type == "welcome"
-    done = subprocess.run([sys.executable, "-m", "engine_server.cli", "tokens", "revoke", credential.split(".")[0]],
+    done = subprocess.run([sys.executable, "-m", "softcut_app.cli", "tokens", "revoke", credential.split(".")[0]],
                           env={**os.environ, "SOFTCUT_CONFIG": str(lan_engine.config)}, capture_output=True, text=True,
                           timeout=60)
     assert done.returncode == 0, done.stderr

@@ -23,7 +23,7 @@ def softcut(*args: str, env_home: Path | None = None, check: bool = False) -> su
     env = dict(os.environ)
     if env_home is not None:
         env["SOFTCUT_HOME"] = str(env_home)
-    done = subprocess.run([sys.executable, "-m", "core.cli", *map(str, args)], capture_output=True, text=True, env=env)
+    done = subprocess.run([sys.executable, "-m", "softcut_app.commands", *map(str, args)], capture_output=True, text=True, env=env)
     if check and done.returncode != 0:
         raise AssertionError(f"softcut {' '.join(map(str, args))} failed:\n{done.stderr}")
     return done
@@ -169,6 +169,6 @@ def test_asking_for_a_missing_gpu_fails_loudly(tmp_path, tiny_model, disc_png):
 
 def test_client_video_defaults_are_the_video_pipeline_s():
     from core.video.pipeline import DEFAULT_VIDEO_REFINE, VideoOptions
-    from engine_server.protocol import schemas
+    from wire.protocol import schemas
 
     assert (schemas.DEFAULT_VIDEO_REFINE, schemas.DEFAULT_SMOOTHING) == (DEFAULT_VIDEO_REFINE, VideoOptions().smoothing)

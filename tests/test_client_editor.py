@@ -1,11 +1,11 @@
-"""What the Krita and GIMP plug-ins share from engine_server.client.editor (phone paste, soft segments)."""
+"""What the Krita and GIMP plug-ins share from wire.client.editor (phone paste, soft segments)."""
 
 from __future__ import annotations
 
 import pytest
 
-from engine_server.client.editor import Deliveries, answer_place_layer, snapshot_size, split_rgba
-from engine_server.protocol import messages
+from wire.client.editor import Deliveries, answer_place_layer, snapshot_size, split_rgba
+from wire.protocol import messages
 
 
 def _place(x, y, *, fmt="rgba8", delivery="d1", name="Mug", size=(4, 2)):

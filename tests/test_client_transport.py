@@ -16,7 +16,7 @@ from http import HTTPStatus
 import pytest
 from websockets.asyncio.server import serve
 
-from engine_server.client.transport import (
+from wire.client.transport import (
     ConnectionClosed,
     ConnectionState,
     HandshakeError,
@@ -425,7 +425,7 @@ def test_protocol_violations_close_with_the_right_code(server: _Server, path: st
 @pytest.mark.parametrize("size", [0, 1, 3, 4, 5, 262_143, 262_144, 262_149, 700_001])
 def test_masking_paths_agree_with_and_without_numpy(size, monkeypatch):
     """The numpy fast path and the big-integer path (bare Pythons) give the same bytes."""
-    from engine_server.client import transport
+    from wire.client import transport
 
     payload, key = os.urandom(size), os.urandom(4)
     fast = b"".join(transport._masked_chunks(memoryview(payload), key))

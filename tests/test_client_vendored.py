@@ -13,17 +13,13 @@ from conftest import red_disc_image
 from core.imageio import float_to_uint8
 from test_server import Engine
 
-PACKAGE = Path(__file__).resolve().parents[1] / "engine_server"
+PACKAGE = Path(__file__).resolve().parents[1] / "wire"
 
 
 def vendor(target: Path) -> Path:
-    """Copy what a plug-in needs (config, protocol, client) into ``target/softcut_vendored``."""
-    dest = target / "softcut_vendored"
-    dest.mkdir(parents=True)
-    shutil.copy(PACKAGE / "__init__.py", dest / "__init__.py")
-    shutil.copy(PACKAGE / "config.py", dest / "config.py")
-    for sub in ("protocol", "client"):
-        shutil.copytree(PACKAGE / sub, dest / sub, ignore=shutil.ignore_patterns("__pycache__"))
+    """Copy what a plug-in needs (the whole :mod:`wire` package) into ``target/softcut_vendored``."""
+    target.mkdir(parents=True)
+    shutil.copytree(PACKAGE, target / "softcut_vendored", ignore=shutil.ignore_patterns("__pycache__"))
     return target
 
 
@@ -35,14 +31,14 @@ def test_vendored_client_runs_in_a_bare_python(tmp_path, tiny_model):
     script = textwrap.dedent(f"""
         import sys
         sys.path.insert(0, {str(root)!r})
-        for banned in ("numpy", "websockets", "engine_server", "core"):
+        for banned in ("numpy", "websockets", "engine_server", "core", "wire"):
             assert banned not in sys.modules
         from softcut_vendored.client import SoftcutClient, raw_image
         pixels = open({str(tmp_path / "image.raw")!r}, "rb").read()
         with SoftcutClient(port={engine.port}, token={engine.token!r}, timeout=60) as client:
             result = client.select_subject(raw_image(120, 90, "rgb8", pixels), refine="fast", outputs=["alpha"])
         sys.stdout.buffer.write(result.buffers["alpha"])
-        for banned in ("numpy", "websockets", "engine_server", "core"):
+        for banned in ("numpy", "websockets", "engine_server", "core", "wire"):
             assert banned not in sys.modules, banned
     """)
     try:

@@ -1,5 +1,5 @@
-"""Locating a phone photo of the screen on the document (core.locate), its synthetic
-photos (core.locate_synthetic), the geometry helpers and `softcut locate`."""
+"""Locating a phone photo of the screen on the document (core.phone.locate), its synthetic
+photos (testing.locate_synthetic), the geometry helpers and `softcut locate`."""
 
 from __future__ import annotations
 
@@ -11,12 +11,12 @@ import pytest
 from PIL import Image
 
 from conftest import SHARED_DATA
-from core.cli import main
+from softcut_app.commands import main
 from core.errors import ParameterError
-from core.homography import local_scale, map_point, map_points, quad_is_convex_unflipped, scale_matrix, translation_matrix
+from core.phone.homography import local_scale, map_point, map_points, quad_is_convex_unflipped, scale_matrix, translation_matrix
 from core.imageio import decode_image_rgb8
-from core.locate import Location, locate
-from core.locate_synthetic import (
+from core.phone.locate import Location, locate
+from testing.locate_synthetic import (
     Viewport,
     camera_homography,
     phone_photo_jpeg,

@@ -21,7 +21,7 @@ import pytest
 from conftest import red_disc_image
 from core.imageio import float_to_uint8
 from core.models import registry
-from engine_server.client import EngineError, raw_image
+from wire.client import EngineError, raw_image
 from engine_server.memory import MemoryBudget
 from engine_server.sessions import Models, session_estimate
 from test_model_zoo import build_standin
@@ -209,7 +209,7 @@ def test_every_name_the_tests_use_is_registered():
 
 
 def test_the_editors_choice_lists_the_default_first_then_the_present_then_the_absent_disabled():
-    from engine_server.client.models import model_choices, pick
+    from wire.client.models import model_choices, pick
 
     listed = [{"name": "isnet", "default": False, "loaded": False, "present": False},
               {"name": "silueta", "default": False, "loaded": False, "present": True, "licence": "Apache-2.0"},

@@ -189,7 +189,7 @@ def test_ben2_runs_as_a_users_file_the_way_rembgs_ben_custom_session_feeds_it(tm
 def test_models_list_shows_which_rembg_models_are_present(u2net_home, standins):
     put(u2net_home, "birefnet-general-lite", standins)
     put(u2net_home, "u2net_human_seg", standins)
-    done = subprocess.run([sys.executable, "-m", "core.cli", "models", "list", "--json"],
+    done = subprocess.run([sys.executable, "-m", "softcut_app.commands", "models", "list", "--json"],
                           capture_output=True, text=True, check=True)
     rows = {row["name"]: row for row in map(json.loads, done.stdout.splitlines())}
     assert list(rows) == list(registry.MODELS)

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from engine_server.outbox import CUTTING, PENDING, STAGED, Outbox, new_id
+from engine_server.phone.outbox import CUTTING, PENDING, STAGED, Outbox, new_id
 
 
 def test_stage_address_and_remove(tmp_path):

@@ -19,12 +19,12 @@ from PIL import Image
 
 from conftest import ServerThread, red_disc_image, textured
 from core.imageio import float_to_uint8
-from engine_server import phone_http
-from engine_server.client import EngineError, SoftcutClient, jpeg_image, raw_image
-from engine_server.client.transport import HandshakeError, WebSocketConnection
-from engine_server.launcher import EngineProcess
+from engine_server.phone import http as phone_http
+from wire.client import EngineError, SoftcutClient, jpeg_image, raw_image
+from wire.client.transport import HandshakeError, WebSocketConnection
+from testing.launcher import EngineProcess
 from engine_server.operations import phone_paste
-from engine_server.protocol import codec, messages
+from wire.protocol import codec, messages
 from engine_server.security import PairingCodes, PhoneLinks
 from engine_server.server import EngineServer
 from engine_server.tokens import TokenStore
@@ -294,7 +294,7 @@ def test_the_cut_out_covers_the_share_of_the_view_the_subject_had_in_its_photo(e
 
 
 def test_without_a_view_the_snapshot_found_on_the_screen_maps_screen_to_document():
-    from core.locate_synthetic import editor_screen
+    from testing.locate_synthetic import editor_screen
 
     document = textured(400, 600, seed=11)
     screen, viewport = editor_screen(document, np.random.default_rng(3))

@@ -1,4 +1,4 @@
-"""`softcut photoshop-place` and engine_server.photoshop_com, on a machine without Photoshop.
+"""`softcut photoshop-place` and softcut_app.photoshop_com, on a machine without Photoshop.
 
 What can run here: the Windows-only guard (function and CLI), the input checks,
 and the ExtendScript it would send, parsed by node and run against a tiny fake
@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 
 from core.errors import ParameterError
-from engine_server import photoshop_com
-from engine_server.cli import main
-from engine_server.photoshop_com import PhotoshopComUnavailable, place_png, placement_script
+from softcut_app import photoshop_com
+from softcut_app.cli import main
+from softcut_app.photoshop_com import PhotoshopComUnavailable, place_png, placement_script
 
 NODE = shutil.which("node")
 needs_node = pytest.mark.skipif(NODE is None, reason="node is not installed")
@@ -54,7 +54,7 @@ def test_cli_exits_non_zero_with_the_windows_only_message(png_file, capsys):
 
 @pytest.mark.skipif(sys.platform == "win32", reason="the guard is for platforms without COM")
 def test_cli_in_a_child_process(png_file):
-    done = subprocess.run([sys.executable, "-m", "engine_server.cli", "photoshop-place", str(png_file),
+    done = subprocess.run([sys.executable, "-m", "softcut_app.cli", "photoshop-place", str(png_file),
                            "--x", "0", "--y", "0", "--name", "x"], capture_output=True, text=True, timeout=60)
     assert done.returncode == 2 and "Windows-only" in done.stderr and done.stdout == ""
 

@@ -1,4 +1,4 @@
-"""core.placement: the phone cut-out's position and size in the document."""
+"""core.phone.placement: the phone cut-out's position and size in the document."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from core.errors import ParameterError
-from core.homography import map_point, scale_matrix
-from core.locate import Location
-from core.placement import (fit_scale, paste_scale, rect_to_document, resize_rgba, scaled_size, through, top_left,
+from core.phone.homography import map_point, scale_matrix
+from core.phone.locate import Location
+from core.phone.placement import (fit_scale, paste_scale, rect_to_document, resize_rgba, scaled_size, through, top_left,
                             viewfinder_scale)
 
 

@@ -13,8 +13,8 @@ from PIL import Image
 from conftest import plate_scene, textured
 from core.eval import metrics
 from core.imageio import save_png
-from engine_server.client import EngineError, raw_image
-from engine_server.protocol import messages
+from wire.client import EngineError, raw_image
+from wire.protocol import messages
 from test_cli import softcut
 from test_server import module_engine
 
@@ -111,7 +111,7 @@ def test_softcut_client_with_a_plate_gives_the_cli_cutout(tmp_path, engine):
     save_png(tmp_path / "plate.png", plate)
     save_png(tmp_path / "other.png", textured(*image.shape[:2], seed=5))
     env = {**os.environ, "SOFTCUT_CONFIG": str(engine.config)}
-    run = [sys.executable, "-m", "engine_server.cli", "client", "select-subject", str(tmp_path / "photo.png"),
+    run = [sys.executable, "-m", "softcut_app.cli", "client", "select-subject", str(tmp_path / "photo.png"),
            "--port", str(engine.port)]
     via_engine = subprocess.run([*run, "--plate", str(tmp_path / "plate.png"), "-o", str(tmp_path / "e.png")],
                                 capture_output=True, text=True, env=env)

@@ -11,11 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from engine_server import plugin_install
-from engine_server.cli import main
-from engine_server.plugin_install import (
-    ENGINE_DIR,
-    VENDORED,
+from softcut_app import plugin_install
+from softcut_app.cli import main
+from softcut_app.plugin_install import (
+    WIRE_DIR,
     PluginPackageError,
     enable_krita_plugin,
     install_photoshop,
@@ -35,8 +34,10 @@ def test_install_copies_plugin_and_client_and_keeps_kritarc(tmp_path):
     rc.write_text("[General]\nLanguage=de\n\n[python]\nenable_other=true\n")
     assert main(["install-plugin", "krita", "--resource-dir", str(tmp_path / "krita"), "--config-file", str(rc)]) == 0
     package = tmp_path / "krita" / "pykrita" / "softcut_krita"
-    for name in ("__init__.py", "document.py", "config.py", "client/api.py", "protocol/messages.py"):
+    for name in ("__init__.py", "document.py", "wire/config.py", "wire/client/api.py", "wire/protocol/messages.py"):
         assert (package / name).is_file(), name
+    # the checkout's link to wire/ becomes a real copy, without the JavaScript the panel carries
+    assert not (package / "wire").is_symlink() and not (package / "wire" / "js").exists()
     assert (tmp_path / "krita" / "pykrita" / "softcut_krita.desktop").is_file()
     text = rc.read_text()
     assert "Language=de" in text and "enable_other=true" in text and "enable_softcut_krita=true" in text
@@ -60,7 +61,7 @@ def test_install_gimp_copies_plugin_and_client_and_marks_it_new(tmp_path):
     folder = gimp_dir / "plug-ins" / "softcut_gimp"
     entry = folder / "softcut_gimp.py"
     assert os.access(entry, os.X_OK), "GIMP runs only executable plug-ins"
-    for name in ("procedures.py", "actions.py", "document.py", "config.py", "client/api.py", "protocol/messages.py"):
+    for name in ("procedures.py", "actions.py", "document.py", "wire/config.py", "wire/client/api.py", "wire/protocol/messages.py"):
         assert (folder / "softcut_plugin" / name).is_file(), name
     # a reinstall replaces the copy and makes the entry newer than GIMP's cache of its procedures
     os.utime(entry, (1_000_000_000, 1_000_000_000))
@@ -90,7 +91,7 @@ def _imports(path: Path) -> set[str]:
     return names
 
 
-@pytest.mark.parametrize("source", [GIMP_PLUGIN, *(ENGINE_DIR / name for name in VENDORED)], ids=lambda p: p.name)
+@pytest.mark.parametrize("source", [GIMP_PLUGIN, WIRE_DIR], ids=lambda p: p.name)
 def test_gimp_plugin_and_its_client_need_only_gimps_own_python(source):
     """GIMP's bundled Python (Windows, macOS) has the standard library and PyGObject, nothing else."""
     allowed = set(sys.stdlib_module_names) | {"gi", "softcut_plugin"}
@@ -180,7 +181,7 @@ def test_photoshop_package_built_by_npm_is_used_as_is_unless_a_source_is_newer(t
 
 def test_install_plugin_photoshop_tells_how_to_install_and_pair(tmp_path, capsys, monkeypatch):
     source = _uxp_plugin(tmp_path / "plugins" / "photoshop_uxp", ["manifest.json", "index.html", "src/"])
-    monkeypatch.setattr(plugin_install, "ENGINE_DIR", tmp_path / "engine_server")  # plugin_source looks next to it
+    monkeypatch.setattr(plugin_install, "SOURCE_ROOT", tmp_path)  # plugin_source looks in its plugins/
     assert main(["install-plugin", "photoshop", "--resource-dir", str(tmp_path / "out")]) == 0
     out = capsys.readouterr().out
     assert "double-click softcut-photoshop.ccx (Creative Cloud installs it)" in out

@@ -28,9 +28,9 @@ from PIL import Image
 
 from conftest import red_disc_image, textured
 from core.imageio import float_to_uint8
-from engine_server import config
-from engine_server.client import EngineError, EngineUnavailable, SoftcutClient, jpeg_image, raw_image
-from engine_server.launcher import EngineProcess
+from wire import config
+from wire.client import EngineError, EngineUnavailable, SoftcutClient, jpeg_image, raw_image
+from testing.launcher import EngineProcess
 
 NEW_TOKEN = "softcut serve --new-token"
 ROOT_WITHOUT_DAC = ["setpriv", "--bounding-set=-dac_override,-dac_read_search", "--"]
@@ -41,7 +41,7 @@ def serve_once(config: Path, model: Path, *extra: str, prefix: list[str] | None 
                timeout: float = 60) -> subprocess.CompletedProcess:
     """Run `softcut serve` with ``config`` as its config folder until it exits (it must: the tests
     give it something it refuses)."""
-    command = [*(prefix or []), sys.executable, "-m", "engine_server.cli", "serve", "--port", "0",
+    command = [*(prefix or []), sys.executable, "-m", "softcut_app.cli", "serve", "--port", "0",
                "--device", "cpu", "--model", str(model), *extra]
     env = {**os.environ, "SOFTCUT_CONFIG": str(config)}
     return subprocess.run(command, env=env, capture_output=True, text=True, timeout=timeout)

@@ -13,14 +13,14 @@ from pathlib import Path
 
 import pytest
 
-from engine_server.protocol import codec, docgen, messages, schemas
-from engine_server.protocol.codec import Decoder, DecoderState, encode
-from engine_server.protocol.errors import ERROR_CODES, ErrorCode, InvalidState, ProtocolError
-from engine_server.protocol.messages import BufferSpec, Message
+from wire.protocol import codec, docgen, messages, schemas
+from wire.protocol.codec import Decoder, DecoderState, encode
+from wire.protocol.errors import ERROR_CODES, ErrorCode, InvalidState, ProtocolError
+from wire.protocol.messages import BufferSpec, Message
 
 ROOT = Path(__file__).resolve().parents[1]
 DOC = ROOT / "docs" / "protocol.md"
-PACKAGE = ROOT / "engine_server" / "protocol"
+PACKAGE = ROOT / "wire" / "protocol"
 
 
 def png(width: int, height: int) -> bytes:
@@ -565,7 +565,7 @@ def _doc_examples():
 def test_doc_generated_sections_are_current():
     text = DOC.read_text(encoding="utf-8")
     for name in docgen.SECTIONS:
-        assert docgen.generated_block(name) in text, f"run: python -m engine_server.protocol.docgen {DOC.relative_to(ROOT)}"
+        assert docgen.generated_block(name) in text, f"run: python -m wire.protocol.docgen {DOC.relative_to(ROOT)}"
     for type_ in [*schemas.REQUEST_SCHEMAS, *schemas.REPLY_SCHEMAS, *schemas.ENGINE_REQUEST_SCHEMAS,
                   *schemas.EDITOR_REPLY_SCHEMAS]:
         assert f"`{type_}`" in text
@@ -620,7 +620,7 @@ def test_protocol_imports_only_the_standard_library():
                 top = name.split(".")[0]
                 assert top in sys.stdlib_module_names and top not in ("asyncio", "socket"), f"{path.name}: {name}"
     code = (
-        "import sys, engine_server.protocol, engine_server.protocol.docgen;"
+        "import sys, wire.protocol, wire.protocol.docgen;"
         "bad = [m for m in sys.modules if m.split('.')[0] in ('asyncio', 'socket', 'numpy', 'core', 'websockets')];"
         "print(bad)"
     )

@@ -71,7 +71,7 @@ def test_cli_cut_with_the_default_model(tmp_path, real_session, real_home):
     save_png(tmp_path / "sample.png", float_to_uint8(image))
     env = {**os.environ, "SOFTCUT_HOME": str(real_home)}
     done = subprocess.run(
-        [sys.executable, "-m", "core.cli", "cut", str(tmp_path / "sample.png"), "-o", str(tmp_path / "cut.png"),
+        [sys.executable, "-m", "softcut_app.commands", "cut", str(tmp_path / "sample.png"), "-o", str(tmp_path / "cut.png"),
          "--alpha-out", str(tmp_path / "a.png"), "--device", "cpu"],
         capture_output=True, text=True, env=env,
     )
@@ -96,7 +96,7 @@ def test_engine_client_gives_the_cli_cutout(tmp_path, real_session, real_home):
     engine = Engine(tmp_path, "isnet", home=real_home)
     try:
         env = {**os.environ, "SOFTCUT_HOME": str(real_home), "SOFTCUT_CONFIG": str(engine.config)}
-        run = [sys.executable, "-m", "engine_server.cli"]
+        run = [sys.executable, "-m", "softcut_app.cli"]
         via_engine = subprocess.run(
             [*run, "client", "select-subject", str(tmp_path / "sample.png"), "-o", str(tmp_path / "e.png"),
              "--port", str(engine.port)], capture_output=True, text=True, env=env)

@@ -1,7 +1,7 @@
 """The engine's desktop screenshot on a real X server (Xvfb), and a phone paste located through it.
 
 A Tk window (a separate process) shows a synthetic editor screen full-screen on the display;
-the engine takes a real screenshot with :func:`engine_server.screen.grab_screen`.
+the engine takes a real screenshot with :func:`engine_server.phone.screen.grab_screen`.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import cv2
 import numpy as np
 import pytest
 
-from engine_server.screen import grab_screen
+from engine_server.phone.screen import grab_screen
 
 missing = [tool for tool in ("Xvfb",) if shutil.which(tool) is None]
 if missing and not os.environ.get("CI"):
@@ -63,7 +63,7 @@ def show(display: str, rgb: np.ndarray, folder: Path) -> subprocess.Popen:
 def plain_document_screen(document: np.ndarray):
     """``document`` ((H, W, 3) uint8) on a synthetic editor screen, covering the screen point
     (300, 200) near the editor's toolbars: (screen, its view rect, document → screen homography)."""
-    from core.locate_synthetic import editor_screen_by_toolbars
+    from testing.locate_synthetic import editor_screen_by_toolbars
 
     screen, viewport = editor_screen_by_toolbars(document)
     return screen, viewport.document_rect(document.shape[1], document.shape[0]), viewport.doc_to_screen()

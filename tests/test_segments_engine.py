@@ -13,7 +13,7 @@ from PIL import Image
 from conftest import red_disc_image
 from core.composite import stacked_masks
 from core.imageio import float_to_uint8, save_png
-from engine_server.client import EngineError, raw_image
+from wire.client import EngineError, raw_image
 from test_cli import softcut
 from test_server import Engine
 
@@ -36,7 +36,7 @@ def stack(layers: np.ndarray) -> np.ndarray:
 def test_the_protocol_and_the_core_agree_on_counts_and_masks():
     from core.segments import LAYER_MASKS
     from core.segments._inputs import MAX_COUNT, MIN_COUNT
-    from engine_server.protocol import schemas
+    from wire.protocol import schemas
 
     assert (schemas.SEGMENTS_MIN, schemas.SEGMENTS_MAX) == (MIN_COUNT, MAX_COUNT)
     assert set(schemas.SEGMENT_MASKS) == set(LAYER_MASKS) and schemas.MAX_BUFFERS >= MAX_COUNT

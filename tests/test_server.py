@@ -17,10 +17,10 @@ import pytest
 import handshake
 from conftest import ServerThread, build_tiny_model, red_disc_image, write_sidecar
 from core.imageio import float_to_uint8
-from engine_server.client import EngineError, EngineImpostor, EngineUnavailable, SoftcutClient, raw_image
-from engine_server.client.transport import ConnectionClosed, HandshakeError, WebSocketConnection
-from engine_server.launcher import EngineProcess
-from engine_server.protocol import codec, messages
+from wire.client import EngineError, EngineImpostor, EngineUnavailable, SoftcutClient, raw_image
+from wire.client.transport import ConnectionClosed, HandshakeError, WebSocketConnection
+from testing.launcher import EngineProcess
+from wire.protocol import codec, messages
 from engine_server.security import PairingCodes
 from engine_server.tokens import TokenStore
 from engine_server.server import EngineServer
@@ -246,7 +246,7 @@ def test_a_taken_port_is_a_clear_error_not_a_hang(engine, tiny_model, tmp_path):
 
     env = {**os.environ, "SOFTCUT_CONFIG": str(tmp_path / "other"), "SOFTCUT_HOME": str(tmp_path / "home")}
     done = subprocess.run(
-        [sys.executable, "-m", "engine_server.cli", "serve", "--port", str(engine.port), "--model", str(tiny_model)],
+        [sys.executable, "-m", "softcut_app.cli", "serve", "--port", str(engine.port), "--model", str(tiny_model)],
         capture_output=True, text=True, env=env, timeout=60,
     )
     assert done.returncode == 2 and "cannot listen on 127.0.0.1" in done.stderr

@@ -37,10 +37,10 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from conftest import build_tiny_model, write_sidecar
-from engine_server.client.transport import ConnectionClosed, Opcode
+from wire.client.transport import ConnectionClosed, Opcode
 from engine_server.gate import PRE_HELLO_FRAME_BYTES
-from engine_server.protocol import auth, codec, messages, schemas
-from engine_server.protocol.errors import ERROR_CODES, ProtocolError
+from wire.protocol import auth, codec, messages, schemas
+from wire.protocol.errors import ERROR_CODES, ProtocolError
 from handshake import handshake
 from test_server import Engine
 

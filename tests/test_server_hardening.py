@@ -23,10 +23,10 @@ import pytest
 
 from conftest import build_tiny_model, write_sidecar
 from engine_server import lan
-from engine_server.client import SoftcutClient, raw_image
-from engine_server.client.transport import ConnectionClosed, WebSocketConnection
-from engine_server.launcher import EngineProcess
-from engine_server.protocol import messages
+from wire.client import SoftcutClient, raw_image
+from wire.client.transport import ConnectionClosed, WebSocketConnection
+from testing.launcher import EngineProcess
+from wire.protocol import messages
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -65,8 +65,8 @@ def _legitimate_client_is_served(engine: Engine) -> int:
 FROZEN_CLIENT = textwrap.dedent("""
     import os, signal, sys
     import numpy as np
-    from engine_server.client import SoftcutClient, raw_image
-    from engine_server.protocol import messages
+    from wire.client import SoftcutClient, raw_image
+    from wire.protocol import messages
     port, side = int(sys.argv[1]), int(sys.argv[2])
     client = SoftcutClient(port=port, timeout=30)
     client.connect()
@@ -192,7 +192,7 @@ def test_the_authenticated_connection_cap_refuses_with_503(tmp_path, model):
         clients = [engine.client() for _ in range(3)]
         for client in clients:
             client.connect()
-        from engine_server.client.transport import HandshakeError
+        from wire.client.transport import HandshakeError
         with pytest.raises(HandshakeError) as refused:
             WebSocketConnection.connect("127.0.0.1", engine.port, timeout=10)
         assert refused.value.status_code == 503
@@ -213,7 +213,7 @@ def _pair_once(port: int, code: str, source: str | None = None) -> str:
     except OSError as exc:
         return f"connect: {exc}"
     try:
-        from engine_server.protocol import codec
+        from wire.protocol import codec
 
         for frame in codec.encode(messages.pair(code, client={"name": "guesser", "version": "0"})):
             ws.send_text(frame)

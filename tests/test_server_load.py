@@ -10,7 +10,7 @@ import numpy as np
 
 from conftest import red_disc_image
 from core.imageio import float_to_uint8
-from engine_server.client import raw_image
+from wire.client import raw_image
 from test_server import Engine
 
 CLIENTS, JOBS = 8, 50

@@ -19,8 +19,8 @@ import handshake
 from conftest import red_disc_image
 from core.imageio import float_to_uint8
 from engine_server import memory
-from engine_server.client import EngineError, png_image, raw_image
-from engine_server.protocol import codec, messages
+from wire.client import EngineError, png_image, raw_image
+from wire.protocol import codec, messages
 from test_server import Engine
 
 MEMORY = "1G"

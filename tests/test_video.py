@@ -9,7 +9,7 @@ import pytest
 from conftest import textured
 from core.errors import ParameterError
 from core.eval.metrics import flicker
-from core.video.synthetic import moving_subject
+from testing.video_synthetic import moving_subject
 from core.video.temporal import TemporalFilter, one_frame_delay, smooth_sequence
 
 

@@ -1,6 +1,6 @@
 """`softcut video`: frame folders and video files in, PNG frames and videos with alpha out,
 resuming after an interruption. Small synthetic videos (a matted alphamatting photo moving
-over another, :mod:`core.video.synthetic`) and the tiny ONNX model; ffmpeg from the
+over another, :mod:`testing.video_synthetic`) and the tiny ONNX model; ffmpeg from the
 imageio-ffmpeg wheel."""
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import pytest
 from PIL import Image
 
 from conftest import SHARED_DATA, build_tiny_model, write_sidecar
-from core import cli
+from softcut_app import commands as cli
 from core.imageio import float_to_uint8, load_grey, load_image, save_png, uint8_to_float
 from core.video import io as video_io
 from core.video.pipeline import VideoOptions, matte_frames
@@ -37,8 +37,8 @@ def data(tmp_path_factory) -> dict:
     sine audio track, the tiny model, and each input's reference frames (matte_frames
     run directly)."""
     from core.models.session import open_session
-    from core.plate.synthetic import estimate_foreground
-    from core.video.synthetic import moving_subject
+    from testing.plate_synthetic import estimate_foreground
+    from testing.video_synthetic import moving_subject
 
     root = tmp_path_factory.mktemp("video")
     photo = cv2.resize(load_image(SHARED_DATA / "input" / "GT01.png"), (W, H), interpolation=cv2.INTER_AREA)
@@ -55,7 +55,7 @@ def data(tmp_path_factory) -> dict:
     ffmpeg([*raw_input("rgb24"), "-f", "lavfi", "-i", "sine=frequency=440:duration=1", "-map", "0:v", "-map", "1:a",
             "-shortest", "-c:v", "libx264", "-crf", "10", "-pix_fmt", "yuv420p", "-c:a", "aac", str(video)],
            stdin=b"".join(float_to_uint8(f).tobytes() for f in frames))
-    from core.plate.synthetic import background_canvas
+    from testing.plate_synthetic import background_canvas
 
     save_png(root / "plate.png", float_to_uint8(background_canvas(back, (H, W), margin=0.0)))
     model = build_tiny_model(root / "tiny.onnx")
@@ -198,7 +198,7 @@ def slow(*args, **kwargs):
     time.sleep(1.0)  # a window of seconds for the test to stop it mid-run, even on a loaded machine
     return real(*args, **kwargs)
 vio.frame_matte = slow
-from core.cli import main
+from softcut_app.commands import main
 sys.exit(main(sys.argv[1:]))
 """
 

@@ -25,8 +25,8 @@ from core.imageio import float_to_uint8
 from core.models.session import open_session
 from core.pipeline import MatteOptions
 from core.video.pipeline import VideoOptions, matte_frames
-from engine_server.client import EngineError, FrameError, SoftcutClient, raw_image
-from engine_server.protocol import codec, messages
+from wire.client import EngineError, FrameError, SoftcutClient, raw_image
+from wire.protocol import codec, messages
 from test_server import _hello, _send, module_engine
 
 H, W = 72, 96
@@ -422,7 +422,7 @@ class GatedEngine(ServerThread):
         super().__init__(EngineServer(Core(session), self.TOKEN, host="127.0.0.1", port=0, outbox_dir=outbox))
 
     def raw(self):
-        from engine_server.client.transport import WebSocketConnection
+        from wire.client.transport import WebSocketConnection
 
         return WebSocketConnection.connect("127.0.0.1", self.port, timeout=10)
 
@@ -480,7 +480,7 @@ def test_softcut_client_video_writes_one_cutout_per_frame(engine, predict, tmp_p
     for name, f in zip(names, frames):
         save_png(source / f"{name}.png", f)
     env = {**os.environ, "SOFTCUT_CONFIG": str(engine.config)}
-    done = subprocess.run([sys.executable, "-m", "engine_server.cli", "client", "video", str(source),
+    done = subprocess.run([sys.executable, "-m", "softcut_app.cli", "client", "video", str(source),
                            str(tmp_path / "out"), "--port", str(engine.port), "--json"],
                           capture_output=True, text=True, env=env, timeout=120)
     assert done.returncode == 0, done.stderr
@@ -493,7 +493,7 @@ def test_softcut_client_video_writes_one_cutout_per_frame(engine, predict, tmp_p
 
 def test_client_video_refuses_frames_that_would_write_the_same_output(tmp_path, capsys):
     from core.imageio import save_png
-    from engine_server.cli import main
+    from softcut_app.cli import main
 
     frames = disc_frames(2)
     source = tmp_path / "in"

@@ -2,6 +2,7 @@
 
 - :mod:`core.plate.align`: homography and photometric match of the plate to the image;
 - :mod:`core.plate.matte`: trimap and alpha prior from the known background;
-- :mod:`core.plate.pipeline`: Select Subject with a clean plate, :func:`plate_matte`;
-- :mod:`core.plate.synthetic`: test composites with handheld plates and their truth.
+- :mod:`core.plate.pipeline`: Select Subject with a clean plate, :func:`plate_matte`.
+
+(Test composites with handheld plates live in :mod:`testing.plate_synthetic`.)
 """

@@ -27,9 +27,9 @@ import cv2
 import numpy as np
 
 from core.errors import AlignmentError, ParameterError
-from core.homography import frame_corners, local_scale, map_points, quad_is_convex_unflipped, scale_matrix
+from core.phone.homography import frame_corners, local_scale, map_points, quad_is_convex_unflipped, scale_matrix
 from core.imageio import float_to_uint8
-from core.locate import Features, features, fit_homography, match, shrink, to_grey
+from core.phone.locate import Features, features, fit_homography, match, shrink, to_grey
 from core.srgb import to_linear, to_srgb
 
 log = logging.getLogger(__name__)

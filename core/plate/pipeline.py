@@ -20,7 +20,7 @@ import cv2
 import numpy as np
 
 from core.errors import ParameterError
-from core.homography import scale_matrix
+from core.phone.homography import scale_matrix
 from core.pipeline import (
     Coarse,
     Matte,

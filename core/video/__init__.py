@@ -1,7 +1,7 @@
-"""Mattes for frame sequences: temporal consistency and synthetic test videos.
+"""Mattes for frame sequences: temporal consistency, sources and encoding.
 
 - :mod:`core.video.temporal`: the one-frame-delay correction (after MODNet) and
   motion-compensated smoothing of a sequence of mattes;
-- :mod:`core.video.synthetic`: videos built from a matted photo moving over a background,
-  with the true alpha of every frame.
+
+(Synthetic test videos live in :mod:`testing.video_synthetic`.)
 """

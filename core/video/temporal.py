@@ -40,7 +40,7 @@ import numpy as np
 
 from core.errors import ParameterError
 from core.imageio import float_to_uint8
-from core.locate import to_grey
+from core.phone.locate import to_grey
 
 FLOW_PIXELS = 1_000_000
 """Optical flow runs on frames scaled to at most this many pixels (720p runs at full size)."""

@@ -14,7 +14,7 @@ from core.errors import ParameterError
 from core.imageio import float_to_uint8
 from engine_server import images, memory
 from engine_server.images import OutBuffer
-from engine_server.protocol.errors import ERROR_CODES, ErrorCode
+from wire.protocol.errors import ERROR_CODES, ErrorCode
 
 
 class NotFound(LookupError):

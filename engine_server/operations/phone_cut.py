@@ -22,10 +22,11 @@ from core.foreground.blur_fusion import decontaminate
 from core.imageio import encode_png
 from core.pipeline import Coarse, MatteOptions, model_stage, refine_alpha, refine_stage, resize_image
 from core.trimap.auto import auto_trimap
-from engine_server import images, memory, outbox
+from engine_server import images, memory
+from engine_server.phone import outbox
 from engine_server.operations.common import Reply, buffer
 from engine_server.operations.select_subject import cached_model_stage
-from engine_server.protocol.schemas import DEFAULT_LAYER_NAME, DEFAULT_PREVIEW_MAX
+from wire.protocol.schemas import DEFAULT_LAYER_NAME, DEFAULT_PREVIEW_MAX
 
 FULL_OPTIONS = MatteOptions(refine="best")
 """The full-resolution cut-out's refinement (2.4 × inference at 12 MP, docs/benchmarks.md)."""

@@ -3,11 +3,11 @@
 Flow: the cut's full-resolution cut-out (waiting for it if still being finished) →
 the target editor (named, else the last active one; none: the delivery is kept
 pending for the next editor that connects) → ``canvas_snapshot`` (3 s at most) while
-the photo decodes → :func:`core.locate.locate` (photo centre → snapshot pixel →
+the photo decodes → :func:`core.phone.locate.locate` (photo centre → snapshot pixel →
 document pixel). When that finds nothing (a plain part of the document) the engine takes a desktop screenshot, locates the photo on it and maps the
 screen point into the document through the editor's ``view`` or, without one, by
 finding the snapshot itself on the screen → the cut-out's scale
-(:mod:`core.placement`) → ``place_layer`` → the editor's ``placed``.
+(:mod:`core.phone.placement`) → ``place_layer`` → the editor's ``placed``.
 """
 
 from __future__ import annotations
@@ -19,17 +19,17 @@ from functools import partial
 
 import numpy as np
 
-from core.homography import scale_matrix
-from core.locate import Location, locate
-from core.placement import find_on_screen, paste_scale, rect_to_document, scaled_size, through, top_left, viewfinder_scale
+from core.phone.homography import scale_matrix
+from core.phone.locate import Location, locate
+from core.phone.placement import find_on_screen, paste_scale, rect_to_document, scaled_size, through, top_left, viewfinder_scale
 from engine_server import images
 from engine_server.connections import Client
-from engine_server.deliveries import document_size
-from engine_server.outbox import Delivery
+from engine_server.phone.deliveries import document_size
+from engine_server.phone.outbox import Delivery
 from engine_server.operations import phone_cut
 from engine_server.operations.common import Reply
-from engine_server.protocol import messages
-from engine_server.protocol.schemas import DEFAULT_LAYER_NAME
+from wire.protocol import messages
+from wire.protocol.schemas import DEFAULT_LAYER_NAME
 
 KEPT = "no editor connected — kept, will paste when one connects"
 AT_CENTRE = "screen not found — pasted at centre"

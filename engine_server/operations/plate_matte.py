@@ -15,7 +15,7 @@ import numpy as np
 from core.plate.pipeline import plate_stage
 from engine_server.operations.common import Reply, buffer, model, reserve
 from engine_server.operations.select_subject import run_with
-from engine_server.protocol.messages import BufferSpec
+from wire.protocol.messages import BufferSpec
 
 
 def plate_mask(spec: BufferSpec, data: bytes) -> np.ndarray | None:

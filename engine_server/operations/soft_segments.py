@@ -15,7 +15,7 @@ from functools import partial
 from core.segments import model_features, soft_segments
 from engine_server import images
 from engine_server.operations.common import Reply, buffer, model, reserve
-from engine_server.protocol.schemas import DEFAULT_SEGMENTS
+from wire.protocol.schemas import DEFAULT_SEGMENTS
 
 
 def segment_buffers(segments, masks: str, fmt: str) -> list:

@@ -47,8 +47,8 @@ from engine_server.jobs import Job, JobCancelled
 from engine_server.operations.common import NotFound, Reply, buffer, error_code, matte_outputs, model
 from engine_server.operations.plate_matte import decoded_plate
 from engine_server.operations.select_subject import options_from
-from engine_server.protocol import messages
-from engine_server.protocol.schemas import DEFAULT_SMOOTHING, DEFAULT_VIDEO_REFINE
+from wire.protocol import messages
+from wire.protocol.schemas import DEFAULT_SMOOTHING, DEFAULT_VIDEO_REFINE
 
 log = logging.getLogger(__name__)
 

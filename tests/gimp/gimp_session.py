@@ -29,7 +29,7 @@ def shared_folder(prefix: str) -> tuple[Path, Path]:
 def install_plugin(here: Path) -> None:
     """``softcut install-plugin gimp`` into ``here/home`` (GIMP's HOME in :func:`run_script`)."""
     installed = subprocess.run(
-        [sys.executable, "-m", "engine_server.cli", "install-plugin", "gimp",
+        [sys.executable, "-m", "softcut_app.cli", "install-plugin", "gimp",
          "--resource-dir", str(here / "home" / ".config" / "GIMP" / "3.0")],
         capture_output=True, text=True, timeout=60)
     if installed.returncode != 0:

@@ -28,8 +28,8 @@ from conftest import build_tiny_model, red_disc_image, write_sidecar
 from editor_files import (BIG, CHOSEN_MODEL, PHONE_CENTRE, PHONE_OBJECT, PHONE_PHOTO, PLATE_SIZE, POSTER, REFINE, SIZE,
                           SMALL, TOLERANCE, direct_model_select, direct_plate, direct_segments, facts, free_port, grey,
                           opaque_rgba8, write_inputs, write_model_zoo, write_phone_inputs, write_plate_inputs)
-from engine_server.client import EngineError, SoftcutClient, raw_image
-from engine_server.launcher import EngineProcess
+from wire.client import EngineError, SoftcutClient, raw_image
+from testing.launcher import EngineProcess
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import gimp_session as session  # noqa: E402  (GIMP in the chroot)

@@ -26,9 +26,9 @@ from editor_files import (ANIMATION_OUTSIDE, ANIMATION_RANGE_END, ANIMATION_TIME
                           TOLERANCE, direct_model_select, direct_plate, direct_segments, direct_video, facts, free_port,
                           grey, opaque_rgba8, write_animation_inputs, write_inputs, write_model_zoo, write_phone_inputs,
                           write_plate_inputs)
-from engine_server.client import EngineError, SoftcutClient, jpeg_image, png_image, raw_image
-from engine_server.launcher import EngineProcess
-from engine_server.protocol.schemas import DEFAULT_SEGMENTS
+from wire.client import EngineError, SoftcutClient, jpeg_image, png_image, raw_image
+from testing.launcher import EngineProcess
+from wire.protocol.schemas import DEFAULT_SEGMENTS
 
 HERE = Path(__file__).resolve().parent
 W, H = SIZE
@@ -88,7 +88,7 @@ def krita_run(tmp_path_factory):
            "SOFTCUT_CONFIG": str(config), "SOFTCUT_KRITA_OUT": str(out),
            "SOFTCUT_KRITA_SCENARIOS": str(HERE / "scenarios.py")}
     # The plug-in goes in through the user's command; the driver beside it.
-    installed = subprocess.run([sys.executable, "-m", "engine_server.cli", "install-plugin", "krita"],
+    installed = subprocess.run([sys.executable, "-m", "softcut_app.cli", "install-plugin", "krita"],
                                env=env, capture_output=True, text=True, timeout=60)
     assert installed.returncode == 0, installed.stderr
     pykrita = data / "krita" / "pykrita"

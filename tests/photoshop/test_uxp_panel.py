@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from engine_server.plugin_install import uxp_files
+from softcut_app.plugin_install import uxp_files
 
 PLUGIN = Path(__file__).resolve().parents[2] / "plugins" / "photoshop_uxp"
 

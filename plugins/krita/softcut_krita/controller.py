@@ -17,13 +17,14 @@ from krita import Krita
 from PyQt5.QtCore import QObject, QProcess, pyqtSignal
 from PyQt5.QtGui import QIcon
 
-from . import animation, config, document, plate
-from .client import EngineError, EngineUnavailable, JobCancelledError, raw_image
-from .client.editor import SEGMENT_GROUP, split_rgba
-from .client.models import ModelChoice, model_choices, pick
-from .protocol import messages
-from .protocol.errors import ErrorCode
-from .protocol.schemas import DEFAULT_SEGMENTS, SEGMENTS_MAX, SEGMENTS_MIN
+from . import animation, document, plate
+from .wire import config
+from .wire.client import EngineError, EngineUnavailable, JobCancelledError, raw_image
+from .wire.client.editor import SEGMENT_GROUP, split_rgba
+from .wire.client.models import ModelChoice, model_choices, pick
+from .wire.protocol import messages
+from .wire.protocol.errors import ErrorCode
+from .wire.protocol.schemas import DEFAULT_SEGMENTS, SEGMENTS_MAX, SEGMENTS_MIN
 from .phone import PhoneLink
 from .worker import EngineWorker, FrameFeed
 

@@ -12,7 +12,7 @@ from PyQt5.QtWidgets import (QComboBox, QFormLayout, QHBoxLayout, QLabel, QProgr
 from .animation_dialog import select_subject_in_animation
 from .controller import OUTPUT_LABELS, SETTINGS, Controller
 from .plate_dialog import select_subject_with_clean_plate
-from .protocol.schemas import SEGMENTS_MAX, SEGMENTS_MIN
+from .wire.protocol.schemas import SEGMENTS_MAX, SEGMENTS_MIN
 
 # (engine name, label, slider range, slider step → value)
 EDGE_SLIDERS = (

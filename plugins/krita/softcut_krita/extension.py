@@ -14,7 +14,7 @@ from .animation_dialog import select_subject_in_animation
 from .controller import Controller
 from .dialogs import main_window
 from .plate_dialog import select_subject_with_clean_plate
-from .protocol.schemas import SEGMENTS_MAX, SEGMENTS_MIN
+from .wire.protocol.schemas import SEGMENTS_MAX, SEGMENTS_MIN
 
 
 def ask_segment_count(ctl: Controller) -> int | None:

@@ -22,9 +22,9 @@ from PyQt5.QtCore import QObject, QTimer, pyqtSignal
 from PyQt5.QtGui import QColor, QImage, QPainter
 
 from . import document, pixels
-from .client import EngineUnavailable, SoftcutClient, raw_image
-from .client.editor import Deliveries, answer_place_layer, snapshot_size
-from .client.transport import TransportError
+from .wire.client import EngineUnavailable, SoftcutClient, raw_image
+from .wire.client.editor import Deliveries, answer_place_layer, snapshot_size
+from .wire.client.transport import TransportError
 
 log = logging.getLogger(__name__)
 

@@ -13,8 +13,8 @@ from pathlib import Path
 from PyQt5.QtGui import QImage, QImageReader
 
 from . import pixels
-from .client import jpeg_image, png_image, raw_image
-from .protocol.codec import PNG_SIGNATURE
+from .wire.client import jpeg_image, png_image, raw_image
+from .wire.protocol.codec import PNG_SIGNATURE
 
 PLATE = "plate"  # the buffer's name in plate_matte
 FILE_FILTER = "Images (*.png *.jpg *.jpeg *.tif *.tiff *.bmp *.webp);;All files (*)"

@@ -15,8 +15,8 @@ from typing import Any
 
 from PyQt5.QtCore import QObject, QTimer
 
-from .client import EngineUnavailable, JobCancelledError, SoftcutClient
-from .protocol.messages import Message
+from .wire.client import EngineUnavailable, JobCancelledError, SoftcutClient
+from .wire.protocol.messages import Message
 
 POLL_MS = 30
 _ids = itertools.count(1)

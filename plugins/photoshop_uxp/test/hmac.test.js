@@ -39,7 +39,7 @@ test("the proofs are HMAC-SHA256 over label + client nonce + newline + engine no
   assert.equal(hmac.engineProof(secret, client, engine), expected("softcut-engine-proof"));
   assert.equal(hmac.clientProof(secret, client, engine), expected("softcut-client-proof"));
   assert.notEqual(hmac.engineProof(secret, client, engine), hmac.clientProof(secret, client, engine));
-  // The value engine_server.protocol.auth.engine_proof("s", "a", "b") gives in Python.
+  // The value wire.protocol.auth.engine_proof("s", "a", "b") gives in Python.
   assert.equal(hmac.engineProof("s", "a", "b"), "6ad81e3dd9d3b9208a2b76768df1b5685a9bdc8f84612529e9362da164636028");
 });
 

@@ -26,7 +26,7 @@ const WANTED = [null, "silueta", "isnet", "nope", "tiny"];
 const PYTHON = `
 import json, sys
 sys.path.insert(0, ".")
-from engine_server.client.models import model_choices, pick
+from wire.client.models import model_choices, pick
 out = []
 for models in json.loads(sys.argv[1]):
     choices = model_choices(models)

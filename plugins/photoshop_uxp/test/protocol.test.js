@@ -282,14 +282,14 @@ describe("the examples of docs/protocol.md", () => {
 });
 
 /**
- * The engine's own verdict on client → engine messages (engine_server.protocol.schemas.check_from_client,
+ * The engine's own verdict on client → engine messages (wire.protocol.schemas.check_from_client,
  * the checks `softcut serve` runs on every request): "ok" or "code: message" for each JSON text.
  */
 function engineVerdicts(texts) {
   const script = [
     "import json, sys",
-    "from engine_server.protocol import schemas",
-    "from engine_server.protocol.errors import ProtocolError",
+    "from wire.protocol import schemas",
+    "from wire.protocol.errors import ProtocolError",
     "for line in sys.stdin.read().splitlines():",
     "    try:",
     "        schemas.check_from_client(json.loads(line))",
@@ -304,7 +304,7 @@ function engineVerdicts(texts) {
 function engineFacts() {
   const script = [
     "import json",
-    "from engine_server.protocol import schemas",
+    "from wire.protocol import schemas",
     "count = schemas.REQUEST_SCHEMAS['soft_segments']['properties']['count']",
     "masks = schemas.REQUEST_SCHEMAS['soft_segments']['properties']['masks']",
     "print(json.dumps({'count': count, 'masks': masks['enum'], 'masks_default': masks['default'], 'max_buffers': schemas.MAX_BUFFERS}))",

@@ -89,7 +89,7 @@ function modelZoo() {
 }
 
 /**
- * Start a real engine (`python -m engine_server.cli serve --port 0`) with the tiny model on the CPU,
+ * Start a real engine (`python -m softcut_app.cli serve --port 0`) with the tiny model on the CPU,
  * a fresh config folder (its own token) and a fresh SOFTCUT_HOME.
  * @param {{extraArgs?: string[], model?: string, home?: string, env?: object}} [options] further `softcut serve`
  *   arguments; `model`: a model name or .onnx path instead of the tiny test model; `home`: the
@@ -108,7 +108,7 @@ async function startEngine({ extraArgs = [], model = null, home: givenHome = nul
   const child = spawn(
     pythonPath(),
     // --jobs 2: two jobs run at once, so occupyEngine's two big jobs make the next job wait in the queue
-    ["-m", "engine_server.cli", "serve", "--port", "0", "--model", model, "--device", "cpu", "--jobs", "2", ...extraArgs],
+    ["-m", "softcut_app.cli", "serve", "--port", "0", "--model", model, "--device", "cpu", "--jobs", "2", ...extraArgs],
     { cwd: REPO_ROOT, env: { ...process.env, ...env, SOFTCUT_CONFIG: config, SOFTCUT_HOME: home }, stdio: ["ignore", "ignore", "pipe"] },
   );
   const log = [];

@@ -18,13 +18,14 @@ import gi
 gi.require_version("Gimp", "3.0")
 from gi.repository import Gimp  # noqa: E402
 
-from . import config, document, pixels  # noqa: E402
-from .client import (ClientError, EngineError, EngineUnavailable, JobCancelledError, SoftcutClient,  # noqa: E402
+from . import document, pixels  # noqa: E402
+from .wire import config  # noqa: E402
+from .wire.client import (ClientError, EngineError, EngineUnavailable, JobCancelledError, SoftcutClient,  # noqa: E402
                      jpeg_image, png_image, raw_image)
-from .client.editor import SEGMENT_GROUP  # noqa: E402
-from .protocol import messages  # noqa: E402
-from .protocol.errors import ErrorCode  # noqa: E402
-from .protocol.schemas import DEFAULT_SEGMENTS  # noqa: E402
+from .wire.client.editor import SEGMENT_GROUP  # noqa: E402
+from .wire.protocol import messages  # noqa: E402
+from .wire.protocol.errors import ErrorCode  # noqa: E402
+from .wire.protocol.schemas import DEFAULT_SEGMENTS  # noqa: E402
 
 START_COMMAND = "softcut serve"
 UNCHANGED = "the image was not changed"

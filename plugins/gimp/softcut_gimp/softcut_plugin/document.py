@@ -18,8 +18,8 @@ gi.require_version("Gegl", "0.4")
 from gi.repository import Gegl, Gimp, GLib  # noqa: E402
 
 from . import pixels  # noqa: E402
-from .client.editor import split_rgba  # noqa: E402
-from .protocol.codec import PNG_SIGNATURE  # noqa: E402
+from .wire.client.editor import split_rgba  # noqa: E402
+from .wire.protocol.codec import PNG_SIGNATURE  # noqa: E402
 
 COLOUR = "R'G'B'A u8"
 COVERAGE = "Y u8"

@@ -19,9 +19,9 @@ gi.require_version("Gimp", "3.0")
 from gi.repository import GLib, GObject, Gimp  # noqa: E402
 
 from . import document, procedures  # noqa: E402
-from .client import ClientError, EngineUnavailable, SoftcutClient  # noqa: E402
-from .client.editor import Deliveries, answer_place_layer, snapshot_size  # noqa: E402
-from .protocol import messages  # noqa: E402
+from .wire.client import ClientError, EngineUnavailable, SoftcutClient  # noqa: E402
+from .wire.client.editor import Deliveries, answer_place_layer, snapshot_size  # noqa: E402
+from .wire.protocol import messages  # noqa: E402
 
 NAME = "softcut-phone-link"
 POLL_S = 0.25

@@ -26,9 +26,10 @@ import gi
 gi.require_version("Gimp", "3.0")
 from gi.repository import GLib, GObject, Gimp  # noqa: E402
 
-from . import actions, config, document  # noqa: E402
-from .client.models import model_choices, pick  # noqa: E402
-from .protocol.schemas import DEFAULT_SEGMENTS, SEGMENTS_MAX, SEGMENTS_MIN  # noqa: E402
+from . import actions, document  # noqa: E402
+from .wire import config  # noqa: E402
+from .wire.client.models import model_choices, pick  # noqa: E402
+from .wire.protocol.schemas import DEFAULT_SEGMENTS, SEGMENTS_MAX, SEGMENTS_MIN  # noqa: E402
 
 READWRITE = GObject.ParamFlags.READWRITE
 # GIMP_PARAM_DONT_SERIALIZE as gimpparamspecs.h defines it (introspection hands out its shift, 2):

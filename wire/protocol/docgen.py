@@ -1,6 +1,6 @@
 """Regenerate the generated sections of ``docs/protocol.md`` from :mod:`.schemas`.
 
-Usage: ``python -m engine_server.protocol.docgen docs/protocol.md`` (rewrites the file in
+Usage: ``python -m wire.protocol.docgen docs/protocol.md`` (rewrites the file in
 place; the tests fail while the document and the schemas disagree).
 """
 
@@ -17,7 +17,7 @@ SECTIONS = {"error-codes": error_codes_markdown, "schemas": schemas_markdown}
 
 def generated_block(name: str) -> str:
     """The text between the markers of section ``name``, as it must appear in the doc."""
-    return f"<!-- begin {name} (generated: python -m engine_server.protocol.docgen) -->\n\n{SECTIONS[name]()}\n<!-- end {name} -->"
+    return f"<!-- begin {name} (generated: python -m wire.protocol.docgen) -->\n\n{SECTIONS[name]()}\n<!-- end {name} -->"
 
 
 def render(text: str) -> str:
@@ -40,7 +40,7 @@ def render(text: str) -> str:
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     if len(args) != 1:
-        print("usage: python -m engine_server.protocol.docgen docs/protocol.md", file=sys.stderr)
+        print("usage: python -m wire.protocol.docgen docs/protocol.md", file=sys.stderr)
         return 2
     path = Path(args[0])
     path.write_text(render(path.read_text(encoding="utf-8")), encoding="utf-8")

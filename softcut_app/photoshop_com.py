@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 
 from core.errors import ParameterError, SoftcutError
-from engine_server.protocol.codec import PNG_SIGNATURE
+from wire.protocol.codec import PNG_SIGNATURE
 
 HISTORY_STEP = "Softcut: place cut-out"
 

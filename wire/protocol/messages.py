@@ -4,7 +4,7 @@ Constructors for the client's requests (:func:`hello`, :func:`auth`, :func:`pair
 :func:`video_start`, :func:`video_frame`, :func:`video_end`) and the engine's replies
 (:func:`challenge`, :func:`welcome`, :func:`paired`, :func:`accepted`, :func:`progress`, :func:`result`,
 :func:`frame`, :func:`error`, :func:`cancelled`, :func:`reply`). They build
-messages; :func:`engine_server.protocol.codec.encode` turns them into frames.
+messages; :func:`wire.protocol.codec.encode` turns them into frames.
 
 Standard library only (editor plug-ins vendor this package).
 """
@@ -299,7 +299,7 @@ def hello(*, key: str, nonce: str, client_name: str, client_version: str, accept
     """The handshake request (the first message of a connection, or the first after ``paired``).
 
     ``key``: ``"master"`` (the token file's token) or a paired token's id; ``nonce``: 64 hex digits,
-    fresh (:func:`~engine_server.protocol.auth.new_nonce`); no secret is sent. ``accepts``: the engine
+    fresh (:func:`~wire.protocol.auth.new_nonce`); no secret is sent. ``accepts``: the engine
     requests this client answers (``place_layer``, ``canvas_snapshot``); a client that accepts
     ``place_layer`` is an editor connection. ``cutout_format``: "png" (the default) or "rgba8", how it
     wants place_layer's cut-out.
@@ -316,7 +316,7 @@ def hello(*, key: str, nonce: str, client_name: str, client_version: str, accept
 
 
 def auth(challenge: str, *, proof: str, id: str | None = None) -> Message:
-    """The answer to ``challenge`` (its id): the client's proof (:func:`~engine_server.protocol.auth.client_proof`)."""
+    """The answer to ``challenge`` (its id): the client's proof (:func:`~wire.protocol.auth.client_proof`)."""
     return Message("auth", _fresh(id), challenge, {"proof": proof})
 
 
@@ -603,7 +603,7 @@ def paired(credential: str, *, scope: str, ref: str, id: str | None = None) -> M
 
 def challenge(ref: str, *, nonce: str, proof: str, id: str | None = None) -> Message:
     """The answer to ``hello`` (``ref``): the engine's nonce and its proof that it holds the key
-    (:func:`~engine_server.protocol.auth.engine_proof`)."""
+    (:func:`~wire.protocol.auth.engine_proof`)."""
     return Message("challenge", _engine_id(id), ref, {"nonce": nonce, "proof": proof})
 
 
@@ -666,7 +666,7 @@ def error(code: str, message: str, *, ref: str | None = None, id: str | None = N
 
 
 def error_from(exc: Any, *, id: str | None = None) -> Message:
-    """The ``error`` message for a :class:`~engine_server.protocol.errors.ProtocolError`."""
+    """The ``error`` message for a :class:`~wire.protocol.errors.ProtocolError`."""
     return error(exc.code, exc.message, ref=exc.ref, id=id)
 
 

@@ -2,8 +2,9 @@
 
 The plug-in's files come from the source checkout (``plugins/``) or, in an
 installed package, from ``<prefix>/share/softcut/plugins``. The standard-library
-client (``config``, ``protocol``, ``client``) is copied inside the plug-in's
-package, so the editor's own Python needs nothing else. Photoshop installs
+:mod:`wire` package (protocol, client, config) is copied inside the plug-in's
+package as ``wire/`` (in the checkout that folder is a link to the real one), so the
+editor's own Python needs nothing else. Photoshop installs
 UXP plug-ins itself: for it the installer writes the ``.ccx`` package that
 Creative Cloud installs (see :func:`install_photoshop`).
 """
@@ -19,16 +20,18 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-import engine_server
+import wire
 from core.errors import SoftcutError
 
-ENGINE_DIR = Path(engine_server.__file__).resolve().parent
-VENDORED = ("config.py", "protocol", "client")
+WIRE_DIR = Path(wire.__file__).resolve().parent
+"""The :mod:`wire` package that plug-ins vendor."""
+SOURCE_ROOT = WIRE_DIR.parent
+"""The checkout (or site-packages) the engine runs from: ``plugins/`` is looked for here first."""
 
 
 def plugin_source(editor: str) -> Path:
     """The folder holding ``editor``'s plug-in files."""
-    for root in (ENGINE_DIR.parent / "plugins", Path(sys.prefix) / "share" / "softcut" / "plugins"):
+    for root in (SOURCE_ROOT / "plugins", Path(sys.prefix) / "share" / "softcut" / "plugins"):
         if (root / editor).is_dir():
             return root / editor
     raise FileNotFoundError(f"no {editor} plug-in found next to the engine or under {sys.prefix}/share/softcut")
@@ -53,15 +56,14 @@ def krita_config_file() -> Path:
 
 
 def vendor_client(package_dir: Path) -> None:
-    """Copy the engine's standard-library client into ``package_dir`` (replacing an older copy)."""
-    for name in VENDORED:
-        source, target = ENGINE_DIR / name, package_dir / name
-        if target.is_dir():
-            shutil.rmtree(target)
-        if source.is_dir():
-            shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
-        else:
-            shutil.copy2(source, target)
+    """Copy the standard-library :mod:`wire` package into ``package_dir`` as ``wire/`` (replacing an
+    older copy, or the checkout's link to the real one)."""
+    target = package_dir / "wire"
+    if target.is_symlink() or target.is_file():
+        target.unlink()
+    elif target.is_dir():
+        shutil.rmtree(target)
+    shutil.copytree(WIRE_DIR, target, ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "js"))
 
 
 def enable_krita_plugin(config_file: Path, name: str) -> None:

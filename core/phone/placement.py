@@ -1,7 +1,7 @@
 """Where and how big a phone cut-out goes into a document: pure geometry on sizes and homographies.
 
 Sizes are (width, height) in pixels; points (x, y) with pixel centres at integers;
-homographies (3, 3) float64 (see :mod:`core.homography`).
+homographies (3, 3) float64 (see :mod:`core.phone.homography`).
 
 The size rule ("what the phone saw is what you get"): the cut-out covers the same share
 of the paste photo's view as the subject covered of the cut photo's, so a subject that
@@ -15,8 +15,8 @@ import cv2
 import numpy as np
 
 from core.errors import ParameterError
-from core.homography import local_scale, map_point, scale_matrix, translation_matrix
-from core.locate import Location, match_features, shrink, to_grey
+from core.phone.homography import local_scale, map_point, scale_matrix, translation_matrix
+from core.phone.locate import Location, match_features, shrink, to_grey
 
 
 def fit_scale(size: tuple[int, int], document: tuple[int, int]) -> float:

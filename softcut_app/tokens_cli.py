@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import time
 
-from core import cli as core_cli
+from softcut_app import commands as core_cli
 from core.errors import ParameterError
 from engine_server.tokens import Token, TokenFileError, TokenStore
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from core.plate.synthetic import background_canvas
+from testing.plate_synthetic import background_canvas
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """The blocking Softcut client: connect, hello, requests with progress, results.
 
-Standard library only (over :mod:`engine_server.client.transport` and
-:mod:`engine_server.protocol`), so editor plug-ins can vendor the package.
+Standard library only (over :mod:`wire.client.transport` and
+:mod:`wire.protocol`), so editor plug-ins can vendor the package.
 
     with SoftcutClient() as engine:
         result = engine.select_subject(raw_image(w, h, "rgba8", pixels), outputs=["alpha"])
@@ -9,7 +9,7 @@ Standard library only (over :mod:`engine_server.client.transport` and
 
 An editor plug-in also answers the engine's own requests (phone cut & paste): it passes
 one handler per request type, ``accepts={"place_layer": place, "canvas_snapshot": shoot}``.
-Each handler gets the engine's request (a :class:`~engine_server.protocol.messages.Message`)
+Each handler gets the engine's request (a :class:`~wire.protocol.messages.Message`)
 and returns the answer's fields (with the buffers under ``"buffers"``) or a whole
 message; raising :class:`LookupError` answers ``error`` ``not_found``. Requests are
 handled while the client waits for its own replies, and by :meth:`SoftcutClient.poll`
@@ -135,7 +135,7 @@ class SoftcutClient:
     token: the credential: the engine's master token, or a paired ``"<id>.<secret>"`` (:meth:`pair`);
         None reads the master token from the user's config folder. It is never sent: the handshake
         is a challenge–response in which the engine proves it holds the key first
-        (:mod:`engine_server.protocol.auth`).
+        (:mod:`wire.protocol.auth`).
     timeout: seconds to wait for a reply (each request may override it).
     reconnect: reconnect once (and say hello again) when the connection has dropped
         between requests.

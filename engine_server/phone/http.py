@@ -2,9 +2,9 @@
 
 ``GET /phone`` and ``/phone/`` → ``engine_server/phone/index.html``; ``/phone/<file>`` →
 that file of ``engine_server/phone/``; ``/phone/protocol.js``, ``/phone/client.js`` and
-``/phone/hmac.js`` → the Photoshop panel's JavaScript protocol client (``src/protocol.js``, ``src/client.js``, ``src/hmac.js``
-of the shipped plug-in, found like ``softcut install-plugin`` finds it). Anything else is
-404. Only requests without a WebSocket upgrade come here.
+``/phone/hmac.js`` → the JavaScript protocol client in ``wire/js/``, the same files the
+Photoshop panel carries in its ``src/``. Anything else is 404. Only requests without a
+WebSocket upgrade come here.
 """
 
 from __future__ import annotations
@@ -16,10 +16,13 @@ from pathlib import Path
 from websockets.datastructures import Headers
 from websockets.http11 import Request, Response
 
-PAGE_DIR = Path(__file__).resolve().parent / "phone"
+import wire
+
+PAGE_DIR = Path(__file__).resolve().parent
+WIRE_JS = Path(wire.__file__).resolve().parent / "js"
 SHARED_JS = ("protocol.js", "client.js", "hmac.js")
-"""Files of the Photoshop panel's ``src/`` served under ``/phone/`` (hmac.js: the handshake's HMAC, since a
-page served over plain http has no crypto.subtle)."""
+"""Files of ``wire/js/`` served under ``/phone/`` (hmac.js: the handshake's HMAC, since a page
+served over plain http has no crypto.subtle)."""
 CONTENT_TYPES = {
     ".html": "text/html; charset=utf-8",
     ".js": "text/javascript; charset=utf-8",
@@ -48,14 +51,7 @@ def resolve(path: str) -> Path | None:
     name = path[len("/phone/"):]
     if not _NAME.fullmatch(name) or name.endswith("."):
         return None
-    if name in SHARED_JS:
-        from engine_server.plugin_install import PHOTOSHOP_PLUGIN, plugin_source
-
-        try:
-            return plugin_source(PHOTOSHOP_PLUGIN) / "src" / name
-        except FileNotFoundError:
-            return None
-    return PAGE_DIR / name
+    return (WIRE_JS if name in SHARED_JS else PAGE_DIR) / name
 
 
 def _response(status: HTTPStatus, body: bytes, content_type: str) -> Response:

@@ -5,7 +5,7 @@ record ({id, name, created, state, width, height, x, y, target, photo_width,
 photo_height, scale, source}); ``<id>.photo``, the phone's photo as it arrived, while
 the cut-out is being made; ``<id>.png``, the RGBA cut-out, once made.
 
-Every file is written durably (:func:`engine_server.config.write_private`: a temporary
+Every file is written durably (:func:`wire.config.write_private`: a temporary
 file, fsync, rename, folder fsync), and a record is always written after the file it
 names, so a record that exists names a complete file. ``phone_cut`` keeps the photo
 (state "cutting") *before* it answers with the cut id, so the cut survives a crash or a
@@ -25,7 +25,7 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from core.errors import StorageError
-from engine_server import config
+from wire import config
 
 CUTTING = "cutting"
 STAGED = "staged"

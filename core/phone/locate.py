@@ -32,7 +32,7 @@ import cv2
 import numpy as np
 
 from core.errors import ParameterError
-from core.homography import (local_scale, map_point, map_points, quad_is_convex_unflipped, scale_matrix,
+from core.phone.homography import (local_scale, map_point, map_points, quad_is_convex_unflipped, scale_matrix,
                              translation_matrix)
 
 log = logging.getLogger(__name__)

@@ -503,7 +503,7 @@ def cmd_sample(args: argparse.Namespace, console: Console) -> int:
 
 
 def cmd_locate(args: argparse.Namespace, console: Console) -> int:
-    from core.locate import locate
+    from core.phone.locate import locate
 
     document = float_to_uint8(load_image(args.document, max_pixels=args.max_pixels))
     photo = float_to_uint8(load_image(args.photo, max_pixels=args.max_pixels))  # EXIF orientation applied

@@ -159,7 +159,7 @@ class Decoder:
     role : {"engine", "client"}, optional
         Who is decoding: the engine decodes requests and editors' answers to engine
         requests (``snapshot``, ``placed``, ``error`` with a ref; checked with
-        :func:`~engine_server.protocol.schemas.check_from_client`, so bad fields are
+        :func:`~wire.protocol.schemas.check_from_client`, so bad fields are
         refused before their payloads arrive); a client decodes replies, events and
         engine requests (``canvas_snapshot``, ``place_layer``).
     max_frame_bytes : int, optional

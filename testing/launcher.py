@@ -45,7 +45,7 @@ class EngineProcess:
         env = {**os.environ, "SOFTCUT_CONFIG": str(self.config)}
         if home is not None:
             env["SOFTCUT_HOME"] = str(home)
-        command = [sys.executable, "-m", "engine_server.cli", "serve", "--port", "0", "--model", str(model), *extra]
+        command = [sys.executable, "-m", "softcut_app.cli", "serve", "--port", "0", "--model", str(model), *extra]
         self.proc = subprocess.Popen(command, stderr=subprocess.PIPE, text=True, env=env)
         self.log: list[str] = []
         self.port: int | None = None

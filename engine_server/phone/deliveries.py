@@ -1,6 +1,6 @@
 """Getting phone cut-outs from the outbox into editors: send, await ``placed``, forget.
 
-:class:`Deliveries` owns the :class:`~engine_server.outbox.Outbox`, the full-resolution
+:class:`Deliveries` owns the :class:`~engine_server.phone.outbox.Outbox`, the full-resolution
 cut-outs still being finished after ``phone_cut`` answered, and which deliveries are
 on their way to an editor (a delivery goes to one editor at a time). A ``placed`` ok
 removes the delivery from the outbox, whichever request it answers (a late answer
@@ -20,12 +20,12 @@ import numpy as np
 
 from core.errors import SoftcutError
 from core.imageio import encode_png
-from core.placement import fit_scale, resize_rgba, scaled_size
+from core.phone.placement import fit_scale, resize_rgba, scaled_size
 from engine_server.connections import Client, EditorGone, pick_editor
 from engine_server.operations.common import NotFound
-from engine_server.outbox import CUTTING, PENDING, Delivery, Outbox
-from engine_server.protocol import messages
-from engine_server.protocol.schemas import DEFAULT_SNAPSHOT_MAX_SIDE
+from engine_server.phone.outbox import CUTTING, PENDING, Delivery, Outbox
+from wire.protocol import messages
+from wire.protocol.schemas import DEFAULT_SNAPSHOT_MAX_SIDE
 
 log = logging.getLogger(__name__)
 

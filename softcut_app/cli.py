@@ -10,11 +10,11 @@ import signal
 import sys
 from pathlib import Path
 
-from core import cli as core_cli
+from softcut_app import commands as core_cli
 from core.errors import ParameterError
-from engine_server import config
-from engine_server.protocol import schemas
-from engine_server.tokens_cli import add_tokens_command
+from wire import config
+from wire.protocol import schemas
+from softcut_app.tokens_cli import add_tokens_command
 
 
 def _is_loopback(host: str) -> bool:
@@ -56,10 +56,10 @@ def cmd_serve(args: argparse.Namespace, console: core_cli.Console) -> int:
     from core.models.session import open_session
     from engine_server import memory
     from engine_server.engine import Engine
-    from engine_server.protocol.messages import Limits
+    from wire.protocol.messages import Limits
     from engine_server import lan
     from engine_server.security import PairingCodes, PhoneLinks
-    from engine_server.screen import grab_screen
+    from engine_server.phone.screen import grab_screen
     from engine_server.gate import ConnectionLimits
     from engine_server.server import EngineServer
 
@@ -145,7 +145,7 @@ def cmd_serve(args: argparse.Namespace, console: core_cli.Console) -> int:
 def _raw_rgb(pixels, name: str = "image"):
     """A (H, W, 3) float32 RGB image in [0, 1] as a raw rgb8 buffer called ``name``."""
     from core.imageio import float_to_uint8
-    from engine_server.client import raw_image
+    from wire.client import raw_image
 
     data = float_to_uint8(pixels)
     return raw_image(data.shape[1], data.shape[0], "rgb8", data.tobytes(), name=name)
@@ -160,7 +160,7 @@ def _raw_file(path, max_pixels: int, name: str = "image"):
 
 
 def cmd_client_select_subject(args: argparse.Namespace, console: core_cli.Console) -> int:
-    from engine_server.client import SoftcutClient
+    from wire.client import SoftcutClient
 
     buffer = _raw_file(args.image, args.max_pixels)
     options = {"outputs": ["cutout"], "format": "png", "refine": args.refine}
@@ -184,7 +184,7 @@ def cmd_client_video(args: argparse.Namespace, console: core_cli.Console) -> int
     """Matte a folder of frames through the engine's video stream: one RGBA cut-out PNG per frame."""
     from core.errors import ParameterError
     from core.video.io import FolderSource
-    from engine_server.client import SoftcutClient
+    from wire.client import SoftcutClient
 
     source, target = Path(args.input), Path(args.output)
     if not source.is_dir():
@@ -210,7 +210,7 @@ def cmd_client_video(args: argparse.Namespace, console: core_cli.Console) -> int
 
 
 def cmd_install_plugin(args: argparse.Namespace, console: core_cli.Console) -> int:
-    from engine_server.plugin_install import INSTALLERS, PHOTOSHOP_PLUGIN, plugin_source
+    from softcut_app.plugin_install import INSTALLERS, PHOTOSHOP_PLUGIN, plugin_source
 
     resource_dir = Path(args.resource_dir) if args.resource_dir else None
     config_file = Path(args.config_file) if args.config_file else None
@@ -229,7 +229,7 @@ def cmd_install_plugin(args: argparse.Namespace, console: core_cli.Console) -> i
 
 
 def cmd_photoshop_place(args: argparse.Namespace, console: core_cli.Console) -> int:
-    from engine_server.photoshop_com import place_png
+    from softcut_app.photoshop_com import place_png
 
     answer = place_png(args.cutout, args.x, args.y, args.name)
     console.result({"cutout": args.cutout, "x": args.x, "y": args.y, "name": args.name, "photoshop": answer},
@@ -314,7 +314,7 @@ def add_commands(sub: argparse._SubParsersAction, add_common) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from engine_server.client import ClientError
+    from wire.client import ClientError
 
     try:
         return core_cli.main(argv, extend=add_commands)

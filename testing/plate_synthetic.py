@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from core.homography import translation_matrix
+from core.phone.homography import translation_matrix
 from core.srgb import to_linear, to_srgb
 
 MAX_SHIFT = 0.03

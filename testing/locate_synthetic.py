@@ -1,6 +1,6 @@
 """Synthetic phone photos of a computer screen showing a document, with exact ground truth.
 
-Used to test and score :func:`core.locate.locate`. The scene, all deterministic from a
+Used to test and score :func:`core.phone.locate.locate`. The scene, all deterministic from a
 ``numpy.random.Generator``:
 
 1. the document is displayed at a zoom inside an image editor's window (menu bar,
@@ -27,7 +27,7 @@ import cv2
 import numpy as np
 
 from core.errors import ParameterError
-from core.homography import local_scale, map_point, translation_matrix
+from core.phone.homography import local_scale, map_point, translation_matrix
 
 SCREEN_SIZE = (1920, 1080)
 """(width, height) of the simulated screen, in screen pixels."""
