@@ -6,7 +6,7 @@
  * so the digest is computed here (FIPS 180-4; checked against node:crypto in the tests).
  * Only the nonces need the platform: crypto.getRandomValues, which browsers offer in insecure
  * contexts too; where it is missing, randomHex throws rather than fall back to Math.random.
- * The Python twin is engine_server/protocol/auth.py.
+ * The Python twin is wire/protocol/auth.py.
  */
 
 /** The key id of the master token (the engine's token file). */

@@ -2,7 +2,7 @@
 /**
  * Softcut protocol v2 codec: messages ⇄ WebSocket frames, with no I/O.
  *
- * The JavaScript twin of engine_server/protocol/codec.py, for the client side
+ * The JavaScript twin of wire/protocol/codec.py, for the client side
  * (docs/protocol.md). A message is one text frame (a JSON object) followed by
  * one binary frame per entry of its `buffers` list, in order. `encode` builds
  * the frames of a request; a `Decoder` turns the engine's frames back into

@@ -10,7 +10,7 @@ A *credential* is what a client keeps: the master token (the engine's ``token`` 
 ``master``) or a scoped token handed out by ``pair``, ``"<id>.<secret>"``.
 
 Standard library only (editor plug-ins vendor this package); the JavaScript twin is the
-Photoshop panel's ``src/hmac.js``.
+``wire/js/hmac.js`` (the Photoshop panel's and the phone page's).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 /**
  * The panel's model choice, from the engine's model list (`welcome.models` or a `models` reply):
- * the same rules as the Python plug-ins' engine_server/client/models.py.
+ * the same rules as the Python plug-ins' wire/client/models.py.
  *
  * - `modelChoices(models)`: the engine's default first, then the other models whose files are on
  *   the engine's machine, then the absent ones (not selectable, with a hint where the file goes);

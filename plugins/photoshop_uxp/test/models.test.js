@@ -1,6 +1,6 @@
 /**
  * The panel's model choice (src/models.js) follows the same rules as the Python plug-ins'
- * (engine_server/client/models.py): the same lists give the same entries and the same picks.
+ * (wire/client/models.py): the same lists give the same entries and the same picks.
  */
 "use strict";
 

@@ -2,7 +2,7 @@
 /**
  * Test helper: start a real `softcut serve` on a free loopback port with the tiny
  * test model (tests/conftest.py: reddish pixels are the subject), as
- * engine_server/launcher.py does for the Python tests.
+ * testing/launcher.py does for the Python tests.
  */
 
 const { spawn, execFile } = require("node:child_process");
