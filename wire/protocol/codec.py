@@ -17,7 +17,7 @@ from typing import Any, Union
 
 from . import schemas
 from .errors import InvalidState, ProtocolError
-from .messages import BufferSpec, BytesLike, Message, is_valid_id, payload_size
+from .envelope import BufferSpec, BytesLike, Message, is_valid_id, payload_size
 
 Frame = Union[str, bytes, bytearray, memoryview]
 """A WebSocket frame: str for text frames, bytes-like for binary frames."""

@@ -1,4 +1,4 @@
-"""Regenerate the generated sections of ``docs/protocol.md`` from :mod:`.schemas`.
+"""The generated sections of ``docs/protocol.md``: the schema reference and the error code table.
 
 Usage: ``python -m wire.protocol.docgen docs/protocol.md`` (rewrites the file in
 place; the tests fail while the document and the schemas disagree).
@@ -6,10 +6,51 @@ place; the tests fail while the document and the schemas disagree).
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
+from typing import Any
 
-from .schemas import error_codes_markdown, schemas_markdown
+from .errors import ERROR_CODES, ERROR_DESCRIPTIONS
+from .reply_schemas import EDITOR_REPLY_SCHEMAS, ENGINE_REQUEST_SCHEMAS, REPLY_SCHEMAS
+from .request_schemas import REQUEST_SCHEMAS
+
+
+def _pretty(value: Any, indent: int = 0, width: int = 100) -> str:
+    """JSON with nested containers on one line when they fit in ``width`` columns."""
+    flat = json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
+    if not isinstance(value, (dict, list)) or len(flat) + indent <= width or not value:
+        return flat
+    pad = " " * (indent + 2)
+    if isinstance(value, dict):
+        items = [f"{pad}{json.dumps(k)}: {_pretty(v, indent + 2, width)}" for k, v in value.items()]
+        return "{\n" + ",\n".join(items) + "\n" + " " * indent + "}"
+    items = [pad + _pretty(v, indent + 2, width) for v in value]
+    return "[\n" + ",\n".join(items) + "\n" + " " * indent + "]"
+
+
+def schemas_markdown() -> str:
+    """The schema reference section of ``docs/protocol.md`` (the doc must contain it verbatim)."""
+    parts = []
+    tables = (
+        ("Client → engine", REQUEST_SCHEMAS),
+        ("Engine → client", REPLY_SCHEMAS),
+        ("Engine → editor (engine requests)", ENGINE_REQUEST_SCHEMAS),
+        ("Editor → engine (answers to engine requests)", EDITOR_REPLY_SCHEMAS),
+    )
+    for direction, table in tables:
+        parts.append(f"### {direction}\n")
+        for type_, schema in table.items():
+            parts.append(f"#### `{type_}`\n\n{schema['description']}\n\n```json schema\n{_pretty(schema)}\n```\n")
+    return "\n".join(parts)
+
+
+def error_codes_markdown() -> str:
+    """The error code table of ``docs/protocol.md`` (the doc must contain it verbatim)."""
+    rows = ["| code | meaning |", "|---|---|"]
+    rows += [f"| `{code}` | {ERROR_DESCRIPTIONS[code]} |" for code in ERROR_CODES]
+    return "\n".join(rows) + "\n"
+
 
 SECTIONS = {"error-codes": error_codes_markdown, "schemas": schemas_markdown}
 """Marker name → generator; the doc holds ``<!-- begin NAME -->`` ... ``<!-- end NAME -->``."""

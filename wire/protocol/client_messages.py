@@ -1,0 +1,279 @@
+"""The constructors of what clients send: requests (:func:`hello`, :func:`auth`, :func:`pair`,
+:func:`select_subject`, ..., :func:`video_start`, :func:`video_frame`, :func:`video_end`) and an editor's
+answers to the engine's requests (:func:`snapshot`, :func:`placed`). Ids are ``c`` + 16 hex digits
+unless given.
+
+Standard library only (editor plug-ins vendor this package).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from .constants import (
+    DEFAULT_LAYER_NAME, DEFAULT_PREVIEW_MAX, DEFAULT_SEGMENTS, DEFAULT_SMOOTHING, DEFAULT_VIDEO_REFINE,
+    PROTOCOL_VERSION,
+)
+from .envelope import Buffer, Message, new_id
+
+def _fresh(id: str | None) -> str:
+    return new_id("c") if id is None else id
+
+
+def hello(*, key: str, nonce: str, client_name: str, client_version: str, accepts: Sequence[str] = (),
+          cutout_format: str | None = None, id: str | None = None) -> Message:
+    """The handshake request (the first message of a connection, or the first after ``paired``).
+
+    ``key``: ``"master"`` (the token file's token) or a paired token's id; ``nonce``: 64 hex digits,
+    fresh (:func:`~wire.protocol.auth.new_nonce`); no secret is sent. ``accepts``: the engine
+    requests this client answers (``place_layer``, ``canvas_snapshot``); a client that accepts
+    ``place_layer`` is an editor connection. ``cutout_format``: "png" (the default) or "rgba8", how it
+    wants place_layer's cut-out.
+    """
+    fields: dict[str, Any] = {
+        "protocol": PROTOCOL_VERSION, "client": {"name": client_name, "version": client_version}, "key": key,
+        "nonce": nonce,
+    }
+    if accepts:
+        fields["accepts"] = list(accepts)
+    if cutout_format is not None:
+        fields["cutout_format"] = cutout_format
+    return Message("hello", _fresh(id), fields=fields)
+
+
+def auth(challenge: str, *, proof: str, id: str | None = None) -> Message:
+    """The answer to ``challenge`` (its id): the client's proof (:func:`~wire.protocol.auth.client_proof`)."""
+    return Message("auth", _fresh(id), challenge, {"proof": proof})
+
+
+def pair(code: str, *, client: Mapping[str, str], id: str | None = None) -> Message:
+    """Trade the pairing code ``softcut serve`` prints (or a phone link's one-time token) for a scoped
+    token of its own (only before ``hello``).
+
+    ``client``: {"name": ..., "version": ...}, as in ``hello``.
+    """
+    return Message("pair", _fresh(id), fields={"code": code, "client": dict(client)})
+
+
+def _edges(edges: Mapping[str, float] | None) -> dict[str, float]:
+    return dict(edges) if edges else {}
+
+
+def _matte_fields(outputs: Sequence[str], format: str, refine: str, edges: Mapping[str, float] | None,
+                  decontaminate: float, band: float, extra: Mapping[str, Any] | None = None, *, priority: str,
+                  model: str | None) -> dict[str, Any]:
+    """The fields of a matting request (select_subject, plate_matte, video_start), in their wire order:
+    the matte's, then ``extra`` (the request's own), ``priority`` and ``model`` when given."""
+    fields: dict[str, Any] = {
+        "outputs": list(outputs),
+        "format": format,
+        "refine": refine,
+        "edges": _edges(edges),
+        "decontaminate": decontaminate,
+        "band": band,
+        **(extra or {}),
+        "priority": priority,
+    }
+    if model is not None:
+        fields["model"] = model
+    return fields
+
+
+def select_subject(
+    image: Buffer,
+    *,
+    outputs: Sequence[str] = ("alpha",),
+    format: str = "raw",
+    refine: str = "best",
+    edges: Mapping[str, float] | None = None,
+    decontaminate: float = 1.0,
+    band: float = 0.015,
+    priority: str = "interactive",
+    model: str | None = None,
+    id: str | None = None,
+) -> Message:
+    """A Select Subject request for ``image`` (a :func:`buffer` named ``image``).
+
+    ``edges`` maps smooth, feather, contrast, shift_edge to values (absent: 0);
+    ``model`` None means the engine's loaded model. See docs/protocol.md for ranges.
+    """
+    fields = _matte_fields(outputs, format, refine, edges, decontaminate, band, priority=priority, model=model)
+    return Message("select_subject", _fresh(id), fields=fields, buffers=[image])
+
+
+def plate_matte(
+    image: Buffer,
+    plate: Buffer,
+    *,
+    outputs: Sequence[str] = ("alpha",),
+    format: str = "raw",
+    refine: str = "best",
+    edges: Mapping[str, float] | None = None,
+    decontaminate: float = 1.0,
+    band: float = 0.015,
+    priority: str = "interactive",
+    model: str | None = None,
+    id: str | None = None,
+) -> Message:
+    """Select Subject with a clean plate: ``image`` and ``plate`` are :func:`buffer` s named
+    ``image`` and ``plate``; the other fields as for :func:`select_subject`."""
+    fields = _matte_fields(outputs, format, refine, edges, decontaminate, band, priority=priority, model=model)
+    return Message("plate_matte", _fresh(id), fields=fields, buffers=[image, plate])
+
+
+def soft_segments(
+    image: Buffer,
+    *,
+    count: int = DEFAULT_SEGMENTS,
+    masks: str = "stacked",
+    format: str = "raw",
+    priority: str = "interactive",
+    model: str | None = None,
+    id: str | None = None,
+) -> Message:
+    """A request to decompose ``image`` into ``count`` soft layers (buffers segment0…, largest first)."""
+    fields: dict[str, Any] = {"count": count, "masks": masks, "format": format, "priority": priority}
+    if model is not None:
+        fields["model"] = model
+    return Message("soft_segments", _fresh(id), fields=fields, buffers=[image])
+
+
+def trimap(
+    image: Buffer,
+    *,
+    band: float = 0.015,
+    format: str = "raw",
+    priority: str = "interactive",
+    model: str | None = None,
+    id: str | None = None,
+) -> Message:
+    """A request for the automatic trimap of ``image``."""
+    fields: dict[str, Any] = {"band": band, "format": format, "priority": priority}
+    if model is not None:
+        fields["model"] = model
+    return Message("trimap", _fresh(id), fields=fields, buffers=[image])
+
+
+def refine(
+    image: Buffer,
+    guide: Buffer,
+    *,
+    guide_kind: str = "trimap",
+    mode: str = "best",
+    outputs: Sequence[str] = ("alpha",),
+    format: str = "raw",
+    priority: str = "interactive",
+    id: str | None = None,
+) -> Message:
+    """A request to refine ``guide`` (a trimap or a rough mask, named ``guide``) into an alpha."""
+    fields = {"guide": guide_kind, "mode": mode, "outputs": list(outputs), "format": format, "priority": priority}
+    return Message("refine", _fresh(id), fields=fields, buffers=[image, guide])
+
+
+def adjust_edges(
+    result_id: str,
+    *,
+    edges: Mapping[str, float] | None = None,
+    decontaminate: float = 1.0,
+    outputs: Sequence[str] = ("alpha",),
+    format: str = "raw",
+    priority: str = "interactive",
+    id: str | None = None,
+) -> Message:
+    """A request to re-apply edge controls to the cached result ``result_id``."""
+    fields = {
+        "result": result_id,
+        "edges": _edges(edges),
+        "decontaminate": decontaminate,
+        "outputs": list(outputs),
+        "format": format,
+        "priority": priority,
+    }
+    return Message("adjust_edges", _fresh(id), fields=fields)
+
+
+def phone_cut(image: Buffer, *, preview_max: int = DEFAULT_PREVIEW_MAX, priority: str = "interactive",
+              id: str | None = None) -> Message:
+    """Cut out a phone photo's subject (``image``: jpeg, png or raw); the result's ``cut`` names the kept cut-out."""
+    return Message("phone_cut", _fresh(id), fields={"preview_max": preview_max, "priority": priority}, buffers=[image])
+
+
+def phone_paste(cut: str, photo: Buffer, *, target: str | None = None, name: str = DEFAULT_LAYER_NAME,
+                priority: str = "interactive", id: str | None = None) -> Message:
+    """Paste the cut-out ``cut`` where ``photo`` (a buffer named ``photo``: the editor's screen) points.
+
+    ``target``: an editor's client name (None: the last active editor).
+    """
+    fields: dict[str, Any] = {"cut": cut, "name": name, "priority": priority}
+    if target is not None:
+        fields["target"] = target
+    return Message("phone_paste", _fresh(id), fields=fields, buffers=[photo])
+
+
+def video_start(
+    *,
+    plate: Buffer | None = None,
+    outputs: Sequence[str] = ("alpha",),
+    format: str = "raw",
+    refine: str = DEFAULT_VIDEO_REFINE,
+    edges: Mapping[str, float] | None = None,
+    decontaminate: float = 1.0,
+    band: float = 0.015,
+    delay: bool = True,
+    smoothing: float = DEFAULT_SMOOTHING,
+    priority: str = "interactive",
+    model: str | None = None,
+    id: str | None = None,
+) -> Message:
+    """Open a video stream (its id is this request's id); ``plate``: an optional clean plate
+    (a :func:`buffer` named ``plate``). ``delay``: the one-frame-delay correction;
+    ``smoothing`` in [0, 1): motion-compensated smoothing (0: off). The other fields as for
+    :func:`select_subject` (``refine`` defaults to "fast" for video)."""
+    fields = _matte_fields(outputs, format, refine, edges, decontaminate, band,
+                           {"delay": bool(delay), "smoothing": smoothing}, priority=priority, model=model)
+    return Message("video_start", _fresh(id), fields=fields, buffers=[] if plate is None else [plate])
+
+
+def video_frame(stream: str, image: Buffer, *, id: str | None = None) -> Message:
+    """The next frame (``image``: a :func:`buffer` named ``image``) of the stream opened by video_start ``stream``."""
+    return Message("video_frame", _fresh(id), fields={"stream": stream}, buffers=[image])
+
+
+def video_end(stream: str, *, id: str | None = None) -> Message:
+    """No more frames for stream ``stream``: the engine answers the last one, then ends the job with ``result``."""
+    return Message("video_end", _fresh(id), fields={"stream": stream})
+
+
+def phone_link(*, id: str | None = None) -> Message:
+    """A request for the phone's pairing URL and its QR code."""
+    return Message("phone_link", _fresh(id))
+
+
+def models_list(*, id: str | None = None) -> Message:
+    """A request for the engine's models."""
+    return Message("models.list", _fresh(id))
+
+
+def status(*, id: str | None = None) -> Message:
+    """A request for the engine's state."""
+    return Message("status", _fresh(id))
+
+
+def cancel(job: str, *, id: str | None = None) -> Message:
+    """A request to cancel the job started by request ``job``."""
+    return Message("cancel", _fresh(id), fields={"job": job})
+
+
+def snapshot(ref: str, image: Buffer, *, document: Mapping[str, int], view: Mapping[str, int] | None = None,
+             id: str | None = None) -> Message:
+    """An editor's answer to ``canvas_snapshot`` ``ref``: the composite (``image``: rgb8 or png, named
+    ``image``), the document's full ``{width, height}`` and the canvas's place on the screen (or None)."""
+    fields = {"document": dict(document), "view": None if view is None else dict(view)}
+    return Message("snapshot", _fresh(id), ref, fields, [image])
+
+
+def placed(ref: str, *, delivery: str, ok: bool, message: str = "", id: str | None = None) -> Message:
+    """An editor's answer to ``place_layer`` ``ref``: whether delivery ``delivery`` is in the document."""
+    return Message("placed", _fresh(id), ref, {"delivery": delivery, "ok": bool(ok), "message": message})
+
