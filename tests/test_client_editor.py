@@ -1,10 +1,10 @@
-"""What the Krita and GIMP plug-ins share from wire.client.editor (phone paste, soft segments)."""
+"""What the Krita and GIMP plug-ins share from wire.editor for phone paste and soft segments."""
 
 from __future__ import annotations
 
 import pytest
 
-from wire.client.editor import Deliveries, answer_place_layer, snapshot_size, split_rgba
+from wire.editor import Deliveries, answer_place_layer, snapshot_size, split_rgba
 from wire.protocol import messages
 
 

@@ -466,7 +466,7 @@ def phone_scenario():
     def phone_side():
         try:
             sys.path.insert(0, os.path.expanduser("~/.config/GIMP/3.0/plug-ins/softcut_gimp"))
-            from softcut_plugin.client import SoftcutClient, raw_image
+            from softcut_plugin.wire.client import SoftcutClient, raw_image
 
             ow, oh = SPEC["object_size"]
             side = SPEC["photo_side"]

@@ -388,7 +388,7 @@ untouched_scenario("engine_dies", doc, port=spec["kill_port"],
 # photo of the screen; the plug-in's phone link answers the engine on Krita's GUI thread.
 import threading  # noqa: E402
 
-from softcut_krita.client import SoftcutClient, raw_image  # noqa: E402
+from softcut_krita.wire.client import SoftcutClient, raw_image  # noqa: E402
 
 PW, PH = spec["poster_size"]
 doc = new_document("phone", "RGBA", "U8", [("poster", 0, 0, PW, PH, "poster.rgba")], PW, PH)

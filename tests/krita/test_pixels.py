@@ -10,7 +10,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "plugins" / "krita"))
 from softcut_krita import pixels  # noqa: E402  (outside Krita the package registers nothing)
 
-from wire.client.editor import split_rgba  # noqa: E402  (vendored into the plug-in)
+from wire.editor import split_rgba  # noqa: E402  (vendored into the plug-in)
 
 
 def test_a_segment_splits_into_colours_and_alpha_that_krita_joins_back():

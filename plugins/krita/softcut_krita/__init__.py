@@ -1,8 +1,10 @@
 """Softcut for Krita: Select Subject (also with a clean plate), Remove Background, Cut Out, Refine Selection and
 Soft Segment Layers.
 
-Installed by ``softcut install-plugin krita``, which also puts the engine's
-standard-library client (``client``, ``protocol``, ``config``) inside this
+Krita's document I/O, dialogs and docker only: what every plug-in does alike (the requests
+of each action, failure texts, phone answers, plate files) comes from ``wire.editor``.
+Installed by ``softcut install-plugin krita``, which also copies the standard-library
+``wire`` package (protocol, client, editor; a link to it in the checkout) inside this
 package. Outside Krita (unit tests of :mod:`.pixels`) nothing is registered.
 """
 

@@ -18,24 +18,22 @@ from PyQt5.QtCore import QObject, QProcess, pyqtSignal
 from PyQt5.QtGui import QIcon
 
 from . import animation, document, plate
-from .wire import config
-from .wire.client import EngineError, EngineUnavailable, JobCancelledError, raw_image
-from .wire.client.editor import SEGMENT_GROUP, split_rgba
-from .wire.client.models import ModelChoice, model_choices, pick
-from .wire.protocol import messages
-from .wire.protocol.errors import ErrorCode
-from .wire.protocol.schemas import DEFAULT_SEGMENTS, SEGMENTS_MAX, SEGMENTS_MIN
 from .phone import PhoneLink
+from .wire import config, editor
+from .wire.client import EngineError, EngineUnavailable, JobCancelledError, raw_image
+from .wire.client.models import ModelChoice, model_choices
+from .wire.editor import NOT_ON_LAN, START_COMMAND, MatteOptions, Refused
+from .wire.protocol import messages
+from .wire.protocol.schemas import DEFAULT_SEGMENTS
 from .worker import EngineWorker, FrameFeed
 
-OUTPUTS = ("selection", "mask", "layer")
+UNCHANGED = "the document was not changed"
 OUTPUT_LABELS = (("selection", "Selection"), ("mask", "Transparency mask"), ("layer", "New layer (cut-out)"))
 ANIMATION_OUTPUTS = (("mask", "Animated transparency mask"), ("layer", "New animated layer (cut-outs)"))
 ANIMATION_MASK, ANIMATION_LAYER = "Softcut subject (animated)", "Softcut cut-out (animated)"
 STREAM_WINDOW = 4  # frames the client sends ahead of the mattes it has received
 FEED_AHEAD = 2  # frames read from Krita ahead of what the client has taken
 SETTINGS = "softcut"
-START_COMMAND = "softcut serve"
 
 
 @dataclass
@@ -73,7 +71,7 @@ class Controller(QObject):
         self.worker = EngineWorker(host, port, parent=self)
         self.merged = app.readSetting(SETTINGS, "source", "layer") == "merged"
         self.refine_mode = app.readSetting(SETTINGS, "refine", "best")
-        self._segment_count = _segment_count(app.readSetting(SETTINGS, "segments", str(DEFAULT_SEGMENTS)))
+        self._segment_count = editor.stored_count(app.readSetting(SETTINGS, "segments", str(DEFAULT_SEGMENTS)))
         self.welcome: dict[str, Any] | None = None
         self.models: list[ModelChoice] = []
         """The engine's model choice, from its welcome (empty until connected)."""
@@ -108,9 +106,9 @@ class Controller(QObject):
 
     @property
     def model(self) -> str | None:
-        """The model requests name: the user's pick while the engine offers it, else its default
-        (None before the first connection: the engine then runs its default)."""
-        return pick(self.models, self.chosen_model)
+        """The model requests name: the user's pick while the engine offers it; None for the engine's
+        default (and before the first connection), which the engine runs when none is named."""
+        return editor.requested_model(self.models, self.chosen_model)
 
     def start_engine(self) -> bool:
         """Start ``softcut serve`` in the background (when it is on PATH)."""
@@ -132,7 +130,7 @@ class Controller(QObject):
 
     @segment_count.setter
     def segment_count(self, count: int) -> None:
-        count = _checked_count(count)
+        count = editor.checked_count(count)
         if count != self._segment_count:
             self._segment_count = count
             Krita.instance().writeSetting(SETTINGS, "segments", str(count))
@@ -152,13 +150,12 @@ class Controller(QObject):
 
         def failed(exc: Exception) -> None:
             if isinstance(exc, EngineError) and exc.code == "not_found":
-                self._say(f"the engine is not on the local network: restart it with `{START_COMMAND} --lan` "
-                          "to paste from a phone")
+                self._say(NOT_ON_LAN)
             else:
                 self._failed(exc)
             self.finished.emit(False)
 
-        self.worker.submit(lambda job_id: messages.phone_link(id=job_id), done, failed)
+        self.worker.submit(lambda ask: ask(messages.phone_link()), done, failed)
         return True
 
     # ── actions ───────────────────────────────────────────────────────────────
@@ -185,8 +182,7 @@ class Controller(QObject):
     def _select_subject(self, output: str, edges: dict[str, float] | None, read_plate=None) -> bool:
         """Select Subject into ``output``; with ``read_plate(doc)`` (the plate buffer, or PlateError or
         DocumentError saying why there is none) as plate_matte."""
-        if output not in OUTPUTS:
-            raise ValueError(f"output: expected one of {OUTPUTS}; got {output!r}")
+        options = MatteOptions(output, self.refine_mode, dict(edges or {}), model=self.model)  # checks output
         doc, source = self._read(merged=self.merged)
         if source is None:
             return False
@@ -195,24 +191,15 @@ class Controller(QObject):
             try:
                 plate_buffer = read_plate(doc)
             except (plate.PlateError, document.DocumentError) as exc:
-                self._say(f"{exc}; the document was not changed")
+                self._say(f"{exc}; {UNCHANGED}")
                 return False
-        wanted = ["alpha", "foreground"] if output == "layer" else ["alpha"]
-        image = raw_image(source.width, source.height, "rgba8", source.rgba)
-        edges = dict(edges or {})
-
-        def make(job_id: str):
-            if plate_buffer is None:
-                return messages.select_subject(image, outputs=wanted, refine=self.refine_mode, edges=edges,
-                                               model=self.model, id=job_id)
-            return messages.plate_matte(image, plate_buffer, outputs=wanted, refine=self.refine_mode, edges=edges,
-                                        model=self.model, id=job_id)
+        image = editor.image_buffer(source.width, source.height, source.rgba)
 
         def insert(result) -> None:
             how = "" if plate_buffer is None else _alignment_note(result.fields.get("alignment"))
             self._insert(doc, source, output, result, how=how)
 
-        return self._start(make, insert, source)
+        return self._start(lambda ask: editor.select_subject(ask, image, options, plate=plate_buffer), insert, source)
 
     def _plate(self, doc, layer_id, path: str | None):
         """The plate buffer (named "plate") from a file, or from a layer of ``doc`` other than the one
@@ -230,39 +217,37 @@ class Controller(QObject):
             raise plate.PlateError(f"'{node.name()}' is the image Softcut cuts the subject from: the clean plate "
                                    "must be another layer (or an image file) showing the scene without the subject")
         layer = document.read_layer(doc, node)
-        return raw_image(layer.width, layer.height, "rgba8", layer.rgba, name=plate.PLATE)
+        return editor.plate_pixels(layer.width, layer.height, layer.rgba)
 
-    def refine_selection(self) -> bool:
-        """The current selection, taken as a rough mask, refined into a soft selection."""
+    def refine_selection(self, edges: dict[str, float] | None = None) -> bool:
+        """The current selection, taken as a rough mask, refined into a soft selection: ``refine``, then
+        ``adjust_edges`` with ``edges`` (the docker's sliders) when one is set, as every editor does."""
+        options = MatteOptions("selection", self.refine_mode, dict(edges or {}))
         doc, source = self._read(merged=self.merged)
         if source is None:
             return False
         try:
             rough = document.read_selection(doc, (source.x, source.y, source.width, source.height))
-        except document.DocumentError as exc:
-            self._say(str(exc))
+            editor.check_guide(rough)
+        except (document.DocumentError, Refused) as exc:
+            self._say(f"{exc}; {UNCHANGED}")
             return False
-        image = raw_image(source.width, source.height, "rgba8", source.rgba)
-        guide = raw_image(source.width, source.height, "grey8", rough, name="guide")
-
-        def make(job_id: str):
-            return messages.refine(image, guide, guide_kind="mask", mode=self.refine_mode, id=job_id)
-
-        return self._start(make, lambda result: self._insert(doc, source, "selection", result), source)
+        image = editor.image_buffer(source.width, source.height, source.rgba)
+        guide = editor.guide_buffer(source.width, source.height, rough)
+        return self._start(lambda ask: editor.refine_selection(ask, image, guide, options),
+                           lambda result: self._insert(doc, source, "selection", result), source)
 
     def soft_segments(self, count: int | None = None) -> bool:
         """Soft Segment Layers: the merged image as ``count`` soft layers (default: :attr:`segment_count`)
         in a new group at the top of the stack, which looks like the image. One undo step."""
-        count = self.segment_count if count is None else _checked_count(count)
+        count = self.segment_count if count is None else editor.checked_count(count)
         doc, source = self._read(merged=True)
         if source is None:
             return False
-        image = raw_image(source.width, source.height, "rgba8", source.rgba)
-
-        def make(job_id: str):
-            return messages.soft_segments(image, count=count, masks="stacked", model=self.model, id=job_id)
-
-        return self._start(make, lambda result: self._insert_segments(doc, source, result), source)
+        image = editor.image_buffer(source.width, source.height, source.rgba)
+        model = self.model
+        return self._start(lambda ask: editor.soft_segments(ask, image, count, model),
+                           lambda result: self._insert_segments(doc, source, result), source)
 
     def select_subject_in_animation(self, output: str = "mask", refine: str | None = None) -> bool:
         """Select Subject in Animation: every keyframe of the active animated paint layer inside the
@@ -283,7 +268,7 @@ class Controller(QObject):
         try:
             source = animation.plan(doc)
         except document.DocumentError as exc:
-            self._say(f"{exc}; the document was not changed")
+            self._say(f"{exc}; {UNCHANGED}")
             return False
         reader = animation.FrameReader(doc, source)
         w, h = source.rect[2:]
@@ -334,12 +319,9 @@ class Controller(QObject):
         if self.worker.busy:
             self._pending_edges = dict(edges)  # applied when the running request ends
             return True
-        wanted = ["alpha", "foreground"] if last.output == "layer" else ["alpha"]
-
-        def make(job_id: str):
-            return messages.adjust_edges(last.result_id, edges=edges, outputs=wanted, id=job_id)
-
-        return self._start(make, lambda result: self._rewrite(last, result), None, quiet=True)
+        edges = dict(edges)
+        return self._start(lambda ask: editor.adjust_edges(ask, last.result_id, last.output, edges),
+                           lambda result: self._rewrite(last, result), None, quiet=True)
 
     # ── plumbing ──────────────────────────────────────────────────────────────
 
@@ -363,9 +345,9 @@ class Controller(QObject):
             self._say(str(exc))
             return doc, None
 
-    def _start(self, make, on_result, source, *, quiet: bool = False) -> bool:
-        """Send the message ``make(job_id)``; its result goes in with ``on_result(result)``."""
-        return self._request(lambda done, failed, progress: self.worker.submit(make, done, failed, progress),
+    def _start(self, flow, on_result, source, *, quiet: bool = False) -> bool:
+        """Run ``flow(ask)`` (a :mod:`.wire.editor` flow); its result goes in with ``on_result(result)``."""
+        return self._request(lambda done, failed, progress: self.worker.submit(flow, done, failed, progress),
                              on_result, source, quiet=quiet)
 
     def _request(self, send, on_result, source, *, quiet: bool = False, on_end=None) -> bool:
@@ -381,8 +363,8 @@ class Controller(QObject):
             try:
                 on_result(result)
                 ok = True
-            except document.DocumentError as exc:
-                self._say(f"the result could not be inserted: {exc}")
+            except (document.DocumentError, ValueError) as exc:
+                self._say(editor.not_inserted(exc))
             self._end(ok)
 
         def failed(exc: Exception) -> None:
@@ -409,16 +391,7 @@ class Controller(QObject):
     def _failed(self, exc: Exception) -> None:
         if isinstance(exc, EngineUnavailable):
             self.status.emit("not connected")
-            self._say(f"the Softcut engine is not reachable ({exc}). Start it with `{START_COMMAND}`; "
-                      "the document was not changed")
-        elif isinstance(exc, JobCancelledError):
-            self._say("cancelled; the document was not changed")
-        elif isinstance(exc, EngineError) and exc.code == ErrorCode.ALIGNMENT_FAILED:
-            self._say(f"{exc.message.rstrip('. ')}; the document was not changed")
-        elif isinstance(exc, EngineError):
-            self._say(f"the engine could not do it: {exc.message} ({exc.code}); the document was not changed")
-        else:
-            self._say(f"Softcut failed: {exc}; the document was not changed")
+        self._say(editor.failure(exc, UNCHANGED))
 
     def _say(self, text: str) -> None:
         self.last_message = text
@@ -452,11 +425,10 @@ class Controller(QObject):
     def _insert_segments(self, doc, source: document.SourceImage, result) -> None:
         """The engine's segment0… (RGBA8: colours, stacking mask) as layers "Segment 1"… (bottom up) in a new group."""
         rect = (source.x, source.y, source.width, source.height)
-        count = int(result.fields["count"])
-        layers = [(f"Segment {k + 1}", *split_rgba(result.buffers[f"segment{k}"])) for k in range(count)]
-        document.add_layer_group(doc, rect, layers, name=SEGMENT_GROUP)
+        layers = [(name, *editor.split_rgba(rgba)) for name, rgba in editor.segment_layers(result)]
+        document.add_layer_group(doc, rect, layers, name=editor.SEGMENT_GROUP)
         self.last = None  # the edge sliders have nothing to adjust in soft segments
-        self._say(f"{count} soft segment layers added in the group '{SEGMENT_GROUP}'")
+        self._say(f"{len(layers)} soft segment layers added in the group '{editor.SEGMENT_GROUP}'")
 
     def _rewrite(self, last: Inserted, result) -> None:
         alpha = result.buffers["alpha"]
@@ -474,22 +446,6 @@ class Controller(QObject):
                 document.write_mask(last.doc, masks[0], last.rect, alpha)
             else:
                 raise document.DocumentError("the cut-out layer has no mask to adjust")
-
-
-def _checked_count(count) -> int:
-    """``count`` as a number of soft segment layers (2–10); ValueError when it is not one."""
-    count = int(count)
-    if not SEGMENTS_MIN <= count <= SEGMENTS_MAX:
-        raise ValueError(f"count: expected {SEGMENTS_MIN}–{SEGMENTS_MAX} layers; got {count}")
-    return count
-
-
-def _segment_count(text: str) -> int:
-    """A stored layer count, back to the default when it is not one."""
-    try:
-        return _checked_count(text)
-    except ValueError:
-        return DEFAULT_SEGMENTS
 
 
 def _alignment_note(alignment: dict[str, Any] | None) -> str:

@@ -75,7 +75,7 @@ class SoftcutDocker(DockWidget):
         self.select = QPushButton("Select Subject")
         self.select.clicked.connect(lambda: self.ctl.select_subject(self.output.currentData(), self.edges()))
         self.refine = QPushButton("Refine Selection")
-        self.refine.clicked.connect(self.ctl.refine_selection)
+        self.refine.clicked.connect(lambda: self.ctl.refine_selection(self.edges()))
         row = QHBoxLayout()
         row.addWidget(self.select)
         row.addWidget(self.refine)

@@ -22,9 +22,9 @@ from PyQt5.QtCore import QObject, QTimer, pyqtSignal
 from PyQt5.QtGui import QColor, QImage, QPainter
 
 from . import document, pixels
-from .wire.client import EngineUnavailable, SoftcutClient, raw_image
-from .wire.client.editor import Deliveries, answer_place_layer, snapshot_size
+from .wire.client import EngineUnavailable, SoftcutClient
 from .wire.client.transport import TransportError
+from .wire.editor import Deliveries, PhoneAnswers
 
 log = logging.getLogger(__name__)
 
@@ -35,17 +35,15 @@ SETTINGS = "softcut"
 DELIVERED_KEY = "phone_delivered"
 
 
-def snapshot(doc, request) -> dict:
-    """The ``snapshot`` answer for ``doc``: its composite on white, rgb8, scaled to the request's max_side."""
-    width, height = snapshot_size(doc.width(), doc.height(), request)
+def render(doc, width: int, height: int) -> tuple[int, int, bytes]:
+    """``doc``'s composite on white, about ``width`` × ``height``: (width, height, rgb8) as made."""
     thumb = doc.thumbnail(width, height)
     canvas = QImage(thumb.width(), thumb.height(), QImage.Format_RGB888)
     canvas.fill(QColor(255, 255, 255))
     painter = QPainter(canvas)
     painter.drawImage(0, 0, thumb)
     painter.end()
-    image = raw_image(canvas.width(), canvas.height(), "rgb8", pixels.qimage_bytes(canvas))
-    return {"document": {"width": doc.width(), "height": doc.height()}, "view": None, "buffers": [image]}
+    return canvas.width(), canvas.height(), pixels.qimage_bytes(canvas)
 
 
 class PhoneLink(QObject):
@@ -55,10 +53,11 @@ class PhoneLink(QObject):
 
     def __init__(self, host: str, port: int, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self.client = self._client(host, port)
         app = Krita.instance()
-        self.deliveries = Deliveries(lambda: app.readSetting(SETTINGS, DELIVERED_KEY, "[]"),
-                                     lambda text: app.writeSetting(SETTINGS, DELIVERED_KEY, text))
+        deliveries = Deliveries(lambda: app.readSetting(SETTINGS, DELIVERED_KEY, "[]"),
+                                lambda text: app.writeSetting(SETTINGS, DELIVERED_KEY, text))
+        self.answers = PhoneAnswers(deliveries, self._size, lambda w, h: render(self._document(), w, h), self._insert)
+        self.client = self._client(host, port)
         self._timer = QTimer(self)
         self._timer.timeout.connect(self._poll)
 
@@ -74,11 +73,8 @@ class PhoneLink(QObject):
             self.client = self._client(host, port)
 
     def _client(self, host: str, port: int) -> SoftcutClient:
-        return SoftcutClient(
-            # short: connecting happens on Krita's GUI thread, every few seconds while no engine answers
-            host, port, name="softcut-krita", timeout=LINK_TIMEOUT_S, cutout_format="rgba8",
-            accepts={"canvas_snapshot": self._snapshot, "place_layer": self._place},
-        )
+        # short: connecting happens on Krita's GUI thread, every few seconds while no engine answers
+        return self.answers.client(host, port, name="softcut-krita", timeout=LINK_TIMEOUT_S)
 
     def _poll(self) -> None:
         try:
@@ -99,16 +95,10 @@ class PhoneLink(QObject):
             raise LookupError("no document is open in Krita")
         return doc
 
-    def _snapshot(self, request) -> dict:
-        return snapshot(self._document(), request)
+    def _size(self) -> tuple[int, int]:
+        doc = self._document()
+        return doc.width(), doc.height()
 
-    def _place(self, request) -> dict:
-        def size() -> tuple[int, int]:
-            doc = self._document()
-            return doc.width(), doc.height()
-
-        def insert(name: str, x: int, y: int, width: int, height: int, rgba: bytes) -> None:
-            document.add_top_layer(self._document(), name, (x, y, width, height), rgba)
-            self.placed.emit(f'phone cut-out "{name}" pasted at ({x}, {y})')
-
-        return answer_place_layer(request, self.deliveries, size, insert)
+    def _insert(self, name: str, x: int, y: int, width: int, height: int, rgba: bytes) -> None:
+        document.add_top_layer(self._document(), name, (x, y, width, height), rgba)
+        self.placed.emit(f'phone cut-out "{name}" pasted at ({x}, {y})')

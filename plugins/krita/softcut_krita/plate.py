@@ -13,12 +13,9 @@ from pathlib import Path
 from PyQt5.QtGui import QImage, QImageReader
 
 from . import pixels
-from .wire.client import jpeg_image, png_image, raw_image
-from .wire.protocol.codec import PNG_SIGNATURE
+from .wire.editor import plate_file, plate_pixels
 
-PLATE = "plate"  # the buffer's name in plate_matte
 FILE_FILTER = "Images (*.png *.jpg *.jpeg *.tif *.tiff *.bmp *.webp);;All files (*)"
-JPEG_SIGNATURE = b"\xff\xd8\xff"
 
 
 class PlateError(Exception):
@@ -26,7 +23,7 @@ class PlateError(Exception):
 
 
 def from_file(path: str):
-    """The image file at ``path`` as a buffer named "plate" (png, jpeg, or rgba8 decoded by Qt).
+    """The image file at ``path`` as the plate buffer (png, jpeg, or rgba8 decoded by Qt).
 
     Raises :class:`PlateError`, saying why, when the file cannot be read or is not an image.
     """
@@ -36,12 +33,11 @@ def from_file(path: str):
     except OSError as exc:
         raise PlateError(f"the clean plate file '{name}' cannot be read ({exc.strerror or exc})") from None
     try:
-        if data.startswith(PNG_SIGNATURE):
-            return png_image(data, name=PLATE)
-        if data.startswith(JPEG_SIGNATURE):
-            return jpeg_image(data, name=PLATE)
+        buffer = plate_file(data, f"'{name}'")
     except ValueError as exc:
-        raise PlateError(f"the clean plate file '{name}' is damaged ({exc})") from None
+        raise PlateError(str(exc)) from None
+    if buffer is not None:
+        return buffer
     reader = QImageReader(path)
     reader.setAutoTransform(True)
     image = reader.read()
@@ -52,6 +48,6 @@ def from_file(path: str):
 
 
 def from_qimage(image: QImage):
-    """A QImage (any format) as an rgba8 buffer named "plate" (straight alpha)."""
+    """A QImage (any format) as the plate buffer: rgba8, straight alpha."""
     image = image.convertToFormat(QImage.Format_RGBA8888)
-    return raw_image(image.width(), image.height(), "rgba8", pixels.qimage_bytes(image), name=PLATE)
+    return plate_pixels(image.width(), image.height(), pixels.qimage_bytes(image))

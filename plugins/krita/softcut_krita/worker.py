@@ -15,8 +15,10 @@ from typing import Any
 
 from PyQt5.QtCore import QObject, QTimer
 
-from .wire.client import EngineUnavailable, JobCancelledError, SoftcutClient
+from .wire.client import EngineUnavailable, JobCancelledError, Result, SoftcutClient
 from .wire.protocol.messages import Message
+
+Ask = Callable[[Message], Result]
 
 POLL_MS = 30
 _ids = itertools.count(1)
@@ -42,6 +44,7 @@ class EngineWorker(QObject):
         # the running request: (job id, on_done, on_error, on_progress)
         self._job: tuple[str, Callable, Callable, Callable | None] | None = None
         self._cancel_wanted: str | None = None  # a job to cancel once its connection is up
+        self._request: str | None = None  # the id of the running job's request now at the engine
         self._stop: threading.Event | None = None  # set to stop the running stream (see :meth:`stream`)
 
     @property
@@ -57,15 +60,16 @@ class EngineWorker(QObject):
 
     def submit(
         self,
-        make_message: Callable[[str], Message] | None,
+        flow: Callable[[Ask], Any] | None,
         on_done: Callable[[Any], None],
         on_error: Callable[[Exception], None],
         on_progress: Callable[[float, str], None] | None = None,
         *,
         timeout: float = 600.0,
     ) -> str:
-        """Send ``make_message(job_id)`` (None: just connect and return the welcome) on a thread."""
-        return self._begin(lambda job_id: self._run(job_id, make_message, timeout), on_done, on_error, on_progress)
+        """Run ``flow(ask)`` on a thread (None: just connect and return the welcome): ``ask(message)``
+        sends one request and waits for its result, as :mod:`.wire.editor`'s flows take it."""
+        return self._begin(lambda job_id: self._run(job_id, flow, timeout), on_done, on_error, on_progress)
 
     def stream(
         self,
@@ -99,18 +103,18 @@ class EngineWorker(QObject):
     def cancel(self) -> None:
         """Ask the engine to stop the running request (the reply comes as JobCancelledError).
 
-        Before the request has reached the engine, the cancel goes out with its first progress report.
-        A stream (:meth:`stream`) stops at its next frame.
+        A request not yet at the engine gets the cancel with its first progress report; a flow's
+        next request is not sent. A stream (:meth:`stream`) stops at its next frame.
         """
-        job, client = self._job, self._client
+        job, client, request = self._job, self._client, self._request
         if job is None:
             return
         if self._stop is not None:
             self._stop.set()
             return
         self._cancel_wanted = job[0]
-        if client is not None:
-            threading.Thread(target=self._cancel, args=(client, job[0]), daemon=True).start()
+        if client is not None and request is not None:
+            threading.Thread(target=self._cancel, args=(client, request), daemon=True).start()
 
     def close(self) -> None:
         client, self._client = self._client, None
@@ -135,18 +139,34 @@ class EngineWorker(QObject):
                 self._client = None  # reconnect on the next request
             self._events.put((job_id, "error", exc))
 
-    def _run(self, job_id: str, make_message, timeout: float) -> None:
+    def _run(self, job_id: str, flow, timeout: float) -> None:
         def work(client: SoftcutClient):
-            if make_message is None:
+            if flow is None:
                 return client.welcome
 
-            def progress(fraction: float, stage: str) -> None:
+            def ask(message: Message) -> Result:
+                if self._cancel_wanted == job_id:  # cancelled between two requests of the flow
+                    raise JobCancelledError("cancelled")
+
+                sent = []  # the cancel, once
+
+                def progress(fraction: float, stage: str) -> None:
+                    if self._cancel_wanted == job_id and not sent:
+                        sent.append(True)
+                        self._cancel(client, message.id)
+                    self._events.put((job_id, "progress", (fraction, stage)))
+
+                self._request = message.id
+                try:
+                    return client.request(message, progress=progress, timeout=timeout)
+                finally:
+                    self._request = None
+
+            try:
+                return flow(ask)
+            finally:
                 if self._cancel_wanted == job_id:
                     self._cancel_wanted = None
-                    self._cancel(client, job_id)
-                self._events.put((job_id, "progress", (fraction, stage)))
-
-            return client.request(make_message(job_id), progress=progress, timeout=timeout)
 
         self._outcome(job_id, work)
 

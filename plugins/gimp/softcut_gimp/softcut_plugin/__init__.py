@@ -1,8 +1,9 @@
-"""Softcut's GIMP 3 plug-in package.
+"""Softcut's GIMP 3 plug-in package: GIMP's document I/O and dialogs only.
 
 ``procedures`` registers the PDB procedures and their dialog, ``actions`` runs
-one (read, request, insert), ``document`` is the only code that reads or writes
-GIMP images, ``pixels`` holds pure byte-layout helpers. ``config``,
-``protocol`` and ``client`` are the engine's standard-library client, copied in
-by ``softcut install-plugin gimp``.
+one (read, request, insert), ``phone`` receives phone cut-outs, ``document`` is the
+only code that reads or writes GIMP images, ``pixels`` holds pure byte-layout helpers.
+What every plug-in does alike (the requests of each action, failure texts, phone
+answers, plate files) comes from ``wire.editor``: ``wire`` is the standard-library
+package ``softcut install-plugin gimp`` copies in (a link to it in the checkout).
 """

@@ -18,24 +18,16 @@ import gi
 gi.require_version("Gimp", "3.0")
 from gi.repository import Gimp  # noqa: E402
 
-from . import document, pixels  # noqa: E402
+from . import document  # noqa: E402
 from .wire import config  # noqa: E402
-from .wire.client import (ClientError, EngineError, EngineUnavailable, JobCancelledError, SoftcutClient,  # noqa: E402
-                     jpeg_image, png_image, raw_image)
-from .wire.client.editor import SEGMENT_GROUP  # noqa: E402
-from .wire.protocol import messages  # noqa: E402
-from .wire.protocol.errors import ErrorCode  # noqa: E402
+from .wire.client import ClientError, SoftcutClient  # noqa: E402
+from .wire.editor import (SEGMENT_GROUP, MatteOptions, Refused, check_guide, failure, guide_buffer,  # noqa: E402
+                          image_buffer, not_inserted, not_reachable, refine_selection, segment_layers, select_subject,
+                          soft_segments)
 from .wire.protocol.schemas import DEFAULT_SEGMENTS  # noqa: E402
 
-START_COMMAND = "softcut serve"
 UNCHANGED = "the image was not changed"
-
-
-class Refused(Exception):
-    """The procedure did nothing; the message is for the user."""
-
-
-SEGMENT_LAYER = "Segment {number}"  # numbered from 1, the bottom layer (the engine's segment0, the largest)
+CLIENT_NAME = "softcut-gimp"
 
 
 @dataclass(frozen=True)
@@ -46,17 +38,14 @@ class Engine:
     port: int = config.DEFAULT_PORT
 
 
-@dataclass
+@dataclass(frozen=True)
 class Options:
-    """A Select Subject procedure's parameters (see :mod:`.procedures` for their ranges)."""
+    """A Select Subject procedure's parameters (see :mod:`.procedures` for their ranges): the
+    matte's, whether the visible image is read (``merged``), the engine."""
 
-    output: str = "selection"  # "selection", "mask" or "layer" (GIMP's choice argument checks it)
+    matte: MatteOptions = field(default_factory=MatteOptions)
     merged: bool = False
-    quality: str = "best"
-    edges: dict = field(default_factory=dict)
-    decontaminate: float = 1.0
     engine: Engine = Engine()
-    model: str | None = None  # a model the engine lists; None: its default
 
 
 @dataclass(frozen=True)
@@ -77,22 +66,27 @@ class PlateChoice:
     file: object = None
 
 
-def run(image, drawables, options: Options, *, refine_selection: bool = False) -> None:
-    """Run Select Subject (or Refine Selection) into ``options.output``, as one undo group.
+def run(image, drawables, options: Options, *, guided: bool = False) -> None:
+    """Run Select Subject (or, ``guided``, Refine Selection: the selection is the guide) into the output,
+    as one undo group.
 
     Raises :class:`Refused` with a message for the user: the image is untouched when
     the image cannot be used or the engine fails (the message says so).
     """
-    source, guide = _read_subject(image, drawables, options, refine_selection=refine_selection)
-    if guide is not None and pixels.is_blank(guide):
-        raise Refused(f"nothing is selected over the layer: draw a rough selection around the subject first; {UNCHANGED}")
-
-    buffers = _ask(options.engine, lambda engine, progress: _matte(engine, progress, source, guide, options))
-    _edit(image, lambda: _insert(image, source, options.output, buffers))
+    source, guide = _read_subject(image, drawables, options, guided=guided)
+    picture = image_buffer(source.width, source.height, source.rgba)
+    if guide is None:
+        result = _ask(options.engine, lambda ask: select_subject(ask, picture, options.matte))
+    else:
+        with _reading():
+            check_guide(guide)
+        rough = guide_buffer(source.width, source.height, guide)
+        result = _ask(options.engine, lambda ask: refine_selection(ask, picture, rough, options.matte))
+    _edit(image, lambda: _insert(image, source, options.matte.output, result.buffers))
 
 
 def run_plate(image, drawables, options: Options, plate: PlateChoice) -> None:
-    """Select Subject with Clean Plate into ``options.output``, as one undo group.
+    """Select Subject with Clean Plate into the output, as one undo group.
 
     The image sent is Select Subject's (the same source, rectangle and checks); the plate
     is ``plate.file`` when given, else the whole of ``plate.layer`` at its own size.
@@ -105,28 +99,22 @@ def run_plate(image, drawables, options: Options, plate: PlateChoice) -> None:
     source, _ = _read_subject(image, drawables, options)
     with _reading():
         if plate.file is not None:
-            got = document.read_plate_file(plate.file)
+            buffer = document.read_plate_file(plate.file)
         else:
             document.check_plate_layer(image, source, plate.layer, options.merged)
-            got = document.read_plate_layer(plate.layer)
-        buffer = _plate_buffer(got)
-
-    def ask(engine: SoftcutClient, progress) -> object:
-        return engine.plate_matte(_image(source), buffer, outputs=_outputs(options), refine=options.quality,
-                                  edges=options.edges, decontaminate=options.decontaminate, model=options.model,
-                                  progress=progress)
-
-    buffers = _ask(options.engine, ask)
-    _edit(image, lambda: _insert(image, source, options.output, buffers))
+            buffer = document.read_plate_layer(plate.layer)
+    picture = image_buffer(source.width, source.height, source.rgba)
+    result = _ask(options.engine, lambda ask: select_subject(ask, picture, options.matte, plate=buffer))
+    _edit(image, lambda: _insert(image, source, options.matte.output, result.buffers))
 
 
-def _read_subject(image, drawables, options: Options, *, refine_selection: bool = False):
+def _read_subject(image, drawables, options: Options, *, guided: bool = False):
     """Select Subject's source (and, for Refine Selection, the selection as its guide), checked
-    for ``options.output``; a :class:`document.DocumentError` becomes :class:`Refused`."""
+    for the output; a :class:`document.DocumentError` becomes :class:`Refused`."""
     with _reading():
         source = document.read_source(image, drawables, options.merged)
-        guide = document.read_selection(image, source.rect) if refine_selection else None
-        if options.output == "mask":  # known before the engine runs, so it does not run for nothing
+        guide = document.read_selection(image, source.rect) if guided else None
+        if options.matte.output == "mask":  # known before the engine runs, so it does not run for nothing
             if source.layer is None:
                 raise document.DocumentError("select the one layer the mask belongs to")
             document.check_can_take_mask(source.layer)
@@ -135,24 +123,12 @@ def _read_subject(image, drawables, options: Options, *, refine_selection: bool 
 
 @contextmanager
 def _reading() -> Iterator[None]:
-    """Reading the image (nothing written yet): a :class:`document.DocumentError` becomes
-    :class:`Refused`, its message saying the image was not changed."""
+    """Reading the image (nothing written yet): a :class:`document.DocumentError` or a refusal
+    becomes :class:`Refused`, its message saying the image was not changed."""
     try:
         yield
-    except document.DocumentError as exc:
+    except (document.DocumentError, Refused) as exc:
         raise Refused(f"{exc}; {UNCHANGED}") from exc
-
-
-def _plate_buffer(plate: document.Plate):
-    """The request's ``plate`` buffer: raw rgba8 pixels, or a PNG or JPEG file as it is."""
-    try:
-        if plate.format == "png":
-            return png_image(plate.data, name="plate")
-        if plate.format == "jpeg":
-            return jpeg_image(plate.data, name="plate")
-    except ValueError as exc:
-        raise document.DocumentError(f"the plate file “{plate.name}” is not a readable image ({exc})") from exc
-    return raw_image(plate.width, plate.height, "rgba8", plate.data, name="plate")
 
 
 def run_segments(image, drawables, options: SegmentOptions) -> None:
@@ -163,15 +139,10 @@ def run_segments(image, drawables, options: SegmentOptions) -> None:
     """
     with _reading():
         source = document.read_source(image, drawables, merged=True)
-
-    def ask(engine: SoftcutClient, progress) -> object:
-        return engine.soft_segments(_image(source), count=options.count, masks="stacked", model=options.model,
-                                    progress=progress)
-
-    buffers = _ask(options.engine, ask)
-    segments = [bytes(buffers[f"segment{k}"]) for k in range(len(buffers))]
-    _edit(image, lambda: document.add_segment_group(image, source.rect, segments, source.rgba, SEGMENT_GROUP,
-                                                    SEGMENT_LAYER))
+    picture = image_buffer(source.width, source.height, source.rgba)
+    result = _ask(options.engine, lambda ask: soft_segments(ask, picture, options.count, options.model))
+    segments = segment_layers(result)
+    _edit(image, lambda: document.add_segment_group(image, source.rect, segments, source.rgba, SEGMENT_GROUP))
 
 
 def _edit(image, insert: Callable[[], object]) -> None:
@@ -180,42 +151,14 @@ def _edit(image, insert: Callable[[], object]) -> None:
     try:
         insert()
     except document.DocumentError as exc:
-        raise Refused(f"the result could not be inserted: {exc}") from exc
+        raise Refused(not_inserted(exc)) from exc
     finally:
         image.undo_group_end()
         Gimp.displays_flush()
 
 
-def _image(source: document.Source):
-    """The request's ``image`` buffer: what was read (rgba8)."""
-    return raw_image(source.width, source.height, "rgba8", source.rgba)
-
-
-def _outputs(options: Options) -> list:
-    """The buffers the insertion needs: ``alpha``, and ``foreground`` for a new layer."""
-    return ["alpha", "foreground"] if options.output == "layer" else ["alpha"]
-
-
-def _matte(engine: SoftcutClient, progress, source: document.Source, guide: bytes | None, options: Options):
-    """Select Subject's (or Refine Selection's) request(s); the result with ``alpha`` (and ``foreground``)."""
-    outputs = _outputs(options)
-    image = _image(source)
-    if guide is None:
-        return engine.request(messages.select_subject(
-            image, outputs=outputs, refine=options.quality, edges=options.edges,
-            decontaminate=options.decontaminate, model=options.model), progress=progress)
-    rough = raw_image(source.width, source.height, "grey8", guide, name="guide")
-    result = engine.request(messages.refine(image, rough, guide_kind="mask", mode=options.quality,
-                                            outputs=outputs), progress=progress)
-    if any(options.edges.values()) or options.decontaminate != 1.0:
-        result = engine.request(messages.adjust_edges(
-            result.result_id, edges=options.edges, decontaminate=options.decontaminate,
-            outputs=outputs), progress=progress)
-    return result
-
-
-def _ask(address: Engine, request: Callable) -> dict:
-    """``request(engine, progress)`` on a connection to the engine; its result's buffers.
+def _ask(address: Engine, flow: Callable):
+    """``flow(ask)`` (a :mod:`wire.editor` flow) on a connection to the engine; its result.
 
     Progress goes to GIMP's progress bar; every failure becomes :class:`Refused`
     with a message for the user.
@@ -227,30 +170,21 @@ def _ask(address: Engine, request: Callable) -> dict:
         Gimp.progress_update(min(max(fraction, 0.0), 1.0))
 
     try:
-        with SoftcutClient(address.host, address.port, name="softcut-gimp", timeout=600.0) as engine:
-            result = request(engine, progress)
-    except EngineUnavailable as exc:
-        raise Refused(f"the Softcut engine is not reachable ({exc}). Start it with `{START_COMMAND}`; {UNCHANGED}") from exc
-    except JobCancelledError as exc:
-        raise Refused(f"cancelled; {UNCHANGED}") from exc
-    except EngineError as exc:
-        if exc.code == ErrorCode.ALIGNMENT_FAILED:  # plate_matte's: the message says what is wrong with the plate
-            raise Refused(f"{exc.message}; {UNCHANGED}") from exc
-        raise Refused(f"the engine could not do it: {exc.message} ({exc.code}); {UNCHANGED}") from exc
+        with SoftcutClient(address.host, address.port, name=CLIENT_NAME, timeout=600.0) as engine:
+            return flow(lambda message: engine.request(message, progress=progress))
     except ClientError as exc:
-        raise Refused(f"Softcut failed: {exc}; {UNCHANGED}") from exc
+        raise Refused(failure(exc, UNCHANGED)) from exc
     finally:
         Gimp.progress_end()
-    return result.buffers
 
 
 def engine_models(address: Engine) -> list:
     """The engine's model list (its welcome's), for the dialog; :class:`Refused` when it does not answer."""
     try:
-        with SoftcutClient(address.host, address.port, name="softcut-gimp", timeout=5.0) as engine:
+        with SoftcutClient(address.host, address.port, name=CLIENT_NAME, timeout=5.0) as engine:
             return list(engine.welcome.get("models", []))
     except (ClientError, OSError) as exc:
-        raise Refused(f"the Softcut engine is not reachable ({exc})") from exc
+        raise Refused(not_reachable(exc)) from exc
 
 
 def _insert(image, source: document.Source, output: str, buffers: dict) -> None:

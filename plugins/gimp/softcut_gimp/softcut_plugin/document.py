@@ -18,12 +18,10 @@ gi.require_version("Gegl", "0.4")
 from gi.repository import Gegl, Gimp, GLib  # noqa: E402
 
 from . import pixels  # noqa: E402
-from .wire.client.editor import split_rgba  # noqa: E402
-from .wire.protocol.codec import PNG_SIGNATURE  # noqa: E402
+from .wire.editor import plate_file, plate_pixels, split_rgba  # noqa: E402
 
 COLOUR = "R'G'B'A u8"
 COVERAGE = "Y u8"
-JPEG_SIGNATURE = b"\xff\xd8\xff"
 PLATE_WORD = "plate"  # a layer whose name holds it (any case) is the dialog's first guess for the plate
 
 
@@ -139,18 +137,6 @@ def _merge_visible(image) -> bytes | None:
     return pixels.place(piece, inside, rect, bpp=4)
 
 
-@dataclass
-class Plate:
-    """A clean plate as read: ``data`` in ``format``, either ``"rgba8"`` (``width`` × ``height``
-    pixels) or ``"png"`` / ``"jpeg"`` (a file's bytes as they are). ``name`` is for messages."""
-
-    name: str
-    format: str
-    data: bytes
-    width: int = 0
-    height: int = 0
-
-
 def _all_layers(layers) -> list:
     """``layers`` and, depth first, the layers inside the groups among them (top first)."""
     found = []
@@ -211,14 +197,14 @@ def check_plate_layer(image, source: Source, plate, merged: bool) -> None:
                             "as part of the image: hide it, or turn Sample merged off")
 
 
-def read_plate_layer(layer) -> Plate:
-    """The whole of ``layer`` at its own size and wherever it lies (rgba8)."""
+def read_plate_layer(layer):
+    """The plate buffer: the whole of ``layer`` at its own size and wherever it lies (rgba8)."""
     rect = extent(layer)
-    return Plate(layer.get_name(), "rgba8", _read(layer, rect, COLOUR), rect[2], rect[3])
+    return plate_pixels(rect[2], rect[3], _read(layer, rect, COLOUR))
 
 
-def read_plate_file(file) -> Plate:
-    """The clean plate in ``file`` (a ``Gio.File``): a PNG or JPEG file as it is (the engine
+def read_plate_file(file):
+    """The plate buffer from ``file`` (a ``Gio.File``): a PNG or JPEG file as it is (the engine
     decodes it, turned by its EXIF orientation); any other format GIMP opens is opened here,
     its visible layers merged over its canvas (rgba8), and closed again."""
     name = file.get_parse_name()
@@ -226,11 +212,12 @@ def read_plate_file(file) -> Plate:
         _ok, data, _etag = file.load_contents(None)
     except GLib.Error as exc:
         raise DocumentError(f"the plate file “{name}” cannot be read: {exc.message}") from exc
-    data = bytes(data)
-    if data.startswith(PNG_SIGNATURE):
-        return Plate(name, "png", data)
-    if data.startswith(JPEG_SIGNATURE):
-        return Plate(name, "jpeg", data)
+    try:
+        buffer = plate_file(bytes(data), f"“{name}”")
+    except ValueError as exc:
+        raise DocumentError(str(exc)) from exc
+    if buffer is not None:
+        return buffer
     try:
         opened = Gimp.file_load(Gimp.RunMode.NONINTERACTIVE, file)
     except GLib.Error as exc:
@@ -245,7 +232,7 @@ def read_plate_file(file) -> Plate:
         opened.delete()
     if rgba is None:
         raise DocumentError(f"the plate file “{name}” has no visible layer")
-    return Plate(name, "rgba8", rgba, width, height)
+    return plate_pixels(width, height, rgba)
 
 
 def read_selection(image, rect: tuple) -> bytes:
@@ -326,12 +313,11 @@ def add_cutout_layer(image, above, rect: tuple, foreground: bytes, alpha: bytes,
     return _masked_layer(image, name, rect, foreground, alpha, above)
 
 
-def add_segment_group(image, rect: tuple, segments: list, source: bytes, name: str, layer_name: str):
+def add_segment_group(image, rect: tuple, segments: list, source: bytes, name: str):
     """A new layer group ``name`` on top of the stack holding one layer per segment.
 
-    ``segments``: rgba8 over ``rect``, bottom layer first; each gives a layer its
-    colours (opaque) and its layer mask (the alpha). Layer k is ``layer_name`` with
-    ``number`` k + 1. The segments' colours were blended in sRGB (out = m·F + (1 − m)·out
+    ``segments``: (layer name, rgba8 over ``rect``), bottom layer first; each gives a
+    layer its colours (opaque) and its layer mask (the alpha). The segments' colours were blended in sRGB (out = m·F + (1 − m)·out
     on 8-bit sRGB values), so the layers composite in GIMP's perceptual space rather
     than its default linear light for Normal mode; then the group shows the image again.
     ``source`` (rgba8 over ``rect``, what was decomposed) gives the group a mask with
@@ -341,9 +327,9 @@ def add_segment_group(image, rect: tuple, segments: list, source: bytes, name: s
     _layer_type(image)  # an indexed image becomes RGB before the group goes in
     group = Gimp.GroupLayer.new(image, name)
     image.insert_layer(group, None, 0)
-    for number, rgba in enumerate(segments, start=1):
+    for layer_name, rgba in segments:
         rgb, coverage = split_rgba(rgba)
-        layer = _masked_layer(image, layer_name.format(number=number), rect, rgb, coverage, parent=group)
+        layer = _masked_layer(image, layer_name, rect, rgb, coverage, parent=group)
         layer.set_composite_space(Gimp.LayerColorSpace.RGB_PERCEPTUAL)
     alpha = split_rgba(source)[1]
     if not pixels.is_opaque(alpha):

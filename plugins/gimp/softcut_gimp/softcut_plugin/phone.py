@@ -18,10 +18,9 @@ import gi
 gi.require_version("Gimp", "3.0")
 from gi.repository import GLib, GObject, Gimp  # noqa: E402
 
-from . import document, procedures  # noqa: E402
-from .wire.client import ClientError, EngineUnavailable, SoftcutClient  # noqa: E402
-from .wire.client.editor import Deliveries, answer_place_layer, snapshot_size  # noqa: E402
-from .wire.protocol import messages  # noqa: E402
+from . import actions, document, procedures  # noqa: E402
+from .wire.client import ClientError, EngineUnavailable  # noqa: E402
+from .wire.editor import LAN_COMMAND, Deliveries, PhoneAnswers, not_reachable  # noqa: E402
 
 NAME = "softcut-phone-link"
 POLL_S = 0.25
@@ -37,7 +36,7 @@ def create(plugin: Gimp.PlugIn) -> Gimp.Procedure:
     procedure.set_menu_label("Receive Phone Cut-outs (Softcut)")
     procedure.add_menu_path("<Image>/Layer/")
     blurb = "Put cut-outs photographed with a phone into this image, where the phone points"
-    procedure.set_documentation(blurb, blurb + ". Needs `softcut serve --lan`; cancel the progress to stop.", NAME)
+    procedure.set_documentation(blurb, blurb + f". Needs `{LAN_COMMAND}`; cancel the progress to stop.", NAME)
     procedure.set_attribution("Softcut", "Softcut", "2026")
     procedures.add_engine_arguments(procedure)
     procedure.add_int_argument("max-deliveries", "Cut-outs", "Stop after this many cut-outs (0: keep going)",
@@ -63,26 +62,20 @@ def _deliveries() -> Deliveries:
 
 
 class Link:
-    """The answers for one image; ``placed`` counts the cut-outs put in."""
+    """The answers for one image (:attr:`answers`); ``placed`` counts the cut-outs put in."""
 
     def __init__(self, image) -> None:
         self.image = image
         self.placed = 0
-        self.deliveries = _deliveries()
+        self.answers = PhoneAnswers(_deliveries(), self._size, self._render, self._insert)
 
     def _size(self) -> tuple[int, int]:
         if not self.image.is_valid():
             raise LookupError("the image was closed in GIMP")
         return self.image.get_width(), self.image.get_height()
 
-    def snapshot(self, request) -> dict:
-        width, height = snapshot_size(*self._size(), request)
-        rgb = document.composite_rgb(self.image, width, height)
-        return {"document": {"width": self.image.get_width(), "height": self.image.get_height()}, "view": None,
-                "buffers": [messages.buffer("image", rgb, format="rgb8", width=width, height=height)]}
-
-    def place(self, request) -> dict:
-        return answer_place_layer(request, self.deliveries, self._size, self._insert)
+    def _render(self, width: int, height: int) -> tuple[int, int, bytes]:
+        return width, height, document.composite_rgb(self.image, width, height)
 
     def _insert(self, name: str, x: int, y: int, width: int, height: int, rgba: bytes) -> None:
         self.image.undo_group_start()
@@ -99,8 +92,7 @@ def _run(procedure, run_mode, image, drawables, settings, data):
     engine = procedures.engine_address(settings)
     limit, timeout = int(get("max-deliveries")), float(get("timeout"))
     link = Link(image)
-    client = SoftcutClient(engine.host, engine.port, name="softcut-gimp", timeout=60.0, cutout_format="rgba8",
-                           accepts={"canvas_snapshot": link.snapshot, "place_layer": link.place})
+    client = link.answers.client(engine.host, engine.port, name=actions.CLIENT_NAME, timeout=60.0)
     Gimp.progress_init("Softcut: receiving phone cut-outs (cancel to stop)")
     started = time.monotonic()
     try:
@@ -112,7 +104,7 @@ def _run(procedure, run_mode, image, drawables, settings, data):
                 break
     except EngineUnavailable as exc:
         return procedure.new_return_values(Gimp.PDBStatusType.EXECUTION_ERROR, GLib.Error(
-            f"Softcut: the engine is not reachable ({exc}); start it with `softcut serve --lan`"))
+            f"Softcut: {not_reachable(exc)}; start it with `{LAN_COMMAND}`"))
     except ClientError as exc:
         return procedure.new_return_values(Gimp.PDBStatusType.EXECUTION_ERROR, GLib.Error(f"Softcut: {exc}"))
     finally:

@@ -59,8 +59,3 @@ def rgba_opaque(rgb: bytes) -> bytes:
 def is_opaque(grey: bytes) -> bool:
     """True when every byte of a grey8 alpha is 255."""
     return not grey.strip(b"\xff")
-
-
-def is_blank(grey: bytes) -> bool:
-    """True when every byte of a grey8 image is 0."""
-    return not grey.strip(b"\x00")

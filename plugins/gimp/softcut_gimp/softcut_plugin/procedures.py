@@ -29,6 +29,7 @@ from gi.repository import GLib, GObject, Gimp  # noqa: E402
 from . import actions, document  # noqa: E402
 from .wire import config  # noqa: E402
 from .wire.client.models import model_choices, pick  # noqa: E402
+from .wire.editor import MatteOptions, requested_model  # noqa: E402
 from .wire.protocol.schemas import DEFAULT_SEGMENTS, SEGMENTS_MAX, SEGMENTS_MIN  # noqa: E402
 
 READWRITE = GObject.ParamFlags.READWRITE
@@ -127,7 +128,7 @@ class SubjectJob(Job):
         return ["output", "sample-merged", "quality", "model", "edge-frame", "decontaminate"]
 
     def run(self, image, drawables, settings, entry: Entry) -> None:
-        actions.run(image, drawables, options(settings), refine_selection=entry.refine_selection)
+        actions.run(image, drawables, options(settings), guided=entry.refine_selection)
 
 
 class PlateJob(SubjectJob):
@@ -235,15 +236,10 @@ def create(plugin: Gimp.PlugIn, name: str) -> Gimp.Procedure:
 def options(settings) -> actions.Options:
     """The parameters of a Select Subject run, read from its ``Gimp.ProcedureConfig``."""
     get = settings.get_property
-    return actions.Options(
-        output=get("output"),
-        merged=bool(get("sample-merged")),
-        quality=get("quality"),
-        edges={key.replace("-", "_"): float(get(key)) for key, *_ in EDGES},
-        decontaminate=float(get("decontaminate")),
-        engine=engine_address(settings),
-        model=get("model") or None,
-    )
+    matte = MatteOptions(output=get("output"), quality=get("quality"),
+                         edges={key.replace("-", "_"): float(get(key)) for key, *_ in EDGES},
+                         decontaminate=float(get("decontaminate")), model=get("model") or None)
+    return actions.Options(matte=matte, merged=bool(get("sample-merged")), engine=engine_address(settings))
 
 
 def _dialog(procedure, settings, entry: Entry, title: str) -> bool:
@@ -253,7 +249,7 @@ def _dialog(procedure, settings, entry: Entry, title: str) -> bool:
     GimpUi.init("softcut_gimp")
     dialog = GimpUi.ProcedureDialog.new(procedure, settings, title)
     rows = entry.job.dialog_rows(dialog)
-    combo = _model_combo(GimpUi, settings) if "model" in rows else None
+    combo, choices = _model_combo(GimpUi, settings) if "model" in rows else (None, [])
     if combo is not None:  # the engine's list instead of the text field
         rows = [row for row in rows if row != "model"]
     dialog.fill_box("engine-box", ["engine-host", "engine-port"])
@@ -264,23 +260,26 @@ def _dialog(procedure, settings, entry: Entry, title: str) -> bool:
         dialog.get_content_area().pack_start(combo, False, False, 0)
         combo.show_all()
     try:
-        return bool(dialog.run())
+        ok = bool(dialog.run())
     finally:
         dialog.destroy()
+    if ok and choices:  # the engine's default is asked for by naming none, as every editor does
+        settings.set_property("model", requested_model(choices, settings.get_property("model")) or "")
+    return ok
 
 
 def _model_combo(GimpUi, settings):
     """A "Model" row listing the engine's models (the default first; only those present: the tooltip
-    says where the others' files go), bound to ``model``; None when the engine does not answer (the
-    dialog then shows the text field)."""
+    says where the others' files go), bound to ``model``, and the choices it lists; (None, []) when
+    the engine does not answer (the dialog then shows the text field)."""
     from gi.repository import Gtk
 
     try:
         choices = model_choices(actions.engine_models(engine_address(settings)))
     except actions.Refused:
-        return None
+        return None, []
     if not choices:
-        return None
+        return None, []
     settings.set_property("model", pick(choices, settings.get_property("model")) or "")
     store = Gtk.ListStore(str, str)
     for choice in choices:
@@ -297,7 +296,7 @@ def _model_combo(GimpUi, settings):
     row.pack_start(label, False, False, 0)
     row.pack_start(combo, True, True, 0)
     row.set_border_width(6)
-    return row
+    return row, choices
 
 
 def _run(procedure, run_mode, image, drawables, settings, entry: Entry):

@@ -1,17 +1,16 @@
-"""What every editor plug-in does the same way when the engine asks it something (phone paste).
+"""Phone cut & paste: what an editor connection answers when the engine asks it something.
 
 The editor-specific part is reading the document and inserting a layer; the rest is here,
-so the Krita and GIMP plug-ins (which vendor this package) answer alike:
+so the Krita and GIMP plug-ins answer alike:
 
-- :func:`snapshot_size`: the size a ``canvas_snapshot`` image is scaled to;
+- :class:`PhoneAnswers`: the editor connection's answers (``accepts`` for the client) and the
+  client that carries them;
+- :func:`answer_snapshot`: a ``canvas_snapshot`` answer, the document as displayed, scaled
+  by :func:`snapshot_size`;
 - :class:`Deliveries`: the phone cut-outs already placed, kept in the editor's settings,
   so a delivery that comes twice is placed once;
 - :func:`answer_place_layer`: a ``place_layer`` answer — once per delivery, rgba8 only,
-  centred when the engine gives no position;
-- :func:`split_rgba` and :data:`SEGMENT_GROUP`: a ``soft_segments`` layer's colours and mask,
-  and the name of the group the layers go in.
-
-Standard library only.
+  centred when the engine gives no position.
 """
 
 from __future__ import annotations
@@ -19,23 +18,11 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 
+from ..client import SoftcutClient, raw_image
 from ..protocol.messages import Message
 from ..protocol.schemas import DEFAULT_LAYER_NAME, DEFAULT_SNAPSHOT_MAX_SIDE
 
 DELIVERIES_KEPT = 500
-SEGMENT_GROUP = "Soft segments"
-"""The layer group soft_segments' layers are inserted in."""
-
-
-def split_rgba(rgba: bytes) -> tuple[bytes, bytes]:
-    """rgba8 (4 bytes a pixel) → its rgb8 colours (3 bytes a pixel) and its grey8 alpha."""
-    if len(rgba) % 4:
-        raise ValueError(f"rgba8: expected a multiple of 4 bytes; got {len(rgba)}")
-    rgb = bytearray(3 * (len(rgba) // 4))
-    rgb[0::3] = rgba[0::4]
-    rgb[1::3] = rgba[1::4]
-    rgb[2::3] = rgba[2::4]
-    return bytes(rgb), bytes(rgba[3::4])
 
 
 def snapshot_size(width: int, height: int, request: Message) -> tuple[int, int]:
@@ -99,3 +86,43 @@ def answer_place_layer(request: Message, deliveries: Deliveries, document_size: 
     insert(str(fields.get("name") or DEFAULT_LAYER_NAME), x, y, spec.width, spec.height, data)
     deliveries.remember(delivery)
     return {"delivery": delivery, "ok": True, "message": f"placed at ({x}, {y})"}
+
+
+Size = Callable[[], tuple[int, int]]
+Render = Callable[[int, int], tuple[int, int, bytes]]
+
+
+def answer_snapshot(request: Message, document_size: Size, render: Render) -> dict:
+    """The ``snapshot`` answer to ``canvas_snapshot`` ``request``.
+
+    ``document_size()`` gives the document's (width, height), or raises :class:`LookupError`
+    saying why there is none; ``render(width, height)`` gives the document as displayed,
+    flattened on white, scaled to that size: ``(width, height, rgb8)`` as made. Where the
+    canvas is on screen is not given (``view`` null).
+    """
+    doc_width, doc_height = document_size()
+    width, height, rgb = render(*snapshot_size(doc_width, doc_height, request))
+    return {"document": {"width": doc_width, "height": doc_height}, "view": None,
+            "buffers": [raw_image(width, height, "rgb8", rgb)]}
+
+
+class PhoneAnswers:
+    """An editor connection's answers to the engine's phone requests.
+
+    ``document_size``, ``render``: as :func:`answer_snapshot` takes them; ``insert``: as
+    :func:`answer_place_layer` takes it; ``deliveries``: the ids placed so far.
+    """
+
+    def __init__(self, deliveries: Deliveries, document_size: Size, render: Render, insert: Insert) -> None:
+        self.deliveries, self.document_size, self.render, self.insert = deliveries, document_size, render, insert
+
+    def snapshot(self, request: Message) -> dict:
+        return answer_snapshot(request, self.document_size, self.render)
+
+    def place(self, request: Message) -> dict:
+        return answer_place_layer(request, self.deliveries, self.document_size, self.insert)
+
+    def client(self, host: str, port: int, *, name: str, timeout: float) -> SoftcutClient:
+        """A client (not yet connected) that answers with these: cut-outs come as rgba8."""
+        return SoftcutClient(host, port, name=name, timeout=timeout, cutout_format="rgba8",
+                             accepts={"canvas_snapshot": self.snapshot, "place_layer": self.place})
