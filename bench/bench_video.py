@@ -2,7 +2,7 @@
 
 A synthetic 1280×720 clip (an alphamatting photo's matted subject moving over another
 photo, :mod:`testing.video_synthetic`) is encoded as H.264 (.mp4) once; then, for each refine
-mode, a fresh process runs :class:`core.video.io.VideoRun` on it, exactly as
+mode, a fresh process runs :class:`core.video.run.VideoRun` on it, exactly as
 ``softcut video clip.mp4 -o frames/ -o cut.mov --refine MODE`` does, with the real default
 model on the CPU. Reported per mode: frames per second over the matting loop (decode to PNG
 written), seconds per frame per stage (decode, model, refine, temporal filter, edges and
@@ -37,7 +37,7 @@ def make_clip(folder: Path, frames: int, data: Path) -> Path:
     """Write a ``frames``-frame 1280×720 H.264 clip into ``folder``; returns its path."""
     from core.imageio import float_to_uint8, load_grey, load_image
     from testing.plate_synthetic import estimate_foreground
-    from core.video.io import ffmpeg_exe
+    from core.video.encode import ffmpeg_exe
     from testing.video_synthetic import moving_subject
 
     gt = cv2.resize(load_grey(data / "gt" / "GT05.png").astype(np.float32) / 255.0, SIZE, interpolation=cv2.INTER_AREA)
@@ -60,7 +60,9 @@ def run_one(clip: Path, refine: str, folder: Path) -> dict:
     """Matte ``clip`` with ``refine`` in this process; the figures as a dict."""
     from core.models.session import open_session
     from core.pipeline import MatteOptions
-    from core.video.io import VideoRun, open_source, parse_outputs
+    from core.video.encode import parse_outputs
+    from core.video.run import VideoRun
+    from core.video.sources import open_source
     from core.video.pipeline import VideoOptions
 
     session = open_session("isnet", device="cpu")
@@ -103,7 +105,7 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             print(json.dumps(run_one(Path(args.one[0]), args.one[1], Path(tmp))))
         return
-    from core.video.io import STAGES as stages
+    from core.video.run import STAGES as stages
 
     with tempfile.TemporaryDirectory() as tmp:
         clip = make_clip(Path(tmp), args.frames, args.data)

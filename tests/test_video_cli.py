@@ -19,10 +19,10 @@ import pytest
 from PIL import Image
 
 from conftest import SHARED_DATA, build_tiny_model, write_sidecar
-from softcut_app import commands as cli
 from core.imageio import float_to_uint8, load_grey, load_image, save_png, uint8_to_float
-from core.video import io as video_io
+from core.video import resume as video_resume, run as video_run, sources as video_sources
 from core.video.pipeline import VideoOptions, matte_frames
+from softcut_app.cli import main
 
 imageio_ffmpeg = pytest.importorskip("imageio_ffmpeg")
 pytestmark = pytest.mark.skipif(not SHARED_DATA.is_dir(), reason="shared alphamatting data not present")
@@ -100,7 +100,7 @@ def reference(images: list[np.ndarray], session, **plate) -> list[tuple[np.ndarr
 
 
 def run(*args, capsys=None) -> tuple[int, str, str]:
-    code = cli.main(["video", *map(str, args), "--device", "cpu"])
+    code = main(["video", *map(str, args), "--device", "cpu"])
     out, err = capsys.readouterr() if capsys is not None else ("", "")
     return code, out, err
 
@@ -167,7 +167,7 @@ def test_video_in_gives_prores_and_vp9_with_alpha_and_a_grey_matte(data, tmp_pat
 
 def test_a_crash_on_a_frame_then_a_rerun_gives_the_uninterrupted_frames(data, tmp_path, capsys, monkeypatch):
     out = tmp_path / "out"
-    real = video_io.frame_matte
+    real = video_run.frame_matte
     calls = []
 
     def failing(image, *args, **kwargs):
@@ -176,29 +176,29 @@ def test_a_crash_on_a_frame_then_a_rerun_gives_the_uninterrupted_frames(data, tm
             raise RuntimeError("injected crash")
         return real(image, *args, **kwargs)
 
-    monkeypatch.setattr(video_io, "frame_matte", failing)
+    monkeypatch.setattr(video_run, "frame_matte", failing)
     with pytest.raises(RuntimeError, match="injected"):
         run(data["folder"], "-o", out, "--model", data["model"])
-    state = json.loads((out / video_io.STATE_NAME).read_text())
+    state = json.loads((out / video_resume.STATE_NAME).read_text())
     assert state["frames_done"] == 4  # frame 5 waits for frame 6, which failed
     assert sorted(p.name for p in out.glob("*.png")) == ["f1.png", "f2.png", "f3.png", "f4.png"]
-    monkeypatch.setattr(video_io, "frame_matte", real)
+    monkeypatch.setattr(video_run, "frame_matte", real)
     capsys.readouterr()
     code, _, err = run(data["folder"], "-o", out, "--model", data["model"], capsys=capsys)
     assert code == 0 and "resuming after frame 4" in err
     assert_frames_match(out, data["folder_ref"])
-    assert not (out / video_io.STATE_NAME).exists()
+    assert not (out / video_resume.STATE_NAME).exists()
 
 
 SLOW_CLI = """
 import sys, time
-import core.video.io as vio
+import core.video.run as vio
 real = vio.frame_matte
 def slow(*args, **kwargs):
     time.sleep(1.0)  # a window of seconds for the test to stop it mid-run, even on a loaded machine
     return real(*args, **kwargs)
 vio.frame_matte = slow
-from softcut_app.commands import main
+from softcut_app.cli import main
 sys.exit(main(sys.argv[1:]))
 """
 
@@ -209,7 +209,7 @@ def test_a_stopped_process_resumes_to_the_uninterrupted_video(data, tmp_path, ca
     args = ["video", str(data["video"]), "-o", str(mov), "--model", str(data["model"]), "--device", "cpu"]
     child = subprocess.Popen([sys.executable, "-c", SLOW_CLI, *args], stderr=subprocess.PIPE, text=True,
                              cwd=Path(__file__).resolve().parents[1])
-    state = tmp_path / "cut.mov.partial" / video_io.STATE_NAME
+    state = tmp_path / "cut.mov.partial" / video_resume.STATE_NAME
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline and child.poll() is None:
         if state.is_file() and json.loads(state.read_text())["frames_done"] >= 2:
@@ -254,7 +254,7 @@ def test_a_corrupt_frame_is_named_and_the_frames_before_it_resume(data, tmp_path
 
 def test_other_options_do_not_resume_another_run_unless_restart(data, tmp_path, capsys, monkeypatch):
     out = tmp_path / "out"
-    monkeypatch.setattr(video_io.VideoRun, "write_outputs", lambda self, progress=None: [])  # leave the state
+    monkeypatch.setattr(video_run.VideoRun, "write_outputs", lambda self, progress=None: [])  # leave the state
     assert run(data["folder"], "-o", out, "--model", data["model"], "--smoothing", "0.5", capsys=capsys)[0] == 0
     monkeypatch.undo()
     code, _, err = run(data["folder"], "-o", out, "--model", data["model"], capsys=capsys)
@@ -268,7 +268,7 @@ def test_a_clean_plate_edited_in_place_does_not_resume_the_run_of_the_old_plate(
     plate = tmp_path / "plate.png"
     plate.write_bytes(data["plate"].read_bytes())
     out = tmp_path / "out"
-    monkeypatch.setattr(video_io.VideoRun, "write_outputs", lambda self, progress=None: [])  # leave the state
+    monkeypatch.setattr(video_run.VideoRun, "write_outputs", lambda self, progress=None: [])  # leave the state
     assert run(data["folder"], "-o", out, "--plate", plate, "--model", data["model"], capsys=capsys)[0] == 0
     monkeypatch.undo()
     flipped = np.asarray(Image.open(plate))[:, ::-1].copy()
@@ -297,7 +297,7 @@ def test_frames_are_taken_in_natural_order(tmp_path):
     for name in ("frame10.png", "frame2.png", "frame1.png"):
         save_png(tmp_path / name, np.zeros((4, 4, 3), np.uint8))
     (tmp_path / "notes.txt").write_text("not a frame")
-    source = video_io.open_source(tmp_path)
+    source = video_sources.open_source(tmp_path)
     assert source.info.names == ("frame1.png", "frame2.png", "frame10.png")
 
 

@@ -10,9 +10,10 @@ from __future__ import annotations
 import argparse
 import time
 
-from softcut_app import commands as core_cli
 from core.errors import ParameterError
 from engine_server.tokens import Token, TokenFileError, TokenStore
+from softcut_app.commands.common import add_common
+from softcut_app.console import Console
 
 
 def _when(seconds: float | None) -> str:
@@ -34,7 +35,7 @@ def _store() -> TokenStore:
     return store
 
 
-def cmd_tokens_list(args: argparse.Namespace, console: core_cli.Console) -> int:
+def cmd_tokens_list(args: argparse.Namespace, console: Console) -> int:
     tokens = _store().list()
     lines = [f"{'ID':<18} {'SCOPE':<7} {'CLIENT':<22} {'CREATED':<17} LAST USED"]
     lines += [f"{t.id:<18} {t.scope:<7} {t.client[:22]:<22} {_when(t.created):<17} {_when(t.last_used)}" for t in tokens]
@@ -43,7 +44,7 @@ def cmd_tokens_list(args: argparse.Namespace, console: core_cli.Console) -> int:
     return 0
 
 
-def cmd_tokens_revoke(args: argparse.Namespace, console: core_cli.Console) -> int:
+def cmd_tokens_revoke(args: argparse.Namespace, console: Console) -> int:
     if args.all == (args.id is not None):
         raise ParameterError("tokens revoke: give a token ID (softcut tokens list) or --all, not both")
     store = _store()
@@ -62,8 +63,8 @@ def cmd_tokens_revoke(args: argparse.Namespace, console: core_cli.Console) -> in
     return 0
 
 
-def add_tokens_command(sub: argparse._SubParsersAction, add_common) -> None:
-    """``softcut tokens list|revoke`` on ``sub`` (the top-level subcommands)."""
+def add_tokens(sub: argparse._SubParsersAction) -> None:
+    """``softcut tokens list|revoke``."""
     tokens = sub.add_parser("tokens", help="list or revoke the tokens paired clients (Photoshop, phones) hold")
     tokens_sub = tokens.add_subparsers(dest="tokens_command", required=True)
     show = tokens_sub.add_parser("list", help="id, scope, client, created, last used (never the secrets)")
