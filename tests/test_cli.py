@@ -172,3 +172,24 @@ def test_client_video_defaults_are_the_video_pipeline_s():
     from wire.protocol import schemas
 
     assert (schemas.DEFAULT_VIDEO_REFINE, schemas.DEFAULT_SMOOTHING) == (DEFAULT_VIDEO_REFINE, VideoOptions().smoothing)
+
+
+def test_the_commands_matting_defaults_are_the_protocol_s():
+    from softcut_app.cli import build_parser
+    from wire.protocol.schemas import DEFAULT_MAX_QUEUED_PER_CLIENT, defaults
+
+    parse = lambda *argv: vars(build_parser().parse_args(argv))  # noqa: E731
+    for args, request in ((parse("cut", "a.png", "-o", "b.png"), "select_subject"),
+                          (parse("video", "in", "-o", "out"), "video_start")):
+        want = defaults(request)
+        assert {k: args[k] for k in ("refine", "band", "decontaminate", *want["edges"])} == \
+            {"refine": want["refine"], "band": want["band"], "decontaminate": want["decontaminate"], **want["edges"]}
+    assert parse("video", "in", "-o", "out")["smoothing"] == defaults("video_start")["smoothing"]
+    assert parse("trimap", "a.png", "-o", "t.png")["band"] == defaults("trimap")["band"]
+    assert parse("refine", "a.png", "--mask", "m.png", "-o", "o.png")["refine"] == defaults("refine")["mode"]
+    assert parse("layers", "a.png", "-o", "out")["count"] == defaults("soft_segments")["count"]
+    assert parse("client", "select-subject", "a.png", "-o", "o.png")["refine"] == defaults("select_subject")["refine"]
+    client_video = parse("client", "video", "in", "out")
+    assert (client_video["refine"], client_video["smoothing"]) == (defaults("video_start")["refine"],
+                                                                   defaults("video_start")["smoothing"])
+    assert parse("serve")["max_queued"] == DEFAULT_MAX_QUEUED_PER_CLIENT
