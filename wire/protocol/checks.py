@@ -186,4 +186,3 @@ def check_request(message: Message) -> None:
 def check_reply(message: Message) -> None:
     """Check an engine → client message (the client side's counterpart of :func:`check_request`)."""
     check_reply_object(message.to_json())
-

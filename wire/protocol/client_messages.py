@@ -17,6 +17,7 @@ from .constants import (
 )
 from .envelope import Buffer, Message, new_id
 
+
 def _fresh(id: str | None) -> str:
     return new_id("c") if id is None else id
 
@@ -276,4 +277,3 @@ def snapshot(ref: str, image: Buffer, *, document: Mapping[str, int], view: Mapp
 def placed(ref: str, *, delivery: str, ok: bool, message: str = "", id: str | None = None) -> Message:
     """An editor's answer to ``place_layer`` ``ref``: whether delivery ``delivery`` is in the document."""
     return Message("placed", _fresh(id), ref, {"delivery": delivery, "ok": bool(ok), "message": message})
-

@@ -20,6 +20,7 @@ from .envelope import Buffer, Message, as_buffer, is_valid_id, new_id
 from .errors import ERROR_CODES
 from .request_schemas import REQUEST_TYPES
 
+
 @dataclass(frozen=True)
 class Limits:
     """What the engine accepts from one client (sent in ``welcome.limits``)."""
@@ -172,7 +173,6 @@ def place_layer(delivery: str, cutout: Buffer, *, name: str, x: int | None, y: i
         raise ValueError(f"x, y: expected both integers or both None; got {x!r}, {y!r}")
     return Message("place_layer", _engine_id(id), fields={"delivery": delivery, "name": name, "x": x, "y": y},
                    buffers=[cutout])
-
 
 
 def reply(type: str, ref: str, /, **fields: Any) -> Message:

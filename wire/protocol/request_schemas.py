@@ -305,4 +305,3 @@ def with_defaults(message: Message) -> dict[str, Any]:
         else:
             out[key] = value
     return out
-

@@ -199,4 +199,3 @@ def _validate_object(instance: Mapping[str, Any], schema: Mapping[str, Any], pat
             raise SchemaViolation(_join(path, key), "unknown field")
         else:
             validate(value, extra, path=_join(path, key))
-
