@@ -179,6 +179,15 @@ def call(name, procedure, image, drawables, **args):
             "seconds": round(time.time() - started, 2)}
 
 
+def requests_seen():
+    """How many messages the request log (test_gimp_plugin's relay to the engine) holds so far."""
+    try:
+        with open(os.path.join(OUT, "requests.jsonl"), "rb") as log:
+            return log.read().count(b"\n")
+    except FileNotFoundError:
+        return 0
+
+
 def scenario(name, procedure, make, *, user_edit=True, keep=None, **args):
     """Build with ``make()`` → (image, drawables, source drawable[, arguments made with the image]),
     run, record, undo, redo."""
@@ -201,7 +210,9 @@ def scenario(name, procedure, make, *, user_edit=True, keep=None, **args):
     dump(name, "guide", read(image.get_selection(), COVERAGE, (0, 0, width, height)))
     layers_before = [layer.get_id() for layer in image.get_layers()]
     before = state(image)
+    seen = requests_seen()
     facts["run"] = call(name, procedure, image, drawables, **args)
+    facts["requests"] = [seen, requests_seen()]  # the lines of the request log this run added
     after = state(image)
     facts["changed"] = after != before
     dump(name, "selection", read(image.get_selection(), COVERAGE, (0, 0, width, height)))

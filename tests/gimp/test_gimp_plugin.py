@@ -28,6 +28,7 @@ from conftest import build_tiny_model, red_disc_image, write_sidecar
 from editor_files import (BIG, CHOSEN_MODEL, PHONE_CENTRE, PHONE_OBJECT, PHONE_PHOTO, PLATE_SIZE, POSTER, REFINE, SIZE,
                           SMALL, TOLERANCE, direct_model_select, direct_plate, direct_segments, facts, free_port, grey,
                           opaque_rgba8, write_inputs, write_model_zoo, write_phone_inputs, write_plate_inputs)
+from editor_requests import GIMP_SCENARIOS, LOG, RequestLog, action_requests, expected, read_log
 from wire.client import EngineError, SoftcutClient, raw_image
 from testing.launcher import EngineProcess
 
@@ -71,6 +72,7 @@ def gimp_run():
     assert session.READY.exists(), "CI must build the chroot: sh tests/gimp/make_chroot.sh"
     tmp, inside = session.shared_folder("softcut-gimp-")
     engines: list[EngineProcess] = []
+    log = None
     try:
         model = build_tiny_model(tmp / "tiny.onnx")
         write_sidecar(model)
@@ -85,7 +87,8 @@ def gimp_run():
         write_inputs(out, veil_alpha=200)  # a veil that moves the matte
         write_phone_inputs(out)
         write_plate_files(out)
-        spec = {"port": engine.port, "refine": REFINE, "width": W, "height": H, "offset_size": list(SMALL),
+        log = RequestLog(engine.port, out / LOG)  # GIMP talks to the engine through it: what each action asks
+        spec = {"port": log.port, "refine": REFINE, "width": W, "height": H, "offset_size": list(SMALL),
                 "big_size": list(BIG), "dead_port": free_port(), "kill_port": doomed.port,
                 "abandoned_port": abandoned.port, "poster_size": list(POSTER), "photo_side": PHONE_PHOTO,
                 "object_size": list(PHONE_OBJECT), "segments": SEGMENTS, "dialog_segments": DIALOG_SEGMENTS,
@@ -103,19 +106,21 @@ def gimp_run():
         for engine_, act, record in watchers:
             threading.Thread(target=_on_first_job, args=(engine_, act, stop, record), daemon=True).start()
         try:
-            log = session.run_script(inside, inside / "scenarios.py", {
+            output = session.run_script(inside, inside / "scenarios.py", {
                 "SOFTCUT_CONFIG": str(inside / "config"), "SOFTCUT_GIMP_OUT": str(inside / "out")}, timeout=300)
         finally:
             stop.set()
         error = (out / "driver_error.txt").read_text() if (out / "driver_error.txt").exists() else ""
         if error or not (out / "done").exists():
-            pytest.fail(f"the GIMP session did not finish:\n{error}\n{log[-3000:]}")
+            pytest.fail(f"the GIMP session did not finish:\n{error}\n{output[-3000:]}")
 
         def client() -> SoftcutClient:
             return SoftcutClient(port=engine.port, token=engine.token, timeout=120)
 
         yield out, client, seen
     finally:
+        if log is not None:
+            log.close()
         for process in engines:
             process.stop()
         shutil.rmtree(tmp, ignore_errors=True)
@@ -531,4 +536,14 @@ def test_a_plate_of_another_scene_gives_the_engines_alignment_message_and_leaves
     with pytest.raises(EngineError) as refused:  # the engine's own answer for this plate
         direct_plate(client, (out / f"{name}.source.bin").read_bytes(), (out / "other.rgba").read_bytes(), PW, PH)
     assert refused.value.code == "alignment_failed"
-    assert f"Softcut: {refused.value.message}; the image was not changed" in f["run"]["message"]
+    assert f"Softcut: {refused.value.message.rstrip('. ')}; the image was not changed" in f["run"]["message"]
+
+
+@pytest.mark.parametrize("name, action", GIMP_SCENARIOS.items(), ids=list(GIMP_SCENARIOS))
+def test_each_action_asks_the_engine_what_every_editor_asks(gimp_run, name, action):
+    """The requests GIMP sent for the action (recorded on their way to the engine) are the ones
+    tests/editor_requests.py gives for it, which the Krita suite checks too."""
+    out, _, _ = gimp_run
+    f = facts(out, name)
+    assert f["run"]["ok"] is True, f["run"]
+    assert action_requests(read_log(out / LOG), f["requests"], "softcut-gimp") == expected(action)

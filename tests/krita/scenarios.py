@@ -125,6 +125,12 @@ def run(action=None, call=None, on_progress=None, timeout=240.0):
             "message": ctl.last_message}
 
 
+def requests_seen():
+    """How many messages the request log (test_krita_plugin's relay to the engine) holds so far."""
+    log = OUT / "requests.jsonl"
+    return log.read_bytes().count(b"\n") if log.exists() else 0
+
+
 def record(name, facts, **buffers):
     for what, data in buffers.items():
         (OUT / f"{name}.{what}.bin").write_bytes(data)
@@ -190,12 +196,14 @@ def scenario(name, doc, output, *, live_edges=None, trigger=None, kept=(), **ext
     hashes = [node_hash(n) for n in kept_nodes]
     facts = {"undo_index_before": undo_index(), "output": output, "size": [doc.width(), doc.height()],
              "model": doc.colorModel(), "depth": doc.colorDepth(), **extra}
+    seen = requests_seen()
     if trigger is None:
         action = {"selection": "softcut_select_subject", "mask": "softcut_remove_background",
                   "layer": "softcut_cut_out"}[output]
         facts["run"] = run(action)
     else:
         facts["run"] = trigger()
+    facts["requests"] = [seen, requests_seen()]  # the lines of the request log this run added
     src, rgba = source_facts()
     facts.update(src)
     rect = facts["rect"]
@@ -259,12 +267,14 @@ def segments_scenario(name, doc, count, *, docker=False):
     before = snapshot(doc)
     facts = {"undo_index_before": undo_index(), "docker_count_before": softcut_docker.segment_count.value()}
     offered = []
+    seen = requests_seen()
     if docker:
         softcut_docker.segment_count.setValue(count)
         facts["run"] = run(call=softcut_docker.segments.click)
     else:
         QTimer.singleShot(50, lambda: answer_count_dialog(count, offered))
         facts["run"] = run("softcut_soft_segments")
+    facts["requests"] = [seen, requests_seen()]
     facts["dialog_offered"] = offered
     facts["docker_count"] = softcut_docker.segment_count.value()
     src, rgba = source_facts()
@@ -304,23 +314,42 @@ doc = new_document("rgba8", "RGBA", "U8", full, W, H)
 scenario("rgba8_selection", doc, "selection", live_edges={"feather": 3.0})
 scenario("rgba8_mask", doc, "mask", live_edges={"contrast": 50.0})
 scenario("rgba8_layer", doc, "layer")
+# The docker's edge controls with Select Subject (its button passes the sliders' values).
+scenario("edges_selection", doc, "selection",
+         trigger=lambda: run(call=lambda: ctl.select_subject("selection", {"feather": 3.0, "contrast": 20.0})))
 
-# Refine Selection: a rough rectangle around the disc.
-rough = Selection()
+# Refine Selection: a rough rectangle around the disc; through the menu (no edge control), and as the docker's
+# button runs it with an edge control set.
 box = bytearray(W * H)
 for row in range(H // 5, H - H // 5):
     box[row * W + W // 5: row * W + W - W // 5] = b"\xff" * (W - 2 * (W // 5))
-rough.setPixelData(bytes(box), 0, 0, W, H)
-doc.setSelection(rough)
-settle(doc)
-before = snapshot(doc)
-facts = {"undo_index_before": undo_index()}
-facts["run"] = run("softcut_refine_selection")
-src, rgba = source_facts()
-facts.update(src)
-refined = bytes(doc.selection().pixelData(0, 0, W, H))
-undo_and_compare(doc, before, facts)
-record("refine", facts, source=rgba, guide=bytes(box), alpha=refined)
+
+
+def select(coverage):
+    selection = Selection()
+    selection.setPixelData(bytes(coverage), 0, 0, W, H)
+    doc.setSelection(selection)
+    settle(doc)
+
+
+def refine_scenario(name, action=None, call=None):
+    select(box)
+    before = snapshot(doc)
+    facts = {"undo_index_before": undo_index()}
+    seen = requests_seen()
+    facts["run"] = run(action, call=call)
+    facts["requests"] = [seen, requests_seen()]
+    src, rgba = source_facts()
+    facts.update(src)
+    refined = bytes(doc.selection().pixelData(0, 0, W, H))
+    undo_and_compare(doc, before, facts)
+    record(name, facts, source=rgba, guide=bytes(box), alpha=refined)
+
+
+refine_scenario("refine", "softcut_refine_selection")
+refine_scenario("refine_edges", call=lambda: ctl.refine_selection({"shift_edge": 30.0}))
+select(bytes(W * H))  # nothing selected over the layer: refused before any request
+untouched_scenario("refine_nothing_selected", doc, action="softcut_refine_selection")
 
 # The model choice: connecting fills the docker's model list; the non-default model picked there is the one
 # Select Subject asks for.
@@ -410,6 +439,7 @@ def phone_side():
         outcome["error"] = repr(exc)
 
 
+seen = requests_seen()
 phone_thread = threading.Thread(target=phone_side, daemon=True)
 phone_thread.start()
 deadline = time.monotonic() + 180
@@ -421,7 +451,8 @@ after = snapshot(doc)
 old = {tuple(n[:3]) for n in before["nodes"]}
 added = [n[1:7] for n in after["nodes"] if tuple(n[:3]) not in old]
 top = doc.topLevelNodes()[-1]
-facts = {"phone": outcome, "added": added, "top": top.name(), "undo_steps": undo_index() - undo_before}
+facts = {"phone": outcome, "added": added, "top": top.name(), "undo_steps": undo_index() - undo_before,
+         "requests": [seen, requests_seen()]}
 b = top.bounds()
 layer_bytes = bytes(top.pixelData(b.x(), b.y(), b.width(), b.height()))
 app.action("edit_undo").trigger()

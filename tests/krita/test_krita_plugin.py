@@ -26,6 +26,7 @@ from editor_files import (ANIMATION_OUTSIDE, ANIMATION_RANGE_END, ANIMATION_TIME
                           TOLERANCE, direct_model_select, direct_plate, direct_segments, direct_video, facts, free_port,
                           grey, opaque_rgba8, write_animation_inputs, write_inputs, write_model_zoo, write_phone_inputs,
                           write_plate_inputs)
+from editor_requests import KRITA_SCENARIOS, LOG, RequestLog, action_requests, expected, read_log
 from wire.client import EngineError, SoftcutClient, jpeg_image, png_image, raw_image
 from testing.launcher import EngineProcess
 from wire.protocol.schemas import DEFAULT_SEGMENTS
@@ -70,7 +71,8 @@ def krita_run(tmp_path_factory):
     write_plate_inputs(out)
     write_plate_files(out)
     write_animation_inputs(out)
-    spec = {"port": engine.port, "token": engine.token, "refine": REFINE, "width": W, "height": H,
+    log = RequestLog(engine.port, out / LOG)  # Krita talks to the engine through it: what each action asks
+    spec = {"port": log.port, "token": engine.token, "refine": REFINE, "width": W, "height": H,
             "poster_size": list(POSTER), "photo_side": PHONE_PHOTO, "object_size": list(PHONE_OBJECT),
             "offset_size": list(SMALL), "big_size": list(BIG), "dead_port": free_port(),
             "kill_port": doomed.port, "kill_pid": doomed.proc.pid, "lan_port": lan.port,
@@ -113,6 +115,7 @@ def krita_run(tmp_path_factory):
 
         yield out, client
     finally:
+        log.close()
         engine.stop()
         doomed.stop()
         lan.stop()
@@ -267,20 +270,60 @@ def test_live_edge_sliders_rewrite_the_result_in_place(krita_run, name, edges):
     assert np.abs(got - grey(out, name, "alpha", (h, w))).max() > 20  # the sliders did change it
 
 
-def test_refine_selection(krita_run):
+@pytest.mark.parametrize("name, edges", [("refine", None), ("refine_edges", {"shift_edge": 30.0})])
+def test_refine_selection(krita_run, name, edges):
+    """The menu's Refine Selection (no edge control: ``refine`` alone); with the docker's edge controls,
+    ``refine`` then ``adjust_edges`` on its result, as GIMP and the Photoshop panel do."""
     out, client = krita_run
-    f = facts(out, "refine")
+    f = facts(out, name)
     check_common(f)
     x, y, w, h = f["rect"]
-    source = (out / "refine.source.bin").read_bytes()
-    guide = (out / "refine.guide.bin").read_bytes()
+    source = (out / f"{name}.source.bin").read_bytes()
+    guide = (out / f"{name}.guide.bin").read_bytes()
     with client() as engine:
         result = engine.refine(raw_image(w, h, "rgba8", source), raw_image(w, h, "grey8", guide, name="guide"),
                                guide_kind="mask", mode=REFINE)
-    expected = np.frombuffer(result.buffers["alpha"], np.uint8).reshape(h, w).astype(int)
-    got = grey(out, "refine", "alpha", (H, W))[y:y + h, x:x + w]
-    assert np.abs(got - expected).max() <= TOLERANCE
+        plain = np.frombuffer(result.buffers["alpha"], np.uint8).reshape(h, w).astype(int)
+        if edges:
+            result = engine.adjust_edges(result.result_id, edges=edges)
+    want = np.frombuffer(result.buffers["alpha"], np.uint8).reshape(h, w).astype(int)
+    got = grey(out, name, "alpha", (H, W))[y:y + h, x:x + w]
+    assert np.abs(got - want).max() <= TOLERANCE
     assert ((got > 0) & (got < 255)).any(), "the refined selection is soft"
+    if edges:
+        assert np.abs(got - plain).max() > 20, "the edge control changed the refined selection"
+
+
+def test_refine_selection_of_a_blank_selection_is_refused_before_any_request(krita_run):
+    out, _ = krita_run
+    f = facts(out, "refine_nothing_selected")
+    check_untouched(f, "draw a rough selection around the subject first")
+    assert f["run"]["ok"] is not True and not f["run"]["busy_after_trigger"] and not f["stages"]
+
+
+def test_select_subject_with_edge_controls(krita_run):
+    """The docker's edge controls at Select Subject go with the request (as GIMP's procedure arguments do)."""
+    out, client = krita_run
+    f = facts(out, "edges_selection")
+    check_common(f)
+    x, y, w, h = f["rect"]
+    source = (out / "edges_selection.source.bin").read_bytes()
+    with client() as engine:
+        result = engine.select_subject(raw_image(w, h, "rgba8", source), refine=REFINE,
+                                       edges={"feather": 3.0, "contrast": 20.0})
+    want = np.frombuffer(result.buffers["alpha"], np.uint8).reshape(h, w).astype(int)
+    got = grey(out, "edges_selection", "alpha", (h, w))
+    assert np.abs(got - want).max() <= TOLERANCE
+    assert np.abs(got - grey(out, "rgba8_selection", "alpha", (h, w))).max() > 20, "the edge controls changed it"
+
+
+@pytest.mark.parametrize("name, action", KRITA_SCENARIOS.items(), ids=list(KRITA_SCENARIOS))
+def test_each_action_asks_the_engine_what_every_editor_asks(krita_run, name, action):
+    """The requests Krita sent for the action (recorded on their way to the engine) are the ones
+    tests/editor_requests.py gives for it, which the GIMP suite checks too."""
+    out, _ = krita_run
+    f = facts(out, name)
+    assert action_requests(read_log(out / LOG), f["requests"], "softcut-krita") == expected(action)
 
 
 def test_actions_sit_in_their_menus_and_the_docker_exists(krita_run):

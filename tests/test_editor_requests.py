@@ -1,0 +1,92 @@
+"""The request comparison the editor suites run (tests/editor_requests.py), checked here on a real
+engine: the relay records what the shared flows send, the table says the same, and a flow that
+asks otherwise (Krita's Refine Selection before wire/editor: ``refine`` alone) fails the check.
+That the GIMP and Krita suites each compare every action: the first test."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from conftest import build_tiny_model, red_disc_image, write_sidecar
+from editor_files import REFINE, SIZE, opaque_rgba8
+from editor_requests import (ACTIONS, GIMP_SCENARIOS, KRITA_SCENARIOS, RequestLog, action_requests, expected,
+                             read_log)
+from test_server import Engine
+from wire.client import SoftcutClient
+from wire.editor import MatteOptions, guide_buffer, image_buffer, refine_selection, select_subject
+from wire.protocol import messages
+
+W, H = SIZE
+NAME = "softcut-editor-test"
+
+
+def test_the_gimp_and_krita_suites_each_compare_every_action():
+    assert set(GIMP_SCENARIOS.values()) == set(ACTIONS) == set(KRITA_SCENARIOS.values())
+    assert len(GIMP_SCENARIOS) == len(KRITA_SCENARIOS) == len(ACTIONS), "one scenario per action and editor"
+
+
+@pytest.fixture(scope="module")
+def relay(tmp_path_factory):
+    """A real engine behind a :class:`RequestLog`; yields (log, run): ``run(flow)`` runs ``flow(ask)`` on a
+    client through the relay and gives (its result, the normalized requests it made)."""
+    tmp = tmp_path_factory.mktemp("editor-requests")
+    model = build_tiny_model(tmp / "tiny.onnx")
+    write_sidecar(model)
+    engine = Engine(tmp, model)
+    log = RequestLog(engine.port, tmp / "requests.jsonl")
+    client = SoftcutClient(port=log.port, token=engine.token, name=NAME, timeout=300)
+
+    def run(flow):
+        start = len(read_log(log.path))
+        result = flow(lambda message: client.request(message))
+        return result, action_requests(read_log(log.path), [start, len(read_log(log.path))], NAME)
+
+    try:
+        with client:
+            yield log, run
+    finally:
+        log.close()
+        engine.stop()
+
+
+IMAGE = image_buffer(W, H, opaque_rgba8(red_disc_image(H, W)[0]))
+GUIDE = np.zeros((H, W), np.uint8)
+GUIDE[H // 5:H - H // 5, W // 5:W - W // 5] = 255
+ROUGH = guide_buffer(W, H, GUIDE.tobytes())
+
+
+@pytest.mark.parametrize("action, flow", [
+    ("Select Subject into a new layer",
+     lambda ask: select_subject(ask, IMAGE, MatteOptions("layer", REFINE, {"smooth": 0.0, "shift_edge": 0.0}))),
+    ("Select Subject with edge controls",
+     lambda ask: select_subject(ask, IMAGE, MatteOptions("selection", REFINE, {"feather": 3, "contrast": 20.0}))),
+    ("Refine Selection", lambda ask: refine_selection(ask, IMAGE, ROUGH, MatteOptions("selection", REFINE))),
+    ("Refine Selection with an edge control",
+     lambda ask: refine_selection(ask, IMAGE, ROUGH, MatteOptions("selection", REFINE, {"shift-edge": 30.0}))),
+])
+def test_the_relay_records_exactly_what_a_shared_flow_asks(relay, action, flow):
+    _log, run = relay
+    result, asked = run(flow)
+    assert result.buffers, "the engine answered"
+    assert asked == expected(action)
+
+
+def test_refine_then_adjust_edges_is_refine_with_the_edges_applied(relay):
+    _log, run = relay
+    refined, asked = run(lambda ask: refine_selection(ask, IMAGE, ROUGH,
+                                                      MatteOptions("selection", REFINE, {"shift_edge": 30.0})))
+    assert [r["type"] for r in asked] == ["refine", "adjust_edges"] and asked[1]["result"] == "#0"
+    plain, _ = run(lambda ask: refine_selection(ask, IMAGE, ROUGH, MatteOptions("selection", REFINE)))
+    grown = np.frombuffer(refined.buffers["alpha"], np.uint8).astype(int)
+    assert grown.sum() > np.frombuffer(plain.buffers["alpha"], np.uint8).astype(int).sum(), "the edge moved out"
+
+
+def test_an_editor_that_asks_otherwise_fails_the_comparison(relay):
+    """Refine Selection as Krita ran it before: ``refine`` alone, whatever the edge controls."""
+    _log, run = relay
+    _, asked = run(lambda ask: ask(messages.refine(IMAGE, ROUGH, guide_kind="mask", mode=REFINE)))
+    assert asked == expected("Refine Selection")
+    assert asked != expected("Refine Selection with an edge control")
+    _, asked = run(lambda ask: ask(messages.select_subject(IMAGE, refine=REFINE, edges={"smooth": 0.0})))
+    assert asked != expected("Select Subject into the selection"), "zero edges sent are a difference too"
