@@ -14,9 +14,10 @@ background pixels that
 - connect to the band through such texture (a textured wall away from the subject
   stays known background),
 
-and only when the background is quiet (``QUIET_BACKGROUND``) and the grown region stays
-smaller than the subject (``MAX_GROWTH``): on a busy background fine texture says nothing
-about strands.
+and only when the background is quiet (``QUIET_BACKGROUND``), the grown region stays
+smaller than the subject (``MAX_GROWTH``) and the model responds there, however faintly
+(``FAINT_SHARE``): on a busy background, or on texture the model is sure is not the subject,
+fine texture says nothing about strands.
 
 The colour flows of the solver then decide each pixel, as in any unknown region; the
 model's own matte must not hold these pixels at 0 (it missed them), so callers drop
@@ -46,6 +47,12 @@ cannot be told from it, and growing there cost ECSSD photos more than it gained.
 MAX_GROWTH = 1.5
 """A grown region larger than this many times the subject is not strands but background
 texture that touches it: nothing is grown then."""
+
+FAINT_LEVEL = 0.005
+FAINT_SHARE = 0.05
+"""Strands the model missed still leave a faint response: at least ``FAINT_SHARE`` of the grown
+pixels must have a model value above ``FAINT_LEVEL``. Texture the model gives exactly nothing
+(grass, foliage, a railing beside the subject) is background, and nothing is grown."""
 
 _FINE_SIGMA = 1.5  # scale of the fine texture (px at the working size)
 
@@ -95,6 +102,9 @@ def strand_region(
     _, labels = cv2.connectedComponents((candidate | unknown).astype(np.uint8), connectivity=8)
     touching = np.unique(labels[unknown])
     region = candidate & np.isin(labels, touching[touching > 0])
-    if np.count_nonzero(region & background) > MAX_GROWTH * np.count_nonzero(subject):
+    grown = region & background
+    if np.count_nonzero(grown) > MAX_GROWTH * np.count_nonzero(subject):
+        return np.zeros((h, w), bool)
+    if grown.any() and np.mean(coarse_alpha[grown] > FAINT_LEVEL) < FAINT_SHARE:
         return np.zeros((h, w), bool)
     return region
