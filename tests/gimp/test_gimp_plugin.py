@@ -72,7 +72,7 @@ def gimp_run():
     assert session.READY.exists(), "CI must build the chroot: sh tests/gimp/make_chroot.sh"
     tmp, inside = session.shared_folder("softcut-gimp-")
     engines: list[EngineProcess] = []
-    log = None
+    relay = None
     try:
         model = build_tiny_model(tmp / "tiny.onnx")
         write_sidecar(model)
@@ -87,8 +87,8 @@ def gimp_run():
         write_inputs(out, veil_alpha=200)  # a veil that moves the matte
         write_phone_inputs(out)
         write_plate_files(out)
-        log = RequestLog(engine.port, out / LOG)  # GIMP talks to the engine through it: what each action asks
-        spec = {"port": log.port, "refine": REFINE, "width": W, "height": H, "offset_size": list(SMALL),
+        relay = RequestLog(engine.port, out / LOG)  # GIMP talks to the engine through it: what each action asks
+        spec = {"port": relay.port, "refine": REFINE, "width": W, "height": H, "offset_size": list(SMALL),
                 "big_size": list(BIG), "dead_port": free_port(), "kill_port": doomed.port,
                 "abandoned_port": abandoned.port, "poster_size": list(POSTER), "photo_side": PHONE_PHOTO,
                 "object_size": list(PHONE_OBJECT), "segments": SEGMENTS, "dialog_segments": DIALOG_SEGMENTS,
@@ -106,21 +106,21 @@ def gimp_run():
         for engine_, act, record in watchers:
             threading.Thread(target=_on_first_job, args=(engine_, act, stop, record), daemon=True).start()
         try:
-            output = session.run_script(inside, inside / "scenarios.py", {
-                "SOFTCUT_CONFIG": str(inside / "config"), "SOFTCUT_GIMP_OUT": str(inside / "out")}, timeout=300)
+            log = session.run_script(inside, inside / "scenarios.py", {
+                "SOFTCUT_CONFIG": str(inside / "config"), "SOFTCUT_GIMP_OUT": str(inside / "out")}, timeout=900)
         finally:
             stop.set()
         error = (out / "driver_error.txt").read_text() if (out / "driver_error.txt").exists() else ""
         if error or not (out / "done").exists():
-            pytest.fail(f"the GIMP session did not finish:\n{error}\n{output[-3000:]}")
+            pytest.fail(f"the GIMP session did not finish:\n{error}\n{log[-3000:]}")
 
         def client() -> SoftcutClient:
             return SoftcutClient(port=engine.port, token=engine.token, timeout=120)
 
         yield out, client, seen
     finally:
-        if log is not None:
-            log.close()
+        if relay is not None:
+            relay.close()
         for process in engines:
             process.stop()
         shutil.rmtree(tmp, ignore_errors=True)

@@ -71,8 +71,8 @@ def krita_run(tmp_path_factory):
     write_plate_inputs(out)
     write_plate_files(out)
     write_animation_inputs(out)
-    log = RequestLog(engine.port, out / LOG)  # Krita talks to the engine through it: what each action asks
-    spec = {"port": log.port, "token": engine.token, "refine": REFINE, "width": W, "height": H,
+    relay = RequestLog(engine.port, out / LOG)  # Krita talks to the engine through it: what each action asks
+    spec = {"port": relay.port, "token": engine.token, "refine": REFINE, "width": W, "height": H,
             "poster_size": list(POSTER), "photo_side": PHONE_PHOTO, "object_size": list(PHONE_OBJECT),
             "offset_size": list(SMALL), "big_size": list(BIG), "dead_port": free_port(),
             "kill_port": doomed.port, "kill_pid": doomed.proc.pid, "lan_port": lan.port,
@@ -102,7 +102,7 @@ def krita_run(tmp_path_factory):
         krita = subprocess.Popen(["xvfb-run", "-a", "krita", "--nosplash"], env=env, stdout=subprocess.PIPE,
                                  stderr=subprocess.STDOUT, text=True, start_new_session=True)
         try:
-            log, _ = krita.communicate(timeout=300)
+            log, _ = krita.communicate(timeout=900)  # a guard against a hang; the machine may be busy
         except subprocess.TimeoutExpired:
             os.killpg(krita.pid, signal.SIGKILL)  # xvfb-run, Xvfb and Krita together
             log, _ = krita.communicate()
@@ -115,7 +115,7 @@ def krita_run(tmp_path_factory):
 
         yield out, client
     finally:
-        log.close()
+        relay.close()
         engine.stop()
         doomed.stop()
         lan.stop()
