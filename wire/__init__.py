@@ -6,6 +6,8 @@ Softcut layer. Editor plug-ins vendor this package whole (``softcut install-plug
 it into the plug-in as ``wire/``), so it must run in GIMP's and Krita's own Pythons.
 
 - :mod:`wire.protocol`: messages, schemas, the frame codec, errors, the handshake's HMAC;
-- :mod:`wire.client`: the blocking client, its RFC 6455 transport and editor helpers;
+- :mod:`wire.client`: the blocking client and its RFC 6455 transport;
+- :mod:`wire.editor`: what every editor plug-in does alike (each action's requests, failure
+  texts, phone answers, plate files), so the plug-ins keep only document I/O and widgets;
 - :mod:`wire.config`: where the token file lives, the default port.
 """
