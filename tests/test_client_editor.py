@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from wire.editor import Deliveries, answer_place_layer, snapshot_size, split_rgba
+from wire.editor import Deliveries, PhoneAnswers, snapshot_size, split_rgba
 from wire.protocol import messages
 
 
@@ -31,8 +31,9 @@ class Editor:
         return self.size
 
     def answer(self, request):
-        return answer_place_layer(request, self.deliveries, self.document_size,
-                                  lambda *placed: self.inserted.append(placed))
+        answers = PhoneAnswers(self.deliveries, self.document_size, lambda w, h: (w, h, bytes(3 * w * h)),
+                               lambda *placed: self.inserted.append(placed))
+        return answers.place(request)
 
 
 def test_a_delivery_is_inserted_at_its_place_once():

@@ -12,8 +12,8 @@ from PIL import Image
 from wire.client import EngineError, EngineUnavailable, JobCancelledError, Result, SoftcutClient
 from wire.client.models import model_choices
 from wire.editor import (LAN_COMMAND, NOTHING_SELECTED, START_COMMAND, Deliveries, MatteOptions, PhoneAnswers,
-                         Refused, active_edges, answer_snapshot, check_guide, checked_count, failure, not_inserted,
-                         outputs_for, plate_file, plate_pixels, requested_model, segment_layers, stored_count)
+                         Refused, active_edges, check_guide, checked_count, failure, not_inserted, outputs_for,
+                         plate_file, plate_pixels, requested_model, segment_layers, stored_count)
 from wire.protocol import messages
 from wire.protocol.schemas import DEFAULT_SEGMENTS
 
@@ -74,8 +74,6 @@ def test_soft_segments_become_named_layers_bottom_first():
     result = Result({"count": 3, "result": "r1"}, {f"segment{k}": bytes([k] * 8) for k in range(3)})
     assert segment_layers(result) == [("Segment 1", bytes([0] * 8)), ("Segment 2", bytes([1] * 8)),
                                       ("Segment 3", bytes([2] * 8))]
-    with pytest.raises(ValueError, match="segment2"):
-        segment_layers(Result({"count": 3}, {"segment0": b"", "segment1": b""}))
 
 
 def test_a_segment_count_is_checked_and_a_stored_one_falls_back_to_the_default():
@@ -115,7 +113,8 @@ def test_a_snapshot_is_the_document_scaled_down_to_the_asked_side():
         asked.append((width, height))
         return width, height, bytes(3 * width * height)
 
-    answer = answer_snapshot(messages.canvas_snapshot(max_side=800), lambda: (3200, 1600), render)
+    answer = PhoneAnswers(Deliveries(str, print), lambda: (3200, 1600), render, print).snapshot(
+        messages.canvas_snapshot(max_side=800))
     assert asked == [(800, 400)]
     spec, data = answer["buffers"][0]
     assert (spec.name, spec.format, spec.width, spec.height) == ("image", "rgb8", 800, 400)
@@ -125,7 +124,7 @@ def test_a_snapshot_is_the_document_scaled_down_to_the_asked_side():
         raise LookupError("no document is open")
 
     with pytest.raises(LookupError, match="no document"):
-        answer_snapshot(messages.canvas_snapshot(), no_document, render)
+        PhoneAnswers(Deliveries(str, print), no_document, render, print).snapshot(messages.canvas_snapshot())
 
 
 def test_phone_answers_carry_an_editors_answers_on_its_client():
@@ -140,3 +139,10 @@ def test_phone_answers_carry_an_editors_answers_on_its_client():
     client = answers.client("127.0.0.1", 1, name="softcut-test", timeout=1.0)
     assert isinstance(client, SoftcutClient) and client.cutout_format == "rgba8" and client.name == "softcut-test"
     assert client.accepts == {"canvas_snapshot": answers.snapshot, "place_layer": answers.place}
+
+
+def test_deliveries_kept_in_a_file_outlive_the_editor_run(tmp_path):
+    path = tmp_path / "softcut-phone-delivered.json"
+    assert Deliveries.in_file(str(path)).ids() == []  # no file yet
+    Deliveries.in_file(str(path)).remember("d1")
+    assert Deliveries.in_file(str(path)).placed("d1") and path.read_text(encoding="utf-8") == '["d1"]'

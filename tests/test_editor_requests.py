@@ -5,6 +5,8 @@ That the GIMP and Krita suites each compare every action: the first test."""
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 
@@ -13,8 +15,8 @@ from editor_files import REFINE, SIZE, opaque_rgba8
 from editor_requests import (ACTIONS, GIMP_SCENARIOS, KRITA_SCENARIOS, RequestLog, action_requests, expected,
                              read_log)
 from test_server import Engine
-from wire.client import SoftcutClient
-from wire.editor import MatteOptions, guide_buffer, image_buffer, refine_selection, select_subject
+from wire.client import SoftcutClient, raw_image
+from wire.editor import MatteOptions, refine_selection, select_subject
 from wire.protocol import messages
 
 W, H = SIZE
@@ -50,20 +52,21 @@ def relay(tmp_path_factory):
         engine.stop()
 
 
-IMAGE = image_buffer(W, H, opaque_rgba8(red_disc_image(H, W)[0]))
+SOURCE = SimpleNamespace(width=W, height=H, rgba=opaque_rgba8(red_disc_image(H, W)[0]))  # as a plug-in reads it
+IMAGE = raw_image(W, H, "rgba8", SOURCE.rgba)
 GUIDE = np.zeros((H, W), np.uint8)
 GUIDE[H // 5:H - H // 5, W // 5:W - W // 5] = 255
-ROUGH = guide_buffer(W, H, GUIDE.tobytes())
+ROUGH = GUIDE.tobytes()  # the rough selection's coverage (grey8)
 
 
 @pytest.mark.parametrize("action, flow", [
     ("Select Subject into a new layer",
-     lambda ask: select_subject(ask, IMAGE, MatteOptions("layer", REFINE, {"smooth": 0.0, "shift_edge": 0.0}))),
+     lambda ask: select_subject(ask, SOURCE, MatteOptions("layer", REFINE, {"smooth": 0.0, "shift_edge": 0.0}))),
     ("Select Subject with edge controls",
-     lambda ask: select_subject(ask, IMAGE, MatteOptions("selection", REFINE, {"feather": 3, "contrast": 20.0}))),
-    ("Refine Selection", lambda ask: refine_selection(ask, IMAGE, ROUGH, MatteOptions("selection", REFINE))),
+     lambda ask: select_subject(ask, SOURCE, MatteOptions("selection", REFINE, {"feather": 3, "contrast": 20.0}))),
+    ("Refine Selection", lambda ask: refine_selection(ask, SOURCE, ROUGH, MatteOptions("selection", REFINE))),
     ("Refine Selection with an edge control",
-     lambda ask: refine_selection(ask, IMAGE, ROUGH, MatteOptions("selection", REFINE, {"shift-edge": 30.0}))),
+     lambda ask: refine_selection(ask, SOURCE, ROUGH, MatteOptions("selection", REFINE, {"shift-edge": 30.0}))),
 ])
 def test_the_relay_records_exactly_what_a_shared_flow_asks(relay, action, flow):
     _log, run = relay
@@ -74,10 +77,10 @@ def test_the_relay_records_exactly_what_a_shared_flow_asks(relay, action, flow):
 
 def test_refine_then_adjust_edges_is_refine_with_the_edges_applied(relay):
     _log, run = relay
-    refined, asked = run(lambda ask: refine_selection(ask, IMAGE, ROUGH,
+    refined, asked = run(lambda ask: refine_selection(ask, SOURCE, ROUGH,
                                                       MatteOptions("selection", REFINE, {"shift_edge": 30.0})))
     assert [r["type"] for r in asked] == ["refine", "adjust_edges"] and asked[1]["result"] == "#0"
-    plain, _ = run(lambda ask: refine_selection(ask, IMAGE, ROUGH, MatteOptions("selection", REFINE)))
+    plain, _ = run(lambda ask: refine_selection(ask, SOURCE, ROUGH, MatteOptions("selection", REFINE)))
     grown = np.frombuffer(refined.buffers["alpha"], np.uint8).astype(int)
     assert grown.sum() > np.frombuffer(plain.buffers["alpha"], np.uint8).astype(int).sum(), "the edge moved out"
 
@@ -85,7 +88,8 @@ def test_refine_then_adjust_edges_is_refine_with_the_edges_applied(relay):
 def test_an_editor_that_asks_otherwise_fails_the_comparison(relay):
     """Refine Selection as Krita ran it before: ``refine`` alone, whatever the edge controls."""
     _log, run = relay
-    _, asked = run(lambda ask: ask(messages.refine(IMAGE, ROUGH, guide_kind="mask", mode=REFINE)))
+    guide = raw_image(W, H, "grey8", ROUGH, name="guide")
+    _, asked = run(lambda ask: ask(messages.refine(IMAGE, guide, guide_kind="mask", mode=REFINE)))
     assert asked == expected("Refine Selection")
     assert asked != expected("Refine Selection with an edge control")
     _, asked = run(lambda ask: ask(messages.select_subject(IMAGE, refine=REFINE, edges={"smooth": 0.0})))

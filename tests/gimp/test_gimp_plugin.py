@@ -28,7 +28,8 @@ from conftest import build_tiny_model, red_disc_image, write_sidecar
 from editor_files import (BIG, CHOSEN_MODEL, PHONE_CENTRE, PHONE_OBJECT, PHONE_PHOTO, PLATE_SIZE, POSTER, REFINE, SIZE,
                           SMALL, TOLERANCE, direct_model_select, direct_plate, direct_segments, facts, free_port, grey,
                           opaque_rgba8, write_inputs, write_model_zoo, write_phone_inputs, write_plate_inputs)
-from editor_requests import GIMP_SCENARIOS, LOG, RequestLog, action_requests, expected, read_log
+import editor_requests
+from editor_requests import GIMP_SCENARIOS, LOG, RequestLog, action_requests, read_log
 from wire.client import EngineError, SoftcutClient, raw_image
 from testing.launcher import EngineProcess
 
@@ -546,4 +547,4 @@ def test_each_action_asks_the_engine_what_every_editor_asks(gimp_run, name, acti
     out, _, _ = gimp_run
     f = facts(out, name)
     assert f["run"]["ok"] is True, f["run"]
-    assert action_requests(read_log(out / LOG), f["requests"], "softcut-gimp") == expected(action)
+    assert action_requests(read_log(out / LOG), f["requests"], "softcut-gimp") == editor_requests.expected(action)

@@ -26,7 +26,8 @@ from editor_files import (ANIMATION_OUTSIDE, ANIMATION_RANGE_END, ANIMATION_TIME
                           TOLERANCE, direct_model_select, direct_plate, direct_segments, direct_video, facts, free_port,
                           grey, opaque_rgba8, write_animation_inputs, write_inputs, write_model_zoo, write_phone_inputs,
                           write_plate_inputs)
-from editor_requests import KRITA_SCENARIOS, LOG, RequestLog, action_requests, expected, read_log
+import editor_requests
+from editor_requests import KRITA_SCENARIOS, LOG, RequestLog, action_requests, read_log
 from wire.client import EngineError, SoftcutClient, jpeg_image, png_image, raw_image
 from testing.launcher import EngineProcess
 from wire.protocol.schemas import DEFAULT_SEGMENTS
@@ -323,7 +324,7 @@ def test_each_action_asks_the_engine_what_every_editor_asks(krita_run, name, act
     tests/editor_requests.py gives for it, which the GIMP suite checks too."""
     out, _ = krita_run
     f = facts(out, name)
-    assert action_requests(read_log(out / LOG), f["requests"], "softcut-krita") == expected(action)
+    assert action_requests(read_log(out / LOG), f["requests"], "softcut-krita") == editor_requests.expected(action)
 
 
 def test_actions_sit_in_their_menus_and_the_docker_exists(krita_run):

@@ -1,10 +1,6 @@
-"""Soft segments as layers: their names, their group, their colours and masks.
-
-The engine's ``soft_segments`` answer holds ``segment0`` … (rgba8: straight colours and the
-segment's stacking mask), segment0 the bottom layer. Each plug-in makes one layer per
-segment, named ``Segment 1`` (bottom) …, with its colours opaque and its alpha as a
-mask, in a new group :data:`SEGMENT_GROUP` on top of the stack.
-"""
+"""Soft segments as layers: the engine's ``segment0`` … (rgba8: colours and stacking mask,
+segment0 the bottom) become layers ``Segment 1`` … (colours opaque, alpha as a mask) in a new
+group :data:`SEGMENT_GROUP` on top of the stack."""
 
 from __future__ import annotations
 
@@ -12,9 +8,7 @@ from ..client import Result
 from ..protocol.schemas import DEFAULT_SEGMENTS, SEGMENTS_MAX, SEGMENTS_MIN
 
 SEGMENT_GROUP = "Soft segments"
-"""The layer group soft_segments' layers are inserted in."""
 SEGMENT_LAYER = "Segment {number}"
-"""A segment layer's name, numbered from 1: the bottom layer (the engine's segment0, the largest)."""
 
 
 def split_rgba(rgba: bytes) -> tuple[bytes, bytes]:
@@ -29,14 +23,8 @@ def split_rgba(rgba: bytes) -> tuple[bytes, bytes]:
 
 
 def segment_layers(result: Result) -> list[tuple[str, bytes]]:
-    """``(name, rgba8)`` per segment of a ``soft_segments`` result, bottom layer first.
-
-    Raises :class:`ValueError` when the answer lacks a segment it announces.
-    """
-    count = int(result.fields.get("count", sum(name.startswith("segment") for name in result.buffers)))
-    missing = [f"segment{k}" for k in range(count) if f"segment{k}" not in result.buffers]
-    if missing:
-        raise ValueError(f"the engine's answer has no {', '.join(missing)}")
+    """``(layer name, rgba8)`` per segment of a ``soft_segments`` result, bottom layer first."""
+    count = int(result.fields.get("count", len(result.buffers)))
     return [(SEGMENT_LAYER.format(number=k + 1), bytes(result.buffers[f"segment{k}"])) for k in range(count)]
 
 

@@ -1,8 +1,7 @@
-"""What the plug-ins tell the user: how to start the engine, and why an action did nothing.
+"""What the plug-ins tell the user: how to start the engine, why an action did nothing.
 
-Every failure text ends with the editor's own "nothing changed" clause (``unchanged``:
-GIMP says "the image was not changed", Krita "the document was not changed"), so the
-user knows the action left their work as it was.
+A failure text ends with the editor's "nothing changed" clause (``unchanged``: GIMP's "the
+image was not changed", Krita's "the document was not changed").
 """
 
 from __future__ import annotations
@@ -11,28 +10,22 @@ from ..client import EngineError, EngineUnavailable, JobCancelledError
 from ..protocol.errors import ErrorCode
 
 START_COMMAND = "softcut serve"
-LAN_COMMAND = f"{START_COMMAND} --lan"
-"""The engine on the local network, which phone cut & paste needs."""
+LAN_COMMAND = f"{START_COMMAND} --lan"  # phone cut & paste needs the engine on the local network
 NOTHING_SELECTED = "nothing is selected over the layer: draw a rough selection around the subject first"
 NOT_ON_LAN = f"the engine is not on the local network: restart it with `{LAN_COMMAND}` to paste from a phone"
 
 
 class Refused(Exception):
-    """The action did nothing (before any request, or after a failed one); the message is for the user."""
+    """The action did nothing; the message is for the user."""
 
 
 def not_reachable(exc: Exception) -> str:
-    """No engine answers: ``exc`` (the client's error) says where it looked."""
     return f"the Softcut engine is not reachable ({exc})"
 
 
 def failure(exc: Exception, unchanged: str) -> str:
-    """What a failed request tells the user, ending with ``unchanged``.
-
-    A missing engine says how to start it; a plate the engine cannot align gives the
-    engine's own reason (it says what is wrong with the plate); any other refusal gives
-    the engine's message and code.
-    """
+    """What a failed request says: how to start a missing engine; the engine's own reason for a plate
+    it cannot align; its message and code for any other refusal."""
     if isinstance(exc, EngineUnavailable):
         return f"{not_reachable(exc)}. Start it with `{START_COMMAND}`; {unchanged}"
     if isinstance(exc, JobCancelledError):
@@ -45,5 +38,4 @@ def failure(exc: Exception, unchanged: str) -> str:
 
 
 def not_inserted(exc: Exception) -> str:
-    """The engine answered but the editor could not put the result in (``exc`` says why)."""
     return f"the result could not be inserted: {exc}"

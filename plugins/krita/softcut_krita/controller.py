@@ -193,13 +193,12 @@ class Controller(QObject):
             except (plate.PlateError, document.DocumentError) as exc:
                 self._say(f"{exc}; {UNCHANGED}")
                 return False
-        image = editor.image_buffer(source.width, source.height, source.rgba)
 
         def insert(result) -> None:
             how = "" if plate_buffer is None else _alignment_note(result.fields.get("alignment"))
             self._insert(doc, source, output, result, how=how)
 
-        return self._start(lambda ask: editor.select_subject(ask, image, options, plate=plate_buffer), insert, source)
+        return self._start(lambda ask: editor.select_subject(ask, source, options, plate=plate_buffer), insert, source)
 
     def _plate(self, doc, layer_id, path: str | None):
         """The plate buffer (named "plate") from a file, or from a layer of ``doc`` other than the one
@@ -232,9 +231,7 @@ class Controller(QObject):
         except (document.DocumentError, Refused) as exc:
             self._say(f"{exc}; {UNCHANGED}")
             return False
-        image = editor.image_buffer(source.width, source.height, source.rgba)
-        guide = editor.guide_buffer(source.width, source.height, rough)
-        return self._start(lambda ask: editor.refine_selection(ask, image, guide, options),
+        return self._start(lambda ask: editor.refine_selection(ask, source, rough, options),
                            lambda result: self._insert(doc, source, "selection", result), source)
 
     def soft_segments(self, count: int | None = None) -> bool:
@@ -244,9 +241,8 @@ class Controller(QObject):
         doc, source = self._read(merged=True)
         if source is None:
             return False
-        image = editor.image_buffer(source.width, source.height, source.rgba)
         model = self.model
-        return self._start(lambda ask: editor.soft_segments(ask, image, count, model),
+        return self._start(lambda ask: editor.soft_segments(ask, source, count, model),
                            lambda result: self._insert_segments(doc, source, result), source)
 
     def select_subject_in_animation(self, output: str = "mask", refine: str | None = None) -> bool:
@@ -363,7 +359,7 @@ class Controller(QObject):
             try:
                 on_result(result)
                 ok = True
-            except (document.DocumentError, ValueError) as exc:
+            except document.DocumentError as exc:
                 self._say(editor.not_inserted(exc))
             self._end(ok)
 

@@ -11,6 +11,7 @@ from PyQt5.QtWidgets import (QComboBox, QFormLayout, QHBoxLayout, QLabel, QProgr
 
 from .animation_dialog import select_subject_in_animation
 from .controller import OUTPUT_LABELS, SETTINGS, Controller
+from .dialogs import choice_box
 from .plate_dialog import select_subject_with_clean_plate
 from .wire.protocol.schemas import SEGMENTS_MAX, SEGMENTS_MIN
 
@@ -49,18 +50,11 @@ class SoftcutDocker(DockWidget):
         layout.addLayout(row)
 
         form = QFormLayout()
-        self.source = QComboBox()
-        self.source.addItem("Active layer", "layer")
-        self.source.addItem("Merged image", "merged")
-        self.source.setCurrentIndex(1 if self.ctl.merged else 0)
+        self.source = choice_box((("layer", "Active layer"), ("merged", "Merged image")),
+                                 "merged" if self.ctl.merged else "layer")
         self.source.currentIndexChanged.connect(self._source_changed)
-        self.output = QComboBox()
-        for key, label in OUTPUT_LABELS:
-            self.output.addItem(label, key)
-        self.quality = QComboBox()
-        self.quality.addItem("Best edges", "best")
-        self.quality.addItem("Fast", "fast")
-        self.quality.setCurrentIndex(1 if self.ctl.refine_mode == "fast" else 0)
+        self.output = choice_box(OUTPUT_LABELS, "selection")
+        self.quality = choice_box((("best", "Best edges"), ("fast", "Fast")), self.ctl.refine_mode)
         self.quality.currentIndexChanged.connect(self._quality_changed)
         form.addRow("Source", self.source)
         form.addRow("Output", self.output)

@@ -1,16 +1,9 @@
-"""Phone cut & paste: Krita's side of it.
+"""Phone cut & paste: Krita's side of it (the answers themselves: :class:`.wire.editor.PhoneAnswers`).
 
-A :class:`PhoneLink` keeps one editor connection to the engine (``hello.accepts``
-``place_layer`` and ``canvas_snapshot``) and polls it from a QTimer on Krita's GUI
-thread, so the answers run where Krita's API may be used:
-
-- ``canvas_snapshot``: the active document's composite (its projection, on white),
-  scaled to the asked size; where the canvas is on screen is not given (null).
-- ``place_layer``: the phone's cut-out as a new paint layer at the top of the active
-  document, at the engine's position (centred when it has none), one undo step
-  ("Add Layer"). Each delivery is placed once: its id is kept in Krita's settings.
-
-While no engine runs, the link tries again every few seconds.
+A :class:`PhoneLink` keeps one editor connection to the engine and polls it from a QTimer on
+Krita's GUI thread, where Krita's API may be used: the snapshot is the active document's
+projection; a cut-out becomes a paint layer on top of it (one undo step, "Add Layer"), its
+delivery id kept in Krita's settings. While no engine runs, the link tries again every few seconds.
 """
 
 from __future__ import annotations

@@ -1,9 +1,6 @@
-"""The clean plate of Select Subject with Clean Plate, from an image file: the engine's ``plate`` buffer.
-
-PNG and JPEG files go to the engine as they are (it decodes them, a JPEG's EXIF
-orientation applied); any other image Qt can read (BMP, TIFF, WebP… as far as this
-Krita's Qt has the plug-ins) is decoded here into rgba8. A plate layer is read by
-:func:`.document.read_layer`.
+"""The clean plate from an image file: PNG and JPEG as they are (:func:`.wire.editor.plate_file`); any
+other image Qt reads (BMP, TIFF, WebP… as this Krita's Qt allows) decoded here into rgba8. A plate
+layer is read by :func:`.document.read_layer`.
 """
 
 from __future__ import annotations
@@ -44,10 +41,5 @@ def from_file(path: str):
     if image.isNull():
         raise PlateError(f"the clean plate file '{name}' is not an image Softcut can read "
                          f"(PNG, JPEG or another format Krita's Qt reads): {reader.errorString()}")
-    return from_qimage(image)
-
-
-def from_qimage(image: QImage):
-    """A QImage (any format) as the plate buffer: rgba8, straight alpha."""
-    image = image.convertToFormat(QImage.Format_RGBA8888)
+    image = image.convertToFormat(QImage.Format_RGBA8888)  # straight alpha
     return plate_pixels(image.width(), image.height(), pixels.qimage_bytes(image))

@@ -16,9 +16,8 @@ from typing import Any
 from PyQt5.QtCore import QObject, QTimer
 
 from .wire.client import EngineUnavailable, JobCancelledError, Result, SoftcutClient
+from .wire.editor.flows import Ask
 from .wire.protocol.messages import Message
-
-Ask = Callable[[Message], Result]
 
 POLL_MS = 30
 _ids = itertools.count(1)
@@ -44,7 +43,7 @@ class EngineWorker(QObject):
         # the running request: (job id, on_done, on_error, on_progress)
         self._job: tuple[str, Callable, Callable, Callable | None] | None = None
         self._cancel_wanted: str | None = None  # a job to cancel once its connection is up
-        self._request: str | None = None  # the id of the running job's request now at the engine
+        self._request: str | None = None  # the id of the running job's latest request
         self._stop: threading.Event | None = None  # set to stop the running stream (see :meth:`stream`)
 
     @property
@@ -95,7 +94,7 @@ class EngineWorker(QObject):
             raise RuntimeError("a request is already running")
         job_id = f"krita-{next(_ids)}"
         self._job = (job_id, on_done, on_error, on_progress)
-        self._stop = stop
+        self._stop, self._request = stop, None
         threading.Thread(target=work, args=(job_id,), daemon=True).start()
         self._timer.start()
         return job_id
@@ -103,8 +102,8 @@ class EngineWorker(QObject):
     def cancel(self) -> None:
         """Ask the engine to stop the running request (the reply comes as JobCancelledError).
 
-        A request not yet at the engine gets the cancel with its first progress report; a flow's
-        next request is not sent. A stream (:meth:`stream`) stops at its next frame.
+        A request not yet at the engine gets the cancel with its first progress report. A stream
+        (:meth:`stream`) stops at its next frame.
         """
         job, client, request = self._job, self._client, self._request
         if job is None:
@@ -145,28 +144,16 @@ class EngineWorker(QObject):
                 return client.welcome
 
             def ask(message: Message) -> Result:
-                if self._cancel_wanted == job_id:  # cancelled between two requests of the flow
-                    raise JobCancelledError("cancelled")
-
-                sent = []  # the cancel, once
-
                 def progress(fraction: float, stage: str) -> None:
-                    if self._cancel_wanted == job_id and not sent:
-                        sent.append(True)
+                    if self._cancel_wanted == job_id:  # once: the request then ends as cancelled
+                        self._cancel_wanted = None
                         self._cancel(client, message.id)
                     self._events.put((job_id, "progress", (fraction, stage)))
 
                 self._request = message.id
-                try:
-                    return client.request(message, progress=progress, timeout=timeout)
-                finally:
-                    self._request = None
+                return client.request(message, progress=progress, timeout=timeout)
 
-            try:
-                return flow(ask)
-            finally:
-                if self._cancel_wanted == job_id:
-                    self._cancel_wanted = None
+            return flow(ask)
 
         self._outcome(job_id, work)
 

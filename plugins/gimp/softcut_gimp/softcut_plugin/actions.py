@@ -21,10 +21,8 @@ from gi.repository import Gimp  # noqa: E402
 from . import document  # noqa: E402
 from .wire import config  # noqa: E402
 from .wire.client import ClientError, SoftcutClient  # noqa: E402
-from .wire.editor import (SEGMENT_GROUP, MatteOptions, Refused, check_guide, failure, guide_buffer,  # noqa: E402
-                          image_buffer, not_inserted, not_reachable, refine_selection, segment_layers, select_subject,
-                          soft_segments)
-from .wire.protocol.schemas import DEFAULT_SEGMENTS  # noqa: E402
+from .wire.editor import (SEGMENT_GROUP, MatteOptions, Refused, check_guide, failure, not_inserted,  # noqa: E402
+                          not_reachable, refine_selection, segment_layers, select_subject, soft_segments)
 
 UNCHANGED = "the image was not changed"
 CLIENT_NAME = "softcut-gimp"
@@ -48,24 +46,6 @@ class Options:
     engine: Engine = Engine()
 
 
-@dataclass(frozen=True)
-class SegmentOptions:
-    """Soft Segment Layers' parameters: ``count`` layers (2–10, the protocol checks it too), the ``model``."""
-
-    count: int = DEFAULT_SEGMENTS
-    engine: Engine = Engine()
-    model: str | None = None
-
-
-@dataclass(frozen=True)
-class PlateChoice:
-    """Where Select Subject with Clean Plate takes the plate from: ``file`` (a ``Gio.File``) when
-    given, else ``layer`` (a layer of any open image); both None: no plate was given."""
-
-    layer: object = None
-    file: object = None
-
-
 def run(image, drawables, options: Options, *, guided: bool = False) -> None:
     """Run Select Subject (or, ``guided``, Refine Selection: the selection is the guide) into the output,
     as one undo group.
@@ -74,37 +54,32 @@ def run(image, drawables, options: Options, *, guided: bool = False) -> None:
     the image cannot be used or the engine fails (the message says so).
     """
     source, guide = _read_subject(image, drawables, options, guided=guided)
-    picture = image_buffer(source.width, source.height, source.rgba)
     if guide is None:
-        result = _ask(options.engine, lambda ask: select_subject(ask, picture, options.matte))
+        result = _ask(options.engine, lambda ask: select_subject(ask, source, options.matte))
     else:
-        with _reading():
-            check_guide(guide)
-        rough = guide_buffer(source.width, source.height, guide)
-        result = _ask(options.engine, lambda ask: refine_selection(ask, picture, rough, options.matte))
+        result = _ask(options.engine, lambda ask: refine_selection(ask, source, guide, options.matte))
     _edit(image, lambda: _insert(image, source, options.matte.output, result.buffers))
 
 
-def run_plate(image, drawables, options: Options, plate: PlateChoice) -> None:
+def run_plate(image, drawables, options: Options, *, layer=None, file=None) -> None:
     """Select Subject with Clean Plate into the output, as one undo group.
 
     The image sent is Select Subject's (the same source, rectangle and checks); the plate
-    is ``plate.file`` when given, else the whole of ``plate.layer`` at its own size.
+    is ``file`` (a ``Gio.File``) when given, else the whole of ``layer`` (of any open image).
     Raises :class:`Refused` as :func:`run` does (the image untouched), also before any
     request when no plate is given or the plate is the layer being cut out.
     """
-    if plate.file is None and plate.layer is None:
+    if file is None and layer is None:
         raise Refused("no clean plate was given: pick the layer (Plate layer) or the file (Or plate file) "
                       f"holding a photo of the same scene without the subject; {UNCHANGED}")
     source, _ = _read_subject(image, drawables, options)
     with _reading():
-        if plate.file is not None:
-            buffer = document.read_plate_file(plate.file)
+        if file is not None:
+            buffer = document.read_plate_file(file)
         else:
-            document.check_plate_layer(image, source, plate.layer, options.merged)
-            buffer = document.read_plate_layer(plate.layer)
-    picture = image_buffer(source.width, source.height, source.rgba)
-    result = _ask(options.engine, lambda ask: select_subject(ask, picture, options.matte, plate=buffer))
+            document.check_plate_layer(image, source, layer, options.merged)
+            buffer = document.read_plate_layer(layer)
+    result = _ask(options.engine, lambda ask: select_subject(ask, source, options.matte, plate=buffer))
     _edit(image, lambda: _insert(image, source, options.matte.output, result.buffers))
 
 
@@ -114,6 +89,8 @@ def _read_subject(image, drawables, options: Options, *, guided: bool = False):
     with _reading():
         source = document.read_source(image, drawables, options.merged)
         guide = document.read_selection(image, source.rect) if guided else None
+        if guide is not None:
+            check_guide(guide)
         if options.matte.output == "mask":  # known before the engine runs, so it does not run for nothing
             if source.layer is None:
                 raise document.DocumentError("select the one layer the mask belongs to")
@@ -131,18 +108,17 @@ def _reading() -> Iterator[None]:
         raise Refused(f"{exc}; {UNCHANGED}") from exc
 
 
-def run_segments(image, drawables, options: SegmentOptions) -> None:
-    """Soft Segment Layers: the visible image as ``options.count`` soft layers, each with a
-    layer mask, in a new layer group on top of the stack; one undo group.
+def run_segments(image, drawables, count: int, engine: Engine, model: str | None = None) -> None:
+    """Soft Segment Layers: the visible image as ``count`` soft layers (2–10), each with a layer
+    mask, in a new layer group on top of the stack, by ``model``; one undo group.
 
     Raises :class:`Refused` as :func:`run` does (the image untouched).
     """
     with _reading():
         source = document.read_source(image, drawables, merged=True)
-    picture = image_buffer(source.width, source.height, source.rgba)
-    result = _ask(options.engine, lambda ask: soft_segments(ask, picture, options.count, options.model))
-    segments = segment_layers(result)
-    _edit(image, lambda: document.add_segment_group(image, source.rect, segments, source.rgba, SEGMENT_GROUP))
+    result = _ask(engine, lambda ask: soft_segments(ask, source, count, model))
+    _edit(image, lambda: document.add_segment_group(image, source.rect, segment_layers(result), source.rgba,
+                                                    SEGMENT_GROUP))
 
 
 def _edit(image, insert: Callable[[], object]) -> None:

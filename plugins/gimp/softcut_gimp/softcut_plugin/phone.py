@@ -1,11 +1,9 @@
 """Phone cut & paste: GIMP's side of it, one PDB procedure that receives phone cut-outs.
 
-``softcut-phone-link`` (Layer › Receive Phone Cut-outs) keeps an editor connection to
-the engine for the image it runs on, until it is cancelled, the image is closed, or the
-given number of cut-outs or seconds is reached. It answers the engine's
-``canvas_snapshot`` with the image as displayed and ``place_layer`` with a new top layer
-at the engine's position (centred when it has none), one undo group per cut-out. Each
-delivery is placed once: the ids are kept in GIMP's folder.
+``softcut-phone-link`` (Layer › Receive Phone Cut-outs) keeps an editor connection to the engine
+for the image it runs on (the answers: :class:`.wire.editor.PhoneAnswers`), until it is cancelled,
+the image is closed, or the given number of cut-outs or seconds is reached. A cut-out becomes a new
+top layer, one undo group; the delivery ids are kept in GIMP's folder.
 """
 
 from __future__ import annotations
@@ -46,28 +44,14 @@ def create(plugin: Gimp.PlugIn) -> Gimp.Procedure:
     return procedure
 
 
-def _deliveries() -> Deliveries:
-    """The phone cut-outs placed so far, in a small JSON file in GIMP's folder."""
-    path = os.path.join(Gimp.directory(), DELIVERED_FILE)
-
-    def load() -> str:
-        with open(path, encoding="utf-8") as f:
-            return f.read()
-
-    def save(text: str) -> None:
-        with open(path, "w", encoding="utf-8") as f:
-            f.write(text)
-
-    return Deliveries(load, save)
-
-
 class Link:
     """The answers for one image (:attr:`answers`); ``placed`` counts the cut-outs put in."""
 
     def __init__(self, image) -> None:
         self.image = image
         self.placed = 0
-        self.answers = PhoneAnswers(_deliveries(), self._size, self._render, self._insert)
+        deliveries = Deliveries.in_file(os.path.join(Gimp.directory(), DELIVERED_FILE))  # kept in GIMP's folder
+        self.answers = PhoneAnswers(deliveries, self._size, self._render, self._insert)
 
     def _size(self) -> tuple[int, int]:
         if not self.image.is_valid():

@@ -156,8 +156,7 @@ class PlateJob(SubjectJob):
 
     def run(self, image, drawables, settings, entry: Entry) -> None:
         get = settings.get_property
-        actions.run_plate(image, drawables, options(settings),
-                          actions.PlateChoice(layer=get("plate-layer"), file=get("plate-file")))
+        actions.run_plate(image, drawables, options(settings), layer=get("plate-layer"), file=get("plate-file"))
 
 
 class SegmentsJob(Job):
@@ -173,9 +172,8 @@ class SegmentsJob(Job):
         return ["count", "model"]
 
     def run(self, image, drawables, settings, entry: Entry) -> None:
-        actions.run_segments(image, drawables, actions.SegmentOptions(
-            count=int(settings.get_property("count")), engine=engine_address(settings),
-            model=settings.get_property("model") or None))
+        actions.run_segments(image, drawables, int(settings.get_property("count")), engine_address(settings),
+                             settings.get_property("model") or None)
 
 
 SUBJECT = SubjectJob()
