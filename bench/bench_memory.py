@@ -87,8 +87,11 @@ def write_input(path: Path, width: int, height: int, fmt: str) -> None:
 
 
 def _request(case: str, data: bytes, fmt: str, width: int, height: int, result: str | None):
-    """The case's request, through the codec as the server receives it."""
+    """The case's request, through the codec and with its defaults, as an operation receives it."""
+    from dataclasses import replace
+
     from wire.protocol import codec, messages
+    from wire.protocol.schemas import with_defaults
 
     op, fields = CASES[case]
     image = messages.buffer("image", data, format="png" if fmt == "png" else "rgba8", width=width, height=height)
@@ -115,11 +118,13 @@ def _request(case: str, data: bytes, fmt: str, width: int, height: int, result: 
     out = None
     for frame in codec.encode(msg):
         out = decoder.feed(frame) or out
-    return out
+    return replace(out, fields=with_defaults(out))
 
 
 def child(case: str, path: Path, fmt: str, width: int, height: int, model: Path) -> dict:
     """One measurement (run in a fresh process): the job's peak bytes above the RSS before it."""
+    from types import SimpleNamespace
+
     from core.models.session import open_session
     from engine_server.engine import Engine
     from engine_server.jobs import Job
@@ -131,6 +136,7 @@ def child(case: str, path: Path, fmt: str, width: int, height: int, model: Path)
     op = CASES[case][0]
     engine = Engine(open_session(str(model), device="cpu"), limits=Limits(max_pixels=200_000_000),
                     cache_bytes=8 * 1024**3)
+    ctx = SimpleNamespace(engine=engine)  # what these operations read of the server
 
     def job():
         return Job(id="j", client="c", kind=op, priority=0, work=None)
@@ -139,7 +145,7 @@ def child(case: str, path: Path, fmt: str, width: int, height: int, model: Path)
         result = None
         if op == "adjust_edges":  # the result it adjusts, made before the measurement
             first = _request("select_subject best alpha", data, fmt, w, h, None)
-            result = (await select_subject.run(engine, job(), first)).fields["result"]
+            result = (await select_subject.run(ctx, job(), first)).fields["result"]
         request = _request(case, data, fmt, w, h, result)
         del data
         gc.collect()
@@ -147,7 +153,7 @@ def child(case: str, path: Path, fmt: str, width: int, height: int, model: Path)
         Path("/proc/self/clear_refs").write_text("5")  # reset VmHWM to the current RSS
         before = _rss_kb("VmRSS")
         started = time.perf_counter()
-        reply = await ops[op](engine, job(), request)
+        reply = await ops[op](ctx, job(), request)
         seconds = time.perf_counter() - started
         peak = _rss_kb("VmHWM")
         del reply

@@ -33,8 +33,12 @@ def run(root: Path, names: list[str], out: Path) -> None:
     from core.models.session import open_session
     from engine_server.engine import Engine
     from engine_server.jobs import Job
+    from dataclasses import replace
+    from types import SimpleNamespace
+
     from engine_server.operations import refine, select_subject, trimap
     from wire.protocol import codec, messages
+    from wire.protocol.schemas import with_defaults
 
     with tempfile.TemporaryDirectory() as tmp:
         model = build_tiny_model(Path(tmp) / "tiny.onnx")
@@ -42,12 +46,12 @@ def run(root: Path, names: list[str], out: Path) -> None:
         engine = Engine(open_session(str(model), device="cpu"))
     results: dict[str, np.ndarray] = {}
 
-    def through_codec(msg):
+    def through_codec(msg):  # and with its defaults, as an operation receives it
         decoder = codec.Decoder(role="engine", max_frame_bytes=1 << 31)
         got = None
         for frame in codec.encode(msg):
             got = decoder.feed(frame) or got
-        return got
+        return replace(got, fields=with_defaults(got))
 
     async def go():
         for name in names:
@@ -76,7 +80,7 @@ def run(root: Path, names: list[str], out: Path) -> None:
                 requests["trimap"] = (trimap.run, messages.Message("trimap", messages.new_id(), buffers=[image]))
                 for label, (op, msg) in requests.items():
                     job = Job(id="j", client="c", kind=msg.type, priority=0, work=None)
-                    reply = await op(engine, job, through_codec(msg))
+                    reply = await op(SimpleNamespace(engine=engine), job, through_codec(msg))
                     for buf in reply.buffers:
                         data = bytes(buf.data)
                         if buf.format == "png":

@@ -14,6 +14,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from core.models import registry, store
 from core.models.session import MaskSession
 from engine_server.memory import MemoryBudget, default_memory, split
 from wire.protocol.messages import Limits
@@ -57,6 +58,20 @@ class Engine:
         self.memory = MemoryBudget(jobs, cache_bytes=memory - jobs, memory=memory)
         self.models = Models(self.session, self.memory, open_model=self.open_model or self._default_only,
                              run_on_model=self.on_model, max_loaded=self.max_models if self.open_model else 0)
+
+    def model_list(self) -> list[dict[str, Any]]:
+        """Every registered model, with whether it is the default, whether it is in memory now and
+        whether its file is on this machine (our cache or rembg's folder: a request may name it),
+        then the default when it is a user's file rather than a registered model."""
+        default = self.session.name
+        loaded = set(self.models.loaded())
+        return [
+            {"name": name, "default": name == default, "loaded": name in loaded,
+             "present": name == default or store.locate(spec) is not None,
+             "licence": spec.licence, "description": spec.description}
+            for name, spec in registry.MODELS.items()
+        ] + ([] if default in registry.MODELS
+             else [{"name": default, "default": True, "loaded": True, "present": True, "licence": "user-provided"}])
 
     def _default_only(self, name: str) -> MaskSession:
         raise RuntimeError(f"model {name!r}: this engine was given no way to open other models")

@@ -1,10 +1,13 @@
 """Jobs and the queue: an explicit lifecycle, priorities, per-client limits, cancellation.
 
-A job is queued → running → done | failed | cancelled. Interactive jobs go
+Every request an operation answers is a job, of its operation's :class:`Kind`: an instant
+job runs at once; queued and stream jobs wait on the :class:`JobQueue`. A job is queued →
+running → done | failed | cancelled. Interactive jobs go
 ahead of batch ones; each client may have at most ``max_per_client`` jobs
 queued or running, and a full queue answers "busy" instead of growing.
 Cancelling a queued job drops it; cancelling a running one sets its event, and
-the work stops at its next progress report (core reports after every stage).
+the work stops at its next progress report (core reports after every stage), or
+when its ``on_cancel`` hook wakes it (a stream waiting for frames).
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import enum
 import threading
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 
 class JobState(enum.Enum):
@@ -25,6 +29,22 @@ class JobState(enum.Enum):
 
 
 PRIORITIES = {"interactive": 0, "batch": 1}
+
+
+@dataclass(frozen=True)
+class Kind:
+    """How an operation's jobs run (its module's ``KIND``, :mod:`engine_server.operations`). ``queued``:
+    on the :class:`JobQueue`, else at once, before its connection's next message is read.
+    ``holds_runner``: it takes a job runner (a stream does not: it lasts as long as its video)."""
+
+    name: str
+    queued: bool
+    holds_runner: bool
+
+
+INSTANT = Kind("instant", queued=False, holds_runner=False)
+QUEUED = Kind("queued", queued=True, holds_runner=True)
+STREAM = Kind("stream", queued=True, holds_runner=False)
 
 
 class JobCancelled(Exception):
@@ -39,16 +59,21 @@ class QueueFull(Exception):
 class Job:
     """One request's work.
 
-    ``work`` is an async function of the job; it reports progress through
-    :meth:`report`, which also raises :class:`JobCancelled` once cancelled.
+    ``kind``: the request's type. ``work`` is an async function of the job; it reports progress
+    through :meth:`report`, which also raises :class:`JobCancelled` once cancelled.
+    ``on_cancel`` is called on the event loop when the job is cancelled. ``handle``: the
+    operation's own object for the job, which later requests reach (a video stream's frames).
     """
 
     id: str
     client: str
     kind: str
     priority: int
-    work: Callable[["Job"], Awaitable[None]]
+    work: Callable[["Job"], Awaitable[Any]]
+    holds_runner: bool = True
     on_progress: Callable[[float, str], None] = lambda fraction, stage: None
+    on_cancel: Callable[[], None] = lambda: None
+    handle: Any = None
     state: JobState = JobState.QUEUED
     cancel_event: threading.Event = field(default_factory=threading.Event)
     cancelled_by: str | None = None
@@ -134,16 +159,20 @@ class JobQueue:
             self._waiting.remove(job)
         self._ready.set()  # a client below its fair share may be next
 
-    def cancel(self, client: str, job_id: str) -> Job | None:
-        """Cancel one of ``client``'s jobs; returns it, or None if it has none by that id.
+    def cancel(self, client: str, job_id: str, *, by: str | None = None) -> Job | None:
+        """Cancel one of ``client``'s jobs (``by``: the ``cancel`` request's id); returns it, or None
+        if it has none by that id.
 
         A queued job is finished as cancelled at once; a running job gets its
-        event set and is finished by its runner when the work stops.
+        event set and its ``on_cancel`` called, and is finished by its runner when the work stops.
         """
         job = self.active(client).get(job_id)
         if job is None:
             return None
+        if by is not None:
+            job.cancelled_by = by
         job.cancel_event.set()
+        job.on_cancel()
         if job.state is JobState.QUEUED:
             self.finish(job, JobState.CANCELLED)
         return job

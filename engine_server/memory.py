@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from core.errors import ImageTooLargeError, ParameterError
-from wire.protocol.schemas import DEFAULT_SEGMENTS, DEFAULT_VIDEO_REFINE
+from wire.protocol.schemas import REQUEST_TYPES, defaults
 from engine_server.workers import job_size
 
 log = logging.getLogger(__name__)
@@ -142,18 +142,18 @@ def job_estimate(op: str, fields: Mapping[str, Any], buffers: Iterable[tuple[str
     payload, the :data:`COSTS` of its stages and :data:`OUTPUT_BYTES_PER_PIXEL` of its outputs.
 
     op: the request type (``video_start``: one frame of a stream with the stream's state);
-    fields: the request's fields; buffers: (format, width, height, payload bytes) of each
-    buffer; result_pixels: ``adjust_edges``: the stored result's pixels.
+    fields: the request's fields (absent ones: their schema's defaults); buffers: (format, width,
+    height, payload bytes) of each buffer; result_pixels: ``adjust_edges``: the stored result's pixels.
     """
+    fields = _with_defaults(op, fields)
     buffers = list(buffers)
     payload = sum(size for _, _, _, size in buffers)
     pixels = buffers[0][1] * buffers[0][2] if buffers else result_pixels
-    outputs = list(fields.get("outputs", ["alpha"]))
+    outputs = list(fields.get("outputs", ()))
     colours = bool({"foreground", "cutout"} & set(outputs))
     stages: list[Cost] = []
     if op in ("select_subject", "plate_matte", "video_start"):
-        default = DEFAULT_VIDEO_REFINE if op == "video_start" else "best"
-        stages.append(_cost("select_subject", fields.get("refine", default)))
+        stages.append(_cost("select_subject", fields["refine"]))
         if colours or op != "select_subject":  # plates and streams decontaminate as they go
             stages.append(COSTS["select_subject", "colours"])
         if op == "video_start":
@@ -166,14 +166,14 @@ def job_estimate(op: str, fields: Mapping[str, Any], buffers: Iterable[tuple[str
         outputs = ["trimap"]
     elif op == "refine":  # the guide is decoded before its size is compared with the image's
         pixels = max(width * height for _, width, height, _ in buffers) if buffers else 0
-        stages.append(_cost("refine", fields.get("mode", "best")))
+        stages.append(_cost("refine", fields["mode"]))
         if colours:
             stages.append(COSTS["refine", "colours"])
     elif op == "adjust_edges":
         stages.append(COSTS["adjust_edges", "colours" if colours else "alpha"])
     elif op == "soft_segments":
         stages.append(COSTS["soft_segments", "best"])
-        outputs = ["cutout"] * int(fields.get("count", DEFAULT_SEGMENTS))
+        outputs = ["cutout"] * int(fields["count"])
     else:
         raise ParameterError(f"op: no memory estimate for {op!r}")
     total = BASE_BYTES + payload + sum(stage.bytes(pixels) for stage in stages)
@@ -181,6 +181,11 @@ def job_estimate(op: str, fields: Mapping[str, Any], buffers: Iterable[tuple[str
     if op in ("plate_matte", "video_start") and len(buffers) > 1:  # a clean plate beside the image
         total += COSTS["plate_matte", "plate"].bytes(buffers[1][1] * buffers[1][2])
     return int(math.ceil(total))
+
+
+def _with_defaults(op: str, fields: Mapping[str, Any]) -> dict[str, Any]:
+    """``fields`` and, for those absent, the request type's documented defaults (:func:`wire.protocol.schemas.defaults`)."""
+    return {**(defaults(op) if op in REQUEST_TYPES else {}), **fields}
 
 
 def _cost(op: str, mode: Any) -> Cost:
@@ -198,9 +203,9 @@ def request_estimate(op: str, request: Any, *, result_pixels: int = 0) -> int:
 def describe(op: str, request: Any, *, result_pixels: int = 0) -> str:
     """'this 100 MP image at refine best', for the budget's messages."""
     pixels = request.buffers[0][0].width * request.buffers[0][0].height if request.buffers else result_pixels
-    fields = request.fields
-    mode = {"refine": f" at mode {fields.get('mode', 'best')}", "trimap": "", "adjust_edges": "", "soft_segments": "",
-            "phone_cut": " at refine best"}.get(op, f" at refine {fields.get('refine', 'best')}")
+    fields = _with_defaults(op, request.fields)
+    mode = (f" at mode {fields['mode']}" if op == "refine" else " at refine best" if op == "phone_cut"
+            else f" at refine {fields['refine']}" if "refine" in fields else "")
     return f"this {pixels / 1e6:.1f} MP {op}{mode}"
 
 

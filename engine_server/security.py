@@ -63,12 +63,6 @@ def same_origin_ip_page(origin: str | None, host: str | None) -> bool:
     return True
 
 
-def token_matches(offered: object, expected: str) -> bool:
-    """Constant-time comparison of the token a client offered with ours."""
-    # surrogatepass: a JSON string may hold lone surrogates ("\ud800"), which strict UTF-8 refuses
-    return isinstance(offered, str) and hmac.compare_digest(offered.encode("utf-8", "surrogatepass"), expected.encode())
-
-
 class OneTimeSecret:
     """A secret the engine shows the user, valid ``lifetime_s`` and for one :meth:`redeem`.
 

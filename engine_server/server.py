@@ -2,15 +2,12 @@
 and the operations.
 
 Per connection: frames → :class:`~wire.protocol.codec.Decoder` →
-messages; the handshake first (``hello`` → ``challenge`` → ``auth`` → ``welcome``: a
-challenge–response over the master token or a scoped token, :mod:`wire.protocol.auth`;
-before it, ``pair`` may trade a pairing code or a phone link's one-time token for a scoped
-token, :mod:`engine_server.tokens`), then requests the token's scope allows
-(:mod:`engine_server.scopes`) become jobs on the shared queue. Job runners take the most urgent job, run its operation on
-the engine's workers and send ``progress``, then ``result`` / ``error`` /
-``cancelled``. A video stream's job (``video_start``) runs on a task of its own rather
-than on a runner, fed by ``video_frame`` / ``video_end`` (:mod:`engine_server.operations.video`).
-A client that disconnects has its jobs cancelled. Editor connections
+messages; the handshake first (:mod:`engine_server.handshake`), then requests the token's scope allows
+(:mod:`engine_server.scopes`) become jobs of the operation the registry names
+(:mod:`engine_server.operations`), each run as its kind says (:class:`engine_server.jobs.Kind`): an
+instant one at once; a queued one when a job runner takes it as the most urgent, its work on the
+engine's workers, with ``progress``, then ``result`` / ``error`` / ``cancelled``; a stream on a task
+of its own rather than a runner. A client that disconnects has its jobs cancelled. Editor connections
 (hello accepts ``place_layer``) also answer the engine's own requests
 (:mod:`engine_server.connections`) and get the outbox's pending deliveries when they
 say hello (:mod:`engine_server.phone.deliveries`). Plain HTTP GETs on the same port serve
@@ -24,12 +21,11 @@ import itertools
 import logging
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import replace
 from functools import partial
 from http import HTTPStatus
 from pathlib import Path
 from collections.abc import Callable
-from typing import Any
 
 import numpy as np
 
@@ -37,46 +33,26 @@ from websockets.asyncio.server import ServerConnection, serve
 from websockets.http11 import Request, Response
 from websockets.exceptions import ConnectionClosed
 
-import core
-from core.errors import SoftcutError
-from core.models import registry, store
-from engine_server import lan, scopes
+from engine_server import lan, operations, scopes
 from engine_server.phone import http as phone_http
 from wire import config
 from engine_server.connections import WRITE_TIMEOUT_S, Client
-from engine_server.gate import PRE_HELLO_FRAME_BYTES, ConnectionGate, ConnectionLimits, Stage, ThrottledLog
+from engine_server.gate import PRE_HELLO_FRAME_BYTES, ConnectionGate, ConnectionLimits, Stage
+from engine_server.handshake import Handshake
 from engine_server.phone.deliveries import Deliveries
 from engine_server.engine import Engine
+from engine_server.errors import ANSWERED, error_code
 from engine_server.jobs import PRIORITIES, Job, JobCancelled, JobQueue, JobState, QueueFull
-from engine_server.operations import (adjust_edges, phone_cut, phone_paste, plate_matte, refine, select_subject, soft_segments,
-                                      trimap, video)
-from engine_server.operations.common import NotFound, error_code
+from engine_server.operations.common import Reply
 from engine_server.phone.outbox import Outbox
 from wire.protocol import auth, codec, messages
 from wire.protocol.errors import ProtocolError
-from wire.protocol.schemas import EDITOR_REPLY_TYPES, PAIRING_CODE_DIGITS, STREAM_TYPES
-from engine_server.security import (PairingCodes, PairingLimiter, PhoneLinks, origin_allowed, peer_key,
-                                    same_origin_ip_page)
+from wire.protocol.schemas import EDITOR_REPLY_TYPES, with_defaults
+from engine_server.security import PairingCodes, PhoneLinks, origin_allowed, same_origin_ip_page
 from engine_server.tokens import TokenFileError, TokenStore
 
 log = logging.getLogger(__name__)
 
-OPERATIONS = {
-    "select_subject": select_subject.run,
-    "plate_matte": plate_matte.run,
-    "trimap": trimap.run,
-    "refine": refine.run,
-    "adjust_edges": adjust_edges.run,
-    "soft_segments": soft_segments.run,
-}
-PHONE_OPERATIONS = {"phone_cut": phone_cut.run, "phone_paste": phone_paste.run}
-"""Jobs that also need the deliveries (outbox, editors)."""
-INSTANT = ("models.list", "status", "cancel", "phone_link")
-DETACHED = ("video_start",)
-"""Jobs that run on a task of their own once the queue hands them out, not on a runner: a stream
-lasts as long as its video, and does its work one frame at a time on the engine's workers."""
-CAPABILITIES = ("video",)
-"""Capabilities beyond request types."""
 PROGRESS_INTERVAL_S = 0.1
 RUNNING_PER_CLIENT = 2
 """Jobs of one client that run at once; more wait their turn while other clients' jobs start."""
@@ -84,20 +60,9 @@ TOKEN_CHECK_S = 1.0
 """How often the engine looks for revoked tokens (tokens.json changed on disk)."""
 
 
-@dataclass(frozen=True)
-class _Challenge:
-    """A handshake between ``challenge`` and ``auth``: the challenge's id, the hello it answered, the key
-    id hello named and both nonces."""
-
-    id: str
-    hello: messages.Message
-    key: str
-    client_nonce: str
-    engine_nonce: str
-
-
 class EngineServer:
-    """Serve ``engine`` on ``host:port`` to clients holding ``token``.
+    """Serve ``engine`` on ``host:port`` to clients holding ``token``; the ``ctx`` of every operation
+    (which reads its :attr:`engine`, :attr:`deliveries`, :attr:`queue`, :attr:`clients`).
 
     ``pairing``: the pairing codes clients may trade for the token with ``pair``;
     None turns pairing off (``pair`` is refused as ``unauthorized``).
@@ -142,18 +107,16 @@ class EngineServer:
         self.runners = runners
         self.gate = ConnectionGate(connection_limits)
         self.write_timeout_s = write_timeout_s
-        self.pair_limiter = PairingLimiter()
-        self._pair_log = ThrottledLog(log)
         self.pairing = pairing
         self.phone_links = phone_links
         self.lan_host = lan_host
         self.outbox = Outbox(outbox_dir if outbox_dir is not None else config.config_dir() / "outbox")
         self.deliveries = Deliveries(self.outbox, lambda: list(self.clients.values()), engine.on_cpu,
                                      screenshot=screenshot)
+        self.handshake = Handshake(engine, token, self.tokens, pairing, phone_links, self.deliveries.send_pending)
         self.queue = JobQueue(max_per_client=engine.limits.max_queued_per_client)
         self.clients: dict[str, Client] = {}
-        self.streams: dict[tuple[str, str], video.VideoStream] = {}
-        """Open video streams by (client id, video_start id)."""
+        self.operations = operations.registry()
         self._tasks: set[asyncio.Task] = set()
         """Running jobs (video streams included)."""
         self._ids = itertools.count(1)
@@ -276,22 +239,20 @@ class EngineServer:
         finally:
             client.gone()
             cancelled = self.queue.cancel_client(client.id)
-            for key in [key for key in self.streams if key[0] == client.id]:
-                self.streams.pop(key).wake()  # its job ends as cancelled
             self.clients.pop(client.id, None)
             log.info("client %s left; %d job(s) cancelled", client.id, len(cancelled))
 
     async def _dispatch(self, client: Client, message: messages.Message) -> None:
         client.touch()
         if not client.ready:
-            if message.type in ("hello", "pair", "auth"):  # any other frame gets no further in the gate
+            if message.type in scopes.HANDSHAKE_TYPES:  # any other frame gets no further in the gate
                 self.gate.advanced(client.connection, Stage.HANDSHAKE)
             if message.type == "auth" and self.gate.full:  # others got in since its upgrade
                 await client.send(messages.error("busy", f"{self.gate.clients} clients are connected, the most this "
                                                          f"engine takes (softcut serve --max-connections)", ref=message.id))
                 await client.close(1013, "too many connections")
                 return
-            await self._handshake(client, message)
+            await self.handshake.step(client, message)
             if client.ready:  # hello accepted: full-size frames from now on
                 client.connection.protocol.max_message_size = self.engine.limits.max_frame_bytes
                 self.gate.admitted(client.connection)
@@ -303,75 +264,33 @@ class EngineServer:
         if message.type in EDITOR_REPLY_TYPES and message.ref is not None:
             self._answer(client, message)
             return
-        if message.type in ("hello", "pair", "auth"):
+        if message.type in scopes.HANDSHAKE_TYPES:
             await client.send(messages.error("bad_message", f"{message.type} after hello: the handshake is done", ref=message.id))
             return
-        if message.type in INSTANT:
-            await self._instant(client, message)
-            return
-        if message.type in STREAM_TYPES:  # feed a video stream (its job is the video_start's): answered at once only when refused
-            await self._feed(client, message)
-            return
-        if message.type not in OPERATIONS and message.type not in PHONE_OPERATIONS and message.type not in DETACHED:
+        operation = self.operations.get(message.type)
+        if operation is None:
             await client.send(messages.error("unknown_type", f"unknown request type {message.type!r}", ref=message.id))
             return
-        loop = asyncio.get_running_loop()
-        if message.type in DETACHED:
-            stream = video.VideoStream(self.engine, message, client.send)
-            work = partial(self._stream, stream)
-        else:
-            stream, work = None, partial(self._operate, message=message)
-        job = Job(
-            id=message.id,
-            client=client.id,
-            kind=message.type,
-            priority=PRIORITIES.get(message.fields.get("priority", "interactive"), 0),
-            work=work,
-        )
-        job.on_progress = self._progress_sender(client, job, loop)
+        request = replace(message, fields=with_defaults(message))
+        job = Job(id=message.id, client=client.id, kind=message.type, work=partial(operation.run, self, request=request),
+                  priority=PRIORITIES.get(request.fields.get("priority"), 0), holds_runner=operation.KIND.holds_runner)
+        job.on_progress = self._progress_sender(client, job, asyncio.get_running_loop())
+        if hasattr(operation, "prepare"):
+            operation.prepare(self, job, request)
+        if not operation.KIND.queued:  # answered now, before the connection's next message is read
+            await self._run(job)
+            return
         try:
             position = self.queue.submit(job)
         except QueueFull as exc:
             await client.send(messages.error("busy", str(exc), ref=message.id))
             return
-        if stream is not None:
-            self.streams[(client.id, message.id)] = stream
         await client.send(messages.accepted(message.id, position=position))
-
-    async def _feed(self, client: Client, message: messages.Message) -> None:
-        """A ``video_frame`` or ``video_end``: to its stream, or refused (``not_found``, ``busy``)."""
-        name = str(message.fields["stream"])
-        stream = self.streams.get((client.id, name))
-        if stream is None or stream.ended:
-            await client.send(messages.error(
-                "not_found", f"stream: no open video stream {name!r} on this connection (never started, ended, "
-                             f"failed or cancelled)", ref=message.id))
-            return
-        if message.type == "video_end":
-            stream.end()
-            return
-        try:
-            stream.receive(message)
-        except video.StreamBusy as exc:
-            await client.send(messages.error("busy", str(exc), ref=message.id))
-
-    async def _stream(self, stream: video.VideoStream, job: Job):
-        """A video stream's job: its frames until video_end, then it leaves :attr:`streams`."""
-        try:
-            return await stream.run(job)
-        finally:
-            self.streams.pop((job.client, job.id), None)
-
-    async def _operate(self, job: Job, *, message: messages.Message):
-        if message.type in PHONE_OPERATIONS:
-            return await PHONE_OPERATIONS[message.type](self.engine, self.deliveries, job, message)
-        return await OPERATIONS[message.type](self.engine, job, message)
 
     def _answer(self, client: Client, message: messages.Message) -> None:
         """An editor's answer to an engine request: to the request waiting for it (a late one is dropped,
         but a late ``placed`` ok still empties its delivery from the outbox)."""
-        if message.type == "placed":
-            self.deliveries.acknowledge(message)
+        self.deliveries.acknowledge(message)
         if not client.answered(message):
             log.info("client %s answered %s %s, which nobody awaits (late?)", client.id, message.type, message.ref)
 
@@ -388,136 +307,6 @@ class EngineServer:
             loop.call_soon_threadsafe(lambda: asyncio.ensure_future(client.send(msg, still=running)))
 
         return send
-
-    async def _refuse(self, client: Client, message: messages.Message, reason: str) -> None:
-        """``unauthorized``, then close the connection (4001)."""
-        await client.send(messages.error("unauthorized", reason, ref=message.id))
-        await client.close(4001, "unauthorized")
-
-    async def _handshake(self, client: Client, message: messages.Message) -> None:
-        """Before the connection is authenticated: ``pair``, ``hello``, then ``auth`` (protocol 2)."""
-        if client.challenge is not None:
-            if message.type == "auth":
-                await self._auth(client, message)
-            else:
-                await client.send(messages.error(
-                    "not_ready", f"answer the challenge {client.challenge.id} with auth first", ref=message.id))
-        elif message.type == "pair":
-            await self._pair(client, message)
-        elif message.type == "hello":
-            await self._hello(client, message)
-        else:
-            await client.send(messages.error("not_ready", "send hello (or pair) first", ref=message.id))
-
-    async def _pair(self, client: Client, message: messages.Message) -> None:
-        """A right code gets a scoped token of its own (never the master token): a pairing code's is
-        ``editor``, a phone link's ``phone``."""
-        name = str(message.fields["client"]["name"])
-        code = message.fields["code"]
-        is_code = len(code) == PAIRING_CODE_DIGITS
-        codes = self.pairing if is_code else self.phone_links
-        if codes is None:
-            off = "pairing is off" if is_code else "LAN mode is off (no phone links)"
-            await self._refuse(client, message, f"{off} on this engine: use the token file")
-            return
-        peer = peer_key(client.connection.remote_address[0] if client.connection.remote_address else None)
-        wait = self.pair_limiter.wait_s(peer) if is_code else 0.0
-        if wait > 0:  # not even checked: a burst of guesses costs the guesser, and the code stays
-            self._pair_log(f"pair:{peer}", f"pairing codes from {peer} held back after wrong tries")
-            await client.send(messages.error(
-                "busy", f"too many wrong pairing codes from this address: try again in {max(1, round(wait))} s",
-                ref=message.id))
-            await client.close(4029, "too many pairing tries")
-            return
-        redeemed = codes.redeem(code)
-        if is_code:
-            (self.pair_limiter.succeeded if redeemed else self.pair_limiter.failed)(peer)
-        if not redeemed:
-            self._pair_log(f"wrong:{peer}", f"client {client.id} ({name}, {peer}) offered a wrong or expired "
-                                             f"pairing code")
-            await self._refuse(
-                client, message,
-                "wrong or expired pairing code: `softcut serve` prints the current one on its console",
-            )
-            return
-        scope = scopes.EDITOR if is_code else scopes.PHONE
-        try:
-            token = self.tokens.issue(scope, name)
-        except (OSError, TokenFileError) as exc:
-            log.error("cannot store a new token in %s: %s", self.tokens.path, exc)
-            await client.send(messages.error("storage_failed", f"the engine could not store the paired token in "
-                                                               f"{self.tokens.path}: {exc}", ref=message.id))
-            return
-        log.info("client %s (%s) paired: token %s, scope %s", client.id, name, token.id, scope)
-        await client.send(messages.paired(auth.credential(token.id, token.secret), scope=scope, ref=message.id))
-
-    def _secret(self, key: str) -> tuple[str, str] | None:
-        """(secret, scope) of key id ``key`` ("master" or a scoped token's id, re-read from its file), or None."""
-        if key == auth.MASTER_KEY:
-            return self.token, scopes.MASTER
-        try:
-            token = self.tokens.get(key)
-        except TokenFileError as exc:
-            log.error("%s", exc)
-            return None
-        return (token.secret, token.scope) if token is not None else None
-
-    async def _hello(self, client: Client, message: messages.Message) -> None:
-        """Answer ``challenge``: the engine's nonce and its proof that it holds the key hello names."""
-        # The decoder has already refused any other protocol version (unsupported_version).
-        key = str(message.fields["key"])
-        known = self._secret(key)
-        if known is None:
-            await self._refuse(client, message, f"unknown or revoked key {key!r}: pair again (the pairing code "
-                                                f"`softcut serve` prints), or use the token file")
-            return
-        secret, _ = known
-        engine_nonce = auth.new_nonce()
-        client_nonce = str(message.fields["nonce"])
-        challenge = messages.challenge(message.id, nonce=engine_nonce,
-                                       proof=auth.engine_proof(secret, client_nonce, engine_nonce))
-        client.challenge = _Challenge(challenge.id, message, key, client_nonce, engine_nonce)
-        await client.send(challenge)
-
-    async def _auth(self, client: Client, message: messages.Message) -> None:
-        """Check the client's proof; the handshake then ends with ``welcome`` (ref = the auth's id)."""
-        pending, client.challenge = client.challenge, None
-        known = self._secret(pending.key)  # again: it may have been revoked since hello
-        if message.ref != pending.id:
-            await self._refuse(client, message, f"auth: expected ref {pending.id!r} (the challenge's id)")
-            return
-        expected = None if known is None else auth.client_proof(known[0], pending.client_nonce, pending.engine_nonce)
-        if expected is None or not auth.proof_matches(message.fields["proof"], expected):
-            log.info("client %s offered a wrong proof for key %s", client.id, pending.key)
-            await self._refuse(client, message, "wrong proof: the client does not hold the key its hello named "
-                                                "(a wrong token, or one that was revoked)")
-            return
-        hello = pending.hello.fields
-        client.scope, client.key = known[1], pending.key
-        if pending.key != auth.MASTER_KEY:
-            try:
-                self.tokens.touch(pending.key)
-            except (OSError, TokenFileError) as exc:
-                log.warning("could not record the use of token %s: %s", pending.key, exc)
-        client.ready = True
-        client.name = str((hello.get("client") or {}).get("name", ""))
-        client.accepts = frozenset(hello.get("accepts", ()))
-        client.cutout_format = str(hello.get("cutout_format", "png"))
-        log.info("client %s is %s (scope %s)%s", client.id, client.name or "unnamed", client.scope,
-                 " (an editor)" if client.is_editor else "")
-        await client.send(
-            messages.welcome(
-                message.id,
-                engine={"name": "softcut", "version": core.__version__},
-                device=self.engine.session.device,
-                models=self._models(),
-                capabilities=sorted([*OPERATIONS, *PHONE_OPERATIONS, *INSTANT, *DETACHED, *STREAM_TYPES,
-                                     *CAPABILITIES, *(["pair"] if self.pairing else [])]),
-                limits=self.engine.limits,
-            )
-        )
-        if client.is_editor:
-            asyncio.ensure_future(self.deliveries.send_pending(client))
 
     async def _watch_tokens(self) -> None:
         """Every :data:`TOKEN_CHECK_S`: re-read tokens.json when it changed, and close the connections of
@@ -542,63 +331,9 @@ class EngineServer:
                                                                      f"revoked (softcut tokens revoke)"))
                     asyncio.ensure_future(client.close(4001, "token revoked"))  # each on its own: none waits for another
 
-    def _models(self) -> list[dict[str, Any]]:
-        """Every registered model, with whether it is the default, whether it is in memory now and
-        whether its file is on this machine (our cache or rembg's folder: a request may name it),
-        then the default when it is a user's file rather than a registered model."""
-        default = self.engine.session.name
-        loaded = set(self.engine.models.loaded())
-        return [
-            {"name": name, "default": name == default, "loaded": name in loaded,
-             "present": name == default or store.locate(spec) is not None,
-             "licence": spec.licence, "description": spec.description}
-            for name, spec in registry.MODELS.items()
-        ] + ([] if default in registry.MODELS
-             else [{"name": default, "default": True, "loaded": True, "present": True, "licence": "user-provided"}])
-
-    async def _instant(self, client: Client, message: messages.Message) -> None:
-        if message.type == "models.list":
-            await client.send(messages.reply("models", message.id, models=self._models()))
-        elif message.type == "status":
-            await client.send(
-                messages.reply(
-                    "status",
-                    message.id,
-                    device=self.engine.session.device,
-                    model=self.engine.session.name,
-                    jobs=self.queue.counts(),
-                    jobs_done=self.jobs_done,
-                    clients=len(self.clients),
-                    uptime_s=round(time.time() - self.started, 1),
-                    cache_bytes=self.engine.results.bytes + self.engine.coarse_cache.bytes,
-                    memory=self.engine.memory.state(),
-                )
-            )
-        elif message.type == "phone_link":
-            url = self.phone_url()
-            if url is None:
-                await client.send(messages.error(
-                    "not_found", "LAN mode is off: start the engine with softcut serve --lan", ref=message.id))
-                return
-            png, side = await self.engine.on_cpu(lan.qr_png, url)
-            qr = messages.buffer("qr", png, format="png", width=side, height=side)
-            await client.send(messages.phone_link_reply(message.id, url=url, qr=qr))
-        else:  # cancel
-            target = str(message.fields.get("job", ""))
-            job = self.queue.cancel(client.id, target)
-            if job is not None:
-                job.cancelled_by = message.id  # a running job's `cancelled` carries `by` too
-                stream = self.streams.pop((client.id, target), None)
-                if stream is not None:  # no more frames for it; a running stream stops now
-                    stream.wake()
-            if job is None:
-                await client.send(messages.error("not_found", f"no queued or running job {target!r}", ref=message.id))
-            elif job.state is JobState.CANCELLED:  # was still queued: done now
-                await client.send(messages.cancelled(job.id, by=message.id))
-
     async def _start_jobs(self) -> None:
-        """Start queued jobs, each on a task of its own, while fewer than :attr:`runners` run (video streams
-        do not count: they last as long as their video). Answers are written by each connection's
+        """Start queued jobs, each on a task of its own, while fewer than :attr:`runners` run (streams hold
+        no runner: they last as long as their video). Answers are written by each connection's
         writer, so no client's job waits for another client to read."""
         slots = asyncio.Semaphore(self.runners)
         while True:
@@ -607,18 +342,18 @@ class EngineServer:
             task = asyncio.ensure_future(self._run_safely(job))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
-            if job.kind in DETACHED:
-                slots.release()
-            else:
+            if job.holds_runner:
                 task.add_done_callback(lambda _: slots.release())
+            else:
+                slots.release()
 
     def _may_start(self, job: Job) -> bool:
         """Whether ``job`` may start now: its client is reading its answers (not :attr:`~Client.congested`)
-        and has fewer than :data:`RUNNING_PER_CLIENT` jobs running."""
+        and, for a job that holds a runner, has fewer than :data:`RUNNING_PER_CLIENT` jobs running."""
         client = self.clients.get(job.client)
         if client is not None and client.congested:
             return False
-        return job.kind in DETACHED or self.queue.running(job.client) < RUNNING_PER_CLIENT
+        return not job.holds_runner or self.queue.running(job.client) < RUNNING_PER_CLIENT
 
     async def _run_safely(self, job: Job) -> None:
         try:
@@ -628,6 +363,8 @@ class EngineServer:
             self.queue.finish(job, JobState.FAILED)
 
     async def _run(self, job: Job) -> None:
+        """The one lifecycle of every job: its work, then its answer: ``cancelled``, ``error``, the
+        ``result`` of its :class:`~engine_server.operations.common.Reply` or the message it returned."""
         client = self.clients.get(job.client)
         started = time.perf_counter()
         try:
@@ -637,7 +374,7 @@ class EngineServer:
             self.queue.finish(job, JobState.CANCELLED)
             if client:
                 await client.send(messages.cancelled(job.id, by=job.cancelled_by))
-        except (SoftcutError, NotFound) as exc:
+        except ANSWERED as exc:
             self.queue.finish(job, JobState.FAILED)
             if client:
                 await client.send(messages.error(error_code(exc), str(exc), ref=job.id))
@@ -648,6 +385,10 @@ class EngineServer:
                 await client.send(messages.error("internal", f"internal error: {exc}", ref=job.id))
         else:
             self.queue.finish(job, JobState.DONE)
+            if not isinstance(reply, Reply):
+                if client and reply is not None:
+                    await client.send(reply)
+                return
             self.jobs_done += 1
             if client:
                 fields = {"result": uuid.uuid4().hex, **reply.fields, "job_seconds": round(time.perf_counter() - started, 4)}

@@ -29,7 +29,7 @@ from core.errors import ModelNotFoundError
 from core.models import registry, store
 from core.models.session import MaskSession
 from engine_server.memory import MemoryBudget, Reservation, format_size
-from engine_server.operations.common import NotFound
+from engine_server.errors import NotFound
 
 log = logging.getLogger(__name__)
 
@@ -94,7 +94,7 @@ class Models:
         """The session of model ``name`` (None: the default) for an ``async with`` block, loaded
         first when needed; it is not let go while the block runs.
 
-        Raises :class:`~engine_server.operations.common.NotFound` for a name that is neither the
+        Raises :class:`~engine_server.errors.NotFound` for a name that is neither the
         default nor a registered model present on this machine (the message says which models
         are, or where the file goes), :class:`~core.errors.ModelError` when the file cannot be
         loaded, :class:`~engine_server.memory.MemoryTooLarge` when its memory could never fit.

@@ -68,7 +68,7 @@ def test_lru_cache_is_bounded_by_array_bytes():
 def test_a_failed_job_answers_the_nearest_protocol_code_of_its_exception():
     from core.errors import (AlignmentError, ImageDecodeError, ImageTooLargeError, ModelNotFoundError, ParameterError,
                              SolverError, StorageError)
-    from engine_server.operations.common import NotFound, error_code
+    from engine_server.errors import NotFound, error_code
 
     assert error_code(ImageTooLargeError("x")) == "image_too_large"
     assert error_code(ImageDecodeError("x")) == "bad_image"  # its own code is not a protocol code: its parent's is
@@ -80,6 +80,34 @@ def test_a_failed_job_answers_the_nearest_protocol_code_of_its_exception():
     assert error_code(SolverError("x")) == "internal"
     assert error_code(KeyError("x")) == "internal"
 
+
+
+def test_every_request_type_has_one_operation_of_the_kind_the_protocol_says():
+    from engine_server import operations
+    from engine_server.jobs import INSTANT, STREAM
+    from engine_server.scopes import HANDSHAKE_TYPES
+    from wire.protocol import schemas
+
+    registry = operations.registry()
+    assert set(registry) == set(schemas.REQUEST_TYPES) - HANDSHAKE_TYPES
+    assert {t for t, module in registry.items() if module.KIND.queued} == set(schemas.JOB_TYPES)
+    assert {t for t, module in registry.items() if module.KIND is STREAM} == {"video_start"}
+    assert all(registry[t].KIND is INSTANT for t in schemas.STREAM_TYPES)  # they feed a stream, no job of their own
+
+
+def test_a_cancel_sets_by_and_calls_the_jobs_on_cancel_hook():
+    async def scenario():
+        queue = JobQueue()
+        woken = []
+        queue.submit(job := _job("s1"))
+        job.on_cancel = lambda: woken.append(job.cancel_event.is_set())
+        assert await queue.next() is job
+        assert queue.cancel("a", "s1", by="c1") is job
+        assert woken == [True] and job.cancelled_by == "c1" and job.state is JobState.RUNNING
+        queue.cancel_client("a")  # a disconnect keeps the cancel request's id
+        assert job.cancelled_by == "c1" and woken == [True, True]
+
+    asyncio.run(scenario())
 
 # ---------------------------------------------------------------- counts under any submit/cancel/disconnect order
 

@@ -12,7 +12,7 @@ from core.errors import ParameterError
 from engine_server import memory
 from engine_server.jobs import Job, JobCancelled
 from engine_server.memory import GIB, MIB, MemoryBudget, MemoryTooLarge
-from engine_server.operations.common import error_code
+from engine_server.errors import error_code
 
 
 def _job(name: str = "j") -> Job:

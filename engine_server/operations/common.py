@@ -1,4 +1,7 @@
-"""What the operations share: reading request fields and buffers, building outputs."""
+"""What the operations share: reading request fields and buffers, building outputs.
+
+A request's fields here have every default of its schema filled in (:mod:`engine_server.operations`).
+"""
 
 from __future__ import annotations
 
@@ -14,27 +17,6 @@ from core.errors import ParameterError
 from core.imageio import float_to_uint8
 from engine_server import images, memory
 from engine_server.images import OutBuffer
-from wire.protocol.errors import ERROR_CODES, ErrorCode
-
-
-class NotFound(LookupError):
-    """A request names something the engine does not have (a result id, a model)."""
-
-    code = ErrorCode.NOT_FOUND.value
-
-
-def error_code(exc: BaseException) -> str:
-    """The protocol's error code for an exception an operation raised.
-
-    The nearest ``code`` in the exception's class hierarchy that the protocol knows
-    (ImageDecodeError's "image_decode_failed" is not a protocol code, so its parent
-    ImageInputError's "bad_image" answers); "internal" for anything else.
-    """
-    for cls in type(exc).__mro__:
-        code = vars(cls).get("code")
-        if code in ERROR_CODES:
-            return code
-    return ErrorCode.INTERNAL.value
 
 
 def model(engine: Any, job: Any, fields: dict[str, Any]):
@@ -70,13 +52,9 @@ def reserve(engine: Any, job: Any, request: Any, op: str, *, result_pixels: int 
 
 
 def edge_controls(fields: dict[str, Any]) -> EdgeControls:
-    edges = fields.get("edges") or {}
-    return EdgeControls(
-        smooth=float(edges.get("smooth", 0.0)),
-        feather=float(edges.get("feather", 0.0)),
-        contrast=float(edges.get("contrast", 0.0)),
-        shift_edge=float(edges.get("shift_edge", 0.0)),
-    )
+    edges = fields["edges"]
+    return EdgeControls(smooth=float(edges["smooth"]), feather=float(edges["feather"]),
+                        contrast=float(edges["contrast"]), shift_edge=float(edges["shift_edge"]))
 
 
 def matte_outputs(names: list[str], fmt: str, *, alpha, foreground, trimap=None, coarse=None,

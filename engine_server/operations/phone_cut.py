@@ -23,10 +23,14 @@ from core.imageio import encode_png
 from core.pipeline import Coarse, MatteOptions, model_stage, refine_alpha, refine_stage, resize_image
 from core.trimap.auto import auto_trimap
 from engine_server import images, memory
+from engine_server.jobs import QUEUED
 from engine_server.phone import outbox
 from engine_server.operations.common import Reply, buffer
 from engine_server.operations.select_subject import cached_model_stage
-from wire.protocol.schemas import DEFAULT_LAYER_NAME, DEFAULT_PREVIEW_MAX
+from wire.protocol.schemas import DEFAULT_LAYER_NAME
+
+TYPES = ("phone_cut",)
+KIND = QUEUED
 
 FULL_OPTIONS = MatteOptions(refine="best")
 """The full-resolution cut-out's refinement (2.4 × inference at 12 MP, docs/benchmarks.md)."""
@@ -93,8 +97,9 @@ async def resume(engine, deliveries, kept: outbox.Delivery) -> None:
     await finish(engine, deliveries, kept.id, image, stage, held)
 
 
-async def run(engine, deliveries, job, request) -> Reply:
+async def run(ctx, job, request) -> Reply:
     """The job's memory is held from before decoding until the full-resolution cut-out is staged."""
+    engine, deliveries = ctx.engine, ctx.deliveries
     held = await engine.memory.acquire(memory.request_estimate("phone_cut", request), job,
                                        what=memory.describe("phone_cut", request))
     try:
@@ -112,7 +117,7 @@ async def _run(engine, deliveries, job, request, held: memory.Reservation) -> Re
     job.report(0.1, "decoded")
     stage = await cached_model_stage(engine, job, request, image, FULL_OPTIONS, engine.session)  # the default model
     modelled = time.perf_counter()
-    preview_max = int(fields.get("preview_max", DEFAULT_PREVIEW_MAX))
+    preview_max = int(fields["preview_max"])
     rgba = await engine.on_cpu(preview_cutout, image, stage, preview_max, FULL_OPTIONS.band)
     preview = await engine.on_cpu(images.encode, "preview", rgba, "png")
     job.report(0.95, "preview")

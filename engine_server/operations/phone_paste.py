@@ -24,12 +24,15 @@ from core.phone.locate import Location, locate
 from core.phone.placement import find_on_screen, paste_scale, rect_to_document, scaled_size, through, top_left, viewfinder_scale
 from engine_server import images
 from engine_server.connections import Client
+from engine_server.jobs import QUEUED
 from engine_server.phone.deliveries import document_size
 from engine_server.phone.outbox import Delivery
 from engine_server.operations import phone_cut
 from engine_server.operations.common import Reply
 from wire.protocol import messages
-from wire.protocol.schemas import DEFAULT_LAYER_NAME
+
+TYPES = ("phone_paste",)
+KIND = QUEUED
 
 KEPT = "no editor connected — kept, will paste when one connects"
 AT_CENTRE = "screen not found — pasted at centre"
@@ -134,13 +137,13 @@ def placement(aim: Aim, delivery: Delivery, photo_size: tuple[int, int]) -> tupl
     return x, y, scale
 
 
-async def run(engine, deliveries, job, request) -> Reply:
-    fields = request.fields
+async def run(ctx, job, request) -> Reply:
+    engine, deliveries, fields = ctx.engine, ctx.deliveries, request.fields
     started = time.perf_counter()
     delivery = await deliveries.ready(str(fields["cut"]), partial(phone_cut.resume, engine, deliveries))
     timings = {"cut": round(time.perf_counter() - started, 4)}
     job.report(0.1, "cut")
-    name = str(fields.get("name", DEFAULT_LAYER_NAME))
+    name = str(fields["name"])
     target = fields.get("target")
     editor = deliveries.pick(target)
     if editor is None:

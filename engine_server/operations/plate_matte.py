@@ -13,9 +13,13 @@ from functools import partial
 import numpy as np
 
 from core.plate.pipeline import plate_stage
+from engine_server.jobs import QUEUED
 from engine_server.operations.common import Reply, buffer, model, reserve
 from engine_server.operations.select_subject import run_with
 from wire.protocol.messages import BufferSpec
+
+TYPES = ("plate_matte",)
+KIND = QUEUED
 
 
 def plate_mask(spec: BufferSpec, data: bytes) -> np.ndarray | None:
@@ -35,7 +39,8 @@ def decoded_plate(request, index: int, *, engine) -> tuple[np.ndarray, np.ndarra
     return plate, plate_mask(*request.buffers[index])
 
 
-async def run(engine, job, request) -> Reply:
+async def run(ctx, job, request) -> Reply:
+    engine = ctx.engine
     async with model(engine, job, request.fields) as session, reserve(engine, job, request, "plate_matte"):
         plate, mask = await engine.on_cpu(partial(decoded_plate, request, 1, engine=engine))
 

@@ -10,8 +10,12 @@ import numpy as np
 from core.errors import ParameterError
 from core.foreground.blur_fusion import decontaminate
 from core.pipeline import refine_mask, refine_with_trimap
+from engine_server.jobs import QUEUED
 from engine_server.operations.common import Reply, buffer, matte_outputs, reserve
 from engine_server.operations.select_subject import StoredResult
+
+TYPES = ("refine",)
+KIND = QUEUED
 
 
 def _refine(image: np.ndarray, guide: np.ndarray, kind: str, mode: str) -> np.ndarray:
@@ -22,9 +26,9 @@ def _refine(image: np.ndarray, guide: np.ndarray, kind: str, mode: str) -> np.nd
     return refine_mask(image, guide.astype(np.float32) / 255.0, mode=mode)[0]
 
 
-async def run(engine, job, request) -> Reply:
-    async with reserve(engine, job, request, "refine"):
-        return await _run(engine, job, request)
+async def run(ctx, job, request) -> Reply:
+    async with reserve(ctx.engine, job, request, "refine"):
+        return await _run(ctx.engine, job, request)
 
 
 async def _run(engine, job, request) -> Reply:
@@ -32,14 +36,14 @@ async def _run(engine, job, request) -> Reply:
     image = await engine.on_cpu(partial(buffer, request, 0, engine=engine))
     guide = await engine.on_cpu(partial(buffer, request, 1, engine=engine, grey=True))
     job.report(0.1, "decoded")
-    alpha = await engine.on_cpu(partial(_refine, image, guide, fields.get("guide", "trimap"), fields.get("mode", "best")))
+    alpha = await engine.on_cpu(partial(_refine, image, guide, fields["guide"], fields["mode"]))
     job.report(0.9, "refine")
     result_id = uuid.uuid4().hex  # kept like select_subject's, so adjust_edges can use it
     engine.results.put(result_id, StoredResult(image, alpha))
-    names = list(fields.get("outputs", ["alpha"]))
+    names = list(fields["outputs"])
     foreground = None
     if {"foreground", "cutout"} & set(names):
         foreground = await engine.on_cpu(partial(decontaminate, image, alpha))
         job.report(0.95, "foreground")
-    outputs = await engine.on_cpu(partial(matte_outputs, names, fields.get("format", "raw"), alpha=alpha, foreground=foreground))
+    outputs = await engine.on_cpu(partial(matte_outputs, names, fields["format"], alpha=alpha, foreground=foreground))
     return Reply({"result": result_id}, outputs)

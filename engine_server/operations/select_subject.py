@@ -17,8 +17,12 @@ from functools import partial
 import numpy as np
 
 from core.pipeline import Coarse, Matte, MatteOptions, model_stage, refine_stage
+from engine_server.jobs import QUEUED
 from engine_server.operations.common import Reply, buffer, edge_controls, matte_outputs, model, reserve
 from engine_server.results import content_key
+
+TYPES = ("select_subject",)
+KIND = QUEUED
 
 
 @dataclass
@@ -36,15 +40,10 @@ class StoredResult:
     known: np.ndarray | None = None
 
 
-def options_from(fields: dict, *, refine: str = "best") -> MatteOptions:
-    """The matte options from a request's fields (absent fields: the protocol's defaults;
-    ``refine``: the request's default refinement)."""
-    return MatteOptions(
-        refine=fields.get("refine", refine),
-        edges=edge_controls(fields),
-        decontaminate=float(fields.get("decontaminate", 1.0)),
-        band=float(fields.get("band", 0.015)),
-    )
+def options_from(fields: dict) -> MatteOptions:
+    """The matte options from a request's fields."""
+    return MatteOptions(refine=fields["refine"], edges=edge_controls(fields),
+                        decontaminate=float(fields["decontaminate"]), band=float(fields["band"]))
 
 
 async def cached_model_stage(engine, job, request, image: np.ndarray, options: MatteOptions, session) -> Coarse:
@@ -59,8 +58,9 @@ async def cached_model_stage(engine, job, request, image: np.ndarray, options: M
     return stage
 
 
-async def run(engine, job, request) -> Reply:
-    colours = bool({"foreground", "cutout"} & set(request.fields.get("outputs", ["alpha"])))
+async def run(ctx, job, request) -> Reply:
+    engine = ctx.engine
+    colours = bool({"foreground", "cutout"} & set(request.fields["outputs"]))
     async with model(engine, job, request.fields) as session, reserve(engine, job, request, "select_subject"):
         reply, _ = await run_with(engine, job, request, partial(refine_stage, colours=colours), session)
     return reply
@@ -83,8 +83,8 @@ async def run_with(engine, job, request, finish: Callable[..., Matte], session) 
     outputs = await engine.on_cpu(
         partial(
             matte_outputs,
-            list(fields.get("outputs", ["alpha"])),
-            fields.get("format", "raw"),
+            list(fields["outputs"]),
+            fields["format"],
             alpha=matte.alpha,
             foreground=matte.foreground,
             trimap=matte.trimap,

@@ -14,8 +14,11 @@ from functools import partial
 
 from core.segments import model_features, soft_segments
 from engine_server import images
+from engine_server.jobs import QUEUED
 from engine_server.operations.common import Reply, buffer, model, reserve
-from wire.protocol.schemas import DEFAULT_SEGMENTS
+
+TYPES = ("soft_segments",)
+KIND = QUEUED
 
 
 def segment_buffers(segments, masks: str, fmt: str) -> list:
@@ -23,14 +26,14 @@ def segment_buffers(segments, masks: str, fmt: str) -> list:
     return [images.encode(f"segment{k}", rgba, fmt) for k, rgba in enumerate(segments.layers_rgba(masks))]
 
 
-async def run(engine, job, request) -> Reply:
-    async with model(engine, job, request.fields) as session, reserve(engine, job, request, "soft_segments"):
-        return await _run(engine, job, request, session)
+async def run(ctx, job, request) -> Reply:
+    async with model(ctx.engine, job, request.fields) as session, reserve(ctx.engine, job, request, "soft_segments"):
+        return await _run(ctx.engine, job, request, session)
 
 
 async def _run(engine, job, request, session) -> Reply:
     fields = request.fields
-    count = int(fields.get("count", DEFAULT_SEGMENTS))
+    count = int(fields["count"])
     started = time.perf_counter()
     image = await engine.on_cpu(partial(buffer, request, 0, engine=engine))
     decoded = time.perf_counter()
@@ -41,7 +44,7 @@ async def _run(engine, job, request, session) -> Reply:
     segments = await engine.on_cpu(partial(soft_segments, image, count, features=features))
     segmented = time.perf_counter()
     job.report(0.9, "segments")
-    outputs = await engine.on_cpu(segment_buffers, segments, fields.get("masks", "stacked"), fields.get("format", "raw"))
+    outputs = await engine.on_cpu(segment_buffers, segments, fields["masks"], fields["format"])
     return Reply(
         {
             "count": len(outputs),

@@ -13,13 +13,17 @@ import cv2
 
 from core.pipeline import MatteOptions, matting_trimap
 from engine_server import images
+from engine_server.jobs import QUEUED
 from engine_server.operations.common import Reply, buffer, model, reserve
 from engine_server.operations.select_subject import cached_model_stage
 
+TYPES = ("trimap",)
+KIND = QUEUED
 
-async def run(engine, job, request) -> Reply:
-    async with model(engine, job, request.fields) as session, reserve(engine, job, request, "trimap"):
-        return await _run(engine, job, request, session)
+
+async def run(ctx, job, request) -> Reply:
+    async with model(ctx.engine, job, request.fields) as session, reserve(ctx.engine, job, request, "trimap"):
+        return await _run(ctx.engine, job, request, session)
 
 
 async def _run(engine, job, request, session) -> Reply:
@@ -27,9 +31,9 @@ async def _run(engine, job, request, session) -> Reply:
     image = await engine.on_cpu(partial(buffer, request, 0, engine=engine))
     stage = await cached_model_stage(engine, job, request, image, MatteOptions(), session)
     h, w = image.shape[:2]
-    trimap, _ = matting_trimap(stage.small, stage.coarse.alpha, band=float(fields.get("band", 0.015)))
+    trimap, _ = matting_trimap(stage.small, stage.coarse.alpha, band=float(fields["band"]))
     trimap = cv2.resize(trimap, (w, h), interpolation=cv2.INTER_NEAREST)
     job.report(0.9, "trimap")
-    out = await engine.on_cpu(partial(images.encode, "trimap", trimap, fields.get("format", "raw")))
+    out = await engine.on_cpu(partial(images.encode, "trimap", trimap, fields["format"]))
     return Reply({"confidence": round(stage.coarse.confidence, 4), "device": session.device, "model": session.name},
                  [out])

@@ -14,8 +14,8 @@ Per frame, strictly in order: decoding on the CPU pool, the model stage
 plate) without edge controls or decontamination (:func:`core.video.pipeline.frame_options`),
 then the temporal filter, edge controls, colours and the outputs' encoding on the CPU pool.
 
-Scheduling. A stream does not keep a job runner: the server starts its job on a task of
-its own (:data:`engine_server.server.DETACHED`), and each frame's work is submitted to the
+Scheduling. A stream does not keep a job runner (its kind is :data:`~engine_server.jobs.STREAM`):
+the server starts its job on a task of its own, and each frame's work is submitted to the
 engine's model worker and CPU pool, one piece at a time, like any other job's. Those
 executors serve their submissions first come, first served, so another client's
 interactive job waits behind at most one frame's stage of each running stream (tens of
@@ -38,36 +38,46 @@ from functools import partial
 
 import numpy as np
 
-from core.errors import ParameterError, SoftcutError
+from core.errors import ParameterError
 from core.pipeline import MatteOptions, model_stage
 from core.plate.align import PreparedPlate, prepare_plate
 from core.video.pipeline import VideoFrame, VideoMatter, VideoOptions, frame_options, frame_refine, used_plate
 from engine_server import memory
-from engine_server.jobs import Job, JobCancelled
-from engine_server.operations.common import NotFound, Reply, buffer, error_code, matte_outputs, model
+from engine_server.errors import ANSWERED, Busy, error_code
+from engine_server.jobs import STREAM, Job, JobCancelled
+from engine_server.operations.common import Reply, buffer, matte_outputs, model
 from engine_server.operations.plate_matte import decoded_plate
 from engine_server.operations.select_subject import options_from
 from wire.protocol import messages
-from wire.protocol.schemas import DEFAULT_SMOOTHING, DEFAULT_VIDEO_REFINE
 
 log = logging.getLogger(__name__)
 
+TYPES = ("video_start",)
+KIND = STREAM
+CAPABILITIES = ("video",)
 
-class StreamBusy(Exception):
-    """A stream already has ``limits.max_pending_frames`` frames unanswered."""
+
+def prepare(ctx, job: Job, request: messages.Message) -> None:
+    """Open the stream before its job is queued: ``video_frame`` and ``video_end`` reach it as the
+    job's handle (:mod:`engine_server.operations.video_feed`), and a cancel wakes it."""
+    job.handle = VideoStream(ctx.engine, request, ctx.clients[job.client].send)
+    job.on_cancel = job.handle.wake
+
+
+async def run(ctx, job: Job, request: messages.Message) -> Reply:
+    return await job.handle.run(job)
 
 
 def video_options(fields: dict) -> VideoOptions:
-    """The stream's options from video_start's fields (absent fields: the protocol's defaults)."""
-    return VideoOptions(matte=options_from(fields, refine=DEFAULT_VIDEO_REFINE), delay=bool(fields.get("delay", True)),
-                        smoothing=float(fields.get("smoothing", DEFAULT_SMOOTHING)))
+    """The stream's options from video_start's fields."""
+    return VideoOptions(matte=options_from(fields), delay=bool(fields["delay"]), smoothing=float(fields["smoothing"]))
 
 
 class VideoStream:
     """One video stream: its waiting frames and its filter's state.
 
-    The server calls :meth:`receive`, :meth:`end` and :meth:`wake` on the event loop as
-    messages arrive; :meth:`run` is the stream job's work. ``send`` sends a message to the
+    :meth:`feed` and :meth:`wake` are called on the event loop as messages arrive; :meth:`run`
+    is the stream job's work. ``send`` sends a message to the
     stream's client (``frame`` and per-frame ``error`` messages).
     """
 
@@ -76,8 +86,8 @@ class VideoStream:
         self.request = request
         self.id = request.id
         self.send = send
-        self.outputs = list(request.fields.get("outputs", ["alpha"]))
-        self.format = request.fields.get("format", "raw")
+        self.outputs = list(request.fields["outputs"])
+        self.format = request.fields["format"]
         self.inbox: deque[messages.Message] = deque()
         self.unanswered = 0
         """Frames received and not yet answered by a frame or an error."""
@@ -93,20 +103,19 @@ class VideoStream:
 
     # ── on the event loop, as messages arrive ───────────────────────────────
 
-    def receive(self, message: messages.Message) -> None:
-        """Queue a ``video_frame``. Raises :class:`StreamBusy` when the stream has
-        ``limits.max_pending_frames`` frames unanswered already."""
+    def feed(self, message: messages.Message) -> None:
+        """Queue a ``video_frame``, or finish with the frames received at ``video_end``. Raises
+        :class:`~engine_server.errors.Busy` when ``limits.max_pending_frames`` frames are unanswered already."""
+        if message.type == "video_end":
+            self.ended = True
+            self.wake()
+            return
         limit = self.engine.limits.max_pending_frames
         if self.unanswered >= limit:
-            raise StreamBusy(f"stream {self.id!r} has {self.unanswered} frames unanswered; at most "
+            raise Busy(f"stream {self.id!r} has {self.unanswered} frames unanswered; at most "
                              f"max_pending_frames = {limit} may be: send the next after a frame comes back")
         self.unanswered += 1
         self.inbox.append(message)
-        self.wake()
-
-    def end(self) -> None:
-        """``video_end``: finish the frames received, then the stream."""
-        self.ended = True
         self.wake()
 
     def wake(self) -> None:
@@ -118,8 +127,8 @@ class VideoStream:
     async def run(self, job: Job) -> Reply:
         """Open the stream, answer its frames as they come, finish at ``video_end``.
 
-        Raises :class:`~engine_server.jobs.JobCancelled` once cancelled, a
-        :class:`~core.errors.SoftcutError` or :class:`NotFound` when the stream itself fails
+        Raises :class:`~engine_server.jobs.JobCancelled` once cancelled, one of
+        :data:`~engine_server.errors.ANSWERED` when the stream itself fails
         (a plate that cannot be decoded, an unknown model).
 
         Memory: the stream holds one reservation from before its first decoding (the plate's,
@@ -143,7 +152,7 @@ class VideoStream:
         plate = [(s.format, s.width, s.height, len(d)) for s, d in self.request.buffers[:1]]
         need = memory.job_estimate("video_start", fields, [frame, *plate])
         need -= sum(held.nbytes for held in self._memory)
-        what = f"this video stream of {pixels / 1e6:.1f} MP frames at refine {fields.get('refine', DEFAULT_VIDEO_REFINE)}"
+        what = f"this video stream of {pixels / 1e6:.1f} MP frames at refine {fields['refine']}"
         self._memory.append(await self.engine.memory.acquire(need, job, what=what))
         self._reserved_pixels = pixels
 
@@ -211,7 +220,7 @@ class VideoStream:
             started = self._lap("plate" if plate is not None else "refine", started)
         except JobCancelled:
             raise
-        except (SoftcutError, NotFound) as exc:
+        except ANSWERED as exc:
             await self._refuse(message, error_code(exc), str(exc))
             return
         except Exception as exc:  # a bug on one frame: say so, keep the stream

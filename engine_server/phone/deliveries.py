@@ -22,7 +22,7 @@ from core.errors import SoftcutError
 from core.imageio import encode_png
 from core.phone.placement import fit_scale, resize_rgba, scaled_size
 from engine_server.connections import Client, EditorGone, pick_editor
-from engine_server.operations.common import NotFound
+from engine_server.errors import NotFound
 from engine_server.phone.outbox import CUTTING, PENDING, Delivery, Outbox
 from wire.protocol import messages
 from wire.protocol.schemas import DEFAULT_SNAPSHOT_MAX_SIDE
@@ -164,10 +164,9 @@ class Deliveries:
                 answer = await editor.ask(request, self.place_timeout)
             except (EditorGone, asyncio.TimeoutError, TimeoutError):
                 return Outcome(False, f"{name} did not place it — kept, will paste when an editor connects", name)
-            if answer.type == "placed":
-                self.acknowledge(answer)
-                if answer.fields.get("ok"):
-                    return Outcome(True, str(answer.fields.get("message", "")), name)
+            self.acknowledge(answer)
+            if answer.type == "placed" and answer.fields.get("ok"):
+                return Outcome(True, str(answer.fields.get("message", "")), name)
             text = str(answer.fields.get("message") or "")
             return Outcome(False, f"{name} did not place it ({text}) — kept, will paste when an editor connects", name)
         except FileNotFoundError:  # placed and removed meanwhile (a late ack)
@@ -176,8 +175,9 @@ class Deliveries:
             self._sending.discard(delivery.id)
 
     def acknowledge(self, answer: messages.Message) -> None:
-        """A ``placed`` answer: ok removes its delivery from the outbox (even when it came late)."""
-        if answer.fields.get("ok") and self.outbox.remove(str(answer.fields.get("delivery", ""))):
+        """An editor's answer: ``placed`` ok removes its delivery from the outbox (even when it came late)."""
+        if (answer.type == "placed" and answer.fields.get("ok")
+                and self.outbox.remove(str(answer.fields.get("delivery", "")))):
             log.info("delivery %s placed and removed from the outbox", answer.fields.get("delivery"))
 
     async def send_pending(self, editor: Client) -> None:
