@@ -17,6 +17,7 @@ class Driver(Extension):
 
     def run(self):
         out = Path(os.environ["SOFTCUT_KRITA_OUT"])
+        (out / "driver_started").write_text("")  # the session got past Krita's start-up
         try:
             code = Path(os.environ["SOFTCUT_KRITA_SCENARIOS"]).read_text()
             exec(compile(code, "scenarios.py", "exec"), {"__name__": "scenarios", "OUT": out})
