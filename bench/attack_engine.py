@@ -43,7 +43,7 @@ import numpy as np
 
 from engine_server import lan
 from wire.client import SoftcutClient, png_image, raw_image
-from wire.client.transport import ConnectionClosed, WebSocketConnection
+from testing.raw_websocket import ConnectionClosed, RawWebSocket
 from testing.launcher import EngineProcess
 from wire.protocol import codec, messages
 
@@ -105,7 +105,7 @@ def pairing(engine: EngineProcess, *, seconds: float) -> dict:
         while time.monotonic() < stop:
             n += 4
             try:
-                ws = WebSocketConnection.connect(lan, engine.port, timeout=10)
+                ws = RawWebSocket.connect(lan, engine.port, timeout=10)
                 for frame in codec.encode(messages.pair(f"{n % 1_000_000:06d}", client={"name": "x", "version": "0"})):
                     ws.send_text(frame)
                 decoder = codec.Decoder(role="client")
@@ -181,13 +181,13 @@ def frames(engine: EngineProcess) -> dict:
     codes: list[int | None] = [None] * 8
 
     def attack(i: int) -> None:
-        ws = WebSocketConnection.connect("127.0.0.1", engine.port, timeout=10)
+        ws = RawWebSocket.connect("127.0.0.1", engine.port, timeout=10)
         size = 500 * 1024**2
-        ws._sock.sendall(struct.pack("!BBQ", 0x82, 0x80 | 127, size) + b"\0\0\0\0")
+        ws.sock.sendall(struct.pack("!BBQ", 0x82, 0x80 | 127, size) + b"\0\0\0\0")
         chunk = b"\0" * (1 << 20)
         try:
             while sent[i] < size:
-                ws._sock.sendall(chunk)
+                ws.sock.sendall(chunk)
                 sent[i] += len(chunk)
         except OSError:
             pass

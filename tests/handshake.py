@@ -9,17 +9,17 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 
-from wire.client.transport import WebSocketConnection
+from testing.raw_websocket import RawWebSocket
 from wire.protocol import auth, codec, messages
 
 
-def send(ws: WebSocketConnection, message: messages.Message) -> None:
+def send(ws: RawWebSocket, message: messages.Message) -> None:
     """Send ``message``'s frames (its JSON, then its buffers)."""
     for frame in codec.encode(message):
         (ws.send_text if isinstance(frame, str) else ws.send_binary)(frame)
 
 
-def until(ws: WebSocketConnection, ref: str, types: tuple[str, ...], decoder: codec.Decoder | None = None,
+def until(ws: RawWebSocket, ref: str, types: tuple[str, ...], decoder: codec.Decoder | None = None,
           timeout: float = 30.0) -> messages.Message:
     """The first message with ``ref`` and one of ``types`` (others are skipped)."""
     decoder = decoder or codec.Decoder(role="client")
@@ -30,7 +30,7 @@ def until(ws: WebSocketConnection, ref: str, types: tuple[str, ...], decoder: co
             return msg
 
 
-def handshake(ws: WebSocketConnection, credential: str, *, name: str = "test", accepts: Sequence[str] = (),
+def handshake(ws: RawWebSocket, credential: str, *, name: str = "test", accepts: Sequence[str] = (),
               cutout_format: str | None = None, decoder: codec.Decoder | None = None,
               proof: str | None = None) -> messages.Message:
     """Authenticate ``ws`` with ``credential`` (a master token or ``"<id>.<secret>"``).

@@ -25,7 +25,7 @@ from conftest import build_tiny_model, red_disc_image, textured, write_sidecar
 from core.imageio import float_to_uint8
 from wire import config
 from wire.client import EngineError, EngineImpostor, SoftcutClient, jpeg_image, raw_image
-from wire.client.transport import ConnectionClosed
+from testing.raw_websocket import ConnectionClosed
 from wire.protocol import auth, codec, messages
 from engine_server.tokens import TokenFileError, TokenStore
 from test_server import Engine
@@ -334,13 +334,14 @@ def test_wrong_proofs_early_messages_and_protocol_1_are_refused(lan_engine):
 
 
 def test_the_phone_scope_allows_what_the_phone_page_sends_and_no_more():
-    """Every request type phone.js sends (its jobs, and the shared client's status and cancel) is in the
-    phone scope, and the scope holds nothing else; nothing editor-side is allowed."""
+    """Every request type the phone page's scripts send (its jobs, and the shared client's status and
+    cancel) is in the phone scope, and the scope holds nothing else; nothing editor-side is allowed."""
     import re
 
     from engine_server import scopes
+    from engine_server.phone import http as phone_http
 
-    page = (ROOT / "engine_server" / "phone" / "phone.js").read_text()
+    page = "\n".join((phone_http.PAGE_DIR / name).read_text() for name in phone_http.PAGE_SCRIPTS)
     client = (ROOT / "plugins" / "photoshop_uxp" / "src" / "client.js").read_text()
     sent = set(re.findall(r'type: "([a-z_.]+)", fields', page))
     sent |= {"status"} if 'this.request("status")' in client else set()

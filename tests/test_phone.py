@@ -21,7 +21,7 @@ from conftest import ServerThread, red_disc_image, textured
 from core.imageio import float_to_uint8
 from engine_server.phone import http as phone_http
 from wire.client import EngineError, SoftcutClient, jpeg_image, raw_image
-from wire.client.transport import HandshakeError, WebSocketConnection
+from testing.raw_websocket import HandshakeError, RawWebSocket
 from testing.launcher import EngineProcess
 from engine_server.operations import phone_paste
 from wire.protocol import codec, messages
@@ -492,12 +492,12 @@ def test_the_phone_page_and_the_panel_client_are_served_over_http(engine):
 
 
 def test_the_phone_pages_own_origin_is_accepted_for_an_ip_host_only(engine):
-    WebSocketConnection.connect("127.0.0.1", engine.port, origin=f"http://127.0.0.1:{engine.port}", timeout=10).close()
+    RawWebSocket.connect("127.0.0.1", engine.port, origin=f"http://127.0.0.1:{engine.port}", timeout=10).close()
     for host, origin in (("localhost", f"http://localhost:{engine.port}"),
                          ("127.0.0.1", f"http://127.0.0.1:{engine.port + 1}"),
                          ("127.0.0.1", f"https://127.0.0.1:{engine.port}")):
         with pytest.raises(HandshakeError) as refused:
-            WebSocketConnection.connect(host, engine.port, origin=origin, timeout=10)
+            RawWebSocket.connect(host, engine.port, origin=origin, timeout=10)
         assert refused.value.status_code == 403, origin
 
 

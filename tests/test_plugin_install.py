@@ -34,7 +34,8 @@ def test_install_copies_plugin_and_client_and_keeps_kritarc(tmp_path):
     rc.write_text("[General]\nLanguage=de\n\n[python]\nenable_other=true\n")
     assert main(["install-plugin", "krita", "--resource-dir", str(tmp_path / "krita"), "--config-file", str(rc)]) == 0
     package = tmp_path / "krita" / "pykrita" / "softcut_krita"
-    for name in ("__init__.py", "document.py", "wire/config.py", "wire/client/api.py", "wire/protocol/messages.py"):
+    for name in ("__init__.py", "document.py", "wire/config.py", "wire/client/api.py", "wire/protocol/messages.py",
+                 "wire/_vendor/websockets/sync/client.py", "wire/_vendor/websockets/LICENSE"):
         assert (package / name).is_file(), name
     # the checkout's link to wire/ becomes a real copy, without the JavaScript the panel carries
     assert not (package / "wire").is_symlink() and not (package / "wire" / "js").exists()
@@ -61,7 +62,8 @@ def test_install_gimp_copies_plugin_and_client_and_marks_it_new(tmp_path):
     folder = gimp_dir / "plug-ins" / "softcut_gimp"
     entry = folder / "softcut_gimp.py"
     assert os.access(entry, os.X_OK), "GIMP runs only executable plug-ins"
-    for name in ("procedures.py", "actions.py", "document.py", "wire/config.py", "wire/client/api.py", "wire/protocol/messages.py"):
+    for name in ("procedures.py", "actions.py", "document.py", "wire/config.py", "wire/client/api.py", "wire/protocol/messages.py",
+                 "wire/_vendor/websockets/sync/client.py", "wire/_vendor/websockets/LICENSE"):
         assert (folder / "softcut_plugin" / name).is_file(), name
     # a reinstall replaces the copy and makes the entry newer than GIMP's cache of its procedures
     os.utime(entry, (1_000_000_000, 1_000_000_000))

@@ -18,7 +18,7 @@ import handshake
 from conftest import ServerThread, build_tiny_model, red_disc_image, write_sidecar
 from core.imageio import float_to_uint8
 from wire.client import EngineError, EngineImpostor, EngineUnavailable, SoftcutClient, raw_image
-from wire.client.transport import ConnectionClosed, HandshakeError, WebSocketConnection
+from testing.raw_websocket import ConnectionClosed, HandshakeError, RawWebSocket
 from testing.launcher import EngineProcess
 from wire.protocol import codec, messages
 from engine_server.security import PairingCodes
@@ -35,9 +35,9 @@ class Engine(EngineProcess):
     def client(self, **kw) -> SoftcutClient:
         return SoftcutClient(port=self.port, token=self.token, timeout=60, **kw)
 
-    def raw(self) -> WebSocketConnection:
+    def raw(self) -> RawWebSocket:
         """A bare WebSocket connection, for speaking (and mis-speaking) the protocol by hand."""
-        return WebSocketConnection.connect("127.0.0.1", self.port, timeout=10)
+        return RawWebSocket.connect("127.0.0.1", self.port, timeout=10)
 
 
 def module_engine(tmp_path_factory, name: str):
@@ -92,9 +92,9 @@ def test_wrong_token_web_origins_and_requests_before_hello_are_refused(engine):
         answer = _hello_with(ws, engine.token, proof="0" * 64)
         assert answer.type == "error" and answer.fields["code"] == "unauthorized" and _closed_with(ws) == 4001
     with pytest.raises(HandshakeError) as refused:
-        WebSocketConnection.connect("127.0.0.1", engine.port, origin="https://evil.example", timeout=10)
+        RawWebSocket.connect("127.0.0.1", engine.port, origin="https://evil.example", timeout=10)
     assert refused.value.status_code == 403
-    WebSocketConnection.connect("127.0.0.1", engine.port, origin="uxp://softcut.test", timeout=10).close()
+    RawWebSocket.connect("127.0.0.1", engine.port, origin="uxp://softcut.test", timeout=10).close()
     with engine.raw() as ws:
         status = messages.status()
         _send(ws, status)
@@ -271,8 +271,8 @@ class InProcessEngine(ServerThread):
                                    host="127.0.0.1", port=0, pairing=pairing, tokens=self.tokens)
         super().__init__(self.server)
 
-    def raw(self) -> WebSocketConnection:
-        return WebSocketConnection.connect("127.0.0.1", self.port, timeout=10)
+    def raw(self) -> RawWebSocket:
+        return RawWebSocket.connect("127.0.0.1", self.port, timeout=10)
 
 
 

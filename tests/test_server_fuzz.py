@@ -37,7 +37,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from conftest import build_tiny_model, write_sidecar
-from wire.client.transport import ConnectionClosed, Opcode
+from testing.raw_websocket import ConnectionClosed, Opcode
 from engine_server.gate import PRE_HELLO_FRAME_BYTES
 from wire.protocol import auth, codec, messages, schemas
 from wire.protocol.errors import ERROR_CODES, ProtocolError
@@ -898,7 +898,7 @@ def test_frames_beyond_max_size_close_the_connection_with_1009(engine, opcode, r
         conn.sync()
         length = conn.mirror.max_frame_bytes + 1
         header = struct.pack("!BBQ", 0x80 | opcode, 0x80 | 127, length) + b"\x00\x00\x00\x00"
-        conn.ws._sock.sendall(header + b"\x00" * 1024)  # the header alone says too much; the rest never comes
+        conn.ws.sock.sendall(header + b"\x00" * 1024)  # the header alone says too much; the rest never comes
         deadline = time.monotonic() + WAIT_S
         try:
             while conn._receive(deadline):
@@ -908,7 +908,7 @@ def test_frames_beyond_max_size_close_the_connection_with_1009(engine, opcode, r
         assert conn.closed_with == 1009, conn.closed_with
     finally:
         try:
-            conn.ws._sock.close()
+            conn.ws.sock.close()
         except OSError:
             pass
     assert_engine_up(engine)

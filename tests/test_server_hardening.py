@@ -22,10 +22,11 @@ import numpy as np
 import pytest
 
 from conftest import build_tiny_model, write_sidecar
+from handshake import handshake, send
 from engine_server import lan
-from wire.client import SoftcutClient, raw_image
-from wire.client.transport import ConnectionClosed, WebSocketConnection
 from testing.launcher import EngineProcess
+from testing.raw_websocket import ConnectionClosed, RawWebSocket
+from wire.client import SoftcutClient, raw_image
 from wire.protocol import messages
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -37,6 +38,9 @@ class Engine(EngineProcess):
 
     def client(self, **kw) -> SoftcutClient:
         return SoftcutClient(port=self.port, token=self.token, timeout=30, **kw)
+
+    def raw(self) -> RawWebSocket:
+        return RawWebSocket.connect("127.0.0.1", self.port, timeout=10)
 
 
 @pytest.fixture(scope="module")
@@ -112,10 +116,10 @@ def test_a_slow_but_steady_reader_gets_its_whole_answer(tmp_path, model):
     times the 2 s timeout) is not dropped."""
     side = 3000
     image = raw_image(side, side, "rgb8", np.random.default_rng(2).integers(0, 255, (side, side, 3), np.uint8).tobytes())
-    with Engine(tmp_path, model, "--write-timeout", "2") as engine, engine.client() as client:
-        client._send_all(messages.select_subject(image, outputs=["alpha", "cutout"], refine="none"))
-        sock = client._ws._sock
-        sock.setblocking(True)
+    with Engine(tmp_path, model, "--write-timeout", "2") as engine, engine.raw() as ws:
+        assert handshake(ws, engine.token).type == "welcome"
+        send(ws, messages.select_subject(image, outputs=["alpha", "cutout"], refine="none"))
+        sock = ws.sock  # read by hand, at this test's own slow pace
         sock.settimeout(60)
         received, expected = 0, side * side * 5
         while received < expected:
@@ -148,8 +152,8 @@ def test_a_huge_frame_before_hello_is_refused_at_its_header(tmp_path, model, opc
         before = engine.peak_rss_kb()
         socks = []
         for _ in range(4):
-            ws = WebSocketConnection.connect("127.0.0.1", engine.port, timeout=10)
-            ws._sock.sendall(_frame_header(opcode, 500 * 1024**2) + b"x" * 65536)
+            ws = RawWebSocket.connect("127.0.0.1", engine.port, timeout=10)
+            ws.sock.sendall(_frame_header(opcode, 500 * 1024**2) + b"x" * 65536)
             socks.append(ws)
         for ws in socks:
             with pytest.raises(ConnectionClosed) as closed:
@@ -166,7 +170,7 @@ def test_idle_connections_are_capped_and_dropped_and_a_client_still_gets_in(tmp_
         for i in range(300):  # bare TCP connections, then upgraded ones that never say hello
             sock = socket.create_connection(("127.0.0.1", engine.port), timeout=10)
             idle.append(sock)
-        upgraded = [WebSocketConnection.connect("127.0.0.1", engine.port, timeout=10) for _ in range(40)]
+        upgraded = [RawWebSocket.connect("127.0.0.1", engine.port, timeout=10) for _ in range(40)]
         assert _legitimate_client_is_served(engine) >= 1  # it got in while the idle connections were held
         # At most 64 pending are held: the bare ones, pushed out first, see their connection end.
         dropped = 0
@@ -192,9 +196,9 @@ def test_the_authenticated_connection_cap_refuses_with_503(tmp_path, model):
         clients = [engine.client() for _ in range(3)]
         for client in clients:
             client.connect()
-        from wire.client.transport import HandshakeError
+        from testing.raw_websocket import HandshakeError
         with pytest.raises(HandshakeError) as refused:
-            WebSocketConnection.connect("127.0.0.1", engine.port, timeout=10)
+            RawWebSocket.connect("127.0.0.1", engine.port, timeout=10)
         assert refused.value.status_code == 503
         clients.pop().close()
         time.sleep(0.3)
@@ -209,7 +213,7 @@ def test_the_authenticated_connection_cap_refuses_with_503(tmp_path, model):
 def _pair_once(port: int, code: str, source: str | None = None) -> str:
     """One pair attempt on a fresh connection: "paired", or the error's message."""
     try:
-        ws = WebSocketConnection.connect("127.0.0.1" if source is None else source, port, timeout=10)
+        ws = RawWebSocket.connect("127.0.0.1" if source is None else source, port, timeout=10)
     except OSError as exc:
         return f"connect: {exc}"
     try:

@@ -23,7 +23,7 @@ from core.composite import cutout_rgba
 from core.edges import EdgeControls
 from core.imageio import float_to_uint8
 from core.models.session import open_session
-from core.pipeline import MatteOptions
+from core.subject.options import MatteOptions
 from core.video.pipeline import VideoOptions, matte_frames
 from wire.client import EngineError, FrameError, SoftcutClient, raw_image
 from wire.protocol import codec, messages
@@ -422,9 +422,9 @@ class GatedEngine(ServerThread):
         super().__init__(EngineServer(Core(session), self.TOKEN, host="127.0.0.1", port=0, outbox_dir=outbox))
 
     def raw(self):
-        from wire.client.transport import WebSocketConnection
+        from testing.raw_websocket import RawWebSocket
 
-        return WebSocketConnection.connect("127.0.0.1", self.port, timeout=10)
+        return RawWebSocket.connect("127.0.0.1", self.port, timeout=10)
 
     @property
     def token(self) -> str:

@@ -6,7 +6,8 @@ Softcut layer. Editor plug-ins vendor this package whole (``softcut install-plug
 it into the plug-in as ``wire/``), so it must run in GIMP's and Krita's own Pythons.
 
 - :mod:`wire.protocol`: messages, schemas, the frame codec, errors, the handshake's HMAC;
-- :mod:`wire.client`: the blocking client and its RFC 6455 transport;
+- :mod:`wire.client`: the blocking client over the vendored python-websockets client;
+- :mod:`wire._vendor`: third-party code the plug-ins carry (python-websockets, pinned, unmodified);
 - :mod:`wire.editor`: what every editor plug-in does alike (each action's requests, failure
   texts, phone answers, plate files), so the plug-ins keep only document I/O and widgets;
 - :mod:`wire.config`: where the token file lives, the default port.

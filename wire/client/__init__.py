@@ -1,9 +1,10 @@
 """Blocking client for the Softcut engine server, standard library only.
 
 Editor plug-ins run inside GIMP's and Krita's bundled Pythons, which carry no
-third-party packages, so everything here uses the standard library alone.
-``transport`` is an RFC 6455 WebSocket client over a plain socket; ``api`` is
-the client: :class:`SoftcutClient`.
+third-party packages, so everything here uses the standard library alone, and the
+WebSocket client is python-websockets' synchronous one, vendored in ``wire/_vendor``.
+``connection`` opens it with the protocol's settings; ``api`` is the client:
+:class:`SoftcutClient`.
 """
 
 from .api import (

@@ -1,6 +1,6 @@
 """The blocking Softcut client: connect, hello, requests with progress, results.
 
-Standard library only (over :mod:`wire.client.transport` and
+Standard library only (over :mod:`wire.client.connection`, the vendored python-websockets, and
 :mod:`wire.protocol`), so editor plug-ins can vendor the package.
 
     with SoftcutClient() as engine:
@@ -37,7 +37,7 @@ from .. import config
 from ..protocol import auth, codec, messages
 from ..protocol.errors import ProtocolError
 from ..protocol.messages import Buffer, BufferSpec, Message
-from .transport import TransportError, TransportTimeout, WebSocketConnection
+from .connection import CONNECTION_ERRORS, ClientConnection, is_open, open_websocket
 
 log = logging.getLogger(__name__)
 
@@ -170,7 +170,7 @@ class SoftcutClient:
         self.name, self.version = name, version
         self.reconnect = reconnect
         self.welcome: dict[str, Any] | None = None
-        self._ws: WebSocketConnection | None = None
+        self._ws: ClientConnection | None = None
         self._decoder: codec.Decoder | None = None
         self._authenticated = False
         self._lock = threading.Lock()
@@ -245,8 +245,8 @@ class SoftcutClient:
         """A fresh WebSocket connection (closing any previous one) and decoder."""
         self.close()
         try:
-            self._ws = WebSocketConnection.connect(self.host, self.port, timeout=min(self.timeout, 10.0))
-        except (TransportError, OSError) as exc:
+            self._ws = open_websocket(self.host, self.port, timeout=min(self.timeout, 10.0))
+        except CONNECTION_ERRORS as exc:
             raise EngineUnavailable(
                 f"no Softcut engine on {self.host}:{self.port} ({exc}); start it with `softcut serve`"
             ) from exc
@@ -301,7 +301,7 @@ class SoftcutClient:
         return _result(reply)
 
     def _ensure_connected(self) -> None:
-        if self._ws is None or self._ws.closed:
+        if not is_open(self._ws):
             if self._ws is not None and not self.reconnect:
                 raise EngineUnavailable("the connection to the engine is closed")
             self.connect()
@@ -498,7 +498,7 @@ class SoftcutClient:
     def _cancel_stream(self, start: Message, timeout: float) -> None:
         """Cancel the stream and read up to its last message (cancelled, or its result or error when
         the cancel came too late), so that the connection is ready for the next request."""
-        if self._ws is None or self._ws.closed:
+        if not is_open(self._ws):
             return  # the connection is gone, and the engine cancels a gone connection's streams
         try:
             self._send_all(messages.cancel(start.id))
@@ -536,16 +536,16 @@ class SoftcutClient:
         """
         self._refuse_inside_stream("poll")
         with self._lock:
-            if self._ws is None or self._ws.closed:
+            if not is_open(self._ws):
                 self.connect()
             deadline = time.monotonic() + timeout
             handled = 0
             while True:
                 try:
                     frame = self._ws.recv(timeout=max(0.001, deadline - time.monotonic()))
-                except TransportTimeout:
+                except TimeoutError:
                     return handled
-                except TransportError as exc:
+                except CONNECTION_ERRORS as exc:
                     self.close()
                     raise EngineUnavailable(f"the connection to the engine dropped ({exc})") from exc
                 try:
@@ -593,11 +593,8 @@ class SoftcutClient:
 
     def _send(self, frame: str | bytes) -> None:
         try:
-            if isinstance(frame, str):
-                self._ws.send_text(frame)
-            else:
-                self._ws.send_binary(frame)
-        except TransportError as exc:
+            self._ws.send(frame)
+        except CONNECTION_ERRORS as exc:
             raise EngineUnavailable(f"the connection to the engine dropped ({exc})") from exc
 
     def _receive(self, deadline: float, what: str) -> Message:
@@ -615,7 +612,9 @@ class SoftcutClient:
                 reply = self._decoder.feed(frame)
             except ProtocolError as exc:
                 raise EngineError(exc.code, exc.message) from exc
-            except TransportError as exc:
+            except TimeoutError:
+                continue  # the deadline has passed: said above
+            except CONNECTION_ERRORS as exc:
                 self.close()
                 raise EngineUnavailable(f"the connection to the engine dropped ({exc})") from exc
             if reply is not None:

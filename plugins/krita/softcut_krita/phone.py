@@ -16,7 +16,6 @@ from PyQt5.QtGui import QColor, QImage, QPainter
 
 from . import document, pixels
 from .wire.client import EngineUnavailable, SoftcutClient
-from .wire.client.transport import TransportError
 from .wire.editor import Deliveries, PhoneAnswers
 
 log = logging.getLogger(__name__)
@@ -72,7 +71,7 @@ class PhoneLink(QObject):
     def _poll(self) -> None:
         try:
             self.client.poll(0.0)  # (re)connects first when the connection is not up
-        except (EngineUnavailable, TransportError, OSError) as exc:
+        except (EngineUnavailable, OSError) as exc:
             log.debug("phone link: %s", exc)
             self.client.close()
             self._timer.setInterval(RETRY_MS)
