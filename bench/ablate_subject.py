@@ -1,6 +1,6 @@
 """Ablation of Select Subject's ``best`` stages on the dev sets: which stage earns its place.
 
-Each configuration switches one stage of :mod:`core.pipeline` on or off (the model's guide
+Each configuration switches one stage of Select Subject (:mod:`core.subject`) on or off (the model's guide
 in the solver, the strand region of the trimap, the view policy) and scores ``best`` with
 :mod:`core.eval.folder` against the raw model on the same images, with the counts of
 images made worse. Model outputs come from ``--model-cache`` (the key is the one
@@ -18,7 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import core.pipeline as pipeline  # noqa: E402
+import core.subject.refine as refine  # noqa: E402
 import core.trimap.strands as strands  # noqa: E402
 import core.views as views  # noqa: E402
 from core.eval import folder  # noqa: E402
@@ -39,10 +39,10 @@ CONFIGS = {
 }
 
 
-def configure(guide: float = pipeline.GUIDE_WEIGHT, reach: float = strands.STRAND_REACH,
+def configure(guide: float = refine.GUIDE_WEIGHT, reach: float = strands.STRAND_REACH,
               quiet: float = strands.QUIET_BACKGROUND, growth: float = strands.MAX_GROWTH,
               views_: tuple = views.DEFAULT_VIEWS, **_) -> None:
-    pipeline.GUIDE_WEIGHT = guide
+    refine.GUIDE_WEIGHT = guide
     strands.QUIET_BACKGROUND = quiet
     strands.MAX_GROWTH = growth
     strands.strand_region.__kwdefaults__["reach"] = reach
@@ -67,7 +67,7 @@ def main() -> int:
     args = parser.parse_args()
     session = open_session("isnet", device="cpu")
     predict = CachedPredict(session.predict, args.model_cache, f"{session.name}|{session.spec.sha256}")
-    defaults = dict(guide=pipeline.GUIDE_WEIGHT, reach=strands.STRAND_REACH, quiet=strands.QUIET_BACKGROUND,
+    defaults = dict(guide=refine.GUIDE_WEIGHT, reach=strands.STRAND_REACH, quiet=strands.QUIET_BACKGROUND,
                     growth=strands.MAX_GROWTH, views_=views.DEFAULT_VIEWS)
     for data in args.data:
         plan = folder.plan(data, methods=("raw",), every=args.every)

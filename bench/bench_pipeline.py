@@ -50,7 +50,8 @@ def child(config: dict) -> dict:
     import numpy as np
 
     from core.models.session import open_session
-    from core.pipeline import MatteOptions, select_subject
+    from core.subject.options import MatteOptions
+    from core.subject.select import select_subject
 
     session = open_session(config["model"], device=config["device"], threads=0)
     image = _image_at(Path(config["source"]), config["megapixels"])

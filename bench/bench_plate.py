@@ -31,8 +31,9 @@ def child(megapixels: float, repeat: int, model: str) -> dict:
 
     from core.imageio import load_grey, load_image
     from core.models.session import open_session
-    from core.pipeline import MatteOptions, model_stage
     from core.plate.pipeline import plate_stage
+    from core.subject.coarse import model_stage
+    from core.subject.options import MatteOptions
     from testing.plate_synthetic import estimate_foreground, plate_case
 
     gt = load_grey(DATA / "gt" / "GT05.png").astype(np.float32) / 255.0

@@ -29,7 +29,8 @@ import numpy as np
 
 from core.imageio import float_to_uint8, load_image, raw_to_image
 from core.models.session import open_session
-from core.pipeline import MatteOptions, select_subject
+from core.subject.options import MatteOptions
+from core.subject.select import select_subject
 from wire.client import SoftcutClient, raw_image
 from testing.launcher import EngineProcess
 

@@ -59,11 +59,11 @@ def make_clip(folder: Path, frames: int, data: Path) -> Path:
 def run_one(clip: Path, refine: str, folder: Path) -> dict:
     """Matte ``clip`` with ``refine`` in this process; the figures as a dict."""
     from core.models.session import open_session
-    from core.pipeline import MatteOptions
+    from core.subject.options import MatteOptions
     from core.video.encode import parse_outputs
+    from core.video.pipeline import VideoOptions
     from core.video.run import VideoRun
     from core.video.sources import open_source
-    from core.video.pipeline import VideoOptions
 
     session = open_session("isnet", device="cpu")
     session.predict(np.zeros((SIZE[1], SIZE[0], 3), np.float32))  # warm-up

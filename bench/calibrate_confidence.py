@@ -9,9 +9,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import numpy as np
 from core.eval import folder
 from core.eval.cache import CachedPredict
-from core.models.session import open_session
 from core.imageio import load_image
-from core.pipeline import MatteOptions, select_subject
+from core.models.session import open_session
+from core.subject.options import MatteOptions
+from core.subject.select import select_subject
 s = open_session("isnet", device="cpu")
 predict = CachedPredict(s.predict, Path(sys.argv[1]).expanduser(), f"{s.name}|{s.spec.sha256}")
 plan = folder.plan(Path(sys.argv[2]) if len(sys.argv) > 2 else Path(__file__).resolve().parents[2] / "shared/data/ecssd", methods=("best",), every=4)

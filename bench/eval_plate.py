@@ -28,11 +28,14 @@ import numpy as np
 from core.errors import AlignmentError
 from core.eval.alphamatting import image_names
 from core.eval.metrics import gradient_error, mse, sad
-from core.phone.homography import frame_corners, map_points, scale_matrix
 from core.imageio import load_grey, load_image
-from core.pipeline import MatteOptions, model_stage, refine_stage, resize_image
+from core.phone.homography import frame_corners, map_points, scale_matrix
 from core.plate.align import align_plate
 from core.plate.pipeline import plate_stage
+from core.subject.coarse import model_stage
+from core.subject.options import MatteOptions
+from core.subject.refine import refine_stage
+from core.subject.working import resize_image
 from testing.plate_synthetic import estimate_foreground, plate_case
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "alphamatting"

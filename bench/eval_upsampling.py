@@ -1,7 +1,7 @@
 """How well does guided upsampling restore full-resolution alpha?
 
 Each ground-truth alpha of the alphamatting set is shrunk by a factor (area
-filter), brought back to full size with ``core.pipeline.upsample_alpha``'s
+filter), brought back to full size with ``core.subject.working.upsample_alpha``'s
 guided upsampling at several radii and ridges, and compared with the original
 (whole-image SAD); bilinear resizing is the baseline.
 

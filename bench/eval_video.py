@@ -25,7 +25,7 @@ import numpy as np
 from core.eval.alphamatting import image_names
 from core.eval.metrics import flicker
 from core.imageio import load_grey, load_image
-from core.pipeline import MatteOptions
+from core.subject.options import MatteOptions
 from testing.plate_synthetic import background_canvas, estimate_foreground
 from core.video.pipeline import VideoOptions, frame_matte
 from testing.video_synthetic import moving_subject

@@ -103,7 +103,7 @@ def test_cutout_and_flat_background():
 
 
 def test_resizing_a_white_image_stays_in_range():
-    from core.pipeline import resize_image, working_size
+    from core.subject.working import resize_image, working_size
 
     white = np.ones((1999, 2999, 3), np.float32)
     small = resize_image(white, working_size(white.shape, 600_000))

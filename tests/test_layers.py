@@ -42,11 +42,11 @@ def _copy_tree(target: Path) -> Path:
 
 BACK_EDGES = [
     ("engine_server/jobs.py", "import softcut_app.cli", "the application sits on the engine"),
-    ("core/pipeline.py", "import wire.protocol", "the application sits on the engine"),
+    ("core/subject/select.py", "import wire.protocol", "the application sits on the engine"),
     ("wire/client/api.py", "import numpy", "wire is the standard library only"),
     ("core/views.py", "import websockets", "core is the matting library"),
     ("plugins/krita/softcut_krita/controller.py", "from wire.client import raw_image", "plug-ins import only their own vendored wire"),
-    ("plugins/gimp/softcut_gimp/softcut_plugin/actions.py", "import core.pipeline", "plug-ins import only their own vendored wire"),
+    ("plugins/gimp/softcut_gimp/softcut_plugin/actions.py", "import core.subject.select", "plug-ins import only their own vendored wire"),
     ("engine_server/server.py", "import testing.launcher", "nothing shipped imports the test support"),
 ]
 

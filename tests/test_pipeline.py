@@ -10,15 +10,11 @@ from core.alpha.info_flow import estimate_alpha_info_flow
 from core.errors import ParameterError
 from core.eval.metrics import sad
 from core.imageio import load_grey, load_image
-from core.pipeline import (
-    MatteOptions,
-    fit_unknown_budget,
-    refine_mask,
-    refine_with_trimap,
-    select_subject,
-    upsample_alpha,
-    working_size,
-)
+from core.subject.options import MatteOptions
+from core.subject.select import select_subject
+from core.subject.selection import refine_mask, refine_with_trimap
+from core.subject.trimap import fit_unknown_budget
+from core.subject.working import upsample_alpha, working_size
 from core.views import CoarseMask
 
 
@@ -101,7 +97,7 @@ def test_select_subject_outputs_full_size_and_stage_timings():
 
 
 def test_unsure_results_are_flagged_by_confidence_disagreement_or_the_whole_frame():
-    from core.pipeline import is_unsure
+    from core.subject.result import is_unsure
 
     disc = np.zeros((60, 80), np.float32)
     disc[15:45, 20:60] = 1.0

@@ -11,12 +11,13 @@ from core.alpha.info_flow import estimate_alpha_info_flow
 from core.errors import AlignmentError, ParameterError
 from core.eval.metrics import sad
 from core.foreground.blur_fusion import estimate_foreground_blur_fusion
-from core.phone.homography import map_points, scale_matrix
 from core.imageio import load_grey, load_image, uint8_to_float
-from core.pipeline import MatteOptions, select_subject
+from core.phone.homography import map_points, scale_matrix
 from core.plate.align import align_plate
 from core.plate.matte import plate_prior, plate_trimap
 from core.plate.pipeline import plate_matte
+from core.subject.options import MatteOptions
+from core.subject.select import select_subject
 from testing.plate_synthetic import estimate_foreground, plate_case
 from core.srgb import to_linear, to_srgb
 

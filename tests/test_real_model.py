@@ -12,8 +12,9 @@ from PIL import Image
 from conftest import SHARED_DATA
 from core.eval.metrics import sad
 from core.imageio import load_grey, load_image
-from core.pipeline import MatteOptions, select_subject
 from core.sample import furry_subject
+from core.subject.options import MatteOptions
+from core.subject.select import select_subject
 
 pytestmark = pytest.mark.real_model
 

@@ -8,8 +8,11 @@ import pytest
 
 from core.alpha.info_flow import estimate_alpha_info_flow
 from core.errors import ParameterError
-from core.pipeline import MatteOptions, matting_trimap, model_guide, select_subject
 from core.sample import furry_subject
+from core.subject.options import MatteOptions
+from core.subject.refine import model_guide
+from core.subject.select import select_subject
+from core.subject.trimap import matting_trimap
 from core.trimap.auto import auto_trimap
 from core.trimap.strands import strand_region
 

@@ -115,7 +115,9 @@ def test_synthetic_video_frames_are_composites_of_the_truth():
 
 def test_a_frame_the_plate_cannot_be_aligned_to_is_matted_without_it():
     from conftest import plate_scene
-    from core.pipeline import MatteOptions, model_stage, refine_stage
+    from core.subject.coarse import model_stage
+    from core.subject.options import MatteOptions
+    from core.subject.refine import refine_stage
     from core.video.pipeline import VideoOptions, frame_matte, frame_options, used_plate
 
     def predict(image):  # "reddish is the subject", as the tiny test model

@@ -35,7 +35,9 @@ from core.errors import ParameterError
 from core.eval import salient
 from core.eval.metrics import all_metrics
 from core.imageio import float_to_uint8, load_image
-from core.pipeline import MatteOptions, refine_with_trimap, select_subject
+from core.subject.options import MatteOptions
+from core.subject.select import select_subject
+from core.subject.selection import refine_with_trimap
 
 Predict = Callable[[np.ndarray], np.ndarray]
 

@@ -6,7 +6,7 @@
           ──guided upsampling──▶ alpha ──edge controls──▶ alpha
           ──blur fusion with the plate as B──▶ foreground
 
-The model stage is Select Subject's own (:func:`core.pipeline.model_stage`), so a
+The model stage is Select Subject's own (:func:`core.subject.coarse.model_stage`), so a
 cached coarse mask serves both.
 """
 
@@ -21,26 +21,21 @@ import numpy as np
 
 from core.errors import ParameterError
 from core.phone.homography import scale_matrix
-from core.pipeline import (
-    Coarse,
-    Matte,
-    MatteOptions,
-    Progress,
-    Stopwatch,
-    budget_size,
-    finish_edges,
-    model_stage,
-    refine_alpha,
-    resize_image,
-    upsample_alpha,
-)
 from core.plate.align import PlateAlignment, PreparedPlate, align_plate, apply_photometric, plate_pixels, warp_plate
 from core.plate.matte import changed_region, plate_prior, plate_trimap
+from core.subject.coarse import Coarse, model_stage
+from core.subject.finish import finish_edges
+from core.subject.options import MatteOptions
+from core.subject.refine import refine_alpha
+from core.subject.result import Matte
+from core.subject.stopwatch import Progress, Stopwatch
+from core.subject.trimap import budget_size
+from core.subject.working import resize_image, upsample_alpha
 
 
 @dataclass
 class PlateMatte(Matte):
-    """A :class:`core.pipeline.Matte` made with a clean plate: its ``background`` is the plate
+    """A :class:`core.subject.result.Matte` made with a clean plate: its ``background`` is the plate
     aligned and matched to the image, ``known`` the pixels the plate covers.
 
     alignment: how the plate was aligned.
@@ -153,7 +148,7 @@ def plate_matte(
     image: (H, W, 3) float32 in [0, 1], RGB.
     plate: (Hp, Wp, 3) float32 in [0, 1], RGB, the scene without the subject (or prepared, as
         for :func:`plate_stage`).
-    predict: a model's ``predict``, as for :func:`core.pipeline.select_subject`.
+    predict: a model's ``predict``, as for :func:`core.subject.select.select_subject`.
     options: refinement, edge controls and decontamination, as for Select Subject.
     plate_mask: (Hp, Wp) bool, the plate's pixels that show the scene (None: all).
 

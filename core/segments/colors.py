@@ -16,7 +16,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from core.pipeline import resize_image, working_size
+from core.subject.working import resize_image, working_size
 
 _EPS = np.float32(1e-4)  # where a layer is absent nearby, F̄ falls back to the local image mean
 _STRIP_PIXELS = 1 << 19

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from core.pipeline import Stopwatch, resize_image, working_size
+from core.subject.stopwatch import Stopwatch
+from core.subject.working import resize_image, working_size
 
 from core.segments._inputs import check_arguments
 from core.segments.affinity import segmentation_laplacian

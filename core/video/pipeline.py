@@ -4,7 +4,7 @@ then the temporal filter, then edge controls and colours.
 The per-frame matte is computed without edge controls or decontamination
 (:func:`frame_options`); the temporal filter (:mod:`core.video.temporal`) works on the
 unedited full-size matte; each finished frame then gets the user's edge controls and
-decontamination (:func:`core.pipeline.finish_edges`). :class:`VideoMatter` is a stream:
+decontamination (:func:`core.subject.finish.finish_edges`). :class:`VideoMatter` is a stream:
 ``push`` a frame's image and unedited matte, get back the frames that are finished (one
 frame of latency); it holds two frames, whatever the video's length.
 
@@ -24,9 +24,14 @@ import numpy as np
 
 from core.edges import EdgeControls
 from core.errors import AlignmentError, ParameterError
-from core.pipeline import Coarse, Matte, MatteOptions, Progress, finish_edges, model_stage, refine_stage
 from core.plate.align import PreparedPlate, prepare_plate
 from core.plate.pipeline import plate_stage
+from core.subject.coarse import Coarse, model_stage
+from core.subject.finish import finish_edges
+from core.subject.options import MatteOptions
+from core.subject.refine import refine_stage
+from core.subject.result import Matte
+from core.subject.stopwatch import Progress
 from core.video.temporal import TemporalFilter
 
 log = logging.getLogger(__name__)
@@ -148,7 +153,7 @@ def frame_matte(image: np.ndarray, predict: Callable[[np.ndarray], np.ndarray], 
 def frame_refine(image: np.ndarray, stage: Coarse, options: VideoOptions, *,
                  plate: np.ndarray | PreparedPlate | None = None, plate_mask: np.ndarray | None = None,
                  progress: Progress | None = None) -> Matte:
-    """The second half of a frame's own matte (after :func:`core.pipeline.model_stage` with
+    """The second half of a frame's own matte (after :func:`core.subject.coarse.model_stage` with
     :func:`frame_options`), before edge controls and decontamination.
 
     image: (H, W, 3) float32 in [0, 1], RGB. With a clean plate (plate (Hp, Wp, 3) float32 in

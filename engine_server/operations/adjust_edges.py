@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import partial
 
 from core.edges import apply_edges
-from core.pipeline import finish_edges
+from core.subject.finish import finish_edges
 from engine_server.errors import NotFound
 from engine_server.jobs import QUEUED
 from engine_server.operations.common import Reply, edge_controls, matte_outputs, reserve

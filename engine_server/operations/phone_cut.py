@@ -20,7 +20,10 @@ import numpy as np
 from core.composite import cutout_rgba, subject_box
 from core.foreground.blur_fusion import decontaminate
 from core.imageio import encode_png
-from core.pipeline import Coarse, MatteOptions, model_stage, refine_alpha, refine_stage, resize_image
+from core.subject.coarse import Coarse, model_stage
+from core.subject.options import MatteOptions
+from core.subject.refine import refine_alpha, refine_stage
+from core.subject.working import resize_image
 from core.trimap.auto import auto_trimap
 from engine_server import images, memory
 from engine_server.jobs import QUEUED

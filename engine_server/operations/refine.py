@@ -9,7 +9,7 @@ import numpy as np
 
 from core.errors import ParameterError
 from core.foreground.blur_fusion import decontaminate
-from core.pipeline import refine_mask, refine_with_trimap
+from core.subject.selection import refine_mask, refine_with_trimap
 from engine_server.jobs import QUEUED
 from engine_server.operations.common import Reply, buffer, matte_outputs, reserve
 from engine_server.operations.select_subject import StoredResult

@@ -16,7 +16,10 @@ from functools import partial
 
 import numpy as np
 
-from core.pipeline import Coarse, Matte, MatteOptions, model_stage, refine_stage
+from core.subject.coarse import Coarse, model_stage
+from core.subject.options import MatteOptions
+from core.subject.refine import refine_stage
+from core.subject.result import Matte
 from engine_server.jobs import QUEUED
 from engine_server.operations.common import Reply, buffer, edge_controls, matte_outputs, model, reserve
 from engine_server.results import content_key

@@ -11,7 +11,8 @@ from functools import partial
 
 import cv2
 
-from core.pipeline import MatteOptions, matting_trimap
+from core.subject.options import MatteOptions
+from core.subject.trimap import matting_trimap
 from engine_server import images
 from engine_server.jobs import QUEUED
 from engine_server.operations.common import Reply, buffer, model, reserve

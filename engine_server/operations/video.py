@@ -9,8 +9,8 @@ size than the first, its plate cannot be aligned) gets an ``error`` of its own a
 the stream goes on.
 
 Per frame, strictly in order: decoding on the CPU pool, the model stage
-(:func:`core.pipeline.model_stage`) on the model worker, the per-frame matte on the CPU pool
-(:func:`core.pipeline.refine_stage`, or :func:`core.plate.pipeline.plate_stage` with a clean
+(:func:`core.subject.coarse.model_stage`) on the model worker, the per-frame matte on the CPU pool
+(:func:`core.subject.refine.refine_stage`, or :func:`core.plate.pipeline.plate_stage` with a clean
 plate) without edge controls or decontamination (:func:`core.video.pipeline.frame_options`),
 then the temporal filter, edge controls, colours and the outputs' encoding on the CPU pool.
 
@@ -39,8 +39,9 @@ from functools import partial
 import numpy as np
 
 from core.errors import ParameterError
-from core.pipeline import MatteOptions, model_stage
 from core.plate.align import PreparedPlate, prepare_plate
+from core.subject.coarse import model_stage
+from core.subject.options import MatteOptions
 from core.video.pipeline import VideoFrame, VideoMatter, VideoOptions, frame_options, frame_refine, used_plate
 from engine_server import memory
 from engine_server.errors import ANSWERED, Busy, error_code

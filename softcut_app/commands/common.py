@@ -62,6 +62,6 @@ def _edge_controls(args: argparse.Namespace) -> EdgeControls:
 
 def matte_options(args: argparse.Namespace):
     """The MatteOptions of ``cut`` and ``video`` (--refine and the edge flags)."""
-    from core.pipeline import MatteOptions
+    from core.subject.options import MatteOptions
 
     return MatteOptions(refine=args.refine, edges=_edge_controls(args), decontaminate=args.decontaminate, band=args.band)

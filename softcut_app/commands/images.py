@@ -31,7 +31,7 @@ def _output_for(out: Path, source: Path, many: bool, suffix: str = ".png") -> Pa
 
 
 def cmd_cut(args: argparse.Namespace, console: Console) -> int:
-    from core.pipeline import select_subject
+    from core.subject.select import select_subject
 
     options = matte_options(args)
     bg = composite.parse_colour(args.bg_color) if args.bg_color else None
@@ -105,7 +105,7 @@ def _warn_if_unsure(console: Console, source: Path | str, confidence: float, uns
 
 
 def cmd_refine(args: argparse.Namespace, console: Console) -> int:
-    from core.pipeline import refine_mask, refine_with_trimap
+    from core.subject.selection import refine_mask, refine_with_trimap
 
     image = load_image(args.image, max_pixels=args.max_pixels)
     start = time.perf_counter()
@@ -126,7 +126,7 @@ def cmd_refine(args: argparse.Namespace, console: Console) -> int:
 
 
 def cmd_trimap(args: argparse.Namespace, console: Console) -> int:
-    from core.pipeline import mask_trimap, subject_trimap
+    from core.subject.trimap import mask_trimap, subject_trimap
 
     image = load_image(args.image, max_pixels=args.max_pixels)
     if args.mask:
@@ -135,7 +135,7 @@ def cmd_trimap(args: argparse.Namespace, console: Console) -> int:
         trimap = mask_trimap(mask.astype(np.float32) / 255.0)
     else:
         trimap, coarse = subject_trimap(image, open_session(args, console).predict, band=args.band)
-        from core.pipeline import LOW_CONFIDENCE
+        from core.subject.result import LOW_CONFIDENCE
 
         _warn_if_unsure(console, args.image, coarse.confidence, coarse.confidence < LOW_CONFIDENCE)
     save_png(Path(args.output), trimap)

@@ -1,0 +1,93 @@
+"""The trimaps: Select Subject's (the model's band, grown where strands can be), shrunk to the
+unknown budget, at the image's size (:func:`subject_trimap`), and around a user's rough selection
+(:func:`mask_trimap`)."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+
+import cv2
+import numpy as np
+
+from core.subject.options import DEFAULT_BAND, DEFAULT_REFINE, WORKING_PIXELS
+from core.subject.working import check_image, resize_image, working_size
+from core.trimap.auto import UNKNOWN, auto_trimap, trimap_from_mask
+from core.trimap.strands import strand_region
+from core.views import CoarseMask, predict_coarse
+
+
+def budget_size(trimap: np.ndarray, max_unknown: int) -> tuple[int, int] | None:
+    """The (height, width) at which ``trimap`` (h, w) uint8 would have at most ``max_unknown``
+    unknown pixels (unknown area scales with pixel count), or None when it already has."""
+    unknown = int(np.count_nonzero((trimap > 0) & (trimap < 255)))
+    if unknown <= max_unknown:
+        return None
+    return working_size(trimap.shape, int(trimap.shape[0] * trimap.shape[1] * max_unknown / unknown))
+
+
+def matting_trimap(
+    image: np.ndarray, coarse_alpha: np.ndarray, *, band: float = DEFAULT_BAND, strands: bool = True
+) -> tuple[np.ndarray, np.ndarray]:
+    """Select Subject's trimap: the model's band (:func:`core.trimap.auto.auto_trimap`),
+    grown where strands can be (:func:`core.trimap.strands.strand_region`).
+
+    image: (h, w, 3) float32 in [0, 1], RGB; coarse_alpha: (h, w) float32 in [0, 1].
+    Returns (trimap (h, w) uint8 in {0, 128, 255}, strands (h, w) bool: where strands can be,
+    all of them unknown in the trimap).
+    """
+    trimap = auto_trimap(coarse_alpha, band=band)
+    grown = strand_region(image, coarse_alpha, trimap) if strands else np.zeros(trimap.shape, bool)
+    trimap[grown] = UNKNOWN
+    return trimap, grown
+
+
+def fit_unknown_budget(
+    image: np.ndarray, coarse: CoarseMask, trimap: np.ndarray, max_unknown: int, *, band: float = DEFAULT_BAND,
+    strands: bool = False,
+) -> tuple[np.ndarray, CoarseMask, np.ndarray, np.ndarray | None]:
+    """Shrink the working image, coarse mask and trimap until the trimap has at most
+    ``max_unknown`` unknown pixels (unknown area scales with pixel count).
+
+    image: (h, w, 3) float32 [0, 1]; trimap: (h, w) uint8. Returns them at the new size,
+    the trimap remade there by :func:`matting_trimap` (``band``, ``strands``), and its
+    grown strand pixels ((h, w) bool), or None when nothing had to shrink.
+    """
+    size = budget_size(trimap, max_unknown)
+    if size is None:
+        return image, coarse, trimap, None
+    alpha = resize_image(coarse.alpha, size)
+    small = resize_image(image, size)
+    trimap, grown = matting_trimap(small, alpha, band=band, strands=strands)
+    return small, dataclasses.replace(coarse, alpha=alpha), trimap, grown
+
+
+def subject_trimap(
+    image: np.ndarray,
+    predict: Callable[[np.ndarray], np.ndarray],
+    *,
+    pixels: int = WORKING_PIXELS[DEFAULT_REFINE],
+    band: float = DEFAULT_BAND,
+) -> tuple[np.ndarray, CoarseMask]:
+    """The automatic trimap Select Subject would use, at the image's size.
+
+    image: (H, W, 3) float32 in [0, 1], RGB. Returns (trimap (H, W) uint8 in
+    {0, 128, 255}, the coarse mask at the working size).
+    """
+    check_image(image)
+    small = resize_image(image, working_size(image.shape, pixels))
+    coarse = predict_coarse(small, predict)
+    trimap, _ = matting_trimap(small, coarse.alpha, band=band)
+    trimap = cv2.resize(trimap, (image.shape[1], image.shape[0]), interpolation=cv2.INTER_NEAREST)
+    return trimap, coarse
+
+
+def mask_trimap(mask: np.ndarray, *, pixels: int = WORKING_PIXELS[DEFAULT_REFINE]) -> np.ndarray:
+    """Trimap around a rough selection, its band drawn at a working size of ``pixels``
+    so that the band's width follows the image's scale.
+
+    mask: (H, W) float32 in [0, 1]. Returns (H, W) uint8 in {0, 128, 255}.
+    """
+    size = working_size(mask.shape, pixels)
+    small = trimap_from_mask(resize_image(mask.astype(np.float32), size))
+    return cv2.resize(small, (mask.shape[1], mask.shape[0]), interpolation=cv2.INTER_NEAREST)
