@@ -8,6 +8,7 @@ from __future__ import annotations
 import http.client
 import io
 import json
+import re
 import threading
 import time
 from pathlib import Path
@@ -483,11 +484,19 @@ def test_the_phone_page_and_the_panel_client_are_served_over_http(engine):
     for path in ("/phone", "/phone/", "/phone?x=1"):
         status, kind, body = _get(engine.port, path)
         assert (status, kind, body) == (200, "text/html; charset=utf-8", page.read_bytes())
-    for name in ("client.js", "protocol.js", "hmac.js"):
+    # The page loads its own scripts in order; modules.js loads every file of wire/js, the panel's.
+    scripts = re.findall(r'<script src="/phone/([^"]+)" defer></script>', page.read_text())
+    assert tuple(scripts) == phone_http.PAGE_SCRIPTS
+    assert sorted(phone_http.SHARED_JS) == sorted(p.name for p in phone_http.WIRE_JS.glob("*.js"))
+    for name in phone_http.SHARED_JS:
         status, kind, body = _get(engine.port, f"/phone/{name}")
-        assert status == 200 and kind.startswith("text/javascript")
+        assert status == 200 and kind.startswith("text/javascript"), name
         assert body == (ROOT / "plugins" / "photoshop_uxp" / "src" / name).read_bytes()
-    for path in ("/", "/phone/missing.js", "/phone/../engine_server/server.py", "/phone/.hidden", "/phonex", "/token"):
+    for name in phone_http.PAGE_FILES:
+        status, kind, body = _get(engine.port, f"/phone/{name}")
+        assert status == 200 and body == (phone_http.PAGE_DIR / name).read_bytes(), name
+    for path in ("/", "/phone/missing.js", "/phone/../engine_server/server.py", "/phone/.hidden", "/phonex", "/token",
+                 "/phone/http.py", "/phone/__init__.py"):
         assert _get(engine.port, path)[0] == 404, path
 
 

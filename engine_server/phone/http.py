@@ -1,15 +1,14 @@
 """Plain HTTP on the engine's port: the phone's web page.
 
 ``GET /phone`` and ``/phone/`` → ``engine_server/phone/index.html``; ``/phone/<file>`` →
-that file of ``engine_server/phone/``; ``/phone/protocol.js``, ``/phone/client.js`` and
-``/phone/hmac.js`` → the JavaScript protocol client in ``wire/js/``, the same files the
-Photoshop panel carries in its ``src/``. Anything else is 404. Only requests without a
-WebSocket upgrade come here.
+that file of ``engine_server/phone/`` when :data:`PAGE_FILES` names it; ``/phone/<file>`` of
+:data:`SHARED_JS` (``protocol.js``, ``client.js``, ``hmac.js`` and the protocol's parts) →
+the JavaScript protocol client in ``wire/js/``, the same files the Photoshop panel carries in
+its ``src/``. Anything else is 404. Only requests without a WebSocket upgrade come here.
 """
 
 from __future__ import annotations
 
-import re
 from http import HTTPStatus
 from pathlib import Path
 
@@ -20,9 +19,15 @@ import wire
 
 PAGE_DIR = Path(__file__).resolve().parent
 WIRE_JS = Path(wire.__file__).resolve().parent / "js"
-SHARED_JS = ("protocol.js", "client.js", "hmac.js")
-"""Files of ``wire/js/`` served under ``/phone/`` (hmac.js: the handshake's HMAC, since a page
-served over plain http has no crypto.subtle)."""
+PAGE_SCRIPTS = ("modules.js", "view.js", "pairing.js", "cut_paste.js", "phone.js")
+"""The page's own scripts, in the order ``index.html`` loads them."""
+PAGE_FILES = ("index.html", "phone.css", *PAGE_SCRIPTS)
+"""Files of ``engine_server/phone/`` served under ``/phone/`` (not its Python modules)."""
+SHARED_JS = ("protocol.js", "constants.js", "codec.js", "buffers.js", "image_size.js", "requests.js",
+             "client.js", "hmac.js")
+"""Files of ``wire/js/`` served under ``/phone/``: the protocol module and its parts, the
+EngineClient and hmac.js (the handshake's HMAC, since a page served over plain http has no
+crypto.subtle); the page's modules.js loads them."""
 CONTENT_TYPES = {
     ".html": "text/html; charset=utf-8",
     ".js": "text/javascript; charset=utf-8",
@@ -32,8 +37,6 @@ CONTENT_TYPES = {
     ".json": "application/json",
     ".ico": "image/x-icon",
 }
-_NAME = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9_.-]{0,63}")
-"""A file name the page may ask for (no path, not hidden, short: a longer name is simply 404)."""
 
 
 def is_upgrade(request: Request) -> bool:
@@ -49,9 +52,9 @@ def resolve(path: str) -> Path | None:
     if not path.startswith("/phone/"):
         return None
     name = path[len("/phone/"):]
-    if not _NAME.fullmatch(name) or name.endswith("."):
-        return None
-    return (WIRE_JS if name in SHARED_JS else PAGE_DIR) / name
+    if name in SHARED_JS:
+        return WIRE_JS / name
+    return PAGE_DIR / name if name in PAGE_FILES else None
 
 
 def _response(status: HTTPStatus, body: bytes, content_type: str) -> Response:

@@ -19,7 +19,10 @@ const path = require("node:path");
 const { REPO_ROOT, pythonPath, startEngine, occupyEngine } = require("../testing/engine");
 const { SKIP, launchChromium, screenshotDir, consoleErrors } = require("../testing/browser");
 const { EngineClient } = require("../src/client");
+const images = require("../src/image_size");
+const protocol = require("../src/protocol");
 const phone = require(path.join(REPO_ROOT, "engine_server", "phone", "phone.js"));
+const phoneModules = require(path.join(REPO_ROOT, "engine_server", "phone", "modules.js"));
 
 const SCREENSHOT_DIR = screenshotDir("phone");
 const PHONE = { viewport: { width: 360, height: 640 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 };
@@ -129,40 +132,40 @@ function sofBody(width, height) {
 
 describe("the phone page's helpers", () => {
   test("sniffImageType reads the magic numbers, not the name", async () => {
-    assert.equal(phone.sniffImageType(await fixture("baseline.jpg")), "jpeg");
-    assert.equal(phone.sniffImageType(await fixture("disc.png")), "png");
+    assert.equal(images.sniffImageType(await fixture("baseline.jpg")), "jpeg");
+    assert.equal(images.sniffImageType(await fixture("disc.png")), "png");
     const heic = new Uint8Array([0, 0, 0, 0x18, ...Buffer.from("ftypheic", "latin1"), 0, 0, 0, 0]);
-    assert.equal(phone.sniffImageType(heic), null);
-    assert.equal(phone.sniffImageType(new Uint8Array(Buffer.from("GIF89a\x01\x00", "latin1"))), null);
-    assert.equal(phone.sniffImageType(new Uint8Array(Buffer.from("RIFF\0\0\0\0WEBPVP8 ", "latin1"))), null);
-    assert.equal(phone.sniffImageType(new Uint8Array([0xff, 0xd8])), null, "too short for a JPEG");
-    assert.equal(phone.sniffImageType(new Uint8Array(0)), null);
+    assert.equal(images.sniffImageType(heic), null);
+    assert.equal(images.sniffImageType(new Uint8Array(Buffer.from("GIF89a\x01\x00", "latin1"))), null);
+    assert.equal(images.sniffImageType(new Uint8Array(Buffer.from("RIFF\0\0\0\0WEBPVP8 ", "latin1"))), null);
+    assert.equal(images.sniffImageType(new Uint8Array([0xff, 0xd8])), null, "too short for a JPEG");
+    assert.equal(images.sniffImageType(new Uint8Array(0)), null);
   });
 
   test("jpegSize: baseline, progressive and EXIF-bearing files give their stored size", async () => {
-    assert.deepEqual(phone.jpegSize(await fixture("baseline.jpg")), { width: 64, height: 40 });
+    assert.deepEqual(images.jpegSize(await fixture("baseline.jpg")), { width: 64, height: 40 });
     const progressive = await fixture("progressive.jpg");
     assert.ok(progressive.some((b, i) => b === 0xff && progressive[i + 1] === 0xc2), "PIL wrote a SOF2 (progressive) marker");
-    assert.deepEqual(phone.jpegSize(progressive), { width: 200, height: 150 });
+    assert.deepEqual(images.jpegSize(progressive), { width: 200, height: 150 });
     // EXIF orientation 6 shows the photo turned; the buffer spec wants the stored size.
-    assert.deepEqual(phone.jpegSize(await fixture("cut.jpg")), { width: 320, height: 240 });
+    assert.deepEqual(images.jpegSize(await fixture("cut.jpg")), { width: 320, height: 240 });
     const camera = withExifThumbnail(await fixture("baseline.jpg"), await fixture("thumb.jpg"));
-    assert.deepEqual(phone.jpegSize(camera), { width: 64, height: 40 }, "not the thumbnail's 16x8");
-    assert.deepEqual(phone.imageInfo(camera), { format: "jpeg", width: 64, height: 40 });
+    assert.deepEqual(images.jpegSize(camera), { width: 64, height: 40 }, "not the thumbnail's 16x8");
+    assert.deepEqual(images.imageInfo(camera), { format: "jpeg", width: 64, height: 40 });
   });
 
   test("jpegSize: fill bytes, standalone markers and every SOF kind; damaged files are BadImage", () => {
-    assert.deepEqual(phone.jpegSize(jpegOf([[0xe0, [1, 2, 3]], [0xc0, sofBody(4000, 3000)]])), { width: 4000, height: 3000 });
+    assert.deepEqual(images.jpegSize(jpegOf([[0xe0, [1, 2, 3]], [0xc0, sofBody(4000, 3000)]])), { width: 4000, height: 3000 });
     for (const marker of [0xc1, 0xc2, 0xc3, 0xc9, 0xca, 0xcf]) {
-      assert.deepEqual(phone.jpegSize(jpegOf([[marker, sofBody(7, 5)]])), { width: 7, height: 5 }, marker.toString(16));
+      assert.deepEqual(images.jpegSize(jpegOf([[marker, sofBody(7, 5)]])), { width: 7, height: 5 }, marker.toString(16));
     }
     // DHT (C4) and DAC (CC) are not frame headers, although they sit among them.
-    assert.deepEqual(phone.jpegSize(jpegOf([[0xc4, sofBody(1, 1)], [0xcc, [0, 0]], [0xc0, sofBody(9, 8)]])), { width: 9, height: 8 });
+    assert.deepEqual(images.jpegSize(jpegOf([[0xc4, sofBody(1, 1)], [0xcc, [0, 0]], [0xc0, sofBody(9, 8)]])), { width: 9, height: 8 });
     const filled = new Uint8Array([0xff, 0xd8, 0xff, 0xff, 0xff, 0xd0, 0xff, 0xc0, 0, 11, ...sofBody(3, 2)]);
-    assert.deepEqual(phone.jpegSize(filled), { width: 3, height: 2 });
+    assert.deepEqual(images.jpegSize(filled), { width: 3, height: 2 });
 
-    const bad = (bytes, pattern) => assert.throws(() => phone.jpegSize(bytes), (error) => {
-      assert.ok(error instanceof phone.BadImage, error);
+    const bad = (bytes, pattern) => assert.throws(() => images.jpegSize(bytes), (error) => {
+      assert.ok(error instanceof images.BadImage, error);
       assert.match(error.message, pattern);
       return true;
     });
@@ -177,20 +180,62 @@ describe("the phone page's helpers", () => {
 
   test("pngSize reads IHDR; imageInfo names the format or refuses the file", async () => {
     const png = await fixture("disc.png");
-    assert.deepEqual(phone.pngSize(png), { width: 90, height: 70 });
-    assert.deepEqual(phone.imageInfo(png), { format: "png", width: 90, height: 70 });
+    assert.deepEqual(images.pngSize(png), { width: 90, height: 70 });
+    assert.deepEqual(images.imageInfo(png), { format: "png", width: 90, height: 70 });
     const wide = png.slice(0, 33);
     wide.set([0x00, 0x01, 0x00, 0x00], 16); // 65536 wide: all four bytes count
-    assert.deepEqual(phone.pngSize(wide), { width: 65536, height: 70 });
+    assert.deepEqual(images.pngSize(wide), { width: 65536, height: 70 });
     const headless = png.slice(0, 33);
     headless.set(Buffer.from("IDAT", "latin1"), 12);
-    assert.throws(() => phone.pngSize(headless), /no header chunk/);
-    assert.throws(() => phone.pngSize(png.slice(0, 20)), /no header chunk/);
-    assert.throws(() => phone.imageInfo(new Uint8Array(Buffer.from("GIF89a\x01\x00\x01\x00", "latin1"))), (error) => {
-      assert.ok(error instanceof phone.BadImage);
+    assert.throws(() => images.pngSize(headless), /no header chunk/);
+    assert.throws(() => images.pngSize(png.slice(0, 20)), /no header chunk/);
+    assert.throws(() => images.imageInfo(new Uint8Array(Buffer.from("GIF89a\x01\x00\x01\x00", "latin1"))), (error) => {
+      assert.ok(error instanceof images.BadImage);
       assert.match(error.message, /not a JPEG or PNG/);
       return true;
     });
+  });
+
+  test("the page and the panel read image headers alike: what photoFile takes, imageInfo takes", async () => {
+    const sevenByteSof = new Uint8Array([0xff, 0xd8, 0xff, 0xc0, 0x00, 0x07, 8, 0, 2, 0, 3, 0xff, 0xd9]);
+    assert.deepEqual(images.jpegSize(sevenByteSof), { width: 3, height: 2 }, "a SOF length of 7 is enough, as for the engine's codec");
+    const png = await fixture("disc.png");
+    assert.throws(() => images.pngSize(png.slice(0, 32)), /no header chunk/, "an IHDR chunk cut short");
+    const files = [png, png.slice(0, 32), await fixture("cut.jpg"), sevenByteSof, jpegOf([[0xc0, sofBody(640, 0)]]),
+      jpegOf([[0xe0, [1]]]), new Uint8Array([0xff, 0xd8, 0x00, 0xc0]), new Uint8Array(Buffer.from("GIF89a\x01\x00\x01\x00", "latin1"))];
+    for (const bytes of files) {
+      let info = null;
+      try {
+        info = images.imageInfo(bytes);
+      } catch (error) {
+        assert.ok(error instanceof images.BadImage, error);
+      }
+      if (info === null) assert.throws(() => protocol.photoFile("plate", bytes), /not a PNG or JPEG file/);
+      else assert.deepEqual(protocol.photoFile("plate", bytes), { name: "plate", ...info, data: bytes });
+    }
+  });
+
+  test("modules.js loads every file of wire/js into the page, each after what it requires", async () => {
+    const wireJs = path.join(REPO_ROOT, "wire", "js");
+    assert.deepEqual([...phoneModules.SHARED_MODULES].sort(), fs.readdirSync(wireJs).filter((f) => f.endsWith(".js")).map((f) => f.slice(0, -3)).sort());
+    const asked = [];
+    const serve = (files) => async (url, options) => {
+      asked.push(url);
+      assert.deepEqual(options, { cache: "no-store" });
+      const name = url.replace(/^\/phone\//, "");
+      const file = path.join(wireJs, name);
+      return files.has(name) ? { ok: true, status: 200, text: async () => fs.readFileSync(file, "utf8") } : { ok: false, status: 404 };
+    };
+    const all = new Set(phoneModules.SHARED_MODULES.map((name) => `${name}.js`));
+    const loaded = await phoneModules.loadEngineModules(serve(all));
+    assert.deepEqual(asked, phoneModules.SHARED_MODULES.map((name) => `/phone/${name}.js`));
+    assert.deepEqual(Object.keys(loaded.protocol), Object.keys(protocol), "the page's protocol module is the panel's");
+    assert.equal(typeof loaded.client.EngineClient, "function");
+    assert.equal(typeof loaded.hmac.hmacSha256, "function");
+    assert.deepEqual(loaded.images.imageInfo(await fixture("disc.png")), { format: "png", width: 90, height: 70 });
+
+    all.delete("hmac.js");
+    await assert.rejects(phoneModules.loadEngineModules(serve(all)), /^Error: \/phone\/hmac\.js: HTTP 404$/);
   });
 
   test("fragmentToken and engineAddress read the page's address", () => {

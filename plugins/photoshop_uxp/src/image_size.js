@@ -1,0 +1,1 @@
+../../../wire/js/image_size.js

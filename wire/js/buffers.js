@@ -1,0 +1,113 @@
+"use strict";
+/**
+ * A message's buffers (docs/protocol.md): the checks a buffer passes before it is sent (name,
+ * format, size against its payload), and the request buffers the panel builds from raw pixels
+ * (`rawImage`) or from a PNG or JPEG file (`photoFile`).
+ */
+
+const { BUFFER_FORMATS, MAX_NAME_LENGTH, RAW_CHANNELS } = require("./constants");
+const { BadImage, imageInfo } = require("./image_size");
+
+/**
+ * What a value is, for an error message: `null`, its class's name, or its typeof.
+ * @param {unknown} value
+ * @returns {string}
+ */
+function describe(value) {
+  if (value === null) return "null";
+  if (typeof value === "object") return value.constructor ? value.constructor.name : "object";
+  return typeof value;
+}
+
+/**
+ * Bytes of a binary payload as a Uint8Array over the same memory (no copy).
+ * @param {ArrayBuffer|ArrayBufferView} data
+ * @param {string} what the parameter's name, for the error
+ * @returns {Uint8Array}
+ */
+function asBytes(data, what) {
+  if (data instanceof Uint8Array) return data;
+  if (data instanceof ArrayBuffer) return new Uint8Array(data);
+  if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  throw new TypeError(`${what}: expected an ArrayBuffer or a typed array; got ${describe(data)}`);
+}
+
+/**
+ * @param {unknown} value
+ * @returns {boolean} whether it is a safe integer > 0
+ */
+function isPositiveInteger(value) {
+  return Number.isSafeInteger(value) && value > 0;
+}
+
+/**
+ * Check a buffer's name, format and size; returns its payload as bytes.
+ * @param {{name: string, format: string, width: number, height: number, data: ArrayBuffer|ArrayBufferView}} buffer
+ * @param {string} where e.g. `buffers[0]`
+ * @returns {Uint8Array}
+ */
+function checkBuffer(buffer, where) {
+  if (buffer === null || typeof buffer !== "object") {
+    throw new TypeError(`${where}: expected {name, format, width, height, data}; got ${describe(buffer)}`);
+  }
+  const { name, format, width, height } = buffer;
+  if (typeof name !== "string" || name.length < 1 || name.length > MAX_NAME_LENGTH) {
+    throw new RangeError(`${where}.name: expected a string of 1 to ${MAX_NAME_LENGTH} characters; got ${JSON.stringify(name)}`);
+  }
+  if (!BUFFER_FORMATS.includes(format)) {
+    throw new RangeError(`${where}.format: expected one of ${BUFFER_FORMATS.join(", ")}; got ${JSON.stringify(format)}`);
+  }
+  for (const [key, value] of [["width", width], ["height", height]]) {
+    if (!isPositiveInteger(value)) throw new RangeError(`${where}.${key}: expected an integer > 0; got ${value}`);
+  }
+  const data = asBytes(buffer.data, `${where}.data`);
+  const channels = RAW_CHANNELS[format];
+  if (channels !== undefined && data.byteLength !== width * height * channels) {
+    throw new RangeError(
+      `${where} (${name}): ${format} ${width}x${height} needs width*height*${channels} = ${width * height * channels} bytes; got ${data.byteLength}`,
+    );
+  }
+  if (data.byteLength === 0) throw new RangeError(`${where} (${name}): the payload is empty`);
+  return data;
+}
+
+/**
+ * A raw-pixel buffer for a request (8 bits per channel, row-major, top-down, no padding).
+ * @param {string} name e.g. `image` or `guide`
+ * @param {"rgba8"|"rgb8"|"grey8"} format straight (not premultiplied) alpha for rgba8
+ * @param {number} width
+ * @param {number} height
+ * @param {ArrayBuffer|ArrayBufferView} data width*height*channels bytes
+ * @returns {{name: string, format: string, width: number, height: number, data: Uint8Array}}
+ * @throws {RangeError} when the format is not raw or the size does not match
+ */
+function rawImage(name, format, width, height, data) {
+  if (RAW_CHANNELS[format] === undefined) {
+    throw new RangeError(`format: expected one of ${Object.keys(RAW_CHANNELS).join(", ")}; got ${JSON.stringify(format)}`);
+  }
+  const buffer = { name, format, width, height, data };
+  buffer.data = checkBuffer(buffer, name === undefined ? "image" : String(name));
+  return buffer;
+}
+
+/**
+ * A PNG or JPEG file as a request buffer (sent as it is: the engine decodes it), its size read
+ * from the file's header.
+ * @param {string} name the buffer's name, e.g. `plate`.
+ * @param {ArrayBuffer|ArrayBufferView} bytes the whole file.
+ * @returns {{name: string, format: "png"|"jpeg", width: number, height: number, data: Uint8Array}}
+ * @throws {RangeError} when the bytes are neither a PNG nor a JPEG with a readable size
+ */
+function photoFile(name, bytes) {
+  const data = asBytes(bytes, name);
+  let info;
+  try {
+    info = imageInfo(data);
+  } catch (error) {
+    if (error instanceof BadImage) throw new RangeError("not a PNG or JPEG file");
+    throw error;
+  }
+  return { name, ...info, data };
+}
+
+module.exports = { describe, asBytes, isPositiveInteger, checkBuffer, rawImage, photoFile };
