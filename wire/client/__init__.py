@@ -7,19 +7,16 @@ WebSocket client is python-websockets' synchronous one, vendored in ``wire/_vend
 :class:`SoftcutClient`.
 """
 
-from .api import (
+from .api import SoftcutClient
+from .errors import (
     ClientError,
     EngineError,
     EngineImpostor,
     EngineUnavailable,
     FrameError,
     JobCancelledError,
-    Result,
-    SoftcutClient,
-    jpeg_image,
-    png_image,
-    raw_image,
 )
+from .results import Result, jpeg_image, png_image, raw_image
 
 __all__ = [
     "ClientError",

@@ -8,14 +8,13 @@ Standard library only (editor plug-ins vendor this package).
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from .constants import (
-    DEFAULT_LAYER_NAME, DEFAULT_PREVIEW_MAX, DEFAULT_SEGMENTS, DEFAULT_SMOOTHING, DEFAULT_VIDEO_REFINE,
-    PROTOCOL_VERSION,
-)
-from .envelope import Buffer, Message, new_id
+from .constants import PROTOCOL_VERSION
+from .envelope import ENVELOPE_KEYS, Buffer, Message, new_id
+from .request_schemas import REQUEST_SCHEMAS, defaults
 
 
 def _fresh(id: str | None) -> str:
@@ -57,182 +56,117 @@ def pair(code: str, *, client: Mapping[str, str], id: str | None = None) -> Mess
     return Message("pair", _fresh(id), fields={"code": code, "client": dict(client)})
 
 
-def _edges(edges: Mapping[str, float] | None) -> dict[str, float]:
-    return dict(edges) if edges else {}
-
-
-def _matte_fields(outputs: Sequence[str], format: str, refine: str, edges: Mapping[str, float] | None,
-                  decontaminate: float, band: float, extra: Mapping[str, Any] | None = None, *, priority: str,
-                  model: str | None) -> dict[str, Any]:
-    """The fields of a matting request (select_subject, plate_matte, video_start), in their wire order:
-    the matte's, then ``extra`` (the request's own), ``priority`` and ``model`` when given."""
-    fields: dict[str, Any] = {
-        "outputs": list(outputs),
-        "format": format,
-        "refine": refine,
-        "edges": _edges(edges),
-        "decontaminate": decontaminate,
-        "band": band,
-        **(extra or {}),
-        "priority": priority,
-    }
-    if model is not None:
-        fields["model"] = model
+def _fields(type_: str, **given: Any) -> dict[str, Any]:
+    """A request's fields in its schema's order: each option given (not None), else the schema's
+    default (:func:`~wire.protocol.request_schemas.defaults`, the one place defaults live); options
+    with no default (``model``, ``target``) only when given. ``edges``: the controls given, ``{}``
+    for none (the engine sets each control left out to its default)."""
+    default = defaults(type_)
+    fields: dict[str, Any] = {}
+    for key, schema in REQUEST_SCHEMAS[type_]["properties"].items():
+        if key in ENVELOPE_KEYS:
+            continue
+        value = given.pop(key, None)
+        if key == "edges":
+            fields[key] = dict(value or {})
+        elif value is not None:
+            fields[key] = list(value) if key == "outputs" else value
+        elif key in default:  # a "number" default goes out as a float (1.0, not 1)
+            fields[key] = float(default[key]) if schema.get("type") == "number" else copy.deepcopy(default[key])
+    if given:
+        raise TypeError(f"{type_}: no such option {sorted(given)}")
     return fields
 
 
-def select_subject(
-    image: Buffer,
-    *,
-    outputs: Sequence[str] = ("alpha",),
-    format: str = "raw",
-    refine: str = "best",
-    edges: Mapping[str, float] | None = None,
-    decontaminate: float = 1.0,
-    band: float = 0.015,
-    priority: str = "interactive",
-    model: str | None = None,
-    id: str | None = None,
-) -> Message:
+# The requests' options: None takes the protocol's default (docs/protocol.md gives each one).
+
+
+def select_subject(image: Buffer, *, outputs: Sequence[str] | None = None, format: str | None = None,
+                   refine: str | None = None, edges: Mapping[str, float] | None = None,
+                   decontaminate: float | None = None, band: float | None = None, priority: str | None = None,
+                   model: str | None = None, id: str | None = None) -> Message:
     """A Select Subject request for ``image`` (a :func:`buffer` named ``image``).
 
-    ``edges`` maps smooth, feather, contrast, shift_edge to values (absent: 0);
-    ``model`` None means the engine's loaded model. See docs/protocol.md for ranges.
+    ``edges`` maps smooth, feather, contrast, shift_edge to values; ``model`` None means the
+    engine's loaded model.
     """
-    fields = _matte_fields(outputs, format, refine, edges, decontaminate, band, priority=priority, model=model)
+    fields = _fields("select_subject", outputs=outputs, format=format, refine=refine, edges=edges,
+                     decontaminate=decontaminate, band=band, priority=priority, model=model)
     return Message("select_subject", _fresh(id), fields=fields, buffers=[image])
 
 
-def plate_matte(
-    image: Buffer,
-    plate: Buffer,
-    *,
-    outputs: Sequence[str] = ("alpha",),
-    format: str = "raw",
-    refine: str = "best",
-    edges: Mapping[str, float] | None = None,
-    decontaminate: float = 1.0,
-    band: float = 0.015,
-    priority: str = "interactive",
-    model: str | None = None,
-    id: str | None = None,
-) -> Message:
+def plate_matte(image: Buffer, plate: Buffer, *, outputs: Sequence[str] | None = None, format: str | None = None,
+                refine: str | None = None, edges: Mapping[str, float] | None = None,
+                decontaminate: float | None = None, band: float | None = None, priority: str | None = None,
+                model: str | None = None, id: str | None = None) -> Message:
     """Select Subject with a clean plate: ``image`` and ``plate`` are :func:`buffer` s named
     ``image`` and ``plate``; the other fields as for :func:`select_subject`."""
-    fields = _matte_fields(outputs, format, refine, edges, decontaminate, band, priority=priority, model=model)
+    fields = _fields("plate_matte", outputs=outputs, format=format, refine=refine, edges=edges,
+                     decontaminate=decontaminate, band=band, priority=priority, model=model)
     return Message("plate_matte", _fresh(id), fields=fields, buffers=[image, plate])
 
 
-def soft_segments(
-    image: Buffer,
-    *,
-    count: int = DEFAULT_SEGMENTS,
-    masks: str = "stacked",
-    format: str = "raw",
-    priority: str = "interactive",
-    model: str | None = None,
-    id: str | None = None,
-) -> Message:
+def soft_segments(image: Buffer, *, count: int | None = None, masks: str | None = None, format: str | None = None,
+                  priority: str | None = None, model: str | None = None, id: str | None = None) -> Message:
     """A request to decompose ``image`` into ``count`` soft layers (buffers segment0…, largest first)."""
-    fields: dict[str, Any] = {"count": count, "masks": masks, "format": format, "priority": priority}
-    if model is not None:
-        fields["model"] = model
+    fields = _fields("soft_segments", count=count, masks=masks, format=format, priority=priority, model=model)
     return Message("soft_segments", _fresh(id), fields=fields, buffers=[image])
 
 
-def trimap(
-    image: Buffer,
-    *,
-    band: float = 0.015,
-    format: str = "raw",
-    priority: str = "interactive",
-    model: str | None = None,
-    id: str | None = None,
-) -> Message:
+def trimap(image: Buffer, *, band: float | None = None, format: str | None = None, priority: str | None = None,
+           model: str | None = None, id: str | None = None) -> Message:
     """A request for the automatic trimap of ``image``."""
-    fields: dict[str, Any] = {"band": band, "format": format, "priority": priority}
-    if model is not None:
-        fields["model"] = model
+    fields = _fields("trimap", band=band, format=format, priority=priority, model=model)
     return Message("trimap", _fresh(id), fields=fields, buffers=[image])
 
 
-def refine(
-    image: Buffer,
-    guide: Buffer,
-    *,
-    guide_kind: str = "trimap",
-    mode: str = "best",
-    outputs: Sequence[str] = ("alpha",),
-    format: str = "raw",
-    priority: str = "interactive",
-    id: str | None = None,
-) -> Message:
-    """A request to refine ``guide`` (a trimap or a rough mask, named ``guide``) into an alpha."""
-    fields = {"guide": guide_kind, "mode": mode, "outputs": list(outputs), "format": format, "priority": priority}
+def refine(image: Buffer, guide: Buffer, *, guide_kind: str | None = None, mode: str | None = None,
+           outputs: Sequence[str] | None = None, format: str | None = None, priority: str | None = None,
+           id: str | None = None) -> Message:
+    """A request to refine ``guide`` (a trimap or a rough mask, named ``guide``; ``guide_kind`` says
+    which) into an alpha."""
+    fields = _fields("refine", guide=guide_kind, mode=mode, outputs=outputs, format=format, priority=priority)
     return Message("refine", _fresh(id), fields=fields, buffers=[image, guide])
 
 
-def adjust_edges(
-    result_id: str,
-    *,
-    edges: Mapping[str, float] | None = None,
-    decontaminate: float = 1.0,
-    outputs: Sequence[str] = ("alpha",),
-    format: str = "raw",
-    priority: str = "interactive",
-    id: str | None = None,
-) -> Message:
+def adjust_edges(result_id: str, *, edges: Mapping[str, float] | None = None, decontaminate: float | None = None,
+                 outputs: Sequence[str] | None = None, format: str | None = None, priority: str | None = None,
+                 id: str | None = None) -> Message:
     """A request to re-apply edge controls to the cached result ``result_id``."""
-    fields = {
-        "result": result_id,
-        "edges": _edges(edges),
-        "decontaminate": decontaminate,
-        "outputs": list(outputs),
-        "format": format,
-        "priority": priority,
-    }
+    fields = _fields("adjust_edges", result=result_id, edges=edges, decontaminate=decontaminate, outputs=outputs,
+                     format=format, priority=priority)
     return Message("adjust_edges", _fresh(id), fields=fields)
 
 
-def phone_cut(image: Buffer, *, preview_max: int = DEFAULT_PREVIEW_MAX, priority: str = "interactive",
+def phone_cut(image: Buffer, *, preview_max: int | None = None, priority: str | None = None,
               id: str | None = None) -> Message:
     """Cut out a phone photo's subject (``image``: jpeg, png or raw); the result's ``cut`` names the kept cut-out."""
-    return Message("phone_cut", _fresh(id), fields={"preview_max": preview_max, "priority": priority}, buffers=[image])
+    fields = _fields("phone_cut", preview_max=preview_max, priority=priority)
+    return Message("phone_cut", _fresh(id), fields=fields, buffers=[image])
 
 
-def phone_paste(cut: str, photo: Buffer, *, target: str | None = None, name: str = DEFAULT_LAYER_NAME,
-                priority: str = "interactive", id: str | None = None) -> Message:
+def phone_paste(cut: str, photo: Buffer, *, target: str | None = None, name: str | None = None,
+                priority: str | None = None, id: str | None = None) -> Message:
     """Paste the cut-out ``cut`` where ``photo`` (a buffer named ``photo``: the editor's screen) points.
 
     ``target``: an editor's client name (None: the last active editor).
     """
-    fields: dict[str, Any] = {"cut": cut, "name": name, "priority": priority}
-    if target is not None:
-        fields["target"] = target
+    fields = _fields("phone_paste", cut=cut, target=target, name=name, priority=priority)
     return Message("phone_paste", _fresh(id), fields=fields, buffers=[photo])
 
 
-def video_start(
-    *,
-    plate: Buffer | None = None,
-    outputs: Sequence[str] = ("alpha",),
-    format: str = "raw",
-    refine: str = DEFAULT_VIDEO_REFINE,
-    edges: Mapping[str, float] | None = None,
-    decontaminate: float = 1.0,
-    band: float = 0.015,
-    delay: bool = True,
-    smoothing: float = DEFAULT_SMOOTHING,
-    priority: str = "interactive",
-    model: str | None = None,
-    id: str | None = None,
-) -> Message:
+def video_start(*, plate: Buffer | None = None, outputs: Sequence[str] | None = None, format: str | None = None,
+                refine: str | None = None, edges: Mapping[str, float] | None = None,
+                decontaminate: float | None = None, band: float | None = None, delay: bool | None = None,
+                smoothing: float | None = None, priority: str | None = None, model: str | None = None,
+                id: str | None = None) -> Message:
     """Open a video stream (its id is this request's id); ``plate``: an optional clean plate
     (a :func:`buffer` named ``plate``). ``delay``: the one-frame-delay correction;
     ``smoothing`` in [0, 1): motion-compensated smoothing (0: off). The other fields as for
-    :func:`select_subject` (``refine`` defaults to "fast" for video)."""
-    fields = _matte_fields(outputs, format, refine, edges, decontaminate, band,
-                           {"delay": bool(delay), "smoothing": smoothing}, priority=priority, model=model)
+    :func:`select_subject` (``refine``'s default is "fast" for video)."""
+    fields = _fields("video_start", outputs=outputs, format=format, refine=refine, edges=edges,
+                     decontaminate=decontaminate, band=band, delay=None if delay is None else bool(delay),
+                     smoothing=smoothing, priority=priority, model=model)
     return Message("video_start", _fresh(id), fields=fields, buffers=[] if plate is None else [plate])
 
 
