@@ -14,6 +14,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Mapping
 from pathlib import Path
 
 _READY = re.compile(r"ready on ws://[^:]+:(\d+)")
@@ -31,6 +32,9 @@ class EngineProcess:
     extra: further ``softcut serve`` arguments.
     home: ``SOFTCUT_HOME`` (the model cache); None keeps the caller's environment.
     timeout: seconds to wait for the engine to listen and print its first pairing code.
+    env: further environment variables, set last; a value of None removes the variable (e.g.
+        ``{"SOFTCUT_CONFIG": None, "HOME": ...}``: an engine that finds its config folder itself,
+        ``config`` then naming the folder it will find, where the token is read from).
     """
 
     def __init__(
@@ -40,13 +44,19 @@ class EngineProcess:
         *extra: str,
         home: Path | None = None,
         timeout: float = 120.0,
+        env: Mapping[str, str | None] | None = None,
     ) -> None:
         self.config = Path(config)
-        env = {**os.environ, "SOFTCUT_CONFIG": str(self.config)}
+        environment = {**os.environ, "SOFTCUT_CONFIG": str(self.config)}
         if home is not None:
-            env["SOFTCUT_HOME"] = str(home)
+            environment["SOFTCUT_HOME"] = str(home)
+        for name, value in (env or {}).items():
+            if value is None:
+                environment.pop(name, None)
+            else:
+                environment[name] = value
         command = [sys.executable, "-m", "softcut_app.cli", "serve", "--port", "0", "--model", str(model), *extra]
-        self.proc = subprocess.Popen(command, stderr=subprocess.PIPE, text=True, env=env)
+        self.proc = subprocess.Popen(command, stderr=subprocess.PIPE, text=True, env=environment)
         self.log: list[str] = []
         self.port: int | None = None
         self._drainer: threading.Thread | None = None
