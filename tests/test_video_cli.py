@@ -210,19 +210,19 @@ def test_a_stopped_process_resumes_to_the_uninterrupted_video(data, tmp_path, ca
     child = subprocess.Popen([sys.executable, "-c", SLOW_CLI, *args], stderr=subprocess.PIPE, text=True,
                              cwd=Path(__file__).resolve().parents[1])
     state = tmp_path / "cut.mov.partial" / video_resume.STATE_NAME
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline and child.poll() is None:
+    # Wait for two frames done however long the child takes to start (its imports and numba's
+    # compiling are slow on a loaded machine: a 30 s wait ran out in the full suite); the guard
+    # only stops a child that hangs.
+    deadline = time.monotonic() + 600
+    while child.poll() is None and time.monotonic() < deadline:
         if state.is_file() and json.loads(state.read_text())["frames_done"] >= 2:
             break
         time.sleep(0.02)
-    if not state.is_file():
-        # Seen twice in the full suite on the 2-core machine (never alone): no state file when the
-        # test wanted to stop the child. Reported with what the child said, not passed; the cause
-        # is open (issue note).
+    if child.poll() is not None or time.monotonic() >= deadline:
         child.kill()
         _, stderr = child.communicate(timeout=30)
-        waited = 30 - (deadline - time.monotonic())
-        pytest.skip(f"no resumable state after {waited:.1f} s (child exit {child.returncode}): {stderr[-800:]!r}")
+        raise AssertionError(f"the child never had two frames done before it ended (exit {child.returncode}): "
+                             f"{stderr[-800:]}")
     child.send_signal(stop)
     _, stderr = child.communicate(timeout=30)
     done = json.loads(state.read_text())["frames_done"]
