@@ -1,0 +1,246 @@
+"""Object Selection in two steps, as segment-anything's predictor: :class:`ObjectSelector` prepares
+an image once (the working image, the model on the whole frame); :meth:`ObjectSelector.predict`
+turns prompts into a soft alpha at full size.
+
+How a prediction is made, at the working size:
+
+1. **A prior** says where the object probably is. A box: the model run on the box's crop
+   (so that it looks for the salient thing *inside* the box), nothing outside it. A lasso: the
+   same on the lasso's bounding crop, nothing outside the lasso. Clicks alone: the model on the
+   whole frame, or on a crop around the first positive click when the whole frame does not
+   hold the clicked pixel; or, to correct a matte, that matte.
+2. **A graph cut** (:mod:`.graphcut`) from that prior: clicks are sure labels, the prior's
+   confident pixels away from the clicks are sure too, the rest is left to the colour models
+   and the contrast-sensitive smoothness.
+3. **What the clicks pick:** the connected parts holding a positive click (a box: its largest
+   part), so a click adds an object part, not every pixel of its colour.
+4. **A soft matte:** the binary cut at full size through the refinement of a rough selection
+   (:func:`core.subject.selection.refine_mask`: a trimap around its edge, the alpha solver).
+5. **With the previous matte**, by ``mode`` (:mod:`.combine`). Clicks that correct a matte
+   change it only near the clicks.
+
+Crops the model has seen are kept, so only the first prompt in a new place runs the model.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from core.errors import ParameterError
+from core.imageio import uint8_to_float
+from core.models.registry import DEFAULT_MODEL
+from core.objects.combine import MODES, combine
+from core.objects.graphcut import components_touching, graph_cut, largest_component, seed_labels
+from core.objects.prompts import Prompts, check_prompts, disks, scaled
+from core.subject.selection import refine_mask
+from core.subject.working import resize_image, working_size
+
+Predict = Callable[[np.ndarray], np.ndarray]
+"""One model run: (h, w, 3) float32 in [0, 1] RGB → (h, w) float32 in [0, 1], probable subject."""
+
+Rect = tuple[int, int, int, int]
+
+
+@dataclass(frozen=True)
+class ObjectOptions:
+    """How an :class:`ObjectSelector` works.
+
+    model, device: the mask model and where it runs (when no ``predict`` is given).
+    refine: the soft edge of each result: "fast", "best" (as Select Subject's refine modes)
+    or "none" (the cut's edge, smoothed by the upsampling only).
+    working_pixels: the graph cut's image size (pixels).
+    click_radius: a click's sure disc, as a fraction of sqrt(h·w) of the working image.
+    reach: how far around the clicks the model's confident pixels are left to the cut, as a
+    fraction of sqrt(h·w); a correction changes the matte only there.
+    iterations: GrabCut's rounds.
+    box_margin: the crop around a box or a lasso that the model sees, as a fraction of its size.
+    """
+
+    model: str = DEFAULT_MODEL
+    device: str = "auto"
+    refine: str = "fast"
+    working_pixels: int = 300_000
+    click_radius: float = 0.01
+    reach: float = 0.15
+    iterations: int = 3
+    box_margin: float = 0.1
+
+    def __post_init__(self) -> None:
+        if self.refine not in ("none", "fast", "best"):
+            raise ParameterError(f"refine: expected none, fast or best; got {self.refine!r}")
+        if not 10_000 <= self.working_pixels <= 4_000_000:
+            raise ParameterError(f"working_pixels: expected 10000…4000000; got {self.working_pixels}")
+        if not (0 < self.click_radius < 0.2 and 0 < self.reach <= 2 and 1 <= self.iterations <= 20
+                and 0 <= self.box_margin <= 1):
+            raise ParameterError("click_radius, reach, iterations or box_margin out of range")
+
+
+class ObjectSelector:
+    """An image prepared for Object Selection.
+
+    image: (H, W, 3) uint8 RGB. options: :class:`ObjectOptions`. predict: the model (see
+    :data:`Predict`); None opens ``options.model`` on ``options.device``.
+    """
+
+    def __init__(self, image: np.ndarray, options: ObjectOptions | None = None, *,
+                 predict: Predict | None = None) -> None:
+        image = np.asarray(image)
+        if image.dtype != np.uint8 or image.ndim != 3 or image.shape[2] != 3 or min(image.shape[:2]) < 2:
+            raise ParameterError(f"image: expected (H, W, 3) uint8 RGB; got {image.dtype} {image.shape}")
+        self.options = options or ObjectOptions()
+        if predict is None:
+            from core.models.session import open_session
+
+            predict = open_session(self.options.model, device=self.options.device).predict
+        self._predict = predict
+        self.image = image
+        self.shape = image.shape[:2]
+        self.image_float = uint8_to_float(image)
+        self.size = working_size(image.shape, self.options.working_pixels)
+        self.small = resize_image(self.image_float, self.size)
+        self.small_u8 = np.clip(self.small * 255.0 + 0.5, 0, 255).astype(np.uint8)
+        self._crops: dict[Rect, np.ndarray] = {}
+        height, width = self.size
+        self.whole = self._model_on((0, 0, width, height))
+        """(h, w) float32 in [0, 1]: the model on the whole frame at the working size."""
+
+    @property
+    def model_runs(self) -> int:
+        """How many times the model has run on this image (the whole frame and each crop)."""
+        return len(self._crops)
+
+    # ------------------------------------------------------------ the model
+
+    def _model_on(self, rect: Rect) -> np.ndarray:
+        """(h, w) float32: the model's probability inside ``rect`` (x0, y0, x1, y1 at the working size), 0 outside."""
+        if rect not in self._crops:
+            x0, y0, x1, y1 = rect
+            self._crops[rect] = np.asarray(self._predict(self.small[y0:y1, x0:x1]), np.float32)
+        x0, y0, x1, y1 = rect
+        out = np.zeros(self.size, np.float32)
+        out[y0:y1, x0:x1] = self._crops[rect]
+        return out
+
+    def _crop_around(self, x0: float, y0: float, x1: float, y1: float, margin: float) -> Rect:
+        """The working-size rect of (x0, y0, x1, y1) grown by ``margin`` of its size, at least 32 px a side."""
+        height, width = self.size
+        grow_x, grow_y = max((x1 - x0) * margin, 16 - (x1 - x0) / 2), max((y1 - y0) * margin, 16 - (y1 - y0) / 2)
+        return (max(0, int(x0 - grow_x)), max(0, int(y0 - grow_y)),
+                min(width, int(np.ceil(x1 + grow_x))), min(height, int(np.ceil(y1 + grow_y))))
+
+    def _prior_at(self, x: float, y: float) -> np.ndarray:
+        """The model's view of the object at click (x, y): from the whole frame if it holds the
+        pixel, else from a crop around it (half, then a quarter of the frame's long side) that
+        does; only the part that holds the click (other things the model sees are not this
+        object). Zeros where no view holds the pixel."""
+        height, width = self.size
+        seed = np.zeros(self.size, bool)
+        seed[int(y), int(x)] = True
+        views = [lambda: self.whole]
+        for share in (0.5, 0.25):
+            half = share * max(height, width) / 2
+            views.append(lambda half=half: self._model_on(self._crop_around(x - half, y - half, x + half, y + half, 0.0)))
+        for view in views:
+            prior = view()
+            if prior[int(y), int(x)] >= 0.5:
+                return np.where(components_touching(prior >= 0.5, seed), prior, 0.0).astype(np.float32)
+        return np.zeros(self.size, np.float32)
+
+    # ------------------------------------------------------------ prediction
+
+    def predict(self, points: Sequence = (), box: Sequence[float] | None = None, mask: np.ndarray | None = None,
+                mode: str = "new", previous: np.ndarray | None = None) -> np.ndarray:
+        """The object the prompts pick, as a soft matte, taken with ``mode`` into ``previous``.
+
+        points: (x, y, positive) clicks in full-image pixels; box: (x0, y0, x1, y1) or None;
+        mask: (H, W) rough region (bool or float in [0, 1]) or None; mode: one of
+        :data:`~core.objects.combine.MODES`; previous: (H, W) float32 in [0, 1], the matte to
+        correct (Select Subject's or the last prediction), or None.
+
+        With ``mode="new"`` and a ``previous`` matte, clicks correct that matte (near the clicks
+        only); with add, subtract or intersect, the prompts pick an object that is then taken
+        into ``previous``. Returns (H, W) float32 in [0, 1].
+        """
+        if mode not in MODES:
+            raise ParameterError(f"mode: expected one of {', '.join(MODES)}; got {mode!r}")
+        prompts = check_prompts(self.shape, points, box, mask)
+        if previous is not None:
+            previous = np.asarray(previous, np.float32)
+            if previous.shape != self.shape:
+                raise ParameterError(f"previous: expected shape {self.shape}; got {previous.shape}")
+            if not np.isfinite(previous).all() or previous.min() < 0 or previous.max() > 1:
+                raise ParameterError("previous: expected values in [0, 1]")
+        small = scaled(prompts, self.shape, self.size)
+        correcting = mode == "new" and previous is not None and small.mask is None and small.box is None
+        base = None
+        if correcting:
+            base = cv2.resize(previous, (self.size[1], self.size[0]), interpolation=cv2.INTER_AREA)
+        found, where = self._cut(small, base)
+        alpha = self._soft(found)
+        if correcting:
+            near = cv2.resize(where.astype(np.uint8), (self.shape[1], self.shape[0]), interpolation=cv2.INTER_NEAREST)
+            return np.where(near > 0, alpha, previous).astype(np.float32)
+        return combine(previous, alpha, mode).astype(np.float32)
+
+    def _cut(self, prompts: Prompts, base: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+        """(object, changed region), both (h, w) bool at the working size."""
+        o = self.options
+        scale = float(np.sqrt(self.size[0] * self.size[1]))
+        positive = disks(prompts.positive, self.size, o.click_radius * scale)
+        negative = disks(prompts.negative, self.size, o.click_radius * scale)
+        everywhere = np.ones(self.size, bool)
+        if prompts.mask is not None or prompts.box is not None:
+            if prompts.mask is not None:
+                region = prompts.mask
+                ys, xs = np.nonzero(region)
+                rect = self._crop_around(xs.min(), ys.min(), xs.max() + 1, ys.max() + 1, o.box_margin)
+            else:
+                x0, y0, x1, y1 = prompts.box
+                region = np.zeros(self.size, bool)
+                region[int(y0):int(np.ceil(y1)), int(x0):int(np.ceil(x1))] = True
+                rect = self._crop_around(x0, y0, x1, y1, o.box_margin)
+            prior = np.where(region, self._model_on(rect), 0.0).astype(np.float32)
+            if not _fills(prior >= 0.5, region):  # the model sees something else there: the region is the guess
+                prior = np.where(region, np.maximum(prior, 0.5), 0.0).astype(np.float32)
+            labels = seed_labels(prior, sure_object=positive, sure_background=~region | negative)
+            found = graph_cut(self.small_u8, labels, iterations=o.iterations) & region
+            picked = components_touching(found, positive) if positive.any() else largest_component(found)
+            return picked, everywhere
+        if base is None:
+            prior = self._prior_at(*prompts.positive[0]) if len(prompts.positive) else np.zeros(self.size, np.float32)
+        else:
+            prior = base
+        near = disks(prompts.clicks, self.size, o.reach * scale)
+        if base is None and not (prior >= 0.5).any():  # nothing seen: the clicks' surroundings are the guess
+            prior = np.where(disks(prompts.positive, self.size, o.reach * scale / 2), 0.5, 0.0).astype(np.float32)
+        labels = seed_labels(prior, free=near, sure_object=positive, sure_background=negative)
+        found = graph_cut(self.small_u8, labels, iterations=o.iterations)
+        if base is None:
+            return components_touching(found, positive), everywhere
+        kept = (base >= 0.5) & ~near  # the matte away from the clicks stays as it was
+        return components_touching(found, positive | kept) | (found & kept), near
+
+    def _soft(self, found: np.ndarray) -> np.ndarray:
+        """(H, W) float32 in [0, 1]: the working-size object ``found`` as a soft matte at full size."""
+        height, width = self.shape
+        rough = cv2.resize(found.astype(np.float32), (width, height), interpolation=cv2.INTER_LINEAR)
+        if self.options.refine == "none" or not found.any() or found.all():
+            return np.clip(rough, 0.0, 1.0)
+        alpha, _ = refine_mask(self.image_float, rough, mode=self.options.refine)
+        return alpha.astype(np.float32)
+
+
+def _fills(seen: np.ndarray, region: np.ndarray, *, span: float = 0.6) -> bool:
+    """Whether what the model ``seen`` in ``region`` (both (h, w) bool) could be the object the user
+    framed: it spans at least ``span`` of the region's width and height (a box is drawn around
+    the object, so the object reaches across it)."""
+    if not seen.any():
+        return False
+    ys, xs = np.nonzero(seen)
+    rys, rxs = np.nonzero(region)
+    return (xs.max() - xs.min() + 1 >= span * (rxs.max() - rxs.min() + 1)
+            and ys.max() - ys.min() + 1 >= span * (rys.max() - rys.min() + 1))

@@ -1,0 +1,152 @@
+"""Object Selection (core.objects): boxes, clicks and lassos pick one object among several, and
+correct a matte only where the user asked; every result is a soft matte.
+
+The scene: two red discs (the tiny model's subject: reddish pixels) and a green square (which
+the model does not see) on a blue ground with a little noise, each with a soft rim.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from conftest import build_tiny_model, write_sidecar
+
+from core.errors import ParameterError
+from core.objects import MODES, ObjectOptions, ObjectSelector
+
+H, W = 160, 240
+LEFT, RIGHT = (60.0, 80.0), (180.0, 80.0)  # disc centres (x, y)
+SQUARE = (100, 125, 140, 155)  # x0, y0, x1, y1
+
+
+def _disc(centre: tuple[float, float], radius: float = 26.0) -> np.ndarray:
+    yy, xx = np.mgrid[0:H, 0:W].astype(np.float32)
+    return np.clip(radius - np.hypot(xx - centre[0], yy - centre[1]) + 0.5, 0, 1).astype(np.float32)
+
+
+def _square() -> np.ndarray:
+    out = np.zeros((H, W), np.float32)
+    x0, y0, x1, y1 = SQUARE
+    out[y0:y1, x0:x1] = 1.0
+    return out
+
+
+@pytest.fixture(scope="module")
+def scene():
+    """(image (H, W, 3) uint8 RGB, {name: true alpha (H, W) float32})."""
+    parts = {"left": _disc(LEFT), "right": _disc(RIGHT), "square": _square()}
+    colours = {"left": (0.9, 0.15, 0.1), "right": (0.85, 0.2, 0.15), "square": (0.2, 0.75, 0.25)}
+    image = np.broadcast_to(np.array([0.15, 0.3, 0.8], np.float32), (H, W, 3)).copy()
+    for name, alpha in parts.items():
+        image = alpha[..., None] * np.array(colours[name], np.float32) + (1 - alpha[..., None]) * image
+    image += np.random.default_rng(0).normal(0, 0.02, image.shape).astype(np.float32)
+    return np.clip(image * 255 + 0.5, 0, 255).astype(np.uint8), parts
+
+
+@pytest.fixture(scope="module")
+def model(tmp_path_factory):
+    path = build_tiny_model(tmp_path_factory.mktemp("objects") / "tiny.onnx")
+    write_sidecar(path)
+    return str(path)
+
+
+@pytest.fixture
+def selector(scene, model):
+    return ObjectSelector(scene[0], ObjectOptions(model=model, device="cpu"))
+
+
+def _iou(alpha: np.ndarray, truth: np.ndarray) -> float:
+    a, b = alpha >= 0.5, truth >= 0.5
+    return float((a & b).sum() / (a | b).sum())
+
+
+def test_a_box_finds_the_object_inside_it_and_nothing_outside(selector, scene):
+    _, parts = scene
+    alpha = selector.predict(box=(148, 48, 213, 113))
+    assert alpha.dtype == np.float32 and alpha.shape == (H, W) and 0 <= alpha.min() and alpha.max() <= 1
+    assert _iou(alpha, parts["right"]) > 0.9
+    assert alpha[parts["left"] > 0.5].max() == 0.0  # the other disc, as red, lies outside the box
+
+
+def test_a_click_picks_the_clicked_object_not_everything_of_its_colour(selector, scene):
+    _, parts = scene
+    alpha = selector.predict(points=[(*LEFT, True)])
+    assert _iou(alpha, parts["left"]) > 0.9
+    assert alpha[parts["right"] > 0.5].max() < 0.05
+
+
+def test_a_click_on_what_the_model_does_not_see_still_finds_it(selector, scene):
+    _, parts = scene
+    alpha = selector.predict(points=[(120, 140, True)])
+    assert _iou(alpha, parts["square"]) > 0.8
+    assert alpha[(parts["left"] + parts["right"]) > 0.5].max() < 0.05
+
+
+def test_a_negative_click_removes_a_part_and_leaves_the_rest_of_the_matte_as_it_was(selector, scene):
+    _, parts = scene
+    previous = np.maximum(parts["left"], parts["right"])
+    alpha = selector.predict(points=[(*RIGHT, False)], previous=previous)
+    assert alpha[parts["right"] > 0.5].max() < 0.05
+    far = _disc(RIGHT, 26 + 0.15 * np.sqrt(H * W) + 2) == 0  # beyond the clicks' reach
+    assert np.array_equal(alpha[far], previous[far])
+
+
+def test_a_lasso_subtracts_the_object_within_it(selector, scene):
+    _, parts = scene
+    previous = np.maximum(parts["left"], parts["right"])
+    lasso = _disc(RIGHT, 40) > 0.5  # a rough loop around the right disc
+    alpha = selector.predict(mask=lasso, mode="subtract", previous=previous)
+    assert alpha[_disc(RIGHT, 24) > 0.5].max() < 0.05  # all but the disc's soft rim
+    assert _iou(alpha, parts["left"]) > 0.95
+
+
+def test_add_and_intersect_take_a_box_into_the_previous_matte(selector, scene):
+    _, parts = scene
+    added = selector.predict(box=(95, 120, 145, 158), mode="add", previous=parts["left"])
+    assert _iou(added, np.maximum(parts["left"], parts["square"])) > 0.85
+    both = np.maximum(parts["left"], parts["right"])
+    kept = selector.predict(box=(148, 48, 213, 113), mode="intersect", previous=both)
+    assert _iou(kept, parts["right"]) > 0.9 and kept[parts["left"] > 0.5].max() == 0.0
+
+
+def test_the_result_is_a_soft_matte(selector, scene):
+    _, parts = scene
+    alpha = selector.predict(box=(148, 48, 213, 113))
+    rim = (parts["right"] > 0.05) & (parts["right"] < 0.95)
+    assert ((alpha[rim] > 0.05) & (alpha[rim] < 0.95)).any()
+    hard = ObjectSelector(scene[0], ObjectOptions(model=selector.options.model, device="cpu", refine="none"))
+    assert np.abs(hard.predict(box=(148, 48, 213, 113)) - alpha).max() > 0  # the refinement did something
+
+
+def test_the_model_runs_once_per_place(selector):
+    assert selector.model_runs == 1  # the whole frame, at preparation
+    selector.predict(box=(148, 48, 213, 113))
+    selector.predict(box=(148, 48, 213, 113), points=[(*RIGHT, True)])
+    assert selector.model_runs == 2
+    selector.predict(points=[(*LEFT, True)])  # the whole frame holds it: no crop
+    assert selector.model_runs == 2
+
+
+@pytest.mark.parametrize(("kwargs", "message"), [
+    ({"points": [(W + 5, 10, True)]}, "outside"),
+    ({"points": [(5, 10)]}, "expected (x, y, positive)"),
+    ({"box": (10, 10, 11, 50)}, "less than 2×2"),
+    ({"mask": np.ones((H, W + 1), bool)}, "mask: expected shape"),
+    ({"mask": np.zeros((H, W), bool)}, "empty"),
+    ({"points": [(5, 10, True)], "previous": np.zeros((H, 2), np.float32)}, "previous: expected shape"),
+    ({"points": [(5, 10, True)], "previous": np.full((H, W), 2, np.float32)}, "values in [0, 1]"),
+    ({"points": [(5, 10, True)], "mode": "xor"}, "mode"),
+    ({}, "no prompt"),
+])
+def test_bad_prompts_are_refused_by_name(selector, kwargs, message):
+    with pytest.raises(ParameterError, match=message.replace("(", r"\(").replace(")", r"\)").replace("[", r"\[")
+                       .replace("]", r"\]")):
+        selector.predict(**kwargs)
+
+
+def test_bad_images_and_options_are_refused(model):
+    with pytest.raises(ParameterError, match="uint8"):
+        ObjectSelector(np.zeros((10, 10, 3), np.float32), ObjectOptions(model=model, device="cpu"))
+    with pytest.raises(ParameterError, match="refine"):
+        ObjectOptions(refine="perfect")
+    assert MODES == ("new", "add", "subtract", "intersect")
