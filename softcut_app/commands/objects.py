@@ -1,0 +1,100 @@
+"""``softcut object``: Object Selection on a still image: a box, clicks or a rough mask pick an
+object, or correct an earlier alpha (``--previous``)."""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+import numpy as np
+
+from core import composite
+from core.errors import ParameterError, SoftcutError
+from core.imageio import float_to_uint8, load_grey, load_image, save_png
+from softcut_app.commands.common import add_common, open_session
+from softcut_app.console import Console
+
+
+def parse_box(text: str) -> tuple[float, float, float, float]:
+    """``x0,y0,x1,y1`` (pixels) → a box."""
+    try:
+        x0, y0, x1, y1 = (float(v) for v in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected x0,y0,x1,y1 in pixels; got {text!r}") from None
+    return x0, y0, x1, y1
+
+
+def parse_point(text: str) -> tuple[float, float, bool]:
+    """``x,y,+`` (a click on the object) or ``x,y,-`` (a click on what is not) → a click."""
+    parts = text.split(",")
+    try:
+        if len(parts) != 3 or parts[2] not in ("+", "-"):
+            raise ValueError
+        return float(parts[0]), float(parts[1]), parts[2] == "+"
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected x,y,+ or x,y,- (pixels); got {text!r}") from None
+
+
+def _grey(path: str, image: np.ndarray, what: str, max_pixels: int) -> np.ndarray:
+    grey = load_grey(path, max_pixels=max_pixels)
+    if grey.shape != image.shape[:2]:
+        raise ParameterError(f"{what} {path}: {grey.shape[1]}×{grey.shape[0]}, but the image is "
+                             f"{image.shape[1]}×{image.shape[0]}")
+    return grey.astype(np.float32) / 255.0
+
+
+def cmd_object(args: argparse.Namespace, console: Console) -> int:
+    from core.foreground.blur_fusion import decontaminate
+    from core.objects import ObjectOptions, ObjectSelector
+
+    if args.mode != "new" and not (args.previous or args.box or args.point or args.mask):
+        console.error("--mode needs a prompt")
+        return 2
+    try:
+        image = load_image(args.image, max_pixels=args.max_pixels)
+        mask = _grey(args.mask, image, "--mask", args.max_pixels) if args.mask else None
+        previous = _grey(args.previous, image, "--previous", args.max_pixels) if args.previous else None
+        session = open_session(args, console)
+        start = time.perf_counter()
+        selector = ObjectSelector(float_to_uint8(image), ObjectOptions(refine=args.refine), predict=session.predict)
+        prepared = time.perf_counter()
+        alpha = selector.predict(points=args.point or (), box=args.box, mask=mask, mode=args.mode, previous=previous)
+        predicted = time.perf_counter()
+        foreground = decontaminate(image, alpha)
+    except SoftcutError as exc:
+        console.error(str(exc))
+        return 1
+    output = Path(args.output)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    save_png(output, composite.cutout_rgba(foreground, alpha))
+    if args.alpha_out:
+        save_png(Path(args.alpha_out), float_to_uint8(alpha))
+    console.result(
+        {"input": str(args.image), "output": str(output), **({"alpha": args.alpha_out} if args.alpha_out else {}),
+         "width": image.shape[1], "height": image.shape[0], "device": session.device,
+         "model_runs": selector.model_runs,
+         "timings": {"prepare": round(prepared - start, 4), "predict": round(predicted - prepared, 4)}},
+        f"{args.image} -> {output}",
+    )
+    return 0
+
+
+def add_object(sub: argparse._SubParsersAction) -> None:
+    """``softcut object``: pick or correct an object with a box, clicks or a rough mask."""
+    p = sub.add_parser("object", help="select an object with a box, clicks or a rough mask",
+                       description="Object Selection: a box, clicks or a rough mask pick an object; with --previous "
+                                   "(an alpha PNG, e.g. from `softcut cut --alpha-out`) they correct it.")
+    p.add_argument("image")
+    p.add_argument("-o", "--output", required=True, help="RGBA PNG: the object cut out")
+    p.add_argument("--box", type=parse_box, metavar="X0,Y0,X1,Y1", help="a box around the object (pixels)")
+    p.add_argument("--point", type=parse_point, action="append", metavar="X,Y,+|-",
+                   help="a click: + on the object, - on what is not (repeat for more)")
+    p.add_argument("--mask", metavar="M.png", help="a rough region (grey PNG), taken with --mode")
+    p.add_argument("--mode", default="new", choices=("new", "add", "subtract", "intersect"),
+                   help="how the result meets --previous (default new: with clicks, a correction of it)")
+    p.add_argument("--previous", metavar="ALPHA.png", help="the alpha to correct (grey PNG)")
+    p.add_argument("--alpha-out", metavar="A.png", help="also write the alpha as 8-bit grey PNG")
+    p.add_argument("--refine", default="fast", choices=("none", "fast", "best"), help="the soft edge (default fast)")
+    add_common(p)
+    p.set_defaults(func=cmd_object)
