@@ -123,8 +123,10 @@ def test_the_model_runs_once_per_place(selector):
     selector.predict(box=(148, 48, 213, 113))
     selector.predict(box=(148, 48, 213, 113), points=[(*RIGHT, True)])
     assert selector.model_runs == 2
-    selector.predict(points=[(*LEFT, True)])  # the whole frame holds it: no crop
-    assert selector.model_runs == 2
+    selector.predict(points=[(*LEFT, True)])  # a first click looks up close first: the quarter-frame crop holds it
+    assert selector.model_runs == 3
+    selector.predict(points=[(*LEFT, True)], previous=np.zeros((H, W), np.float32), mode="add")
+    assert selector.model_runs == 3
 
 
 @pytest.mark.parametrize(("kwargs", "message"), [

@@ -133,22 +133,31 @@ class ObjectSelector:
                 min(width, int(np.ceil(x1 + grow_x))), min(height, int(np.ceil(y1 + grow_y))))
 
     def _prior_at(self, x: float, y: float) -> np.ndarray:
-        """The model's view of the object at click (x, y): from the whole frame if it holds the
-        pixel, else from a crop around it (half, then a quarter of the frame's long side) that
-        does; only the part that holds the click (other things the model sees are not this
-        object). Zeros where no view holds the pixel."""
+        """The model's view of the object at click (x, y), only the part that holds the click
+        (other things the model sees are not this object); zeros where no view holds the pixel.
+
+        The views: crops around the click of a quarter and half the frame's long side, then the
+        whole frame. The smallest view whose part holding the click is whole (it does not run
+        into the crop's edge inside the image) wins: a small object seen up close, a large one
+        from afar. With none whole, the view most sure of the clicked pixel wins."""
         height, width = self.size
         seed = np.zeros(self.size, bool)
         seed[int(y), int(x)] = True
-        views = [lambda: self.whole]
-        for share in (0.5, 0.25):
-            half = share * max(height, width) / 2
-            views.append(lambda half=half: self._model_on(self._crop_around(x - half, y - half, x + half, y + half, 0.0)))
-        for view in views:
-            prior = view()
-            if prior[int(y), int(x)] >= 0.5:
-                return np.where(components_touching(prior >= 0.5, seed), prior, 0.0).astype(np.float32)
-        return np.zeros(self.size, np.float32)
+        rects = [self._crop_around(x - h, y - h, x + h, y + h, 0.0) for h in (0.125 * max(height, width),
+                                                                                0.25 * max(height, width))]
+        rects.append((0, 0, width, height))
+        best, best_score = None, 0.5
+        for rect in dict.fromkeys(rects):  # a crop as large as the frame is the frame
+            prior = self._model_on(rect)
+            score = float(prior[int(y), int(x)])
+            if score < 0.5:
+                continue
+            part = components_touching(prior >= 0.5, seed)
+            if not _runs_into_edge(part, rect, self.size):
+                return np.where(part, prior, 0.0).astype(np.float32)
+            if score >= best_score:
+                best, best_score = np.where(part, prior, 0.0).astype(np.float32), score
+        return best if best is not None else np.zeros(self.size, np.float32)
 
     # ------------------------------------------------------------ prediction
 
@@ -244,3 +253,12 @@ def _fills(seen: np.ndarray, region: np.ndarray, *, span: float = 0.6) -> bool:
     rys, rxs = np.nonzero(region)
     return (xs.max() - xs.min() + 1 >= span * (rxs.max() - rxs.min() + 1)
             and ys.max() - ys.min() + 1 >= span * (rys.max() - rys.min() + 1))
+
+
+def _runs_into_edge(part: np.ndarray, rect: Rect, size: tuple[int, int]) -> bool:
+    """Whether ``part`` ((h, w) bool) touches an edge of crop ``rect`` that is not the image's edge
+    (so the thing it shows goes on beyond what the model saw)."""
+    x0, y0, x1, y1 = rect
+    height, width = size
+    return bool((x0 > 0 and part[y0:y1, x0].any()) or (x1 < width and part[y0:y1, x1 - 1].any())
+                or (y0 > 0 and part[y0, x0:x1].any()) or (y1 < height and part[y1 - 1, x0:x1].any()))
