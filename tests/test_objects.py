@@ -152,3 +152,10 @@ def test_bad_images_and_options_are_refused(model):
     with pytest.raises(ParameterError, match="refine"):
         ObjectOptions(refine="perfect")
     assert MODES == ("new", "add", "subtract", "intersect")
+
+
+def test_a_click_on_a_missed_object_adds_all_of_it_not_only_what_lies_near_the_click(scene, model):
+    _, parts = scene
+    selector = ObjectSelector(scene[0], ObjectOptions(model=model, device="cpu", reach=0.04))  # ~8 px of reach
+    alpha = selector.predict(points=[(*LEFT, True), (*RIGHT, True)], previous=parts["left"])
+    assert _iou(alpha, np.maximum(parts["left"], parts["right"])) > 0.9

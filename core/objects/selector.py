@@ -215,7 +215,8 @@ class ObjectSelector:
             prior = np.where(region, self._model_on(rect), 0.0).astype(np.float32)
             if not _fills(prior >= 0.5, region):  # the model sees something else there: the region is the guess
                 prior = np.where(region, np.maximum(prior, 0.5), 0.0).astype(np.float32)
-            labels = seed_labels(prior, sure_object=positive, sure_background=~region | negative)
+            free = disks(prompts.clicks, self.size, o.reach * scale)  # where clicks say the model is wrong
+            labels = seed_labels(prior, free=free, sure_object=positive, sure_background=~region | negative)
             found = graph_cut(self.small_u8, labels, iterations=o.iterations) & region
             picked = components_touching(found, positive) if positive.any() else largest_component(found)
             return picked, everywhere
@@ -223,9 +224,18 @@ class ObjectSelector:
             prior = self._prior_at(*prompts.positive[0]) if len(prompts.positive) else np.zeros(self.size, np.float32)
         else:
             prior = base
-        near = disks(prompts.clicks, self.size, o.reach * scale)
-        if base is None and not (prior >= 0.5).any():  # nothing seen: the clicks' surroundings are the guess
+        # A correction re-decides everything near the clicks; a first pick trusts the model's view
+        # of the clicked object but close to the clicks.
+        seen = base is not None or (prior >= 0.5).any()
+        near = disks(prompts.clicks, self.size, o.reach * scale * (1.0 if base is not None or not seen else 1 / 3))
+        if not seen:  # nothing seen: the clicks' surroundings are the guess
             prior = np.where(disks(prompts.positive, self.size, o.reach * scale / 2), 0.5, 0.0).astype(np.float32)
+        if base is not None:  # a click on a missed part brings the part the model sees there
+            for x, y in prompts.positive:
+                if base[int(y), int(x)] < 0.5:
+                    part = self._prior_at(x, y)
+                    prior = np.maximum(prior, part)
+                    near |= cv2.dilate((part >= 0.5).astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
         labels = seed_labels(prior, free=near, sure_object=positive, sure_background=negative)
         found = graph_cut(self.small_u8, labels, iterations=o.iterations)
         if base is None:
