@@ -2,6 +2,7 @@
 
     python bench/eval_objects.py [--data ../shared/data/coco_mval] [--every 4] [--clicks 20]
                                  [--refine none|fast|best] [--csv docs/eval/objects_coco.csv]
+    python bench/eval_objects.py --protocol correct --data ../shared/data/alphamatting
 
 Any folder of ``input/`` photos and ``gt/`` masks (soft ground truth is binarised at 0.5).
 
@@ -13,6 +14,11 @@ Any folder of ``input/`` photos and ``gt/`` masks (soft ground truth is binarise
   clicks; seconds per click.
 - **Box**: the ground truth's bounding box enlarged by 5 % (2.5 % a side); IoU and SAD (sum of
   absolute alpha errors / 1000).
+- **Correction** (``--protocol correct``): from Select Subject's matte (``best``), up to 3 rough
+  lassos, each the convex hull of the largest error region (at 0.5) dilated by 2 % of
+  sqrt(H·W), in add mode (missed object) or subtract (false object); SAD after each. Against
+  the same lassos simply unioned with (or cut from) the matte and then refined as a rough
+  selection (``refine_mask``, ``fast``), which a user can do today.
 
 The model's preparation (one run on the whole frame) is timed apart from the clicks.
 """
@@ -91,6 +97,48 @@ def evaluate(name: str, image: np.ndarray, truth: np.ndarray, options: ObjectOpt
     return row
 
 
+def lasso_for(alpha: np.ndarray, truth: np.ndarray) -> tuple[np.ndarray, str] | None:
+    """The correction protocol's next lasso for ``alpha`` against ``truth`` (soft, (H, W) float32):
+    (region (H, W) bool, "add" or "subtract"), or None when no error region is left."""
+    best = None
+    for error, mode in ((truth >= 0.5) & (alpha < 0.5), "add"), ((alpha >= 0.5) & (truth < 0.5), "subtract"):
+        count, parts, stats, _ = cv2.connectedComponentsWithStats(error.astype(np.uint8), connectivity=8)
+        if count > 1:
+            k = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
+            if best is None or stats[k, cv2.CC_STAT_AREA] > best[0]:
+                best = (stats[k, cv2.CC_STAT_AREA], parts == k, mode)
+    if best is None or best[0] < 20:
+        return None
+    hull = cv2.convexHull(cv2.findNonZero(best[1].astype(np.uint8)))
+    region = np.zeros(truth.shape, np.uint8)
+    cv2.fillPoly(region, [hull], 1)
+    grow = max(1, int(round(0.02 * np.sqrt(truth.size))))
+    region = cv2.dilate(region, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1, 2 * grow + 1)))
+    return region > 0, best[2]
+
+
+def evaluate_correction(name: str, image: np.ndarray, truth: np.ndarray, options: ObjectOptions, predict) -> dict:
+    from core.subject.options import MatteOptions
+    from core.subject.select import select_subject
+    from core.subject.selection import refine_mask
+
+    image_float = image.astype(np.float32) / 255.0
+    start = select_subject(image_float, predict, MatteOptions()).alpha
+    sad = lambda alpha: float(np.abs(alpha - truth).sum() / 1000.0)  # noqa: E731
+    row: dict = {"image": name, "sad0": sad(start)}
+    selector = ObjectSelector(image, options, predict=predict)
+    ours, plain = start, start
+    for k in (1, 2, 3):
+        lasso = lasso_for(ours, truth)
+        if lasso is not None:
+            region, mode = lasso
+            ours = selector.predict(mask=region, mode=mode, previous=ours)
+            rough = np.maximum(plain, region) if mode == "add" else np.where(region, 0.0, plain)
+            plain, _ = refine_mask(image_float, rough.astype(np.float32), mode="fast")
+        row[f"sad{k}"], row[f"plain_sad{k}"] = sad(ours), sad(plain)
+    return row
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data" / "coco_mval")
@@ -99,6 +147,8 @@ def main() -> None:
     parser.add_argument("--refine", default="none", choices=("none", "fast", "best"))
     parser.add_argument("--model", default=ObjectOptions.model)
     parser.add_argument("--csv", type=Path)
+    parser.add_argument("--protocol", default="clicks", choices=("clicks", "correct"),
+                        help="clicks: the click and box protocols; correct: lassos on Select Subject's matte")
     args = parser.parse_args()
     session = open_session(args.model, device="cpu")
     options = ObjectOptions(refine=args.refine)
@@ -107,6 +157,10 @@ def main() -> None:
     for path in inputs[:: args.every]:
         image = np.clip(load_image(path) * 255.0 + 0.5, 0, 255).astype(np.uint8)
         gt = cv2.imread(str(args.data / "gt" / f"{path.stem}.png"), cv2.IMREAD_GRAYSCALE)
+        if args.protocol == "correct":
+            rows.append(evaluate_correction(path.stem, image, gt.astype(np.float32) / 255.0, options, session.predict))
+            print(", ".join(f"{k} {v:.2f}" if isinstance(v, float) else str(v) for k, v in rows[-1].items()), flush=True)
+            continue
         truth = gt >= 128
         rows.append(evaluate(path.stem, image, truth, options, session.predict, args.clicks))
         r = rows[-1]
@@ -119,6 +173,14 @@ def main() -> None:
             writer.writeheader()
             writer.writerows(rows)
     mean = lambda key: statistics.fmean(r[key] for r in rows)  # noqa: E731
+    if args.protocol == "correct":
+        print(f"\n{len(rows)} images of {args.data.name}, refine {args.refine}: mean SAD from Select Subject's "
+              f"{mean('sad0'):.2f}")
+        for k in (1, 2, 3):
+            worse = sum(r[f"sad{k}"] > r[f"plain_sad{k}"] for r in rows)
+            print(f"after {k} lasso(s): prompts {mean(f'sad{k}'):.2f}, union/cut + refine {mean(f'plain_sad{k}'):.2f}"
+                  f" (prompts worse on {worse} of {len(rows)})")
+        return
     print(f"\n{len(rows)} images of {args.data.name}, refine {args.refine}, up to {args.clicks} clicks")
     print(f"NoC@85 {mean('noc85'):.2f}  NoC@90 {mean('noc90'):.2f}  IoU@1 {mean('iou@1'):.3f}  "
           f"IoU@3 {mean('iou@3'):.3f}  IoU@5 {mean('iou@5'):.3f}  {mean('s_per_click'):.2f} s/click  "

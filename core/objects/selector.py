@@ -143,11 +143,8 @@ class ObjectSelector:
         height, width = self.size
         seed = np.zeros(self.size, bool)
         seed[int(y), int(x)] = True
-        rects = []
-        for half in (0.125 * max(height, width), 0.25 * max(height, width)):
-            step = half / 2  # crops sit on a grid, so that clicks near each other share the model's runs
-            cx, cy = round(x / step) * step, round(y / step) * step
-            rects.append(self._crop_around(cx - half, cy - half, cx + half, cy + half, 0.0))
+        rects = [self._crop_around(x - h, y - h, x + h, y + h, 0.0) for h in (0.125 * max(height, width),
+                                                                                0.25 * max(height, width))]
         rects.append((0, 0, width, height))
         best, best_score = None, 0.5
         for rect in dict.fromkeys(rects):  # a crop as large as the frame is the frame
@@ -233,24 +230,12 @@ class ObjectSelector:
         near = disks(prompts.clicks, self.size, o.reach * scale * (1.0 if base is not None or not seen else 1 / 3))
         if not seen:  # nothing seen: the clicks' surroundings are the guess
             prior = np.where(disks(prompts.positive, self.size, o.reach * scale / 2), 0.5, 0.0).astype(np.float32)
-        if base is not None:
-            prior = prior.copy()
-            grow = np.ones((5, 5), np.uint8)
-            around = o.reach * scale / 2  # where the model sees nothing, the cut decides this far from a click
-            for x, y in prompts.positive:  # a click on a missed part brings the part the model sees there
+        if base is not None:  # a click on a missed part brings the part the model sees there
+            for x, y in prompts.positive:
                 if base[int(y), int(x)] < 0.5:
-                    part = self._prior_at(x, y) >= 0.5
-                    if not part.any():
-                        part = disks(np.array([[x, y]]), self.size, around)
-                    prior[part] = np.maximum(prior[part], 0.5)
-                    near |= cv2.dilate(part.astype(np.uint8), grow) > 0
-            for x, y in prompts.negative:  # a click on a wrong part takes away the part the model sees there,
-                if base[int(y), int(x)] >= 0.5:  # unless the object's own clicks are in it
-                    part = self._prior_at(x, y) >= 0.5
-                    if not part.any() or (part & positive).any():
-                        part = disks(np.array([[x, y]]), self.size, around) & ~positive
-                    prior[part] = np.minimum(prior[part], 0.49)
-                    near |= cv2.dilate(part.astype(np.uint8), grow) > 0
+                    part = self._prior_at(x, y)
+                    prior = np.maximum(prior, part)
+                    near |= cv2.dilate((part >= 0.5).astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
         labels = seed_labels(prior, free=near, sure_object=positive, sure_background=negative)
         found = graph_cut(self.small_u8, labels, iterations=o.iterations)
         if base is None:
