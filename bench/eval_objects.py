@@ -34,7 +34,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from core.imageio import load_image
+from core.imageio import float_to_uint8, load_image, uint8_to_float
 from core.models.session import open_session
 from core.objects import ObjectOptions, ObjectSelector
 
@@ -122,7 +122,7 @@ def evaluate_correction(name: str, image: np.ndarray, truth: np.ndarray, options
     from core.subject.select import select_subject
     from core.subject.selection import refine_mask
 
-    image_float = image.astype(np.float32) / 255.0
+    image_float = uint8_to_float(image)
     start = select_subject(image_float, predict, MatteOptions()).alpha
     sad = lambda alpha: float(np.abs(alpha - truth).sum() / 1000.0)  # noqa: E731
     row: dict = {"image": name, "sad0": sad(start)}
@@ -155,7 +155,7 @@ def main() -> None:
     inputs = sorted(p for p in (args.data / "input").iterdir() if p.suffix.lower() in (".jpg", ".jpeg", ".png"))
     rows = []
     for path in inputs[:: args.every]:
-        image = np.clip(load_image(path) * 255.0 + 0.5, 0, 255).astype(np.uint8)
+        image = float_to_uint8(load_image(path))
         gt = cv2.imread(str(args.data / "gt" / f"{path.stem}.png"), cv2.IMREAD_GRAYSCALE)
         if args.protocol == "correct":
             rows.append(evaluate_correction(path.stem, image, gt.astype(np.float32) / 255.0, options, session.predict))

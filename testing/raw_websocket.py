@@ -54,7 +54,7 @@ def _left(deadline: float | None) -> float | None:
 
 
 class RawWebSocket:
-    """One client connection: ``send_text``, ``send_binary``, ``recv``, ``ping``, ``close``; ``sock`` is its socket."""
+    """One client connection: ``send_text``, ``send_binary``, ``recv``, ``close``; ``sock`` is its socket."""
 
     def __init__(self, sock: socket.socket, protocol: ClientProtocol) -> None:
         self.sock, self.protocol = sock, protocol
@@ -96,9 +96,6 @@ class RawWebSocket:
 
     def send_binary(self, data: bytes | bytearray | memoryview, *, timeout: float | None = None) -> None:
         self._send(lambda: self.protocol.send_binary(bytes(data)), timeout)
-
-    def ping(self, payload: bytes = b"", *, timeout: float | None = None) -> None:
-        self._send(lambda: self.protocol.send_ping(payload), timeout)
 
     def _send(self, queue_frame, timeout: float | None) -> None:
         if self.protocol.state is not State.OPEN:
@@ -157,14 +154,6 @@ class RawWebSocket:
             pass
 
     # ------------------------------------------------------------ closing
-
-    @property
-    def closed(self) -> bool:
-        return self.protocol.state is State.CLOSED
-
-    @property
-    def close_code(self) -> int | None:
-        return self.protocol.close_code if self.protocol.state is State.CLOSED else None
 
     def _closed(self) -> ConnectionClosed:
         return ConnectionClosed(self.protocol.close_code or 1006, self.protocol.close_reason or "")

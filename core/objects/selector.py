@@ -31,7 +31,7 @@ import cv2
 import numpy as np
 
 from core.errors import ParameterError
-from core.imageio import uint8_to_float
+from core.imageio import float_to_uint8, uint8_to_float
 from core.models.registry import DEFAULT_MODEL
 from core.objects.combine import MODES, combine
 from core.objects.graphcut import components_touching, graph_cut, largest_component, seed_labels
@@ -102,7 +102,7 @@ class ObjectSelector:
         self.image_float = uint8_to_float(image)
         self.size = working_size(image.shape, self.options.working_pixels)
         self.small = resize_image(self.image_float, self.size)
-        self.small_u8 = np.clip(self.small * 255.0 + 0.5, 0, 255).astype(np.uint8)
+        self.small_u8 = float_to_uint8(self.small)
         self._crops: dict[Rect, np.ndarray] = {}
         height, width = self.size
         self.whole = self._model_on((0, 0, width, height))

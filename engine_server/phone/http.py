@@ -23,11 +23,10 @@ PAGE_SCRIPTS = ("modules.js", "view.js", "pairing.js", "cut_paste.js", "phone.js
 """The page's own scripts, in the order ``index.html`` loads them."""
 PAGE_FILES = ("index.html", "phone.css", *PAGE_SCRIPTS)
 """Files of ``engine_server/phone/`` served under ``/phone/`` (not its Python modules)."""
-SHARED_JS = ("protocol.js", "constants.js", "codec.js", "buffers.js", "image_size.js", "requests.js",
-             "client.js", "hmac.js")
-"""Files of ``wire/js/`` served under ``/phone/``: the protocol module and its parts, the
-EngineClient and hmac.js (the handshake's HMAC, since a page served over plain http has no
-crypto.subtle); the page's modules.js loads them."""
+SHARED_JS = frozenset(path.name for path in WIRE_JS.glob("*.js"))
+"""Files of ``wire/js/`` served under ``/phone/`` (all of them): the protocol module and its
+parts, the EngineClient and hmac.js (the handshake's HMAC, since a page served over plain
+http has no crypto.subtle); the page's modules.js loads them."""
 CONTENT_TYPES = {
     ".html": "text/html; charset=utf-8",
     ".js": "text/javascript; charset=utf-8",

@@ -48,9 +48,6 @@ def cmd_object(args: argparse.Namespace, console: Console) -> int:
     from core.foreground.blur_fusion import decontaminate
     from core.objects import ObjectOptions, ObjectSelector
 
-    if args.mode != "new" and not (args.previous or args.box or args.point or args.mask):
-        console.error("--mode needs a prompt")
-        return 2
     try:
         image = load_image(args.image, max_pixels=args.max_pixels)
         mask = _grey(args.mask, image, "--mask", args.max_pixels) if args.mask else None

@@ -39,10 +39,10 @@ def jpeg_image(data: bytes, *, name: str = "image") -> Buffer:
 
 def png_image(data: bytes, *, name: str = "image") -> Buffer:
     """A PNG file's bytes as an image buffer (its size is read from the PNG header)."""
-    if data[:8] != b"\x89PNG\r\n\x1a\n" or len(data) < 24:
-        raise ValueError(f"{name}: not a PNG file")
-    width = int.from_bytes(data[16:20], "big")
-    height = int.from_bytes(data[20:24], "big")
+    try:
+        width, height = codec.png_size(data)
+    except ValueError as exc:
+        raise ValueError(f"{name}: {exc}") from None
     return messages.buffer(name, data, format="png", width=width, height=height)
 
 

@@ -31,6 +31,21 @@ _JPEG_SOF = frozenset(range(0xC0, 0xD0)) - {0xC4, 0xC8, 0xCC}
 _JPEG_STANDALONE = frozenset(range(0xD0, 0xD8)) | {0x01}  # RSTn and TEM: no length field
 
 
+def png_size(data: BytesLike) -> tuple[int, int]:
+    """(width, height) of a PNG file, read from its IHDR chunk (no decoding).
+
+    Raises
+    ------
+    ValueError
+        If ``data`` does not start with the PNG signature and an IHDR chunk.
+    """
+    head = bytes(data[:_PNG_HEADER_BYTES])
+    if len(head) < _PNG_HEADER_BYTES or head[:8] != PNG_SIGNATURE or head[12:16] != b"IHDR":
+        raise ValueError("not a PNG file")
+    width, height = struct.unpack(">II", head[16:24])
+    return width, height
+
+
 def jpeg_size(data: BytesLike) -> tuple[int, int]:
     """(width, height) of a JPEG file as stored, read from its SOF marker (no decoding).
 
@@ -397,9 +412,10 @@ class Decoder:
         return self._finish()
 
     def _check_png(self, data: bytes, spec: BufferSpec, where: str, ref: str | None) -> None:
-        if len(data) < _PNG_HEADER_BYTES or data[:8] != PNG_SIGNATURE or data[12:16] != b"IHDR":
-            raise self._fail("bad_image", f"{where}: not a PNG file", ref)
-        width, height = struct.unpack(">II", data[16:24])
+        try:
+            width, height = png_size(data)
+        except ValueError as exc:
+            raise self._fail("bad_image", f"{where}: {exc}", ref) from None
         if (width, height) != (spec.width, spec.height):
             raise self._fail(
                 "bad_image", f"{where}: the PNG is {width}x{height}; the spec says {spec.width}x{spec.height}", ref
