@@ -23,9 +23,10 @@ def content_key(*parts: bytes | str | int | float) -> str:
 
 
 def nbytes(value: Any) -> int:
-    """Bytes held by the numpy arrays in a value (dataclass fields, tuples, dicts), roughly."""
-    if isinstance(value, np.ndarray):
-        return value.nbytes
+    """Bytes held by the numpy arrays in a value (dataclass fields, tuples, dicts; an object that says
+    its own ``nbytes``), roughly."""
+    if isinstance(value, np.ndarray) or isinstance(getattr(type(value), "nbytes", None), property):
+        return int(value.nbytes)
     if isinstance(value, dict):
         return sum(nbytes(v) for v in value.values())
     if isinstance(value, (tuple, list)):

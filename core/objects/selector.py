@@ -113,6 +113,17 @@ class ObjectSelector:
         """How many times the model has run on this image (the whole frame and each crop)."""
         return len(self._crops)
 
+    @property
+    def nbytes(self) -> int:
+        """Bytes this prepared image holds (its images and the model's views), for a byte-bounded cache."""
+        return (self.image.nbytes + self.image_float.nbytes + self.small.nbytes + self.small_u8.nbytes
+                + sum(crop.nbytes for crop in self._crops.values()))
+
+    def use_model(self, predict: Predict) -> None:
+        """Run the model through ``predict`` from now on (the same model, called another way: an
+        engine binds each request's job to it, so a new crop waits its turn and can be cancelled)."""
+        self._predict = predict
+
     # ------------------------------------------------------------ the model
 
     def _model_on(self, rect: Rect) -> np.ndarray:
