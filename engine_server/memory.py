@@ -81,6 +81,10 @@ COSTS: dict[tuple[str, str], Cost] = {
     ("refine", "fast"): Cost(20.0, 170.0),
     ("refine", "best"): Cost(20.0, 950.0, 600_000),
     ("refine", "colours"): Cost(20.0, 60.0),
+    ("select_object", "prepare"): Cost(30.0, 160.0),  # the kept image, u8 and float, and the model (not measured)
+    ("select_object", "none"): Cost(16.0),  # previous, mask, the cut at full size, the edged alpha (not measured)
+    ("select_object", "fast"): Cost(24.0, 170.0),  # as refine's, with the previous matte (not measured)
+    ("select_object", "best"): Cost(24.0, 950.0, 600_000),  # (not measured)
     ("adjust_edges", "alpha"): Cost(10.0),
     ("adjust_edges", "colours"): Cost(20.0, 150.0),
     ("soft_segments", "best"): Cost(100.0, 200.0),
@@ -143,7 +147,8 @@ def job_estimate(op: str, fields: Mapping[str, Any], buffers: Iterable[tuple[str
 
     op: the request type (``video_start``: one frame of a stream with the stream's state);
     fields: the request's fields (absent ones: their schema's defaults); buffers: (format, width,
-    height, payload bytes) of each buffer; result_pixels: ``adjust_edges``: the stored result's pixels.
+    height, payload bytes) of each buffer; result_pixels: ``adjust_edges``: the stored result's pixels,
+    ``select_object``: the prepared image's (0: the image comes with the request).
     """
     fields = _with_defaults(op, fields)
     buffers = list(buffers)
@@ -171,6 +176,13 @@ def job_estimate(op: str, fields: Mapping[str, Any], buffers: Iterable[tuple[str
             stages.append(COSTS["refine", "colours"])
     elif op == "adjust_edges":
         stages.append(COSTS["adjust_edges", "colours" if colours else "alpha"])
+    elif op == "select_object":  # a prepared image (result_pixels) comes without its buffer
+        pixels = max([width * height for _, width, height, _ in buffers] + [result_pixels])
+        if not result_pixels:
+            stages.append(COSTS["select_object", "prepare"])
+        stages.append(_cost("select_object", fields["refine"]))
+        if colours:
+            stages.append(COSTS["refine", "colours"])
     elif op == "soft_segments":
         stages.append(COSTS["soft_segments", "best"])
         outputs = ["cutout"] * int(fields["count"])

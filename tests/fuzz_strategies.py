@@ -53,7 +53,7 @@ def image_buffers(draw, name: str = "image", formats=schemas.IMAGE_FORMATS, size
         payload = draw(st.sampled_from([b"\x00", b"\xff", b"\x80\x10\xf0"]))
         payload = (payload * (width * height * 4))[: width * height * schemas.RAW_CHANNELS[fmt]]
     else:
-        payload = png_bytes(width, height, "L" if name == "guide" else "RGB")
+        payload = png_bytes(width, height, "L" if name in ("guide", "mask") else "RGB")
         damage = draw(st.sampled_from(["none", "none", "signature", "ihdr_size", "truncated", "body", "not_png"]))
         if damage == "signature":
             payload = b"\x89PNG\r\n\x1a\x00" + payload[8:]
@@ -80,6 +80,12 @@ def valid_fields(draw, type_: str):
             out[key] = draw(st.sampled_from(prop["enum"]))
         elif prop.get("type") == "number":
             out[key] = draw(st.floats(prop["minimum"], prop["maximum"]))
+        elif key == "points":
+            coordinate = st.floats(0, 30)
+            out[key] = draw(st.lists(st.fixed_dictionaries({"x": coordinate, "y": coordinate, "positive": st.booleans()}),
+                                     max_size=4))
+        elif key == "box":
+            out[key] = draw(st.lists(st.floats(0, 30), min_size=4, max_size=4))
         elif prop.get("type") == "array":
             items = prop["items"]["enum"]
             out[key] = draw(st.lists(st.sampled_from(items), min_size=1, max_size=len(items), unique=True))
@@ -119,6 +125,18 @@ def requests(draw, type_: str | None = None, results: tuple[str, ...] = ()):
             pspec, pdata = draw(image_buffers("plate", size=size))
             obj["buffers"].append(pspec)
             payloads.append(pdata)
+    elif type_ == "select_object":  # the image or (sometimes) a key, a mask of its size now and then
+        spec, data = draw(image_buffers())
+        if draw(st.integers(0, 3)):
+            obj["buffers"], payloads = [spec], [data]
+        else:
+            obj["image"] = auth.new_nonce()  # a key this engine never prepared
+        if draw(st.booleans()):
+            mspec, mdata = draw(image_buffers("mask", schemas.GUIDE_FORMATS, (spec["width"], spec["height"])))
+            obj.setdefault("buffers", []).append(mspec)
+            payloads.append(mdata)
+        if results and draw(st.booleans()):
+            obj["previous"] = draw(st.sampled_from(results))
     elif type_ == "video_frame":  # its stream's frame size, or (sometimes) another
         spec, data = draw(image_buffers(size=VIDEO_FRAME_SIZE if draw(st.integers(0, 5)) else None))
         obj["buffers"], payloads = [spec], [data]

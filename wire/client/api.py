@@ -31,6 +31,7 @@ from typing import Any
 # under a name of their own.
 from ..protocol import messages
 from ..protocol.messages import Buffer
+from .errors import EngineError
 from .results import Result
 from .session import Progress, Session
 
@@ -89,6 +90,42 @@ class SoftcutClient(Session):
             decontaminate=decontaminate, band=band, priority=priority, model=model, id=id,
         )
         return self.request(message, progress=progress, timeout=timeout)
+
+    def select_object(
+        self,
+        image: Buffer,
+        *,
+        points: Sequence[tuple[float, float, bool]] = (),
+        box: Sequence[float] | None = None,
+        mask: Buffer | None = None,
+        mode: str | None = None,
+        previous: str | Buffer | None = None,
+        refine: str | None = None,
+        outputs: Sequence[str] | None = None,
+        format: str | None = None,
+        edges: Mapping[str, float] | None = None,
+        decontaminate: float | None = None,
+        model: str | None = None,
+        progress: Progress | None = None,
+        timeout: float | None = None,
+    ) -> Result:
+        """Object Selection on ``image``: the object the clicks ``points`` ((x, y, positive) in image
+        pixels), the ``box`` (x0, y0, x1, y1) or the rough ``mask`` (a grey buffer named ``mask``) pick,
+        taken with ``mode`` into ``previous`` (a result id or a grey buffer named ``previous``).
+
+        The pixels go once: the image is named by its key (:func:`~wire.protocol.envelope.buffer_key`),
+        and sent only when the engine does not hold it prepared (``fields["prepared"]`` says whether it
+        prepared it now). ``fields["result"]`` is the next call's ``previous`` and ``adjust_edges``' result.
+        """
+        options = dict(points=points, box=box, mask=mask, mode=mode, previous=previous, refine=refine,
+                       outputs=outputs, format=format, edges=edges, decontaminate=decontaminate, model=model)
+        try:
+            return self.request(messages.select_object(messages.buffer_key(image), **options), progress=progress,
+                                timeout=timeout)
+        except EngineError as error:
+            if error.code != "not_found" or not error.message.startswith("image "):
+                raise
+        return self.request(messages.select_object(image, **options), progress=progress, timeout=timeout)
 
     def adjust_edges(self, result_id: str, *, edges: Mapping[str, float] | None = None,
                      decontaminate: float | None = None, outputs: Sequence[str] | None = None,

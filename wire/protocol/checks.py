@@ -151,6 +151,8 @@ def _check_buffer_rules(obj: Mapping[str, Any], ref: str | None, code: str) -> N
         if spec["name"] in seen:
             raise ProtocolError(code, f"buffers[{i}].name: duplicate buffer name {spec['name']!r}", ref)
         seen.add(spec["name"])
+    if obj.get("type") == "select_object":
+        _check_object_buffers(obj, specs, ref, code)
     if obj.get("type") == "refine" and len(specs) == 2:
         image, guide = specs
         if (guide["width"], guide["height"]) != (image["width"], image["height"]):
@@ -160,6 +162,25 @@ def _check_buffer_rules(obj: Mapping[str, Any], ref: str | None, code: str) -> N
                 f"got {guide['width']}x{guide['height']}",
                 ref,
             )
+
+
+def _check_object_buffers(obj: Mapping[str, Any], specs: list[Mapping[str, Any]], ref: str | None,
+                          code: str) -> None:
+    """``select_object``: the image comes once (its buffer or its key, not both, not neither); a mask or
+    previous buffer has the image's size when the image is sent."""
+    by_name = {spec["name"]: spec for spec in specs}
+    image = by_name.get("image")
+    if (image is None) == ("image" not in obj):
+        raise ProtocolError(code, "image: expected either the image buffer or the key of a prepared image "
+                                  f"({'neither' if image is None else 'both'} given)", ref)
+    for name in ("mask", "previous"):
+        spec = by_name.get(name)
+        if spec is not None and image is not None and (spec["width"], spec["height"]) != (image["width"],
+                                                                                           image["height"]):
+            raise ProtocolError(code, f"buffers: expected the {name} to be {image['width']}x{image['height']} "
+                                      f"like the image; got {spec['width']}x{spec['height']}", ref)
+    if "previous" in by_name and "previous" in obj:
+        raise ProtocolError(code, "previous: expected a previous buffer or a result id, not both", ref)
 
 
 def check_request(message: Message) -> None:

@@ -35,6 +35,10 @@ REFINE_OUTPUTS: tuple[str, ...] = ("alpha", "foreground", "cutout")
 VIDEO_OUTPUTS: tuple[str, ...] = ("alpha", "foreground", "cutout")
 OUTPUT_FORMATS: tuple[str, ...] = ("raw", "png")
 REFINE_MODES: tuple[str, ...] = ("none", "fast", "best")
+OBJECT_MODES: tuple[str, ...] = ("new", "add", "subtract", "intersect")
+"""How an Object Selection result meets the matte it corrects (``core.objects.MODES``)."""
+OBJECT_POINTS_MAX = 64
+"""The most clicks one ``select_object`` request may carry."""
 GUIDES: tuple[str, ...] = ("trimap", "mask")
 PRIORITIES: tuple[str, ...] = ("interactive", "batch")
 
@@ -80,7 +84,8 @@ DEFAULT_LAYER_NAME = "Phone cut-out"
 CUTOUT_FORMATS: tuple[str, ...] = ("png", "rgba8")
 """place_layer's cutout: a PNG file, or raw straight RGBA for editors that cannot decode PNG (UXP)."""
 
-JOB_TYPES: tuple[str, ...] = ("select_subject", "plate_matte", "trimap", "refine", "adjust_edges", "soft_segments",
+JOB_TYPES: tuple[str, ...] = ("select_subject", "select_object", "plate_matte", "trimap", "refine", "adjust_edges",
+                              "soft_segments",
                                "phone_cut", "phone_paste", "video_start")
 """Requests that become queued jobs (answered by accepted, progress…, then result, error or cancelled)."""
 STREAM_TYPES: tuple[str, ...] = ("video_frame", "video_end")

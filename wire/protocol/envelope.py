@@ -9,6 +9,7 @@ Standard library only (editor plug-ins vendor this package).
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import re
 import secrets
@@ -251,6 +252,18 @@ def buffer(name: str, data: BytesLike, *, format: str, width: int, height: int) 
     """
     spec = BufferSpec(name, format, width, height)
     return _filled(spec, data), data
+
+
+def buffer_key(item: Buffer) -> str:
+    """The content key of a buffer: sha256 (64 hex digits) over its format, size and payload.
+
+    ``select_object`` keeps a prepared image under its image buffer's key, so a client that knows
+    the key (from a reply, or computed here from the pixels it would send) sends the pixels once.
+    """
+    spec, data = item
+    digest = hashlib.sha256(f"{spec.format}\n{spec.width}\n{spec.height}\n".encode())
+    digest.update(data)
+    return digest.hexdigest()
 
 
 def as_buffer(item: Any) -> Buffer:

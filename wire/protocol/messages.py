@@ -14,13 +14,13 @@ from __future__ import annotations
 
 from .client_messages import (  # noqa: F401
     adjust_edges, auth, cancel, hello, models_list, pair, phone_cut, phone_link, phone_paste, placed, plate_matte,
-    refine, select_subject, snapshot, soft_segments, status, trimap, video_end, video_frame, video_start,
+    refine, select_object, select_subject, snapshot, soft_segments, status, trimap, video_end, video_frame, video_start,
 )
 from .engine_messages import (  # noqa: F401
     Limits, accepted, cancelled, canvas_snapshot, challenge, error, error_from, frame, paired, phone_link_reply,
     place_layer, progress, reply, result, welcome,
 )
 from .envelope import (  # noqa: F401
-    ENVELOPE_KEYS, Buffer, BufferSpec, BytesLike, IdGenerator, Message, as_buffer, buffer, is_valid_id, new_id,
+    ENVELOPE_KEYS, Buffer, BufferSpec, BytesLike, IdGenerator, Message, as_buffer, buffer, buffer_key, is_valid_id, new_id,
     payload_size,
 )

@@ -100,6 +100,10 @@ REPLY_SCHEMAS: dict[str, dict[str, Any]] = {
                                "the image covered, share reproduced, noise, per-channel linear-light gain and bias)",
             },
             "frames": {"type": "integer", "minimum": 0, "description": "video_start: how many frames were answered"},
+            "image": {**HEX256, "description": "select_object: the key the prepared image is kept under, for the "
+                                               "next request on the same image"},
+            "prepared": {"type": "boolean", "description": "select_object: whether the image was prepared for this "
+                                                          "request (false: it was kept from an earlier one)"},
         },
         ["result"],
         buffers=True,

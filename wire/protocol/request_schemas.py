@@ -14,13 +14,13 @@ from typing import TYPE_CHECKING, Any
 from .auth import MASTER_KEY
 from .constants import (
     CUTOUT_FORMATS, DEFAULT_LAYER_NAME, DEFAULT_PREVIEW_MAX, DEFAULT_SEGMENTS, DEFAULT_SMOOTHING,
-    DEFAULT_VIDEO_REFINE, ENGINE_REQUEST_TYPES, GUIDES, LINK_TOKEN_LENGTH, OUTPUTS, PAIRING_CODE_DIGITS,
+    DEFAULT_VIDEO_REFINE, ENGINE_REQUEST_TYPES, GUIDES, OBJECT_MODES, OBJECT_POINTS_MAX, LINK_TOKEN_LENGTH, OUTPUTS, PAIRING_CODE_DIGITS,
     PHONE_NAME_MAX, PHOTO_FORMATS, PLATE_OUTPUTS, REFINE_MODES, REFINE_OUTPUTS, SEGMENT_MASKS, SEGMENTS_MAX,
     SEGMENTS_MIN, VIDEO_OUTPUTS,
 )
 from .schema_parts import (
     BAND, CLIENT_INFO, DECONTAMINATE, EDGES, FORMAT, GUIDE_SPEC, HEX256, ID, IMAGE_SPEC, KEY_ID, MODEL, NAME,
-    PHOTO_SPEC, PLATE_SPEC, PRIORITY, STREAM, buffer_list, buffer_spec, enum_field, outputs_field, request_schema,
+    OBJECT_BUFFERS, PHOTO_SPEC, PLATE_SPEC, PRIORITY, STREAM, buffer_list, buffer_spec, enum_field, outputs_field, request_schema,
 )
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -153,6 +153,58 @@ REQUEST_SCHEMAS: dict[str, dict[str, Any]] = {
             "priority": PRIORITY,
         },
         buffers=buffer_list(IMAGE_SPEC, GUIDE_SPEC),
+    ),
+    "select_object": request_schema(
+        "select_object",
+        "Object Selection (one job): the object that clicks, a box or a rough mask pick, as a soft matte, "
+        "taken with `mode` into the matte it corrects. The image is sent once: the engine prepares it (the model's "
+        "views) and keeps it under its key, the `image` of the reply, which later requests name instead of "
+        "sending the buffer again. A key the engine no longer holds is error not_found: send the buffer again. "
+        "Optional buffers: `image` (when no `image` key is given), `mask` (a rough region the user drew, grey "
+        "0–255, the image's size) and `previous` (the matte to correct, grey, the image's size; or name a result "
+        "by `previous`). At least one click, a box or a mask.",
+        {
+            "image": {**HEX256, "description": "the key of an image the engine prepared (an earlier reply's `image`, "
+                                               "or buffer_key of the image buffer); absent: the `image` buffer"},
+            "points": {
+                "type": "array",
+                "maxItems": OBJECT_POINTS_MAX,
+                "default": [],
+                "items": {
+                    "type": "object",
+                    "required": ["x", "y", "positive"],
+                    "properties": {
+                        "x": {"type": "number", "minimum": 0, "description": "pixels from the left edge"},
+                        "y": {"type": "number", "minimum": 0, "description": "pixels from the top edge"},
+                        "positive": {"type": "boolean", "description": "true: part of the object; false: not"},
+                    },
+                    "additionalProperties": False,
+                },
+                "description": "clicks in image pixels",
+            },
+            "box": {
+                "type": "array",
+                "items": {"type": "number", "minimum": 0},
+                "minItems": 4,
+                "maxItems": 4,
+                "description": "x0, y0, x1, y1 in image pixels: the object is inside it",
+            },
+            "mode": enum_field(OBJECT_MODES, "new", "new: the object alone (clicks alone with a previous matte "
+                               "correct it near the clicks); add, subtract, intersect: the object taken into the "
+                               "previous matte"),
+            "previous": {**ID, "description": "the `result` of an earlier select_subject, refine or select_object "
+                                              "reply: the matte to correct"},
+            "refine": enum_field(REFINE_MODES, "fast", "the result's soft edge: none, fast (guided filter) or best "
+                                 "(matting solver)"),
+            "outputs": outputs_field(REFINE_OUTPUTS),
+            "format": FORMAT,
+            "edges": EDGES,
+            "decontaminate": DECONTAMINATE,
+            "priority": PRIORITY,
+            "model": MODEL,
+        },
+        buffers=OBJECT_BUFFERS,
+        buffers_required=False,
     ),
     "adjust_edges": request_schema(
         "adjust_edges",

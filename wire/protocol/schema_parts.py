@@ -164,6 +164,12 @@ IMAGE_SPEC = buffer_spec("image", IMAGE_FORMATS)
 PHOTO_SPEC = buffer_spec("image", PHOTO_FORMATS)
 GUIDE_SPEC = buffer_spec("guide", GUIDE_FORMATS)
 PLATE_SPEC = buffer_spec("plate", PHOTO_FORMATS)
+OBJECT_BUFFERS: dict[str, Any] = {
+    "type": "array",
+    "items": {"anyOf": [PHOTO_SPEC, buffer_spec("mask", GUIDE_FORMATS), buffer_spec("previous", GUIDE_FORMATS)]},
+    "maxItems": 3,
+    "description": "any of image, mask and previous, each at most once",
+}
 STREAM = {**ID, "description": "the id of the video_start request that opened the stream"}
 
 CLIENT_INFO: dict[str, Any] = {

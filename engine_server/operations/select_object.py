@@ -1,0 +1,154 @@
+"""``select_object``: Object Selection on an image the engine prepares once.
+
+The first request on an image sends its pixels; the engine prepares it (:class:`core.objects.ObjectSelector`:
+the working image and the model's view of the whole frame) and keeps it in the result cache under
+the image buffer's key (:func:`wire.protocol.envelope.buffer_key`) and the model's name. Later
+requests name the key and send only prompts; the selector runs the model again only on crops it has
+not seen, each inference queued on the model worker in the job's turn and a point where a
+cancelled job stops. The result is kept under a result id like Select Subject's, so that
+``adjust_edges`` re-edges it and the next ``select_object`` corrects it (``previous``).
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import time
+import uuid
+from functools import partial
+
+import numpy as np
+
+from core.edges import apply_edges
+from core.errors import ParameterError
+from core.objects import ObjectOptions, ObjectSelector
+from core.subject.finish import finish_edges
+from engine_server import images
+from engine_server.errors import NotFound
+from engine_server.jobs import QUEUED
+from engine_server.operations.common import Reply, buffer, edge_controls, matte_outputs, model, reserve
+from engine_server.operations.select_subject import StoredResult
+from wire.protocol.envelope import buffer_key
+
+TYPES = ("select_object",)
+KIND = QUEUED
+
+
+def prepared_key(image_key: str, model_name: str) -> str:
+    """The result cache's key of an image prepared for Object Selection with ``model_name``."""
+    return f"object:{model_name}:{image_key}"
+
+
+def _image_key(request) -> str:
+    """The request's image key: the one it names, else its image buffer's."""
+    named = request.fields.get("image")
+    return str(named) if named is not None else buffer_key(request.buffer("image"))
+
+
+def _prepared(engine, request, session) -> ObjectSelector | None:
+    """The selector kept for the request's image and model; None when its pixels come with the
+    request; ``not_found`` when the request names a key the engine does not hold."""
+    key = _image_key(request)
+    selector = engine.results.get(prepared_key(key, session.name))
+    if selector is None and "image" in request.fields:
+        raise NotFound(f"image {key[:12]}…: not prepared on this engine (or let go to make room); "
+                       "send the image buffer again")
+    return selector
+
+
+def _index(request, name: str) -> int | None:
+    """Where the request's buffer ``name`` is, or None."""
+    return next((i for i, (spec, _) in enumerate(request.buffers) if spec.name == name), None)
+
+
+def _grey(request, name: str, engine, shape: tuple[int, int]) -> np.ndarray | None:
+    """The request's grey buffer ``name`` as (H, W) float32 in [0, 1], or None when absent."""
+    index = _index(request, name)
+    if index is None:
+        return None
+    grey = buffer(request, index, engine=engine, grey=True)
+    if grey.shape != shape:
+        raise _size_error(name, grey.shape, shape)
+    return grey.astype(np.float32) / 255.0
+
+
+def _size_error(name: str, got: tuple[int, ...], shape: tuple[int, int]) -> ParameterError:
+    return ParameterError(f"buffers: expected the {name} to be {shape[1]}x{shape[0]} like the image; "
+                          f"got {got[1]}x{got[0]}")
+
+
+def _previous(engine, request, shape: tuple[int, int]) -> np.ndarray | None:
+    """The matte to correct, (H, W) float32 in [0, 1]: a result the request names, or its previous
+    buffer; None for neither."""
+    result_id = request.fields.get("previous")
+    if result_id is None:
+        return _grey(request, "previous", engine, shape)
+    stored = engine.results.get(str(result_id))
+    if not isinstance(stored, StoredResult):
+        raise NotFound(f"previous: result {result_id!r} is unknown or expired; send the matte as a buffer")
+    if stored.unedited.shape != shape:
+        raise _size_error("previous result", stored.unedited.shape, shape)
+    return stored.unedited
+
+
+async def run(ctx, job, request) -> Reply:
+    engine = ctx.engine
+    async with model(engine, job, request.fields) as session:
+        selector = _prepared(engine, request, session)
+        pixels = int(np.prod(selector.shape)) if selector is not None else 0
+        async with reserve(engine, job, request, "select_object", result_pixels=pixels):
+            return await _run(engine, job, request, session, selector)
+
+
+async def _run(engine, job, request, session, selector: ObjectSelector | None) -> Reply:
+    fields = request.fields
+    started = time.perf_counter()
+    timings: dict[str, float] = {}
+    infer = engine.predict(session)
+
+    def predict(batch: np.ndarray) -> np.ndarray:
+        job.report(0.1, "model")  # a cancelled job stops before each inference
+        return infer(batch)
+
+    prepared = selector is None
+    if prepared:
+        selector = await engine.on_cpu(partial(_prepare, request, engine, session, predict))
+        engine.results.put(prepared_key(_image_key(request), session.name), selector)
+        timings["prepare"] = time.perf_counter() - started
+        job.report(0.4, "prepared")
+    # this request's own view of the kept selector: its refine mode and its job's model calls (the
+    # crops the model has seen stay shared)
+    mine = copy.copy(selector)
+    mine.options = dataclasses.replace(selector.options, refine=fields["refine"])
+    mine.use_model(predict)
+    mask = await engine.on_cpu(partial(_grey, request, "mask", engine, selector.shape))
+    previous = await engine.on_cpu(partial(_previous, engine, request, selector.shape))
+    points = [(p["x"], p["y"], p["positive"]) for p in fields["points"]]
+    box = fields.get("box")
+    predicted = time.perf_counter()
+    alpha = await engine.on_cpu(partial(mine.predict, points, box, mask, fields["mode"], previous))
+    timings["predict"] = time.perf_counter() - predicted
+    job.report(0.85, "selected")
+    result_id = uuid.uuid4().hex
+    engine.results.put(result_id, StoredResult(selector.image_float, alpha))
+    names = list(fields["outputs"])
+    edges = edge_controls(fields)
+    if {"foreground", "cutout"} & set(names):
+        edged, foreground = await engine.on_cpu(partial(finish_edges, selector.image_float, alpha, edges,
+                                                        float(fields["decontaminate"])))
+    else:
+        edged, foreground = await engine.on_cpu(partial(apply_edges, alpha, edges)), None
+    outputs = await engine.on_cpu(partial(matte_outputs, names, fields["format"], alpha=edged,
+                                          foreground=foreground))
+    timings["total"] = time.perf_counter() - started
+    return Reply({"result": result_id, "image": _image_key(request), "prepared": prepared,
+                  "model_runs": mine.model_runs, "timings": {k: round(v, 4) for k, v in timings.items()},
+                  "device": session.device, "model": session.name}, outputs)
+
+
+def _prepare(request, engine, session, predict) -> ObjectSelector:
+    """Decode the request's image and prepare it (the model on the whole frame)."""
+    spec, data = request.buffers[_index(request, "image")]
+    image = images.decode_rgb8(data, spec.format, spec.width, spec.height, max_pixels=engine.limits.max_pixels,
+                               name=spec.name)
+    return ObjectSelector(image, ObjectOptions(model=session.name), predict=predict)

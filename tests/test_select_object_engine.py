@@ -1,0 +1,118 @@
+"""select_object through a real engine (`softcut serve` on loopback, the tiny model): the image goes
+once and is named by its key after, the alpha equals core's ObjectSelector's and the CLI's,
+corrections take a previous result by id or as a buffer, adjust_edges works on the result, and bad
+requests are refused by name without losing the prepared image."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image
+from test_cli import softcut
+from test_objects import LEFT, RIGHT, H, W, scene  # noqa: F401  (scene: the module's fixture)
+from test_server import module_engine
+
+from core.imageio import float_to_uint8, save_png
+from core.objects import ObjectOptions, ObjectSelector
+from wire.client import EngineError, raw_image
+from wire.protocol import messages
+
+BOX = (148, 48, 213, 113)  # around the right disc
+
+
+@pytest.fixture(scope="module")
+def engine(tmp_path_factory):
+    yield from module_engine(tmp_path_factory, "object-engine")
+
+
+def _alpha(result) -> np.ndarray:
+    return np.frombuffer(result.buffers["alpha"], np.uint8).reshape(H, W).astype(np.int16)
+
+
+def _grey(name: str, alpha: np.ndarray):
+    return raw_image(W, H, "grey8", float_to_uint8(alpha).tobytes(), name=name)
+
+
+def _iou(alpha: np.ndarray, truth: np.ndarray) -> float:
+    a, b = alpha >= 128, truth >= 0.5
+    return float((a & b).sum() / (a | b).sum())
+
+
+def test_the_image_goes_once_and_the_alpha_is_cores(engine, scene):  # noqa: F811
+    image, parts = scene
+    pixels = raw_image(W, H, "rgb8", image.tobytes())
+    with engine.client() as client:
+        first = client.select_object(pixels, box=BOX, refine="fast")
+        again = client.select_object(pixels, points=[(*LEFT, True)], refine="fast")
+        by_key = client.request(messages.select_object(first.fields["image"], box=BOX))
+    assert first.fields["prepared"] is True and again.fields["prepared"] is False
+    assert first.fields["image"] == messages.buffer_key(pixels) == again.fields["image"]
+    assert first.fields["model_runs"] == 2  # the whole frame, then the box's crop
+    assert by_key.fields["model_runs"] == again.fields["model_runs"], "the box's crop was kept: no new inference"
+    assert _iou(_alpha(first), parts["right"]) > 0.9 and _iou(_alpha(again), parts["left"]) > 0.9
+    assert np.array_equal(_alpha(first), _alpha(by_key))
+    selector = ObjectSelector(image, ObjectOptions(model=str(engine.model), device="cpu", refine="fast"))
+    core = float_to_uint8(selector.predict(box=BOX)).astype(np.int16)
+    assert np.abs(core - _alpha(first)).max() <= 1, "the engine's alpha is core's within 1/255"
+
+
+def test_the_cli_gives_the_engines_alpha(engine, scene, tmp_path):  # noqa: F811
+    image, _ = scene
+    path = tmp_path / "scene.png"
+    save_png(path, image)
+    alpha_out = tmp_path / "alpha.png"
+    softcut("object", path, "-o", tmp_path / "cut.png", "--alpha-out", alpha_out, "--point",
+            f"{RIGHT[0]:g},{RIGHT[1]:g},+", "--model", engine.model, "--device", "cpu", check=True)
+    with engine.client() as client:
+        result = client.select_object(raw_image(W, H, "rgb8", image.tobytes()), points=[(*RIGHT, True)])
+    cli = np.asarray(Image.open(alpha_out), np.int16)
+    assert np.abs(cli - _alpha(result)).max() <= 1
+
+
+def test_corrections_take_the_previous_result_by_id_or_as_a_buffer(engine, scene):  # noqa: F811
+    image, parts = scene
+    pixels = raw_image(W, H, "rgb8", image.tobytes())
+    both = np.maximum(parts["left"], parts["right"])
+    with engine.client() as client:
+        picked = client.select_object(pixels, points=[(*LEFT, True)])
+        added = client.select_object(pixels, box=BOX, mode="add", previous=picked.fields["result"])
+        removed = client.select_object(pixels, points=[(*RIGHT, False)], previous=_grey("previous", both))
+        lasso = np.zeros((H, W), np.float32)
+        lasso[40:125, 140:225] = 1.0
+        cut = client.select_object(pixels, mask=_grey("mask", lasso), mode="subtract",
+                                   previous=added.fields["result"])
+        edged = client.adjust_edges(added.fields["result"], edges={"shift_edge": 60}, outputs=["alpha"])
+        outputs = client.select_object(pixels, box=BOX, outputs=["alpha", "cutout"], format="png")
+    assert _iou(_alpha(added), both) > 0.9
+    assert _iou(_alpha(removed), parts["left"]) > 0.9 and _alpha(removed)[parts["right"] > 0.5].max() < 13
+    assert _iou(_alpha(cut), parts["left"]) > 0.9
+    assert np.frombuffer(edged.buffers["alpha"], np.uint8).astype(int).sum() > _alpha(added).sum()
+    assert outputs.buffers["cutout"][:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_bad_requests_are_refused_by_name_and_the_image_stays_prepared(engine, scene):  # noqa: F811
+    image, _ = scene
+    pixels = raw_image(W, H, "rgb8", image.tobytes())
+    unknown = "0" * 64
+    with engine.client() as client:
+        with pytest.raises(EngineError) as not_prepared:
+            client.request(messages.select_object(unknown, box=BOX))
+        with pytest.raises(EngineError) as no_prompt:
+            client.select_object(pixels)
+        with pytest.raises(EngineError) as outside:
+            client.select_object(pixels, box=(10, 60, 100, 10))
+        with pytest.raises(EngineError) as stale:
+            client.select_object(pixels, box=BOX, mode="add", previous="nosuchresult")
+        with pytest.raises(EngineError) as small_mask:
+            client.select_object(pixels, mask=raw_image(8, 8, "grey8", bytes(64), name="mask"), mode="add")
+        with pytest.raises(EngineError) as both:
+            client.request(messages.Message("select_object", "o1", fields={"image": unknown, "box": list(BOX)},
+                                            buffers=[pixels]))
+        kept = client.select_object(pixels, box=BOX)
+    assert not_prepared.value.code == "not_found" and "send the image buffer again" in not_prepared.value.message
+    assert no_prompt.value.code == "bad_parameter" and "prompt" in no_prompt.value.message
+    assert outside.value.code == "bad_parameter" and "box" in outside.value.message
+    assert stale.value.code == "not_found" and "nosuchresult" in stale.value.message
+    assert small_mask.value.code in ("bad_message", "bad_parameter") and "mask" in small_mask.value.message
+    assert both.value.code in ("bad_message", "bad_parameter") and "both" in both.value.message
+    assert kept.fields["prepared"] is False, "refusals lose nothing the engine prepared"
