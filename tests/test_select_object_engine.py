@@ -5,6 +5,8 @@ requests are refused by name without losing the prepared image."""
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 from PIL import Image
@@ -15,6 +17,7 @@ from test_server import module_engine
 from core.imageio import float_to_uint8, save_png
 from core.objects import ObjectOptions, ObjectSelector
 from wire.client import EngineError, raw_image
+from wire.editor import MatteOptions, ObjectPrompts, Refused, select_object
 from wire.protocol import messages
 
 BOX = (148, 48, 213, 113)  # around the right disc
@@ -116,3 +119,32 @@ def test_bad_requests_are_refused_by_name_and_the_image_stays_prepared(engine, s
     assert small_mask.value.code in ("bad_message", "bad_parameter") and "mask" in small_mask.value.message
     assert both.value.code in ("bad_message", "bad_parameter") and "both" in both.value.message
     assert kept.fields["prepared"] is False, "refusals lose nothing the engine prepared"
+
+
+def test_the_editor_flow_sends_pixels_only_when_the_engine_lacks_them(engine, scene):  # noqa: F811
+    image, parts = scene
+    rgba = np.concatenate([image, np.full((H, W, 1), 255, np.uint8)], axis=2).tobytes()
+    source = SimpleNamespace(width=W, height=H, rgba=rgba)
+    options = MatteOptions(output="selection", quality="fast")
+    sent: list = []
+    with engine.client() as client:
+
+        def ask(message):
+            sent.append((message.fields.get("image") is not None, [spec.name for spec in message.specs]))
+            return client.request(message)
+
+        first = select_object(ask, source, ObjectPrompts(points=((*LEFT, True),)), options)
+        assert sent == [(True, []), (False, ["image"])], "the key, then the pixels the engine asked for"
+        sent.clear()
+        added = select_object(ask, source, ObjectPrompts(box=BOX), options, mode="add",
+                              previous=first.fields["result"])
+        assert sent == [(True, [])], "the image prepared, the previous result held: prompts only"
+        sent.clear()
+        left = float_to_uint8(parts["left"]).tobytes()
+        again = select_object(ask, source, ObjectPrompts(box=BOX), options, mode="add", previous="r-gone",
+                              previous_coverage=lambda: left)
+        assert sent == [(True, []), (True, ["previous"])], "a result the engine let go of goes as pixels"
+        with pytest.raises(Refused):
+            select_object(ask, source, ObjectPrompts(rough=bytes(W * H)), options, mode="add")
+    both = np.maximum(parts["left"], parts["right"])
+    assert _iou(_alpha(added), both) > 0.9 and _iou(_alpha(again), both) > 0.9

@@ -31,7 +31,7 @@ from typing import Any
 # under a name of their own.
 from ..protocol import messages
 from ..protocol.messages import Buffer
-from .errors import EngineError
+from . import objects
 from .results import Result
 from .session import Progress, Session
 
@@ -117,15 +117,10 @@ class SoftcutClient(Session):
         and sent only when the engine does not hold it prepared (``fields["prepared"]`` says whether it
         prepared it now). ``fields["result"]`` is the next call's ``previous`` and ``adjust_edges``' result.
         """
-        options = dict(points=points, box=box, mask=mask, mode=mode, previous=previous, refine=refine,
-                       outputs=outputs, format=format, edges=edges, decontaminate=decontaminate, model=model)
-        try:
-            return self.request(messages.select_object(messages.buffer_key(image), **options), progress=progress,
-                                timeout=timeout)
-        except EngineError as error:
-            if error.code != "not_found" or not error.message.startswith("image "):
-                raise
-        return self.request(messages.select_object(image, **options), progress=progress, timeout=timeout)
+        return objects.select_object(lambda message: self.request(message, progress=progress, timeout=timeout),
+                                     image, points=points, box=box, mask=mask, mode=mode, previous=previous,
+                                     refine=refine, outputs=outputs, format=format, edges=edges,
+                                     decontaminate=decontaminate, model=model)
 
     def adjust_edges(self, result_id: str, *, edges: Mapping[str, float] | None = None,
                      decontaminate: float | None = None, outputs: Sequence[str] | None = None,

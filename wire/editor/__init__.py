@@ -6,8 +6,8 @@ soft segment layers (:mod:`.layers`), the clean plate (:mod:`.plate`), phone ans
 Layer rule: the standard library and the rest of :mod:`wire` only.
 """
 
-from .flows import (OUTPUTS, MatteOptions, active_edges, adjust_edges, check_guide, outputs_for,  # noqa: F401
-                    refine_selection, requested_model, select_subject, soft_segments)
+from .flows import (OUTPUTS, MatteOptions, ObjectPrompts, active_edges, adjust_edges, check_guide,  # noqa: F401
+                    outputs_for, refine_selection, requested_model, select_object, select_subject, soft_segments)
 from .layers import SEGMENT_GROUP, SEGMENT_LAYER, checked_count, segment_layers, split_rgba, stored_count  # noqa: F401
 from .phone import Deliveries, PhoneAnswers, snapshot_size  # noqa: F401
 from .plate import PLATE, plate_file, plate_pixels  # noqa: F401

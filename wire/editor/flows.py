@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..client import Result, raw_image
+from ..client import Result, objects, raw_image
 from ..client.models import ModelChoice, pick
 from ..protocol import messages
 from ..protocol.messages import Buffer, Message
@@ -86,6 +86,38 @@ def refine_selection(ask: Ask, source: Any, coverage: bytes, options: MatteOptio
         result = ask(messages.adjust_edges(result.result_id, edges=edges, decontaminate=options.decontaminate,
                                            outputs=outputs))
     return result
+
+
+@dataclass(frozen=True)
+class ObjectPrompts:
+    """What the user gave Object Selection: ``box`` (x0, y0, x1, y1: a rectangular selection's bounds),
+    ``points`` ((x, y, positive) clicks: path anchors, canvas clicks, colour samplers), ``rough`` (grey8
+    coverage over the source: a selection drawn with the editor's tools), all in image pixels."""
+
+    box: tuple[float, float, float, float] | None = None
+    points: tuple[tuple[float, float, bool], ...] = ()
+    rough: bytes | None = None
+
+
+def select_object(ask: Ask, source: Any, prompts: ObjectPrompts, options: MatteOptions, *, mode: str = "new",
+                  previous: str | None = None, previous_coverage: Callable[[], bytes] | None = None) -> Result:
+    """Object Selection, or with ``mode`` add/subtract/intersect a correction of ``previous`` (the last
+    Softcut result's id for this image; ``previous_coverage``: that matte as grey8 over the source, read
+    when the engine no longer holds the id): one ``select_object``, the image's pixels sent only when the
+    engine does not hold it prepared (:func:`wire.client.objects.select_object`)."""
+    if prompts.rough is not None:
+        check_guide(prompts.rough)
+    width, height = source.width, source.height
+    mask = None if prompts.rough is None else raw_image(width, height, "grey8", prompts.rough, name="mask")
+
+    def previous_pixels() -> Buffer:
+        return raw_image(width, height, "grey8", previous_coverage(), name="previous")
+
+    return objects.select_object(
+        ask, _image(source), points=prompts.points, box=prompts.box, mask=mask, mode=mode, previous=previous,
+        previous_pixels=previous_pixels if previous_coverage is not None else None, refine=options.quality,
+        outputs=outputs_for(options.output), edges=active_edges(options.edges),
+        decontaminate=options.decontaminate, model=options.model)
 
 
 def adjust_edges(ask: Ask, result_id: str, output: str, edges: Mapping[str, float] | None) -> Result:
