@@ -34,27 +34,10 @@ class MaskSession:
     """
 
     def __init__(self, spec: ModelSpec, path: Path, choice: DeviceChoice, *, threads: int = 0) -> None:
-        import onnxruntime
-
-        options = onnxruntime.SessionOptions()
-        options.intra_op_num_threads = threads
-        options.log_severity_level = 3
-        options.enable_cpu_mem_arena = False  # same speed, ~40% lower peak memory on the CPU
-        try:
-            self._session = onnxruntime.InferenceSession(str(path), options, providers=list(choice.providers))
-        except Exception as exc:  # onnxruntime raises its own untyped errors
-            raise ModelError(f"{path}: onnxruntime cannot load this model ({exc})") from exc
+        self._session = load_onnx(path, choice, threads=threads)
         self.spec = spec
         self.path = path
-        self.device = active_device(self._session.get_providers())
-        self.warning = choice.warning
-        if choice.device != "cpu" and self.device == "cpu":
-            self.warning = (
-                f"{choice.providers[0]} was requested but onnxruntime fell back to the CPU "
-                "(GPU libraries missing or incompatible)"
-            )
-        if self.warning:
-            log.warning("%s", self.warning)
+        self.device, self.warning = device_and_warning(self._session, choice)
         inputs = self._session.get_inputs()
         if len(inputs) != 1 or len(inputs[0].shape) != 4:
             raise ModelError(f"{path}: expected one NCHW image input, found {[i.shape for i in inputs]}")
@@ -138,6 +121,37 @@ class MaskSession:
         raise ModelError(
             f"{self.path}: model {self.name!r} has no {size}×{size} feature-map output (feature maps offered: "
             f"{offered}); semantic features need a model that exposes its decoder maps, such as the default 'isnet'")
+
+
+def load_onnx(path: Path, choice: DeviceChoice, *, threads: int = 0):
+    """An onnxruntime ``InferenceSession`` for ``path`` on ``choice``'s providers, with the options
+    every Softcut model runs with (``threads``: CPU threads, 0 = onnxruntime's default, all cores).
+    Raises :class:`ModelError` when onnxruntime cannot load the file."""
+    import onnxruntime
+
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.log_severity_level = 3
+    options.enable_cpu_mem_arena = False  # same speed, ~40% lower peak memory on the CPU
+    try:
+        return onnxruntime.InferenceSession(str(path), options, providers=list(choice.providers))
+    except Exception as exc:  # onnxruntime raises its own untyped errors
+        raise ModelError(f"{path}: onnxruntime cannot load this model ({exc})") from exc
+
+
+def device_and_warning(session, choice: DeviceChoice) -> tuple[str, str]:
+    """(our name of the device ``session`` runs on, what to tell the user or ""): ``choice``'s
+    warning, or that onnxruntime fell back to the CPU from the GPU asked for (logged too)."""
+    device = active_device(session.get_providers())
+    warning = choice.warning
+    if choice.device != "cpu" and device == "cpu":
+        warning = (
+            f"{choice.providers[0]} was requested but onnxruntime fell back to the CPU "
+            "(GPU libraries missing or incompatible)"
+        )
+    if warning:
+        log.warning("%s", warning)
+    return device, warning
 
 
 def _feature_map(raw: np.ndarray) -> np.ndarray:

@@ -20,6 +20,14 @@ How a prediction is made, at the working size:
    change it only near the clicks.
 
 Crops the model has seen are kept, so only the first prompt in a new place runs the model.
+
+**With SAM** (``backend="sam"``: rembg's Segment Anything files, :mod:`.sam`), the encoder runs
+once on the whole image at preparation, and each prediction is one decoder run at full size in
+place of steps 1–3: the clicks and the box go to SAM as they are; a lasso goes as its bounding
+box (with any clicks), and SAM's mask is then cut to the lasso; a correction (clicks with a
+``previous`` matte in mode "new") asks SAM about the clicks and the box around the matte and
+the positive clicks, and takes SAM's answer only near the clicks and over the part a positive
+click adds. Steps 4 and 5 are the same.
 """
 
 from __future__ import annotations
@@ -36,6 +44,7 @@ from core.models.registry import DEFAULT_MODEL
 from core.objects.combine import MODES, combine
 from core.objects.graphcut import components_touching, graph_cut, largest_component, seed_labels
 from core.objects.prompts import Prompts, check_prompts, disks, scaled
+from core.objects.sam import DEFAULT_SAM, SamImage, SamModel, check_sam_name, open_sam
 from core.subject.selection import refine_mask
 from core.subject.working import resize_image, working_size
 
@@ -43,6 +52,8 @@ Predict = Callable[[np.ndarray], np.ndarray]
 """One model run: (h, w, 3) float32 in [0, 1] RGB → (h, w) float32 in [0, 1], probable subject."""
 
 Rect = tuple[int, int, int, int]
+
+BACKENDS = ("model", "sam")
 
 
 @dataclass(frozen=True)
@@ -58,6 +69,10 @@ class ObjectOptions:
     fraction of sqrt(h·w); a correction changes the matte only there.
     iterations: GrabCut's rounds.
     box_margin: the crop around a box or a lasso that the model sees, as a fraction of its size.
+    backend: "model" (the mask model and the graph cut, above) or "sam" (rembg's Segment Anything
+    files, which must be on this machine: :func:`core.objects.sam.installed_sam`).
+    sam: which SAM, with ``backend="sam"``: a name in rembg's folder (``NAME.encoder.onnx`` and
+    ``NAME.decoder.onnx``; ``NAME.quant`` for the ``.quant`` pair).
     """
 
     model: str = DEFAULT_MODEL
@@ -68,8 +83,13 @@ class ObjectOptions:
     reach: float = 0.15
     iterations: int = 3
     box_margin: float = 0.1
+    backend: str = "model"
+    sam: str = DEFAULT_SAM
 
     def __post_init__(self) -> None:
+        if self.backend not in BACKENDS:
+            raise ParameterError(f"backend: expected one of {', '.join(BACKENDS)}; got {self.backend!r}")
+        check_sam_name(self.sam)
         if self.refine not in ("none", "fast", "best"):
             raise ParameterError(f"refine: expected none, fast or best; got {self.refine!r}")
         if not 10_000 <= self.working_pixels <= 4_000_000:
@@ -83,16 +103,25 @@ class ObjectSelector:
     """An image prepared for Object Selection.
 
     image: (H, W, 3) uint8 RGB. options: :class:`ObjectOptions`. predict: the model (see
-    :data:`Predict`); None opens ``options.model`` on ``options.device``.
+    :data:`Predict`); None opens ``options.model`` on ``options.device``. sam: with
+    ``options.backend == "sam"``, a loaded :class:`~core.objects.sam.SamModel`; None opens
+    ``options.sam`` on ``options.device``. The SAM backend's encoder runs here, once.
     """
 
     def __init__(self, image: np.ndarray, options: ObjectOptions | None = None, *,
-                 predict: Predict | None = None) -> None:
+                 predict: Predict | None = None, sam: SamModel | None = None) -> None:
         image = np.asarray(image)
         if image.dtype != np.uint8 or image.ndim != 3 or image.shape[2] != 3 or min(image.shape[:2]) < 2:
             raise ParameterError(f"image: expected (H, W, 3) uint8 RGB; got {image.dtype} {image.shape}")
         self.options = options or ObjectOptions()
-        if predict is None:
+        if self.options.backend == "sam":
+            if predict is not None:
+                raise ParameterError('predict: a mask model is used only with backend "model"')
+            if sam is None:
+                sam = open_sam(self.options.sam, device=self.options.device)
+        elif sam is not None:
+            raise ParameterError('sam: a SAM model is used only with backend "sam"')
+        elif predict is None:
             from core.models.session import open_session
 
             predict = open_session(self.options.model, device=self.options.device).predict
@@ -100,28 +129,39 @@ class ObjectSelector:
         self.image = image
         self.shape = image.shape[:2]
         self.image_float = uint8_to_float(image)
+        self._crops: dict[Rect, np.ndarray] = {}
+        self._sam: SamImage | None = None
+        if sam is not None:  # SAM's preparation: its encoder on the whole image, once
+            self._sam = sam.prepare(image)
+            return
         self.size = working_size(image.shape, self.options.working_pixels)
         self.small = resize_image(self.image_float, self.size)
         self.small_u8 = float_to_uint8(self.small)
-        self._crops: dict[Rect, np.ndarray] = {}
         height, width = self.size
         self.whole = self._model_on((0, 0, width, height))
         """(h, w) float32 in [0, 1]: the model on the whole frame at the working size."""
 
     @property
     def model_runs(self) -> int:
-        """How many times the model has run on this image (the whole frame and each crop)."""
+        """How many times the model has run on this image (the whole frame and each crop; with SAM,
+        its encoder, once at preparation: predictions run only the decoder)."""
+        if self._sam is not None:
+            return 1
         return len(self._crops)
 
     @property
     def nbytes(self) -> int:
-        """Bytes this prepared image holds (its images and the model's views), for a byte-bounded cache."""
+        """Bytes this prepared image holds (its images and the model's views, or SAM's embedding),
+        for a byte-bounded cache."""
+        if self._sam is not None:
+            return self.image.nbytes + self.image_float.nbytes + self._sam.nbytes
         return (self.image.nbytes + self.image_float.nbytes + self.small.nbytes + self.small_u8.nbytes
                 + sum(crop.nbytes for crop in self._crops.values()))
 
     def use_model(self, predict: Predict) -> None:
         """Run the model through ``predict`` from now on (the same model, called another way: an
-        engine binds each request's job to it, so a new crop waits its turn and can be cancelled)."""
+        engine binds each request's job to it, so a new crop waits its turn and can be cancelled).
+        The SAM backend runs no mask model, so this changes nothing there."""
         self._predict = predict
 
     # ------------------------------------------------------------ the model
@@ -194,17 +234,56 @@ class ObjectSelector:
                 raise ParameterError(f"previous: expected shape {self.shape}; got {previous.shape}")
             if not np.isfinite(previous).all() or previous.min() < 0 or previous.max() > 1:
                 raise ParameterError("previous: expected values in [0, 1]")
-        small = scaled(prompts, self.shape, self.size)
-        correcting = mode == "new" and previous is not None and small.mask is None and small.box is None
-        base = None
-        if correcting:
-            base = cv2.resize(previous, (self.size[1], self.size[0]), interpolation=cv2.INTER_AREA)
-        found, where = self._cut(small, base)
+        correcting = mode == "new" and previous is not None and prompts.mask is None and prompts.box is None
+        cut = self._sam_cut if self._sam is not None else self._model_cut
+        found, near = cut(prompts, previous if correcting else None)
         alpha = self._soft(found)
         if correcting:
-            near = cv2.resize(where.astype(np.uint8), (self.shape[1], self.shape[0]), interpolation=cv2.INTER_NEAREST)
-            return np.where(near > 0, alpha, previous).astype(np.float32)
+            return np.where(near, alpha, previous).astype(np.float32)
         return combine(previous, alpha, mode).astype(np.float32)
+
+    def _model_cut(self, prompts: Prompts, previous: np.ndarray | None) -> tuple[np.ndarray, np.ndarray | None]:
+        """The model backend: (the object, (h, w) bool at the working size; with a ``previous``
+        matte to correct ((H, W) float32 in [0, 1]) the region it may change, (H, W) bool, else None)."""
+        base = None
+        if previous is not None:
+            base = cv2.resize(previous, (self.size[1], self.size[0]), interpolation=cv2.INTER_AREA)
+        found, where = self._cut(scaled(prompts, self.shape, self.size), base)
+        if previous is None:
+            return found, None
+        near = cv2.resize(where.astype(np.uint8), (self.shape[1], self.shape[0]), interpolation=cv2.INTER_NEAREST)
+        return found, near > 0
+
+    def _sam_cut(self, prompts: Prompts, previous: np.ndarray | None) -> tuple[np.ndarray, np.ndarray | None]:
+        """The SAM backend: (the object, (H, W) bool; with a ``previous`` matte to correct ((H, W)
+        float32 in [0, 1]) the region it may change, (H, W) bool, else None).
+
+        SAM is asked about the clicks and the box; a lasso without a box gives its bounding box,
+        and the object is cut to the lasso; a correction gives the box around the matte and the
+        positive clicks, and may change the matte near the clicks (``reach``) and over the part
+        SAM adds at a positive click the matte missed."""
+        labels = np.r_[np.ones(len(prompts.positive)), np.zeros(len(prompts.negative))]
+        box = prompts.box
+        if box is None and prompts.mask is not None:
+            box = _bounds(prompts.mask)
+        if previous is not None and (previous >= 0.5).any():
+            held = previous >= 0.5
+            for x, y in prompts.positive:
+                held[int(y), int(x)] = True
+            box = _bounds(held)
+        found = self._sam.decode(prompts.clicks, labels, box) > 0
+        if prompts.mask is not None:
+            found &= prompts.mask
+        if previous is None:
+            return found, None
+        near = disks(prompts.clicks, self.shape, self.options.reach * float(np.sqrt(self.shape[0] * self.shape[1])))
+        for x, y in prompts.positive:
+            if previous[int(y), int(x)] < 0.5:
+                seed = np.zeros(self.shape, bool)
+                seed[int(y), int(x)] = True
+                added = components_touching(found & (previous < 0.5), seed)
+                near |= cv2.dilate(added.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
+        return found, near
 
     def _cut(self, prompts: Prompts, base: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
         """(object, changed region), both (h, w) bool at the working size."""
@@ -262,6 +341,12 @@ class ObjectSelector:
             return np.clip(rough, 0.0, 1.0)
         alpha, _ = refine_mask(self.image_float, rough, mode=self.options.refine)
         return alpha.astype(np.float32)
+
+
+def _bounds(region: np.ndarray) -> tuple[float, float, float, float]:
+    """The box (x0, y0, x1, y1) around ``region`` ((h, w) bool, not empty), pixel corners."""
+    ys, xs = np.nonzero(region)
+    return float(xs.min()), float(ys.min()), float(xs.max() + 1), float(ys.max() + 1)
 
 
 def _fills(seen: np.ndarray, region: np.ndarray, *, span: float = 0.6) -> bool:
