@@ -56,3 +56,24 @@ def test_bad_prompts_are_refused_by_name(tmp_path, tiny_model):
     assert done.returncode == 1 and "--mask" in done.stderr and "10×10" in done.stderr
     done = softcut("object", path, "-o", tmp_path / "o.png", *common)
     assert done.returncode == 1 and "no prompt" in done.stderr
+
+
+def test_the_sam_backend_uses_rembgs_files_and_says_where_it_looked(tmp_path, monkeypatch):
+    from testing.sam_standin import build_sam_standin
+
+    path, _, _ = _two_discs(tmp_path)
+    home = tmp_path / "u2net"
+    monkeypatch.setenv("U2NET_HOME", str(home))  # the child inherits it
+    common = ("--backend", "sam", "--device", "cpu", "--refine", "none")
+    done = softcut("object", path, "-o", tmp_path / "o.png", "--box", "148,48,213,113", *common)
+    assert done.returncode == 1 and str(home) in done.stderr and "sam_vit_b_01ec64.encoder.onnx" in done.stderr
+    build_sam_standin(home)  # a box comes back as the box: the stand-in's answer
+    out, alpha_out = tmp_path / "object.png", tmp_path / "object.alpha.png"
+    done = softcut("object", path, "-o", out, "--alpha-out", alpha_out, "--box", "148,48,213,113", *common, "--json",
+                   check=True)
+    result = json.loads(done.stdout)
+    assert (result["backend"], result["model"], result["model_runs"]) == ("sam", "sam_vit_b_01ec64", 1)
+    ys, xs = np.nonzero(load_grey(alpha_out) >= 128)
+    assert abs(xs.min() - 148) <= 1 and abs(xs.max() + 1 - 213) <= 1 and abs(ys.min() - 48) <= 1
+    assert abs(ys.max() + 1 - 113) <= 1
+    assert "--backend {model,sam}" in softcut("object", "--help").stdout

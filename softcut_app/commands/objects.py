@@ -1,5 +1,6 @@
 """``softcut object``: Object Selection on a still image: a box, clicks or a rough mask pick an
-object, or correct an earlier alpha (``--previous``)."""
+object, or correct an earlier alpha (``--previous``); with ``--backend sam``, through rembg's
+Segment Anything files."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import numpy as np
 from core import composite
 from core.errors import ParameterError, SoftcutError
 from core.imageio import float_to_uint8, load_grey, load_image, save_png
+from core.objects.sam import DEFAULT_SAM
 from softcut_app.commands.common import add_common, open_session
 from softcut_app.console import Console
 
@@ -47,14 +49,23 @@ def _grey(path: str, image: np.ndarray, what: str, max_pixels: int) -> np.ndarra
 def cmd_object(args: argparse.Namespace, console: Console) -> int:
     from core.foreground.blur_fusion import decontaminate
     from core.objects import ObjectOptions, ObjectSelector
+    from core.objects.sam import open_sam
 
     try:
         image = load_image(args.image, max_pixels=args.max_pixels)
         mask = _grey(args.mask, image, "--mask", args.max_pixels) if args.mask else None
         previous = _grey(args.previous, image, "--previous", args.max_pixels) if args.previous else None
-        session = open_session(args, console)
+        options = ObjectOptions(refine=args.refine, backend=args.backend, sam=args.sam)
+        sam = predict = None
+        if args.backend == "sam":
+            session = sam = open_sam(args.sam, device=args.device)
+            if sam.warning:
+                console.warn(sam.warning)
+        else:
+            session = open_session(args, console)
+            predict = session.predict
         start = time.perf_counter()
-        selector = ObjectSelector(float_to_uint8(image), ObjectOptions(refine=args.refine), predict=session.predict)
+        selector = ObjectSelector(float_to_uint8(image), options, predict=predict, sam=sam)
         prepared = time.perf_counter()
         alpha = selector.predict(points=args.point or (), box=args.box, mask=mask, mode=args.mode, previous=previous)
         predicted = time.perf_counter()
@@ -70,7 +81,7 @@ def cmd_object(args: argparse.Namespace, console: Console) -> int:
     console.result(
         {"input": str(args.image), "output": str(output), **({"alpha": args.alpha_out} if args.alpha_out else {}),
          "width": image.shape[1], "height": image.shape[0], "device": session.device,
-         "model_runs": selector.model_runs,
+         "backend": args.backend, "model": session.name, "model_runs": selector.model_runs,
          "timings": {"prepare": round(prepared - start, 4), "predict": round(predicted - prepared, 4)}},
         f"{args.image} -> {output}",
     )
@@ -93,5 +104,11 @@ def add_object(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--previous", metavar="ALPHA.png", help="the alpha to correct (grey PNG)")
     p.add_argument("--alpha-out", metavar="A.png", help="also write the alpha as 8-bit grey PNG")
     p.add_argument("--refine", default="fast", choices=("none", "fast", "best"), help="the soft edge (default fast)")
+    p.add_argument("--backend", default="model", choices=("model", "sam"),
+                   help="model: the mask model (--model) and a colour graph cut; sam: Segment Anything from rembg's "
+                        "folder ($U2NET_HOME, else ~/.u2net), where rembg put it (default model)")
+    p.add_argument("--sam", default=DEFAULT_SAM, metavar="NAME",
+                   help="with --backend sam: NAME.encoder.onnx and NAME.decoder.onnx in rembg's folder; NAME.quant for "
+                        "the .quant pair (default %(default)s)")
     add_common(p)
     p.set_defaults(func=cmd_object)
