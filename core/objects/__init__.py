@@ -7,6 +7,7 @@ into a soft alpha at full size, running the model again only on crops it has not
 - :mod:`.prompts`: checks the prompts and maps them to the working size;
 - :mod:`.graphcut`: the colour graph cut (OpenCV's GrabCut) seeded by the model and the prompts;
 - :mod:`.combine`: how a prediction meets the matte it corrects (new, add, subtract, intersect);
+- :mod:`.sam`: rembg's Segment Anything files, an optional backend (``ObjectOptions(backend="sam")``);
 - :mod:`.selector`: :class:`ObjectSelector`, :class:`ObjectOptions`.
 """
 
