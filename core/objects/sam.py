@@ -217,8 +217,10 @@ class SamImage:
         masks = self.model._masks(self.decoder_inputs(points, labels, box))
         inverse = np.linalg.inv(_matrix(self.scale))[:2]
         height, width = self.shape
-        back = [cv2.warpAffine(m, inverse, (width, height), flags=cv2.INTER_LINEAR) for m in masks]
-        return np.max(back, axis=0).astype(np.float32)
+        out = cv2.warpAffine(masks[0], inverse, (width, height), flags=cv2.INTER_LINEAR)
+        for mask in masks[1:]:  # one full-size mask at a time: SAM may give four
+            np.maximum(out, cv2.warpAffine(mask, inverse, (width, height), flags=cv2.INTER_LINEAR), out=out)
+        return out
 
 
 def open_sam(name: str = DEFAULT_SAM, *, device: str = "auto", threads: int = 0) -> SamModel:

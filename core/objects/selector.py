@@ -334,7 +334,8 @@ class ObjectSelector:
         return components_touching(found, positive | kept) | (found & kept), near
 
     def _soft(self, found: np.ndarray) -> np.ndarray:
-        """(H, W) float32 in [0, 1]: the working-size object ``found`` as a soft matte at full size."""
+        """(H, W) float32 in [0, 1]: the object ``found`` ((h, w) bool at the working size, or (H, W) from
+        SAM) as a soft matte at full size."""
         height, width = self.shape
         rough = cv2.resize(found.astype(np.float32), (width, height), interpolation=cv2.INTER_LINEAR)
         if self.options.refine == "none" or not found.any() or found.all():
