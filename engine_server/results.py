@@ -22,26 +22,43 @@ def content_key(*parts: bytes | str | int | float) -> str:
     return digest.hexdigest()
 
 
-def nbytes(value: Any) -> int:
-    """Bytes held by the numpy arrays in a value (dataclass fields, tuples, dicts; an object that says
-    its own ``nbytes``), roughly."""
-    if isinstance(value, np.ndarray) or isinstance(getattr(type(value), "nbytes", None), property):
-        return int(value.nbytes)
+def arrays(value: Any) -> list[np.ndarray]:
+    """The numpy arrays a value holds (itself, dataclass fields, tuples, lists, dicts; an object that
+    lists its own through ``arrays()``)."""
+    if isinstance(value, np.ndarray):
+        return [value]
+    if callable(getattr(value, "arrays", None)):
+        return list(value.arrays())
     if isinstance(value, dict):
-        return sum(nbytes(v) for v in value.values())
+        return [a for v in value.values() for a in arrays(v)]
     if isinstance(value, (tuple, list)):
-        return sum(nbytes(v) for v in value)
+        return [a for v in value for a in arrays(v)]
     if hasattr(value, "__dataclass_fields__"):
-        return sum(nbytes(getattr(value, name)) for name in value.__dataclass_fields__)
-    return 0
+        return [a for name in value.__dataclass_fields__ for a in arrays(getattr(value, name))]
+    return []
+
+
+def _memory_of(array: np.ndarray) -> np.ndarray:
+    """The array that owns ``array``'s memory (a view's base), so views and shared arrays count once."""
+    while isinstance(array.base, np.ndarray):
+        array = array.base
+    return array
+
+
+def nbytes(value: Any) -> int:
+    """Bytes held by the numpy arrays in a value (see :func:`arrays`), each block of memory once."""
+    owners = {id(owner): owner for owner in map(_memory_of, arrays(value))}
+    return sum(owner.nbytes for owner in owners.values())
 
 
 class LruCache:
-    """A least-recently-used mapping bounded by :func:`nbytes` of its values."""
+    """A least-recently-used mapping bounded by the bytes of the arrays its values hold, each block of
+    memory counted once however many values share it (a result keeps its prepared image's pixels)."""
 
     def __init__(self, max_bytes: int) -> None:
         self.max_bytes = max_bytes
-        self._items: OrderedDict[str, tuple[Any, int]] = OrderedDict()
+        self._items: OrderedDict[str, tuple[Any, list[int]]] = OrderedDict()
+        self._held: dict[int, tuple[np.ndarray, int]] = {}  # id → (the memory's owner, how many values hold it)
         self.bytes = 0
 
     def get(self, key: str) -> Any | None:
@@ -52,16 +69,30 @@ class LruCache:
         return item[0]
 
     def put(self, key: str, value: Any) -> None:
-        size = nbytes(value)
         if key in self._items:
-            self.bytes -= self._items.pop(key)[1]
-        if size > self.max_bytes:
+            self._release(self._items.pop(key)[1])
+        owners = {id(owner): owner for owner in map(_memory_of, arrays(value))}
+        if sum(owner.nbytes for owner in owners.values()) > self.max_bytes:
             return
-        self._items[key] = (value, size)
-        self.bytes += size
+        for ident, owner in owners.items():
+            held, count = self._held.get(ident, (owner, 0))
+            if not count:
+                self.bytes += owner.nbytes
+            self._held[ident] = (held, count + 1)
+        self._items[key] = (value, list(owners))
         while self.bytes > self.max_bytes:
             _, (_, dropped) = self._items.popitem(last=False)
-            self.bytes -= dropped
+            self._release(dropped)
+
+    def _release(self, idents: list[int]) -> None:
+        """One value fewer holds each of these blocks; a block no value holds stops counting."""
+        for ident in idents:
+            owner, count = self._held[ident]
+            if count == 1:
+                del self._held[ident]
+                self.bytes -= owner.nbytes
+            else:
+                self._held[ident] = (owner, count - 1)
 
     def __len__(self) -> int:
         return len(self._items)

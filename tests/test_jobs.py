@@ -65,6 +65,22 @@ def test_lru_cache_is_bounded_by_array_bytes():
     assert content_key(b"abc", 1, "m") != content_key(b"abd", 1, "m")
 
 
+def test_lru_cache_counts_memory_that_values_share_once():
+    image = np.zeros(1000, np.uint8)
+    cache = LruCache(max_bytes=2500)
+    cache.put("prepared", {"image": image, "view": image[:500]})  # a view of the same memory
+    assert cache.bytes == 1000
+    for i in range(3):  # results that keep the prepared image's pixels beside their own alpha
+        cache.put(f"r{i}", (image, np.zeros(100, np.uint8)))
+    assert len(cache) == 4 and cache.bytes == 1300
+    cache.put("prepared", {"image": image})  # put again (grown or not): counted once still
+    assert cache.bytes == 1300
+    cache.put("other", np.zeros(1500, np.uint8))  # evicts the oldest until it fits
+    assert cache.bytes <= 2500 and cache.get("other") is not None
+    held = [key for key in ("prepared", "r0", "r1", "r2") if cache.get(key) is not None]
+    assert cache.bytes == 1500 + (1000 if held else 0) + 100 * sum(key.startswith("r") for key in held)
+
+
 def test_a_failed_job_answers_the_nearest_protocol_code_of_its_exception():
     from core.errors import (AlignmentError, ImageDecodeError, ImageTooLargeError, ModelNotFoundError, ParameterError,
                              SolverError, StorageError)

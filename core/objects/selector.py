@@ -149,14 +149,18 @@ class ObjectSelector:
             return 1
         return len(self._crops)
 
+    def arrays(self) -> list[np.ndarray]:
+        """The arrays this prepared image holds (its images and the model's views, or SAM's embedding),
+        for a byte-bounded cache that counts memory shared with other values once."""
+        held = [self.image, self.image_float]
+        if self._sam is not None:
+            return [*held, self._sam.embedding]
+        return [*held, self.small, self.small_u8, *self._crops.values()]
+
     @property
     def nbytes(self) -> int:
-        """Bytes this prepared image holds (its images and the model's views, or SAM's embedding),
-        for a byte-bounded cache."""
-        if self._sam is not None:
-            return self.image.nbytes + self.image_float.nbytes + self._sam.nbytes
-        return (self.image.nbytes + self.image_float.nbytes + self.small.nbytes + self.small_u8.nbytes
-                + sum(crop.nbytes for crop in self._crops.values()))
+        """Bytes of :meth:`arrays`."""
+        return sum(array.nbytes for array in self.arrays())
 
     def use_model(self, predict: Predict) -> None:
         """Run the model through ``predict`` from now on (the same model, called another way: an

@@ -128,6 +128,7 @@ async def _run(engine, job, request, session, selector: ObjectSelector | None) -
     predicted = time.perf_counter()
     alpha = await engine.on_cpu(partial(mine.predict, points, box, mask, fields["mode"], previous))
     timings["predict"] = time.perf_counter() - predicted
+    engine.results.put(prepared_key(_image_key(request), session.name), selector)  # counted with its new crops
     job.report(0.85, "selected")
     result_id = uuid.uuid4().hex
     engine.results.put(result_id, StoredResult(selector.image_float, alpha))
