@@ -10,7 +10,7 @@
   else (root.softcutPhoneScripts = root.softcutPhoneScripts || {}).modules = factory();
 })(globalThis, function modules() {
   /** The wire/js modules the page loads, each after the ones it requires. */
-  const SHARED_MODULES = Object.freeze(["constants", "image_size", "buffers", "codec", "requests", "protocol", "hmac", "client"]);
+  const SHARED_MODULES = Object.freeze(["constants", "image_size", "hmac", "buffers", "codec", "requests", "protocol", "client", "objects"]);
   /** A require() name a shared module may use for another: ./name or ./name.js */
   const SIBLING = /^\.\/([a-z_]+?)(?:\.js)?$/;
 

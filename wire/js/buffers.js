@@ -1,12 +1,14 @@
 "use strict";
 /**
  * A message's buffers (docs/protocol.md): the checks a buffer passes before it is sent (name,
- * format, size against its payload), and the request buffers the panel builds from raw pixels
- * (`rawImage`) or from a PNG or JPEG file (`photoFile`).
+ * format, size against its payload), the request buffers the panel builds from raw pixels
+ * (`rawImage`) or from a PNG or JPEG file (`photoFile`), and a buffer's content key
+ * (`bufferKey`, what select_object names a prepared image by).
  */
 
 const { BUFFER_FORMATS, MAX_NAME_LENGTH, RAW_CHANNELS } = require("./constants");
 const { BadImage, imageInfo } = require("./image_size");
+const { sha256, toHex, utf8 } = require("./hmac");
 
 /**
  * What a value is, for an error message: `null`, its class's name, or its typeof.
@@ -110,4 +112,19 @@ function photoFile(name, bytes) {
   return { name, ...info, data };
 }
 
-module.exports = { describe, asBytes, isPositiveInteger, checkBuffer, rawImage, photoFile };
+/**
+ * A buffer's content key: SHA-256 over "{format}\n{width}\n{height}\n" and its payload, as 64
+ * lowercase hex digits (the engine's `buffer_key`, wire/protocol/envelope.py). select_object
+ * keeps a prepared image under its image buffer's key, so a client that computes it sends the
+ * pixels once.
+ * @param {{name: string, format: string, width: number, height: number, data: ArrayBuffer|ArrayBufferView}} buffer
+ *   any valid buffer, e.g. an `image` of rgba8, rgb8 or grey8 pixels (0–255, row-major, top-down).
+ * @returns {string} 64 lowercase hex digits
+ * @throws {RangeError|TypeError} for a buffer `checkBuffer` refuses
+ */
+function bufferKey(buffer) {
+  const data = checkBuffer(buffer, "buffer");
+  return toHex(sha256(utf8(`${buffer.format}\n${buffer.width}\n${buffer.height}\n`), data));
+}
+
+module.exports = { describe, asBytes, isPositiveInteger, checkBuffer, rawImage, photoFile, bufferKey };

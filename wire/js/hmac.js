@@ -66,15 +66,22 @@ function toHex(bytes) {
 }
 
 /**
- * SHA-256 of `data`.
- * @param {Uint8Array} data
+ * SHA-256 of `data`, or of several parts one after the other (hashed as their concatenation,
+ * without making it first: an image key hashes a short header and a whole image buffer).
+ * @param {...Uint8Array} parts
  * @returns {Uint8Array} 32 bytes
  */
-function sha256(data) {
-  const bitLength = data.length * 8;
-  const padded = new Uint8Array(Math.ceil((data.length + 9) / 64) * 64);
-  padded.set(data);
-  padded[data.length] = 0x80;
+function sha256(...parts) {
+  let length = 0;
+  for (const part of parts) length += part.length;
+  const bitLength = length * 8;
+  const padded = new Uint8Array(Math.ceil((length + 9) / 64) * 64);
+  let at = 0;
+  for (const part of parts) {
+    padded.set(part, at);
+    at += part.length;
+  }
+  padded[length] = 0x80;
   const view = new DataView(padded.buffer);
   view.setUint32(padded.length - 8, Math.floor(bitLength / 0x100000000));
   view.setUint32(padded.length - 4, bitLength >>> 0);

@@ -1,13 +1,21 @@
 "use strict";
 /**
  * The requests the panel sends, built as `{type, fields, buffers}` for `EngineClient.send`
- * (docs/protocol.md), with the soft_segments limits the panel's controls show.
+ * (docs/protocol.md), with the soft_segments and select_object limits the panel keeps to.
  */
+
+const { isValidId } = require("./codec");
+const { isHex256 } = require("./hmac");
 
 /** soft_segments' `count`: 2–10 layers, 5 by default (the answer carries one buffer a layer). */
 const SEGMENTS = Object.freeze({ min: 2, max: 10, default: 5 });
 /** soft_segments' `masks`: "stacked" (the layers stack back into the image) or "soft" (each segment's own alpha). */
 const SEGMENT_MASKS = Object.freeze(["stacked", "soft"]);
+
+/** select_object's `mode`: the object alone ("new"), or taken into the `previous` matte. */
+const OBJECT_MODES = Object.freeze(["new", "add", "subtract", "intersect"]);
+/** The most clicks (`points`) one select_object request may carry. */
+const OBJECT_POINTS_MAX = 64;
 
 /**
  * Whether soft_segments can answer `count` layers (an integer from SEGMENTS.min to SEGMENTS.max).
@@ -41,6 +49,51 @@ function withModel(fields, model) {
   return fields;
 }
 
+/**
+ * Throw unless `buffer` is a buffer named `name` (its pixels are checked when it is sent).
+ * @param {*} buffer
+ * @param {string} name
+ * @throws {RangeError}
+ */
+function checkNamed(buffer, name) {
+  if (!buffer || typeof buffer !== "object" || buffer.name !== name) {
+    throw new RangeError(`${name}: expected the buffer named "${name}"; got ${JSON.stringify(buffer && buffer.name)}`);
+  }
+}
+
+/**
+ * select_object's `points`, checked: at most OBJECT_POINTS_MAX clicks {x, y, positive}, x and y ≥ 0 in image pixels.
+ * @param {Array<{x: number, y: number, positive: boolean}>} points
+ * @returns {Array<{x: number, y: number, positive: boolean}>} fresh objects with only those keys
+ * @throws {RangeError}
+ */
+function objectPoints(points) {
+  if (!Array.isArray(points) || points.length > OBJECT_POINTS_MAX) {
+    throw new RangeError(`points: expected an array of at most ${OBJECT_POINTS_MAX} clicks; got ${Array.isArray(points) ? `${points.length} clicks` : typeof points}`);
+  }
+  return points.map((point, i) => {
+    const { x, y, positive } = point || {};
+    if (!(Number.isFinite(x) && x >= 0 && Number.isFinite(y) && y >= 0 && typeof positive === "boolean")) {
+      throw new RangeError(`points[${i}]: expected {x, y, positive}: x, y ≥ 0 in image pixels, positive true or false; got ${JSON.stringify(point)}`);
+    }
+    return { x, y, positive };
+  });
+}
+
+/**
+ * select_object's `box`, checked: [x0, y0, x1, y1] in image pixels (pixel corners), each ≥ 0; null for none.
+ * @param {number[]|null} box
+ * @returns {number[]|null}
+ * @throws {RangeError}
+ */
+function objectBox(box) {
+  if (box === null || box === undefined) return null;
+  if (!Array.isArray(box) || box.length !== 4 || box.some((v) => !Number.isFinite(v) || v < 0)) {
+    throw new RangeError(`box: expected [x0, y0, x1, y1] in image pixels, each ≥ 0; got ${JSON.stringify(box)}`);
+  }
+  return box.slice();
+}
+
 const requests = Object.freeze({
   /**
    * select_subject: the model's matte of `image`, refined, with edge controls.
@@ -67,6 +120,52 @@ const requests = Object.freeze({
     if (!image || image.name !== "image") throw new RangeError(`image: expected the buffer named "image"; got ${JSON.stringify(image && image.name)}`);
     if (!plate || plate.name !== "plate") throw new RangeError(`plate: expected the buffer named "plate"; got ${JSON.stringify(plate && plate.name)}`);
     return { type: "plate_matte", fields: withModel({ outputs, format: "raw", refine, edges, decontaminate }, model), buffers: [image, plate] };
+  },
+
+  /**
+   * select_object: the object that clicks, a box or a rough mask pick, taken with `mode` into
+   * `previous`. The image comes once: its buffer, or the key of an image the engine prepared (an
+   * earlier reply's `image`, or `bufferKey(image)`); `objects.selectObject` does the key first and
+   * the pixels only when the engine asks (docs/protocol.md, Object Selection).
+   * @param {string|{name: "image", format: string, width: number, height: number, data: Uint8Array}} image
+   *   the `image` buffer (rgba8, rgb8, grey8, png or jpeg) or its 64-hex key.
+   * @param {object} [options]
+   * @param {Array<{x: number, y: number, positive: boolean}>} [options.points] clicks in image pixels
+   *   (positive: on the object; not: on what is not), at most OBJECT_POINTS_MAX.
+   * @param {number[]|null} [options.box] [x0, y0, x1, y1] in image pixels: the object is inside it.
+   * @param {object|null} [options.mask] a buffer named `mask`: grey8 of the image's size, 0–255, ≥ 128 inside (a rough region).
+   * @param {string} [options.mode] one of OBJECT_MODES.
+   * @param {string|object|null} [options.previous] the matte to correct: a result id, or a buffer named
+   *   `previous` (grey8 of the image's size, 0–255).
+   * @param {string} [options.refine] the soft edge: "none", "fast" or "best".
+   * @param {string[]} [options.outputs] e.g. ["alpha"], ["alpha", "foreground"].
+   * @param {object} [options.edges] edge controls (absent ones: 0).
+   * @param {number} [options.decontaminate] 0–1, for a foreground.
+   * @param {string|null} [options.model] a present model of the engine's list (null: its default).
+   * @returns {Request} buffers in the order image, mask, previous (those given)
+   * @throws {RangeError} for a malformed image, key, prompt, mode or previous, or no prompt at all
+   */
+  selectObject(image, { points = [], box = null, mask = null, mode = "new", previous = null, refine = "fast",
+    outputs = ["alpha"], edges = {}, decontaminate = 1, model = null } = {}) {
+    const keyed = typeof image === "string";
+    if (keyed && !isHex256(image)) throw new RangeError(`image: expected a buffer named "image" or a key of 64 lowercase hex digits; got ${JSON.stringify(image)}`);
+    if (!keyed) checkNamed(image, "image");
+    if (!OBJECT_MODES.includes(mode)) throw new RangeError(`mode: expected one of ${OBJECT_MODES.join(", ")}; got ${JSON.stringify(mode)}`);
+    const clicks = objectPoints(points);
+    const frame = objectBox(box);
+    if (mask !== null) checkNamed(mask, "mask");
+    const byId = typeof previous === "string";
+    if (byId && !isValidId(previous)) throw new RangeError(`previous: expected a result id; got ${JSON.stringify(previous)}`);
+    if (previous !== null && !byId) checkNamed(previous, "previous");
+    if (!clicks.length && frame === null && mask === null) throw new RangeError("select_object needs a prompt: points, a box or a mask");
+    const fields = keyed ? { image } : {};
+    fields.points = clicks;
+    if (frame !== null) fields.box = frame;
+    fields.mode = mode;
+    if (byId) fields.previous = previous;
+    Object.assign(fields, { refine, outputs, format: "raw", edges, decontaminate });
+    const buffers = [keyed ? null : image, mask, byId ? null : previous].filter((buffer) => buffer !== null);
+    return { type: "select_object", fields: withModel(fields, model), buffers };
   },
 
   /**
@@ -104,4 +203,4 @@ const requests = Object.freeze({
   },
 });
 
-module.exports = { SEGMENTS, SEGMENT_MASKS, isSegmentCount, segmentNames, requests };
+module.exports = { SEGMENTS, SEGMENT_MASKS, OBJECT_MODES, OBJECT_POINTS_MAX, isSegmentCount, segmentNames, requests };

@@ -11,6 +11,7 @@ const { execFileSync } = require("node:child_process");
 const protocol = require("../src/protocol");
 const { Decoder, ProtocolError, encode, idGenerator, isValidId, photoFile, rawImage, requests, segmentNames, SEGMENTS } = protocol;
 const { REPO_ROOT, pythonPath } = require("../testing/engine");
+const { engineVerdicts } = require("../testing/schemas");
 
 const DOCS = path.resolve(__dirname, "..", "..", "..", "docs", "protocol.md");
 
@@ -280,25 +281,6 @@ describe("the examples of docs/protocol.md", () => {
     });
   }
 });
-
-/**
- * The engine's own verdict on client → engine messages (wire.protocol.schemas.check_from_client,
- * the checks `softcut serve` runs on every request): "ok" or "code: message" for each JSON text.
- */
-function engineVerdicts(texts) {
-  const script = [
-    "import json, sys",
-    "from wire.protocol import schemas",
-    "from wire.protocol.errors import ProtocolError",
-    "for line in sys.stdin.read().splitlines():",
-    "    try:",
-    "        schemas.check_from_client(json.loads(line))",
-    "        print('ok')",
-    "    except ProtocolError as exc:",
-    "        print(f'{exc.code}: {exc.message}')",
-  ].join("\n");
-  return execFileSync(pythonPath(), ["-c", script], { cwd: REPO_ROOT, input: texts.join("\n"), encoding: "utf8" }).trim().split("\n");
-}
 
 /** The engine's schema facts the panel mirrors. */
 function engineFacts() {

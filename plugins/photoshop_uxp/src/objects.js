@@ -1,0 +1,1 @@
+../../../wire/js/objects.js
