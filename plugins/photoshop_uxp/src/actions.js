@@ -1,6 +1,8 @@
 /**
  * What a panel button does: read the document, ask the engine, insert the result (a
- * selection, a mask, a layer, or a group of soft segment layers).
+ * selection, a mask, a layer, or a group of soft segment layers). Object Selection (Object, Add
+ * to Subject, Subtract from Subject) takes its prompts from the selection and the document's
+ * marks (`object_prompts.js`) and names the image by its key (`objects.js`).
  *
  * The document is only read until the engine's answer is in; the answer is then written
  * as one history state (see `photoshop_document.js`). A refused document, a missing,
@@ -11,7 +13,9 @@
 
 const document_ = require("./photoshop_document");
 const pixels = require("./pixels");
-const { requests, segmentNames, isSegmentCount, SEGMENTS } = require("./protocol");
+const prompts = require("./object_prompts");
+const objects = require("./objects");
+const { requests, segmentNames, isSegmentCount, SEGMENTS, OBJECT_POINTS_MAX } = require("./protocol");
 const { EngineUnavailable, EngineError, JobCancelled } = require("./client");
 
 const UNCHANGED = "the document was not changed";
@@ -25,6 +29,16 @@ const HISTORY_NAMES = {
 const EDGE_KEYS = ["smooth", "feather", "contrast", "shift_edge"];
 const PLATE_HISTORY_NAME = "Softcut: Select Subject with Clean Plate";
 const NO_PLATE = "choose a clean plate first: a layer of the scene without the subject, or From file…";
+/** Object Selection's actions: the engine's mode and the history state's name. */
+const OBJECT_ACTIONS = Object.freeze({
+  object: { mode: "new", history: "Softcut: Object" },
+  add: { mode: "add", history: "Softcut: Add to Subject" },
+  subtract: { mode: "subtract", history: "Softcut: Subtract from Subject" },
+});
+const NOTHING_MARKED = `nothing is selected over the layer and no colour sampler or "${prompts.POINTS_PATH}" path marks an object on it: draw a rectangle around the object (or put colour samplers on it) first`;
+const SMALL_BOX = "the selection over the layer is smaller than 2 × 2 pixels: draw a rectangle around the object";
+const NOTHING_ROUGH = "nothing is selected over the layer: select roughly the part to add or take away first";
+const FAINT_SELECTION = "the selection is empty: no pixel is selected 50% or more; select roughly the part to add or take away";
 
 /**
  * The user's message for any failure of an action.
@@ -120,7 +134,8 @@ function matteRequest(source, options) {
  * @param {{output: string, merged: boolean, quality: string, edges: object, decontaminate: number, model?: string|null}} options
  *   `model`: the model Select Subject asks for (null: the engine's default; Refine Selection runs none)
  * @param {{refineSelection?: boolean, onProgress?: function(number, string), onJob?: function(object)}} hooks
- * @returns {Promise<{resultId: string, target: object}>} what `adjust` needs for live edge edits.
+ * @returns {Promise<{resultId: string, target: object, alpha: Uint8Array, source: object}>} what `adjust`
+ *   needs for live edge edits, and Add to Subject and Subtract from Subject to correct it (see `made`).
  */
 async function run(client, options, hooks = {}) {
   checkOutput(options.output);
@@ -148,7 +163,7 @@ async function run(client, options, hooks = {}) {
   }
   const name = hooks.refineSelection ? "Softcut: Refine Selection" : HISTORY_NAMES[options.output];
   const target = await document_.insert(source, options.output, answer.buffers, name);
-  return { resultId: answer.id, target };
+  return made(source, answer, target);
 }
 
 /**
@@ -173,18 +188,148 @@ async function plateMatte(client, options, hooks = {}) {
   const { image, edges, decontaminate, outputs } = matteRequest(source, options);
   const answer = await ask(client, requests.plateMatte(image, plateBuffer, { outputs, refine: options.quality, edges, decontaminate, model: options.model }), hooks);
   const target = await document_.insert(source, options.output, answer.buffers, PLATE_HISTORY_NAME);
-  return { resultId: answer.id, target, alignment: answer.fields.alignment || null };
+  return { ...made(source, answer, target), alignment: answer.fields.alignment || null };
 }
 
 /**
- * Re-apply edge controls to the last result and rewrite what it inserted (live sliders).
- * @param last what `run` returned.
+ * Re-apply edge controls to the last result and rewrite what it inserted (live sliders); `last.alpha`
+ * becomes the matte written.
+ * @param last what `run` (or another action) returned.
  * @returns {Promise<void>}
  */
 async function adjust(client, last, edges, decontaminate, hooks = {}) {
   const options = { edges: activeEdges(edges), decontaminate: Number(decontaminate), outputs: wantedOutputs(last.target.output) };
   const answer = await ask(client, requests.adjustEdges(last.resultId, options), hooks);
   await document_.rewrite(last.target, answer.buffers, "Softcut: Adjust Edges");
+  last.alpha = answer.buffers.alpha;
+}
+
+// ── Object Selection ─────────────────────────────────────────────────────────
+
+/**
+ * What an action leaves for the next: the engine's result id and where it went (live edges), the
+ * matte it wrote and the source it was made from (Add to Subject and Subtract from Subject correct it).
+ * @returns {{resultId: string, target: object, alpha: Uint8Array, source: {merged: boolean, layerID: (number|null)}}}
+ *   alpha: grey8 of `target.rect`'s size, 0–255, as written (edges applied).
+ */
+function made(source, answer, target) {
+  return { resultId: answer.id, target, alpha: answer.buffers.alpha, source: sourceOf(source) };
+}
+
+/** Which pixels a source is: the composite, or one layer's. */
+function sourceOf(source) {
+  return { merged: source.merged, layerID: source.merged ? null : source.layer.id };
+}
+
+/** Whether `last` (what an action returned, or null) was made from the same pixels as `source`, at the same place. */
+function sameSource(last, source) {
+  if (!last || last.target.documentID !== source.doc.id) return false;
+  const { merged, layerID } = sourceOf(source);
+  const a = last.target.rect, b = source.rect;
+  return last.source.merged === merged && last.source.layerID === layerID
+    && a.left === b.left && a.top === b.top && a.width === b.width && a.height === b.height;
+}
+
+/** Whether `source` is the cut-out layer `last` made (Add and Subtract then correct it from the layer it was cut from). */
+function cutFrom(last, source) {
+  return Boolean(last) && !source.merged && last.target.output === "layer" && last.target.layerID === source.layer.id
+    && last.target.documentID === source.doc.id && last.source.layerID !== null;
+}
+
+/**
+ * Object's prompts: the box around the selection and the document's clicks (`object_prompts.js`).
+ * @returns {Promise<{points: object[], box: (number[]|null), mask: null}>} image pixels; Refused when neither marks anything.
+ */
+async function objectPrompts(source, selection) {
+  const { width, height } = source.image;
+  const box = selectionBoxOf(selection, width, height);
+  const { points } = prompts.clicks(await document_.readMarks(source), source.rect);
+  if (points.length > OBJECT_POINTS_MAX) {
+    throw new document_.Refused(`the colour samplers and the "${prompts.POINTS_PATH}" path make ${points.length} clicks on the layer; at most ${OBJECT_POINTS_MAX} can be sent`);
+  }
+  if (box === null && points.length === 0) throw new document_.Refused(NOTHING_MARKED);
+  return { points, box, mask: null };
+}
+
+/** The box around the selection (null for none); Refused for one under 2 × 2 pixels, which the engine refuses. */
+function selectionBoxOf(selection, width, height) {
+  const box = prompts.selectionBox(selection, width, height);
+  if (box !== null && (box[2] - box[0] < 2 || box[3] - box[1] < 2)) throw new document_.Refused(SMALL_BOX);
+  return box;
+}
+
+/**
+ * Add and Subtract's prompt: the selection as a rough mask.
+ * @param {Uint8Array} selection grey8 over the source, 0–255.
+ * @returns {{points: [], box: null, mask: {name: "mask", format: "grey8", width: number, height: number, data: Uint8Array}}}
+ */
+function roughPrompts(source, selection) {
+  const state = prompts.roughMaskState(selection);
+  if (state === "none") throw new document_.Refused(NOTHING_ROUGH);
+  if (state === "faint") throw new document_.Refused(FAINT_SELECTION);
+  const { width, height } = source.image;
+  return { points: [], box: null, mask: { name: "mask", format: "grey8", width, height, data: selection } };
+}
+
+/** Add and Subtract refuse without an earlier result of the same source to correct. */
+function noPrevious(source) {
+  const where = source.merged ? "the whole image" : `"${source.layer.name}"`;
+  return new document_.Refused(`there is no earlier Softcut result on ${where} to correct: run Object or Select Subject on it first`);
+}
+
+/**
+ * The previous matte as pixels, for an engine that no longer holds `last.resultId`: the mask a
+ * mask or layer target holds now, else the matte the panel wrote (a selection target: the
+ * selection now holds the rough mask).
+ * @returns {Promise<{name: "previous", format: "grey8", width: number, height: number, data: Uint8Array}>} 0–255, the target's size.
+ */
+async function previousMatte(last) {
+  const { width, height } = last.target.rect;
+  const data = (await document_.readMask(last.target)) || last.alpha;
+  return { name: "previous", format: "grey8", width, height, data };
+}
+
+/**
+ * Object Selection into `options.output`, as one history state. `kind` "object": the object
+ * inside the box around the selection, picked by the document's clicks (colour samplers, the
+ * "Softcut points" path); "add" and "subtract": the selection as a rough mask, taken into the
+ * last Softcut result of the same layer (`options.results`), which is rewritten in place when the
+ * output is the same kind and still there. With a cut-out layer Softcut made picked (Cut Out makes
+ * it the active layer), Add and Subtract work on the layer it was cut from.
+ * @param client a connected `EngineClient`.
+ * @param {"object"|"add"|"subtract"} kind
+ * @param {{output: string, merged: boolean, quality: string, edges: object, decontaminate: number,
+ *   model?: string|null, results?: Map<number, object>}} options `results`: the last result of each
+ *   document (what the actions returned), by document id.
+ * @param {{onProgress?: function(number, string), onJob?: function(object)}} hooks
+ * @returns {Promise<{resultId: string, target: object, alpha: Uint8Array, source: object}>} as `run`.
+ */
+async function selectObject(client, kind, options, hooks = {}) {
+  const how = OBJECT_ACTIONS[kind];
+  if (!how) throw new TypeError(`kind: expected one of ${Object.keys(OBJECT_ACTIONS).join(", ")}`);
+  checkOutput(options.output);
+  let source = await document_.readSource(options.merged);
+  let last = null, into = null;
+  if (how.mode !== "new") {
+    last = options.results ? options.results.get(source.doc.id) : null;
+    if (cutFrom(last, source)) source = await document_.readSource(false, last.source.layerID);
+    if (!sameSource(last, source)) throw noPrevious(source);
+    if (last.target.output === options.output && await document_.canRewrite(last.target)) into = last.target;
+  }
+  const selection = await document_.readSelection(source);
+  const { points, box, mask } = how.mode === "new" ? await objectPrompts(source, selection) : roughPrompts(source, selection);
+  if (!into && options.output === "mask") await document_.checkCanTakeMask(source);
+
+  const answer = await objects.selectObject((request) => ask(client, request, hooks), imageBuffer(source), {
+    points, box, mask, mode: how.mode, previous: last && last.resultId, previousPixels: last && (() => previousMatte(last)),
+    refine: options.quality, outputs: wantedOutputs(options.output), edges: activeEdges(options.edges),
+    decontaminate: options.decontaminate === undefined ? 1 : Number(options.decontaminate), model: options.model === undefined ? null : options.model,
+  });
+  if (into) {
+    await document_.rewrite(into, answer.buffers, how.history);
+    return made(source, answer, into);
+  }
+  return made(source, answer, await document_.insert(source, options.output, answer.buffers, how.history));
 }
 
 /**
@@ -231,5 +376,6 @@ module.exports = {
   // the layers that can serve as a clean plate and the suggested one, and a listener for layer changes.
   plateLayers: document_.plateLayers,
   onLayersChanged: document_.onLayersChanged,
-  START_COMMAND, PLATE_HISTORY_NAME, NO_PLATE, describeFailure, run, plateMatte, adjust, softSegments, describeAlignment,
+  START_COMMAND, PLATE_HISTORY_NAME, NO_PLATE, OBJECT_ACTIONS, describeFailure, run, plateMatte, adjust, selectObject, softSegments,
+  describeAlignment,
 };

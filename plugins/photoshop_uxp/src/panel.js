@@ -1,5 +1,6 @@
 /**
- * The panel's controls: engine status and pairing, the four actions, Select Subject with Clean
+ * The panel's controls: engine status and pairing, the four actions, Object Selection (Object,
+ * Add to Subject, Subtract from Subject), Select Subject with Clean
  * Plate (the Clean plate list: another layer or a file), Soft Segment Layers, live edge
  * sliders, progress and Cancel. It holds no Photoshop or pixel code: buttons call `actions.js`,
  * the engine is reached through `client.js`, settings live in `settings.js`, the plate file
@@ -24,6 +25,8 @@ const BUTTONS = {
   "remove-background": { output: "mask", refineSelection: false },
   "cut-out": { output: "layer", refineSelection: false },
 };
+/** Object Selection's buttons and the action each runs (`actions.selectObject`'s kind). */
+const OBJECT_BUTTONS = Object.freeze({ "select-object": "object", "add-to-subject": "add", "subtract-from-subject": "subtract" });
 
 class Panel {
   /**
@@ -39,6 +42,7 @@ class Panel {
     this.job = null;
     this.busy = false;
     this.last = null; // what the last action inserted, for live edge edits
+    this.results = new Map(); // document id → the last result inserted there, which Add and Subtract correct
     this.pendingAdjust = false;
     this.plateFile = null; // the clean plate picked From file…: {name, buffer}
     this.plateChoices = new Map(); // document id → the Clean plate value the user picked there
@@ -54,6 +58,7 @@ class Panel {
     for (const [id, how] of Object.entries(BUTTONS)) {
       this.el(id).addEventListener("click", () => this.runAction(how));
     }
+    for (const [id, kind] of Object.entries(OBJECT_BUTTONS)) this.el(id).addEventListener("click", () => this.objectAction(kind));
     this.el("soft-segments").addEventListener("click", () => this.softSegments());
     this.el("model").addEventListener("change", () => { this.chosenModel = this.el("model").value || null; });
     this.el("plate-subject").addEventListener("click", () => this.plateSubject());
@@ -259,7 +264,7 @@ class Panel {
   async runAction({ output, refineSelection }) {
     return this.perform(async () => {
       const chosen = this.options(output);
-      this.last = await actions.run(this.client, chosen, this.hooks({ refineSelection }));
+      this.remember(await actions.run(this.client, chosen, this.hooks({ refineSelection })));
       return `Done: the result is in the document as a ${OUTPUT_NAMES[chosen.output]} (one history step). Move the Edges sliders to adjust it.`;
     });
   }
@@ -278,10 +283,25 @@ class Panel {
     return this.perform(async () => {
       const chosen = this.options();
       const made = await actions.plateMatte(this.client, chosen, this.hooks());
-      this.last = { resultId: made.resultId, target: made.target };
+      this.remember(made);
       const how = actions.describeAlignment(made.alignment);
       return `Done: the result is in the document as a ${OUTPUT_NAMES[chosen.output]} (one history step)${how ? `; ${how}` : ""}. Move the Edges sliders to adjust it.`;
     });
+  }
+
+  /** Object Selection ("object", "add", "subtract") into the chosen Output, with Select Subject's Source, Quality, Model and Edges. */
+  async objectAction(kind) {
+    return this.perform(async () => {
+      const chosen = { ...this.options(), results: this.results };
+      this.remember(await actions.selectObject(this.client, kind, chosen, this.hooks()));
+      return `Done: ${OBJECT_DONE[kind]}, in the document as a ${OUTPUT_NAMES[chosen.output]} (one history step). ${OBJECT_NEXT}`;
+    });
+  }
+
+  /** Keep what an action inserted: for live edge edits, and as the document's result that Add and Subtract correct. */
+  remember(made) {
+    this.last = made;
+    this.results.set(made.target.documentID, made);
   }
 
   // ── clean plate ───────────────────────────────────────────────────────────
@@ -409,7 +429,7 @@ class Panel {
     if (!this.welcome && !(await this.connect())) return false;
     try {
       const reply = await this.client.request("phone_link").promise;
-      this.el("phone-qr").src = `data:image/png;base64,${base64(reply.buffers.qr.data)}`;
+      this.el("phone-qr").src = phonePaste.pngDataUrl(reply.buffers.qr.data);
       this.el("phone-url").textContent = reply.fields.url;
       this.el("phone-box").classList.add("open");
       this.say("Scan the code with the phone, take a photo of an object, then aim the phone at this document: the cut-out lands where it points.");
@@ -465,19 +485,7 @@ class Panel {
 }
 
 const OUTPUT_NAMES = Object.freeze({ selection: "selection", mask: "layer mask", layer: "new layer" });
-
-const BASE64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-/** Standard base64 of bytes (for a data: URL; UXP may lack btoa). */
-function base64(bytes) {
-  let out = "";
-  for (let i = 0; i < bytes.length; i += 3) {
-    const n = (bytes[i] << 16) | ((bytes[i + 1] || 0) << 8) | (bytes[i + 2] || 0);
-    out += BASE64[(n >> 18) & 63] + BASE64[(n >> 12) & 63];
-    out += i + 1 < bytes.length ? BASE64[(n >> 6) & 63] : "=";
-    out += i + 2 < bytes.length ? BASE64[n & 63] : "=";
-  }
-  return out;
-}
+const OBJECT_DONE = Object.freeze({ object: "the object", add: "the part added to the last result", subtract: "the part taken from the last result" });
+const OBJECT_NEXT = "To correct it, select roughly a part it missed (or holds wrongly) and press Add to Subject (or Subtract from Subject).";
 
 module.exports = { Panel };

@@ -5,6 +5,7 @@
  *
  * Each delivery is placed at most once: its id is remembered in the data folder, and a
  * delivery that comes again (the engine did not hear the answer) is answered without placing.
+ * The phone link's QR code (a PNG the engine sends) is shown through `pngDataUrl`.
  */
 "use strict";
 
@@ -69,4 +70,22 @@ async function answerPlaceLayer(message, onPlaced) {
   }
 }
 
-module.exports = { answerSnapshot, answerPlaceLayer };
+const BASE64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+/**
+ * A data: URL of PNG file bytes, for an <img> (standard base64; UXP may lack btoa).
+ * @param {Uint8Array} bytes a whole PNG file.
+ * @returns {string} "data:image/png;base64,…"
+ */
+function pngDataUrl(bytes) {
+  let out = "";
+  for (let i = 0; i < bytes.length; i += 3) {
+    const n = (bytes[i] << 16) | ((bytes[i + 1] || 0) << 8) | (bytes[i + 2] || 0);
+    out += BASE64[(n >> 18) & 63] + BASE64[(n >> 12) & 63];
+    out += i + 1 < bytes.length ? BASE64[(n >> 6) & 63] : "=";
+    out += i + 2 < bytes.length ? BASE64[n & 63] : "=";
+  }
+  return `data:image/png;base64,${out}`;
+}
+
+module.exports = { answerSnapshot, answerPlaceLayer, pngDataUrl };

@@ -1,6 +1,7 @@
 /**
- * The only module that touches Photoshop: reads the source pixels, the selection and clean
- * plate layers, lists the layers a plate can come from, writes
+ * The only module that touches Photoshop: reads the source pixels, the selection, the marks
+ * that are Object Selection's clicks (colour samplers, the "Softcut points" path), layer masks
+ * and clean plate layers, lists the layers a plate can come from, writes
  * selections, layer masks, new layers and groups of soft segment layers.
  *
  * Reads happen before the engine is asked; every write happens inside `core.executeAsModal`
@@ -14,6 +15,7 @@
 
 const { app, core, imaging, action, constants } = require("photoshop");
 const pixels = require("./pixels");
+const prompts = require("./object_prompts");
 
 /** The action did nothing; the message is for the user. */
 class Refused extends Error {}
@@ -54,15 +56,16 @@ function boundsOf(rect) {
  * The pixels the engine works on: the picked layer's part on the canvas, or the whole
  * composite image (`merged`).
  * @param {boolean} merged use the document composite instead of the picked layer.
+ * @param {number} [layerID] read this layer of the active document instead of the picked one.
  * @returns {Promise<{doc, layer, merged: boolean, rect, depth: number, grey: boolean,
  *   image: {format: string, width: number, height: number, data: Uint8Array}}>}
  *   `layer` is the picked layer (null when merged without exactly one picked layer).
  */
-async function readSource(merged) {
+async function readSource(merged, layerID) {
   const doc = activeDocument();
   const depth = depthOf(doc);
   const grey = isGrey(doc);
-  const picked = doc.activeLayers;
+  const picked = layerID === undefined ? doc.activeLayers : allLayers(doc).filter((l) => l.layer.id === layerID).map((l) => l.layer);
   let layer = picked.length === 1 ? picked[0] : null;
   if (!merged) {
     if (!layer) throw new Refused("select exactly one layer, or choose Source: Whole image");
@@ -109,6 +112,22 @@ async function readSelection(source) {
   } finally {
     got.imageData.dispose();
   }
+}
+
+/**
+ * Where the source's document marks clicks for Object Selection (see `object_prompts.js`): its
+ * colour samplers' positions and, for the path named "Softcut points" (any case; none: []), the
+ * anchors of each subpath; all in document pixels.
+ * @param source what `readSource` returned.
+ * @returns {{samplers: Array<{x: number, y: number}>, subpaths: Array<Array<{x: number, y: number}>>}}
+ */
+function readMarks(source) {
+  const { doc } = source;
+  const each = (collection, fn) => Array.from({ length: collection ? collection.length : 0 }, (_, i) => fn(collection[i]));
+  const samplers = each(doc.colorSamplers, (sampler) => ({ x: sampler.position.x, y: sampler.position.y }));
+  const path = each(doc.pathItems, (item) => item).find((item) => prompts.isPointsPath(item.name));
+  const subpaths = path ? each(path.subPathItems, (sub) => each(sub.pathPoints, (point) => ({ x: point.anchor[0], y: point.anchor[1] }))) : [];
+  return { samplers, subpaths };
 }
 
 /** Every layer of the document, the children of groups included, top first (the Layers panel's order, expanded). */
@@ -375,10 +394,49 @@ async function insertSegments(source, segments, name) {
   return made;
 }
 
+/** The open document with id `documentID`, or null. */
+function documentWithId(documentID) {
+  for (let i = 0; i < app.documents.length; i++) if (app.documents[i].id === documentID) return app.documents[i];
+  return null;
+}
+
+/** The layer a mask or layer target wrote (null when the document or the layer is gone). */
+function targetLayer(target) {
+  const doc = documentWithId(target.documentID);
+  const found = doc && target.layerID !== null ? allLayers(doc).find(({ layer }) => layer.id === target.layerID) : null;
+  return found ? { doc, layer: found.layer } : null;
+}
+
+/**
+ * Whether `rewrite` can write into `target` again: a selection while its document is open; a
+ * mask or a cut-out layer while the layer is there with its mask.
+ * @returns {Promise<boolean>}
+ */
+async function canRewrite(target) {
+  if (target.output === "selection") return documentWithId(target.documentID) !== null;
+  const found = targetLayer(target);
+  return found !== null && hasUserMask(found.doc, found.layer);
+}
+
+/**
+ * The mask a mask or layer target holds now (the user may have painted on it), over `target.rect`.
+ * @returns {Promise<Uint8Array|null>} grey8 of `target.rect`'s size, 0–255; null for a selection
+ *   target (the selection may hold something else by now) or when the layer or its mask is gone.
+ */
+async function readMask(target) {
+  if (target.output === "selection" || !(await canRewrite(target))) return null;
+  const got = await imaging.getLayerMask({ documentID: target.documentID, layerID: target.layerID, kind: "user", sourceBounds: boundsOf(target.rect) });
+  try {
+    const data = pixels.toEightBit(await got.imageData.getData({ chunky: true }));
+    return pixels.place(data, pixels.rectFromBounds(got.sourceBounds), target.rect);
+  } finally {
+    got.imageData.dispose();
+  }
+}
+
 /** Replace what `insert` put in `target` with new `buffers` (live edge edits), as one history state. */
 async function rewrite(target, buffers, name) {
-  let doc = null;
-  for (let i = 0; i < app.documents.length; i++) if (app.documents[i].id === target.documentID) doc = app.documents[i];
+  const doc = documentWithId(target.documentID);
   if (!doc) throw new Refused("the document of the last result was closed");
   await asOneStep(doc, name, () => writeInto(target, buffers));
 }
@@ -430,5 +488,6 @@ async function placeLayer(cut) {
 }
 
 module.exports = {
-  Refused, SEGMENT_GROUP, readSource, readSelection, plateLayers, onLayersChanged, readPlateLayer, checkCanTakeMask, insert, insertSegments, rewrite, snapshot, placeLayer,
+  Refused, SEGMENT_GROUP, readSource, readSelection, readMarks, plateLayers, onLayersChanged, readPlateLayer, checkCanTakeMask,
+  insert, insertSegments, canRewrite, readMask, rewrite, snapshot, placeLayer,
 };

@@ -3,18 +3,18 @@
  * engine: pairing (refused, then accepted), Select Subject on the in-memory Photoshop
  * document, a live Edges slider, Soft Segment Layers, Cancel, the engine stopping; Select
  * Subject with Clean Plate (a plate layer, a plate of another scene, no plate, a plate file,
- * the engine stopped); screenshots, layout checks and no console errors.
+ * the engine stopped); Object Selection (Object, Subtract from Subject, Add to Subject);
+ * screenshots, layout checks and no console errors.
  *
- * The page is index.html as shipped, served over loopback with two scripts put in front of
- * its own: a small CommonJS `require` (UXP has one; browsers do not) that hands out the
- * stand-ins of testing/mock for `photoshop` and `uxp`, and the document set-up.
+ * The page is index.html as shipped, served over loopback by testing/panel_page.js with two
+ * scripts put in front of its own: a small CommonJS `require` (UXP has one; browsers do not)
+ * that hands out the stand-ins of testing/mock for `photoshop` and `uxp`, and the document set-up.
  */
 "use strict";
 
 const { test, before, after } = require("node:test");
 const assert = require("node:assert/strict");
 const fs = require("node:fs");
-const http = require("node:http");
 const path = require("node:path");
 
 const { startEngine, occupyEngine, modelZoo } = require("../testing/engine");
@@ -22,86 +22,20 @@ const { plateInputs } = require("../testing/plate");
 const { EngineClient } = require("../src/client");
 const { SKIP, launchChromium, screenshotDir, consoleErrors } = require("../testing/browser");
 const { SEGMENTS } = require("../src/protocol");
+const { servePanel } = require("../testing/panel_page");
 
 const PLUGIN = path.resolve(__dirname, "..");
 const MANIFEST = JSON.parse(fs.readFileSync(path.join(PLUGIN, "manifest.json"), "utf8"));
 const MIN = MANIFEST.entrypoints[0].minimumSize;
 const SCREENSHOT_DIR = screenshotDir("panel");
 
-/** A CommonJS `require` for the page: synchronous loads from this server, stand-ins for the host modules. */
-const LOADER = `(() => {
-  const standIns = { photoshop: "/testing/mock/photoshop.js", uxp: "/testing/mock/uxp.js" };
-  const cache = {};
-  function resolve(dir, request) {
-    if (standIns[request]) return standIns[request];
-    let p = new URL(request, location.origin + dir).pathname;
-    return p.endsWith(".js") ? p : p + ".js";
-  }
-  function load(file) {
-    if (cache[file]) return cache[file].exports;
-    const xhr = new XMLHttpRequest();
-    xhr.open("GET", file, false);
-    xhr.send();
-    if (xhr.status !== 200) throw new Error("cannot load " + file);
-    const module = { exports: {} };
-    cache[file] = module;
-    const dir = file.slice(0, file.lastIndexOf("/") + 1);
-    new Function("require", "module", "exports", xhr.responseText + "\\n//# sourceURL=" + file)(
-      (request) => load(resolve(dir, request)), module, module.exports);
-    return module.exports;
-  }
-  window.require = (request) => load(resolve("/", request));
-})();`;
-
-/** An RGB document with one layer: a red disc (the test model's subject) on blue. */
-const DOCUMENT = `(() => {
-  const { app } = require("photoshop");
-  const { disc, paint } = require("./testing/paint");
-  const doc = app.newDocument({ width: 64, height: 48, title: "Portrait" });
-  const rect = { left: 0, top: 0, width: 64, height: 48 };
-  doc.addLayer({ name: "Photo", rect, data: paint(doc, rect, (x, y) => disc(x, y, 30, 24, 14)) });
-  window.softcutTestDocument = doc;
-})();`;
-
 let engine;
 let server;
 let browser;
 
-function serve() {
-  return new Promise((resolve) => {
-    const types = { ".html": "text/html", ".js": "text/javascript", ".css": "text/css", ".png": "image/png" };
-    const srv = http.createServer((req, res) => {
-      const url = new URL(req.url, "http://127.0.0.1");
-      if (url.pathname === "/" || url.pathname === "/index.html") {
-        const page = fs.readFileSync(path.join(PLUGIN, "index.html"), "utf8").replace(
-          '<script src="index.js"></script>',
-          `<script>${LOADER}</script><script>${DOCUMENT}</script><script src="index.js"></script>`);
-        assert.notEqual(page.indexOf("softcutTestDocument"), -1, "index.html should load index.js");
-        res.writeHead(200, { "content-type": types[".html"] });
-        res.end(page);
-        return;
-      }
-      if (url.pathname === "/favicon.ico") {
-        res.writeHead(204);
-        res.end();
-        return;
-      }
-      const file = path.join(PLUGIN, path.normalize(url.pathname));
-      if (!file.startsWith(PLUGIN) || !fs.existsSync(file) || !fs.statSync(file).isFile()) {
-        res.writeHead(404);
-        res.end();
-        return;
-      }
-      res.writeHead(200, { "content-type": types[path.extname(file)] || "application/octet-stream" });
-      res.end(fs.readFileSync(file));
-    });
-    srv.listen(0, "127.0.0.1", () => resolve(srv));
-  });
-}
-
 before(async () => {
   if (SKIP) return;
-  server = await serve();
+  server = await servePanel();
   const origin = `http://127.0.0.1:${server.address().port}`;
   engine = await startEngine({ extraArgs: ["--allow-origin", origin] });
   browser = await launchChromium();
@@ -457,5 +391,49 @@ test("the Model list offers the engine's models and the one picked is the one th
     direct.close();
     await page.close();
     await zooEngine.stop();
+  }
+});
+
+test("Object Selection in the panel: Object from a marquee, then Subtract from and Add to it in the same selection", { skip: SKIP }, async () => {
+  const origin = `http://127.0.0.1:${server.address().port}`;
+  const objectEngine = await startEngine({ extraArgs: ["--allow-origin", origin] }); // the first test stopped the shared one
+  const page = await browser.newPage({ viewport: { width: MIN.width, height: MIN.height } });
+  page.setDefaultTimeout(180_000);
+  const problems = consoleErrors(page);
+  try {
+    await page.goto(`${origin}/`);
+    await page.waitForFunction(() => document.getElementById("engine-status").textContent === "Not paired");
+    await page.fill("#port", String(objectEngine.port));
+    await page.fill("#pair-input", objectEngine.token); // the master token pairs too
+    await page.click("#pair");
+    await page.waitForFunction(() => /^Connected: /.test(document.getElementById("engine-status").textContent));
+    /** Select the rectangle [x0, x1) × [y0, y1) of the 64 × 48 document, as the marquee does. */
+    const marquee = (x0, y0, x1, y1) => page.evaluate(([a, b, c, d]) => {
+      const plane = new Uint8Array(64 * 48);
+      for (let y = b; y < d; y++) plane.fill(255, y * 64 + a, y * 64 + c);
+      window.softcutTestDocument.setSelection(plane);
+    }, [x0, y0, x1, y1]);
+    const state = () => page.evaluate(() => {
+      const doc = window.softcutTestDocument;
+      return { history: doc.history.map((h) => h.name).filter((n) => n.startsWith("Softcut")), left: doc.selection[24 * 64 + 22], right: doc.selection[24 * 64 + 38] };
+    });
+
+    assert.match(await messageAfter(page, "#add-to-subject", /the document was not changed/), /^there is no earlier Softcut result on "Photo" to correct/);
+    await marquee(12, 6, 50, 44);
+    assert.match(await messageAfter(page, "#select-object", /^Done|not changed/), /^Done: the object, in the document as a selection \(one history step\)\. To correct it/);
+    const object = await state();
+    assert.ok(object.left > 200 && object.right > 200, JSON.stringify(object));
+    await marquee(4, 0, 30, 48); // roughly the left of the disc
+    assert.match(await messageAfter(page, "#subtract-from-subject", /^Done|not changed/), /^Done: the part taken from the last result, in the document as a selection/);
+    const subtracted = await state();
+    assert.ok(subtracted.left < 50 && subtracted.right > 150, JSON.stringify(subtracted));
+    await marquee(4, 0, 30, 48);
+    assert.match(await messageAfter(page, "#add-to-subject", /^Done|not changed/), /^Done: the part added to the last result/);
+    assert.deepEqual((await state()).history, ["Softcut: Object", "Softcut: Subtract from Subject", "Softcut: Add to Subject"]);
+    assert.ok((await state()).left > 200, "added back");
+    assert.deepEqual(problems, [], "console errors");
+  } finally {
+    await page.close();
+    await objectEngine.stop();
   }
 });

@@ -5,7 +5,8 @@
  * It models what the panel uses, with Photoshop's documented rules: documents of RGB or
  * Grayscale mode at 8 or 16 bits (16-bit components 0–32768), pixel layers with bounds and an
  * optional user mask, layer groups (`Document.createLayerGroup`; `doc.layers` is the top level,
- * a group's `layers` its children, top first; a layer's `parent` is its group or null), the selection, `imaging` reads and writes, `core.executeAsModal` (writes
+ * a group's `layers` its children, top first; a layer's `parent` is its group or null), the selection, colour samplers and
+ * paths (`colorSamplers`, `pathItems`: positions and anchors, read only), `imaging` reads and writes, `core.executeAsModal` (writes
  * outside a modal scope throw, as in Photoshop), history suspension (one state per
  * suspension, rolled back on `resumeHistory(id, false)` or an exception), and the few
  * `batchPlay` descriptors the panel sends; any other descriptor throws, so nothing the model

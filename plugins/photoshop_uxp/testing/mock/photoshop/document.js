@@ -63,6 +63,8 @@ class Document {
     this.bitsPerChannel = DEPTHS[depth];
     this.layers = []; // top first
     this.selection = null; // canvas-size typed array of the doc's depth, or null
+    this.colorSamplers = []; // ColorSampler-like {position: {x, y}} in document pixels (addColorSampler)
+    this.pathItems = []; // PathItem-like {name, subPathItems: [{closed, pathPoints: [{anchor: [x, y]}]}]} (addPath)
     this._active = [];
     this.history = [{ name: "Open", state: null }];
     this._suspensions = [];
@@ -99,6 +101,30 @@ class Document {
     this._active = [layer.id];
     this.history[this.history.length - 1].state = this._snapshot();
     return layer;
+  }
+
+  /**
+   * Test set-up (not Photoshop API): make `selection` (canvas-size, the doc's depth; null: none) the
+   * selection as a selection tool does, one history state named `name`.
+   */
+  setSelection(selection, name = "Rectangular Marquee") {
+    this.selection = selection;
+    this.history.push({ name, state: this._snapshot() });
+  }
+
+  /** Test set-up (not Photoshop API): a colour sampler at (x, y) in document pixels, as the Color Sampler tool puts one. */
+  addColorSampler(x, y) {
+    this.colorSamplers.push({ position: { x, y }, docId: this.id, typename: "ColorSampler" });
+  }
+
+  /**
+   * Test set-up (not Photoshop API): a path named `name` drawn with the Pen tool, one open
+   * subpath of corner points a list of [x, y] anchors (document pixels).
+   */
+  addPath(name, subpaths) {
+    const point = ([x, y]) => ({ anchor: [x, y], leftDirection: [x, y], rightDirection: [x, y], typename: "PathPoint" });
+    this.pathItems.push({ name, docId: this.id, typename: "PathItem",
+      subPathItems: subpaths.map((anchors) => ({ closed: false, pathPoints: anchors.map(point), typename: "SubPathItem" })) });
   }
 
   /** Test set-up: pick layers as the Layers panel would. */

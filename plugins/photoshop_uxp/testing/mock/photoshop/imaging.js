@@ -133,6 +133,24 @@ const imaging = {
     };
   },
 
+  /** imaging.getLayerMask: a layer's user mask (one grey component, doc depth) over `sourceBounds`, clipped to the canvas. */
+  async getLayerMask(options) {
+    calls.push({ api: "getLayerMask", options });
+    const doc = documentById(options.documentID);
+    const layer = layerById(doc, options.layerID);
+    if (options.kind !== undefined && options.kind !== "user") fail("getLayerMask: only user masks are modelled");
+    if (options.targetSize) fail("getLayerMask: targetSize is not modelled");
+    if (!layer.mask) fail("getLayerMask: the layer has no user mask");
+    const canvas = { left: 0, top: 0, width: doc.width, height: doc.height };
+    const part = meet(options.sourceBounds ? rectOf(options.sourceBounds) : canvas, canvas);
+    const data = typedFor(doc.depth, part.width * part.height);
+    blit(layer.mask.data, canvas, data, part, part, 1);
+    return {
+      imageData: new ImageData(data, { width: part.width, height: part.height, components: 1, colorSpace: "Grayscale" }),
+      sourceBounds: { left: part.left, top: part.top, right: part.left + part.width, bottom: part.top + part.height },
+    };
+  },
+
   async putSelection(options) {
     calls.push({ api: "putSelection", options });
     requireModal("putSelection");
