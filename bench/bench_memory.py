@@ -203,7 +203,7 @@ def main() -> int:
         return 0
     if args.report:
         return report(args.report)
-    from conftest import build_tiny_model, write_sidecar
+    from tiny_models import build_tiny_model, write_sidecar
 
     with tempfile.TemporaryDirectory() as tmp:
         model = build_tiny_model(Path(tmp) / "tiny.onnx")

@@ -9,7 +9,7 @@ or within 1/255).
 Each photo of ../shared/data/alphamatting/input (GT01, GT05, GT13 by default, upscaled 2×
 so guided upsampling and the strip loops run) goes through select_subject (refine none,
 fast, best; alpha, foreground, cutout, trimap), refine (its trimap1, fast and best, with
-the cut-out) and trimap, with the tiny "red" model of tests/conftest.py, as PNG and as raw.
+the cut-out) and trimap, with the tiny "red" model of tests/tiny_models.py, as PNG and as raw.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ def run(root: Path, names: list[str], out: Path) -> None:
     sys.path.insert(0, str(root))
     sys.path.insert(0, str(root / "tests"))
     import cv2
-    from conftest import build_tiny_model, write_sidecar
+    from tiny_models import build_tiny_model, write_sidecar
     from core.models.session import open_session
     from engine_server.engine import Engine
     from engine_server.jobs import Job

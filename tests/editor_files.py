@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from conftest import plate_scene, red_disc_image, textured
+from sample_images import plate_scene, red_disc_image, textured
 from core.imageio import float_to_uint8, save_png
 
 REFINE = "fast"  # the quality the editors are asked for, and the direct requests compared with
@@ -75,7 +75,7 @@ PLATE_SIZE = (320, 240)  # (width, height) of the clean-plate scene
 def write_plate_inputs(out: Path) -> None:
     """The clean-plate scenario's files at PLATE_SIZE: scene.rgba (a red disc over a textured
     ground with red shapes) and plate.rgba (that ground, retaken by hand: moved, re-exposed,
-    noisy; :func:`conftest.plate_scene`); for the refusals a plate of another place
+    noisy; :func:`sample_images.plate_scene`); for the refusals a plate of another place
     (other.rgba and other.png) and a file that is no image (notes.txt)."""
     w, h = PLATE_SIZE
     image, plate, _ = plate_scene(h, w)

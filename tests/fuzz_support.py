@@ -35,7 +35,7 @@ import jsonschema
 import pytest
 from hypothesis import HealthCheck, settings
 
-from conftest import build_tiny_model, write_sidecar
+from tiny_models import build_tiny_model, write_sidecar
 from testing.raw_websocket import ConnectionClosed
 from engine_server.gate import PRE_HELLO_FRAME_BYTES
 from wire.protocol import auth, codec, messages, schemas

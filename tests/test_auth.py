@@ -21,7 +21,8 @@ from PIL import Image
 from websockets.sync.server import serve
 
 import handshake
-from conftest import build_tiny_model, red_disc_image, textured, write_sidecar
+from sample_images import red_disc_image, textured
+from tiny_models import build_tiny_model, write_sidecar
 from core.imageio import float_to_uint8
 from wire import config
 from wire.client import EngineError, EngineImpostor, SoftcutClient, jpeg_image, raw_image

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from conftest import SHARED_DATA, red_disc_image
+from sample_images import SHARED_DATA, red_disc_image
 from core.imageio import float_to_uint8, load_grey, save_png
 from core.models import registry
 

@@ -15,7 +15,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from conftest import red_disc_image
+from sample_images import red_disc_image
 from core.imageio import float_to_uint8
 from test_server import Engine
 

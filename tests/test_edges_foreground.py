@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from conftest import red_disc_image
+from sample_images import red_disc_image
 from core.composite import cutout_rgba, over_colour, parse_colour
 from core.edges import EdgeControls, apply_edges
 from core.errors import ParameterError

@@ -10,7 +10,8 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from conftest import build_tiny_model, red_disc_image, write_sidecar
+from sample_images import red_disc_image
+from tiny_models import build_tiny_model, write_sidecar
 from editor_files import REFINE, SIZE, opaque_rgba8
 from editor_requests import (ACTIONS, GIMP_SCENARIOS, KRITA_SCENARIOS, RequestLog, action_requests, expected,
                              read_log)

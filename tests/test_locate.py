@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from conftest import SHARED_DATA
+from sample_images import SHARED_DATA
 from softcut_app.cli import main
 from core.errors import ParameterError
 from core.phone.homography import local_scale, map_point, map_points, quad_is_convex_unflipped, scale_matrix, translation_matrix

@@ -18,7 +18,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from conftest import red_disc_image
+from sample_images import red_disc_image
 from core.imageio import float_to_uint8
 from core.models import registry
 from wire.client import EngineError, raw_image

@@ -9,7 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import build_tiny_model, red_disc_image, write_sidecar
+from sample_images import red_disc_image
+from tiny_models import build_tiny_model, write_sidecar
 from core.errors import ModelFetchError, ModelNotFoundError, ModelVerifyError, ParameterError, UnknownModelError
 from core.models import registry, store
 from core.models.registry import ModelSpec, Preprocessing

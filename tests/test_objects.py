@@ -11,7 +11,7 @@ import re
 
 import numpy as np
 import pytest
-from conftest import build_tiny_model, write_sidecar
+from tiny_models import build_tiny_model, write_sidecar
 
 from core.errors import ParameterError
 from core.objects import ObjectOptions, ObjectSelector

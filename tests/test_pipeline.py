@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from conftest import SHARED_DATA, red_disc_image
+from sample_images import SHARED_DATA, red_disc_image
 from core.alpha.info_flow import estimate_alpha_info_flow
 from core.errors import ParameterError
 from core.eval.metrics import sad

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from conftest import SHARED_DATA, plate_scene, textured
+from sample_images import SHARED_DATA, plate_scene, textured
 from core.alpha.info_flow import estimate_alpha_info_flow
 from core.errors import AlignmentError, ParameterError
 from core.eval.metrics import sad

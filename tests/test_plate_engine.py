@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from conftest import plate_scene, textured
+from sample_images import plate_scene, textured
 from core.eval import metrics
 from core.imageio import save_png
 from wire.client import EngineError, raw_image

@@ -26,7 +26,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from conftest import red_disc_image, textured
+from sample_images import red_disc_image, textured
 from core.imageio import float_to_uint8
 from wire import config
 from wire.client import EngineError, EngineUnavailable, SoftcutClient, jpeg_image, raw_image

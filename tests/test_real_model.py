@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from conftest import SHARED_DATA
+from sample_images import SHARED_DATA
 from core.eval.metrics import sad
 from core.imageio import load_grey, load_image
 from core.sample import furry_subject

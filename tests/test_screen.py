@@ -71,7 +71,7 @@ def plain_document_screen(document: np.ndarray):
 
 def half_textured(h: int, w: int) -> np.ndarray:
     """(h, w, 3) uint8: white on the left, a textured picture on the right half."""
-    from conftest import textured
+    from sample_images import textured
 
     document = np.full((h, w, 3), 255, np.uint8)
     document[:, w // 2:] = textured(h, w - w // 2, seed=4)

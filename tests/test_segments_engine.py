@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from conftest import red_disc_image
+from sample_images import red_disc_image
 from core.composite import stacked_masks
 from core.imageio import float_to_uint8, save_png
 from wire.client import EngineError, raw_image

@@ -15,7 +15,9 @@ import numpy as np
 import pytest
 
 import handshake
-from conftest import ServerThread, build_tiny_model, red_disc_image, write_sidecar
+from sample_images import red_disc_image
+from server_thread import ServerThread
+from tiny_models import build_tiny_model, write_sidecar
 from core.imageio import float_to_uint8
 from wire.client import EngineError, EngineImpostor, EngineUnavailable, SoftcutClient, raw_image
 from testing.raw_websocket import ConnectionClosed, HandshakeError, RawWebSocket

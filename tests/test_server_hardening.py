@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import build_tiny_model, write_sidecar
+from tiny_models import build_tiny_model, write_sidecar
 from handshake import handshake, send
 from engine_server import lan
 from testing.launcher import EngineProcess

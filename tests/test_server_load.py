@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from conftest import red_disc_image
+from sample_images import red_disc_image
 from core.imageio import float_to_uint8
 from wire.client import raw_image
 from test_server import Engine

@@ -16,7 +16,7 @@ import pytest
 from PIL import Image
 
 import handshake
-from conftest import red_disc_image
+from sample_images import red_disc_image
 from core.imageio import float_to_uint8
 from engine_server import memory
 from wire.client import EngineError, png_image, raw_image

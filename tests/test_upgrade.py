@@ -38,7 +38,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from conftest import red_disc_image
+from sample_images import red_disc_image
 from core.imageio import float_to_uint8
 from testing.launcher import EngineProcess
 from wire.client import EngineError, EngineImpostor, SoftcutClient, raw_image

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from conftest import textured
+from sample_images import textured
 from core.errors import ParameterError
 from core.eval.metrics import flicker
 from testing.video_synthetic import moving_subject
@@ -114,7 +114,7 @@ def test_synthetic_video_frames_are_composites_of_the_truth():
 
 
 def test_a_frame_the_plate_cannot_be_aligned_to_is_matted_without_it():
-    from conftest import plate_scene
+    from sample_images import plate_scene
     from core.subject.coarse import model_stage
     from core.subject.options import MatteOptions
     from core.subject.refine import refine_stage

@@ -18,7 +18,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from conftest import SHARED_DATA, build_tiny_model, write_sidecar
+from sample_images import SHARED_DATA
+from tiny_models import build_tiny_model, write_sidecar
 from core.imageio import float_to_uint8, load_grey, load_image, save_png, uint8_to_float
 from core.video import resume as video_resume, run as video_run, sources as video_sources
 from core.video.pipeline import VideoOptions, matte_frames

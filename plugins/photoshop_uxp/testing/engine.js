@@ -1,7 +1,7 @@
 "use strict";
 /**
  * Test helper: start a real `softcut serve` on a free loopback port with the tiny
- * test model (tests/conftest.py: reddish pixels are the subject), as
+ * test model (tests/tiny_models.py: reddish pixels are the subject), as
  * testing/launcher.py does for the Python tests.
  */
 
@@ -36,7 +36,7 @@ const BUILD_MODEL = [
   "import sys",
   "from pathlib import Path",
   'sys.path.insert(0, "tests")',
-  "from conftest import build_tiny_model, write_sidecar",
+  "from tiny_models import build_tiny_model, write_sidecar",
   "p = build_tiny_model(Path(sys.argv[1]))",
   "write_sidecar(p)",
 ].join("\n");

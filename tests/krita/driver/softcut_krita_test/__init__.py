@@ -1,6 +1,8 @@
-"""Test driver: once Krita's first window exists, run $SOFTCUT_KRITA_SCENARIOS, then leave Krita."""
+"""Test driver: once Krita's first window exists, run $SOFTCUT_KRITA_SCENARIOS (its folder, which holds the
+modules it imports, on the path), then leave Krita."""
 
 import os
+import sys
 import traceback
 from pathlib import Path
 
@@ -19,8 +21,10 @@ class Driver(Extension):
         out = Path(os.environ["SOFTCUT_KRITA_OUT"])
         (out / "driver_started").write_text("")  # the session got past Krita's start-up
         try:
-            code = Path(os.environ["SOFTCUT_KRITA_SCENARIOS"]).read_text()
-            exec(compile(code, "scenarios.py", "exec"), {"__name__": "scenarios", "OUT": out})
+            scenarios = Path(os.environ["SOFTCUT_KRITA_SCENARIOS"])
+            sys.path.insert(0, str(scenarios.parent))
+            code = scenarios.read_text()
+            exec(compile(code, str(scenarios), "exec"), {"__name__": "scenarios", "__file__": str(scenarios)})
         except BaseException:
             (out / "driver_error.txt").write_text(traceback.format_exc())
         finally:

@@ -1,0 +1,149 @@
+"""The one real GIMP session the GIMP tests share (the body of conftest.py's ``gimp_run``).
+
+``tests/gimp/make_chroot.sh`` builds the chroot once (CI runs it); GIMP 3.0 runs there (GUI,
+under Xvfb) the scenarios (``scenarios.py`` and the modules it imports) through its
+``python-fu-eval`` batch interpreter, which calls the Softcut procedures through the PDB. The
+plug-in goes in with ``softcut install-plugin gimp``. The engines run here, outside the chroot, on
+loopback (which the chroot shares): one that answers, one killed mid-job, one whose client (the
+plug-in's process) is killed mid-job.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+from editor_files import (
+    BIG,
+    CHOSEN_MODEL,
+    PHONE_OBJECT,
+    PHONE_PHOTO,
+    PLATE_SIZE,
+    POSTER,
+    REFINE,
+    SMALL,
+    free_port,
+    write_inputs,
+    write_model_zoo,
+    write_phone_inputs,
+    write_plate_inputs,
+)
+from editor_requests import LOG, RequestLog
+from gimp_checks import DIALOG_SEGMENTS, SEGMENTS, H, W
+from PIL import Image
+from tiny_models import build_tiny_model, write_sidecar
+
+from testing.launcher import EngineProcess
+from wire.client import SoftcutClient
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import gimp_session as session  # noqa: E402  (GIMP in the chroot)
+
+HERE = Path(__file__).resolve().parent
+SCENARIOS = ("scenarios.py", "gimp_scenario_kit.py", "gimp_select_scenarios.py", "gimp_segments_scenarios.py",
+             "gimp_plate_scenarios.py", "gimp_phone_scenarios.py")  # what runs inside GIMP: scenarios.py first
+
+
+def skip_without_gimp() -> None:
+    """Skip the calling test module where the GIMP chroot has not been built (CI builds it: never skipped there)."""
+    if not session.READY.exists() and not os.environ.get("CI"):
+        pytest.skip("needs the GIMP 3 chroot: run `sh tests/gimp/make_chroot.sh` (as root) first",
+                    allow_module_level=True)
+
+
+def _on_first_job(engine: EngineProcess, act, stop: threading.Event, seen: dict) -> None:
+    """Call ``act()`` as soon as ``engine`` reports a running job (the plug-in's request), then watch it idle."""
+    while not stop.is_set():
+        try:
+            with SoftcutClient(port=engine.port, token=engine.token, timeout=5) as probe:
+                while not stop.is_set():
+                    if probe.status().get("jobs", {}).get("running", 0) > 0:
+                        seen["running"] = True
+                        act()
+                        for _ in range(200):
+                            status = probe.status()
+                            if status.get("jobs", {}).get("running", 0) == 0:
+                                seen["idle"], seen["jobs_done"] = True, status.get("jobs_done")
+                                return
+                            stop.wait(0.05)
+                        return
+                    stop.wait(0.02)
+        except Exception:  # not up yet, or gone
+            stop.wait(0.2)
+
+
+def write_plate_files(out: Path) -> None:
+    """:func:`write_plate_inputs`' files, and the plate as plate.png and plate.tif."""
+    write_plate_inputs(out)
+    plate = Image.frombytes("RGBA", PLATE_SIZE, (out / "plate.rgba").read_bytes()).convert("RGB")
+    plate.save(out / "plate.png")
+    plate.save(out / "plate.tif")  # not PNG or JPEG: GIMP opens it for the plug-in
+
+
+def run_gimp():
+    """Run every scenario in one GIMP session; yields (OUT folder, engine client factory, watcher facts)."""
+    assert session.READY.exists(), "CI must build the chroot: sh tests/gimp/make_chroot.sh"
+    tmp, inside = session.shared_folder("softcut-gimp-")
+    engines: list[EngineProcess] = []
+    relay = None
+    try:
+        model = build_tiny_model(tmp / "tiny.onnx")
+        write_sidecar(model)
+        with pytest.MonkeyPatch.context() as env:  # the engines find the chosen model's stand-in in rembg's folder
+            env.setenv("U2NET_HOME", str(write_model_zoo(tmp / "u2net")))
+            for _ in range(3):  # the one that answers, one killed mid-job, one whose client is killed mid-job
+                engines.append(EngineProcess(tmp / "config", model, "--device", "cpu", home=tmp / "softcut-home",
+                                             timeout=60))
+        engine, doomed, abandoned = engines
+        out = tmp / "out"
+        out.mkdir()
+        write_inputs(out, veil_alpha=200)  # a veil that moves the matte
+        write_phone_inputs(out)
+        write_plate_files(out)
+        relay = RequestLog(engine.port, out / LOG)  # GIMP talks to the engine through it: what each action asks
+        spec = {"port": relay.port, "refine": REFINE, "width": W, "height": H, "offset_size": list(SMALL),
+                "big_size": list(BIG), "dead_port": free_port(), "kill_port": doomed.port,
+                "abandoned_port": abandoned.port, "poster_size": list(POSTER), "photo_side": PHONE_PHOTO,
+                "object_size": list(PHONE_OBJECT), "segments": SEGMENTS, "dialog_segments": DIALOG_SEGMENTS,
+                "plate_size": list(PLATE_SIZE), "chosen_model": CHOSEN_MODEL}
+        (out / "spec.json").write_text(json.dumps(spec))
+        (tmp / "scenarios").mkdir()
+        for name in SCENARIOS:
+            shutil.copy(HERE / name, tmp / "scenarios" / name)
+
+        session.install_plugin(tmp)
+        plugin = inside / "home" / ".config" / "GIMP" / "3.0" / "plug-ins" / "softcut_gimp" / "softcut_gimp.py"
+        stop, seen = threading.Event(), {"engine_dies": {}, "plugin_killed": {}}
+        watchers = [  # the engine dies mid-job; the plug-in process dies mid-job
+            (doomed, lambda: doomed.proc.send_signal(signal.SIGKILL), seen["engine_dies"]),
+            (abandoned, lambda: subprocess.run(["pkill", "-KILL", "-f", str(plugin)]), seen["plugin_killed"]),
+        ]
+        for engine_, act, record in watchers:
+            threading.Thread(target=_on_first_job, args=(engine_, act, stop, record), daemon=True).start()
+        try:
+            log = session.run_script(inside, inside / "scenarios" / "scenarios.py", {
+                "SOFTCUT_CONFIG": str(inside / "config"), "SOFTCUT_GIMP_OUT": str(inside / "out"),
+                "SOFTCUT_GIMP_SCENARIOS": str(inside / "scenarios")}, timeout=900)
+        finally:
+            stop.set()
+        error = (out / "driver_error.txt").read_text() if (out / "driver_error.txt").exists() else ""
+        if error or not (out / "done").exists():
+            pytest.fail(f"the GIMP session did not finish:\n{error}\n{log[-3000:]}")
+
+        def client() -> SoftcutClient:
+            return SoftcutClient(port=engine.port, token=engine.token, timeout=120)
+
+        yield out, client, seen
+    finally:
+        if relay is not None:
+            relay.close()
+        for process in engines:
+            process.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
