@@ -56,6 +56,8 @@ class Engine:
         self.coarse_cache = LruCache(cache // 8)
         self.results = LruCache(cache)
         self.memory = MemoryBudget(jobs, cache_bytes=memory - jobs, memory=memory)
+        self.sam_model: Any = None
+        """select_object's loaded Segment Anything model (:class:`core.objects.sam.SamModel`), one at a time."""
         self.models = Models(self.session, self.memory, open_model=self.open_model or self._default_only,
                              run_on_model=self.on_model, max_loaded=self.max_models if self.open_model else 0)
 

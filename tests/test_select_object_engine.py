@@ -12,7 +12,9 @@ import pytest
 from PIL import Image
 from test_cli import softcut
 from test_objects import LEFT, RIGHT, H, W, scene  # noqa: F401  (scene: the module's fixture)
-from test_server import module_engine
+from test_server import Engine, module_engine
+from testing.sam_standin import build_sam_standin
+from tiny_models import build_tiny_model, write_sidecar
 
 from core.imageio import float_to_uint8, save_png
 from core.objects import ObjectOptions, ObjectSelector
@@ -148,3 +150,31 @@ def test_the_editor_flow_sends_pixels_only_when_the_engine_lacks_them(engine, sc
             select_object(ask, source, ObjectPrompts(rough=bytes(W * H)), options, mode="add")
     both = np.maximum(parts["left"], parts["right"])
     assert _iou(_alpha(added), both) > 0.9 and _iou(_alpha(again), both) > 0.9
+
+
+def test_a_segment_anything_model_in_rembgs_folder_picks_through_the_engine(tmp_path, monkeypatch, scene):  # noqa: F811
+    image, _ = scene
+    folder = tmp_path / "u2net"
+    build_sam_standin(folder)
+    monkeypatch.setenv("U2NET_HOME", str(folder))  # the engine's child process finds it there
+    model = build_tiny_model(tmp_path / "tiny.onnx")
+    write_sidecar(model)
+    server = Engine(tmp_path, model)
+    pixels = raw_image(W, H, "rgb8", image.tobytes())
+    try:
+        with server.client() as client:
+            offered = client.request(messages.models_list()).fields["sam"]
+            picked = client.select_object(pixels, box=BOX, sam="sam_vit_b_01ec64")
+            again = client.select_object(pixels, box=BOX, sam="sam_vit_b_01ec64")
+            plain = client.select_object(pixels, box=BOX)
+            with pytest.raises(EngineError) as missing:
+                client.select_object(pixels, box=BOX, sam="sam_vit_h_4b8939")
+    finally:
+        server.stop()
+    assert offered == ["sam_vit_b_01ec64"]
+    assert picked.fields["model"] == "sam:sam_vit_b_01ec64" and picked.fields["prepared"] is True
+    assert again.fields["prepared"] is False and plain.fields["prepared"] is True, "prepared per backend"
+    selector = ObjectSelector(image, ObjectOptions(backend="sam", sam="sam_vit_b_01ec64", device="cpu"))
+    core = float_to_uint8(selector.predict(box=BOX)).astype(np.int16)
+    assert np.abs(core - _alpha(picked)).max() <= 1, "the engine's SAM alpha is core's within 1/255"
+    assert missing.value.code == "bad_parameter" and str(folder) in missing.value.message

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import threading
 import time
 import uuid
 from functools import partial
@@ -22,6 +23,7 @@ import numpy as np
 from core.edges import apply_edges
 from core.errors import ParameterError
 from core.objects import ObjectOptions, ObjectSelector
+from core.objects.sam import SamModel, open_sam
 from core.subject.finish import finish_edges
 from engine_server import images
 from engine_server.errors import NotFound
@@ -35,8 +37,28 @@ KIND = QUEUED
 
 
 def prepared_key(image_key: str, model_name: str) -> str:
-    """The result cache's key of an image prepared for Object Selection with ``model_name``."""
+    """The result cache's key of an image prepared for Object Selection with ``model_name`` (a mask model,
+    or ``sam:NAME``)."""
     return f"object:{model_name}:{image_key}"
+
+
+def _backend(request, session) -> str:
+    """What prepares the request's image: ``sam:NAME`` for a Segment Anything model, else the mask model's name."""
+    sam = request.fields.get("sam")
+    return f"sam:{sam}" if sam else session.name
+
+
+_SAM_LOCK = threading.Lock()
+
+
+def _sam_model(engine, name: str) -> SamModel:
+    """The engine's loaded SAM ``name`` (one at a time: another name replaces it), loaded on first use
+    from rembg's folder; ParameterError naming the folder when its files are not there."""
+    with _SAM_LOCK:
+        if engine.sam_model is None or engine.sam_model.name != name:
+            engine.sam_model = None  # the old one goes before the new one loads
+            engine.sam_model = open_sam(name, device=engine.session.device)
+        return engine.sam_model
 
 
 def _image_key(request) -> str:
@@ -49,7 +71,7 @@ def _prepared(engine, request, session) -> ObjectSelector | None:
     """The selector kept for the request's image and model; None when its pixels come with the
     request; ``not_found`` when the request names a key the engine does not hold."""
     key = _image_key(request)
-    selector = engine.results.get(prepared_key(key, session.name))
+    selector = engine.results.get(prepared_key(key, _backend(request, session)))
     if selector is None and "image" in request.fields:
         raise NotFound(f"image {key[:12]}…: not prepared on this engine (or let go to make room); "
                        "send the image buffer again")
@@ -113,7 +135,7 @@ async def _run(engine, job, request, session, selector: ObjectSelector | None) -
     prepared = selector is None
     if prepared:
         selector = await engine.on_cpu(partial(_prepare, request, engine, session, predict))
-        engine.results.put(prepared_key(_image_key(request), session.name), selector)
+        engine.results.put(prepared_key(_image_key(request), _backend(request, session)), selector)
         timings["prepare"] = time.perf_counter() - started
         job.report(0.4, "prepared")
     # this request's own view of the kept selector: its refine mode and its job's model calls (the
@@ -128,7 +150,7 @@ async def _run(engine, job, request, session, selector: ObjectSelector | None) -
     predicted = time.perf_counter()
     alpha = await engine.on_cpu(partial(mine.predict, points, box, mask, fields["mode"], previous))
     timings["predict"] = time.perf_counter() - predicted
-    engine.results.put(prepared_key(_image_key(request), session.name), selector)  # counted with its new crops
+    engine.results.put(prepared_key(_image_key(request), _backend(request, session)), selector)  # with new crops
     job.report(0.85, "selected")
     result_id = uuid.uuid4().hex
     engine.results.put(result_id, StoredResult(selector.image_float, alpha))
@@ -142,9 +164,10 @@ async def _run(engine, job, request, session, selector: ObjectSelector | None) -
     outputs = await engine.on_cpu(partial(matte_outputs, names, fields["format"], alpha=edged,
                                           foreground=foreground))
     timings["total"] = time.perf_counter() - started
+    sam = fields.get("sam")
     return Reply({"result": result_id, "image": _image_key(request), "prepared": prepared,
                   "model_runs": mine.model_runs, "timings": {k: round(v, 4) for k, v in timings.items()},
-                  "device": session.device, "model": session.name}, outputs)
+                  "device": session.device, "model": f"sam:{sam}" if sam else session.name}, outputs)
 
 
 def _prepare(request, engine, session, predict) -> ObjectSelector:
@@ -152,4 +175,7 @@ def _prepare(request, engine, session, predict) -> ObjectSelector:
     spec, data = request.buffers[_index(request, "image")]
     image = images.decode_rgb8(data, spec.format, spec.width, spec.height, max_pixels=engine.limits.max_pixels,
                                name=spec.name)
+    sam = request.fields.get("sam")
+    if sam:
+        return ObjectSelector(image, ObjectOptions(backend="sam", sam=sam), sam=_sam_model(engine, sam))
     return ObjectSelector(image, ObjectOptions(model=session.name), predict=predict)

@@ -101,6 +101,7 @@ class SoftcutClient(Session):
         mode: str | None = None,
         previous: str | Buffer | None = None,
         refine: str | None = None,
+        sam: str | None = None,
         outputs: Sequence[str] | None = None,
         format: str | None = None,
         edges: Mapping[str, float] | None = None,
@@ -119,7 +120,7 @@ class SoftcutClient(Session):
         """
         return objects.select_object(lambda message: self.request(message, progress=progress, timeout=timeout),
                                      image, points=points, box=box, mask=mask, mode=mode, previous=previous,
-                                     refine=refine, outputs=outputs, format=format, edges=edges,
+                                     refine=refine, sam=sam, outputs=outputs, format=format, edges=edges,
                                      decontaminate=decontaminate, model=model)
 
     def adjust_edges(self, result_id: str, *, edges: Mapping[str, float] | None = None,

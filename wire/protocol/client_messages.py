@@ -131,7 +131,7 @@ def refine(image: Buffer, guide: Buffer, *, guide_kind: str | None = None, mode:
 
 def select_object(image: Buffer | str, *, points: Sequence[tuple[float, float, bool]] = (),
                   box: Sequence[float] | None = None, mask: Buffer | None = None, mode: str | None = None,
-                  previous: str | Buffer | None = None, refine: str | None = None,
+                  previous: str | Buffer | None = None, refine: str | None = None, sam: str | None = None,
                   outputs: Sequence[str] | None = None, format: str | None = None,
                   edges: Mapping[str, float] | None = None, decontaminate: float | None = None,
                   priority: str | None = None, model: str | None = None, id: str | None = None) -> Message:
@@ -140,7 +140,8 @@ def select_object(image: Buffer | str, *, points: Sequence[tuple[float, float, b
     ``image``: a :func:`buffer` named ``image``, or the key of an image the engine has prepared (a reply's
     ``image``, or :func:`~wire.protocol.envelope.buffer_key` of the buffer). ``points``: (x, y, positive)
     clicks in image pixels; ``box``: (x0, y0, x1, y1); ``mask``: a grey buffer named ``mask``, a rough
-    region; ``previous``: the matte to correct, a result id or a grey buffer named ``previous``.
+    region; ``previous``: the matte to correct, a result id or a grey buffer named ``previous``; ``sam``: a
+    Segment Anything model of the engine's (``models.list``'s ``sam``), None: the mask model and a graph cut.
     """
     buffers = [] if isinstance(image, str) else [image]
     buffers += [item for item in (mask,) if item is not None]
@@ -149,7 +150,7 @@ def select_object(image: Buffer | str, *, points: Sequence[tuple[float, float, b
     fields = _fields("select_object", image=image if isinstance(image, str) else None,
                      points=[{"x": float(x), "y": float(y), "positive": bool(positive)} for x, y, positive in points],
                      box=None if box is None else [float(v) for v in box], mode=mode,
-                     previous=previous if isinstance(previous, str) else None, refine=refine, outputs=outputs,
+                     previous=previous if isinstance(previous, str) else None, refine=refine, sam=sam, outputs=outputs,
                      format=format, edges=edges, decontaminate=decontaminate, priority=priority, model=model)
     return Message("select_object", _fresh(id), fields=fields, buffers=buffers)
 

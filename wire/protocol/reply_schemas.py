@@ -136,7 +136,9 @@ REPLY_SCHEMAS: dict[str, dict[str, Any]] = {
     "models": reply_schema(
         "models",
         "Answer to models.list.",
-        {"models": {"type": "array", "items": MODEL_INFO}},
+        {"models": {"type": "array", "items": MODEL_INFO},
+         "sam": {"type": "array", "items": {"type": "string"},
+                 "description": "the Segment Anything models found in rembg's folder, for select_object's `sam`"}},
         ["models"],
     ),
     "status": reply_schema(

@@ -20,7 +20,7 @@ from .constants import (
 )
 from .schema_parts import (
     BAND, CLIENT_INFO, DECONTAMINATE, EDGES, FORMAT, GUIDE_SPEC, HEX256, ID, IMAGE_SPEC, KEY_ID, MODEL, NAME,
-    OBJECT_BUFFERS, PHOTO_SPEC, PLATE_SPEC, PRIORITY, STREAM, buffer_list, buffer_spec, enum_field, outputs_field, request_schema,
+    OBJECT_BUFFERS, PHOTO_SPEC, PLATE_SPEC, PRIORITY, SAM_NAME, STREAM, buffer_list, buffer_spec, enum_field, outputs_field, request_schema,
 )
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -196,6 +196,9 @@ REQUEST_SCHEMAS: dict[str, dict[str, Any]] = {
                                               "reply: the matte to correct"},
             "refine": enum_field(REFINE_MODES, "fast", "the result's soft edge: none, fast (guided filter) or best "
                                  "(matting solver)"),
+            "sam": {**SAM_NAME, "description": "pick with this Segment Anything model from rembg's folder (e.g. "
+                                                "sam_vit_b_01ec64; `sam` in models.list); absent: the mask model "
+                                                "and a graph cut"},
             "outputs": outputs_field(REFINE_OUTPUTS),
             "format": FORMAT,
             "edges": EDGES,

@@ -164,6 +164,8 @@ IMAGE_SPEC = buffer_spec("image", IMAGE_FORMATS)
 PHOTO_SPEC = buffer_spec("image", PHOTO_FORMATS)
 GUIDE_SPEC = buffer_spec("guide", GUIDE_FORMATS)
 PLATE_SPEC = buffer_spec("plate", PHOTO_FORMATS)
+SAM_NAME: dict[str, Any] = {"type": "string", "minLength": 1, "maxLength": 128, "not": {"pattern": "[^A-Za-z0-9_.-]"}}
+"""A Segment Anything model's name: the stem of its ``NAME.encoder.onnx`` and ``NAME.decoder.onnx``."""
 OBJECT_BUFFERS: dict[str, Any] = {
     "type": "array",
     "items": {"anyOf": [PHOTO_SPEC, buffer_spec("mask", GUIDE_FORMATS), buffer_spec("previous", GUIDE_FORMATS)]},
