@@ -51,7 +51,13 @@ CASES = {
     "adjust_edges alpha": ("adjust_edges", {"outputs": ["alpha"], "edges": {"feather": 3, "shift_edge": 10}}),
     "adjust_edges cutout": ("adjust_edges", {"outputs": ["cutout"], "edges": {"feather": 3}}),
     "soft_segments": ("soft_segments", {"count": 3}),
+    "select_object fast": ("select_object", {"refine": "fast", "outputs": ["alpha"]}),
+    "select_object best cutout": ("select_object", {"refine": "best", "outputs": ["alpha", "cutout"]}),
+    "select_object prepared fast": ("select_object", {"refine": "fast", "outputs": ["alpha"]}),
+    "select_object prepared none": ("select_object", {"refine": "none", "outputs": ["alpha"]}),
 }
+PREPARED = {"select_object prepared fast", "select_object prepared none"}
+"""Cases whose image the engine prepared before the measurement (named by its key: the prompt's cost only)."""
 
 
 def _rss_kb(field: str) -> int:
@@ -112,6 +118,9 @@ def _request(case: str, data: bytes, fmt: str, width: int, height: int, result: 
         msg = messages.Message("adjust_edges", messages.new_id(), fields={"result": result, **fields})
     elif op == "soft_segments":
         msg = messages.Message("soft_segments", messages.new_id(), fields=fields, buffers=[image])
+    elif op == "select_object":  # a box around the middle; by the image's key when it was prepared before
+        box = (width / 4, height / 4, 3 * width / 4, 3 * height / 4)
+        msg = messages.select_object(messages.buffer_key(image) if case in PREPARED else image, box=box, **fields)
     else:
         raise ValueError(op)
     decoder = codec.Decoder(role="engine", max_frame_bytes=1 << 31, max_pixels=200_000_000)
@@ -128,11 +137,11 @@ def child(case: str, path: Path, fmt: str, width: int, height: int, model: Path)
     from core.models.session import open_session
     from engine_server.engine import Engine
     from engine_server.jobs import Job
-    from engine_server.operations import adjust_edges, refine, select_subject, soft_segments, trimap
+    from engine_server.operations import adjust_edges, refine, select_object, select_subject, soft_segments, trimap
     from wire.protocol.messages import Limits
 
     ops = {"select_subject": select_subject.run, "trimap": trimap.run, "refine": refine.run,
-           "adjust_edges": adjust_edges.run, "soft_segments": soft_segments.run}
+           "adjust_edges": adjust_edges.run, "soft_segments": soft_segments.run, "select_object": select_object.run}
     op = CASES[case][0]
     engine = Engine(open_session(str(model), device="cpu"), limits=Limits(max_pixels=200_000_000),
                     cache_bytes=8 * 1024**3)
@@ -146,6 +155,8 @@ def child(case: str, path: Path, fmt: str, width: int, height: int, model: Path)
         if op == "adjust_edges":  # the result it adjusts, made before the measurement
             first = _request("select_subject best alpha", data, fmt, w, h, None)
             result = (await select_subject.run(ctx, job(), first)).fields["result"]
+        elif case in PREPARED:  # the image prepared (and kept) before the measurement
+            await select_object.run(ctx, job(), _request("select_object fast", data, fmt, w, h, None))
         request = _request(case, data, fmt, w, h, result)
         del data
         gc.collect()
@@ -179,7 +190,7 @@ def estimate(row: dict) -> int:
 
     op, fields = CASES[row["case"]]
     fmt = "png" if row["format"] == "png" else "rgba8"
-    if op == "adjust_edges":
+    if op == "adjust_edges" or row["case"] in PREPARED:
         return job_estimate(op, fields, [], result_pixels=row["width"] * row["height"])
     buffers = [(fmt, row["width"], row["height"], row.get("payload", 0))]
     if op == "refine":

@@ -81,10 +81,10 @@ COSTS: dict[tuple[str, str], Cost] = {
     ("refine", "fast"): Cost(20.0, 170.0),
     ("refine", "best"): Cost(20.0, 950.0, 600_000),
     ("refine", "colours"): Cost(20.0, 60.0),
-    ("select_object", "prepare"): Cost(30.0, 160.0),  # the kept image, u8 and float, and the model (not measured)
-    ("select_object", "none"): Cost(16.0),  # previous, mask, the cut at full size, the edged alpha (not measured)
-    ("select_object", "fast"): Cost(24.0, 170.0),  # as refine's, with the previous matte (not measured)
-    ("select_object", "best"): Cost(24.0, 950.0, 600_000),  # (not measured)
+    ("select_object", "prepare"): Cost(19.0, 40.0),  # the kept image, u8 and float, and the model's view
+    ("select_object", "none"): Cost(11.0, 30.0),  # previous, mask, the cut at full size, the edged alpha
+    ("select_object", "fast"): Cost(14.0, 40.0),
+    ("select_object", "best"): Cost(14.0, 200.0, 600_000),
     ("adjust_edges", "alpha"): Cost(10.0),
     ("adjust_edges", "colours"): Cost(20.0, 150.0),
     ("soft_segments", "best"): Cost(100.0, 200.0),
