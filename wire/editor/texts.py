@@ -13,6 +13,9 @@ START_COMMAND = "softcut serve"
 LAN_COMMAND = f"{START_COMMAND} --lan"  # phone cut & paste needs the engine on the local network
 NOTHING_SELECTED = "nothing is selected over the layer: draw a rough selection around the subject first"
 NOT_ON_LAN = f"the engine is not on the local network: restart it with `{LAN_COMMAND}` to paste from a phone"
+NOTHING_ROUGH = "nothing is selected over the layer: select roughly the part to add or take away first"
+FAINT_ROUGH = ("no pixel is selected 50% or more over the layer: select roughly the part to add or take away "
+               "(a selection this faint is empty as a rough mask)")
 
 
 class Refused(Exception):
@@ -35,6 +38,12 @@ def failure(exc: Exception, unchanged: str) -> str:
     if isinstance(exc, EngineError):
         return f"the engine could not do it: {exc.message} ({exc.code}); {unchanged}"
     return f"Softcut failed: {exc}; {unchanged}"
+
+
+def no_previous(where: str) -> str:
+    """Add to Subject and Subtract from Subject without an earlier result of the same source (``where``:
+    the layer's name in quotes, or "the visible image")."""
+    return f"there is no earlier Softcut result on {where} to correct: run Select Subject or Object on it first"
 
 
 def not_inserted(exc: Exception) -> str:
