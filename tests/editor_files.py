@@ -45,6 +45,31 @@ def write_inputs(out: Path, veil_alpha: int) -> None:
     (out / "veil.rgba").write_bytes(veil.tobytes())
 
 
+# Object Selection's scene (objects.rgba, at SIZE): two red discs on a blue ground, both the default
+# model's subject; the prompts below pick one of them, add the other or take one away.
+OBJECT_DISCS = ((42, 62), (118, 58))  # the left and the right disc's centres (x, y)
+OBJECT_RADIUS = 20
+OBJECT_BOX = (90, 30, 148, 88)  # Object's box (x0, y0, x1, y1): around the right disc
+OBJECT_CLICKS = ((118.0, 58.0, True), (42.0, 62.0, False))  # on the right disc; on the left one (not the object)
+ADD_ROUGH = (14, 32, 58, 60)  # (x, y, w, h): Add to Subject's rough selection, around the left disc
+SUBTRACT_ROUGH = (88, 28, 62, 62)  # Subtract from Subject's, around the right disc
+
+
+def object_discs(h: int, w: int) -> tuple[np.ndarray, list[np.ndarray]]:
+    """Object Selection's scene: (image (h, w, 3) uint8 RGB, [left disc's, right disc's true alpha (h, w) float32])."""
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    discs = [np.clip(OBJECT_RADIUS - np.hypot(xx - cx, yy - cy) + 0.5, 0, 1) for cx, cy in OBJECT_DISCS]
+    alpha = np.maximum(*discs)[..., None]
+    image = alpha * np.array([0.9, 0.2, 0.1]) + (1 - alpha) * np.array([0.1, 0.3, 0.8])
+    image += np.random.default_rng(1).normal(0, 0.02, image.shape)
+    return np.clip(image * 255 + 0.5, 0, 255).astype(np.uint8), discs
+
+
+def write_object_inputs(out: Path) -> None:
+    """objects.rgba: :func:`object_discs` at SIZE, opaque."""
+    (out / "objects.rgba").write_bytes(opaque(object_discs(SIZE[1], SIZE[0])[0]))
+
+
 POSTER = (480, 360)  # (width, height) of the document a phone photo is located on
 PHONE_CENTRE = (300, 140)  # the poster pixel the phone photo's centre shows
 PHONE_PHOTO = 400  # the photo's side: the poster around PHONE_CENTRE, enlarged 1.5 times

@@ -25,7 +25,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from editor_files import CHOSEN_MODEL, PLATE_SIZE, POSTER, REFINE, SIZE
+from editor_files import CHOSEN_MODEL, OBJECT_BOX, OBJECT_CLICKS, PLATE_SIZE, POSTER, REFINE, SIZE
 from wire.protocol import messages
 from wire.protocol.schemas import DEFAULT_SNAPSHOT_MAX_SIDE
 
@@ -34,6 +34,10 @@ HANDSHAKE = frozenset({"hello", "auth", "pair"})
 """Connection set-up, not an action: GIMP connects per run, Krita once."""
 ENCODED = frozenset({"png", "jpeg"})
 """Buffer formats sent as files: their size is the file's, not the editor's choice."""
+IMAGE_KEY = "<image key>"
+"""What a select_object's ``image`` field (a key: a hash of the pixels) normalizes to."""
+EARLIER_RESULT = "<an earlier result>"
+"""What a ``previous`` result id made before the action's requests normalizes to."""
 
 
 class FrameReader:
@@ -174,7 +178,8 @@ def read_log(path: Path) -> list[dict[str, Any]]:
 
 def normalize(message: dict[str, Any], results: dict[str, str] | None = None) -> dict[str, Any]:
     """What a request says, without what differs from run to run: its id and ref, a result's id
-    (→ ``#k``: the result of the action's k-th request), a delivery id, the position a
+    (→ ``#k``: the result of the action's k-th request; a ``previous`` made before the action →
+    :data:`EARLIER_RESULT`), an image key (→ :data:`IMAGE_KEY`), a delivery id, the position a
     ``placed`` message gives (located by the engine in each editor's own rendering); buffers
     as [name, format, width, height] ([name, format] for files)."""
     out: dict[str, Any] = {"type": message["type"]}
@@ -186,6 +191,10 @@ def normalize(message: dict[str, Any], results: dict[str, str] | None = None) ->
                      for b in value]
         elif key == "result" and results is not None:
             value = results.get(value, f"unknown result {value}")
+        elif key == "previous" and isinstance(value, str) and results is not None:
+            value = results.get(value, EARLIER_RESULT)
+        elif key == "image" and isinstance(value, str):
+            value = IMAGE_KEY
         elif key == "delivery":
             value = "<delivery>"
         elif key == "message" and message["type"] == "placed":
@@ -234,6 +243,21 @@ def _refine(edges=None) -> list:
     return chain
 
 
+def _object(image, **choice):
+    return messages.select_object(image, refine=REFINE, outputs=["alpha"], **choice)
+
+
+def _object_new() -> list:
+    """Object on an image the engine has not prepared: its key first, then (not_found) its pixels."""
+    prompts = {"points": OBJECT_CLICKS, "box": OBJECT_BOX, "mode": "new"}
+    return [_object(IMAGE_KEY, **prompts), _object(_raw("image", "rgba8", SIZE), **prompts)]
+
+
+def _correction(mode: str) -> list:
+    """Add to or Subtract from Subject with the image and the last result held: the key, the rough mask, the result's id."""
+    return [_object(IMAGE_KEY, mask=_raw("mask", "grey8", SIZE), mode=mode, previous=EARLIER_RESULT)]
+
+
 def _phone() -> list:
     scale = min(1.0, DEFAULT_SNAPSHOT_MAX_SIDE / max(POSTER))
     shown = (round(POSTER[0] * scale), round(POSTER[1] * scale))
@@ -256,6 +280,9 @@ ACTIONS = {
     "Clean plate (a layer) into a new layer": lambda: _plate(outputs=["alpha", "foreground"]),
     "Clean plate (a PNG file) into the selection": lambda: _plate(outputs=["alpha"]),
     "A phone cut-out pasted": _phone,
+    "Object (a box and clicks), the image new to the engine": _object_new,
+    "Add to Subject (the engine holds the image and the last result)": lambda: _correction("add"),
+    "Subtract from Subject (the engine holds the image and the last result)": lambda: _correction("subtract"),
 }
 """Each user action → the requests it makes (in order), whichever editor performs it."""
 
@@ -273,6 +300,9 @@ GIMP_SCENARIOS = {
     "plate_layer": "Clean plate (a layer) into a new layer",
     "plate_file_png": "Clean plate (a PNG file) into the selection",
     "phone_paste": "A phone cut-out pasted",
+    "object_box_points": "Object (a box and clicks), the image new to the engine",
+    "add_to_subject": "Add to Subject (the engine holds the image and the last result)",
+    "subtract_from_subject": "Subtract from Subject (the engine holds the image and the last result)",
 }
 """tests/gimp's scenario for each action."""
 

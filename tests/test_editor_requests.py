@@ -12,12 +12,12 @@ import pytest
 
 from sample_images import red_disc_image
 from tiny_models import build_tiny_model, write_sidecar
-from editor_files import REFINE, SIZE, opaque_rgba8
+from editor_files import ADD_ROUGH, OBJECT_BOX, OBJECT_CLICKS, REFINE, SIZE, object_discs, opaque, opaque_rgba8
 from editor_requests import (ACTIONS, GIMP_SCENARIOS, KRITA_SCENARIOS, RequestLog, action_requests, expected,
                              read_log)
 from test_server import Engine
 from wire.client import SoftcutClient, raw_image
-from wire.editor import MatteOptions, refine_selection, select_subject
+from wire.editor import MatteOptions, ObjectPrompts, refine_selection, select_object, select_subject
 from wire.protocol import messages
 
 W, H = SIZE
@@ -95,3 +95,22 @@ def test_an_editor_that_asks_otherwise_fails_the_comparison(relay):
     assert asked != expected("Refine Selection with an edge control")
     _, asked = run(lambda ask: ask(messages.select_subject(IMAGE, refine=REFINE, edges={"smooth": 0.0})))
     assert asked != expected("Select Subject into the selection"), "zero edges sent are a difference too"
+
+
+def test_object_selection_flows_ask_what_the_table_says(relay):
+    """Object on an image new to the engine (its key, then its pixels), then Add to and Subtract from
+    Subject correcting Object's result by its id, as wire.editor.select_object makes them."""
+    _log, run = relay
+    source = SimpleNamespace(width=W, height=H, rgba=opaque(object_discs(H, W)[0]))
+    prompts = ObjectPrompts(box=OBJECT_BOX, points=OBJECT_CLICKS)
+    first, asked = run(lambda ask: select_object(ask, source, prompts, MatteOptions("selection", REFINE)))
+    assert asked == expected("Object (a box and clicks), the image new to the engine")
+    rough = np.zeros((H, W), np.uint8)
+    x, y, w, h = ADD_ROUGH
+    rough[y:y + h, x:x + w] = 255
+    for mode, action in (("add", "Add to Subject (the engine holds the image and the last result)"),
+                         ("subtract", "Subtract from Subject (the engine holds the image and the last result)")):
+        result, asked = run(lambda ask: select_object(ask, source, ObjectPrompts(rough=rough.tobytes()),
+                                                      MatteOptions("selection", REFINE), mode=mode,
+                                                      previous=first.result_id))
+        assert result.buffers["alpha"] and asked == expected(action)

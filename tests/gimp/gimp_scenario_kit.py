@@ -25,6 +25,7 @@ SPEC = json.load(open(os.path.join(OUT, "spec.json")))
 W, H = SPEC["width"], SPEC["height"]
 PDB = Gimp.get_pdb()
 COLOUR, COVERAGE = "R'G'B'A u8", "Y u8"
+RECORD = "softcut-last-result"  # the parasite holding an image's last Softcut result (Add and Subtract correct it)
 
 
 def rect(x, y, w, h):
@@ -76,7 +77,8 @@ def add_layer(image, pixels_file, size, name="photo", offset=(0, 0), parent=None
 
 
 def state(image):
-    """A digest of everything a procedure could change: layers (tree, pixels, masks), selection, mode."""
+    """A digest of everything a procedure could change: layers (tree, pixels, masks), channels, the record
+    of the last Softcut result, selection, mode."""
     def item(layer):
         mask = layer.get_mask()
         entry = {"name": layer.get_name(), "offsets": offsets(layer), "size": [layer.get_width(), layer.get_height()],
@@ -86,7 +88,14 @@ def state(image):
             entry["children"] = [item(child) for child in layer.get_children()]
         return entry
 
+    def channel(item):
+        return {"name": item.get_name(), "visible": item.get_visible(),
+                "pixels": hashlib.sha1(read(item, COVERAGE)).hexdigest()}
+
+    record = image.get_parasite(RECORD)
     return {"layers": [item(layer) for layer in image.get_layers()],
+            "channels": [channel(c) for c in image.get_channels()],
+            "record": None if record is None else bytes(record.get_data()).decode("utf-8"),
             "selection": hashlib.sha1(read(image.get_selection(), COVERAGE)).hexdigest(),
             "base": int(image.get_base_type()), "precision": int(image.get_precision())}
 

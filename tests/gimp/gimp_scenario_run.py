@@ -5,7 +5,8 @@ under Xvfb) the scenarios (``scenarios.py`` and the modules it imports) through 
 ``python-fu-eval`` batch interpreter, which calls the Softcut procedures through the PDB. The
 plug-in goes in with ``softcut install-plugin gimp``. The engines run here, outside the chroot, on
 loopback (which the chroot shares): one that answers, one killed mid-job, one whose client (the
-plug-in's process) is killed mid-job.
+plug-in's process) is killed mid-job, and one whose results the first does not hold (Add to Subject
+correcting a result that engine made: a previous result the engine has lost).
 """
 
 from __future__ import annotations
@@ -21,17 +22,23 @@ from pathlib import Path
 
 import pytest
 from editor_files import (
+    ADD_ROUGH,
     BIG,
     CHOSEN_MODEL,
+    OBJECT_BOX,
+    OBJECT_CLICKS,
+    OBJECT_DISCS,
     PHONE_OBJECT,
     PHONE_PHOTO,
     PLATE_SIZE,
     POSTER,
     REFINE,
     SMALL,
+    SUBTRACT_ROUGH,
     free_port,
     write_inputs,
     write_model_zoo,
+    write_object_inputs,
     write_phone_inputs,
     write_plate_inputs,
 )
@@ -48,7 +55,8 @@ import gimp_session as session  # noqa: E402  (GIMP in the chroot)
 
 HERE = Path(__file__).resolve().parent
 SCENARIOS = ("scenarios.py", "gimp_scenario_kit.py", "gimp_select_scenarios.py", "gimp_segments_scenarios.py",
-             "gimp_plate_scenarios.py", "gimp_phone_scenarios.py")  # what runs inside GIMP: scenarios.py first
+             "gimp_plate_scenarios.py", "gimp_phone_scenarios.py", "gimp_object_scenarios.py",
+             "gimp_object_refusals.py")  # what runs inside GIMP: scenarios.py first
 
 
 def skip_without_gimp() -> None:
@@ -98,21 +106,26 @@ def run_gimp():
         write_sidecar(model)
         with pytest.MonkeyPatch.context() as env:  # the engines find the chosen model's stand-in in rembg's folder
             env.setenv("U2NET_HOME", str(write_model_zoo(tmp / "u2net")))
-            for _ in range(3):  # the one that answers, one killed mid-job, one whose client is killed mid-job
+            # the one that answers, one killed mid-job, one whose client is killed mid-job, and another (whose
+            # results the first does not hold: a previous result the engine has lost)
+            for _ in range(4):
                 engines.append(EngineProcess(tmp / "config", model, "--device", "cpu", home=tmp / "softcut-home",
                                              timeout=60))
-        engine, doomed, abandoned = engines
+        engine, doomed, abandoned, other = engines
         out = tmp / "out"
         out.mkdir()
         write_inputs(out, veil_alpha=200)  # a veil that moves the matte
         write_phone_inputs(out)
         write_plate_files(out)
+        write_object_inputs(out)
         relay = RequestLog(engine.port, out / LOG)  # GIMP talks to the engine through it: what each action asks
         spec = {"port": relay.port, "refine": REFINE, "width": W, "height": H, "offset_size": list(SMALL),
                 "big_size": list(BIG), "dead_port": free_port(), "kill_port": doomed.port,
                 "abandoned_port": abandoned.port, "poster_size": list(POSTER), "photo_side": PHONE_PHOTO,
                 "object_size": list(PHONE_OBJECT), "segments": SEGMENTS, "dialog_segments": DIALOG_SEGMENTS,
-                "plate_size": list(PLATE_SIZE), "chosen_model": CHOSEN_MODEL}
+                "plate_size": list(PLATE_SIZE), "chosen_model": CHOSEN_MODEL, "other_port": other.port,
+                "object_box": OBJECT_BOX, "object_clicks": OBJECT_CLICKS, "object_discs": OBJECT_DISCS,
+                "add_rough": ADD_ROUGH, "subtract_rough": SUBTRACT_ROUGH}
         (out / "spec.json").write_text(json.dumps(spec))
         (tmp / "scenarios").mkdir()
         for name in SCENARIOS:

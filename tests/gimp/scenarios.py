@@ -25,6 +25,8 @@ OUT = os.environ["SOFTCUT_GIMP_OUT"]
 sys.path.insert(0, os.environ["SOFTCUT_GIMP_SCENARIOS"])
 
 try:
+    from gimp_object_refusals import run_object_refusals
+    from gimp_object_scenarios import run_object_scenarios
     from gimp_phone_scenarios import run_phone_scenario
     from gimp_plate_scenarios import run_plate_scenarios
     from gimp_segments_scenarios import run_segments_scenarios
@@ -34,6 +36,8 @@ try:
     run_segments_scenarios()
     run_plate_scenarios()
     run_phone_scenario()
+    run_object_scenarios()
+    run_object_refusals()
     run_big_job_scenarios()
 except Exception:
     with open(os.path.join(OUT, "driver_error.txt"), "w") as f:

@@ -20,8 +20,8 @@ from softcut_plugin import phone, procedures  # noqa: E402
 
 
 class Softcut(Gimp.PlugIn):
-    """Select Subject (also with a clean plate), Refine Selection, Remove Background, Cut Out, Soft Segment
-    Layers and phone cut-outs, through the Softcut engine."""
+    """Select Subject (also with a clean plate), Refine Selection, Object, Add to and Subtract from Subject,
+    Remove Background, Cut Out, Soft Segment Layers and phone cut-outs, through the Softcut engine."""
 
     def do_query_procedures(self):
         return [*procedures.PROCEDURES, phone.NAME]

@@ -1,10 +1,11 @@
 """What a procedure does: read the image, ask the engine, insert the result.
 
-Every procedure goes the same three steps: read (:mod:`.document`), ask the
-engine (:func:`_ask`: connection, progress, errors), insert (:func:`_edit`: one
-undo group). The image is only read until the engine's answer is in; everything
-written then goes in one undo group. A refused image, a missing or dying engine
-leave the image exactly as it was.
+Every procedure goes the same three steps: read (:mod:`.document`, inside :func:`reading`), ask the
+engine (:func:`ask_engine`: connection, progress, errors), insert (:func:`edit`: one undo group). The
+image is only read until the engine's answer is in; everything written then goes in one undo group,
+with the record of the image's last result (:mod:`.last_result`) when the action leaves a matte. A
+refused image, a missing or dying engine leave the image exactly as it was. Object Selection's
+actions are in :mod:`.objects`.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import gi
 gi.require_version("Gimp", "3.0")
 from gi.repository import Gimp  # noqa: E402
 
-from . import document  # noqa: E402
+from . import document, last_result  # noqa: E402
 from .wire import config  # noqa: E402
 from .wire.client import ClientError, SoftcutClient  # noqa: E402
 from .wire.editor import (SEGMENT_GROUP, MatteOptions, Refused, check_guide, failure, not_inserted,  # noqa: E402
@@ -55,10 +56,10 @@ def run(image, drawables, options: Options, *, guided: bool = False) -> None:
     """
     source, guide = _read_subject(image, drawables, options, guided=guided)
     if guide is None:
-        result = _ask(options.engine, lambda ask: select_subject(ask, source, options.matte))
+        result = ask_engine(options.engine, lambda ask: select_subject(ask, source, options.matte))
     else:
-        result = _ask(options.engine, lambda ask: refine_selection(ask, source, guide, options.matte))
-    _edit(image, lambda: _insert(image, source, options.matte.output, result.buffers))
+        result = ask_engine(options.engine, lambda ask: refine_selection(ask, source, guide, options.matte))
+    edit(image, lambda: insert_result(image, source, options, result))
 
 
 def run_plate(image, drawables, options: Options, *, layer=None, file=None) -> None:
@@ -73,33 +74,39 @@ def run_plate(image, drawables, options: Options, *, layer=None, file=None) -> N
         raise Refused("no clean plate was given: pick the layer (Plate layer) or the file (Or plate file) "
                       f"holding a photo of the same scene without the subject; {UNCHANGED}")
     source, _ = _read_subject(image, drawables, options)
-    with _reading():
+    with reading():
         if file is not None:
             buffer = document.read_plate_file(file)
         else:
             document.check_plate_layer(image, source, layer, options.merged)
             buffer = document.read_plate_layer(layer)
-    result = _ask(options.engine, lambda ask: select_subject(ask, source, options.matte, plate=buffer))
-    _edit(image, lambda: _insert(image, source, options.matte.output, result.buffers))
+    result = ask_engine(options.engine, lambda ask: select_subject(ask, source, options.matte, plate=buffer))
+    edit(image, lambda: insert_result(image, source, options, result))
 
 
 def _read_subject(image, drawables, options: Options, *, guided: bool = False):
     """Select Subject's source (and, for Refine Selection, the selection as its guide), checked
     for the output; a :class:`document.DocumentError` becomes :class:`Refused`."""
-    with _reading():
+    with reading():
         source = document.read_source(image, drawables, options.merged)
         guide = document.read_selection(image, source.rect) if guided else None
         if guide is not None:
             check_guide(guide)
-        if options.matte.output == "mask":  # known before the engine runs, so it does not run for nothing
-            if source.layer is None:
-                raise document.DocumentError("select the one layer the mask belongs to")
-            document.check_can_take_mask(source.layer)
+        check_output(source, options.matte.output)
     return source, guide
 
 
+def check_output(source: document.Source, output: str) -> None:
+    """Raise :class:`document.DocumentError` when ``output`` cannot take a new result from ``source`` (a new
+    mask needs its one layer, without a mask): known before the engine runs, so it does not run for nothing."""
+    if output == "mask":
+        if source.layer is None:
+            raise document.DocumentError("select the one layer the mask belongs to")
+        document.check_can_take_mask(source.layer)
+
+
 @contextmanager
-def _reading() -> Iterator[None]:
+def reading() -> Iterator[None]:
     """Reading the image (nothing written yet): a :class:`document.DocumentError` or a refusal
     becomes :class:`Refused`, its message saying the image was not changed."""
     try:
@@ -114,18 +121,18 @@ def run_segments(image, drawables, count: int, engine: Engine, model: str | None
 
     Raises :class:`Refused` as :func:`run` does (the image untouched).
     """
-    with _reading():
+    with reading():
         source = document.read_source(image, drawables, merged=True)
-    result = _ask(engine, lambda ask: soft_segments(ask, source, count, model))
-    _edit(image, lambda: document.add_segment_group(image, source.rect, segment_layers(result), source.rgba,
+    result = ask_engine(engine, lambda ask: soft_segments(ask, source, count, model))
+    edit(image, lambda: document.add_segment_group(image, source.rect, segment_layers(result), source.rgba,
                                                     SEGMENT_GROUP))
 
 
-def _edit(image, insert: Callable[[], object]) -> None:
-    """``insert()`` as one undo group; a :class:`document.DocumentError` becomes :class:`Refused`."""
+def edit(image, write: Callable[[], object]) -> None:
+    """``write()`` as one undo group; a :class:`document.DocumentError` becomes :class:`Refused`."""
     image.undo_group_start()
     try:
-        insert()
+        write()
     except document.DocumentError as exc:
         raise Refused(not_inserted(exc)) from exc
     finally:
@@ -133,7 +140,7 @@ def _edit(image, insert: Callable[[], object]) -> None:
         Gimp.displays_flush()
 
 
-def _ask(address: Engine, flow: Callable):
+def ask_engine(address: Engine, flow: Callable):
     """``flow(ask)`` (a :mod:`wire.editor` flow) on a connection to the engine; its result.
 
     Progress goes to GIMP's progress bar; every failure becomes :class:`Refused`
@@ -163,11 +170,32 @@ def engine_models(address: Engine) -> list:
         raise Refused(not_reachable(exc)) from exc
 
 
-def _insert(image, source: document.Source, output: str, buffers: dict) -> None:
+def insert_result(image, source: document.Source, options: Options, result, into=None) -> None:
+    """Put ``result`` (an engine's matte answer for ``source``) where ``options`` say, and record it as the
+    image's last result. ``into``: the layer whose mask (output ``mask``) or the cut-out layer (output
+    ``layer``) to rewrite in place (:func:`last_result.rewritable`); None: a new mask or layer.
+    Call inside :func:`edit`."""
+    output = options.matte.output
+    holder = _write_result(image, source, output, result.buffers, into)
+    if result.result_id is not None:
+        last_result.keep(image, source, options.merged, output, result.result_id, holder)
+
+
+def _write_result(image, source: document.Source, output: str, buffers: dict, into=None):
+    """Write the matte (and for a layer the colours); returns what holds the matte: the selection's matte
+    channel, the layer with the mask, the cut-out layer."""
     alpha = buffers["alpha"]
     if output == "selection":
         document.set_selection(image, source.rect, alpha)
-    elif output == "mask":
+        return document.keep_matte_channel(image, last_result.MATTE_CHANNEL, source.rect, alpha)
+    if output == "mask":
+        if into is not None:
+            document.rewrite_mask(into, source.rect, alpha)
+            return into
         document.add_layer_mask(source.layer, source.rect, alpha)
-    else:
-        document.add_cutout_layer(image, source.layer, source.rect, buffers["foreground"], alpha, "Softcut cut-out")
+        return source.layer
+    if into is not None:
+        document.rewrite_cutout_layer(into, source.rect, buffers["foreground"], alpha)
+        return into
+    return document.add_cutout_layer(image, source.layer, source.rect, buffers["foreground"], alpha,
+                                     "Softcut cut-out")

@@ -18,7 +18,7 @@ gi.require_version("Gegl", "0.4")
 from gi.repository import Gegl, Gimp, GLib  # noqa: E402
 
 from . import pixels  # noqa: E402
-from .wire.editor import plate_file, plate_pixels, split_rgba  # noqa: E402
+from .wire.editor import is_points_path, plate_file, plate_pixels, split_rgba  # noqa: E402
 
 COLOUR = "R'G'B'A u8"
 COVERAGE = "Y u8"
@@ -65,11 +65,11 @@ def extent(drawable) -> tuple:
     return x, y, drawable.get_width(), drawable.get_height()
 
 
-def _read(drawable, rect: tuple, fmt: str) -> bytes:
-    """``fmt`` pixels of ``rect`` (canvas pixels, inside the drawable)."""
+def _read(drawable, rect: tuple, fmt: str, abyss=Gegl.AbyssPolicy.CLAMP) -> bytes:
+    """``fmt`` pixels of ``rect`` (canvas pixels, inside the drawable; outside it as ``abyss`` says)."""
     x, y = _offsets(drawable)
     area = Gegl.Rectangle.new(rect[0] - x, rect[1] - y, rect[2], rect[3])
-    return bytes(drawable.get_buffer().get(area, 1.0, fmt, Gegl.AbyssPolicy.CLAMP))
+    return bytes(drawable.get_buffer().get(area, 1.0, fmt, abyss))
 
 
 def _write(drawable, rect: tuple, fmt: str, data: bytes) -> None:
@@ -249,6 +249,88 @@ def set_selection(image, rect: tuple, alpha: bytes) -> None:
     shadow.flush()
     selection.merge_shadow(True)
     selection.update(*whole)
+
+
+def read_coverage(drawable, rect: tuple) -> bytes:
+    """A mask's or channel's coverage over ``rect`` (grey8; 0 where the drawable does not reach)."""
+    return _read(drawable, rect, COVERAGE, Gegl.AbyssPolicy.NONE)
+
+
+def replace(drawable, rect: tuple, fmt: str, data: bytes) -> None:
+    """Rewrite the part of an existing drawable that ``data`` (``fmt`` pixels covering ``rect``, canvas
+    pixels) meets, as one undo step (its shadow buffer merged); the rest of it stays as it was."""
+    whole = extent(drawable)
+    inside = pixels.intersect(rect, whole)
+    if inside[2] == 0 or inside[3] == 0:
+        return
+    bpp = len(data) // (rect[2] * rect[3])
+    merged = pixels.paste(_read(drawable, whole, fmt), whole, pixels.crop(data, rect, inside, bpp), inside, bpp)
+    shadow = drawable.get_shadow_buffer()
+    shadow.set(Gegl.Rectangle.new(0, 0, whole[2], whole[3]), fmt, merged)
+    shadow.flush()
+    drawable.merge_shadow(True)
+    drawable.update(0, 0, whole[2], whole[3])
+
+
+def keep_matte_channel(image, name: str, rect: tuple, alpha: bytes):
+    """The hidden channel ``name`` holding ``alpha`` (grey8 over ``rect``; nothing elsewhere): rewritten
+    when the image has one of the canvas's size, else a new one on top of the channels (replacing one
+    of another size). The picked
+    layers stay picked (a new channel would take their place). Call inside an undo group."""
+    whole = canvas(image)
+    coverage = pixels.place(alpha, rect, whole)
+    channel = image.get_channel_by_name(name)
+    if channel is not None and extent(channel) == whole:
+        replace(channel, whole, COVERAGE, coverage)
+        return channel
+    if channel is not None:  # the canvas has changed size since: a new one takes its place
+        image.remove_channel(channel)
+    picked = image.get_selected_layers()
+    channel = Gimp.Channel.new(image, name, whole[2], whole[3], 50.0, Gegl.Color.new("black"))
+    image.insert_channel(channel, None, 0)
+    channel.set_visible(False)
+    _write(channel, whole, COVERAGE, coverage)
+    if picked:
+        image.set_selected_layers(picked)
+    return channel
+
+
+def rewrite_mask(layer, rect: tuple, alpha: bytes) -> None:
+    """Rewrite ``layer``'s mask with ``alpha`` (grey8 over ``rect``) where they meet. Call inside an undo group."""
+    replace(layer.get_mask(), rect, COVERAGE, alpha)
+
+
+def rewrite_cutout_layer(layer, rect: tuple, foreground: bytes, alpha: bytes) -> None:
+    """Rewrite a cut-out layer (over ``rect``, with a mask): ``foreground`` (rgb8) opaque, ``alpha`` (grey8)
+    its mask. Call inside an undo group."""
+    replace(layer, rect, COLOUR, pixels.rgba_opaque(foreground))
+    replace(layer.get_mask(), rect, COVERAGE, alpha)
+
+
+def points_path(image):
+    """The path whose anchors are Object Selection's clicks: the one named “Softcut points” (any case;
+    the topmost), else the selected path when just one is; None when there is neither."""
+    for path in image.get_paths():
+        if is_points_path(path.get_name()):
+            return path
+    selected = image.get_selected_paths()
+    return selected[0] if len(selected) == 1 else None
+
+
+def path_strokes(path) -> list:
+    """Each stroke's anchors as (x, y) canvas pixels, in the path's order (a Bézier stroke's control
+    points come in threes: handle, anchor, handle)."""
+    strokes = []
+    for stroke in path.get_strokes():
+        got = path.stroke_get_points(stroke)  # (type, control points, closed)
+        values = list(got[1])
+        strokes.append([(values[k + 2], values[k + 3]) for k in range(0, len(values) - 5, 6)])
+    return strokes
+
+
+def tattoo(item) -> int | None:
+    """``item``'s tattoo (kept in XCF files, unlike its id); None for None."""
+    return None if item is None else int(item.get_tattoo())
 
 
 def check_can_take_mask(layer) -> None:

@@ -44,6 +44,21 @@ def place(data: bytes, rect: Rect, canvas: Rect, bpp: int = 1) -> bytes:
     return bytes(out)
 
 
+def paste(base: bytes, base_rect: Rect, data: bytes, rect: Rect, bpp: int = 1) -> bytes:
+    """``base`` (covering ``base_rect``) with ``data`` (covering ``rect``, inside ``base_rect``) written over it."""
+    x0, y0, row = rect[0] - base_rect[0], rect[1] - base_rect[1], rect[2] * bpp
+    if x0 < 0 or y0 < 0 or x0 + rect[2] > base_rect[2] or y0 + rect[3] > base_rect[3]:
+        raise ValueError(f"paste: {rect} is not inside {base_rect}")
+    if len(base) != base_rect[2] * base_rect[3] * bpp or len(data) != rect[2] * rect[3] * bpp:
+        raise ValueError(f"paste: expected {base_rect[2] * base_rect[3] * bpp} and {rect[2] * rect[3] * bpp} bytes; "
+                         f"got {len(base)} and {len(data)}")
+    out = bytearray(base)
+    for r in range(rect[3]):
+        start = ((y0 + r) * base_rect[2] + x0) * bpp
+        out[start:start + row] = data[r * row:(r + 1) * row]
+    return bytes(out)
+
+
 def rgba_opaque(rgb: bytes) -> bytes:
     """rgb8 → rgba8 with alpha 255 everywhere."""
     count = len(rgb) // 3

@@ -10,6 +10,8 @@ can call any of them non-interactively with the values the dialog would offer.
   the selection is the guide);
 - :data:`PLATE`: Select Subject with Clean Plate (Select Subject's parameters after
   ``plate-layer`` and ``plate-file``);
+- :data:`OBJECT`: Object, Add to Subject, Subtract from Subject (Select Subject's parameters;
+  the prompts come from the image: :mod:`.objects`);
 - :data:`SEGMENTS`: Soft Segment Layers (``count``).
 
 All but Refine Selection's guide take ``model``: a model the engine offers (its ``models``
@@ -26,7 +28,7 @@ import gi
 gi.require_version("Gimp", "3.0")
 from gi.repository import GLib, GObject, Gimp  # noqa: E402
 
-from . import actions, document  # noqa: E402
+from . import actions, document, objects  # noqa: E402
 from .wire import config  # noqa: E402
 from .wire.client.models import model_choices, pick  # noqa: E402
 from .wire.editor import MatteOptions, requested_model  # noqa: E402
@@ -159,6 +161,15 @@ class PlateJob(SubjectJob):
         actions.run_plate(image, drawables, options(settings), layer=get("plate-layer"), file=get("plate-file"))
 
 
+class ObjectJob(SubjectJob):
+    """Object Selection: the object the selection's bounds and a path's anchors mark (Object), or the
+    selection as a rough correction of the image's last Softcut result (Add to Subject, Subtract from
+    Subject); Select Subject's parameters and outputs."""
+
+    def run(self, image, drawables, settings, entry: Entry) -> None:
+        objects.run(image, drawables, options(settings), entry.mode)
+
+
 class SegmentsJob(Job):
     """Soft Segment Layers: the image as ``count`` soft layers in a new layer group."""
 
@@ -178,6 +189,7 @@ class SegmentsJob(Job):
 
 SUBJECT = SubjectJob()
 PLATE = PlateJob()
+OBJECT = ObjectJob()
 SEGMENTS = SegmentsJob()
 
 
@@ -189,6 +201,7 @@ class Entry:
     job: Job = SUBJECT
     output: str = "selection"  # SUBJECT, PLATE: the default output
     refine_selection: bool = False  # SUBJECT: the selection is the guide
+    mode: str = "new"  # OBJECT: select_object's mode (new: Object; add, subtract: a correction)
 
 
 PROCEDURES = {
@@ -203,6 +216,18 @@ PROCEDURES = {
         "<Image>/Select/", "Subject with Clean _Plate (Softcut)…",
         "Select the main subject with the help of a clean plate: a photo of the same scene without the subject",
         job=PLATE, output="selection"),
+    "softcut-select-object": Entry(
+        "<Image>/Select/", "Object (Softcut)…",
+        "Select the object inside the selection's bounds, or marked by a path's anchors, as a soft selection",
+        job=OBJECT, output="selection"),
+    "softcut-add-to-subject": Entry(
+        "<Image>/Select/", "Add to Subject (Softcut)…",
+        "Add the part roughly selected to the image's last Softcut result", job=OBJECT, output="selection",
+        mode="add"),
+    "softcut-subtract-from-subject": Entry(
+        "<Image>/Select/", "Subtract from Subject (Softcut)…",
+        "Take the part roughly selected away from the image's last Softcut result", job=OBJECT,
+        output="selection", mode="subtract"),
     "softcut-remove-background": Entry(
         "<Image>/Layer/", "Remove Background (Softcut)…",
         "Hide the layer's background with a layer mask holding the subject's soft matte", output="mask"),
