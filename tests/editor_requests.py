@@ -320,6 +320,9 @@ KRITA_SCENARIOS = {
     "plate_layer": "Clean plate (a layer) into a new layer",
     "plate_file_png": "Clean plate (a PNG file) into the selection",
     "phone": "A phone cut-out pasted",
+    "object_box_points": "Object (a box and clicks), the image new to the engine",
+    "add_to_subject": "Add to Subject (the engine holds the image and the last result)",
+    "subtract_from_subject": "Subtract from Subject (the engine holds the image and the last result)",
 }
 """tests/krita's scenario for each action."""
 

@@ -22,11 +22,14 @@ import cv2
 import numpy as np
 import pytest
 from editor_files import (
+    ADD_ROUGH,
     ANIMATION_OUTSIDE,
     ANIMATION_RANGE_END,
     ANIMATION_TIMES,
     BIG,
     CHOSEN_MODEL,
+    OBJECT_BOX,
+    OBJECT_CLICKS,
     PHONE_OBJECT,
     PHONE_PHOTO,
     PLATE_SIZE,
@@ -34,10 +37,12 @@ from editor_files import (
     REFINE,
     SIZE,
     SMALL,
+    SUBTRACT_ROUGH,
     free_port,
     write_animation_inputs,
     write_inputs,
     write_model_zoo,
+    write_object_inputs,
     write_phone_inputs,
     write_plate_inputs,
 )
@@ -50,6 +55,7 @@ from wire.client import SoftcutClient
 HERE = Path(__file__).resolve().parent
 W, H = SIZE
 PW, PH = PLATE_SIZE
+OTHER_LOG = "requests_other.jsonl"  # what Krita asks the other engine (spec "other_port")
 PLATE_CROP = (20, 10, 280, 220)  # (x, y, w, h): the part of the plate in plate_crop.png (a plate of another size)
 
 
@@ -105,13 +111,17 @@ def run_krita(tmp_path_factory):
     write_plate_inputs(out)
     write_plate_files(out)
     write_animation_inputs(out)
+    write_object_inputs(out)
     relay = RequestLog(engine.port, out / LOG)  # Krita talks to the engine through it: what each action asks
+    other = RequestLog(lan.port, out / OTHER_LOG)  # another engine, which holds none of the first one's results
     spec = {"port": relay.port, "token": engine.token, "refine": REFINE, "width": W, "height": H,
             "poster_size": list(POSTER), "photo_side": PHONE_PHOTO, "object_size": list(PHONE_OBJECT),
             "offset_size": list(SMALL), "big_size": list(BIG), "dead_port": free_port(),
             "kill_port": doomed.port, "kill_pid": doomed.proc.pid, "lan_port": lan.port,
             "plate_size": list(PLATE_SIZE), "animation_times": list(ANIMATION_TIMES),
-            "animation_outside": ANIMATION_OUTSIDE, "animation_end": ANIMATION_RANGE_END, "chosen_model": CHOSEN_MODEL}
+            "animation_outside": ANIMATION_OUTSIDE, "animation_end": ANIMATION_RANGE_END, "chosen_model": CHOSEN_MODEL,
+            "other_port": other.port, "object_box": list(OBJECT_BOX), "object_clicks": [list(c) for c in OBJECT_CLICKS],
+            "add_rough": list(ADD_ROUGH), "subtract_rough": list(SUBTRACT_ROUGH)}
     (out / "spec.json").write_text(json.dumps(spec))
 
     data, xdg_config, home = tmp / "xdg-data", tmp / "xdg-config", tmp / "home-dir"
@@ -149,6 +159,7 @@ def run_krita(tmp_path_factory):
         yield out, client
     finally:
         relay.close()
+        other.close()
         engine.stop()
         doomed.stop()
         lan.stop()

@@ -10,6 +10,7 @@ modules beside this file (on the path: the driver puts this file's folder there)
 """
 
 from krita_animation_scenarios import run_animation_scenarios
+from krita_object_scenarios import run_object_scenarios
 from krita_phone_scenarios import run_phone_scenarios
 from krita_plate_scenarios import run_plate_scenarios
 from krita_scenario_kit import OUT, app, record, window
@@ -27,5 +28,6 @@ run_select_scenarios()
 run_phone_scenarios()
 run_plate_scenarios()
 run_animation_scenarios()
+run_object_scenarios()
 
 (OUT / "done").write_text("ok")

@@ -27,7 +27,8 @@ def test_actions_sit_in_their_menus_and_the_docker_exists(krita_run):
     out, _ = krita_run
     ui = facts(out, "ui")
     selecting = {"softcut_select_subject", "softcut_remove_background", "softcut_cut_out", "softcut_refine_selection",
-                 "softcut_select_subject_plate", "softcut_select_subject_animation"}
+                 "softcut_select_subject_plate", "softcut_select_subject_animation", "softcut_select_object",
+                 "softcut_add_to_subject", "softcut_subtract_from_subject"}
     assert set(ui["menus"]) == selecting | {"softcut_soft_segments"}
     for action_id, titles in ui["menus"].items():
         assert ("Select" if action_id in selecting else "Scripts") in titles, (action_id, titles)

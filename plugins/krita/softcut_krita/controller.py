@@ -10,15 +10,15 @@ from __future__ import annotations
 
 import shutil
 import threading
-from dataclasses import dataclass
 from typing import Any
 
 from krita import Krita
 from PyQt5.QtCore import QObject, QProcess, pyqtSignal
 from PyQt5.QtGui import QIcon
 
-from . import animation, document, plate
+from . import animation, document, objects, plate
 from .phone import PhoneLink
+from .results import Inserted, LastResults
 from .wire import config, editor
 from .wire.client import EngineError, EngineUnavailable, JobCancelledError, raw_image
 from .wire.client.models import ModelChoice, model_choices
@@ -34,17 +34,6 @@ ANIMATION_MASK, ANIMATION_LAYER = "Softcut subject (animated)", "Softcut cut-out
 STREAM_WINDOW = 4  # frames the client sends ahead of the mattes it has received
 FEED_AHEAD = 2  # frames read from Krita ahead of what the client has taken
 SETTINGS = "softcut"
-
-
-@dataclass
-class Inserted:
-    """The last result put into a document, kept for live edge edits."""
-
-    doc: Any
-    output: str
-    rect: tuple[int, int, int, int]
-    result_id: str | None
-    node_id: str | None = None
 
 
 class Controller(QObject):
@@ -78,6 +67,9 @@ class Controller(QObject):
         self.chosen_model: str | None = None
         """The model the user picked, kept for this Krita session (None: the engine's default)."""
         self.last: Inserted | None = None
+        """The last result put into a document (live edge edits)."""
+        self.results = LastResults()
+        """Each document's last result (Add to Subject and Subtract from Subject correct it)."""
         self.last_source: document.SourceImage | None = None
         self.last_message = ""
         self._pending_edges: dict[str, float] | None = None
@@ -233,6 +225,48 @@ class Controller(QObject):
             return False
         return self._start(lambda ask: editor.refine_selection(ask, source, rough, options),
                            lambda result: self._insert(doc, source, "selection", result), source)
+
+    def select_object(self, kind: str = "object", output: str | None = None,
+                      edges: dict[str, float] | None = None) -> bool:
+        """Object Selection (:mod:`.objects` says what the document gives) into ``output``, one undo step.
+
+        kind: "object" (the object inside the box around the selection, picked by the points layers'
+        clicks), "add" or "subtract" (the selection as a rough mask added to, or taken from, the
+        document's last Softcut result of the same source). output: as :meth:`select_subject`'s; None:
+        the selection for "object", the last result's output for "add" and "subtract" (from the menu).
+        A mask that the last result made on the layer is replaced; a new layer goes above its cut-out
+        layer. Anything missing is said before a request is made.
+        """
+        mode = objects.mode_of(kind)
+        active = Krita.instance().activeDocument()
+        if active is not None and not self.merged:
+            try:
+                objects.check_active_layer(active)
+            except Refused as exc:
+                self._say(f"{exc}; {UNCHANGED}")
+                return False
+        doc, source = self._read(merged=self.merged)
+        if source is None:
+            return False
+        try:
+            if mode == "new":
+                plan = objects.object_plan(doc, source)
+            else:
+                plan = objects.correction_plan(doc, source, mode, self.results.of(doc))
+        except (document.DocumentError, Refused) as exc:
+            self._say(f"{exc}; {UNCHANGED}")
+            return False
+        output = output or (plan.last.output if plan.last is not None else "selection")
+        options = MatteOptions(output, self.refine_mode, dict(edges or {}), model=self.model)
+        over = objects.earlier_node(doc, plan, output)
+        pixels = plan.previous_coverage
+
+        def flow(ask):
+            return editor.select_object(ask, plan.source, plan.prompts, options, mode=mode, previous=plan.previous,
+                                        previous_coverage=None if pixels is None else (lambda: pixels))
+
+        return self._start(flow, lambda result: self._insert(doc, plan.source, output, result, over=over,
+                                                             said=objects.done_message(mode, output)), plan.source)
 
     def soft_segments(self, count: int | None = None) -> bool:
         """Soft Segment Layers: the merged image as ``count`` soft layers (default: :attr:`segment_count`)
@@ -397,12 +431,17 @@ class Controller(QObject):
         if view is not None:
             view.showFloatingMessage(f"Softcut: {text}", QIcon(), 6000, 1)
 
-    def _insert(self, doc, source: document.SourceImage, output: str, result, *, how: str = "") -> None:
+    def _insert(self, doc, source: document.SourceImage, output: str, result, *, how: str = "", over=None,
+                said: str | None = None) -> None:
+        """``result`` into ``output`` (one undo step); ``over``: the earlier mask to replace (a mask) or the earlier
+        cut-out layer to go above (a new layer); ``said``: the message (default: Select Subject's)."""
         rect = (source.x, source.y, source.width, source.height)
-        alpha = result.buffers["alpha"]
-        inserted = Inserted(doc, output, rect, result.result_id)
+        alpha = bytes(result.buffers["alpha"])
+        inserted = Inserted(doc, output, rect, result.result_id, source_id=source.node_id, alpha=alpha)
         if output == "selection":
             document.set_selection(doc, rect, alpha)
+        elif output == "mask" and over is not None:
+            inserted.node_id = document.replace_mask(doc, over, rect, alpha, name="Softcut subject").uniqueId()
         else:
             # the layer that was read (for the merged image: the active one)
             layer = document.find_node(doc, source.node_id) if source.node_id else document.source_layer(doc)
@@ -411,12 +450,13 @@ class Controller(QObject):
             if output == "mask":
                 node = document.add_transparency_mask(doc, layer, rect, alpha, name="Softcut subject")
             else:
-                node = document.add_cutout_layer(doc, layer, rect, result.buffers["foreground"], alpha,
+                node = document.add_cutout_layer(doc, over or layer, rect, result.buffers["foreground"], alpha,
                                                  name="Softcut cut-out")
             inserted.node_id = node.uniqueId()
         self.last = inserted
-        self._say({"selection": "subject selected", "mask": "background masked",
-                   "layer": "cut-out added as a new layer"}[output] + how)
+        self.results.remember(inserted)
+        self._say(said or {"selection": "subject selected", "mask": "background masked",
+                           "layer": "cut-out added as a new layer"}[output] + how)
 
     def _insert_segments(self, doc, source: document.SourceImage, result) -> None:
         """The engine's segment0… (RGBA8: colours, stacking mask) as layers "Segment 1"… (bottom up) in a new group."""
@@ -427,7 +467,8 @@ class Controller(QObject):
         self._say(f"{len(layers)} soft segment layers added in the group '{editor.SEGMENT_GROUP}'")
 
     def _rewrite(self, last: Inserted, result) -> None:
-        alpha = result.buffers["alpha"]
+        alpha = bytes(result.buffers["alpha"])
+        last.alpha = alpha  # what Add to Subject and Subtract from Subject correct, should the engine lose it
         if last.output == "selection":
             document.write_selection(last.doc, last.rect, alpha)
             return

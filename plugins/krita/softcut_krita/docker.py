@@ -1,4 +1,5 @@
-"""The Softcut docker: engine state, source and output, Select Subject (also with a clean plate), edge sliders,
+"""The Softcut docker: engine state, source and output, Select Subject (also with a clean plate), Object Selection
+(Object, Add, Subtract), edge sliders,
 soft segment layers, progress and cancel, the phone link."""
 
 from __future__ import annotations
@@ -21,6 +22,14 @@ EDGE_SLIDERS = (
     ("feather", "Feather (px)", (0, 500), 0.1),
     ("contrast", "Contrast (%)", (0, 100), 1.0),
     ("shift_edge", "Shift edge (%)", (-100, 100), 1.0),
+)
+# (kind, label, tool tip): the Object Selection buttons
+OBJECT_BUTTONS = (
+    ("object", "Object", ("The object inside the selection's bounds, picked by the shapes of the vector layers "
+                          "'Softcut points' (on it) and 'Softcut negative points' (not on it)")),
+    ("add", "Add", "Add to Subject: the selection, drawn roughly around a missed part, added to the last result"),
+    ("subtract", "Subtract", ("Subtract from Subject: the selection, drawn roughly around a wrong part, taken "
+                              "from the last result")),
 )
 LIVE_DELAY_MS = 150
 QR_SIDE = 180  # pixels: the phone link's QR code in the docker
@@ -73,6 +82,16 @@ class SoftcutDocker(DockWidget):
         row = QHBoxLayout()
         row.addWidget(self.select)
         row.addWidget(self.refine)
+        layout.addLayout(row)
+        self.objects = {}
+        row = QHBoxLayout()
+        for kind, label, tip in OBJECT_BUTTONS:
+            button = QPushButton(label)
+            button.setToolTip(tip)
+            button.clicked.connect(lambda checked=False, kind=kind: self.ctl.select_object(
+                kind, self.output.currentData(), self.edges()))
+            self.objects[kind] = button
+            row.addWidget(button)
         layout.addLayout(row)
         self.plate = QPushButton("Select Subject with Clean Plate…")
         self.plate.setToolTip("Select Subject helped by a photo of the scene without the subject (a layer or a file)")
@@ -171,6 +190,8 @@ class SoftcutDocker(DockWidget):
         self.plate.setEnabled(not busy)
         self.animation.setEnabled(not busy)
         self.segments.setEnabled(not busy)
+        for button in self.objects.values():
+            button.setEnabled(not busy)
         if not busy:
             self.bar.setValue(100)
 

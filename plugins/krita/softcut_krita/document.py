@@ -15,6 +15,8 @@ records adding and removing nodes but not pixel writes or selection changes:
 - a selection is set right after one of Krita's own selection steps ("Deselect",
   or "Select All" when nothing was selected), so one Ctrl+Z brings back the
   selection the user had.
+- a transparency mask is replaced by Krita's own "Convert to Transparency Mask" on it
+  (one step that keeps the old mask for its undo), then the copy is filled.
 
 Every function here runs on the GUI thread.
 """
@@ -116,14 +118,14 @@ def _read_rgba(doc, node, rect: tuple[int, int, int, int]) -> bytes:
     return pixels.swap_red_blue(data)
 
 
-def read_source(doc, *, merged: bool) -> SourceImage:
-    """The active layer (its part on the canvas) or the merged image, as RGBA8."""
+def read_source(doc, *, merged: bool, node=None) -> SourceImage:
+    """The active layer (or ``node``, a layer of ``doc``: its part on the canvas) or the merged image, as RGBA8."""
     settle(doc)
     if merged:
         rect = (0, 0, doc.width(), doc.height())
         node = None
     else:
-        node = source_layer(doc)
+        node = source_layer(doc) if node is None else node
         bounds = node.bounds()
         rect = pixels.clip_rect(bounds.x(), bounds.y(), bounds.width(), bounds.height(), doc.width(), doc.height())
         if rect[2] < 2 or rect[3] < 2:
@@ -411,12 +413,46 @@ def set_selection(doc, rect: tuple[int, int, int, int], alpha: bytes) -> None:
     write_selection(doc, rect, alpha)
 
 
+def replace_mask(doc, mask, rect: tuple[int, int, int, int], alpha: bytes, *, name: str):
+    """A new transparency mask ``name`` holding ``alpha`` (grey8 over ``rect``; 0 elsewhere) in place of
+    ``mask``, a transparency mask Krita made. One undo step, whose undo gives back ``mask`` as it is now.
+
+    The step is Krita's own "Convert to Transparency Mask" on ``mask`` (shown as "Convert to a Selection
+    Mask" in Krita 5.1's history): it puts a copy of ``mask`` in its place and keeps ``mask`` itself,
+    untouched, for the undo; ``alpha`` is then written into the copy. (Writing into ``mask`` instead
+    would be no step at all, and Krita's undo of a later step would not give its pixels back.)
+    """
+    layer = mask.parentNode()
+    before = {child.uniqueId() for child in layer.childNodes()}
+    with SelectionKept(doc):
+        _activate(doc, mask)
+        _action(doc, "convert_to_transparency_mask")
+        added = [c for c in layer.childNodes() if c.uniqueId() not in before and c.type() == "transparencymask"]
+        if not added or find_node(doc, mask.uniqueId()) is not None:
+            raise DocumentError(f"Krita did not replace the mask '{mask.name()}' (is it locked?)")
+        new = added[0]
+        full_rect, full = _full_mask_bytes(layer, rect, alpha)
+        new.setPixelData(full, *full_rect)
+        new.setName(name)
+    settle(doc)
+    return new
+
+
 def write_selection(doc, rect: tuple[int, int, int, int], alpha: bytes) -> None:
-    """Overwrite the global selection (no undo step of its own: used by :func:`set_selection` and live edits)."""
+    """Overwrite the global selection (no undo step of its own: used by :func:`set_selection` and live edits).
+
+    Krita 5.1 makes the topmost layer the active one when Python sets a selection where there was none;
+    the layer that was active is made active again.
+    """
+    active = doc.activeNode()
     selection = Selection()
     selection.setPixelData(alpha, *rect)
     doc.setSelection(selection)
     settle(doc)
+    now = doc.activeNode()
+    if active is not None and (now is None or now.uniqueId() != active.uniqueId()):
+        doc.setActiveNode(active)
+        settle(doc)
 
 
 def write_mask(doc, mask, rect: tuple[int, int, int, int], alpha: bytes) -> None:

@@ -1,6 +1,7 @@
 """Softcut's menu actions and the one controller they share.
 
-The selection actions sit in the Select menu (Select Subject with Clean Plate… asks which
+The selection actions sit in the Select menu (Object into the selection; Add to Subject and
+Subtract from Subject into the kind of output the result they correct went to) (Select Subject with Clean Plate… asks which
 plate and which output: :mod:`.plate_dialog`); Soft Segment Layers… (which makes layers, not
 a selection) in Tools › Scripts, and asks how many layers.
 """
@@ -45,6 +46,10 @@ ACTIONS = (
     ("softcut_select_subject_animation", "Select Subject in Animation (Softcut)…", "select",
      select_subject_in_animation),
     ("softcut_refine_selection", "Refine Selection (Softcut)", "select", lambda ctl: ctl.refine_selection()),
+    ("softcut_select_object", "Object (Softcut)", "select", lambda ctl: ctl.select_object("object")),
+    ("softcut_add_to_subject", "Add to Subject (Softcut)", "select", lambda ctl: ctl.select_object("add")),
+    ("softcut_subtract_from_subject", "Subtract from Subject (Softcut)", "select",
+     lambda ctl: ctl.select_object("subtract")),
     ("softcut_soft_segments", "Soft Segment Layers (Softcut)…", "tools/scripts", soft_segment_layers),
 )
 
