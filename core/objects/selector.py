@@ -42,7 +42,8 @@ from core.errors import ParameterError
 from core.imageio import float_to_uint8, uint8_to_float
 from core.models.registry import DEFAULT_MODEL
 from core.objects.combine import MODES, combine
-from core.objects.graphcut import components_touching, graph_cut, largest_component, seed_labels
+from core.objects.graphcut import (components_touching, graph_cut, grown, largest_component, seed_labels,
+                                   undecided_bounds)
 from core.objects.prompts import Prompts, check_prompts, disks, scaled
 from core.objects.sam import DEFAULT_SAM, SamImage, SamModel, check_sam_name, open_sam
 from core.subject.selection import refine_mask
@@ -54,6 +55,12 @@ Predict = Callable[[np.ndarray], np.ndarray]
 Rect = tuple[int, int, int, int]
 
 BACKENDS = ("model", "sam")
+OBJECT_REACH = 0.5
+"""A correction's clicks re-decide at most this share of sqrt(the object's area) around them (at least
+three click radii): a click on a small object does not re-decide the background around it."""
+ROI_MARGIN = 0.25
+"""A click's graph cut runs in the box around what it may change, grown by this share of its size a side
+(a box or a lasso: in the whole frame)."""
 
 
 @dataclass(frozen=True)
@@ -311,6 +318,7 @@ class ObjectSelector:
                 prior = np.where(region, np.maximum(prior, 0.5), 0.0).astype(np.float32)
             free = disks(prompts.clicks, self.size, o.reach * scale)  # where clicks say the model is wrong
             labels = seed_labels(prior, free=free, sure_object=positive, sure_background=~region | negative)
+            # the whole frame: the background's colour model needs more than the box's margin
             found = graph_cut(self.small_u8, labels, iterations=o.iterations) & region
             picked = components_touching(found, positive) if positive.any() else largest_component(found)
             return picked, everywhere
@@ -321,7 +329,10 @@ class ObjectSelector:
         # A correction re-decides everything near the clicks; a first pick trusts the model's view
         # of the clicked object but close to the clicks.
         seen = base is not None or (prior >= 0.5).any()
-        near = disks(prompts.clicks, self.size, o.reach * scale * (1.0 if base is not None or not seen else 1 / 3))
+        reach = o.reach * scale * (1.0 if base is not None or not seen else 1 / 3)
+        if base is not None and (base >= 0.5).any():  # a correction stays at the scale of the object it corrects
+            reach = min(reach, max(3 * o.click_radius * scale, OBJECT_REACH * float(np.sqrt((base >= 0.5).sum()))))
+        near = disks(prompts.clicks, self.size, reach)
         if not seen:  # nothing seen: the clicks' surroundings are the guess
             prior = np.where(disks(prompts.positive, self.size, o.reach * scale / 2), 0.5, 0.0).astype(np.float32)
         if base is not None:  # a click on a missed part brings the part the model sees there
@@ -331,7 +342,9 @@ class ObjectSelector:
                     prior = np.maximum(prior, part)
                     near |= cv2.dilate((part >= 0.5).astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
         labels = seed_labels(prior, free=near, sure_object=positive, sure_background=negative)
-        found = graph_cut(self.small_u8, labels, iterations=o.iterations)
+        # the cut where it can change anything (a correction: near the clicks), with a margin of context
+        within = undecided_bounds(labels, ROI_MARGIN) if base is None else grown(_rect(near), ROI_MARGIN, self.size)
+        found = graph_cut(self.small_u8, labels, iterations=o.iterations, within=within)
         if base is None:
             return components_touching(found, positive), everywhere
         kept = (base >= 0.5) & ~near  # the matte away from the clicks stays as it was
@@ -346,6 +359,12 @@ class ObjectSelector:
             return np.clip(rough, 0.0, 1.0)
         alpha, _ = refine_mask(self.image_float, rough, mode=self.options.refine)
         return alpha.astype(np.float32)
+
+
+def _rect(region: np.ndarray) -> tuple[int, int, int, int]:
+    """The integer box (x0, y0, x1, y1) around ``region`` ((h, w) bool, not empty)."""
+    x0, y0, x1, y1 = _bounds(region)
+    return int(x0), int(y0), int(x1), int(y1)
 
 
 def _bounds(region: np.ndarray) -> tuple[float, float, float, float]:
