@@ -111,6 +111,7 @@ def main() -> None:
                         sent["previous"] = previous
                     if "mask" in sent:
                         sent["mask"] = raw_image(w, h, "grey8", float_to_uint8(sent["mask"]).tobytes(), name="mask")
+                    client.select_object(pixels, refine=args.refine, **sent)  # warm-up, as in core
                     row.append(timed(lambda: client.select_object(pixels, refine=args.refine, **sent), args.runs))
         finally:
             engine.stop()
