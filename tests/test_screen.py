@@ -103,7 +103,7 @@ def test_a_photo_of_a_plain_part_is_located_on_the_real_screen(display, tmp_path
                                                                 document, gives_view):
     """The phone aims at a white part of the document, beside the toolbars: the snapshot has
     nothing to match, the screenshot has the toolbars."""
-    from test_phone import Editor, PhoneEngine, _cut, rgb8
+    from phone_support import Editor, PhoneEngine, new_cut, rgb8
 
     pixels = np.full((800, 1200, 3), 255, np.uint8) if document == "plain" else half_textured(800, 1200)
     screen, view, doc_to_screen = plain_document_screen(pixels)
@@ -121,7 +121,7 @@ def test_a_photo_of_a_plain_part_is_located_on_the_real_screen(display, tmp_path
     editor = Editor(engine.port, snapshot=snapshot)
     try:
         with engine.phone() as phone:
-            fields = phone.phone_paste(_cut(phone), rgb8("photo", photo)).fields
+            fields = phone.phone_paste(new_cut(phone), rgb8("photo", photo)).fields
         assert fields["status"] == "placed" and fields["through"] == "screen", fields
         (request,) = editor.requests
         spec, _ = request.buffer("cutout")
