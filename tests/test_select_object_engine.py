@@ -55,7 +55,7 @@ def test_the_image_goes_once_and_the_alpha_is_cores(engine, scene):  # noqa: F81
     assert first.fields["model_runs"] == 2  # the whole frame, then the box's crop
     assert by_key.fields["model_runs"] == again.fields["model_runs"], "the box's crop was kept: no new inference"
     assert _iou(_alpha(first), parts["right"]) > 0.9 and _iou(_alpha(again), parts["left"]) > 0.9
-    assert np.array_equal(_alpha(first), _alpha(by_key))
+    assert np.abs(_alpha(first) - _alpha(by_key)).max() <= 1, "the same prompt on the kept image: the same alpha"
     selector = ObjectSelector(image, ObjectOptions(model=str(engine.model), device="cpu", refine="fast"))
     core = float_to_uint8(selector.predict(box=BOX)).astype(np.int16)
     assert np.abs(core - _alpha(first)).max() <= 1, "the engine's alpha is core's within 1/255"

@@ -63,6 +63,7 @@ def graph_cut(image: np.ndarray, labels: np.ndarray, *, iterations: int = 3,
         crop = cv2.resize(crop, size, interpolation=cv2.INTER_NEAREST)
     mask = np.ascontiguousarray(crop)
     background_model, object_model = np.zeros((1, 65), np.float64), np.zeros((1, 65), np.float64)
+    cv2.setRNGSeed(0)  # GrabCut seeds its colour models by k-means from the thread's RNG: same labels, same cut
     cv2.grabCut(cv2.cvtColor(np.ascontiguousarray(pixels), cv2.COLOR_RGB2BGR), mask, None,
                 background_model, object_model, iterations, cv2.GC_INIT_WITH_MASK)
     found = ((mask == cv2.GC_FGD) | (mask == cv2.GC_PR_FGD)).astype(np.uint8)

@@ -9,20 +9,17 @@ holds goes as the matte GIMP kept; every refusal leaves the image as it was."""
 from __future__ import annotations
 
 import json
-from types import SimpleNamespace
 
 import numpy as np
 import pytest
 from editor_files import (
-    OBJECT_BOX,
     OBJECT_CLICKS,
-    OBJECT_DISCS,
-    OBJECT_RADIUS,
     REFINE,
     TOLERANCE,
     facts,
     grey,
 )
+from editor_objects import BOX, LEFT, RIGHT, source_of
 from editor_requests import EARLIER_RESULT, IMAGE_KEY, LOG, action_requests, read_log
 from gimp_checks import H, W, check_undo
 from gimp_scenario_run import skip_without_gimp
@@ -39,16 +36,6 @@ from wire.editor import (
 from wire.protocol.messages import buffer_key
 
 skip_without_gimp()
-
-LEFT, RIGHT = (np.hypot(*np.mgrid[:H, :W][::-1] - np.array(centre)[:, None, None]) < OBJECT_RADIUS - 4
-               for centre in OBJECT_DISCS)  # each disc inside its soft rim
-BOX = ObjectPrompts(box=tuple(float(v) for v in OBJECT_BOX))
-
-
-def source_of(out, name: str) -> SimpleNamespace:
-    """The scenario's source as the plug-in reads it (the layer's rgba8 over the canvas)."""
-    return SimpleNamespace(width=W, height=H, rgba=(out / f"{name}.source.bin").read_bytes())
-
 
 def shared_flow(client, flow) -> dict:
     """``flow(ask)`` (wire.editor's flows) on a direct connection to the engine GIMP used: its buffers as arrays."""

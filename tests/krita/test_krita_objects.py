@@ -9,20 +9,17 @@ kept; every refusal leaves the document and its history as they were, with nothi
 
 from __future__ import annotations
 
-from types import SimpleNamespace
 
 import numpy as np
 import pytest
 from editor_files import (
-    OBJECT_BOX,
     OBJECT_CLICKS,
-    OBJECT_DISCS,
-    OBJECT_RADIUS,
     REFINE,
     TOLERANCE,
     facts,
     grey,
 )
+from editor_objects import BOX, LEFT, RIGHT, source_of
 from editor_requests import LOG, read_log
 from krita_checks import H, W, check_common, check_untouched
 from krita_scenario_run import OTHER_LOG, skip_without_krita
@@ -40,16 +37,6 @@ from wire.editor import (
 from wire.protocol.messages import buffer_key
 
 skip_without_krita()
-
-LEFT, RIGHT = (np.hypot(*np.mgrid[:H, :W][::-1] - np.array(centre)[:, None, None]) < OBJECT_RADIUS - 4
-               for centre in OBJECT_DISCS)  # each disc inside its soft rim
-BOX = ObjectPrompts(box=tuple(float(v) for v in OBJECT_BOX))
-
-
-def source_of(out, name: str) -> SimpleNamespace:
-    """The scenario's source as the plug-in read it (the layer's rgba8 over the canvas)."""
-    return SimpleNamespace(width=W, height=H, rgba=(out / f"{name}.source.bin").read_bytes())
-
 
 def shared_flow(client, flow) -> np.ndarray:
     """``flow(ask)`` (wire.editor's flows) on a direct connection to the engine Krita used: its alpha, (H, W) int."""
