@@ -45,10 +45,14 @@ def _memory_of(array: np.ndarray) -> np.ndarray:
     return array
 
 
+def _owners(value: Any) -> dict[int, np.ndarray]:
+    """The blocks of memory a value's arrays live in, by id (views and shared arrays once)."""
+    return {id(owner): owner for owner in map(_memory_of, arrays(value))}
+
+
 def nbytes(value: Any) -> int:
     """Bytes held by the numpy arrays in a value (see :func:`arrays`), each block of memory once."""
-    owners = {id(owner): owner for owner in map(_memory_of, arrays(value))}
-    return sum(owner.nbytes for owner in owners.values())
+    return sum(owner.nbytes for owner in _owners(value).values())
 
 
 class LruCache:
@@ -71,7 +75,7 @@ class LruCache:
     def put(self, key: str, value: Any) -> None:
         if key in self._items:
             self._release(self._items.pop(key)[1])
-        owners = {id(owner): owner for owner in map(_memory_of, arrays(value))}
+        owners = _owners(value)
         if sum(owner.nbytes for owner in owners.values()) > self.max_bytes:
             return
         for ident, owner in owners.items():

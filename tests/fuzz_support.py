@@ -259,6 +259,10 @@ class Conn:
                 allowed.add("bad_parameter")  # a guide with no known pixels cannot be refined
             if t == "plate_matte":
                 allowed.add("alignment_failed")  # flat fuzz images have nothing to align by
+            if t == "select_object":  # no prompt, a box or clicks off the image, an empty mask
+                allowed.add("bad_parameter")
+                if "image" in message.fields or "previous" in message.fields:
+                    allowed.add("not_found")  # a key this engine never prepared; a result it let go of
             if "model" in message.fields and message.fields["model"] != self.model_name():
                 allowed.add("not_found")
             if t == "adjust_edges" and message.fields["result"] not in self.results:

@@ -67,11 +67,10 @@ def _image_key(request) -> str:
     return str(named) if named is not None else buffer_key(request.buffer("image"))
 
 
-def _prepared(engine, request, session) -> ObjectSelector | None:
-    """The selector kept for the request's image and model; None when its pixels come with the
-    request; ``not_found`` when the request names a key the engine does not hold."""
-    key = _image_key(request)
-    selector = engine.results.get(prepared_key(key, _backend(request, session)))
+def _prepared(engine, request, key: str, kept_as: str) -> ObjectSelector | None:
+    """The selector kept under ``kept_as`` for the request's image (``key``); None when its pixels come
+    with the request; ``not_found`` when the request names a key the engine does not hold."""
+    selector = engine.results.get(kept_as)
     if selector is None and "image" in request.fields:
         raise NotFound(f"image {key[:12]}…: not prepared on this engine (or let go to make room); "
                        "send the image buffer again")
@@ -116,13 +115,15 @@ def _previous(engine, request, shape: tuple[int, int]) -> np.ndarray | None:
 async def run(ctx, job, request) -> Reply:
     engine = ctx.engine
     async with model(engine, job, request.fields) as session:
-        selector = _prepared(engine, request, session)
+        key = _image_key(request)  # a sha256 over the image's bytes when they come: once per request
+        kept_as = prepared_key(key, _backend(request, session))
+        selector = _prepared(engine, request, key, kept_as)
         pixels = int(np.prod(selector.shape)) if selector is not None else 0
         async with reserve(engine, job, request, "select_object", result_pixels=pixels):
-            return await _run(engine, job, request, session, selector)
+            return await _run(engine, job, request, session, selector, key, kept_as)
 
 
-async def _run(engine, job, request, session, selector: ObjectSelector | None) -> Reply:
+async def _run(engine, job, request, session, selector: ObjectSelector | None, key: str, kept_as: str) -> Reply:
     fields = request.fields
     started = time.perf_counter()
     timings: dict[str, float] = {}
@@ -135,7 +136,7 @@ async def _run(engine, job, request, session, selector: ObjectSelector | None) -
     prepared = selector is None
     if prepared:
         selector = await engine.on_cpu(partial(_prepare, request, engine, session, predict))
-        engine.results.put(prepared_key(_image_key(request), _backend(request, session)), selector)
+        engine.results.put(kept_as, selector)
         timings["prepare"] = time.perf_counter() - started
         job.report(0.4, "prepared")
     # this request's own view of the kept selector: its refine mode and its job's model calls (the
@@ -150,7 +151,7 @@ async def _run(engine, job, request, session, selector: ObjectSelector | None) -
     predicted = time.perf_counter()
     alpha = await engine.on_cpu(partial(mine.predict, points, box, mask, fields["mode"], previous))
     timings["predict"] = time.perf_counter() - predicted
-    engine.results.put(prepared_key(_image_key(request), _backend(request, session)), selector)  # with new crops
+    engine.results.put(kept_as, selector)  # counted again, with its new crops
     job.report(0.85, "selected")
     result_id = uuid.uuid4().hex
     engine.results.put(result_id, StoredResult(selector.image_float, alpha))
@@ -165,7 +166,7 @@ async def _run(engine, job, request, session, selector: ObjectSelector | None) -
                                           foreground=foreground))
     timings["total"] = time.perf_counter() - started
     sam = fields.get("sam")
-    return Reply({"result": result_id, "image": _image_key(request), "prepared": prepared,
+    return Reply({"result": result_id, "image": key, "prepared": prepared,
                   "model_runs": mine.model_runs, "timings": {k: round(v, 4) for k, v in timings.items()},
                   "device": session.device, "model": f"sam:{sam}" if sam else session.name}, outputs)
 
