@@ -19,7 +19,7 @@ import cv2
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from core.errors import ImageDecodeError, ImageTooLargeError, ParameterError
+from core.errors import ImageDecodeError, ImageTooLargeError, ParameterError, StorageError
 
 DEFAULT_MAX_PIXELS = 100_000_000
 """Largest image (width × height) decoded by default: 100 megapixels."""
@@ -201,19 +201,110 @@ def save_png(path: str | os.PathLike, array: np.ndarray) -> None:
     """Write uint8 pixels as PNG: (H, W) grey, (H, W, 3) RGB or (H, W, 4) RGBA.
 
     The file is written next to its destination and renamed into place, so a
-    failed write never leaves a half file behind.
+    failed write never leaves a half file behind (see :func:`save_image`).
     """
+    save_image(path, array, "png")
+
+
+SAVE_FORMATS = {".png": "png", ".webp": "webp", ".tif": "tiff", ".tiff": "tiff", ".jpg": "jpeg", ".jpeg": "jpeg"}
+"""The image files Softcut writes, by suffix: PNG, WebP (lossless) and TIFF keep alpha; JPEG has none."""
+
+
+def save_format(path: str | os.PathLike) -> str:
+    """The format :func:`save_image` writes for ``path``, from its suffix ("png" when it has none);
+    :class:`ParameterError` for a suffix Softcut does not write."""
+    suffix = Path(path).suffix.lower()
+    if not suffix:
+        return "png"
+    try:
+        return SAVE_FORMATS[suffix]
+    except KeyError:
+        raise ParameterError(
+            f"{path}: Softcut does not write {suffix} files; name it .png, .webp, .tif/.tiff (with alpha) "
+            f"or .jpg/.jpeg (flattened)") from None
+
+
+def save_image(path: str | os.PathLike, array: np.ndarray, fmt: str | None = None) -> None:
+    """Write uint8 pixels ((H, W) grey, (H, W, 3) RGB or (H, W, 4) RGBA) as ``fmt`` (default: from the
+    suffix, :func:`save_format`), written beside the destination and renamed into place.
+
+    Raises :class:`ParameterError` for a folder as ``path`` or RGBA as JPEG, and :class:`StorageError`
+    when the file cannot be written (nothing half-written is left)."""
     path = Path(path)
-    if array.dtype != np.uint8 or array.ndim not in (2, 3) or (array.ndim == 3 and array.shape[2] not in (3, 4)):
-        raise ParameterError(f"array: expected uint8 (H, W), (H, W, 3) or (H, W, 4); got {array.dtype} {array.shape}")
-    data = encode_png(array)
+    if path.is_dir():
+        raise ParameterError(f"{path}: is a folder; name a file, or give several inputs to write into it")
+    data = encode_image(array, fmt or save_format(path))
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         tmp.write_bytes(data)
         os.replace(tmp, path)
+    except OSError as exc:
+        raise StorageError(f"{path}: cannot write ({exc.strerror or exc})") from exc
     finally:
         if tmp.exists():
             tmp.unlink()
+
+
+def encode_image(array: np.ndarray, fmt: str) -> bytes:
+    """Encode uint8 (H, W), (H, W, 3) RGB or (H, W, 4) RGBA pixels as ``fmt``: "png", "webp"
+    (lossless, alpha kept), "tiff" (deflate, alpha kept) or "jpeg" (quality 95; no alpha)."""
+    if array.dtype != np.uint8 or array.ndim not in (2, 3) or (array.ndim == 3 and array.shape[2] not in (3, 4)):
+        raise ParameterError(f"array: expected uint8 (H, W), (H, W, 3) or (H, W, 4); got {array.dtype} {array.shape}")
+    if fmt == "png":
+        return encode_png(array)
+    options = {"webp": {"lossless": True, "exact": True}, "tiff": {"compression": "tiff_deflate"},
+               "jpeg": {"quality": 95}}
+    if fmt not in options:
+        raise ParameterError(f"format: expected one of png, {', '.join(options)}; got {fmt!r}")
+    if fmt == "jpeg" and array.ndim == 3 and array.shape[2] == 4:
+        raise ParameterError("JPEG has no alpha: flatten the cut-out on a colour first")
+    out = io.BytesIO()
+    Image.fromarray(array).save(out, fmt.upper(), **options[fmt])
+    return out.getvalue()
+
+
+def read_header(path: str | os.PathLike, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> tuple[int, int]:
+    """(width, height) of an image file from its header alone, without decoding its pixels: the
+    file exists and is readable, its format is one :func:`load_image` reads, and it is within
+    ``max_pixels``. Raises :class:`ImageDecodeError` or :class:`ImageTooLargeError` as
+    :func:`load_image` would (a file whose pixels are damaged passes; decoding finds it)."""
+    path = Path(path)
+    try:
+        with open(path, "rb") as f:
+            head = f.read(_HEADER_BYTES)
+    except OSError as exc:
+        raise ImageDecodeError(f"{path}: cannot read file ({exc.strerror or exc})") from exc
+    return read_header_bytes(head, name=str(path), max_pixels=max_pixels, whole=len(head) < _HEADER_BYTES)
+
+
+_HEADER_BYTES = 1 << 20
+"""What :func:`read_header` reads of a file: enough for any header (EXIF blocks and all)."""
+
+
+def read_header_bytes(data: bytes, *, name: str = "<bytes>", max_pixels: int = DEFAULT_MAX_PIXELS,
+                      whole: bool = True) -> tuple[int, int]:
+    """:func:`read_header` for bytes in memory (``data``: the file, or its first bytes when not ``whole``)."""
+    if not data:
+        raise ImageDecodeError(f"{name}: empty file, not an image")
+    if Image.MAX_IMAGE_PIXELS is not None and max_pixels > Image.MAX_IMAGE_PIXELS:
+        Image.MAX_IMAGE_PIXELS = max_pixels  # our own limit is the one that applies
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data)) as pil:
+                width, height = pil.size
+    except UnidentifiedImageError as exc:
+        raise ImageDecodeError(f"{name}: not a recognised image format (PNG, JPEG, WebP or TIFF expected)") from exc
+    except Image.DecompressionBombError:
+        width = height = None
+    except (OSError, ValueError, SyntaxError, EOFError) as exc:
+        if not whole:  # a header longer than what was read: decoding will tell
+            return 0, 0
+        raise ImageDecodeError(f"{name}: corrupt or truncated image ({exc})") from exc
+    if width is None:
+        raise ImageTooLargeError(f"{name}: over the limit of {max_pixels / 1e6:.0f} MP (raise it with --max-pixels)")
+    check_pixel_count(width, height, name=name, max_pixels=max_pixels)
+    return width, height
 
 
 def encode_png(array: np.ndarray, *, compression: int = 3) -> bytes:

@@ -75,6 +75,11 @@ class Console:
     def __init__(self, args: argparse.Namespace) -> None:
         self.quiet = getattr(args, "quiet", False)
         self.json = getattr(args, "json", False)
+        self.results = sys.stdout
+
+    def take_stdout(self) -> None:
+        """Standard output carries an image (``-o -``): results go to stderr from now on."""
+        self.results = sys.stderr
 
     def info(self, text: str) -> None:
         if not self.quiet and not self.json:
@@ -94,6 +99,6 @@ class Console:
 
     def result(self, payload: dict, text: str) -> None:
         if self.json:
-            print(json.dumps(payload))
+            print(json.dumps(payload), file=self.results)
         elif not self.quiet:
-            print(text)
+            print(text, file=self.results)

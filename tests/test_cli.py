@@ -163,8 +163,8 @@ def test_asking_for_a_missing_gpu_fails_loudly(tmp_path, tiny_model, disc_png):
     done = softcut("cut", disc_png, "-o", tmp_path / "c.png", "--model", tiny_model, "--device", "cuda")
     assert done.returncode == 2
     assert "cuda requested" in done.stderr and "--device cpu" in done.stderr
-    auto = softcut("cut", disc_png, "-o", tmp_path / "c.png", "--model", tiny_model, "--device", "auto", check=True)
-    assert "running on the CPU" in auto.stderr  # the fall-back is visible, never silent
+    # --device auto on the CPU: a warning where a GPU sits unused, else silence (doctor says it):
+    # tests/test_cli_exit_codes.py checks both sides
 
 
 def test_client_video_defaults_are_the_video_pipeline_s():

@@ -44,18 +44,19 @@ def test_a_box_picks_one_object_and_a_click_corrects_the_result(tmp_path, tiny_m
 
 
 def test_bad_prompts_are_refused_by_name(tmp_path, tiny_model):
+    """Bad prompts are usage errors: exit 2, as every command's (the README's exit codes)."""
     path, _, _ = _two_discs(tmp_path)
     common = ("--model", tiny_model, "--device", "cpu")
     done = softcut("object", path, "-o", tmp_path / "o.png", "--point", "10,10,?", *common)
     assert done.returncode == 2 and "x,y,+ or x,y,-" in done.stderr
     done = softcut("object", path, "-o", tmp_path / "o.png", "--box", "10,10,500,5", *common)
-    assert done.returncode == 1 and "box" in done.stderr and not (tmp_path / "o.png").exists()
+    assert done.returncode == 2 and "box" in done.stderr and not (tmp_path / "o.png").exists()
     small = tmp_path / "small.png"
     save_png(small, np.zeros((10, 10), np.uint8))
     done = softcut("object", path, "-o", tmp_path / "o.png", "--mask", small, "--mode", "add", *common)
-    assert done.returncode == 1 and "--mask" in done.stderr and "10×10" in done.stderr
+    assert done.returncode == 2 and "--mask" in done.stderr and "10×10" in done.stderr
     done = softcut("object", path, "-o", tmp_path / "o.png", *common)
-    assert done.returncode == 1 and "no prompt" in done.stderr
+    assert done.returncode == 2 and "no prompt" in done.stderr
 
 
 def test_the_sam_backend_uses_rembgs_files_and_says_where_it_looked(tmp_path, monkeypatch):
@@ -66,7 +67,7 @@ def test_the_sam_backend_uses_rembgs_files_and_says_where_it_looked(tmp_path, mo
     monkeypatch.setenv("U2NET_HOME", str(home))  # the child inherits it
     common = ("--backend", "sam", "--device", "cpu", "--refine", "none")
     done = softcut("object", path, "-o", tmp_path / "o.png", "--box", "148,48,213,113", *common)
-    assert done.returncode == 1 and str(home) in done.stderr and "sam_vit_b_01ec64.encoder.onnx" in done.stderr
+    assert done.returncode == 2 and str(home) in done.stderr and "sam_vit_b_01ec64.encoder.onnx" in done.stderr
     build_sam_standin(home)  # a box comes back as the box: the stand-in's answer
     out, alpha_out = tmp_path / "object.png", tmp_path / "object.alpha.png"
     done = softcut("object", path, "-o", out, "--alpha-out", alpha_out, "--box", "148,48,213,113", *common, "--json",

@@ -27,9 +27,11 @@ def home(tmp_path, monkeypatch) -> Path:
 
 def test_providers_choice_and_visible_fallback():
     cpu_only = ["CPUExecutionProvider"]
-    auto = choose_providers("auto", available=cpu_only)
+    auto = choose_providers("auto", available=cpu_only, gpu=True)  # a GPU onnxruntime cannot use: warned
     assert auto.providers == ("CPUExecutionProvider",) and auto.device == "cpu"
-    assert "running on the CPU" in auto.warning
+    assert "has an NVIDIA GPU" in auto.warning and "running on the CPU" in auto.warning
+    plain = choose_providers("auto", available=cpu_only, gpu=False)  # no GPU at all: only noted, for doctor
+    assert plain.device == "cpu" and plain.warning == "" and "running on the CPU" in plain.note
     assert choose_providers("cpu", available=cpu_only).warning == ""
     gpu = choose_providers("auto", available=["CUDAExecutionProvider", "CPUExecutionProvider"])
     assert gpu.providers[0] == "CUDAExecutionProvider" and gpu.device == "cuda" and not gpu.warning

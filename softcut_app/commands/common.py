@@ -34,10 +34,13 @@ def add_common(p: argparse.ArgumentParser, *, model: bool = True) -> None:
     """--quiet, --json and --max-pixels; with ``model``, --model and --device too."""
     p.add_argument("--quiet", "-q", action="store_true", help="print nothing but errors and warnings")
     p.add_argument("--json", action="store_true", help="machine-readable results on stdout")
-    p.add_argument("--max-pixels", type=int, default=DEFAULT_MAX_PIXELS, help="refuse larger images (default 100 MP)")
+    p.add_argument("--max-pixels", type=int, default=DEFAULT_MAX_PIXELS, metavar="N",
+                   help="refuse images of more pixels, checked from the header before decoding (default 100 MP)")
     if model:
         p.add_argument("--model", default=registry.DEFAULT_MODEL, help="model name or path to .onnx (default isnet)")
-        p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda", "directml", "coreml"))
+        p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda", "directml", "coreml"),
+                       help="where the model runs: auto takes a GPU when onnxruntime offers one, else the CPU; "
+                            "a GPU named here must be available")
 
 
 def add_edge_flags(p: argparse.ArgumentParser, request: str) -> None:

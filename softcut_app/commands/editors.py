@@ -40,7 +40,7 @@ def cmd_photoshop_place(args: argparse.Namespace, console: Console) -> int:
 def add_install_plugin(sub: argparse._SubParsersAction) -> None:
     """``softcut install-plugin EDITOR``."""
     install = sub.add_parser("install-plugin", help="install an editor plug-in for this user and enable it")
-    install.add_argument("editor", choices=("krita", "gimp", "photoshop"))
+    install.add_argument("editor", choices=("krita", "gimp", "photoshop"), help="which editor")
     install.add_argument("--resource-dir", help="the editor's per-user folder (Krita: where pykrita/ goes; GIMP: where "
                          "plug-ins/ goes; Photoshop: where softcut-photoshop.ccx is written)")
     install.add_argument("--config-file", help="the editor's settings file to enable the plug-in in (kritarc)")

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import time
 from pathlib import Path
 
 import cv2
 import numpy as np
 
-from core import composite
-from core.errors import ParameterError, SoftcutError
-from core.imageio import float_to_uint8, load_grey, load_image, save_png
+from core.errors import ImageInputError, ParameterError
+from core.imageio import float_to_uint8, load_grey, load_image, save_image
+from softcut_app.commands.batch import Matte, add_batch_flags, run_batch
 from softcut_app.commands.common import add_common, add_edge_flags, matte_options, open_session
+from softcut_app.commands.outputs import output_folder, single_output
 from softcut_app.console import Console
 from wire.protocol.constants import REFINE_MODES, SEGMENTS_MAX, SEGMENTS_MIN
 from wire.protocol.request_schemas import defaults
@@ -21,20 +23,17 @@ SELECT = defaults("select_subject")
 """The protocol's defaults for Select Subject, which ``cut`` (with or without a plate) shares."""
 
 
-def _output_for(out: Path, source: Path, many: bool, suffix: str = ".png") -> Path:
-    if many:
-        out.mkdir(parents=True, exist_ok=True)
-        return out / (source.stem + suffix)
-    if out.parent and not out.parent.exists():
-        out.parent.mkdir(parents=True, exist_ok=True)
-    return out
-
-
 def cmd_cut(args: argparse.Namespace, console: Console) -> int:
+    return run_batch(args, console, lambda writer: _local_matting(args, console, writer))
+
+
+@contextlib.contextmanager
+def _local_matting(args: argparse.Namespace, console: Console, writer):
+    """Select Subject on this machine (``--plate``: with a clean plate): the model is opened here,
+    once the inputs have been checked."""
     from core.subject.select import select_subject
 
     options = matte_options(args)
-    bg = composite.parse_colour(args.bg_color) if args.bg_color else None
     plate = None
     if args.plate:
         from core.plate.align import prepare_plate
@@ -42,57 +41,31 @@ def cmd_cut(args: argparse.Namespace, console: Console) -> int:
 
         try:
             plate = prepare_plate(load_image(args.plate, max_pixels=args.max_pixels))  # features found once for all inputs
-        except SoftcutError as exc:
-            console.error(f"--plate: {exc}")
-            return 1
+        except ImageInputError as exc:
+            raise ImageInputError(f"--plate: {exc}") from None
     session = open_session(args, console)
-    many = len(args.inputs) > 1
-    failures = 0
-    for source in map(Path, args.inputs):
+
+    def process(image: np.ndarray, item) -> Matte:
+        bar = console.progress(item.name)
         try:
-            image = load_image(source, max_pixels=args.max_pixels)
-            bar = console.progress(source.name)
-            try:
-                if plate is None:
-                    matte = select_subject(image, session.predict, options, progress=bar)
-                else:
-                    matte = plate_matte(image, plate, session.predict, options, progress=bar)
-            finally:
-                bar.close()
-            target = _output_for(Path(args.output), source, many)
-            if bg is None:
-                save_png(target, composite.cutout_rgba(matte.foreground, matte.alpha))
-            else:
-                save_png(target, composite.over_colour(matte.foreground, matte.alpha, bg))
-            extra = {}
-            if args.alpha_out:
-                extra["alpha"] = _output_for(Path(args.alpha_out), source, many, ".alpha.png")
-                save_png(extra["alpha"], float_to_uint8(matte.alpha))
-            if args.trimap_out:
-                extra["trimap"] = _output_for(Path(args.trimap_out), source, many, ".trimap.png")
-                h, w = image.shape[:2]
-                save_png(extra["trimap"], cv2.resize(matte.trimap, (w, h), interpolation=cv2.INTER_NEAREST))
             if plate is None:
-                _warn_if_unsure(console, source, matte.confidence, matte.low_confidence)
-            console.result(
-                {
-                    "input": str(source),
-                    "output": str(target),
-                    **{k: str(v) for k, v in extra.items()},
-                    "width": image.shape[1],
-                    "height": image.shape[0],
-                    "confidence": round(matte.confidence, 4),
-                    "low_confidence": matte.low_confidence,
-                    "device": session.device,
-                    "timings": {k: round(v, 4) for k, v in matte.timings.items()},
-                    **({} if plate is None else {"plate": args.plate, "alignment": matte.alignment.summary()}),
-                },
-                f"{source} -> {target}",
-            )
-        except SoftcutError as exc:
-            failures += 1
-            console.error(str(exc))
-    return 1 if failures else 0
+                matte = select_subject(image, session.predict, options, progress=bar)
+            else:
+                matte = plate_matte(image, plate, session.predict, options, progress=bar)
+        finally:
+            bar.close()
+        trimap = None
+        if writer.wants_trimap:
+            h, w = image.shape[:2]
+            trimap = cv2.resize(matte.trimap, (w, h), interpolation=cv2.INTER_NEAREST)
+        if plate is None:
+            _warn_if_unsure(console, item.name, matte.confidence, matte.low_confidence)
+        fields = {"confidence": round(matte.confidence, 4), "low_confidence": matte.low_confidence,
+                  "device": session.device, "timings": {k: round(v, 4) for k, v in matte.timings.items()},
+                  **({} if plate is None else {"plate": args.plate, "alignment": matte.alignment.summary()})}
+        return Matte(matte.alpha, matte.foreground, trimap, fields)
+
+    yield process
 
 
 def _warn_if_unsure(console: Console, source: Path | str, confidence: float, unsure: bool) -> None:
@@ -107,6 +80,7 @@ def _warn_if_unsure(console: Console, source: Path | str, confidence: float, uns
 def cmd_refine(args: argparse.Namespace, console: Console) -> int:
     from core.subject.selection import refine_mask, refine_with_trimap
 
+    output = single_output(args.output, args.image, ".alpha.png")
     image = load_image(args.image, max_pixels=args.max_pixels)
     start = time.perf_counter()
     if args.trimap:
@@ -117,10 +91,10 @@ def cmd_refine(args: argparse.Namespace, console: Console) -> int:
         mask = load_grey(args.mask, max_pixels=args.max_pixels)
         _check_same_size(mask, image, args.mask)
         alpha, _ = refine_mask(image, mask.astype(np.float32) / 255.0, mode=args.refine)
-    save_png(Path(args.output), float_to_uint8(alpha))
+    save_image(output, float_to_uint8(alpha))
     console.result(
-        {"input": str(args.image), "output": str(args.output), "seconds": round(time.perf_counter() - start, 3)},
-        f"{args.image} -> {args.output}",
+        {"input": str(args.image), "output": str(output), "seconds": round(time.perf_counter() - start, 3)},
+        f"{args.image} -> {output}",
     )
     return 0
 
@@ -128,6 +102,7 @@ def cmd_refine(args: argparse.Namespace, console: Console) -> int:
 def cmd_trimap(args: argparse.Namespace, console: Console) -> int:
     from core.subject.trimap import mask_trimap, subject_trimap
 
+    output = single_output(args.output, args.image, ".trimap.png")
     image = load_image(args.image, max_pixels=args.max_pixels)
     if args.mask:
         mask = load_grey(args.mask, max_pixels=args.max_pixels)
@@ -138,8 +113,8 @@ def cmd_trimap(args: argparse.Namespace, console: Console) -> int:
         from core.subject.result import LOW_CONFIDENCE
 
         _warn_if_unsure(console, args.image, coarse.confidence, coarse.confidence < LOW_CONFIDENCE)
-    save_png(Path(args.output), trimap)
-    console.result({"input": str(args.image), "output": str(args.output)}, f"{args.image} -> {args.output}")
+    save_image(output, trimap)
+    console.result({"input": str(args.image), "output": str(output)}, f"{args.image} -> {output}")
     return 0
 
 
@@ -153,21 +128,20 @@ def cmd_layers(args: argparse.Namespace, console: Console) -> int:
     from core.segments.preview import preview_sheet
 
     source = Path(args.image)
+    folder = output_folder(args.output)
     image = load_image(source, max_pixels=args.max_pixels)
     session = open_session(args, console)
     features = model_features(session, image)
     if features is None:
         console.warn(f"model {session.name!r} offers no decoder feature maps; the layers go without the semantic term")
     segments = soft_segments(image, args.count, features=features)
-    folder = Path(args.output)
-    folder.mkdir(parents=True, exist_ok=True)
     written = []
     for k, rgba in enumerate(segments.layers_rgba(args.masks), start=1):
         target = folder / f"{source.stem}.layer{k}.png"
-        save_png(target, rgba)
+        save_image(target, rgba)
         written.append(str(target))
     sheet = folder / f"{source.stem}.layers.png"
-    save_png(sheet, preview_sheet(image, segments))
+    save_image(sheet, preview_sheet(image, segments))
     console.result(
         {"input": str(source), "layers": written, "preview": str(sheet), "count": len(written),
          "masks": args.masks, "semantic": features is not None, "device": session.device},
@@ -176,19 +150,38 @@ def cmd_layers(args: argparse.Namespace, console: Console) -> int:
     return 0
 
 
+def add_cut_flags(p: argparse.ArgumentParser, *, refine_help: str) -> None:
+    """The inputs, outputs and matting flags ``cut`` and ``client select-subject`` share."""
+    p.add_argument("inputs", nargs="+", metavar="INPUT",
+                   help="image files, folders (searched recursively, see --glob) or - (standard input)")
+    p.add_argument("-o", "--output", required=True,
+                   help="the cut-out: a file (.png, .webp, .tif keep transparency; .jpg is flattened on --bg-color, "
+                        "white by default), a folder (several inputs, a folder input, an existing folder or a name "
+                        "ending in /) or - (standard output, PNG)")
+    p.add_argument("--alpha-out", metavar="A", help="also write the alpha as 8-bit grey (a file, a folder or -) "
+                                                    "(default: not written)")
+    p.add_argument("--trimap-out", metavar="T", help="also write the automatic trimap (default: not written)")
+    p.add_argument("--only-mask", "-om", action="store_true",
+                   help="write the alpha (8-bit grey) as the output instead of the cut-out")
+    p.add_argument("--refine", default=SELECT["refine"], choices=REFINE_MODES, help=refine_help)
+    add_edge_flags(p, "select_subject")
+    p.add_argument("--plate", metavar="PLATE",
+                   help="a clean plate: the same scene without the subject, taken from about the same spot "
+                        "(aligned automatically; gives a better matte) (default: none)")
+    p.add_argument("--bg-color", metavar="COLOUR",
+                   help="composite over this colour ('#rrggbb' or 'r,g,b') instead of transparency "
+                        "(default: transparent; white for .jpg)")
+    add_batch_flags(p)
+
+
+REFINE_HELP = ("the edge: none (the model's mask), fast (guided filter, for previews and batches) or best "
+               "(information-flow matting)")
+
+
 def add_cut(sub: argparse._SubParsersAction) -> None:
     """``softcut cut``: cut the main subject out of images."""
     cut = sub.add_parser("cut", help="cut the main subject out of images")
-    cut.add_argument("inputs", nargs="+", metavar="INPUT")
-    cut.add_argument("-o", "--output", required=True, help="RGBA PNG (a folder for several inputs)")
-    cut.add_argument("--alpha-out", help="also write the alpha as 8-bit grey PNG")
-    cut.add_argument("--trimap-out", help="also write the automatic trimap")
-    cut.add_argument("--refine", default=SELECT["refine"], choices=REFINE_MODES)
-    add_edge_flags(cut, "select_subject")
-    cut.add_argument("--plate", metavar="PLATE",
-                     help="a clean plate: the same scene without the subject, taken from about the same spot "
-                          "(aligned automatically; gives a better matte)")
-    cut.add_argument("--bg-color", help="composite over this colour ('#rrggbb' or 'r,g,b') instead of transparency")
+    add_cut_flags(cut, refine_help=REFINE_HELP)
     add_common(cut)
     cut.set_defaults(func=cmd_cut)
 
@@ -196,12 +189,15 @@ def add_cut(sub: argparse._SubParsersAction) -> None:
 def add_refine(sub: argparse._SubParsersAction) -> None:
     """``softcut refine``: a trimap or a rough mask into an alpha."""
     refine = sub.add_parser("refine", help="refine a trimap or a rough mask into an alpha matte")
-    refine.add_argument("image")
+    refine.add_argument("image", help="the photo the trimap or mask belongs to")
     group = refine.add_mutually_exclusive_group(required=True)
     group.add_argument("--trimap", help="grey PNG: 0 background, 128 unknown, 255 foreground")
     group.add_argument("--mask", help="a rough selection (grey PNG)")
-    refine.add_argument("-o", "--output", required=True, help="8-bit grey alpha PNG")
-    refine.add_argument("--refine", default=defaults("refine")["mode"], choices=("fast", "best"))
+    refine.add_argument("-o", "--output", required=True,
+                        help="the alpha, 8-bit grey (.png, .webp, .tif or .jpg; an existing folder or a name "
+                             "ending in / takes IMAGE's name)")
+    refine.add_argument("--refine", default=defaults("refine")["mode"], choices=("fast", "best"),
+                        help="fast: guided filter; best: information-flow matting")
     add_common(refine, model=False)
     refine.set_defaults(func=cmd_refine)
 
@@ -209,11 +205,13 @@ def add_refine(sub: argparse._SubParsersAction) -> None:
 def add_trimap(sub: argparse._SubParsersAction) -> None:
     """``softcut trimap``: a trimap from the model or from a mask."""
     trimap = sub.add_parser("trimap", help="make a trimap from the model or from a mask")
-    trimap.add_argument("image")
+    trimap.add_argument("image", help="the photo")
     trimap.add_argument("--mask", help="build it from this rough selection instead of the model")
     trimap.add_argument("--band", type=float, default=float(defaults("trimap")["band"]),
                         help="automatic trimap band, fraction of the image scale")
-    trimap.add_argument("-o", "--output", required=True)
+    trimap.add_argument("-o", "--output", required=True,
+                        help="the trimap, grey: 0 background, 128 unknown, 255 foreground (an existing folder or a "
+                             "name ending in / takes IMAGE's name)")
     add_common(trimap)
     trimap.set_defaults(func=cmd_trimap)
 
@@ -221,7 +219,7 @@ def add_trimap(sub: argparse._SubParsersAction) -> None:
 def add_layers(sub: argparse._SubParsersAction) -> None:
     """``softcut layers``: soft layers that sum to one."""
     layers = sub.add_parser("layers", help="decompose an image into soft layers that sum to one")
-    layers.add_argument("image")
+    layers.add_argument("image", help="the photo")
     layers.add_argument("-o", "--output", required=True, help="folder for one RGBA PNG per layer and a preview sheet")
     count = defaults("soft_segments")["count"]
     layers.add_argument("--count", type=int, default=count,

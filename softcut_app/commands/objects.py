@@ -11,10 +11,11 @@ from pathlib import Path
 import numpy as np
 
 from core import composite
-from core.errors import ParameterError, SoftcutError
-from core.imageio import float_to_uint8, load_grey, load_image, save_png
+from core.errors import ParameterError
+from core.imageio import float_to_uint8, load_grey, load_image, save_format, save_image
 from core.objects.sam import DEFAULT_SAM
 from softcut_app.commands.common import add_common, open_session
+from softcut_app.commands.outputs import WHITE, single_output
 from softcut_app.console import Console
 
 
@@ -51,33 +52,32 @@ def cmd_object(args: argparse.Namespace, console: Console) -> int:
     from core.objects import ObjectOptions, ObjectSelector
     from core.objects.sam import open_sam
 
-    try:
-        image = load_image(args.image, max_pixels=args.max_pixels)
-        mask = _grey(args.mask, image, "--mask", args.max_pixels) if args.mask else None
-        previous = _grey(args.previous, image, "--previous", args.max_pixels) if args.previous else None
-        options = ObjectOptions(refine=args.refine, backend=args.backend, sam=args.sam)
-        sam = predict = None
-        if args.backend == "sam":
-            session = sam = open_sam(args.sam, device=args.device)
-            if sam.warning:
-                console.warn(sam.warning)
-        else:
-            session = open_session(args, console)
-            predict = session.predict
-        start = time.perf_counter()
-        selector = ObjectSelector(float_to_uint8(image), options, predict=predict, sam=sam)
-        prepared = time.perf_counter()
-        alpha = selector.predict(points=args.point or (), box=args.box, mask=mask, mode=args.mode, previous=previous)
-        predicted = time.perf_counter()
-        foreground = decontaminate(image, alpha)
-    except SoftcutError as exc:
-        console.error(str(exc))
-        return 1
-    output = Path(args.output)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    save_png(output, composite.cutout_rgba(foreground, alpha))
+    output = single_output(args.output, args.image)  # checked (suffix, folder) before any work
+    image = load_image(args.image, max_pixels=args.max_pixels)
+    mask = _grey(args.mask, image, "--mask", args.max_pixels) if args.mask else None
+    previous = _grey(args.previous, image, "--previous", args.max_pixels) if args.previous else None
+    options = ObjectOptions(refine=args.refine, backend=args.backend, sam=args.sam)
+    sam = predict = None
+    if args.backend == "sam":
+        session = sam = open_sam(args.sam, device=args.device)
+        if sam.warning:
+            console.warn(sam.warning)
+    else:
+        session = open_session(args, console)
+        predict = session.predict
+    start = time.perf_counter()
+    selector = ObjectSelector(float_to_uint8(image), options, predict=predict, sam=sam)
+    prepared = time.perf_counter()
+    alpha = selector.predict(points=args.point or (), box=args.box, mask=mask, mode=args.mode, previous=previous)
+    predicted = time.perf_counter()
+    foreground = decontaminate(image, alpha)
+    if save_format(output) == "jpeg":
+        console.info("JPEG has no transparency: the object is flattened on white (write .png, .webp or .tif to keep it)")
+        save_image(output, composite.over_colour(foreground, alpha, WHITE))
+    else:
+        save_image(output, composite.cutout_rgba(foreground, alpha))
     if args.alpha_out:
-        save_png(Path(args.alpha_out), float_to_uint8(alpha))
+        save_image(single_output(args.alpha_out, args.image, ".alpha.png"), float_to_uint8(alpha))
     console.result(
         {"input": str(args.image), "output": str(output), **({"alpha": args.alpha_out} if args.alpha_out else {}),
          "width": image.shape[1], "height": image.shape[0], "device": session.device,
@@ -93,8 +93,10 @@ def add_object(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("object", help="select an object with a box, clicks or a rough mask",
                        description="Object Selection: a box, clicks or a rough mask pick an object; with --previous "
                                    "(an alpha PNG, e.g. from `softcut cut --alpha-out`) they correct it.")
-    p.add_argument("image")
-    p.add_argument("-o", "--output", required=True, help="RGBA PNG: the object cut out")
+    p.add_argument("image", help="the photo (PNG, JPEG, WebP, TIFF)")
+    p.add_argument("-o", "--output", required=True,
+                   help="the object cut out: .png, .webp, .tif (with alpha) or .jpg (flattened on white); an "
+                        "existing folder or a name ending in / takes IMAGE's name")
     p.add_argument("--box", type=parse_box, metavar="X0,Y0,X1,Y1", help="a box around the object (pixels)")
     p.add_argument("--point", type=parse_point, action="append", metavar="X,Y,+|-",
                    help="a click: + on the object, - on what is not (repeat for more)")

@@ -144,7 +144,7 @@ def cmd_serve(args: argparse.Namespace, console: Console) -> int:
 def add_serve(sub: argparse._SubParsersAction) -> None:
     """``softcut serve``."""
     serve = sub.add_parser("serve", help="run the engine for editor plug-ins (WebSocket, loopback only)")
-    serve.add_argument("--host", default=config.DEFAULT_HOST)
+    serve.add_argument("--host", default=config.DEFAULT_HOST, help="the address to listen on (loopback unless --lan)")
     serve.add_argument("--port", type=int, default=config.DEFAULT_PORT, help=f"default {config.DEFAULT_PORT}")
     serve.add_argument("--lan", action="store_true", help="also listen on the local network (for the phone)")
     serve.add_argument("--allow-origin", action="append", help="accept this web Origin (repeatable)")
