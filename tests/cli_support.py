@@ -42,15 +42,16 @@ def ok(*args, **kw) -> subprocess.CompletedProcess:
 
 
 def write_disc(path: Path) -> Path:
-    """The red disc photo (PNG, or by suffix) at ``path``; returns it."""
-    from core.imageio import save_image
+    """The red disc photo (PNG, or by suffix through Pillow, lossless where it can be) at ``path``; returns it."""
+    from PIL import Image
 
     image, _ = red_disc_image(*SIZE)
     path.parent.mkdir(parents=True, exist_ok=True)
     if path.suffix.lower() == ".png":
         save_png(path, float_to_uint8(image))
     else:
-        save_image(path, float_to_uint8(image))
+        kind = {".jpg": "JPEG", ".jpeg": "JPEG", ".webp": "WEBP", ".tif": "TIFF", ".tiff": "TIFF"}[path.suffix.lower()]
+        Image.fromarray(float_to_uint8(image)).save(path, kind, **({"quality": 95} if kind == "JPEG" else {"lossless": True} if kind == "WEBP" else {}))
     return path
 
 
