@@ -64,8 +64,14 @@ def run_batch(args: argparse.Namespace, console: Console,
         return 1
     with backend(writer) as process:
         done = {item.path: _stat(item.path) for item in items if item.path is not None}  # failed ones too
-        for item in good:
-            failures += not _one(args, console, writer, process, item)
+        try:
+            for item in good:
+                failures += not _one(args, console, writer, process, item)
+        except KeyboardInterrupt:
+            if not args.watch:
+                raise
+            console.info("stopped watching")
+            return 1 if failures else 0
         if args.watch:
             failures += _watch(args, console, writer, process, done)
     return 1 if failures else 0
