@@ -23,8 +23,9 @@ from engine_server.sessions import DEFAULT_MAX_LOADED, Models
 from engine_server.workers import PriorityPool, job_size
 
 BIG_JOB_NICE = 10
-"""Niceness of the CPU workers that big jobs use (the small-job worker and the model's keep the
-engine's): while a small job runs, the kernel gives it most of the cores."""
+"""Niceness a CPU worker running a big job's call drops to while a small job's call starts (the
+small-job worker and the model's keep the engine's): the kernel then gives the small job most of
+the cores (:class:`~engine_server.workers.PriorityPool`)."""
 
 
 @dataclass

@@ -8,8 +8,13 @@ calls of small jobs first, each kind in arrival order (a job is small by its mem
 estimate, :data:`job_size`, set when the job's memory is reserved,
 :mod:`engine_server.memory`), and keeps ``reserved`` of its
 threads for calls of small jobs (at most ``small`` bytes): big jobs use the others, so a
-small job never waits for more than the small jobs ahead of it. The other threads may run
-at a lower scheduling priority, so that the small job's thread also gets the cores.
+small job never waits for more than the small jobs ahead of it. While a small job's call runs,
+the threads running big jobs' calls drop to a lower scheduling priority, so that the small
+call gets the cores; each such thread retires after its call and a fresh one at the normal
+priority takes its place (an unprivileged process can lower a thread's priority but never raise
+it again). With no small job about, big jobs run at the engine's own priority: a lower one
+all the time made every 12 MP prompt 40 % slower than core whenever anything else on the
+machine wanted a core.
 """
 
 from __future__ import annotations
@@ -35,9 +40,11 @@ class PriorityPool:
     before those of big ones, each kind in the order submitted (so no big job waits behind a later
     one); the last ``reserved`` threads only take small jobs' calls.
 
-    ``general_nice``: the scheduler niceness of the other threads (Linux; ignored elsewhere and
-    where not permitted). A positive value lets a small job's calls, on a reserved thread, take
-    the cores from a big job's stages instead of sharing them evenly.
+    ``general_nice``: the scheduler niceness a thread running a big job's call drops to when a
+    small job's call starts (Linux; ignored elsewhere and where not permitted), so that the small
+    call takes the cores from the big job's stages instead of sharing them evenly. The dropped
+    thread retires after its call; a thread started by the small call's thread (so at its
+    priority) takes its place.
     """
 
     def __init__(self, threads: int, *, reserved: int = 0, small: int = SMALL_JOB_BYTES, general_nice: int = 0,
@@ -51,6 +58,12 @@ class PriorityPool:
         self._seq = itertools.count()
         self._ready = threading.Condition()
         self._closed = False
+        self.name = name
+        self._running_big: dict[int, bool] = {}
+        """Native ids of the threads running a big job's call: whether each was dropped in priority."""
+        self._retiring: dict[int, threading.Event] = {}
+        """A dropped thread's id: the event its replacement waits for (set when it retires)."""
+        self._spawned = itertools.count(threads)
         self._threads = [threading.Thread(target=self._work, args=(i >= threads - reserved,), name=f"{name}-{i}",
                                           daemon=True) for i in range(threads)]
         for thread in self._threads:
@@ -66,29 +79,47 @@ class PriorityPool:
             self._ready.notify_all()
         return future
 
-    def _next(self, small_only: bool) -> tuple[Future, Callable[..., Any], tuple] | None:
-        """Under the lock: wait for a call this thread may take; None once shut down."""
+    def _next(self, small_only: bool) -> tuple[bool, Future, Callable[..., Any], tuple] | None:
+        """Under the lock: wait for a call this thread may take, (big, future, fn, args); None once shut down."""
         while True:
             if self._closed:
                 return None
             if self._heap and (not small_only or not self._heap[0][0]):  # the head is small if any is
-                _, _, future, fn, args = heapq.heappop(self._heap)
-                return future, fn, args
+                big, _, future, fn, args = heapq.heappop(self._heap)
+                return big, future, fn, args
             self._ready.wait()
 
-    def _work(self, small_only: bool) -> None:
-        if not small_only and self.general_nice:
+    def _drop_big(self) -> None:
+        """Under the lock, on a thread starting a small job's call: lower the priority of the threads
+        running big jobs' calls (once each) and start their replacements, which wait for them to retire."""
+        for native_id, dropped in list(self._running_big.items()):
+            if dropped:
+                continue
             try:
-                os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), self.general_nice)
+                os.setpriority(os.PRIO_PROCESS, native_id, self.general_nice)
             except (AttributeError, OSError):  # not Linux, or not permitted: all threads share alike
-                pass
+                return
+            self._running_big[native_id] = True
+            retired = self._retiring[native_id] = threading.Event()
+            thread = threading.Thread(target=self._work, args=(False, retired), daemon=True,
+                                      name=f"{self.name}-{next(self._spawned)}")
+            thread.start()
+
+    def _work(self, small_only: bool, after: threading.Event | None = None) -> None:
+        if after is not None:  # a replacement: the thread it replaces is still finishing its call
+            after.wait()
+        me = threading.get_native_id()
         while True:
             with self._ready:
                 taken = self._next(small_only)
-            if taken is None:
-                return
-            future, fn, args = taken
-            del taken
+                if taken is None:
+                    return
+                big, future, fn, args = taken
+                del taken
+                if big:
+                    self._running_big[me] = False
+                elif self.general_nice and self._running_big:
+                    self._drop_big()
             try:
                 if future.set_running_or_notify_cancel():
                     try:
@@ -97,6 +128,12 @@ class PriorityPool:
                         future.set_exception(exc)
             finally:
                 del future, fn, args  # an idle thread must not keep the last call's arrays alive
+                with self._ready:
+                    dropped = self._running_big.pop(me, False) if big else False
+                    retired = self._retiring.pop(me, None) if dropped else None
+            if retired is not None:  # this thread's priority is lowered for good: its replacement goes on
+                retired.set()
+                return
 
     def shutdown(self) -> None:
         """Stop the threads after their current call; queued calls are cancelled."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import sys
 import threading
 import time
 
@@ -100,4 +102,43 @@ def test_an_idle_thread_keeps_nothing_of_its_last_call_alive():
         gc.collect()
         assert watched[0]() is None and result[0]() is None
     finally:
+        pool.shutdown()
+
+
+def _nice(native_id: int) -> int:
+    return os.getpriority(os.PRIO_PROCESS, native_id)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="per-thread niceness is Linux's")
+def test_big_calls_run_at_the_engines_priority_until_a_small_call_starts():
+    """A big job's call keeps the process's priority while no small job runs; a small call drops the
+    running big call's thread (not itself), and that thread is replaced by one at the first priority."""
+    base = _nice(threading.get_native_id())
+    pool = PriorityPool(2, reserved=1, small=100, general_nice=5)
+    release = threading.Event()
+    seen: dict[str, list[int]] = {}
+
+    def big_call(label):
+        seen.setdefault(label, []).append(threading.get_native_id())
+        seen[label].append(_nice(threading.get_native_id()))
+        release.wait(10)
+        seen[label].append(_nice(threading.get_native_id()))
+
+    try:
+        first = pool.submit(big_call, "first", priority=BIG)
+        time.sleep(0.2)
+        small = pool.submit(lambda: _nice(threading.get_native_id()), priority=SMALL).result(timeout=5)
+        release.set()
+        first.result(timeout=5)
+        release.clear()
+        second = pool.submit(big_call, "second", priority=BIG)
+        time.sleep(0.2)
+        release.set()
+        second.result(timeout=5)
+        assert seen["first"][1] == base and small == base  # big at first, and the small call, at the pool's priority
+        assert seen["first"][2] == base + 5  # dropped while the small call ran
+        assert seen["second"][0] != seen["first"][0]  # the dropped thread retired
+        assert seen["second"][1] == base  # its replacement runs big calls at the first priority again
+    finally:
+        release.set()
         pool.shutdown()
