@@ -71,8 +71,6 @@ def main(argv: list[str] | None = None) -> int:
     """Run ``softcut`` with ``argv`` (default: the process's arguments); returns the exit code: 0 done,
     1 some inputs failed (a file that cannot be read, decoded or matted), 2 a usage or setup error
     (said on stderr), 130 interrupted."""
-    from wire.client import ClientError
-
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.ERROR, format="%(levelname)s %(name)s: %(message)s")
     console = Console(args)
@@ -81,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
     except ImageInputError as exc:  # the one input of a command that takes one
         console.error(str(exc))
         return EXIT_INPUTS_FAILED
-    except (SoftcutError, ClientError, config.ConfigError) as exc:
+    except (SoftcutError, config.ConfigError) as exc:
         console.error(str(exc))
         return EXIT_USAGE
     except OSError as exc:  # a file or folder named on the command line that cannot be used
@@ -90,6 +88,18 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         console.error("interrupted")
         return EXIT_INTERRUPTED
+    except Exception as exc:  # the engine's client's errors (no engine, a refusal): imported only by those who use it
+        if not isinstance(exc, _client_errors()):
+            raise
+        console.error(str(exc))
+        return EXIT_USAGE
+
+
+def _client_errors() -> tuple[type, ...]:
+    """wire.client's ClientError where a command imported the client (none can have been raised otherwise);
+    importing it up front would cost every command ~0.2 s before it could refuse a bad input."""
+    errors = sys.modules.get("wire.client.errors")
+    return (errors.ClientError,) if errors is not None else ()
 
 
 if __name__ == "__main__":

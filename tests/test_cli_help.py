@@ -57,3 +57,19 @@ def test_help_prints_for_every_command(capsys):
             parser.parse_args(["--help"])
         assert stop.value.code == 0
         assert "usage:" in capsys.readouterr().out
+
+
+def test_building_the_parser_imports_no_matting_code():
+    """``softcut`` starts fast, so a bad input is refused at once: the parser alone imports neither the
+    Object Selection code nor pymatting, and --sam's default is core's."""
+    import subprocess
+    import sys
+
+    from core.objects.sam import DEFAULT_SAM
+    from softcut_app.commands.objects import DEFAULT_SAM as CLI_DEFAULT_SAM
+
+    assert CLI_DEFAULT_SAM == DEFAULT_SAM
+    code = "import sys; from softcut_app.cli import build_parser; build_parser(); " \
+           "print(sorted(m for m in sys.modules if m.startswith(('core.objects', 'pymatting', 'core.subject'))))"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"

@@ -13,10 +13,13 @@ import numpy as np
 from core import composite
 from core.errors import ParameterError
 from core.imageio import float_to_uint8, load_grey, load_image, save_format, save_image
-from core.objects.sam import DEFAULT_SAM
 from softcut_app.commands.common import add_common, open_session
 from softcut_app.commands.outputs import WHITE, single_output
 from softcut_app.console import Console
+
+DEFAULT_SAM = "sam_vit_b_01ec64"
+"""``--sam``'s default: core.objects.sam.DEFAULT_SAM (tests/test_cli_help.py checks), written here so that
+building the parser does not import core.objects (1.5 s of imports before a bad file could be refused)."""
 
 
 def parse_box(text: str) -> tuple[float, float, float, float]:
