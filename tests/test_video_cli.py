@@ -1,7 +1,7 @@
 """`softcut video`: frame folders and video files in, PNG frames and videos with alpha out,
-resuming after an interruption. Small synthetic videos (a matted alphamatting photo moving
-over another, :mod:`testing.video_synthetic`) and the tiny ONNX model; ffmpeg from the
-imageio-ffmpeg wheel."""
+resuming after an interruption. A small generated clip (the sample's furry subject moving over a
+textured ground, tests/video_clips.py) and the tiny ONNX model; ffmpeg from the imageio-ffmpeg wheel.
+Locks, finished runs and Ctrl-C during a model run: tests/test_video_runs.py."""
 
 from __future__ import annotations
 
@@ -13,23 +13,18 @@ import sys
 import time
 from pathlib import Path
 
-import cv2
 import numpy as np
 import pytest
 from PIL import Image
 
-from sample_images import SHARED_DATA
 from tiny_models import build_tiny_model, write_sidecar
-from core.imageio import float_to_uint8, load_grey, load_image, save_png, uint8_to_float
+from video_clips import FRAMES, H, W, assert_frames_match, clip, read_frames, reference, write_frames
+from core.imageio import float_to_uint8, load_image, save_png, uint8_to_float
 from core.video import resume as video_resume, run as video_run, sources as video_sources
-from core.video.pipeline import VideoOptions, matte_frames
+from core.video.lock import lock_path
 from softcut_app.cli import main
 
 imageio_ffmpeg = pytest.importorskip("imageio_ffmpeg")
-pytestmark = pytest.mark.skipif(not SHARED_DATA.is_dir(), reason="shared alphamatting data not present")
-
-W, H, FRAMES = 160, 120, 8
-TOLERANCE = 1.0 / 255.0
 
 
 @pytest.fixture(scope="module")
@@ -38,26 +33,15 @@ def data(tmp_path_factory) -> dict:
     sine audio track, the tiny model, and each input's reference frames (matte_frames
     run directly)."""
     from core.models.session import open_session
-    from testing.plate_synthetic import estimate_foreground
-    from testing.video_synthetic import moving_subject
+    from testing.plate_synthetic import background_canvas
 
     root = tmp_path_factory.mktemp("video")
-    photo = cv2.resize(load_image(SHARED_DATA / "input" / "GT01.png"), (W, H), interpolation=cv2.INTER_AREA)
-    gt = cv2.resize(load_grey(SHARED_DATA / "gt" / "GT01.png").astype(np.float32) / 255.0, (W, H),
-                    interpolation=cv2.INTER_AREA)
-    foreground = estimate_foreground(photo, gt)
-    back = load_image(SHARED_DATA / "input" / "GT08.png") * np.float32([0.3, 0.5, 1.0])  # bluish: not the subject
-    frames = [f.image for f in moving_subject(foreground, gt, back, FRAMES, np.random.default_rng(1))]
-    folder = root / "frames"
-    folder.mkdir()
-    for k, image in enumerate(frames, start=1):
-        save_png(folder / f"f{k}.png", float_to_uint8(image))
+    frames, back = clip()
+    folder = write_frames(root / "frames", frames)
     video = root / "clip.mp4"
     ffmpeg([*raw_input("rgb24"), "-f", "lavfi", "-i", "sine=frequency=440:duration=1", "-map", "0:v", "-map", "1:a",
             "-shortest", "-c:v", "libx264", "-crf", "10", "-pix_fmt", "yuv420p", "-c:a", "aac", str(video)],
            stdin=b"".join(float_to_uint8(f).tobytes() for f in frames))
-    from testing.plate_synthetic import background_canvas
-
     save_png(root / "plate.png", float_to_uint8(background_canvas(back, (H, W), margin=0.0)))
     model = build_tiny_model(root / "tiny.onnx")
     write_sidecar(model)
@@ -65,8 +49,7 @@ def data(tmp_path_factory) -> dict:
     decoded = decode(video, "rgb24", 3)
     return {
         "root": root, "folder": folder, "video": video, "model": model, "session": session, "plate": root / "plate.png",
-        "folder_ref": reference([uint8_to_float(np.asarray(Image.open(folder / f"f{k}.png"))) for k in range(1, 9)],
-                                session),
+        "folder_ref": reference(read_frames(folder), session),
         "video_ref": reference([uint8_to_float(f) for f in decoded], session),
     }
 
@@ -95,11 +78,6 @@ def probe(path: Path) -> str:
     return done.stderr
 
 
-def reference(images: list[np.ndarray], session, **plate) -> list[tuple[np.ndarray, np.ndarray]]:
-    """(alpha, foreground) per frame from matte_frames with the CLI's default options."""
-    return [(f.alpha, f.foreground) for f in matte_frames(images, session.predict, VideoOptions(), **plate)]
-
-
 def run(*args, capsys=None) -> tuple[int, str, str]:
     code = main(["video", *map(str, args), "--device", "cpu"])
     out, err = capsys.readouterr() if capsys is not None else ("", "")
@@ -108,15 +86,6 @@ def run(*args, capsys=None) -> tuple[int, str, str]:
 
 def folder_alphas(folder: Path) -> list[np.ndarray]:
     return [np.asarray(Image.open(folder / f"f{k}.png"))[:, :, 3] / 255.0 for k in range(1, FRAMES + 1)]
-
-
-def assert_frames_match(folder: Path, ref) -> None:
-    for k, (alpha, foreground) in enumerate(ref, start=1):
-        rgba = np.asarray(Image.open(folder / f"f{k}.png"))
-        assert rgba.shape == (H, W, 4)
-        assert np.abs(rgba[:, :, 3] / 255.0 - alpha).max() <= TOLERANCE, f"f{k}.png alpha"
-        colour = float_to_uint8(foreground).astype(int)
-        assert np.abs(rgba[:, :, :3].astype(int) - colour).max() <= 1, f"f{k}.png colours"
 
 
 def test_folder_in_gives_pngs_named_as_the_frames_equal_to_matte_frames(data, tmp_path, capsys):
@@ -231,6 +200,9 @@ def test_a_stopped_process_resumes_to_the_uninterrupted_video(data, tmp_path, ca
     if stop == signal.SIGINT:
         assert child.returncode == 130
         assert "run the same command again to resume" in stderr and "Traceback" not in stderr
+        assert not lock_path(mov).exists()
+    else:
+        assert lock_path(mov).read_text().strip() == str(child.pid)  # left by the dead run: it must block nobody
     code, _, err = run(*args[1:-2], capsys=capsys)
     assert code == 0 and f"resuming after frame {done}" in err
     assert not (tmp_path / "cut.mov.partial").exists()

@@ -34,7 +34,11 @@ class MaskSession:
     """
 
     def __init__(self, spec: ModelSpec, path: Path, choice: DeviceChoice, *, threads: int = 0) -> None:
+        import onnxruntime
+
         self._session = load_onnx(path, choice, threads=threads)
+        self._run_options = onnxruntime.RunOptions()
+        self._run_options.log_severity_level = 4  # an interrupted run is not an error to log
         self.spec = spec
         self.path = path
         self.device, self.warning = device_and_warning(self._session, choice)
@@ -97,11 +101,18 @@ class MaskSession:
         raw, feats = self._run(image, self._output_name, self._feature_output(size))
         return self._mask(raw, image), _feature_map(feats)
 
+    def interrupt(self) -> None:
+        """End the model run in progress, from any thread, within one of the model's operators, and refuse
+        every later one: for a program that is stopping (Ctrl-C), whose runs then raise instead of
+        finishing. onnxruntime holds the thread that runs the model until its run ends, signals included."""
+        self._run_options.terminate = True
+
     def _run(self, image: np.ndarray, *outputs: str) -> list:
         """One model run on ``image`` ((H, W, 3) RGB): the raw outputs named in ``outputs``."""
         if image.ndim != 3 or image.shape[2] != 3:
             raise ParameterError(f"image: expected (H, W, 3) RGB; got shape {image.shape}")
-        return self._session.run(list(outputs), {self._input_name: to_input_tensor(image, self.spec.preprocessing)})
+        feed = {self._input_name: to_input_tensor(image, self.spec.preprocessing)}
+        return self._session.run(list(outputs), feed, self._run_options)
 
     def _mask(self, raw: np.ndarray, image: np.ndarray) -> np.ndarray:
         """The mask output → (H, W) float32 in [0, 1], resized to ``image``."""

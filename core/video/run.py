@@ -4,13 +4,18 @@ outputs (:mod:`core.video.encode`).
 
 A stopped run resumes after its last finished frame (:meth:`VideoMatter.seed`), which gives the
 same frames as a run never stopped. Videos are encoded at the end from the store's PNGs; a work
-folder is then removed.
+folder is then removed, and the run recorded as finished (:mod:`core.video.finished`), so the same
+run asked again is found done (:func:`finished_before`).
+
+:meth:`VideoRun.matte` may run in a worker thread while the caller's thread stays free for Ctrl-C:
+:meth:`VideoRun.stop` then makes it stop before its next frame, with no frame written after.
 """
 
 from __future__ import annotations
 
 import json
 import shutil
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import asdict
@@ -20,6 +25,7 @@ import numpy as np
 from core.composite import cutout_rgba
 from core.plate.align import prepare_plate
 from core.video.encode import Output, check_outputs, encode_video
+from core.video.finished import finished_frames, remove_record, write_record
 from core.video.pipeline import VideoMatter, VideoOptions, frame_matte, used_plate
 from core.video.resume import FrameStore, store_folder
 
@@ -28,6 +34,21 @@ STAGES = ("decode", "model", "refine", "temporal", "edges_colours", "write")
 includes resizing to the working size; "refine" the trimap, refinement and upsampling; "write"
 the RGBA conversion and PNG encoding."""
 DEFAULT_FPS = 25.0
+
+
+class RunStopped(Exception):
+    """:meth:`VideoRun.matte` stopped because :meth:`VideoRun.stop` was called."""
+
+
+def run_fingerprint(fingerprint: dict, options: VideoOptions) -> dict:
+    """What changes a run's result: the caller's ``fingerprint`` (the model, the plate) and ``options``."""
+    return {**fingerprint, "video_options": _jsonable(asdict(options))}
+
+
+def finished_before(source, outputs: list[Output], options: VideoOptions, *, fingerprint: dict) -> int | None:
+    """The frames of an earlier run of ``source`` with the same options (as :class:`VideoRun` takes them)
+    that finished writing ``outputs``, all still as it left them; None when there is none. Cheap: no model."""
+    return finished_frames(outputs, source.info.identity(), run_fingerprint(fingerprint, options), source.info.name)
 
 
 class VideoRun:
@@ -54,12 +75,14 @@ class VideoRun:
         self.plate = None if plate is None else prepare_plate(plate)  # its features found once for all frames
         self.fps = fps
         self.restart = restart
-        self.fingerprint = {**fingerprint, "video_options": _jsonable(asdict(options))}
+        self.fingerprint = run_fingerprint(fingerprint, options)
         folder, work = store_folder(outputs)
         self.store = FrameStore(folder, work=work)
         self.resumed_from = 0
         self.without_plate = 0  # frames of this run the plate could not be aligned to
         self.timings: dict[str, float] = {}
+        self._stop = threading.Event()
+        self._writing = threading.Lock()  # held while a frame is written
 
     @property
     def done(self) -> int:
@@ -72,12 +95,15 @@ class VideoRun:
 
     def begin(self) -> int:
         """Open the store; returns the frames an earlier run of the same input and options did."""
+        remove_record(self.outputs)  # the outputs are being rewritten: no longer a finished run
         self.resumed_from = self.store.begin(self.source.info.identity(), self.fingerprint, restart=self.restart)
         return self.resumed_from
 
     def matte(self, progress: Callable[[int, int | None], None] | None = None) -> None:
         """Matte the frames not done yet, writing each as it is finished.
-        ``progress(done, total)`` after each frame (total None when unknown)."""
+        ``progress(done, total)`` after each frame (total None when unknown).
+
+        Raises RunStopped when :meth:`stop` was called (from another thread)."""
         if self.store.finished:
             return
         matter = VideoMatter(self.options)
@@ -93,6 +119,8 @@ class VideoRun:
         t0 = time.perf_counter()
         for image in frames:
             clock["decode"] += time.perf_counter() - t0
+            if self._stop.is_set():
+                raise RunStopped(f"stopped after {self.store.done} frames")
             matte = frame_matte(image, self.predict, self.options, plate=self.plate)
             self.without_plate += self.plate is not None and not used_plate(matte)
             for name, seconds in matte.timings.items():
@@ -110,16 +138,28 @@ class VideoRun:
         clock["edges_colours"] += matter.timings["edges"]
         self.store.mark_finished()
 
+    def stop(self, *, wait: float = 0.5) -> None:
+        """Make :meth:`matte`, running in another thread, stop before its next frame (raising RunStopped
+        there). Once the frame being written, if any, is written (waited for up to ``wait`` seconds), no
+        other is: ``done`` stays as it is. A model run in progress is the caller's to end (the session's
+        ``interrupt``)."""
+        self._stop.set()
+        if self._writing.acquire(timeout=wait):
+            self._writing.release()
+
     def _write(self, frames, progress) -> None:
         for frame in frames:
             rgba = cutout_rgba(frame.foreground, frame.alpha)
-            self.store.write(frame.index, self.source.info.name(frame.index), rgba, frame.unedited)
+            with self._writing:
+                if self._stop.is_set():
+                    raise RunStopped(f"stopped after {self.store.done} frames")
+                self.store.write(frame.index, self.source.info.name(frame.index), rgba, frame.unedited)
             if progress is not None:
                 progress(self.store.done, self.source.info.frames)
 
     def write_outputs(self, progress: Callable[[str], None] | None = None) -> list[str]:
-        """Copy the frames into further folder outputs, encode the video outputs, then
-        close the store (a work folder is removed). ``progress(path)`` before each output.
+        """Copy the frames into further folder outputs, encode the video outputs, close the store (a
+        work folder is removed) and record the run as finished. ``progress(path)`` before each output.
         Returns the outputs' paths."""
         info = self.source.info
         paths = [self.store.folder / info.name(k) for k in range(self.store.done)]
@@ -134,7 +174,9 @@ class VideoRun:
                         shutil.copyfile(path, out.path / path.name)
             else:
                 encode_video(out, paths, width=info.width, height=info.height, fps=self.fps, audio=audio)
+        done = self.store.done
         self.store.close()
+        write_record(self.outputs, self.source.info.identity(), self.fingerprint, done, info.name)
         return [str(o.path) for o in self.outputs]
 
 

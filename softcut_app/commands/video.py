@@ -9,6 +9,7 @@ from pathlib import Path
 from core.errors import ParameterError
 from core.imageio import load_image
 from softcut_app.commands.common import add_common, add_edge_flags, matte_options, open_session
+from softcut_app.commands.interruptible import run_interruptibly
 from softcut_app.console import Console
 from wire.protocol.constants import REFINE_MODES
 from wire.protocol.request_schemas import defaults
@@ -27,8 +28,9 @@ def _file_identity(path: str) -> dict:
 
 def cmd_video(args: argparse.Namespace, console: Console) -> int:
     from core.video.encode import check_outputs, parse_outputs
-    from core.video.run import DEFAULT_FPS, VideoRun
-    from core.video.sources import FrameDecodeError, open_source
+    from core.video.lock import OutputLock
+    from core.video.run import finished_before
+    from core.video.sources import open_source
 
     outputs = parse_outputs(args.output)
     source = open_source(args.input, max_pixels=args.max_pixels)
@@ -36,15 +38,37 @@ def cmd_video(args: argparse.Namespace, console: Console) -> int:
     options = _video_options(args)
     plate = load_image(args.plate, max_pixels=args.max_pixels) if args.plate else None
     fingerprint = {"model": args.model, "plate": _file_identity(args.plate) if args.plate else None}
+    with OutputLock(outputs):  # another run on these outputs: refused here (exit 2)
+        done = None if args.restart else finished_before(source, outputs, options, fingerprint=fingerprint)
+        if done is not None:
+            paths = [str(o.path) for o in outputs]
+            console.result({"input": str(args.input), "frames": done, "outputs": paths, "already_done": True},
+                           f"{args.input} -> {', '.join(paths)}: already done ({done} frames, by an earlier run with "
+                           "the same input and options); add --restart to do it again")
+            return 0
+        return _run(args, console, source, outputs, options, plate, fingerprint)
+
+
+def _run(args: argparse.Namespace, console: Console, source, outputs, options, plate, fingerprint: dict) -> int:
+    """The run itself, its outputs' locks held: the frames matted in a worker thread (Ctrl-C stops it
+    within a model operator), then the outputs written."""
+    from core.video.run import DEFAULT_FPS, VideoRun
+    from core.video.sources import FrameDecodeError
+
     session = open_session(args, console)
     run = VideoRun(source, outputs, session.predict, options, fingerprint=fingerprint, plate=plate,
                    fps=args.fps or source.info.fps or DEFAULT_FPS, restart=args.restart)
     if run.begin():
         console.info(f"resuming after frame {run.resumed_from} (the frames done are in {run.store.folder})")
     bar = console.frame_progress(Path(args.input).name)
+
+    def stop() -> None:
+        run.stop()
+        session.interrupt()
+
     start = time.perf_counter()
     try:
-        run.matte(progress=bar.frames)
+        run_interruptibly(lambda: run.matte(progress=bar.frames), on_interrupt=stop)
         matting = time.perf_counter() - start
         bar.close()
         written = run.write_outputs(progress=lambda path: console.info(f"writing {path}"))
@@ -87,7 +111,8 @@ def add_video(sub: argparse._SubParsersAction) -> None:
         "video", help="matte every frame of a video or a folder of frames",
         description="Matte a video (any file ffmpeg reads) or a folder of frames (natural order). An interrupted "
                     "run (Ctrl-C, crash) resumes after its last finished frame when run again with the same input "
-                    "and options; a different input or options for the same outputs is refused unless --restart.")
+                    "and options; a different input or options for the same outputs is refused unless --restart. A run "
+                    "that finished is not redone (unless --restart), and one run at a time may write an output.")
     video.add_argument("input", metavar="INPUT", help="a video file or a folder of frames")
     video.add_argument("-o", "--output", required=True, action="append",
                        help="a folder (RGBA PNG per frame), .mov (ProRes 4444 with alpha), .webm (VP9 with alpha) or "
@@ -101,6 +126,6 @@ def add_video(sub: argparse._SubParsersAction) -> None:
                             f"{VIDEO['smoothing']:g})")
     video.add_argument("--plate", metavar="PLATE", help="a clean plate: a photo of the scene without the subject")
     video.add_argument("--fps", type=float, help="frame rate of video outputs (default: the input video's, else 25)")
-    video.add_argument("--restart", action="store_true", help="start over, ignoring an unfinished earlier run")
+    video.add_argument("--restart", action="store_true", help="start over, ignoring an earlier run, unfinished or finished")
     add_common(video)
     video.set_defaults(func=cmd_video)
