@@ -51,7 +51,8 @@ def write_disc(path: Path) -> Path:
         save_png(path, float_to_uint8(image))
     else:
         kind = {".jpg": "JPEG", ".jpeg": "JPEG", ".webp": "WEBP", ".tif": "TIFF", ".tiff": "TIFF"}[path.suffix.lower()]
-        Image.fromarray(float_to_uint8(image)).save(path, kind, **({"quality": 95} if kind == "JPEG" else {"lossless": True} if kind == "WEBP" else {}))
+        options = {"JPEG": {"quality": 95}, "WEBP": {"lossless": True}}.get(kind, {})
+        Image.fromarray(float_to_uint8(image)).save(path, kind, **options)
     return path
 
 

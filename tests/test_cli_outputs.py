@@ -98,6 +98,13 @@ def test_stdin_to_stdout(tmp_path, tiny_model, disc):
     assert b"->" not in done.stdout  # the result line went to stderr, not into the image
 
 
+def test_several_outputs_need_a_folder_not_a_file(tmp_path, tiny_model, disc):
+    taken = tmp_path / "taken.png"
+    taken.write_text("a file")
+    done = run("cut", disc, disc, "-o", taken, "--model", tiny_model, *TINY)
+    assert done.returncode == 2 and "a file of that name exists" in done.err and taken.read_text() == "a file"
+
+
 def test_stdout_takes_one_image(tmp_path, tiny_model, disc):
     done = run("cut", disc, disc, "-o", "-", "--model", tiny_model, *TINY)
     assert done.returncode == 2 and "standard output" in done.err

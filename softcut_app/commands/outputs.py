@@ -33,6 +33,8 @@ class Destination:
         self.spec, self.flag, self.suffix = spec, flag, suffix
         self.stdout = spec == STDIN
         self.folder = not self.stdout and (many or spec.endswith(("/", os.sep)) or Path(spec).is_dir())
+        if self.folder and Path(spec).exists() and not Path(spec).is_dir():
+            raise ParameterError(f"{flag} {spec}: a file of that name exists; several outputs need a folder")
         if self.stdout and many:
             raise ParameterError(f"{flag} -: standard output holds one image; give one input, or a folder as {flag}")
         if not self.stdout and not self.folder:
