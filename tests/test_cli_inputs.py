@@ -84,3 +84,13 @@ def test_stdin_that_is_no_image_is_refused(tmp_path):
     env = {"SOFTCUT_HOME": tmp_path / "home", "SOFTCUT_NPM": "no-such-npm-client", "U2NET_HOME": tmp_path / "u2"}
     done = run("cut", "-", "-o", tmp_path / "o.png", stdin=b"hello", env=env)
     assert done.returncode == 1 and "<stdin>: not a recognised image format" in done.err
+
+
+def test_two_inputs_that_would_write_the_same_outputs_are_refused_before_any_work(tmp_path, tiny_model):
+    photos = tmp_path / "photos"
+    write_disc(photos / "a.jpg")
+    write_disc(photos / "a.png")
+    out = tmp_path / "out"
+    done = run("cut", photos, "-o", out, "--model", tiny_model, *TINY)
+    assert done.returncode == 2 and "a.jpg" in done.err and "a.png" in done.err and "same outputs" in done.err
+    assert not out.exists() or not any(out.rglob("*.png"))

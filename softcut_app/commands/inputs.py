@@ -91,4 +91,17 @@ def expand(specs: list[str], glob: str, *, skip: list[Path] = ()) -> tuple[list[
             items += [Input(f, str(f), f.relative_to(path)) for f in folder_files(path, globs, skip=skip)]
         else:
             items.append(Input(path, str(path), Path(path.name)))
+    _refuse_same_outputs(items)
     return items, folders
+
+
+def _refuse_same_outputs(items: list[Input]) -> None:
+    """Raise :class:`ParameterError` when two inputs would write the same outputs (``a.jpg`` and
+    ``a.png`` in one folder: both give ``a.png``), before any work, naming both."""
+    seen: dict[Path, str] = {}
+    for item in items:
+        stem = item.relative.with_suffix("")
+        if stem in seen:
+            raise ParameterError(f"INPUT: {seen[stem]} and {item.name} would write the same outputs "
+                                 f"({stem}.*); rename one or give them separately with their own -o")
+        seen[stem] = item.name
