@@ -14,12 +14,12 @@ import sys
 import core
 from core.errors import ImageInputError, SoftcutError
 from softcut_app.commands import (
-    client, editors, evaluate, images, locate, models, objects, sample, serve, tokens, video,
+    batch_job, client, editors, evaluate, images, locate, models, objects, sample, serve, tokens, video,
 )
 from softcut_app.console import Console
 from wire import config
 
-COMMANDS = (images.add_cut, objects.add_object, video.add_video, images.add_refine, images.add_trimap, evaluate.add_eval, models.add_models,
+COMMANDS = (images.add_cut, batch_job.add_batch, objects.add_object, video.add_video, images.add_refine, images.add_trimap, evaluate.add_eval, models.add_models,
             sample.add_sample, locate.add_locate, images.add_layers, models.add_doctor, serve.add_serve,
             client.add_client, tokens.add_tokens, editors.add_install_plugin, editors.add_photoshop_place)
 """Each adds one top-level command, in the order ``softcut --help`` lists them."""

@@ -44,8 +44,9 @@ class FrameProgress(ProgressBar):
     """Progress over the frames of a video: count, frames per second and time left (a bar
     on a terminal; elsewhere a line every 10 s)."""
 
-    def __init__(self, label: str, *, enabled: bool) -> None:
+    def __init__(self, label: str, *, enabled: bool, unit: str = "frames") -> None:
         super().__init__(label, enabled=enabled)
+        self.unit = unit
         self.first: int | None = None
         self.logged = self.start
 
@@ -56,7 +57,7 @@ class FrameProgress(ProgressBar):
             return
         rate = (done - self.first) / max(now - self.start, 1e-6)
         left = f" ETA {_clock((total - done) / rate)}" if total and rate > 0 and total > done else ""
-        stage = f"{done}/{total or '?'} {rate:.1f} frames/s{left}"
+        stage = f"{done}/{total or '?'} {rate:.1f} {self.unit}/s{left}"
         if self.tty:
             self(done / total if total else 0.0, stage)
         elif self.enabled and now - self.logged >= 10.0:
@@ -94,8 +95,8 @@ class Console:
     def progress(self, label: str) -> ProgressBar:
         return ProgressBar(label, enabled=not self.quiet and not self.json)
 
-    def frame_progress(self, label: str) -> FrameProgress:
-        return FrameProgress(label, enabled=not self.quiet and not self.json)
+    def frame_progress(self, label: str, *, unit: str = "frames") -> FrameProgress:
+        return FrameProgress(label, enabled=not self.quiet and not self.json, unit=unit)
 
     def result(self, payload: dict, text: str) -> None:
         if self.json:
