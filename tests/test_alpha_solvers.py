@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 from PIL import Image
 
+from sample_images import SHARED_DATA, needs_shared_data
 from core.alpha.closed_form import estimate_alpha_cf
 from core.alpha.edge_trimming import edge_trim_labels
 from core.alpha.guided_filter import guided_filter, guided_upsample
@@ -15,7 +14,7 @@ from core.alpha.info_flow import estimate_alpha_info_flow
 from core.errors import ParameterError
 from core.eval.metrics import sad
 
-DATA = Path(__file__).resolve().parents[2] / "shared/data/alphamatting"
+DATA = SHARED_DATA
 SOLVERS = {"cf": estimate_alpha_cf, "info_flow": estimate_alpha_info_flow}
 
 # Per-method SAD bounds on trimap1 (measured: cf 1.26 / 1.13, info_flow 0.85 / 0.78).
@@ -33,10 +32,9 @@ def _load(name: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return image, trimap, gt
 
 
+@needs_shared_data
 @pytest.mark.parametrize("name", sorted(GOLDEN))
 def test_golden_sad(name: str) -> None:
-    if not (DATA / "input" / f"{name}.png").exists():
-        pytest.skip(f"alphamatting data not found under {DATA}")
     image, trimap, gt = _load(name)
     region = trimap == 128
     scores = {}

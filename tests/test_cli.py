@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from sample_images import SHARED_DATA, red_disc_image
+from sample_images import SHARED_DATA, needs_shared_data, red_disc_image
 from core.imageio import float_to_uint8, load_grey, save_png
 from core.models import registry
 
@@ -107,7 +107,7 @@ def test_refine_rejects_a_trimap_of_another_size(tmp_path, disc_png):
     assert done.returncode == 2 and "differs from the image" in done.stderr
 
 
-@pytest.mark.skipif(not SHARED_DATA.is_dir(), reason="shared alphamatting data not present")
+@needs_shared_data
 def test_eval_trimap_mode_writes_csv(tmp_path):
     csv_path = tmp_path / "eval.csv"
     done = softcut("eval", "alphamatting", "--data", SHARED_DATA, "--mode", "trimap", "--refine", "fast",

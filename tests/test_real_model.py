@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from sample_images import SHARED_DATA
+from sample_images import SHARED_DATA, needs_shared_data
 from core.eval.metrics import sad
 from core.imageio import load_grey, load_image
 from core.sample import furry_subject
@@ -44,7 +44,7 @@ def test_refinement_beats_the_unrefined_mask_on_hair(real_session):
     assert sad(best.alpha, truth, band) < 0.9 * sad(none.alpha, truth, band)
 
 
-@pytest.mark.skipif(not SHARED_DATA.is_dir(), reason="shared alphamatting data not present")
+@needs_shared_data
 @pytest.mark.parametrize("name, bound", [("GT01", 3.0), ("GT10", 5.0)])
 def test_select_subject_on_alphamatting(real_session, name, bound):
     image, truth = _gt(name)
@@ -53,7 +53,7 @@ def test_select_subject_on_alphamatting(real_session, name, bound):
     assert not matte.low_confidence
 
 
-@pytest.mark.skipif(not SHARED_DATA.is_dir(), reason="shared alphamatting data not present")
+@needs_shared_data
 def test_empty_model_output_is_recovered_or_flagged(real_session):
     image, truth = _gt("GT13")  # the raw model misses the subject here
     whole = np.ones(truth.shape, bool)
