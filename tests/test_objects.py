@@ -160,3 +160,28 @@ def test_a_click_on_a_missed_object_adds_all_of_it_not_only_what_lies_near_the_c
     alpha = selector.predict(points=[(*LEFT, True), (*RIGHT, True)], previous=parts["left"])
     assert _iou(alpha, np.maximum(parts["left"], parts["right"])) > 0.9
 
+
+
+def test_a_subtract_lasso_takes_away_stray_background_and_keeps_the_subject_it_crosses(selector, scene):
+    """The lasso says the matte is wrong inside it: over-selected ground goes, while the part of the
+    disc the loose lasso also covers stays (it looks like the object and joins the matte outside)."""
+    _, parts = scene
+    stray = np.zeros((H, W), np.float32)
+    stray[55:105, 200:235] = 1.0  # blue ground beside the right disc, selected by mistake
+    previous = np.maximum(parts["right"], stray)
+    lasso = np.zeros((H, W), bool)
+    lasso[45:115, 190:240] = True  # around the stray part, across the disc's right edge
+    alpha = selector.predict(mask=lasso, mode="subtract", previous=previous)
+    assert alpha[60:100, 212:235].max() < 0.1 and alpha[60:100, 212:235].mean() < 0.01  # the stray ground is gone
+    assert _iou(alpha, parts["right"]) > 0.9  # the disc, also where the lasso crossed it, stays
+
+
+def test_an_add_lasso_adds_the_missed_part_of_the_object_and_not_the_ground_inside_it(selector, scene):
+    _, parts = scene
+    previous = parts["left"].copy()
+    previous[:, int(LEFT[0]):] = 0.0  # the right half of the left disc was missed
+    lasso = np.zeros((H, W), bool)
+    lasso[40:122, 55:100] = True  # a loose box over the missed half and the ground around it
+    alpha = selector.predict(mask=lasso, mode="add", previous=previous)
+    assert _iou(alpha, parts["left"]) > 0.9
+    assert alpha[45:115, 92:100].max() < 0.05  # the ground inside the lasso stays out

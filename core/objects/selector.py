@@ -42,8 +42,8 @@ from core.errors import ParameterError
 from core.imageio import float_to_uint8, uint8_to_float
 from core.models.registry import DEFAULT_MODEL
 from core.objects.combine import MODES, combine
-from core.objects.graphcut import (components_touching, graph_cut, grown, largest_component, seed_labels,
-                                   undecided_bounds)
+from core.objects.graphcut import (UNDECIDED_MAX, components_touching, graph_cut, grown, largest_component,
+                                   seed_labels, undecided_bounds)
 from core.objects.prompts import Prompts, check_prompts, disks, scaled
 from core.objects.sam import DEFAULT_SAM, SamImage, SamModel, check_sam_name, open_sam
 from core.subject.selection import refine_mask
@@ -246,6 +246,9 @@ class ObjectSelector:
             if not np.isfinite(previous).all() or previous.min() < 0 or previous.max() > 1:
                 raise ParameterError("previous: expected values in [0, 1]")
         correcting = mode == "new" and previous is not None and prompts.mask is None and prompts.box is None
+        if (self._sam is None and mode in ("add", "subtract") and previous is not None and prompts.mask is not None
+                and prompts.box is None and not len(prompts.clicks)):
+            return combine(previous, self._soft(self._lasso_correction(prompts, previous, mode)), mode).astype(np.float32)
         cut = self._sam_cut if self._sam is not None else self._model_cut
         found, near = cut(prompts, previous if correcting else None)
         alpha = self._soft(found)
@@ -264,6 +267,28 @@ class ObjectSelector:
             return found, None
         near = cv2.resize(where.astype(np.uint8), (self.shape[1], self.shape[0]), interpolation=cv2.INTER_NEAREST)
         return found, near > 0
+
+    def _lasso_correction(self, prompts: Prompts, previous: np.ndarray, mode: str) -> np.ndarray:
+        """A lasso that corrects ``previous`` ((H, W) float32 in [0, 1]) in "add" or "subtract" mode: what
+        to add (or take away), (h, w) bool at the working size.
+
+        The lasso says the matte is wrong inside it. Outside, the matte is taken as it stands (its
+        object and its background are the colour models' samples); inside, every pixel starts as
+        the mode says (probable object to add, probable background to subtract) and the graph cut
+        re-decides it from those colours and the contrast of its edges, in the lasso's box with
+        a margin. Add: the pixels inside found to be object. Subtract: all the matte inside but
+        what the cut finds to be object *and* joined to the matte outside the lasso (the part of
+        the subject a lasso crosses stays; a lookalike the lasso holds whole goes, as asked)."""
+        height, width = self.size
+        base = cv2.resize(previous, (width, height), interpolation=cv2.INTER_AREA)
+        region = scaled(prompts, self.shape, self.size).mask
+        labels = np.where(base >= 0.5, cv2.GC_FGD, cv2.GC_BGD).astype(np.uint8)
+        labels[region] = cv2.GC_PR_FGD if mode == "add" else cv2.GC_PR_BGD
+        found = graph_cut(self.small_u8, labels, iterations=self.options.iterations,
+                          within=grown(_rect(region), ROI_MARGIN, self.size))
+        if mode == "add":
+            return region & found
+        return region & ~components_touching(found, (base >= 0.5) & ~region)
 
     def _sam_cut(self, prompts: Prompts, previous: np.ndarray | None) -> tuple[np.ndarray, np.ndarray | None]:
         """The SAM backend: (the object, (H, W) bool; with a ``previous`` matte to correct ((H, W)
@@ -314,12 +339,15 @@ class ObjectSelector:
                 region[int(y0):int(np.ceil(y1)), int(x0):int(np.ceil(x1))] = True
                 rect = self._crop_around(x0, y0, x1, y1, o.box_margin)
             prior = np.where(region, self._model_on(rect), 0.0).astype(np.float32)
-            if not _fills(prior >= 0.5, region):  # the model sees something else there: the region is the guess
+            guessed = not _fills(prior >= 0.5, region)
+            if guessed:  # the model sees something else there: the region is the guess
                 prior = np.where(region, np.maximum(prior, 0.5), 0.0).astype(np.float32)
             free = disks(prompts.clicks, self.size, o.reach * scale)  # where clicks say the model is wrong
             labels = seed_labels(prior, free=free, sure_object=positive, sure_background=~region | negative)
             # the whole frame: the background's colour model needs more than the box's margin
-            found = graph_cut(self.small_u8, labels, iterations=o.iterations) & region
+            # a cut from the model's view keeps the full grid: its undecided pixels are the object's edge
+            found = graph_cut(self.small_u8, labels, iterations=o.iterations,
+                              undecided_max=UNDECIDED_MAX if guessed else None) & region
             picked = components_touching(found, positive) if positive.any() else largest_component(found)
             return picked, everywhere
         if base is None:
