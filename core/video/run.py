@@ -13,11 +13,12 @@ run asked again is found done (:func:`finished_before`).
 
 from __future__ import annotations
 
+import itertools
 import json
 import shutil
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import asdict
 
 import numpy as np
@@ -99,16 +100,32 @@ class VideoRun:
         self.resumed_from = self.store.begin(self.source.info.identity(), self.fingerprint, restart=self.restart)
         return self.resumed_from
 
-    def matte(self, progress: Callable[[int, int | None], None] | None = None) -> None:
+    def open_frames(self) -> Iterator[np.ndarray]:
+        """The frames :meth:`matte` reads (from the one before the first not done), their decoding started
+        in the calling thread: a video's ffmpeg process is started here, so a caller that mattes in a
+        worker thread starts it from its main thread (forking from another thread is unsafe with numba's
+        threading layer, which says so)."""
+        if self.store.finished:
+            return iter(())
+        frames = self.source.frames(max(0, self.store.done - 1))
+        try:
+            first = next(frames)
+        except StopIteration:
+            return iter(())
+        return itertools.chain([first], frames)
+
+    def matte(self, progress: Callable[[int, int | None], None] | None = None,
+              frames: Iterator[np.ndarray] | None = None) -> None:
         """Matte the frames not done yet, writing each as it is finished.
-        ``progress(done, total)`` after each frame (total None when unknown).
+        ``progress(done, total)`` after each frame (total None when unknown); ``frames``: from
+        :meth:`open_frames` (default: opened here).
 
         Raises RunStopped when :meth:`stop` was called (from another thread)."""
         if self.store.finished:
             return
         matter = VideoMatter(self.options)
         start = self.store.done
-        frames = self.source.frames(max(0, start - 1))
+        frames = self.open_frames() if frames is None else frames
         if start:
             previous = next(frames)
             raw = frame_matte(previous, self.predict, self.options, plate=self.plate)

@@ -14,6 +14,9 @@ from softcut_app.console import Console
 from wire.protocol.constants import REFINE_MODES
 from wire.protocol.request_schemas import defaults
 
+INTERRUPTED = 130
+"""The exit status after Ctrl-C (as :data:`softcut_app.cli.EXIT_INTERRUPTED`)."""
+
 VIDEO = defaults("video_start")
 """The protocol's defaults for a video stream, which ``softcut video`` shares."""
 
@@ -46,7 +49,23 @@ def cmd_video(args: argparse.Namespace, console: Console) -> int:
                            f"{args.input} -> {', '.join(paths)}: already done ({done} frames, by an earlier run with "
                            "the same input and options); add --restart to do it again")
             return 0
-        return _run(args, console, source, outputs, options, plate, fingerprint)
+        code = _run(args, console, source, outputs, options, plate, fingerprint)
+    if code == INTERRUPTED:
+        _exit_at_once(code)
+    return code
+
+
+def _exit_at_once(code: int) -> None:
+    """End the process after Ctrl-C without the interpreter's teardown. Everything is in order by then (the
+    frames done are whole files, the state says how many, the locks are given back, the message is out),
+    while the teardown could take a second (numba's compiled code) and would run onnxruntime's destructors
+    under a model run that has not yet seen its terminate flag (a crash, "terminate called")."""
+    import os
+    import sys
+
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 def _run(args: argparse.Namespace, console: Console, source, outputs, options, plate, fingerprint: dict) -> int:
@@ -68,7 +87,8 @@ def _run(args: argparse.Namespace, console: Console, source, outputs, options, p
 
     start = time.perf_counter()
     try:
-        run_interruptibly(lambda: run.matte(progress=bar.frames), on_interrupt=stop)
+        frames = run.open_frames()  # a video's decoder process started from this thread
+        run_interruptibly(lambda: run.matte(progress=bar.frames, frames=frames), on_interrupt=stop)
         matting = time.perf_counter() - start
         bar.close()
         written = run.write_outputs(progress=lambda path: console.info(f"writing {path}"))
@@ -76,7 +96,7 @@ def _run(args: argparse.Namespace, console: Console, source, outputs, options, p
         bar.close()
         console.error(f"interrupted after {run.done} frames; run the same command again to resume "
                       f"(the frames done are in {run.store.folder})")
-        return 130
+        return INTERRUPTED
     except FrameDecodeError as exc:
         bar.close()
         console.error(f"{exc}; the {run.done} frames finished before it are kept in {run.store.folder}: "
