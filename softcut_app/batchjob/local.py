@@ -21,6 +21,8 @@ from pathlib import Path
 from core.errors import ModelError, SoftcutError
 from softcut_app.batchjob.job import Cutter, Job
 
+WORKER_NAME = "softcut-worker"
+"""A worker's process name (ps, top) once its model is open."""
 AHEAD = 2
 """Inputs sent to a worker before it has answered: one being cut, one waiting."""
 MODEL_RUN_BYTES_PER_FILE_BYTE = 15.0
@@ -87,6 +89,7 @@ def _worker(job: Job, threads: int, conn) -> None:
     except SoftcutError as exc:
         conn.send(("setup", str(exc)))
         return
+    _name_process(WORKER_NAME)
     conn.send(("ready", None))
     while True:
         try:
@@ -96,7 +99,17 @@ def _worker(job: Job, threads: int, conn) -> None:
         if task is None:
             return
         tid, source, relative, previous = task
+        conn.send(("begin", tid))
         conn.send(("record", (tid, cutter.run(source, relative, previous))))
+
+
+def _name_process(name: str) -> None:
+    """Name this process ``name`` in ps and top (Linux; elsewhere nothing)."""
+    try:
+        with open("/proc/self/comm", "w") as f:
+            f.write(name)
+    except OSError:
+        pass
 
 
 class _Worker:
@@ -107,6 +120,7 @@ class _Worker:
         child.close()
         self.outstanding: dict[int, tuple] = {}
         self.ready = False
+        self.current: int | None = None  # the input it said it began
 
 
 def run_local(job: Job, sources: Iterator[tuple[str, str, dict | None]], plan_: Plan,
@@ -134,26 +148,34 @@ def run_local(job: Job, sources: Iterator[tuple[str, str, dict | None]], plan_: 
                     if task is None:
                         break
                     w.outstanding[task[0]] = task
-                    w.conn.send(task)
+                    try:
+                        w.conn.send(task)
+                    except OSError:  # it died: found below, and its inputs handed out again
+                        break
             if exhausted and not retry and not any(w.outstanding for w in workers):
                 break
             ready = wait([w.conn for w in workers] + [w.process.sentinel for w in workers], timeout=5.0)
             for w in list(workers):
-                if w.conn in ready or w.process.sentinel in ready:
-                    try:
-                        while w.conn.poll():
-                            kind, value = w.conn.recv()
-                            if kind == "setup":
-                                raise ModelError(value)
-                            if kind == "ready":
-                                w.ready = True
-                            else:
-                                tid, record = value
-                                w.outstanding.pop(tid, None)
-                                on_record(record)
-                    except (EOFError, OSError):
-                        pass
-                if not w.process.is_alive() and not w.conn.poll():
+                if w.conn not in ready and w.process.sentinel not in ready:
+                    continue
+                ended = False
+                try:
+                    while w.conn.poll():
+                        kind, value = w.conn.recv()
+                        if kind == "setup":
+                            raise ModelError(value)
+                        if kind == "ready":
+                            w.ready = True
+                        elif kind == "begin":
+                            w.current = value
+                        else:
+                            tid, record = value
+                            w.outstanding.pop(tid, None)
+                            on_record(record)
+                except (EOFError, OSError):
+                    ended = True  # the worker's end of the pipe is closed: it is gone
+                if ended or not w.process.is_alive():
+                    w.process.join(timeout=5)
                     if not w.ready:
                         raise ModelError(f"a worker process died while opening the model {job.model} "
                                          f"(exit status {w.process.exitcode})")
@@ -174,11 +196,12 @@ def run_local(job: Job, sources: Iterator[tuple[str, str, dict | None]], plan_: 
 
 
 def _requeue(w: _Worker, retry: deque, deaths: dict[int, int], on_record: Callable[[dict], None]) -> None:
-    """A worker died: its inputs are handed out again, unless one already killed a worker before."""
+    """A worker died: its inputs are handed out again, unless the one it was cutting had killed a worker
+    before (an input it had not begun is not to blame)."""
     code = w.process.exitcode
     how = f"signal {-code}" if code is not None and code < 0 else f"exit status {code}"
-    for tid, task in w.outstanding.items():
-        deaths[tid] = deaths.get(tid, 0) + 1
+    for tid, task in sorted(w.outstanding.items()):
+        deaths[tid] = deaths.get(tid, 0) + (tid == w.current)
         if deaths[tid] >= 2:
             on_record({"input": task[2], "source": task[1], "status": "failed",
                        "error": f"{task[1]}: a worker process died twice while cutting it out ({how})"})
