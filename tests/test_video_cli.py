@@ -217,7 +217,7 @@ def test_a_corrupt_frame_is_named_and_the_frames_before_it_resume(data, tmp_path
     (frames / "f5.png").write_bytes(good[: len(good) // 2])  # truncated: the header still reads
     out = tmp_path / "out"
     code, _, err = run(frames, "-o", out, "--model", data["model"], capsys=capsys)
-    assert code == 2 and "f5.png" in err and "resume" in err
+    assert code == 1 and "f5.png" in err and "resume" in err
     assert sorted(p.name for p in out.glob("*.png")) == ["f1.png", "f2.png", "f3.png"]
     (frames / "f5.png").write_bytes(good)
     code, _, err = run(frames, "-o", out, "--model", data["model"], capsys=capsys)
@@ -262,7 +262,7 @@ def test_frames_of_another_size_are_refused_by_name(data, tmp_path, capsys):
     shutil.copytree(data["folder"], frames)
     save_png(frames / "f10.png", np.zeros((H + 2, W, 3), np.uint8))
     code, _, err = run(frames, "-o", tmp_path / "out", "--model", data["model"], capsys=capsys)
-    assert code == 2 and "f10.png" in err and f"{W}×{H + 2}" in err
+    assert code == 1 and "f10.png" in err and f"{W}×{H + 2}" in err
     assert not (tmp_path / "out").exists()
 
 

@@ -16,6 +16,8 @@ from wire.protocol.request_schemas import defaults
 
 INTERRUPTED = 130
 """The exit status after Ctrl-C (as :data:`softcut_app.cli.EXIT_INTERRUPTED`)."""
+INPUT_FAILED = 1
+"""The exit status when a frame cannot be read (a bad input, as :data:`softcut_app.cli.EXIT_INPUTS_FAILED`)."""
 
 VIDEO = defaults("video_start")
 """The protocol's defaults for a video stream, which ``softcut video`` shares."""
@@ -101,7 +103,7 @@ def _run(args: argparse.Namespace, console: Console, source, outputs, options, p
         bar.close()
         console.error(f"{exc}; the {run.done} frames finished before it are kept in {run.store.folder}: "
                       "replace the frame and run the same command again to resume")
-        return 2
+        return INPUT_FAILED
     rate = run.matted / matting if run.matted else 0.0
     if run.without_plate:
         console.warn(f"the clean plate could not be aligned to {run.without_plate} of {run.matted} frames "
