@@ -112,7 +112,8 @@ def wait_for(condition, child: subprocess.Popen | None = None, *, limit: float =
     deadline = time.monotonic() + limit
     while not condition():
         if child is not None and child.poll() is not None:
-            raise AssertionError(f"the batch exited ({child.returncode}) first: {child.stderr.read()[-1500:]}")
+            err = child.stderr.read()[-1500:] if child.stderr else ""
+            raise AssertionError(f"the process exited ({child.returncode}) first: {err}")
         if time.monotonic() > deadline:
             raise AssertionError("the condition never held")
         time.sleep(0.05)

@@ -39,6 +39,10 @@ def cmd_batch(args: argparse.Namespace, console: Console) -> int:
     if dst.exists() and not dst.is_dir():
         raise ParameterError(f"DST {args.dst}: a file of that name exists; DST is a folder")
     args.dst = str(dst)
+    if args.ray is not None:
+        from softcut_app.batchjob.on_ray import need_ray
+
+        need_ray()  # before any work: without the extra, say how to install it
     if args.workers < 0:
         raise ParameterError(f"--workers: expected 0 (automatic) or more; got {args.workers}")
     skip = [Path(p).resolve() for p in (args.dst, args.alpha_out, args.trimap_out) if p]
