@@ -40,9 +40,13 @@ from core.alpha._inputs import (
     split_trimap,
     unknown_window,
 )
-from core.errors import ParameterError
+from core.errors import ParameterError, SolverError
 
 logger = logging.getLogger(__name__)
+
+WEIGHT_FLOOR = 1e-2
+"""The least data-term weight of an unknown pixel when the system without it does not converge
+(one fiftieth of the known-to-unknown flow's full weight)."""
 
 _LLE_CHUNK = 1 << 16  # pixels per batch of LLE solves (bounds temporary memory)
 
@@ -209,30 +213,31 @@ def estimate_alpha_info_flow(
         total = weight + guide_weight
         guess = np.divide(weight * guess + guide_weight * guide_alpha, total, out=guess.copy(), where=total > 0)
         weight = total
-    if weight.any():
-        sparse_part = sparse_part + scipy.sparse.diags(weight)
-        rhs += weight * guess
-        x0 = guess
-    else:
-        x0 = None
-    sparse_part = sparse_part.tocsr()
-    logger.debug("info-flow: %d unknown pixels", n_u)
-
-    def apply(x: np.ndarray) -> np.ndarray:
-        return mix_t @ (mix @ x) + sparse_part @ x
-
-    # Preconditioner: incomplete Cholesky of the sparse terms plus the exact
-    # diagonal of A^T A (the squared column norms of A).
+    flows, flows_rhs = sparse_part, rhs
     mix_diag = np.asarray(mix.multiply(mix).sum(axis=0)).ravel()
-    x = solve_spd(
-        apply,
-        rhs,
-        preconditioner_of=sparse_part + scipy.sparse.diags(mix_diag),
-        x0=x0,
-        discard_threshold=1e-3,
-        rtol=rtol,
-        maxiter=maxiter,
-    )
+
+    def solve(weight: np.ndarray) -> np.ndarray:
+        """The system with data term ``weight`` (n_u,) pulling each unknown pixel to ``guess``."""
+        system = (flows + scipy.sparse.diags(weight)).tocsr() if weight.any() else flows.tocsr()
+
+        def apply(x: np.ndarray) -> np.ndarray:
+            return mix_t @ (mix @ x) + system @ x
+
+        # Preconditioner: incomplete Cholesky of the sparse terms plus the exact
+        # diagonal of A^T A (the squared column norms of A).
+        return solve_spd(apply, flows_rhs + weight * guess, preconditioner_of=system + scipy.sparse.diags(mix_diag),
+                         x0=guess if weight.any() else None, discard_threshold=1e-3, rtol=rtol, maxiter=maxiter)
+
+    logger.debug("info-flow: %d unknown pixels", n_u)
+    try:
+        x = solve(weight)
+    except SolverError:
+        # Unknown pixels that no flow ties to a known one and no prior holds (strands grown far
+        # from the subject, with the guide dropped there) leave the system nearly singular: a
+        # small pull towards the priors' guess everywhere makes it solvable.
+        logger.info("info-flow: no convergence over %d unknown pixels; solving again with a floor of %g on "
+                    "the data term", n_u, WEIGHT_FLOOR)
+        x = solve(np.maximum(weight, WEIGHT_FLOOR))
 
     if stretch > 0:
         x = (x - stretch) / (1.0 - 2.0 * stretch)
