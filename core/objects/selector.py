@@ -42,8 +42,8 @@ from core.errors import ParameterError
 from core.imageio import float_to_uint8, uint8_to_float
 from core.models.registry import DEFAULT_MODEL
 from core.objects.combine import MODES, combine
-from core.objects.graphcut import (UNDECIDED_MAX, components_touching, graph_cut, grown, largest_component,
-                                   seed_labels, undecided_bounds)
+from core.objects.graphcut import (components_touching, graph_cut, grown, largest_component, seed_labels,
+                                   undecided_bounds)
 from core.objects.prompts import Prompts, check_prompts, disks, scaled
 from core.objects.sam import DEFAULT_SAM, SamImage, SamModel, check_sam_name, open_sam
 from core.subject.selection import refine_mask
@@ -58,6 +58,9 @@ BACKENDS = ("model", "sam")
 OBJECT_REACH = 0.5
 """A correction's clicks re-decide at most this share of sqrt(the object's area) around them (at least
 three click radii): a click on a small object does not re-decide the background around it."""
+LASSO_SLACK = 0.03
+"""How loosely a lasso is drawn, as a share of sqrt(h·w): a subtract lasso may run this far over the
+subject's edge and leave the subject whole."""
 ROI_MARGIN = 0.25
 """A click's graph cut runs in the box around what it may change, grown by this share of its size a side
 (a box or a lasso: in the whole frame)."""
@@ -248,7 +251,12 @@ class ObjectSelector:
         correcting = mode == "new" and previous is not None and prompts.mask is None and prompts.box is None
         if (self._sam is None and mode in ("add", "subtract") and previous is not None and prompts.mask is not None
                 and prompts.box is None and not len(prompts.clicks)):
-            return combine(previous, self._soft(self._lasso_correction(prompts, previous, mode)), mode).astype(np.float32)
+            found, sure = self._lasso_correction(prompts, previous, mode)
+            alpha = self._soft(found)
+            if sure is not None:  # the lasso's own edge is where the user drew it, not an edge to soften
+                alpha = np.maximum(alpha, cv2.resize(sure.astype(np.float32), (self.shape[1], self.shape[0]),
+                                                     interpolation=cv2.INTER_NEAREST))
+            return combine(previous, alpha, mode).astype(np.float32)
         cut = self._sam_cut if self._sam is not None else self._model_cut
         found, near = cut(prompts, previous if correcting else None)
         alpha = self._soft(found)
@@ -268,17 +276,21 @@ class ObjectSelector:
         near = cv2.resize(where.astype(np.uint8), (self.shape[1], self.shape[0]), interpolation=cv2.INTER_NEAREST)
         return found, near > 0
 
-    def _lasso_correction(self, prompts: Prompts, previous: np.ndarray, mode: str) -> np.ndarray:
-        """A lasso that corrects ``previous`` ((H, W) float32 in [0, 1]) in "add" or "subtract" mode: what
-        to add (or take away), (h, w) bool at the working size.
+    def _lasso_correction(self, prompts: Prompts, previous: np.ndarray,
+                          mode: str) -> tuple[np.ndarray, np.ndarray | None]:
+        """A lasso that corrects ``previous`` ((H, W) float32 in [0, 1]) in "add" or "subtract" mode: (what
+        to add or take away, and with subtract what goes whatever its soft edge says (the lasso
+        deeper than the slack) or None), (h, w) bool at the working size.
 
         The lasso says the matte is wrong inside it. Outside, the matte is taken as it stands (its
         object and its background are the colour models' samples); inside, every pixel starts as
         the mode says (probable object to add, probable background to subtract) and the graph cut
         re-decides it from those colours and the contrast of its edges, in the lasso's box with
         a margin. Add: the pixels inside found to be object. Subtract: all the matte inside but
-        what the cut finds to be object *and* joined to the matte outside the lasso (the part of
-        the subject a lasso crosses stays; a lookalike the lasso holds whole goes, as asked)."""
+        what the cut finds to be object, joined to the matte outside the lasso, within
+        :data:`LASSO_SLACK` of the lasso's edge (a lasso drawn loosely over the subject's edge
+        leaves the subject whole; deeper in, the lasso means what it says: a part of the subject
+        cut through, or a lookalike held whole, goes)."""
         height, width = self.size
         base = cv2.resize(previous, (width, height), interpolation=cv2.INTER_AREA)
         region = scaled(prompts, self.shape, self.size).mask
@@ -287,8 +299,10 @@ class ObjectSelector:
         found = graph_cut(self.small_u8, labels, iterations=self.options.iterations,
                           within=grown(_rect(region), ROI_MARGIN, self.size))
         if mode == "add":
-            return region & found
-        return region & ~components_touching(found, (base >= 0.5) & ~region)
+            return region & found, None
+        slack = max(1, int(round(LASSO_SLACK * float(np.sqrt(height * width)))))
+        inner = cv2.erode(region.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * slack + 1,) * 2)) > 0
+        return region & ~components_touching(found & ~inner, (base >= 0.5) & ~region), inner
 
     def _sam_cut(self, prompts: Prompts, previous: np.ndarray | None) -> tuple[np.ndarray, np.ndarray | None]:
         """The SAM backend: (the object, (H, W) bool; with a ``previous`` matte to correct ((H, W)
@@ -339,15 +353,12 @@ class ObjectSelector:
                 region[int(y0):int(np.ceil(y1)), int(x0):int(np.ceil(x1))] = True
                 rect = self._crop_around(x0, y0, x1, y1, o.box_margin)
             prior = np.where(region, self._model_on(rect), 0.0).astype(np.float32)
-            guessed = not _fills(prior >= 0.5, region)
-            if guessed:  # the model sees something else there: the region is the guess
+            if not _fills(prior >= 0.5, region):  # the model sees something else there: the region is the guess
                 prior = np.where(region, np.maximum(prior, 0.5), 0.0).astype(np.float32)
             free = disks(prompts.clicks, self.size, o.reach * scale)  # where clicks say the model is wrong
             labels = seed_labels(prior, free=free, sure_object=positive, sure_background=~region | negative)
             # the whole frame: the background's colour model needs more than the box's margin
-            # a cut from the model's view keeps the full grid: its undecided pixels are the object's edge
-            found = graph_cut(self.small_u8, labels, iterations=o.iterations,
-                              undecided_max=UNDECIDED_MAX if guessed else None) & region
+            found = graph_cut(self.small_u8, labels, iterations=o.iterations) & region
             picked = components_touching(found, positive) if positive.any() else largest_component(found)
             return picked, everywhere
         if base is None:
