@@ -40,12 +40,12 @@ def seed_labels(prior: np.ndarray, *, free: np.ndarray | None = None, sure_objec
 
 
 def graph_cut(image: np.ndarray, labels: np.ndarray, *, iterations: int = 3,
-              within: tuple[int, int, int, int] | None = None, undecided_max: int | None = UNDECIDED_MAX) -> np.ndarray:
+              within: tuple[int, int, int, int] | None = None) -> np.ndarray:
     """(h, w) bool object after GrabCut from ``labels``; ``image``: (h, w, 3) uint8 RGB.
 
     within: (x0, y0, x1, y1), cut only there (its colour models learnt from its pixels alone);
-    outside, the labels stand. More than ``undecided_max`` undecided pixels there (None: no limit):
-    the cut is made on a grid coarse enough to hold that many, and sure labels are kept at the full grid. Both colour models need samples: with no object-side or no
+    outside, the labels stand. More than :data:`UNDECIDED_MAX` undecided pixels there: the cut is
+    made on a grid coarse enough to hold that many, and sure labels are kept at the full grid. Both colour models need samples: with no object-side or no
     background-side label the labels are returned as they stand."""
     is_object = (labels == cv2.GC_FGD) | (labels == cv2.GC_PR_FGD)
     x0, y0, x1, y1 = within or (0, 0, labels.shape[1], labels.shape[0])
@@ -56,7 +56,7 @@ def graph_cut(image: np.ndarray, labels: np.ndarray, *, iterations: int = 3,
         return is_object
     pixels = image[y0:y1, x0:x1]
     undecided = int(((crop == cv2.GC_PR_BGD) | (crop == cv2.GC_PR_FGD)).sum())
-    shrink = min(1.0, float(np.sqrt(undecided_max / undecided))) if undecided and undecided_max else 1.0
+    shrink = min(1.0, float(np.sqrt(UNDECIDED_MAX / undecided))) if undecided else 1.0
     size = (max(1, round(crop.shape[1] * shrink)), max(1, round(crop.shape[0] * shrink)))
     if shrink < 1.0:  # a large undecided area: the cut at a coarser grid (the soft edge is refined after)
         pixels = cv2.resize(pixels, size, interpolation=cv2.INTER_AREA)
