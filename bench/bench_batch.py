@@ -57,11 +57,10 @@ def measured(cmd: list[str], *, roots: list[int] = (), env: dict | None = None) 
     child = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO,
                              env={**os.environ, **(env or {})})
     peak = [0]
-    base = sum(tree_rss(r) for r in roots)
 
     def sample() -> None:
         while child.poll() is None:
-            peak[0] = max(peak[0], tree_rss(child.pid) + sum(tree_rss(r) for r in roots) - base * 0)
+            peak[0] = max(peak[0], tree_rss(child.pid) + sum(tree_rss(r) for r in roots))
             time.sleep(0.1)
 
     sampler = threading.Thread(target=sample, daemon=True)
