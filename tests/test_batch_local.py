@@ -108,6 +108,7 @@ def test_usage_errors_exit_2_before_any_work(tmp_path, tiny_model):
                        ((tmp_path / "nowhere", tmp_path / "dst"), "no such folder"),
                        ((src, tmp_path / "dst"), "would write the same outputs"),
                        ((src, tmp_path / "dst", "--glob", "*.gif"), "no images"),
+                       ((src / "a.png", tmp_path / "dst"), "for one image, use softcut cut"),
                        ((src, "s3://bucket/out"), "must be a local folder")):
         done = softcut("batch", *args, "--model", tiny_model, *TINY)
         assert done.returncode == 2 and says in done.stderr, done.stderr

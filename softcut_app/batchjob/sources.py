@@ -41,6 +41,9 @@ def iter_sources(src: str, glob: str, *, skip: list[Path] = ()) -> Iterator[tupl
     elif Path(src).is_dir():
         yield from _folder_sources(Path(src), globs, skip)
     elif Path(src).is_file():
+        if Path(src).suffix.lower() not in LIST_SUFFIXES:
+            raise ParameterError(f"SRC {src}: expected a folder or a list file ({', '.join(LIST_SUFFIXES)}: one path "
+                                 "or URL a line); for one image, use softcut cut")
         yield from _list_sources(Path(src))
     else:
         raise ParameterError(f"SRC {src}: no such folder or list file")
