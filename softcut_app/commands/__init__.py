@@ -2,6 +2,7 @@
 parser :func:`softcut_app.cli.build_parser` builds, and each ``cmd_*`` runs it with ``(args, console)``.
 
 - :mod:`.images`: ``cut``, ``refine``, ``trimap``, ``layers`` (still images, on this machine);
+- :mod:`.batch_job`: ``batch`` (whole folders, resumable, locally or on Ray; its parts in :mod:`softcut_app.batchjob`);
 - :mod:`.video`: ``video`` (resumable);
 - :mod:`.evaluate`: ``eval``;
 - :mod:`.models`: ``models``, ``doctor``;
