@@ -73,11 +73,16 @@ def decode_image_rgb8(data: bytes, *, name: str = "<bytes>", max_pixels: int = D
     return _decode(data, name=name, max_pixels=max_pixels, rgb8=True)
 
 
-def _decode(data: bytes, *, name: str, max_pixels: int, rgb8: bool) -> np.ndarray:
+def _before_opening(data: bytes, name: str, max_pixels: int) -> None:
+    """Refuse empty ``data``, and let Pillow open images up to ``max_pixels`` (our limit is the one that applies)."""
     if not data:
         raise ImageDecodeError(f"{name}: empty file, not an image")
     if Image.MAX_IMAGE_PIXELS is not None and max_pixels > Image.MAX_IMAGE_PIXELS:
-        Image.MAX_IMAGE_PIXELS = max_pixels  # our own limit is the one that applies
+        Image.MAX_IMAGE_PIXELS = max_pixels
+
+
+def _decode(data: bytes, *, name: str, max_pixels: int, rgb8: bool) -> np.ndarray:
+    _before_opening(data, name, max_pixels)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
@@ -284,10 +289,7 @@ _HEADER_BYTES = 1 << 20
 def read_header_bytes(data: bytes, *, name: str = "<bytes>", max_pixels: int = DEFAULT_MAX_PIXELS,
                       whole: bool = True) -> tuple[int, int]:
     """:func:`read_header` for bytes in memory (``data``: the file, or its first bytes when not ``whole``)."""
-    if not data:
-        raise ImageDecodeError(f"{name}: empty file, not an image")
-    if Image.MAX_IMAGE_PIXELS is not None and max_pixels > Image.MAX_IMAGE_PIXELS:
-        Image.MAX_IMAGE_PIXELS = max_pixels  # our own limit is the one that applies
+    _before_opening(data, name, max_pixels)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
