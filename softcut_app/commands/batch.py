@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from core.errors import ImageInputError, ParameterError, SoftcutError
-from softcut_app.commands.inputs import Input, expand, folder_files, patterns
+from softcut_app.commands.inputs import Input, expand, folder_files, patterns, refuse_same_outputs
 from softcut_app.commands.outputs import Writer
 from softcut_app.console import Console
 
@@ -52,6 +52,7 @@ def run_batch(args: argparse.Namespace, console: Console,
     if not items and not args.watch:
         raise ParameterError(f"INPUT: no images matching --glob {args.glob!r} in {', '.join(args.inputs)}")
     writer = Writer(args, console, many=len(items) > 1 or folders or args.watch)
+    refuse_same_outputs(items)  # after the outputs' own checks, whose messages say more
     failures, good = 0, []
     for item in items:
         try:

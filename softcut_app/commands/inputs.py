@@ -91,11 +91,10 @@ def expand(specs: list[str], glob: str, *, skip: list[Path] = ()) -> tuple[list[
             items += [Input(f, str(f), f.relative_to(path)) for f in folder_files(path, globs, skip=skip)]
         else:
             items.append(Input(path, str(path), Path(path.name)))
-    _refuse_same_outputs(items)
     return items, folders
 
 
-def _refuse_same_outputs(items: list[Input]) -> None:
+def refuse_same_outputs(items: list[Input]) -> None:
     """Raise :class:`ParameterError` when two inputs would write the same outputs (``a.jpg`` and
     ``a.png`` in one folder: both give ``a.png``), before any work, naming both."""
     seen: dict[Path, str] = {}
