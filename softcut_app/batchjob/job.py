@@ -24,27 +24,28 @@ FORMATS = {"png": ".png", "webp": ".webp", "tif": ".tif", "jpg": ".jpg"}
 @dataclass(frozen=True)
 class Job:
     """What every input of a batch gets: the model, cut's matting flags and the outputs (picklable,
-    sent to each worker)."""
+    sent to each worker). Built from the command's flags only (:meth:`from_args`), whose defaults are
+    the protocol's: no field has a default of its own to drift from them."""
 
     dst: str
     model: str
-    device: str = "auto"
-    refine: str = "best"
-    band: float = 0.015
-    smooth: float = 0.0
-    feather: float = 0.0
-    contrast: float = 0.0
-    shift_edge: float = 0.0
-    decontaminate: float = 1.0
-    plate: str | None = None
-    bg_color: str | None = None
-    only_mask: bool = False
-    format: str = "png"
-    alpha_out: str | None = None
-    trimap_out: str | None = None
-    max_pixels: int = 100_000_000
-    model_id: str = ""  # the model file's sha256 (a registered model's, or a file's own)
-    plate_id: str = ""  # the plate file's sha256
+    device: str
+    refine: str
+    band: float
+    smooth: float
+    feather: float
+    contrast: float
+    shift_edge: float
+    decontaminate: float
+    plate: str | None
+    bg_color: str | None
+    only_mask: bool
+    format: str
+    alpha_out: str | None
+    trimap_out: str | None
+    max_pixels: int
+    model_id: str  # the model file's sha256 (a registered model's, or a file's own)
+    plate_id: str  # the plate file's sha256
 
     @classmethod
     def from_args(cls, args: argparse.Namespace, *, model_id: str, plate_id: str = "") -> Job:
