@@ -15,13 +15,14 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import threading
 import time
 from pathlib import Path
+
+from testing.ray_nodes import free_port, ray_node
 
 REPO = Path(__file__).resolve().parent.parent
 SIZES = [(1280, 960), (1600, 1200), (1440, 1080), (1200, 900), (1536, 1024), (1280, 1024)]
@@ -83,22 +84,6 @@ def make_folder(folder: Path, count: int) -> int:
         save_png(folder / f"photo{k:03d}.png", float_to_uint8(image))
         pixels += w * h
     return pixels
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def ray_node(log: Path, *args) -> subprocess.Popen:
-    ray = shutil.which("ray", path=str(Path(sys.executable).parent)) or "ray"
-    ports = ("--dashboard-agent-listen-port", free_port(), "--dashboard-agent-grpc-port", free_port(),
-             "--runtime-env-agent-port", free_port(), "--metrics-export-port", free_port())
-    with open(log, "w") as out:
-        return subprocess.Popen([ray, "start", "--block", "--num-cpus", "1", "--disable-usage-stats",
-                                 *map(str, ports), *map(str, args)], stdout=out, stderr=subprocess.STDOUT,
-                                start_new_session=True)
 
 
 def alive(address: str) -> int:

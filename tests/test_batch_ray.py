@@ -8,7 +8,6 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -21,27 +20,12 @@ from batch_support import (REPO, assert_same_outputs, done_inputs, records, soft
                            wait_for, write_folder)
 from cli_support import TINY
 from core.imageio import save_png
+from testing.ray_nodes import free_port, ray_node
 from tiny_models import build_hanging_model, write_sidecar
 
 NAMES = [f"p{k}.png" for k in range(6)]
 GREEN = "p2.png"
 """The photo replaced by a pure green one, on which the hanging model runs for ever."""
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _ray_node(log: Path, *args) -> subprocess.Popen:
-    ray = shutil.which("ray", path=str(Path(sys.executable).parent)) or "ray"
-    ports = ("--dashboard-agent-listen-port", _free_port(), "--dashboard-agent-grpc-port", _free_port(),
-             "--runtime-env-agent-port", _free_port(), "--metrics-export-port", _free_port())
-    with open(log, "w") as out:
-        return subprocess.Popen([ray, "start", "--block", "--num-cpus", "1", "--disable-usage-stats",
-                                 *map(str, ports), *map(str, args)],
-                                stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
 
 
 def _alive_nodes(address: str) -> int:
@@ -59,13 +43,13 @@ def cluster():
     # A cluster of this test's own, on this machine only: no token to share between its nodes and clients.
     auth = os.environ.get("RAY_AUTH_MODE")
     os.environ["RAY_AUTH_MODE"] = "disabled"
-    port = _free_port()
+    port = free_port()
     address = f"{ray.util.get_node_ip_address()}:{port}"
     temp = tempfile.mkdtemp(prefix="rt", dir="/tmp")  # Ray's sockets need a short path
-    nodes = [_ray_node(Path(temp) / "head.log", "--head", "--port", port, "--temp-dir", temp, "--include-dashboard", "false")]
+    nodes = [ray_node(Path(temp) / "head.log", "--head", "--port", port, "--temp-dir", temp, "--include-dashboard", "false")]
     try:
         wait_for(lambda: _alive_nodes(address) == 1, nodes[0], limit=120)
-        nodes.append(_ray_node(Path(temp) / "worker.log", "--address", address))
+        nodes.append(ray_node(Path(temp) / "worker.log", "--address", address))
         wait_for(lambda: _alive_nodes(address) == 2, nodes[1], limit=120)
         yield address
     finally:
