@@ -15,11 +15,9 @@ from pathlib import Path
 from core.errors import ImageInputError, ParameterError
 from softcut_app.batchjob.job import FORMATS, Job, file_sha256
 from softcut_app.batchjob.sources import check_outputs_apart, is_url, iter_sources
-from softcut_app.commands.common import add_common, add_edge_flags
-from softcut_app.commands.images import REFINE_HELP, SELECT
-from softcut_app.commands.inputs import DEFAULT_GLOB
+from softcut_app.commands.common import add_common
+from softcut_app.commands.images import add_cut_flags
 from softcut_app.console import Console
-from wire.protocol.constants import REFINE_MODES
 
 FAILURES_SHOWN = 20
 """The summary names at most this many failed inputs (the manifest has them all)."""
@@ -148,20 +146,10 @@ def add_batch(sub: argparse._SubParsersAction) -> None:
     p.add_argument("dst", metavar="DST",
                    help="the output folder: DST/<path below SRC>.png (see --format), and the manifest "
                         "DST/.softcut-batch.jsonl")
-    p.add_argument("--glob", default=DEFAULT_GLOB,
-                   help="for folders and URLs: the files to take, searched recursively (comma-separated patterns, any case)")
+    add_cut_flags(p, batch=True)
     p.add_argument("--format", default="png", choices=tuple(FORMATS),
                    help="the cut-out's file type: png, webp, tif keep transparency; jpg is flattened on --bg-color "
                         "(white by default)")
-    p.add_argument("--only-mask", "-om", action="store_true",
-                   help="write the alpha (8-bit grey) instead of the cut-out")
-    p.add_argument("--alpha-out", metavar="DIR", help="also write each alpha into this folder (<path>.alpha.png)")
-    p.add_argument("--trimap-out", metavar="DIR", help="also write each automatic trimap into this folder (<path>.trimap.png)")
-    p.add_argument("--refine", default=SELECT["refine"], choices=REFINE_MODES, help=REFINE_HELP)
-    add_edge_flags(p, "select_subject")
-    p.add_argument("--plate", metavar="PLATE", help="a clean plate shared by every input, as for cut")
-    p.add_argument("--bg-color", metavar="COLOUR",
-                   help="composite over this colour ('#rrggbb' or 'r,g,b') instead of transparency")
     p.add_argument("--workers", type=int, default=0, metavar="N",
                    help="worker processes (with --ray: actors); 0 sizes them to the cores and memory "
                         "(default 0)")

@@ -150,32 +150,53 @@ def cmd_layers(args: argparse.Namespace, console: Console) -> int:
     return 0
 
 
-def add_cut_flags(p: argparse.ArgumentParser, *, refine_help: str) -> None:
-    """The inputs, outputs and matting flags ``cut`` and ``client select-subject`` share."""
-    p.add_argument("inputs", nargs="+", metavar="INPUT",
-                   help="image files, folders (searched recursively, see --glob) or - (standard input)")
-    p.add_argument("-o", "--output", required=True,
-                   help="the cut-out: a file (.png, .webp, .tif keep transparency; .jpg is flattened on --bg-color, "
-                        "white by default), a folder (several inputs, a folder input, an existing folder or a name "
-                        "ending in /) or - (standard output, PNG)")
-    p.add_argument("--alpha-out", metavar="A", help="also write the alpha as 8-bit grey (a file, a folder or -) "
-                                                    "(default: not written)")
-    p.add_argument("--trimap-out", metavar="T", help="also write the automatic trimap (default: not written)")
+REFINE_HELP = ("the edge: none (the model's mask), fast (guided filter, for previews and batches) or best "
+               "(information-flow matting)")
+
+EXTRA_OUTPUTS = {
+    False: {"--alpha-out": ("A", "also write the alpha as 8-bit grey (a file, a folder or -) (default: not written)"),
+            "--trimap-out": ("T", "also write the automatic trimap (default: not written)")},
+    True: {"--alpha-out": ("DIR", "also write each alpha into this folder (<path>.alpha.png)"),
+           "--trimap-out": ("DIR", ("also write each automatic trimap into this folder "
+                                    "(<path>.trimap.png)"))},
+}
+"""--alpha-out and --trimap-out: (metavar, help) for ``cut`` (False: a file, folder or -) and ``batch``
+(True: always a folder, beside DST)."""
+
+
+def add_cut_flags(p: argparse.ArgumentParser, *, refine_help: str = REFINE_HELP, batch: bool = False) -> None:
+    """The flags of ``cut``, which ``client select-subject`` and ``batch`` share: the inputs and ``-o`` (not for
+    ``batch``, whose SRC and DST replace them), the extra outputs, --only-mask, --refine, the edge flags, --plate,
+    --bg-color and --glob (with ``cut``'s --watch; ``batch=True``: --glob for SRC folders and URLs). One list,
+    so the commands cannot drift apart: each flag has the same name, default and meaning in all of them."""
+    if not batch:
+        p.add_argument("inputs", nargs="+", metavar="INPUT",
+                       help="image files, folders (searched recursively, see --glob) or - (standard input)")
+        p.add_argument("-o", "--output", required=True,
+                       help="the cut-out: a file (.png, .webp, .tif keep transparency; .jpg is flattened on --bg-color, "
+                            "white by default), a folder (several inputs, a folder input, an existing folder or a name "
+                            "ending in /) or - (standard output, PNG)")
+    for flag, (metavar, text) in EXTRA_OUTPUTS[batch].items():
+        p.add_argument(flag, metavar=metavar, help=text)
     p.add_argument("--only-mask", "-om", action="store_true",
                    help="write the alpha (8-bit grey) as the output instead of the cut-out")
     p.add_argument("--refine", default=SELECT["refine"], choices=REFINE_MODES, help=refine_help)
     add_edge_flags(p, "select_subject")
     p.add_argument("--plate", metavar="PLATE",
                    help="a clean plate: the same scene without the subject, taken from about the same spot "
-                        "(aligned automatically; gives a better matte) (default: none)")
+                        "(aligned automatically; gives a better matte)" + ("; one plate for every input" if batch else "")
+                        + " (default: none)")
     p.add_argument("--bg-color", metavar="COLOUR",
                    help="composite over this colour ('#rrggbb' or 'r,g,b') instead of transparency "
                         "(default: transparent; white for .jpg)")
-    add_batch_flags(p)
+    if batch:
+        from softcut_app.commands.inputs import DEFAULT_GLOB
 
-
-REFINE_HELP = ("the edge: none (the model's mask), fast (guided filter, for previews and batches) or best "
-               "(information-flow matting)")
+        p.add_argument("--glob", default=DEFAULT_GLOB,
+                       help="for folders and URLs: the files to take, searched recursively (comma-separated patterns, "
+                            "any case)")
+    else:
+        add_batch_flags(p)
 
 
 def add_cut(sub: argparse._SubParsersAction) -> None:
