@@ -109,7 +109,7 @@ def test_usage_errors_exit_2_before_any_work(tmp_path, tiny_model):
                        ((src, tmp_path / "dst"), "would write the same outputs"),
                        ((src, tmp_path / "dst", "--glob", "*.gif"), "no images"),
                        ((src / "a.png", tmp_path / "dst"), "for one image, use softcut cut"),
-                       ((src, "s3://bucket/out"), "must be a local folder")):
+                       ((src, "nosuchprotocol://bucket/out"), "nosuchprotocol")):
         done = softcut("batch", *args, "--model", tiny_model, *TINY)
         assert done.returncode == 2 and says in done.stderr, done.stderr
     assert not (tmp_path / "dst").exists()

@@ -70,7 +70,7 @@ class Job:
         return hashlib.sha256(json.dumps(self.options(), sort_keys=True).encode()).hexdigest()[:16]
 
     def namespace(self) -> argparse.Namespace:
-        """The flags ``cut``'s Writer reads."""
+        """The flags ``cut``'s Writer reads (the Cutter then puts URL destinations in place of its folders)."""
         return argparse.Namespace(output=self.dst, alpha_out=self.alpha_out, trimap_out=self.trimap_out,
                                   only_mask=self.only_mask, bg_color=self.bg_color, quiet=True, json=False)
 
@@ -86,9 +86,9 @@ def file_sha256(path: str | Path) -> str:
 def read_source(source: str) -> bytes:
     """An input's bytes: a local path, or an fsspec URL (``s3://…``, ``file://…``)."""
     if "://" in source:
-        import fsspec
+        from softcut_app.batchjob.storage import need_fsspec
 
-        with fsspec.open(source, "rb") as f:
+        with need_fsspec(source).open(source, "rb") as f:
             return f.read()
     return Path(source).read_bytes()
 
@@ -99,8 +99,9 @@ class Cutter:
 
     def __init__(self, job: Job, *, threads: int = 0) -> None:
         from core.models.session import open_session
+        from softcut_app.batchjob.storage import destination
         from softcut_app.commands.common import matte_options
-        from softcut_app.commands.outputs import Destination, Writer
+        from softcut_app.commands.outputs import Writer
         from softcut_app.console import Console
 
         self.job = job
@@ -111,7 +112,11 @@ class Cutter:
         self.options = matte_options(argparse.Namespace(**asdict(job)))
         args = job.namespace()
         self.writer = Writer(args, Console(args), many=True)
-        self.writer.main = Destination(job.dst, "DST", FORMATS[job.format], many=True)
+        self.writer.main = destination(job.dst, "DST", FORMATS[job.format])
+        if job.alpha_out:
+            self.writer.alpha = destination(job.alpha_out, "--alpha-out", ".alpha.png")
+        if job.trimap_out:
+            self.writer.trimap = destination(job.trimap_out, "--trimap-out", ".trimap.png")
         self.plate = None
         if job.plate:
             from core.plate.align import prepare_plate
@@ -122,6 +127,7 @@ class Cutter:
         """Cut out ``source`` (a path or URL) into its outputs named after ``relative`` (its path below SRC,
         POSIX), unless ``previous`` (its done record) holds for the same bytes and all its outputs are there.
         Returns the manifest record; an input that cannot be cut out gives a ``failed`` record, never raises."""
+        from softcut_app.batchjob.storage import output_exists
         from softcut_app.commands.inputs import Input
 
         start = time.perf_counter()
@@ -132,7 +138,7 @@ class Cutter:
             return {**record, "status": "failed", "error": f"{source}: cannot read ({getattr(exc, 'strerror', None) or exc})"}
         record["sha256"] = hashlib.sha256(data).hexdigest()
         if (previous is not None and previous.get("sha256") == record["sha256"]
-                and previous.get("options") == self.key and all(Path(p).is_file() for p in previous.get("outputs", ()))):
+                and previous.get("options") == self.key and all(map(output_exists, previous.get("outputs", ())))):
             return {**previous, "status": "done", "skipped": True}
         try:
             image = decode_image(data, name=source, max_pixels=self.job.max_pixels)

@@ -1,7 +1,7 @@
 """``softcut batch --ray``: the same job on a Ray cluster through Ray Data. The inputs become a dataset of
 (source, relative, previous record) rows, ``map_batches`` runs them through an actor pool whose actors each
 hold one model session (:class:`~.job.Cutter`; a GPU each where the cluster has GPUs) and write the outputs
-themselves (atomically, into DST, which every node must see: a shared folder), and the records stream back to
+themselves (atomically, into DST, which every node must see: a shared folder or a URL), and the records stream back to
 this process, which writes the manifest as they land. Ray retries the work of an actor, task or node that
 dies (Ray Data's actors restart and their tasks are retried without limit); a record is written once, when
 its result arrives, so nothing is recorded twice and a rerun does what never landed.

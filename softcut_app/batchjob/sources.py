@@ -3,7 +3,7 @@ workers read, ``relative`` its POSIX path below SRC, which names its outputs in 
 
 SRC is a folder (searched recursively, sorted folder by folder, with ``--glob``), a list file (one path or
 URL per line; ``#`` starts a comment; relative paths are taken from the list's folder) or an fsspec URL
-(``s3://bucket/photos``, ``file:///data``; needs the optional ``fsspec`` package)."""
+(``s3://bucket/photos``, ``file:///data``; needs the optional ``fsspec`` package, :mod:`.storage`)."""
 
 from __future__ import annotations
 
@@ -12,34 +12,21 @@ from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
 
 from core.errors import ParameterError
+from softcut_app.batchjob.storage import is_url, local_path, open_url
 from softcut_app.commands.inputs import matches, patterns
 
 LIST_SUFFIXES = (".txt", ".lst", ".list")
 """A SRC file with one of these suffixes is a list of inputs."""
 
 
-def is_url(spec: str) -> bool:
-    return "://" in spec
-
-
-def need_fsspec(spec: str):
-    """The fsspec module, or a :class:`ParameterError` that says how to get it."""
-    try:
-        import fsspec
-    except ImportError:
-        raise ParameterError(f"{spec}: reading a URL needs the fsspec package, which is not installed: "
-                             "pip install fsspec (plus s3fs for s3://, gcsfs for gs://)") from None
-    return fsspec
-
-
-def iter_sources(src: str, glob: str, *, skip: list[Path] = ()) -> Iterator[tuple[str, str]]:
-    """``(source, relative)`` for every input of SRC ``src`` (see the module's docstring); ``skip``: folders
-    left out (DST, when it is inside SRC)."""
+def iter_sources(src: str, glob: str, *, skip: list[str] = ()) -> Iterator[tuple[str, str]]:
+    """``(source, relative)`` for every input of SRC ``src`` (see the module's docstring); ``skip``: output
+    folders (paths or URLs) left out, when they are inside SRC."""
     globs = patterns(glob)
     if is_url(src):
-        yield from _url_sources(src, globs)
+        yield from _url_sources(src, globs, skip)
     elif Path(src).is_dir():
-        yield from _folder_sources(Path(src), globs, skip)
+        yield from _folder_sources(Path(src), globs, [p for p in map(local_path, skip) if p is not None])
     elif Path(src).is_file():
         if Path(src).suffix.lower() not in LIST_SUFFIXES:
             raise ParameterError(f"SRC {src}: expected a folder or a list file ({', '.join(LIST_SUFFIXES)}: one path "
@@ -78,14 +65,19 @@ def _list_sources(listing: Path) -> Iterator[tuple[str, str]]:
             yield str(path), relative
 
 
-def _url_sources(url: str, globs: list[str]) -> Iterator[tuple[str, str]]:
-    fsspec = need_fsspec(url)
-    fs, root = fsspec.core.url_to_fs(url)
+def _url_sources(url: str, globs: list[str], skip: list[str]) -> Iterator[tuple[str, str]]:
+    fs, root = open_url(url)
     protocol = url.split("://", 1)[0]
     root = root.rstrip("/")
+    left_out = [_fs_path(s) for s in skip]
     for path in sorted(fs.find(root)):
-        if matches(Path(path), globs):
+        if matches(Path(path), globs) and not any(path.startswith(out + "/") for out in left_out):
             yield f"{protocol}://{path}", PurePosixPath(path).relative_to(root).as_posix()
+
+
+def _fs_path(spec: str) -> str:
+    """An output folder's path as a filesystem's ``find`` gives paths: a URL's path, or a local folder's."""
+    return open_url(spec)[1] if is_url(spec) else str(Path(spec).resolve())
 
 
 def check_outputs_apart(sources: Iterator[tuple[str, str]]) -> Iterator[tuple[str, str]]:

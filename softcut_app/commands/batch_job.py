@@ -10,11 +10,11 @@ from __future__ import annotations
 import argparse
 import time
 from itertools import islice
-from pathlib import Path
 
 from core.errors import ImageInputError, ParameterError
 from softcut_app.batchjob.job import FORMATS, Job, file_sha256
-from softcut_app.batchjob.sources import check_outputs_apart, is_url, iter_sources
+from softcut_app.batchjob.sources import check_outputs_apart, iter_sources
+from softcut_app.batchjob.storage import check_folder, is_url, sweep
 from softcut_app.commands.common import add_common
 from softcut_app.commands.images import add_cut_flags
 from softcut_app.console import Console
@@ -29,21 +29,20 @@ DEFAULT_PIXELS = 12_000_000
 
 def cmd_batch(args: argparse.Namespace, console: Console) -> int:
     from core.models.session import resolve
-    from softcut_app.batchjob.manifest import Manifest
+    from softcut_app.batchjob.manifest import open_manifest
 
-    if is_url(args.dst):
-        raise ParameterError(f"DST {args.dst}: the output must be a local folder (URLs are read as SRC only)")
-    dst = Path(args.dst).resolve()
-    if dst.exists() and not dst.is_dir():
-        raise ParameterError(f"DST {args.dst}: a file of that name exists; DST is a folder")
-    args.dst = str(dst)
+    dst = args.dst = check_folder(args.dst, "DST")
+    for flag in ("alpha_out", "trimap_out"):
+        if getattr(args, flag):
+            setattr(args, flag, check_folder(getattr(args, flag), "--" + flag.replace("_", "-")))
     if args.ray is not None:
         from softcut_app.batchjob.on_ray import need_ray
 
         need_ray()  # before any work: without the extra, say how to install it
     if args.workers < 0:
         raise ParameterError(f"--workers: expected 0 (automatic) or more; got {args.workers}")
-    skip = [Path(p).resolve() for p in (args.dst, args.alpha_out, args.trimap_out) if p]
+    outputs = [p for p in (args.dst, args.alpha_out, args.trimap_out) if p]
+    skip = outputs
     total = sum(1 for _ in check_outputs_apart(iter_sources(args.src, args.glob, skip=skip)))
     if not total:
         raise ParameterError(f"SRC: no images matching --glob {args.glob!r} in {args.src}")
@@ -63,7 +62,7 @@ def cmd_batch(args: argparse.Namespace, console: Console) -> int:
         plate_id = file_sha256(args.plate)
     job = Job.from_args(args, model_id=spec.sha256 or file_sha256(model_path), plate_id=plate_id)
     key = job.key()
-    with Manifest(dst) as manifest:
+    with open_manifest(dst) as manifest:
         counts = {"done": 0, "skipped": 0, "failed": 0}
         failed: list[str] = []
         progress = console.frame_progress("batch", unit="images")
@@ -103,12 +102,14 @@ def cmd_batch(args: argparse.Namespace, console: Console) -> int:
             run_local(job, work(), plan_, on_record)
         progress.close()
         manifest.compact()
+        for folder in outputs:  # the temporary files of killed runs (no other run writes here: the lock)
+            sweep(folder)
     seconds = time.monotonic() - start
     rate = counts["done"] / seconds if seconds > 0 else 0.0
     summary = {"total": total, **counts, "seconds": round(seconds, 2), "images_per_s": round(rate, 3),
-               "manifest": str(manifest.path), "failures": failed[:FAILURES_SHOWN]}
+               "manifest": manifest.location, "failures": failed[:FAILURES_SHOWN]}
     text = (f"batch: {counts['done']} cut out, {counts['skipped']} already done, {counts['failed']} failed, "
-            f"of {total}, in {seconds:.1f} s ({rate:.2f} images/s); manifest {manifest.path}")
+            f"of {total}, in {seconds:.1f} s ({rate:.2f} images/s); manifest {manifest.location}")
     if failed:
         text += "\nfailed:\n  " + "\n  ".join(failed[:FAILURES_SHOWN])
         if len(failed) > FAILURES_SHOWN:
@@ -120,7 +121,7 @@ def cmd_batch(args: argparse.Namespace, console: Console) -> int:
     return 1 if counts["failed"] else 0
 
 
-def _largest(src: str, glob: str, skip: list[Path]) -> int:
+def _largest(src: str, glob: str, skip: list[str]) -> int:
     """The most pixels among the first inputs' headers (:data:`DEFAULT_PIXELS` where none can be read)."""
     from core.imageio import read_header
 
@@ -144,8 +145,8 @@ def add_batch(sub: argparse._SubParsersAction) -> None:
                    help="a folder (searched recursively, see --glob), a list file (.txt/.lst/.list: one path or URL "
                         "a line) or an fsspec URL such as s3://bucket/photos (needs fsspec)")
     p.add_argument("dst", metavar="DST",
-                   help="the output folder: DST/<path below SRC>.png (see --format), and the manifest "
-                        "DST/.softcut-batch.jsonl")
+                   help="the output folder or fsspec URL (file:///…, s3://bucket/out; needs fsspec): "
+                        "DST/<path below SRC>.png (see --format), and the manifest DST/.softcut-batch.jsonl")
     add_cut_flags(p, batch=True)
     p.add_argument("--format", default="png", choices=tuple(FORMATS),
                    help="the cut-out's file type: png, webp, tif keep transparency; jpg is flattened on --bg-color "

@@ -156,8 +156,8 @@ REFINE_HELP = ("the edge: none (the model's mask), fast (guided filter, for prev
 EXTRA_OUTPUTS = {
     False: {"--alpha-out": ("A", "also write the alpha as 8-bit grey (a file, a folder or -) (default: not written)"),
             "--trimap-out": ("T", "also write the automatic trimap (default: not written)")},
-    True: {"--alpha-out": ("DIR", "also write each alpha into this folder (<path>.alpha.png)"),
-           "--trimap-out": ("DIR", ("also write each automatic trimap into this folder "
+    True: {"--alpha-out": ("DIR", "also write each alpha into this folder or fsspec URL (<path>.alpha.png)"),
+           "--trimap-out": ("DIR", ("also write each automatic trimap into this folder or fsspec URL "
                                     "(<path>.trimap.png)"))},
 }
 """--alpha-out and --trimap-out: (metavar, help) for ``cut`` (False: a file, folder or -) and ``batch``
