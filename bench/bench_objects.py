@@ -8,12 +8,18 @@ matte: a click at the subject's most interior pixel, the matte's bounding box gr
 negative click and a positive click correcting Select Subject's matte, a lasso (the box's left
 half) in add mode. Times are medians of ``--runs`` (after one warm-up prediction); "engine" is the
 client's wall time for the same request by the image's key (the image sent once, before).
+
+Core and engine calls alternate (core, engine, core, engine, …) so that both see the same machine: on
+a shared virtual machine one call's wall time varies by ±30 % from run to run (CPU steal), far more
+than the overhead looked for. The CPU seconds each call costs its process (all its threads, from
+``/proc``), which steal does not inflate, are reported beside the wall times.
 Prints a Markdown table for docs/benchmarks.md.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import platform
 import statistics
 import tempfile
@@ -77,6 +83,19 @@ def timed(fn, runs: int) -> float:
     return statistics.median(times)
 
 
+def cpu_seconds(pid: int) -> float:
+    """The CPU time (user + system, all threads) process ``pid`` has used so far, in seconds (Linux)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def measured(fn, pid: int) -> tuple[float, float]:
+    """One call of ``fn``: (wall seconds, CPU seconds of process ``pid``)."""
+    cpu, start = cpu_seconds(pid), time.perf_counter()
+    fn()
+    return time.perf_counter() - start, cpu_seconds(pid) - cpu
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--megapixels", type=float, default=12.0)
@@ -95,33 +114,39 @@ def main() -> None:
     selector = ObjectSelector(image, options, predict=session.predict)
     cases = prompts(truth, subject)
     rows = []
-    for name, kwargs in cases.items():
-        selector.predict(**kwargs)  # warm-up: a new crop's model run is part of the first prompt only
-        rows.append([name, timed(lambda: selector.predict(**kwargs), args.runs)])
     with tempfile.TemporaryDirectory() as tmp:
         engine = EngineProcess(Path(tmp), "isnet")
         try:
             with SoftcutClient(port=engine.port, token=engine.token, timeout=600) as client:
                 pixels = raw_image(w, h, "rgb8", image.tobytes())
                 client.select_object(pixels, refine=args.refine, **{"points": cases["click"]["points"]})
-                previous = client.select_subject(pixels, refine="best").fields["result"]
-                for row, (name, kwargs) in zip(rows, cases.items()):
+                for name, kwargs in cases.items():
                     sent = dict(kwargs)
-                    if "previous" in sent:
-                        sent["previous"] = previous
+                    if "previous" in sent:  # a fresh result: the earlier prompts' results push old ones out
+                        sent["previous"] = client.select_subject(pixels, refine="best").fields["result"]
                     if "mask" in sent:
                         sent["mask"] = raw_image(w, h, "grey8", float_to_uint8(sent["mask"]).tobytes(), name="mask")
-                    client.select_object(pixels, refine=args.refine, **sent)  # warm-up, as in core
-                    row.append(timed(lambda: client.select_object(pixels, refine=args.refine, **sent), args.runs))
+
+                    def in_core(kwargs=kwargs):
+                        selector.predict(**kwargs)
+
+                    def in_engine(sent=sent):
+                        client.select_object(pixels, refine=args.refine, **sent)
+
+                    in_core(), in_engine()  # warm-up: a new crop's model run is part of the first prompt only
+                    pairs = [(measured(in_core, os.getpid()), measured(in_engine, engine.proc.pid))
+                             for _ in range(args.runs)]
+                    rows.append([name] + [statistics.median(pair[i][j] for pair in pairs)
+                                          for i in (0, 1) for j in (0, 1)])
         finally:
             engine.stop()
     print(f"{platform.processor() or platform.machine()}, {w}×{h}, refine {args.refine}, median of {args.runs}\n")
     print(f"Select Subject (best): {subject_s:.2f} s; prepare: {prepare_s:.2f} s ({prepare_s / subject_s:.2f}×)\n")
-    print("| prompt | core s | engine s | engine overhead |")
-    print("|---|---:|---:|---:|")
-    for name, core_s, engine_s in rows:
-        print(f"| {name} | {core_s:.2f} | {engine_s:.2f} | {100 * (engine_s - core_s) / core_s:+.1f} % |")
-
+    print("| prompt | core s | engine s | engine over core | core CPU s | engine CPU s | engine over core (CPU) |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    for name, core_s, core_cpu, engine_s, engine_cpu in rows:
+        print(f"| {name} | {core_s:.2f} | {engine_s:.2f} | {100 * (engine_s - core_s) / core_s:+.1f} % "
+              f"| {core_cpu:.2f} | {engine_cpu:.2f} | {100 * (engine_cpu - core_cpu) / core_cpu:+.1f} % |")
 
 if __name__ == "__main__":
     main()
