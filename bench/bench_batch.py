@@ -14,7 +14,6 @@ import argparse
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -22,7 +21,7 @@ import threading
 import time
 from pathlib import Path
 
-from testing.ray_nodes import free_port, ray_node
+from testing.ray_nodes import free_port, ray_node, stop_node
 
 REPO = Path(__file__).resolve().parent.parent
 SIZES = [(1280, 960), (1600, 1200), (1440, 1080), (1200, 900), (1536, 1024), (1280, 1024)]
@@ -137,8 +136,7 @@ def main() -> None:
                 print(rows[-1], flush=True)
             finally:
                 for node in reversed(nodes):
-                    os.killpg(node.pid, signal.SIGTERM)
-                    node.wait()
+                    stop_node(node)
                 shutil.rmtree(temp, ignore_errors=True)
     print(f"\nload after: {os.getloadavg()}")
     print("| run | wall s | images/s (wall) | peak memory | the batch's own summary |\n|---|---|---|---|---|")

@@ -114,16 +114,3 @@ def test_usage_errors_exit_2_before_any_work(tmp_path, tiny_model):
         assert done.returncode == 2 and says in done.stderr, done.stderr
     assert not (tmp_path / "dst").exists()
 
-
-def test_an_fsspec_url_is_read_as_a_folder(tmp_path, tiny_model):
-    """file:// through fsspec (which the ray extra brings; skipped where it is missing)."""
-    import pytest
-
-    pytest.importorskip("fsspec", reason="fsspec is not installed (pip install fsspec; the test extra brings it with ray)")
-    src = write_folder(tmp_path / "photos", ["a.png", "sub/b.png"])
-    done = softcut("batch", f"file://{src}", tmp_path / "dst", "--model", tiny_model, *TINY)
-    assert done.returncode == 0, done.stderr
-    cut = softcut("cut", src, "-o", tmp_path / "cut", "--model", tiny_model, *TINY)
-    assert cut.returncode == 0, cut.stderr
-    assert_same_outputs(tmp_path / "cut", tmp_path / "dst")
-    assert {r["source"] for r in records(tmp_path / "dst")} == {f"file://{src}/a.png", f"file://{src}/sub/b.png"}

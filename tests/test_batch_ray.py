@@ -20,7 +20,7 @@ from batch_support import (REPO, assert_same_outputs, done_inputs, records, soft
                            wait_for, write_folder)
 from cli_support import TINY
 from core.imageio import save_png
-from testing.ray_nodes import free_port, ray_node
+from testing.ray_nodes import free_port, ray_node, stop_node, wait_started
 from tiny_models import build_hanging_model, write_sidecar
 
 NAMES = [f"p{k}.png" for k in range(6)]
@@ -46,20 +46,17 @@ def cluster():
     port = free_port()
     address = f"{ray.util.get_node_ip_address()}:{port}"
     temp = tempfile.mkdtemp(prefix="rt", dir="/tmp")  # Ray's sockets need a short path
-    nodes = [ray_node(Path(temp) / "head.log", "--head", "--port", port, "--temp-dir", temp, "--include-dashboard", "false")]
+    head_log, worker_log = Path(temp) / "head.log", Path(temp) / "worker.log"
+    nodes = [ray_node(head_log, "--head", "--port", port, "--temp-dir", temp, "--include-dashboard", "false")]
     try:
-        wait_for(lambda: _alive_nodes(address) == 1, nodes[0], limit=120)
-        nodes.append(ray_node(Path(temp) / "worker.log", "--address", address))
-        wait_for(lambda: _alive_nodes(address) == 2, nodes[1], limit=120)
+        wait_started(head_log, nodes[0])  # its log says so: cheaper than probing with a client meanwhile
+        nodes.append(ray_node(worker_log, "--address", address))
+        wait_started(worker_log, nodes[1])
+        wait_for(lambda: _alive_nodes(address) == 2, nodes[1], limit=120)  # both registered, seen by a client
         yield address
     finally:
-        for node in reversed(nodes):  # `ray start --block` stops its node's processes when it is ended
-            os.killpg(node.pid, signal.SIGTERM)
-            try:
-                node.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                os.killpg(node.pid, signal.SIGKILL)
-                node.wait()
+        for node in reversed(nodes):
+            stop_node(node)
         shutil.rmtree(temp, ignore_errors=True)
         if auth is None:
             os.environ.pop("RAY_AUTH_MODE", None)

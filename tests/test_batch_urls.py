@@ -43,6 +43,7 @@ def test_file_urls_as_src_and_dst_give_cuts_files_and_the_manifest_beside_them(t
     assert_same_outputs(tmp_path / "cut", dst)
     assert_same_outputs(tmp_path / "cut_alpha", alpha)
     assert done_inputs(dst) == sorted(NAMES) and len(records(dst)) == len(NAMES)
+    assert {r["source"] for r in records(dst)} == {f"file://{src}/{name}" for name in NAMES}
     outputs = {r["input"]: r["outputs"] for r in records(dst)}
     assert outputs["sub/b.jpg"] == [f"file://{dst}/sub/b.png", f"file://{alpha}/sub/b.alpha.png"]
     assert summary(done)["manifest"] == str(dst / MANIFEST)
@@ -52,8 +53,13 @@ def test_file_urls_as_src_and_dst_give_cuts_files_and_the_manifest_beside_them(t
 
 
 def test_a_store_without_appends_gets_its_manifest_published(tmp_path, tiny_model, env):
-    """simplecache::file://: the manifest is published to DST at the end, and a rerun reads it from there (the
-    local copy is removed once the run has ended), skipping what is done and redoing a deleted output."""
+    """simplecache::file://: the manifest is published to DST when the run ends (its local copy then removed).
+    The rerun finds what a run killed before publishing would leave: its local copy holding a record the store's
+    copy lacks (a.png's, and a partial line), and a temporary file beside an output; it counts that record as
+    done, redoes an output that was deleted, and sweeps the temporary file."""
+    import hashlib
+    import json
+
     src = write_folder(tmp_path / "photos", NAMES)
     dst = tmp_path / "out"
     url = f"simplecache::file://{dst}"
@@ -65,36 +71,18 @@ def test_a_store_without_appends_gets_its_manifest_published(tmp_path, tiny_mode
     assert_same_outputs(tmp_path / "cut", dst)
     assert done_inputs(dst) == sorted(NAMES) and len(records(dst)) == len(NAMES)
     assert summary(done)["manifest"] == f"{url}/{MANIFEST}"
-    assert not [p for p in (tmp_path / "home").rglob(MANIFEST)]  # the run ended: no local copy left
+    state = tmp_path / "home" / "batch" / hashlib.sha256(url.encode()).hexdigest()[:16]
+    assert state.is_dir() and not (state / MANIFEST).exists()  # the run ended: no local copy left
+    lines = (dst / MANIFEST).read_bytes().splitlines(keepends=True)
+    (dst / MANIFEST).write_bytes(b"".join(line for line in lines if json.loads(line)["input"] != "a.png"))
+    (state / MANIFEST).write_bytes(next(line for line in lines if b'"a.png"' in line) + b'{"input": "sub/b')
+    (dst / "sub" / ".b.png.4242.0123abcd.tmp").write_bytes(b"half")
     (dst / "sub" / "b.png").unlink()
     again = softcut("batch", f"simplecache::file://{src}", url, "--model", tiny_model, *TINY, "--json", env=env)
     assert again.returncode == 0, again.stderr
     assert (summary(again)["done"], summary(again)["skipped"]) == (1, len(NAMES) - 1)
-    assert files_below(dst) == OUTPUTS and len(records(dst)) == len(NAMES)
-
-
-def test_a_killed_runs_unpublished_records_and_temporary_files_are_taken_up(tmp_path, tiny_model, env):
-    """What a run killed before publishing leaves: its local copy of the manifest (records the store never
-    got) and a temporary file beside an output. The next run counts those records as done and removes the
-    temporary file."""
-    import hashlib
-    import json
-
-    src = write_folder(tmp_path / "photos", NAMES)
-    dst = tmp_path / "out"
-    url = f"simplecache::file://{dst}"
-    first = softcut("batch", f"simplecache::file://{src}", url, "--model", tiny_model, *TINY, env=env)
-    assert first.returncode == 0, first.stderr
-    lines = (dst / MANIFEST).read_bytes().splitlines(keepends=True)
-    kept = [line for line in lines if json.loads(line)["input"] != "a.png"]
-    (dst / MANIFEST).write_bytes(b"".join(kept))  # the store's copy lacks a.png's record…
-    state = tmp_path / "home" / "batch" / hashlib.sha256(url.encode()).hexdigest()[:16]
-    (state / MANIFEST).write_bytes([line for line in lines if b'"a.png"' in line][0] + b'{"input": "sub/b')
-    (dst / "sub" / ".b.png.4242.0123abcd.tmp").write_bytes(b"half")  # …and a write was cut short
-    again = softcut("batch", f"simplecache::file://{src}", url, "--model", tiny_model, *TINY, "--json", env=env)
-    assert again.returncode == 0, again.stderr
-    assert (summary(again)["done"], summary(again)["skipped"]) == (0, len(NAMES))
-    assert len(records(dst)) == len(NAMES) and leftovers(dst) == [] and files_below(dst) == OUTPUTS
+    assert files_below(dst) == OUTPUTS and leftovers(dst) == []
+    assert done_inputs(dst) == sorted(NAMES) and len(records(dst)) == len(NAMES)
 
 
 def test_url_usage_errors_exit_2_before_any_work(tmp_path, tiny_model, env):
