@@ -129,7 +129,8 @@ def run(cmd: list[str], *, kill_at: int | None, dst: Path, log: Path) -> dict:
     if result["killed"]:
         result.update(after_kill(dst))
     result.update(seconds=round(time.monotonic() - start, 1), code=child.returncode)
-    summaries = [json.loads(line)["summary"] for line in out_path.read_text().splitlines() if line.startswith('{"summary"')]
+    lines = out_path.read_text().splitlines()
+    summaries = [json.loads(line)["summary"] for line in lines if line.startswith('{"summary"')]
     result["summary"] = summaries[-1] if summaries else None
     return result
 
@@ -183,8 +184,9 @@ def check(src: Path, dst: Path, names: list[str], model: Path, work: Path, sampl
     outputs = [f for f in files if not Path(f).name.startswith(".")]
     hidden = sorted(f for f in files if Path(f).name.startswith("."))
     results: dict[str, object] = {}
+    missing, extra = sorted(set(expected) - set(outputs))[:5], sorted(set(outputs) - set(expected))[:5]
     results["exactly one output per input"] = outputs == expected or \
-        f"{len(outputs)} outputs; missing {sorted(set(expected) - set(outputs))[:5]}, extra {sorted(set(outputs) - set(expected))[:5]}"
+        f"{len(outputs)} outputs; missing {missing}, extra {extra}"
     results["nothing else in DST but the manifest and its lock"] = hidden == sorted([MANIFEST, LOCK]) or hidden[:10]
     bad = []
     for name in outputs:

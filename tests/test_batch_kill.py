@@ -68,12 +68,13 @@ def test_a_killed_batch_resumes_with_nothing_lost_and_nothing_done_twice(tmp_pat
     kill_all(stuck)  # its worker is stuck in the endless run: ours to end (it holds the batch's stderr)
     batch.communicate()
     shutil.copyfile(tmp_path / "real.png", src / GREEN)  # a photo the model answers
+    (dst / f".{GREEN}.4242.tmp").write_bytes(b"half")  # as a worker killed mid-write leaves it
     rerun = softcut("batch", src, dst, "--model", model, *TINY, "--json")
     assert rerun.returncode == 0, rerun.stderr
     result = summary(rerun)
     assert (result["done"], result["skipped"]) == (len(NAMES) - len(before_green), len(before_green))
     assert done_inputs(dst) == NAMES and len(records(dst)) == len(NAMES)  # each input once
-    assert files_below(dst) == NAMES
+    assert files_below(dst) == NAMES and not list(dst.glob("*.tmp"))  # the killed run's temporary file swept
 
 
 def test_a_killed_worker_is_replaced_and_an_image_that_kills_two_is_recorded(tmp_path, hanging):

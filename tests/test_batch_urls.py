@@ -33,7 +33,8 @@ def env(tmp_path):
 
 def test_file_urls_as_src_and_dst_give_cuts_files_and_the_manifest_beside_them(tmp_path, tiny_model, env):
     src = write_folder(tmp_path / "photos", NAMES)
-    cut = softcut("cut", src, "-o", tmp_path / "cut", "--alpha-out", tmp_path / "cut_alpha", "--model", tiny_model, *TINY)
+    cut = softcut("cut", src, "-o", tmp_path / "cut", "--alpha-out", tmp_path / "cut_alpha", "--model", tiny_model,
+                  *TINY)
     assert cut.returncode == 0, cut.stderr
     dst, alpha = tmp_path / "out", tmp_path / "alpha"
     done = softcut("batch", f"file://{src}", f"file://{dst}", "--alpha-out", f"file://{alpha}", "--model", tiny_model,
@@ -54,9 +55,9 @@ def test_file_urls_as_src_and_dst_give_cuts_files_and_the_manifest_beside_them(t
 
 def test_a_store_without_appends_gets_its_manifest_published(tmp_path, tiny_model, env):
     """simplecache::file://: the manifest is published to DST when the run ends (its local copy then removed).
-    The rerun finds what a run killed before publishing would leave: its local copy holding a record the store's
-    copy lacks (a.png's, and a partial line), and a temporary file beside an output; it counts that record as
-    done, redoes an output that was deleted, and sweeps the temporary file."""
+    The rerun finds what a run killed before publishing would leave: its local copy holding lines the store's
+    copy lacks (its run's header, a.png's record and a partial line), and a temporary file beside an output; it
+    counts that record as done, redoes an output that was deleted, and sweeps the temporary file."""
     import hashlib
     import json
 
@@ -75,7 +76,8 @@ def test_a_store_without_appends_gets_its_manifest_published(tmp_path, tiny_mode
     assert state.is_dir() and not (state / MANIFEST).exists()  # the run ended: no local copy left
     lines = (dst / MANIFEST).read_bytes().splitlines(keepends=True)
     (dst / MANIFEST).write_bytes(b"".join(line for line in lines if json.loads(line)["input"] != "a.png"))
-    (state / MANIFEST).write_bytes(next(line for line in lines if b'"a.png"' in line) + b'{"input": "sub/b')
+    header = json.dumps({"job": "k", "options": {}, "started": "2026-12-07T00:00:00Z"}).encode() + b"\n"
+    (state / MANIFEST).write_bytes(header + next(line for line in lines if b'"a.png"' in line) + b'{"input": "sub/b')
     (dst / "sub" / ".b.png.4242.0123abcd.tmp").write_bytes(b"half")
     (dst / "sub" / "b.png").unlink()
     again = softcut("batch", f"simplecache::file://{src}", url, "--model", tiny_model, *TINY, "--json", env=env)

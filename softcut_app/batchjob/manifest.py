@@ -61,8 +61,11 @@ class Manifest:
         """Called once the lock is held, before the records are read (see :class:`PublishedManifest`)."""
 
     def _read(self) -> dict[str, dict]:
-        """The latest record per input; a partial last line (a run killed while writing it) is cut off."""
+        """The latest record per input; a partial last line (a run killed while writing it) is cut off. Sets
+        :attr:`unfinished`: whether a run's header line is there, i.e. a run began and never got to
+        :meth:`compact` (it was killed, or stopped), and may have left temporary files in the output folders."""
         records: dict[str, dict] = {}
+        self.unfinished = False
         if not self.path.exists():
             return records
         data = self.path.read_bytes()
@@ -77,6 +80,8 @@ class Manifest:
                 continue
             if isinstance(record, dict) and isinstance(record.get("input"), str):
                 records[record["input"]] = record
+            elif isinstance(record, dict) and "job" in record:
+                self.unfinished = True
         return records
 
     def done(self, relative: str, key: str) -> dict | None:

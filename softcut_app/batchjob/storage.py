@@ -4,10 +4,10 @@ chained ones such as ``simplecache::s3://…``) for DST, ``--alpha-out`` and ``-
 Every file is written under a temporary name beside its destination, on the same filesystem, and then moved
 to its final name, so a half-written file never appears under that name: a local rename is atomic; on an
 object store (s3, gcs) the move is a server-side copy, and the object appears whole or not at all. A run that
-is killed may leave temporary files (``.NAME.PID[.HEX].tmp``); :func:`sweep` removes them when a later run of
-the same job ends. URLs need the optional ``fsspec`` package (``pip install 'softcut[urls]'``, plus ``s3fs``
-for s3://, ``gcsfs`` for gs://); a filesystem that lives in one process (``memory://``) is refused, since the
-workers are other processes."""
+is killed may leave temporary files (``.NAME.PID[.HEX].tmp``); :func:`sweep` removes them when the next run
+ends (one that found the killed run's unfinished manifest). URLs need the optional ``fsspec`` package
+(``pip install 'softcut[urls]'``, plus ``s3fs`` for s3://, ``gcsfs`` for gs://); a filesystem that lives in
+one process (``memory://``) is refused, since the workers are other processes."""
 
 from __future__ import annotations
 

@@ -102,8 +102,9 @@ def cmd_batch(args: argparse.Namespace, console: Console) -> int:
             run_local(job, work(), plan_, on_record)
         progress.close()
         manifest.compact()
-        for folder in outputs:  # the temporary files of killed runs (no other run writes here: the lock)
-            sweep(folder)
+        if manifest.unfinished:  # a run before this one was killed: its temporary files (the lock keeps others out)
+            for folder in outputs:
+                sweep(folder)
     seconds = time.monotonic() - start
     rate = counts["done"] / seconds if seconds > 0 else 0.0
     summary = {"total": total, **counts, "seconds": round(seconds, 2), "images_per_s": round(rate, 3),
