@@ -14,9 +14,6 @@ from collections.abc import Callable
 
 import numpy as np
 import scipy.sparse
-from pymatting.preconditioner.ichol import ichol
-from pymatting.preconditioner.jacobi import jacobi
-from pymatting.solver.cg import cg
 
 from core.errors import SolverError
 
@@ -47,6 +44,10 @@ def solve_spd(
     -------
     x: (n,) float64.
     """
+    from pymatting.preconditioner.ichol import ichol  # here: pymatting's import costs 0.7 s (numba)
+    from pymatting.preconditioner.jacobi import jacobi
+    from pymatting.solver.cg import cg
+
     captured = io.StringIO()
     with contextlib.redirect_stdout(captured):
         try:

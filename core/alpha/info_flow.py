@@ -27,8 +27,6 @@ import logging
 
 import numpy as np
 import scipy.sparse
-from pymatting.laplacian.cf_laplacian import cf_laplacian
-from pymatting.util.kdtree import KDTree
 
 from core.alpha._solve import solve_spd
 from core.alpha.edge_trimming import edge_trim_labels
@@ -179,6 +177,8 @@ def estimate_alpha_info_flow(
 
     # Local flow: matting Laplacian rows of the unknown pixels (windows that
     # touch U only), known columns moved to the right-hand side.
+    from pymatting.laplacian.cf_laplacian import cf_laplacian  # here: pymatting's import costs 0.7 s (numba)
+
     lap = cf_laplacian(image.astype(np.float64), epsilon=local_epsilon, radius=1, is_known=~regions.unknown)
     lap_rows = lap[unknown]
     del lap
@@ -259,6 +259,8 @@ def _features(colors: np.ndarray, h: int, w: int, xy_weight: float, idx: np.ndar
 def _knn(data: np.ndarray, query: np.ndarray, k: int) -> np.ndarray:
     """Indices (len(query), k) of the k nearest rows of ``data`` for each query row."""
     k = min(k, data.shape[0])
+    from pymatting.util.kdtree import KDTree
+
     _, ind = KDTree(data).query(query, k)
     return ind.reshape(query.shape[0], k)
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import numpy as np
 import scipy.sparse as sp
-from pymatting import cf_laplacian
 from scipy.special import erf
 
 from core.segments.superpixels import Superpixels
@@ -39,6 +38,8 @@ def segmentation_laplacian(
     features : (h, w, 3) float32 in [0, 1] reduced semantic features, or None (no semantic term).
     """
     n = image.shape[0] * image.shape[1]
+    from pymatting import cf_laplacian  # here: pymatting's import costs 0.7 s (numba)
+
     lap = cf_laplacian(image.astype(np.float64), epsilon=matting_epsilon, radius=1)
     if color_weight > 0 and superpixels.count > 1:
         lap = lap + color_weight * _laplacian(_colour_affinity(image, superpixels), n)
