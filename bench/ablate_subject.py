@@ -30,6 +30,9 @@ OLD_VIEWS = (views.PLAIN, views.View("grey-pad-15", pad=0.15, pad_mode="grey"), 
 CONFIGS = {
     "shipped": {},
     "no guide": {"guide": 0.0},
+    "reproject": {"reproject": True},
+    "reproject 0.03": {"reproject": True, "contrast": 0.03},
+    "reproject soft 0.05": {"reproject": True, "soft": 0.05},
     "guide 0.05": {"guide": 0.05},
     "guide 0.5": {"guide": 0.5},
     "no strands": {"reach": 0.0},
@@ -41,7 +44,10 @@ CONFIGS = {
 
 def configure(guide: float = refine.GUIDE_WEIGHT, reach: float = strands.STRAND_REACH,
               quiet: float = strands.QUIET_BACKGROUND, growth: float = strands.MAX_GROWTH,
-              views_: tuple = views.DEFAULT_VIEWS, **_) -> None:
+              views_: tuple = views.DEFAULT_VIEWS, reproject: bool = False, contrast: float = 0.01,
+              soft: float = 0.01, **_) -> None:
+    refine.REPROJECT, refine.SOFT = reproject, soft
+    refine.reproject_alpha.__kwdefaults__["contrast"] = contrast
     refine.GUIDE_WEIGHT = guide
     strands.QUIET_BACKGROUND = quiet
     strands.MAX_GROWTH = growth
@@ -64,6 +70,7 @@ def main() -> int:
     parser.add_argument("--every", type=int, default=1)
     parser.add_argument("--configs", default=",".join(CONFIGS), help="comma-separated names from CONFIGS")
     parser.add_argument("--model-cache", type=Path, required=True)
+    parser.add_argument("--csv-dir", type=Path, help="write each configuration's per-image rows to DIR/SET_CONFIG.csv")
     args = parser.parse_args()
     session = open_session("isnet", device="cpu")
     predict = CachedPredict(session.predict, args.model_cache, f"{session.name}|{session.spec.sha256}")
@@ -83,6 +90,9 @@ def main() -> int:
             configure(**settings)
             best_plan = folder.plan(data, methods=("best",), every=args.every)
             rows = list(folder.evaluate(best_plan, predict))
+            if args.csv_dir:
+                args.csv_dir.mkdir(parents=True, exist_ok=True)
+                folder.write_csv(rows, best_plan, args.csv_dir / f"{data.name}_{name.replace(' ', '_')}.csv")
             stats = folder.summarise(rows, best_plan)["best"]["mean"]
             worse, better, worst = tail(raw, rows, "iou" if "iou" in plan.metrics else "sad")
             print(f"| {name} | " + " | ".join(f"{stats[m]:.4f}" for m in plan.metrics)
