@@ -161,7 +161,8 @@ async def _run(engine, job, request, session, selector: ObjectSelector | None, k
         edged, foreground = await engine.on_cpu(partial(finish_edges, selector.image_float, alpha, edges,
                                                         float(fields["decontaminate"])))
     else:
-        edged, foreground = await engine.on_cpu(partial(apply_edges, alpha, edges)), None
+        edged = alpha if edges.is_identity else await engine.on_cpu(partial(apply_edges, alpha, edges))
+        foreground = None
     outputs = await engine.on_cpu(partial(matte_outputs, names, fields["format"], alpha=edged,
                                           foreground=foreground))
     timings["total"] = time.perf_counter() - started
