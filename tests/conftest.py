@@ -11,7 +11,9 @@ one, which is why the editors' session fixtures are here.
 
 from __future__ import annotations
 
+import fcntl
 import os
+import signal
 from pathlib import Path
 
 import pytest
@@ -20,6 +22,13 @@ import pytest
 from sample_images import SHARED_DATA, plate_scene, red_disc_image, textured  # noqa: F401
 from server_thread import ServerThread  # noqa: F401
 from tiny_models import build_tiny_model, write_sidecar
+
+# A test run started in the background of a shell (`pytest &`, nohup) inherits SIGINT ignored, and so
+# would every child it starts: the tests that press Ctrl-C on a child (watch, video, private files)
+# would then wait out their limits. A handler here makes the children start with the default, as
+# from a terminal (exec resets handled signals, not ignored ones).
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @pytest.fixture
@@ -30,11 +39,29 @@ def tiny_model(tmp_path: Path) -> Path:
     return path
 
 
+def pytest_collection_modifyitems(config, items):
+    """Under pytest-xdist (``-n``, with ``--dist loadgroup``): each test file runs on one worker, so that
+    its module-scoped fixtures (a real engine, a Ray cluster, one ``npm test``) are made once; all of
+    tests/krita, and all of tests/gimp, on one worker each, as they share one real editor session."""
+    for item in items:
+        folder = Path(str(item.fspath)).parent
+        group = folder.name if folder.name in ("krita", "gimp") else Path(str(item.fspath)).stem
+        item.add_marker(pytest.mark.xdist_group(group))
+
+
 @pytest.fixture(scope="session")
 def real_home(tmp_path_factory) -> Path:
-    """SOFTCUT_HOME for real-model tests: $SOFTCUT_TEST_HOME (a persistent cache) or a temp dir."""
+    """SOFTCUT_HOME for real-model tests: $SOFTCUT_TEST_HOME (a persistent cache) or a temp dir, one
+    for all the workers of a pytest-xdist run (the model is fetched once)."""
     home = os.environ.get("SOFTCUT_TEST_HOME")
-    return Path(home) if home else tmp_path_factory.mktemp("softcut_home")
+    if home:
+        return Path(home)
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent  # the run's folder, above each worker's own
+    shared = root / "softcut_home"
+    shared.mkdir(exist_ok=True)
+    return shared
 
 
 @pytest.fixture(scope="session")
@@ -48,7 +75,9 @@ def real_session(real_home: Path):
     os.environ["SOFTCUT_HOME"] = str(real_home)
     try:
         spec = registry.get_spec("isnet")
-        path = store.ensure(spec)
+        with open(real_home / ".fetching", "w") as lock:  # one worker fetches; the others wait, then verify
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            path = store.ensure(spec)
         yield MaskSession(spec, path, choose_providers("cpu"))
     finally:
         if old is None:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -30,12 +32,45 @@ def test_fetched_model_is_verified_and_on_cpu(real_session, real_home):
     assert real_session.device == "cpu"
 
 
-def test_refinement_beats_the_unrefined_mask_on_hair(real_session):
+@pytest.fixture(scope="module")
+def sample_file(tmp_path_factory) -> Path:
+    """The README's sample photo as a PNG file, as a user would cut it out."""
+    from core.imageio import float_to_uint8, save_png
+
+    path = tmp_path_factory.mktemp("sample") / "sample.png"
+    save_png(path, float_to_uint8(furry_subject()[0]))
+    return path
+
+
+@pytest.fixture(scope="module")
+def library_matte(real_session, sample_file):
+    """Select Subject with the defaults (refine best) on the sample file, in this process: computed once
+    (the sample's long strands make it the slowest of these cuts) for the tests below to compare with."""
+    return select_subject(load_image(sample_file), real_session.predict)
+
+
+@pytest.fixture(scope="module")
+def cli_cut(real_session, real_home, sample_file) -> tuple[np.ndarray, np.ndarray]:
+    """``softcut cut`` of the sample file with the defaults: (its cut-out (H, W, 4) uint8, its --alpha-out
+    (H, W) uint8)."""
+    out = sample_file.parent
+    env = {**os.environ, "SOFTCUT_HOME": str(real_home)}
+    done = subprocess.run(
+        [sys.executable, "-m", "softcut_app.commands", "cut", str(sample_file), "-o", str(out / "cut.png"),
+         "--alpha-out", str(out / "a.png"), "--device", "cpu"],
+        capture_output=True, text=True, env=env,
+    )
+    assert done.returncode == 0, done.stderr
+    return np.asarray(Image.open(out / "cut.png")), load_grey(out / "a.png")
+
+
+def test_refinement_beats_the_unrefined_mask_on_hair(real_session, sample_file, library_matte):
     import cv2
 
-    image, truth = furry_subject()
+    _, truth = furry_subject()
+    image = load_image(sample_file)
     none = select_subject(image, real_session.predict, MatteOptions(refine="none"))
-    best = select_subject(image, real_session.predict, MatteOptions(refine="best"))
+    best = library_matte
     assert best.alpha.shape == truth.shape and best.foreground.shape == image.shape
     # Scored where refinement acts: the automatic trimap's unknown band (hair the
     # model missed entirely lies outside it and is the same for both).
@@ -63,51 +98,31 @@ def test_empty_model_output_is_recovered_or_flagged(real_session):
     assert recovered or matte.low_confidence
 
 
-def test_cli_cut_with_the_default_model(tmp_path, real_session, real_home):
-    import os
-
-    from core.imageio import float_to_uint8, save_png
-
-    image, _ = furry_subject()
-    save_png(tmp_path / "sample.png", float_to_uint8(image))
-    env = {**os.environ, "SOFTCUT_HOME": str(real_home)}
-    done = subprocess.run(
-        [sys.executable, "-m", "softcut_app.commands", "cut", str(tmp_path / "sample.png"), "-o", str(tmp_path / "cut.png"),
-         "--alpha-out", str(tmp_path / "a.png"), "--device", "cpu"],
-        capture_output=True, text=True, env=env,
-    )
-    assert done.returncode == 0, done.stderr
-    rgba = np.asarray(Image.open(tmp_path / "cut.png"))
-    assert rgba.shape == image.shape[:2] + (4,)
-    cli_alpha = load_grey(tmp_path / "a.png").astype(int)
+def test_cli_cut_with_the_default_model(cli_cut, library_matte):
+    rgba, cli_alpha = cli_cut
+    assert rgba.shape == library_matte.alpha.shape + (4,)
     np.testing.assert_array_equal(rgba[..., 3], cli_alpha)
     # The CLI writes what the library computes from the same file (within one level).
-    library = select_subject(load_image(tmp_path / "sample.png"), real_session.predict).alpha
-    assert np.abs(cli_alpha - np.round(library * 255)).max() <= 1
+    assert np.abs(cli_alpha.astype(int) - np.round(library_matte.alpha * 255)).max() <= 1
 
 
-def test_engine_client_gives_the_cli_cutout(tmp_path, real_session, real_home):
-    import os
-
-    from core.imageio import float_to_uint8, save_png
+def test_engine_client_gives_the_library_cutout(tmp_path, real_session, real_home, sample_file):
+    """``client select-subject`` through a real engine gives what the library gives (refine fast: the
+    default ``best`` is compared between the CLI and the library above, and costs the sample's slow
+    solve once more)."""
     from test_server import Engine
 
-    image, _ = furry_subject()
-    save_png(tmp_path / "sample.png", float_to_uint8(image))
     engine = Engine(tmp_path, "isnet", home=real_home)
     try:
         env = {**os.environ, "SOFTCUT_HOME": str(real_home), "SOFTCUT_CONFIG": str(engine.config)}
-        run = [sys.executable, "-m", "softcut_app.cli"]
         via_engine = subprocess.run(
-            [*run, "client", "select-subject", str(tmp_path / "sample.png"), "-o", str(tmp_path / "e.png"),
-             "--port", str(engine.port)], capture_output=True, text=True, env=env)
+            [sys.executable, "-m", "softcut_app.cli", "client", "select-subject", str(sample_file), "-o",
+             str(tmp_path / "e.png"), "--refine", "fast", "--port", str(engine.port)],
+            capture_output=True, text=True, env=env)
         assert via_engine.returncode == 0, via_engine.stderr
     finally:
         engine.stop()
-    direct = subprocess.run([*run, "cut", str(tmp_path / "sample.png"), "-o", str(tmp_path / "c.png"), "--device", "cpu"],
-                            capture_output=True, text=True, env=env)
-    assert direct.returncode == 0, direct.stderr
     a = np.asarray(Image.open(tmp_path / "e.png")).astype(int)
-    b = np.asarray(Image.open(tmp_path / "c.png")).astype(int)
-    assert a.shape == b.shape == image.shape[:2] + (4,)
-    assert np.abs(a[..., 3] - b[..., 3]).max() <= 1  # the same alpha within 1/255
+    library = select_subject(load_image(sample_file), real_session.predict, MatteOptions(refine="fast")).alpha
+    assert a.shape == library.shape + (4,)
+    assert np.abs(a[..., 3] - np.round(library * 255)).max() <= 1  # the same alpha within 1/255

@@ -108,7 +108,7 @@ def test_model_guide_weights_sure_values_and_ignores_hesitation():
 
 
 def test_best_keeps_strands_a_body_only_model_misses():
-    image, truth = furry_subject(width=480, height=360)
+    image, truth = furry_subject(width=400, height=300)  # the whole image at the working size
     fg = np.array([0.65, 0.46, 0.25], np.float32)
 
     def body_only(rgb: np.ndarray) -> np.ndarray:
