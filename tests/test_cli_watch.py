@@ -51,7 +51,11 @@ class Watcher:
     def interrupt(self) -> int:
         """Ctrl-C, then the exit status."""
         self.proc.send_signal(signal.SIGINT)
-        code = self.proc.wait(WAIT_S)
+        try:
+            code = self.proc.wait(WAIT_S)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()  # a child that ignored Ctrl-C must not outlive the test
+            raise AssertionError(f"still watching {WAIT_S:.0f} s after Ctrl-C; stderr:\n{''.join(self.err)}") from None
         for thread in self.threads:
             thread.join(10)
         return code
