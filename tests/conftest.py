@@ -39,14 +39,31 @@ def tiny_model(tmp_path: Path) -> Path:
     return path
 
 
-def pytest_collection_modifyitems(config, items):
-    """Under pytest-xdist (``-n``, with ``--dist loadgroup``): each test file runs on one worker, so that
-    its module-scoped fixtures (a real engine, a Ray cluster, one ``npm test``) are made once; all of
-    tests/krita, and all of tests/gimp, on one worker each, as they share one real editor session."""
-    for item in items:
-        folder = Path(str(item.fspath)).parent
-        group = folder.name if folder.name in ("krita", "gimp") else Path(str(item.fspath)).stem
-        item.add_marker(pytest.mark.xdist_group(group))
+def _worker_scope(nodeid: str) -> str:
+    """What runs on one pytest-xdist worker: a test file (its module fixtures: a real engine, a Ray
+    cluster, one ``npm test``), or all of tests/krita, or all of tests/gimp (one editor session each)."""
+    path = nodeid.split("::", 1)[0]
+    folder = path.split("/")[-2] if path.count("/") else ""
+    return folder if folder in ("krita", "gimp") else path
+
+
+try:
+    from xdist.scheduler import LoadScopeScheduling
+except ImportError:  # without pytest-xdist the tests run in one process
+    LoadScopeScheduling = None
+
+if LoadScopeScheduling is not None:
+
+    class _FileOrEditorScheduling(LoadScopeScheduling):
+        """Whole :func:`_worker_scope` groups to each free worker (``-n N``)."""
+
+        def _split_scope(self, nodeid: str) -> str:
+            return _worker_scope(nodeid)
+
+    def pytest_xdist_make_scheduler(config, log):
+        """With ``-n``: a test file, or an editor's folder, per worker (xdist's own ``xdist_group`` marks
+        are lost under pytest 9, which keeps a node's id elsewhere than xdist 3.8 writes it)."""
+        return _FileOrEditorScheduling(config, log)
 
 
 @pytest.fixture(scope="session")
