@@ -27,10 +27,11 @@ def reproject_alpha(image: np.ndarray, alpha: np.ndarray, unknown: np.ndarray, *
     from pymatting import estimate_foreground_ml  # here: pymatting's import costs 0.7 s (numba)
 
     fg, bg = estimate_foreground_ml(image.astype(np.float64), alpha.astype(np.float64), return_background=True)
+    colour, fg, bg, solved = image[unknown], fg[unknown], bg[unknown], alpha[unknown]  # (n, 3) and (n,)
     diff = fg - bg
-    spread = np.einsum("ijk,ijk->ij", diff, diff)
-    projected = np.clip(np.einsum("ijk,ijk->ij", image - bg, diff) / np.maximum(spread, 1e-9), 0.0, 1.0)
+    spread = np.einsum("ij,ij->i", diff, diff)
+    projected = np.clip(np.einsum("ij,ij->i", colour - bg, diff) / np.maximum(spread, 1e-9), 0.0, 1.0)
     trust = np.clip(spread / contrast, 0.0, 1.0)
-    out = alpha.copy()
-    out[unknown] = (trust * projected + (1.0 - trust) * alpha)[unknown]
-    return out.astype(np.float32)
+    out = alpha.astype(np.float32, copy=True)
+    out[unknown] = trust * projected + (1.0 - trust) * solved
+    return out

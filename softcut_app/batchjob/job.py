@@ -85,9 +85,9 @@ def file_sha256(path: str | Path) -> str:
 
 def read_source(source: str) -> bytes:
     """An input's bytes: a local path, or an fsspec URL (``s3://…``, ``file://…``)."""
-    if "://" in source:
-        from softcut_app.batchjob.storage import need_fsspec
+    from softcut_app.batchjob.storage import is_url, need_fsspec
 
+    if is_url(source):
         with need_fsspec(source).open(source, "rb") as f:
             return f.read()
     return Path(source).read_bytes()
