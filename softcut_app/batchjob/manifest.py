@@ -23,7 +23,15 @@ import time
 from pathlib import Path
 
 from core.errors import ParameterError
-from softcut_app.batchjob.storage import is_local_fs, is_url, join_url, local_path, open_url, put_atomic
+from softcut_app.batchjob.storage import (
+    is_local_fs,
+    is_url,
+    join_url,
+    local_path,
+    open_url,
+    put_atomic,
+)
+from wire.config import write_private
 
 PUBLISH_SECONDS = 10.0
 """How often a :class:`PublishedManifest` is copied to DST while a run goes on."""
@@ -159,12 +167,7 @@ class PublishedManifest(Manifest):
         local = self.path.read_bytes() if self.path.exists() else b""
         if not published:
             return
-        published = published[:published.rfind(b"\n") + 1]
-        tmp = self.path.with_name(f".{NAME}.{os.getpid()}.tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "wb") as f:
-            f.write(published + local)
-        os.replace(tmp, self.path)
+        write_private(self.path, published[:published.rfind(b"\n") + 1] + local)
 
     def publish(self) -> None:
         """Copy the local manifest to DST (atomically)."""
