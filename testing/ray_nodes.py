@@ -16,11 +16,28 @@ STARTED = "Ray runtime started"
 """What ``ray start`` prints once its node is up (head or worker)."""
 
 
+def free_ports(count: int, *, besides: tuple = ()) -> list[int]:
+    """``count`` distinct loopback TCP ports nothing listens on now, none of them in ``besides``. All are held
+    open until all are chosen: ports asked for one at a time can come back twice (the OS may hand out a port
+    just closed again), and ``ray start`` refuses two components on one port."""
+    held: list[socket.socket] = []  # the ones in ``besides`` too, so that they are not handed out again
+    ports: list[int] = []
+    try:
+        while len(ports) < count:
+            s = socket.socket()
+            held.append(s)
+            s.bind(("127.0.0.1", 0))
+            if s.getsockname()[1] not in besides:
+                ports.append(s.getsockname()[1])
+        return ports
+    finally:
+        for s in held:
+            s.close()
+
+
 def free_port() -> int:
     """A loopback TCP port nothing listens on now."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    return free_ports(1)[0]
 
 
 def ray_node(log: Path, *args) -> subprocess.Popen:
@@ -28,8 +45,9 @@ def ray_node(log: Path, *args) -> subprocess.Popen:
     is a throwaway: on SIGTERM it stops at once instead of draining (RAY_GRACEFUL_SHUTDOWN_DRAIN_TIMEOUT_S=0; by
     default a head that has run a job waits out the 30 s drain)."""
     ray = shutil.which("ray", path=str(Path(sys.executable).parent)) or "ray"
-    ports = ("--dashboard-agent-listen-port", free_port(), "--dashboard-agent-grpc-port", free_port(),
-             "--runtime-env-agent-port", free_port(), "--metrics-export-port", free_port())
+    chosen = free_ports(4, besides=tuple(a for a in args if isinstance(a, int)))  # e.g. the head's --port
+    ports = [item for pair in zip(("--dashboard-agent-listen-port", "--dashboard-agent-grpc-port",
+                                   "--runtime-env-agent-port", "--metrics-export-port"), chosen) for item in pair]
     with open(log, "w") as out:
         return subprocess.Popen([ray, "start", "--block", "--num-cpus", "1", "--disable-usage-stats",
                                  *map(str, ports), *map(str, args)],
