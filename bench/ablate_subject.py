@@ -30,9 +30,9 @@ OLD_VIEWS = (views.PLAIN, views.View("grey-pad-15", pad=0.15, pad_mode="grey"), 
 CONFIGS = {
     "shipped": {},
     "no guide": {"guide": 0.0},
-    "reproject": {"reproject": True},
-    "reproject 0.03": {"reproject": True, "contrast": 0.03},
-    "reproject soft 0.05": {"reproject": True, "soft": 0.05},
+    "no reproject": {"reproject": False},
+    "reproject 0.03": {"contrast": 0.03},
+    "reproject soft 0.05": {"soft": 0.05},
     "guide 0.05": {"guide": 0.05},
     "guide 0.5": {"guide": 0.5},
     "no strands": {"reach": 0.0},
@@ -44,8 +44,10 @@ CONFIGS = {
 
 def configure(guide: float = refine.GUIDE_WEIGHT, reach: float = strands.STRAND_REACH,
               quiet: float = strands.QUIET_BACKGROUND, growth: float = strands.MAX_GROWTH,
-              views_: tuple = views.DEFAULT_VIEWS, reproject: bool = False, contrast: float = 0.01,
-              soft: float = 0.01, **_) -> None:
+              views_: tuple = views.DEFAULT_VIEWS, reproject: bool = refine.REPROJECT,
+              contrast: float = refine.reproject_alpha.__kwdefaults__["contrast"], soft: float = refine.SOFT,
+              **_) -> None:
+    """Set the stages' module settings; every one not given is put back to what ships."""
     refine.REPROJECT, refine.SOFT = reproject, soft
     refine.reproject_alpha.__kwdefaults__["contrast"] = contrast
     refine.GUIDE_WEIGHT = guide

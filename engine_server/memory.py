@@ -79,7 +79,7 @@ COSTS: dict[tuple[str, str], Cost] = {
     ("select_subject", "colours"): Cost(20.0, 60.0),  # added when foreground or cutout is asked for
     ("trimap", "best"): Cost(17.0, 100.0, 600_000),
     ("refine", "fast"): Cost(20.0, 170.0),
-    ("refine", "best"): Cost(20.0, 950.0, 600_000),
+    ("refine", "best"): Cost(20.0, 1150.0, 600_000),  # the solver's system with A^T A formed (was 950)
     ("refine", "colours"): Cost(20.0, 60.0),
     ("select_object", "prepare"): Cost(19.0, 40.0),  # the kept image, u8 and float, and the model's view
     ("select_object", "none"): Cost(11.0, 30.0),  # previous, mask, the cut at full size, the edged alpha
