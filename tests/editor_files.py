@@ -18,7 +18,16 @@ REFINE = "fast"  # the quality the editors are asked for, and the direct request
 SIZE = (160, 120)  # (width, height) of the test canvas
 SMALL = (100, 80)  # the offset layer
 BIG = (1600, 1200)  # a 2 MP layer, for jobs long enough to act on mid-way
+# Soft Segment Layers' canvas, and the layer smaller than it (a transparent border): the engine's
+# eigensolver costs grow steeply with the pixels (80 x 60: about a fifth of SIZE's seconds), while the
+# disc under the veil splits into the same layers
+SEGMENTS_SIZE = (80, 60)
+SEGMENTS_SMALL = (50, 40)
 TOLERANCE = 1  # 1/255
+# The editor sessions' engines run one OpenBLAS thread each: on a busy machine (the editor, the other engines and
+# the rest of the suite on two cores) OpenBLAS's threads spin-wait for each other, and Soft Segment Layers'
+# sparsification (small matrix products) took 5-9 times the CPU seconds it takes on one thread
+ENGINE_ENV = {"OPENBLAS_NUM_THREADS": "1"}
 
 
 def opaque(rgb: np.ndarray) -> bytes:
@@ -35,14 +44,17 @@ def write_inputs(out: Path, veil_alpha: int) -> None:
     """The rgba8 files the drivers load into layers.
 
     disc.rgba / small.rgba / big.rgba: :func:`red_disc_image` at SIZE, SMALL, BIG;
-    veil.rgba: a green veil of ``veil_alpha`` over the left half of SIZE.
+    veil.rgba: a green veil of ``veil_alpha`` over the left half of SIZE;
+    seg_disc.rgba / seg_small.rgba / seg_veil.rgba: the same at SEGMENTS_SIZE and SEGMENTS_SMALL (Soft Segment Layers).
     """
-    for name, (w, h) in (("disc", SIZE), ("small", SMALL), ("big", BIG)):
+    for name, (w, h) in (("disc", SIZE), ("small", SMALL), ("big", BIG), ("seg_disc", SEGMENTS_SIZE),
+                         ("seg_small", SEGMENTS_SMALL)):
         (out / f"{name}.rgba").write_bytes(opaque_rgba8(red_disc_image(h, w)[0]))
-    veil = np.zeros((SIZE[1], SIZE[0] // 2, 4), np.uint8)
-    veil[..., 1] = 200
-    veil[..., 3] = veil_alpha
-    (out / "veil.rgba").write_bytes(veil.tobytes())
+    for name, (w, h) in (("veil", SIZE), ("seg_veil", SEGMENTS_SIZE)):
+        veil = np.zeros((h, w // 2, 4), np.uint8)
+        veil[..., 1] = 200
+        veil[..., 3] = veil_alpha
+        (out / f"{name}.rgba").write_bytes(veil.tobytes())
 
 
 # Object Selection's scene (objects.rgba, at SIZE): two red discs on a blue ground, both the default
@@ -206,3 +218,18 @@ def direct_model_select(client, source: bytes, w: int, h: int, model: str | None
         result = engine.select_subject(raw_image(w, h, "rgba8", source), refine=REFINE, model=model)
     assert result.fields["model"] == (model or result.fields["model"])
     return np.frombuffer(result.buffers["alpha"], np.uint8).reshape(h, w).astype(int)
+
+
+def note_timings(out: Path, **host: float) -> dict:
+    """Add the host's timings (seconds: engines' start-up, the editor's start-up until the first scenario,
+    the whole session...) to ``OUT/timings.json`` (which the driver fills with each scenario's seconds) and
+    print them, the slowest scenarios first (shown with ``pytest -s``)."""
+    path = out / "timings.json"
+    timings = json.loads(path.read_text()) if path.exists() else {"scenarios": {}}
+    timings.update({k: round(v, 2) for k, v in host.items()})
+    path.write_text(json.dumps(timings, indent=1))
+    slowest = sorted(timings["scenarios"].items(), key=lambda item: -item[1])
+    print(f"\n{out}: " + ", ".join(f"{k} {v}s" for k, v in timings.items() if k.endswith("_s"))
+          + f"; scenarios {sum(timings['scenarios'].values()):.1f}s: "
+          + ", ".join(f"{name} {s}s" for name, s in slowest[:15]))
+    return timings

@@ -25,7 +25,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from editor_files import CHOSEN_MODEL, OBJECT_BOX, OBJECT_CLICKS, PLATE_SIZE, POSTER, REFINE, SIZE
+from editor_files import CHOSEN_MODEL, OBJECT_BOX, OBJECT_CLICKS, PLATE_SIZE, POSTER, REFINE, SEGMENTS_SIZE, SIZE
 from wire.protocol import messages
 from wire.protocol.schemas import DEFAULT_SNAPSHOT_MAX_SIDE
 
@@ -274,7 +274,8 @@ ACTIONS = {
     "Select Subject with a chosen model": lambda: _subject(outputs=["alpha"], model=CHOSEN_MODEL),
     "Refine Selection": lambda: _refine(),
     "Refine Selection with an edge control": lambda: _refine({"shift_edge": 30.0}),
-    "Soft Segment Layers, 3": lambda: [messages.soft_segments(_raw("image", "rgba8", SIZE), count=3, masks="stacked")],
+    "Soft Segment Layers, 3": lambda: [messages.soft_segments(_raw("image", "rgba8", SEGMENTS_SIZE), count=3,
+                                                               masks="stacked")],
     "Clean plate (a layer) into the selection": lambda: _plate(outputs=["alpha"]),
     "Clean plate (a layer) into a mask": lambda: _plate(outputs=["alpha"]),
     "Clean plate (a layer) into a new layer": lambda: _plate(outputs=["alpha", "foreground"]),

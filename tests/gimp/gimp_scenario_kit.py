@@ -26,6 +26,19 @@ W, H = SPEC["width"], SPEC["height"]
 PDB = Gimp.get_pdb()
 COLOUR, COVERAGE = "R'G'B'A u8", "Y u8"
 RECORD = "softcut-last-result"  # the parasite holding an image's last Softcut result (Add and Subtract correct it)
+# OUT/timings.json: when the scenarios began (epoch seconds: the host has GIMP's launch) and the seconds of
+# each scenario (set-up included: the time since the one before)
+TIMINGS = {"first_scenario_at": time.time(), "scenarios": {}, "calls": {}}  # calls: the procedure's own seconds
+_last_scenario = [time.monotonic()]
+
+
+def note_time(name, call_seconds):
+    now = time.monotonic()
+    TIMINGS["scenarios"][name] = round(now - _last_scenario[0], 2)
+    TIMINGS["calls"][name] = call_seconds
+    _last_scenario[0] = now
+    with open(os.path.join(OUT, "timings.json"), "w") as f:
+        json.dump(TIMINGS, f, indent=1)
 
 
 def rect(x, y, w, h):
@@ -37,10 +50,10 @@ def read(drawable, fmt, area=None, abyss=Gegl.AbyssPolicy.CLAMP):
     return bytes(drawable.get_buffer().get(rect(*area), 1.0, fmt, abyss))
 
 
-def read_canvas(flat):
-    """A merged layer's pixels over the canvas (rgba8), transparent where it does not reach."""
+def read_canvas(flat, size=(W, H)):
+    """A merged layer's pixels over the canvas (rgba8, of ``size``), transparent where it does not reach."""
     x, y = offsets(flat)
-    return read(flat, COLOUR, (-x, -y, W, H), Gegl.AbyssPolicy.NONE)
+    return read(flat, COLOUR, (-x, -y, *size), Gegl.AbyssPolicy.NONE)
 
 
 def write(drawable, fmt, data):
@@ -117,7 +130,8 @@ def shown_alone(image, layer):
         position = image.get_item_position(layer)
         for number, other in enumerate(copy.get_layers()):
             other.set_visible(number == position)
-        return read_canvas(copy.merge_visible_layers(Gimp.MergeType.CLIP_TO_IMAGE))
+        flat = copy.merge_visible_layers(Gimp.MergeType.CLIP_TO_IMAGE)
+        return read_canvas(flat, (copy.get_width(), copy.get_height()))
     finally:
         copy.delete()
 
@@ -127,7 +141,8 @@ def xdotool(*args):
 
 
 def press(image, keys, before):
-    """Press ``keys`` on the image's window; wait until its state leaves ``before`` (≤ 10 s)."""
+    """Press ``keys`` on the image's window; wait until its state leaves ``before`` (≤ 10 s), then until it
+    stays put."""
     deadline = time.time() + 15  # a new image's window may not be mapped yet
     windows = []
     while not windows and time.time() < deadline:
@@ -136,16 +151,21 @@ def press(image, keys, before):
             time.sleep(0.2)
     if not windows:
         raise RuntimeError(f"no window for image {image.get_id()}")
-    xdotool("windowfocus", "--sync", windows[0])
-    time.sleep(0.2)
+    xdotool("windowfocus", "--sync", windows[0])  # returns once the window has the focus
+    time.sleep(0.05)
     xdotool("key", keys)
     deadline = time.time() + 10
     while time.time() < deadline:
         now = state(image)
-        if now != before:
-            time.sleep(0.3)  # let a partial undo finish, if it were partial
-            return state(image)
-        time.sleep(0.1)
+        if now != before:  # let a partial undo finish, if it were partial: the same state 0.15 s later
+            settled = time.time() + 5
+            while time.time() < settled:
+                time.sleep(0.15)
+                now, then = state(image), now
+                if now == then:
+                    break
+            return now
+        time.sleep(0.05)
     return state(image)
 
 
@@ -250,3 +270,4 @@ def scenario(name, procedure, make, *, user_edit=True, keep=None, **args):
         json.dump(facts, f)
     display.delete()
     image.delete()
+    note_time(name, facts["run"]["seconds"])

@@ -18,6 +18,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -25,6 +26,7 @@ from editor_files import (
     ADD_ROUGH,
     BIG,
     CHOSEN_MODEL,
+    ENGINE_ENV,
     OBJECT_BOX,
     OBJECT_CLICKS,
     OBJECT_DISCS,
@@ -33,9 +35,12 @@ from editor_files import (
     PLATE_SIZE,
     POSTER,
     REFINE,
+    SEGMENTS_SIZE,
+    SEGMENTS_SMALL,
     SMALL,
     SUBTRACT_ROUGH,
     free_port,
+    note_timings,
     write_inputs,
     write_model_zoo,
     write_object_inputs,
@@ -82,7 +87,7 @@ def _on_first_job(engine: EngineProcess, act, stop: threading.Event, seen: dict)
                                 return
                             stop.wait(0.05)
                         return
-                    stop.wait(0.02)
+                    stop.wait(0.1)  # the jobs watched run for seconds (2 MP, best); each poll costs the engine CPU
         except Exception:  # not up yet, or gone
             stop.wait(0.2)
 
@@ -102,6 +107,7 @@ def run_gimp():
     engines: list[EngineProcess] = []
     relay = None
     try:
+        t0 = time.monotonic()
         model = build_tiny_model(tmp / "tiny.onnx")
         write_sidecar(model)
         with pytest.MonkeyPatch.context() as env:  # the engines find the chosen model's stand-in in rembg's folder
@@ -110,8 +116,9 @@ def run_gimp():
             # results the first does not hold: a previous result the engine has lost)
             for _ in range(4):
                 engines.append(EngineProcess(tmp / "config", model, "--device", "cpu", home=tmp / "softcut-home",
-                                             timeout=60))
+                                             timeout=60, env=ENGINE_ENV))
         engine, doomed, abandoned, other = engines
+        engines_s = time.monotonic() - t0
         out = tmp / "out"
         out.mkdir()
         write_inputs(out, veil_alpha=200)  # a veil that moves the matte
@@ -120,7 +127,8 @@ def run_gimp():
         write_object_inputs(out)
         relay = RequestLog(engine.port, out / LOG)  # GIMP talks to the engine through it: what each action asks
         spec = {"port": relay.port, "refine": REFINE, "width": W, "height": H, "offset_size": list(SMALL),
-                "big_size": list(BIG), "dead_port": free_port(), "kill_port": doomed.port,
+                "big_size": list(BIG), "segments_size": list(SEGMENTS_SIZE), "segments_small": list(SEGMENTS_SMALL),
+                "dead_port": free_port(), "kill_port": doomed.port,
                 "abandoned_port": abandoned.port, "poster_size": list(POSTER), "photo_side": PHONE_PHOTO,
                 "object_size": list(PHONE_OBJECT), "segments": SEGMENTS, "dialog_segments": DIALOG_SEGMENTS,
                 "plate_size": list(PLATE_SIZE), "chosen_model": CHOSEN_MODEL, "other_port": other.port,
@@ -140,12 +148,20 @@ def run_gimp():
         ]
         for engine_, act, record in watchers:
             threading.Thread(target=_on_first_job, args=(engine_, act, stop, record), daemon=True).start()
+        launched, launched_at = time.monotonic(), time.time()
         try:
             log = session.run_script(inside, inside / "scenarios" / "scenarios.py", {
                 "SOFTCUT_CONFIG": str(inside / "config"), "SOFTCUT_GIMP_OUT": str(inside / "out"),
                 "SOFTCUT_GIMP_SCENARIOS": str(inside / "scenarios")}, timeout=900)
         finally:
             stop.set()
+        begun = json.loads((out / "timings.json").read_text()).get("first_scenario_at") \
+            if (out / "timings.json").exists() else None
+        note_timings(out, engines_s=engines_s, inputs_s=launched - t0 - engines_s,
+                     gimp_startup_s=(begun - launched_at) if begun else -1.0,
+                     gimp_session_s=time.monotonic() - launched)
+        if (out / "timings.json").exists():  # kept beside the session folders (this one goes): the last run's
+            shutil.copy(out / "timings.json", tmp.parent / "softcut-gimp-timings.json")
         error = (out / "driver_error.txt").read_text() if (out / "driver_error.txt").exists() else ""
         if error or not (out / "done").exists():
             pytest.fail(f"the GIMP session did not finish:\n{error}\n{log[-3000:]}")

@@ -5,8 +5,6 @@ no engine."""
 from gi.repository import Gimp
 from gimp_scenario_kit import (
     SPEC,
-    H,
-    W,
     add_layer,
     dump,
     new_image,
@@ -18,18 +16,23 @@ from gimp_scenario_kit import (
 
 def run_segments_scenarios():
     """Soft Segment Layers on the visible image (two layers, the top one a veil), on a linear float
-    image, from its dialog, and with no engine."""
+    image, from its dialog, and with no engine. The images are of the spec's segments_size (smaller than
+    the other scenarios': the engine's segmentation costs grow steeply with the pixels)."""
+    size = tuple(SPEC["segments_size"])
+
     def merged(precision=Gimp.Precision.U8_NON_LINEAR, name="segments", transparent=False):
         def make():
-            image = new_image(precision=precision)
+            image = new_image(precision=precision, size=size)
             if transparent:  # a layer that leaves a transparent border around it
-                ground = add_layer(image, "small.rgba", SPEC["offset_size"], name="ground", offset=(30, 20))
+                small = tuple(SPEC["segments_small"])
+                ground = add_layer(image, "seg_small.rgba", small, name="ground",
+                                   offset=((size[0] - small[0]) // 2, (size[1] - small[1]) // 2))
             else:
-                ground = add_layer(image, "disc.rgba", (W, H), name="ground")
-            add_layer(image, "veil.rgba", (W // 2, H), name="veil")
+                ground = add_layer(image, "seg_disc.rgba", size, name="ground")
+            add_layer(image, "seg_veil.rgba", (size[0] // 2, size[1]), name="veil")
             copy = image.duplicate()  # the visible image, read as the plug-in reads it
             flat = copy.merge_visible_layers(Gimp.MergeType.CLIP_TO_IMAGE)
-            dump(name, "composite", read_canvas(flat))
+            dump(name, "composite", read_canvas(flat, size))
             copy.delete()
             return image, [ground], None
         return make

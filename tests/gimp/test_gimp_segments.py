@@ -5,11 +5,13 @@ image's precision; through the group's mask where the image is transparent)."""
 from __future__ import annotations
 
 import numpy as np
-from editor_files import TOLERANCE, direct_segments, facts, grey
-from gimp_checks import DIALOG_SEGMENTS, SEGMENTS, H, W, check_undo
+from editor_files import SEGMENTS_SIZE, TOLERANCE, direct_segments, facts, grey
+from gimp_checks import DIALOG_SEGMENTS, SEGMENTS, check_undo
 from gimp_scenario_run import skip_without_gimp
 
 skip_without_gimp()
+
+W, H = SEGMENTS_SIZE  # the segments scenarios' canvas
 
 COMPOSITE_TOLERANCE = 6  # /255: the segment layers stacked give back the image within this
 

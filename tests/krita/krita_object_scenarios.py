@@ -6,6 +6,8 @@ before) into the selection (menu), a mask replaced (the docker's button) and a n
 Add to Subject when the engine no longer holds the last result (another engine answers); and the
 refusals, which leave the document and its history as they were."""
 
+import time
+
 from krita import Selection
 from krita_scenario_kit import (
     H,
@@ -38,7 +40,13 @@ def add_points(doc, name, centres):
     svg = (f'<svg xmlns="http://www.w3.org/2000/svg" width="{W}pt" height="{H}pt" viewBox="0 0 {W} {H}">'
            + "".join(CIRCLE.format(x, y) for x, y in centres) + "</svg>")
     layer.addShapesFromSvg(svg)
+    # Krita draws the shapes on the layer a moment later (on a timer of its own, which waitForDone does not wait
+    # for): until then the layer's bounds are empty, and a snapshot taken then differs from one taken later
+    deadline = time.monotonic() + 10
     settle(doc)
+    while layer.bounds().width() == 0 and time.monotonic() < deadline:
+        time.sleep(0.02)
+        settle(doc)
     return layer
 
 

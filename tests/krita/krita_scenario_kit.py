@@ -20,6 +20,8 @@ from PyQt5.QtWidgets import QApplication
 from softcut_krita import document
 
 OUT = Path(os.environ["SOFTCUT_KRITA_OUT"])
+TIMINGS = {"scenarios": {}}  # OUT/timings.json: seconds per record() since the one before (see record)
+_last_record = [time.monotonic()]
 spec = json.loads((OUT / "spec.json").read_text())
 app = Krita.instance()
 qapp = QApplication.instance()
@@ -141,6 +143,10 @@ def record(name, facts, **buffers):
     for what, data in buffers.items():
         (OUT / f"{name}.{what}.bin").write_bytes(data)
     (OUT / f"{name}.json").write_text(json.dumps(facts, indent=1))
+    now = time.monotonic()  # the time since the last record: this scenario's, set-up included
+    TIMINGS["scenarios"][name] = round(now - _last_record[0], 2)
+    _last_record[0] = now
+    (OUT / "timings.json").write_text(json.dumps(TIMINGS, indent=1))
 
 
 def source_facts():

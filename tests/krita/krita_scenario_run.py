@@ -28,6 +28,7 @@ from editor_files import (
     ANIMATION_TIMES,
     BIG,
     CHOSEN_MODEL,
+    ENGINE_ENV,
     OBJECT_BOX,
     OBJECT_CLICKS,
     PHONE_OBJECT,
@@ -35,10 +36,12 @@ from editor_files import (
     PLATE_SIZE,
     POSTER,
     REFINE,
+    SEGMENTS_SIZE,
     SIZE,
     SMALL,
     SUBTRACT_ROUGH,
     free_port,
+    note_timings,
     write_animation_inputs,
     write_inputs,
     write_model_zoo,
@@ -77,33 +80,37 @@ def write_plate_files(out: Path) -> None:
     cv2.imwrite(str(out / "plate.bmp"), bgr)
 
 
-def _start_krita(env: dict, out: Path, *, attempts: int = 2, startup: float = 240.0) -> subprocess.Popen:
+def _start_krita(env: dict, out: Path, *, attempts: int = 2, startup: float = 240.0) -> tuple[subprocess.Popen, float]:
     """Krita under Xvfb, started again (once) when it hangs in its own start-up before any plug-in
-    runs (seen on a loaded CI machine: no canvas, no driver, idle): the driver marks ``driver_started``."""
+    runs (seen on a loaded CI machine: no canvas, no driver, idle): the driver marks ``driver_started``.
+    Returns Krita and the seconds its (last) start took until the driver ran."""
     for attempt in range(attempts):
+        started = time.monotonic()
         krita = subprocess.Popen(["xvfb-run", "-a", "krita", "--nosplash"], env=env, stdout=subprocess.PIPE,
                                  stderr=subprocess.STDOUT, text=True, start_new_session=True)
         deadline = time.monotonic() + startup
         while time.monotonic() < deadline and krita.poll() is None and not (out / "driver_started").exists():
-            time.sleep(1.0)
+            time.sleep(0.1)
         if (out / "driver_started").exists() or krita.poll() is not None or attempt == attempts - 1:
-            return krita
+            return krita, time.monotonic() - started
         os.killpg(krita.pid, signal.SIGKILL)  # hung before the driver: xvfb-run, Xvfb and Krita together
         krita.communicate()
-    return krita
+    return krita, time.monotonic() - started
 
 
 def run_krita(tmp_path_factory):
     """Run every scenario in one Krita session; yields (OUT folder, engine client factory)."""
     tmp = tmp_path_factory.mktemp("krita")
+    t0 = time.monotonic()
     model = build_tiny_model(tmp / "tiny.onnx")
     write_sidecar(model)
     config = tmp / "config"
     with pytest.MonkeyPatch.context() as env:  # the engine finds the chosen model's stand-in in rembg's folder
         env.setenv("U2NET_HOME", str(write_model_zoo(tmp / "u2net")))
-        engine = EngineProcess(config, model, "--device", "cpu", home=tmp / "home", timeout=60)
-    doomed = EngineProcess(config, model, "--device", "cpu", home=tmp / "home", timeout=60)
-    lan = EngineProcess(config, model, "--device", "cpu", "--lan", home=tmp / "home", timeout=60)
+        engine = EngineProcess(config, model, "--device", "cpu", home=tmp / "home", timeout=60, env=ENGINE_ENV)
+    doomed = EngineProcess(config, model, "--device", "cpu", home=tmp / "home", timeout=60, env=ENGINE_ENV)
+    lan = EngineProcess(config, model, "--device", "cpu", "--lan", home=tmp / "home", timeout=60, env=ENGINE_ENV)
+    engines_s = time.monotonic() - t0
     out = tmp / "out"
     out.mkdir()
     write_inputs(out, veil_alpha=90)
@@ -116,8 +123,8 @@ def run_krita(tmp_path_factory):
     other = RequestLog(lan.port, out / OTHER_LOG)  # another engine, which holds none of the first one's results
     spec = {"port": relay.port, "token": engine.token, "refine": REFINE, "width": W, "height": H,
             "poster_size": list(POSTER), "photo_side": PHONE_PHOTO, "object_size": list(PHONE_OBJECT),
-            "offset_size": list(SMALL), "big_size": list(BIG), "dead_port": free_port(),
-            "kill_port": doomed.port, "kill_pid": doomed.proc.pid, "lan_port": lan.port,
+            "offset_size": list(SMALL), "big_size": list(BIG), "segments_size": list(SEGMENTS_SIZE),
+            "dead_port": free_port(), "kill_port": doomed.port, "kill_pid": doomed.proc.pid, "lan_port": lan.port,
             "plate_size": list(PLATE_SIZE), "animation_times": list(ANIMATION_TIMES),
             "animation_outside": ANIMATION_OUTSIDE, "animation_end": ANIMATION_RANGE_END, "chosen_model": CHOSEN_MODEL,
             "other_port": other.port, "object_box": list(OBJECT_BOX), "object_clicks": [list(c) for c in OBJECT_CLICKS],
@@ -142,13 +149,20 @@ def run_krita(tmp_path_factory):
     shutil.copy(HERE / "driver" / "softcut_krita_test.desktop", pykrita)
     with open(xdg_config / "kritarc", "a") as rc:
         rc.write("enable_softcut_krita_test=true\n")
+    # The canvas painted without OpenGL: under Xvfb, OpenGL is Mesa's software renderer, whose threads drew each
+    # new document's view (2 MP ones among them) on the cores the engines and the rest of the suite share. The
+    # plug-in reads and writes pixels through Krita's API, never through the canvas.
+    (xdg_config / "kritadisplayrc").write_text("[General]\nOpenGLRenderer=none\n")
     try:
-        krita = _start_krita(env, out)
+        launched = time.monotonic()
+        krita, startup_s = _start_krita(env, out)
         try:
             log, _ = krita.communicate(timeout=900)  # a guard against a hang; the machine may be busy
         except subprocess.TimeoutExpired:
             os.killpg(krita.pid, signal.SIGKILL)  # xvfb-run, Xvfb and Krita together
             log, _ = krita.communicate()
+        note_timings(out, engines_s=engines_s, inputs_s=launched - t0 - engines_s, krita_startup_s=startup_s,
+                     krita_session_s=time.monotonic() - launched)
         if (out / "driver_error.txt").exists() or not (out / "done").exists():
             error = (out / "driver_error.txt").read_text() if (out / "driver_error.txt").exists() else ""
             pytest.fail(f"the Krita session did not finish:\n{error}\n{log[-3000:]}")

@@ -4,8 +4,8 @@ stacks back into the image, each layer what the engine returns for the same pixe
 from __future__ import annotations
 
 import numpy as np
-from editor_files import TOLERANCE, direct_segments, facts, grey
-from krita_checks import H, W, check_common
+from editor_files import SEGMENTS_SIZE, TOLERANCE, direct_segments, facts, grey
+from krita_checks import check_common
 from krita_scenario_run import skip_without_krita
 
 from wire.protocol.schemas import DEFAULT_SEGMENTS
@@ -27,7 +27,7 @@ def test_soft_segment_layers_make_one_group_that_looks_like_the_image(krita_run)
                            for k in range(SEGMENTS)]
     assert len(f["added"]) == 1 + 2 * SEGMENTS, "nothing else is added"
     x, y, w, h = f["rect"]
-    assert [x, y, w, h] == [0, 0, W, H], "the merged image is sent"
+    assert [x, y, w, h] == [0, 0, *SEGMENTS_SIZE], "the merged image is sent"
     source = grey(out, "segments", "source", (h, w, 4))
     for what in ("group", "merged"):
         bgra = grey(out, "segments", what, (h, w, 4))
