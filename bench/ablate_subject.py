@@ -25,11 +25,15 @@ from core.eval import folder  # noqa: E402
 from core.eval.cache import CachedPredict  # noqa: E402
 from core.models.session import open_session  # noqa: E402
 
+_FIT_UNKNOWN_BUDGET = refine.fit_unknown_budget
 OLD_VIEWS = (views.PLAIN, views.View("grey-pad-15", pad=0.15, pad_mode="grey"), views.MIRROR)
 
 CONFIGS = {
     "shipped": {},
     "no guide": {"guide": 0.0},
+    "unknown budget 200k": {"max_unknown": 200_000},
+    "unknown budget 300k": {"max_unknown": 300_000},
+    "unknown budget 400k": {"max_unknown": 400_000},
     "no reproject": {"reproject": False},
     "reproject 0.03": {"contrast": 0.03},
     "reproject soft 0.05": {"soft": 0.05},
@@ -46,8 +50,11 @@ def configure(guide: float = refine.GUIDE_WEIGHT, reach: float = strands.STRAND_
               quiet: float = strands.QUIET_BACKGROUND, growth: float = strands.MAX_GROWTH,
               views_: tuple = views.DEFAULT_VIEWS, reproject: bool = refine.REPROJECT,
               contrast: float = refine.reproject_alpha.__kwdefaults__["contrast"], soft: float = refine.SOFT,
-              **_) -> None:
-    """Set the stages' module settings; every one not given is put back to what ships."""
+              max_unknown: int | None = None, **_) -> None:
+    """Set the stages' module settings; every one not given is put back to what ships.
+    ``max_unknown`` overrides every MatteOptions' budget of unknown pixels (None: the options' own)."""
+    refine.fit_unknown_budget = (_FIT_UNKNOWN_BUDGET if max_unknown is None else
+                                 lambda *a, **k: _FIT_UNKNOWN_BUDGET(*a[:3], max_unknown, *a[4:], **k))
     refine.REPROJECT, refine.SOFT = reproject, soft
     refine.reproject_alpha.__kwdefaults__["contrast"] = contrast
     refine.GUIDE_WEIGHT = guide
