@@ -17,8 +17,8 @@ import numpy as np
 import pytest
 
 from tiny_models import build_hanging_model, write_sidecar
-from video_clips import (FRAMES, H, W, assert_frames_match, clip, read_frames, reference, softcut_process, softcut_run,
-                         write_frames)
+from video_clips import (FRAMES, H, W, assert_frames_match, clip, finish, read_frames, reference, softcut_process,
+                         softcut_run, write_frames)
 from core.imageio import save_png
 from core.video.lock import lock_path
 from core.video.resume import STATE_NAME
@@ -76,13 +76,8 @@ def start_hanging_run(clip_data: dict, frames: Path, out: Path) -> subprocess.Po
 def stop(child: subprocess.Popen, sig: int) -> tuple[int, str]:
     """Send ``sig`` and wait for the child to exit: (exit code, stderr); fails when it does not."""
     child.send_signal(sig)
-    try:
-        _, err = child.communicate(timeout=EXIT_WAIT)
-    except subprocess.TimeoutExpired:
-        child.kill()
-        _, err = child.communicate()
-        raise AssertionError(f"still running {EXIT_WAIT} s after signal {sig}: {err[-800:]}") from None
-    return child.returncode, err
+    code, _, err = finish(child, EXIT_WAIT, f"a run sent signal {sig}")
+    return code, err
 
 
 def test_ctrl_c_during_a_model_run_stops_it_and_the_rerun_resumes_to_the_unstopped_frames(clip_data, tmp_path):

@@ -72,13 +72,18 @@ def softcut_process(*args, **popen) -> subprocess.Popen:
                             stderr=subprocess.PIPE, text=True, cwd=REPO, **popen)
 
 
-def softcut_run(*args, timeout: float = 300) -> tuple[int, str, str]:
-    """``softcut ARGS…`` in a child process, waited for: (exit code, stdout, stderr)."""
-    child = softcut_process(*args)
+def finish(child: subprocess.Popen, timeout: float, what: str) -> tuple[int, str, str]:
+    """Wait for ``child`` to exit: (exit code, stdout, stderr); killed, and an AssertionError saying
+    ``what`` and the end of its stderr, when it is still running after ``timeout`` s."""
     try:
         out, err = child.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
         child.kill()
         out, err = child.communicate()
-        raise AssertionError(f"softcut {' '.join(map(str, args))} still ran after {timeout} s: {err[-800:]}") from None
+        raise AssertionError(f"{what} still ran after {timeout} s: {err[-800:]}") from None
     return child.returncode, out, err
+
+
+def softcut_run(*args, timeout: float = 300) -> tuple[int, str, str]:
+    """``softcut ARGS…`` in a child process, waited for: (exit code, stdout, stderr)."""
+    return finish(softcut_process(*args), timeout, f"softcut {' '.join(map(str, args))}")

@@ -267,14 +267,16 @@ class ObjectSelector:
     def _model_cut(self, prompts: Prompts, previous: np.ndarray | None) -> tuple[np.ndarray, np.ndarray | None]:
         """The model backend: (the object, (h, w) bool at the working size; with a ``previous``
         matte to correct ((H, W) float32 in [0, 1]) the region it may change, (H, W) bool, else None)."""
-        base = None
-        if previous is not None:
-            base = cv2.resize(previous, (self.size[1], self.size[0]), interpolation=cv2.INTER_AREA)
+        base = None if previous is None else self._working(previous)
         found, where = self._cut(scaled(prompts, self.shape, self.size), base)
         if previous is None:
             return found, None
         near = cv2.resize(where.astype(np.uint8), (self.shape[1], self.shape[0]), interpolation=cv2.INTER_NEAREST)
         return found, near > 0
+
+    def _working(self, matte: np.ndarray) -> np.ndarray:
+        """A full-size matte ((H, W) float32 in [0, 1]) at the working size, (h, w) float32 (area-averaged)."""
+        return cv2.resize(matte, (self.size[1], self.size[0]), interpolation=cv2.INTER_AREA)
 
     def _lasso_correction(self, prompts: Prompts, previous: np.ndarray,
                           mode: str) -> tuple[np.ndarray, np.ndarray | None]:
@@ -292,7 +294,7 @@ class ObjectSelector:
         leaves the subject whole; deeper in, the lasso means what it says: a part of the subject
         cut through, or a lookalike held whole, goes)."""
         height, width = self.size
-        base = cv2.resize(previous, (width, height), interpolation=cv2.INTER_AREA)
+        base = self._working(previous)
         region = scaled(prompts, self.shape, self.size).mask
         labels = np.where(base >= 0.5, cv2.GC_FGD, cv2.GC_BGD).astype(np.uint8)
         labels[region] = cv2.GC_PR_FGD if mode == "add" else cv2.GC_PR_BGD
