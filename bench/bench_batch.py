@@ -3,7 +3,7 @@
 one CPU each), over the same generated folder; with each run's peak memory (the resident memory of its whole
 process tree, sampled every 0.1 s; for Ray: the cluster's processes too) and Ray's start-up.
 
-    python bench/bench_batch.py [--images 12] [--model isnet] [--refine best] [--skip-ray]
+    python bench/bench_batch.py [--images 12] [--model isnet] [--refine best] [--skip-ray] [--repeat 3]
 
 The photos are core.sample's furry subject at 1.0-1.9 MP, each with its own seed. Figures: docs/benchmarks.md
 ("softcut batch")."""
@@ -14,6 +14,7 @@ import argparse
 import json
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -91,57 +92,75 @@ def alive(address: str) -> int:
     return int(probe.stdout.split()[-1]) if probe.returncode == 0 and probe.stdout.split() else 0
 
 
+def start_cluster(temp: Path) -> tuple[str, list, float]:
+    """A two-node Ray cluster on this machine: (its address, its nodes, seconds until both were up)."""
+    import ray
+
+    port = free_port()
+    address = f"{ray.util.get_node_ip_address()}:{port}"
+    start = time.monotonic()
+    nodes = [ray_node(temp / "head.log", "--head", "--port", port, "--temp-dir", temp, "--include-dashboard", "false")]
+    try:
+        while alive(address) < 1:
+            time.sleep(0.2)
+        nodes.append(ray_node(temp / "worker.log", "--address", address))
+        while alive(address) < 2:
+            time.sleep(0.2)
+    except BaseException:
+        for node in reversed(nodes):
+            stop_node(node)
+        raise
+    return address, nodes, time.monotonic() - start
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--images", type=int, default=12)
     parser.add_argument("--model", default="isnet")
     parser.add_argument("--refine", default="best")
     parser.add_argument("--skip-ray", action="store_true")
+    parser.add_argument("--repeat", type=int, default=1,
+                        help="rounds of cut, batch and batch --ray in turn (the load changes alike for each); medians")
     args = parser.parse_args()
     os.environ["RAY_AUTH_MODE"] = "disabled"  # the bench's own cluster, on this machine only
     softcut = [sys.executable, "-m", "softcut_app.commands"]
     flags = ["--model", args.model, "--refine", args.refine, "--device", "cpu", "-q"]
-    rows = []
+    runs: dict[str, list[tuple[float, int, str]]] = {}
     with tempfile.TemporaryDirectory(prefix="bb", dir="/tmp") as tmp:
         root = Path(tmp)
         src = root / "photos"
         src.mkdir()
         pixels = make_folder(src, args.images)
         print(f"{args.images} photos, {pixels / args.images / 1e6:.2f} MP on average; load {os.getloadavg()}", flush=True)
-        wall, peak, _ = measured([*softcut, "cut", str(src), "-o", str(root / "cut"), *flags])
-        rows.append(("cut (one after another)", wall, peak, ""))
-        print(rows[-1], flush=True)
-        wall, peak, err = measured([*softcut, "batch", str(src), str(root / "batch"), *flags, "--json"])
-        rows.append(("batch (local pool)", wall, peak, _summary(err)))
-        print(rows[-1], flush=True)
-        if not args.skip_ray:
-            temp = Path(tempfile.mkdtemp(prefix="rb", dir="/tmp"))
-            port = free_port()
-            import ray
-
-            address = f"{ray.util.get_node_ip_address()}:{port}"
-            start = time.monotonic()
-            nodes = [ray_node(temp / "head.log", "--head", "--port", port, "--temp-dir", temp, "--include-dashboard", "false")]
-            try:
-                while alive(address) < 1:
-                    time.sleep(0.2)
-                nodes.append(ray_node(temp / "worker.log", "--address", address))
-                while alive(address) < 2:
-                    time.sleep(0.2)
-                startup = time.monotonic() - start
+        temp = Path(tempfile.mkdtemp(prefix="rb", dir="/tmp"))
+        address, nodes, startup = (None, [], 0.0) if args.skip_ray else start_cluster(temp)
+        try:
+            if nodes:
                 print(f"two-node cluster up in {startup:.1f} s", flush=True)
-                wall, peak, err = measured([*softcut, "batch", str(src), str(root / "ray"), "--ray", address, *flags,
-                                            "--json"], roots=[n.pid for n in nodes])
-                rows.append((f"batch --ray (2 nodes; cluster start {startup:.1f} s, not counted)", wall, peak, _summary(err)))
-                print(rows[-1], flush=True)
-            finally:
-                for node in reversed(nodes):
-                    stop_node(node)
-                shutil.rmtree(temp, ignore_errors=True)
+            for k in range(args.repeat):
+                commands = {"cut (one after another)": ([*softcut, "cut", str(src), "-o", str(root / f"cut{k}"), *flags], []),
+                            "batch (local pool)": ([*softcut, "batch", str(src), str(root / f"batch{k}"), *flags, "--json"], [])}
+                if nodes:
+                    commands[f"batch --ray (2 nodes; cluster start {startup:.1f} s, not counted)"] = (
+                        [*softcut, "batch", str(src), str(root / f"ray{k}"), "--ray", address, *flags, "--json"],
+                        [n.pid for n in nodes])
+                for name, (cmd, roots) in commands.items():
+                    wall, peak, err = measured(cmd, roots=roots)
+                    runs.setdefault(name, []).append((wall, peak, _summary(err)))
+                    print(name, f"round {k + 1}: {wall:.1f} s, {_summary(err)}", flush=True)
+        finally:
+            for node in reversed(nodes):
+                stop_node(node)
+            shutil.rmtree(temp, ignore_errors=True)
     print(f"\nload after: {os.getloadavg()}")
-    print("| run | wall s | images/s (wall) | peak memory | the batch's own summary |\n|---|---|---|---|---|")
-    for name, wall, peak, note in rows:
-        print(f"| {name} | {wall:.1f} | {args.images / wall:.3f} | {peak / 1024**3:.2f} GB | {note} |")
+    print("| run | wall s (median; each round) | images/s (wall) | peak memory | the batch's own summary (median round) |"
+          "\n|---|---|---|---|---|")
+    for name, rounds in runs.items():
+        walls = sorted(r[0] for r in rounds)
+        median = statistics.median(walls)
+        middle = min(rounds, key=lambda r: abs(r[0] - median))
+        print(f"| {name} | {median:.1f} ({', '.join(f'{r[0]:.1f}' for r in rounds)}) | {args.images / median:.3f} | "
+              f"{max(r[1] for r in rounds) / 1024**3:.2f} GB | {middle[2]} |")
 
 
 def _summary(text: str) -> str:
