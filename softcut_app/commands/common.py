@@ -4,6 +4,9 @@
 from __future__ import annotations
 
 import argparse
+import importlib.util
+import os
+from pathlib import Path
 
 from core.edges import EdgeControls
 from core.imageio import DEFAULT_MAX_PIXELS
@@ -27,7 +30,29 @@ def open_session(args: argparse.Namespace, console: Console, *, warn: bool = Tru
         bar.close()
     if session.warning and warn:
         console.warn(session.warning)
+    if getattr(args, "refine", None) == "best" and not kernels_cached(pymatting_folder()):
+        console.info("pymatting compiles its numba kernels on its first use in this environment (about a minute "
+                     "on 2 cores, once; they are cached after)")
     return session
+
+
+def pymatting_folder() -> Path | None:
+    """The installed pymatting package's folder (found without importing it), or None when it cannot be told:
+    pymatting missing, or numba told to cache elsewhere (NUMBA_CACHE_DIR)."""
+    if os.environ.get("NUMBA_CACHE_DIR"):
+        return None
+    try:
+        spec = importlib.util.find_spec("pymatting")
+    except (ImportError, ValueError):
+        return None
+    locations = list(spec.submodule_search_locations or []) if spec is not None else []
+    return Path(locations[0]) if locations else None
+
+
+def kernels_cached(folder: Path | None) -> bool:
+    """Whether numba's cache of a package's compiled kernels (``*.nbi`` index files below ``folder``, written on
+    first use) exists; True when ``folder`` is None (nothing to tell)."""
+    return folder is None or next(folder.rglob("*.nbi"), None) is not None
 
 
 def add_common(p: argparse.ArgumentParser, *, model: bool = True) -> None:
