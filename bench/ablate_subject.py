@@ -53,8 +53,10 @@ def configure(guide: float = refine.GUIDE_WEIGHT, reach: float = strands.STRAND_
               max_unknown: int | None = None, **_) -> None:
     """Set the stages' module settings; every one not given is put back to what ships.
     ``max_unknown`` overrides every MatteOptions' budget of unknown pixels (None: the options' own)."""
-    refine.fit_unknown_budget = (_FIT_UNKNOWN_BUDGET if max_unknown is None else
-                                 lambda *a, **k: _FIT_UNKNOWN_BUDGET(*a[:3], max_unknown, *a[4:], **k))
+    def fit_within(small, coarse, trimap, budget, **kwargs):
+        return _FIT_UNKNOWN_BUDGET(small, coarse, trimap, max_unknown, **kwargs)
+
+    refine.fit_unknown_budget = _FIT_UNKNOWN_BUDGET if max_unknown is None else fit_within
     refine.REPROJECT, refine.SOFT = reproject, soft
     refine.reproject_alpha.__kwdefaults__["contrast"] = contrast
     refine.GUIDE_WEIGHT = guide
@@ -83,8 +85,6 @@ def main() -> int:
     args = parser.parse_args()
     session = open_session("isnet", device="cpu")
     predict = CachedPredict(session.predict, args.model_cache, f"{session.name}|{session.spec.sha256}")
-    defaults = dict(guide=refine.GUIDE_WEIGHT, reach=strands.STRAND_REACH, quiet=strands.QUIET_BACKGROUND,
-                    growth=strands.MAX_GROWTH, views_=views.DEFAULT_VIEWS)
     for data in args.data:
         plan = folder.plan(data, methods=("raw",), every=args.every)
         raw = list(folder.evaluate(plan, predict))
@@ -94,9 +94,7 @@ def main() -> int:
         stats = folder.summarise(raw, plan)["raw"]["mean"]
         print("| raw model | " + " | ".join(f"{stats[m]:.4f}" for m in plan.metrics) + " | | | |")
         for name in args.configs.split(","):
-            settings = dict(defaults)
-            settings.update({("views_" if k == "views" else k): v for k, v in CONFIGS[name].items()})
-            configure(**settings)
+            configure(**{("views_" if k == "views" else k): v for k, v in CONFIGS[name].items()})
             best_plan = folder.plan(data, methods=("best",), every=args.every)
             rows = list(folder.evaluate(best_plan, predict))
             if args.csv_dir:
@@ -106,7 +104,7 @@ def main() -> int:
             worse, better, worst = tail(raw, rows, "iou" if "iou" in plan.metrics else "sad")
             print(f"| {name} | " + " | ".join(f"{stats[m]:.4f}" for m in plan.metrics)
                   + f" | {worse} | {better} | {worst:.3f} |", flush=True)
-        configure(**defaults)
+        configure()  # what ships
     return 0
 
 

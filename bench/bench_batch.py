@@ -22,7 +22,8 @@ import threading
 import time
 from pathlib import Path
 
-from testing.ray_nodes import free_port, ray_node, stop_node
+from testing.ports import free_port
+from testing.ray_nodes import ray_node, stop_node
 
 REPO = Path(__file__).resolve().parent.parent
 SIZES = [(1280, 960), (1600, 1200), (1440, 1080), (1200, 900), (1536, 1024), (1280, 1024)]
@@ -156,8 +157,7 @@ def main() -> None:
     print("| run | wall s (median; each round) | images/s (wall) | peak memory | the batch's own summary (median round) |"
           "\n|---|---|---|---|---|")
     for name, rounds in runs.items():
-        walls = sorted(r[0] for r in rounds)
-        median = statistics.median(walls)
+        median = statistics.median(r[0] for r in rounds)
         middle = min(rounds, key=lambda r: abs(r[0] - median))
         print(f"| {name} | {median:.1f} ({', '.join(f'{r[0]:.1f}' for r in rounds)}) | {args.images / median:.3f} | "
               f"{max(r[1] for r in rounds) / 1024**3:.2f} GB | {middle[2]} |")

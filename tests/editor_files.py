@@ -133,15 +133,6 @@ def direct_plate(client, source: bytes, plate: bytes, w: int, h: int, outputs=("
                                   outputs=outputs, refine=refine, edges=edges, timeout=600)
 
 
-def free_port() -> int:
-    """A loopback port nothing listens on (for the "no engine" tests)."""
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def facts(out: Path, name: str) -> dict:
     """A scenario's facts (``NAME.json``)."""
     return json.loads((out / f"{name}.json").read_text())

@@ -20,7 +20,8 @@ from batch_support import (REPO, assert_same_outputs, done_inputs, records, soft
                            wait_for, write_folder)
 from cli_support import TINY
 from core.imageio import save_png
-from testing.ray_nodes import free_port, ray_node, stop_node, wait_started
+from testing.ports import free_port
+from testing.ray_nodes import ray_node, stop_node, wait_started
 from tiny_models import build_hanging_model, write_sidecar
 
 NAMES = [f"p{k}.png" for k in range(6)]

@@ -42,19 +42,22 @@ def sample_file(tmp_path_factory) -> Path:
     return path
 
 
+def softcut_cut(real_home: Path, source: Path, output: Path, *flags) -> None:
+    """``softcut cut SOURCE -o OUTPUT FLAGS… --device cpu`` in a child process with the tests' model cache;
+    fails the test unless it exits 0."""
+    done = subprocess.run(
+        [sys.executable, "-m", "softcut_app.commands", "cut", str(source), "-o", str(output), *map(str, flags),
+         "--device", "cpu"], capture_output=True, text=True, env={**os.environ, "SOFTCUT_HOME": str(real_home)})
+    assert done.returncode == 0, done.stderr
+
+
 @pytest.fixture(scope="module")
 def cli_cut(real_session, real_home, sample_file) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``softcut cut`` of the sample file with the defaults (refine best): (its cut-out (H, W, 4) uint8, its
     --alpha-out (H, W) uint8, its --trimap-out (H, W) uint8). Computed once: the sample's long strands make
     it the slowest of these cuts."""
     out = sample_file.parent
-    env = {**os.environ, "SOFTCUT_HOME": str(real_home)}
-    done = subprocess.run(
-        [sys.executable, "-m", "softcut_app.commands", "cut", str(sample_file), "-o", str(out / "cut.png"),
-         "--alpha-out", str(out / "a.png"), "--trimap-out", str(out / "t.png"), "--device", "cpu"],
-        capture_output=True, text=True, env=env,
-    )
-    assert done.returncode == 0, done.stderr
+    softcut_cut(real_home, sample_file, out / "cut.png", "--alpha-out", out / "a.png", "--trimap-out", out / "t.png")
     return np.asarray(Image.open(out / "cut.png")), load_grey(out / "a.png"), load_grey(out / "t.png")
 
 
@@ -94,11 +97,7 @@ def test_cli_cut_with_the_default_model(real_session, real_home, sample_file, cl
     np.testing.assert_array_equal(rgba[..., 3], cli_alpha)
     # The CLI writes what the library computes from the same file (within one level); compared in refine
     # fast, the same steps but the solver, whose answer on the sample costs most of a minute here.
-    env = {**os.environ, "SOFTCUT_HOME": str(real_home)}
-    done = subprocess.run(
-        [sys.executable, "-m", "softcut_app.commands", "cut", str(sample_file), "-o", str(tmp_path / "fast.png"),
-         "--refine", "fast", "--device", "cpu"], capture_output=True, text=True, env=env)
-    assert done.returncode == 0, done.stderr
+    softcut_cut(real_home, sample_file, tmp_path / "fast.png", "--refine", "fast")
     fast = np.asarray(Image.open(tmp_path / "fast.png"))[..., 3].astype(int)
     library = select_subject(load_image(sample_file), real_session.predict, MatteOptions(refine="fast")).alpha
     assert np.abs(fast - np.round(library * 255)).max() <= 1

@@ -217,7 +217,7 @@ def estimate_alpha_info_flow(
         total = weight + guide_weight
         guess = np.divide(weight * guess + guide_weight * guide_alpha, total, out=guess.copy(), where=total > 0)
         weight = total
-    flows, flows_rhs = (sparse_part + mix_t @ mix).tocsr(), rhs  # every flow, A^T A formed
+    flows = (sparse_part + mix_t @ mix).tocsr()  # every flow, A^T A formed
     del mix, mix_t, sparse_part
 
     def solve(weight: np.ndarray) -> np.ndarray:
@@ -226,7 +226,7 @@ def estimate_alpha_info_flow(
         # Preconditioned by the incomplete Cholesky factor of the whole system. With only A^T A's
         # diagonal in the preconditioner, hair (unknown pixels mixed from each other) took conjugate
         # gradients 500-1,750 iterations against 20-60 on photos; with all of it, 6-26.
-        return solve_spd(system, flows_rhs + weight * guess, preconditioner_of=system,
+        return solve_spd(system, rhs + weight * guess, preconditioner_of=system,
                          x0=guess if weight.any() else None, discard_threshold=PRECONDITIONER_DISCARD,
                          rtol=rtol, maxiter=maxiter)
 

@@ -39,7 +39,6 @@ from editor_files import (
     SEGMENTS_SMALL,
     SMALL,
     SUBTRACT_ROUGH,
-    free_port,
     note_timings,
     write_inputs,
     write_model_zoo,
@@ -53,6 +52,7 @@ from PIL import Image
 from tiny_models import build_tiny_model, write_sidecar
 
 from testing.launcher import EngineProcess
+from testing.ports import free_port
 from wire.client import SoftcutClient
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))

@@ -40,7 +40,6 @@ from editor_files import (
     SIZE,
     SMALL,
     SUBTRACT_ROUGH,
-    free_port,
     note_timings,
     write_animation_inputs,
     write_inputs,
@@ -53,6 +52,7 @@ from editor_requests import LOG, RequestLog
 from tiny_models import build_tiny_model, write_sidecar
 
 from testing.launcher import EngineProcess
+from testing.ports import free_port
 from wire.client import SoftcutClient
 
 HERE = Path(__file__).resolve().parent
