@@ -185,3 +185,39 @@ def test_an_add_lasso_adds_the_missed_part_of_the_object_and_not_the_ground_insi
     alpha = selector.predict(mask=lasso, mode="add", previous=previous)
     assert _iou(alpha, parts["left"]) > 0.9
     assert alpha[45:115, 92:100].max() < 0.05  # the ground inside the lasso stays out
+
+
+def test_a_negative_click_deep_in_a_wrong_object_takes_all_of_it_away(scene, model):
+    """A matte that took a large wrong object with the subject (joined to it): one negative click in
+    the wrong object's middle takes the whole object away, far beyond the click's reach, and leaves
+    the subject whole."""
+    image, parts = scene
+    image = image.copy()
+    wrong = np.zeros((H, W), np.float32)
+    wrong[30:130, 86:186] = 1.0  # a large grey panel, touching the left disc's right side
+    image[wrong > 0.5] = (128, 128, 120)
+    subject = parts["left"]
+    previous = np.maximum(subject, wrong)
+    selector = ObjectSelector(image, ObjectOptions(model=model, device="cpu"))
+    alpha = selector.predict(points=[(136, 80, False)], previous=previous)
+    assert alpha[35:125, 92:181].max() < 0.05  # all of the panel goes, its corners 60 px from the click too
+    assert _iou(alpha, subject) > 0.9
+
+
+def test_a_walk_follows_the_regions_edges_and_holds_the_prior_elsewhere():
+    from core.objects.walker import random_walk
+
+    image = np.zeros((40, 60, 3), np.float32)
+    image[:, 20:40] = 1.0  # three bands: dark, bright, dark
+    prior = np.zeros((40, 60), np.float32)
+    prior[:, 20:40], prior[:, 40:] = 0.5, 1.0  # the prior: not the left band, the right one, unsure between
+    weight = 0.01 * np.abs(2 * prior - 1)
+    sure_object = np.zeros((40, 60), bool)
+    sure_object[20, 30] = True  # a click in the middle band
+    sure_background = np.zeros((40, 60), bool)
+    chance = random_walk(image, prior, weight, sure_object, sure_background)
+    assert chance.dtype == np.float32 and chance.shape == (40, 60)
+    assert chance[:, 21:39].min() > 0.9  # the clicked band, edge to edge
+    assert chance[:, :19].max() < 0.1 and chance[:, 41:].min() > 0.9  # beyond its edges the prior holds
+    assert np.array_equal(random_walk(image, prior, np.zeros_like(weight), ~sure_object & False,
+                                      sure_background), prior)  # nothing to go by: the prior
