@@ -85,9 +85,6 @@ most 1: a click's reach through a region of even colour is about 1 / sqrt(pull) 
 size) beyond its disc. Measured on COCO-MVal against 0.01 and 0.0001 (docs/quality.md)."""
 WALK_PIXELS = 50_000
 """The most pixels the walker solves for; a larger box is walked on a coarser grid."""
-PART_SHARE = 1.0
-"""A positive click in a hole of a matte brings the model's part there only when that part is no
-larger than this share of the matte's object (a larger one is something else the model sees)."""
 
 
 @dataclass(frozen=True)
@@ -426,8 +423,9 @@ class ObjectSelector:
         (object, changed region), (h, w) bool; None when every click is nearer the matte's edge (the
         graph cut's work). ``positive`` and ``negative`` are the clicks' sure discs.
 
-        The walker's prior is the matte, with the model's part at a positive click in a hole (no larger
-        than :data:`PART_SHARE` of the object; its pixels the model is sure of are held as object) and, around each other wrong click, a disc of
+        The walker's prior is the matte, with the model's part at a positive click in a hole (its pixels
+        the model is sure of held as object; a part larger than the object, such as a hand holding it, is
+        taken too and left to the next negative click, which the walker carries over it) and, around each other wrong click, a disc of
         :data:`WALK_FLIP` of its depth taken as the click says; it pulls with :data:`WALK_PULL` times the prior's certainty.
         The walk runs in the box of :data:`WALK_SPAN` depths around the wrong clicks (and the parts),
         its edge held at the matte, on at most :data:`WALK_PIXELS` pixels."""
@@ -448,10 +446,10 @@ class ObjectSelector:
             flips.append((x, y, depth, says_object))
         if not flips or max(depth for _, _, depth, _ in flips) < WALK_DEPTH * scale:
             return None
-        for x, y in prompts.positive:  # a click in a hole brings the model's part there, if it is of the object's scale
+        for x, y in prompts.positive:  # a click in a hole brings the model's part there
             if not held[int(y), int(x)]:
                 part = self._prior_at(x, y)
-                if (part >= 0.5).any() and (part >= 0.5).sum() <= PART_SHARE * max(1, int(held.sum())):
+                if (part >= 0.5).any():
                     prior = np.maximum(prior, part)
                     sure |= part >= SURE
                     boxes.append(_rect(part >= 0.5))
