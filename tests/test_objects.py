@@ -221,3 +221,10 @@ def test_a_walk_follows_the_regions_edges_and_holds_the_prior_elsewhere():
     assert chance[:, :19].max() < 0.1 and chance[:, 41:].min() > 0.9  # beyond its edges the prior holds
     assert np.array_equal(random_walk(image, prior, np.zeros_like(weight), ~sure_object & False,
                                       sure_background), prior)  # nothing to go by: the prior
+
+
+def test_a_click_correcting_an_empty_matte_picks_the_clicked_object_not_the_whole_image(selector, scene):
+    _, parts = scene
+    alpha = selector.predict(points=[(120, 140, True)], previous=np.zeros((H, W), np.float32))
+    assert _iou(alpha, parts["square"]) > 0.8
+    assert alpha[(parts["left"] + parts["right"]) > 0.5].max() < 0.05

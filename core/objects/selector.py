@@ -289,6 +289,8 @@ class ObjectSelector:
         """The model backend: (the object, (h, w) bool at the working size; with a ``previous``
         matte to correct ((H, W) float32 in [0, 1]) the region it may change, (H, W) bool, else None)."""
         base = None if previous is None else self._working(previous)
+        if base is not None and not (base >= 0.5).any():
+            base = None  # nothing selected yet: the clicks pick anew, as a first click does
         found, where = self._cut(scaled(prompts, self.shape, self.size), base)
         if previous is None:
             return found, None
@@ -441,8 +443,9 @@ class ObjectSelector:
             if held[int(y), int(x)] == says_object:
                 continue
             agrees = held if says_object else ~held  # where the matte already says what the click says
-            depth = (float(cv2.distanceTransform((~agrees).astype(np.uint8), cv2.DIST_L2, 5)[int(y), int(x)])
-                     if agrees.any() else scale)
+            if not agrees.any():
+                continue  # an empty (or full) matte gives a click no depth: the graph cut's work
+            depth = float(cv2.distanceTransform((~agrees).astype(np.uint8), cv2.DIST_L2, 5)[int(y), int(x)])
             flips.append((x, y, depth, says_object))
         if not flips or max(depth for _, _, depth, _ in flips) < WALK_DEPTH * scale:
             return None
