@@ -219,8 +219,8 @@ def test_a_walk_follows_the_regions_edges_and_holds_the_prior_elsewhere():
     assert chance.dtype == np.float32 and chance.shape == (40, 60)
     assert chance[:, 21:39].min() > 0.9  # the clicked band, edge to edge
     assert chance[:, :19].max() < 0.1 and chance[:, 41:].min() > 0.9  # beyond its edges the prior holds
-    assert np.array_equal(random_walk(image, prior, np.zeros_like(weight), ~sure_object & False,
-                                      sure_background), prior)  # nothing to go by: the prior
+    nothing = np.zeros((40, 60), bool)
+    assert np.array_equal(random_walk(image, prior, np.zeros_like(weight), nothing, nothing), prior)  # nothing to go by
 
 
 def test_a_click_correcting_an_empty_matte_picks_the_clicked_object_not_the_whole_image(selector, scene):

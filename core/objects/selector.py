@@ -398,7 +398,7 @@ class ObjectSelector:
         # of the clicked object but close to the clicks.
         seen = base is not None or (prior >= 0.5).any()
         reach = o.reach * scale * (1.0 if base is not None or not seen else 1 / 3)
-        if base is not None and (base >= 0.5).any():  # a correction stays at the scale of the object it corrects
+        if base is not None:  # a correction stays at the scale of the object it corrects (never an empty matte)
             reach = min(reach, max(3 * o.click_radius * scale, OBJECT_REACH * float(np.sqrt((base >= 0.5).sum()))))
         near = disks(prompts.clicks, self.size, reach)
         if not seen:  # nothing seen: the clicks' surroundings are the guess
@@ -438,15 +438,17 @@ class ObjectSelector:
         sure = np.zeros(self.size, bool)  # the model's confident pixels of a part it adds
         boxes: list[Rect] = []
         flips: list[tuple[float, float, float, bool]] = []
+        depths: dict[bool, np.ndarray] = {}  # per sign: each pixel's distance to where the matte says it
         for (x, y), says_object in [*((point, True) for point in prompts.positive),
                                     *((point, False) for point in prompts.negative)]:
             if held[int(y), int(x)] == says_object:
                 continue
             agrees = held if says_object else ~held  # where the matte already says what the click says
             if not agrees.any():
-                continue  # an empty (or full) matte gives a click no depth: the graph cut's work
-            depth = float(cv2.distanceTransform((~agrees).astype(np.uint8), cv2.DIST_L2, 5)[int(y), int(x)])
-            flips.append((x, y, depth, says_object))
+                continue  # a full matte gives a negative click no depth: the graph cut's work
+            if says_object not in depths:
+                depths[says_object] = cv2.distanceTransform((~agrees).astype(np.uint8), cv2.DIST_L2, 5)
+            flips.append((x, y, float(depths[says_object][int(y), int(x)]), says_object))
         if not flips or max(depth for _, _, depth, _ in flips) < WALK_DEPTH * scale:
             return None
         for x, y in prompts.positive:  # a click in a hole brings the model's part there
@@ -473,17 +475,14 @@ class ObjectSelector:
         sure_object = positive[crop] | sure[crop] | (edge & held[crop])
         sure_background = (negative[crop] | (edge & ~held[crop])) & ~sure_object
         image, guess = self.small[crop], prior[crop]
-        shrink = min(1.0, float(np.sqrt(WALK_PIXELS / guess.size)))
-        if shrink < 1.0:
-            size = (max(2, round(guess.shape[1] * shrink)), max(2, round(guess.shape[0] * shrink)))
-            image = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
-            guess = cv2.resize(guess, size, interpolation=cv2.INTER_AREA)
-            sure_object = cv2.resize(sure_object.astype(np.uint8), size, interpolation=cv2.INTER_NEAREST) > 0
-            sure_background = (cv2.resize(sure_background.astype(np.uint8), size, interpolation=cv2.INTER_NEAREST) > 0
-                               ) & ~sure_object
-        chance = random_walk(image, guess, WALK_PULL * np.abs(2 * guess - 1), sure_object, sure_background)
-        if shrink < 1.0:
-            chance = cv2.resize(chance, (x1 - x0, y1 - y0), interpolation=cv2.INTER_LINEAR)
+        size = working_size(guess.shape, WALK_PIXELS)  # a large box is walked on a coarser grid
+        if size != guess.shape:
+            image, guess = resize_image(image, size), resize_image(guess, size)
+            sure_object = cv2.resize(sure_object.astype(np.uint8), size[::-1], interpolation=cv2.INTER_NEAREST) > 0
+            sure_background = (cv2.resize(sure_background.astype(np.uint8), size[::-1],
+                                          interpolation=cv2.INTER_NEAREST) > 0) & ~sure_object
+        chance = resize_image(random_walk(image, guess, WALK_PULL * np.abs(2 * guess - 1), sure_object,
+                                          sure_background), (y1 - y0, x1 - x0))
         found = held.copy()
         found[crop] = chance >= 0.5
         found = (found | positive) & ~negative

@@ -50,16 +50,16 @@ def random_walk(image: np.ndarray, prior: np.ndarray, weight: np.ndarray, object
     With neither seeds nor weight anywhere the answer is the prior.
     """
     height, width = prior.shape
-    links = contrast_links(image)
-    degree = np.asarray(links.sum(axis=1)).ravel()
     pull = np.asarray(weight, np.float64).ravel()
-    system = (scipy.sparse.diags(degree + pull) - links).tocsr()
     seeds_object = np.asarray(object_seeds, bool).ravel()
     fixed = seeds_object | np.asarray(background_seeds, bool).ravel()
+    if not fixed.any() and not pull.any():  # nothing to go by (and a system without a unique answer)
+        return np.clip(prior, 0.0, 1.0).astype(np.float32)
+    links = contrast_links(image)
+    degree = np.asarray(links.sum(axis=1)).ravel()
+    system = (scipy.sparse.diags(degree + pull) - links).tocsr()
     answer = seeds_object.astype(np.float64)
     free = ~fixed
-    if not fixed.any() and not pull.any():
-        return np.clip(prior, 0.0, 1.0).astype(np.float32)
     if free.any():
         rows = system[free]
         inner = rows[:, free]
