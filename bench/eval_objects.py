@@ -1,7 +1,8 @@
 """Object Selection quality: the standard click protocol of interactive segmentation, and the box.
 
-    python bench/eval_objects.py [--data ../shared/data/coco_mval] [--every 4] [--clicks 20]
+    python bench/eval_objects.py [--data ../shared/data/coco_mval] [--every 4 [--offset 2]] [--clicks 20]
                                  [--refine none|fast|best] [--csv docs/eval/objects_coco.csv]
+    python bench/eval_objects.py --protocol box [--every 8 --offset 4]
     python bench/eval_objects.py --protocol correct --data ../shared/data/alphamatting
 
 Any folder of ``input/`` photos and ``gt/`` masks (soft ground truth is binarised at 0.5).
@@ -12,8 +13,8 @@ Any folder of ``input/`` photos and ``gt/`` masks (soft ground truth is binarise
   ``--clicks`` clicks, each prediction correcting the last (``previous``). NoC@85 / NoC@90: the
   clicks needed to reach that IoU (``--clicks`` where never reached); mean IoU after 1, 3 and 5
   clicks; seconds per click.
-- **Box**: the ground truth's bounding box enlarged by 5 % (2.5 % a side); IoU and SAD (sum of
-  absolute alpha errors / 1000).
+- **Box** (also alone: ``--protocol box``): the ground truth's bounding box enlarged by 5 % (2.5 % a
+  side); IoU and SAD (sum of absolute alpha errors / 1000).
 - **Correction** (``--protocol correct``): from Select Subject's matte (``best``), up to 3 rough
   lassos, each the convex hull of the largest error region (at 0.5) dilated by 2 % of
   sqrt(H·W), in add mode (missed object) or subtract (false object); SAD after each. Against
@@ -66,7 +67,9 @@ def grown_box(truth: np.ndarray, grow: float = 0.05) -> tuple[float, float, floa
     return max(0.0, x0 - dx), max(0.0, y0 - dy), min(float(width), x1 + dx), min(float(height), y1 + dy)
 
 
-def evaluate(name: str, image: np.ndarray, truth: np.ndarray, options: ObjectOptions, predict, clicks: int) -> dict:
+def evaluate(name: str, image: np.ndarray, truth: np.ndarray, options: ObjectOptions, predict,
+             clicks: int) -> dict:
+    """The box protocol's row, and with ``clicks`` the click protocol's columns."""
     started = time.perf_counter()
     selector = ObjectSelector(image, options, predict=predict)
     row: dict = {"image": name, "prepare_s": time.perf_counter() - started, "area": float(truth.mean())}
@@ -75,6 +78,8 @@ def evaluate(name: str, image: np.ndarray, truth: np.ndarray, options: ObjectOpt
     row["box_s"] = time.perf_counter() - started
     row["box_iou"] = iou(alpha >= 0.49, truth)
     row["box_sad"] = float(np.abs(alpha - truth).sum() / 1000.0)
+    if not clicks:
+        return row
     points: list[tuple[float, float, bool]] = []
     previous, ious, seconds = None, [], []
     predicted = np.zeros_like(truth)
@@ -143,18 +148,20 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data" / "coco_mval")
     parser.add_argument("--every", type=int, default=1, help="score every Nth image (sorted by name)")
+    parser.add_argument("--offset", type=int, default=0, help="starting from this one (0-based)")
     parser.add_argument("--clicks", type=int, default=20)
     parser.add_argument("--refine", default="none", choices=("none", "fast", "best"))
     parser.add_argument("--model", default=ObjectOptions.model)
     parser.add_argument("--csv", type=Path)
-    parser.add_argument("--protocol", default="clicks", choices=("clicks", "correct"),
-                        help="clicks: the click and box protocols; correct: lassos on Select Subject's matte")
+    parser.add_argument("--protocol", default="clicks", choices=("clicks", "box", "correct"),
+                        help="clicks: the click and box protocols; box: the box alone; "
+                             "correct: lassos on Select Subject's matte")
     args = parser.parse_args()
     session = open_session(args.model, device="cpu")
     options = ObjectOptions(refine=args.refine)
     inputs = sorted(p for p in (args.data / "input").iterdir() if p.suffix.lower() in (".jpg", ".jpeg", ".png"))
     rows = []
-    for path in inputs[:: args.every]:
+    for path in inputs[args.offset:: args.every]:
         image = float_to_uint8(load_image(path))
         gt = cv2.imread(str(args.data / "gt" / f"{path.stem}.png"), cv2.IMREAD_GRAYSCALE)
         if args.protocol == "correct":
@@ -162,10 +169,11 @@ def main() -> None:
             print(", ".join(f"{k} {v:.2f}" if isinstance(v, float) else str(v) for k, v in rows[-1].items()), flush=True)
             continue
         truth = gt >= 128
-        rows.append(evaluate(path.stem, image, truth, options, session.predict, args.clicks))
+        rows.append(evaluate(path.stem, image, truth, options, session.predict,
+                             0 if args.protocol == "box" else args.clicks))
         r = rows[-1]
-        print(f"{path.stem}: box IoU {r['box_iou']:.3f}, NoC@90 {r['noc90']}, IoU@1 {r['iou@1']:.3f}, "
-              f"{r['s_per_click']:.2f} s/click", flush=True)
+        print(f"{path.stem}: box IoU {r['box_iou']:.3f}" + ("" if args.protocol == "box" else
+              f", NoC@90 {r['noc90']}, IoU@1 {r['iou@1']:.3f}, {r['s_per_click']:.2f} s/click"), flush=True)
     if args.csv:
         args.csv.parent.mkdir(parents=True, exist_ok=True)
         with args.csv.open("w", newline="") as f:
@@ -181,11 +189,17 @@ def main() -> None:
             print(f"after {k} lasso(s): prompts {mean(f'sad{k}'):.2f}, union/cut + refine {mean(f'plain_sad{k}'):.2f}"
                   f" (prompts worse on {worse} of {len(rows)})")
         return
+    box = sorted(r["box_iou"] for r in rows)
+    box_line = (f"box: IoU {mean('box_iou'):.3f} (median {statistics.median(box):.3f}, below 0.5 on "
+                f"{sum(v < 0.5 for v in box)})  SAD {mean('box_sad'):.2f}  {mean('box_s'):.2f} s")
+    if args.protocol == "box":
+        print(f"\n{len(rows)} images of {args.data.name}, refine {args.refine}\n{box_line}")
+        return
     print(f"\n{len(rows)} images of {args.data.name}, refine {args.refine}, up to {args.clicks} clicks")
     print(f"NoC@85 {mean('noc85'):.2f}  NoC@90 {mean('noc90'):.2f}  IoU@1 {mean('iou@1'):.3f}  "
           f"IoU@3 {mean('iou@3'):.3f}  IoU@5 {mean('iou@5'):.3f}  {mean('s_per_click'):.2f} s/click  "
           f"prepare {mean('prepare_s'):.2f} s")
-    print(f"box: IoU {mean('box_iou'):.3f}  SAD {mean('box_sad'):.2f}  {mean('box_s'):.2f} s")
+    print(box_line)
 
 
 if __name__ == "__main__":

@@ -70,6 +70,28 @@ def test_a_box_finds_the_object_inside_it_and_nothing_outside(selector, scene):
     assert alpha[parts["left"] > 0.5].max() == 0.0  # the other disc, as red, lies outside the box
 
 
+def test_a_box_takes_all_of_the_object_it_frames_when_the_model_sees_only_a_part(scene, model):
+    """A box is drawn around its object, so the object reaches the box's sides: an object whose lower
+    third the model is sure is not subject (violet under red) is taken whole, not cut at what the model sees."""
+    image = scene[0].copy()
+    whole = np.zeros((H, W), np.float32)
+    whole[40:130, 60:150] = 1.0
+    image[40:100, 60:150] = (230, 40, 30)  # the part the model sees
+    image[100:130, 60:150] = (150, 10, 250)  # the part it is sure is not
+    selector = ObjectSelector(image, ObjectOptions(model=model, device="cpu"))
+    alpha = selector.predict(box=(56, 36, 154, 134))
+    assert _iou(alpha, whole) > 0.9
+
+
+def test_a_box_around_nothing_found_gives_the_box_not_nothing(selector):
+    """Plain ground framed: nothing in it fits the box, so the box as drawn is the selection (its edge
+    softened as every result's is), and nothing outside it."""
+    alpha = selector.predict(box=(100, 10, 140, 40))
+    framed = np.zeros((H, W), np.float32)
+    framed[10:40, 100:140] = 1.0
+    assert alpha[15:35, 105:135].min() > 0.9 and alpha[framed == 0].max() == 0.0
+
+
 def test_a_click_picks_the_clicked_object_not_everything_of_its_colour(selector, scene):
     _, parts = scene
     alpha = selector.predict(points=[(*LEFT, True)])

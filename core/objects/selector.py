@@ -39,6 +39,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import cv2
 import numpy as np
@@ -60,6 +61,17 @@ Predict = Callable[[np.ndarray], np.ndarray]
 
 Rect = tuple[int, int, int, int]
 
+
+class Cut(NamedTuple):
+    """What a prediction's cut found, before its soft edge: ``found``, the object ((h, w) bool at the working
+    size, or (H, W) from SAM); ``near``, with a matte to correct, where the result may change it (the same
+    grid as ``found`` from :meth:`ObjectSelector._cut`, (H, W) from the backends), else None; ``drawn``, the
+    part of the result that is the user's own drawing and keeps its drawn edge (``found``'s grid), or None."""
+
+    found: np.ndarray
+    near: np.ndarray | None = None
+    drawn: np.ndarray | None = None
+
 BACKENDS = ("model", "sam")
 OBJECT_REACH = 0.5
 """A correction's clicks re-decide at most this share of sqrt(the object's area) around them (at least
@@ -70,6 +82,17 @@ subject's edge and leave the subject whole."""
 ROI_MARGIN = 0.25
 """A click's graph cut runs in the box around what it may change, grown by this share of its size a side
 (a box or a lasso: in the whole frame)."""
+BOX_SLACK = 0.025
+"""How loosely a box is drawn, a share of its size a side: the object's bounds are expected that far inside."""
+BOX_FIT = 0.9
+"""A box's cut whose bounds fit the box (IoU, :func:`_fit`) this well stands; a worse fit lets other readings
+of the box compete (:meth:`ObjectSelector._fit_box`)."""
+BOX_GAIN = 0.05
+"""How much better another reading of a box must fit it to replace the cut from the model's view."""
+BOX_LOST = 0.5
+"""A box where no reading fits it this well is taken as it is drawn: better the box than another thing or nothing."""
+BOX_FAINT = (0.2, 0.05)
+"""The model's faint response in a box: its largest part at or above each of these is a reading of the box."""
 WALK_DEPTH = 0.03
 """A correcting click this far (a share of sqrt(h·w)) or farther inside a wrong region of the matte is
 answered by the random walker (:mod:`.walker`), which takes the region it sits in; nearer the matte's
@@ -272,40 +295,34 @@ class ObjectSelector:
         correcting = mode == "new" and previous is not None and prompts.mask is None and prompts.box is None
         if (self._sam is None and mode in ("add", "subtract") and previous is not None and prompts.mask is not None
                 and prompts.box is None and not len(prompts.clicks)):
-            found, sure = self._lasso_correction(prompts, previous, mode)
-            alpha = self._soft(found)
-            if sure is not None:  # the lasso's own edge is where the user drew it, not an edge to soften
-                alpha = np.maximum(alpha, cv2.resize(sure.astype(np.float32), (self.shape[1], self.shape[0]),
-                                                     interpolation=cv2.INTER_NEAREST))
-            return combine(previous, alpha, mode).astype(np.float32)
-        cut = self._sam_cut if self._sam is not None else self._model_cut
-        found, near = cut(prompts, previous if correcting else None)
-        alpha = self._soft(found)
+            return combine(previous, self._soft(self._lasso_correction(prompts, previous, mode)), mode).astype(np.float32)
+        cut = (self._sam_cut if self._sam is not None else self._model_cut)(prompts, previous if correcting else None)
+        alpha = self._soft(cut)
         if correcting:
-            return np.where(near, alpha, previous).astype(np.float32)
+            return np.where(cut.near, alpha, previous).astype(np.float32)
         return combine(previous, alpha, mode).astype(np.float32)
 
-    def _model_cut(self, prompts: Prompts, previous: np.ndarray | None) -> tuple[np.ndarray, np.ndarray | None]:
-        """The model backend: (the object, (h, w) bool at the working size; with a ``previous``
-        matte to correct ((H, W) float32 in [0, 1]) the region it may change, (H, W) bool, else None)."""
+    def _model_cut(self, prompts: Prompts, previous: np.ndarray | None) -> Cut:
+        """The model backend's :class:`Cut`: the object at the working size; with a ``previous`` matte to
+        correct ((H, W) float32 in [0, 1]), the region it may change at full size."""
         base = None if previous is None else self._working(previous)
         if base is not None and not (base >= 0.5).any():
             base = None  # nothing selected yet: the clicks pick anew, as a first click does
-        found, where = self._cut(scaled(prompts, self.shape, self.size), base)
+        cut = self._cut(scaled(prompts, self.shape, self.size), base)
         if previous is None:
-            return found, None
-        near = cv2.resize(where.astype(np.uint8), (self.shape[1], self.shape[0]), interpolation=cv2.INTER_NEAREST)
-        return found, near > 0
+            return cut._replace(near=None)
+        near = cv2.resize(cut.near.astype(np.uint8), (self.shape[1], self.shape[0]), interpolation=cv2.INTER_NEAREST)
+        return cut._replace(near=near > 0)
 
     def _working(self, matte: np.ndarray) -> np.ndarray:
         """A full-size matte ((H, W) float32 in [0, 1]) at the working size, (h, w) float32 (area-averaged)."""
         return cv2.resize(matte, (self.size[1], self.size[0]), interpolation=cv2.INTER_AREA)
 
     def _lasso_correction(self, prompts: Prompts, previous: np.ndarray,
-                          mode: str) -> tuple[np.ndarray, np.ndarray | None]:
-        """A lasso that corrects ``previous`` ((H, W) float32 in [0, 1]) in "add" or "subtract" mode: (what
-        to add or take away, and with subtract what goes whatever its soft edge says (the lasso
-        deeper than the slack) or None), (h, w) bool at the working size.
+                          mode: str) -> Cut:
+        """A lasso that corrects ``previous`` ((H, W) float32 in [0, 1]) in "add" or "subtract" mode: the
+        :class:`Cut` of what to add or take away, at the working size, with subtract ``drawn``: what goes
+        whatever its soft edge says (the lasso deeper than the slack; its own edge is where the user drew it).
 
         The lasso says the matte is wrong inside it. Outside, the matte is taken as it stands (its
         object and its background are the colour models' samples); inside, every pixel starts as
@@ -324,14 +341,14 @@ class ObjectSelector:
         found = graph_cut(self.small_u8, labels, iterations=self.options.iterations,
                           within=grown(_rect(region), ROI_MARGIN, self.size))
         if mode == "add":
-            return region & found, None
+            return Cut(region & found)
         slack = max(1, int(round(LASSO_SLACK * float(np.sqrt(height * width)))))
         inner = cv2.erode(region.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * slack + 1,) * 2)) > 0
-        return region & ~components_touching(found & ~inner, (base >= 0.5) & ~region), inner
+        return Cut(region & ~components_touching(found & ~inner, (base >= 0.5) & ~region), drawn=inner)
 
-    def _sam_cut(self, prompts: Prompts, previous: np.ndarray | None) -> tuple[np.ndarray, np.ndarray | None]:
-        """The SAM backend: (the object, (H, W) bool; with a ``previous`` matte to correct ((H, W)
-        float32 in [0, 1]) the region it may change, (H, W) bool, else None).
+    def _sam_cut(self, prompts: Prompts, previous: np.ndarray | None) -> Cut:
+        """The SAM backend's :class:`Cut`: the object, (H, W) bool; with a ``previous`` matte to correct
+        ((H, W) float32 in [0, 1]), the region it may change, (H, W) bool.
 
         SAM is asked about the clicks and the box; a lasso without a box gives its bounding box,
         and the object is cut to the lasso; a correction gives the box around the matte and the
@@ -350,7 +367,7 @@ class ObjectSelector:
         if prompts.mask is not None:
             found &= prompts.mask
         if previous is None:
-            return found, None
+            return Cut(found)
         near = disks(prompts.clicks, self.shape, self.options.reach * float(np.sqrt(self.shape[0] * self.shape[1])))
         for x, y in prompts.positive:
             if previous[int(y), int(x)] < 0.5:
@@ -358,10 +375,10 @@ class ObjectSelector:
                 seed[int(y), int(x)] = True
                 added = components_touching(found & (previous < 0.5), seed)
                 near |= cv2.dilate(added.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
-        return found, near
+        return Cut(found, near)
 
-    def _cut(self, prompts: Prompts, base: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
-        """(object, changed region), both (h, w) bool at the working size."""
+    def _cut(self, prompts: Prompts, base: np.ndarray | None) -> Cut:
+        """The :class:`Cut` at the working size, ``near`` always given (everywhere but for a correction)."""
         o = self.options
         scale = float(np.sqrt(self.size[0] * self.size[1]))
         positive = disks(prompts.positive, self.size, o.click_radius * scale)
@@ -377,7 +394,8 @@ class ObjectSelector:
                 region = np.zeros(self.size, bool)
                 region[int(y0):int(np.ceil(y1)), int(x0):int(np.ceil(x1))] = True
                 rect = self._crop_around(x0, y0, x1, y1, o.box_margin)
-            prior = np.where(region, self._model_on(rect), 0.0).astype(np.float32)
+            seen = np.where(region, self._model_on(rect), 0.0).astype(np.float32)
+            prior = seen
             if not _fills(prior >= 0.5, region):  # the model sees something else there: the region is the guess
                 prior = np.where(region, np.maximum(prior, 0.5), 0.0).astype(np.float32)
             free = disks(prompts.clicks, self.size, o.reach * scale)  # where clicks say the model is wrong
@@ -385,7 +403,9 @@ class ObjectSelector:
             # the whole frame: the background's colour model needs more than the box's margin
             found = graph_cut(self.small_u8, labels, iterations=o.iterations) & region
             picked = components_touching(found, positive) if positive.any() else largest_component(found)
-            return picked, everywhere
+            if prompts.mask is None and not len(prompts.clicks):
+                return self._fit_box(picked, seen, region)._replace(near=everywhere)
+            return Cut(picked, everywhere)
         if base is not None:
             walked = self._walk(prompts, base, positive, negative)
             if walked is not None:
@@ -414,15 +434,47 @@ class ObjectSelector:
         within = undecided_bounds(labels, ROI_MARGIN) if base is None else grown(_rect(near), ROI_MARGIN, self.size)
         found = graph_cut(self.small_u8, labels, iterations=o.iterations, within=within)
         if base is None:
-            return components_touching(found, positive), everywhere
+            return Cut(components_touching(found, positive), everywhere)
         kept = (base >= 0.5) & ~near  # the matte away from the clicks stays as it was
-        return components_touching(found, positive | kept) | (found & kept), near
+        return Cut(components_touching(found, positive | kept) | (found & kept), near)
+
+    def _fit_box(self, found: np.ndarray, seen: np.ndarray, region: np.ndarray) -> Cut:
+        """The object a box alone picks, held to the box: a box is drawn around its object, so the object
+        reaches the box's four sides (the tightness prior of Lempitsky et al. 2009). ``found`` is the cut
+        from the model's view, ``seen`` that view ((h, w) float32 in [0, 1], 0 outside the box) and
+        ``region`` the box, (h, w) bool; returns the :class:`Cut` of the object (without ``near``).
+
+        When the bounds of ``found`` fit the box (shrunk by :data:`BOX_SLACK` a side) less than :data:`BOX_FIT`
+        (bounding-box IoU), other readings of the box compete: the model's faint response (its largest
+        part above each of :data:`BOX_FAINT`) and GrabCut from the box as the classical tool starts it,
+        alone and with the model's sure pixels held. The one whose bounds fit best wins if it fits
+        :data:`BOX_GAIN` better than ``found``: the model that sees only the head of a teddy bear filling
+        the box, or a fork's handle and not its tines (in a small box, better also by a pixel's share of
+        its sides: the bounds of a few pixels fit it no better than to a pixel). Nothing found that fits the
+        box better than :data:`BOX_LOST`: the box itself, as drawn (a wine glass the model does not see, a
+        traffic light of a few pixels)."""
+        x0, y0, x1, y1 = _rect(region)
+        slack_x, slack_y = BOX_SLACK * (x1 - x0), BOX_SLACK * (y1 - y0)
+        target = (x0 + slack_x, y0 + slack_y, x1 - slack_x, y1 - slack_y)
+        fit = _fit(found, target)
+        if fit < BOX_FIT:
+            candidates = [largest_component(seen >= threshold) for threshold in BOX_FAINT]
+            labels = np.where(region, cv2.GC_PR_FGD, cv2.GC_BGD).astype(np.uint8)
+            candidates.append(largest_component(graph_cut(self.small_u8, labels, iterations=self.options.iterations)
+                                                & region))
+            labels[seen >= SURE] = cv2.GC_FGD
+            candidates.append(largest_component(graph_cut(self.small_u8, labels, iterations=self.options.iterations)
+                                                & region))
+            fits = [_fit(candidate, target) for candidate in candidates]
+            if max(fits) > fit + BOX_GAIN + 1 / (x1 - x0) + 1 / (y1 - y0):  # and a pixel's share of a small box
+                found, fit = candidates[int(np.argmax(fits))], max(fits)
+        return Cut(found) if fit >= BOX_LOST else Cut(region, drawn=region)
 
     def _walk(self, prompts: Prompts, base: np.ndarray, positive: np.ndarray,
-              negative: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+              negative: np.ndarray) -> Cut | None:
         """A correction of ``base`` ((h, w) float32 in [0, 1], the matte at the working size) by the random
         walker, when a click sits at least :data:`WALK_DEPTH` deep in a region the matte has wrong:
-        (object, changed region), (h, w) bool; None when every click is nearer the matte's edge (the
+        its :class:`Cut` (the object, and the box walked as ``near``); None when every click is nearer the matte's edge (the
         graph cut's work). ``positive`` and ``negative`` are the clicks' sure discs.
 
         The walker's prior is the matte, with the model's part at a positive click in a hole (its pixels
@@ -488,17 +540,23 @@ class ObjectSelector:
         found = (found | positive) & ~negative
         changed = np.zeros(self.size, bool)
         changed[crop] = True
-        return found, changed
+        return Cut(found, changed)
 
-    def _soft(self, found: np.ndarray) -> np.ndarray:
-        """(H, W) float32 in [0, 1]: the object ``found`` ((h, w) bool at the working size, or (H, W) from
-        SAM) as a soft matte at full size."""
+    def _soft(self, cut: Cut) -> np.ndarray:
+        """(H, W) float32 in [0, 1]: the object ``cut.found`` as a soft matte at full size; its ``drawn`` part
+        keeps the edge the user drew (a result that is all drawn is not refined: it has no edge of its own)."""
         height, width = self.shape
+        found, drawn = cut.found, cut.drawn
+        if drawn is not None:
+            drawn = cv2.resize(drawn.astype(np.float32), (width, height), interpolation=cv2.INTER_NEAREST)
+            if not (found & ~cut.drawn).any():
+                return drawn
         rough = cv2.resize(found.astype(np.float32), (width, height), interpolation=cv2.INTER_LINEAR)
         if self.options.refine == "none" or not found.any() or found.all():
-            return np.clip(rough, 0.0, 1.0)
-        alpha, _ = refine_mask(self.image_float, rough, mode=self.options.refine)
-        return alpha.astype(np.float32)
+            alpha = np.clip(rough, 0.0, 1.0)
+        else:
+            alpha = refine_mask(self.image_float, rough, mode=self.options.refine)[0].astype(np.float32)
+        return alpha if drawn is None else np.maximum(alpha, drawn)
 
 
 def _rect(region: np.ndarray) -> tuple[int, int, int, int]:
@@ -511,6 +569,18 @@ def _bounds(region: np.ndarray) -> tuple[float, float, float, float]:
     """The box (x0, y0, x1, y1) around ``region`` ((h, w) bool, not empty), pixel corners."""
     ys, xs = np.nonzero(region)
     return float(xs.min()), float(ys.min()), float(xs.max() + 1), float(ys.max() + 1)
+
+
+def _fit(found: np.ndarray, target: tuple[float, float, float, float]) -> float:
+    """How well the bounds of ``found`` ((h, w) bool) fit the box ``target`` (x0, y0, x1, y1): their IoU, 0 when
+    nothing is found."""
+    if not found.any():
+        return 0.0
+    x0, y0, x1, y1 = _bounds(found)
+    width = max(0.0, min(x1, target[2]) - max(x0, target[0]))
+    height = max(0.0, min(y1, target[3]) - max(y0, target[1]))
+    union = (x1 - x0) * (y1 - y0) + (target[2] - target[0]) * (target[3] - target[1]) - width * height
+    return width * height / union if union > 0 else 0.0
 
 
 def _fills(seen: np.ndarray, region: np.ndarray, *, span: float = 0.6) -> bool:
