@@ -89,7 +89,10 @@ BOX_FIT = 0.9
 of the box compete (:meth:`ObjectSelector._fit_box`)."""
 BOX_GAIN = 0.05
 """How much better another reading of a box must fit it to replace the cut from the model's view."""
-BOX_LOST = 0.5
+BOX_COLOUR_GAIN = 0.1
+"""How much better still GrabCut's readings of a box must fit it: colour alone spills into background that looks like
+the object out to the box's sides, which raises its fit too (the orange ground by a flower's thin stem)."""
+BOX_LOST = 0.3
 """A box where no reading fits it this well is taken as it is drawn: better the box than another thing or nothing."""
 BOX_FAINT = (0.2, 0.05)
 """The model's faint response in a box: its largest part at or above each of these is a reading of the box."""
@@ -448,8 +451,8 @@ class ObjectSelector:
         (bounding-box IoU), other readings of the box compete: the model's faint response (its largest
         part above each of :data:`BOX_FAINT`) and GrabCut from the box as the classical tool starts it,
         alone and with the model's sure pixels held. The one whose bounds fit best wins if it fits
-        :data:`BOX_GAIN` better than ``found``: the model that sees only the head of a teddy bear filling
-        the box, or a fork's handle and not its tines (in a small box, better also by a pixel's share of
+        :data:`BOX_GAIN` better than ``found`` (GrabCut's, :data:`BOX_COLOUR_GAIN` more): the model that sees
+        only the head of a teddy bear filling the box, or a fork's handle and not its tines (in a small box, better also by a pixel's share of
         its sides: the bounds of a few pixels fit it no better than to a pixel). Nothing found that fits the
         box better than :data:`BOX_LOST`: the box itself, as drawn (a wine glass the model does not see, a
         traffic light of a few pixels)."""
@@ -458,16 +461,19 @@ class ObjectSelector:
         target = (x0 + slack_x, y0 + slack_y, x1 - slack_x, y1 - slack_y)
         fit = _fit(found, target)
         if fit < BOX_FIT:
-            candidates = [largest_component(seen >= threshold) for threshold in BOX_FAINT]
+            gain = BOX_GAIN + 1 / (x1 - x0) + 1 / (y1 - y0)  # and a pixel's share of a small box
+            readings = [(largest_component(seen >= threshold), gain) for threshold in BOX_FAINT]
             labels = np.where(region, cv2.GC_PR_FGD, cv2.GC_BGD).astype(np.uint8)
-            candidates.append(largest_component(graph_cut(self.small_u8, labels, iterations=self.options.iterations)
-                                                & region))
-            labels[seen >= SURE] = cv2.GC_FGD
-            candidates.append(largest_component(graph_cut(self.small_u8, labels, iterations=self.options.iterations)
-                                                & region))
-            fits = [_fit(candidate, target) for candidate in candidates]
-            if max(fits) > fit + BOX_GAIN + 1 / (x1 - x0) + 1 / (y1 - y0):  # and a pixel's share of a small box
-                found, fit = candidates[int(np.argmax(fits))], max(fits)
+            for _ in range(2):  # GrabCut as the classical tool starts it, then with the model's sure pixels held
+                cut = graph_cut(self.small_u8, labels, iterations=self.options.iterations) & region
+                readings.append((largest_component(cut), gain + BOX_COLOUR_GAIN))
+                labels[seen >= SURE] = cv2.GC_FGD
+            best = fit
+            for reading, needed in readings:
+                reading_fit = _fit(reading, target)
+                if reading_fit > max(best, fit + needed):
+                    found, best = reading, reading_fit
+            fit = best
         return Cut(found) if fit >= BOX_LOST else Cut(region, drawn=region)
 
     def _walk(self, prompts: Prompts, base: np.ndarray, positive: np.ndarray,
