@@ -53,7 +53,7 @@ from core.objects.graphcut import (SURE, components_touching, graph_cut, grown, 
 from core.objects.prompts import Prompts, check_prompts, disks, scaled
 from core.objects.sam import DEFAULT_SAM, SamImage, SamModel, check_sam_name, open_sam
 from core.objects.walker import random_walk
-from core.subject.selection import refine_mask
+from core.subject.selection import refine_mask, solver_size
 from core.subject.working import resize_image, working_size
 
 Predict = Callable[[np.ndarray], np.ndarray]
@@ -187,6 +187,7 @@ class ObjectSelector:
         self.shape = image.shape[:2]
         self.image_float = uint8_to_float(image)
         self._crops: dict[Rect, np.ndarray] = {}
+        self._solver_images: dict[tuple[int, int], np.ndarray] = {}
         self._sam: SamImage | None = None
         if sam is not None:  # SAM's preparation: its encoder on the whole image, once
             self._sam = sam.prepare(image)
@@ -209,7 +210,7 @@ class ObjectSelector:
     def arrays(self) -> list[np.ndarray]:
         """The arrays this prepared image holds (its images and the model's views, or SAM's embedding),
         for a byte-bounded cache that counts memory shared with other values once."""
-        held = [self.image, self.image_float]
+        held = [self.image, self.image_float, *self._solver_images.values()]
         if self._sam is not None:
             return [*held, self._sam.embedding]
         return [*held, self.small, self.small_u8, *self._crops.values()]
@@ -557,12 +558,21 @@ class ObjectSelector:
             drawn = cv2.resize(drawn.astype(np.float32), (width, height), interpolation=cv2.INTER_NEAREST)
             if not (found & ~cut.drawn).any():
                 return drawn
-        rough = cv2.resize(found.astype(np.float32), (width, height), interpolation=cv2.INTER_LINEAR)
         if self.options.refine == "none" or not found.any() or found.all():
-            alpha = np.clip(rough, 0.0, 1.0)
-        else:
-            alpha = refine_mask(self.image_float, rough, mode=self.options.refine)[0].astype(np.float32)
+            alpha = np.clip(cv2.resize(found.astype(np.float32), (width, height), interpolation=cv2.INTER_LINEAR), 0, 1)
+        else:  # the band drawn from the cut at its own size: no full-size rough mask in between
+            alpha = refine_mask(self.image_float, found.astype(np.float32), mode=self.options.refine,
+                                image_small=self._solver_image())[0]
         return alpha if drawn is None else np.maximum(alpha, drawn)
+
+    def _solver_image(self) -> np.ndarray:
+        """The image at the edge solver's working size for this refine mode
+        (:func:`core.subject.selection.solver_size`), made once per size and kept with the crops (shared
+        by an engine's per-request copies, as they are): every prediction's soft edge is solved there."""
+        size = solver_size(self.shape, self.options.refine)
+        if size not in self._solver_images:
+            self._solver_images[size] = resize_image(self.image_float, size)
+        return self._solver_images[size]
 
 
 def _rect(region: np.ndarray) -> tuple[int, int, int, int]:

@@ -88,6 +88,14 @@ def mask_trimap(mask: np.ndarray, *, pixels: int = WORKING_PIXELS[DEFAULT_REFINE
 
     mask: (H, W) float32 in [0, 1]. Returns (H, W) uint8 in {0, 128, 255}.
     """
-    size = working_size(mask.shape, pixels)
-    small = trimap_from_mask(resize_image(mask.astype(np.float32), size))
+    small = band_trimap(mask, mask.shape, pixels=pixels)
     return cv2.resize(small, (mask.shape[1], mask.shape[0]), interpolation=cv2.INTER_NEAREST)
+
+
+def band_trimap(mask: np.ndarray, shape: tuple[int, ...], *, pixels: int = WORKING_PIXELS[DEFAULT_REFINE]) -> np.ndarray:
+    """:func:`mask_trimap` at its working size: the trimap around a rough selection of an image of
+    ``shape`` (H, W), as drawn at ``working_size(shape, pixels)``.
+
+    mask: (h, w) float32 in [0, 1], the image's size or smaller with its aspect (a selection made at
+    a working size). Returns uint8 in {0, 128, 255} at the working size."""
+    return trimap_from_mask(resize_image(mask.astype(np.float32), working_size(shape, pixels)))
