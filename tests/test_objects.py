@@ -250,3 +250,19 @@ def test_a_click_correcting_an_empty_matte_picks_the_clicked_object_not_the_whol
     alpha = selector.predict(points=[(120, 140, True)], previous=np.zeros((H, W), np.float32))
     assert _iou(alpha, parts["square"]) > 0.8
     assert alpha[(parts["left"] + parts["right"]) > 0.5].max() < 0.05
+
+
+def test_a_positive_click_does_not_bring_a_part_far_larger_than_the_object(model):
+    """A positive click beside a small object, on a large thing the model also sees (a table under a
+    spoon): the large thing's part, more than PART_CAP times the object, is not taken whole."""
+    image = np.broadcast_to(np.array([38, 76, 204], np.uint8), (H, W, 3)).copy()
+    small = _disc(LEFT, 20.0)
+    image[small > 0.5] = (230, 40, 30)
+    table = np.zeros((H, W), bool)
+    table[10:150, 84:235] = True
+    image[table] = (200, 60, 40)
+    image = np.clip(image + np.random.default_rng(0).normal(0, 4, image.shape), 0, 255).astype(np.uint8)
+    selector = ObjectSelector(image, ObjectOptions(model=model, device="cpu"))
+    alpha = selector.predict(points=[(86, 80, True)], previous=small)
+    assert (alpha[table] >= 0.5).mean() < 0.2  # without the limit: 0.99 of it
+    assert _iou(np.where(table, 0.0, alpha), small) > 0.9

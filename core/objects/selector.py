@@ -96,6 +96,11 @@ BOX_LOST = 0.3
 """A box where no reading fits it this well is taken as it is drawn: better the box than another thing or nothing."""
 BOX_FAINT = (0.2, 0.05)
 """The model's faint response in a box: its largest part at or above each of these is a reading of the box."""
+PART_CAP = 3.0
+"""A positive click in a hole of the matte brings the model's part there only when that part is at most this many
+times the matte's object: a larger one is another thing (the table under a spoon took IoU 0.89 → 0.06 in one click,
+and six negative clicks to undo), and the click's own walk or cut decides instead. Measured on COCO-MVal and
+alphamatting against no limit and 8 (docs/quality.md)."""
 WALK_DEPTH = 0.03
 """A correcting click this far (a share of sqrt(h·w)) or farther inside a wrong region of the matte is
 answered by the random walker (:mod:`.walker`), which takes the region it sits in; nearer the matte's
@@ -272,6 +277,15 @@ class ObjectSelector:
                 best, best_score = np.where(part, prior, 0.0).astype(np.float32), score
         return best if best is not None else np.zeros(self.size, np.float32)
 
+    def _added_part(self, x: float, y: float, held: np.ndarray) -> np.ndarray:
+        """What a positive click at (x, y) in a hole of the matte ``held`` ((h, w) bool) brings: the model's
+        part there (:meth:`_prior_at`), (h, w) float32 in [0, 1]; zeros when that part is more than
+        :data:`PART_CAP` times the matte's object (the table under a spoon, not a missed piece of it)."""
+        part = self._prior_at(x, y)
+        if (part >= 0.5).sum() > PART_CAP * max(1, int(held.sum())):
+            return np.zeros_like(part)
+        return part
+
     # ------------------------------------------------------------ prediction
 
     def predict(self, points: Sequence = (), box: Sequence[float] | None = None, mask: np.ndarray | None = None,
@@ -430,7 +444,7 @@ class ObjectSelector:
         if base is not None:  # a click on a missed part brings the part the model sees there
             for x, y in prompts.positive:
                 if base[int(y), int(x)] < 0.5:
-                    part = self._prior_at(x, y)
+                    part = self._added_part(x, y, base >= 0.5)
                     prior = np.maximum(prior, part)
                     near |= cv2.dilate((part >= 0.5).astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
         labels = seed_labels(prior, free=near, sure_object=positive, sure_background=negative)
@@ -485,8 +499,9 @@ class ObjectSelector:
         graph cut's work). ``positive`` and ``negative`` are the clicks' sure discs.
 
         The walker's prior is the matte, with the model's part at a positive click in a hole (its pixels
-        the model is sure of held as object; a part larger than the object, such as a hand holding it, is
-        taken too and left to the next negative click, which the walker carries over it) and, around each other wrong click, a disc of
+        the model is sure of held as object; a part somewhat larger than the object, such as a hand holding
+        it, is taken too and left to the next negative click, which the walker carries over it; one more than
+        :data:`PART_CAP` times the object is not: :meth:`_added_part`) and, around each other wrong click, a disc of
         :data:`WALK_FLIP` of its depth taken as the click says; it pulls with :data:`WALK_PULL` times the prior's certainty.
         The walk runs in the box of :data:`WALK_SPAN` depths around the wrong clicks (and the parts),
         its edge held at the matte, on at most :data:`WALK_PIXELS` pixels."""
@@ -512,7 +527,7 @@ class ObjectSelector:
             return None
         for x, y in prompts.positive:  # a click in a hole brings the model's part there
             if not held[int(y), int(x)]:
-                part = self._prior_at(x, y)
+                part = self._added_part(x, y, held)
                 if (part >= 0.5).any():
                     prior = np.maximum(prior, part)
                     sure |= part >= SURE
