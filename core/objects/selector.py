@@ -467,10 +467,10 @@ class ObjectSelector:
         part above each of :data:`BOX_FAINT`) and GrabCut from the box as the classical tool starts it,
         alone and with the model's sure pixels held. The one whose bounds fit best wins if it fits
         :data:`BOX_GAIN` better than ``found`` (GrabCut's, :data:`BOX_COLOUR_GAIN` more): the model that sees
-        only the head of a teddy bear filling the box, or a fork's handle and not its tines (in a small box, better also by a pixel's share of
-        its sides: the bounds of a few pixels fit it no better than to a pixel). Nothing found that fits the
-        box better than :data:`BOX_LOST`: the box itself, as drawn (a wine glass the model does not see, a
-        traffic light of a few pixels)."""
+        only the head of a teddy bear filling the box, or a fork's handle and not its tines. In a small box
+        it must also fit better by a pixel's share of the box's sides: the bounds of a few pixels fit it no
+        better than to a pixel. Nothing found that fits the box better than :data:`BOX_LOST`: the box itself,
+        as drawn (a wine glass the model does not see, a traffic light of a few pixels)."""
         x0, y0, x1, y1 = _rect(region)
         slack_x, slack_y = BOX_SLACK * (x1 - x0), BOX_SLACK * (y1 - y0)
         target = (x0 + slack_x, y0 + slack_y, x1 - slack_x, y1 - slack_y)
