@@ -18,7 +18,9 @@ How a prediction is made, at the working size:
    image's edges. A graph cut's colour models learn the wrong region's colours from the matte
    and keep it; a walk does not (COCO-MVal: docs/quality.md).
 3. **What the clicks pick:** the connected parts holding a positive click (a box: its largest
-   part), so a click adds an object part, not every pixel of its colour.
+   part), so a click adds an object part, not every pixel of its colour. A box alone is held to
+   its object's bounds (:meth:`ObjectSelector._fit_box`): a cut that does not reach the box's
+   sides gives way to a reading of the box that does, or to the box as drawn.
 4. **A soft matte:** the binary cut at full size through the refinement of a rough selection
    (:func:`core.subject.selection.refine_mask`: a trimap around its edge, the alpha solver).
 5. **With the previous matte**, by ``mode`` (:mod:`.combine`). Clicks that correct a matte
