@@ -80,9 +80,11 @@ def write_plate_files(out: Path) -> None:
     cv2.imwrite(str(out / "plate.bmp"), bgr)
 
 
-def _start_krita(env: dict, out: Path, *, attempts: int = 2, startup: float = 240.0) -> tuple[subprocess.Popen, float]:
-    """Krita under Xvfb, started again (once) when it hangs in its own start-up before any plug-in
-    runs (seen on a loaded CI machine: no canvas, no driver, idle): the driver marks ``driver_started``.
+def _start_krita(env: dict, out: Path, *, attempts: int = 3, startup: float = 240.0) -> tuple[subprocess.Popen, float]:
+    """Krita under Xvfb, started again (up to twice) when it hangs in its own start-up before any plug-in
+    runs (seen on a loaded CI machine: no canvas, no driver, idle, after "Database is up to date" in
+    krita.log; on 2026-12-07 two starts in a row hung so, at the start of a full run, while the same
+    tests alone passed): the driver marks ``driver_started``.
     Returns Krita and the seconds its (last) start took until the driver ran."""
     for attempt in range(attempts):
         started = time.monotonic()
