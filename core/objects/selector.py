@@ -279,14 +279,18 @@ class ObjectSelector:
                 best, best_score = np.where(part, prior, 0.0).astype(np.float32), score
         return best if best is not None else np.zeros(self.size, np.float32)
 
-    def _added_part(self, x: float, y: float, held: np.ndarray) -> np.ndarray:
-        """What a positive click at (x, y) in a hole of the matte ``held`` ((h, w) bool) brings: the model's
-        part there (:meth:`_prior_at`), (h, w) float32 in [0, 1]; zeros when that part is more than
-        :data:`PART_CAP` times the matte's object (the table under a spoon, not a missed piece of it)."""
-        part = self._prior_at(x, y)
-        if (part >= 0.5).sum() > PART_CAP * max(1, int(held.sum())):
-            return np.zeros_like(part)
-        return part
+    def _added_parts(self, positive: np.ndarray, held: np.ndarray) -> list[np.ndarray]:
+        """What the positive clicks ((n, 2) x, y at the working size) in holes of the matte ``held`` ((h, w)
+        bool) bring: the model's part at each (:meth:`_prior_at`), (h, w) float32 in [0, 1], where it sees
+        one no more than :data:`PART_CAP` times the matte's object (the table under a spoon is not a missed
+        piece of it)."""
+        parts = []
+        for x, y in positive:
+            if not held[int(y), int(x)]:
+                part = self._prior_at(x, y)
+                if 0 < (part >= 0.5).sum() <= PART_CAP * max(1, int(held.sum())):
+                    parts.append(part)
+        return parts
 
     # ------------------------------------------------------------ prediction
 
@@ -444,11 +448,9 @@ class ObjectSelector:
         if not seen:  # nothing seen: the clicks' surroundings are the guess
             prior = np.where(disks(prompts.positive, self.size, o.reach * scale / 2), 0.5, 0.0).astype(np.float32)
         if base is not None:  # a click on a missed part brings the part the model sees there
-            for x, y in prompts.positive:
-                if base[int(y), int(x)] < 0.5:
-                    part = self._added_part(x, y, base >= 0.5)
-                    prior = np.maximum(prior, part)
-                    near |= cv2.dilate((part >= 0.5).astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
+            for part in self._added_parts(prompts.positive, base >= 0.5):
+                prior = np.maximum(prior, part)
+                near |= cv2.dilate((part >= 0.5).astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
         labels = seed_labels(prior, free=near, sure_object=positive, sure_background=negative)
         # the cut where it can change anything (a correction: near the clicks), with a margin of context
         within = undecided_bounds(labels, ROI_MARGIN) if base is None else grown(_rect(near), ROI_MARGIN, self.size)
@@ -503,7 +505,7 @@ class ObjectSelector:
         The walker's prior is the matte, with the model's part at a positive click in a hole (its pixels
         the model is sure of held as object; a part somewhat larger than the object, such as a hand holding
         it, is taken too and left to the next negative click, which the walker carries over it; one more than
-        :data:`PART_CAP` times the object is not: :meth:`_added_part`) and, around each other wrong click, a disc of
+        :data:`PART_CAP` times the object is not: :meth:`_added_parts`) and, around each other wrong click, a disc of
         :data:`WALK_FLIP` of its depth taken as the click says; it pulls with :data:`WALK_PULL` times the prior's certainty.
         The walk runs in the box of :data:`WALK_SPAN` depths around the wrong clicks (and the parts),
         its edge held at the matte, on at most :data:`WALK_PIXELS` pixels."""
@@ -527,13 +529,10 @@ class ObjectSelector:
             flips.append((x, y, float(depths[says_object][int(y), int(x)]), says_object))
         if not flips or max(depth for _, _, depth, _ in flips) < WALK_DEPTH * scale:
             return None
-        for x, y in prompts.positive:  # a click in a hole brings the model's part there
-            if not held[int(y), int(x)]:
-                part = self._added_part(x, y, held)
-                if (part >= 0.5).any():
-                    prior = np.maximum(prior, part)
-                    sure |= part >= SURE
-                    boxes.append(_rect(part >= 0.5))
+        for part in self._added_parts(prompts.positive, held):  # a click in a hole brings the model's part there
+            prior = np.maximum(prior, part)
+            sure |= part >= SURE
+            boxes.append(_rect(part >= 0.5))
         click_radius = self.options.click_radius * scale
         for x, y, depth, says_object in flips:
             if says_object and prior[int(y), int(x)] >= 0.5:
