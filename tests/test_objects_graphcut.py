@@ -46,10 +46,21 @@ def test_a_large_undecided_area_is_cut_on_a_coarser_grid_keeping_the_sure_labels
     labels = _loose_labels(truth)
     labels[10:14, 10:14] = cv2.GC_FGD  # a sure object pixel the colours disagree with
     fine = graph_cut(image, labels)
-    monkeypatch.setattr(graphcut, "UNDECIDED_MAX", 2_000)  # the whole image is undecided: a 4x coarser grid
+    monkeypatch.setattr(graphcut, "UNDECIDED_MAX", 5_000)  # the whole image is undecided: a 2x coarser grid
     coarse = graph_cut(image, labels)
     assert (coarse == truth)[20:100, 30:130].mean() > 0.97 and (coarse != fine).mean() < 0.03
     assert coarse[10:14, 10:14].all() and fine[10:14, 10:14].all(), "sure labels stand at the full grid"
+
+
+def test_the_cut_leaves_the_callers_labels_as_they_were():
+    """GrabCut writes its answer into the labels it is given: a cut over the whole grid once wrote it
+    into the caller's, so a second cut from the same labels started from the first one's answer."""
+    image, truth = _two_tones()
+    labels = _loose_labels(truth)
+    before = labels.copy()
+    for within in (None, (0, 0, 100, H)):
+        graph_cut(image, labels, within=within)
+        assert np.array_equal(labels, before)
 
 
 def test_the_box_around_what_a_cut_may_change():

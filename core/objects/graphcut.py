@@ -45,8 +45,9 @@ def graph_cut(image: np.ndarray, labels: np.ndarray, *, iterations: int = 3,
 
     within: (x0, y0, x1, y1), cut only there (its colour models learnt from its pixels alone);
     outside, the labels stand. More than :data:`UNDECIDED_MAX` undecided pixels there: the cut is
-    made on a grid coarse enough to hold that many, and sure labels are kept at the full grid. Both colour models need samples: with no object-side or no
-    background-side label the labels are returned as they stand."""
+    made on a grid coarse enough to hold that many, and sure labels are kept at the full grid. Both
+    colour models need samples: with no object-side or no background-side label the labels are
+    returned as they stand. ``labels`` is left as it was."""
     is_object = (labels == cv2.GC_FGD) | (labels == cv2.GC_PR_FGD)
     x0, y0, x1, y1 = within or (0, 0, labels.shape[1], labels.shape[0])
     crop = labels[y0:y1, x0:x1]
@@ -61,7 +62,7 @@ def graph_cut(image: np.ndarray, labels: np.ndarray, *, iterations: int = 3,
     if shrink < 1.0:  # a large undecided area: the cut at a coarser grid (the soft edge is refined after)
         pixels = cv2.resize(pixels, size, interpolation=cv2.INTER_AREA)
         crop = cv2.resize(crop, size, interpolation=cv2.INTER_NEAREST)
-    mask = np.ascontiguousarray(crop)
+    mask = np.array(crop, np.uint8, order="C")  # GrabCut writes its answer here: never into the caller's labels
     background_model, object_model = np.zeros((1, 65), np.float64), np.zeros((1, 65), np.float64)
     cv2.setRNGSeed(0)  # GrabCut seeds its colour models by k-means from the thread's RNG: same labels, same cut
     cv2.grabCut(cv2.cvtColor(np.ascontiguousarray(pixels), cv2.COLOR_RGB2BGR), mask, None,
