@@ -7,12 +7,17 @@ The image is alphamatting GT05 upscaled (bicubic) to the size; the prompts come 
 matte: a click at the subject's most interior pixel, the matte's bounding box grown by 5 %, a
 negative click and a positive click correcting Select Subject's matte, a lasso (the box's left
 half) in add mode. Times are medians of ``--runs`` (after one warm-up prediction); "engine" is the
-client's wall time for the same request by the image's key (the image sent once, before).
+client's wall time for the same request by the image's key (the image sent once, before; the key from
+the first reply, as a client that keeps it sends it: not hashed again).
 
 Core and engine calls alternate (core, engine, core, engine, …) so that both see the same machine: on
 a shared virtual machine one call's wall time varies by ±30 % from run to run (CPU steal), far more
 than the overhead looked for. The CPU seconds each call costs its process (all its threads, from
-``/proc``), which steal does not inflate, are reported beside the wall times.
+``/proc``), which steal does not inflate, are reported beside the wall times. Two processes still
+differ by ±20 % on the same work (their memory: fresh pages, allocator state), so the overhead is also
+read within each engine call: the client's wall time less the engine's own ``predict`` (core's
+``ObjectSelector.predict``, timed in the engine: ``fields["timings"]``) is all the engine path adds
+(hashing, sending, decoding, queuing, encoding, receiving), set against that same call.
 Prints a Markdown table for docs/benchmarks.md.
 """
 
@@ -89,11 +94,11 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def measured(fn, pid: int) -> tuple[float, float]:
-    """One call of ``fn``: (wall seconds, CPU seconds of process ``pid``)."""
+def measured(fn, pid: int) -> tuple[float, float, object]:
+    """One call of ``fn``: (wall seconds, CPU seconds of process ``pid``, what ``fn`` returned)."""
     cpu, start = cpu_seconds(pid), time.perf_counter()
-    fn()
-    return time.perf_counter() - start, cpu_seconds(pid) - cpu
+    value = fn()
+    return time.perf_counter() - start, cpu_seconds(pid) - cpu, value
 
 
 def main() -> None:
@@ -119,7 +124,7 @@ def main() -> None:
         try:
             with SoftcutClient(port=engine.port, token=engine.token, timeout=600) as client:
                 pixels = raw_image(w, h, "rgb8", image.tobytes())
-                client.select_object(pixels, refine=args.refine, **{"points": cases["click"]["points"]})
+                key = client.select_object(pixels, refine=args.refine, points=cases["click"]["points"]).fields["image"]
                 for name, kwargs in cases.items():
                     sent = dict(kwargs)
                     if "previous" in sent:  # a fresh result: the earlier prompts' results push old ones out
@@ -131,22 +136,27 @@ def main() -> None:
                         selector.predict(**kwargs)
 
                     def in_engine(sent=sent):
-                        client.select_object(pixels, refine=args.refine, **sent)
+                        return client.select_object(pixels, key=key, refine=args.refine, **sent)
 
                     in_core(), in_engine()  # warm-up: a new crop's model run is part of the first prompt only
                     pairs = [(measured(in_core, os.getpid()), measured(in_engine, engine.proc.pid))
                              for _ in range(args.runs)]
+                    around = [engine_s - result.fields["timings"]["predict"] for _, (engine_s, _, result) in pairs]
+                    inside = [result.fields["timings"]["predict"] for _, (_, _, result) in pairs]
                     rows.append([name] + [statistics.median(pair[i][j] for pair in pairs)
-                                          for i in (0, 1) for j in (0, 1)])
+                                          for i in (0, 1) for j in (0, 1)]
+                                + [statistics.median(around), statistics.median(inside)])
         finally:
             engine.stop()
     print(f"{platform.processor() or platform.machine()}, {w}×{h}, refine {args.refine}, median of {args.runs}\n")
     print(f"Select Subject (best): {subject_s:.2f} s; prepare: {prepare_s:.2f} s ({prepare_s / subject_s:.2f}×)\n")
-    print("| prompt | core s | engine s | engine over core | core CPU s | engine CPU s | engine over core (CPU) |")
-    print("|---|---:|---:|---:|---:|---:|---:|")
-    for name, core_s, core_cpu, engine_s, engine_cpu in rows:
+    print("| prompt | core s | engine s | engine over core | core CPU s | engine CPU s | engine over core (CPU) "
+          "| engine's own core call s | around it s | around over the call |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for name, core_s, core_cpu, engine_s, engine_cpu, around, inside in rows:
         print(f"| {name} | {core_s:.2f} | {engine_s:.2f} | {100 * (engine_s - core_s) / core_s:+.1f} % "
-              f"| {core_cpu:.2f} | {engine_cpu:.2f} | {100 * (engine_cpu - core_cpu) / core_cpu:+.1f} % |")
+              f"| {core_cpu:.2f} | {engine_cpu:.2f} | {100 * (engine_cpu - core_cpu) / core_cpu:+.1f} % "
+              f"| {inside:.3f} | {around:.3f} | {100 * around / inside:+.1f} % |")
 
 if __name__ == "__main__":
     main()

@@ -172,28 +172,28 @@ def uint8_to_float(array: np.ndarray) -> np.ndarray:
     return out
 
 
-_STRIP_VALUES = 1 << 22
-"""Values per strip of the conversions below (16 MB of float32 temporaries)."""
-
-
 def float_to_uint8(array: np.ndarray) -> np.ndarray:
-    """float in [0, 1] (any shape) → uint8 in [0, 255], rounded, same shape.
+    """float in [0, 1] (any shape) → uint8 in [0, 255], rounded (halves to even), same shape; values
+    outside [0, 1] saturate.
 
-    Converted in strips along the first axis, so the float temporary is a strip's, not the image's."""
-    if array.ndim == 0:
-        return _float_to_uint8(array)
-    out = np.empty(array.shape, np.uint8)
-    step = max(1, _STRIP_VALUES // max(1, array[:1].size))
-    for y0 in range(0, array.shape[0], step):
-        out[y0:y0 + step] = _float_to_uint8(array[y0:y0 + step])
-    return out
+    OpenCV's saturating conversion over the array seen as rows: no float temporary, and at 12 MP about
+    5× faster than NumPy's multiply, round and cast (an alpha goes out with every reply). Arrays of
+    fewer than :data:`_CV_MIN_VALUES` values go through NumPy (OpenCV reads a tiny array as a scalar)."""
+    array = np.asarray(array)
+    if array.size < _CV_MIN_VALUES:
+        scaled = np.rint(np.multiply(array, 255.0, dtype=np.float32))
+        return np.clip(np.nan_to_num(scaled), 0, 255).astype(np.uint8)
+    if array.dtype not in (np.float32, np.float64):
+        array = array.astype(np.float32)
+    rows = np.ascontiguousarray(array).reshape(array.shape[0] if array.ndim > 1 else 1, -1)
+    return cv2.multiply(rows, 255.0, dtype=cv2.CV_8U).reshape(array.shape)
 
 
-def _float_to_uint8(array: np.ndarray) -> np.ndarray:
-    out = np.multiply(array, 255.0, dtype=np.float32)
-    out += 0.5
-    np.clip(out, 0.0, 255.0, out=out)
-    return out.astype(np.uint8)
+_CV_MIN_VALUES = 64
+"""The fewest values :func:`float_to_uint8` converts with OpenCV."""
+
+_STRIP_VALUES = 1 << 22
+"""Values per strip of :func:`raw_to_image` (16 MB of float32 at a time)."""
 
 
 def load_grey(path: str | os.PathLike, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> np.ndarray:

@@ -18,7 +18,7 @@ from tiny_models import build_tiny_model, write_sidecar
 
 from core.imageio import float_to_uint8, save_png
 from core.objects import ObjectOptions, ObjectSelector
-from wire.client import EngineError, raw_image
+from wire.client import EngineError, objects, raw_image
 from wire.editor import MatteOptions, ObjectPrompts, Refused, select_object
 from wire.protocol import messages
 
@@ -150,6 +150,29 @@ def test_the_editor_flow_sends_pixels_only_when_the_engine_lacks_them(engine, sc
             select_object(ask, source, ObjectPrompts(rough=bytes(W * H)), options, mode="add")
     both = np.maximum(parts["left"], parts["right"])
     assert _iou(_alpha(added), both) > 0.9 and _iou(_alpha(again), both) > 0.9
+
+
+def test_a_known_key_names_the_image_without_hashing_it_and_an_unknown_one_falls_back_to_the_pixels(
+        engine, scene, monkeypatch):  # noqa: F811
+    image, parts = scene
+    pixels = raw_image(W, H, "rgb8", image.tobytes())
+    sent: list = []
+    with engine.client() as client:
+
+        def ask(message):
+            sent.append((message.fields.get("image"), [spec.name for spec in message.specs]))
+            return client.request(message)
+
+        key = client.select_object(pixels, points=[(*LEFT, True)]).fields["image"]
+        hashed: list = []
+        monkeypatch.setattr(messages, "buffer_key", lambda item: hashed.append(item) or key)
+        by_key = objects.select_object(ask, pixels, key=key, points=[(*RIGHT, True)])
+        assert sent == [(key, [])] and not hashed, "the key as given, the pixels neither sent nor hashed"
+        sent.clear()
+        unknown = objects.select_object(ask, pixels, key="0" * 64, points=[(*RIGHT, True)])
+        assert sent == [("0" * 64, []), (None, ["image"])], "a key the engine lacks: the pixels go"
+    assert _iou(_alpha(by_key), parts["right"]) > 0.9
+    assert np.abs(_alpha(by_key) - _alpha(unknown)).max() <= 1
 
 
 def test_a_segment_anything_model_in_rembgs_folder_picks_through_the_engine(tmp_path, monkeypatch, scene):  # noqa: F811

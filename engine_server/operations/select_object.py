@@ -84,13 +84,26 @@ def _index(request, name: str) -> int | None:
 
 def _grey(request, name: str, engine, shape: tuple[int, int]) -> np.ndarray | None:
     """The request's grey buffer ``name`` as (H, W) float32 in [0, 1], or None when absent."""
+    grey = _grey8(request, name, engine, shape)
+    return None if grey is None else grey.astype(np.float32) / 255.0
+
+
+def _region(request, engine, shape: tuple[int, int]) -> np.ndarray | None:
+    """The request's rough ``mask`` as (H, W) bool (coverage of at least half: what core takes a float
+    mask's > 0.5 to be, without the float copy), or None when absent."""
+    grey = _grey8(request, "mask", engine, shape)
+    return None if grey is None else grey >= 128
+
+
+def _grey8(request, name: str, engine, shape: tuple[int, int]) -> np.ndarray | None:
+    """The request's grey buffer ``name`` as (H, W) uint8, or None when absent."""
     index = _index(request, name)
     if index is None:
         return None
     grey = buffer(request, index, engine=engine, grey=True)
     if grey.shape != shape:
         raise _size_error(name, grey.shape, shape)
-    return grey.astype(np.float32) / 255.0
+    return grey
 
 
 def _size_error(name: str, got: tuple[int, ...], shape: tuple[int, int]) -> ParameterError:
@@ -144,7 +157,7 @@ async def _run(engine, job, request, session, selector: ObjectSelector | None, k
     mine = copy.copy(selector)
     mine.options = dataclasses.replace(selector.options, refine=fields["refine"])
     mine.use_model(predict)
-    mask = await engine.on_cpu(partial(_grey, request, "mask", engine, selector.shape))
+    mask = await engine.on_cpu(partial(_region, request, engine, selector.shape))
     previous = await engine.on_cpu(partial(_previous, engine, request, selector.shape))
     points = [(p["x"], p["y"], p["positive"]) for p in fields["points"]]
     box = fields.get("box")

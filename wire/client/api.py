@@ -95,6 +95,7 @@ class SoftcutClient(Session):
         self,
         image: Buffer,
         *,
+        key: str | None = None,
         points: Sequence[tuple[float, float, bool]] = (),
         box: Sequence[float] | None = None,
         mask: Buffer | None = None,
@@ -116,10 +117,11 @@ class SoftcutClient(Session):
 
         The pixels go once: the image is named by its key (:func:`~wire.protocol.envelope.buffer_key`),
         and sent only when the engine does not hold it prepared (``fields["prepared"]`` says whether it
-        prepared it now). ``fields["result"]`` is the next call's ``previous`` and ``adjust_edges``' result.
+        prepared it now). ``key``: ``fields["image"]`` of an earlier reply for these same pixels, which
+        spares hashing them again. ``fields["result"]`` is the next call's ``previous`` and ``adjust_edges``' result.
         """
         return objects.select_object(lambda message: self.request(message, progress=progress, timeout=timeout),
-                                     image, points=points, box=box, mask=mask, mode=mode, previous=previous,
+                                     image, key=key, points=points, box=box, mask=mask, mode=mode, previous=previous,
                                      refine=refine, sam=sam, outputs=outputs, format=format, edges=edges,
                                      decontaminate=decontaminate, model=model)
 
