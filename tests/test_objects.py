@@ -266,3 +266,37 @@ def test_a_positive_click_does_not_bring_a_part_far_larger_than_the_object(model
     alpha = selector.predict(points=[(86, 80, True)], previous=small)
     assert (alpha[table] >= 0.5).mean() < 0.2  # without the limit: 0.99 of it
     assert _iou(np.where(table, 0.0, alpha), small) > 0.9
+
+
+def test_a_positive_click_only_adds_and_a_negative_click_only_takes_away(selector, scene):
+    """A correction keeps each click's sign: around a positive click the matte only grows (a shadow the
+    user kept, ground-coloured beside the disc, stays when a click adds the disc's missed part), and
+    around a negative click it only shrinks; with both, each pixel follows its nearest click."""
+    _, parts = scene
+    shadow = np.zeros((H, W), np.float32)
+    shadow[70:92, 84:100] = 1.0  # ground colour beside the left disc, kept in the matte
+    notch = np.zeros((H, W), bool)
+    notch[66:94, 40:62] = True  # the disc's missed part
+    previous = np.where(notch, 0.0, np.maximum(parts["left"], shadow)).astype(np.float32)
+    grown = selector.predict(points=[(50, 80, True)], previous=previous)
+    assert (grown >= previous).all() and (grown[notch & (parts["left"] > 0.5)] >= 0.5).mean() > 0.9
+    stray = np.maximum(parts["left"], parts["right"])  # the right disc selected by mistake
+    shrunk = selector.predict(points=[(*RIGHT, False)], previous=stray)
+    assert (shrunk <= stray).all() and shrunk[parts["right"] > 0.5].max() < 0.05
+    both = selector.predict(points=[(50, 80, True), (*RIGHT, False)], previous=np.maximum(previous, parts["right"]))
+    assert both[shadow > 0.5].min() >= 0.5 and both[parts["right"] > 0.5].max() < 0.05
+
+
+def test_a_correction_leaves_the_matte_as_it_was_around_the_clicks_it_already_agrees_with(selector, scene):
+    """The clicks come with their history: an earlier positive click on the left disc, which the matte
+    already holds, and a new negative one on the right disc. Only the new one is re-decided; around the
+    earlier one the matte stays as it was (re-deciding there with every later click let the colours
+    undo earlier clicks), and the same clicks again on the result change nothing."""
+    _, parts = scene
+    previous = np.maximum(parts["left"], parts["right"])
+    alpha = selector.predict(points=[(*LEFT, True), (*RIGHT, False)], previous=previous)
+    assert alpha[parts["right"] > 0.5].max() < 0.05
+    left = _disc(LEFT, 26 + 0.15 * np.sqrt(H * W) + 2) > 0
+    assert np.array_equal(alpha[left], previous[left])
+    again = selector.predict(points=[(*LEFT, True), (*RIGHT, False)], previous=alpha)
+    assert np.array_equal(again, alpha)

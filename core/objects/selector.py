@@ -24,7 +24,10 @@ How a prediction is made, at the working size:
 4. **A soft matte:** the binary cut at full size through the refinement of a rough selection
    (:func:`core.subject.selection.refine_mask`: a trimap around its edge, the alpha solver).
 5. **With the previous matte**, by ``mode`` (:mod:`.combine`). Clicks that correct a matte
-   change it only near the clicks (the walker: in the box it walks).
+   change it only near the clicks it does not yet agree with (:func:`_unmet`: the clicks come with
+   their history, and those taken earlier are not re-decided; the walker: in the box it walks),
+   and as each click says: where the nearest click is positive the matte only grows, where it is
+   negative it only shrinks (:meth:`ObjectSelector._as_the_clicks_say`).
 
 Crops the model has seen are kept, so only the first prompt in a new place runs the model.
 
@@ -321,10 +324,33 @@ class ObjectSelector:
                 and prompts.box is None and not len(prompts.clicks)):
             return combine(previous, self._soft(self._lasso_correction(prompts, previous, mode)), mode).astype(np.float32)
         cut = (self._sam_cut if self._sam is not None else self._model_cut)(prompts, previous if correcting else None)
+        if correcting and not cut.near.any():
+            return previous.copy()
         alpha = self._soft(cut)
         if correcting:
-            return np.where(cut.near, alpha, previous).astype(np.float32)
+            return self._as_the_clicks_say(np.where(cut.near, alpha, previous), previous, prompts)
         return combine(previous, alpha, mode).astype(np.float32)
+
+    def _as_the_clicks_say(self, alpha: np.ndarray, previous: np.ndarray, prompts: Prompts) -> np.ndarray:
+        """A correction ``alpha`` of ``previous`` (both (H, W) float32 in [0, 1]) held to what its clicks
+        say: where the nearest click is positive the matte only grows, where it is negative it only
+        shrinks; returns (H, W) float32 in [0, 1].
+
+        A positive click says there is more object there, never that the matte's object is not; re-cut
+        near it, the colours still took away object the matte had (on COCO-MVal a second positive click
+        took 319 object pixels of an aeroplane's 2,122 and a third 2,917 of a doughnut's 44,007), and
+        likewise a negative click's cut added. Every click in the history keeps its say around it, so
+        a negative click's removal is not undone by a later positive click elsewhere."""
+        grown_alpha, shrunk = np.maximum(alpha, previous), np.minimum(alpha, previous)
+        if not len(prompts.negative):
+            return grown_alpha.astype(np.float32)
+        if not len(prompts.positive):
+            return shrunk.astype(np.float32)
+        small = scaled(prompts, self.shape, self.size)
+        to_positive, to_negative = (_distance_to(points, self.size) for points in (small.positive, small.negative))
+        grows = cv2.resize((to_positive <= to_negative).astype(np.uint8), (self.shape[1], self.shape[0]),
+                           interpolation=cv2.INTER_NEAREST) > 0
+        return np.where(grows, grown_alpha, shrunk).astype(np.float32)
 
     def _model_cut(self, prompts: Prompts, previous: np.ndarray | None) -> Cut:
         """The model backend's :class:`Cut`: the object at the working size; with a ``previous`` matte to
@@ -332,7 +358,8 @@ class ObjectSelector:
         base = None if previous is None else self._working(previous)
         if base is not None and not (base >= 0.5).any():
             base = None  # nothing selected yet: the clicks pick anew, as a first click does
-        cut = self._cut(scaled(prompts, self.shape, self.size), base)
+        unmet = None if base is None else scaled(_unmet(prompts, previous >= 0.5), self.shape, self.size).clicks
+        cut = self._cut(scaled(prompts, self.shape, self.size), base, unmet)
         if previous is None:
             return cut._replace(near=None)
         near = cv2.resize(cut.near.astype(np.uint8), (self.shape[1], self.shape[0]), interpolation=cv2.INTER_NEAREST)
@@ -401,8 +428,9 @@ class ObjectSelector:
                 near |= cv2.dilate(added.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
         return Cut(found, near)
 
-    def _cut(self, prompts: Prompts, base: np.ndarray | None) -> Cut:
-        """The :class:`Cut` at the working size, ``near`` always given (everywhere but for a correction)."""
+    def _cut(self, prompts: Prompts, base: np.ndarray | None, unmet: np.ndarray | None = None) -> Cut:
+        """The :class:`Cut` at the working size, ``near`` always given (everywhere but for a correction).
+        ``unmet``: with ``base``, the clicks ((n, 2) x, y) the matte does not yet agree with (:func:`_unmet`)."""
         o = self.options
         scale = float(np.sqrt(self.size[0] * self.size[1]))
         positive = disks(prompts.positive, self.size, o.click_radius * scale)
@@ -430,6 +458,8 @@ class ObjectSelector:
             if prompts.mask is None and not len(prompts.clicks):
                 return self._fit_box(picked, seen, region)._replace(near=everywhere)
             return Cut(picked, everywhere)
+        if base is not None and not len(unmet):
+            return Cut(base >= 0.5, np.zeros(self.size, bool))  # the matte already agrees with every click
         if base is not None:
             walked = self._walk(prompts, base, positive, negative)
             if walked is not None:
@@ -444,7 +474,7 @@ class ObjectSelector:
         reach = o.reach * scale * (1.0 if base is not None or not seen else 1 / 3)
         if base is not None:  # a correction stays at the scale of the object it corrects (never an empty matte)
             reach = min(reach, max(3 * o.click_radius * scale, OBJECT_REACH * float(np.sqrt((base >= 0.5).sum()))))
-        near = disks(prompts.clicks, self.size, reach)
+        near = disks(prompts.clicks if base is None else unmet, self.size, reach)
         if not seen:  # nothing seen: the clicks' surroundings are the guess
             prior = np.where(disks(prompts.positive, self.size, o.reach * scale / 2), 0.5, 0.0).astype(np.float32)
         if base is not None:  # a click on a missed part brings the part the model sees there
@@ -589,6 +619,26 @@ class ObjectSelector:
         if size not in self._solver_images:
             self._solver_images[size] = resize_image(self.image_float, size)
         return self._solver_images[size]
+
+
+def _unmet(prompts: Prompts, held: np.ndarray) -> Prompts:
+    """The clicks of ``prompts`` the matte ``held`` ((H, W) bool, full size) does not yet agree with (a
+    positive click outside it, a negative one inside), as :class:`Prompts` of clicks alone: where a
+    correction re-decides. A click the matte already agrees with was made earlier and taken then;
+    re-deciding around it again with every later click let the colours undo it (on COCO-MVal a 14th
+    click took 0.79 IoU to 0.40, all of it around the earlier clicks). Read at full size, where the
+    user clicked: a thin missed strand is still missed though the working size blurs it away."""
+    def wrong(points: np.ndarray, says_object: bool) -> np.ndarray:
+        return points[np.array([held[int(y), int(x)] != says_object for x, y in points], bool).reshape(-1)]
+    return Prompts(wrong(prompts.positive, True), wrong(prompts.negative, False), None, None)
+
+
+def _distance_to(points: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """(h, w) float32: each pixel's distance to the nearest of ``points`` ((n, 2) x, y, n ≥ 1) in a grid of ``size``."""
+    away = np.ones(size, np.uint8)
+    for x, y in points:
+        away[min(size[0] - 1, max(0, int(y))), min(size[1] - 1, max(0, int(x)))] = 0
+    return cv2.distanceTransform(away, cv2.DIST_L2, 5)
 
 
 def _rect(region: np.ndarray) -> tuple[int, int, int, int]:
