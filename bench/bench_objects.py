@@ -5,7 +5,8 @@ engine's overhead over calling core directly.
 
 The image is alphamatting GT05 upscaled (bicubic) to the size; the prompts come from its known
 matte: a click at the subject's most interior pixel, the matte's bounding box grown by 5 %, a
-negative click and a positive click correcting Select Subject's matte, a lasso (the box's left
+negative click and a positive click correcting Select Subject's matte (each at the most interior
+pixel of what the matte has wrong: a click where it is right already changes nothing), a lasso (the box's left
 half) in add mode. Times are medians of ``--runs`` (after one warm-up prediction); "engine" is the
 client's wall time for the same request by the image's key (the image sent once, before; the key from
 the first reply, as a client that keeps it sends it: not hashed again).
@@ -68,13 +69,16 @@ def prompts(truth: np.ndarray, subject: np.ndarray) -> dict[str, dict]:
     wrong = (subject >= 0.5) & (truth < 0.5)
     far = cv2.distanceTransform(wrong.astype(np.uint8), cv2.DIST_L2, 5)
     ny, nx = np.unravel_index(int(far.argmax()), far.shape)
+    missed = (subject < 0.5) & (truth >= 0.5)  # a click where the matte agrees already changes nothing
+    deep = cv2.distanceTransform(missed.astype(np.uint8), cv2.DIST_L2, 5)
+    py, px = np.unravel_index(int(deep.argmax()), deep.shape)
     lasso = np.zeros((h, w), np.float32)
     lasso[int(box[1]):int(box[3]), int(box[0]):int((box[0] + box[2]) / 2)] = 1.0
     return {
         "click": {"points": [(float(x), float(y), True)]},
         "box": {"box": box},
         "negative click on Select Subject": {"points": [(float(nx), float(ny), False)], "previous": subject},
-        "positive click on Select Subject": {"points": [(float(x), float(y), True)], "previous": subject},
+        "positive click on Select Subject": {"points": [(float(px), float(py), True)], "previous": subject},
         "lasso, add": {"mask": lasso, "mode": "add", "previous": subject},
     }
 
