@@ -40,6 +40,7 @@ from core.models.session import open_session
 from core.objects import ObjectOptions, ObjectSelector
 from core.subject.options import MatteOptions
 from core.subject.select import select_subject
+from softcut_app.client_masking import use_c_masking
 from testing.launcher import EngineProcess
 from wire.client import SoftcutClient, raw_image
 
@@ -123,6 +124,7 @@ def main() -> None:
     selector = ObjectSelector(image, options, predict=session.predict)
     cases = prompts(truth, subject)
     rows = []
+    use_c_masking()  # as the CLI's client does: this is the engine's environment
     with tempfile.TemporaryDirectory() as tmp:
         engine = EngineProcess(Path(tmp), "isnet")
         try:

@@ -174,15 +174,16 @@ def uint8_to_float(array: np.ndarray) -> np.ndarray:
 
 def float_to_uint8(array: np.ndarray) -> np.ndarray:
     """float in [0, 1] (any shape) → uint8 in [0, 255], rounded (halves to even), same shape; values
-    outside [0, 1] saturate.
+    outside [0, 1] saturate, and NaN (never a valid alpha) comes out as 255.
 
-    OpenCV's saturating conversion over the array seen as rows: no float temporary, and at 12 MP about
-    5× faster than NumPy's multiply, round and cast (an alpha goes out with every reply). Arrays of
-    fewer than :data:`_CV_MIN_VALUES` values go through NumPy (OpenCV reads a tiny array as a scalar)."""
+    OpenCV's saturating conversion over the array seen as rows: no float temporary for contiguous
+    float32 or float64 input, and at 12 MP about 5× faster than NumPy's multiply, round and cast (an
+    alpha goes out with every reply). Arrays of fewer than :data:`_CV_MIN_VALUES` values go through
+    NumPy (OpenCV reads a tiny array as a scalar), with the same results."""
     array = np.asarray(array)
     if array.size < _CV_MIN_VALUES:
-        scaled = np.rint(np.multiply(array, 255.0, dtype=np.float32))
-        return np.clip(np.nan_to_num(scaled), 0, 255).astype(np.uint8)
+        scaled = np.rint(np.multiply(array, 255.0, dtype=np.float64 if array.dtype == np.float64 else np.float32))
+        return np.clip(np.nan_to_num(scaled, nan=255.0), 0, 255).astype(np.uint8)
     if array.dtype not in (np.float32, np.float64):
         array = array.astype(np.float32)
     rows = np.ascontiguousarray(array).reshape(array.shape[0] if array.ndim > 1 else 1, -1)

@@ -123,3 +123,30 @@ def test_save_png_writes_grey_rgb_rgba(tmp_path):
     with pytest.raises(ParameterError):
         save_png(tmp_path / "bad.png", rgba.astype(np.float32))
     assert encode_png(rgba[..., :3])[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(), (1,), (63,), (64,), (4, 1), (64, 1), (1, 64), (30, 40), (30, 40, 3), (9, 8, 5),
+                                   (20, 30, 4)])
+def test_float_to_uint8_rounds_and_saturates_alike_on_every_path(shape, dtype):
+    """OpenCV converts arrays of 64 values or more, NumPy the smaller ones: the same rounding (halves to
+    even), saturation outside [0, 1] and NaN (255) on both, for any shape and either float type."""
+    rng = np.random.default_rng(len(shape) * 100 + int(np.prod(shape)))
+    values = rng.uniform(-0.2, 1.2, shape).astype(dtype)
+    if values.size >= 3:
+        values.flat[:3] = (np.nan, 0.5 / 255, 1.5 / 255)  # NaN and two exact halves
+    got = float_to_uint8(values)
+    assert got.dtype == np.uint8 and got.shape == shape
+    scaled = np.rint(values.astype(np.float64) * 255)
+    want = np.clip(np.nan_to_num(scaled, nan=255.0), 0, 255).astype(np.uint8)
+    assert np.abs(got.astype(int) - want.astype(int)).max(initial=0) <= (1 if dtype == np.float32 else 0)
+    if values.size >= 64:  # the first values through NumPy give what OpenCV gave them in the larger array
+        assert np.array_equal(float_to_uint8(values.ravel()[:63]), got.ravel()[:63])
+    if values.size >= 3:
+        assert list(got.ravel()[:3]) == [255, 0, 2]
+
+
+def test_float_to_uint8_takes_strided_and_non_float_input():
+    values = np.linspace(0, 1, 400, dtype=np.float32).reshape(20, 20)
+    assert np.array_equal(float_to_uint8(values[:, ::2]), float_to_uint8(values)[:, ::2])
+    assert np.array_equal(float_to_uint8(np.eye(10, dtype=np.int64)), (np.eye(10) * 255).astype(np.uint8))

@@ -49,7 +49,10 @@ def cmd_client_select_subject(args: argparse.Namespace, console: Console) -> int
 def _engine_matting(args: argparse.Namespace, console: Console, writer):
     """Select Subject through the engine (``--plate``: plate_matte), on one connection made once the
     inputs have been checked; the results come back raw and are written exactly as ``softcut cut`` writes."""
+    from softcut_app.client_masking import use_c_masking
     from wire.client import EngineError, SoftcutClient
+
+    use_c_masking()
 
     try:
         plate = _raw_file(args.plate, args.max_pixels, "plate") if args.plate else None
@@ -107,7 +110,10 @@ def _video_output(args: argparse.Namespace, console: Console) -> Path:
 def cmd_client_video(args: argparse.Namespace, console: Console) -> int:
     """Matte a folder of frames through the engine's video stream: one RGBA cut-out PNG per frame."""
     from core.video.sources import FolderSource
+    from softcut_app.client_masking import use_c_masking
     from wire.client import SoftcutClient
+
+    use_c_masking()
 
     source, target = Path(args.input), _video_output(args, console)
     if not source.is_dir():

@@ -118,7 +118,8 @@ class SoftcutClient(Session):
         The pixels go once: the image is named by its key (:func:`~wire.protocol.envelope.buffer_key`),
         and sent only when the engine does not hold it prepared (``fields["prepared"]`` says whether it
         prepared it now). ``key``: ``fields["image"]`` of an earlier reply for these same pixels, which
-        spares hashing them again. ``fields["result"]`` is the next call's ``previous`` and ``adjust_edges``' result.
+        spares hashing them again (not checked: a key kept after the pixels changed selects on the
+        old image). ``fields["result"]`` is the next call's ``previous`` and ``adjust_edges``' result.
         """
         return objects.select_object(lambda message: self.request(message, progress=progress, timeout=timeout),
                                      image, key=key, points=points, box=box, mask=mask, mode=mode, previous=previous,

@@ -11,7 +11,8 @@ and for tests that speak to the engine frame by frame.
   and an engine busy with a long job answers a ping late; the engine closes dead peers itself.
 - Messages up to :data:`MAX_MESSAGE_BYTES`; the Softcut decoder checks each buffer's size
   against its header.
-- Frames masked in C where the websockets package is installed (:mod:`.masking`).
+- Frames masked by the vendored pure-Python code; clients in the engine's environment switch
+  to the installed websockets' C masking (``softcut_app.client_masking``).
 
 The connection (:class:`ClientConnection`) sends with ``send(text_or_bytes)``, receives with
 ``recv(timeout=seconds)``, which raises :class:`TimeoutError` when nothing came and
@@ -24,7 +25,6 @@ from __future__ import annotations
 from .._vendor.websockets.exceptions import ConnectionClosed, InvalidStatus, WebSocketException
 from .._vendor.websockets.protocol import State
 from .._vendor.websockets.sync.client import ClientConnection, connect
-from . import masking
 
 __all__ = ["CONNECTION_ERRORS", "MAX_MESSAGE_BYTES", "ClientConnection", "ConnectionClosed", "InvalidStatus",
            "is_open", "open_websocket"]
@@ -58,7 +58,6 @@ def open_websocket(host: str, port: int, *, timeout: float | None = 10.0, origin
     if isinstance(port, bool) or not isinstance(port, int) or not 0 < port < 65536:
         raise ValueError(f"port must be an int in 1-65535, got {port!r}")
     address = f"[{host}]" if ":" in host else host
-    masking.install()
     return connect(f"ws://{address}:{port}{path}", open_timeout=timeout, origin=origin, compression=None,
                    proxy=None, user_agent_header=None, ping_interval=None, close_timeout=CLOSE_TIMEOUT_S,
                    max_size=MAX_MESSAGE_BYTES)

@@ -28,8 +28,10 @@ def select_object(ask: Callable[[Message], Result], image: Buffer, *, key: str |
 
     image: the image buffer, named by its key (:func:`~wire.protocol.envelope.buffer_key`) and sent only
     when the engine answers that it does not hold it. key: that key when the caller has it for these very
-    pixels (an earlier reply's ``image``), so that they are not hashed again (at 12 MP, 0.03 s a prompt);
-    a key the engine does not hold costs one round trip and the pixels are sent. previous: a result id or a grey buffer named
+    pixels (an earlier reply's ``image``), so that they are not hashed again (at 12 MP, 0.03 s a prompt).
+    It is not checked against the pixels: a key kept after the pixels changed selects on the image the
+    engine holds under it, so a caller that cannot tell whether they changed (an editor's layer) passes
+    None. A key the engine does not hold costs one round trip and the pixels are sent. previous: a result id or a grey buffer named
     ``previous``; previous_pixels: when ``previous`` is an id the engine no longer holds (an engine
     restarted, or a full cache), gives that matte as a grey buffer named ``previous`` to send instead
     (None: the engine's ``not_found`` is raised). options: :func:`wire.protocol.messages.select_object`'s.
