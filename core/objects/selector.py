@@ -323,9 +323,11 @@ class ObjectSelector:
         if (self._sam is None and mode in ("add", "subtract") and previous is not None and prompts.mask is not None
                 and prompts.box is None and not len(prompts.clicks)):
             return combine(previous, self._soft(self._lasso_correction(prompts, previous, mode)), mode).astype(np.float32)
-        cut = (self._sam_cut if self._sam is not None else self._model_cut)(prompts, previous if correcting else None)
-        if correcting and not cut.near.any():
-            return previous.copy()
+        unmet = _unmet(prompts, previous) if correcting else None
+        if unmet is not None and not len(unmet.clicks):
+            return previous.copy()  # the matte already agrees with every click: nothing to re-decide
+        backend = self._sam_cut if self._sam is not None else self._model_cut
+        cut = backend(prompts, previous if correcting else None, unmet)
         alpha = self._soft(cut)
         if correcting:
             return self._as_the_clicks_say(np.where(cut.near, alpha, previous).astype(np.float32, copy=False),
@@ -353,14 +355,15 @@ class ObjectSelector:
         np.maximum(alpha, previous, out=alpha, where=grows)
         return np.minimum(alpha, previous, out=alpha, where=~grows)
 
-    def _model_cut(self, prompts: Prompts, previous: np.ndarray | None) -> Cut:
+    def _model_cut(self, prompts: Prompts, previous: np.ndarray | None, unmet: Prompts | None) -> Cut:
         """The model backend's :class:`Cut`: the object at the working size; with a ``previous`` matte to
-        correct ((H, W) float32 in [0, 1]), the region it may change at full size."""
+        correct ((H, W) float32 in [0, 1]) and its ``unmet`` clicks (:func:`_unmet`, at least one), the
+        region it may change at full size."""
         base = None if previous is None else self._working(previous)
         if base is not None and not (base >= 0.5).any():
             base = None  # nothing selected yet: the clicks pick anew, as a first click does
-        unmet = None if base is None else scaled(_unmet(prompts, previous >= 0.5), self.shape, self.size)
-        cut = self._cut(scaled(prompts, self.shape, self.size), base, unmet)
+        cut = self._cut(scaled(prompts, self.shape, self.size), base,
+                        None if base is None else scaled(unmet, self.shape, self.size))
         if previous is None:
             return cut._replace(near=None)
         near = cv2.resize(cut.near.astype(np.uint8), (self.shape[1], self.shape[0]), interpolation=cv2.INTER_NEAREST)
@@ -398,18 +401,14 @@ class ObjectSelector:
         inner = cv2.erode(region.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * slack + 1,) * 2)) > 0
         return Cut(region & ~components_touching(found & ~inner, (base >= 0.5) & ~region), drawn=inner)
 
-    def _sam_cut(self, prompts: Prompts, previous: np.ndarray | None) -> Cut:
+    def _sam_cut(self, prompts: Prompts, previous: np.ndarray | None, unmet: Prompts | None) -> Cut:
         """The SAM backend's :class:`Cut`: the object, (H, W) bool; with a ``previous`` matte to correct
         ((H, W) float32 in [0, 1]), the region it may change, (H, W) bool.
 
         SAM is asked about the clicks and the box; a lasso without a box gives its bounding box,
         and the object is cut to the lasso; a correction gives the box around the matte and the
         positive clicks, and may change the matte near the clicks (``reach``) and over the part
-        SAM adds at a positive click the matte missed; only around the clicks the matte does not yet
-        agree with (:func:`_unmet`: with none, the matte as it is and SAM is not run)."""
-        unmet = None if previous is None else _unmet(prompts, previous >= 0.5)
-        if unmet is not None and not len(unmet.clicks):
-            return Cut(previous >= 0.5, np.zeros(self.shape, bool))
+        SAM adds at a positive click the matte missed; only around the ``unmet`` clicks (:func:`_unmet`)."""
         labels = np.r_[np.ones(len(prompts.positive)), np.zeros(len(prompts.negative))]
         box = prompts.box
         if box is None and prompts.mask is not None:
@@ -425,18 +424,18 @@ class ObjectSelector:
         if previous is None:
             return Cut(found)
         near = disks(unmet.clicks, self.shape, self.options.reach * float(np.sqrt(self.shape[0] * self.shape[1])))
-        for x, y in unmet.positive:
-            if previous[int(y), int(x)] < 0.5:
-                seed = np.zeros(self.shape, bool)
-                seed[int(y), int(x)] = True
-                added = components_touching(found & (previous < 0.5), seed)
-                near |= cv2.dilate(added.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
+        for x, y in unmet.positive:  # outside the matte: the part SAM adds there
+            seed = np.zeros(self.shape, bool)
+            seed[int(y), int(x)] = True
+            added = components_touching(found & (previous < 0.5), seed)
+            near |= cv2.dilate(added.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
         return Cut(found, near)
 
     def _cut(self, prompts: Prompts, base: np.ndarray | None, unmet: Prompts | None = None) -> Cut:
         """The :class:`Cut` at the working size, ``near`` always given (everywhere but for a correction).
-        ``unmet``: with ``base``, the clicks the matte does not yet agree with (:func:`_unmet`, at the working
-        size): only they flip, bring parts and free the pixels around them; every click stays a sure label."""
+        ``unmet``: with ``base``, the clicks the matte does not yet agree with (:func:`_unmet`, at least one, at
+        the working size): only they flip, bring parts and free the pixels around them; every click stays a
+        sure label."""
         o = self.options
         scale = float(np.sqrt(self.size[0] * self.size[1]))
         positive = disks(prompts.positive, self.size, o.click_radius * scale)
@@ -464,8 +463,6 @@ class ObjectSelector:
             if prompts.mask is None and not len(prompts.clicks):
                 return self._fit_box(picked, seen, region)._replace(near=everywhere)
             return Cut(picked, everywhere)
-        if base is not None and not len(unmet.clicks):
-            return Cut(base >= 0.5, np.zeros(self.size, bool))  # the matte already agrees with every click
         if base is not None:
             walked = self._walk(unmet, base, positive, negative)
             if walked is not None:
@@ -628,15 +625,15 @@ class ObjectSelector:
         return self._solver_images[size]
 
 
-def _unmet(prompts: Prompts, held: np.ndarray) -> Prompts:
-    """The clicks of ``prompts`` the matte ``held`` ((H, W) bool, full size) does not yet agree with (a
-    positive click outside it, a negative one inside), as :class:`Prompts` of clicks alone: where a
+def _unmet(prompts: Prompts, matte: np.ndarray) -> Prompts:
+    """The clicks of ``prompts`` the ``matte`` ((H, W) float32 in [0, 1], full size) does not yet agree with
+    (a positive click below 0.5, a negative one at or above), as :class:`Prompts` of clicks alone: where a
     correction re-decides. A click the matte already agrees with was made earlier and taken then;
     re-deciding around it again with every later click let the colours undo it (on COCO-MVal a 14th
     click took 0.79 IoU to 0.40, all of it around the earlier clicks). Read at full size, where the
     user clicked: a thin missed strand is still missed though the working size blurs it away."""
     def wrong(points: np.ndarray, says_object: bool) -> np.ndarray:
-        return points[np.array([held[int(y), int(x)] != says_object for x, y in points], bool).reshape(-1)]
+        return points[np.array([(matte[int(y), int(x)] >= 0.5) != says_object for x, y in points], bool).reshape(-1)]
     return Prompts(wrong(prompts.positive, True), wrong(prompts.negative, False), None, None)
 
 

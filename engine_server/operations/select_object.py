@@ -22,6 +22,7 @@ import numpy as np
 
 from core.edges import apply_edges
 from core.errors import ParameterError
+from core.imageio import uint8_to_float
 from core.objects import ObjectOptions, ObjectSelector
 from core.objects.sam import SamModel, open_sam
 from core.subject.finish import finish_edges
@@ -82,20 +83,14 @@ def _index(request, name: str) -> int | None:
     return next((i for i, (spec, _) in enumerate(request.buffers) if spec.name == name), None)
 
 
-def _grey(request, name: str, engine, shape: tuple[int, int]) -> np.ndarray | None:
-    """The request's grey buffer ``name`` as (H, W) float32 in [0, 1], or None when absent."""
-    grey = _grey8(request, name, engine, shape)
-    return None if grey is None else grey.astype(np.float32) / 255.0
-
-
 def _region(request, engine, shape: tuple[int, int]) -> np.ndarray | None:
     """The request's rough ``mask`` as (H, W) bool (coverage of at least half: what core takes a float
     mask's > 0.5 to be, without the float copy), or None when absent."""
-    grey = _grey8(request, "mask", engine, shape)
+    grey = _grey(request, "mask", engine, shape)
     return None if grey is None else grey >= 128
 
 
-def _grey8(request, name: str, engine, shape: tuple[int, int]) -> np.ndarray | None:
+def _grey(request, name: str, engine, shape: tuple[int, int]) -> np.ndarray | None:
     """The request's grey buffer ``name`` as (H, W) uint8, or None when absent."""
     index = _index(request, name)
     if index is None:
@@ -116,7 +111,8 @@ def _previous(engine, request, shape: tuple[int, int]) -> np.ndarray | None:
     buffer; None for neither."""
     result_id = request.fields.get("previous")
     if result_id is None:
-        return _grey(request, "previous", engine, shape)
+        grey = _grey(request, "previous", engine, shape)
+        return None if grey is None else uint8_to_float(grey)
     stored = engine.results.get(str(result_id))
     if not isinstance(stored, StoredResult):
         raise NotFound(f"previous: result {result_id!r} is unknown or expired; send the matte as a buffer")
