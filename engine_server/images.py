@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 
 from core.imageio import (
@@ -33,6 +34,7 @@ class OutBuffer:
     width: int
     height: int
     data: bytes | memoryview
+    within: tuple[int, int, int, int] | None = None  # grey8: this rectangle (x, y, full W, full H) of a larger image
 
 
 def decode_rgb(data: bytes, fmt: str, width: int, height: int, *, max_pixels: int, name: str) -> np.ndarray:
@@ -51,11 +53,29 @@ def decode_rgb8(data: bytes, fmt: str, width: int, height: int, *, max_pixels: i
     return raw_to_rgb8(data, width, height, fmt)
 
 
-def decode_grey(data: bytes, fmt: str, width: int, height: int, *, max_pixels: int, name: str) -> np.ndarray:
-    """A received trimap or mask buffer → (H, W) uint8."""
+def decode_grey(data: bytes, fmt: str, width: int, height: int, *, max_pixels: int, name: str,
+                within: tuple[int, int, int, int] | None = None) -> np.ndarray:
+    """A received trimap or mask buffer → (H, W) uint8; a grey8 buffer ``within`` a larger image (x, y,
+    full width, full height; the codec checked that it fits and that the full size is allowed) is placed
+    in that image, 0 around it."""
+    if within is not None:
+        x, y, full_width, full_height = within
+        full = np.zeros((full_height, full_width), np.uint8)
+        full[y:y + height, x:x + width] = raw_to_grey(data, width, height, fmt)
+        return full
     if fmt == "png":
         return float_to_uint8(decode_image(bytes(data), name=name, max_pixels=max_pixels).mean(axis=2))
     return raw_to_grey(data, width, height, fmt)
+
+
+def encode_cropped(name: str, grey: np.ndarray) -> OutBuffer:
+    """(H, W) uint8 → a raw grey8 :class:`OutBuffer` of only the box where ``grey`` is non-zero, placed
+    by its ``within`` (all zero: its top-left pixel)."""
+    x, y, w, h = cv2.boundingRect(grey)  # of the non-zero pixels
+    w, h = max(w, 1), max(h, 1)
+    box = np.ascontiguousarray(grey[y:y + h, x:x + w])
+    full_height, full_width = grey.shape
+    return OutBuffer(name, "grey8", w, h, memoryview(box).cast("B"), within=(x, y, full_width, full_height))
 
 
 def encode(name: str, pixels: np.ndarray, fmt: str) -> OutBuffer:

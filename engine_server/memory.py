@@ -208,13 +208,13 @@ def _cost(op: str, mode: Any) -> Cost:
 
 def request_estimate(op: str, request: Any, *, result_pixels: int = 0) -> int:
     """:func:`job_estimate` for a decoded protocol message."""
-    buffers = [(spec.format, spec.width, spec.height, len(data)) for spec, data in request.buffers]
+    buffers = [(spec.format, *spec.full_size, len(data)) for spec, data in request.buffers]  # a placed mask: whole
     return job_estimate(op, request.fields, buffers, result_pixels=result_pixels)
 
 
 def describe(op: str, request: Any, *, result_pixels: int = 0) -> str:
     """'this 100 MP image at refine best', for the budget's messages."""
-    pixels = request.buffers[0][0].width * request.buffers[0][0].height if request.buffers else result_pixels
+    pixels = request.buffers[0][0].full_pixels if request.buffers else result_pixels
     fields = _with_defaults(op, request.fields)
     mode = (f" at mode {fields['mode']}" if op == "refine" else " at refine best" if op == "phone_cut"
             else f" at refine {fields['refine']}" if "refine" in fields else "")

@@ -25,7 +25,9 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from editor_files import CHOSEN_MODEL, OBJECT_BOX, OBJECT_CLICKS, PLATE_SIZE, POSTER, REFINE, SEGMENTS_SIZE, SIZE
+from editor_files import (
+    ADD_ROUGH, CHOSEN_MODEL, OBJECT_BOX, OBJECT_CLICKS, PLATE_SIZE, POSTER, REFINE, SEGMENTS_SIZE, SIZE, SUBTRACT_ROUGH,
+)
 from wire.protocol import messages
 from wire.protocol.schemas import DEFAULT_SNAPSHOT_MAX_SIDE
 
@@ -188,7 +190,7 @@ def normalize(message: dict[str, Any], results: dict[str, str] | None = None) ->
             continue
         if key == "buffers":
             value = [[b["name"], b["format"]] + ([] if b["format"] in ENCODED else [b["width"], b["height"]])
-                     for b in value]
+                     + ([b["within"]] if "within" in b else []) for b in value]
         elif key == "result" and results is not None:
             value = results.get(value, f"unknown result {value}")
         elif key == "previous" and isinstance(value, str) and results is not None:
@@ -227,7 +229,7 @@ def _raw(name: str, fmt: str, size: tuple[int, int]) -> tuple:
 
 
 def _subject(**choice) -> list:
-    return [messages.select_subject(_raw("image", "rgba8", SIZE), refine=REFINE, **choice)]
+    return [messages.select_subject(_raw("image", "rgba8", SIZE), refine=REFINE, crop_alpha=True, **choice)]
 
 
 def _plate(**choice) -> list:
@@ -237,14 +239,14 @@ def _plate(**choice) -> list:
 
 def _refine(edges=None) -> list:
     image, guide = _raw("image", "rgba8", SIZE), _raw("guide", "grey8", SIZE)
-    chain = [messages.refine(image, guide, guide_kind="mask", mode=REFINE, outputs=["alpha"])]
+    chain = [messages.refine(image, guide, guide_kind="mask", mode=REFINE, outputs=["alpha"], crop_alpha=True)]
     if edges:
-        chain.append(messages.adjust_edges("#0", edges=edges, outputs=["alpha"]))
+        chain.append(messages.adjust_edges("#0", edges=edges, outputs=["alpha"], crop_alpha=True))
     return chain
 
 
 def _object(image, **choice):
-    return messages.select_object(image, refine=REFINE, outputs=["alpha"], **choice)
+    return messages.select_object(image, refine=REFINE, outputs=["alpha"], crop_alpha=True, **choice)
 
 
 def _object_new() -> list:
@@ -254,8 +256,11 @@ def _object_new() -> list:
 
 
 def _correction(mode: str) -> list:
-    """Add to or Subtract from Subject with the image and the last result held: the key, the rough mask, the result's id."""
-    return [_object(IMAGE_KEY, mask=_raw("mask", "grey8", SIZE), mode=mode, previous=EARLIER_RESULT)]
+    """Add to or Subtract from Subject with the image and the last result held: the key, the rough mask (the
+    box of the rectangle selected: :data:`ADD_ROUGH`, :data:`SUBTRACT_ROUGH`), the result's id."""
+    x, y, w, h = ADD_ROUGH if mode == "add" else SUBTRACT_ROUGH
+    mask = messages.buffer("mask", bytes(w * h), format="grey8", width=w, height=h, within=(x, y, *SIZE))
+    return [_object(IMAGE_KEY, mask=mask, mode=mode, previous=EARLIER_RESULT)]
 
 
 def _phone() -> list:

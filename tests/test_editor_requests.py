@@ -12,7 +12,9 @@ import pytest
 
 from sample_images import red_disc_image
 from tiny_models import build_tiny_model, write_sidecar
-from editor_files import ADD_ROUGH, OBJECT_BOX, OBJECT_CLICKS, REFINE, SIZE, object_discs, opaque, opaque_rgba8
+from editor_files import (
+    ADD_ROUGH, OBJECT_BOX, OBJECT_CLICKS, REFINE, SIZE, SUBTRACT_ROUGH, object_discs, opaque, opaque_rgba8,
+)
 from editor_requests import (ACTIONS, GIMP_SCENARIOS, KRITA_SCENARIOS, RequestLog, action_requests, expected,
                              read_log)
 from test_server import Engine
@@ -90,7 +92,7 @@ def test_an_editor_that_asks_otherwise_fails_the_comparison(relay):
     """Refine Selection as Krita ran it before: ``refine`` alone, whatever the edge controls."""
     _log, run = relay
     guide = raw_image(W, H, "grey8", ROUGH, name="guide")
-    _, asked = run(lambda ask: ask(messages.refine(IMAGE, guide, guide_kind="mask", mode=REFINE)))
+    _, asked = run(lambda ask: ask(messages.refine(IMAGE, guide, guide_kind="mask", mode=REFINE, crop_alpha=True)))
     assert asked == expected("Refine Selection")
     assert asked != expected("Refine Selection with an edge control")
     _, asked = run(lambda ask: ask(messages.select_subject(IMAGE, refine=REFINE, edges={"smooth": 0.0})))
@@ -105,11 +107,11 @@ def test_object_selection_flows_ask_what_the_table_says(relay):
     prompts = ObjectPrompts(box=OBJECT_BOX, points=OBJECT_CLICKS)
     first, asked = run(lambda ask: select_object(ask, source, prompts, MatteOptions("selection", REFINE)))
     assert asked == expected("Object (a box and clicks), the image new to the engine")
-    rough = np.zeros((H, W), np.uint8)
-    x, y, w, h = ADD_ROUGH
-    rough[y:y + h, x:x + w] = 255
-    for mode, action in (("add", "Add to Subject (the engine holds the image and the last result)"),
-                         ("subtract", "Subtract from Subject (the engine holds the image and the last result)")):
+    for mode, action, (x, y, w, h) in (
+            ("add", "Add to Subject (the engine holds the image and the last result)", ADD_ROUGH),
+            ("subtract", "Subtract from Subject (the engine holds the image and the last result)", SUBTRACT_ROUGH)):
+        rough = np.zeros((H, W), np.uint8)
+        rough[y:y + h, x:x + w] = 255
         result, asked = run(lambda ask: select_object(ask, source, ObjectPrompts(rough=rough.tobytes()),
                                                       MatteOptions("selection", REFINE), mode=mode,
                                                       previous=first.result_id))

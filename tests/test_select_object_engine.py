@@ -18,7 +18,8 @@ from tiny_models import build_tiny_model, write_sidecar
 
 from core.imageio import float_to_uint8, save_png
 from core.objects import ObjectOptions, ObjectSelector
-from wire.client import EngineError, objects, raw_image
+from wire.client import EngineError, objects, raw_image, session
+from wire.client.results import _result
 from wire.editor import MatteOptions, ObjectPrompts, Refused, select_object
 from wire.protocol import messages
 
@@ -93,6 +94,39 @@ def test_corrections_take_the_previous_result_by_id_or_as_a_buffer(engine, scene
     assert _iou(_alpha(cut), parts["left"]) > 0.9
     assert np.frombuffer(edged.buffers["alpha"], np.uint8).astype(int).sum() > _alpha(added).sum()
     assert outputs.buffers["cutout"][:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_a_cropped_alpha_and_a_placed_mask_give_the_whole_ones_pixels(engine, scene, monkeypatch):  # noqa: F811
+    """crop_alpha: the reply's alpha is the box where it is non-zero and the client gives it whole, byte for
+    byte the alpha of a request without it; a mask sent as its box (``within``) is the whole mask."""
+    image, parts = scene
+    pixels = raw_image(W, H, "rgb8", image.tobytes())
+    sent = []
+    monkeypatch.setattr(session, "_result", lambda reply: sent.append(reply.specs) or _result(reply))
+    lasso = np.zeros((H, W), np.uint8)
+    lasso[40:125, 140:225] = 255
+    box = np.ascontiguousarray(lasso[40:125, 140:225])
+    placed = messages.buffer("mask", box.tobytes(), format="grey8", width=85, height=85, within=(140, 40, W, H))
+    with engine.client() as client:
+        picked = client.select_object(pixels, points=[(*LEFT, True)])
+        cropped = client.select_object(pixels, box=BOX, mode="add", previous=picked.fields["result"])
+        plain = client.request(messages.select_object(cropped.fields["image"], box=BOX, mode="add",
+                                                      previous=picked.fields["result"]))
+        whole_mask = client.select_object(pixels, mask=_grey("mask", lasso / 255.0), mode="subtract",
+                                          previous=cropped.fields["result"])
+        placed_mask = client.select_object(pixels, mask=placed, mode="subtract", previous=cropped.fields["result"])
+        edged = client.adjust_edges(cropped.fields["result"], edges={"feather": 2})
+        edged_plain = client.request(messages.adjust_edges(cropped.fields["result"], edges={"feather": 2}))
+    alpha = sent[1][0]
+    x, y, full_width, full_height = alpha.within
+    assert (full_width, full_height) == (W, H) and alpha.width * alpha.height < W * H / 2, "only the objects' box went"
+    assert sent[2][0].within is None, "a request without crop_alpha gets the whole alpha"
+    assert cropped.specs["alpha"].within is None and (cropped.specs["alpha"].width, cropped.specs["alpha"].height) == (W, H)
+    assert cropped.buffers["alpha"] == plain.buffers["alpha"]
+    assert _iou(_alpha(cropped), np.maximum(parts["left"], parts["right"])) > 0.9
+    assert placed_mask.buffers["alpha"] == whole_mask.buffers["alpha"]
+    assert _iou(_alpha(placed_mask), parts["left"]) > 0.9
+    assert edged.buffers["alpha"] == edged_plain.buffers["alpha"]
 
 
 def test_bad_requests_are_refused_by_name_and_the_image_stays_prepared(engine, scene):  # noqa: F811

@@ -40,6 +40,7 @@ async def _run(engine, job, fields, stored) -> Reply:
         alpha, foreground = await engine.on_cpu(partial(apply_edges, stored.unedited, edges)), None
     job.report(0.9, "edges")
     outputs = await engine.on_cpu(
-        partial(matte_outputs, names, fields["format"], alpha=alpha, foreground=foreground)
+        partial(matte_outputs, names, fields["format"], alpha=alpha, foreground=foreground,
+                crop_alpha=fields.get("crop_alpha", False))
     )
     return Reply({"result": fields["result"]}, outputs)

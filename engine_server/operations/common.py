@@ -39,8 +39,11 @@ def buffer(request: Any, index: int, *, engine: Any, grey: bool = False) -> np.n
     if len(request.buffers) <= index:
         raise ParameterError(f"buffers: this request needs {index + 1} image buffer(s); got {len(request.buffers)}")
     spec, data = request.buffers[index]
-    decode = images.decode_grey if grey else images.decode_rgb
-    return decode(data, spec.format, spec.width, spec.height, max_pixels=engine.limits.max_pixels, name=spec.name)
+    if grey:
+        return images.decode_grey(data, spec.format, spec.width, spec.height, max_pixels=engine.limits.max_pixels,
+                                  name=spec.name, within=spec.within)
+    return images.decode_rgb(data, spec.format, spec.width, spec.height, max_pixels=engine.limits.max_pixels,
+                             name=spec.name)
 
 
 def reserve(engine: Any, job: Any, request: Any, op: str, *, result_pixels: int = 0):
@@ -58,8 +61,9 @@ def edge_controls(fields: dict[str, Any]) -> EdgeControls:
 
 
 def matte_outputs(names: list[str], fmt: str, *, alpha, foreground, trimap=None, coarse=None,
-                  background=None) -> list[OutBuffer]:
-    """Encode the requested outputs of a matte, in the order asked.
+                  background=None, crop_alpha: bool = False) -> list[OutBuffer]:
+    """Encode the requested outputs of a matte, in the order asked; ``crop_alpha`` (a raw ``fmt``):
+    the alpha as the box where it is non-zero, placed by its ``within`` (the protocol's ``crop_alpha``).
 
     alpha (H, W), foreground (H, W, 3) float32 [0, 1]; trimap (h, w) uint8 and coarse
     (h, w) float32 at the working size (the trimap is sent at full size); background
@@ -68,7 +72,9 @@ def matte_outputs(names: list[str], fmt: str, *, alpha, foreground, trimap=None,
     h, w = alpha.shape
     out = []
     for name in names:
-        if name == "alpha":
+        if name == "alpha" and crop_alpha and fmt == "raw":
+            out.append(images.encode_cropped(name, float_to_uint8(alpha)))
+        elif name == "alpha":
             out.append(images.encode(name, float_to_uint8(alpha), fmt))
         elif name == "foreground":
             out.append(images.encode(name, float_to_uint8(foreground), fmt))

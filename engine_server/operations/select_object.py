@@ -173,7 +173,7 @@ async def _run(engine, job, request, session, selector: ObjectSelector | None, k
         edged = alpha if edges.is_identity else await engine.on_cpu(partial(apply_edges, alpha, edges))
         foreground = None
     outputs = await engine.on_cpu(partial(matte_outputs, names, fields["format"], alpha=edged,
-                                          foreground=foreground))
+                                          foreground=foreground, crop_alpha=fields.get("crop_alpha", False)))
     timings["total"] = time.perf_counter() - started
     sam = fields.get("sam")
     return Reply({"result": result_id, "image": key, "prepared": prepared,

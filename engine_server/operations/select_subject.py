@@ -93,6 +93,7 @@ async def run_with(engine, job, request, finish: Callable[..., Matte], session) 
             trimap=matte.trimap,
             coarse=matte.coarse.alpha,
             background=matte.background,
+            crop_alpha=fields.get("crop_alpha", False),
         )
     )
     reply = Reply(

@@ -3,11 +3,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..protocol import codec, messages
-from ..protocol.messages import Buffer, BufferSpec, Message
+from ..protocol.messages import Buffer, BufferSpec, Message, whole
 
 
 @dataclass
@@ -47,10 +48,11 @@ def png_image(data: bytes, *, name: str = "image") -> Buffer:
 
 
 def _result(reply: Message) -> Result:
+    buffers = [whole(item) for item in reply.buffers]  # a cropped alpha (crop_alpha) back to the image's size
     return Result(
         reply.fields,
-        {spec.name: bytes(data) for spec, data in reply.buffers},
-        {spec.name: spec for spec, _ in reply.buffers},
+        {spec.name: data for spec, data in buffers},
+        {spec.name: spec for spec, _ in buffers},
     )
 
 
@@ -59,4 +61,4 @@ def _named(image: Buffer, name: str) -> Buffer:
     spec, data = image
     if spec.name == name:
         return image
-    return BufferSpec(name, spec.format, spec.width, spec.height, spec.size), data
+    return dataclasses.replace(spec, name=name), data

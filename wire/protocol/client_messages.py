@@ -84,14 +84,14 @@ def _fields(type_: str, **given: Any) -> dict[str, Any]:
 def select_subject(image: Buffer, *, outputs: Sequence[str] | None = None, format: str | None = None,
                    refine: str | None = None, edges: Mapping[str, float] | None = None,
                    decontaminate: float | None = None, band: float | None = None, priority: str | None = None,
-                   model: str | None = None, id: str | None = None) -> Message:
+                   model: str | None = None, crop_alpha: bool | None = None, id: str | None = None) -> Message:
     """A Select Subject request for ``image`` (a :func:`buffer` named ``image``).
 
     ``edges`` maps smooth, feather, contrast, shift_edge to values; ``model`` None means the
     engine's loaded model.
     """
     fields = _fields("select_subject", outputs=outputs, format=format, refine=refine, edges=edges,
-                     decontaminate=decontaminate, band=band, priority=priority, model=model)
+                     decontaminate=decontaminate, band=band, priority=priority, model=model, crop_alpha=crop_alpha)
     return Message("select_subject", _fresh(id), fields=fields, buffers=[image])
 
 
@@ -122,10 +122,11 @@ def trimap(image: Buffer, *, band: float | None = None, format: str | None = Non
 
 def refine(image: Buffer, guide: Buffer, *, guide_kind: str | None = None, mode: str | None = None,
            outputs: Sequence[str] | None = None, format: str | None = None, priority: str | None = None,
-           id: str | None = None) -> Message:
+           crop_alpha: bool | None = None, id: str | None = None) -> Message:
     """A request to refine ``guide`` (a trimap or a rough mask, named ``guide``; ``guide_kind`` says
     which) into an alpha."""
-    fields = _fields("refine", guide=guide_kind, mode=mode, outputs=outputs, format=format, priority=priority)
+    fields = _fields("refine", guide=guide_kind, mode=mode, outputs=outputs, format=format, priority=priority,
+                     crop_alpha=crop_alpha)
     return Message("refine", _fresh(id), fields=fields, buffers=[image, guide])
 
 
@@ -134,7 +135,8 @@ def select_object(image: Buffer | str, *, points: Sequence[tuple[float, float, b
                   previous: str | Buffer | None = None, refine: str | None = None, sam: str | None = None,
                   outputs: Sequence[str] | None = None, format: str | None = None,
                   edges: Mapping[str, float] | None = None, decontaminate: float | None = None,
-                  priority: str | None = None, model: str | None = None, id: str | None = None) -> Message:
+                  priority: str | None = None, model: str | None = None, crop_alpha: bool | None = None,
+                  id: str | None = None) -> Message:
     """An Object Selection request.
 
     ``image``: a :func:`buffer` named ``image``, or the key of an image the engine has prepared (a reply's
@@ -151,16 +153,17 @@ def select_object(image: Buffer | str, *, points: Sequence[tuple[float, float, b
                      points=[{"x": float(x), "y": float(y), "positive": bool(positive)} for x, y, positive in points],
                      box=None if box is None else [float(v) for v in box], mode=mode,
                      previous=previous if isinstance(previous, str) else None, refine=refine, sam=sam, outputs=outputs,
-                     format=format, edges=edges, decontaminate=decontaminate, priority=priority, model=model)
+                     format=format, edges=edges, decontaminate=decontaminate, priority=priority, model=model,
+                     crop_alpha=crop_alpha)
     return Message("select_object", _fresh(id), fields=fields, buffers=buffers)
 
 
 def adjust_edges(result_id: str, *, edges: Mapping[str, float] | None = None, decontaminate: float | None = None,
                  outputs: Sequence[str] | None = None, format: str | None = None, priority: str | None = None,
-                 id: str | None = None) -> Message:
+                 crop_alpha: bool | None = None, id: str | None = None) -> Message:
     """A request to re-apply edge controls to the cached result ``result_id``."""
     fields = _fields("adjust_edges", result=result_id, edges=edges, decontaminate=decontaminate, outputs=outputs,
-                     format=format, priority=priority)
+                     format=format, priority=priority, crop_alpha=crop_alpha)
     return Message("adjust_edges", _fresh(id), fields=fields)
 
 

@@ -366,10 +366,11 @@ class Decoder:
             raise self._fail("bad_message", str(exc), ref) from None
         specs = []
         for i, obj in enumerate(value):
-            if obj["width"] * obj["height"] > self.max_pixels:
+            width, height = obj["within"][2:] if "within" in obj else (obj["width"], obj["height"])
+            if width * height > self.max_pixels:
                 raise self._fail(
                     "image_too_large",
-                    f"buffers[{i}] ({obj['name']!r}): {obj['width']}x{obj['height']} pixels; "
+                    f"buffers[{i}] ({obj['name']!r}): {width}x{height} pixels; "
                     f"the limit is max_pixels = {self.max_pixels}",
                     ref,
                 )
@@ -387,7 +388,10 @@ class Decoder:
                     f"for {obj['format']}; got {obj['size']}",
                     ref,
                 )
-            specs.append(BufferSpec.from_json(obj))
+            try:
+                specs.append(BufferSpec.from_json(obj))
+            except ValueError as exc:
+                raise self._fail("bad_message", f"buffers[{i}] ({obj['name']!r}).{exc}", ref) from None
         return specs
 
     def _binary(self, frame: BytesLike) -> Message | None:

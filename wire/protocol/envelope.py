@@ -9,6 +9,7 @@ Standard library only (editor plug-ins vendor this package).
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import itertools
 import re
@@ -82,6 +83,10 @@ class BufferSpec:
     size : int or None, optional
         Payload bytes. None: filled in from the payload by ``encode``. For raw formats
         it is ``width * height * channels``.
+    within : (x, y, full_width, full_height) or None, optional
+        ``grey8`` only: the payload is the ``width`` x ``height`` rectangle at (x, y) of a
+        ``full_width`` x ``full_height`` grey image that is 0 everywhere else (a mask or a
+        matte sent as the box where it is non-zero). None: the payload is the whole image.
 
     Raises
     ------
@@ -94,6 +99,7 @@ class BufferSpec:
     width: int
     height: int
     size: int | None = None
+    within: tuple[int, int, int, int] | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not 1 <= len(self.name) <= 128:
@@ -110,6 +116,20 @@ class BufferSpec:
             raw = self.raw_size
             if raw is not None and self.size != raw:
                 raise ValueError(f"size: expected {self.width}x{self.height}x{self.channels} = {raw} for {self.format}; got {self.size}")
+        if self.within is not None:
+            self._check_within()
+
+    def _check_within(self) -> None:
+        within = self.within
+        if self.format != "grey8":
+            raise ValueError(f"within: only a grey8 buffer can be part of a larger image; {self.name!r} is {self.format}")
+        if (not isinstance(within, tuple) or len(within) != 4
+                or not all(isinstance(v, int) and not isinstance(v, bool) for v in within)):
+            raise ValueError(f"within: expected (x, y, full_width, full_height) integers; got {within!r}")
+        x, y, full_width, full_height = within
+        if x < 0 or y < 0 or x + self.width > full_width or y + self.height > full_height:
+            raise ValueError(f"within: the {self.width}x{self.height} rectangle at ({x}, {y}) does not lie inside "
+                             f"{full_width}x{full_height}")
 
     @property
     def channels(self) -> int | None:
@@ -121,6 +141,16 @@ class BufferSpec:
         return self.width * self.height
 
     @property
+    def full_size(self) -> tuple[int, int]:
+        """(width, height) of the image the payload is: ``within``'s full size, else the payload's own."""
+        return (self.width, self.height) if self.within is None else (self.within[2], self.within[3])
+
+    @property
+    def full_pixels(self) -> int:
+        full_width, full_height = self.full_size
+        return full_width * full_height
+
+    @property
     def raw_size(self) -> int | None:
         """``width * height * channels`` for raw formats; None for ``png``."""
         channels = self.channels
@@ -130,12 +160,18 @@ class BufferSpec:
         """The spec as it appears in a message's ``buffers`` (``size`` must be known)."""
         if self.size is None:
             raise ValueError(f"size: unknown for buffer {self.name!r}; attach the payload or give the size")
-        return {"name": self.name, "format": self.format, "width": self.width, "height": self.height, "size": self.size}
+        out = {"name": self.name, "format": self.format, "width": self.width, "height": self.height, "size": self.size}
+        if self.within is not None:
+            out["within"] = list(self.within)
+        return out
 
     @classmethod
     def from_json(cls, obj: Mapping[str, Any]) -> BufferSpec:
-        """A spec from its JSON form (already checked against the schema)."""
-        return cls(str(obj["name"]), str(obj["format"]), int(obj["width"]), int(obj["height"]), int(obj["size"]))
+        """A spec from its JSON form (already checked against the schema; ValueError for a ``within``
+        that does not fit)."""
+        within = obj.get("within")
+        return cls(str(obj["name"]), str(obj["format"]), int(obj["width"]), int(obj["height"]), int(obj["size"]),
+                   None if within is None else tuple(int(v) for v in within))
 
 
 Buffer = tuple[BufferSpec, BytesLike]
@@ -225,13 +261,14 @@ def _filled(spec: BufferSpec, data: BytesLike) -> BufferSpec:
         raise TypeError(f"buffer {spec.name!r}: expected bytes, bytearray or memoryview; got {type(data).__name__}")
     n = payload_size(data)
     if spec.size is None:
-        return BufferSpec(spec.name, spec.format, spec.width, spec.height, n)  # checks raw sizes
+        return dataclasses.replace(spec, size=n)  # checks raw sizes
     if spec.size != n:
         raise ValueError(f"buffer {spec.name!r}: spec says {spec.size} bytes; payload has {n}")
     return spec
 
 
-def buffer(name: str, data: BytesLike, *, format: str, width: int, height: int) -> Buffer:
+def buffer(name: str, data: BytesLike, *, format: str, width: int, height: int,
+           within: tuple[int, int, int, int] | None = None) -> Buffer:
     """A (spec, payload) pair with the size taken from the payload.
 
     Parameters
@@ -244,13 +281,15 @@ def buffer(name: str, data: BytesLike, *, format: str, width: int, height: int) 
         ``rgba8``, ``rgb8``, ``grey8`` or ``png``.
     width, height : int
         The image's size in pixels.
+    within : (x, y, full_width, full_height) or None, optional
+        A grey8 payload that is one rectangle of a larger image, 0 elsewhere (:class:`BufferSpec`).
 
     Raises
     ------
     ValueError
-        If a raw payload's length is not ``width * height * channels``.
+        If a raw payload's length is not ``width * height * channels``, or ``within`` does not fit.
     """
-    spec = BufferSpec(name, format, width, height)
+    spec = BufferSpec(name, format, width, height, within=within)
     return _filled(spec, data), data
 
 
@@ -271,7 +310,8 @@ def as_buffer(item: Any) -> Buffer:
     if isinstance(item, tuple) and len(item) == 2 and isinstance(item[0], BufferSpec):
         return item
     try:
-        return buffer(item.name, item.data, format=item.format, width=item.width, height=item.height)
+        return buffer(item.name, item.data, format=item.format, width=item.width, height=item.height,
+                      within=getattr(item, "within", None))
     except AttributeError:
         raise TypeError(
             f"buffers: expected (BufferSpec, bytes) pairs or objects with name, format, width, height, data; "

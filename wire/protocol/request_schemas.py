@@ -19,7 +19,7 @@ from .constants import (
     SEGMENTS_MIN, VIDEO_OUTPUTS,
 )
 from .schema_parts import (
-    BAND, CLIENT_INFO, DECONTAMINATE, EDGES, FORMAT, GUIDE_SPEC, HEX256, ID, IMAGE_SPEC, KEY_ID, MODEL, NAME,
+    BAND, CLIENT_INFO, CROP_ALPHA, DECONTAMINATE, EDGES, FORMAT, GUIDE_SPEC, HEX256, ID, IMAGE_SPEC, KEY_ID, MODEL, NAME,
     OBJECT_BUFFERS, PHOTO_SPEC, PLATE_SPEC, PRIORITY, SAM_NAME, STREAM, buffer_list, buffer_spec, enum_field, outputs_field, request_schema,
 )
 
@@ -91,6 +91,7 @@ REQUEST_SCHEMAS: dict[str, dict[str, Any]] = {
         {
             "outputs": outputs_field(OUTPUTS),
             "format": FORMAT,
+            "crop_alpha": CROP_ALPHA,
             "refine": enum_field(REFINE_MODES, "best", "none: model output; fast: guided filter; best: matting solver"),
             "edges": EDGES,
             "decontaminate": DECONTAMINATE,
@@ -150,6 +151,7 @@ REQUEST_SCHEMAS: dict[str, dict[str, Any]] = {
             "mode": enum_field(("fast", "best"), "best", "fast: guided filter; best: matting solver"),
             "outputs": outputs_field(REFINE_OUTPUTS),
             "format": FORMAT,
+            "crop_alpha": CROP_ALPHA,
             "priority": PRIORITY,
         },
         buffers=buffer_list(IMAGE_SPEC, GUIDE_SPEC),
@@ -201,6 +203,7 @@ REQUEST_SCHEMAS: dict[str, dict[str, Any]] = {
                                                 "and a graph cut"},
             "outputs": outputs_field(REFINE_OUTPUTS),
             "format": FORMAT,
+            "crop_alpha": CROP_ALPHA,
             "edges": EDGES,
             "decontaminate": DECONTAMINATE,
             "priority": PRIORITY,
@@ -218,6 +221,7 @@ REQUEST_SCHEMAS: dict[str, dict[str, Any]] = {
             "decontaminate": DECONTAMINATE,
             "outputs": outputs_field(REFINE_OUTPUTS),
             "format": FORMAT,
+            "crop_alpha": CROP_ALPHA,
             "priority": PRIORITY,
         },
         ["result"],

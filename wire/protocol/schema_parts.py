@@ -43,6 +43,17 @@ def enum_field(values: Sequence[str], default: str | None, description: str) -> 
     return out
 
 
+WITHIN: dict[str, Any] = {
+    "type": "array",
+    "prefixItems": [{"type": "integer", "minimum": 0}, {"type": "integer", "minimum": 0},
+                    {"type": "integer", "minimum": 1}, {"type": "integer", "minimum": 1}],
+    "items": False,
+    "minItems": 4,
+    "description": "grey8 only: [x, y, full_width, full_height]; the payload is the width x height rectangle at "
+                   "(x, y) of a full_width x full_height image that is 0 everywhere else",
+}
+
+
 def buffer_spec(name: str | None, formats: Sequence[str]) -> dict[str, Any]:
     """A buffer spec called ``name`` (None: any name) in one of ``formats``."""
     return {
@@ -54,6 +65,7 @@ def buffer_spec(name: str | None, formats: Sequence[str]) -> dict[str, Any]:
             "width": {"type": "integer", "minimum": 1},
             "height": {"type": "integer", "minimum": 1},
             "size": {"type": "integer", "minimum": 1, "description": "bytes; width*height*channels for raw formats"},
+            "within": WITHIN,
         },
         "additionalProperties": False,
     }
@@ -95,6 +107,12 @@ def outputs_field(values: Sequence[str]) -> dict[str, Any]:
 
 
 FORMAT = enum_field(OUTPUT_FORMATS, "raw", "encoding of the result buffers: raw pixels or PNG")
+CROP_ALPHA: dict[str, Any] = {
+    "type": "boolean",
+    "description": "true, with raw format: the alpha buffer is only the box where the alpha is non-zero, its "
+                   "`within` placing it in the image (0 outside it): less to send for a small object; absent or "
+                   "false: the whole alpha",
+}
 PRIORITY = enum_field(PRIORITIES, "interactive", "interactive jobs run before batch jobs")
 DECONTAMINATE = number_field(0, 1, 1, "how much foreground colours are cleaned of the background")
 BAND = number_field(0, 0.5, 0.015, "half-width of the automatic trimap's unknown band, fraction of sqrt(W*H)")
