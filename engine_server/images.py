@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from core.errors import ImageDecodeError
 from core.imageio import (
     RAW_CHANNELS,
     decode_image,
@@ -59,13 +60,25 @@ def decode_grey(data: bytes, fmt: str, width: int, height: int, *, max_pixels: i
     full width, full height; the codec checked that it fits and that the full size is allowed) is placed
     in that image, 0 around it."""
     if within is not None:
-        x, y, full_width, full_height = within
-        full = np.zeros((full_height, full_width), np.uint8)
-        full[y:y + height, x:x + width] = raw_to_grey(data, width, height, fmt)
-        return full
+        return placed(grey8_view(data, width, height), within)
     if fmt == "png":
         return float_to_uint8(decode_image(bytes(data), name=name, max_pixels=max_pixels).mean(axis=2))
     return raw_to_grey(data, width, height, fmt)
+
+
+def grey8_view(data: bytes | memoryview, width: int, height: int) -> np.ndarray:
+    """A raw grey8 payload as (height, width) uint8 over its bytes (read-only, no copy)."""
+    if len(data) != width * height:
+        raise ImageDecodeError(f"raw grey8 buffer of {len(data)} bytes does not hold {width}×{height} pixels")
+    return np.frombuffer(data, np.uint8).reshape(height, width)
+
+
+def placed(box: np.ndarray, within: tuple[int, int, int, int]) -> np.ndarray:
+    """``box`` (h, w), any dtype, placed at (x, y) of a (full_height, full_width) array of zeros (False)."""
+    x, y, full_width, full_height = within
+    full = np.zeros((full_height, full_width), box.dtype)
+    full[y:y + box.shape[0], x:x + box.shape[1]] = box
+    return full
 
 
 def encode_cropped(name: str, grey: np.ndarray) -> OutBuffer:

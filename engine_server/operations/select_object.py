@@ -85,9 +85,16 @@ def _index(request, name: str) -> int | None:
 
 def _region(request, engine, shape: tuple[int, int]) -> np.ndarray | None:
     """The request's rough ``mask`` as (H, W) bool (coverage of at least half: what core takes a float
-    mask's > 0.5 to be, without the float copy), or None when absent."""
-    grey = _grey(request, "mask", engine, shape)
-    return None if grey is None else grey >= 128
+    mask's > 0.5 to be, without the float copy), or None when absent. A mask sent as its box
+    (``within``) is thresholded in the box, then placed."""
+    index = _index(request, "mask")
+    spec = None if index is None else request.buffers[index][0]
+    if spec is None or spec.within is None:
+        grey = _grey(request, "mask", engine, shape)
+        return None if grey is None else grey >= 128
+    if spec.full_size[::-1] != shape:
+        raise _size_error("mask", spec.full_size[::-1], shape)
+    return images.placed(images.grey8_view(request.buffers[index][1], spec.width, spec.height) >= 128, spec.within)
 
 
 def _grey(request, name: str, engine, shape: tuple[int, int]) -> np.ndarray | None:

@@ -93,9 +93,44 @@ function encode(message) {
   return [JSON.stringify(envelope, refuseNonFinite), ...payloads];
 }
 
+/** The most pixels a buffer's whole image (`within`'s full size) may have: what this client will allocate. */
+const MAX_WHOLE_PIXELS = 2 ** 28;
+
+/**
+ * Check a grey8 buffer's `within` ([x, y, full_width, full_height]: its payload is that rectangle of a
+ * larger image, 0 elsewhere).
+ * @returns {number[]} the four integers
+ */
+function readWithin(within, format, width, height, fail) {
+  if (format !== "grey8") throw fail(`.within: only a grey8 buffer can be part of a larger image; got ${format}`);
+  const ok = Array.isArray(within) && within.length === 4 && within.every(Number.isSafeInteger)
+    && within[0] >= 0 && within[1] >= 0 && within[2] >= 1 && within[3] >= 1;
+  if (!ok) throw fail(`.within: expected [x, y, full_width, full_height] integers; got ${JSON.stringify(within)}`);
+  const [x, y, fullWidth, fullHeight] = within;
+  if (x + width > fullWidth || y + height > fullHeight) {
+    throw fail(`.within: the ${width}x${height} rectangle at (${x}, ${y}) does not lie inside ${fullWidth}x${fullHeight}`);
+  }
+  if (fullWidth * fullHeight > MAX_WHOLE_PIXELS) throw fail(`.within: ${fullWidth}x${fullHeight} is more than ${MAX_WHOLE_PIXELS} pixels`);
+  return [x, y, fullWidth, fullHeight];
+}
+
+/**
+ * A decoded buffer as the whole image it is: one `within` a larger image placed in it, 0 around it.
+ * @returns {{spec: object, data: Uint8Array}}
+ */
+function whole(spec, data) {
+  if (spec.within === undefined) return { spec, data };
+  const [x, y, fullWidth, fullHeight] = spec.within;
+  const out = new Uint8Array(fullWidth * fullHeight);
+  for (let row = 0; row < spec.height; row++) {
+    out.set(data.subarray(row * spec.width, (row + 1) * spec.width), (y + row) * fullWidth + x);
+  }
+  return { spec: { name: spec.name, format: spec.format, width: fullWidth, height: fullHeight, size: out.byteLength }, data: out };
+}
+
 /**
  * Check the envelope's buffer specs (before any payload arrives).
- * @returns {Array<{name: string, format: string, width: number, height: number, size: number}>}
+ * @returns {Array<{name: string, format: string, width: number, height: number, size: number, within?: number[]}>}
  */
 function readSpecs(value, ref) {
   const fail = (text) => new ProtocolError(`buffers${text}`, { ref });
@@ -105,7 +140,7 @@ function readSpecs(value, ref) {
   const names = new Set();
   return value.map((spec, i) => {
     if (spec === null || typeof spec !== "object" || Array.isArray(spec)) throw fail(`[${i}]: expected an object`);
-    const { name, format, width, height, size } = spec;
+    const { name, format, width, height, size, within } = spec;
     if (typeof name !== "string" || name.length < 1 || name.length > MAX_NAME_LENGTH) throw fail(`[${i}].name: expected a string of 1 to ${MAX_NAME_LENGTH} characters`);
     if (names.has(name)) throw fail(`[${i}].name: ${JSON.stringify(name)} is repeated`);
     names.add(name);
@@ -116,6 +151,9 @@ function readSpecs(value, ref) {
     const channels = RAW_CHANNELS[format];
     if (channels !== undefined && size !== width * height * channels) {
       throw fail(`[${i}].size: expected width*height*${channels} = ${width * height * channels} for ${format}; got ${size}`);
+    }
+    if (within !== undefined) {
+      return { name, format, width, height, size, within: readWithin(within, format, width, height, (text) => fail(`[${i}]${text}`)) };
     }
     return { name, format, width, height, size };
   });
@@ -250,7 +288,7 @@ class Decoder {
     }
     const buffers = {};
     this._specs.forEach((spec, i) => {
-      buffers[spec.name] = { spec, data: this._payloads[i] };
+      buffers[spec.name] = whole(spec, this._payloads[i]);  // a cropped alpha (crop_alpha) at the image's size
     });
     this._header = null;
     this._specs = [];
@@ -259,4 +297,4 @@ class Decoder {
   }
 }
 
-module.exports = { ProtocolError, isValidId, idGenerator, encode, Decoder };
+module.exports = { ProtocolError, isValidId, idGenerator, encode, Decoder, whole };

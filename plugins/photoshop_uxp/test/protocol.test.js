@@ -251,6 +251,21 @@ describe("Decoder", () => {
     decoder.feed(spec(7, 5));
     assert.throws(() => decoder.feed(new Uint8Array(40)), (e) => e.code === "bad_image" && /not a PNG/.test(e.message));
   });
+
+  test("a grey buffer within a larger image (crop_alpha) comes out whole; one that does not fit is refused", () => {
+    const header = (within, format = "grey8") => `{"v":2,"type":"result","id":"e1","ref":"p1","result":"r","buffers":[{"name":"alpha","format":"${format}","width":3,"height":2,"size":${format === "grey8" ? 6 : 18},"within":${JSON.stringify(within)}}]}`;
+    const decoder = new Decoder();
+    decoder.feed(header([4, 1, 8, 5]));
+    const { spec, data } = decoder.feed(Uint8Array.from([1, 2, 3, 4, 5, 6])).buffers.alpha;
+    assert.deepEqual(spec, { name: "alpha", format: "grey8", width: 8, height: 5, size: 40 });
+    const want = new Uint8Array(40);
+    want.set([1, 2, 3], 12);
+    want.set([4, 5, 6], 20);
+    assert.deepEqual(data, want);
+    for (const [within, format] of [[[6, 1, 8, 5]], [[4, 4, 8, 5]], [[0, 0, 8]], [[-1, 0, 8, 5]], [[0, 0, 2 ** 15, 2 ** 15]], [[0, 0, 8, 5], "rgb8"]]) {
+      assert.throws(() => new Decoder().feed(header(within, format)), (e) => e.code === "bad_message" && /within/.test(e.message), JSON.stringify(within));
+    }
+  });
 });
 
 describe("the examples of docs/protocol.md", () => {
