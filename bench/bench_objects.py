@@ -7,7 +7,8 @@ The image is alphamatting GT05 upscaled (bicubic) to the size; the prompts come 
 matte: a click at the subject's most interior pixel, the matte's bounding box grown by 5 %, a
 negative click and a positive click correcting Select Subject's matte (each at the most interior
 pixel of what the matte has wrong: a click where it is right already changes nothing), a lasso (the box's left
-half) in add mode. Times are medians of ``--runs`` (after one warm-up prediction); "engine" is the
+half) in add mode, which the client sends as its box (``within``; the alpha comes back as its box too,
+``crop_alpha``, and the client makes it whole: what an editor gets). Times are medians of ``--runs`` (after one warm-up prediction); "engine" is the
 client's wall time for the same request by the image's key (the image sent once, before; the key from
 the first reply, as a client that keeps it sends it: not hashed again).
 
