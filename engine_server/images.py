@@ -83,11 +83,13 @@ def placed(box: np.ndarray, within: tuple[int, int, int, int]) -> np.ndarray:
 
 def encode_cropped(name: str, grey: np.ndarray) -> OutBuffer:
     """(H, W) uint8 → a raw grey8 :class:`OutBuffer` of only the box where ``grey`` is non-zero, placed
-    by its ``within`` (all zero: its top-left pixel)."""
+    by its ``within`` (all zero: its top-left pixel; a box that is the whole image: no ``within``)."""
     x, y, w, h = cv2.boundingRect(grey)  # of the non-zero pixels
     w, h = max(w, 1), max(h, 1)
-    box = np.ascontiguousarray(grey[y:y + h, x:x + w])
     full_height, full_width = grey.shape
+    if (w, h) == (full_width, full_height):  # the box is the whole image: sent as it is
+        return encode(name, grey, "raw")
+    box = np.ascontiguousarray(grey[y:y + h, x:x + w])
     return OutBuffer(name, "grey8", w, h, memoryview(box).cast("B"), within=(x, y, full_width, full_height))
 
 

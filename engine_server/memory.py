@@ -208,7 +208,9 @@ def _cost(op: str, mode: Any) -> Cost:
 
 def request_estimate(op: str, request: Any, *, result_pixels: int = 0) -> int:
     """:func:`job_estimate` for a decoded protocol message."""
-    buffers = [(spec.format, *spec.full_size, len(data)) for spec, data in request.buffers]  # a placed mask: whole
+    # a grey buffer sent as its box (``within``) is placed in a whole image: its bytes are counted as that image's
+    buffers = [(spec.format, *spec.full_size, len(data) + (spec.full_pixels if spec.within else 0))
+               for spec, data in request.buffers]
     return job_estimate(op, request.fields, buffers, result_pixels=result_pixels)
 
 

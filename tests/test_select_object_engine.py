@@ -5,6 +5,8 @@ requests are refused by name without losing the prepared image."""
 
 from __future__ import annotations
 
+import dataclasses
+import io
 from types import SimpleNamespace
 
 import numpy as np
@@ -96,37 +98,86 @@ def test_corrections_take_the_previous_result_by_id_or_as_a_buffer(engine, scene
     assert outputs.buffers["cutout"][:8] == b"\x89PNG\r\n\x1a\n"
 
 
-def test_a_cropped_alpha_and_a_placed_mask_give_the_whole_ones_pixels(engine, scene, monkeypatch):  # noqa: F811
-    """crop_alpha: the reply's alpha is the box where it is non-zero and the client gives it whole, byte for
-    byte the alpha of a request without it; a mask sent as its box (``within``) is the whole mask."""
+def test_a_cropped_alpha_and_placed_masks_give_the_whole_ones_pixels(engine, scene, monkeypatch):  # noqa: F811
+    """To an engine that says it can (``crop_alpha`` in welcome), the client asks for the alpha as its box and
+    sends the lasso and a previous matte as theirs; every result is byte for byte what the same requests give
+    sent whole (the client told the engine cannot: what it does for an engine from before this)."""
     image, parts = scene
     pixels = raw_image(W, H, "rgb8", image.tobytes())
-    sent = []
-    monkeypatch.setattr(session, "_result", lambda reply: sent.append(reply.specs) or _result(reply))
     lasso = np.zeros((H, W), np.uint8)
     lasso[40:125, 140:225] = 255
-    box = np.ascontiguousarray(lasso[40:125, 140:225])
-    placed = messages.buffer("mask", box.tobytes(), format="grey8", width=85, height=85, within=(140, 40, W, H))
-    with engine.client() as client:
+    both = np.maximum(parts["left"], parts["right"])
+    replies, requests = [], []
+    monkeypatch.setattr(session, "_result", lambda reply: replies.append(reply.specs) or _result(reply))
+
+    def run(client):
         picked = client.select_object(pixels, points=[(*LEFT, True)])
-        cropped = client.select_object(pixels, box=BOX, mode="add", previous=picked.fields["result"])
-        plain = client.request(messages.select_object(cropped.fields["image"], box=BOX, mode="add",
-                                                      previous=picked.fields["result"]))
-        whole_mask = client.select_object(pixels, mask=_grey("mask", lasso / 255.0), mode="subtract",
-                                          previous=cropped.fields["result"])
-        placed_mask = client.select_object(pixels, mask=placed, mode="subtract", previous=cropped.fields["result"])
-        edged = client.adjust_edges(cropped.fields["result"], edges={"feather": 2})
-        edged_plain = client.request(messages.adjust_edges(cropped.fields["result"], edges={"feather": 2}))
-    alpha = sent[1][0]
-    x, y, full_width, full_height = alpha.within
-    assert (full_width, full_height) == (W, H) and alpha.width * alpha.height < W * H / 2, "only the objects' box went"
-    assert sent[2][0].within is None, "a request without crop_alpha gets the whole alpha"
-    assert cropped.specs["alpha"].within is None and (cropped.specs["alpha"].width, cropped.specs["alpha"].height) == (W, H)
-    assert cropped.buffers["alpha"] == plain.buffers["alpha"]
-    assert _iou(_alpha(cropped), np.maximum(parts["left"], parts["right"])) > 0.9
-    assert placed_mask.buffers["alpha"] == whole_mask.buffers["alpha"]
-    assert _iou(_alpha(placed_mask), parts["left"]) > 0.9
-    assert edged.buffers["alpha"] == edged_plain.buffers["alpha"]
+        added = client.select_object(pixels, box=BOX, mode="add", previous=picked.fields["result"])
+        cut = client.select_object(pixels, mask=raw_image(W, H, "grey8", lasso.tobytes(), name="mask"),
+                                   mode="subtract", previous=added.fields["result"])
+        removed = client.select_object(pixels, points=[(*RIGHT, False)], previous=_grey("previous", both))
+        edged = client.adjust_edges(added.fields["result"], edges={"feather": 2})
+        return [r.buffers["alpha"] for r in (picked, added, cut, removed, edged)]
+
+    with engine.client() as client:
+        exchange = client._exchange
+        client._exchange = lambda message, **kw: requests.append(message) or exchange(message, **kw)
+        assert "crop_alpha" in client.welcome["capabilities"]
+        boxed = run(client)
+        sent_boxed, replied_boxed = requests[:], replies[:]
+        requests.clear(), replies.clear()
+        client.welcome["capabilities"] = [c for c in client.welcome["capabilities"] if c != "crop_alpha"]
+        plain = run(client)
+    assert [m.fields.get("crop_alpha") for m in sent_boxed] == [True] * 5
+    assert [m.fields.get("crop_alpha") for m in requests] == [None] * 5, "not to an engine that cannot"
+    mask, previous = sent_boxed[2].buffer("mask")[0], sent_boxed[3].buffer("previous")[0]
+    assert mask.within == (140, 40, W, H) and (mask.width, mask.height) == (85, 85)
+    assert previous.within is not None and previous.width * previous.height < W * H / 2
+    assert all(spec.within is None for m in requests for spec in m.specs)
+    alphas = [specs[0] for specs in replied_boxed]
+    assert all(a.within is not None and a.within[2:] == (W, H) and a.width * a.height < W * H / 2 for a in alphas)
+    assert all(specs[0].within is None for specs in replies)
+    assert boxed == plain, "the same pixels, sent whole or as boxes"
+    assert all(len(alpha) == W * H for alpha in boxed)
+    assert _iou(_alpha(SimpleNamespace(buffers={"alpha": boxed[1]})), both) > 0.9
+    assert _iou(_alpha(SimpleNamespace(buffers={"alpha": boxed[2]})), parts["left"]) > 0.9
+
+
+def test_a_placed_guide_refines_as_the_whole_one_and_png_alphas_stay_whole(engine, scene):  # noqa: F811
+    """The engine places any grey guide sent as its box (a client may); crop_alpha does not apply to a PNG
+    alpha; an image the engine reads as colours may not come as a box."""
+    image, parts = scene
+    rgb = raw_image(W, H, "rgb8", image.tobytes())
+    rough = (parts["left"] >= 0.5).astype(np.uint8) * 255
+    guide = raw_image(W, H, "grey8", rough.tobytes(), name="guide")
+    placed = messages.cropped(guide)
+    assert placed[0].within is not None
+    with engine.client() as client:
+        whole_guide = client.request(messages.refine(rgb, guide, guide_kind="mask", mode="fast"))
+        placed_guide = client.request(messages.refine(rgb, placed, guide_kind="mask", mode="fast"))
+        as_png = client.request(messages.select_object(rgb, box=BOX, format="png", crop_alpha=True))
+        spec, data = messages.cropped(raw_image(W, H, "grey8", rough.tobytes()))
+        with pytest.raises(EngineError) as boxed_image:
+            client.request(messages.select_subject((dataclasses.replace(spec, name="image"), data)))
+    assert placed_guide.buffers["alpha"] == whole_guide.buffers["alpha"]
+    assert as_png.specs["alpha"].format == "png" and as_png.specs["alpha"].within is None
+    assert Image.open(io.BytesIO(as_png.buffers["alpha"])).size == (W, H)
+    assert boxed_image.value.code in ("bad_message", "bad_parameter") and "within" in boxed_image.value.message
+
+
+def test_a_first_lasso_on_an_image_new_to_the_engine_goes_as_its_box_with_the_pixels(engine, scene):  # noqa: F811
+    """The key first (not_found), then the pixels with the lasso's box: the engine checks the box's whole size."""
+    image, parts = scene
+    fresh = image.copy()
+    fresh[0, 0] ^= 1  # pixels the engine has not prepared
+    lasso = np.zeros((H, W), np.uint8)
+    lasso[40:125, 140:225] = 255
+    with engine.client() as client:
+        result = client.select_object(raw_image(W, H, "rgb8", fresh.tobytes()),
+                                      mask=raw_image(W, H, "grey8", lasso.tobytes(), name="mask"), mode="add",
+                                      previous=_grey("previous", parts["left"]))
+    assert result.fields["prepared"] is True
+    assert _iou(_alpha(result), np.maximum(parts["left"], parts["right"])) > 0.85
 
 
 def test_bad_requests_are_refused_by_name_and_the_image_stays_prepared(engine, scene):  # noqa: F811

@@ -39,6 +39,9 @@ def buffer(request: Any, index: int, *, engine: Any, grey: bool = False) -> np.n
     if len(request.buffers) <= index:
         raise ParameterError(f"buffers: this request needs {index + 1} image buffer(s); got {len(request.buffers)}")
     spec, data = request.buffers[index]
+    if spec.within is not None and not grey:
+        raise ParameterError(f"buffers: {spec.name} is read as colours; only a grey mask or matte may come as its "
+                             "box (within)")
     if grey:
         return images.decode_grey(data, spec.format, spec.width, spec.height, max_pixels=engine.limits.max_pixels,
                                   name=spec.name, within=spec.within)

@@ -26,6 +26,10 @@ from engine_server.results import content_key
 
 TYPES = ("select_subject",)
 KIND = QUEUED
+CAPABILITIES = ("crop_alpha",)
+"""``welcome`` says this engine takes ``crop_alpha`` (here, and in refine, select_object and adjust_edges:
+:func:`~engine_server.operations.common.matte_outputs`) and grey buffers sent as their box (``within``:
+:func:`~engine_server.images.decode_grey`), so a client sends them only to an engine that does."""
 
 
 @dataclass

@@ -40,9 +40,9 @@ class SoftcutClient(Session):
     """A blocking client of the engine: one method per request type (see :class:`Session` for the
     connection's parameters). Options left None take the protocol's defaults (docs/protocol.md).
 
-    A raw alpha comes back as the box where it is non-zero (the protocol's ``crop_alpha``: a small
-    object's matte is a fraction of the image's bytes) and :class:`Result` gives it whole, at the
-    image's size."""
+    An engine that can sends a raw alpha as the box where it is non-zero (the protocol's ``crop_alpha``: a
+    small object's matte is a fraction of the image's bytes) and :class:`Result` gives it whole, at the
+    image's size (:meth:`Session.request`)."""
 
     def select_subject(
         self,
@@ -64,7 +64,7 @@ class SoftcutClient(Session):
         model of :meth:`models` (None: the engine's default; ``fields["model"]`` names the one that ran)."""
         message = messages.select_subject(
             image, outputs=outputs, format=format, refine=refine, edges=edges,
-            decontaminate=decontaminate, band=band, priority=priority, model=model, crop_alpha=True, id=id,
+            decontaminate=decontaminate, band=band, priority=priority, model=model, id=id,
         )
         return self.request(message, progress=progress, timeout=timeout)
 
@@ -128,14 +128,13 @@ class SoftcutClient(Session):
         return objects.select_object(lambda message: self.request(message, progress=progress, timeout=timeout),
                                      image, key=key, points=points, box=box, mask=mask, mode=mode, previous=previous,
                                      refine=refine, sam=sam, outputs=outputs, format=format, edges=edges,
-                                     decontaminate=decontaminate, model=model, crop_alpha=True)
+                                     decontaminate=decontaminate, model=model)
 
     def adjust_edges(self, result_id: str, *, edges: Mapping[str, float] | None = None,
                      decontaminate: float | None = None, outputs: Sequence[str] | None = None,
                      format: str | None = None, timeout: float | None = None) -> Result:
         """New edge controls on an earlier ``select_subject`` result."""
-        message = messages.adjust_edges(result_id, edges=edges, decontaminate=decontaminate, outputs=outputs, format=format,
-                                        crop_alpha=True)
+        message = messages.adjust_edges(result_id, edges=edges, decontaminate=decontaminate, outputs=outputs, format=format)
         return self.request(message, timeout=timeout)
 
     def soft_segments(self, image: Buffer, *, count: int | None = None, masks: str | None = None,
@@ -152,7 +151,7 @@ class SoftcutClient(Session):
 
     def refine(self, image: Buffer, guide: Buffer, *, guide_kind: str | None = None, mode: str | None = None,
                format: str | None = None, progress: Progress | None = None, timeout: float | None = None) -> Result:
-        message = messages.refine(image, guide, guide_kind=guide_kind, mode=mode, format=format, crop_alpha=True)
+        message = messages.refine(image, guide, guide_kind=guide_kind, mode=mode, format=format)
         return self.request(message, progress=progress, timeout=timeout)
 
     def video_matte(

@@ -35,13 +35,8 @@ def select_object(ask: Callable[[Message], Result], image: Buffer, *, key: str |
     ``previous``; previous_pixels: when ``previous`` is an id the engine no longer holds (an engine
     restarted, or a full cache), gives that matte as a grey buffer named ``previous`` to send instead
     (None: the engine's ``not_found`` is raised). options: :func:`wire.protocol.messages.select_object`'s.
-    A grey ``mask`` or ``previous`` buffer goes as the box where it is non-zero (:func:`~wire.protocol.boxes.cropped`).
     """
     source: str | Buffer = key if key is not None else messages.buffer_key(image)
-    mask = options.pop("mask", None)
-    options["mask"] = None if mask is None else messages.cropped(mask)  # a lasso: only its box goes
-    if previous is not None and not isinstance(previous, str):
-        previous = messages.cropped(previous)
     for _ in range(3):  # at most: the key, then the pixels, then the previous matte's pixels
         try:
             return ask(messages.select_object(source, previous=previous, **options))
@@ -49,7 +44,7 @@ def select_object(ask: Callable[[Message], Result], image: Buffer, *, key: str |
             if _not_held(error, "image ") and isinstance(source, str):
                 source = image
             elif _not_held(error, "previous:") and isinstance(previous, str) and previous_pixels is not None:
-                previous = messages.cropped(previous_pixels())
+                previous = previous_pixels()
             else:
                 raise
     return ask(messages.select_object(source, previous=previous, **options))

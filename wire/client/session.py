@@ -211,10 +211,15 @@ class Session:
     # ── requests and the engine's own ─────────────────────────────────────────
 
     def request(self, message: Message, *, progress: Progress | None = None, timeout: float | None = None) -> Result:
-        """Send a request and wait for its ``result`` (or instant reply)."""
+        """Send a request and wait for its ``result`` (or instant reply). To an engine that says it can
+        (``crop_alpha`` in ``welcome``'s capabilities), a matte's alpha is asked for as its box and
+        Object Selection's mask and previous matte go as theirs (:func:`~wire.protocol.boxes.with_boxes`);
+        every result's buffers are given whole, at the image's size."""
         self._refuse_inside_stream(message.type)
         with self._lock:
             self._ensure_connected()
+            if messages.CROP_ALPHA in (self.welcome or {}).get("capabilities", ()):
+                message = messages.with_boxes(message)  # less to send both ways; the result comes back whole
             reply = self._exchange(message, progress=progress, timeout=timeout)
         return _result(reply)
 

@@ -71,7 +71,7 @@ def select_subject(ask: Ask, source: Any, options: MatteOptions, *, plate: Buffe
     fields = {"outputs": outputs_for(options.output), "refine": options.quality,
               "edges": active_edges(options.edges), "decontaminate": options.decontaminate, "model": options.model}
     if plate is None:
-        return ask(messages.select_subject(_image(source), crop_alpha=True, **fields))
+        return ask(messages.select_subject(_image(source), **fields))
     return ask(messages.plate_matte(_image(source), plate, **fields))
 
 
@@ -80,12 +80,11 @@ def refine_selection(ask: Ask, source: Any, coverage: bytes, options: MatteOptio
     ``adjust_edges`` on its result when an edge control or decontamination is asked for."""
     outputs = outputs_for(options.output)
     guide = raw_image(source.width, source.height, "grey8", coverage, name="guide")
-    result = ask(messages.refine(_image(source), guide, guide_kind="mask", mode=options.quality, outputs=outputs,
-                                 crop_alpha=True))
+    result = ask(messages.refine(_image(source), guide, guide_kind="mask", mode=options.quality, outputs=outputs))
     edges = active_edges(options.edges)
     if edges or options.decontaminate != 1.0:
         result = ask(messages.adjust_edges(result.result_id, edges=edges, decontaminate=options.decontaminate,
-                                           outputs=outputs, crop_alpha=True))
+                                           outputs=outputs))
     return result
 
 
@@ -118,12 +117,12 @@ def select_object(ask: Ask, source: Any, prompts: ObjectPrompts, options: MatteO
         ask, _image(source), points=prompts.points, box=prompts.box, mask=mask, mode=mode, previous=previous,
         previous_pixels=previous_pixels if previous_coverage is not None else None, refine=options.quality,
         outputs=outputs_for(options.output), edges=active_edges(options.edges),
-        decontaminate=options.decontaminate, model=options.model, crop_alpha=True)
+        decontaminate=options.decontaminate, model=options.model)
 
 
 def adjust_edges(ask: Ask, result_id: str, output: str, edges: Mapping[str, float] | None) -> Result:
     """New edge controls on the earlier result ``result_id`` (live sliders), for ``output``'s buffers."""
-    return ask(messages.adjust_edges(result_id, edges=active_edges(edges), outputs=outputs_for(output), crop_alpha=True))
+    return ask(messages.adjust_edges(result_id, edges=active_edges(edges), outputs=outputs_for(output)))
 
 
 def soft_segments(ask: Ask, source: Any, count: int, model: str | None = None) -> Result:

@@ -72,6 +72,8 @@ class JobCancelled extends Error {
 
 /** Replies that do not end a request: it goes on until another message with its ref arrives. */
 const INTERIM_TYPES = new Set(["accepted", "progress"]);
+/** The requests whose alpha may come back as its box (`crop_alpha`; docs/protocol.md, BufferSpec `within`). */
+const CROPPED_REQUESTS = Object.freeze(["select_subject", "refine", "select_object", "adjust_edges"]);
 /** The requests the engine may send to a client, and the type of the answer to each. */
 const ANSWERS = Object.freeze({ place_layer: "placed", canvas_snapshot: "snapshot" });
 
@@ -225,8 +227,18 @@ class EngineClient {
       const promise = Promise.reject(new EngineUnavailable(`not connected to the Softcut engine at ${this.url}: connect first`));
       return { id: null, promise, cancel: () => {} };
     }
-    const { id, promise } = this._send(type, fields, buffers, { onProgress, onAccepted });
+    const { id, promise } = this._send(type, this._withCrop(type, fields), buffers, { onProgress, onAccepted });
     return { id, promise, cancel: () => this._cancel(id) };
+  }
+
+  /**
+   * `fields` asking for the alpha as its box (`crop_alpha`) where the engine says it can (`welcome`'s
+   * capabilities) and the request makes a matte; the decoder gives the alpha back whole.
+   */
+  _withCrop(type, fields) {
+    const can = this.welcome && Array.isArray(this.welcome.capabilities) && this.welcome.capabilities.includes("crop_alpha");
+    if (!can || !CROPPED_REQUESTS.includes(type) || "crop_alpha" in fields) return fields;
+    return { ...fields, crop_alpha: true };
   }
 
   /**

@@ -37,8 +37,8 @@ function segmentNames(count) {
 
 /**
  * A request for `EngineClient.send`: its type, fields and buffers. Every result comes as raw
- * buffers (`format: "raw"`: the panel has no PNG decoder), a matte's alpha as the box where it is
- * non-zero (`crop_alpha`), which the decoder gives back whole.
+ * buffers (`format: "raw"`: the panel has no PNG decoder); the client asks for a matte's alpha as its
+ * box (`crop_alpha`) where the engine can, and the decoder gives it back whole.
  * @typedef {{type: string, fields: object, buffers: Array<{name: string, format: string, width: number, height: number, data: Uint8Array}>}} Request
  */
 /** `fields` with `model` when one is named (absent: the engine's default). */
@@ -104,7 +104,7 @@ const requests = Object.freeze({
    * @returns {Request}
    */
   selectSubject(image, { outputs, refine, edges = {}, decontaminate = 1, model = null }) {
-    return { type: "select_subject", fields: withModel({ outputs, format: "raw", crop_alpha: true, refine, edges, decontaminate }, model), buffers: [image] };
+    return { type: "select_subject", fields: withModel({ outputs, format: "raw", refine, edges, decontaminate }, model), buffers: [image] };
   },
 
   /**
@@ -164,7 +164,7 @@ const requests = Object.freeze({
     if (frame !== null) fields.box = frame;
     fields.mode = mode;
     if (byId) fields.previous = previous;
-    Object.assign(fields, { refine, outputs, format: "raw", crop_alpha: true, edges, decontaminate });
+    Object.assign(fields, { refine, outputs, format: "raw", edges, decontaminate });
     const buffers = [keyed ? null : image, mask, byId ? null : previous].filter((buffer) => buffer !== null);
     return { type: "select_object", fields: withModel(fields, model), buffers };
   },
@@ -175,7 +175,7 @@ const requests = Object.freeze({
    * @returns {Request}
    */
   refine(image, guide, { outputs, mode }) {
-    return { type: "refine", fields: { guide: "mask", mode, outputs, format: "raw", crop_alpha: true }, buffers: [image, guide] };
+    return { type: "refine", fields: { guide: "mask", mode, outputs, format: "raw" }, buffers: [image, guide] };
   },
 
   /**
@@ -185,7 +185,7 @@ const requests = Object.freeze({
    * @returns {Request}
    */
   adjustEdges(result, { outputs, edges, decontaminate }) {
-    return { type: "adjust_edges", fields: { result, edges, decontaminate, outputs, format: "raw", crop_alpha: true }, buffers: [] };
+    return { type: "adjust_edges", fields: { result, edges, decontaminate, outputs, format: "raw" }, buffers: [] };
   },
 
   /**

@@ -9,7 +9,28 @@ from __future__ import annotations
 
 import dataclasses
 
-from .envelope import Buffer, BufferSpec, BytesLike
+from .envelope import Buffer, BufferSpec, BytesLike, Message
+
+
+CROP_ALPHA = "crop_alpha"
+"""The capability (``welcome``'s ``capabilities``) of an engine that takes ``crop_alpha`` and grey buffers
+sent as their box."""
+CROPPED_REQUESTS = frozenset({"select_subject", "refine", "select_object", "adjust_edges"})
+"""The requests whose alpha may come back as its box."""
+SENT_AS_BOXES = frozenset({"mask", "previous"})
+"""The request buffers a client sends as their box: select_object's rough mask and previous matte."""
+
+
+def with_boxes(message: Message) -> Message:
+    """``message`` as a client sends it to an engine with the :data:`CROP_ALPHA` capability: a request of
+    :data:`CROPPED_REQUESTS` asks for its alpha as its box (``crop_alpha``, unless it says otherwise), and its
+    :data:`SENT_AS_BOXES` grey buffers go as theirs (:func:`cropped`). Any other message as it is. The
+    client gives the replies' buffers back whole (:func:`whole`), so callers see no difference."""
+    if message.type not in CROPPED_REQUESTS:
+        return message
+    fields = message.fields if "crop_alpha" in message.fields else {**message.fields, "crop_alpha": True}
+    buffers = [cropped(item) if item[0].name in SENT_AS_BOXES else item for item in message.buffers]
+    return dataclasses.replace(message, fields=fields, buffers=buffers)
 
 
 def nonzero_box(grey: BytesLike, width: int, height: int) -> tuple[int, int, int, int] | None:
@@ -43,12 +64,14 @@ def nonzero_box(grey: BytesLike, width: int, height: int) -> tuple[int, int, int
 
 def cropped(item: Buffer) -> Buffer:
     """A whole grey8 buffer as the box where it is non-zero, placed by its spec's ``within`` (all zero: its
-    top-left pixel); a buffer already placed, or not grey8, as it is."""
+    top-left pixel); a buffer already placed, not grey8, or non-zero out to its four sides, as it is."""
     spec, data = item
     if spec.format != "grey8" or spec.within is not None:
         return item
     width = spec.width
     x0, y0, x1, y1 = nonzero_box(data, width, spec.height) or (0, 0, 1, 1)
+    if (x1 - x0, y1 - y0) == (width, spec.height):
+        return item  # the box is the whole image
     view = memoryview(data).cast("B")
     box = b"".join(view[start + x0:start + x1] for start in range(y0 * width, y1 * width, width))
     return BufferSpec(spec.name, "grey8", x1 - x0, y1 - y0, len(box), (x0, y0, width, spec.height)), box

@@ -155,13 +155,19 @@ def _check_buffer_rules(obj: Mapping[str, Any], ref: str | None, code: str) -> N
         _check_object_buffers(obj, specs, ref, code)
     if obj.get("type") == "refine" and len(specs) == 2:
         image, guide = specs
-        if (guide["width"], guide["height"]) != (image["width"], image["height"]):
+        if _full_size(guide) != (image["width"], image["height"]):
             raise ProtocolError(
                 code,
                 f"buffers[1]: expected the guide to be {image['width']}x{image['height']} like the image; "
-                f"got {guide['width']}x{guide['height']}",
+                "got {}x{}".format(*_full_size(guide)),
                 ref,
             )
+
+
+def _full_size(spec: Mapping[str, Any]) -> tuple[int, int]:
+    """(width, height) of the image a buffer spec is: its ``within``'s full size when it is a box of it."""
+    within = spec.get("within")
+    return (within[2], within[3]) if within is not None else (spec["width"], spec["height"])
 
 
 def _check_object_buffers(obj: Mapping[str, Any], specs: list[Mapping[str, Any]], ref: str | None,
@@ -175,10 +181,9 @@ def _check_object_buffers(obj: Mapping[str, Any], specs: list[Mapping[str, Any]]
                                   f"({'neither' if image is None else 'both'} given)", ref)
     for name in ("mask", "previous"):
         spec = by_name.get(name)
-        if spec is not None and image is not None and (spec["width"], spec["height"]) != (image["width"],
-                                                                                           image["height"]):
+        if spec is not None and image is not None and _full_size(spec) != (image["width"], image["height"]):
             raise ProtocolError(code, f"buffers: expected the {name} to be {image['width']}x{image['height']} "
-                                      f"like the image; got {spec['width']}x{spec['height']}", ref)
+                                      "like the image; got {}x{}".format(*_full_size(spec)), ref)
     if "previous" in by_name and "previous" in obj:
         raise ProtocolError(code, "previous: expected a previous buffer or a result id, not both", ref)
 

@@ -121,6 +121,9 @@ class BufferSpec:
 
     def _check_within(self) -> None:
         within = self.within
+        if isinstance(within, list):  # as JSON gives it
+            object.__setattr__(self, "within", tuple(within))
+            within = self.within
         if self.format != "grey8":
             raise ValueError(f"within: only a grey8 buffer can be part of a larger image; {self.name!r} is {self.format}")
         if (not isinstance(within, tuple) or len(within) != 4
@@ -300,7 +303,8 @@ def buffer_key(item: Buffer) -> str:
     the key (from a reply, or computed here from the pixels it would send) sends the pixels once.
     """
     spec, data = item
-    digest = hashlib.sha256(f"{spec.format}\n{spec.width}\n{spec.height}\n".encode())
+    placed = "" if spec.within is None else "within {} {} {} {}\n".format(*spec.within)
+    digest = hashlib.sha256(f"{spec.format}\n{spec.width}\n{spec.height}\n{placed}".encode())
     digest.update(data)
     return digest.hexdigest()
 

@@ -20,7 +20,7 @@ from .engine_messages import (  # noqa: F401
     Limits, accepted, cancelled, canvas_snapshot, challenge, error, error_from, frame, paired, phone_link_reply,
     place_layer, progress, reply, result, welcome,
 )
-from .boxes import cropped, nonzero_box, whole  # noqa: F401
+from .boxes import CROP_ALPHA, cropped, nonzero_box, whole, with_boxes  # noqa: F401
 from .envelope import (  # noqa: F401
     ENVELOPE_KEYS, Buffer, BufferSpec, BytesLike, IdGenerator, Message, as_buffer, buffer, buffer_key, is_valid_id, new_id,
     payload_size,

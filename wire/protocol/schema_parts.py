@@ -54,24 +54,27 @@ WITHIN: dict[str, Any] = {
 }
 
 
-def buffer_spec(name: str | None, formats: Sequence[str]) -> dict[str, Any]:
-    """A buffer spec called ``name`` (None: any name) in one of ``formats``."""
+def buffer_spec(name: str | None, formats: Sequence[str], *, placeable: bool = False) -> dict[str, Any]:
+    """A buffer spec called ``name`` (None: any name) in one of ``formats``; ``placeable``: it may carry
+    ``within`` (a grey mask or matte sent as its box; an image the engine reads as colours may not)."""
+    properties = {
+        "name": {"const": name} if name else NAME,
+        "format": {"enum": list(formats)},
+        "width": {"type": "integer", "minimum": 1},
+        "height": {"type": "integer", "minimum": 1},
+        "size": {"type": "integer", "minimum": 1, "description": "bytes; width*height*channels for raw formats"},
+    }
+    if placeable:
+        properties["within"] = WITHIN
     return {
         "type": "object",
         "required": ["name", "format", "width", "height", "size"],
-        "properties": {
-            "name": {"const": name} if name else NAME,
-            "format": {"enum": list(formats)},
-            "width": {"type": "integer", "minimum": 1},
-            "height": {"type": "integer", "minimum": 1},
-            "size": {"type": "integer", "minimum": 1, "description": "bytes; width*height*channels for raw formats"},
-            "within": WITHIN,
-        },
+        "properties": properties,
         "additionalProperties": False,
     }
 
 
-BUFFER_SPEC = buffer_spec(None, BUFFER_FORMATS)
+BUFFER_SPEC = buffer_spec(None, BUFFER_FORMATS, placeable=True)
 """Any buffer spec (the envelope's ``buffers`` items)."""
 
 
@@ -110,8 +113,8 @@ FORMAT = enum_field(OUTPUT_FORMATS, "raw", "encoding of the result buffers: raw 
 CROP_ALPHA: dict[str, Any] = {
     "type": "boolean",
     "description": "true, with raw format: the alpha buffer is only the box where the alpha is non-zero, its "
-                   "`within` placing it in the image (0 outside it): less to send for a small object; absent or "
-                   "false: the whole alpha",
+                   "`within` placing it in the image (0 outside it): less to send for a small object; absent, "
+                   "false or png: the whole alpha. Engines that take it say `crop_alpha` in welcome's capabilities",
 }
 PRIORITY = enum_field(PRIORITIES, "interactive", "interactive jobs run before batch jobs")
 DECONTAMINATE = number_field(0, 1, 1, "how much foreground colours are cleaned of the background")
@@ -180,13 +183,14 @@ MODEL_INFO: dict[str, Any] = {
 
 IMAGE_SPEC = buffer_spec("image", IMAGE_FORMATS)
 PHOTO_SPEC = buffer_spec("image", PHOTO_FORMATS)
-GUIDE_SPEC = buffer_spec("guide", GUIDE_FORMATS)
+GUIDE_SPEC = buffer_spec("guide", GUIDE_FORMATS, placeable=True)
 PLATE_SPEC = buffer_spec("plate", PHOTO_FORMATS)
 SAM_NAME: dict[str, Any] = {"type": "string", "minLength": 1, "maxLength": 128, "not": {"pattern": "[^A-Za-z0-9_.-]"}}
 """A Segment Anything model's name: the stem of its ``NAME.encoder.onnx`` and ``NAME.decoder.onnx``."""
 OBJECT_BUFFERS: dict[str, Any] = {
     "type": "array",
-    "items": {"anyOf": [PHOTO_SPEC, buffer_spec("mask", GUIDE_FORMATS), buffer_spec("previous", GUIDE_FORMATS)]},
+    "items": {"anyOf": [PHOTO_SPEC, buffer_spec("mask", GUIDE_FORMATS, placeable=True),
+                        buffer_spec("previous", GUIDE_FORMATS, placeable=True)]},
     "maxItems": 3,
     "description": "any of image, mask and previous, each at most once",
 }

@@ -69,7 +69,7 @@ describe("select_object as the panel builds it", () => {
     assert.deepEqual(JSON.parse(texts([built[2]])[0]), {
       v: 2, type: "select_object", id: "p1", buffers: [{ name: "mask", format: "grey8", width: 6, height: 4, size: 24 }],
       image: key, points: [], mode: "add", previous: "0f3a9c", refine: "fast", outputs: ["alpha", "foreground"], format: "raw",
-      crop_alpha: true, edges: { feather: 2 }, decontaminate: 0.5,
+      edges: { feather: 2 }, decontaminate: 0.5,
     });
     assert.deepEqual(built[3].buffers.map((b) => b.name), ["image", "mask", "previous"]);
     assert.equal("previous" in built[3].fields, false, "a previous buffer is not named in the fields too");

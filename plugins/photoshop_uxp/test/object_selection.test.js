@@ -111,7 +111,7 @@ test("Object → selection on an offset layer: the box around the selection and 
   const key = bufferKey(image);
   assert.deepEqual(carried(sent), [[key, null, []], [null, null, ["image"]]], "the key, then (not_found) the pixels");
   const points = [{ x: 22, y: 24, positive: true }, { x: 18, y: 22, positive: true }, { x: 58, y: 26, positive: false }];
-  assert.deepEqual(sent[1].fields, { points, box: [6, 10, 36, 40], mode: "new", refine: "best", outputs: ["alpha"], format: "raw", crop_alpha: true, edges: {}, decontaminate: 1 });
+  assert.deepEqual(sent[1].fields, { points, box: [6, 10, 36, 40], mode: "new", refine: "best", outputs: ["alpha"], format: "raw", edges: {}, decontaminate: 1 });
   assert.deepEqual(sent[0].fields, { image: key, ...sent[1].fields });
   assert.equal(doc.history.length, before + 1);
   assert.equal(doc.history.at(-1).name, "Softcut: Object");
