@@ -127,4 +127,45 @@ function bufferKey(buffer) {
   return toHex(sha256(utf8(`${buffer.format}\n${buffer.width}\n${buffer.height}\n`), data));
 }
 
-module.exports = { describe, asBytes, isPositiveInteger, checkBuffer, rawImage, photoFile, bufferKey };
+/**
+ * The box around the non-zero pixels of a grey8 image: [x0, y0, x1, y1] (x1 = last column + 1), or null
+ * when every pixel is 0. Each row is read from its two ends only as far as its first and last non-zero.
+ * @param {Uint8Array} data width*height bytes
+ * @returns {number[]|null}
+ */
+function nonzeroBox(data, width, height) {
+  let x0 = width, y0 = height, x1 = 0, y1 = 0;
+  for (let y = 0; y < height; y++) {
+    const row = y * width;
+    let first = 0;
+    while (first < width && data[row + first] === 0) first++;
+    if (first === width) continue;
+    let last = width - 1;
+    while (data[row + last] === 0) last--;
+    x0 = Math.min(x0, first);
+    x1 = Math.max(x1, last + 1);
+    if (y0 === height) y0 = y;
+    y1 = y + 1;
+  }
+  return x1 > x0 ? [x0, y0, x1, y1] : null;
+}
+
+/**
+ * A whole grey8 request buffer as the box where it is non-zero, placed by its `within` (docs/protocol.md,
+ * BufferSpec); all zero: its top-left pixel. A buffer already placed, not grey8, or non-zero out to its
+ * four sides, as it is. The twin of wire/protocol/boxes.py's `cropped`.
+ * @param {{name: string, format: string, width: number, height: number, data: Uint8Array, within?: number[]}} buffer
+ * @returns {{name: string, format: string, width: number, height: number, data: Uint8Array, within?: number[]}}
+ */
+function croppedGrey(buffer) {
+  if (buffer.format !== "grey8" || buffer.within !== undefined) return buffer;
+  const { width, height } = buffer;
+  const data = asBytes(buffer.data, buffer.name);
+  const [x0, y0, x1, y1] = nonzeroBox(data, width, height) || [0, 0, 1, 1];
+  if (x1 - x0 === width && y1 - y0 === height) return buffer;
+  const box = new Uint8Array((x1 - x0) * (y1 - y0));
+  for (let y = y0; y < y1; y++) box.set(data.subarray(y * width + x0, y * width + x1), (y - y0) * (x1 - x0));
+  return { name: buffer.name, format: "grey8", width: x1 - x0, height: y1 - y0, data: box, within: [x0, y0, width, height] };
+}
+
+module.exports = { describe, asBytes, isPositiveInteger, checkBuffer, rawImage, photoFile, bufferKey, nonzeroBox, croppedGrey };

@@ -9,6 +9,7 @@
 
 const { PROTOCOL_VERSION, DEFAULT_PORT, ProtocolError, Decoder, encode, idGenerator } = require("./protocol");
 const { clientProof, engineProof, parseCredential, proofMatches, randomHex } = require("./hmac");
+const { croppedGrey } = require("./buffers");
 
 /** This panel's version, sent in `hello.client` (kept equal to package.json's by a test). */
 const CLIENT_VERSION = "0.1.0";
@@ -74,6 +75,8 @@ class JobCancelled extends Error {
 const INTERIM_TYPES = new Set(["accepted", "progress"]);
 /** The requests whose alpha may come back as its box (`crop_alpha`; docs/protocol.md, BufferSpec `within`). */
 const CROPPED_REQUESTS = Object.freeze(["select_subject", "refine", "select_object", "adjust_edges"]);
+/** The request buffers sent as their box: select_object's rough mask and previous matte. */
+const SENT_AS_BOXES = Object.freeze(["mask", "previous"]);
 /** The requests the engine may send to a client, and the type of the answer to each. */
 const ANSWERS = Object.freeze({ place_layer: "placed", canvas_snapshot: "snapshot" });
 
@@ -227,18 +230,24 @@ class EngineClient {
       const promise = Promise.reject(new EngineUnavailable(`not connected to the Softcut engine at ${this.url}: connect first`));
       return { id: null, promise, cancel: () => {} };
     }
-    const { id, promise } = this._send(type, this._withCrop(type, fields), buffers, { onProgress, onAccepted });
+    const boxed = this._withBoxes(type, fields, buffers);
+    const { id, promise } = this._send(type, boxed.fields, boxed.buffers, { onProgress, onAccepted });
     return { id, promise, cancel: () => this._cancel(id) };
   }
 
   /**
-   * `fields` asking for the alpha as its box (`crop_alpha`) where the engine says it can (`welcome`'s
-   * capabilities) and the request makes a matte; the decoder gives the alpha back whole.
+   * The request as it goes to an engine that says it takes boxes (`crop_alpha` in `welcome`'s
+   * capabilities): a request that makes a matte asks for the alpha as its box, and select_object's mask
+   * and previous matte go as theirs (`croppedGrey`); the decoder gives the alpha back whole. The twin
+   * of wire/protocol/boxes.py's `with_boxes`.
    */
-  _withCrop(type, fields) {
+  _withBoxes(type, fields, buffers) {
     const can = this.welcome && Array.isArray(this.welcome.capabilities) && this.welcome.capabilities.includes("crop_alpha");
-    if (!can || !CROPPED_REQUESTS.includes(type) || "crop_alpha" in fields) return fields;
-    return { ...fields, crop_alpha: true };
+    if (!can || !CROPPED_REQUESTS.includes(type)) return { fields, buffers };
+    return {
+      fields: "crop_alpha" in fields ? fields : { ...fields, crop_alpha: true },
+      buffers: buffers.map((b) => (SENT_AS_BOXES.includes(b.name) ? croppedGrey(b) : b)),
+    };
   }
 
   /**

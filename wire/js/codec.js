@@ -85,7 +85,10 @@ function encode(message) {
   const envelope = { v: PROTOCOL_VERSION, type, id };
   if (ref !== undefined) envelope.ref = ref;
   if (buffers.length > 0) {
-    envelope.buffers = buffers.map((b, i) => ({ name: b.name, format: b.format, width: b.width, height: b.height, size: payloads[i].byteLength }));
+    envelope.buffers = buffers.map((b, i) => ({
+      name: b.name, format: b.format, width: b.width, height: b.height, size: payloads[i].byteLength,
+      ...(b.within === undefined ? {} : { within: b.within }),
+    }));
   }
   for (const [key, value] of Object.entries(message)) {
     if (!ENVELOPE_KEYS.includes(key) && value !== undefined) envelope[key] = value;
