@@ -360,10 +360,15 @@ def raw_to_image(data: bytes | memoryview, width: int, height: int, layout: str)
     return out
 
 
+def grey8_view(data: bytes | memoryview, width: int, height: int) -> np.ndarray:
+    """Raw grey8 pixels as (height, width) uint8 over their bytes (read-only, no copy)."""
+    if len(data) != width * height:
+        raise ImageDecodeError(f"raw grey8 buffer of {len(data)} bytes does not hold {width}×{height} pixels")
+    return np.frombuffer(data, np.uint8).reshape(height, width)
+
+
 def raw_to_grey(data: bytes | memoryview, width: int, height: int, layout: str) -> np.ndarray:
     """Raw 8-bit pixels → (H, W) uint8 grey (a trimap or mask; colour layouts: channel mean)."""
     if layout == "grey8":
-        if len(data) != width * height:
-            raise ImageDecodeError(f"raw grey8 buffer of {len(data)} bytes does not hold {width}×{height} pixels")
-        return np.frombuffer(data, np.uint8).reshape(height, width).copy()
+        return grey8_view(data, width, height).copy()
     return float_to_uint8(raw_to_image(data, width, height, layout).mean(axis=2))

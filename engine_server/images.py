@@ -12,13 +12,13 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from core.errors import ImageDecodeError
 from core.imageio import (
     RAW_CHANNELS,
     decode_image,
     decode_image_rgb8,
     encode_png,
     float_to_uint8,
+    grey8_view,
     raw_to_grey,
     raw_to_image,
     raw_to_rgb8,
@@ -64,13 +64,6 @@ def decode_grey(data: bytes, fmt: str, width: int, height: int, *, max_pixels: i
     if fmt == "png":
         return float_to_uint8(decode_image(bytes(data), name=name, max_pixels=max_pixels).mean(axis=2))
     return raw_to_grey(data, width, height, fmt)
-
-
-def grey8_view(data: bytes | memoryview, width: int, height: int) -> np.ndarray:
-    """A raw grey8 payload as (height, width) uint8 over its bytes (read-only, no copy)."""
-    if len(data) != width * height:
-        raise ImageDecodeError(f"raw grey8 buffer of {len(data)} bytes does not hold {width}×{height} pixels")
-    return np.frombuffer(data, np.uint8).reshape(height, width)
 
 
 def placed(box: np.ndarray, within: tuple[int, int, int, int]) -> np.ndarray:
