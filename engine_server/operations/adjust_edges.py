@@ -39,8 +39,5 @@ async def _run(engine, job, fields, stored) -> Reply:
     else:  # alpha only: no colour estimation, the common slider case
         alpha, foreground = await engine.on_cpu(partial(apply_edges, stored.unedited, edges)), None
     job.report(0.9, "edges")
-    outputs = await engine.on_cpu(
-        partial(matte_outputs, names, fields["format"], alpha=alpha, foreground=foreground,
-                crop_alpha=fields.get("crop_alpha", False))
-    )
+    outputs = await engine.on_cpu(partial(matte_outputs, fields, alpha=alpha, foreground=foreground))
     return Reply({"result": fields["result"]}, outputs)

@@ -63,18 +63,21 @@ def edge_controls(fields: dict[str, Any]) -> EdgeControls:
                         contrast=float(edges["contrast"]), shift_edge=float(edges["shift_edge"]))
 
 
-def matte_outputs(names: list[str], fmt: str, *, alpha, foreground, trimap=None, coarse=None,
-                  background=None, crop_alpha: bool = False) -> list[OutBuffer]:
-    """Encode the requested outputs of a matte, in the order asked; ``crop_alpha`` (a raw ``fmt``):
-    the alpha as the box where it is non-zero, placed by its ``within`` (the protocol's ``crop_alpha``).
+def matte_outputs(fields: dict[str, Any], *, alpha, foreground, trimap=None, coarse=None,
+                  background=None) -> list[OutBuffer]:
+    """Encode the outputs of a matte that the request's ``fields`` ask for (``outputs``, in that order;
+    ``format``); ``crop_alpha`` (absent: false; with a raw format): the alpha as the box where it is
+    non-zero, placed by its ``within``.
 
     alpha (H, W), foreground (H, W, 3) float32 [0, 1]; trimap (h, w) uint8 and coarse
     (h, w) float32 at the working size (the trimap is sent at full size); background
     (H, W, 3) float32 [0, 1], an aligned clean plate.
     """
+    fmt = fields["format"]
+    crop_alpha = fields.get("crop_alpha", False)  # no default in the schema: absent is false
     h, w = alpha.shape
     out = []
-    for name in names:
+    for name in fields["outputs"]:
         if name == "alpha" and crop_alpha and fmt == "raw":
             out.append(images.encode_cropped(name, float_to_uint8(alpha)))
         elif name == "alpha":

@@ -45,6 +45,5 @@ async def _run(engine, job, request) -> Reply:
     if {"foreground", "cutout"} & set(names):
         foreground = await engine.on_cpu(partial(decontaminate, image, alpha))
         job.report(0.95, "foreground")
-    outputs = await engine.on_cpu(partial(matte_outputs, names, fields["format"], alpha=alpha, foreground=foreground,
-                                          crop_alpha=fields.get("crop_alpha", False)))
+    outputs = await engine.on_cpu(partial(matte_outputs, fields, alpha=alpha, foreground=foreground))
     return Reply({"result": result_id}, outputs)

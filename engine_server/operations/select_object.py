@@ -85,27 +85,29 @@ def _index(request, name: str) -> int | None:
 
 def _region(request, engine, shape: tuple[int, int]) -> np.ndarray | None:
     """The request's rough ``mask`` as (H, W) bool (coverage of at least half: what core takes a float
-    mask's > 0.5 to be, without the float copy), or None when absent. A mask sent as its box
-    (``within``) is thresholded in the box, then placed."""
-    index = _index(request, "mask")
-    spec = None if index is None else request.buffers[index][0]
-    if spec is None or spec.within is None:
-        grey = _grey(request, "mask", engine, shape)
-        return None if grey is None else grey >= 128
-    if spec.full_size[::-1] != shape:
-        raise _size_error("mask", spec.full_size[::-1], shape)
-    return images.placed(images.grey8_view(request.buffers[index][1], spec.width, spec.height) >= 128, spec.within)
+    mask's > 0.5 to be, without the float copy), or None when absent."""
+    return _grey(request, "mask", engine, shape, at_least=128)
 
 
-def _grey(request, name: str, engine, shape: tuple[int, int]) -> np.ndarray | None:
-    """The request's grey buffer ``name`` as (H, W) uint8, or None when absent."""
+def _grey(request, name: str, engine, shape: tuple[int, int], *, at_least: int | None = None) -> np.ndarray | None:
+    """The request's grey buffer ``name`` as (H, W) uint8 (``at_least``: as bool, its pixels >= that), or None
+    when absent; its image must be ``shape``. A buffer sent as its box (``within``) is read in place and
+    thresholded in the box, then placed."""
     index = _index(request, name)
     if index is None:
         return None
-    grey = buffer(request, index, engine=engine, grey=True)
-    if grey.shape != shape:
-        raise _size_error(name, grey.shape, shape)
-    return grey
+    spec, data = request.buffers[index]
+    if spec.within is None:
+        grey = buffer(request, index, engine=engine, grey=True)
+        size = grey.shape
+    else:
+        grey = images.grey8_view(data, spec.width, spec.height)
+        size = spec.full_size[::-1]
+    if size != shape:
+        raise _size_error(name, size, shape)
+    if at_least is not None:
+        grey = grey >= at_least
+    return grey if spec.within is None else images.placed(grey, spec.within)
 
 
 def _size_error(name: str, got: tuple[int, ...], shape: tuple[int, int]) -> ParameterError:
@@ -179,8 +181,7 @@ async def _run(engine, job, request, session, selector: ObjectSelector | None, k
     else:
         edged = alpha if edges.is_identity else await engine.on_cpu(partial(apply_edges, alpha, edges))
         foreground = None
-    outputs = await engine.on_cpu(partial(matte_outputs, names, fields["format"], alpha=edged,
-                                          foreground=foreground, crop_alpha=fields.get("crop_alpha", False)))
+    outputs = await engine.on_cpu(partial(matte_outputs, fields, alpha=edged, foreground=foreground))
     timings["total"] = time.perf_counter() - started
     sam = fields.get("sam")
     return Reply({"result": result_id, "image": key, "prepared": prepared,

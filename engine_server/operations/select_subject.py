@@ -90,14 +90,12 @@ async def run_with(engine, job, request, finish: Callable[..., Matte], session) 
     outputs = await engine.on_cpu(
         partial(
             matte_outputs,
-            list(fields["outputs"]),
-            fields["format"],
+            fields,
             alpha=matte.alpha,
             foreground=matte.foreground,
             trimap=matte.trimap,
             coarse=matte.coarse.alpha,
             background=matte.background,
-            crop_alpha=fields.get("crop_alpha", False),
         )
     )
     reply = Reply(

@@ -87,8 +87,6 @@ class VideoStream:
         self.request = request
         self.id = request.id
         self.send = send
-        self.outputs = list(request.fields["outputs"])
-        self.format = request.fields["format"]
         self.inbox: deque[messages.Message] = deque()
         self.unanswered = 0
         """Frames received and not yet answered by a frame or an error."""
@@ -246,7 +244,7 @@ class VideoStream:
     def _encoded(self, step) -> list[tuple[VideoFrame, list]]:
         """Run the filter ``step`` (push or finish, on the CPU pool) and encode the outputs of the
         frames it finished."""
-        return [(f, matte_outputs(self.outputs, self.format, alpha=f.alpha, foreground=f.foreground)) for f in step()]
+        return [(f, matte_outputs(self.request.fields, alpha=f.alpha, foreground=f.foreground)) for f in step()]
 
     async def _answer(self, job: Job, done: list[tuple[VideoFrame, list]]) -> None:
         for finished, outputs in done:
