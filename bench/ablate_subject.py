@@ -6,7 +6,7 @@ in the solver, the strand region of the trimap, the view policy) and scores ``be
 images made worse. Model outputs come from ``--model-cache`` (the key is the one
 ``softcut eval --model-cache`` uses), so only the first run pays for inferences.
 
-    python bench/ablate_subject.py ../shared/data/ecssd --every 4 --model-cache ~/.cache/softcut/eval-cache
+    python bench/ablate_subject.py ../shared/data/ecssd --every 4 [--offset 2] --model-cache ~/.cache/softcut/eval-cache
     python bench/ablate_subject.py ../shared/data/alphamatting ../shared/data/composition --model-cache ...
 """
 
@@ -38,7 +38,10 @@ CONFIGS = {
     "reproject 0.03": {"contrast": 0.03},
     "reproject soft 0.05": {"soft": 0.05},
     "guide 0.05": {"guide": 0.05},
+    "guide 0.2": {"guide": 0.2},
+    "guide 0.35": {"guide": 0.35},
     "guide 0.5": {"guide": 0.5},
+    "guide 1.0": {"guide": 1.0},
     "no strands": {"reach": 0.0},
     "strands on any background": {"quiet": 1.0, "growth": 1e9},
     "views of issue 18 (plain, grey, mirror)": {"views": OLD_VIEWS},
@@ -79,6 +82,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("data", nargs="+", type=Path)
     parser.add_argument("--every", type=int, default=1)
+    parser.add_argument("--offset", type=int, default=0, help="with --every N: every N-th image from this one")
     parser.add_argument("--configs", default=",".join(CONFIGS), help="comma-separated names from CONFIGS")
     parser.add_argument("--model-cache", type=Path, required=True)
     parser.add_argument("--csv-dir", type=Path, help="write each configuration's per-image rows to DIR/SET_CONFIG.csv")
@@ -86,7 +90,8 @@ def main() -> int:
     session = open_session("isnet", device="cpu")
     predict = CachedPredict(session.predict, args.model_cache, f"{session.name}|{session.spec.sha256}")
     for data in args.data:
-        plan = folder.plan(data, methods=("raw",), every=args.every)
+        names = [pair.name for pair in folder.find_pairs(data)][args.offset::args.every]
+        plan = folder.plan(data, methods=("raw",), names=names)
         raw = list(folder.evaluate(plan, predict))
         print(f"## {data.name} ({len(plan.pairs)} images, {plan.kind} ground truth)")
         print("| configuration | " + " | ".join(plan.metrics) + " | worse than raw | better | worst drop |")
@@ -95,7 +100,7 @@ def main() -> int:
         print("| raw model | " + " | ".join(f"{stats[m]:.4f}" for m in plan.metrics) + " | | | |")
         for name in args.configs.split(","):
             configure(**{("views_" if k == "views" else k): v for k, v in CONFIGS[name].items()})
-            best_plan = folder.plan(data, methods=("best",), every=args.every)
+            best_plan = folder.plan(data, methods=("best",), names=names)
             rows = list(folder.evaluate(best_plan, predict))
             if args.csv_dir:
                 args.csv_dir.mkdir(parents=True, exist_ok=True)
