@@ -42,6 +42,7 @@ CONFIGS = {
     "guide 0.35": {"guide": 0.35},
     "guide 0.5": {"guide": 0.5},
     "guide 1.0": {"guide": 1.0},
+    "one guide weight (0.3) whatever the colours": {"guide_overlap": 0.3},
     "no strands": {"reach": 0.0},
     "strands on any background": {"quiet": 1.0, "growth": 1e9},
     "views of issue 18 (plain, grey, mirror)": {"views": OLD_VIEWS},
@@ -49,7 +50,7 @@ CONFIGS = {
 }
 
 
-def configure(guide: float = refine.GUIDE_WEIGHT, reach: float = strands.STRAND_REACH,
+def configure(guide: float = refine.GUIDE_WEIGHT, guide_overlap: float = refine.GUIDE_WEIGHT_OVERLAP, reach: float = strands.STRAND_REACH,
               quiet: float = strands.QUIET_BACKGROUND, growth: float = strands.MAX_GROWTH,
               views_: tuple = views.DEFAULT_VIEWS, reproject: bool = refine.REPROJECT,
               contrast: float = refine.reproject_alpha.__kwdefaults__["contrast"], soft: float = refine.SOFT,
@@ -62,7 +63,7 @@ def configure(guide: float = refine.GUIDE_WEIGHT, reach: float = strands.STRAND_
     refine.fit_unknown_budget = _FIT_UNKNOWN_BUDGET if max_unknown is None else fit_within
     refine.REPROJECT, refine.SOFT = reproject, soft
     refine.reproject_alpha.__kwdefaults__["contrast"] = contrast
-    refine.GUIDE_WEIGHT = guide
+    refine.GUIDE_WEIGHT, refine.GUIDE_WEIGHT_OVERLAP = guide, guide_overlap
     strands.QUIET_BACKGROUND = quiet
     strands.MAX_GROWTH = growth
     strands.strand_region.__kwdefaults__["reach"] = reach

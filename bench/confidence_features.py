@@ -20,6 +20,7 @@ from core.eval import folder
 from core.eval.cache import CachedPredict
 from core.imageio import load_image
 from core.models.session import open_session
+from core.subject.colours import colour_overlap
 from core.subject.options import MatteOptions
 from core.subject.select import select_subject
 from core.subject.working import resize_image
@@ -48,18 +49,6 @@ def _edge_contrast(image: np.ndarray, subject: np.ndarray) -> float:
     return float(magnitude[ring].mean() / max(1e-6, float(magnitude.mean())))
 
 
-def _colour_overlap(image: np.ndarray, subject: np.ndarray) -> float:
-    """Histogram intersection (0 none, 1 the same) of the subject's and the background's
-    colours, 8 levels a channel, on ``image`` ((h, w, 3) float32 in [0, 1])."""
-    if subject.all() or not subject.any():
-        return 1.0
-    codes = np.minimum((image * 8).astype(np.int32), 7)
-    codes = codes[..., 0] * 64 + codes[..., 1] * 8 + codes[..., 2]
-    fg = np.bincount(codes[subject], minlength=512) / float(subject.sum())
-    bg = np.bincount(codes[~subject], minlength=512) / float((~subject).sum())
-    return float(np.minimum(fg, bg).sum())
-
-
 def signals(coarse: CoarseMask, refined: np.ndarray, strands: np.ndarray | None = None,
             image: np.ndarray | None = None) -> dict[str, float]:
     """Signals of a wrong result (``is_unsure`` decides on confidence, agreement and area).
@@ -74,7 +63,7 @@ def signals(coarse: CoarseMask, refined: np.ndarray, strands: np.ndarray | None 
     share of the subject), ``rival`` (the model's faint response, 0.05–0.5, away from the
     subject, as a share of the subject's area), ``soft`` (the model's 0.1–0.9 pixels over its
     ≥ 0.5 pixels); with ``image`` ((h, w, 3) float32 in [0, 1] at the same size) also
-    ``edges`` (:func:`_edge_contrast`) and ``colours`` (:func:`_colour_overlap`).
+    ``edges`` (:func:`_edge_contrast`) and ``colours`` (:func:`core.subject.colours.colour_overlap`).
     """
     model = coarse.alpha if coarse.alpha.shape == refined.shape else resize_image(coarse.alpha, refined.shape)
     kept = slice(None) if strands is None or strands.shape != refined.shape else ~strands
@@ -97,7 +86,7 @@ def signals(coarse: CoarseMask, refined: np.ndarray, strands: np.ndarray | None 
     }
     if image is not None:
         found["edges"] = _edge_contrast(image, subject)
-        found["colours"] = _colour_overlap(image, subject)
+        found["colours"] = colour_overlap(image, subject)
     return found
 
 

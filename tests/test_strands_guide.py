@@ -10,7 +10,9 @@ from core.alpha.info_flow import estimate_alpha_info_flow
 from core.errors import ParameterError
 from core.sample import furry_subject
 from core.subject.options import MatteOptions
-from core.subject.refine import model_guide
+from core.subject import refine
+from core.subject.colours import colour_overlap
+from core.subject.refine import guide_weight, model_guide
 from core.subject.select import select_subject
 from core.subject.trimap import matting_trimap
 from core.trimap.auto import auto_trimap
@@ -98,6 +100,32 @@ def test_guide_decides_where_colour_cannot():
     assert np.abs(unguided - target)[inner].mean() > 0.2
     with pytest.raises(ParameterError):
         estimate_alpha_info_flow(image, trimap, guide=(target[:10], target[:10]))
+
+
+def test_colour_overlap_says_how_far_subject_and_background_share_colours():
+    image = np.zeros((40, 40, 3), np.float32)
+    image[:, :20] = (0.9, 0.1, 0.1)  # red left half
+    image[:, 20:] = (0.1, 0.1, 0.9)  # blue right half
+    left = np.zeros((40, 40), bool)
+    left[:, :20] = True
+    assert colour_overlap(image, left) == 0.0  # red subject on blue: nothing shared
+    middle = np.zeros((40, 40), bool)
+    middle[:, 10:30] = True  # half red, half blue; so is the background
+    assert colour_overlap(image, middle) == pytest.approx(1.0)
+    assert colour_overlap(image, np.zeros((40, 40), bool)) == 1.0  # no subject: nothing to tell apart
+    assert colour_overlap(image, np.ones((40, 40), bool)) == 1.0
+
+
+def test_the_guide_weighs_more_where_colours_cannot_tell_subject_from_background(monkeypatch):
+    image = np.zeros((40, 40, 3), np.float32)
+    image[:, :20], image[:, 20:] = (0.9, 0.1, 0.1), (0.1, 0.1, 0.9)
+    coarse = np.zeros((40, 40), np.float32)
+    coarse[:, :20] = 1.0
+    assert guide_weight(image, coarse) == refine.GUIDE_WEIGHT
+    stone = np.full((40, 40, 3), 0.5, np.float32)  # a stone statue before a stone wall
+    assert guide_weight(stone, coarse) == refine.GUIDE_WEIGHT_OVERLAP > refine.GUIDE_WEIGHT
+    monkeypatch.setattr(refine, "COLOUR_OVERLAP", 1.0)  # the rule reads its threshold when it runs
+    assert guide_weight(stone, coarse) == refine.GUIDE_WEIGHT
 
 
 def test_model_guide_weights_sure_values_and_ignores_hesitation():

@@ -11,6 +11,7 @@ from core.alpha.reproject import reproject_alpha
 from core.edges import apply_edges
 from core.errors import ParameterError
 from core.subject.coarse import Coarse
+from core.subject.colours import colour_overlap
 from core.subject.finish import finish_edges
 from core.subject.options import REFINE_MODES, MatteOptions
 from core.subject.result import Matte
@@ -20,9 +21,19 @@ from core.subject.working import upsample_alpha
 
 GUIDE_WEIGHT = 0.3
 """Weight of the model's own matte in the ``best`` solver where the model is sure
-(see :func:`model_guide`); chosen on two sets of 125 ECSSD photos, alphamatting and
-Composition-1k together (0.02–1.0 measured, docs/quality.md): ECSSD gains on every metric
-up to 1.0, alphamatting GT01–15 loses (15.87 at 0.2, 15.97 at 0.3, 16.08 at 0.5)."""
+(see :func:`model_guide`), in a photo whose subject and background colours are told apart
+(:func:`guide_weight`); chosen on two sets of 125 ECSSD photos, alphamatting and Composition-1k
+together (0.02–1.0 measured, docs/quality.md)."""
+
+GUIDE_WEIGHT_OVERLAP = 1.0
+"""The guide's weight in a photo whose subject and background share their colours
+(:data:`COLOUR_OVERLAP`): there colour cannot separate them, and the model should decide."""
+
+COLOUR_OVERLAP = 0.2
+"""The colour overlap (:func:`core.subject.colours.colour_overlap` of the model's subject, at
+the working size) above which the guide weighs :data:`GUIDE_WEIGHT_OVERLAP`. ECSSD gains on every
+measure with the guide up to 1.0 and the alphamatting portraits lose (15.97 at 0.3, 16.23 at
+1.0); their overlap is 0.01–0.24 (median 0.08), ECSSD's 0.002–0.80 (median 0.28)."""
 
 REPROJECT = True
 """Whether ``best`` re-reads the solver's soft alpha from the estimated colours
@@ -96,6 +107,16 @@ def model_guide(coarse: np.ndarray, weight: float | None = None, power: float | 
     return alpha, (weight * np.abs(2.0 * alpha - 1.0) ** power).astype(np.float32)
 
 
+def guide_weight(image: np.ndarray, coarse: np.ndarray) -> float:
+    """The guide's weight for a photo: :data:`GUIDE_WEIGHT_OVERLAP` when the colours of the model's
+    subject and of its background overlap more than :data:`COLOUR_OVERLAP`, else :data:`GUIDE_WEIGHT`.
+
+    image: (h, w, 3) float32 in [0, 1], RGB; coarse: (h, w) float32 in [0, 1], the model's matte.
+    """
+    overlap = colour_overlap(image, coarse >= 0.5)
+    return GUIDE_WEIGHT_OVERLAP if overlap > COLOUR_OVERLAP else GUIDE_WEIGHT
+
+
 def refine_stage(
     image: np.ndarray, stage: Coarse, options: MatteOptions = MatteOptions(), *, progress: Progress | None = None,
     colours: bool = True,
@@ -116,7 +137,7 @@ def refine_stage(
             small, coarse, trimap, options.max_unknown, band=options.band, strands=True
         )
         grown = grown if shrunk is None else shrunk
-        guide = model_guide(coarse.alpha)
+        guide = model_guide(coarse.alpha, guide_weight(stage.small, stage.coarse.alpha))
         guide[1][grown] = 0.0  # the model is no judge of strands (it missed them)
     watch.lap("trimap", 0.6)
     refined = refine_alpha(small, trimap, coarse.alpha, mode=options.refine, guide=guide)
