@@ -128,6 +128,27 @@ def test_the_guide_weighs_more_where_colours_cannot_tell_subject_from_background
     assert guide_weight(stone, coarse) == refine.GUIDE_WEIGHT
 
 
+def test_best_weighs_the_guide_by_the_photos_own_colours(monkeypatch):
+    weights = []
+
+    def recorded(coarse, weight=None, power=None):
+        weights.append(weight)
+        return model_guide(coarse, weight, power)
+
+    monkeypatch.setattr(refine, "model_guide", recorded)
+    square = np.zeros((60, 80), np.float32)
+    square[15:45, 20:60] = 1.0
+
+    def model(rgb: np.ndarray) -> np.ndarray:  # sure of the square, whatever the colours
+        return cv2.resize(square, (rgb.shape[1], rgb.shape[0]), interpolation=cv2.INTER_NEAREST)
+
+    apart = np.where(square[..., None] > 0, (0.9, 0.2, 0.1), (0.1, 0.3, 0.8)).astype(np.float32)
+    stone = np.full((60, 80, 3), 0.5, np.float32)
+    for image in (apart, stone):
+        select_subject(image, model, MatteOptions(refine="best", decontaminate=0.0))
+    assert weights == [refine.GUIDE_WEIGHT, refine.GUIDE_WEIGHT_OVERLAP]
+
+
 def test_model_guide_weights_sure_values_and_ignores_hesitation():
     coarse = np.array([[0.0, 0.5, 1.0, 0.75]], np.float32)
     alpha, weight = model_guide(coarse, weight=0.2, power=2.0)

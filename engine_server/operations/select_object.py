@@ -22,7 +22,7 @@ import numpy as np
 
 from core.edges import apply_edges
 from core.errors import ParameterError
-from core.imageio import uint8_to_float
+from core.imageio import grey8_view, uint8_to_float
 from core.objects import ObjectOptions, ObjectSelector
 from core.objects.sam import SamModel, open_sam
 from core.subject.finish import finish_edges
@@ -101,7 +101,7 @@ def _grey(request, name: str, engine, shape: tuple[int, int], *, at_least: int |
         grey = buffer(request, index, engine=engine, grey=True)
         size = grey.shape
     else:
-        grey = images.grey8_view(data, spec.width, spec.height)
+        grey = grey8_view(data, spec.width, spec.height)
         size = spec.full_size[::-1]
     if size != shape:
         raise _size_error(name, size, shape)
