@@ -19,6 +19,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import core.subject.refine as refine  # noqa: E402
+import core.subject.trimap as trimap  # noqa: E402
 import core.trimap.strands as strands  # noqa: E402
 import core.views as views  # noqa: E402
 from core.eval import folder  # noqa: E402
@@ -39,6 +40,9 @@ CONFIGS = {
     "reproject soft 0.05": {"soft": 0.05},
     # one weight for every photo, whatever its colours
     **{f"guide {weight}": {"guide": weight, "guide_overlap": weight} for weight in (0.05, 0.2, 0.3, 0.35, 0.5, 1.0)},
+    # the model's values known foreground in the trimap from this one: in every photo, or where the colours overlap
+    **{f"sure {sure}": {"sure": sure, "sure_overlap": sure} for sure in (0.95, 0.9, 0.85, 0.8, 0.7)},
+    **{f"sure {sure} where the colours overlap": {"sure_overlap": sure} for sure in (0.95, 0.9, 0.8, 0.7)},
     "no strands": {"reach": 0.0},
     "strands on any background": {"quiet": 1.0, "growth": 1e9},
     "views of issue 18 (plain, grey, mirror)": {"views": OLD_VIEWS},
@@ -50,7 +54,8 @@ def configure(guide: float = refine.GUIDE_WEIGHT, guide_overlap: float = refine.
               quiet: float = strands.QUIET_BACKGROUND, growth: float = strands.MAX_GROWTH,
               views_: tuple = views.DEFAULT_VIEWS, reproject: bool = refine.REPROJECT,
               contrast: float = refine.reproject_alpha.__kwdefaults__["contrast"], soft: float = refine.SOFT,
-              max_unknown: int | None = None, **_) -> None:
+              max_unknown: int | None = None, sure: float = trimap.SURE_FOREGROUND,
+              sure_overlap: float = trimap.SURE_OVERLAP, **_) -> None:
     """Set the stages' module settings; every one not given is put back to what ships.
     ``max_unknown`` overrides every MatteOptions' budget of unknown pixels (None: the options' own)."""
     def fit_within(small, coarse, trimap, budget, **kwargs):
@@ -60,6 +65,7 @@ def configure(guide: float = refine.GUIDE_WEIGHT, guide_overlap: float = refine.
     refine.REPROJECT, refine.SOFT = reproject, soft
     refine.reproject_alpha.__kwdefaults__["contrast"] = contrast
     refine.GUIDE_WEIGHT, refine.GUIDE_WEIGHT_OVERLAP = guide, guide_overlap
+    trimap.SURE_FOREGROUND, trimap.SURE_OVERLAP = sure, sure_overlap
     strands.QUIET_BACKGROUND = quiet
     strands.MAX_GROWTH = growth
     strands.strand_region.__kwdefaults__["reach"] = reach

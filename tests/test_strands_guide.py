@@ -10,7 +10,7 @@ from core.alpha.info_flow import estimate_alpha_info_flow
 from core.errors import ParameterError
 from core.sample import furry_subject
 from core.subject.options import MatteOptions
-from core.subject import refine
+from core.subject import colours, refine, trimap
 from core.subject.colours import colour_overlap
 from core.subject.refine import guide_weight, model_guide
 from core.subject.select import select_subject
@@ -138,18 +138,24 @@ def test_the_guide_weighs_more_where_colours_cannot_tell_subject_from_background
     assert guide_weight(image, coarse) == refine.GUIDE_WEIGHT
     stone = np.full((40, 40, 3), 0.5, np.float32)  # a stone statue before a stone wall
     assert guide_weight(stone, coarse) == refine.GUIDE_WEIGHT_OVERLAP > refine.GUIDE_WEIGHT
-    monkeypatch.setattr(refine, "COLOUR_OVERLAP", 1.0)  # the rule reads its threshold when it runs
+    monkeypatch.setattr(colours, "COLOUR_OVERLAP", 1.0)  # the rule reads its threshold when it runs
     assert guide_weight(stone, coarse) == refine.GUIDE_WEIGHT
 
 
-def test_best_weighs_the_guide_by_the_photos_own_colours(monkeypatch):
-    weights = []
+def test_best_trusts_the_model_more_where_the_photos_colours_overlap(monkeypatch):
+    """The guide's weight and the model's values taken as known foreground both follow the colours."""
+    weights, sures = [], []
 
     def recorded(coarse, weight=None, power=None):
         weights.append(weight)
         return model_guide(coarse, weight, power)
 
+    def recorded_trimap(image, coarse, **kwargs):
+        sures.append(kwargs["sure"])
+        return matting_trimap(image, coarse, **kwargs)
+
     monkeypatch.setattr(refine, "model_guide", recorded)
+    monkeypatch.setattr(refine, "matting_trimap", recorded_trimap)
     square = np.zeros((60, 80), np.float32)
     square[15:45, 20:60] = 1.0
 
@@ -161,6 +167,20 @@ def test_best_weighs_the_guide_by_the_photos_own_colours(monkeypatch):
     for image in (apart, stone):
         select_subject(image, model, MatteOptions(refine="best", decontaminate=0.0))
     assert weights == [refine.GUIDE_WEIGHT, refine.GUIDE_WEIGHT_OVERLAP]
+    assert sures == [trimap.SURE_FOREGROUND, trimap.SURE_OVERLAP]
+    assert trimap.SURE_OVERLAP < trimap.SURE_FOREGROUND
+
+
+def test_the_trimap_takes_the_models_values_from_sure_as_known_foreground():
+    """A subject the model gives 0.85 inside (a grey body, ECSSD 0966's deer) is known foreground
+    when the model is trusted to 0.8, and unknown to the solver at 0.95."""
+    image, body, strands = _strands_scene()
+    model = body * 0.85
+    trusted, _ = matting_trimap(image, model, strands=False, sure=0.8)
+    strict, _ = matting_trimap(image, model, strands=False, sure=0.95)
+    assert (trusted == 255).sum() > 1000
+    assert not (strict == 255).any()
+    assert (strict[trusted == 255] == 128).all()
 
 
 def test_model_guide_weights_sure_values_and_ignores_hesitation():

@@ -11,12 +11,12 @@ from core.alpha.reproject import reproject_alpha
 from core.edges import apply_edges
 from core.errors import ParameterError
 from core.subject.coarse import Coarse
-from core.subject.colours import colour_overlap
+from core.subject.colours import colours_overlap
 from core.subject.finish import finish_edges
 from core.subject.options import REFINE_MODES, MatteOptions
 from core.subject.result import Matte
 from core.subject.stopwatch import Progress, Stopwatch
-from core.subject.trimap import fit_unknown_budget, matting_trimap
+from core.subject.trimap import fit_unknown_budget, matting_trimap, sure_foreground
 from core.subject.working import upsample_alpha
 
 GUIDE_WEIGHT = 0.3
@@ -27,13 +27,8 @@ together (0.02–1.0 measured, docs/quality.md)."""
 
 GUIDE_WEIGHT_OVERLAP = 1.0
 """The guide's weight in a photo whose subject and background share their colours
-(:data:`COLOUR_OVERLAP`): there colour cannot separate them, and the model should decide."""
-
-COLOUR_OVERLAP = 0.2
-"""The colour overlap (:func:`core.subject.colours.colour_overlap` of the model's subject, at
-the working size) above which the guide weighs :data:`GUIDE_WEIGHT_OVERLAP`. ECSSD gains on every
-measure with the guide up to 1.0 and the alphamatting portraits lose (15.97 at 0.3, 16.23 at
-1.0); their overlap is 0.01–0.24 (median 0.08), ECSSD's 0.002–0.80 (median 0.28)."""
+(:func:`core.subject.colours.colours_overlap`): there colour cannot separate them, and the model
+should decide."""
 
 REPROJECT = True
 """Whether ``best`` re-reads the solver's soft alpha from the estimated colours
@@ -109,12 +104,11 @@ def model_guide(coarse: np.ndarray, weight: float | None = None, power: float | 
 
 def guide_weight(image: np.ndarray, coarse: np.ndarray) -> float:
     """The guide's weight for a photo: :data:`GUIDE_WEIGHT_OVERLAP` when the colours of the model's
-    subject and of its background overlap more than :data:`COLOUR_OVERLAP`, else :data:`GUIDE_WEIGHT`.
+    subject and of its background overlap (:func:`core.subject.colours.colours_overlap`), else :data:`GUIDE_WEIGHT`.
 
     image: (h, w, 3) float32 in [0, 1], RGB; coarse: (h, w) float32 in [0, 1], the model's matte.
     """
-    overlap = colour_overlap(image, coarse >= 0.5)
-    return GUIDE_WEIGHT_OVERLAP if overlap > COLOUR_OVERLAP else GUIDE_WEIGHT
+    return GUIDE_WEIGHT_OVERLAP if colours_overlap(image, coarse) else GUIDE_WEIGHT
 
 
 def refine_stage(
@@ -130,14 +124,16 @@ def refine_stage(
     watch = Stopwatch(progress, dict(stage.timings))
     small, coarse = stage.small, stage.coarse
     best = options.refine == "best"
-    trimap, grown = matting_trimap(small, coarse.alpha, band=options.band, strands=best)
+    overlap = best and colours_overlap(stage.small, stage.coarse.alpha)
+    sure = sure_foreground(overlap)
+    trimap, grown = matting_trimap(small, coarse.alpha, band=options.band, strands=best, sure=sure)
     guide = None
     if best:
         small, coarse, trimap, shrunk = fit_unknown_budget(
-            small, coarse, trimap, options.max_unknown, band=options.band, strands=True
+            small, coarse, trimap, options.max_unknown, band=options.band, strands=True, sure=sure
         )
         grown = grown if shrunk is None else shrunk
-        guide = model_guide(coarse.alpha, guide_weight(stage.small, stage.coarse.alpha))
+        guide = model_guide(coarse.alpha, GUIDE_WEIGHT_OVERLAP if overlap else GUIDE_WEIGHT)
         guide[1][grown] = 0.0  # the model is no judge of strands (it missed them)
     watch.lap("trimap", 0.6)
     refined = refine_alpha(small, trimap, coarse.alpha, mode=options.refine, guide=guide)
