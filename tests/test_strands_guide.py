@@ -11,10 +11,10 @@ from core.errors import ParameterError
 from core.sample import furry_subject
 from core.subject.options import MatteOptions
 from core.subject import colours, refine, trimap
-from core.subject.colours import colour_overlap
+from core.subject.colours import colour_overlap, colours_overlap
 from core.subject.refine import guide_weight, model_guide
 from core.subject.select import select_subject
-from core.subject.trimap import matting_trimap
+from core.subject.trimap import matting_trimap, sure_foreground
 from core.trimap.auto import auto_trimap
 from core.trimap.strands import strand_region
 
@@ -130,16 +130,18 @@ def test_colour_overlap_says_how_far_subject_and_background_share_colours():
     assert colour_overlap(image, np.ones((40, 40), bool)) == 1.0
 
 
-def test_the_guide_weighs_more_where_colours_cannot_tell_subject_from_background(monkeypatch):
+def test_the_model_is_trusted_more_where_colours_cannot_tell_subject_from_background(monkeypatch):
     image = np.zeros((40, 40, 3), np.float32)
     image[:, :20], image[:, 20:] = (0.9, 0.1, 0.1), (0.1, 0.1, 0.9)
     coarse = np.zeros((40, 40), np.float32)
     coarse[:, :20] = 1.0
-    assert guide_weight(image, coarse) == refine.GUIDE_WEIGHT
+    assert not colours_overlap(image, coarse)
     stone = np.full((40, 40, 3), 0.5, np.float32)  # a stone statue before a stone wall
-    assert guide_weight(stone, coarse) == refine.GUIDE_WEIGHT_OVERLAP > refine.GUIDE_WEIGHT
+    assert colours_overlap(stone, coarse)
+    assert guide_weight(True) == refine.GUIDE_WEIGHT_OVERLAP > guide_weight(False) == refine.GUIDE_WEIGHT
+    assert sure_foreground(True) == trimap.SURE_OVERLAP < sure_foreground(False) == trimap.SURE_FOREGROUND
     monkeypatch.setattr(colours, "COLOUR_OVERLAP", 1.0)  # the rule reads its threshold when it runs
-    assert guide_weight(stone, coarse) == refine.GUIDE_WEIGHT
+    assert not colours_overlap(stone, coarse)
 
 
 def test_best_trusts_the_model_more_where_the_photos_colours_overlap(monkeypatch):

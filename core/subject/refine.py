@@ -102,13 +102,11 @@ def model_guide(coarse: np.ndarray, weight: float | None = None, power: float | 
     return alpha, (weight * np.abs(2.0 * alpha - 1.0) ** power).astype(np.float32)
 
 
-def guide_weight(image: np.ndarray, coarse: np.ndarray) -> float:
+def guide_weight(overlap: bool) -> float:
     """The guide's weight for a photo: :data:`GUIDE_WEIGHT_OVERLAP` when the colours of the model's
-    subject and of its background overlap (:func:`core.subject.colours.colours_overlap`), else :data:`GUIDE_WEIGHT`.
-
-    image: (h, w, 3) float32 in [0, 1], RGB; coarse: (h, w) float32 in [0, 1], the model's matte.
-    """
-    return GUIDE_WEIGHT_OVERLAP if colours_overlap(image, coarse) else GUIDE_WEIGHT
+    subject and of its background overlap (:func:`core.subject.colours.colours_overlap`), else
+    :data:`GUIDE_WEIGHT`."""
+    return GUIDE_WEIGHT_OVERLAP if overlap else GUIDE_WEIGHT
 
 
 def refine_stage(
@@ -133,7 +131,7 @@ def refine_stage(
             small, coarse, trimap, options.max_unknown, band=options.band, strands=True, sure=sure
         )
         grown = grown if shrunk is None else shrunk
-        guide = model_guide(coarse.alpha, GUIDE_WEIGHT_OVERLAP if overlap else GUIDE_WEIGHT)
+        guide = model_guide(coarse.alpha, guide_weight(overlap))
         guide[1][grown] = 0.0  # the model is no judge of strands (it missed them)
     watch.lap("trimap", 0.6)
     refined = refine_alpha(small, trimap, coarse.alpha, mode=options.refine, guide=guide)
