@@ -42,7 +42,8 @@ CONFIGS = {
     **{f"guide {weight}": {"guide": weight, "guide_overlap": weight} for weight in (0.05, 0.2, 0.3, 0.35, 0.5, 1.0)},
     # the model's values known foreground in the trimap from this one: in every photo, or where the colours overlap
     **{f"sure {sure}": {"sure": sure, "sure_overlap": sure} for sure in (0.95, 0.9, 0.85, 0.8, 0.7)},
-    **{f"sure {sure} where the colours overlap": {"sure_overlap": sure} for sure in (0.95, 0.9, 0.8, 0.7)},
+    # (0.7 where the colours overlap is what ships)
+    **{f"sure {sure} where the colours overlap": {"sure_overlap": sure} for sure in (0.9, 0.8)},
     "no strands": {"reach": 0.0},
     "strands on any background": {"quiet": 1.0, "growth": 1e9},
     "views of issue 18 (plain, grey, mirror)": {"views": OLD_VIEWS},

@@ -18,7 +18,9 @@ import handshake
 from sample_images import red_disc_image
 from server_thread import ServerThread
 from tiny_models import build_tiny_model, write_sidecar
-from core.imageio import float_to_uint8
+from core.imageio import float_to_uint8, raw_to_image
+from core.models.session import open_session
+from core.subject.trimap import subject_trimap
 from wire.client import EngineError, EngineImpostor, EngineUnavailable, SoftcutClient, raw_image
 from testing.raw_websocket import ConnectionClosed, HandshakeError, RawWebSocket
 from testing.launcher import EngineProcess
@@ -128,11 +130,15 @@ def test_select_subject_outputs_and_adjust_edges(engine):
         assert png.buffers["alpha"][:8] == b"\x89PNG\r\n\x1a\n"
 
 
-def test_trimap_refine_models_and_status(engine):
+def test_trimap_refine_models_and_status(engine, tiny_model):
     image, truth = _disc()
     with engine.client() as client:
         trimap = np.frombuffer(client.trimap(image).buffers["trimap"], np.uint8)
         assert set(np.unique(trimap)) == {0, 128, 255}
+        # The same trimap as core's (its colour rule included).
+        pixels = raw_to_image(image[1], 160, 120, "rgb8")
+        core_trimap, _ = subject_trimap(pixels, open_session(str(tiny_model), device="cpu").predict)
+        np.testing.assert_array_equal(trimap.reshape(120, 160), core_trimap)
         guide = raw_image(160, 120, "grey8", trimap.tobytes(), name="guide")
         alpha = np.frombuffer(client.refine(image, guide, mode="best").buffers["alpha"], np.uint8).reshape(120, 160)
         assert np.abs(alpha / 255.0 - truth).mean() < 0.03

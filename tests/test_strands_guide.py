@@ -14,7 +14,7 @@ from core.subject import colours, refine, trimap
 from core.subject.colours import colour_overlap, colours_overlap
 from core.subject.refine import guide_weight, model_guide
 from core.subject.select import select_subject
-from core.subject.trimap import matting_trimap, sure_foreground
+from core.subject.trimap import fit_unknown_budget, matting_trimap, photo_trimap, subject_trimap, sure_foreground
 from core.trimap.auto import auto_trimap
 from core.trimap.strands import strand_region
 
@@ -156,8 +156,13 @@ def test_best_trusts_the_model_more_where_the_photos_colours_overlap(monkeypatch
         sures.append(kwargs["sure"])
         return matting_trimap(image, coarse, **kwargs)
 
+    def recorded_budget(*args, **kwargs):
+        sures.append(("budget", kwargs["sure"]))
+        return fit_unknown_budget(*args, **kwargs)
+
     monkeypatch.setattr(refine, "model_guide", recorded)
     monkeypatch.setattr(refine, "matting_trimap", recorded_trimap)
+    monkeypatch.setattr(refine, "fit_unknown_budget", recorded_budget)
     square = np.zeros((60, 80), np.float32)
     square[15:45, 20:60] = 1.0
 
@@ -169,12 +174,32 @@ def test_best_trusts_the_model_more_where_the_photos_colours_overlap(monkeypatch
     for image in (apart, stone):
         select_subject(image, model, MatteOptions(refine="best", decontaminate=0.0))
     assert weights == [refine.GUIDE_WEIGHT, refine.GUIDE_WEIGHT_OVERLAP]
-    assert sures == [trimap.SURE_FOREGROUND, trimap.SURE_OVERLAP]
+    assert sures == [trimap.SURE_FOREGROUND, ("budget", trimap.SURE_FOREGROUND),
+                     trimap.SURE_OVERLAP, ("budget", trimap.SURE_OVERLAP)]
     assert trimap.SURE_OVERLAP < trimap.SURE_FOREGROUND
+    sures.clear()
+    select_subject(stone, model, MatteOptions(refine="fast", decontaminate=0.0))  # fast keeps its trimap
+    assert sures == [trimap.SURE_FOREGROUND]
+
+
+def test_the_photos_trimap_follows_its_colours(monkeypatch):
+    """Select Subject's trimap as the engine's trimap operation and subject_trimap give it: a body the
+    model gives 0.85 is known foreground where the colours overlap, unknown where they are told apart."""
+    image, body, _ = _strands_scene()
+
+    def model(rgb: np.ndarray) -> np.ndarray:
+        return cv2.resize(body * 0.85, (rgb.shape[1], rgb.shape[0]), interpolation=cv2.INTER_NEAREST)
+
+    monkeypatch.setattr(colours, "COLOUR_OVERLAP", -1.0)  # every photo's colours overlap
+    overlapping, coarse = subject_trimap(image, model)
+    np.testing.assert_array_equal(photo_trimap(image, coarse.alpha), overlapping)
+    monkeypatch.setattr(colours, "COLOUR_OVERLAP", 1.0)  # no photo's do
+    apart, _ = subject_trimap(image, model)
+    assert (overlapping == 255).sum() > 1000 and not (apart == 255).any()
 
 
 def test_the_trimap_takes_the_models_values_from_sure_as_known_foreground():
-    """A subject the model gives 0.85 inside (a grey body, ECSSD 0966's deer) is known foreground
+    """A subject the model gives 0.85 inside (a grey body: planks on a cart, ECSSD 0702) is known foreground
     when the model is trusted to 0.8, and unknown to the solver at 0.95."""
     image, body, strands = _strands_scene()
     model = body * 0.85

@@ -36,5 +36,6 @@ def colours_overlap(image: np.ndarray, coarse: np.ndarray) -> bool:
     :data:`COLOUR_OVERLAP`: colour cannot tell them apart, and the model should decide.
 
     image: (h, w, 3) float32 in [0, 1], RGB; coarse: (h, w) float32 in [0, 1], the model's matte.
+    True also when the matte is empty or covers the whole image (:func:`colour_overlap` is 1 there).
     """
     return colour_overlap(image, coarse >= 0.5) > COLOUR_OVERLAP

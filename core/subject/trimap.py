@@ -22,8 +22,8 @@ SURE_FOREGROUND = 0.95
 
 SURE_OVERLAP = 0.7
 """The same in a photo whose colours overlap (:func:`core.subject.colours.colours_overlap`): where
-colour cannot tell subject from background, a body the model gives 0.7–0.95 (a deer in grass, planks
-on a cart) is the model's to decide, not the solver's. Measured 0.7 and 0.8 (docs/quality.md): ECSSD
+colour cannot tell subject from background, a body the model gives 0.7–0.95 (planks on a cart,
+ECSSD 0702) is the model's to decide, not the solver's. Measured 0.7 and 0.8 (docs/quality.md): ECSSD
 MAE 0.0336 → 0.0327 and, held out, 0.0288 → 0.0281; alphamatting 15.97 → 15.96, Composition-1k
 36.71 → 36.19; the sample (overlap 0.06) as it was. One threshold for every photo was not adopted:
 at 0.8 most alphamatting portraits lose a little (9 of 15) and MSE and gradient rise."""
@@ -48,9 +48,11 @@ def matting_trimap(
     image: np.ndarray, coarse_alpha: np.ndarray, *, band: float = DEFAULT_BAND, strands: bool = True,
     sure: float = SURE_FOREGROUND,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Select Subject's trimap: the model's band (:func:`core.trimap.auto.auto_trimap`, the model's
-    values at or above ``sure`` known foreground), grown where strands can be
-    (:func:`core.trimap.strands.strand_region`).
+    """A trimap as Select Subject draws it: the model's band (:func:`core.trimap.auto.auto_trimap`, the
+    model's values at or above ``sure`` known foreground), grown where strands can be
+    (:func:`core.trimap.strands.strand_region`). ``sure`` for a photo is :func:`sure_foreground`'s
+    (:func:`photo_trimap` applies it); the default is the threshold for a photo whose colours are
+    told apart, and `fast`'s.
 
     image: (h, w, 3) float32 in [0, 1], RGB; coarse_alpha: (h, w) float32 in [0, 1].
     Returns (trimap (h, w) uint8 in {0, 128, 255}, strands (h, w) bool: where strands can be,
@@ -97,9 +99,21 @@ def subject_trimap(
     check_image(image)
     small = resize_image(image, working_size(image.shape, pixels))
     coarse = predict_coarse(small, predict)
-    trimap, _ = matting_trimap(small, coarse.alpha, band=band, sure=sure_foreground(colours_overlap(small, coarse.alpha)))
-    trimap = cv2.resize(trimap, (image.shape[1], image.shape[0]), interpolation=cv2.INTER_NEAREST)
+    trimap = cv2.resize(photo_trimap(small, coarse.alpha, band=band), (image.shape[1], image.shape[0]),
+                        interpolation=cv2.INTER_NEAREST)
     return trimap, coarse
+
+
+def photo_trimap(image: np.ndarray, coarse_alpha: np.ndarray, *, band: float = DEFAULT_BAND) -> np.ndarray:
+    """Select Subject's trimap for this photo at the working size, as ``best`` starts from it: the
+    model's values from :func:`sure_foreground` (by :func:`core.subject.colours.colours_overlap`) known
+    foreground, grown where strands can be.
+
+    image: (h, w, 3) float32 in [0, 1], RGB; coarse_alpha: (h, w) float32 in [0, 1].
+    Returns (h, w) uint8 in {0, 128, 255}.
+    """
+    sure = sure_foreground(colours_overlap(image, coarse_alpha))
+    return matting_trimap(image, coarse_alpha, band=band, sure=sure)[0]
 
 
 def mask_trimap(mask: np.ndarray, *, pixels: int = WORKING_PIXELS[DEFAULT_REFINE]) -> np.ndarray:

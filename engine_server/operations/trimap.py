@@ -11,9 +11,8 @@ from functools import partial
 
 import cv2
 
-from core.subject.colours import colours_overlap
 from core.subject.options import MatteOptions
-from core.subject.trimap import matting_trimap, sure_foreground
+from core.subject.trimap import photo_trimap
 from engine_server import images
 from engine_server.jobs import QUEUED
 from engine_server.operations.common import Reply, buffer, model, reserve
@@ -33,8 +32,7 @@ async def _run(engine, job, request, session) -> Reply:
     image = await engine.on_cpu(partial(buffer, request, 0, engine=engine))
     stage = await cached_model_stage(engine, job, request, image, MatteOptions(), session)
     h, w = image.shape[:2]
-    overlap = colours_overlap(stage.small, stage.coarse.alpha)
-    trimap, _ = matting_trimap(stage.small, stage.coarse.alpha, band=float(fields["band"]), sure=sure_foreground(overlap))
+    trimap = await engine.on_cpu(partial(photo_trimap, stage.small, stage.coarse.alpha, band=float(fields["band"])))
     trimap = cv2.resize(trimap, (w, h), interpolation=cv2.INTER_NEAREST)
     job.report(0.9, "trimap")
     out = await engine.on_cpu(partial(images.encode, "trimap", trimap, fields["format"]))
