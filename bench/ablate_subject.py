@@ -94,8 +94,8 @@ def main() -> int:
     session = open_session("isnet", device="cpu")
     predict = CachedPredict(session.predict, args.model_cache, f"{session.name}|{session.spec.sha256}")
     for data in args.data:
-        names = [pair.name for pair in folder.find_pairs(data)][args.offset::args.every]
-        plan = folder.plan(data, methods=("raw",), names=names)
+        chosen = {"every": args.every, "offset": args.offset}
+        plan = folder.plan(data, methods=("raw",), **chosen)
         raw = list(folder.evaluate(plan, predict))
         print(f"## {data.name} ({len(plan.pairs)} images, {plan.kind} ground truth)")
         print("| configuration | " + " | ".join(plan.metrics) + " | worse than raw | better | worst drop |")
@@ -104,7 +104,7 @@ def main() -> int:
         print("| raw model | " + " | ".join(f"{stats[m]:.4f}" for m in plan.metrics) + " | | | |")
         for name in args.configs.split(","):
             configure(**{("views_" if k == "views" else k): v for k, v in CONFIGS[name].items()})
-            best_plan = folder.plan(data, methods=("best",), names=names)
+            best_plan = folder.plan(data, methods=("best",), **chosen)
             rows = list(folder.evaluate(best_plan, predict))
             if args.csv_dir:
                 args.csv_dir.mkdir(parents=True, exist_ok=True)

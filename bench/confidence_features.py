@@ -105,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     session = open_session("isnet", device="cpu")
     predict = CachedPredict(session.predict, args.model_cache.expanduser(), f"{session.name}|{session.spec.sha256}")
-    pairs = folder.find_pairs(args.data)[args.offset::args.every]
+    pairs = folder.plan(args.data, gt="binary", every=args.every, offset=args.offset).pairs
     rows = []
     for i, pair in enumerate(pairs):
         image = load_image(pair.image)

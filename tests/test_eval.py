@@ -218,6 +218,9 @@ def test_plan_finds_pairs_and_decides_the_ground_truth_kind(tmp_path):
     forced = folder.plan(tmp_path / "b", gt="soft")
     assert forced.kind == "soft" and forced.metrics == folder.SOFT_METRICS
     assert [p.name for p in folder.plan(tmp_path / "b", every=2).pairs] == ["im0", "im2"]
+    assert [p.name for p in folder.plan(tmp_path / "b", every=2, offset=1).pairs] == ["im1"]
+    with pytest.raises(ParameterError, match="offset"):
+        folder.plan(tmp_path / "b", every=2, offset=2)
     assert [p.name for p in folder.plan(tmp_path / "b", limit=1).pairs] == ["im0"]
     assert [p.name for p in folder.plan(tmp_path / "b", names=["im2"]).pairs] == ["im2"]
     with pytest.raises(ParameterError, match="methods"):

@@ -166,6 +166,7 @@ def plan(
     trimap: str | None = None,
     names: Sequence[str] | None = None,
     every: int = 1,
+    offset: int = 0,
     limit: int | None = None,
 ) -> Plan:
     """Find the images and decide what is scored.
@@ -174,8 +175,8 @@ def plan(
     gt: "binary", "soft" or "auto" (binary when every chosen ground truth holds only 0 and 255).
     trimap: a trimap folder's name, "auto" for the first of :data:`TRIMAP_FOLDERS` present,
         or None (trimap-free Select Subject).
-    names: only these images (by stem); every: every N-th image; limit: at most N images
-        (after ``names`` and ``every``).
+    names: only these images (by stem); every: every N-th image, from the ``offset``-th (0: the
+        first); limit: at most N images (after ``names``, ``every`` and ``offset``).
     """
     data = Path(data)
     methods = tuple(methods)
@@ -188,6 +189,8 @@ def plan(
         raise ParameterError(f"gt: expected one of {', '.join(GT_KINDS)}; got {gt!r}")
     if every < 1:
         raise ParameterError(f"every: expected a positive step; got {every}")
+    if not 0 <= offset < every:
+        raise ParameterError(f"offset: expected 0 to every − 1 ({every - 1}); got {offset}")
     if limit is not None and limit < 1:
         raise ParameterError(f"limit: expected a positive count; got {limit}")
     folder = None if trimap is None else trimap_folder(data, None if trimap == "auto" else trimap)
@@ -199,7 +202,7 @@ def plan(
             raise ParameterError(f"images: {', '.join(missing)} not found in {data} (with a ground truth)")
         chosen = set(names)
         pairs = [p for p in pairs if p.name in chosen]
-    pairs = pairs[::every][:limit]
+    pairs = pairs[offset::every][:limit]
     if not pairs:
         raise ParameterError(f"data: no image of {data}/input has a ground truth in gt/"
                              + ("" if folder is None else f" and a trimap in {folder}/"))

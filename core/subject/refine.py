@@ -122,7 +122,7 @@ def refine_stage(
     watch = Stopwatch(progress, dict(stage.timings))
     small, coarse = stage.small, stage.coarse
     best = options.refine == "best"
-    overlap = best and colours_overlap(stage.small, stage.coarse.alpha)
+    overlap = best and colours_overlap(small, coarse.alpha)
     sure = sure_foreground(overlap)
     trimap, grown = matting_trimap(small, coarse.alpha, band=options.band, strands=best, sure=sure)
     guide = None

@@ -44,7 +44,7 @@ def cmd_eval(args: argparse.Namespace, console: Console) -> int:
     elif args.refine:
         raise ParameterError("--refine: only with the old form (--mode); use --methods")
     plan = folder.plan(data, methods=methods or [DEFAULT_METHOD], gt=args.gt, trimap=trimap, names=_names(args.images),
-                       every=args.every, limit=args.limit)
+                       every=args.every, offset=args.offset, limit=args.limit)
     scored = f"the unknown pixels of {plan.trimap}/" if plan.trimap else "whole images"
     console.info(f"{data}: {len(plan.pairs)} images, {plan.kind} ground truth, {', '.join(plan.metrics)} on {scored}")
     predict = _eval_predict(args, console) if plan.needs_model else None
@@ -120,6 +120,8 @@ def add_eval(sub: argparse._SubParsersAction) -> None:
     ev.add_argument("--csv", help="write per-image (per-sequence with --video) rows and the mean/median here "
                                   "(default: no file)")
     ev.add_argument("--every", type=int, default=1, help="score every N-th image (default 1: all)")
+    ev.add_argument("--offset", type=int, default=0,
+                    help="with --every N: every N-th image from this one (0 to N − 1; default 0: the first)")
     ev.add_argument("--limit", type=int, help="score at most N images, after --images and --every (default: all)")
     ev.add_argument("--images", help="comma-separated image names (file stems) to score (default: all)")
     ev.add_argument("--model-cache", metavar="DIR",
