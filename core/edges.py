@@ -47,7 +47,14 @@ def _check_range(name: str, value: float, lo: float, hi: float) -> None:
         raise ParameterError(f"{name}: expected a value in [{lo:g}, {hi:g}]; got {value}")
 
 
+_NO_BLUR = 1e-6
+"""A blur narrower than this (px) leaves every pixel as it is (OpenCV's kernel is one pixel wide);
+a control so small that ``smooth / 10`` underflows to 0 would make OpenCV refuse the kernel."""
+
+
 def _gaussian(alpha: np.ndarray, sigma: float) -> np.ndarray:
+    if sigma < _NO_BLUR:
+        return alpha
     return cv2.GaussianBlur(alpha, (0, 0), sigmaX=sigma, sigmaY=sigma, borderType=cv2.BORDER_REPLICATE)
 
 

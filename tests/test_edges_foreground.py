@@ -23,6 +23,14 @@ def test_identity_controls_change_nothing():
     np.testing.assert_array_equal(apply_edges(alpha, EdgeControls()), alpha)
 
 
+@pytest.mark.parametrize("control", ["smooth", "feather"])
+def test_the_smallest_positive_control_changes_nothing_and_does_not_fail(control):
+    """smooth = 5e-324 (found by the engine's frame fuzzer): smooth / 10 underflows to a 0 px blur,
+    which OpenCV refuses; a blur that narrow is no blur."""
+    alpha = _ramp()
+    np.testing.assert_array_equal(apply_edges(alpha, EdgeControls(**{control: 5e-324})), alpha)
+
+
 def test_feather_widens_and_contrast_narrows_the_transition():
     alpha = _ramp()
 
